@@ -1,0 +1,55 @@
+package deconflict
+
+import (
+	"math"
+	"time"
+)
+
+// Domain is where a track moves: in the air or at sea.
+type Domain string
+
+// Domains.
+const (
+	Air Domain = "air"
+	Sea Domain = "sea"
+)
+
+// Unknown marks an absent numeric value in a Report (NaN). Test with Known.
+var Unknown = math.NaN()
+
+// Known reports whether v is a value rather than Unknown.
+func Known(v float64) bool { return v == v }
+
+// Report is one observation of a moving object from any source (AIS,
+// ADS-B, a party's own report). Numeric fields that the source did not
+// give are Unknown (NaN). A report with Unknown Lat/Lon carries static
+// data only (name, callsign, type).
+type Report struct {
+	Time   time.Time // when the object was at that position (UTC)
+	ID     string    // track identity: "mmsi:211234560", "icao:3c6444", or "PARTY:asset"
+	Domain Domain
+	Source string // where it came from: "ais", "sbs", "aircraft-json", "csv", "party"
+
+	Lat, Lon  float64 // degrees, WGS 84
+	AltM      float64 // metres above mean sea level (barometric where that is all there is)
+	SpeedMS   float64 // ground speed, m/s
+	CourseDeg float64 // course over ground, degrees true, [0, 360)
+	ClimbMS   float64 // vertical rate, m/s, positive up
+
+	Party    string // party named by the source itself (positions CSV); "" when not said
+	Name     string // ship name or aircraft registration, when the source gives one
+	Callsign string // callsign or flight number
+	Type     string // ship type or aircraft category, as text
+	Military bool   // the source flags the object as military (readsb dbFlags bit 0)
+}
+
+// HasPosition reports whether r carries a position.
+func (r *Report) HasPosition() bool { return Known(r.Lat) && Known(r.Lon) }
+
+// Unit conversions used across packages.
+const (
+	MetresPerNM   = 1852.0
+	MetresPerFoot = 0.3048
+	KnotMS        = 1852.0 / 3600.0 // one knot in m/s
+	FPMMS         = 0.3048 / 60.0   // one foot per minute in m/s
+)
