@@ -1,0 +1,145 @@
+package deconflict
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Precedence is the urgency of a hotline message, from the highest.
+type Precedence string
+
+// Precedences, in the order of the military message-handling tradition.
+const (
+	Flash     Precedence = "flash"
+	Immediate Precedence = "immediate"
+	Priority  Precedence = "priority"
+	Routine   Precedence = "routine"
+)
+
+// Precedences lists every precedence from the highest to the lowest.
+var Precedences = []Precedence{Flash, Immediate, Priority, Routine}
+
+// ParsePrecedence accepts a precedence in any letter case. EINVALID otherwise.
+func ParsePrecedence(s string) (Precedence, error) {
+	p := Precedence(strings.ToLower(s))
+	if !slices.Contains(Precedences, p) {
+		return "", Errorf(EINVALID, "precedence %q: want flash, immediate, priority or routine", s)
+	}
+	return p, nil
+}
+
+// Default acknowledgement deadlines per precedence.
+const (
+	DefaultAckFlash     = 2 * time.Minute
+	DefaultAckImmediate = 10 * time.Minute
+	DefaultAckPriority  = time.Hour
+	DefaultAckRoutine   = 24 * time.Hour
+)
+
+// Policy is a channel's agreed rules.
+type Policy struct {
+	// AckDeadlines maps each precedence to how long every other member has
+	// to acknowledge a message of that precedence.
+	AckDeadlines map[Precedence]Duration `json:"ack_deadlines"`
+	// Webhooks are called (POST, JSON) when an acknowledgement is missed.
+	Webhooks []string `json:"webhooks,omitempty"`
+}
+
+// DefaultPolicy returns the default acknowledgement deadlines and no webhooks.
+func DefaultPolicy() Policy {
+	return Policy{AckDeadlines: map[Precedence]Duration{
+		Flash:     Duration(DefaultAckFlash),
+		Immediate: Duration(DefaultAckImmediate),
+		Priority:  Duration(DefaultAckPriority),
+		Routine:   Duration(DefaultAckRoutine),
+	}}
+}
+
+// AckDeadline returns the deadline for a message of precedence p, falling
+// back to the defaults for a precedence the policy does not name.
+func (p *Policy) AckDeadline(prec Precedence) time.Duration {
+	if d, ok := p.AckDeadlines[prec]; ok && d > 0 {
+		return time.Duration(d)
+	}
+	return time.Duration(DefaultPolicy().AckDeadlines[prec])
+}
+
+// Channel is a bilateral or multilateral forum with its own log.
+type Channel struct {
+	ID      string    `json:"id"`
+	Members []string  `json:"members"`
+	Policy  Policy    `json:"policy"`
+	Created time.Time `json:"created"`
+}
+
+// IsMember reports whether party belongs to the channel.
+func (c *Channel) IsMember(party string) bool { return slices.Contains(c.Members, party) }
+
+// Validate checks the channel's id, members and policy. EINVALID otherwise.
+func (c *Channel) Validate() error {
+	if !ValidChannelID(c.ID) {
+		return Errorf(EINVALID, "channel id %q: want 1-64 lowercase letters, digits, '-', '_' or '.'", c.ID)
+	}
+	if len(c.Members) < 2 {
+		return Errorf(EINVALID, "channel %s: needs at least 2 members, has %d", c.ID, len(c.Members))
+	}
+	seen := map[string]bool{}
+	for _, m := range c.Members {
+		if seen[m] {
+			return Errorf(EINVALID, "channel %s: member %s listed twice", c.ID, m)
+		}
+		seen[m] = true
+	}
+	for p, d := range c.Policy.AckDeadlines {
+		if _, err := ParsePrecedence(string(p)); err != nil {
+			return err
+		}
+		if d <= 0 {
+			return Errorf(EINVALID, "channel %s: %s deadline %v must be positive", c.ID, p, time.Duration(d))
+		}
+	}
+	for _, u := range c.Policy.Webhooks {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return Errorf(EINVALID, "channel %s: webhook %q: want an http:// or https:// URL", c.ID, u)
+		}
+	}
+	return nil
+}
+
+// ChannelService creates and finds channels.
+type ChannelService interface {
+	// CreateChannel stores a new channel. ECONFLICT if the id exists,
+	// ENOTFOUND if a member is not a registered party.
+	CreateChannel(ctx context.Context, c *Channel) error
+	// FindChannel returns a channel. ENOTFOUND if none.
+	FindChannel(ctx context.Context, id string) (*Channel, error)
+	// FindChannels lists every channel.
+	FindChannels(ctx context.Context) ([]*Channel, error)
+	// UpdatePolicy replaces a channel's policy. ENOTFOUND if none.
+	UpdatePolicy(ctx context.Context, id string, p Policy) error
+}
+
+// Duration is a time.Duration that reads and writes JSON as Go duration
+// text ("2m0s"), or reads a number of seconds.
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if v, err := time.ParseDuration(s); err == nil {
+		*d = Duration(v)
+		return nil
+	}
+	var secs float64
+	if _, err := fmt.Sscanf(s, "%g", &secs); err != nil {
+		return fmt.Errorf("duration %s: want text like \"2m\" or seconds", b)
+	}
+	*d = Duration(secs * float64(time.Second))
+	return nil
+}

@@ -1,0 +1,233 @@
+package deconflict
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Envelope kinds.
+const (
+	KindMessage   = "message"    // a hotline message (precedence, text, optional reply_to)
+	KindAck       = "ack"        // acknowledges receipt of the message at Ack
+	KindMissedAck = "missed-ack" // node-signed: members missed the deadline of message Ack
+	KindAlert     = "alert"      // node-signed: an encounter opened, escalated or closed
+	KindNote      = "note"       // an annotation of an incident or message (reply_to)
+)
+
+// envelopeContext separates envelope signatures from every other use of a
+// party's key (request signatures use another prefix).
+const envelopeContext = "deconflict-envelope-v1\x00"
+
+// MaxEnvelopeBytes is the largest signed payload the node accepts.
+const MaxEnvelopeBytes = 1 << 20
+
+// Payload is the content an author signs. Its JSON bytes are signed,
+// stored and logged verbatim; these fields are what the node reads of them.
+type Payload struct {
+	V          int             `json:"v"`       // format version, 1
+	ID         string          `json:"id"`      // unique per channel, chosen by the author (hex, 16-64 chars)
+	Channel    string          `json:"channel"` // the channel it is addressed to
+	Author     string          `json:"author"`  // the party that signs it
+	Time       time.Time       `json:"time"`    // when the author signed it
+	Kind       string          `json:"kind"`
+	Precedence Precedence      `json:"precedence,omitempty"` // messages and alerts
+	Text       string          `json:"text,omitempty"`
+	ReplyTo    *int64          `json:"reply_to,omitempty"` // the index this answers
+	Ack        *int64          `json:"ack,omitempty"`      // ack and missed-ack: the message's index
+	AckFrom    []string        `json:"ack_from,omitempty"` // node alerts: who must acknowledge; missed-ack: who did not
+	Body       json.RawMessage `json:"body,omitempty"`     // kind-specific structured content
+}
+
+// NewEnvelopeID returns a fresh random envelope id (32 hex digits).
+func NewEnvelopeID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Signed is an envelope as submitted and as logged: the exact payload
+// bytes, the author's public key and its signature over the payload.
+type Signed struct {
+	Payload []byte            `json:"payload"` // base64 in JSON
+	Key     ed25519.PublicKey `json:"key"`
+	Sig     []byte            `json:"sig"`
+}
+
+// Sign returns the envelope signed by priv over payload's exact bytes.
+func Sign(priv ed25519.PrivateKey, payload []byte) *Signed {
+	msg := append([]byte(envelopeContext), payload...)
+	return &Signed{Payload: payload, Key: priv.Public().(ed25519.PublicKey), Sig: ed25519.Sign(priv, msg)}
+}
+
+// SignPayload marshals p and signs it.
+func SignPayload(priv ed25519.PrivateKey, p *Payload) (*Signed, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("marshal payload: %w", err)
+	}
+	return Sign(priv, b), nil
+}
+
+// VerifySignature checks the signature over the payload bytes. EINVALID if
+// the key or signature is malformed or the signature does not verify.
+func (s *Signed) VerifySignature() error {
+	if len(s.Key) != ed25519.PublicKeySize {
+		return Errorf(EINVALID, "envelope key: %d bytes, want %d", len(s.Key), ed25519.PublicKeySize)
+	}
+	if len(s.Sig) != ed25519.SignatureSize {
+		return Errorf(EINVALID, "envelope signature: %d bytes, want %d", len(s.Sig), ed25519.SignatureSize)
+	}
+	msg := append([]byte(envelopeContext), s.Payload...)
+	if !ed25519.Verify(s.Key, msg, s.Sig) {
+		return Errorf(EINVALID, "envelope signature does not verify for key %s", EncodeKey(s.Key))
+	}
+	return nil
+}
+
+// Leaf returns the bytes logged for the envelope: canonical JSON of the
+// three parts, {"payload":B64,"key":B64,"sig":B64}, so that a leaf can be
+// checked offline with nothing but itself and the author's key.
+func (s *Signed) Leaf() []byte {
+	var b bytes.Buffer
+	b.Grow(len(s.Payload)*4/3 + 160)
+	b.WriteString(`{"payload":"`)
+	b.WriteString(base64.StdEncoding.EncodeToString(s.Payload))
+	b.WriteString(`","key":"`)
+	b.WriteString(base64.StdEncoding.EncodeToString(s.Key))
+	b.WriteString(`","sig":"`)
+	b.WriteString(base64.StdEncoding.EncodeToString(s.Sig))
+	b.WriteString(`"}`)
+	return b.Bytes()
+}
+
+// ParseLeaf parses logged leaf bytes back into a signed envelope, checking
+// that they are in the canonical form Leaf produces.
+func ParseLeaf(leaf []byte) (*Signed, error) {
+	var s Signed
+	if err := json.Unmarshal(leaf, &s); err != nil {
+		return nil, Errorf(EINVALID, "leaf: %v", err)
+	}
+	if !bytes.Equal(s.Leaf(), leaf) {
+		return nil, Errorf(EINVALID, "leaf: not in canonical form")
+	}
+	return &s, nil
+}
+
+// ParsePayload decodes and checks the fields every payload must have.
+// EINVALID names the first problem.
+func ParsePayload(b []byte) (*Payload, error) {
+	var p Payload
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, Errorf(EINVALID, "payload: %v", err)
+	}
+	if dec.More() {
+		return nil, Errorf(EINVALID, "payload: data after the JSON object")
+	}
+	switch {
+	case p.V != 1:
+		return nil, Errorf(EINVALID, "payload: version %d, want 1", p.V)
+	case len(p.ID) < 16 || len(p.ID) > 64 || !isHex(p.ID):
+		return nil, Errorf(EINVALID, "payload: id %q: want 16 to 64 hex digits", short(p.ID))
+	case p.Time.IsZero():
+		return nil, Errorf(EINVALID, "payload: time is missing")
+	case p.Channel == "":
+		return nil, Errorf(EINVALID, "payload: channel is missing")
+	case p.Author == "":
+		return nil, Errorf(EINVALID, "payload: author is missing")
+	}
+	switch p.Kind {
+	case KindMessage:
+		if _, err := ParsePrecedence(string(p.Precedence)); err != nil {
+			return nil, err
+		}
+		if p.Text == "" {
+			return nil, Errorf(EINVALID, "payload: message text is empty")
+		}
+	case KindAck:
+		if p.Ack == nil {
+			return nil, Errorf(EINVALID, "payload: ack names no message index")
+		}
+	case KindNote:
+		if p.Text == "" && len(p.Body) == 0 {
+			return nil, Errorf(EINVALID, "payload: note has neither text nor body")
+		}
+	case KindMissedAck, KindAlert:
+		// node-signed kinds: authorisation is the node's check
+	case "":
+		return nil, Errorf(EINVALID, "payload: kind is missing")
+	default:
+		return nil, Errorf(EINVALID, "payload: unknown kind %q", p.Kind)
+	}
+	if p.ReplyTo != nil && *p.ReplyTo < 0 {
+		return nil, Errorf(EINVALID, "payload: reply_to %d is negative", *p.ReplyTo)
+	}
+	if p.Ack != nil && *p.Ack < 0 {
+		return nil, Errorf(EINVALID, "payload: ack %d is negative", *p.Ack)
+	}
+	return &p, nil
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Envelope is an accepted envelope as stored: the signed bytes, the
+// fields read from them and where the node put it.
+type Envelope struct {
+	Signed
+	Channel  string    // channel id
+	Index    int64     // position in the channel log, from 0
+	ID       string    // the payload's id
+	Author   string    // the payload's author
+	Kind     string    // the payload's kind
+	Received time.Time // when the node accepted it
+	LeafHash [32]byte  // RFC 6962 leaf hash of Leaf()
+}
+
+// LeafHash returns the RFC 6962 hash of a leaf: SHA-256(0x00 || leaf).
+func LeafHash(leaf []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte{0})
+	h.Write(leaf)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// Receipt is what the node returns for an accepted envelope. It proves
+// delivery, not agreement: acknowledgement is an envelope of its own.
+type Receipt struct {
+	Channel    string    `json:"channel"`
+	Index      int64     `json:"index"`
+	ID         string    `json:"id"`
+	Received   time.Time `json:"received"`
+	LeafHash   []byte    `json:"leaf_hash"`            // base64
+	Leaf       []byte    `json:"leaf,omitempty"`       // base64 of the logged bytes
+	Checkpoint string    `json:"checkpoint,omitempty"` // signed checkpoint that includes Index
+	Proof      [][]byte  `json:"proof,omitempty"`      // inclusion proof, base64 hashes
+	NodeKey    string    `json:"node_key,omitempty"`   // the node's note verifier key
+}
+
+// EnvelopeService accepts and reads envelopes.
+type EnvelopeService interface {
+	// Submit verifies, authorises, appends and logs a signed envelope and
+	// returns its receipt. Resending an accepted envelope returns the same
+	// receipt; another envelope with the same id is ECONFLICT.
+	Submit(ctx context.Context, s *Signed) (*Receipt, error)
+}

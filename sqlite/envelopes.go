@@ -1,0 +1,283 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/deconflict/deconflict"
+)
+
+// Append implements deconflict.Store: one transaction for the envelopes,
+// their log hashes, the checkpoint and the acknowledgement book-keeping.
+func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin append: %w", err)
+	}
+	defer tx.Rollback()
+	var size int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx)+1, 0) FROM envelopes WHERE channel = ?`, b.Channel).Scan(&size); err != nil {
+		return err
+	}
+	if len(b.Envelopes) > 0 && b.Envelopes[0].Index != size {
+		return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: append at index %d, log size is %d", b.Channel, b.Envelopes[0].Index, size)
+	}
+	if len(b.Envelopes) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO envelopes (channel, idx, id, author, kind, received, payload, key, sig, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		for i, e := range b.Envelopes {
+			if e.Index != size+int64(i) {
+				st.Close()
+				return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: batch index %d not consecutive", b.Channel, e.Index)
+			}
+			if _, err := st.ExecContext(ctx, b.Channel, e.Index, e.ID, e.Author, e.Kind, nanos(e.Received), e.Payload, []byte(e.Key), e.Sig, e.LeafHash[:]); isUnique(err) {
+				st.Close()
+				return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: envelope id %s already used", b.Channel, e.ID)
+			} else if err != nil {
+				st.Close()
+				return fmt.Errorf("insert envelope %d: %w", e.Index, err)
+			}
+		}
+		st.Close()
+	}
+	if len(b.Hashes) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO log_hashes (channel, n, hash) VALUES (?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		for _, h := range b.Hashes {
+			if _, err := st.ExecContext(ctx, b.Channel, h.Index, h.Hash[:]); err != nil {
+				st.Close()
+				return fmt.Errorf("insert log hash %d: %w", h.Index, err)
+			}
+		}
+		st.Close()
+	}
+	if b.Checkpoint != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (channel, size, text) VALUES (?, ?, ?) ON CONFLICT(channel) DO UPDATE SET size = excluded.size, text = excluded.text`, b.Channel, b.TreeSize, b.Checkpoint); err != nil {
+			return fmt.Errorf("store checkpoint: %w", err)
+		}
+	}
+	for _, p := range b.Pending {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO acks (channel, idx, party, deadline) VALUES (?, ?, ?, ?)`, b.Channel, p.Index, p.Party, nanos(p.Deadline)); err != nil {
+			return fmt.Errorf("insert ack duty %d/%s: %w", p.Index, p.Party, err)
+		}
+	}
+	for _, a := range b.Acked {
+		if _, err := tx.ExecContext(ctx, `UPDATE acks SET ack_idx = ? WHERE channel = ? AND idx = ? AND party = ? AND ack_idx IS NULL`, a.AckIndex, b.Channel, a.Index, a.Party); err != nil {
+			return fmt.Errorf("mark ack %d/%s: %w", a.Index, a.Party, err)
+		}
+	}
+	for _, m := range b.Missed {
+		if _, err := tx.ExecContext(ctx, `UPDATE acks SET missed = 1 WHERE channel = ? AND idx = ? AND party = ?`, m.Channel, m.Index, m.Party); err != nil {
+			return fmt.Errorf("mark missed %d/%s: %w", m.Index, m.Party, err)
+		}
+	}
+	for _, j := range b.Webhooks {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (channel, url, body, next_try) VALUES (?, ?, ?, ?)`, j.Channel, j.URL, j.Body, nanos(j.NextTry)); err != nil {
+			return fmt.Errorf("queue webhook: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit append: %w", err)
+	}
+	return nil
+}
+
+// LogSize implements deconflict.Store.
+func (db *DB) LogSize(ctx context.Context, channel string) (int64, error) {
+	var n sql.NullInt64
+	err := db.r.QueryRowContext(ctx, `SELECT MAX(idx) FROM envelopes WHERE channel = ?`, channel).Scan(&n)
+	if !n.Valid {
+		return 0, err
+	}
+	return n.Int64 + 1, err
+}
+
+const envCols = `channel, idx, id, author, kind, received, payload, key, sig, leaf_hash`
+
+func scanEnvelope(s interface{ Scan(...any) error }) (*deconflict.Envelope, error) {
+	var e deconflict.Envelope
+	var received int64
+	var key, leaf []byte
+	if err := s.Scan(&e.Channel, &e.Index, &e.ID, &e.Author, &e.Kind, &received, &e.Payload, &key, &e.Sig, &leaf); err != nil {
+		return nil, err
+	}
+	e.Received = fromNanos(received)
+	e.Key = key
+	copy(e.LeafHash[:], leaf)
+	return &e, nil
+}
+
+func (db *DB) findOne(ctx context.Context, what, where string, args ...any) (*deconflict.Envelope, error) {
+	e, err := scanEnvelope(db.r.QueryRowContext(ctx, `SELECT `+envCols+` FROM envelopes WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s: no envelope %s", args[0], what)
+	}
+	return e, err
+}
+
+// FindEnvelope implements deconflict.Store.
+func (db *DB) FindEnvelope(ctx context.Context, channel string, index int64) (*deconflict.Envelope, error) {
+	return db.findOne(ctx, fmt.Sprintf("at index %d", index), `channel = ? AND idx = ?`, channel, index)
+}
+
+// FindEnvelopeByID implements deconflict.Store.
+func (db *DB) FindEnvelopeByID(ctx context.Context, channel, id string) (*deconflict.Envelope, error) {
+	return db.findOne(ctx, "with id "+id, `channel = ? AND id = ?`, channel, id)
+}
+
+// FindEnvelopeByLeafHash implements deconflict.Store.
+func (db *DB) FindEnvelopeByLeafHash(ctx context.Context, channel string, h [32]byte) (*deconflict.Envelope, error) {
+	return db.findOne(ctx, fmt.Sprintf("with leaf hash %x", h[:]), `channel = ? AND leaf_hash = ?`, channel, h[:])
+}
+
+// FindEnvelopes implements deconflict.Store.
+func (db *DB) FindEnvelopes(ctx context.Context, channel string, from int64, limit int) ([]*deconflict.Envelope, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+envCols+` FROM envelopes WHERE channel = ? AND idx >= ? ORDER BY idx LIMIT ?`, channel, from, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*deconflict.Envelope
+	for rows.Next() {
+		e, err := scanEnvelope(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ReadHashes implements deconflict.Store.
+func (db *DB) ReadHashes(ctx context.Context, channel string, indexes []int64) ([][32]byte, error) {
+	out := make([][32]byte, len(indexes))
+	if len(indexes) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(indexes)+1)
+	args = append(args, channel)
+	for _, i := range indexes {
+		args = append(args, i)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT n, hash FROM log_hashes WHERE channel = ? AND n IN (?`+strings.Repeat(",?", len(indexes)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	got := make(map[int64][32]byte, len(indexes))
+	for rows.Next() {
+		var n int64
+		var h []byte
+		if err := rows.Scan(&n, &h); err != nil {
+			return nil, err
+		}
+		var hh [32]byte
+		copy(hh[:], h)
+		got[n] = hh
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, idx := range indexes {
+		h, ok := got[idx]
+		if !ok {
+			return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s: log hash %d missing", channel, idx)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// Checkpoint implements deconflict.Store.
+func (db *DB) Checkpoint(ctx context.Context, channel string) ([]byte, int64, error) {
+	var text []byte
+	var size int64
+	err := db.r.QueryRowContext(ctx, `SELECT text, size FROM checkpoints WHERE channel = ?`, channel).Scan(&text, &size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	return text, size, err
+}
+
+func scanAcks(rows *sql.Rows) ([]deconflict.PendingAck, error) {
+	defer rows.Close()
+	var out []deconflict.PendingAck
+	for rows.Next() {
+		var p deconflict.PendingAck
+		var deadline int64
+		var ackIdx sql.NullInt64
+		if err := rows.Scan(&p.Channel, &p.Index, &p.Party, &deadline, &ackIdx, &p.Missed); err != nil {
+			return nil, err
+		}
+		p.Deadline = fromNanos(deadline)
+		if ackIdx.Valid {
+			v := ackIdx.Int64
+			p.AckIndex = &v
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+const ackCols = `channel, idx, party, deadline, ack_idx, missed`
+
+// PendingAcks implements deconflict.Store.
+func (db *DB) PendingAcks(ctx context.Context, channel, party string, open bool) ([]deconflict.PendingAck, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+ackCols+` FROM acks WHERE channel = ? AND (? = '' OR party = ?) AND (? = 0 OR ack_idx IS NULL) ORDER BY idx, party`, channel, party, party, open)
+	if err != nil {
+		return nil, err
+	}
+	return scanAcks(rows)
+}
+
+// AckStatus implements deconflict.Store.
+func (db *DB) AckStatus(ctx context.Context, channel string, index int64) ([]deconflict.PendingAck, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+ackCols+` FROM acks WHERE channel = ? AND idx = ? ORDER BY party`, channel, index)
+	if err != nil {
+		return nil, err
+	}
+	return scanAcks(rows)
+}
+
+// DueAcks implements deconflict.Store.
+func (db *DB) DueAcks(ctx context.Context, now time.Time) ([]deconflict.PendingAck, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+ackCols+` FROM acks WHERE ack_idx IS NULL AND missed = 0 AND deadline <= ? ORDER BY channel, idx, party`, nanos(now))
+	if err != nil {
+		return nil, err
+	}
+	return scanAcks(rows)
+}
+
+// DueWebhooks implements deconflict.Store.
+func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]deconflict.WebhookJob, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, channel, url, body, attempts, next_try, done, last_error FROM webhooks WHERE done = 0 AND next_try <= ? ORDER BY next_try, id LIMIT ?`, nanos(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []deconflict.WebhookJob
+	for rows.Next() {
+		var j deconflict.WebhookJob
+		var next int64
+		if err := rows.Scan(&j.ID, &j.Channel, &j.URL, &j.Body, &j.Attempts, &next, &j.Done, &j.LastErr); err != nil {
+			return nil, err
+		}
+		j.NextTry = fromNanos(next)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// UpdateWebhook implements deconflict.Store.
+func (db *DB) UpdateWebhook(ctx context.Context, j *deconflict.WebhookJob) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE webhooks SET attempts = ?, next_try = ?, done = ?, last_error = ? WHERE id = ?`, j.Attempts, nanos(j.NextTry), j.Done, j.LastErr, j.ID)
+	return err
+}

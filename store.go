@@ -1,0 +1,103 @@
+package deconflict
+
+import (
+	"context"
+	"time"
+)
+
+// PendingAck is one party's outstanding duty to acknowledge a message.
+type PendingAck struct {
+	Channel  string    `json:"channel"`
+	Index    int64     `json:"index"` // the message's index
+	Party    string    `json:"party"` // who must acknowledge
+	Deadline time.Time `json:"deadline"`
+	AckIndex *int64    `json:"ack_index,omitempty"` // the acknowledgement's index, once made
+	Missed   bool      `json:"missed"`              // a missed-ack record names this party
+}
+
+// AckMark records that Party acknowledged message Index at AckIndex.
+type AckMark struct {
+	Index, AckIndex int64
+	Party           string
+}
+
+// WebhookJob is a call owed to an escalation webhook; the node retries it
+// with backoff until it succeeds or runs out of attempts.
+type WebhookJob struct {
+	ID       int64     `json:"id"`
+	Channel  string    `json:"channel"`
+	URL      string    `json:"url"`
+	Body     []byte    `json:"body"`
+	Attempts int       `json:"attempts"`
+	NextTry  time.Time `json:"next_try"`
+	Done     bool      `json:"done"`
+	LastErr  string    `json:"last_error,omitempty"`
+}
+
+// Batch is everything one append changes in a channel, written in one
+// transaction: envelopes, their log hashes, the new checkpoint and the
+// acknowledgement book-keeping they imply.
+type Batch struct {
+	Channel    string
+	Envelopes  []*Envelope // consecutive indexes from the log's current size
+	Hashes     []HashAt    // new stored hashes of the Merkle log
+	TreeSize   int64       // log size after the batch
+	Checkpoint []byte      // signed checkpoint of TreeSize
+	Pending    []PendingAck
+	Acked      []AckMark
+	Missed     []PendingAck // marks these (channel, index, party) as reported missed
+	Webhooks   []WebhookJob
+}
+
+// HashAt is one stored hash of the Merkle log at its storage index.
+type HashAt struct {
+	Index int64
+	Hash  [32]byte
+}
+
+// Store is the node's storage. Implementations pass storetest.Run.
+type Store interface {
+	PartyService
+	ChannelService
+
+	// Append writes a batch in one durable transaction. ECONFLICT if the
+	// first envelope's index is not the log's size or an id is taken.
+	Append(ctx context.Context, b *Batch) error
+	// LogSize returns the number of envelopes in a channel's log.
+	LogSize(ctx context.Context, channel string) (int64, error)
+	// FindEnvelope returns the envelope at index. ENOTFOUND if none.
+	FindEnvelope(ctx context.Context, channel string, index int64) (*Envelope, error)
+	// FindEnvelopeByID returns the envelope with payload id. ENOTFOUND if none.
+	FindEnvelopeByID(ctx context.Context, channel, id string) (*Envelope, error)
+	// FindEnvelopeByLeafHash returns the envelope whose leaf hash is h. ENOTFOUND if none.
+	FindEnvelopeByLeafHash(ctx context.Context, channel string, h [32]byte) (*Envelope, error)
+	// FindEnvelopes returns up to limit envelopes with index >= from, in order.
+	FindEnvelopes(ctx context.Context, channel string, from int64, limit int) ([]*Envelope, error)
+	// ReadHashes returns the stored log hashes at the given storage indexes.
+	// ENOTFOUND if one is missing.
+	ReadHashes(ctx context.Context, channel string, indexes []int64) ([][32]byte, error)
+	// Checkpoint returns the latest signed checkpoint and its size; nil, 0
+	// for a channel with an empty log.
+	Checkpoint(ctx context.Context, channel string) ([]byte, int64, error)
+
+	// PendingAcks returns the acknowledgement duties on channel: for party
+	// only when party is not "", and only unacknowledged ones when open.
+	PendingAcks(ctx context.Context, channel, party string, open bool) ([]PendingAck, error)
+	// AckStatus returns the duties attached to one message.
+	AckStatus(ctx context.Context, channel string, index int64) ([]PendingAck, error)
+	// DueAcks returns unacknowledged, unreported duties whose deadline is at
+	// or before now, across all channels, ordered by channel and index.
+	DueAcks(ctx context.Context, now time.Time) ([]PendingAck, error)
+
+	// DueWebhooks returns up to limit undone webhook jobs due at now.
+	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]WebhookJob, error)
+	// UpdateWebhook records an attempt's outcome.
+	UpdateWebhook(ctx context.Context, j *WebhookJob) error
+
+	// Meta reads and writes node-level settings (node name, versions).
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+
+	Close() error
+}
+
