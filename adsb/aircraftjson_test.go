@@ -156,7 +156,6 @@ func TestParseTrace(t *testing.T) {
 		Source: "trace", Lat: 39.877403, Lon: -104.63974, AltM: 5250 * 0.3048, SpeedMS: 58.5 * deconflict.KnotMS, CourseDeg: 270,
 		ClimbMS: -64 * deconflict.FPMMS, Callsign: "DAL2927", Name: "N899DN", Type: "B739"})
 
-
 	t.Run("Err", func(t *testing.T) {
 		for _, tt := range []struct{ name, doc, want string }{
 			{"NotJSON", `{"icao":`, "trace: offset"},

@@ -136,6 +136,9 @@ func (d *SBSDecoder) Decode(line []byte) (m Message, ok bool, err error) {
 		}
 		offsetNS = v
 		fields = fields[1:]
+		if len(fields) == 0 {
+			return m, false, invalid("sbs: time prefix %.24q without a message", f[0])
+		}
 	} else if n > sbsFields {
 		return m, false, invalid("sbs: %d fields, want at most %d", n, sbsFields)
 	}
@@ -281,6 +284,12 @@ func (d *SBSDecoder) Merge(m *Message) (r deconflict.Report, ok bool) {
 	key := m.ICAO
 	if m.NonICAO {
 		key |= 1 << 31
+	}
+	if !m.Time.IsZero() && m.Time.Before(d.latest.Add(-DefaultStateExpiry)) {
+		// The clock went back (a recording restarted): forget the old
+		// state rather than let it expire against the later time.
+		clear(d.state)
+		d.latest = m.Time
 	}
 	s := d.state[key]
 	if s == nil {

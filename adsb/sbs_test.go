@@ -215,8 +215,8 @@ func TestSBSDecoder_Stratux(t *testing.T) {
 		}
 	}
 	// MSG 3 lines with a position (awk -F, '$3==3 && $16!=""').
-	if got, want := pos, 2315; got > want || got < 2000 {
-		t.Errorf("position reports=%d, want about %d", got, want)
+	if got, want := pos, 2104; got != want {
+		t.Errorf("position reports=%d, want %d", got, want)
 	}
 	if first == nil {
 		t.Fatal("no report of aa6a76")

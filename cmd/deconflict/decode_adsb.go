@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/adsb"
+)
+
+// The ADS-B formats of 'decode' and 'scan': SBS-1 BaseStation lines
+// (also stratux recordings), readsb/dump1090 aircraft.json snapshots and
+// readsb trace files. decode prints one JSON object per message with
+// readsb's names and units (see docs/picture.md); scan reads reports in SI
+// units, SBS lines merged per aircraft.
+func init() {
+	decodeFormats[adsb.FormatSBS] = decodeSBS
+	decodeFormats[adsb.FormatAircraftJSON] = decodeJSONDocs(aircraftJSONMessages)
+	decodeFormats[adsb.FormatTrace] = decodeJSONDocs(traceMessages)
+	reportFormats[adsb.FormatSBS] = readSBSReports
+	reportFormats[adsb.FormatAircraftJSON] = readJSONDocReports(aircraftJSONMessages)
+	reportFormats[adsb.FormatTrace] = readJSONDocReports(traceMessages)
+}
+
+// maxSBSLine is the longest SBS line read (bytes); a complete line is
+// under 200 bytes, stratux recordings have runs of NUL padding.
+const maxSBSLine = 1 << 20
+
+func decodeSBS(r io.Reader, name string, w io.Writer, errw io.Writer) (decoded, failed int, err error) {
+	var d adsb.SBSDecoder
+	buf := make([]byte, 0, 512)
+	err = eachLine(r, func(n int, line []byte) error {
+		m, ok, derr := d.Decode(line)
+		if derr != nil {
+			failed++
+			if errw != nil {
+				fmt.Fprintf(errw, "%s:%d: %s\n", name, n, errorText(derr))
+			}
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		decoded++
+		buf = append(m.AppendJSON(buf[:0]), '\n')
+		_, werr := w.Write(buf)
+		return werr
+	})
+	return decoded, failed, err
+}
+
+func readSBSReports(r io.Reader, emit func(deconflict.Report) error) error {
+	var d adsb.SBSDecoder
+	return eachLine(r, func(n int, line []byte) error {
+		m, ok, err := d.Decode(line)
+		if err != nil || !ok {
+			return nil
+		}
+		if rep, ok := d.Merge(&m); ok {
+			return emit(rep)
+		}
+		return nil
+	})
+}
+
+// eachLine calls fn with every line of r and its number (from 1). A line
+// longer than maxSBSLine is an error that stops reading.
+func eachLine(r io.Reader, fn func(n int, line []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxSBSLine)
+	n := 0
+	for sc.Scan() {
+		n++
+		if err := fn(n, sc.Bytes()); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("line %d: %w", n+1, err)
+	}
+	return nil
+}
+
+// jsonDocMessages decodes one JSON document into messages and the errors
+// of its parts that could not be decoded.
+type jsonDocMessages func(doc []byte) ([]adsb.Message, []error, error)
+
+func aircraftJSONMessages(doc []byte) ([]adsb.Message, []error, error) {
+	s, err := adsb.ParseAircraftJSON(doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.Aircraft, s.Errors, nil
+}
+
+func traceMessages(doc []byte) ([]adsb.Message, []error, error) {
+	t, err := adsb.ParseTrace(doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t.Points, t.Errors, nil
+}
+
+// eachJSONDoc calls fn with every JSON document of r: one (a file written
+// by readsb) or several one after another (a recording of snapshots, one
+// per line or concatenated). A syntax error ends the input: it is
+// reported to bad and reading stops, since the next document cannot be
+// found reliably.
+func eachJSONDoc(r io.Reader, fn func(n int, doc []byte) error, bad func(n int, err error)) error {
+	dec := json.NewDecoder(r)
+	for n := 1; ; n++ {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			var se *json.SyntaxError
+			if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+				bad(n, fmt.Errorf("offset %d: %v; rest of input skipped", dec.InputOffset(), err))
+				return nil
+			}
+			return err
+		}
+		if err := fn(n, raw); err != nil {
+			return err
+		}
+	}
+}
+
+func decodeJSONDocs(parse jsonDocMessages) decodeFunc {
+	return func(r io.Reader, name string, w io.Writer, errw io.Writer) (decoded, failed int, err error) {
+		report := func(n int, err error) {
+			failed++
+			if errw != nil {
+				fmt.Fprintf(errw, "%s: document %d: %s\n", name, n, errorText(err))
+			}
+		}
+		var buf []byte
+		err = eachJSONDoc(r, func(n int, doc []byte) error {
+			msgs, errs, perr := parse(doc)
+			if perr != nil {
+				report(n, perr)
+				return nil
+			}
+			for _, e := range errs {
+				report(n, e)
+			}
+			for i := range msgs {
+				decoded++
+				buf = append(msgs[i].AppendJSON(buf[:0]), '\n')
+				if _, err := w.Write(buf); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, report)
+		return decoded, failed, err
+	}
+}
+
+func readJSONDocReports(parse jsonDocMessages) reportFormat {
+	return func(r io.Reader, emit func(deconflict.Report) error) error {
+		return eachJSONDoc(r, func(n int, doc []byte) error {
+			msgs, _, err := parse(doc)
+			if err != nil {
+				return nil
+			}
+			for i := range msgs {
+				if err := emit(msgs[i].Report()); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, func(int, error) {})
+	}
+}
+
+// errorText is the message of a decoder's *deconflict.Error, else the
+// error itself (a syntax error of the JSON stream).
+func errorText(err error) string {
+	var e *deconflict.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}

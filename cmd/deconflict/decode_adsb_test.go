@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/deconflict/deconflict"
+)
+
+func runMain(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	err = m.Run(context.Background(), args)
+	return out.String(), errb.String(), err
+}
+
+func TestDecodeADSB(t *testing.T) {
+	t.Run("SBS", func(t *testing.T) {
+		out, errs, err := runMain(t, "", "decode", "--format", "sbs", "../../testdata/adsb/stratux/cyoung-09062015-noproblem-stratux-es.log", "--errors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if got, want := len(lines), 44477; got != want {
+			t.Fatalf("%d lines, want %d", got, want)
+		}
+		var first map[string]any
+		if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := first["hex"], "abdf3f"; got != want {
+			t.Fatalf("hex=%v, want %v", got, want)
+		}
+		if !strings.Contains(errs, "cyoung-09062015-noproblem-stratux-es.log:20543: sbs: line cut short") ||
+			!strings.Contains(errs, "44477 messages decoded, 1 lines could not be decoded") {
+			t.Fatalf("stderr: %s", errs)
+		}
+	})
+	t.Run("AircraftJSONStdinGzip", func(t *testing.T) {
+		raw, err := os.ReadFile("../../testdata/adsb/aircraft-json/dump1090mqtt_aircraft.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(raw)
+		zw.Write(raw) // two snapshots one after the other
+		zw.Close()
+		out, _, err := runMain(t, gz.String(), "decode", "--format", "aircraft-json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Count(out, "\n"), 88; got != want {
+			t.Fatalf("%d lines, want %d", got, want)
+		}
+		if !strings.Contains(out, `"hex":"3c71a1","time":"2026-07-29T18:28:35.6Z","flight":"BCS361"`) {
+			t.Fatalf("no 3c71a1 in output")
+		}
+	})
+	t.Run("AircraftJSONBad", func(t *testing.T) {
+		in := `{"now":1,"aircraft":[{"hex":"abc123","lat":1,"lon":2},{"hex":"nothex"}]}` + "\n" + `{"now":2,"aircraft":[`
+		out, errs, err := runMain(t, in, "decode", "--format", "aircraft-json", "--errors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Count(out, "\n"), 1; got != want {
+			t.Fatalf("%d lines, want %d", got, want)
+		}
+		for _, w := range []string{`-: document 1: aircraft-json: aircraft[1]: hex "nothex"`, "-: document 2: offset", "1 messages decoded, 2 lines could not be decoded"} {
+			if !strings.Contains(errs, w) {
+				t.Errorf("stderr %q, want it to contain %q", errs, w)
+			}
+		}
+	})
+	t.Run("Trace", func(t *testing.T) {
+		out, _, err := runMain(t, "", "decode", "--format", "trace", "../../testdata/adsb/traffic/trace_full_ac671b.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Count(out, "\n"), 2500; got != want {
+			t.Fatalf("%d lines, want %d", got, want)
+		}
+	})
+}
+
+func TestReportFormatsADSB(t *testing.T) {
+	tests := []struct {
+		format, file string
+		reports      int
+		id           string
+	}{
+		// 2,104 MSG 3 lines with a position (awk -F, '$3==3 && $16!=""'),
+		// 45 MSG 1 lines giving an aircraft a new callsign.
+		{"sbs", "../../testdata/adsb/stratux/cyoung-09062015-noproblem-stratux-es.log", 2104 + 45, "icao:"},
+		{"aircraft-json", "../../testdata/adsb/aircraft-json/dump1090mqtt_aircraft.json", 44, "icao:"},
+		{"trace", "../../testdata/adsb/traffic/trace_full_ac671b.json", 2500, "icao:ac671b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			f, err := os.Open(filepath.FromSlash(tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var got []deconflict.Report
+			err = reportFormats[tt.format](f, func(r deconflict.Report) error {
+				got = append(got, r)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.reports {
+				t.Fatalf("%d reports, want %d", len(got), tt.reports)
+			}
+			for _, r := range got {
+				if !strings.HasPrefix(r.ID, tt.id) || r.Domain != deconflict.Air || r.Time.IsZero() {
+					t.Fatalf("report %+v", r)
+				}
+			}
+		})
+	}
+}
