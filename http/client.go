@@ -1,0 +1,304 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/deconflict/deconflict"
+)
+
+// Client is the Go client of a node's API, used by the command line. Every
+// request is signed with Key.
+type Client struct {
+	URL  string // base URL, e.g. http://127.0.0.1:8080
+	Key  ed25519.PrivateKey
+	HTTP *http.Client
+	Now  func() time.Time
+}
+
+// NewClient returns a client of the node at baseURL signing with key.
+func NewClient(baseURL string, key ed25519.PrivateKey) *Client {
+	return &Client{URL: strings.TrimRight(baseURL, "/"), Key: key, HTTP: &http.Client{Timeout: 60 * time.Second}, Now: time.Now}
+}
+
+func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Key != nil {
+		k, t, s := SignRequest(c.Key, method, req.URL.RequestURI(), c.Now(), body)
+		req.Header.Set(HeaderKey, k)
+		req.Header.Set(HeaderTime, t)
+		req.Header.Set(HeaderSig, s)
+	}
+	return req, nil
+}
+
+// do sends a request and decodes a JSON answer into out (when not nil),
+// or returns the node's error as a *deconflict.Error with its code.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	req, err := c.newRequest(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", c.URL, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("node %s: reading answer: %w", c.URL, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e ErrorResponse
+		if json.Unmarshal(data, &e) == nil && e.Code != "" {
+			return &deconflict.Error{Code: e.Code, Message: e.Message}
+		}
+		return &deconflict.Error{Code: errorCodeOf(resp.StatusCode), Message: fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(data))}
+	}
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case *[]byte:
+		*o = data
+		return nil
+	default:
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: decoding answer: %w", method, path, err)
+		}
+		return nil
+	}
+}
+
+// Node returns the node's name and keys (no authentication needed).
+func (c *Client) Node(ctx context.Context) (*NodeInfo, error) {
+	var n NodeInfo
+	return &n, c.do(ctx, "GET", "/v1/node", nil, &n)
+}
+
+// Whoami returns the party the client's key belongs to ("node" for the operator).
+func (c *Client) Whoami(ctx context.Context) (string, error) {
+	var out map[string]string
+	err := c.do(ctx, "GET", "/v1/whoami", nil, &out)
+	return out["party"], err
+}
+
+// CreateParty registers a party (operator).
+func (c *Client) CreateParty(ctx context.Context, req *PartyRequest) error {
+	return c.do(ctx, "POST", "/v1/parties", req, nil)
+}
+
+// AddKey adds a key to a party (operator).
+func (c *Client) AddKey(ctx context.Context, party string, pub ed25519.PublicKey) error {
+	return c.do(ctx, "POST", "/v1/parties/"+url.PathEscape(party)+"/keys", &KeyRequest{Key: deconflict.EncodeKey(pub)}, nil)
+}
+
+// RevokeKey revokes a key from now on (operator).
+func (c *Client) RevokeKey(ctx context.Context, pub ed25519.PublicKey) error {
+	return c.do(ctx, "POST", "/v1/keys/revoke", &KeyRequest{Key: deconflict.EncodeKey(pub)}, nil)
+}
+
+// Parties lists the parties and their keys.
+func (c *Client) Parties(ctx context.Context) ([]*deconflict.Party, error) {
+	var out []*deconflict.Party
+	return out, c.do(ctx, "GET", "/v1/parties", nil, &out)
+}
+
+// CreateChannel creates a channel (operator).
+func (c *Client) CreateChannel(ctx context.Context, ch *deconflict.Channel) error {
+	return c.do(ctx, "POST", "/v1/channels", ch, nil)
+}
+
+// Channels lists the caller's channels.
+func (c *Client) Channels(ctx context.Context) ([]*deconflict.Channel, error) {
+	var out []*deconflict.Channel
+	return out, c.do(ctx, "GET", "/v1/channels", nil, &out)
+}
+
+// Channel returns one channel.
+func (c *Client) Channel(ctx context.Context, id string) (*deconflict.Channel, error) {
+	var out deconflict.Channel
+	return &out, c.do(ctx, "GET", "/v1/channels/"+url.PathEscape(id), nil, &out)
+}
+
+// SetPolicy replaces a channel's policy (operator).
+func (c *Client) SetPolicy(ctx context.Context, id string, p *deconflict.Policy) error {
+	return c.do(ctx, "PUT", "/v1/channels/"+url.PathEscape(id)+"/policy", p, nil)
+}
+
+// Submit posts a signed envelope and returns its receipt.
+func (c *Client) Submit(ctx context.Context, channel string, s *deconflict.Signed) (*deconflict.Receipt, error) {
+	var r deconflict.Receipt
+	return &r, c.do(ctx, "POST", "/v1/channels/"+url.PathEscape(channel)+"/envelopes", s, &r)
+}
+
+// Send fills in p's version, id, author (the caller's party) and time,
+// signs it with the client key and submits it.
+func (c *Client) Send(ctx context.Context, author string, p *deconflict.Payload) (*deconflict.Receipt, error) {
+	p.V, p.Author = 1, author
+	if p.ID == "" {
+		p.ID = deconflict.NewEnvelopeID()
+	}
+	if p.Time.IsZero() {
+		p.Time = c.Now().UTC()
+	}
+	s, err := deconflict.SignPayload(c.Key, p)
+	if err != nil {
+		return nil, err
+	}
+	return c.Submit(ctx, p.Channel, s)
+}
+
+// Envelopes returns up to limit envelopes from index from on.
+func (c *Client) Envelopes(ctx context.Context, channel string, from int64, limit int) ([]*EnvelopeView, error) {
+	var out []*EnvelopeView
+	return out, c.do(ctx, "GET", fmt.Sprintf("/v1/channels/%s/envelopes?from=%d&limit=%d", url.PathEscape(channel), from, limit), nil, &out)
+}
+
+// Inbox returns what the caller still has to acknowledge.
+func (c *Client) Inbox(ctx context.Context, channel string) ([]InboxEntry, error) {
+	var out []InboxEntry
+	return out, c.do(ctx, "GET", "/v1/channels/"+url.PathEscape(channel)+"/inbox", nil, &out)
+}
+
+// Acks returns every acknowledgement duty of a channel.
+func (c *Client) Acks(ctx context.Context, channel string) ([]deconflict.PendingAck, error) {
+	var out []deconflict.PendingAck
+	return out, c.do(ctx, "GET", "/v1/channels/"+url.PathEscape(channel)+"/acks", nil, &out)
+}
+
+// Checkpoint returns the latest signed checkpoint of a channel.
+func (c *Client) Checkpoint(ctx context.Context, channel string) ([]byte, error) {
+	var out []byte
+	return out, c.do(ctx, "GET", "/v1/channels/"+url.PathEscape(channel)+"/checkpoint", nil, &out)
+}
+
+// Receipt returns the receipt of the envelope at index against the latest checkpoint.
+func (c *Client) Receipt(ctx context.Context, channel string, index int64) (*deconflict.Receipt, error) {
+	var out deconflict.Receipt
+	return &out, c.do(ctx, "GET", fmt.Sprintf("/v1/channels/%s/envelopes/%d/receipt", url.PathEscape(channel), index), nil, &out)
+}
+
+// InclusionProof returns the proof that index is in the tree of size.
+func (c *Client) InclusionProof(ctx context.Context, channel string, index, size int64) (*ProofResponse, error) {
+	var out ProofResponse
+	return &out, c.do(ctx, "GET", fmt.Sprintf("/v1/channels/%s/proof/inclusion?index=%d&size=%d", url.PathEscape(channel), index, size), nil, &out)
+}
+
+// ConsistencyProof returns the proof that the tree of size old is a prefix of new.
+func (c *Client) ConsistencyProof(ctx context.Context, channel string, old, new int64) (*ProofResponse, error) {
+	var out ProofResponse
+	return &out, c.do(ctx, "GET", fmt.Sprintf("/v1/channels/%s/proof/consistency?old=%d&new=%d", url.PathEscape(channel), old, new), nil, &out)
+}
+
+// Get fetches a raw path (tiles, metrics).
+func (c *Client) Get(ctx context.Context, path string) ([]byte, error) {
+	var out []byte
+	return out, c.do(ctx, "GET", path, nil, &out)
+}
+
+// Watch calls fn for every envelope of channel after index after, in
+// order, following live until ctx ends or fn fails. It reconnects by
+// itself after a dropped connection or a node restart, resuming after the
+// last envelope delivered, so fn sees each envelope exactly once.
+func (c *Client) Watch(ctx context.Context, channel string, after int64, fn func(*EnvelopeView) error) error {
+	backoff := 200 * time.Millisecond
+	for {
+		err := c.watchOnce(ctx, channel, &after, fn)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var de *deconflict.Error
+		if asErr(err, &de) && de.Code != deconflict.EUNAVAILABLE && de.Code != deconflict.EINTERNAL {
+			return err // not found, forbidden: retrying will not help
+		}
+		if fe, ok := err.(fnError); ok {
+			return fe.err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+func asErr(err error, target **deconflict.Error) bool {
+	if e, ok := err.(*deconflict.Error); ok {
+		*target = e
+		return true
+	}
+	return false
+}
+
+func (c *Client) watchOnce(ctx context.Context, channel string, after *int64, fn func(*EnvelopeView) error) error {
+	path := "/v1/channels/" + url.PathEscape(channel) + "/watch?after=" + strconv.FormatInt(*after, 10)
+	req, err := c.newRequest(ctx, "GET", path, nil)
+	if err != nil {
+		return err
+	}
+	wsURL := "ws" + strings.TrimPrefix(c.URL, "http") + path
+	conn, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: req.Header, HTTPClient: &http.Client{}})
+	if err != nil {
+		if resp != nil && resp.StatusCode/100 == 4 {
+			var e ErrorResponse
+			if resp.Body != nil {
+				json.NewDecoder(resp.Body).Decode(&e)
+			}
+			if e.Code != "" {
+				return &deconflict.Error{Code: e.Code, Message: e.Message}
+			}
+			return &deconflict.Error{Code: errorCodeOf(resp.StatusCode), Message: "watch: " + resp.Status}
+		}
+		return err
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(MaxBodyBytes * 2)
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			return err
+		}
+		var v EnvelopeView
+		if err := json.Unmarshal(data, &v); err != nil {
+			return fmt.Errorf("watch: bad message: %w", err)
+		}
+		if v.Index <= *after {
+			continue // never deliver twice
+		}
+		if v.Index != *after+1 {
+			return fmt.Errorf("watch: gap: got index %d after %d", v.Index, *after)
+		}
+		if err := fn(&v); err != nil {
+			return fnError{err}
+		}
+		*after = v.Index
+	}
+}

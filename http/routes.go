@@ -1,0 +1,457 @@
+package http
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/node"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// EnvelopeView is an envelope as the API shows it: where it is in the log,
+// who signed it, and the signed bytes both decoded and exact.
+type EnvelopeView struct {
+	Channel    string          `json:"channel"`
+	Index      int64           `json:"index"`
+	ID         string          `json:"id"`
+	Author     string          `json:"author"`
+	Kind       string          `json:"kind"`
+	Received   time.Time       `json:"received"`
+	Payload    json.RawMessage `json:"payload"`     // the signed payload, as JSON
+	PayloadB64 string          `json:"payload_b64"` // the exact signed bytes
+	Key        string          `json:"key"`
+	Sig        string          `json:"sig"`
+	LeafHash   string          `json:"leaf_hash"`
+}
+
+// NewEnvelopeView returns the API view of e.
+func NewEnvelopeView(e *deconflict.Envelope) *EnvelopeView {
+	return &EnvelopeView{
+		Channel: e.Channel, Index: e.Index, ID: e.ID, Author: e.Author, Kind: e.Kind, Received: e.Received,
+		Payload: json.RawMessage(e.Payload), PayloadB64: base64.StdEncoding.EncodeToString(e.Payload),
+		Key: deconflict.EncodeKey(e.Key), Sig: base64.StdEncoding.EncodeToString(e.Sig),
+		LeafHash: base64.StdEncoding.EncodeToString(e.LeafHash[:]),
+	}
+}
+
+// Signed returns the envelope's signed parts.
+func (v *EnvelopeView) Signed() (*deconflict.Signed, error) {
+	p, err := base64.StdEncoding.DecodeString(v.PayloadB64)
+	if err != nil {
+		return nil, fmt.Errorf("payload_b64: %w", err)
+	}
+	k, err := deconflict.DecodeKey(v.Key)
+	if err != nil {
+		return nil, err
+	}
+	s, err := base64.StdEncoding.DecodeString(v.Sig)
+	if err != nil {
+		return nil, fmt.Errorf("sig: %w", err)
+	}
+	return &deconflict.Signed{Payload: p, Key: k, Sig: s}, nil
+}
+
+// NodeInfo describes the node.
+type NodeInfo struct {
+	Name        string `json:"name"`
+	Key         string `json:"key"`          // base64 Ed25519 public key
+	VerifierKey string `json:"verifier_key"` // note verifier key of checkpoints
+}
+
+// PartyRequest registers a party.
+type PartyRequest struct {
+	ID   string   `json:"id"`
+	Name string   `json:"name,omitempty"`
+	Keys []string `json:"keys"`
+}
+
+// KeyRequest names one key.
+type KeyRequest struct {
+	Key string `json:"key"`
+}
+
+// InboxEntry is one item of an inbox.
+type InboxEntry struct {
+	Envelope *EnvelopeView `json:"envelope"`
+	Deadline time.Time     `json:"deadline"`
+	Overdue  bool          `json:"overdue"`
+}
+
+// ProofResponse carries a proof as base64 hashes.
+type ProofResponse struct {
+	Index int64    `json:"index,omitempty"`
+	Size  int64    `json:"size,omitempty"`
+	Old   int64    `json:"old,omitempty"`
+	New   int64    `json:"new,omitempty"`
+	Proof [][]byte `json:"proof"`
+}
+
+func (s *Server) routes() {
+	m := s.Mux
+	m.HandleFunc("GET /healthz", s.health)
+	m.HandleFunc("GET /metrics", s.metrics)
+	m.HandleFunc("GET /v1/node", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey()), VerifierKey: s.Node.VerifierKey()})
+	})
+	m.HandleFunc("GET /v1/whoami", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		return map[string]string{"party": caller}, nil
+	}))
+	m.HandleFunc("GET /v1/parties", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		return s.Node.Parties(r.Context())
+	}))
+	m.HandleFunc("POST /v1/parties", s.authed(s.createParty))
+	m.HandleFunc("POST /v1/parties/{id}/keys", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+		var req KeyRequest
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, err
+		}
+		pub, err := deconflict.DecodeKey(req.Key)
+		if err != nil {
+			return nil, err
+		}
+		return statusValue{http.StatusCreated, map[string]string{"party": r.PathValue("id"), "key": req.Key}}, s.Node.AddPartyKey(r.Context(), caller, r.PathValue("id"), pub)
+	}))
+	m.HandleFunc("POST /v1/keys/revoke", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+		var req KeyRequest
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, err
+		}
+		pub, err := deconflict.DecodeKey(req.Key)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"revoked": req.Key}, s.Node.RevokePartyKey(r.Context(), caller, pub)
+	}))
+	m.HandleFunc("POST /v1/channels", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+		var c deconflict.Channel
+		if err := decodeJSON(body, &c); err != nil {
+			return nil, err
+		}
+		if err := s.Node.CreateChannel(r.Context(), caller, &c); err != nil {
+			return nil, err
+		}
+		return statusValue{http.StatusCreated, &c}, nil
+	}))
+	m.HandleFunc("GET /v1/channels", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		cs, err := s.Node.Channels(r.Context(), caller)
+		if cs == nil {
+			cs = []*deconflict.Channel{}
+		}
+		return cs, err
+	}))
+	m.HandleFunc("GET /v1/channels/{id}", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		return s.Node.Channel(r.Context(), caller, r.PathValue("id"))
+	}))
+	m.HandleFunc("PUT /v1/channels/{id}/policy", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+		var p deconflict.Policy
+		if err := decodeJSON(body, &p); err != nil {
+			return nil, err
+		}
+		if err := s.Node.UpdatePolicy(r.Context(), caller, r.PathValue("id"), p); err != nil {
+			return nil, err
+		}
+		return s.Node.Channel(r.Context(), caller, r.PathValue("id"))
+	}))
+	m.HandleFunc("POST /v1/channels/{id}/envelopes", s.authed(s.submit))
+	m.HandleFunc("GET /v1/channels/{id}/envelopes", s.authed(s.envelopes))
+	m.HandleFunc("GET /v1/channels/{id}/envelopes/{index}/receipt", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		idx, err := intParam(r.PathValue("index"), "index")
+		if err != nil {
+			return nil, err
+		}
+		return s.Node.Receipt(r.Context(), caller, r.PathValue("id"), idx)
+	}))
+	m.HandleFunc("GET /v1/channels/{id}/watch", s.watch)
+	m.HandleFunc("GET /v1/channels/{id}/inbox", s.authed(s.inbox))
+	m.HandleFunc("GET /v1/channels/{id}/acks", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		d, err := s.Node.AckDuties(r.Context(), caller, r.PathValue("id"))
+		if d == nil {
+			d = []deconflict.PendingAck{}
+		}
+		return d, err
+	}))
+	m.HandleFunc("GET /v1/channels/{id}/checkpoint", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		cp, _, err := s.Node.Checkpoint(r.Context(), caller, r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(cp)
+		return nil, nil
+	}))
+	m.HandleFunc("GET /v1/channels/{id}/proof/inclusion", s.authed(s.inclusion))
+	m.HandleFunc("GET /v1/channels/{id}/proof/consistency", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		old, err := intParam(r.URL.Query().Get("old"), "old")
+		if err != nil {
+			return nil, err
+		}
+		nw, err := intParam(r.URL.Query().Get("new"), "new")
+		if err != nil {
+			return nil, err
+		}
+		p, err := s.Node.ConsistencyProof(r.Context(), caller, r.PathValue("id"), old, nw)
+		if err != nil {
+			return nil, err
+		}
+		return &ProofResponse{Old: old, New: nw, Proof: hashesOut(p)}, nil
+	}))
+	// The C2SP tlog-tiles view of a channel log, for standard tooling.
+	m.HandleFunc("GET /v1/channels/{id}/log/checkpoint", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		cp, _, err := s.Node.Checkpoint(r.Context(), caller, r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(cp)
+		return nil, nil
+	}))
+	m.HandleFunc("GET /v1/channels/{id}/log/tile/{rest...}", s.authed(s.tile))
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	refused := s.Node.Refused()
+	status, code := "ok", http.StatusOK
+	if len(refused) > 0 {
+		status = "degraded"
+	}
+	writeJSON(w, code, map[string]any{"status": status, "node": s.Node.Name, "refused_channels": refused})
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	m := s.Node.Metrics()
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	overdue := 0
+	if chans, err := s.Node.Store.FindChannels(r.Context()); err == nil {
+		now := s.Node.Now()
+		for _, c := range chans {
+			duties, _ := s.Node.Store.PendingAcks(r.Context(), c.ID, "", true)
+			for _, d := range duties {
+				if !now.Before(d.Deadline) {
+					overdue++
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "# HELP deconflict_envelopes_appended_total Envelopes appended since start.\n# TYPE deconflict_envelopes_appended_total counter\ndeconflict_envelopes_appended_total %d\n", m.Appended.Load())
+	fmt.Fprintf(w, "# HELP deconflict_append_batches_total Append transactions committed since start.\n# TYPE deconflict_append_batches_total counter\ndeconflict_append_batches_total %d\n", m.Batches.Load())
+	fmt.Fprintf(w, "# HELP deconflict_envelopes_rejected_total Envelopes refused since start.\n# TYPE deconflict_envelopes_rejected_total counter\ndeconflict_envelopes_rejected_total %d\n", m.Rejected.Load())
+	fmt.Fprintf(w, "# HELP deconflict_watchers Live watchers.\n# TYPE deconflict_watchers gauge\ndeconflict_watchers %d\n", m.Watchers.Load())
+	fmt.Fprintf(w, "# HELP deconflict_acks_overdue Acknowledgement duties past their deadline and still open.\n# TYPE deconflict_acks_overdue gauge\ndeconflict_acks_overdue %d\n", overdue)
+	fmt.Fprintf(w, "# HELP deconflict_missed_acks_total Missed-acknowledgement duties recorded since start.\n# TYPE deconflict_missed_acks_total counter\ndeconflict_missed_acks_total %d\n", m.MissedAcks.Load())
+	fmt.Fprintf(w, "# HELP deconflict_webhook_calls_total Escalation webhook calls by outcome.\n# TYPE deconflict_webhook_calls_total counter\ndeconflict_webhook_calls_total{outcome=\"ok\"} %d\ndeconflict_webhook_calls_total{outcome=\"error\"} %d\n", m.WebhookOK.Load(), m.WebhookFail.Load())
+}
+
+func (s *Server) createParty(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+	var req PartyRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	p := &deconflict.Party{ID: req.ID, Name: req.Name}
+	for _, k := range req.Keys {
+		pub, err := deconflict.DecodeKey(k)
+		if err != nil {
+			return nil, err
+		}
+		p.Keys = append(p.Keys, deconflict.PartyKey{Party: req.ID, Public: pub})
+	}
+	if err := s.Node.CreateParty(r.Context(), caller, p); err != nil {
+		return nil, err
+	}
+	return statusValue{http.StatusCreated, p}, nil
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+	var env deconflict.Signed
+	if err := decodeJSON(body, &env); err != nil {
+		return nil, err
+	}
+	p, err := deconflict.ParsePayload(env.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if p.Channel != r.PathValue("id") {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, r.PathValue("id"))
+	}
+	rec, err := s.Node.Submit(r.Context(), &env)
+	if err != nil {
+		return nil, err
+	}
+	return statusValue{http.StatusCreated, rec}, nil
+}
+
+func intParam(s, name string) (int64, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, deconflict.Errorf(deconflict.EINVALID, "%s %q: want an integer", name, s)
+	}
+	return v, nil
+}
+
+func (s *Server) envelopes(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+	q := r.URL.Query()
+	from, limit := int64(0), int64(1000)
+	var err error
+	if v := q.Get("from"); v != "" {
+		if from, err = intParam(v, "from"); err != nil {
+			return nil, err
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = intParam(v, "limit"); err != nil || limit < 1 || limit > 10000 {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "limit %q: want 1 to 10000", v)
+		}
+	}
+	envs, err := s.Node.Envelopes(r.Context(), caller, r.PathValue("id"), from, int(limit))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*EnvelopeView, len(envs))
+	for i, e := range envs {
+		out[i] = NewEnvelopeView(e)
+	}
+	return out, nil
+}
+
+func (s *Server) inbox(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+	items, err := s.Node.Inbox(r.Context(), caller, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]InboxEntry, len(items))
+	for i, it := range items {
+		out[i] = InboxEntry{Envelope: NewEnvelopeView(it.Envelope), Deadline: it.Duty.Deadline, Overdue: it.Overdue}
+	}
+	return out, nil
+}
+
+func hashesOut[T ~[]tlog.Hash](hs T) [][]byte {
+	out := make([][]byte, len(hs))
+	for i, h := range hs {
+		out[i] = append([]byte(nil), h[:]...)
+	}
+	return out
+}
+
+func (s *Server) inclusion(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+	q := r.URL.Query()
+	ch := r.PathValue("id")
+	size, err := intParam(q.Get("size"), "size")
+	if err != nil {
+		return nil, err
+	}
+	var index int64
+	if h := q.Get("hash"); h != "" {
+		b, err := base64.StdEncoding.DecodeString(h)
+		if err != nil || len(b) != 32 {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "hash %q: want base64 of 32 bytes", h)
+		}
+		if _, err := s.Node.Channel(r.Context(), caller, ch); err != nil {
+			return nil, err
+		}
+		e, err := s.Node.Store.FindEnvelopeByLeafHash(r.Context(), ch, [32]byte(b))
+		if err != nil {
+			return nil, err
+		}
+		index = e.Index
+	} else if index, err = intParam(q.Get("index"), "index"); err != nil {
+		return nil, err
+	}
+	p, err := s.Node.InclusionProof(r.Context(), caller, ch, index, size)
+	if err != nil {
+		return nil, err
+	}
+	return &ProofResponse{Index: index, Size: size, Proof: hashesOut(p)}, nil
+}
+
+// tile serves tile/<L>/<N>[.p/<W>] (hash tiles) and
+// tile/entries/<N>[.p/<W>] (entry bundles: each leaf as a 2-byte
+// big-endian length and its bytes), as C2SP tlog-tiles defines them.
+func (s *Server) tile(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+	rest := r.PathValue("rest")
+	ch := r.PathValue("id")
+	if strings.HasPrefix(rest, "entries/") {
+		t, err := tlog.ParseTilePath("tile/8/0/" + strings.TrimPrefix(rest, "entries/"))
+		if err != nil {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "tile path %q: %v", rest, err)
+		}
+		leaves, err := s.Node.EntryBundle(r.Context(), caller, ch, t.N*256, t.W)
+		if err != nil {
+			return nil, err
+		}
+		var out []byte
+		for _, l := range leaves {
+			if len(l) > 0xffff {
+				return nil, deconflict.Errorf(deconflict.EINVALID, "entry over 65535 bytes cannot be framed in a bundle")
+			}
+			out = binary.BigEndian.AppendUint16(out, uint16(len(l)))
+			out = append(out, l...)
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(out)
+		return nil, nil
+	}
+	t, err := tlog.ParseTilePath("tile/8/" + rest)
+	if err != nil {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "tile path %q: %v", rest, err)
+	}
+	data, err := s.Node.HashTile(r.Context(), caller, ch, t)
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(data)
+	return nil, nil
+}
+
+// watch streams envelopes over a WebSocket, one JSON EnvelopeView per
+// message, from index after+1 on, for as long as the client stays. It
+// authenticates the upgrade request like any other request.
+func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
+	caller, err := s.authenticate(r, nil)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	ch := r.PathValue("id")
+	after := int64(-1)
+	if v := r.URL.Query().Get("after"); v != "" {
+		if after, err = intParam(v, "after"); err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+	}
+	if _, err := s.Node.Channel(r.Context(), caller, ch); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{r.Host}})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := c.CloseRead(r.Context())
+	err = s.Node.Follow(ctx, caller, ch, after+1, func(e *deconflict.Envelope) error {
+		b, err := json.Marshal(NewEnvelopeView(e))
+		if err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return c.Write(wctx, websocket.MessageText, b)
+	})
+	if err != nil && ctx.Err() == nil {
+		s.Logger.Warn("watch ended", "channel", ch, "caller", caller, "err", err)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+var _ = node.DefaultTimeWindow

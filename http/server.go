@@ -1,0 +1,258 @@
+package http
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/node"
+)
+
+// Server is the node's HTTP server.
+type Server struct {
+	Node   *node.Node
+	Logger *slog.Logger
+	// Extra routes registered by other parts of the node (console, picture).
+	Mux *http.ServeMux
+
+	ln  net.Listener
+	srv *http.Server
+}
+
+// NewServer returns a server for n with every API route registered.
+func NewServer(n *node.Node) *Server {
+	s := &Server{Node: n, Logger: n.Logger, Mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// Listen opens addr ("127.0.0.1:0" picks a free port) and serves in the
+// background until Close.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go s.srv.Serve(ln)
+	return nil
+}
+
+// Addr returns the listening address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL returns the base URL of the server.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close stops the server, ending live streams.
+func (s *Server) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return s.srv.Close()
+	}
+	return err
+}
+
+// ServeHTTP recovers from panics so that no request can take the node down.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.Logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeError(w, r, s.Logger, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	s.Mux.ServeHTTP(w, r)
+}
+
+// MaxBodyBytes bounds every request body (an envelope payload is at most
+// 1 MiB; its base64 and JSON framing fit in this).
+const MaxBodyBytes = deconflict.MaxEnvelopeBytes*4/3 + 64<<10
+
+// statuses maps error codes to HTTP statuses; the client maps them back.
+var statuses = map[string]int{
+	deconflict.ECONFLICT:     http.StatusConflict,
+	deconflict.EINVALID:      http.StatusBadRequest,
+	deconflict.ENOTFOUND:     http.StatusNotFound,
+	deconflict.EUNAUTHORIZED: http.StatusUnauthorized,
+	deconflict.EFORBIDDEN:    http.StatusForbidden,
+	deconflict.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	deconflict.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	deconflict.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorStatus returns the HTTP status for an error code.
+func ErrorStatus(code string) int {
+	if s, ok := statuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// errorCodeOf returns the code for an HTTP status (the client's side).
+func errorCodeOf(status int) string {
+	for c, s := range statuses {
+		if s == status {
+			return c
+		}
+	}
+	return deconflict.EINTERNAL
+}
+
+// ErrorResponse is the JSON body of every error.
+type ErrorResponse struct {
+	Code    string `json:"code"`
+	Message string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code, msg := deconflict.ErrorCode(err), deconflict.ErrorMessage(err)
+	if code == deconflict.EINTERNAL {
+		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, ErrorStatus(code), &ErrorResponse{Code: code, Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.Encode(v)
+}
+
+// readBody reads a request body of at most MaxBodyBytes.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "reading body: %v", err)
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, deconflict.Errorf(deconflict.ETOOLARGE, "request body over %d bytes", MaxBodyBytes)
+	}
+	return b, nil
+}
+
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return deconflict.Errorf(deconflict.EINVALID, "malformed JSON body: %v", err)
+	}
+	if dec.More() {
+		return deconflict.Errorf(deconflict.EINVALID, "malformed JSON body: data after the object")
+	}
+	return nil
+}
+
+type ctxKey int
+
+const callerKey ctxKey = 0
+
+// Caller returns the authenticated party of a request's context.
+func Caller(ctx context.Context) string {
+	s, _ := ctx.Value(callerKey).(string)
+	return s
+}
+
+// WithCaller returns ctx carrying an authenticated caller (used by the
+// console's session layer, which authenticates by password).
+func WithCaller(ctx context.Context, party string) context.Context {
+	return context.WithValue(ctx, callerKey, party)
+}
+
+// Authenticator authenticates a request by other means than a signature
+// (the console's session cookie). It returns "" when it does not apply.
+type Authenticator func(r *http.Request) (party string, err error)
+
+// handler is an API handler: it gets the authenticated caller and the
+// body already read, and returns a value to write as JSON or an error.
+type handler func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error)
+
+// authed wraps h with body reading and request-signature authentication.
+func (s *Server) authed(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := readBody(r)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		caller, err := s.authenticate(r, body)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		r = r.WithContext(WithCaller(r.Context(), caller))
+		v, err := h(w, r, caller, body)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		if v == nil {
+			return // the handler wrote the response
+		}
+		status := http.StatusOK
+		if st, ok := v.(statusValue); ok {
+			status, v = st.status, st.v
+		}
+		writeJSON(w, status, v)
+	}
+}
+
+type statusValue struct {
+	status int
+	v      any
+}
+
+// SessionAuth, when set, authenticates requests that carry no signature.
+var SessionAuth Authenticator
+
+func (s *Server) authenticate(r *http.Request, body []byte) (string, error) {
+	keyText := r.Header.Get(HeaderKey)
+	if keyText == "" {
+		if SessionAuth != nil {
+			if p, err := SessionAuth(r); err != nil || p != "" {
+				return p, err
+			}
+		}
+		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "request is not signed: send %s, %s and %s headers", HeaderKey, HeaderTime, HeaderSig)
+	}
+	pub, err := deconflict.DecodeKey(keyText)
+	if err != nil {
+		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s: %s", HeaderKey, deconflict.ErrorMessage(err))
+	}
+	unix, err := strconv.ParseInt(r.Header.Get(HeaderTime), 10, 64)
+	if err != nil {
+		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s %q: want Unix seconds", HeaderTime, r.Header.Get(HeaderTime))
+	}
+	now := s.Node.Now()
+	if d := time.Unix(unix, 0).Sub(now); d > s.Node.TimeWindow || d < -s.Node.TimeWindow {
+		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "request time is %s from the node's clock; the window is ±%s (check the clock)", d.Round(time.Second), s.Node.TimeWindow)
+	}
+	sig, err := base64.StdEncoding.DecodeString(r.Header.Get(HeaderSig))
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s: want base64 of a %d-byte signature", HeaderSig, ed25519.SignatureSize)
+	}
+	if !ed25519.Verify(pub, requestMessage(r.Method, r.URL.RequestURI(), unix, body), sig) {
+		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "request signature does not verify")
+	}
+	return s.Node.Caller(r.Context(), pub)
+}

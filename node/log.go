@@ -1,0 +1,423 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// maxBatch bounds how many envelopes one append transaction takes.
+const maxBatch = 1024
+
+// ringSize is how many recent envelopes each channel keeps in memory for
+// watchers, so live fan-out rarely reads the store.
+const ringSize = 8192
+
+// channelLog owns the appends of one channel: a single goroutine takes
+// queued requests, writes them in one transaction (group commit) and only
+// then answers them, so no receipt precedes its commit.
+type channelLog struct {
+	n    *Node
+	id   string
+	reqs chan *appendReq
+	done chan struct{}
+
+	mu      sync.Mutex
+	size    int64                  // committed log size; guarded by mu
+	changed chan struct{}          // closed and replaced at each commit; guarded by mu
+	ring    []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= size-ringSize; guarded by mu
+	stopped bool
+}
+
+type appendReq struct {
+	signed  *deconflict.Signed
+	payload *deconflict.Payload
+	missed  []deconflict.PendingAck // missed-ack: the duties it reports
+	hooks   []deconflict.WebhookJob // missed-ack: webhook calls to queue
+	resp    chan appendResp
+}
+
+type appendResp struct {
+	env        *deconflict.Envelope
+	treeSize   int64
+	checkpoint []byte
+	dup        bool // the same envelope was already logged
+	err        error
+}
+
+// channelLog returns the appender of a channel, starting it on first use.
+func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if l := n.logs[id]; l != nil {
+		return l, nil
+	}
+	size, err := n.Store.LogSize(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), size: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
+	n.logs[id] = l
+	n.wg.Add(1)
+	go func() { defer n.wg.Done(); l.run() }()
+	return l, nil
+}
+
+func (l *channelLog) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.stopped = true
+		close(l.done)
+	}
+}
+
+// Size returns the committed log size and a channel closed at the next commit.
+func (l *channelLog) Size() (int64, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.size, l.changed
+}
+
+// recent returns the envelopes from index from on that are still in the
+// ring, in order; nil when from is older than the ring holds.
+func (l *channelLog) recent(from int64, limit int) []*deconflict.Envelope {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if from >= l.size || from < l.size-ringSize {
+		return nil
+	}
+	end := min(l.size, from+int64(limit))
+	out := make([]*deconflict.Envelope, 0, end-from)
+	for i := from; i < end; i++ {
+		out = append(out, l.ring[i%ringSize])
+	}
+	return out
+}
+
+func (l *channelLog) run() {
+	for {
+		var batch []*appendReq
+		select {
+		case <-l.done:
+			l.failQueued()
+			return
+		case r := <-l.reqs:
+			batch = append(batch, r)
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+func (l *channelLog) failQueued() {
+	for {
+		select {
+		case r := <-l.reqs:
+			r.resp <- appendResp{err: deconflict.Errorf(deconflict.EUNAVAILABLE, "node is shutting down")}
+		default:
+			return
+		}
+	}
+}
+
+// commit validates the batch against stored state, writes the accepted
+// envelopes with their log hashes and checkpoint in one transaction, and
+// answers every request.
+func (l *channelLog) commit(reqs []*appendReq) {
+	ctx := context.Background()
+	n := l.n
+	l.mu.Lock()
+	size := l.size
+	l.mu.Unlock()
+
+	ch, err := n.Store.FindChannel(ctx, l.id)
+	if err != nil {
+		for _, r := range reqs {
+			r.resp <- appendResp{err: err}
+		}
+		return
+	}
+	now := n.Now().UTC()
+	b := &deconflict.Batch{Channel: l.id}
+	pending := make([]*appendReq, 0, len(reqs))
+	results := make([]appendResp, len(reqs))
+	accepted := make([]int, 0, len(reqs)) // request positions appended
+	inBatch := map[string]int{}           // id -> position in b.Envelopes
+	overlay := map[int64]tlog.Hash{}
+	var acked map[[2]any]bool
+
+	for i, r := range reqs {
+		p := r.payload
+		// Resending an accepted envelope returns the same receipt.
+		if j, ok := inBatch[p.ID]; ok {
+			if bytes.Equal(b.Envelopes[j].Leaf(), r.signed.Leaf()) {
+				results[i] = appendResp{env: b.Envelopes[j], dup: true}
+				continue
+			}
+			results[i] = appendResp{err: deconflict.Errorf(deconflict.ECONFLICT, "envelope id %s is already used by another envelope", p.ID)}
+			continue
+		}
+		if old, err := n.Store.FindEnvelopeByID(ctx, l.id, p.ID); err == nil {
+			if bytes.Equal(old.Leaf(), r.signed.Leaf()) {
+				results[i] = appendResp{env: old, dup: true}
+			} else {
+				results[i] = appendResp{err: deconflict.Errorf(deconflict.ECONFLICT, "envelope id %s is already used by index %d with other content", p.ID, old.Index)}
+			}
+			continue
+		} else if deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
+			results[i] = appendResp{err: err}
+			continue
+		}
+		// The replay window applies to new envelopes only.
+		if d := p.Time.Sub(now); d > n.TimeWindow || d < -n.TimeWindow {
+			results[i] = appendResp{err: deconflict.Errorf(deconflict.EINVALID, "envelope time %s is %s from the node's clock %s; the window is ±%s", p.Time.Format(time.RFC3339), d.Round(time.Second), now.Format(time.RFC3339), n.TimeWindow)}
+			continue
+		}
+		idx := size + int64(len(b.Envelopes))
+		if err := l.checkState(ctx, ch, r, idx, b, &acked); err != nil {
+			results[i] = appendResp{err: err}
+			continue
+		}
+		e := &deconflict.Envelope{Signed: *r.signed, Channel: l.id, Index: idx, ID: p.ID, Author: p.Author, Kind: p.Kind, Received: now}
+		leaf := e.Leaf()
+		e.LeafHash = deconflict.LeafHash(leaf)
+		hashes, err := tlog.StoredHashesForRecordHash(idx, tlog.Hash(e.LeafHash), l.hashReader(ctx, overlay))
+		if err != nil {
+			results[i] = appendResp{err: fmt.Errorf("log hashes for %d: %w", idx, err)}
+			continue
+		}
+		base := tlog.StoredHashIndex(0, idx)
+		for k, h := range hashes {
+			overlay[base+int64(k)] = h
+			b.Hashes = append(b.Hashes, deconflict.HashAt{Index: base + int64(k), Hash: h})
+		}
+		inBatch[p.ID] = len(b.Envelopes)
+		b.Envelopes = append(b.Envelopes, e)
+		l.effects(ch, r, e, b, now)
+		accepted = append(accepted, i)
+		pending = append(pending, r)
+	}
+	_ = pending
+
+	if len(b.Envelopes) > 0 {
+		b.TreeSize = size + int64(len(b.Envelopes))
+		root, err := tlog.TreeHash(b.TreeSize, l.hashReader(ctx, overlay))
+		if err == nil {
+			b.Checkpoint, err = n.signCheckpoint(l.id, b.TreeSize, root)
+		}
+		if err == nil {
+			err = n.Store.Append(ctx, b)
+		}
+		if err != nil {
+			n.Logger.Error("append failed", "channel", l.id, "envelopes", len(b.Envelopes), "err", err)
+			for _, i := range accepted {
+				results[i] = appendResp{err: err}
+			}
+			b.Envelopes = nil
+		} else {
+			n.metrics.Appended.Add(int64(len(b.Envelopes)))
+			n.metrics.Batches.Add(1)
+			n.metrics.MissedAcks.Add(int64(len(b.Missed)))
+			for k, i := range accepted {
+				results[i] = appendResp{env: b.Envelopes[k]}
+			}
+			l.mu.Lock()
+			for _, e := range b.Envelopes {
+				l.ring[e.Index%ringSize] = e
+			}
+			l.size = b.TreeSize
+			close(l.changed)
+			l.changed = make(chan struct{})
+			l.mu.Unlock()
+			if len(b.Webhooks) > 0 {
+				select {
+				case n.wakeHook <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+	l.mu.Lock()
+	treeSize := l.size
+	l.mu.Unlock()
+	cp, _, _ := n.Store.Checkpoint(ctx, l.id)
+	for i, r := range reqs {
+		res := results[i]
+		if res.err == nil {
+			res.treeSize, res.checkpoint = treeSize, cp
+		} else {
+			n.metrics.Rejected.Add(1)
+		}
+		r.resp <- res
+	}
+}
+
+// checkState applies the rules that depend on what is already logged.
+func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *appendReq, idx int64, b *deconflict.Batch, acked *map[[2]any]bool) error {
+	p := r.payload
+	find := func(i int64) (*deconflict.Envelope, error) {
+		if i >= idx {
+			return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s: no envelope at index %d", l.id, i)
+		}
+		if first := idx - int64(len(b.Envelopes)); i >= first {
+			return b.Envelopes[i-first], nil
+		}
+		return l.n.Store.FindEnvelope(ctx, l.id, i)
+	}
+	if p.ReplyTo != nil {
+		if _, err := find(*p.ReplyTo); err != nil {
+			return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: no such envelope in channel %s", *p.ReplyTo, l.id)
+		}
+	}
+	if p.Kind != deconflict.KindAck {
+		return nil
+	}
+	target, err := find(*p.Ack)
+	if err != nil {
+		return deconflict.Errorf(deconflict.ENOTFOUND, "ack of index %d: no such envelope in channel %s", *p.Ack, l.id)
+	}
+	if target.Author == p.Author {
+		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: a party cannot acknowledge its own envelope", *p.Ack)
+	}
+	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert {
+		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages and alerts are acknowledged", *p.Ack, target.Kind)
+	}
+	if *acked == nil {
+		*acked = map[[2]any]bool{}
+	}
+	key := [2]any{*p.Ack, p.Author}
+	if (*acked)[key] {
+		return deconflict.Errorf(deconflict.ECONFLICT, "ack of index %d: %s already acknowledged it", *p.Ack, p.Author)
+	}
+	duties, err := l.n.Store.AckStatus(ctx, l.id, *p.Ack)
+	if err != nil {
+		return err
+	}
+	for _, d := range duties {
+		if d.Party == p.Author && d.AckIndex != nil {
+			return deconflict.Errorf(deconflict.ECONFLICT, "ack of index %d: %s already acknowledged it at index %d", *p.Ack, p.Author, *d.AckIndex)
+		}
+	}
+	(*acked)[key] = true
+	return nil
+}
+
+// effects adds the acknowledgement book-keeping an accepted envelope implies.
+func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict.Envelope, b *deconflict.Batch, now time.Time) {
+	p := r.payload
+	switch p.Kind {
+	case deconflict.KindMessage, deconflict.KindAlert:
+		if p.Kind == deconflict.KindAlert && len(p.AckFrom) == 0 {
+			return // informational alert
+		}
+		prec := p.Precedence
+		if prec == "" {
+			prec = deconflict.Routine
+		}
+		deadline := now.Add(ch.Policy.AckDeadline(prec))
+		who := p.AckFrom
+		if p.Kind == deconflict.KindMessage {
+			who = nil
+			for _, m := range ch.Members {
+				if m != p.Author {
+					who = append(who, m)
+				}
+			}
+		}
+		for _, m := range who {
+			b.Pending = append(b.Pending, deconflict.PendingAck{Channel: l.id, Index: e.Index, Party: m, Deadline: deadline})
+		}
+	case deconflict.KindAck:
+		b.Acked = append(b.Acked, deconflict.AckMark{Index: *p.Ack, AckIndex: e.Index, Party: p.Author})
+		// An ack of a message in this same batch: its duty row is in b.Pending.
+		for k := range b.Pending {
+			if b.Pending[k].Index == *p.Ack && b.Pending[k].Party == p.Author {
+				v := e.Index
+				b.Pending[k].AckIndex = &v
+			}
+		}
+	case deconflict.KindMissedAck:
+		b.Missed = append(b.Missed, r.missed...)
+		var body MissedAckBody
+		json.Unmarshal(p.Body, &body)
+		body.Index = e.Index
+		bj, _ := json.Marshal(body)
+		for _, h := range r.hooks {
+			h.Body = bj
+			b.Webhooks = append(b.Webhooks, h)
+		}
+	}
+}
+
+// hashReader reads stored hashes from the overlay of this batch, then the store.
+func (l *channelLog) hashReader(ctx context.Context, overlay map[int64]tlog.Hash) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		var missing []int64
+		for _, i := range idx {
+			if _, ok := overlay[i]; !ok {
+				missing = append(missing, i)
+			}
+		}
+		var got [][32]byte
+		if len(missing) > 0 {
+			var err error
+			got, err = l.n.Store.ReadHashes(ctx, l.id, missing)
+			if err != nil {
+				return nil, err
+			}
+		}
+		k := 0
+		for j, i := range idx {
+			if h, ok := overlay[i]; ok {
+				out[j] = h
+			} else {
+				out[j] = tlog.Hash(got[k])
+				k++
+			}
+		}
+		return out, nil
+	})
+}
+
+// storeHashReader reads stored hashes of channel from the store.
+func (n *Node) storeHashReader(ctx context.Context, channel string) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		got, err := n.Store.ReadHashes(ctx, channel, idx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]tlog.Hash, len(got))
+		for i, h := range got {
+			out[i] = tlog.Hash(h)
+		}
+		return out, nil
+	})
+}
+
+// Origin returns the checkpoint origin line of a channel: "<node>/<channel>".
+func (n *Node) Origin(channel string) string { return n.Name + "/" + channel }
+
+// signCheckpoint returns a C2SP signed-note checkpoint of the tree.
+func (n *Node) signCheckpoint(channel string, size int64, root tlog.Hash) ([]byte, error) {
+	text := tlog.FormatTree(tlog.Tree{N: size, Hash: root})
+	// tlog.FormatTree writes "go.sum database tree\n" first; replace it by the origin.
+	body := n.Origin(channel) + "\n" + string(bytes.SplitN(text, []byte("\n"), 2)[1])
+	return note.Sign(&note.Note{Text: body}, n.signer)
+}

@@ -1,0 +1,372 @@
+// Package node is the orchestration layer: it verifies, authorises,
+// orders, stores and logs envelopes, keeps acknowledgement deadlines,
+// calls escalation webhooks and publishes to watchers. It is the only
+// package that combines the store, the Merkle log and live fan-out.
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// DefaultTimeWindow is how far an envelope's own time may be from the
+// node's clock: the replay-protection window.
+const DefaultTimeWindow = 5 * time.Minute
+
+// Node is a running deconflict node.
+type Node struct {
+	Store  deconflict.Store
+	Key    ed25519.PrivateKey // the node's own key: checkpoints, node envelopes, operator identity
+	Name   string             // node name, the first part of every checkpoint origin
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	// TimeWindow bounds |payload time - Now| for submitted envelopes.
+	TimeWindow time.Duration
+	// TickInterval is how often deadlines and webhooks are checked.
+	TickInterval time.Duration
+	// HTTPClient calls webhooks.
+	HTTPClient *http.Client
+
+	signer   note.Signer
+	verifier note.Verifier
+
+	mu       sync.Mutex
+	logs     map[string]*channelLog // guarded by mu
+	refused  map[string]string      // channels refused at start-up, with the reason; guarded by mu
+	metrics  Metrics
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	wakeHook chan struct{}
+}
+
+// Metrics are the node's counters, exported at /metrics.
+type Metrics struct {
+	Appended    atomic.Int64 // envelopes appended since start
+	Batches     atomic.Int64 // append transactions committed
+	Watchers    atomic.Int64 // live watchers
+	MissedAcks  atomic.Int64 // missed-ack records written since start
+	WebhookOK   atomic.Int64
+	WebhookFail atomic.Int64
+	Rejected    atomic.Int64 // envelopes refused
+}
+
+// New returns a node over store. Call Open before use and Close after.
+func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
+	return &Node{
+		Store:        store,
+		Key:          key,
+		Name:         name,
+		Now:          time.Now,
+		Logger:       slog.Default(),
+		TimeWindow:   DefaultTimeWindow,
+		TickInterval: 500 * time.Millisecond,
+		HTTPClient:   &http.Client{Timeout: 10 * time.Second},
+		logs:         map[string]*channelLog{},
+		refused:      map[string]string{},
+		wakeHook:     make(chan struct{}, 1),
+	}
+}
+
+// Metrics returns the node's live counters.
+func (n *Node) Metrics() *Metrics { return &n.metrics }
+
+// PublicKey returns the node's public key.
+func (n *Node) PublicKey() ed25519.PublicKey { return n.Key.Public().(ed25519.PublicKey) }
+
+// VerifierKey returns the node's note verifier key (C2SP signed-note form).
+func (n *Node) VerifierKey() string { return NoteVerifierKey(n.Name, n.PublicKey()) }
+
+// Open checks every channel's stored log against its last checkpoint,
+// refusing to serve any channel whose store was altered, and starts the
+// deadline and webhook workers.
+func (n *Node) Open(ctx context.Context) error {
+	if n.Name == "" || strings.ContainsAny(n.Name, " +\n") {
+		return fmt.Errorf("node name %q: want a non-empty name without spaces or '+'", n.Name)
+	}
+	s, err := NoteSigner(n.Name, n.Key)
+	if err != nil {
+		return err
+	}
+	n.signer = s
+	if n.verifier, err = note.NewVerifier(n.VerifierKey()); err != nil {
+		return err
+	}
+	chans, err := n.Store.FindChannels(ctx)
+	if err != nil {
+		return fmt.Errorf("list channels: %w", err)
+	}
+	for _, c := range chans {
+		if err := n.checkStoredLog(ctx, c.ID); err != nil {
+			n.Logger.Error("channel refused: its stored log does not match its checkpoint", "channel", c.ID, "err", err)
+			n.mu.Lock()
+			n.refused[c.ID] = err.Error()
+			n.mu.Unlock()
+		}
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	n.wg.Add(2)
+	go func() { defer n.wg.Done(); n.deadlineLoop(wctx) }()
+	go func() { defer n.wg.Done(); n.webhookLoop(wctx) }()
+	return nil
+}
+
+// Refused returns the channels the node refuses to serve, with the reason.
+func (n *Node) Refused() map[string]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]string, len(n.refused))
+	for k, v := range n.refused {
+		out[k] = v
+	}
+	return out
+}
+
+// Close stops the workers and every channel's appender. It does not close
+// the store.
+func (n *Node) Close() error {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.mu.Lock()
+	for _, l := range n.logs {
+		l.stop()
+	}
+	n.mu.Unlock()
+	n.wg.Wait()
+	return nil
+}
+
+// LoadOrCreateKey reads the Ed25519 key at path, creating it (mode 0600,
+// written atomically) when the file does not exist.
+func LoadOrCreateKey(path string) (ed25519.PrivateKey, bool, error) {
+	k, err := ReadKeyFile(path)
+	if err == nil {
+		return k, false, nil
+	} else if !os.IsNotExist(err) {
+		return nil, false, err
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := WriteKeyFile(path, priv); err != nil {
+		return nil, false, err
+	}
+	return priv, true, nil
+}
+
+// Key files hold one line: "deconflict-ed25519-seed:" and the base64 of the
+// 32-byte seed.
+const keyFilePrefix = "deconflict-ed25519-seed:"
+
+// ReadKeyFile reads a key file written by WriteKeyFile (or keygen).
+func ReadKeyFile(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(s, keyFilePrefix) {
+		return nil, fmt.Errorf("key file %s: does not start with %q", path, keyFilePrefix)
+	}
+	seed, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, keyFilePrefix))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("key file %s: want base64 of a %d-byte seed", path, ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// WriteKeyFile writes priv to path atomically with mode 0600. It refuses
+// to overwrite an existing file.
+func WriteKeyFile(path string, priv ed25519.PrivateKey) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("key file %s already exists; refusing to overwrite it", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, []byte(keyFilePrefix+base64.StdEncoding.EncodeToString(priv.Seed())+"\n"), 0o600)
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// NoteVerifierKey returns the C2SP signed-note verifier key for an Ed25519
+// public key: name+hash+base64(0x01||pub).
+func NoteVerifierKey(name string, pub ed25519.PublicKey) string {
+	return name + "+" + noteKeyHash(name, pub) + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, pub...))
+}
+
+// NoteSigner returns a note signer for an Ed25519 private key.
+func NoteSigner(name string, priv ed25519.PrivateKey) (note.Signer, error) {
+	pub := priv.Public().(ed25519.PublicKey)
+	skey := "PRIVATE+KEY+" + name + "+" + noteKeyHash(name, pub) + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, priv.Seed()...))
+	return note.NewSigner(skey)
+}
+
+func noteKeyHash(name string, pub ed25519.PublicKey) string {
+	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte("\n"))
+	h.Write([]byte{1})
+	h.Write(pub)
+	return fmt.Sprintf("%08x", binary.BigEndian.Uint32(h.Sum(nil)))
+}
+
+// authorise returns the channel if caller may read it. A non-member gets
+// the same ENOTFOUND as for a channel that does not exist. The node
+// operator (NodeAuthor) reads every channel.
+func (n *Node) authorise(ctx context.Context, caller, channel string) (*deconflict.Channel, error) {
+	c, err := n.Store.FindChannel(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	if caller != deconflict.NodeAuthor && !c.IsMember(caller) {
+		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", channel)
+	}
+	n.mu.Lock()
+	reason, refused := n.refused[channel]
+	n.mu.Unlock()
+	if refused {
+		return nil, deconflict.Errorf(deconflict.EUNAVAILABLE, "channel %s is refused: its stored log fails verification: %s", channel, reason)
+	}
+	return c, nil
+}
+
+// requireOperator returns EFORBIDDEN unless caller is the node operator.
+func requireOperator(caller, what string) error {
+	if caller != deconflict.NodeAuthor {
+		return deconflict.Errorf(deconflict.EFORBIDDEN, "%s: only the node operator (the node key) may do this", what)
+	}
+	return nil
+}
+
+// Caller identifies the party that signed a request, from its key.
+// EUNAUTHORIZED if the key is unknown or revoked.
+func (n *Node) Caller(ctx context.Context, pub ed25519.PublicKey) (string, error) {
+	if pub.Equal(n.PublicKey()) {
+		return deconflict.NodeAuthor, nil
+	}
+	k, err := n.Store.FindKey(ctx, pub)
+	if deconflict.ErrorCode(err) == deconflict.ENOTFOUND {
+		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "key %s is not registered with this node", deconflict.EncodeKey(pub))
+	} else if err != nil {
+		return "", err
+	}
+	if !k.ValidAt(n.Now()) {
+		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "key %s of party %s is revoked", deconflict.EncodeKey(pub), k.Party)
+	}
+	return k.Party, nil
+}
+
+// CreateParty registers a party (operator only).
+func (n *Node) CreateParty(ctx context.Context, caller string, p *deconflict.Party) error {
+	if err := requireOperator(caller, "party add"); err != nil {
+		return err
+	}
+	p.Created = n.Now().UTC()
+	for i := range p.Keys {
+		p.Keys[i].Added = p.Created
+	}
+	return n.Store.CreateParty(ctx, p)
+}
+
+// AddPartyKey adds a key to a party (operator only).
+func (n *Node) AddPartyKey(ctx context.Context, caller, party string, pub ed25519.PublicKey) error {
+	if err := requireOperator(caller, "party key add"); err != nil {
+		return err
+	}
+	return n.Store.AddPartyKey(ctx, &deconflict.PartyKey{Party: party, Public: pub, Added: n.Now().UTC()})
+}
+
+// RevokePartyKey revokes a key from now on (operator only).
+func (n *Node) RevokePartyKey(ctx context.Context, caller string, pub ed25519.PublicKey) error {
+	if err := requireOperator(caller, "party key revoke"); err != nil {
+		return err
+	}
+	return n.Store.RevokePartyKey(ctx, pub, n.Now().UTC())
+}
+
+// Parties lists the registered parties and their keys: public information
+// every authenticated caller may read, since verifying a log needs it.
+func (n *Node) Parties(ctx context.Context) ([]*deconflict.Party, error) {
+	return n.Store.FindParties(ctx)
+}
+
+// CreateChannel creates a channel (operator only).
+func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.Channel) error {
+	if err := requireOperator(caller, "channel create"); err != nil {
+		return err
+	}
+	if c.Policy.AckDeadlines == nil {
+		c.Policy.AckDeadlines = deconflict.DefaultPolicy().AckDeadlines
+	}
+	c.Created = n.Now().UTC()
+	return n.Store.CreateChannel(ctx, c)
+}
+
+// UpdatePolicy replaces a channel's policy (operator only).
+func (n *Node) UpdatePolicy(ctx context.Context, caller, channel string, p deconflict.Policy) error {
+	if err := requireOperator(caller, "channel policy"); err != nil {
+		return err
+	}
+	return n.Store.UpdatePolicy(ctx, channel, p)
+}
+
+// Channels lists the channels caller belongs to (all for the operator).
+func (n *Node) Channels(ctx context.Context, caller string) ([]*deconflict.Channel, error) {
+	cs, err := n.Store.FindChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if caller == deconflict.NodeAuthor {
+		return cs, nil
+	}
+	return slices.DeleteFunc(cs, func(c *deconflict.Channel) bool { return !c.IsMember(caller) }), nil
+}
+
+// Channel returns one channel caller belongs to.
+func (n *Node) Channel(ctx context.Context, caller, id string) (*deconflict.Channel, error) {
+	return n.authorise(ctx, caller, id)
+}

@@ -1,0 +1,422 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Submit verifies a signed envelope, checks that its author holds the key
+// and belongs to the channel, appends it durably and returns the receipt
+// with the checkpoint that includes it and an inclusion proof.
+func (n *Node) Submit(ctx context.Context, s *deconflict.Signed) (*deconflict.Receipt, error) {
+	if len(s.Payload) > deconflict.MaxEnvelopeBytes {
+		return nil, deconflict.Errorf(deconflict.ETOOLARGE, "payload is %d bytes; the limit is %d", len(s.Payload), deconflict.MaxEnvelopeBytes)
+	}
+	if err := s.VerifySignature(); err != nil {
+		return nil, err
+	}
+	p, err := deconflict.ParsePayload(s.Payload)
+	if err != nil {
+		return nil, err
+	}
+	switch p.Kind {
+	case deconflict.KindMissedAck, deconflict.KindAlert:
+		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
+	}
+	party, err := n.Caller(ctx, s.Key)
+	if err != nil {
+		return nil, err
+	}
+	if party == deconflict.NodeAuthor {
+		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "the node key does not author hotline envelopes; use a party key")
+	}
+	if p.Author != party {
+		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "payload author %s, but the key belongs to party %s", p.Author, party)
+	}
+	if _, err := n.authorise(ctx, party, p.Channel); err != nil {
+		return nil, err
+	}
+	return n.append(ctx, &appendReq{signed: s, payload: p})
+}
+
+// SubmitNode signs p with the node key and appends it: missed-ack records,
+// alerts and other node-generated envelopes.
+func (n *Node) SubmitNode(ctx context.Context, p *deconflict.Payload) (*deconflict.Receipt, error) {
+	return n.submitNode(ctx, p, nil, nil)
+}
+
+func (n *Node) submitNode(ctx context.Context, p *deconflict.Payload, missed []deconflict.PendingAck, hooks []deconflict.WebhookJob) (*deconflict.Receipt, error) {
+	p.V, p.Author = 1, deconflict.NodeAuthor
+	if p.ID == "" {
+		p.ID = deconflict.NewEnvelopeID()
+	}
+	if p.Time.IsZero() {
+		p.Time = n.Now().UTC()
+	}
+	s, err := deconflict.SignPayload(n.Key, p)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := deconflict.ParsePayload(s.Payload); err != nil {
+		return nil, fmt.Errorf("node payload: %w", err)
+	}
+	return n.append(ctx, &appendReq{signed: s, payload: p, missed: missed, hooks: hooks})
+}
+
+func (n *Node) append(ctx context.Context, r *appendReq) (*deconflict.Receipt, error) {
+	l, err := n.channelLog(ctx, r.payload.Channel)
+	if err != nil {
+		return nil, err
+	}
+	r.resp = make(chan appendResp, 1)
+	select {
+	case l.reqs <- r:
+	case <-l.done:
+		return nil, deconflict.Errorf(deconflict.EUNAVAILABLE, "node is shutting down")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued, the request is committed or refused whatever the caller
+	// does; wait for the answer so the result is never in doubt.
+	res := <-r.resp
+	if res.err != nil {
+		return nil, res.err
+	}
+	return n.receipt(ctx, res.env, res.treeSize, res.checkpoint)
+}
+
+// receipt builds the receipt of e against the checkpoint of treeSize.
+func (n *Node) receipt(ctx context.Context, e *deconflict.Envelope, treeSize int64, checkpoint []byte) (*deconflict.Receipt, error) {
+	r := &deconflict.Receipt{Channel: e.Channel, Index: e.Index, ID: e.ID, Received: e.Received, LeafHash: e.LeafHash[:], Leaf: e.Leaf(), NodeKey: n.VerifierKey()}
+	if checkpoint == nil {
+		var err error
+		checkpoint, treeSize, err = n.Store.Checkpoint(ctx, e.Channel)
+		if err != nil {
+			return nil, err
+		}
+	}
+	proof, err := tlog.ProveRecord(treeSize, e.Index, n.storeHashReader(ctx, e.Channel))
+	if err != nil {
+		return nil, fmt.Errorf("inclusion proof of %d in %d: %w", e.Index, treeSize, err)
+	}
+	r.Checkpoint = string(checkpoint)
+	for _, h := range proof {
+		r.Proof = append(r.Proof, append([]byte(nil), h[:]...))
+	}
+	return r, nil
+}
+
+// Receipt returns the receipt of the envelope at index against the latest
+// checkpoint, for a member.
+func (n *Node) Receipt(ctx context.Context, caller, channel string, index int64) (*deconflict.Receipt, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return nil, err
+	}
+	e, err := n.Store.FindEnvelope(ctx, channel, index)
+	if err != nil {
+		return nil, err
+	}
+	return n.receipt(ctx, e, 0, nil)
+}
+
+// deadlineLoop writes a missed-ack envelope for every message whose
+// deadline passed without an acknowledgement from every party that owed one.
+func (n *Node) deadlineLoop(ctx context.Context) {
+	t := time.NewTicker(n.TickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := n.CheckDeadlines(ctx); err != nil && ctx.Err() == nil {
+			n.Logger.Error("deadline check", "err", err)
+		}
+	}
+}
+
+// MissedAckBody is the body of a missed-ack envelope and of the JSON
+// posted to escalation webhooks.
+type MissedAckBody struct {
+	Event      string    `json:"event"` // "missed-ack"
+	Node       string    `json:"node"`
+	Channel    string    `json:"channel"`
+	Message    int64     `json:"message"` // the message's index
+	Precedence string    `json:"precedence,omitempty"`
+	Deadline   time.Time `json:"deadline"`
+	Missing    []string  `json:"missing"` // parties that did not acknowledge in time
+	Index      int64     `json:"index"`   // the missed-ack envelope's index (webhook only)
+}
+
+// CheckDeadlines records every acknowledgement deadline that has passed.
+func (n *Node) CheckDeadlines(ctx context.Context) error {
+	due, err := n.Store.DueAcks(ctx, n.Now())
+	if err != nil {
+		return err
+	}
+	type key struct {
+		ch  string
+		idx int64
+	}
+	groups := map[key][]deconflict.PendingAck{}
+	var order []key
+	for _, d := range due {
+		k := key{d.Channel, d.Index}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], d)
+	}
+	for _, k := range order {
+		duties := groups[k]
+		ch, err := n.Store.FindChannel(ctx, k.ch)
+		if err != nil {
+			return err
+		}
+		msg, err := n.Store.FindEnvelope(ctx, k.ch, k.idx)
+		if err != nil {
+			return err
+		}
+		mp, _ := deconflict.ParsePayload(msg.Payload)
+		var missing []string
+		for _, d := range duties {
+			missing = append(missing, d.Party)
+		}
+		body := MissedAckBody{Event: "missed-ack", Node: n.Name, Channel: k.ch, Message: k.idx, Deadline: duties[0].Deadline, Missing: missing}
+		if mp != nil {
+			body.Precedence = string(mp.Precedence)
+		}
+		bj, _ := json.Marshal(body)
+		idx := k.idx
+		p := &deconflict.Payload{Channel: k.ch, Kind: deconflict.KindMissedAck, Ack: &idx, AckFrom: missing, Precedence: mp.Precedence,
+			Text: fmt.Sprintf("no acknowledgement of message %d from %v by its deadline %s", k.idx, missing, body.Deadline.Format(time.RFC3339)), Body: bj}
+		var hooks []deconflict.WebhookJob
+		for _, u := range ch.Policy.Webhooks {
+			hooks = append(hooks, deconflict.WebhookJob{Channel: k.ch, URL: u, NextTry: n.Now()})
+		}
+		// The webhook body carries the missed-ack's own index, known only
+		// once appended; the appender fills it in.
+		rec, err := n.submitNode(ctx, p, duties, hooks)
+		if err != nil {
+			return fmt.Errorf("missed-ack for %s/%d: %w", k.ch, k.idx, err)
+		}
+		_ = rec
+	}
+	return nil
+}
+
+// webhookLoop delivers queued webhook calls, retrying with exponential
+// backoff; it never blocks appends, which only queue the jobs.
+func (n *Node) webhookLoop(ctx context.Context) {
+	t := time.NewTicker(n.TickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-n.wakeHook:
+		}
+		jobs, err := n.Store.DueWebhooks(ctx, n.Now(), 64)
+		if err != nil {
+			if ctx.Err() == nil {
+				n.Logger.Error("webhook queue", "err", err)
+			}
+			continue
+		}
+		for i := range jobs {
+			n.deliver(ctx, &jobs[i])
+		}
+	}
+}
+
+// MaxWebhookAttempts is how often a webhook call is tried before it is
+// given up (and logged).
+const MaxWebhookAttempts = 12
+
+func (n *Node) deliver(ctx context.Context, j *deconflict.WebhookJob) {
+	j.Attempts++
+	err := n.post(ctx, j.URL, j.Body)
+	if err == nil {
+		j.Done, j.LastErr = true, ""
+		n.metrics.WebhookOK.Add(1)
+	} else {
+		n.metrics.WebhookFail.Add(1)
+		j.LastErr = err.Error()
+		backoff := time.Duration(1<<min(j.Attempts-1, 8)) * time.Second
+		backoff += time.Duration(rand.Int64N(int64(backoff / 4)))
+		j.NextTry = n.Now().Add(backoff)
+		if j.Attempts >= MaxWebhookAttempts {
+			j.Done = true
+			n.Logger.Error("webhook given up", "url", j.URL, "channel", j.Channel, "attempts", j.Attempts, "err", err)
+		} else {
+			n.Logger.Warn("webhook failed; will retry", "url", j.URL, "attempt", j.Attempts, "next", j.NextTry, "err", err)
+		}
+	}
+	if err := n.Store.UpdateWebhook(ctx, j); err != nil && ctx.Err() == nil {
+		n.Logger.Error("webhook update", "err", err)
+	}
+}
+
+func (n *Node) post(ctx context.Context, url string, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := newJSONRequest(ctx, url, body)
+	if err != nil {
+		return err
+	}
+	resp, err := n.HTTPClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("status %s", resp.Status)
+	}
+	return nil
+}
+
+// checkStoredLog recomputes a channel's Merkle tree from the stored
+// envelopes and compares it, and the stored hashes, with the latest
+// signed checkpoint. It names the first index that does not match.
+func (n *Node) checkStoredLog(ctx context.Context, channel string) error {
+	cp, size, err := n.Store.Checkpoint(ctx, channel)
+	if err != nil {
+		return err
+	}
+	tree, err := n.parseCheckpoint(channel, cp)
+	if err != nil {
+		return err
+	}
+	if tree.N != size {
+		return fmt.Errorf("checkpoint says size %d, stored size column says %d", tree.N, size)
+	}
+	stored, err := n.Store.LogSize(ctx, channel)
+	if err != nil {
+		return err
+	}
+	if stored < tree.N {
+		return fmt.Errorf("index %d: missing (the log holds %d envelopes, the checkpoint %d)", stored, stored, tree.N)
+	}
+	if stored > tree.N {
+		return fmt.Errorf("index %d: not covered by the checkpoint of size %d", tree.N, tree.N)
+	}
+	// Recompute every stored hash from the envelopes themselves.
+	hashes := map[int64]tlog.Hash{}
+	reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			h, ok := hashes[x]
+			if !ok {
+				return nil, fmt.Errorf("hash %d not computed", x)
+			}
+			out[i] = h
+		}
+		return out, nil
+	})
+	var next int64
+	for next < tree.N {
+		envs, err := n.Store.FindEnvelopes(ctx, channel, next, 4096)
+		if err != nil {
+			return err
+		}
+		if len(envs) == 0 {
+			return fmt.Errorf("index %d: missing", next)
+		}
+		for _, e := range envs {
+			if e.Index != next {
+				return fmt.Errorf("index %d: missing (next stored index is %d)", next, e.Index)
+			}
+			if err := n.checkEnvelope(ctx, e); err != nil {
+				return fmt.Errorf("index %d: %w", e.Index, err)
+			}
+			lh := deconflict.LeafHash(e.Leaf())
+			if lh != e.LeafHash {
+				return fmt.Errorf("index %d: stored leaf hash does not match the envelope's bytes", e.Index)
+			}
+			hs, err := tlog.StoredHashesForRecordHash(e.Index, tlog.Hash(lh), reader)
+			if err != nil {
+				return err
+			}
+			base := tlog.StoredHashIndex(0, e.Index)
+			for k, h := range hs {
+				hashes[base+int64(k)] = h
+			}
+			next++
+		}
+	}
+	root, err := tlog.TreeHash(tree.N, reader)
+	if err != nil {
+		return err
+	}
+	if root != tree.Hash {
+		return fmt.Errorf("the envelopes' tree hash %s differs from the signed checkpoint's %s", root, tree.Hash)
+	}
+	// The stored hashes serve proofs: they must match too.
+	var idx []int64
+	for i := range hashes {
+		idx = append(idx, i)
+	}
+	for start := 0; start < len(idx); start += 500 {
+		part := idx[start:min(start+500, len(idx))]
+		got, err := n.Store.ReadHashes(ctx, channel, part)
+		if err != nil {
+			return fmt.Errorf("stored log hashes: %w", err)
+		}
+		for k, i := range part {
+			if tlog.Hash(got[k]) != hashes[i] {
+				return fmt.Errorf("stored log hash %d differs from the recomputed one", i)
+			}
+		}
+	}
+	return nil
+}
+
+// checkEnvelope checks an envelope's signature, that its key belonged to
+// its author when the node received it, and that its fields match.
+func (n *Node) checkEnvelope(ctx context.Context, e *deconflict.Envelope) error {
+	if err := e.VerifySignature(); err != nil {
+		return err
+	}
+	p, err := deconflict.ParsePayload(e.Payload)
+	if err != nil {
+		return err
+	}
+	if p.ID != e.ID || p.Author != e.Author || p.Kind != e.Kind || p.Channel != e.Channel {
+		return fmt.Errorf("stored columns do not match the signed payload")
+	}
+	if p.Author == deconflict.NodeAuthor {
+		if !bytes.Equal(e.Key, n.PublicKey()) {
+			return fmt.Errorf("node envelope not signed by the node key")
+		}
+		return nil
+	}
+	k, err := n.Store.FindKey(ctx, e.Key)
+	if err != nil {
+		return fmt.Errorf("key of %s: %w", p.Author, err)
+	}
+	if k.Party != p.Author {
+		return fmt.Errorf("signed by a key of %s, author says %s", k.Party, p.Author)
+	}
+	if !k.ValidAt(e.Received) {
+		return fmt.Errorf("signed by key %s, not valid when received at %s", deconflict.EncodeKey(e.Key), e.Received.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// parseCheckpoint verifies a stored checkpoint's signature and origin.
+// A nil checkpoint is the empty tree.
+func (n *Node) parseCheckpoint(channel string, cp []byte) (tlog.Tree, error) {
+	if cp == nil {
+		return tlog.Tree{}, nil
+	}
+	return ParseCheckpoint(cp, n.Origin(channel), n.verifier)
+}

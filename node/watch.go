@@ -1,0 +1,191 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+
+	"github.com/deconflict/deconflict"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Envelopes returns up to limit envelopes of channel from index from on.
+func (n *Node) Envelopes(ctx context.Context, caller, channel string, from int64, limit int) ([]*deconflict.Envelope, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return nil, err
+	}
+	if from < 0 {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "from %d is negative", from)
+	}
+	if l, err := n.channelLog(ctx, channel); err == nil {
+		if envs := l.recent(from, limit); envs != nil {
+			return envs, nil
+		}
+	}
+	return n.Store.FindEnvelopes(ctx, channel, from, limit)
+}
+
+// Follow calls fn for every envelope of channel from index from on, in
+// index order, exactly once each, waiting for new ones until ctx ends or
+// fn fails. A slow fn delays only this follower: the appender never waits
+// for watchers, and a follower that falls behind the in-memory window
+// reads from the store.
+func (n *Node) Follow(ctx context.Context, caller, channel string, from int64, fn func(*deconflict.Envelope) error) error {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return err
+	}
+	l, err := n.channelLog(ctx, channel)
+	if err != nil {
+		return err
+	}
+	n.metrics.Watchers.Add(1)
+	defer n.metrics.Watchers.Add(-1)
+	next := from
+	for {
+		size, changed := l.Size()
+		for next < size {
+			envs := l.recent(next, 512)
+			if envs == nil {
+				if envs, err = n.Store.FindEnvelopes(ctx, channel, next, 512); err != nil {
+					return err
+				}
+			}
+			for _, e := range envs {
+				if e.Index != next {
+					continue
+				}
+				if err := fn(e); err != nil {
+					return err
+				}
+				next++
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
+	}
+}
+
+// InboxItem is a message or alert still awaiting caller's acknowledgement.
+type InboxItem struct {
+	Duty     deconflict.PendingAck `json:"duty"`
+	Envelope *deconflict.Envelope  `json:"-"`
+	Overdue  bool                  `json:"overdue"`
+}
+
+// Inbox returns what caller has still to acknowledge on channel.
+func (n *Node) Inbox(ctx context.Context, caller, channel string) ([]InboxItem, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return nil, err
+	}
+	duties, err := n.Store.PendingAcks(ctx, channel, caller, true)
+	if err != nil {
+		return nil, err
+	}
+	now := n.Now()
+	out := make([]InboxItem, 0, len(duties))
+	for _, d := range duties {
+		e, err := n.Store.FindEnvelope(ctx, channel, d.Index)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, InboxItem{Duty: d, Envelope: e, Overdue: !now.Before(d.Deadline)})
+	}
+	return out, nil
+}
+
+// AckDuties returns every acknowledgement duty on channel (all parties),
+// so every member sees which messages are overdue and who missed them.
+func (n *Node) AckDuties(ctx context.Context, caller, channel string) ([]deconflict.PendingAck, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return nil, err
+	}
+	return n.Store.PendingAcks(ctx, channel, "", false)
+}
+
+// Checkpoint returns a channel's latest signed checkpoint.
+func (n *Node) Checkpoint(ctx context.Context, caller, channel string) ([]byte, int64, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return nil, 0, err
+	}
+	cp, size, err := n.Store.Checkpoint(ctx, channel)
+	if err == nil && cp == nil {
+		// An empty log still has a signed checkpoint, so members can pin it.
+		cp, err = n.signCheckpoint(channel, 0, EmptyTreeHash)
+	}
+	return cp, size, err
+}
+
+// InclusionProof proves that the envelope at index is in the tree of size.
+func (n *Node) InclusionProof(ctx context.Context, caller, channel string, index, size int64) (tlog.RecordProof, error) {
+	if err := n.checkSize(ctx, caller, channel, size); err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= size {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "index %d is not in a tree of size %d", index, size)
+	}
+	return tlog.ProveRecord(size, index, n.storeHashReader(ctx, channel))
+}
+
+// ConsistencyProof proves that the tree of size old is a prefix of the tree of size new.
+func (n *Node) ConsistencyProof(ctx context.Context, caller, channel string, old, new int64) (tlog.TreeProof, error) {
+	if err := n.checkSize(ctx, caller, channel, new); err != nil {
+		return nil, err
+	}
+	if old < 0 || old > new {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "consistency from size %d to %d: want 0 <= old <= new", old, new)
+	}
+	return tlog.ProveTree(new, old, n.storeHashReader(ctx, channel))
+}
+
+func (n *Node) checkSize(ctx context.Context, caller, channel string, size int64) error {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return err
+	}
+	_, cur, err := n.Store.Checkpoint(ctx, channel)
+	if err != nil {
+		return err
+	}
+	if size < 0 || size > cur {
+		return deconflict.Errorf(deconflict.EINVALID, "tree size %d: the log has %d envelopes", size, cur)
+	}
+	return nil
+}
+
+// HashTile returns the bytes of a hash tile of the channel's log (C2SP
+// tlog-tiles layout, tile height 8), for trees up to the current size.
+func (n *Node) HashTile(ctx context.Context, caller, channel string, t tlog.Tile) ([]byte, error) {
+	_, cur, err := n.Checkpoint(ctx, caller, channel)
+	if err != nil {
+		return nil, err
+	}
+	if t.H != 8 || t.L < 0 {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "tile height %d level %d: this log serves height-8 hash tiles", t.H, t.L)
+	}
+	// The tile must be within the tree: its last hash index must exist.
+	end := (t.N*int64(1<<t.H) + int64(t.W)) << (uint(t.H) * uint(t.L))
+	if end > cur {
+		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "tile %s is beyond the tree of size %d", t.Path(), cur)
+	}
+	return tlog.ReadTileData(t, n.storeHashReader(ctx, channel))
+}
+
+// EntryBundle returns the leaves [first, first+count) of the channel's log.
+func (n *Node) EntryBundle(ctx context.Context, caller, channel string, first int64, count int) ([][]byte, error) {
+	envs, err := n.Envelopes(ctx, caller, channel, first, count)
+	if err != nil {
+		return nil, err
+	}
+	if len(envs) < count {
+		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "entries %d..%d are beyond the log", first, first+int64(count)-1)
+	}
+	out := make([][]byte, len(envs))
+	for i, e := range envs {
+		out[i] = e.Leaf()
+	}
+	return out, nil
+}
+
+// EmptyTreeHash is the RFC 6962 root of an empty tree: SHA-256 of nothing.
+var EmptyTreeHash = tlog.Hash(sha256.Sum256(nil))
