@@ -1,0 +1,377 @@
+package tlog_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"testing"
+
+	xtlog "golang.org/x/mod/sumdb/tlog"
+
+	"github.com/deconflict/deconflict/tlog"
+)
+
+// The reference below is RFC 6962 section 2.1 written out literally, with
+// no stored hashes and no shortcuts: MTH, PATH and PROOF.
+
+func refLeafHash(d []byte) tlog.Hash {
+	return sha256.Sum256(append([]byte{0}, d...))
+}
+
+func refNode(l, r tlog.Hash) tlog.Hash {
+	return sha256.Sum256(append(append([]byte{1}, l[:]...), r[:]...))
+}
+
+// split returns the largest power of two smaller than n.
+func split(n int) int {
+	k := 1
+	for k<<1 < n {
+		k <<= 1
+	}
+	return k
+}
+
+func refMTH(d []tlog.Hash) tlog.Hash {
+	switch len(d) {
+	case 0:
+		return sha256.Sum256(nil)
+	case 1:
+		return d[0]
+	}
+	k := split(len(d))
+	return refNode(refMTH(d[:k]), refMTH(d[k:]))
+}
+
+func refPath(m int, d []tlog.Hash) []tlog.Hash {
+	if len(d) <= 1 {
+		return nil
+	}
+	k := split(len(d))
+	if m < k {
+		return append(refPath(m, d[:k]), refMTH(d[k:]))
+	}
+	return append(refPath(m-k, d[k:]), refMTH(d[:k]))
+}
+
+func refProof(m int, d []tlog.Hash) []tlog.Hash { return refSubproof(m, d, true) }
+
+func refSubproof(m int, d []tlog.Hash, b bool) []tlog.Hash {
+	n := len(d)
+	if m == n {
+		if b {
+			return nil
+		}
+		return []tlog.Hash{refMTH(d)}
+	}
+	k := split(n)
+	if m <= k {
+		return append(refSubproof(m, d[:k], b), refMTH(d[k:]))
+	}
+	return append(refSubproof(m-k, d[k:], false), refMTH(d[:k]))
+}
+
+func leafData(i int) []byte { return []byte(fmt.Sprintf(`{"envelope":%d,"text":"leaf %d"}`, i, i)) }
+
+func leafHashes(n int) []tlog.Hash {
+	hs := make([]tlog.Hash, n)
+	for i := range hs {
+		hs[i] = refLeafHash(leafData(i))
+	}
+	return hs
+}
+
+// MustStore returns a MemStore with leaves 0..n-1 of leafData, appended in
+// batches of batch.
+func MustStore(tb testing.TB, n, batch int) *tlog.MemStore {
+	tb.Helper()
+	var m tlog.MemStore
+	for i := 0; i < n; i += batch {
+		var leaves [][]byte
+		for j := i; j < min(i+batch, n); j++ {
+			leaves = append(leaves, leafData(j))
+		}
+		if _, err := m.Append(leaves...); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return &m
+}
+
+func equalHashes(a, b []tlog.Hash) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestLeafHash(t *testing.T) {
+	if got, want := tlog.LeafHash([]byte("x")), refLeafHash([]byte("x")); got != want {
+		t.Fatalf("LeafHash=%v, want %v", got, want)
+	}
+	if got, want := tlog.EmptyRoot, tlog.Hash(sha256.Sum256(nil)); got != want {
+		t.Fatalf("EmptyRoot=%v, want %v", got, want)
+	}
+}
+
+// TestAppendBatches appends in batches of several sizes and compares the
+// stored hashes with x/mod's one-leaf-at-a-time StoredHashes and the root
+// with the RFC 6962 reference after every batch.
+func TestAppendBatches(t *testing.T) {
+	const n = 300
+	hs := leafHashes(n)
+	var want []tlog.Hash // stored hashes, one leaf at a time, by x/mod
+	r := xtlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			out[i] = want[x]
+		}
+		return out, nil
+	})
+	for i := 0; i < n; i++ {
+		s, err := xtlog.StoredHashes(int64(i), leafData(i), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, s...)
+	}
+	for _, batch := range []int{1, 2, 3, 7, 64, 100, 256, n} {
+		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+			var m tlog.MemStore
+			var stored []tlog.Hash
+			for i := 0; i < n; i += batch {
+				var leaves [][]byte
+				for j := i; j < min(i+batch, n); j++ {
+					leaves = append(leaves, leafData(j))
+				}
+				a, err := m.Append(leaves...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := a.FirstIndex, int64(len(stored)); got != want {
+					t.Fatalf("FirstIndex=%d, want %d", got, want)
+				}
+				stored = append(stored, a.Hashes...)
+				if got, want := a.Size, int64(i+len(leaves)); got != want {
+					t.Fatalf("Size=%d, want %d", got, want)
+				}
+				if got, want := a.Root, refMTH(hs[:a.Size]); got != want {
+					t.Fatalf("size %d: Root=%v, want %v", a.Size, got, want)
+				}
+				if got, want := a.LeafHashes[0], hs[i]; got != want {
+					t.Fatalf("LeafHashes[0]=%v, want %v", got, want)
+				}
+				root, err := tlog.TreeHash(a.Size, &m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if root != a.Root {
+					t.Fatalf("TreeHash(%d)=%v, want %v", a.Size, root, a.Root)
+				}
+				// The batch's own proofs come from the batch, the rest from the store.
+				for _, j := range []int64{0, int64(i), a.Size - 1} {
+					p, err := a.InclusionProof(j)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := refPath(int(j), hs[:a.Size]); !equalHashes(p, want) {
+						t.Fatalf("size %d: InclusionProof(%d) differs from reference", a.Size, j)
+					}
+				}
+				p, err := a.ConsistencyProof(int64(i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i > 0 && !equalHashes(p, refProof(i, hs[:a.Size])) {
+					t.Fatalf("ConsistencyProof(%d) to %d differs from reference", i, a.Size)
+				}
+			}
+			if !equalHashes(stored, want) {
+				t.Fatalf("stored hashes differ from x/mod's StoredHashes")
+			}
+			if got, want := int64(len(stored)), tlog.StoredHashCount(n); got != want {
+				t.Fatalf("%d stored hashes, want StoredHashCount=%d", got, want)
+			}
+		})
+	}
+}
+
+func TestAppendEmptyBatch(t *testing.T) {
+	m := MustStore(t, 5, 5)
+	a, err := tlog.StoredHashesForLeaves(5, nil, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(a.Hashes), 0; got != want {
+		t.Fatalf("len(Hashes)=%d, want %d", got, want)
+	}
+	if got, want := a.Root, refMTH(leafHashes(5)); got != want {
+		t.Fatalf("Root=%v, want %v", got, want)
+	}
+}
+
+func TestAppendReadError(t *testing.T) {
+	m := MustStore(t, 5, 5)
+	bad := xtlog.HashReaderFunc(func([]int64) ([]tlog.Hash, error) { return nil, errors.New("disk on fire") })
+	if _, err := tlog.StoredHashesForLeaves(5, [][]byte{[]byte("x")}, bad); err == nil {
+		t.Fatal("no error from a failing store")
+	}
+	if err := m.Write(&tlog.Appended{OldSize: 3, FirstIndex: 4}); !errors.Is(err, tlog.ErrMalformed) {
+		t.Fatalf("Write of a batch not at the end: err=%v, want ErrMalformed", err)
+	}
+}
+
+// TestProofs compares every inclusion and consistency proof of trees of
+// many sizes with the RFC 6962 reference, and verifies them.
+func TestProofs(t *testing.T) {
+	hs := leafHashes(1100)
+	m := MustStore(t, len(hs), 37)
+	sizes := []int{}
+	for n := 1; n <= 70; n++ {
+		sizes = append(sizes, n)
+	}
+	sizes = append(sizes, 127, 128, 129, 255, 256, 257, 1000, 1024, 1025, 1100)
+	for _, n := range sizes {
+		root := refMTH(hs[:n])
+		got, err := tlog.TreeHash(int64(n), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != root {
+			t.Fatalf("TreeHash(%d)=%v, want %v", n, got, root)
+		}
+		step := 1
+		if n > 70 {
+			step = n/13 + 1
+		}
+		for i := 0; i < n; i += step {
+			p, err := tlog.ProveInclusion(int64(n), int64(i), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := refPath(i, hs[:n]); !equalHashes(p, want) {
+				t.Fatalf("ProveInclusion(size %d, index %d) = %d hashes, want %d (reference)", n, i, len(p), len(want))
+			}
+			if err := tlog.VerifyInclusion(p, int64(n), root, int64(i), hs[i]); err != nil {
+				t.Fatalf("VerifyInclusion(size %d, index %d): %v", n, i, err)
+			}
+		}
+		for old := 0; old <= n; old += step {
+			p, err := tlog.ProveConsistency(int64(old), int64(n), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []tlog.Hash
+			if old > 0 {
+				want = refProof(old, hs[:n])
+			}
+			if !equalHashes(p, want) {
+				t.Fatalf("ProveConsistency(%d, %d) = %d hashes, want %d (reference)", old, n, len(p), len(want))
+			}
+			if err := tlog.VerifyConsistency(p, int64(old), refMTH(hs[:old]), int64(n), root); err != nil {
+				t.Fatalf("VerifyConsistency(%d, %d): %v", old, n, err)
+			}
+		}
+	}
+}
+
+func TestProofErrors(t *testing.T) {
+	hs := leafHashes(100)
+	m := MustStore(t, 100, 100)
+	root := refMTH(hs)
+	if _, err := tlog.ProveInclusion(100, 100, m); !errors.Is(err, tlog.ErrNotFound) {
+		t.Fatalf("ProveInclusion(100, 100): err=%v, want ErrNotFound", err)
+	}
+	if _, err := tlog.ProveConsistency(101, 100, m); !errors.Is(err, tlog.ErrNotFound) {
+		t.Fatalf("ProveConsistency(101, 100): err=%v, want ErrNotFound", err)
+	}
+	if _, err := tlog.ProveInclusion(200, 150, m); err == nil {
+		t.Fatal("ProveInclusion beyond the store: no error")
+	}
+	p, err := tlog.ProveInclusion(100, 41, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(p []tlog.Hash, i int) []tlog.Hash {
+		q := append([]tlog.Hash(nil), p...)
+		q[i][0] ^= 1
+		return q
+	}
+	for name, tc := range map[string]struct {
+		proof []tlog.Hash
+		size  int64
+		index int64
+		leaf  tlog.Hash
+		want  error
+	}{
+		"OK":            {p, 100, 41, hs[41], nil},
+		"ErrFlipFirst":  {flip(p, 0), 100, 41, hs[41], tlog.ErrProof},
+		"ErrFlipLast":   {flip(p, len(p)-1), 100, 41, hs[41], tlog.ErrProof},
+		"ErrWrongLeaf":  {p, 100, 41, hs[42], tlog.ErrProof},
+		"ErrWrongIndex": {p, 100, 40, hs[41], tlog.ErrProof},
+		"ErrWrongSize":  {p, 64, 41, hs[41], tlog.ErrProof}, // 99 would pass: the last hash is opaque, the signed root binds the size
+		"ErrShort":      {p[:len(p)-1], 100, 41, hs[41], tlog.ErrProof},
+		"ErrLong":       {append(append([]tlog.Hash(nil), p...), hs[0]), 100, 41, hs[41], tlog.ErrProof},
+		"ErrIndexOut":   {p, 100, 100, hs[41], tlog.ErrMalformed},
+		"ErrHuge":       {make([]tlog.Hash, 1000), 100, 41, hs[41], tlog.ErrMalformed},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := tlog.VerifyInclusion(tc.proof, tc.size, root, tc.index, tc.leaf)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("VerifyInclusion: err=%v, want %v", err, tc.want)
+			}
+		})
+	}
+	cp, err := tlog.ProveConsistency(60, 100, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := refMTH(hs[:60])
+	for name, tc := range map[string]struct {
+		proof            []tlog.Hash
+		oldSize          int64
+		oldRoot, newRoot tlog.Hash
+		newSize          int64
+		want             error
+	}{
+		"OK":            {cp, 60, old, root, 100, nil},
+		"ErrFlip":       {flip(cp, 1), 60, old, root, 100, tlog.ErrProof},
+		"ErrOldRoot":    {cp, 60, hs[0], root, 100, tlog.ErrProof},
+		"ErrNewRoot":    {cp, 60, old, hs[0], 100, tlog.ErrProof},
+		"ErrOldSize":    {cp, 59, old, root, 100, tlog.ErrProof},
+		"ErrShort":      {cp[1:], 60, old, root, 100, tlog.ErrProof},
+		"ErrOrder":      {cp, 101, old, root, 100, tlog.ErrMalformed},
+		"SameSize":      {nil, 100, root, root, 100, nil},
+		"ErrSameSize":   {nil, 100, old, root, 100, tlog.ErrProof},
+		"FromEmpty":     {nil, 0, tlog.EmptyRoot, root, 100, nil},
+		"ErrFromEmpty":  {nil, 0, old, root, 100, tlog.ErrProof},
+		"ErrEmptyProof": {[]tlog.Hash{old}, 0, tlog.EmptyRoot, root, 100, tlog.ErrProof},
+	} {
+		t.Run("Consistency"+name, func(t *testing.T) {
+			err := tlog.VerifyConsistency(tc.proof, tc.oldSize, tc.oldRoot, tc.newSize, tc.newRoot)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("VerifyConsistency: err=%v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestMemStoreBytes checks the store keeps exactly what it was given.
+func TestMemStoreBytes(t *testing.T) {
+	m := MustStore(t, 3, 1)
+	h, err := m.ReadHashes([]int64{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(h[0][:], func() []byte { x := refLeafHash(leafData(0)); return x[:] }()) {
+		t.Fatal("stored leaf hash 0 differs")
+	}
+	if _, err := m.ReadHashes([]int64{99}); !errors.Is(err, tlog.ErrNotFound) {
+		t.Fatalf("ReadHashes(99): err=%v, want ErrNotFound", err)
+	}
+}
