@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/deconflict/deconflict"
+)
+
+func init() {
+	register("channel", &command{
+		Summary: "(operator) create channels and set their policy; list yours",
+		Usage: `
+usage: deconflict channel create ID --members A,B[,C] [--ack flash=2m,immediate=10m,...] [--webhook URL]...
+       deconflict channel policy ID [--ack ...] [--webhook URL]...
+       deconflict channel list
+
+A channel is a forum of two or more parties with its own log and rules:
+acknowledgement deadlines per precedence (defaults flash 2m, immediate 10m,
+priority 1h, routine 24h) and escalation webhooks called when an
+acknowledgement is missed. 'list' works for any party key.
+
+example:
+  deconflict channel create ru-us-syria --members RU,US --ack flash=1m --webhook http://127.0.0.1:9000/escalate`,
+		Run: runChannel,
+	})
+}
+
+type multiFlag []string
+
+func (f *multiFlag) String() string     { return strings.Join(*f, ",") }
+func (f *multiFlag) Set(v string) error { *f = append(*f, v); return nil }
+
+func parseAcks(s string) (map[deconflict.Precedence]deconflict.Duration, error) {
+	out := deconflict.DefaultPolicy().AckDeadlines
+	if s == "" {
+		return out, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--ack %q: want PRECEDENCE=DURATION pairs like flash=2m", kv)
+		}
+		p, err := deconflict.ParsePrecedence(strings.TrimSpace(k))
+		if err != nil {
+			return nil, fmt.Errorf("--ack: %s", deconflict.ErrorMessage(err))
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("--ack %s=%q: want a positive duration like 90s or 2m", k, v)
+		}
+		out[p] = deconflict.Duration(d)
+	}
+	return out, nil
+}
+
+func runChannel(ctx context.Context, m *Main, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("channel: want a subcommand: create, policy or list")
+	}
+	sub := args[0]
+	fs := m.newFlagSet("channel")
+	cf := m.addClientFlags(fs, sub != "list")
+	members := fs.String("members", "", "member parties, comma-separated")
+	acks := fs.String("ack", "", "acknowledgement deadlines, e.g. flash=2m,immediate=10m")
+	var hooks multiFlag
+	fs.Var(&hooks, "webhook", "escalation webhook URL (repeatable)")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "create", "policy":
+		if len(pos) != 1 {
+			return fmt.Errorf("channel %s: want exactly one channel ID", sub)
+		}
+		ad, err := parseAcks(*acks)
+		if err != nil {
+			return err
+		}
+		pol := deconflict.Policy{AckDeadlines: ad, Webhooks: hooks}
+		if sub == "policy" {
+			if err := c.SetPolicy(ctx, pos[0], &pol); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "channel %s policy updated\n", pos[0])
+			return nil
+		}
+		if *members == "" {
+			return fmt.Errorf("channel create: --members A,B is required")
+		}
+		var ms []string
+		for _, p := range strings.Split(*members, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				ms = append(ms, p)
+			}
+		}
+		ch := &deconflict.Channel{ID: pos[0], Members: ms, Policy: pol}
+		if err := c.CreateChannel(ctx, ch); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "channel %s created with members %s\n", ch.ID, strings.Join(ms, ", "))
+	case "list":
+		cs, err := c.Channels(ctx)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(m.Stdout)
+		for _, ch := range cs {
+			enc.Encode(ch)
+		}
+	default:
+		return fmt.Errorf("channel: unknown subcommand %q: want create, policy or list", sub)
+	}
+	return nil
+}

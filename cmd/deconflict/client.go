@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/node"
+)
+
+// DefaultNodeURL is where client commands look for a node unless told.
+const DefaultNodeURL = "http://127.0.0.1:8080"
+
+// DefaultDataDir is the data directory of serve and of operator commands.
+const DefaultDataDir = "deconflict-data"
+
+// clientFlags are the flags every client command takes.
+type clientFlags struct {
+	node, key, data *string
+	operator        bool
+}
+
+func (m *Main) addClientFlags(fs *flag.FlagSet, operator bool) *clientFlags {
+	cf := &clientFlags{operator: operator}
+	cf.node = fs.String("node", m.envOr("DECONFLICT_NODE", DefaultNodeURL), "node URL (env DECONFLICT_NODE)")
+	if operator {
+		cf.key = fs.String("key", m.Getenv("DECONFLICT_KEY"), "key file; for operator commands the node key (default DATA/node.key; env DECONFLICT_KEY)")
+		cf.data = fs.String("data", m.envOr("DECONFLICT_DATA", DefaultDataDir), "the node's data directory, whose node.key is used when --key is not given")
+	} else {
+		cf.key = fs.String("key", m.Getenv("DECONFLICT_KEY"), "your party's key file (env DECONFLICT_KEY)")
+	}
+	return cf
+}
+
+func (cf *clientFlags) keyPath() (string, error) {
+	if *cf.key != "" {
+		return *cf.key, nil
+	}
+	if cf.operator {
+		return filepath.Join(*cf.data, "node.key"), nil
+	}
+	return "", fmt.Errorf("no key: pass --key FILE or set DECONFLICT_KEY (make one with 'deconflict keygen --out FILE')")
+}
+
+func (cf *clientFlags) client() (*dhttp.Client, ed25519.PrivateKey, error) {
+	path, err := cf.keyPath()
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := node.ReadKeyFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil, fmt.Errorf("key file %s does not exist", path)
+		}
+		return nil, nil, err
+	}
+	return dhttp.NewClient(*cf.node, k), k, nil
+}
+
+// partyClient returns a client and the party its key belongs to.
+func (cf *clientFlags) partyClient(ctx context.Context) (*dhttp.Client, string, error) {
+	c, _, err := cf.client()
+	if err != nil {
+		return nil, "", err
+	}
+	party, err := c.Whoami(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, party, nil
+}

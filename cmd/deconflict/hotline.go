@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
+)
+
+func init() {
+	register("send", &command{
+		Summary: "send a signed hotline message",
+		Usage: `
+usage: deconflict send --channel C [--precedence flash|immediate|priority|routine] [--reply-to N] [--receipt FILE] TEXT
+
+Signs TEXT with your key and sends it on channel C. Prints the receipt: the
+message's index in the channel log and the checkpoint that includes it.
+--receipt FILE keeps the full receipt (with its inclusion proof), which
+'deconflict verify --receipt FILE' checks offline.
+
+example:
+  deconflict send --channel ru-us-syria --precedence flash "Two aircraft entering sector 4 at FL250"`,
+		Run: runSend,
+	})
+	register("ack", &command{
+		Summary: "acknowledge receipt of a message",
+		Usage: `
+usage: deconflict ack --channel C INDEX
+
+Signs and sends an acknowledgement of the message at INDEX. It records
+receipt, not agreement.
+
+example:
+  deconflict ack --channel ru-us-syria 0`,
+		Run: runAck,
+	})
+	register("inbox", &command{
+		Summary: "messages still awaiting my acknowledgement",
+		Usage: `
+usage: deconflict inbox --channel C [--json]
+
+Lists the messages and alerts on C that your party has still to
+acknowledge, with their deadlines; OVERDUE marks missed deadlines.
+
+example:
+  deconflict inbox --channel ru-us-syria`,
+		Run: runInbox,
+	})
+	register("watch", &command{
+		Summary: "envelopes of a channel as JSON lines, in log order",
+		Usage: `
+usage: deconflict watch --channel C [--after N] [--follow]
+
+Prints every envelope of C after index N (from the start by default), one
+JSON object per line, in log order. With --follow it keeps printing new
+envelopes as they arrive, reconnecting by itself, with no gap and no
+duplicate; resume later with --after set to the last index printed.
+
+example:
+  deconflict watch --channel ru-us-syria --follow`,
+		Run: runWatch,
+	})
+}
+
+func runSend(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("send")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	prec := fs.String("precedence", "routine", "flash, immediate, priority or routine")
+	replyTo := fs.Int64("reply-to", -1, "index of the envelope this answers")
+	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *channel == "" {
+		return fmt.Errorf("send: --channel is required")
+	}
+	text := strings.Join(pos, " ")
+	if strings.TrimSpace(text) == "" {
+		return fmt.Errorf("send: the message TEXT is empty")
+	}
+	p, err := deconflict.ParsePrecedence(*prec)
+	if err != nil {
+		return fmt.Errorf("send: %s", deconflict.ErrorMessage(err))
+	}
+	c, party, err := cf.partyClient(ctx)
+	if err != nil {
+		return err
+	}
+	pl := &deconflict.Payload{Channel: *channel, Kind: deconflict.KindMessage, Precedence: p, Text: text}
+	if *replyTo >= 0 {
+		pl.ReplyTo = replyTo
+	}
+	rec, err := c.Send(ctx, party, pl)
+	if err != nil {
+		return err
+	}
+	return m.printReceipt(rec, *receiptFile)
+}
+
+func (m *Main) printReceipt(rec *deconflict.Receipt, file string) error {
+	if file != "" {
+		b, err := json.MarshalIndent(rec, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := writeFile(file, append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	size := ""
+	if lines := strings.Split(rec.Checkpoint, "\n"); len(lines) > 1 {
+		size = lines[1]
+	}
+	fmt.Fprintf(m.Stdout, "accepted: channel %s index %d (checkpoint size %s, received %s)\n", rec.Channel, rec.Index, size, rec.Received.Format(time.RFC3339))
+	return nil
+}
+
+func runAck(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("ack")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *channel == "" || len(pos) != 1 {
+		return fmt.Errorf("ack: want --channel C and one INDEX")
+	}
+	idx, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || idx < 0 {
+		return fmt.Errorf("ack: INDEX %q: want a non-negative integer", pos[0])
+	}
+	c, party, err := cf.partyClient(ctx)
+	if err != nil {
+		return err
+	}
+	rec, err := c.Send(ctx, party, &deconflict.Payload{Channel: *channel, Kind: deconflict.KindAck, Ack: &idx})
+	if err != nil {
+		return err
+	}
+	return m.printReceipt(rec, *receiptFile)
+}
+
+func runInbox(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("inbox")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *channel == "" {
+		return fmt.Errorf("inbox: --channel is required")
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	items, err := c.Inbox(ctx, *channel)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		for _, it := range items {
+			enc.Encode(it)
+		}
+		return nil
+	}
+	if len(items) == 0 {
+		fmt.Fprintf(m.Stdout, "inbox of %s: nothing awaits your acknowledgement\n", *channel)
+		return nil
+	}
+	for _, it := range items {
+		var p deconflict.Payload
+		json.Unmarshal(it.Envelope.Payload, &p)
+		state := "due " + it.Deadline.Format(time.RFC3339)
+		if it.Overdue {
+			state = "OVERDUE since " + it.Deadline.Format(time.RFC3339)
+		}
+		fmt.Fprintf(m.Stdout, "%d\t%s\t%s\t%s\t%s\n", it.Envelope.Index, strings.ToUpper(string(p.Precedence)), it.Envelope.Author, state, p.Text)
+	}
+	return nil
+}
+
+func runWatch(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("watch")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	after := fs.Int64("after", -1, "print envelopes after this index")
+	follow := fs.Bool("follow", false, "keep following new envelopes")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *channel == "" {
+		return fmt.Errorf("watch: --channel is required")
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(m.Stdout)
+	if *follow {
+		return c.Watch(ctx, *channel, *after, func(v *dhttp.EnvelopeView) error { return enc.Encode(v) })
+	}
+	from := *after + 1
+	for {
+		envs, err := c.Envelopes(ctx, *channel, from, 1000)
+		if err != nil {
+			return err
+		}
+		for _, v := range envs {
+			if err := enc.Encode(v); err != nil {
+				return err
+			}
+			from = v.Index + 1
+		}
+		if len(envs) < 1000 {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/sqlite"
+)
+
+func init() {
+	register("serve", &command{
+		Summary: "run a node (SQLite storage in the data directory)",
+		Usage: `
+usage: deconflict serve [--data DIR] [--addr HOST:PORT] [--name NAME] [--log-format text|json]
+
+Runs a node. On first start it creates DIR (default ./deconflict-data) with
+the SQLite database (deconflict.db) and the node's own key (node.key),
+which signs checkpoints and node envelopes and is the operator's identity
+for 'party' and 'channel' commands. On every start it checks each
+channel's stored log against its last signed checkpoint and refuses to
+serve a channel whose store was altered.
+
+Environment: DECONFLICT_DATA, DECONFLICT_ADDR, DECONFLICT_NAME.
+
+example:
+  deconflict serve --data /var/lib/deconflict --addr 127.0.0.1:8080`,
+		Run: runServe,
+	})
+}
+
+// nodeOptions are the settings shared by serve and demo.
+type nodeOptions struct {
+	data, addr, name, logFormat string
+	tick                        time.Duration
+}
+
+func (m *Main) addNodeFlags(fs interface {
+	StringVar(*string, string, string, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}, o *nodeOptions, defAddr string) {
+	fs.StringVar(&o.data, "data", m.envOr("DECONFLICT_DATA", DefaultDataDir), "data directory (env DECONFLICT_DATA)")
+	fs.StringVar(&o.addr, "addr", m.envOr("DECONFLICT_ADDR", defAddr), "listen address (env DECONFLICT_ADDR)")
+	fs.StringVar(&o.name, "name", m.Getenv("DECONFLICT_NAME"), "node name, the first part of checkpoint origins (kept from the first start; env DECONFLICT_NAME)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&o.tick, "tick", 500*time.Millisecond, "how often acknowledgement deadlines and webhooks are checked")
+}
+
+// running is a started node with its HTTP server.
+type running struct {
+	node   *node.Node
+	store  *sqlite.DB
+	server *dhttp.Server
+}
+
+func (r *running) Close() {
+	r.server.Close()
+	r.node.Close()
+	r.store.Close()
+}
+
+func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) {
+	var h slog.Handler = slog.NewTextHandler(m.Stderr, nil)
+	if o.logFormat == "json" {
+		h = slog.NewJSONHandler(m.Stderr, nil)
+	} else if o.logFormat != "text" {
+		return nil, fmt.Errorf("--log-format %q: want text or json", o.logFormat)
+	}
+	logger := slog.New(h)
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	key, created, err := node.LoadOrCreateKey(filepath.Join(o.data, "node.key"))
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	if created {
+		logger.Info("created node key", "path", filepath.Join(o.data, "node.key"))
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(o.data, "deconflict.db"))
+	if err != nil {
+		return nil, err
+	}
+	name, err := db.Meta(ctx, "node_name")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	switch {
+	case name == "" && o.name == "":
+		name = "deconflict"
+	case name == "":
+		name = o.name
+	case o.name != "" && o.name != name:
+		db.Close()
+		return nil, fmt.Errorf("--name %q: this data directory's node is named %q, which its checkpoints carry; it cannot change", o.name, name)
+	}
+	if err := db.SetMeta(ctx, "node_name", name); err != nil {
+		db.Close()
+		return nil, err
+	}
+	n := node.New(db, key, name)
+	n.Logger = logger
+	n.TickInterval = o.tick
+	if err := n.Open(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	srv := dhttp.NewServer(n)
+	if err := srv.Listen(o.addr); err != nil {
+		n.Close()
+		db.Close()
+		return nil, err
+	}
+	logger.Info("node serving", "name", name, "url", srv.URL(), "data", o.data, "node_key", n.VerifierKey())
+	return &running{node: n, store: db, server: srv}, nil
+}
+
+func runServe(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("serve")
+	var o nodeOptions
+	m.addNodeFlags(fs, &o, "127.0.0.1:8080")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	r, err := m.startNode(ctx, &o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	fmt.Fprintf(m.Stdout, "deconflict node %q listening on %s\n", r.node.Name, r.server.URL())
+	<-ctx.Done()
+	return nil
+}
