@@ -116,10 +116,10 @@ func ParseTilePath(path string) (Tile, error) {
 		if i == 0 && e == "000" && !last {
 			return bad("index has a leading x000")
 		}
-		if t.N > (1<<63-1-999)/1000 {
+		d, _ := strconv.Atoi(e)
+		if t.N > (1<<63-1-int64(d))/1000 {
 			return bad("index too large")
 		}
-		d, _ := strconv.Atoi(e)
 		t.N = t.N*1000 + int64(d)
 	}
 	return t, nil
@@ -261,8 +261,8 @@ func NewTileClient(ctx context.Context, cp Checkpoint, fetch TileFetcher) *TileC
 }
 
 // ReadHashes implements HashReader for the checkpoint's tree. Errors from
-// fetching wrap ErrFetch; tiles inconsistent with the checkpoint give an
-// error wrapping ErrProof.
+// fetching wrap ErrFetch; tiles that are malformed or inconsistent with the
+// checkpoint give an error wrapping ErrProof.
 func (c *TileClient) ReadHashes(indexes []int64) ([]Hash, error) {
 	if c.cp.Size == 0 {
 		if len(indexes) == 0 {
@@ -276,7 +276,7 @@ func (c *TileClient) ReadHashes(indexes []int64) ([]Hash, error) {
 		if errors.As(err, &fe) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("tiles of %v: %w: %v", c.cp, ErrProof, err)
+		return nil, fmt.Errorf("tiles of %v: %w: %w", c.cp, ErrProof, err)
 	}
 	return hs, nil
 }
