@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kinds of AuditError.
@@ -84,7 +85,8 @@ const auditChunk = TileWidth
 func (a *Auditor) Audit(ctx context.Context, signed []byte, prev *Checkpoint) (Checkpoint, error) {
 	cp, err := OpenCheckpoint(signed, a.Origin, a.NodeKey)
 	if err != nil {
-		return Checkpoint{}, &AuditError{Index: -1, Kind: KindCheckpoint, Reason: err.Error(), Err: err}
+		reason := strings.TrimLeft(strings.TrimPrefix(err.Error(), "checkpoint"), ": ")
+		return Checkpoint{}, &AuditError{Index: -1, Kind: KindCheckpoint, Reason: reason, Err: err}
 	}
 	if prev != nil && prev.Origin != "" && prev.Origin != cp.Origin {
 		return Checkpoint{}, fmt.Errorf("audit %s: previous checkpoint is for %q", cp.Origin, prev.Origin)

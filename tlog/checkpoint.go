@@ -232,7 +232,7 @@ func OpenCheckpoint(signed []byte, origin string, pub ed25519.PublicKey) (Checkp
 			}
 			return Checkpoint{}, fmt.Errorf("checkpoint %q: %w %s+%08x: signed by %s", got, ErrUnknownKey, got, v.KeyHash(), strings.Join(sigs, ", "))
 		}
-		return Checkpoint{}, fmt.Errorf("checkpoint: %w: %v", ErrMalformed, err)
+		return Checkpoint{}, fmt.Errorf("checkpoint: %w: not a signed note (text, blank line, signature lines): %v", ErrMalformed, err)
 	}
 	return ParseCheckpointText(n.Text)
 }
