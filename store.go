@@ -100,4 +100,3 @@ type Store interface {
 
 	Close() error
 }
-

@@ -1,0 +1,126 @@
+// Package nodetest starts real nodes (SQLite file in a temporary
+// directory, HTTP on 127.0.0.1:0) for tests, with parties and channels.
+package nodetest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/sqlite"
+)
+
+// Node is a running test node.
+type Node struct {
+	*node.Node
+	DB     *sqlite.DB
+	Server *dhttp.Server
+	Dir    string
+	Keys   map[string]ed25519.PrivateKey // party -> key
+}
+
+// Options adjust a test node.
+type Options struct {
+	Dir  string             // data directory; a new temporary one when ""
+	Key  ed25519.PrivateKey // node key; a new one when nil
+	Now  func() time.Time
+	Tick time.Duration
+}
+
+// Start starts a node and stops it when the test ends.
+func Start(tb testing.TB, o Options) *Node {
+	tb.Helper()
+	ctx := context.Background()
+	if o.Dir == "" {
+		o.Dir = tb.TempDir()
+	}
+	if o.Key == nil {
+		_, o.Key, _ = ed25519.GenerateKey(rand.Reader)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(o.Dir, "deconflict.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := node.New(db, o.Key, "test-node")
+	n.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if o.Now != nil {
+		n.Now = o.Now
+	}
+	if o.Tick > 0 {
+		n.TickInterval = o.Tick
+	} else {
+		n.TickInterval = 20 * time.Millisecond
+	}
+	if err := n.Open(ctx); err != nil {
+		db.Close()
+		tb.Fatal(err)
+	}
+	s := dhttp.NewServer(n)
+	if err := s.Listen("127.0.0.1:0"); err != nil {
+		tb.Fatal(err)
+	}
+	tn := &Node{Node: n, DB: db, Server: s, Dir: o.Dir, Keys: map[string]ed25519.PrivateKey{}}
+	tb.Cleanup(tn.Stop)
+	return tn
+}
+
+// Stop stops the server, the node and the store (idempotent).
+func (tn *Node) Stop() {
+	if tn.Server == nil {
+		return
+	}
+	tn.Server.Close()
+	tn.Node.Close()
+	tn.DB.Close()
+	tn.Server = nil
+}
+
+// Operator returns a client signing with the node key.
+func (tn *Node) Operator() *dhttp.Client { return dhttp.NewClient(tn.Server.URL(), tn.Node.Key) }
+
+// Client returns a client signing with party's key.
+func (tn *Node) Client(party string) *dhttp.Client {
+	return dhttp.NewClient(tn.Server.URL(), tn.Keys[party])
+}
+
+// AddParties registers parties with fresh keys.
+func (tn *Node) AddParties(tb testing.TB, ids ...string) {
+	tb.Helper()
+	for _, id := range ids {
+		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+		if err := tn.Operator().CreateParty(context.Background(), &dhttp.PartyRequest{ID: id, Keys: []string{deconflict.EncodeKey(pub)}}); err != nil {
+			tb.Fatal(err)
+		}
+		tn.Keys[id] = priv
+	}
+}
+
+// AddChannel creates a channel with the default policy unless p is given.
+func (tn *Node) AddChannel(tb testing.TB, id string, members []string, p *deconflict.Policy) {
+	tb.Helper()
+	c := &deconflict.Channel{ID: id, Members: members}
+	if p != nil {
+		c.Policy = *p
+	}
+	if err := tn.Operator().CreateChannel(context.Background(), c); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Send sends a message from party and returns the receipt.
+func (tn *Node) Send(tb testing.TB, party, channel string, prec deconflict.Precedence, text string) *deconflict.Receipt {
+	tb.Helper()
+	r, err := tn.Client(party).Send(context.Background(), party, &deconflict.Payload{Channel: channel, Kind: deconflict.KindMessage, Precedence: prec, Text: text})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
