@@ -1,0 +1,687 @@
+// Package detect predicts encounters between tracks of different parties
+// and intrusions into declared zones, and runs their lifecycle (opened,
+// escalated, updated, closed) with hysteresis. It is pure: no I/O, no
+// goroutines, and no clock of its own: time comes from the reports and
+// from Tick, which the node calls with its injected clock.
+//
+// Cost: Update costs O(local density): each track is registered in the
+// cells of a spatial grid (geo.Grid) covered by the path it can travel
+// within the lookahead plus its lost time, and is compared only with the
+// tracks sharing one of those cells. See docs/detection.md.
+package detect
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/geo"
+)
+
+// Config configures an Engine. The zero value gives the defaults of
+// DESIGN.md for every pair of tracks of different, known parties.
+type Config struct {
+	// Thresholds are the default tiers (zero: DefaultThresholds()).
+	Thresholds Thresholds
+	// Pair says whether the engine watches pairs of tracks (and zones)
+	// of partyA and partyB (partyA <= partyB, "" for unattributed), and
+	// with which thresholds: the node answers from the channels the two
+	// parties share. Nil means every pair of different non-empty parties,
+	// with Thresholds. Thresholds larger than Envelope are clamped to it.
+	// The engine caches answers per party pair: call SetPair to change it.
+	Pair func(partyA, partyB string) (Thresholds, bool)
+	// Envelope bounds the thresholds Pair may return; the spatial index is
+	// sized for it (zero: Thresholds).
+	Envelope Thresholds
+	// CloseMargin (fraction, zero: DefaultCloseMargin; negative: none),
+	// SeaCloseHold and AirCloseHold (zero: defaults) set the hysteresis.
+	CloseMargin               float64
+	SeaCloseHold, AirCloseHold time.Duration
+	// SeaLost and AirLost (zero: defaults) are how long a track lives
+	// without a report.
+	SeaLost, AirLost time.Duration
+	// ZoneMarginM (m, zero: DefaultZoneMarginM).
+	ZoneMarginM float64
+	// SeaCellM and AirCellM are the sides (m) of the spatial grid's cells
+	// (zero: 20 km at sea, 40 km in the air, tuned by the benchmarks).
+	SeaCellM, AirCellM float64
+	// BruteForce compares every track with every other on each update
+	// instead of using the spatial index: the all-pairs reference for
+	// tests and benchmarks. Same results, O(N) per update.
+	BruteForce bool
+}
+
+const (
+	sea = 0
+	air = 1
+)
+
+type track struct {
+	id      string
+	party   uint16
+	domain  uint8
+	live    bool
+	stamp   uint32
+	t       int64 // unix ns of the last report
+	m       geo.Motion
+	cells   geo.CellRange
+	encs    []*encounter // open encounters involving the track
+}
+
+type encounter struct {
+	pub        Encounter
+	key        uint64
+	a, b       int32 // track indices (a's ID < b's); b < 0: zone -1-b
+	clearSince int64 // unix ns since when the prediction has been outside the grown thresholds; 0: not
+	emitted    Prediction
+}
+
+type pairInfo struct {
+	ok bool
+	th Thresholds
+}
+
+// Engine predicts encounters. It is not safe for concurrent use: the node
+// owns it and feeds it from one goroutine.
+type Engine struct {
+	cfg     Config
+	margin  float64
+	hold    [2]int64
+	lost    [2]int64
+	horizon [2]float64 // s, path length covered by a track's box
+	radius  [2]float64 // m, half the grown advisory radius of the envelope
+
+	tracks []track
+	free   []int32
+	byID   map[string]int32
+	grid   [2]*geo.Grid
+	zgrid  [2]*geo.Grid
+
+	parties  []string
+	partyIdx map[string]uint16
+	pairs    [][]int32 // [pa][pb] -> index in pairInfos, -1 unknown, -2 not watched
+	infos    []pairInfo
+
+	zones   []*zone
+	zoneIdx map[string]int32
+
+	open   map[uint64]*encounter
+	nextID uint64
+	stamp  uint32
+	events []Event
+	stats  Stats
+}
+
+// Stats are counters for monitoring and benchmarks.
+type Stats struct {
+	Tracks    int    // live tracks
+	Open      int    // open encounters
+	Reports   uint64 // reports applied
+	Ignored   uint64 // reports without position, domain or ID, or older than their track
+	Pairs     uint64 // pair evaluations (candidates after party filtering)
+	Candidate uint64 // candidates seen in the index (before party filtering)
+}
+
+// New returns an engine with cfg. It fails (EINVALID) when the thresholds
+// are not positive and nested.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Thresholds == (Thresholds{}) {
+		cfg.Thresholds = DefaultThresholds()
+	}
+	if err := cfg.Thresholds.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Envelope == (Thresholds{}) {
+		cfg.Envelope = cfg.Thresholds
+	}
+	if err := cfg.Envelope.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Thresholds = clamp(cfg.Thresholds, cfg.Envelope)
+	if cfg.CloseMargin == 0 {
+		cfg.CloseMargin = DefaultCloseMargin
+	} else if cfg.CloseMargin < 0 {
+		cfg.CloseMargin = 0
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.SeaCloseHold, DefaultSeaCloseHold)
+	def(&cfg.AirCloseHold, DefaultAirCloseHold)
+	def(&cfg.SeaLost, DefaultSeaLost)
+	def(&cfg.AirLost, DefaultAirLost)
+	if cfg.ZoneMarginM <= 0 {
+		cfg.ZoneMarginM = DefaultZoneMarginM
+	}
+	if cfg.SeaCellM <= 0 {
+		cfg.SeaCellM = 20e3
+	}
+	if cfg.AirCellM <= 0 {
+		cfg.AirCellM = 40e3
+	}
+	e := &Engine{
+		cfg:      cfg,
+		margin:   1 + cfg.CloseMargin,
+		hold:     [2]int64{int64(cfg.SeaCloseHold), int64(cfg.AirCloseHold)},
+		lost:     [2]int64{int64(cfg.SeaLost), int64(cfg.AirLost)},
+		byID:     map[string]int32{},
+		partyIdx: map[string]uint16{},
+		zoneIdx:  map[string]int32{},
+		open:     map[uint64]*encounter{},
+	}
+	env := cfg.Envelope
+	e.horizon[sea] = env.Sea.LookaheadS*e.margin + cfg.SeaLost.Seconds()
+	e.horizon[air] = env.Air.Advisory.LookaheadS*e.margin + cfg.AirLost.Seconds()
+	e.radius[sea] = env.Sea.AdvisoryM * e.margin / 2
+	e.radius[air] = env.Air.Advisory.HorizontalM * e.margin / 2
+	e.grid = [2]*geo.Grid{geo.NewGrid(cfg.SeaCellM), geo.NewGrid(cfg.AirCellM)}
+	e.zgrid = [2]*geo.Grid{geo.NewGrid(cfg.SeaCellM), geo.NewGrid(cfg.AirCellM)}
+	return e, nil
+}
+
+func clamp(th, env Thresholds) Thresholds {
+	m := math.Min
+	th.Sea.AdvisoryM = m(th.Sea.AdvisoryM, env.Sea.AdvisoryM)
+	th.Sea.DangerousM = m(th.Sea.DangerousM, th.Sea.AdvisoryM)
+	th.Sea.CriticalM = m(th.Sea.CriticalM, th.Sea.DangerousM)
+	th.Sea.LookaheadS = m(th.Sea.LookaheadS, env.Sea.LookaheadS)
+	v := func(a, e Volume) Volume {
+		return Volume{m(a.HorizontalM, e.HorizontalM), m(a.VerticalM, e.VerticalM), m(a.LookaheadS, e.LookaheadS)}
+	}
+	th.Air.Advisory = v(th.Air.Advisory, env.Air.Advisory)
+	th.Air.Warning = v(th.Air.Warning, th.Air.Advisory)
+	th.Air.Critical = v(th.Air.Critical, th.Air.Warning)
+	th.Air.NMAC = v(th.Air.NMAC, env.Air.Advisory)
+	return th
+}
+
+// SetPair replaces the Pair hook (see Config) and forgets cached answers.
+// Open encounters of pairs no longer watched close with reason NotShared
+// at their next evaluation.
+func (e *Engine) SetPair(fn func(partyA, partyB string) (Thresholds, bool)) {
+	e.cfg.Pair = fn
+	e.pairs = nil
+	e.infos = nil
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Tracks = len(e.byID)
+	s.Open = len(e.open)
+	return s
+}
+
+func (e *Engine) intern(party string) uint16 {
+	if i, ok := e.partyIdx[party]; ok {
+		return i
+	}
+	i := uint16(len(e.parties))
+	e.parties = append(e.parties, party)
+	e.partyIdx[party] = i
+	return i
+}
+
+// pairInfo returns the thresholds for parties pa and pb, or nil when the
+// pair is not watched.
+func (e *Engine) pairInfo(pa, pb uint16) *Thresholds {
+	if pa > pb {
+		pa, pb = pb, pa
+	}
+	for int(pa) >= len(e.pairs) {
+		e.pairs = append(e.pairs, nil)
+	}
+	row := e.pairs[pa]
+	for int(pb) >= len(row) {
+		row = append(row, -1)
+	}
+	e.pairs[pa] = row
+	if row[pb] == -1 {
+		a, b := e.parties[pa], e.parties[pb]
+		if a > b {
+			a, b = b, a
+		}
+		var th Thresholds
+		var ok bool
+		if e.cfg.Pair != nil {
+			th, ok = e.cfg.Pair(a, b)
+			if ok && th == (Thresholds{}) {
+				th = e.cfg.Thresholds
+			}
+			if ok && th.Validate() != nil {
+				th = e.cfg.Thresholds
+			}
+			th = clamp(th, e.cfg.Envelope)
+		} else {
+			th, ok = e.cfg.Thresholds, a != b && a != "" && b != ""
+		}
+		if ok {
+			row[pb] = int32(len(e.infos))
+			e.infos = append(e.infos, pairInfo{true, th})
+		} else {
+			row[pb] = -2
+		}
+	}
+	if row[pb] < 0 {
+		return nil
+	}
+	return &e.infos[row[pb]].th
+}
+
+func nsToTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// Update applies one position report and returns the events it causes
+// (nil when none). The report's time is the evaluation time: every other
+// track is extrapolated to it at constant velocity. Reports without a
+// position, ID or known domain, and reports older than their track's last
+// one, are ignored (counted in Stats). Unknown speed or course count as
+// at rest; unknown climb as level; an aircraft of unknown altitude is
+// treated as co-altitude with everything (conservative).
+func (e *Engine) Update(r deconflict.Report) []Event {
+	var dom uint8
+	switch r.Domain {
+	case deconflict.Sea:
+		dom = sea
+	case deconflict.Air:
+		dom = air
+	default:
+		e.stats.Ignored++
+		return nil
+	}
+	if r.ID == "" || !r.HasPosition() || r.Lat < -90 || r.Lat > 90 || r.Time.IsZero() {
+		e.stats.Ignored++
+		return nil
+	}
+	now := r.Time.UnixNano()
+	idx, known := e.byID[r.ID]
+	if known && e.tracks[idx].domain != dom {
+		// Changed domain: start the track afresh.
+		e.drop(idx, now, TrackLost)
+		known = false
+	}
+	if known && now < e.tracks[idx].t {
+		e.stats.Ignored++
+		return nil
+	}
+	party := e.intern(r.Party)
+	if !known {
+		if n := len(e.free); n > 0 {
+			idx = e.free[n-1]
+			e.free = e.free[:n-1]
+		} else {
+			idx = int32(len(e.tracks))
+			e.tracks = append(e.tracks, track{})
+		}
+		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, party: party, encs: e.tracks[idx].encs[:0]}
+		e.byID[r.ID] = idx
+	}
+	e.stats.Reports++
+	t := &e.tracks[idx]
+	t.party = party
+	t.t = now
+	alt := r.AltM
+	if dom == sea {
+		alt = math.NaN()
+	}
+	t.m = geo.NewMotion(r.Lat, r.Lon, alt, r.SpeedMS, r.CourseDeg, r.ClimbMS)
+	cells := e.grid[dom].Range(e.box(t))
+	if !known {
+		e.grid[dom].Insert(idx, cells)
+	} else {
+		e.grid[dom].Move(idx, t.cells, cells)
+	}
+	t.cells = cells
+	e.evaluate(idx, now)
+	return e.flush()
+}
+
+// box returns the ECEF box around the path the track can travel from its
+// last report over its horizon, inflated by half the grown advisory radius
+// plus the bound on how far the tangent-plane measure can fall short of
+// the straight ECEF distance (see docs/detection.md).
+func (e *Engine) box(t *track) geo.Box {
+	h := e.horizon[t.domain]
+	r := e.radius[t.domain]
+	c := t.m.V.Norm()*h + r
+	return geo.SegmentBox(t.m.P, t.m.V, h, r+c*c/geo.WGS84B+100)
+}
+
+func (e *Engine) flush() []Event {
+	if len(e.events) == 0 {
+		return nil
+	}
+	out := e.events
+	e.events = nil
+	return out
+}
+
+// evaluate compares track idx with its candidates and its zones at now.
+func (e *Engine) evaluate(idx int32, now int64) {
+	e.stamp++
+	stamp := e.stamp
+	t := &e.tracks[idx]
+	t.stamp = stamp
+	dom := t.domain
+	visit := func(items []int32) {
+		for _, j := range items {
+			o := &e.tracks[j]
+			if o.stamp == stamp {
+				continue
+			}
+			o.stamp = stamp
+			e.stats.Candidate++
+			if !o.live || now-o.t > e.lost[dom] {
+				continue
+			}
+			e.pair(idx, j, now)
+		}
+	}
+	if e.cfg.BruteForce {
+		for j := range e.tracks {
+			if o := &e.tracks[j]; o.live && o.domain == dom && o.stamp != stamp {
+				visit([]int32{int32(j)})
+			}
+		}
+	} else {
+		e.grid[dom].Each(t.cells, visit)
+	}
+	// Open encounters with tracks no longer among the candidates.
+	if len(e.tracks[idx].encs) > 0 {
+		for _, en := range slices.Clone(e.tracks[idx].encs) {
+			if en.b < 0 {
+				continue
+			}
+			other := en.a
+			if other == idx {
+				other = en.b
+			}
+			if e.tracks[other].stamp != stamp {
+				e.tracks[other].stamp = stamp
+				e.pair(idx, other, now)
+			}
+		}
+	}
+	e.zonesFor(idx, now)
+}
+
+// pair evaluates tracks i and j at now and runs the lifecycle.
+func (e *Engine) pair(i, j int32, now int64) {
+	a, b := &e.tracks[i], &e.tracks[j]
+	if a.id > b.id {
+		i, j = j, i
+		a, b = b, a
+	}
+	key := uint64(i)<<32 | uint64(uint32(j))
+	var en *encounter
+	if len(a.encs) > 0 && len(b.encs) > 0 {
+		en = e.open[key]
+	}
+	th := e.pairInfo(a.party, b.party)
+	if th == nil {
+		if en != nil {
+			e.close(en, now, NotShared)
+		}
+		return
+	}
+	e.stats.Pairs++
+	ma := a.m.At(float64(now-a.t) / 1e9)
+	mb := b.m.At(float64(now-b.t) / 1e9)
+	var sev Severity
+	var stay bool
+	var c geo.Conflict
+	if a.domain == sea {
+		s := &th.Sea
+		ap := geo.ClosestApproach(ma, mb)
+		if ap.TCPAS < s.LookaheadS*e.margin && ap.CPAM < s.AdvisoryM*e.margin {
+			stay = true
+			if ap.TCPAS < s.LookaheadS {
+				switch {
+				case ap.CPAM < s.CriticalM:
+					sev = Critical
+				case ap.CPAM < s.DangerousM:
+					sev = Dangerous
+				case ap.CPAM < s.AdvisoryM:
+					sev = Advisory
+				}
+			}
+		}
+	} else {
+		v := &th.Air
+		var ok bool
+		c, ok = geo.StateBased(ma, mb, v.Advisory.HorizontalM*e.margin, v.Advisory.VerticalM*e.margin, v.Advisory.LookaheadS*e.margin)
+		stay = ok
+		if ok {
+			if c, ok = geo.StateBased(ma, mb, v.Advisory.HorizontalM, v.Advisory.VerticalM, v.Advisory.LookaheadS); ok {
+				sev = Advisory
+				if _, ok := geo.StateBased(ma, mb, v.Warning.HorizontalM, v.Warning.VerticalM, v.Warning.LookaheadS); ok {
+					sev = Warning
+					if _, ok := geo.StateBased(ma, mb, v.Critical.HorizontalM, v.Critical.VerticalM, v.Critical.LookaheadS); ok {
+						sev = Critical
+					}
+				}
+			}
+			if ma.AltM == ma.AltM && mb.AltM == mb.AltM {
+				dp := mb.P.Sub(ma.P)
+				if dp.Dot(dp) < v.NMAC.HorizontalM*v.NMAC.HorizontalM && math.Abs(mb.AltM-ma.AltM) < v.NMAC.VerticalM {
+					sev = NMAC
+				}
+			}
+		}
+	}
+	if en == nil && sev == None {
+		return
+	}
+	pred := func() Prediction {
+		ap := geo.ClosestApproach(ma, mb)
+		p := Prediction{
+			Time: nsToTime(now), Severity: sev,
+			DistanceM: ap.DistanceM, VerticalM: ap.VerticalNow,
+			TCPAS: ap.TCPAS, CPAM: ap.CPAM, CPAVertical: ap.VerticalM,
+			ConflictInS: math.NaN(), ConflictOutS: math.NaN(),
+		}
+		if a.domain == air && sev != None {
+			p.ConflictInS, p.ConflictOutS = c.InS, c.OutS
+		}
+		p.PosA = position(ma.At(ap.TCPAS))
+		p.PosB = position(mb.At(ap.TCPAS))
+		return p
+	}
+	if en == nil {
+		en = &encounter{key: key, a: i, b: j, pub: Encounter{
+			A: a.id, B: b.id, PartyA: e.parties[a.party], PartyB: e.parties[b.party],
+			Domain: domainName(a.domain),
+		}}
+		e.openEnc(en, sev, pred(), now)
+		return
+	}
+	e.judge(en, sev, stay, now, a.domain, pred)
+}
+
+func domainName(d uint8) deconflict.Domain {
+	if d == air {
+		return deconflict.Air
+	}
+	return deconflict.Sea
+}
+
+func position(m geo.Motion) Position {
+	ll := geo.ToLatLon(m.P)
+	return Position{ll.Lat, ll.Lon, m.AltM}
+}
+
+func (e *Engine) openEnc(en *encounter, sev Severity, p Prediction, now int64) {
+	e.nextID++
+	en.pub.ID = e.nextID
+	en.pub.Severity = sev
+	en.pub.Opened = nsToTime(now)
+	en.pub.Prediction = p
+	en.emitted = p
+	e.open[en.key] = en
+	e.tracks[en.a].encs = append(e.tracks[en.a].encs, en)
+	if en.b >= 0 {
+		e.tracks[en.b].encs = append(e.tracks[en.b].encs, en)
+	}
+	e.emit(Opened, now, en)
+}
+
+// judge runs the lifecycle of an open encounter given the tier predicted
+// now (sev) and whether the prediction is inside the grown thresholds.
+func (e *Engine) judge(en *encounter, sev Severity, stay bool, now int64, dom uint8, pred func() Prediction) {
+	if !stay && sev == None {
+		if en.clearSince == 0 {
+			en.clearSince = now
+		}
+		if now-en.clearSince >= e.hold[dom] {
+			en.pub.Prediction = pred()
+			e.close(en, now, Separated)
+		}
+		return
+	}
+	en.clearSince = 0
+	p := pred()
+	en.pub.Prediction = p
+	if sev > en.pub.Severity {
+		en.pub.Severity = sev
+		en.emitted = p
+		e.emit(Escalated, now, en)
+		return
+	}
+	if e.material(en, p, dom) {
+		en.emitted = p
+		e.emit(Updated, now, en)
+	}
+}
+
+// material reports whether p differs enough from the last emitted
+// prediction to be worth an Updated event: at least the close hold
+// (DefaultSeaCloseHold, DefaultAirCloseHold) after the last event of the
+// encounter, the CPA distance moved by more than a quarter of the advisory
+// distance (zones: the time to entry), or the CPA time by more than a
+// tenth of the lookahead.
+func (e *Engine) material(en *encounter, p Prediction, dom uint8) bool {
+	q := en.emitted
+	if p.Time.Sub(q.Time) < time.Duration(e.hold[dom]) {
+		return false
+	}
+	th := e.cfg.Envelope
+	dist, look := th.Sea.AdvisoryM, th.Sea.LookaheadS
+	if dom == air {
+		dist, look = th.Air.Advisory.HorizontalM, th.Air.Advisory.LookaheadS
+	}
+	if (p.TCPAS == p.TCPAS) != (q.TCPAS == q.TCPAS) {
+		return true
+	}
+	dt := 0.0
+	if p.TCPAS == p.TCPAS {
+		dt = p.Time.Sub(q.Time).Seconds() + p.TCPAS - q.TCPAS
+	}
+	return en.b >= 0 && math.Abs(p.CPAM-q.CPAM) > dist/4 || math.Abs(dt) > look/10
+}
+
+func (e *Engine) close(en *encounter, now int64, why CloseReason) {
+	en.pub.Reason = why
+	delete(e.open, en.key)
+	remove := func(t *track) {
+		for k, x := range t.encs {
+			if x == en {
+				t.encs = append(t.encs[:k], t.encs[k+1:]...)
+				break
+			}
+		}
+	}
+	remove(&e.tracks[en.a])
+	if en.b >= 0 {
+		remove(&e.tracks[en.b])
+	}
+	e.emit(Closed, now, en)
+}
+
+func (e *Engine) emit(typ EventType, now int64, en *encounter) {
+	e.events = append(e.events, Event{Type: typ, Time: nsToTime(now), Encounter: en.pub})
+}
+
+// Remove drops the track id (closing its encounters with reason TrackLost
+// at now) and returns the events. Unknown IDs are ignored.
+func (e *Engine) Remove(id string, now time.Time) []Event {
+	if idx, ok := e.byID[id]; ok {
+		e.drop(idx, now.UnixNano(), TrackLost)
+	}
+	return e.flush()
+}
+
+func (e *Engine) drop(idx int32, now int64, why CloseReason) {
+	t := &e.tracks[idx]
+	for len(t.encs) > 0 {
+		e.close(t.encs[0], now, why)
+	}
+	e.grid[t.domain].Remove(idx, t.cells)
+	delete(e.byID, t.id)
+	encs := t.encs[:0]
+	*t = track{encs: encs}
+	e.free = append(e.free, idx)
+}
+
+// Tick advances the engine's clock to now: tracks without a report for
+// longer than their lost time are dropped (their encounters close with
+// TrackLost), encounters whose prediction has stayed outside the grown
+// thresholds for the close hold close (Separated), and zone encounters of
+// zones whose window has ended close (ZoneInactive). Events are ordered by
+// encounter ID. Tick costs O(tracks + open encounters): call it about once
+// a second.
+func (e *Engine) Tick(now time.Time) []Event {
+	ns := now.UnixNano()
+	for i := range e.tracks {
+		t := &e.tracks[i]
+		if t.live && ns-t.t > e.lost[t.domain] {
+			e.drop(int32(i), ns, TrackLost)
+		}
+	}
+	var due []*encounter
+	for _, en := range e.open {
+		dom := sea
+		if en.pub.Domain == deconflict.Air {
+			dom = air
+		}
+		if en.clearSince != 0 && ns-en.clearSince >= e.hold[dom] {
+			due = append(due, en)
+		} else if en.b < 0 && e.zones[-1-en.b].to <= ns {
+			due = append(due, en)
+		}
+	}
+	slices.SortFunc(due, func(x, y *encounter) int { return cmpU64(x.pub.ID, y.pub.ID) })
+	for _, en := range due {
+		why := Separated
+		if en.b < 0 && e.zones[-1-en.b].to <= ns {
+			why = ZoneInactive
+		}
+		e.close(en, ns, why)
+	}
+	out := e.flush()
+	// Track drops close encounters in track order; keep the documented
+	// order by ID.
+	slices.SortStableFunc(out, func(x, y Event) int { return cmpU64(x.Encounter.ID, y.Encounter.ID) })
+	return out
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Open returns the open encounters ordered by ID.
+func (e *Engine) Open() []Encounter {
+	out := make([]Encounter, 0, len(e.open))
+	for _, en := range e.open {
+		out = append(out, en.pub)
+	}
+	slices.SortFunc(out, func(x, y Encounter) int { return cmpU64(x.ID, y.ID) })
+	return out
+}
