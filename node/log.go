@@ -32,7 +32,8 @@ type channelLog struct {
 	mu      sync.Mutex
 	size    int64                  // committed log size; guarded by mu
 	changed chan struct{}          // closed and replaced at each commit; guarded by mu
-	ring    []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= size-ringSize; guarded by mu
+	ring    []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
+	ringLow int64                  // the first index appended since start; older ones are only in the store
 	stopped bool
 }
 
@@ -63,7 +64,7 @@ func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), size: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
+	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), size: size, ringLow: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
 	n.logs[id] = l
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); l.run() }()
@@ -91,7 +92,7 @@ func (l *channelLog) Size() (int64, <-chan struct{}) {
 func (l *channelLog) recent(from int64, limit int) []*deconflict.Envelope {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if from >= l.size || from < l.size-ringSize {
+	if from >= l.size || from < l.size-ringSize || from < l.ringLow {
 		return nil
 	}
 	end := min(l.size, from+int64(limit))
