@@ -308,7 +308,7 @@ func (d *Decoder) join24(m *Message) {
 	case PartB:
 		for i := range d.t24 {
 			q := &d.t24[i]
-			if q.mmsi == m.MMSI && m.MMSI != 0 {
+			if q.mmsi == m.MMSI {
 				m.Part = PartAB
 				m.name24 = q.name
 				m.name24N = q.n
