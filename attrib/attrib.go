@@ -371,4 +371,3 @@ func compilePattern(p string) ([]string, error) {
 	}
 	return strings.Split(strings.ToUpper(p), "*"), nil
 }
-
