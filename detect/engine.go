@@ -36,7 +36,7 @@ type Config struct {
 	Envelope Thresholds
 	// CloseMargin (fraction, zero: DefaultCloseMargin; negative: none),
 	// SeaCloseHold and AirCloseHold (zero: defaults) set the hysteresis.
-	CloseMargin               float64
+	CloseMargin                float64
 	SeaCloseHold, AirCloseHold time.Duration
 	// SeaLost and AirLost (zero: defaults) are how long a track lives
 	// without a report.
@@ -58,15 +58,15 @@ const (
 )
 
 type track struct {
-	id      string
-	party   uint16
-	domain  uint8
-	live    bool
-	stamp   uint32
-	t       int64 // unix ns of the last report
-	m       geo.Motion
-	cells   geo.CellRange
-	encs    []*encounter // open encounters involving the track
+	id     string
+	party  uint16
+	domain uint8
+	live   bool
+	stamp  uint32
+	t      int64 // unix ns of the last report
+	m      geo.Motion
+	cells  geo.CellRange
+	encs   []*encounter // open encounters involving the track
 }
 
 type encounter struct {

@@ -1,0 +1,375 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/positions"
+)
+
+func init() {
+	reportFormats["csv"] = func(r io.Reader, emit func(deconflict.Report) error) error {
+		return positions.ReadAll(r, emit)
+	}
+	register("scan", &command{
+		Summary: "find close encounters in recorded or simulated traffic",
+		Usage: `
+usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--all]
+
+Replays the recordings in time order through the encounter engine, as a
+live node would have seen them, and writes the encounters actually reached
+along the recorded tracks (linearly interpolated between reports): the
+encounters CSV of DESIGN.md
+
+  a,b,party_a,party_b,domain,severity,first_alert,closest_time,closest_m,closest_vertical_m
+
+one row per pair and encounter, a < b, ordered by closest_time;
+first_alert is when a live node would first have alerted (empty if never).
+--out FILE.geojson writes the two tracks and the closest points of each
+encounter, FILE.json the rows as JSON; without --out the CSV goes to
+standard output. The same input gives byte-identical output.
+
+Parties come from the reports (the positions CSV's party column); only
+pairs of different, known parties are reported unless --all is given, which
+reports every pair. Thresholds are the defaults of DESIGN.md. Files may be
+gzip-compressed; "-" is standard input. A progress bar is drawn on a
+terminal; a summary goes to standard error.
+
+example:
+  deconflict simulate --scenario baltic --out baltic.csv
+  deconflict scan --format csv baltic.csv
+  deconflict scan --format sbs --all testdata/adsb/stratux/*.log --out enc.geojson`,
+		Run: runScan,
+	})
+}
+
+func runScan(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("scan")
+	format := fs.String("format", "csv", "input format: "+strings.Join(reportFormatNames(), ", "))
+	out := fs.String("out", "", "output file: .csv, .geojson or .json (default: CSV on standard output)")
+	partiesFile := fs.String("parties", "", "parties file (assets and flags) for attribution")
+	all := fs.Bool("all", false, "report every pair, whatever the parties")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	read, ok := reportFormats[*format]
+	if !ok {
+		return &exitError{Code: 2, Err: fmt.Errorf("scan: unknown --format %q (want one of %s)", *format, strings.Join(reportFormatNames(), ", "))}
+	}
+	if len(files) == 0 {
+		return &exitError{Code: 2, Err: fmt.Errorf("scan: no input FILE (use - for standard input)")}
+	}
+	if *partiesFile != "" {
+		return &exitError{Code: 2, Err: fmt.Errorf("scan: --parties %s: attribution from a parties file is not available in this build yet; use the CSV party column or --all", *partiesFile)}
+	}
+	kind := "csv"
+	if *out != "" {
+		switch strings.ToLower(filepath.Ext(*out)) {
+		case ".csv":
+		case ".geojson":
+			kind = "geojson"
+		case ".json":
+			kind = "json"
+		default:
+			return &exitError{Code: 2, Err: fmt.Errorf("scan: --out %s: want a .csv, .geojson or .json file", *out)}
+		}
+	}
+	bar := newProgress(m.Stderr)
+	began := time.Now()
+	var reports []deconflict.Report
+	for _, name := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rc, err := m.openInput(name)
+		if err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		err = read(rc, func(r deconflict.Report) error {
+			if r.HasPosition() {
+				reports = append(reports, r)
+				if len(reports)%8192 == 0 {
+					bar.show(fmt.Sprintf("reading %s: %d reports", filepath.Base(name), len(reports)), -1)
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("scan: %s: %w", name, err)
+		}
+	}
+	cfg := detect.Config{}
+	if *all {
+		cfg.Pair = func(a, b string) (detect.Thresholds, bool) { return detect.DefaultThresholds(), true }
+	}
+	rows, stats, err := detect.Replay(reports, cfg, func(done int) {
+		if len(reports) > 0 {
+			bar.show(fmt.Sprintf("replaying %d/%d reports", done, len(reports)), float64(done)/float64(len(reports)))
+		}
+	})
+	bar.done()
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+
+	var w io.Writer = m.Stdout
+	var f *os.File
+	if *out != "" {
+		if f, err = os.Create(*out); err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	switch kind {
+	case "csv":
+		err = writeEncountersCSV(bw, rows)
+	case "json":
+		err = writeEncountersJSON(bw, rows)
+	case "geojson":
+		err = writeEncountersGeoJSON(bw, rows)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil && f != nil {
+		err = f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("scan: write: %w", err)
+	}
+	bySev := map[detect.Severity]int{}
+	alerted := 0
+	for _, r := range rows {
+		bySev[r.Severity]++
+		if !r.FirstAlert.IsZero() {
+			alerted++
+		}
+	}
+	var tiers []string
+	for s := detect.Advisory; s <= detect.NMAC; s++ {
+		if bySev[s] > 0 {
+			tiers = append(tiers, fmt.Sprintf("%s %d", s, bySev[s]))
+		}
+	}
+	tierText := ""
+	if len(tiers) > 0 {
+		tierText = " (" + strings.Join(tiers, ", ") + ")"
+	}
+	fmt.Fprintf(m.Stderr, "scan: %d tracks, %d reports, %d encounters%s, %d alerted in advance; %d live alerts; %s\n",
+		stats.Tracks, stats.Reports, len(rows), tierText, alerted, stats.Alerts, time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+func reportFormatNames() []string {
+	names := make([]string, 0, len(reportFormats))
+	for n := range reportFormats {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// scanTime is the time format of the encounters CSV: RFC 3339, UTC, with
+// milliseconds.
+const scanTime = "2006-01-02T15:04:05.000Z07:00"
+
+// EncountersHeader is the header of the encounters CSV (DESIGN.md).
+const encountersHeader = "a,b,party_a,party_b,domain,severity,first_alert,closest_time,closest_m,closest_vertical_m"
+
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\r\n") || strings.TrimSpace(s) != s {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(scanTime)
+}
+
+func fmtM(v float64) string {
+	if v != v {
+		return ""
+	}
+	s := strconv.FormatFloat(v, 'f', 1, 64)
+	if s == "-0.0" {
+		s = "0.0"
+	}
+	return s
+}
+
+func writeEncountersCSV(w io.Writer, rows []detect.Row) error {
+	if _, err := fmt.Fprintln(w, encountersHeader); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		_, err := fmt.Fprintf(w, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+			csvField(r.A), csvField(r.B), csvField(r.PartyA), csvField(r.PartyB), r.Domain, r.Severity,
+			fmtTime(r.FirstAlert), fmtTime(r.ClosestTime), fmtM(r.ClosestM), fmtM(r.ClosestVertM))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type jsonRow struct {
+	A                string   `json:"a"`
+	B                string   `json:"b"`
+	PartyA           string   `json:"party_a"`
+	PartyB           string   `json:"party_b"`
+	Domain           string   `json:"domain"`
+	Severity         string   `json:"severity"`
+	FirstAlert       *string  `json:"first_alert"`
+	ClosestTime      string   `json:"closest_time"`
+	ClosestM         float64  `json:"closest_m"`
+	ClosestVerticalM *float64 `json:"closest_vertical_m"`
+	Start            string   `json:"start"`
+	End              string   `json:"end"`
+}
+
+func toJSONRow(r detect.Row) jsonRow {
+	j := jsonRow{A: r.A, B: r.B, PartyA: r.PartyA, PartyB: r.PartyB, Domain: string(r.Domain), Severity: r.Severity.String(),
+		ClosestTime: fmtTime(r.ClosestTime), ClosestM: round1(r.ClosestM), Start: fmtTime(r.Start), End: fmtTime(r.End)}
+	if !r.FirstAlert.IsZero() {
+		s := fmtTime(r.FirstAlert)
+		j.FirstAlert = &s
+	}
+	if r.ClosestVertM == r.ClosestVertM {
+		v := round1(r.ClosestVertM)
+		j.ClosestVerticalM = &v
+	}
+	return j
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+func writeEncountersJSON(w io.Writer, rows []detect.Row) error {
+	out := make([]jsonRow, len(rows))
+	for i, r := range rows {
+		out[i] = toJSONRow(r)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// writeEncountersGeoJSON writes, for each encounter, the two tracks from
+// five minutes before its start to five minutes after its end
+// (LineStrings) and the two positions at the closest approach (Points),
+// all carrying the encounter's fields and the encounter's index.
+func writeEncountersGeoJSON(w io.Writer, rows []detect.Row) error {
+	type feature struct {
+		Type       string         `json:"type"`
+		Geometry   map[string]any `json:"geometry"`
+		Properties map[string]any `json:"properties"`
+	}
+	var feats []feature
+	coord := func(lat, lon, alt float64) []float64 {
+		c := []float64{math.Round(lon*1e6) / 1e6, math.Round(lat*1e6) / 1e6}
+		if alt == alt {
+			c = append(c, math.Round(alt))
+		}
+		return c
+	}
+	for i, r := range rows {
+		jr := toJSONRow(r)
+		base := map[string]any{"encounter": i + 1, "a": jr.A, "b": jr.B, "severity": jr.Severity, "domain": jr.Domain,
+			"closest_time": jr.ClosestTime, "closest_m": jr.ClosestM, "first_alert": jr.FirstAlert, "closest_vertical_m": jr.ClosestVerticalM}
+		maxGap := detect.DefaultSeaLost
+		if r.Domain == deconflict.Air {
+			maxGap = detect.DefaultAirLost
+		}
+		for _, side := range []struct {
+			role  string
+			t     *detect.RecordedTrack
+			party string
+		}{{"a", r.TrackA, r.PartyA}, {"b", r.TrackB, r.PartyB}} {
+			props := func(kind string) map[string]any {
+				p := map[string]any{"kind": kind, "track": side.t.ID, "party": side.party, "role": side.role}
+				for k, v := range base {
+					p[k] = v
+				}
+				return p
+			}
+			var line [][]float64
+			from, to := r.Start.Add(-5*time.Minute), r.End.Add(5*time.Minute)
+			for _, s := range side.t.Samples {
+				if !s.Time.Before(from) && !s.Time.After(to) {
+					line = append(line, coord(s.Lat, s.Lon, s.AltM))
+				}
+			}
+			if len(line) >= 2 {
+				feats = append(feats, feature{"Feature", map[string]any{"type": "LineString", "coordinates": line}, props("track")})
+			}
+			if p, alt, ok := side.t.At(r.ClosestTime, maxGap); ok {
+				feats = append(feats, feature{"Feature", map[string]any{"type": "Point", "coordinates": coord(p.Lat, p.Lon, alt)}, props("closest")})
+			}
+		}
+	}
+	if feats == nil {
+		feats = []feature{}
+	}
+	enc := json.NewEncoder(w)
+	return enc.Encode(map[string]any{"type": "FeatureCollection", "features": feats})
+}
+
+// progress draws a one-line progress bar on a terminal and nothing
+// otherwise, at most ten times a second.
+type progress struct {
+	w    io.Writer
+	on   bool
+	last time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.on = true
+		}
+	}
+	return p
+}
+
+// show draws text and, when frac >= 0, a bar of frac (0..1).
+func (p *progress) show(text string, frac float64) {
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	bar := ""
+	if frac >= 0 {
+		n := int(frac * 30)
+		bar = "[" + strings.Repeat("=", n) + strings.Repeat(" ", 30-n) + "] "
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s%s", bar, text)
+}
+
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
