@@ -139,8 +139,7 @@ func (m *Message) AppendJSON(dst []byte, device string) []byte {
 			// gpsd 3.22 prints the square of ROT/4.733 and so drops the
 			// sign (fixed in gpsd 3.26, which prints a string); kept for
 			// compatibility. Message.Turn keeps the signed raw value.
-			r := float64(m.Turn) / 4.733
-			dst = strconv.AppendFloat(dst, r*r, 'f', 0, 64)
+			dst = append(dst, turnText[(m.Turn+128)&255]...)
 		}
 		dst = append(dst, `,"speed":`...)
 		switch m.Speed {
@@ -149,11 +148,11 @@ func (m *Message) AppendJSON(dst []byte, device string) []byte {
 		case 1022:
 			dst = append(dst, `"fast"`...)
 		default:
-			dst = strconv.AppendFloat(dst, float64(m.Speed)/10, 'f', 1, 64)
+			dst = appendTenths(dst, "", m.Speed)
 		}
 		dst = appendBool(dst, `,"accuracy":`, m.Accuracy)
 		dst = appendLonLat(dst, m.Lon, m.Lat)
-		dst = appendFloat(dst, `,"course":`, float64(m.Course)/10, 1)
+		dst = appendTenths(dst, `,"course":`, m.Course)
 		dst = appendUint(dst, `,"heading":`, m.Heading)
 		dst = appendUint(dst, `,"second":`, m.Second)
 		dst = appendUint(dst, `,"maneuver":`, m.Maneuver)
@@ -199,7 +198,7 @@ func (m *Message) AppendJSON(dst []byte, device string) []byte {
 		dst = append(dst, ':')
 		dst = appendPad(dst, m.ETAMinute, 2)
 		dst = append(dst, `Z"`...)
-		dst = appendFloat(dst, `,"draught":`, float64(m.Draught)/10, 1)
+		dst = appendTenths(dst, `,"draught":`, m.Draught)
 		dst = append(dst, `,"destination":`...)
 		dst = appendQuoted(dst, m.AppendDestination)
 		dst = appendUint(dst, `,"dte":`, m.DTE)
@@ -245,7 +244,7 @@ func (m *Message) AppendJSON(dst []byte, device string) []byte {
 		}
 		dst = appendBool(dst, `,"accuracy":`, m.Accuracy)
 		dst = appendLonLat(dst, m.Lon, m.Lat)
-		dst = appendFloat(dst, `,"course":`, float64(m.Course)/10, 1)
+		dst = appendTenths(dst, `,"course":`, m.Course)
 		dst = appendUint(dst, `,"second":`, m.Second)
 		dst = appendUint(dst, `,"regional":`, m.Regional)
 		dst = appendUint(dst, `,"dte":`, m.DTE)
@@ -295,10 +294,10 @@ func (m *Message) AppendJSON(dst []byte, device string) []byte {
 		dst = appendData(dst, p, 80, p.n-80, false)
 	case 18, 19:
 		dst = appendUint(dst, `,"reserved":`, m.Reserved)
-		dst = appendFloat(dst, `,"speed":`, float64(m.Speed)/10, 1)
+		dst = appendTenths(dst, `,"speed":`, m.Speed)
 		dst = appendBool(dst, `,"accuracy":`, m.Accuracy)
 		dst = appendLonLat(dst, m.Lon, m.Lat)
-		dst = appendFloat(dst, `,"course":`, float64(m.Course)/10, 1)
+		dst = appendTenths(dst, `,"course":`, m.Course)
 		dst = appendUint(dst, `,"heading":`, m.Heading)
 		dst = appendUint(dst, `,"second":`, m.Second)
 		dst = appendUint(dst, `,"regional":`, m.Regional)
@@ -439,6 +438,16 @@ var type20Keys = func() (k [4][4]string) {
 	return k
 }()
 
+// turnText holds gpsd 3.22's "turn" for each raw value + 128: the square
+// of ROT/4.733 printed with %.0f.
+var turnText = func() (t [256]string) {
+	for v := -128; v < 128; v++ {
+		r := float64(v) / 4.733
+		t[v+128] = strconv.FormatFloat(r*r, 'f', 0, 64)
+	}
+	return t
+}()
+
 func appendUint(dst []byte, key string, v int) []byte {
 	dst = append(dst, key...)
 	return strconv.AppendInt(dst, int64(v), 10)
@@ -471,8 +480,39 @@ func appendStr(dst []byte, key, v string) []byte {
 }
 
 func appendLonLat(dst []byte, lon, lat int) []byte {
-	dst = appendFloat(dst, `,"lon":`, float64(lon)/600000, 6)
-	return appendFloat(dst, `,"lat":`, float64(lat)/600000, 6)
+	dst = append(dst, `,"lon":`...)
+	dst = appendMicroDeg(dst, lon)
+	dst = append(dst, `,"lat":`...)
+	return appendMicroDeg(dst, lat)
+}
+
+// appendMicroDeg appends v/600000 (1/10000 minute in degrees) with six
+// decimals, as printf("%.6f", v/600000.0) does. Integer arithmetic gives
+// the same digits: v*10/6 is never exactly halfway between two integers
+// (v*10 is even), and the double's error is far below the 1/6 unit that
+// separates it from the halfway point.
+func appendMicroDeg(dst []byte, v int) []byte {
+	if v < 0 {
+		dst = append(dst, '-')
+		v = -v
+	}
+	q := (v*10 + 3) / 6 // round(v/0.6), in millionths of a degree
+	dst = strconv.AppendInt(dst, int64(q/1000000), 10)
+	f := q % 1000000
+	return append(dst, '.',
+		byte('0'+f/100000), byte('0'+f/10000%10), byte('0'+f/1000%10),
+		byte('0'+f/100%10), byte('0'+f/10%10), byte('0'+f%10))
+}
+
+// appendTenths appends v/10 with one decimal, as printf("%.1f", v/10.0)
+// does for v >= 0 (exact in integers).
+func appendTenths(dst []byte, key string, v int) []byte {
+	dst = append(dst, key...)
+	if v < 0 {
+		return strconv.AppendFloat(dst, float64(v)/10, 'f', 1, 64)
+	}
+	dst = strconv.AppendInt(dst, int64(v/10), 10)
+	return append(dst, '.', byte('0'+v%10))
 }
 
 func appendShipType(dst []byte, code int) []byte {

@@ -2,6 +2,7 @@ package ais
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -134,19 +135,17 @@ func parseLine(line []byte, s *Sentence) (lineKind, time.Time, error) {
 	if len(line) < 7 || line[3] != 'V' || line[4] != 'D' || (line[5] != 'M' && line[5] != 'O') || line[6] != ',' {
 		return lineSkip, time.Time{}, nil // another '!' sentence
 	}
-	star := indexByte(line, '*')
-	if star < 0 {
-		return lineSkip, time.Time{}, errors.New("sentence without checksum")
+	star := len(line) - 3 // where the checksum usually is
+	if star < 7 || line[star] != '*' {
+		if star = indexByte(line, '*'); star < 0 {
+			return lineSkip, time.Time{}, errors.New("sentence without checksum")
+		}
 	}
 	if star+3 > len(line) || !isHex(line[star+1]) || !isHex(line[star+2]) {
 		return lineSkip, time.Time{}, fmt.Errorf("bad checksum field %q", clip(line[star:]))
 	}
 	want := hexVal(line[star+1])<<4 | hexVal(line[star+2])
-	var sum byte
-	for _, c := range line[1:star] {
-		sum ^= c
-	}
-	if sum != want {
+	if sum := xorBytes(line[1:star]); sum != want {
 		return lineSkip, time.Time{}, fmt.Errorf("checksum %02X, computed %02X", want, sum)
 	}
 	// Fields after the checksum are feed annotations; anything else there
@@ -156,24 +155,23 @@ func parseLine(line []byte, s *Sentence) (lineKind, time.Time, error) {
 	}
 	s.Talker = [2]byte{line[1], line[2]}
 	s.Own = line[5] == 'O'
-	// Fields: total, number, sequence id, channel, payload, fill.
+	// Fields: total, number, sequence id, channel, payload, fill. One pass
+	// over the bytes: IndexByte's call overhead dominates on short fields.
 	var f [6][]byte
 	body := line[7:star]
-	nf := 0
-	for nf < 6 {
-		c := indexByte(body, ',')
-		if c < 0 {
-			f[nf] = body
+	nf, start := 0, 0
+	for i, c := range body {
+		if c == ',' {
+			if nf == 5 {
+				return lineSkip, time.Time{}, errors.New("sentence has more than 7 fields")
+			}
+			f[nf] = body[start:i]
 			nf++
-			break
-		}
-		f[nf] = body[:c]
-		body = body[c+1:]
-		nf++
-		if nf == 6 {
-			return lineSkip, time.Time{}, errors.New("sentence has more than 7 fields")
+			start = i + 1
 		}
 	}
+	f[nf] = body[start:]
+	nf++
 	if nf < 5 {
 		return lineSkip, time.Time{}, fmt.Errorf("sentence has %d fields, want 7", nf+1)
 	}
@@ -385,6 +383,23 @@ func parseOtherNMEA(line []byte) (lineKind, time.Time, error) {
 		return lineSkip, time.Time{}, errors.New("PGHP time not valid")
 	}
 	return lineTime, time.Date(y, time.Month(mo), d, hh, mi, ss, ms*1e6, time.UTC), nil
+}
+
+// xorBytes returns the NMEA checksum of b: the XOR of its bytes, eight
+// at a time.
+func xorBytes(b []byte) byte {
+	var w uint64
+	for len(b) >= 8 {
+		w ^= binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for _, c := range b {
+		w ^= uint64(c)
+	}
+	w ^= w >> 32
+	w ^= w >> 16
+	w ^= w >> 8
+	return byte(w)
 }
 
 // parseEpoch parses Unix time: seconds with an optional fraction, or
