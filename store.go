@@ -69,6 +69,8 @@ type Store interface {
 	FindEnvelope(ctx context.Context, channel string, index int64) (*Envelope, error)
 	// FindEnvelopeByID returns the envelope with payload id. ENOTFOUND if none.
 	FindEnvelopeByID(ctx context.Context, channel, id string) (*Envelope, error)
+	// FindEnvelopesByID returns the envelopes among ids that exist, by id.
+	FindEnvelopesByID(ctx context.Context, channel string, ids []string) (map[string]*Envelope, error)
 	// FindEnvelopeByLeafHash returns the envelope whose leaf hash is h. ENOTFOUND if none.
 	FindEnvelopeByLeafHash(ctx context.Context, channel string, h [32]byte) (*Envelope, error)
 	// FindEnvelopes returns up to limit envelopes with index >= from, in order.

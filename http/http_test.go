@@ -122,6 +122,26 @@ func post(t *testing.T, tn *nodetest.Node, key ed25519.PrivateKey, path string, 
 	return resp.StatusCode, e
 }
 
+// get sends a GET signed by key (nil: unsigned) at time when.
+func get(t *testing.T, tn *nodetest.Node, key ed25519.PrivateKey, path string, when time.Time) (int, dhttp.ErrorResponse) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", tn.Server.URL()+path, nil)
+	if key != nil {
+		k, ts, sig := dhttp.SignRequest(key, "GET", path, when, nil)
+		req.Header.Set(dhttp.HeaderKey, k)
+		req.Header.Set(dhttp.HeaderTime, ts)
+		req.Header.Set(dhttp.HeaderSig, sig)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e dhttp.ErrorResponse
+	json.NewDecoder(resp.Body).Decode(&e)
+	return resp.StatusCode, e
+}
+
 func TestBadInput(t *testing.T) {
 	tn := setup(t)
 	ctx := context.Background()
@@ -181,14 +201,18 @@ func TestBadInput(t *testing.T) {
 		{"ErrBadSignature", us, tamperedSig, 400, deconflict.EINVALID, "signature does not verify"},
 		{"ErrPayloadChanged", us, otherPayload, 400, deconflict.EINVALID, "signature does not verify"},
 		{"ErrMissingSignature", us, missingSig, 400, deconflict.EINVALID, "signature: 0 bytes"},
-		{"ErrUnsignedRequest", nil, signed(us, payload("US", nil)), 401, deconflict.EUNAUTHORIZED, "not signed"},
 		{"ErrUnknownParty", stranger, signed(stranger, payload("XX", nil)), 401, deconflict.EUNAUTHORIZED, "not registered"},
 		{"ErrAuthorNotKeyOwner", us, signed(us, payload("RU", nil)), 403, deconflict.EFORBIDDEN, "belongs to party US"},
 		{"ErrNonMember", tn.Keys["FR"], signed(tn.Keys["FR"], payload("FR", nil)), 404, deconflict.ENOTFOUND, "channel ru-us-syria not found"},
 		{"ErrDuplicateID", us, dupID, 409, deconflict.ECONFLICT, "already used"},
 		{"ErrTimeOutsideWindow", us, signed(us, payload("US", func(p *deconflict.Payload) { p.Time = time.Now().Add(-time.Hour) })), 400, deconflict.EINVALID, "window"},
 		{"ErrTooLarge", us, huge, 413, deconflict.ETOOLARGE, "over"},
-		{"ErrAckNonexistent", ru, signed(ru, payload("RU", func(p *deconflict.Payload) { p.Kind = deconflict.KindAck; p.Ack = &nonexistent; p.Text = ""; p.Precedence = "" })), 404, deconflict.ENOTFOUND, "no such envelope"},
+		{"ErrAckNonexistent", ru, signed(ru, payload("RU", func(p *deconflict.Payload) {
+			p.Kind = deconflict.KindAck
+			p.Ack = &nonexistent
+			p.Text = ""
+			p.Precedence = ""
+		})), 404, deconflict.ENOTFOUND, "no such envelope"},
 		{"ErrAckOwnMessage", us, signed(us, payload("US", func(p *deconflict.Payload) { p.Kind = deconflict.KindAck; p.Ack = &own; p.Text = ""; p.Precedence = "" })), 400, deconflict.EINVALID, "its own envelope"},
 		{"ErrNodeKind", us, signed(us, payload("US", func(p *deconflict.Payload) { p.Kind = deconflict.KindMissedAck })), 403, deconflict.EFORBIDDEN, "only the node"},
 		{"ErrBadPrecedence", us, signed(us, payload("US", func(p *deconflict.Payload) { p.Precedence = "urgent" })), 400, deconflict.EINVALID, "precedence"},
@@ -230,10 +254,32 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("log grew after a refused envelope")
 		}
 	})
+	// Reads are authenticated by a request signature (an envelope carries its own).
+	t.Run("ErrUnsignedRequest", func(t *testing.T) {
+		status, e := get(t, tn, nil, "/v1/channels/ru-us-syria/envelopes", time.Now())
+		if status != 401 || !strings.Contains(e.Message, "not signed") {
+			t.Fatalf("status %d %q, want 401 saying the request is not signed", status, e.Message)
+		}
+	})
 	t.Run("ErrRequestTimeOutsideWindow", func(t *testing.T) {
-		status, e := post(t, tn, us, path, signed(us, payload("US", nil)), time.Now().Add(-time.Hour))
+		status, e := get(t, tn, us, "/v1/channels/ru-us-syria/envelopes", time.Now().Add(-time.Hour))
 		if status != 401 || !strings.Contains(e.Message, "window") {
 			t.Fatalf("status %d %q, want 401 naming the window", status, e.Message)
+		}
+	})
+	t.Run("ErrRequestSignatureOtherPath", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", tn.Server.URL()+"/v1/channels/ru-us-syria/inbox", nil)
+		k, ts, sig := dhttp.SignRequest(us, "GET", "/v1/channels/ru-us-syria/envelopes", time.Now(), nil)
+		req.Header.Set(dhttp.HeaderKey, k)
+		req.Header.Set(dhttp.HeaderTime, ts)
+		req.Header.Set(dhttp.HeaderSig, sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Fatalf("a signature made for another path: status %d, want 401", resp.StatusCode)
 		}
 	})
 	t.Run("ErrAckTwice", func(t *testing.T) {

@@ -35,6 +35,51 @@ type channelLog struct {
 	ring    []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
 	ringLow int64                  // the first index appended since start; older ones are only in the store
 	stopped bool
+
+	// frontier holds the stored hashes of the complete subtrees of the
+	// committed tree, all that appending and tree hashing read; only the
+	// appender goroutine touches it.
+	frontier map[int64]tlog.Hash
+}
+
+// frontierIndexes returns the storage indexes of the roots of the complete
+// subtrees that make up a tree of size n.
+func frontierIndexes(n int64) []int64 {
+	var out []int64
+	for level := 0; n>>level > 0; level++ {
+		if (n>>level)&1 == 1 {
+			out = append(out, tlog.StoredHashIndex(level, (n>>level)-1))
+		}
+	}
+	return out
+}
+
+// loadFrontier reads the frontier of the committed tree from the store.
+func (l *channelLog) loadFrontier(ctx context.Context, size int64) error {
+	idx := frontierIndexes(size)
+	hs, err := l.n.Store.ReadHashes(ctx, l.id, idx)
+	if err != nil {
+		return fmt.Errorf("channel %s: log frontier: %w", l.id, err)
+	}
+	l.frontier = make(map[int64]tlog.Hash, len(idx))
+	for i, x := range idx {
+		l.frontier[x] = tlog.Hash(hs[i])
+	}
+	return nil
+}
+
+// advanceFrontier keeps, of the old frontier and the batch's new hashes,
+// the frontier of the new size.
+func (l *channelLog) advanceFrontier(size int64, overlay map[int64]tlog.Hash) {
+	next := make(map[int64]tlog.Hash, 64)
+	for _, x := range frontierIndexes(size) {
+		if h, ok := overlay[x]; ok {
+			next[x] = h
+		} else {
+			next[x] = l.frontier[x]
+		}
+	}
+	l.frontier = next
 }
 
 type appendReq struct {
@@ -51,6 +96,9 @@ type appendResp struct {
 	checkpoint []byte
 	dup        bool // the same envelope was already logged
 	err        error
+	// proofs reads the hashes of the batch's tree from memory (falling
+	// back to the store), so receipts need no database round trip.
+	proofs tlog.HashReader
 }
 
 // channelLog returns the appender of a channel, starting it on first use.
@@ -65,6 +113,9 @@ func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 		return nil, err
 	}
 	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), size: size, ringLow: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
+	if err := l.loadFrontier(ctx, size); err != nil {
+		return nil, err
+	}
 	n.logs[id] = l
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); l.run() }()
@@ -147,7 +198,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	size := l.size
 	l.mu.Unlock()
 
-	ch, err := n.Store.FindChannel(ctx, l.id)
+	ch, err := n.findChannel(ctx, l.id)
 	if err != nil {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
@@ -162,6 +213,17 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	inBatch := map[string]int{}           // id -> position in b.Envelopes
 	overlay := map[int64]tlog.Hash{}
 	var acked map[[2]any]bool
+	ids := make([]string, len(reqs))
+	for i, r := range reqs {
+		ids[i] = r.payload.ID
+	}
+	existing, err := n.Store.FindEnvelopesByID(ctx, l.id, ids)
+	if err != nil {
+		for _, r := range reqs {
+			r.resp <- appendResp{err: err}
+		}
+		return
+	}
 
 	for i, r := range reqs {
 		p := r.payload
@@ -174,15 +236,12 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			results[i] = appendResp{err: deconflict.Errorf(deconflict.ECONFLICT, "envelope id %s is already used by another envelope", p.ID)}
 			continue
 		}
-		if old, err := n.Store.FindEnvelopeByID(ctx, l.id, p.ID); err == nil {
+		if old := existing[p.ID]; old != nil {
 			if bytes.Equal(old.Leaf(), r.signed.Leaf()) {
 				results[i] = appendResp{env: old, dup: true}
 			} else {
 				results[i] = appendResp{err: deconflict.Errorf(deconflict.ECONFLICT, "envelope id %s is already used by index %d with other content", p.ID, old.Index)}
 			}
-			continue
-		} else if deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
-			results[i] = appendResp{err: err}
 			continue
 		}
 		// The replay window applies to new envelopes only.
@@ -238,6 +297,12 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			for k, i := range accepted {
 				results[i] = appendResp{env: b.Envelopes[k]}
 			}
+			before := l.frontier
+			proofs := l.memoryReader(ctx, overlay, before)
+			for _, i := range accepted {
+				results[i].proofs = proofs
+			}
+			l.advanceFrontier(b.TreeSize, overlay)
 			l.mu.Lock()
 			for _, e := range b.Envelopes {
 				l.ring[e.Index%ringSize] = e
@@ -257,7 +322,10 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	l.mu.Lock()
 	treeSize := l.size
 	l.mu.Unlock()
-	cp, _, _ := n.Store.Checkpoint(ctx, l.id)
+	cp := b.Checkpoint
+	if len(b.Envelopes) == 0 || cp == nil {
+		cp, treeSize, _ = n.Store.Checkpoint(ctx, l.id)
+	}
 	for i, r := range reqs {
 		res := results[i]
 		if res.err == nil {
@@ -373,7 +441,9 @@ func (l *channelLog) hashReader(ctx context.Context, overlay map[int64]tlog.Hash
 		var missing []int64
 		for _, i := range idx {
 			if _, ok := overlay[i]; !ok {
-				missing = append(missing, i)
+				if _, ok := l.frontier[i]; !ok {
+					missing = append(missing, i)
+				}
 			}
 		}
 		var got [][32]byte
@@ -388,9 +458,41 @@ func (l *channelLog) hashReader(ctx context.Context, overlay map[int64]tlog.Hash
 		for j, i := range idx {
 			if h, ok := overlay[i]; ok {
 				out[j] = h
+			} else if h, ok := l.frontier[i]; ok {
+				out[j] = h
 			} else {
 				out[j] = tlog.Hash(got[k])
 				k++
+			}
+		}
+		return out, nil
+	})
+}
+
+// memoryReader reads stored hashes from a committed batch's overlay and
+// the frontier before it (both no longer modified), then the store.
+func (l *channelLog) memoryReader(ctx context.Context, overlay, frontier map[int64]tlog.Hash) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		var missing []int64
+		var where []int
+		for j, i := range idx {
+			if h, ok := overlay[i]; ok {
+				out[j] = h
+			} else if h, ok := frontier[i]; ok {
+				out[j] = h
+			} else {
+				missing = append(missing, i)
+				where = append(where, j)
+			}
+		}
+		if len(missing) > 0 {
+			got, err := l.n.Store.ReadHashes(ctx, l.id, missing)
+			if err != nil {
+				return nil, err
+			}
+			for k, j := range where {
+				out[j] = tlog.Hash(got[k])
 			}
 		}
 		return out, nil

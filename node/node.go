@@ -49,8 +49,10 @@ type Node struct {
 	verifier note.Verifier
 
 	mu       sync.Mutex
-	logs     map[string]*channelLog // guarded by mu
-	refused  map[string]string      // channels refused at start-up, with the reason; guarded by mu
+	logs     map[string]*channelLog          // guarded by mu
+	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
+	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
+	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
 	metrics  Metrics
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -80,6 +82,8 @@ func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
 		TickInterval: 500 * time.Millisecond,
 		HTTPClient:   &http.Client{Timeout: 10 * time.Second},
 		logs:         map[string]*channelLog{},
+		chans:        map[string]*deconflict.Channel{},
+		keys:         map[string]*deconflict.PartyKey{},
 		refused:      map[string]string{},
 		wakeHook:     make(chan struct{}, 1),
 	}
@@ -258,7 +262,7 @@ func noteKeyHash(name string, pub ed25519.PublicKey) string {
 // the same ENOTFOUND as for a channel that does not exist. The node
 // operator (NodeAuthor) reads every channel.
 func (n *Node) authorise(ctx context.Context, caller, channel string) (*deconflict.Channel, error) {
-	c, err := n.Store.FindChannel(ctx, channel)
+	c, err := n.findChannel(ctx, channel)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +292,7 @@ func (n *Node) Caller(ctx context.Context, pub ed25519.PublicKey) (string, error
 	if pub.Equal(n.PublicKey()) {
 		return deconflict.NodeAuthor, nil
 	}
-	k, err := n.Store.FindKey(ctx, pub)
+	k, err := n.findKey(ctx, pub)
 	if deconflict.ErrorCode(err) == deconflict.ENOTFOUND {
 		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "key %s is not registered with this node", deconflict.EncodeKey(pub))
 	} else if err != nil {
@@ -317,6 +321,7 @@ func (n *Node) AddPartyKey(ctx context.Context, caller, party string, pub ed2551
 	if err := requireOperator(caller, "party key add"); err != nil {
 		return err
 	}
+	defer n.forgetKeys()
 	return n.Store.AddPartyKey(ctx, &deconflict.PartyKey{Party: party, Public: pub, Added: n.Now().UTC()})
 }
 
@@ -325,6 +330,7 @@ func (n *Node) RevokePartyKey(ctx context.Context, caller string, pub ed25519.Pu
 	if err := requireOperator(caller, "party key revoke"); err != nil {
 		return err
 	}
+	defer n.forgetKeys()
 	return n.Store.RevokePartyKey(ctx, pub, n.Now().UTC())
 }
 
@@ -351,6 +357,7 @@ func (n *Node) UpdatePolicy(ctx context.Context, caller, channel string, p decon
 	if err := requireOperator(caller, "channel policy"); err != nil {
 		return err
 	}
+	defer n.forgetChannel(channel)
 	return n.Store.UpdatePolicy(ctx, channel, p)
 }
 
@@ -369,4 +376,55 @@ func (n *Node) Channels(ctx context.Context, caller string) ([]*deconflict.Chann
 // Channel returns one channel caller belongs to.
 func (n *Node) Channel(ctx context.Context, caller, id string) (*deconflict.Channel, error) {
 	return n.authorise(ctx, caller, id)
+}
+
+// findChannel returns a channel from the cache or the store. Channels
+// change only through this node (CreateChannel, UpdatePolicy), which
+// forgets the cached copy. A deployment of several replicas over one
+// PostgreSQL database will need the store to signal changes instead.
+func (n *Node) findChannel(ctx context.Context, id string) (*deconflict.Channel, error) {
+	n.mu.Lock()
+	c := n.chans[id]
+	n.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	c, err := n.Store.FindChannel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.chans[id] = c
+	n.mu.Unlock()
+	return c, nil
+}
+
+func (n *Node) forgetChannel(id string) {
+	n.mu.Lock()
+	delete(n.chans, id)
+	n.mu.Unlock()
+}
+
+// findKey returns a key record from the cache or the store.
+func (n *Node) findKey(ctx context.Context, pub ed25519.PublicKey) (*deconflict.PartyKey, error) {
+	n.mu.Lock()
+	k := n.keys[string(pub)]
+	n.mu.Unlock()
+	if k != nil {
+		return k, nil
+	}
+	k, err := n.Store.FindKey(ctx, pub)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.keys[string(pub)] = k
+	n.mu.Unlock()
+	return k, nil
+}
+
+func (n *Node) forgetKeys() {
+	n.mu.Lock()
+	clear(n.keys)
+	n.mu.Unlock()
 }

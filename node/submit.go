@@ -89,11 +89,18 @@ func (n *Node) append(ctx context.Context, r *appendReq) (*deconflict.Receipt, e
 	if res.err != nil {
 		return nil, res.err
 	}
-	return n.receipt(ctx, res.env, res.treeSize, res.checkpoint)
+	return n.receiptWith(ctx, res.env, res.treeSize, res.checkpoint, res.proofs)
 }
 
 // receipt builds the receipt of e against the checkpoint of treeSize.
 func (n *Node) receipt(ctx context.Context, e *deconflict.Envelope, treeSize int64, checkpoint []byte) (*deconflict.Receipt, error) {
+	return n.receiptWith(ctx, e, treeSize, checkpoint, nil)
+}
+
+func (n *Node) receiptWith(ctx context.Context, e *deconflict.Envelope, treeSize int64, checkpoint []byte, hr tlog.HashReader) (*deconflict.Receipt, error) {
+	if hr == nil || checkpoint == nil {
+		hr = n.storeHashReader(ctx, e.Channel)
+	}
 	r := &deconflict.Receipt{Channel: e.Channel, Index: e.Index, ID: e.ID, Received: e.Received, LeafHash: e.LeafHash[:], Leaf: e.Leaf(), NodeKey: n.VerifierKey()}
 	if checkpoint == nil {
 		var err error
@@ -102,7 +109,7 @@ func (n *Node) receipt(ctx context.Context, e *deconflict.Envelope, treeSize int
 			return nil, err
 		}
 	}
-	proof, err := tlog.ProveRecord(treeSize, e.Index, n.storeHashReader(ctx, e.Channel))
+	proof, err := tlog.ProveRecord(treeSize, e.Index, hr)
 	if err != nil {
 		return nil, fmt.Errorf("inclusion proof of %d in %d: %w", e.Index, treeSize, err)
 	}
@@ -177,7 +184,7 @@ func (n *Node) CheckDeadlines(ctx context.Context) error {
 	}
 	for _, k := range order {
 		duties := groups[k]
-		ch, err := n.Store.FindChannel(ctx, k.ch)
+		ch, err := n.findChannel(ctx, k.ch)
 		if err != nil {
 			return err
 		}

@@ -133,6 +133,35 @@ func (db *DB) FindEnvelopeByID(ctx context.Context, channel, id string) (*deconf
 	return db.findOne(ctx, "with id "+id, `channel = ? AND id = ?`, channel, id)
 }
 
+// FindEnvelopesByID implements deconflict.Store.
+func (db *DB) FindEnvelopesByID(ctx context.Context, channel string, ids []string) (map[string]*deconflict.Envelope, error) {
+	out := map[string]*deconflict.Envelope{}
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(start+500, len(ids))]
+		args := []any{channel}
+		for _, id := range part {
+			args = append(args, id)
+		}
+		rows, err := db.r.QueryContext(ctx, `SELECT `+envCols+` FROM envelopes WHERE channel = ? AND id IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			e, err := scanEnvelope(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[e.ID] = e
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // FindEnvelopeByLeafHash implements deconflict.Store.
 func (db *DB) FindEnvelopeByLeafHash(ctx context.Context, channel string, h [32]byte) (*deconflict.Envelope, error) {
 	return db.findOne(ctx, fmt.Sprintf("with leaf hash %x", h[:]), `channel = ? AND leaf_hash = ?`, channel, h[:])
