@@ -6,11 +6,11 @@
 //
 // Specs:
 //
-//   - standard input
-//     PATH or file://PATH     a file, gzip-compressed or not; ends at its end
-//     tcp://HOST:PORT         connect (a receiver's SBS port 30003, an NMEA feed); reconnect when dropped
-//     tcp-listen://[HOST]:PORT accept any number of feeds pushing lines
-//     udp://[HOST]:PORT       receive datagrams of one or more lines
+//	PATH, file://PATH         a file, gzip-compressed or not; the feed ends at its end
+//	"-"                       standard input
+//	tcp://HOST:PORT           connect (a receiver's SBS port 30003, an NMEA feed); reconnect when dropped
+//	tcp-listen://[HOST]:PORT  accept any number of connections pushing lines
+//	udp://[HOST]:PORT         receive datagrams of one or more lines
 //
 // Every goroutine a feed starts ends when its context is cancelled (or
 // at the end of a file), after which its channel is closed.
