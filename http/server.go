@@ -23,8 +23,12 @@ import (
 type Server struct {
 	Node   *node.Node
 	Logger *slog.Logger
-	// Extra routes registered by other parts of the node (console, picture).
+	// Mux holds every route; other parts of the node (the console)
+	// register theirs on it.
 	Mux *http.ServeMux
+	// SessionAuth, when set, authenticates requests that carry no
+	// signature (the console's session cookie).
+	SessionAuth Authenticator
 
 	ln  net.Listener
 	srv *http.Server
@@ -222,14 +226,15 @@ type statusValue struct {
 	v      any
 }
 
-// SessionAuth, when set, authenticates requests that carry no signature.
-var SessionAuth Authenticator
+// Authenticate returns the party that signed the request (or that the
+// session cookie belongs to). EUNAUTHORIZED otherwise.
+func (s *Server) Authenticate(r *http.Request, body []byte) (string, error) { return s.authenticate(r, body) }
 
 func (s *Server) authenticate(r *http.Request, body []byte) (string, error) {
 	keyText := r.Header.Get(HeaderKey)
 	if keyText == "" {
-		if SessionAuth != nil {
-			if p, err := SessionAuth(r); err != nil || p != "" {
+		if s.SessionAuth != nil {
+			if p, err := s.SessionAuth(r); err != nil || p != "" {
 				return p, err
 			}
 		}
