@@ -129,10 +129,12 @@ func ParseICAO(s string) (icao uint32, nonICAO bool, ok bool) {
 // speed in m/s, vertical rate in m/s (the one matching the altitude
 // chosen, else the other). A message without a position gives a report
 // carrying static data only.
-func (m *Message) Report() deconflict.Report {
+func (m *Message) Report() deconflict.Report { return m.report(m.ID()) }
+
+func (m *Message) report(id string) deconflict.Report {
 	r := deconflict.Report{
 		Time:      m.Time,
-		ID:        m.ID(),
+		ID:        id,
 		Domain:    deconflict.Air,
 		Source:    m.Format,
 		Lat:       m.Lat,

@@ -82,6 +82,7 @@ type sbsState struct {
 	flightT                  time.Time
 	ground                   bool
 	last                     time.Time
+	id                       string // the aircraft's track identity, made once
 }
 
 // Decode decodes one line. ok is false, with a nil error, for lines that
@@ -249,6 +250,9 @@ func isDigits(b []byte) bool {
 // taken as UTC (dump1090 and readsb write UTC; BaseStation itself wrote
 // the receiver's local time, which the line does not name).
 func parseSBSTime(date, clock []byte) (time.Time, error) {
+	if t, ok := fastSBSTime(date, clock); ok {
+		return t, nil
+	}
 	s := string(date) + " " + string(clock)
 	for _, layout := range []string{"2006/01/02 15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -293,7 +297,7 @@ func (d *SBSDecoder) Merge(m *Message) (r deconflict.Report, ok bool) {
 	}
 	s := d.state[key]
 	if s == nil {
-		s = &sbsState{altFt: math.NaN(), speedKt: math.NaN(), trackDeg: math.NaN(), vrFPM: math.NaN()}
+		s = &sbsState{altFt: math.NaN(), speedKt: math.NaN(), trackDeg: math.NaN(), vrFPM: math.NaN(), id: m.ID()}
 		d.state[key] = s
 	}
 	s.last = m.Time
@@ -338,7 +342,7 @@ func (d *SBSDecoder) Merge(m *Message) (r deconflict.Report, ok bool) {
 	if !m.HasPosition() {
 		if m.MsgType == 1 && newFlight {
 			out := *m
-			r = out.Report()
+			r = out.report(s.id)
 			r.Lat, r.Lon = math.NaN(), math.NaN()
 			return r, true
 		}
@@ -365,7 +369,7 @@ func (d *SBSDecoder) Merge(m *Message) (r deconflict.Report, ok bool) {
 	if out.Squawk == "" {
 		out.Squawk = s.squawk
 	}
-	return out.Report(), true
+	return out.report(s.id), true
 }
 
 // fresh reports whether a value set at t may be merged into a position
@@ -390,3 +394,51 @@ func (d *SBSDecoder) expire() {
 
 // Aircraft returns the number of aircraft whose state Merge keeps.
 func (d *SBSDecoder) Aircraft() int { return len(d.state) }
+
+// fastSBSTime parses the exact form dump1090 and readsb write,
+// "2006/01/02" and "15:04:05.000", without time.Parse's cost. ok is
+// false for anything else, which parseSBSTime then tries in full.
+func fastSBSTime(date, clock []byte) (t time.Time, ok bool) {
+	if len(date) != 10 || date[4] != '/' || date[7] != '/' || len(clock) < 8 || clock[2] != ':' || clock[5] != ':' {
+		return t, false
+	}
+	num := func(b []byte) (int, bool) {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(date[0:4])
+	mo, ok2 := num(date[5:7])
+	d, ok3 := num(date[8:10])
+	h, ok4 := num(clock[0:2])
+	mi, ok5 := num(clock[3:5])
+	sec, ok6 := num(clock[6:8])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+		return t, false
+	}
+	ns := 0
+	if len(clock) > 8 {
+		frac := clock[9:]
+		if clock[8] != '.' || len(frac) == 0 || len(frac) > 9 {
+			return t, false
+		}
+		f, okf := num(frac)
+		if !okf {
+			return t, false
+		}
+		for i := len(frac); i < 9; i++ {
+			f *= 10
+		}
+		ns = f
+	}
+	t = time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
+	if t.Day() != d { // 2024/02/31 and the like
+		return time.Time{}, false
+	}
+	return t, true
+}
