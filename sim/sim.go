@@ -221,3 +221,10 @@ func (s *Scenario) finish() *Scenario {
 	slices.Sort(s.Parties)
 	return s
 }
+
+// Custom completes a hand-built scenario (movers, zones, start and
+// duration set by the caller) with seed for its noise, for tests.
+func Custom(s *Scenario, seed uint64) *Scenario {
+	s.seed = seed
+	return s.finish()
+}

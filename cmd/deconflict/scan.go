@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
 	"github.com/deconflict/deconflict/positions"
 )
@@ -26,7 +27,7 @@ func init() {
 	register("scan", &command{
 		Summary: "find close encounters in recorded or simulated traffic",
 		Usage: `
-usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--all]
+usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--parties FILE] [--all]
 
 Replays the recordings in time order through the encounter engine, as a
 live node would have seen them, and writes the encounters actually reached
@@ -41,9 +42,11 @@ first_alert is when a live node would first have alerted (empty if never).
 encounter, FILE.json the rows as JSON; without --out the CSV goes to
 standard output. The same input gives byte-identical output.
 
-Parties come from the reports (the positions CSV's party column); only
-pairs of different, known parties are reported unless --all is given, which
-reports every pair. Thresholds are the defaults of DESIGN.md. Files may be
+Parties come from the reports (the positions CSV's party column) or, with
+--parties FILE, from a parties file (declared assets, callsign patterns,
+then the report's own party, then the flag state's alliance; see
+docs/picture.md). Only pairs of different, known parties are reported
+unless --all is given, which reports every pair. Thresholds are the defaults of DESIGN.md. Files may be
 gzip-compressed; "-" is standard input. A progress bar is drawn on a
 terminal; a summary goes to standard error.
 
@@ -72,8 +75,11 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	if len(files) == 0 {
 		return &exitError{Code: 2, Err: fmt.Errorf("scan: no input FILE (use - for standard input)")}
 	}
+	var attributor *attrib.Attributor
 	if *partiesFile != "" {
-		return &exitError{Code: 2, Err: fmt.Errorf("scan: --parties %s: attribution from a parties file is not available in this build yet; use the CSV party column or --all", *partiesFile)}
+		if attributor, err = attrib.LoadFile(*partiesFile); err != nil {
+			return fmt.Errorf("scan: --parties: %w", err)
+		}
 	}
 	kind := "csv"
 	if *out != "" {
@@ -100,6 +106,9 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 		}
 		err = read(rc, func(r deconflict.Report) error {
 			if r.HasPosition() {
+				if attributor != nil {
+					r.Party, _ = attributor.Attribute(&r)
+				}
 				reports = append(reports, r)
 				if len(reports)%8192 == 0 {
 					bar.show(fmt.Sprintf("reading %s: %d reports", filepath.Base(name), len(reports)), -1)
