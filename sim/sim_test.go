@@ -87,7 +87,7 @@ func TestBalticShape(t *testing.T) {
 		}
 	}
 	for _, r := range s.All() {
-		if r.Lat < 52 || r.Lat > 62 || r.Lon < 9 || r.Lon > 31 {
+		if r.Lat < 50 || r.Lat > 66 || r.Lon < 5 || r.Lon > 35 {
 			t.Fatalf("%s at %.2f,%.2f: outside the Baltic region", r.ID, r.Lat, r.Lon)
 		}
 		if r.Domain == deconflict.Sea && deconflict.Known(r.AltM) || r.Domain == deconflict.Air && !deconflict.Known(r.AltM) {
