@@ -92,6 +92,12 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 }
 
+// Do sends a request to path with in as its JSON body (nil for none) and
+// decodes the JSON answer into out (nil to ignore it).
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	return c.do(ctx, method, path, in, out)
+}
+
 // Node returns the node's name and keys (no authentication needed).
 func (c *Client) Node(ctx context.Context) (*NodeInfo, error) {
 	var n NodeInfo

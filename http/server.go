@@ -38,6 +38,7 @@ type Server struct {
 func NewServer(n *node.Node) *Server {
 	s := &Server{Node: n, Logger: n.Logger, Mux: http.NewServeMux()}
 	s.routes()
+	s.liveRoutes()
 	return s
 }
 

@@ -54,6 +54,7 @@ type Node struct {
 	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
 	metrics  Metrics
+	live     *Live // the air and sea picture, when enabled
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	wakeHook chan struct{}
@@ -349,7 +350,13 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 		c.Policy.AckDeadlines = deconflict.DefaultPolicy().AckDeadlines
 	}
 	c.Created = n.Now().UTC()
-	return n.Store.CreateChannel(ctx, c)
+	if err := n.Store.CreateChannel(ctx, c); err != nil {
+		return err
+	}
+	if n.live != nil {
+		return n.live.pairsChanged(ctx)
+	}
+	return nil
 }
 
 // UpdatePolicy replaces a channel's policy (operator only).

@@ -1,0 +1,280 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/picture"
+)
+
+// TrackView is a track as the API shows it; unknown numbers are null.
+type TrackView struct {
+	ID        string            `json:"id"`
+	Party     string            `json:"party"`
+	How       string            `json:"how,omitempty"`
+	Domain    deconflict.Domain `json:"domain"`
+	Source    string            `json:"source,omitempty"`
+	Time      time.Time         `json:"time"`
+	Lat       *float64          `json:"lat"`
+	Lon       *float64          `json:"lon"`
+	AltM      *float64          `json:"alt_m"`
+	SpeedMS   *float64          `json:"speed_ms"`
+	CourseDeg *float64          `json:"course_deg"`
+	ClimbMS   *float64          `json:"climb_ms"`
+	Name      string            `json:"name,omitempty"`
+	Callsign  string            `json:"callsign,omitempty"`
+	Type      string            `json:"type,omitempty"`
+	Military  bool              `json:"military,omitempty"`
+	Stale     bool              `json:"stale"`
+}
+
+// NewTrackView returns the API view of t.
+func NewTrackView(t *picture.Track) TrackView {
+	return TrackView{ID: t.ID, Party: t.Party, How: t.How, Domain: t.Domain, Source: t.Source, Time: t.Time,
+		Lat: node.Num(t.Lat), Lon: node.Num(t.Lon), AltM: node.Num(t.AltM), SpeedMS: node.Num(t.SpeedMS),
+		CourseDeg: node.Num(t.CourseDeg), ClimbMS: node.Num(t.ClimbMS), Name: t.Name, Callsign: t.Callsign,
+		Type: t.Type, Military: t.Military, Stale: t.Lost}
+}
+
+// ReportView is a position report as POST /v1/reports takes it.
+type ReportView struct {
+	Time      time.Time         `json:"time"`
+	ID        string            `json:"id"`
+	Domain    deconflict.Domain `json:"domain"`
+	Source    string            `json:"source,omitempty"`
+	Lat       *float64          `json:"lat"`
+	Lon       *float64          `json:"lon"`
+	AltM      *float64          `json:"alt_m,omitempty"`
+	SpeedMS   *float64          `json:"speed_ms,omitempty"`
+	CourseDeg *float64          `json:"course_deg,omitempty"`
+	ClimbMS   *float64          `json:"climb_ms,omitempty"`
+	Party     string            `json:"party,omitempty"`
+	Name      string            `json:"name,omitempty"`
+	Callsign  string            `json:"callsign,omitempty"`
+	Type      string            `json:"type,omitempty"`
+	Military  bool              `json:"military,omitempty"`
+}
+
+func val(p *float64) float64 {
+	if p == nil {
+		return deconflict.Unknown
+	}
+	return *p
+}
+
+// NewReportView returns the wire form of r.
+func NewReportView(r *deconflict.Report) ReportView {
+	return ReportView{Time: r.Time, ID: r.ID, Domain: r.Domain, Source: r.Source, Lat: node.Num(r.Lat), Lon: node.Num(r.Lon),
+		AltM: node.Num(r.AltM), SpeedMS: node.Num(r.SpeedMS), CourseDeg: node.Num(r.CourseDeg), ClimbMS: node.Num(r.ClimbMS),
+		Party: r.Party, Name: r.Name, Callsign: r.Callsign, Type: r.Type, Military: r.Military}
+}
+
+// Report returns the report the view describes.
+func (v *ReportView) Report() deconflict.Report {
+	return deconflict.Report{Time: v.Time, ID: v.ID, Domain: v.Domain, Source: v.Source, Lat: val(v.Lat), Lon: val(v.Lon),
+		AltM: val(v.AltM), SpeedMS: val(v.SpeedMS), CourseDeg: val(v.CourseDeg), ClimbMS: val(v.ClimbMS),
+		Party: v.Party, Name: v.Name, Callsign: v.Callsign, Type: v.Type, Military: v.Military}
+}
+
+func (s *Server) live() (*node.Live, error) {
+	l := s.Node.Live()
+	if l == nil {
+		return nil, deconflict.Errorf(deconflict.EUNAVAILABLE, "this node runs no live picture")
+	}
+	return l, nil
+}
+
+func parseQuery(r *http.Request) (picture.Query, error) {
+	var q picture.Query
+	v := r.URL.Query()
+	q.Party = v.Get("party")
+	if d := v.Get("domain"); d != "" {
+		if d != "air" && d != "sea" {
+			return q, deconflict.Errorf(deconflict.EINVALID, "domain %q: want air or sea", d)
+		}
+		q.Domain = deconflict.Domain(d)
+	}
+	if b := v.Get("bbox"); b != "" {
+		parts := strings.Split(b, ",")
+		var f [4]float64
+		if len(parts) != 4 {
+			return q, deconflict.Errorf(deconflict.EINVALID, "bbox %q: want minLon,minLat,maxLon,maxLat", b)
+		}
+		for i, p := range parts {
+			x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return q, deconflict.Errorf(deconflict.EINVALID, "bbox %q: %q is not a number", b, p)
+			}
+			f[i] = x
+		}
+		q.Box = &picture.Box{West: f[0], South: f[1], East: f[2], North: f[3]}
+	}
+	q.IncludeLost = v.Get("lost") == "1"
+	return q, nil
+}
+
+func (s *Server) liveRoutes() {
+	m := s.Mux
+	m.HandleFunc("GET /v1/picture", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		l, err := s.live()
+		if err != nil {
+			return nil, err
+		}
+		q, err := parseQuery(r)
+		if err != nil {
+			return nil, err
+		}
+		ts := l.Tracks(r.Context(), caller, q)
+		out := make([]TrackView, len(ts))
+		for i := range ts {
+			out[i] = NewTrackView(&ts[i])
+		}
+		return map[string]any{"time": s.Node.Now().UTC(), "tracks": out, "stats": l.Stats()}, nil
+	}))
+	m.HandleFunc("GET /v1/encounters", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		l, err := s.live()
+		if err != nil {
+			return nil, err
+		}
+		encs := l.Encounters(r.Context(), caller, r.URL.Query().Get("closed") == "1")
+		out := make([]node.EncounterView, len(encs))
+		for i := range encs {
+			out[i] = node.NewEncounterView(&encs[i])
+			out[i].Incident = l.IncidentID(&encs[i])
+		}
+		return out, nil
+	}))
+	m.HandleFunc("GET /v1/zones", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		l, err := s.live()
+		if err != nil {
+			return nil, err
+		}
+		out := []node.ZoneView{}
+		for _, z := range l.Zones() {
+			out = append(out, node.NewZoneView(&z))
+		}
+		return out, nil
+	}))
+	m.HandleFunc("POST /v1/zones", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+		var v node.ZoneView
+		if err := decodeJSON(body, &v); err != nil {
+			return nil, err
+		}
+		if err := s.Node.AddZone(r.Context(), caller, v.Zone()); err != nil {
+			return nil, err
+		}
+		return statusValue{http.StatusCreated, v}, nil
+	}))
+	m.HandleFunc("POST /v1/reports", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+		var vs []ReportView
+		if err := decodeJSON(body, &vs); err != nil {
+			return nil, err
+		}
+		rs := make([]deconflict.Report, len(vs))
+		for i := range vs {
+			rs[i] = vs[i].Report()
+		}
+		if err := s.Node.Ingest(r.Context(), caller, rs); err != nil {
+			return nil, err
+		}
+		return statusValue{http.StatusAccepted, map[string]int{"accepted": len(rs)}}, nil
+	}))
+	m.HandleFunc("GET /v1/channels/{id}/incidents", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		incs, err := s.Node.Incidents(r.Context(), caller, r.PathValue("id"))
+		if incs == nil {
+			incs = []*node.Incident{}
+		}
+		return incs, err
+	}))
+	m.HandleFunc("GET /v1/channels/{id}/incidents/{inc}", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		return s.Node.Incident(r.Context(), caller, r.PathValue("id"), r.PathValue("inc"))
+	}))
+	m.HandleFunc("GET /v1/channels/{id}/verify", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		return s.Node.VerifyChannel(r.Context(), caller, r.PathValue("id"))
+	}))
+	m.HandleFunc("GET /v1/picture/watch", s.pictureWatch)
+}
+
+// pictureWatch streams track changes and encounter events the caller may
+// see over a WebSocket: {"type":"track","track":{...}},
+// {"type":"removed","id":"..."}, {"type":"encounter","event":"opened",
+// "encounter":{...}}. It starts with the current picture.
+func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
+	caller, err := s.authenticate(r, nil)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	l, err := s.live()
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{r.Host}})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := c.CloseRead(r.Context())
+	sub := l.Subscribe()
+	defer l.Unsubscribe(sub)
+	send := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return c.Write(wctx, websocket.MessageText, b)
+	}
+	for _, t := range l.Tracks(ctx, caller, picture.Query{}) {
+		if send(map[string]any{"type": "track", "track": NewTrackView(&t)}) != nil {
+			return
+		}
+	}
+	for _, e := range l.Encounters(ctx, caller, false) {
+		v := node.NewEncounterView(&e)
+		v.Incident = l.IncidentID(&e)
+		if send(map[string]any{"type": "encounter", "event": "opened", "encounter": v}) != nil {
+			return
+		}
+	}
+	for {
+		var ev node.LiveEvent
+		select {
+		case <-ctx.Done():
+			return
+		case ev = <-sub:
+		}
+		var msg any
+		switch ev.Type {
+		case "track":
+			if !l.VisibleTrack(ctx, caller, ev.Track) {
+				continue
+			}
+			msg = map[string]any{"type": "track", "track": NewTrackView(ev.Track)}
+		case "encounter":
+			if !l.VisibleEncounter(ctx, caller, ev.Encounter) {
+				continue
+			}
+			v := node.NewEncounterView(ev.Encounter)
+			v.Incident = l.IncidentID(ev.Encounter)
+			msg = map[string]any{"type": "encounter", "event": ev.Event, "encounter": v}
+		default:
+			if ev.Track != nil && !l.VisibleTrack(ctx, caller, ev.Track) {
+				continue
+			}
+			msg = map[string]any{"type": ev.Type, "id": ev.ID}
+		}
+		if send(msg) != nil {
+			return
+		}
+	}
+}

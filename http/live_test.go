@@ -1,0 +1,135 @@
+package http_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/internal/nodetest"
+	"github.com/deconflict/deconflict/node"
+)
+
+// headOn returns reports of two ships of RU and NATO closing head-on at
+// 10 m/s each from d metres apart along a parallel, at times t0+i*step.
+func headOn(t0 time.Time, steps int, step time.Duration) []dhttp.ReportView {
+	var out []dhttp.ReportView
+	f := func(v float64) *float64 { return &v }
+	const lat = 55.5
+	mPerDegLon := 111320 * 0.5664 // cos(55.5°)
+	for i := 0; i < steps; i++ {
+		ts := t0.Add(time.Duration(i) * step)
+		s := float64(i) * step.Seconds() * 10
+		out = append(out,
+			dhttp.ReportView{Time: ts, ID: "ru-frigate", Domain: deconflict.Sea, Party: "RU", Lat: f(lat), Lon: f(19.0 + s/mPerDegLon), SpeedMS: f(10), CourseDeg: f(90)},
+			dhttp.ReportView{Time: ts, ID: "nato-destroyer", Domain: deconflict.Sea, Party: "NATO", Lat: f(lat + 20/111320.0), Lon: f(19.0 + (6000-s)/mPerDegLon), SpeedMS: f(10), CourseDeg: f(270)},
+		)
+	}
+	return out
+}
+
+func TestLiveEncounterAlertsAndIncident(t *testing.T) {
+	tn := nodetest.Start(t, nodetest.Options{})
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	tn.AddParties(t, "RU", "NATO", "US")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	tn.AddChannel(t, "ru-us-syria", []string{"RU", "US"}, nil)
+	ctx := context.Background()
+	op := tn.Operator()
+	now := time.Now().UTC()
+	rs := headOn(now.Add(-100*time.Second), 6, 20*time.Second) // 6 km apart closing at 20 m/s: CPA in ~5 min
+	body, _ := json.Marshal(rs)
+	var out map[string]int
+	if err := postJSON(op, "/v1/reports", body, &out); err != nil {
+		t.Fatal(err)
+	}
+	// The alert arrives on ru-nato, the only channel RU and NATO share.
+	var alert *dhttp.EnvelopeView
+	deadline := time.Now().Add(20 * time.Second)
+	for alert == nil && time.Now().Before(deadline) {
+		envs, err := tn.Client("NATO").Envelopes(ctx, "ru-nato", 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range envs {
+			var p deconflict.Payload
+			json.Unmarshal(e.Payload, &p)
+			if e.Kind == deconflict.KindAlert && len(p.AckFrom) == 2 {
+				alert = e
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if alert == nil {
+		t.Fatal("no alert requiring acknowledgement on ru-nato")
+	}
+	if envs, _ := tn.Client("US").Envelopes(ctx, "ru-us-syria", 0, 100); len(envs) != 0 {
+		t.Fatalf("%d envelopes on ru-us-syria, want none: the encounter is not US's", len(envs))
+	}
+	var p deconflict.Payload
+	json.Unmarshal(alert.Payload, &p)
+	var body2 node.AlertBody
+	json.Unmarshal(p.Body, &body2)
+	if body2.Encounter.PartyA == body2.Encounter.PartyB || body2.Incident == "" {
+		t.Fatalf("alert body %+v", body2)
+	}
+	if cpa := body2.Encounter.Prediction.CPAM; cpa == nil || *cpa > 0.5*deconflict.MetresPerNM {
+		t.Fatalf("alert CPA %v m, want a dangerous (< 0.5 NM) prediction", cpa)
+	}
+	// Both parties must acknowledge: it is in both inboxes.
+	for _, party := range []string{"RU", "NATO"} {
+		inbox, err := tn.Client(party).Inbox(ctx, "ru-nato")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(inbox) == 0 || inbox[0].Envelope.Index != alert.Index {
+			t.Fatalf("%s inbox %+v, want the alert %d", party, inbox, alert.Index)
+		}
+		idx := alert.Index
+		if _, err := tn.Client(party).Send(ctx, party, &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindAck, Ack: &idx}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A member annotates the incident.
+	if _, err := tn.Client("RU").Send(ctx, "RU", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindNote, Text: "frigate altering course to starboard", Body: json.RawMessage(`{"incident":"` + body2.Incident + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	var incs []node.Incident
+	if err := getJSON(tn.Client("NATO"), "/v1/channels/ru-nato/incidents", &incs); err != nil {
+		t.Fatal(err)
+	}
+	if len(incs) != 1 || incs[0].ID != body2.Incident {
+		t.Fatalf("incidents %+v, want one: %s", incs, body2.Incident)
+	}
+	kinds := map[string]int{}
+	for _, e := range incs[0].Timeline {
+		kinds[e.Kind]++
+	}
+	if kinds["alert"] < 1 || kinds["ack"] != 2 || kinds["note"] != 1 {
+		t.Fatalf("timeline kinds %v, want alerts, 2 acks and a note", kinds)
+	}
+	// The US sees neither the encounter nor the incident list of ru-nato.
+	var encs []node.EncounterView
+	if err := getJSON(tn.Client("US"), "/v1/encounters", &encs); err != nil {
+		t.Fatal(err)
+	}
+	if len(encs) != 0 {
+		t.Fatalf("US sees %d encounters, want 0", len(encs))
+	}
+	if err := getJSON(tn.Client("US"), "/v1/channels/ru-nato/incidents", &incs); deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
+		t.Fatalf("US incidents of ru-nato: %v, want not found", err)
+	}
+	var pic struct {
+		Tracks []dhttp.TrackView `json:"tracks"`
+	}
+	if err := getJSON(tn.Client("RU"), "/v1/picture", &pic); err != nil {
+		t.Fatal(err)
+	}
+	if len(pic.Tracks) != 2 {
+		t.Fatalf("picture has %d tracks, want 2", len(pic.Tracks))
+	}
+}

@@ -1,0 +1,167 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/deconflict/deconflict"
+)
+
+// Incident is a case on a channel, opened by an encounter alert, with the
+// timeline of everything logged about it: the alerts (predictions), the
+// acknowledgements of them, missed acknowledgements and members' notes.
+type Incident struct {
+	ID       string          `json:"id"`
+	Channel  string          `json:"channel"`
+	Severity string          `json:"severity"` // the highest reached
+	Status   string          `json:"status"`   // open or closed
+	Opened   time.Time       `json:"opened"`
+	Closed   *time.Time      `json:"closed,omitempty"`
+	A        string          `json:"a"`
+	B        string          `json:"b,omitempty"`
+	PartyA   string          `json:"party_a"`
+	PartyB   string          `json:"party_b"`
+	Domain   string          `json:"domain"`
+	Timeline []TimelineEntry `json:"timeline"`
+}
+
+// TimelineEntry is one logged envelope of an incident.
+type TimelineEntry struct {
+	Index    int64     `json:"index"`
+	Time     time.Time `json:"time"`
+	Kind     string    `json:"kind"`
+	Author   string    `json:"author"`
+	Text     string    `json:"text,omitempty"`
+	Event    string    `json:"event,omitempty"`    // alerts: opened, escalated, closed
+	Severity string    `json:"severity,omitempty"` // alerts
+	Ack      *int64    `json:"ack,omitempty"`      // acks and missed-acks: the alert's index
+	Missing  []string  `json:"missing,omitempty"`  // missed-acks
+}
+
+// NoteBody is the body of a note about an incident.
+type NoteBody struct {
+	Incident string `json:"incident"`
+}
+
+var severityRank = map[string]int{"advisory": 1, "warning": 2, "dangerous": 3, "critical": 4, "nmac": 5, "intrusion": 3}
+
+// Incidents returns the incidents of a channel, newest first, built from
+// its log: everything about them is in signed envelopes, so any member can
+// rebuild the same record from the log alone.
+func (n *Node) Incidents(ctx context.Context, caller, channel string) ([]*Incident, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return nil, err
+	}
+	byID := map[string]*Incident{}
+	byAlert := map[int64]*Incident{} // alert index -> incident
+	var order []*Incident
+	for from := int64(0); ; {
+		envs, err := n.Store.FindEnvelopes(ctx, channel, from, 4096)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range envs {
+			from = e.Index + 1
+			var p deconflict.Payload
+			if json.Unmarshal(e.Payload, &p) != nil {
+				continue
+			}
+			entry := TimelineEntry{Index: e.Index, Time: e.Received, Kind: e.Kind, Author: e.Author, Text: p.Text}
+			switch e.Kind {
+			case deconflict.KindAlert:
+				var b AlertBody
+				if json.Unmarshal(p.Body, &b) != nil || b.Incident == "" {
+					continue
+				}
+				inc := byID[b.Incident]
+				if inc == nil {
+					enc := b.Encounter
+					inc = &Incident{ID: b.Incident, Channel: channel, Status: "open", Opened: e.Received, A: enc.A, B: enc.B, PartyA: enc.PartyA, PartyB: enc.PartyB, Domain: string(enc.Domain)}
+					byID[b.Incident] = inc
+					order = append(order, inc)
+				}
+				if severityRank[b.Encounter.Severity] > severityRank[inc.Severity] {
+					inc.Severity = b.Encounter.Severity
+				}
+				if b.Event == "closed" {
+					inc.Status = "closed"
+					t := e.Received
+					inc.Closed = &t
+				}
+				entry.Event, entry.Severity = b.Event, b.Encounter.Severity
+				byAlert[e.Index] = inc
+				inc.Timeline = append(inc.Timeline, entry)
+			case deconflict.KindAck, deconflict.KindMissedAck:
+				if p.Ack == nil {
+					continue
+				}
+				if inc := byAlert[*p.Ack]; inc != nil {
+					entry.Ack = p.Ack
+					if e.Kind == deconflict.KindMissedAck {
+						entry.Missing = p.AckFrom
+					}
+					inc.Timeline = append(inc.Timeline, entry)
+				}
+			case deconflict.KindNote, deconflict.KindMessage:
+				var inc *Incident
+				var b NoteBody
+				if len(p.Body) > 0 && json.Unmarshal(p.Body, &b) == nil && b.Incident != "" {
+					inc = byID[b.Incident]
+				}
+				if inc == nil && p.ReplyTo != nil {
+					inc = byAlert[*p.ReplyTo]
+				}
+				if inc != nil {
+					inc.Timeline = append(inc.Timeline, entry)
+				}
+			}
+		}
+		if len(envs) < 4096 {
+			break
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool { return order[i].Opened.After(order[j].Opened) })
+	return order, nil
+}
+
+// Incident returns one incident of a channel. ENOTFOUND if none.
+func (n *Node) Incident(ctx context.Context, caller, channel, id string) (*Incident, error) {
+	all, err := n.Incidents(ctx, caller, channel)
+	if err != nil {
+		return nil, err
+	}
+	for _, inc := range all {
+		if inc.ID == id {
+			return inc, nil
+		}
+	}
+	return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s: incident %s not found", channel, id)
+}
+
+// VerifyResult is the node's own check of a channel's stored log.
+type VerifyResult struct {
+	OK         bool   `json:"ok"`
+	Size       int64  `json:"size"`
+	Checkpoint string `json:"checkpoint"`
+	Error      string `json:"error,omitempty"`
+}
+
+// VerifyChannel re-checks a channel's stored log against its signed
+// checkpoint, as at start-up, for a member. Members who do not trust the
+// node run 'deconflict verify' themselves.
+func (n *Node) VerifyChannel(ctx context.Context, caller, channel string) (*VerifyResult, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return nil, err
+	}
+	cp, size, err := n.Store.Checkpoint(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	res := &VerifyResult{OK: true, Size: size, Checkpoint: string(cp)}
+	if err := n.checkStoredLog(ctx, channel); err != nil {
+		res.OK, res.Error = false, err.Error()
+	}
+	return res, nil
+}
