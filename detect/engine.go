@@ -231,6 +231,13 @@ func (e *Engine) pairInfo(pa, pb uint16) *Thresholds {
 	if pa > pb {
 		pa, pb = pb, pa
 	}
+	if int(pa) < len(e.pairs) && int(pb) < len(e.pairs[pa]) {
+		if k := e.pairs[pa][pb]; k >= 0 {
+			return &e.infos[k].th
+		} else if k == -2 {
+			return nil
+		}
+	}
 	for int(pa) >= len(e.pairs) {
 		e.pairs = append(e.pairs, nil)
 	}
@@ -365,6 +372,7 @@ func (e *Engine) evaluate(idx int32, now int64) {
 	t := &e.tracks[idx]
 	t.stamp = stamp
 	dom := t.domain
+	lost := e.lost[dom]
 	visit := func(items []int32) {
 		for _, j := range items {
 			o := &e.tracks[j]
@@ -373,7 +381,7 @@ func (e *Engine) evaluate(idx int32, now int64) {
 			}
 			o.stamp = stamp
 			e.stats.Candidate++
-			if !o.live || now-o.t > e.lost[dom] {
+			if !o.live || now-o.t > lost {
 				continue
 			}
 			e.pair(idx, j, now)
@@ -381,9 +389,16 @@ func (e *Engine) evaluate(idx int32, now int64) {
 	}
 	if e.cfg.BruteForce {
 		for j := range e.tracks {
-			if o := &e.tracks[j]; o.live && o.domain == dom && o.stamp != stamp {
-				visit([]int32{int32(j)})
+			o := &e.tracks[j]
+			if o.domain != dom || o.stamp == stamp {
+				continue
 			}
+			o.stamp = stamp
+			e.stats.Candidate++
+			if !o.live || now-o.t > lost {
+				continue
+			}
+			e.pair(idx, int32(j), now)
 		}
 	} else {
 		e.grid[dom].Each(t.cells, visit)
@@ -409,11 +424,10 @@ func (e *Engine) evaluate(idx int32, now int64) {
 
 // pair evaluates tracks i and j at now and runs the lifecycle.
 func (e *Engine) pair(i, j int32, now int64) {
-	a, b := &e.tracks[i], &e.tracks[j]
-	if a.id > b.id {
+	if i > j {
 		i, j = j, i
-		a, b = b, a
 	}
+	a, b := &e.tracks[i], &e.tracks[j]
 	key := uint64(i)<<32 | uint64(uint32(j))
 	var en *encounter
 	if len(a.encs) > 0 && len(b.encs) > 0 {
@@ -474,8 +488,15 @@ func (e *Engine) pair(i, j int32, now int64) {
 	if en == nil && sev == None {
 		return
 	}
+	// Encounters name the tracks in ID order (A < B); the pair key uses
+	// index order, which is cheaper to keep.
+	swap := a.id > b.id
 	pred := func() Prediction {
-		ap := geo.ClosestApproach(ma, mb)
+		x, y := ma, mb
+		if swap {
+			x, y = mb, ma
+		}
+		ap := geo.ClosestApproach(x, y)
 		p := Prediction{
 			Time: nsToTime(now), Severity: sev,
 			DistanceM: ap.DistanceM, VerticalM: ap.VerticalNow,
@@ -485,8 +506,8 @@ func (e *Engine) pair(i, j int32, now int64) {
 		if a.domain == air && sev != None {
 			p.ConflictInS, p.ConflictOutS = c.InS, c.OutS
 		}
-		p.PosA = position(ma.At(ap.TCPAS))
-		p.PosB = position(mb.At(ap.TCPAS))
+		p.PosA = position(x.At(ap.TCPAS))
+		p.PosB = position(y.At(ap.TCPAS))
 		return p
 	}
 	if en == nil {
@@ -494,6 +515,9 @@ func (e *Engine) pair(i, j int32, now int64) {
 			A: a.id, B: b.id, PartyA: e.parties[a.party], PartyB: e.parties[b.party],
 			Domain: domainName(a.domain),
 		}}
+		if swap {
+			en.pub.A, en.pub.B, en.pub.PartyA, en.pub.PartyB = b.id, a.id, en.pub.PartyB, en.pub.PartyA
+		}
 		e.openEnc(en, sev, pred(), now)
 		return
 	}

@@ -1,0 +1,155 @@
+package detect_test
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/sim"
+)
+
+// loadSet is a sim.Load scenario split into a first report per track (a
+// full pass) and the minute of reports that follows (incremental updates).
+type loadSet struct {
+	first, next []deconflict.Report
+}
+
+var (
+	loadMu   sync.Mutex
+	loadSets = map[int]*loadSet{}
+)
+
+func loadReports(n int) *loadSet {
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	if s, ok := loadSets[n]; ok {
+		return s
+	}
+	sc := sim.Load(n, 1)
+	ls := &loadSet{}
+	seen := make(map[string]bool, n)
+	for _, r := range sc.Reports(sc.Start, sc.Start.Add(10*time.Second)) {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			ls.first = append(ls.first, r)
+		} else {
+			ls.next = append(ls.next, r)
+		}
+	}
+	ls.next = append(ls.next, sc.Reports(sc.Start.Add(10*time.Second), sc.Start.Add(70*time.Second))...)
+	loadSets[n] = ls
+	return ls
+}
+
+func fill(tb testing.TB, rs []deconflict.Report, cfg detect.Config) *detect.Engine {
+	e := MustEngine(tb, cfg)
+	for _, r := range rs {
+		e.Update(r)
+	}
+	return e
+}
+
+// BenchmarkFullPass: N tracks (sim.Load, realistic density) inserted into
+// an empty engine, each compared with its candidates: every pair within
+// reach evaluated once.
+func BenchmarkFullPass(b *testing.B) {
+	for _, n := range []int{10_000, 50_000, 200_000} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			ls := loadReports(n)
+			b.ResetTimer()
+			var st detect.Stats
+			for i := 0; i < b.N; i++ {
+				e := fill(b, ls.first, detect.Config{})
+				st = e.Stats()
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(sec, "s/pass")
+			b.ReportMetric(sec*1e9/float64(n), "ns/track")
+			b.ReportMetric(float64(st.Pairs)/float64(n), "pairs/track")
+			b.ReportMetric(float64(st.Candidate)/float64(n), "candidates/track")
+			b.ReportMetric(float64(st.Open), "encounters")
+		})
+	}
+}
+
+// BenchmarkFullPassBruteForce: the same with every pair compared (the
+// all-pairs reference), at N = 10,000 only: it grows as N².
+func BenchmarkFullPassBruteForce(b *testing.B) {
+	n := 10_000
+	b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+		ls := loadReports(n)
+		b.ResetTimer()
+		var st detect.Stats
+		for i := 0; i < b.N; i++ {
+			e := fill(b, ls.first, detect.Config{BruteForce: true})
+			st = e.Stats()
+		}
+		sec := b.Elapsed().Seconds() / float64(b.N)
+		b.ReportMetric(sec, "s/pass")
+		b.ReportMetric(sec*1e9/float64(n), "ns/track")
+		b.ReportMetric(float64(st.Open), "encounters")
+	})
+}
+
+// BenchmarkUpdate: incremental updates on a loaded engine: the next
+// minute of reports of every track, in time order.
+func BenchmarkUpdate(b *testing.B) {
+	for _, n := range []int{10_000, 50_000, 200_000} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			ls := loadReports(n)
+			e := fill(b, ls.first, detect.Config{})
+			b.ResetTimer()
+			k := 0
+			for i := 0; i < b.N; i++ {
+				if k == len(ls.next) {
+					b.StopTimer()
+					e = fill(b, ls.first, detect.Config{})
+					k = 0
+					b.StartTimer()
+				}
+				e.Update(ls.next[k])
+				k++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+		})
+	}
+}
+
+// BenchmarkTick: one Tick over N live tracks (none lost).
+func BenchmarkTick(b *testing.B) {
+	n := 200_000
+	b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+		ls := loadReports(n)
+		e := fill(b, ls.first, detect.Config{})
+		at := ls.first[len(ls.first)-1].Time
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			e.Tick(at)
+		}
+	})
+}
+
+// BenchmarkMemory reports the heap held per track by a loaded engine.
+func BenchmarkMemory(b *testing.B) {
+	for _, n := range []int{10_000, 200_000} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			ls := loadReports(n)
+			var perTrack float64
+			for i := 0; i < b.N; i++ {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				e := fill(b, ls.first, detect.Config{})
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				perTrack = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+				runtime.KeepAlive(e)
+			}
+			b.ReportMetric(perTrack, "B/track")
+		})
+	}
+}
