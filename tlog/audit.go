@@ -132,6 +132,9 @@ func (a *Auditor) Audit(ctx context.Context, signed []byte, prev *Checkpoint) (C
 	var buf []Hash
 	var tileErr error // the tiles do not match the checkpoint: leaves checked by the root only
 	for start := int64(0); start < cp.Size; start += auditChunk {
+		if err := ctx.Err(); err != nil {
+			return Checkpoint{}, fmt.Errorf("audit %s: %w", cp.Origin, err)
+		}
 		end := min(start+auditChunk, cp.Size)
 		leaves, err := a.FetchLeaves(ctx, start, end)
 		if err != nil {

@@ -1,7 +1,6 @@
 package tlog
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -39,8 +38,7 @@ func NewReceipt(leaf []byte, index int64, signedCheckpoint []byte, proof []Hash,
 // It does not verify it: see VerifyReceipt.
 func ParseReceipt(data []byte) (*Receipt, error) {
 	var r Receipt
-	d := json.NewDecoder(bytes.NewReader(data))
-	if err := d.Decode(&r); err != nil {
+	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("receipt: %w: %v", ErrMalformed, err)
 	}
 	return &r, nil

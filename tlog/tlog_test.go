@@ -375,3 +375,40 @@ func TestMemStoreBytes(t *testing.T) {
 		t.Fatalf("ReadHashes(99): err=%v, want ErrNotFound", err)
 	}
 }
+
+// TestAppendProofsWithoutStore: the node builds every receipt of a batch
+// from the batch alone; the store is read once, for the old tree's roots.
+func TestAppendProofsWithoutStore(t *testing.T) {
+	for _, old := range []int{0, 1, 5, 255, 256, 1000} {
+		m := MustStore(t, old, 50)
+		reads := 0
+		r := xtlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+			reads++
+			return m.ReadHashes(idx)
+		})
+		var leaves [][]byte
+		for i := old; i < old+300; i++ {
+			leaves = append(leaves, leafData(i))
+		}
+		a, err := tlog.StoredHashesForLeaves(int64(old), leaves, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := min(old, 1); reads != want {
+			t.Fatalf("old size %d: %d reads of the store, want %d", old, reads, want)
+		}
+		hs := leafHashes(old + 300)
+		for i := int64(old); i < a.Size; i++ {
+			p, err := a.InclusionProof(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equalHashes(p, refPath(int(i), hs)) {
+				t.Fatalf("old size %d: proof of %d differs from reference", old, i)
+			}
+		}
+		if want := min(old, 1); reads != want {
+			t.Fatalf("old size %d: proofs of the batch read the store (%d reads)", old, reads-1)
+		}
+	}
+}
