@@ -1,0 +1,221 @@
+// app.js: sign-in, the page's layout and the wiring between the live
+// picture, the hotline, incidents and the record.
+
+import { api, Stream, el, fmtDuration, partyColor, partyColors, unattributedColor, severityColor } from "./api.js";
+import { MapView, cpaTime, fmtCPA } from "./map.js";
+import { Hotline } from "./hotline.js";
+import { Incidents, Record } from "./incidents.js";
+
+const $ = (id) => document.getElementById(id);
+const SEVERITY_RANK = { nmac: 6, critical: 5, dangerous: 4, intrusion: 4, warning: 3, advisory: 1 };
+
+async function main() {
+  $("login-form").addEventListener("submit", onLogin);
+  let me;
+  try {
+    me = await api.me();
+  } catch (e) {
+    showLogin();
+    return;
+  }
+  start(me);
+}
+
+function showLogin(msg) {
+  document.body.classList.remove("signed-in");
+  $("login").hidden = false;
+  $("app").hidden = true;
+  $("login-error").textContent = msg || "";
+  $("login-username").focus();
+}
+
+async function onLogin(e) {
+  e.preventDefault();
+  const btn = $("login-button");
+  btn.disabled = true;
+  $("login-error").textContent = "";
+  try {
+    await api.login($("login-username").value.trim(), $("login-password").value);
+    $("login-password").value = "";
+    start(await api.me());
+  } catch (x) {
+    $("login-error").textContent = x.message;
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+let started = false;
+
+function start(me) {
+  if (started) { location.reload(); return; }
+  started = true;
+  $("login").hidden = true;
+  $("app").hidden = false;
+  document.body.classList.add("signed-in");
+  const chip = $("me-party");
+  chip.textContent = me.party;
+  chip.style.setProperty("--party", partyColor(me.party));
+  $("me-user").textContent = me.username;
+  $("logout").addEventListener("click", async () => {
+    try { await api.logout(); } finally { location.hash = ""; location.reload(); }
+  });
+  setInterval(() => { $("clock").textContent = new Date().toISOString().slice(11, 19) + "Z"; }, 1000);
+
+  // the map
+  const map = new MapView($("map"), $("tooltip"));
+  map.loadBasemap("/console/assets/map/countries-50m.json").catch((e) => setStatus("picture-status", `basemap: ${e.message}`, "down"));
+  $("zoom-in").addEventListener("click", () => map.zoomBy(0.5));
+  $("zoom-out").addEventListener("click", () => map.zoomBy(-0.5));
+  $("zoom-home").addEventListener("click", () => map.fitBounds(53, 9, 61, 31));
+  $("legend").replaceChildren(...[...Object.keys(partyColors), "other"].map((p) =>
+    el("span", { class: "legend-item" }, el("i", { style: `background:${p === "other" ? unattributedColor : partyColor(p)}` }), p === "other" ? "unattributed" : p)));
+  map.onChange = () => renderEncounterList(map);
+  setInterval(() => { renderEncounterList(map); map.draw(); }, 1000);
+  startPicture(map, () => incidents.refreshSoon());
+
+  // the side panel
+  const incidents = new Incidents($("panel-incidents"), me);
+  const record = new Record($("panel-record"), me);
+  const links = new Map();
+  const hotline = new Hotline($("panel-hotline"), me, {
+    onChange: () => renderChannels(),
+    onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); },
+    onEnvelope: (ch, v) => {
+      if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
+      if (v.kind === "message" && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
+    },
+  });
+  let tab = "hotline";
+
+  function renderChannels() {
+    const nav = $("channels");
+    const awaiting = hotline.awaiting();
+    nav.replaceChildren(...[...hotline.channels.values()].filter((st) => !st.error || st.id === hotline.selected).map((st) => {
+      const mine = awaiting.filter((a) => a.channel === st.id);
+      const flash = mine.some((a) => a.prec === "flash");
+      return el("button", {
+        type: "button", class: `channel${st.id === hotline.selected ? " selected" : ""}${flash ? " flash" : ""}`,
+        "aria-pressed": String(st.id === hotline.selected), "aria-label": `Channel ${st.id}${mine.length ? `, ${mine.length} awaiting acknowledgement` : ""}`,
+        dataset: { channel: st.id }, onclick: () => select(st.id, tab),
+      }, st.id,
+      st.channel.members?.length ? el("small", {}, st.channel.members.join(" · ")) : null,
+      mine.length ? el("span", { class: "count await" }, String(mine.length)) : st.unread ? el("span", { class: "count" }, String(st.unread)) : null);
+    }));
+    const total = awaiting.length;
+    $("tab-hotline-count").textContent = total ? String(total) : "";
+    $("tab-hotline-count").hidden = !total;
+  }
+
+  async function select(ch, t) {
+    tab = t || tab;
+    history.replaceState(null, "", `#${encodeURIComponent(ch)}/${tab}`);
+    for (const name of ["hotline", "incidents", "record"]) {
+      $(`tab-${name}`).setAttribute("aria-selected", String(name === tab));
+      $(`tab-${name}`).tabIndex = name === tab ? 0 : -1;
+      $(`panel-${name}`).hidden = name !== tab;
+    }
+    await hotline.open(ch);
+    if (tab === "incidents") await incidents.show(ch);
+    if (tab === "record") await record.show(ch);
+    renderChannels();
+  }
+
+  const tabs = ["hotline", "incidents", "record"];
+  for (const name of tabs) {
+    $(`tab-${name}`).addEventListener("click", () => hotline.selected && select(hotline.selected, name));
+    $(`tab-${name}`).addEventListener("keydown", (e) => {
+      const i = tabs.indexOf(name);
+      const next = e.key === "ArrowRight" ? tabs[(i + 1) % 3] : e.key === "ArrowLeft" ? tabs[(i + 2) % 3] : null;
+      if (next) { e.preventDefault(); $(`tab-${next}`).focus(); select(hotline.selected, next); }
+    });
+  }
+
+  hotline.load().then(() => {
+    const [ch, t] = decodeURIComponent(location.hash.slice(1)).split("/");
+    const first = hotline.channels.keys().next().value;
+    if (ch) select(ch, tabs.includes(t) ? t : "hotline");
+    else if (first) select(first, "hotline");
+    else $("panel-hotline").replaceChildren(el("p", { class: "empty" }, `${me.party} belongs to no channel on this node.`));
+  }).catch((e) => {
+    if (e.code === "unauthorized") showLogin("Your session has ended; sign in again.");
+    else $("panel-hotline").replaceChildren(el("p", { class: "error-box" }, e.message));
+  });
+  window.addEventListener("hashchange", () => {
+    const [ch, t] = decodeURIComponent(location.hash.slice(1)).split("/");
+    if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
+  });
+  window.deconflictConsole = { map, hotline, incidents, record }; // for tests and the curious
+}
+
+function flashAlert(ch, v) {
+  const box = $("flash-toast");
+  box.hidden = false;
+  box.replaceChildren(el("strong", {}, `FLASH from ${v.author} on ${ch}`), el("div", {}, v.payload.text),
+    el("button", { type: "button", "aria-label": "Open the FLASH message", onclick: () => { box.hidden = true; location.hash = `#${ch}/hotline`; } }, "Open"),
+    el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"));
+}
+
+function renderLinks(links) {
+  const states = [...links.values()];
+  const s = states.includes("down") ? "down" : states.includes("connecting") ? "connecting" : "live";
+  setStatus("hotline-status", `hotline ${s}`, s);
+}
+
+function setStatus(id, text, state) {
+  const n = $(id);
+  n.textContent = text;
+  n.className = `link ${state}`;
+}
+
+function startPicture(map, onEncounter) {
+  const load = async () => {
+    try {
+      const [pic, encs, zones] = await Promise.all([api.picture(), api.encounters(), api.zones()]);
+      map.setTracks(pic.tracks || []);
+      map.setEncounters(encs || []);
+      map.setZones(zones || []);
+    } catch (e) {
+      setStatus("picture-status", e.code === "unavailable" || e.code === "not_found" ? "no live picture on this node" : `picture: ${e.message}`, "down");
+      setTimeout(load, 30000);
+      return;
+    }
+    let fresh = true;
+    new Stream(() => "/v1/picture/watch", (m) => {
+      if (m.type === "track") map.upsertTrack(m.track);
+      else if (m.type === "removed") map.removeTrack(m.id);
+      else if (m.type === "encounter") { map.upsertEncounter(m.encounter, m.event); onEncounter(); }
+    }, (s) => {
+      // a reconnect starts with the whole picture again: drop what may be gone
+      if (s === "live" && !fresh) { map.setTracks([]); map.setEncounters([]); }
+      if (s === "live") fresh = false;
+      setStatus("picture-status", `picture ${s}`, s);
+    });
+  };
+  load();
+}
+
+function renderEncounterList(map) {
+  const list = map.openEncounters().sort((a, b) => (SEVERITY_RANK[b.severity] || 0) - (SEVERITY_RANK[a.severity] || 0));
+  const box = $("encounters");
+  const now = Date.now();
+  $("encounter-count").textContent = String(list.length);
+  const items = list.map((e) => {
+    const at = cpaTime(e);
+    const p = e.prediction || {};
+    const where = p.pos_a && p.pos_a.lat != null ? p.pos_a : null;
+    return el("li", {},
+      el("button", {
+        type: "button", class: "encounter", style: `--sev:${severityColor(e.severity)}`, dataset: { id: e.id },
+        "aria-label": `${e.severity} encounter ${e.party_a} ${e.a} and ${e.b ? e.party_b + " " + e.b : "zone " + e.zone}; show on map`,
+        onclick: () => where && map.centerOn(where.lat, where.lon),
+      },
+      el("span", { class: "badge sev", style: `--sev:${severityColor(e.severity)}` }, e.severity.toUpperCase()),
+      el("span", {}, el("b", { style: `color:${partyColor(e.party_a)}` }, e.party_a), ` ${e.a} ↔ `,
+        e.b ? [el("b", { style: `color:${partyColor(e.party_b)}` }, e.party_b), ` ${e.b}`] : `zone ${e.zone}`),
+      el("span", { class: "cpa" }, `CPA ${fmtCPA(p)}${at == null ? "" : at > now ? ` in ${fmtDuration(at - now)}` : " now"}`)));
+  });
+  box.replaceChildren(...(items.length ? items : [el("li", { class: "empty" }, "No open encounters")]));
+}
+
+main();

@@ -1,0 +1,331 @@
+// hotline.js: the signed-in party's channels, their messages as threads,
+// acknowledgement duties with countdowns, and sending.
+
+import { api, Stream, el, fmtTime, fmtDuration, partyColor } from "./api.js";
+
+const PRECEDENCES = ["flash", "immediate", "priority", "routine"];
+
+// ChannelState is what the console knows of one channel: its envelopes
+// (as the API views them), its acknowledgement duties and its live stream.
+class ChannelState {
+  constructor(ch) {
+    this.id = ch.id;
+    this.channel = ch;
+    this.envs = new Map(); // index -> envelope view
+    this.last = -1;        // highest index seen
+    this.duties = [];
+    this.error = null;
+    this.stream = null;
+    this.unread = 0;
+  }
+}
+
+export class Hotline {
+  // root: the panel element; me: {party, username, can_sign}; onChange is
+  // called when something the rest of the page shows changes.
+  constructor(root, me, { onChange = () => {}, onStatus = () => {}, onEnvelope = () => {} } = {}) {
+    this.root = root;
+    this.me = me;
+    this.onChange = onChange;
+    this.onStatus = onStatus;
+    this.onEnvelope = onEnvelope;
+    this.channels = new Map();
+    this.selected = null;
+    this.replyTo = null;
+    this.dutyTimers = new Map();
+    this.build();
+    this.tick = setInterval(() => this.updateCountdowns(), 1000);
+  }
+
+  build() {
+    this.banner = el("div", { class: "await-banner", role: "alert", hidden: true });
+    this.thread = el("div", { class: "thread", "aria-live": "polite", "aria-label": "Messages" });
+    this.replyChip = el("div", { class: "reply-chip", hidden: true });
+    this.prec = el("select", { id: "send-precedence", "aria-label": "Precedence" },
+      PRECEDENCES.map((p) => el("option", { value: p, selected: p === "routine" }, p.toUpperCase())));
+    this.text = el("textarea", { id: "send-text", rows: 2, "aria-label": "Message text", placeholder: "Message to the other side…" });
+    this.sendBtn = el("button", { type: "submit", class: "primary", id: "send-button", "aria-label": "Send message" }, "Send");
+    this.sendErr = el("div", { class: "form-error", role: "alert" });
+    this.prec.addEventListener("change", () => this.form.classList.toggle("flash", this.prec.value === "flash"));
+    this.text.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.form.requestSubmit(); }
+    });
+    this.form = el("form", { class: "compose", "aria-label": "Send a message", onsubmit: (e) => { e.preventDefault(); this.send(); } },
+      this.replyChip,
+      el("div", { class: "compose-row" },
+        el("label", { for: "send-precedence", class: "sr-only" }, "Precedence"), this.prec,
+        el("label", { for: "send-text", class: "sr-only" }, "Message"), this.text, this.sendBtn),
+      this.sendErr);
+    if (!this.me.can_sign) {
+      this.sendBtn.disabled = true;
+      this.sendErr.textContent = `This node does not host ${this.me.party}'s key: you can read and not sign.`;
+    }
+    this.root.replaceChildren(this.banner, this.thread, this.form);
+  }
+
+  async load() {
+    const list = await api.channels();
+    for (const ch of list) {
+      const st = new ChannelState(ch);
+      this.channels.set(ch.id, st);
+    }
+    await Promise.all([...this.channels.values()].map((st) => this.loadChannel(st)));
+    this.onChange();
+  }
+
+  async loadChannel(st) {
+    try {
+      let from = 0;
+      for (;;) {
+        const page = await api.envelopes(st.id, from);
+        for (const v of page) this.add(st, v, false);
+        if (page.length < 1000) break;
+        from = page[page.length - 1].index + 1;
+      }
+      st.duties = await api.acks(st.id);
+      st.error = null;
+    } catch (e) {
+      st.error = e;
+      return;
+    }
+    st.stream = new Stream(() => `/v1/channels/${encodeURIComponent(st.id)}/watch?after=${st.last}`,
+      (v) => this.add(st, v, true), (s) => this.onStatus(st.id, s));
+  }
+
+  // open selects a channel, also one the party is not known to belong to:
+  // the node answers not_found for a channel it may not read.
+  async open(id) {
+    this.selected = id;
+    this.replyTo = null;
+    if (!this.channels.has(id)) {
+      const st = new ChannelState({ id, members: [] });
+      try {
+        st.channel = await api.get(`/v1/channels/${encodeURIComponent(id)}`);
+        this.channels.set(id, st);
+        await this.loadChannel(st);
+      } catch (e) {
+        st.error = e;
+        this.channels.set(id, st);
+      }
+    }
+    const st = this.channels.get(id);
+    if (st) st.unread = 0;
+    this.render();
+    this.onChange();
+  }
+
+  add(st, v, live) {
+    if (st.envs.has(v.index)) return;
+    st.envs.set(v.index, v);
+    if (v.index > st.last) st.last = v.index;
+    if (!live) return;
+    if (st.id !== this.selected || document.hidden) st.unread++;
+    if (["message", "alert", "ack", "missed-ack"].includes(v.kind)) this.refreshDuties(st);
+    this.onEnvelope(st.id, v);
+    if (st.id === this.selected) this.render();
+    this.onChange();
+  }
+
+  // refreshDuties reloads a channel's duties, coalescing bursts.
+  refreshDuties(st) {
+    clearTimeout(this.dutyTimers.get(st.id));
+    this.dutyTimers.set(st.id, setTimeout(async () => {
+      try { st.duties = await api.acks(st.id); } catch (_) { return; }
+      if (st.id === this.selected) this.render();
+      this.onChange();
+    }, 100));
+  }
+
+  // awaiting returns my open duties across channels, most urgent first.
+  awaiting() {
+    const out = [];
+    for (const st of this.channels.values()) {
+      for (const d of st.duties) {
+        if (d.party === this.me.party && d.ack_index == null) {
+          const v = st.envs.get(d.index);
+          out.push({ channel: st.id, duty: d, env: v, prec: v?.payload?.precedence || "routine" });
+        }
+      }
+    }
+    const rank = (x) => PRECEDENCES.indexOf(x.prec);
+    out.sort((a, b) => rank(a) - rank(b) || Date.parse(a.duty.deadline) - Date.parse(b.duty.deadline));
+    return out;
+  }
+
+  render() {
+    const st = this.channels.get(this.selected);
+    this.renderBanner();
+    if (!st) { this.thread.replaceChildren(el("p", { class: "empty" }, "Choose a channel.")); return; }
+    if (st.error) {
+      const msg = st.error.code === "not_found"
+        ? `Channel ${st.id} is not available to ${this.me.party} (not_found).`
+        : `Channel ${st.id}: ${st.error.message}`;
+      this.thread.replaceChildren(el("p", { class: "error-box", role: "alert", id: "channel-error" }, msg));
+      this.form.hidden = true;
+      return;
+    }
+    this.form.hidden = false;
+    const keepBottom = this.thread.scrollHeight - this.thread.scrollTop - this.thread.clientHeight < 40;
+    const children = new Map(), tops = [], missed = new Map();
+    for (const v of [...st.envs.values()].sort((a, b) => a.index - b.index)) {
+      const p = v.payload || {};
+      if (v.kind === "ack") continue;
+      if (v.kind === "missed-ack") {
+        if (p.ack != null) { (missed.get(p.ack) || missed.set(p.ack, []).get(p.ack)).push(v); continue; }
+      }
+      if (p.reply_to != null && st.envs.has(p.reply_to)) {
+        (children.get(p.reply_to) || children.set(p.reply_to, []).get(p.reply_to)).push(v);
+      } else {
+        tops.push(v);
+      }
+    }
+    const dutiesOf = new Map();
+    for (const d of st.duties) (dutiesOf.get(d.index) || dutiesOf.set(d.index, []).get(d.index)).push(d);
+    const card = (v, depth) => {
+      const node = this.card(st, v, dutiesOf.get(v.index) || [], missed.get(v.index) || []);
+      const kids = children.get(v.index) || [];
+      if (!kids.length) return node;
+      return el("div", { class: "thread-group" }, node,
+        el("div", { class: "replies", role: "group", "aria-label": `Replies to #${v.index}` }, kids.map((k) => card(k, depth + 1))));
+    };
+    if (!tops.length) this.thread.replaceChildren(el("p", { class: "empty" }, `No messages on ${st.id} yet.`));
+    else this.thread.replaceChildren(...tops.map((v) => card(v, 0)));
+    if (keepBottom) this.thread.scrollTop = this.thread.scrollHeight;
+    this.renderReplyChip();
+    this.updateCountdowns();
+  }
+
+  card(st, v, duties, missed) {
+    const p = v.payload || {};
+    const prec = p.precedence || (v.kind === "alert" ? "immediate" : "");
+    const mine = duties.find((d) => d.party === this.me.party && d.ack_index == null);
+    const states = duties.map((d) => dutyState(d));
+    const cls = ["msg", `kind-${v.kind}`, prec && `prec-${prec}`,
+      v.author === this.me.party && "own",
+      mine && "awaiting-me",
+      states.includes("overdue") && "overdue",
+      (states.includes("missed") || missed.length) && "missed"].filter(Boolean).join(" ");
+    const badge = v.kind === "message" || v.kind === "alert"
+      ? el("span", { class: `badge prec-${prec}` }, v.kind === "alert" ? `ALERT ${prec.toUpperCase()}` : prec.toUpperCase())
+      : el("span", { class: "badge kind" }, v.kind.toUpperCase());
+    const head = el("div", { class: "msg-head" }, badge,
+      el("span", { class: "author", style: `--party:${partyColor(v.author)}` }, v.author),
+      el("span", { class: "idx" }, `#${v.index}`),
+      p.reply_to != null ? el("span", { class: "re" }, `re #${p.reply_to}`) : null,
+      el("time", { datetime: v.received }, fmtTime(v.received)));
+    const body = el("div", { class: "msg-text" }, p.text || (p.body ? JSON.stringify(p.body) : ""));
+    const dutyRows = duties.map((d) => {
+      const row = el("li", { class: "duty", dataset: { deadline: d.deadline, party: d.party, index: String(d.index), acked: d.ack_index != null ? "1" : "", missed: d.missed ? "1" : "" } },
+        el("span", { class: "duty-party", style: `--party:${partyColor(d.party)}` }, d.party),
+        el("span", { class: "duty-state" }));
+      return row;
+    });
+    const missedRows = missed.map((m) => el("div", { class: "missed-line", role: "alert" },
+      `MISSED ACKNOWLEDGEMENT: ${(m.payload.ack_from || []).join(", ")} did not acknowledge by ${fmtTime((m.payload.body || {}).deadline || m.received)} (record #${m.index})`));
+    const actions = el("div", { class: "msg-actions" },
+      mine && this.me.can_sign ? el("button", {
+        class: "ack-button", type: "button", "aria-label": `Acknowledge message ${v.index} on ${st.id}`, dataset: { index: String(v.index) },
+        onclick: (e) => this.acknowledge(st.id, v.index, e.currentTarget),
+      }, "Acknowledge") : null,
+      v.kind !== "ack" && this.me.can_sign ? el("button", {
+        class: "link-button", type: "button", "aria-label": `Reply to message ${v.index}`,
+        onclick: () => { this.replyTo = v.index; this.renderReplyChip(); this.text.focus(); },
+      }, "Reply") : null);
+    return el("article", { class: cls, id: `msg-${st.id}-${v.index}`, dataset: { index: String(v.index), kind: v.kind }, "aria-label": `${prec || v.kind} message ${v.index} from ${v.author}` },
+      head, body, dutyRows.length ? el("ul", { class: "duties", "aria-label": "Acknowledgements" }, dutyRows) : null, missedRows, actions);
+  }
+
+  renderReplyChip() {
+    if (this.replyTo == null) { this.replyChip.hidden = true; return; }
+    this.replyChip.hidden = false;
+    this.replyChip.replaceChildren(`Replying to #${this.replyTo} `,
+      el("button", { type: "button", class: "link-button", "aria-label": "Cancel reply", onclick: () => { this.replyTo = null; this.renderReplyChip(); } }, "cancel"));
+  }
+
+  renderBanner() {
+    const list = this.awaiting();
+    if (!list.length) { this.banner.hidden = true; return; }
+    const first = list[0];
+    const flash = list.some((x) => x.prec === "flash");
+    this.banner.hidden = false;
+    this.banner.className = `await-banner${flash ? " flash" : ""}`;
+    this.banner.replaceChildren(
+      el("strong", {}, `${list.length} awaiting your acknowledgement`),
+      " — ",
+      el("button", { type: "button", class: "link-button", onclick: () => this.open(first.channel).then(() => this.scrollTo(first.channel, first.duty.index)) },
+        `${first.prec.toUpperCase()} #${first.duty.index} on ${first.channel}`),
+      " ", el("span", { class: "countdown", dataset: { deadline: first.duty.deadline } }));
+  }
+
+  scrollTo(ch, index) {
+    const n = document.getElementById(`msg-${ch}-${index}`);
+    if (n) { n.scrollIntoView({ block: "center" }); n.querySelector(".ack-button")?.focus(); }
+  }
+
+  // updateCountdowns refreshes every deadline shown without rebuilding.
+  updateCountdowns() {
+    const now = Date.now();
+    for (const row of this.root.querySelectorAll("li.duty")) {
+      const d = { deadline: row.dataset.deadline, ack_index: row.dataset.acked ? 1 : null, missed: !!row.dataset.missed };
+      const s = dutyState(d, now);
+      const left = Date.parse(d.deadline) - now;
+      const text = { acked: "acknowledged", missed: "MISSED", overdue: `OVERDUE by ${fmtDuration(-left)}`, pending: `awaiting · ${fmtDuration(left)} left` }[s];
+      row.className = `duty ${s}`;
+      row.querySelector(".duty-state").textContent = text;
+    }
+    for (const c of this.root.querySelectorAll(".countdown")) {
+      const left = Date.parse(c.dataset.deadline) - now;
+      c.textContent = left >= 0 ? `${fmtDuration(left)} left` : `OVERDUE by ${fmtDuration(-left)}`;
+      c.classList.toggle("overdue", left < 0);
+    }
+    // a duty that just became overdue changes the card's class too
+    for (const card of this.root.querySelectorAll("article.msg")) {
+      card.classList.toggle("overdue", !!card.querySelector("li.duty.overdue"));
+    }
+  }
+
+  async acknowledge(ch, index, btn) {
+    btn.disabled = true;
+    btn.textContent = "Acknowledging…";
+    try {
+      await api.ack(ch, index);
+      const st = this.channels.get(ch);
+      if (st) this.refreshDuties(st);
+    } catch (e) {
+      btn.disabled = false;
+      btn.textContent = "Acknowledge";
+      this.sendErr.textContent = `Acknowledge #${index}: ${e.message}`;
+    }
+  }
+
+  async send() {
+    const text = this.text.value.trim();
+    if (!text || !this.selected) return;
+    this.sendBtn.disabled = true;
+    this.sendErr.textContent = "";
+    try {
+      await api.send(this.selected, this.prec.value, text, this.replyTo);
+      this.text.value = "";
+      this.replyTo = null;
+      this.prec.value = "routine";
+      this.form.classList.remove("flash");
+      this.renderReplyChip();
+    } catch (e) {
+      this.sendErr.textContent = `Not sent: ${e.message}`;
+    } finally {
+      this.sendBtn.disabled = !this.me.can_sign;
+    }
+  }
+
+  close() {
+    clearInterval(this.tick);
+    for (const st of this.channels.values()) st.stream?.close();
+  }
+}
+
+// dutyState is one of acked, missed, overdue, pending.
+export function dutyState(d, now = Date.now()) {
+  if (d.ack_index != null) return "acked";
+  if (d.missed) return "missed";
+  return now >= Date.parse(d.deadline) ? "overdue" : "pending";
+}

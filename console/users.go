@@ -1,0 +1,222 @@
+package console
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/node"
+)
+
+// UsersFile is the name, inside the data directory, of the file holding
+// the console's users and their password hashes.
+const UsersFile = "console-users.json"
+
+// PartiesDir is the folder, inside the data directory, holding the keys of
+// the parties this node hosts: one key file per party, <PARTY>.key, in the
+// format of node.WriteKeyFile.
+const PartiesDir = "parties"
+
+// PasswordIterations is the PBKDF2-HMAC-SHA256 iteration count for new
+// password hashes: OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
+const PasswordIterations = 600_000
+
+// MinPasswordLen is the shortest password AddUser accepts (bytes).
+const MinPasswordLen = 8
+
+const (
+	saltBytes = 16
+	hashBytes = 32
+	algorithm = "pbkdf2-sha256"
+)
+
+var usernameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`)
+
+// User is one console user as stored in UsersFile: the party its officer
+// acts for and a salted PBKDF2 hash of the password, never the password.
+type User struct {
+	Username   string `json:"username"`
+	Party      string `json:"party"`
+	Algorithm  string `json:"algorithm"` // "pbkdf2-sha256"
+	Iterations int    `json:"iterations"`
+	Salt       []byte `json:"salt"` // base64 in JSON
+	Hash       []byte `json:"hash"` // base64 in JSON
+}
+
+type usersFile struct {
+	Users []User `json:"users"`
+}
+
+// usersMu serialises read-modify-write cycles of users files in this
+// process (AddUser called from several goroutines).
+var usersMu sync.Mutex
+
+// AddUser creates console user username acting for party, or replaces the
+// party and password of an existing one, in dataDir/console-users.json
+// (written atomically, mode 0600). The password is stored as a salted
+// PBKDF2-HMAC-SHA256 hash. It returns EINVALID naming the input if the
+// username, party or password is unacceptable. The party need not exist
+// yet; sending also needs its key hosted (HostParty).
+func AddUser(dataDir, username, party, password string) error {
+	if !usernameRe.MatchString(username) {
+		return deconflict.Errorf(deconflict.EINVALID, "username %q: want 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit", username)
+	}
+	if !deconflict.ValidPartyID(party) {
+		return deconflict.Errorf(deconflict.EINVALID, "party %q: not a valid party id", party)
+	}
+	if len(password) < MinPasswordLen {
+		return deconflict.Errorf(deconflict.EINVALID, "password of %s: %d characters, want at least %d", username, len(password), MinPasswordLen)
+	}
+	u, err := newUser(username, party, password, PasswordIterations)
+	if err != nil {
+		return err
+	}
+	usersMu.Lock()
+	defer usersMu.Unlock()
+	users, err := readUsers(dataDir)
+	if err != nil {
+		return err
+	}
+	replaced := false
+	for i := range users {
+		if users[i].Username == username {
+			users[i], replaced = *u, true
+		}
+	}
+	if !replaced {
+		users = append(users, *u)
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i].Username < users[j].Username })
+	b, err := json.MarshalIndent(usersFile{Users: users}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("console users: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dataDir, UsersFile), append(b, '\n'), 0o600)
+}
+
+func newUser(username, party, password string, iterations int) (*User, error) {
+	salt := make([]byte, saltBytes)
+	rand.Read(salt)
+	h, err := pbkdf2.Key(sha256.New, password, salt, iterations, hashBytes)
+	if err != nil {
+		return nil, fmt.Errorf("password hash of %s: %w", username, err)
+	}
+	return &User{Username: username, Party: party, Algorithm: algorithm, Iterations: iterations, Salt: salt, Hash: h}, nil
+}
+
+// checkPassword reports whether password matches u's hash, comparing in
+// constant time.
+func (u *User) checkPassword(password string) bool {
+	if u.Algorithm != algorithm || u.Iterations < 1 || len(u.Hash) == 0 {
+		return false
+	}
+	h, err := pbkdf2.Key(sha256.New, password, u.Salt, u.Iterations, len(u.Hash))
+	if err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare(h, u.Hash) == 1
+}
+
+// readUsers reads dataDir's users file; none when the file does not exist.
+func readUsers(dataDir string) ([]User, error) {
+	path := filepath.Join(dataDir, UsersFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("console users: %w", err)
+	}
+	var f usersFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("console users file %s: %w", path, err)
+	}
+	return f.Users, nil
+}
+
+// HostParty stores key as the hosted key of party in
+// dataDir/parties/<party>.key (mode 0600), so that the party's console
+// officers can sign with it. Storing the same key again is a no-op; a
+// different key for a party already hosted is ECONFLICT (remove the file
+// first to replace it). The key must also be registered for the party
+// with the node (party add / AddPartyKey) for its envelopes to be accepted.
+func HostParty(dataDir, party string, key ed25519.PrivateKey) error {
+	if !deconflict.ValidPartyID(party) {
+		return deconflict.Errorf(deconflict.EINVALID, "party %q: not a valid party id", party)
+	}
+	if len(key) != ed25519.PrivateKeySize {
+		return deconflict.Errorf(deconflict.EINVALID, "key of party %s: %d bytes, want an Ed25519 private key of %d", party, len(key), ed25519.PrivateKeySize)
+	}
+	path := hostedKeyPath(dataDir, party)
+	if old, err := node.ReadKeyFile(path); err == nil {
+		if old.Equal(key) {
+			return nil
+		}
+		return deconflict.Errorf(deconflict.ECONFLICT, "party %s is already hosted with another key in %s; remove that file to replace it", party, path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("hosted key of %s: %w", party, err)
+	}
+	return node.WriteKeyFile(path, key)
+}
+
+func hostedKeyPath(dataDir, party string) string {
+	return filepath.Join(dataDir, PartiesDir, party+".key")
+}
+
+// hostedKey reads the hosted key of party. EFORBIDDEN if the node does not
+// host it.
+func hostedKey(dataDir, party string) (ed25519.PrivateKey, error) {
+	if !deconflict.ValidPartyID(party) {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "party %q: not a valid party id", party)
+	}
+	k, err := node.ReadKeyFile(hostedKeyPath(dataDir, party))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "this node does not host the key of party %s, so its console cannot sign for it", party)
+	} else if err != nil {
+		return nil, fmt.Errorf("hosted key of %s: %w", party, err)
+	}
+	return k, nil
+}
+
+// writeFileAtomic writes data to a temporary file in path's directory,
+// syncs it and renames it over path.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
