@@ -104,6 +104,10 @@ func (t *Table) publish(kind EventKind, tr *Track) {
 		if !s.q.Match(tr) {
 			continue
 		}
+		if len(s.c) == cap(s.c) { // full: skip building the event
+			s.dropped++
+			continue
+		}
 		select {
 		case s.c <- Event{Kind: kind, Track: *tr, Dropped: s.dropped}:
 			s.dropped = 0
