@@ -199,7 +199,7 @@ func checkReport(r *deconflict.Report) error {
 		return fmt.Errorf("lat %g out of range", r.Lat)
 	case deconflict.Known(r.Lon) && (r.Lon < -180 || r.Lon > 180):
 		return fmt.Errorf("lon %g out of range", r.Lon)
-	case deconflict.Known(r.SpeedMS) && (r.SpeedMS < 0 || r.SpeedMS > 2000):
+	case deconflict.Known(r.SpeedMS) && (r.SpeedMS < 0 || r.SpeedMS > MaxSpeedMS):
 		return fmt.Errorf("speed %g m/s out of range", r.SpeedMS)
 	}
 	return nil
@@ -692,3 +692,8 @@ func (v *ZoneView) Zone() detect.Zone {
 	}
 	return z
 }
+
+// MaxSpeedMS is the fastest ground speed a report may give (m/s): above
+// any aircraft or missile a picture is meant to hold, so that a corrupt
+// report cannot poison predictions.
+const MaxSpeedMS = 10000

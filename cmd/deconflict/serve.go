@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/attrib"
+	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/sqlite"
@@ -38,12 +42,15 @@ example:
 type nodeOptions struct {
 	data, addr, name, logFormat string
 	tick                        time.Duration
+	parties                     string   // parties file for attribution
+	sources                     []string // feeds to ingest directly
+	sourceFormat                string   // their format
 }
 
-func (m *Main) addNodeFlags(fs interface {
-	StringVar(*string, string, string, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-}, o *nodeOptions, defAddr string) {
+func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
+	fs.StringVar(&o.parties, "parties", "", "parties file (JSON) for attributing tracks: declared assets and alliances (default: NATO members to NATO, Russia to RU)")
+	fs.Func("source", "a feed to ingest directly (file, tcp://HOST:PORT, tcp-listen://:PORT, udp://:PORT; repeatable)", func(v string) error { o.sources = append(o.sources, v); return nil })
+	fs.StringVar(&o.sourceFormat, "source-format", "ais", "format of the --source feeds: ais, sbs, csv, ...")
 	fs.StringVar(&o.data, "data", m.envOr("DECONFLICT_DATA", DefaultDataDir), "data directory (env DECONFLICT_DATA)")
 	fs.StringVar(&o.addr, "addr", m.envOr("DECONFLICT_ADDR", defAddr), "listen address (env DECONFLICT_ADDR)")
 	fs.StringVar(&o.name, "name", m.Getenv("DECONFLICT_NAME"), "node name, the first part of checkpoint origins (kept from the first start; env DECONFLICT_NAME)")
@@ -111,6 +118,19 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 		db.Close()
 		return nil, err
 	}
+	attr := attrib.Default()
+	if o.parties != "" {
+		if attr, err = attrib.LoadFile(o.parties); err != nil {
+			n.Close()
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := n.EnableLive(attr, detect.Config{}); err != nil {
+		n.Close()
+		db.Close()
+		return nil, err
+	}
 	srv := dhttp.NewServer(n)
 	if err := srv.Listen(o.addr); err != nil {
 		n.Close()
@@ -134,6 +154,16 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	defer r.Close()
 	fmt.Fprintf(m.Stdout, "deconflict node %q listening on %s\n", r.node.Name, r.server.URL())
+	if len(o.sources) > 0 {
+		go func() {
+			err := m.feedReports(ctx, o.sourceFormat, o.sources, func(rs []deconflict.Report) error {
+				return r.node.Ingest(ctx, deconflict.NodeAuthor, rs)
+			})
+			if err != nil && ctx.Err() == nil {
+				r.node.Logger.Error("sources ended", "err", err)
+			}
+		}()
+	}
 	<-ctx.Done()
 	return nil
 }

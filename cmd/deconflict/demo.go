@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/sim"
+)
+
+func init() {
+	register("demo", &command{
+		Summary: "a node with sample parties, channels and a live Baltic scenario",
+		Usage: `
+usage: deconflict demo [--addr HOST:PORT] [--data DIR] [--speed X] [--seed N]
+
+Starts a node with the parties RU, NATO, US and FR, the channels ru-nato,
+ru-us-syria and ru-fr, console sign-in credentials for each party (printed),
+party keys for the command line, and a live Baltic scenario from the
+scenario generator: Russian and NATO ships and aircraft, airliners and
+merchant ships, an exercise area and a missile hazard area, and scripted
+close encounters of every tier that develop within the first minutes, each
+alerting both parties on their channel. The scenario repeats. Open the
+printed address in a browser. The data directory is temporary unless
+--data is given. --speed runs the scenario faster than real time.
+
+example:
+  deconflict demo
+  deconflict demo --addr 127.0.0.1:9090 --speed 4`,
+		Run: runDemo,
+	})
+}
+
+// demoParties and demoChannels are the demo's sample set.
+var (
+	demoParties = []struct{ ID, Name string }{
+		{"RU", "Russian Federation"}, {"NATO", "North Atlantic Treaty Organization"},
+		{"US", "United States"}, {"FR", "France"},
+	}
+	demoChannels = []struct {
+		ID      string
+		Members []string
+	}{
+		{"ru-nato", []string{"RU", "NATO"}}, {"ru-us-syria", []string{"RU", "US"}}, {"ru-fr", []string{"RU", "FR"}},
+	}
+)
+
+// demoHooks lets the console (when built in) host party keys and add
+// sign-in users for the demo; it is set by the console's init.
+var demoHooks struct {
+	mount   func(r *running, dataDir string) error
+	hostKey func(dataDir, party string, key ed25519.PrivateKey) error
+	addUser func(dataDir, user, party, password string) error
+}
+
+func runDemo(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("demo")
+	var o nodeOptions
+	m.addNodeFlags(fs, &o, "127.0.0.1:8080")
+	speed := fs.Float64("speed", 1, "scenario time per wall-clock time")
+	seed := fs.Uint64("seed", 1, "scenario seed")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *speed <= 0 || *speed > 10 {
+		return fmt.Errorf("demo: --speed %g: want a number in (0, 10]", *speed)
+	}
+	if !flagSet(fs, "data") {
+		dir, err := os.MkdirTemp("", "deconflict-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		o.data = dir
+	}
+	if !flagSet(fs, "name") && o.name == "" {
+		o.name = "demo"
+	}
+	r, err := m.startNode(ctx, &o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	n := r.node
+	op := deconflict.NodeAuthor
+	keysDir := filepath.Join(o.data, "party-keys")
+	if err := os.MkdirAll(keysDir, 0o700); err != nil {
+		return err
+	}
+	creds := map[string]string{}
+	for _, p := range demoParties {
+		if _, err := n.Store.FindParty(ctx, p.ID); err == nil {
+			continue // a kept data directory already has the sample set
+		}
+		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		if err := n.CreateParty(ctx, op, &deconflict.Party{ID: p.ID, Name: p.Name, Keys: []deconflict.PartyKey{{Public: priv.Public().(ed25519.PublicKey)}}}); err != nil {
+			return err
+		}
+		if err := node.WriteKeyFile(filepath.Join(keysDir, p.ID+".key"), priv); err != nil {
+			return err
+		}
+		if demoHooks.hostKey != nil {
+			if err := demoHooks.hostKey(o.data, p.ID, priv); err != nil {
+				return err
+			}
+			pw := randomPassword()
+			if err := demoHooks.addUser(o.data, "officer-"+lower(p.ID), p.ID, pw); err != nil {
+				return err
+			}
+			creds[p.ID] = pw
+		}
+	}
+	for _, c := range demoChannels {
+		if _, err := n.Store.FindChannel(ctx, c.ID); err == nil {
+			continue
+		}
+		if err := n.CreateChannel(ctx, op, &deconflict.Channel{ID: c.ID, Members: c.Members}); err != nil {
+			return err
+		}
+	}
+	if demoHooks.mount != nil {
+		if err := demoHooks.mount(r, o.data); err != nil {
+			return err
+		}
+	}
+	scen := sim.Baltic(*seed)
+	for _, z := range scen.Zones {
+		// The scenario repeats on the demo's clock: its zones stay active.
+		z.From, z.Until = time.Time{}, time.Time{}
+		if err := n.AddZone(ctx, op, z); err != nil && deconflict.ErrorCode(err) != deconflict.ECONFLICT {
+			return fmt.Errorf("demo zone %s: %w", z.ID, err)
+		}
+	}
+
+	url := r.server.URL()
+	fmt.Fprintf(m.Stdout, "deconflict demo: node %q at %s (data in %s)\n\n", n.Name, url, o.data)
+	fmt.Fprintf(m.Stdout, "  Console:  %s/\n", url)
+	for _, p := range demoParties {
+		if pw, ok := creds[p.ID]; ok {
+			fmt.Fprintf(m.Stdout, "    sign in as %-6s user officer-%-5s password %s\n", p.ID, lower(p.ID), pw)
+		}
+	}
+	fmt.Fprintf(m.Stdout, "\n  Command line (party keys in %s):\n", keysDir)
+	fmt.Fprintf(m.Stdout, "    export DECONFLICT_NODE=%s\n", url)
+	fmt.Fprintf(m.Stdout, "    deconflict watch --channel ru-nato --follow --key %s\n", filepath.Join(keysDir, "NATO.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict send --channel ru-nato --precedence flash --key %s \"Your frigate is closing on our destroyer, alter course\"\n", filepath.Join(keysDir, "NATO.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict inbox --channel ru-nato --key %s\n\n", filepath.Join(keysDir, "RU.key"))
+	fmt.Fprintf(m.Stdout, "  Scenario: Baltic, %d movers, %d scripted encounters, speed x%g, repeating every %s. Ctrl-C stops.\n",
+		len(scen.Movers), len(scen.Expected), *speed, time.Duration(float64(scen.Duration) / *speed).Round(time.Second))
+	return playScenario(ctx, n, scen, *speed, *seed)
+}
+
+// playScenario feeds the scenario to the node in real time (times
+// *speed), with report times moved onto the node's clock, and starts it
+// again, with a new seed, when it ends.
+func playScenario(ctx context.Context, n *node.Node, scen *sim.Scenario, speed float64, seed uint64) error {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for round := uint64(0); ; round++ {
+		start := n.Now().UTC()
+		prev := scen.Start
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+			st := scen.Start.Add(time.Duration(float64(n.Now().Sub(start)) * speed))
+			if st.After(scen.Start.Add(scen.Duration)) {
+				break
+			}
+			rs := scen.Reports(prev, st)
+			prev = st
+			for i := range rs {
+				rs[i].Time = start.Add(time.Duration(float64(rs[i].Time.Sub(scen.Start)) / speed))
+				// Scaled time needs scaled speeds for predictions to match the picture.
+				if speed != 1 {
+					rs[i].SpeedMS *= speed
+					rs[i].ClimbMS *= speed
+				}
+			}
+			if len(rs) > 0 {
+				if err := n.Ingest(ctx, deconflict.NodeAuthor, rs); err != nil {
+					return err
+				}
+			}
+		}
+		scen = sim.Baltic(seed + round + 1)
+	}
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			found = true
+		}
+	})
+	return found
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}
+
+func randomPassword() string {
+	const letters = "abcdefghijkmnpqrstuvwxyz23456789"
+	b := make([]byte, 12)
+	rand.Read(b)
+	for i := range b {
+		b[i] = letters[int(b[i])%len(letters)]
+	}
+	return string(b[:4]) + "-" + string(b[4:8]) + "-" + string(b[8:])
+}
