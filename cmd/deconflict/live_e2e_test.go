@@ -1,0 +1,159 @@
+package main_test
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/node"
+)
+
+// operatorClient returns a client signing with the node key of a data dir.
+func operatorClient(t *testing.T, addr, data string) *dhttp.Client {
+	t.Helper()
+	k, err := node.ReadKeyFile(filepath.Join(data, "node.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dhttp.NewClient("http://"+addr, k)
+}
+
+// TestIngestFromFileAndTCP feeds a running node from a recording file and
+// from a TCP feed that a test server plays the recording into.
+func TestIngestFromFileAndTCP(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "data")
+	startServe(t, dir, data, addr)
+	c := &cli{t: t, dir: dir, env: []string{"DECONFLICT_NODE=http://" + addr, "DECONFLICT_DATA=" + data}}
+	op := operatorClient(t, addr, data)
+	tracks := func() []dhttp.TrackView {
+		var pic struct {
+			Tracks []dhttp.TrackView `json:"tracks"`
+		}
+		if err := op.Do(t.Context(), "GET", "/v1/picture?lost=1", nil, &pic); err != nil {
+			t.Fatal(err)
+		}
+		return pic.Tracks
+	}
+	recording, _ := filepath.Abs("../../testdata/ais/dma-aislib/stream_example.txt")
+	out := c.run(false, "ingest", "--format", "ais", recording)
+	_ = out
+	deadline := time.Now().Add(20 * time.Second)
+	var n int
+	for time.Now().Before(deadline) {
+		if n = len(tracks()); n > 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n <= 50 {
+		t.Fatalf("after ingesting %s the picture has %d tracks, want the recording's ships", filepath.Base(recording), n)
+	}
+
+	// A TCP feed: an SBS recording served over a local socket.
+	sbs, err := os.ReadFile("../../testdata/adsb/stratux/cyoung-09062015-noproblem-stratux-es.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		conn.Write(sbs)
+		conn.Close()
+	}()
+	feed := exec.Command(binary, "ingest", "--format", "sbs", "tcp://"+ln.Addr().String())
+	feed.Dir = dir
+	feed.Env = append(os.Environ(), c.env...)
+	if err := feed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { feed.Process.Kill(); feed.Wait() }()
+	var air int
+	for time.Now().Before(deadline.Add(20 * time.Second)) {
+		air = 0
+		for _, tr := range tracks() {
+			if tr.Domain == deconflict.Air && strings.HasPrefix(tr.ID, "icao:") {
+				air++
+			}
+		}
+		if air >= 20 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if air < 20 {
+		t.Fatalf("after the TCP feed the picture has %d aircraft, want the recording's", air)
+	}
+}
+
+// TestDemoEncounters runs the demo (at 10x) and expects its scripted
+// encounters to alert RU and NATO on ru-nato, with a flash alert that
+// both must acknowledge, within the first simulated minutes.
+func TestDemoEncounters(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "data")
+	cmd := exec.Command(binary, "demo", "--addr", addr, "--data", data, "--speed", "10")
+	cmd.Dir = dir
+	out, _ := os.Create(filepath.Join(dir, "demo.out"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	printed, _ := os.ReadFile(filepath.Join(dir, "demo.out"))
+	if !strings.Contains(string(printed), "http://"+addr) {
+		t.Fatalf("demo did not print its address:\n%s", printed)
+	}
+	nato, err := node.ReadKeyFile(filepath.Join(data, "party-keys", "NATO.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dhttp.NewClient("http://"+addr, nato)
+	seen := map[string]bool{}
+	var flash bool
+	for time.Now().Before(deadline) && !(flash && seen["critical"] && seen["dangerous"] && seen["advisory"]) {
+		envs, err := c.Envelopes(t.Context(), "ru-nato", 0, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range envs {
+			var p deconflict.Payload
+			json.Unmarshal(e.Payload, &p)
+			var b node.AlertBody
+			json.Unmarshal(p.Body, &b)
+			seen[b.Encounter.Severity] = true
+			if p.Precedence == deconflict.Flash && len(p.AckFrom) == 2 {
+				flash = true
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !flash || !seen["critical"] || !seen["dangerous"] || !seen["advisory"] {
+		t.Fatalf("demo alerts on ru-nato: tiers %v, flash requiring both acks %v", seen, flash)
+	}
+}
