@@ -161,6 +161,9 @@ func parseLine(line []byte, s *Sentence) (lineKind, time.Time, error) {
 	body := line[7:star]
 	nf, start := 0, 0
 	for i, c := range body {
+		if c == '*' {
+			return lineSkip, time.Time{}, fmt.Errorf("'*' at %d inside the sentence", 8+i)
+		}
 		if c == ',' {
 			if nf == 5 {
 				return lineSkip, time.Time{}, errors.New("sentence has more than 7 fields")

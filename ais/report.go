@@ -71,6 +71,7 @@ func ReadReports(r io.Reader, emit func(deconflict.Report) error) error {
 	rd := NewReader(r)
 	var m Message
 	var rep deconflict.Report
+	ids := make(map[uint32]string) // "mmsi:..." strings, reused across reports
 	for {
 		err := rd.Read(&m)
 		var le *Error
@@ -82,7 +83,7 @@ func ReadReports(r io.Reader, emit func(deconflict.Report) error) error {
 		case err != nil:
 			return err
 		}
-		if m.Report(&rep) {
+		if m.report(&rep, ids) {
 			if err := emit(rep); err != nil {
 				return err
 			}
@@ -97,7 +98,13 @@ func ReadReports(r io.Reader, emit func(deconflict.Report) error) error {
 // and out-of-range positions. ID is "mmsi:" and the 9-digit MMSI; Domain is
 // Sea, or Air with AltM for a type 9 SAR aircraft; Time is m.Time (zero
 // when the feed gives no time). Name and Callsign allocate.
-func (m *Message) Report(r *deconflict.Report) bool {
+func (m *Message) Report(r *deconflict.Report) bool { return m.report(r, nil) }
+
+// maxIDCache bounds the ID strings ReadReports keeps (about 40 bytes each).
+const maxIDCache = 1 << 16
+
+// report is Report with an optional cache of ID strings by MMSI.
+func (m *Message) report(r *deconflict.Report, ids map[uint32]string) bool {
 	switch m.Type {
 	case 1, 2, 3, 5, 9, 18, 19, 24, 27:
 	default:
@@ -106,7 +113,7 @@ func (m *Message) Report(r *deconflict.Report) bool {
 	nan := math.NaN()
 	*r = deconflict.Report{
 		Time:   m.Time,
-		ID:     mmsiID(m.MMSI),
+		ID:     cachedID(m.MMSI, ids),
 		Domain: deconflict.Sea,
 		Source: "ais",
 		Lat:    nan, Lon: nan, AltM: nan, SpeedMS: nan, CourseDeg: nan, ClimbMS: nan,
@@ -145,10 +152,25 @@ func (m *Message) Report(r *deconflict.Report) bool {
 	return true
 }
 
-// mmsiID formats "mmsi:" and the MMSI in 9 digits. It allocates the
+func cachedID(mmsi uint32, ids map[uint32]string) string {
+	if ids == nil {
+		return mmsiID(mmsi)
+	}
+	id, ok := ids[mmsi]
+	if !ok {
+		if len(ids) >= maxIDCache {
+			clear(ids)
+		}
+		id = mmsiID(mmsi)
+		ids[mmsi] = id
+	}
+	return id
+}
+
+// mmsiID formats "mmsi:" and the MMSI in (at least) 9 digits. It allocates the
 // string only.
 func mmsiID(mmsi uint32) string {
-	var b [14]byte
+	var b [16]byte // "mmsi:" and up to 10 digits (30 bits)
 	copy(b[:], "mmsi:")
 	s := strconv.AppendUint(b[5:5], uint64(mmsi), 10)
 	n := len(s)
