@@ -66,7 +66,7 @@ type Console struct {
 	Now func() time.Time
 
 	mu       sync.Mutex
-	sessions map[[32]byte]*session // by SHA-256 of the token; guarded by mu
+	sessions map[[32]byte]*session  // by SHA-256 of the token; guarded by mu
 	failures map[string][]time.Time // failed sign-ins per username; guarded by mu
 	hashing  chan struct{}          // bounds concurrent password hashing (CPU)
 }

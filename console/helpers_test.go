@@ -1,0 +1,159 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/console"
+	"github.com/deconflict/deconflict/detect"
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/sqlite"
+)
+
+// testNode is a real node (SQLite in a temporary directory, live picture
+// on, HTTP on 127.0.0.1:0) with the console mounted, parties RU, US, FR
+// and NATO whose keys it hosts, channels ru-us-syria (RU, US) and ru-nato
+// (RU, NATO), and one console user per party: "<party>-officer" (lower
+// case) with password "<party>-password".
+type testNode struct {
+	*node.Node
+	Server  *dhttp.Server
+	Console *console.Console
+	Dir     string
+	Keys    map[string]ed25519.PrivateKey
+}
+
+var testParties = []string{"RU", "US", "FR", "NATO"}
+
+func username(party string) string { return lower(party) + "-officer" }
+func password(party string) string { return lower(party) + "-password" }
+
+func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
+
+func startNode(tb testing.TB) *testNode {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "deconflict.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, nodeKey, _ := ed25519.GenerateKey(rand.Reader)
+	n := node.New(db, nodeKey, "test-node")
+	n.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	n.TickInterval = 50 * time.Millisecond
+	if err := n.Open(ctx); err != nil {
+		db.Close()
+		tb.Fatal(err)
+	}
+	tn := &testNode{Node: n, Dir: dir, Keys: map[string]ed25519.PrivateKey{}}
+	for _, p := range testParties {
+		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+		if err := n.CreateParty(ctx, deconflict.NodeAuthor, &deconflict.Party{ID: p, Keys: []deconflict.PartyKey{{Party: p, Public: pub}}}); err != nil {
+			tb.Fatal(err)
+		}
+		if err := console.HostParty(dir, p, priv); err != nil {
+			tb.Fatal(err)
+		}
+		if err := console.AddUser(dir, username(p), p, password(p)); err != nil {
+			tb.Fatal(err)
+		}
+		tn.Keys[p] = priv
+	}
+	for id, members := range map[string][]string{"ru-us-syria": {"RU", "US"}, "ru-nato": {"RU", "NATO"}} {
+		if err := n.CreateChannel(ctx, deconflict.NodeAuthor, &deconflict.Channel{ID: id, Members: members}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := n.EnableLive(nil, detect.Config{}); err != nil {
+		tb.Fatal(err)
+	}
+	s := dhttp.NewServer(n)
+	c, err := console.Mount(s, n, dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Listen("127.0.0.1:0"); err != nil {
+		tb.Fatal(err)
+	}
+	tn.Server, tn.Console = s, c
+	tb.Cleanup(func() {
+		s.Close()
+		n.Close()
+		db.Close()
+	})
+	return tn
+}
+
+// browserless is a cookie-keeping HTTP client of the console API.
+type browserless struct {
+	tb   testing.TB
+	base string
+	http *http.Client
+	csrf bool // send the console's CSRF header
+}
+
+func newBrowserless(tb testing.TB, base string) *browserless {
+	jar, _ := cookiejar.New(nil)
+	return &browserless{tb: tb, base: base, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}, csrf: true}
+}
+
+// do sends a request with a JSON body (when in is not nil) and returns the
+// status and the decoded error code ("" on success), decoding a success
+// into out.
+func (b *browserless) do(method, path string, in, out any) (int, string) {
+	b.tb.Helper()
+	var body io.Reader
+	if in != nil {
+		j, _ := json.Marshal(in)
+		body = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, b.base+path, body)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	if b.csrf {
+		req.Header.Set(console.CSRFHeader, "1")
+	}
+	resp, err := b.http.Do(req)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		var e dhttp.ErrorResponse
+		json.Unmarshal(data, &e)
+		return resp.StatusCode, e.Code
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			b.tb.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+	return resp.StatusCode, ""
+}
+
+// login signs in as party's officer and fails the test if that fails.
+func (b *browserless) login(party string) {
+	b.tb.Helper()
+	var me console.Me
+	if st, code := b.do("POST", "/console/login", console.LoginRequest{Username: username(party), Password: password(party)}, &me); code != "" {
+		b.tb.Fatalf("login %s: %d %s", party, st, code)
+	}
+	if me.Party != party {
+		b.tb.Fatalf("login party %q, want %q", me.Party, party)
+	}
+}
