@@ -37,6 +37,10 @@ const (
 	sbsFields // number of fields in a complete line
 )
 
+// maxSBSFields bounds the fields of a line: the 22 of SBS-1, a stratux
+// time prefix, and fields some feeders append (ignored).
+const maxSBSFields = 32
+
 var sbsFieldNames = [sbsFields]string{"message type", "transmission type", "session id", "aircraft id",
 	"hex ident", "flight id", "date generated", "time generated", "date logged", "time logged",
 	"callsign", "altitude", "ground speed", "track", "latitude", "longitude", "vertical rate",
@@ -109,7 +113,7 @@ func (d *SBSDecoder) Decode(line []byte) (m Message, ok bool, err error) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return m, false, nil
 	}
-	var f [sbsFields + 1][]byte
+	var f [maxSBSFields][]byte
 	n := 0
 	rest := line
 	for n < len(f) {
@@ -125,7 +129,7 @@ func (d *SBSDecoder) Decode(line []byte) (m Message, ok bool, err error) {
 		rest = rest[i+1:]
 	}
 	if rest != nil {
-		return m, false, invalid("sbs: more than %d fields", sbsFields+1)
+		return m, false, invalid("sbs: more than %d fields", maxSBSFields)
 	}
 	var offsetNS int64 = -1
 	fields := f[:n]
@@ -140,8 +144,6 @@ func (d *SBSDecoder) Decode(line []byte) (m Message, ok bool, err error) {
 		if len(fields) == 0 {
 			return m, false, invalid("sbs: time prefix %.24q without a message", f[0])
 		}
-	} else if n > sbsFields {
-		return m, false, invalid("sbs: %d fields, want at most %d", n, sbsFields)
 	}
 	switch string(fields[0]) {
 	case "MSG":

@@ -1,6 +1,7 @@
 package picture_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -393,4 +394,37 @@ func BenchmarkMemoryPerTrack(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/tracks, "bytes/track")
 		runtime.KeepAlive(tab)
 	}
+}
+
+func TestTable_Run(t *testing.T) {
+	// Run sweeps until its context ends; it returns the context's error.
+	tab := picture.New(picture.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- tab.Run(ctx, time.Millisecond) }()
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("Run=%v, want %v", err, context.Canceled)
+	}
+}
+
+// BenchmarkQuery selects the tracks of one party in a box out of
+// 100,000 (the cost of a console view or an API query).
+func BenchmarkQuery(b *testing.B) {
+	const tracks = 100_000
+	tab := picture.New(picture.Options{Attribute: func(r *deconflict.Report) (string, string) {
+		if r.ID[len(r.ID)-1]%2 == 0 {
+			return "RU", "test"
+		}
+		return "NATO", "test"
+	}})
+	for i := 0; i < tracks; i++ {
+		r := report(fmt.Sprintf("mmsi:%09d", 200000000+i), deconflict.Sea, 0, float64(i%180)-90, float64(i%360)-180)
+		tab.Update(&r)
+	}
+	q := picture.Query{Box: &picture.Box{South: 50, West: 0, North: 60, East: 30}, Party: "RU"}
+	for b.Loop() {
+		tab.Query(q)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/tracks, "ns/track")
 }
