@@ -101,9 +101,8 @@ func (d *Decoder) Stats() Stats { return d.stats }
 // decoded from this line (and the earlier sentences of a multi-sentence
 // message), false for a line that only carries a time, a first sentence,
 // a comment or other NMEA, and an *Error for a line it cannot decode; the
-// Decoder stays usable after an error. m's payload is overwritten even
-// when Decode returns false. Decoding a single-sentence message does not
-// allocate.
+// Decoder stays usable after an error. m may be changed even when Decode
+// returns false. Decoding a single-sentence message does not allocate.
 func (d *Decoder) Decode(line []byte, m *Message) (bool, error) {
 	d.stats.Lines++
 	s := &d.s
