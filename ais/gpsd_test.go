@@ -75,6 +75,12 @@ func gpsdecode(tb testing.TB, data []byte) []string {
 	if err != nil {
 		tb.Fatalf("gpsdecode (Debian package gpsd-clients) is needed to compare with gpsd: %v", err)
 	}
+	// The JSON formats changed after 3.22 (7 decimals for positions,
+	// "n/a" for "nan", a signed string turn): the comparison is with the
+	// gpsd of Debian 12.
+	if v, err := exec.Command(bin, "-V").CombinedOutput(); err != nil || !strings.Contains(string(v), "revision 3.22") {
+		tb.Fatalf("gpsdecode -V says %q (%v), want revision 3.22 (Debian 12's gpsd-clients)", strings.TrimSpace(string(v)), err)
+	}
 	cmd := exec.Command(bin, "-j")
 	cmd.Stdin = bytes.NewReader(data)
 	out, err := cmd.Output()
