@@ -66,7 +66,7 @@ func StoredHashesForLeafHashes(size int64, leafHashes []Hash, r HashReader) (*Ap
 	for i, x := range idx {
 		a.old[x] = roots[i]
 	}
-	f := frontier{size: size, stack: roots}
+	f := frontier{size: size, stack: append(make([]Hash, 0, 64), roots...)} // a copy: roots may be the reader's
 	a.Hashes = make([]Hash, 0, 2*len(leafHashes)+1)
 	for _, h := range leafHashes {
 		a.Hashes = f.push(h, a.Hashes)
