@@ -1,6 +1,9 @@
 package adsb_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -203,4 +206,83 @@ func TestParseTrace(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestParseTrafficJSON(t *testing.T) {
+	tests := []struct {
+		file    string
+		records int
+		first   deconflict.Report // the first record with a position, checked by hand in the file
+	}{
+		// {"altitude":0.0,"callsign":"PSWRD35","groundspeed":125.0,"icao24":"ae0455",
+		//  "latitude":32.6959642313,"longitude":-117.2091550243,"onground":false,
+		//  "timestamp":1600120072000,"track":302.2959763859,"vertical_rate":384.0}
+		{"../testdata/adsb/traffic/aircraft_carrier.json.gz", 9024, deconflict.Report{
+			Time: time.UnixMilli(1600120072000).UTC(), ID: "icao:ae0455", Domain: deconflict.Air, Source: "traffic-json",
+			Lat: 32.6959642313, Lon: -117.2091550243, AltM: 0, SpeedMS: 125 * deconflict.KnotMS, CourseDeg: 302.2959763859,
+			ClimbMS: 384 * deconflict.FPMMS, Callsign: "PSWRD35"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			tr, err := adsb.ParseTrafficJSON(gunzip(t, mustRead(t, tt.file)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tr.Errors) != 0 || len(tr.Points) != tt.records {
+				t.Fatalf("%d points, errors %v; want %d points", len(tr.Points), tr.Errors, tt.records)
+			}
+			for i := range tr.Points {
+				if tr.Points[i].HasPosition() {
+					compareReport(t, tr.Points[i].Report(), tt.first)
+					return
+				}
+			}
+			t.Fatal("no position")
+		})
+	}
+	t.Run("Refuelling", func(t *testing.T) {
+		tr, err := adsb.ParseTrafficJSON(gunzip(t, mustRead(t, "../testdata/adsb/traffic/inflight_refuelling.json.gz")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(tr.Points), 10397; got != want {
+			t.Fatalf("%d points, want %d", got, want)
+		}
+		// {"timestamp":1593547585000,"icao24":"3b7777","callsign":"FAF4011","altitude":2550.0,...}
+		p := tr.Points[0]
+		if p.ICAO != 0x3b7777 || p.Flight != "FAF4011" || p.AltBaroFt != 2550 || p.HasPosition() {
+			t.Fatalf("first point %+v", p)
+		}
+	})
+	t.Run("Err", func(t *testing.T) {
+		if _, err := adsb.ParseTrafficJSON([]byte(`{"icao24":"ae0455"}`)); err == nil {
+			t.Fatal("want error for an object")
+		}
+		tr, err := adsb.ParseTrafficJSON([]byte(`[{"icao24":"ae0455","timestamp":1},{"icao24":"ae0455"},{"icao24":"x","timestamp":1},{"icao24":"ae0455","timestamp":1,"latitude":100,"longitude":1}]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantErrs := []string{"record 1: icao24 ae0455: timestamp NaN", `record 2: icao24 "x"`, "record 3: icao24 ae0455: lat 100"}
+		if len(tr.Points) != 1 || len(tr.Errors) != len(wantErrs) {
+			t.Fatalf("%d points, errors %v", len(tr.Points), tr.Errors)
+		}
+		for i, w := range wantErrs {
+			if got := tr.Errors[i].Error(); !strings.Contains(got, w) {
+				t.Errorf("error %d %q, want it to contain %q", i, got, w)
+			}
+		}
+	})
+}
+
+func gunzip(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }

@@ -85,3 +85,26 @@ func FuzzTrace(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTrafficJSON: no panic; every point returned is in range.
+func FuzzTrafficJSON(f *testing.F) {
+	f.Add([]byte(`[{"altitude":null,"callsign":"PSWRD35","groundspeed":125.0,"icao24":"ae0455","latitude":null,"longitude":null,"onground":false,"timestamp":1600120071000,"track":302.29,"vertical_rate":384.0},
+{"altitude":0.0,"callsign":"PSWRD35","groundspeed":125.0,"icao24":"ae0455","latitude":32.6959642313,"longitude":-117.2091550243,"onground":true,"timestamp":1600120072000,"track":-2,"vertical_rate":384.0}]`))
+	f.Add([]byte(`[{"icao24":"ae0455","timestamp":1},{"icao24":"x"},{"icao24":"~3b7777","timestamp":1593547585000,"altitude":2550.0,"TAS":null}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr, err := adsb.ParseTrafficJSON(data)
+		if err != nil {
+			return
+		}
+		for i := range tr.Points {
+			m := &tr.Points[i]
+			if m.HasPosition() && (m.Lat < -90 || m.Lat > 90 || m.Lon < -180 || m.Lon > 180) {
+				t.Fatalf("position out of range: %+v", m)
+			}
+			if m.TrackDeg < 0 || m.TrackDeg > 360 {
+				t.Fatalf("track out of range: %+v", m)
+			}
+			_ = m.AppendJSON(nil)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +13,8 @@ import (
 )
 
 // The ADS-B formats of 'decode' and 'scan': SBS-1 BaseStation lines
-// (also stratux recordings), readsb/dump1090 aircraft.json snapshots and
-// readsb trace files. decode prints one JSON object per message with
+// (also stratux recordings), readsb/dump1090 aircraft.json snapshots,
+// readsb trace files and the traffic library's JSON exports. decode prints one JSON object per message with
 // readsb's names and units (see docs/picture.md); scan reads reports in SI
 // units, SBS lines merged per aircraft.
 func init() {
@@ -23,6 +24,8 @@ func init() {
 	reportFormats[adsb.FormatSBS] = readSBSReports
 	reportFormats[adsb.FormatAircraftJSON] = readJSONDocReports(aircraftJSONMessages)
 	reportFormats[adsb.FormatTrace] = readJSONDocReports(traceMessages)
+	decodeFormats[adsb.FormatTraffic] = decodeJSONDocs(trafficMessages)
+	reportFormats[adsb.FormatTraffic] = readJSONDocReports(trafficMessages)
 }
 
 // maxSBSLine is the longest SBS line read (bytes); a complete line is
@@ -96,6 +99,14 @@ func aircraftJSONMessages(doc []byte) ([]adsb.Message, []error, error) {
 	return s.Aircraft, s.Errors, nil
 }
 
+func trafficMessages(doc []byte) ([]adsb.Message, []error, error) {
+	t, err := adsb.ParseTrafficJSON(doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t.Points, t.Errors, nil
+}
+
 func traceMessages(doc []byte) ([]adsb.Message, []error, error) {
 	t, err := adsb.ParseTrace(doc)
 	if err != nil {
@@ -105,12 +116,52 @@ func traceMessages(doc []byte) ([]adsb.Message, []error, error) {
 }
 
 // eachJSONDoc calls fn with every JSON document of r: one (a file written
-// by readsb) or several one after another (a recording of snapshots, one
-// per line or concatenated). A syntax error ends the input: it is
+// by readsb), one per line (a recording of snapshots; a bad line is
+// reported to bad and skipped), or several pretty-printed one after
+// another. In that last form a syntax error ends the input: it is
 // reported to bad and reading stops, since the next document cannot be
 // found reliably.
 func eachJSONDoc(r io.Reader, fn func(n int, doc []byte) error, bad func(n int, err error)) error {
-	dec := json.NewDecoder(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	var first []byte
+	for len(bytes.TrimSpace(first)) == 0 {
+		line, err := br.ReadBytes('\n')
+		first = line
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+			break
+		}
+	}
+	if len(bytes.TrimSpace(first)) == 0 {
+		return nil
+	}
+	if json.Valid(first) {
+		// One document per line.
+		n := 1
+		if err := fn(n, bytes.TrimSpace(first)); err != nil {
+			return err
+		}
+		for {
+			line, err := br.ReadBytes('\n')
+			if line = bytes.TrimSpace(line); len(line) > 0 {
+				n++
+				if !json.Valid(line) {
+					bad(n, fmt.Errorf("line %d: not a complete JSON document; skipped", n))
+				} else if ferr := fn(n, line); ferr != nil {
+					return ferr
+				}
+			}
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+	dec := json.NewDecoder(io.MultiReader(bytes.NewReader(first), br))
 	for n := 1; ; n++ {
 		var raw json.RawMessage
 		err := dec.Decode(&raw)

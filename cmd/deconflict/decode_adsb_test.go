@@ -73,10 +73,42 @@ func TestDecodeADSB(t *testing.T) {
 		if got, want := strings.Count(out, "\n"), 1; got != want {
 			t.Fatalf("%d lines, want %d", got, want)
 		}
-		for _, w := range []string{`-: document 1: aircraft-json: aircraft[1]: hex "nothex"`, "-: document 2: offset", "1 messages decoded, 2 lines could not be decoded"} {
+		for _, w := range []string{`-: document 1: aircraft-json: aircraft[1]: hex "nothex"`, "-: document 2: line 2: not a complete JSON document", "1 messages decoded, 2 lines could not be decoded"} {
 			if !strings.Contains(errs, w) {
 				t.Errorf("stderr %q, want it to contain %q", errs, w)
 			}
+		}
+	})
+	t.Run("AircraftJSONPrettyTruncated", func(t *testing.T) {
+		raw, err := os.ReadFile("../../testdata/adsb/aircraft-json/dump1090-exporter_aircraft.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := string(raw) + string(raw[:len(raw)/2])
+		out, errs, err := runMain(t, in, "decode", "--format", "aircraft-json", "--errors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Count(out, "\n"), 2; got != want {
+			t.Fatalf("%d lines, want %d", got, want)
+		}
+		if !strings.Contains(errs, "-: document 2: offset") || !strings.Contains(errs, "rest of input skipped") {
+			t.Fatalf("stderr %q", errs)
+		}
+	})
+	t.Run("AircraftJSONLines", func(t *testing.T) {
+		in := `{"now":1,"aircraft":[{"hex":"abc123","lat":1,"lon":2}]}` + "\n" +
+			`{"now":2,"aircraft":[{"hex":"abc1` + "\n\n" +
+			`{"now":3,"aircraft":[{"hex":"abc123","lat":1.5,"lon":2}]}`
+		out, errs, err := runMain(t, in, "decode", "--format", "aircraft-json", "--errors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Count(out, "\n"), 2; got != want {
+			t.Fatalf("%d lines, want %d", got, want)
+		}
+		if !strings.Contains(errs, "-: document 2: line 2: not a complete JSON document; skipped") {
+			t.Fatalf("stderr %q", errs)
 		}
 	})
 	t.Run("Trace", func(t *testing.T) {
@@ -101,10 +133,12 @@ func TestReportFormatsADSB(t *testing.T) {
 		{"sbs", "../../testdata/adsb/stratux/cyoung-09062015-noproblem-stratux-es.log", 2104 + 45, "icao:"},
 		{"aircraft-json", "../../testdata/adsb/aircraft-json/dump1090mqtt_aircraft.json", 44, "icao:"},
 		{"trace", "../../testdata/adsb/traffic/trace_full_ac671b.json", 2500, "icao:ac671b"},
+		{"traffic-json", "../../testdata/adsb/traffic/inflight_refuelling.json.gz", 10397, "icao:3b7777"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
-			f, err := os.Open(filepath.FromSlash(tt.file))
+			m := &Main{}
+			f, err := m.openInput(filepath.FromSlash(tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
