@@ -127,6 +127,8 @@ export function el(tag, attrs = {}, ...children) {
     else if (k === "text") e.textContent = v;
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else if (k === "dataset") Object.assign(e.dataset, v);
+    // CSSOM, not a style attribute: the page's CSP allows no inline styles
+    else if (k === "style") e.style.cssText = v;
     else e.setAttribute(k, v === true ? "" : v);
   }
   for (const c of children.flat()) {

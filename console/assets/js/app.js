@@ -91,7 +91,7 @@ function start(me) {
   function renderChannels() {
     const nav = $("channels");
     const awaiting = hotline.awaiting();
-    nav.replaceChildren(...[...hotline.channels.values()].filter((st) => !st.error || st.id === hotline.selected).map((st) => {
+    nav.replaceChildren(...[...hotline.channels.values()].filter((st) => !st.error).map((st) => {
       const mine = awaiting.filter((a) => a.channel === st.id);
       const flash = mine.some((a) => a.prec === "flash");
       return el("button", {
@@ -102,6 +102,10 @@ function start(me) {
       st.channel.members?.length ? el("small", {}, st.channel.members.join(" · ")) : null,
       mine.length ? el("span", { class: "count await" }, String(mine.length)) : st.unread ? el("span", { class: "count" }, String(st.unread)) : null);
     }));
+    // a FLASH toast goes once its message no longer awaits me
+    const toast = $("flash-toast");
+    if (!toast.hidden && !awaiting.some((a) => a.channel === toast.dataset.channel && String(a.duty.index) === toast.dataset.index)) toast.hidden = true;
+    if (!hotline.channels.size || [...hotline.channels.values()].every((st) => st.error)) setStatus("hotline-status", "no channels", "idle");
     const total = awaiting.length;
     $("tab-hotline-count").textContent = total ? String(total) : "";
     $("tab-hotline-count").hidden = !total;
@@ -136,10 +140,10 @@ function start(me) {
     const first = hotline.channels.keys().next().value;
     if (ch) select(ch, tabs.includes(t) ? t : "hotline");
     else if (first) select(first, "hotline");
-    else $("panel-hotline").replaceChildren(el("p", { class: "empty" }, `${me.party} belongs to no channel on this node.`));
+    else { hotline.emptyText = `${me.party} belongs to no channel on this node.`; hotline.render(); renderChannels(); }
   }).catch((e) => {
     if (e.code === "unauthorized") showLogin("Your session has ended; sign in again.");
-    else $("panel-hotline").replaceChildren(el("p", { class: "error-box" }, e.message));
+    else { hotline.emptyText = e.message; hotline.render(); }
   });
   window.addEventListener("hashchange", () => {
     const [ch, t] = decodeURIComponent(location.hash.slice(1)).split("/");
@@ -151,6 +155,8 @@ function start(me) {
 function flashAlert(ch, v) {
   const box = $("flash-toast");
   box.hidden = false;
+  box.dataset.channel = ch;
+  box.dataset.index = String(v.index);
   box.replaceChildren(el("strong", {}, `FLASH from ${v.author} on ${ch}`), el("div", {}, v.payload.text),
     el("button", { type: "button", "aria-label": "Open the FLASH message", onclick: () => { box.hidden = true; location.hash = `#${ch}/hotline`; } }, "Open"),
     el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"));
@@ -203,12 +209,11 @@ function renderEncounterList(map) {
   const items = list.map((e) => {
     const at = cpaTime(e);
     const p = e.prediction || {};
-    const where = p.pos_a && p.pos_a.lat != null ? p.pos_a : null;
     return el("li", {},
       el("button", {
         type: "button", class: "encounter", style: `--sev:${severityColor(e.severity)}`, dataset: { id: e.id },
         "aria-label": `${e.severity} encounter ${e.party_a} ${e.a} and ${e.b ? e.party_b + " " + e.b : "zone " + e.zone}; show on map`,
-        onclick: () => where && map.centerOn(where.lat, where.lon),
+        onclick: () => map.focusEncounter(e),
       },
       el("span", { class: "badge sev", style: `--sev:${severityColor(e.severity)}` }, e.severity.toUpperCase()),
       el("span", {}, el("b", { style: `color:${partyColor(e.party_a)}` }, e.party_a), ` ${e.a} ↔ `,

@@ -32,6 +32,7 @@ export class Hotline {
     this.channels = new Map();
     this.selected = null;
     this.replyTo = null;
+    this.emptyText = "";
     this.dutyTimers = new Map();
     this.build();
     this.tick = setInterval(() => this.updateCountdowns(), 1000);
@@ -155,7 +156,11 @@ export class Hotline {
   render() {
     const st = this.channels.get(this.selected);
     this.renderBanner();
-    if (!st) { this.thread.replaceChildren(el("p", { class: "empty" }, "Choose a channel.")); return; }
+    if (!st) {
+      this.thread.replaceChildren(el("p", { class: "empty" }, this.emptyText || "Choose a channel."));
+      this.form.hidden = true;
+      return;
+    }
     if (st.error) {
       const msg = st.error.code === "not_found"
         ? `Channel ${st.id} is not available to ${this.me.party} (not_found).`

@@ -154,6 +154,20 @@ export class MapView {
     this.draw();
   }
 
+  // focusEncounter shows an encounter's two tracks and their predicted
+  // closest points.
+  focusEncounter(e) {
+    const pts = [];
+    for (const t of [this.tracks.get(e.a), this.tracks.get(e.b)]) if (t && t.lat != null) pts.push([t.lat, t.lon]);
+    const p = e.prediction || {};
+    for (const q of [p.pos_a, p.pos_b]) if (q && q.lat != null) pts.push([q.lat, q.lon]);
+    if (!pts.length) return;
+    const lats = pts.map((q) => q[0]), lons = pts.map((q) => q[1]);
+    const pad = 0.02 + 0.6 * Math.max(Math.max(...lats) - Math.min(...lats), Math.max(...lons) - Math.min(...lons));
+    this.fitBounds(Math.min(...lats) - pad, Math.min(...lons) - pad, Math.max(...lats) + pad, Math.max(...lons) + pad);
+    this.zoom = Math.min(this.zoom, 13);
+  }
+
   centerOn(lat, lon) {
     this.center = project(lat, lon);
     this.draw();
@@ -326,7 +340,7 @@ export class MapView {
     for (let lon = Math.ceil(lonLeft / step) * step; lon <= lonRight; lon += step) {
       const [x] = this.latLonToScreen(0, lon);
       ctx.moveTo(x, 0); ctx.lineTo(x, h);
-      ctx.fillText(`${+lon.toFixed(1)}°E`, x + 2, h - 4);
+      if (x < w - 90) ctx.fillText(`${+lon.toFixed(1)}°E`, x + 2, h - 4);
     }
     for (let lat = Math.ceil(latBottom / step) * step; lat <= latTop; lat += step) {
       const [, y] = this.latLonToScreen(lat, 0);
@@ -409,10 +423,10 @@ export class MapView {
       ctx.font = "700 12px system-ui, sans-serif";
       const tw = ctx.measureText(label).width;
       ctx.fillStyle = "rgba(255,255,255,0.92)";
-      ctx.fillRect(mx + 12, my - 22, tw + 10, 18);
-      ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.strokeRect(mx + 12, my - 22, tw + 10, 18);
+      ctx.fillRect(mx + 12, my + 10, tw + 10, 18);
+      ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.strokeRect(mx + 12, my + 10, tw + 10, 18);
       ctx.fillStyle = "#111";
-      ctx.fillText(label, mx + 17, my - 9);
+      ctx.fillText(label, mx + 17, my + 23);
     }
   }
 
@@ -445,10 +459,10 @@ export class MapView {
       ctx.fillStyle = color; ctx.fill();
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.2; ctx.stroke();
       ctx.restore();
-      if (t === this.hover || inEncounter.has(t.id)) {
+      if (t === this.hover || (inEncounter.has(t.id) && this.zoom >= 8)) {
         ctx.font = "600 11px system-ui, sans-serif";
         ctx.fillStyle = "#111";
-        ctx.fillText(t.callsign || t.name || t.id, x + 10, y + 4);
+        ctx.fillText(t.callsign || t.name || t.id, x + 10, y - 8);
       }
       if (t === this.hover) {
         ctx.beginPath(); ctx.arc(x, y, 12, 0, 2 * Math.PI);

@@ -1,0 +1,335 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/console"
+)
+
+// chromiumPath is Debian's Chromium; scripts/test installs it when missing.
+// DECONFLICT_CHROMIUM overrides it.
+func chromiumPath() string {
+	if p := os.Getenv("DECONFLICT_CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// artifactsDir is where screenshots go: $DECONFLICT_ARTIFACTS, else
+// $TMPDIR/deconflict-screenshots.
+func artifactsDir(t *testing.T) string {
+	dir := os.Getenv("DECONFLICT_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "deconflict-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser is one browser context (its own cookies) at 1280x800 whose
+// uncaught exceptions and console errors fail the test.
+type browser struct {
+	t    *testing.T
+	name string
+	ctx  context.Context
+	base string
+
+	mu     sync.Mutex
+	errors []string
+}
+
+func newBrowser(t *testing.T, parent context.Context, name, base string) *browser {
+	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	b := &browser{t: t, name: name, ctx: ctx, base: base}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			// Failed requests (the 401 of /console/me before sign-in, the
+			// expected not_found) are the browser's log, not the page's errors.
+			if m.IsException() || (m.Type == chromedp.ConsoleError && m.Source == "") {
+				b.mu.Lock()
+				b.errors = append(b.errors, m.String())
+				b.mu.Unlock()
+			}
+		}
+	}()
+	b.do(chromedp.EmulateViewport(1280, 800))
+	return b
+}
+
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v%s", b.name, err, b.pageErrors())
+	}
+}
+
+// wait polls a JavaScript predicate until it is true, for at most d.
+func (b *browser) wait(what, predicate string, d time.Duration) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](predicate, chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		text, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 1500)`))
+		b.t.Fatalf("%s: waiting for %s: %v\npage text:\n%s%s", b.name, what, err, text, b.pageErrors())
+	}
+}
+
+func (b *browser) eval(expr string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: evaluate %s: %v", b.name, expr, err)
+	}
+	return v
+}
+
+func (b *browser) pageErrors() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.errors) == 0 {
+		return ""
+	}
+	return "\npage errors:\n" + strings.Join(b.errors, "\n")
+}
+
+func (b *browser) checkNoErrors() {
+	b.t.Helper()
+	if e := b.pageErrors(); e != "" {
+		b.t.Errorf("%s:%s", b.name, e)
+	}
+}
+
+func (b *browser) login(party string) {
+	b.t.Helper()
+	b.do(
+		chromedp.Navigate(b.base+"/"),
+		chromedp.WaitVisible(chromedp.ID("login-username")),
+		chromedp.SendKeys(chromedp.ID("login-username"), username(party)),
+		chromedp.SendKeys(chromedp.ID("login-password"), password(party)),
+		chromedp.Click(chromedp.ID("login-button")),
+	)
+	b.wait("signed in as "+party, fmt.Sprintf(`document.getElementById("me-party").textContent === %q && !document.getElementById("app").hidden`, party), 10*time.Second)
+}
+
+func (b *browser) screenshot(dir, name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("%s: screenshot: %v", b.name, err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot %s", path)
+}
+
+// cookie returns the session cookie of the browser context.
+func (b *browser) cookie() *http.Cookie {
+	b.t.Helper()
+	cookies, err := chromedp.Run(b.ctx, func(ctx context.Context, t *chromedp.Target) ([]*network.Cookie, error) {
+		r, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/"}})
+		if err != nil {
+			return nil, err
+		}
+		return r.Cookies, nil
+	})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, c := range cookies {
+		if c.Name == console.CookieName {
+			if !c.HTTPOnly || c.SameSite != network.CookieSameSiteStrict {
+				b.t.Fatalf("session cookie HttpOnly=%v SameSite=%v, want HttpOnly and Strict", c.HTTPOnly, c.SameSite)
+			}
+			return &http.Cookie{Name: c.Name, Value: c.Value}
+		}
+	}
+	b.t.Fatalf("%s: no %s cookie", b.name, console.CookieName)
+	return nil
+}
+
+// TestBrowser drives the console in Debian's Chromium: US sends a FLASH,
+// RU sees it arrive live and acknowledges it, US sees the
+// acknowledgement; FR cannot open the channel (in the page and at the API
+// with its cookie); a scripted RU-NATO encounter appears on the map and
+// in ru-nato's incidents. It writes screenshots of the main views.
+func TestBrowser(t *testing.T) {
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		t.Fatalf("browser tests need Chromium at %s (apt-get install -y chromium; scripts/test installs it): %v", chromiumPath(), err)
+	}
+	start := time.Now()
+	tn := startNode(t)
+	base := tn.Server.URL()
+	shots := artifactsDir(t)
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath()),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	root, cancelRoot := chromedp.NewContext(allocCtx)
+	defer cancelRoot()
+	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start %s: %v", chromiumPath(), err)
+	}
+
+	us := newBrowser(t, root, "US", base)
+	ru := newBrowser(t, root, "RU", base)
+	fr := newBrowser(t, root, "FR", base)
+	us.login("US")
+	ru.login("RU")
+	us.wait("ru-us-syria open", `!!document.querySelector('#channels button[data-channel="ru-us-syria"].selected') && !!document.querySelector('#send-text')`, 10*time.Second)
+	ru.wait("ru-us-syria listed", `!!document.querySelector('#channels button[data-channel="ru-us-syria"]')`, 10*time.Second)
+	ru.do(chromedp.Click(chromedp.CSS(`#channels button[data-channel="ru-us-syria"]`)))
+	ru.wait("hotline live", `document.getElementById("hotline-status").classList.contains("live")`, 10*time.Second)
+
+	// US sends a FLASH.
+	const text = "FLASH: your Su-35 is 2 NM from our MQ-9 over Al-Tanf, turn north now"
+	us.do(
+		chromedp.SetValue(chromedp.ID("send-precedence"), "flash"),
+		chromedp.SendKeys(chromedp.ID("send-text"), text),
+		chromedp.Click(chromedp.ID("send-button")),
+	)
+	us.wait("own FLASH shown", `[...document.querySelectorAll("article.msg.prec-flash")].some(a => a.textContent.includes("Al-Tanf"))`, 10*time.Second)
+
+	// RU sees it arrive live (its page was loaded before it was sent), with
+	// an Acknowledge button and a running countdown.
+	ru.wait("FLASH arrives at RU", `!!document.querySelector('article.msg.prec-flash.awaiting-me .ack-button') && document.querySelector('article.msg.prec-flash').textContent.includes("Al-Tanf")`, 10*time.Second)
+	ru.wait("countdown", `/left/.test(document.querySelector("article.msg.prec-flash li.duty.pending").textContent)`, 5*time.Second)
+	ru.wait("FLASH banner", `document.querySelector(".await-banner.flash") && !document.querySelector(".await-banner").hidden`, 5*time.Second)
+	ru.screenshot(shots, "1-hotline-ru-flash-awaiting-ack.png")
+
+	// RU acknowledges; both views show it.
+	ru.do(chromedp.Click(chromedp.CSS(`article.msg.prec-flash .ack-button`)))
+	ru.wait("RU sees its acknowledgement", `!!document.querySelector('article.msg.prec-flash li.duty.acked') && !document.querySelector('article.msg.prec-flash .ack-button')`, 10*time.Second)
+	us.wait("US sees RU's acknowledgement", `!!document.querySelector('article.msg.prec-flash li.duty.acked[data-party="RU"]')`, 10*time.Second)
+	if got := us.eval(`document.querySelector('article.msg.prec-flash li.duty[data-party="RU"]').textContent`); !strings.Contains(got, "acknowledged") {
+		t.Fatalf("US view of RU's duty: %q, want acknowledged", got)
+	}
+	// US replies in the thread.
+	us.do(
+		chromedp.Click(chromedp.CSS(`article.msg.prec-flash button[aria-label^="Reply"]`)),
+		chromedp.SendKeys(chromedp.ID("send-text"), "Thank you, we see your turn."),
+		chromedp.Click(chromedp.ID("send-button")),
+	)
+	us.wait("reply threaded under the FLASH", `[...document.querySelectorAll(".thread-group .replies article.msg")].some(a => a.textContent.includes("we see your turn"))`, 10*time.Second)
+	us.screenshot(shots, "2-hotline-us-acknowledged.png")
+
+	// FR is no member of ru-us-syria: the page cannot open it...
+	fr.login("FR")
+	if got := fr.eval(`[...document.querySelectorAll("#channels button")].map(b => b.dataset.channel).join(",")`); got != "" {
+		t.Fatalf("FR channel list %q, want none", got)
+	}
+	fr.do(chromedp.Navigate(base + "/#ru-us-syria/hotline"))
+	fr.wait("not_found in the page", `(document.getElementById("channel-error")?.textContent || "").includes("not_found")`, 10*time.Second)
+	if got := fr.eval(`document.querySelector(".thread").textContent`); strings.Contains(got, "Al-Tanf") {
+		t.Fatalf("FR page shows the message: %q", got)
+	}
+	fr.screenshot(shots, "5-hotline-fr-not-member.png")
+	// ...the page's own requests get not_found...
+	if got := fr.eval(`fetch("/v1/channels/ru-us-syria/envelopes").then(r => r.json()).then(j => j.code)`); got != deconflict.ENOTFOUND {
+		t.Fatalf("FR fetch in the page: code %q, want %q", got, deconflict.ENOTFOUND)
+	}
+	// ...and so does the API called with FR's session cookie from outside.
+	for _, path := range []string{"/v1/channels/ru-us-syria/envelopes", "/v1/channels/ru-us-syria/acks", "/v1/channels/ru-us-syria/checkpoint"} {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.AddCookie(fr.cookie())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got, want := resp.StatusCode, http.StatusNotFound; got != want {
+			t.Fatalf("FR cookie GET %s: status %d, want %d", path, got, want)
+		}
+	}
+	fr.checkNoErrors()
+
+	// A scripted encounter: an RU frigate and a NATO destroyer head-on in
+	// the southern Baltic, with other traffic around.
+	if err := tn.Ingest(ctx, deconflict.NodeAuthor, scenario(time.Now().UTC())); err != nil {
+		t.Fatal(err)
+	}
+	ru.wait("encounter on the map", `!!document.querySelector('#encounters button.encounter') && window.deconflictConsole.map.openEncounters().length > 0`, 20*time.Second)
+	ru.wait("tracks on the map", `window.deconflictConsole.map.tracks.size >= 4`, 10*time.Second)
+	ru.do(chromedp.Click(chromedp.CSS(`#encounters button.encounter`)))
+	ru.do(chromedp.Sleep(300 * time.Millisecond)) // one frame after the zoom
+	ru.screenshot(shots, "3-map-ru-encounter.png")
+	ru.do(chromedp.Click(chromedp.ID("zoom-home")), chromedp.Sleep(300*time.Millisecond))
+	ru.screenshot(shots, "3b-map-ru-baltic.png")
+
+	// The encounter is an incident on ru-nato.
+	ru.do(chromedp.Click(chromedp.CSS(`#channels button[data-channel="ru-nato"]`)), chromedp.Click(chromedp.ID("tab-incidents")))
+	ru.wait("incident listed", `!!document.querySelector("#panel-incidents li.incident")`, 15*time.Second)
+	ru.do(chromedp.Click(chromedp.CSS(`#panel-incidents li.incident button.incident-head`)))
+	ru.wait("incident timeline", `document.querySelectorAll("#panel-incidents .timeline li.tl-alert").length > 0`, 5*time.Second)
+	ru.screenshot(shots, "4-incidents-ru-nato.png")
+
+	// The record: checkpoint and verification.
+	ru.do(chromedp.Click(chromedp.ID("tab-record")))
+	ru.wait("checkpoint", `/envelopes/.test(document.getElementById("checkpoint-size")?.textContent || "")`, 5*time.Second)
+	ru.do(chromedp.Click(chromedp.ID("verify-button")))
+	ru.wait("verified", `document.querySelector(".verify-result.ok")?.textContent.startsWith("Verified")`, 10*time.Second)
+	ru.screenshot(shots, "6-record-ru-nato-verified.png")
+
+	us.checkNoErrors()
+	ru.checkNoErrors()
+	t.Logf("browser test took %s", time.Since(start).Round(100*time.Millisecond))
+}
+
+// scenario returns position reports ending at now: an RU frigate and a
+// NATO destroyer closing head-on at 10 m/s each, 6 km apart, in the
+// southern Baltic, and other traffic far from them.
+func scenario(now time.Time) []deconflict.Report {
+	var out []deconflict.Report
+	const lat = 55.5
+	mPerDegLon := 111320 * 0.5664 // cos(55.5°)
+	u := deconflict.Unknown
+	for i := 0; i < 6; i++ {
+		ts := now.Add(time.Duration(i-5) * 20 * time.Second)
+		s := float64(i) * 20 * 10
+		out = append(out,
+			deconflict.Report{Time: ts, ID: "RU:frigate-neustrashimy", Domain: deconflict.Sea, Source: "party", Party: "RU", Name: "NEUSTRASHIMY", Lat: lat, Lon: 19.0 + s/mPerDegLon, AltM: u, SpeedMS: 10, CourseDeg: 90, ClimbMS: u},
+			deconflict.Report{Time: ts, ID: "NATO:destroyer-1", Domain: deconflict.Sea, Source: "party", Party: "NATO", Name: "HNLMS DE RUYTER", Lat: lat + 300/111320.0, Lon: 19.0 + (6000-s)/mPerDegLon, AltM: u, SpeedMS: 10, CourseDeg: 270, ClimbMS: u},
+			deconflict.Report{Time: ts, ID: "RU:su-27-12", Domain: deconflict.Air, Source: "party", Party: "RU", Callsign: "RFF1207", Lat: 55.0 + float64(i)*0.01, Lon: 20.2, AltM: 9000, SpeedMS: 230, CourseDeg: 350, ClimbMS: 0},
+			deconflict.Report{Time: ts, ID: "NATO:f-35-baltic", Domain: deconflict.Air, Source: "party", Party: "NATO", Callsign: "NATO21", Lat: 57.8, Lon: 23.5 + float64(i)*0.02, AltM: 8000, SpeedMS: 250, CourseDeg: 90, ClimbMS: 0},
+			deconflict.Report{Time: ts, ID: "US:p-8-poseidon", Domain: deconflict.Air, Source: "party", Party: "US", Callsign: "PEL41", Lat: 56.6, Lon: 16.5 + float64(i)*0.015, AltM: 7000, SpeedMS: 220, CourseDeg: 80, ClimbMS: 0},
+			deconflict.Report{Time: ts, ID: "FR:fremm-aquitaine", Domain: deconflict.Sea, Source: "party", Party: "FR", Name: "AQUITAINE", Lat: 58.4, Lon: 19.5, AltM: u, SpeedMS: 8, CourseDeg: 200, ClimbMS: u},
+		)
+	}
+	return out
+}
