@@ -155,15 +155,19 @@ func parseLine(line []byte, s *Sentence) (lineKind, time.Time, error) {
 	}
 	s.Talker = [2]byte{line[1], line[2]}
 	s.Own = line[5] == 'O'
-	// Fields: total, number, sequence id, channel, payload, fill. One pass
-	// over the bytes: IndexByte's call overhead dominates on short fields.
-	var f [6][]byte
+	// Fields: total, number, sequence id, channel, payload, fill.
 	body := line[7:star]
+	if bytes.IndexByte(body, '*') >= 0 {
+		return lineSkip, time.Time{}, fmt.Errorf("'*' at %d inside the sentence", 8+bytes.IndexByte(body, '*'))
+	}
+	if fieldsFast(body, s) {
+		return lineSentence, time.Time{}, nil
+	}
+	// The general path: one pass over the bytes, then each field checked
+	// with an error that names it.
+	var f [6][]byte
 	nf, start := 0, 0
 	for i, c := range body {
-		if c == '*' {
-			return lineSkip, time.Time{}, fmt.Errorf("'*' at %d inside the sentence", 8+i)
-		}
 		if c == ',' {
 			if nf == 5 {
 				return lineSkip, time.Time{}, errors.New("sentence has more than 7 fields")
@@ -211,6 +215,48 @@ func parseLine(line []byte, s *Sentence) (lineKind, time.Time, error) {
 		s.Fill = int(f[5][0] - '0')
 	}
 	return lineSentence, time.Time{}, nil
+}
+
+// fieldsFast parses the fields of a well-formed sentence body
+// ("1,1,,A,PAYLOAD,0") into s, reporting false, with s unchanged, for
+// anything it does not recognise (the general path then names the fault).
+func fieldsFast(b []byte, s *Sentence) bool {
+	if len(b) < 8 || b[1] != ',' || b[3] != ',' {
+		return false
+	}
+	total, num := b[0], b[2]
+	if total < '1' || total > '9' || num < '1' || num > total {
+		return false
+	}
+	i, seq := 4, -1
+	if b[i] != ',' {
+		if !isDigit(b[i]) || b[i+1] != ',' {
+			return false
+		}
+		seq = int(b[i] - '0')
+		i++
+	}
+	i++
+	var ch byte
+	if i >= len(b) {
+		return false
+	}
+	if b[i] != ',' {
+		if !isAlnum(b[i]) || i+1 >= len(b) || b[i+1] != ',' {
+			return false
+		}
+		ch = b[i]
+		i++
+	}
+	i++
+	rest := b[i:]
+	c := bytes.IndexByte(rest, ',')
+	if c < 0 || len(rest) != c+2 || rest[c+1] < '0' || rest[c+1] > '5' {
+		return false
+	}
+	s.Total, s.Num, s.SeqID, s.Channel = int(total-'0'), int(num-'0'), seq, ch
+	s.Payload, s.Fill = rest[:c], int(rest[c+1]-'0')
+	return true
 }
 
 // parseTagBlock parses the contents between the backslashes of an NMEA 4
