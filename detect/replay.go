@@ -82,6 +82,7 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 	}
 	slices.SortStableFunc(rs, func(a, b deconflict.Report) int { return a.Time.Compare(b.Time) })
 	stats := ReplayStats{Reports: len(rs)}
+	quiet := int((max(e.lost[sea], e.lost[air]) + max(e.hold[sea], e.hold[air])) / int64(time.Second))
 
 	// Live engine: first alerts per pair.
 	type alert struct{ open, close int64 }
@@ -109,7 +110,13 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 		if next.IsZero() {
 			next = r.Time.Truncate(time.Second).Add(time.Second)
 		}
-		for !r.Time.Before(next) {
+		for ticks := 0; !r.Time.Before(next); ticks++ {
+			if ticks == quiet {
+				// Past the longest lost time plus hold every track is
+				// lost and every encounter closed: skip the rest of a
+				// long silence.
+				next = r.Time.Truncate(time.Second)
+			}
 			record(e.Tick(next))
 			next = next.Add(time.Second)
 		}
