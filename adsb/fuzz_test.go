@@ -108,3 +108,33 @@ func FuzzTrafficJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBeast: frames split from any bytes decode without panic, and the
+// decoder's positions are on the globe.
+func FuzzBeast(f *testing.F) {
+	f.Add(mustRead(f, "../testdata/adsb/traffic/sample_dump1090.bin")[:600])
+	f.Add([]byte("\x1a3\x00\x00\x00\x00\x00\x01\x10\x8d\x40\x62\x1d\x58\xc3\x86\x43\x5c\xc4\x12\x69\x2a\xd6" +
+		"\x1a3\x00\x00\x00\x00\x00\x02\x10\x8d\x40\x62\x1d\x58\xc3\x82\xd6\x90\xc8\xac\x28\x63\xa7\x1a\x1a\x1a2"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		frames, consumed, skipped := adsb.ParseBeast(data)
+		if consumed > len(data) || skipped > consumed {
+			t.Fatalf("consumed %d skipped %d of %d", consumed, skipped, len(data))
+		}
+		var d adsb.ModeSDecoder
+		for _, fr := range frames {
+			m, ok, err := d.Decode(fr.Data, fr.Timestamp)
+			if err != nil || !ok {
+				continue
+			}
+			if m.HasPosition() && (m.Lat < -90 || m.Lat > 90 || m.Lon < -180 || m.Lon > 180) {
+				t.Fatalf("position out of range: %+v", m)
+			}
+			_ = m.AppendJSON(nil)
+			d.Merge(&m)
+		}
+		// Mode S messages of random content: most fail the CRC, some not.
+		if len(data) >= 14 {
+			d.Decode(data[:14], 0)
+		}
+	})
+}

@@ -69,7 +69,15 @@ type SBSDecoder struct {
 	// (a live feed without timestamps). When nil they have a zero Time.
 	Now func() time.Time
 
-	base   time.Time // stratux START time; zero when none seen
+	base time.Time // stratux START time; zero when none seen
+	Merger
+}
+
+// Merger merges the messages of each aircraft into reports: SBS and Mode S
+// spread position, altitude, velocity and callsign over separate
+// messages. The zero Merger is ready to use; it is not safe for
+// concurrent use.
+type Merger struct {
 	state  map[uint32]*sbsState
 	latest time.Time // latest message time seen by Merge, for expiry
 	merges int
@@ -277,13 +285,13 @@ func parseStart(b []byte) (time.Time, error) {
 }
 
 // Merge records what m says about its aircraft and, when m carries a
-// position (MSG 2 or 3), returns a report of that position with the
+// position (SBS MSG 2 or 3, or the same from Mode S), returns a report of that position with the
 // latest altitude, velocity, vertical rate, callsign and squawk known for
 // the aircraft, each only if no more than DefaultMergeAge older than the
 // position (or newer: recordings restart). A MSG 1 with a new callsign
 // gives a static report (no position). Other messages give none (ok
 // false). Messages without a time are merged as if current.
-func (d *SBSDecoder) Merge(m *Message) (r deconflict.Report, ok bool) {
+func (d *Merger) Merge(m *Message) (r deconflict.Report, ok bool) {
 	if d.state == nil {
 		d.state = make(map[uint32]*sbsState)
 	}
@@ -317,7 +325,7 @@ func (d *SBSDecoder) Merge(m *Message) (r deconflict.Report, ok bool) {
 			// A velocity message replaces the whole vector.
 			s.speedKt, s.trackDeg = m.SpeedKt, m.TrackDeg
 			if m.MsgType == 4 {
-				s.vrFPM = m.BaroRateFPM
+				s.vrFPM = firstKnown(m.BaroRateFPM, m.GeomRateFPM)
 			}
 		} else {
 			if known(m.SpeedKt) {
@@ -386,7 +394,7 @@ func fresh(pos, t time.Time) bool {
 
 // expire drops the state of aircraft not heard for DefaultStateExpiry
 // before the latest message, so a long-running feed stays bounded.
-func (d *SBSDecoder) expire() {
+func (d *Merger) expire() {
 	for k, s := range d.state {
 		if d.latest.Sub(s.last) > DefaultStateExpiry || s.last.After(d.latest.Add(DefaultStateExpiry)) {
 			delete(d.state, k)
@@ -395,7 +403,7 @@ func (d *SBSDecoder) expire() {
 }
 
 // Aircraft returns the number of aircraft whose state Merge keeps.
-func (d *SBSDecoder) Aircraft() int { return len(d.state) }
+func (d *Merger) Aircraft() int { return len(d.state) }
 
 // fastSBSTime parses the exact form dump1090 and readsb write,
 // "2006/01/02" and "15:04:05.000", without time.Parse's cost. ok is

@@ -14,7 +14,8 @@ import (
 
 // The ADS-B formats of 'decode' and 'scan': SBS-1 BaseStation lines
 // (also stratux recordings), readsb/dump1090 aircraft.json snapshots,
-// readsb trace files and the traffic library's JSON exports. decode prints one JSON object per message with
+// readsb trace files, the traffic library's JSON exports and raw Mode S
+// in the Beast binary format. decode prints one JSON object per message with
 // readsb's names and units (see docs/picture.md); scan reads reports in SI
 // units, SBS lines merged per aircraft.
 func init() {
@@ -26,6 +27,83 @@ func init() {
 	reportFormats[adsb.FormatTrace] = readJSONDocReports(traceMessages)
 	decodeFormats[adsb.FormatTraffic] = decodeJSONDocs(trafficMessages)
 	reportFormats[adsb.FormatTraffic] = readJSONDocReports(trafficMessages)
+	decodeFormats[adsb.FormatBeast] = decodeBeast
+	reportFormats[adsb.FormatBeast] = readBeastReports
+}
+
+// eachBeastFrame calls fn with every Mode S frame (short and long) of a
+// Beast byte stream, read in chunks. It returns the number of bytes
+// skipped as garbage (or cut off at the end).
+func eachBeastFrame(r io.Reader, fn func(n int, f adsb.BeastFrame) error) (skipped int, err error) {
+	buf := make([]byte, 0, 128<<10)
+	chunk := make([]byte, 64<<10)
+	n := 0
+	for {
+		k, rerr := r.Read(chunk)
+		buf = append(buf, chunk[:k]...)
+		frames, consumed, sk := adsb.ParseBeast(buf)
+		skipped += sk
+		for _, f := range frames {
+			n++
+			if f.Type == '1' { // Mode A/C: no identity to attach it to
+				continue
+			}
+			if err := fn(n, f); err != nil {
+				return skipped, err
+			}
+		}
+		buf = append(buf[:0], buf[consumed:]...)
+		if errors.Is(rerr, io.EOF) {
+			return skipped + len(buf), nil
+		}
+		if rerr != nil {
+			return skipped, rerr
+		}
+	}
+}
+
+func decodeBeast(r io.Reader, name string, w io.Writer, errw io.Writer) (decoded, failed int, err error) {
+	var d adsb.ModeSDecoder
+	var buf []byte
+	skipped, err := eachBeastFrame(r, func(n int, f adsb.BeastFrame) error {
+		m, ok, derr := d.Decode(f.Data, f.Timestamp)
+		if derr != nil {
+			failed++
+			if errw != nil {
+				fmt.Fprintf(errw, "%s: frame %d: %s\n", name, n, errorText(derr))
+			}
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		decoded++
+		buf = append(m.AppendJSON(buf[:0]), '\n')
+		_, werr := w.Write(buf)
+		return werr
+	})
+	if skipped > 0 {
+		failed++
+		if errw != nil {
+			fmt.Fprintf(errw, "%s: %d bytes outside Beast frames skipped\n", name, skipped)
+		}
+	}
+	return decoded, failed, err
+}
+
+func readBeastReports(r io.Reader, emit func(deconflict.Report) error) error {
+	var d adsb.ModeSDecoder
+	_, err := eachBeastFrame(r, func(n int, f adsb.BeastFrame) error {
+		m, ok, err := d.Decode(f.Data, f.Timestamp)
+		if err != nil || !ok {
+			return nil
+		}
+		if rep, ok := d.Merge(&m); ok {
+			return emit(rep)
+		}
+		return nil
+	})
+	return err
 }
 
 // maxSBSLine is the longest SBS line read (bytes); a complete line is

@@ -111,6 +111,24 @@ func TestDecodeADSB(t *testing.T) {
 			t.Fatalf("stderr %q", errs)
 		}
 	})
+	t.Run("Beast", func(t *testing.T) {
+		out, errs, err := runMain(t, "", "decode", "--format", "beast", "--errors", "../../testdata/adsb/traffic/sample_dump1090.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 23 extended squitters: 1 identification, 4 positions, 8
+		// velocities decode; 10 status and operational messages are not
+		// decoded (TC 28, 29, 31).
+		if got, want := strings.Count(out, "\n"), 13; got != want {
+			t.Fatalf("%d lines, want %d; stderr %s", got, want, errs)
+		}
+		if errs != "" {
+			t.Fatalf("stderr %q", errs)
+		}
+		if !strings.Contains(out, `"hex":"48520a","alt_baro":38000,"lat":43.656646728515625,"lon":1.2296383879905524}`) {
+			t.Fatalf("no last position in %s", out)
+		}
+	})
 	t.Run("Trace", func(t *testing.T) {
 		out, _, err := runMain(t, "", "decode", "--format", "trace", "../../testdata/adsb/traffic/trace_full_ac671b.json")
 		if err != nil {
@@ -134,6 +152,8 @@ func TestReportFormatsADSB(t *testing.T) {
 		{"aircraft-json", "../../testdata/adsb/aircraft-json/dump1090mqtt_aircraft.json", 44, "icao:"},
 		{"trace", "../../testdata/adsb/traffic/trace_full_ac671b.json", 2500, "icao:ac671b"},
 		{"traffic-json", "../../testdata/adsb/traffic/inflight_refuelling.json.gz", 10397, "icao:3b7777"},
+		// 3 positions and the identification (a new callsign) of 48520a.
+		{"beast", "../../testdata/adsb/traffic/sample_dump1090.bin", 4, "icao:48520a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
@@ -155,7 +175,7 @@ func TestReportFormatsADSB(t *testing.T) {
 				t.Fatalf("%d reports, want %d", len(got), tt.reports)
 			}
 			for _, r := range got {
-				if !strings.HasPrefix(r.ID, tt.id) || r.Domain != deconflict.Air || r.Time.IsZero() {
+				if !strings.HasPrefix(r.ID, tt.id) || r.Domain != deconflict.Air || (r.Time.IsZero() && tt.format != "beast") {
 					t.Fatalf("report %+v", r)
 				}
 			}
