@@ -76,3 +76,23 @@ func BenchmarkTrace(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "points/s")
 }
+
+// BenchmarkBeast splits the Beast sample (239 frames) and decodes its
+// Mode S messages, frames/s.
+func BenchmarkBeast(b *testing.B) {
+	data := mustRead(b, "../testdata/adsb/traffic/sample_dump1090.bin")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		frames, _, _ := adsb.ParseBeast(data)
+		var d adsb.ModeSDecoder
+		for _, f := range frames {
+			if m, ok, err := d.Decode(f.Data, f.Timestamp); err == nil && ok {
+				d.Merge(&m)
+			}
+		}
+		n += len(frames)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "frames/s")
+}
