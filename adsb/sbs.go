@@ -68,6 +68,11 @@ type SBSDecoder struct {
 	// Now, when not nil, gives the time of messages that carry none
 	// (a live feed without timestamps). When nil they have a zero Time.
 	Now func() time.Time
+	// Location is the time zone of the SBS date and time fields, which
+	// the format does not state; nil means UTC, what readsb writes.
+	// Decoders that write the receiver's local time (BaseStation itself,
+	// some dump1090 builds) need the receiver's zone here.
+	Location *time.Location
 
 	base time.Time // stratux START time; zero when none seen
 	Merger
@@ -185,9 +190,9 @@ func (d *SBSDecoder) Decode(line []byte) (m Message, ok bool, err error) {
 	// stratux prefix, else Now.
 	switch {
 	case len(get(sbsDateGen)) > 0 && len(get(sbsTimeGen)) > 0:
-		m.Time, err = parseSBSTime(get(sbsDateGen), get(sbsTimeGen))
+		m.Time, err = parseSBSTime(get(sbsDateGen), get(sbsTimeGen), d.Location)
 	case len(get(sbsDateLog)) > 0 && len(get(sbsTimeLog)) > 0:
-		m.Time, err = parseSBSTime(get(sbsDateLog), get(sbsTimeLog))
+		m.Time, err = parseSBSTime(get(sbsDateLog), get(sbsTimeLog), d.Location)
 	case offsetNS >= 0 && !d.base.IsZero():
 		m.Time = d.base.Add(time.Duration(offsetNS))
 	case d.Now != nil:
@@ -256,17 +261,19 @@ func isDigits(b []byte) bool {
 	return true
 }
 
-// parseSBSTime parses BaseStation's "2006/01/02" and "15:04:05.000",
-// taken as UTC (dump1090 and readsb write UTC; BaseStation itself wrote
-// the receiver's local time, which the line does not name).
-func parseSBSTime(date, clock []byte) (time.Time, error) {
-	if t, ok := fastSBSTime(date, clock); ok {
-		return t, nil
+// parseSBSTime parses BaseStation's "2006/01/02" and "15:04:05.000" in
+// loc (nil: UTC), returning a UTC time.
+func parseSBSTime(date, clock []byte, loc *time.Location) (time.Time, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if t, ok := fastSBSTime(date, clock, loc); ok {
+		return t.UTC(), nil
 	}
 	s := string(date) + " " + string(clock)
 	for _, layout := range []string{"2006/01/02 15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t.UTC(), nil
 		}
 	}
 	return time.Time{}, invalid("sbs: date and time %.40q: want 2006/01/02 and 15:04:05.000", s)
@@ -408,7 +415,7 @@ func (d *Merger) Aircraft() int { return len(d.state) }
 // fastSBSTime parses the exact form dump1090 and readsb write,
 // "2006/01/02" and "15:04:05.000", without time.Parse's cost. ok is
 // false for anything else, which parseSBSTime then tries in full.
-func fastSBSTime(date, clock []byte) (t time.Time, ok bool) {
+func fastSBSTime(date, clock []byte, loc *time.Location) (t time.Time, ok bool) {
 	if len(date) != 10 || date[4] != '/' || date[7] != '/' || len(clock) < 8 || clock[2] != ':' || clock[5] != ':' {
 		return t, false
 	}
@@ -446,7 +453,7 @@ func fastSBSTime(date, clock []byte) (t time.Time, ok bool) {
 		}
 		ns = f
 	}
-	t = time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
+	t = time.Date(y, time.Month(mo), d, h, mi, sec, ns, loc)
 	if t.Day() != d { // 2024/02/31 and the like
 		return time.Time{}, false
 	}

@@ -133,6 +133,16 @@ func TestSBSDecoder_Decode(t *testing.T) {
 			t.Fatalf("Time after restart=%v, want %v", got, want)
 		}
 	})
+	t.Run("Location", func(t *testing.T) {
+		d := adsb.SBSDecoder{Location: time.FixedZone("CEST", 2*3600)}
+		m, _, err := d.Decode([]byte("MSG,8,1,1,AB5361,1,2024/07/01,14:00:00.250,2024/07/01,14:00:00.250,,,,,,,,,,,,"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := m.Time, time.Date(2024, 7, 1, 12, 0, 0, 250e6, time.UTC); !got.Equal(want) || got.Location() != time.UTC {
+			t.Fatalf("Time=%v, want %v", got, want)
+		}
+	})
 	t.Run("Now", func(t *testing.T) {
 		now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		d := adsb.SBSDecoder{Now: func() time.Time { return now }}
