@@ -3,12 +3,10 @@ package http
 import (
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -62,9 +60,8 @@ func (v *EnvelopeView) Signed() (*deconflict.Signed, error) {
 
 // NodeInfo describes the node.
 type NodeInfo struct {
-	Name        string `json:"name"`
-	Key         string `json:"key"`          // base64 Ed25519 public key
-	VerifierKey string `json:"verifier_key"` // note verifier key of checkpoints
+	Name string `json:"name"` // node name: checkpoint origins are "<name>/<channel>"
+	Key  string `json:"key"`  // base64 Ed25519 public key; it signs every checkpoint
 }
 
 // PartyRequest registers a party.
@@ -100,7 +97,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /healthz", s.health)
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /v1/node", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey()), VerifierKey: s.Node.VerifierKey()})
+		writeJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey())})
 	})
 	m.HandleFunc("GET /v1/whoami", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		return map[string]string{"party": caller}, nil
@@ -386,38 +383,10 @@ func (s *Server) inclusion(w http.ResponseWriter, r *http.Request, caller string
 	return &ProofResponse{Index: index, Size: size, Proof: hashesOut(p)}, nil
 }
 
-// tile serves tile/<L>/<N>[.p/<W>] (hash tiles) and
-// tile/entries/<N>[.p/<W>] (entry bundles: each leaf as a 2-byte
-// big-endian length and its bytes), as C2SP tlog-tiles defines them.
+// tile serves the C2SP tlog-tiles view of a channel log: hash tiles
+// tile/<L>/<N>[.p/<W>] and entry bundles tile/entries/<N>[.p/<W>].
 func (s *Server) tile(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
-	rest := r.PathValue("rest")
-	ch := r.PathValue("id")
-	if strings.HasPrefix(rest, "entries/") {
-		t, err := tlog.ParseTilePath("tile/8/0/" + strings.TrimPrefix(rest, "entries/"))
-		if err != nil {
-			return nil, deconflict.Errorf(deconflict.EINVALID, "tile path %q: %v", rest, err)
-		}
-		leaves, err := s.Node.EntryBundle(r.Context(), caller, ch, t.N*256, t.W)
-		if err != nil {
-			return nil, err
-		}
-		var out []byte
-		for _, l := range leaves {
-			if len(l) > 0xffff {
-				return nil, deconflict.Errorf(deconflict.EINVALID, "entry over 65535 bytes cannot be framed in a bundle")
-			}
-			out = binary.BigEndian.AppendUint16(out, uint16(len(l)))
-			out = append(out, l...)
-		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Write(out)
-		return nil, nil
-	}
-	t, err := tlog.ParseTilePath("tile/8/" + rest)
-	if err != nil {
-		return nil, deconflict.Errorf(deconflict.EINVALID, "tile path %q: %v", rest, err)
-	}
-	data, err := s.Node.HashTile(r.Context(), caller, ch, t)
+	data, err := s.Node.Tile(r.Context(), caller, r.PathValue("id"), "tile/"+r.PathValue("rest"))
 	if err != nil {
 		return nil, err
 	}

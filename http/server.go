@@ -229,7 +229,9 @@ type statusValue struct {
 
 // Authenticate returns the party that signed the request (or that the
 // session cookie belongs to). EUNAUTHORIZED otherwise.
-func (s *Server) Authenticate(r *http.Request, body []byte) (string, error) { return s.authenticate(r, body) }
+func (s *Server) Authenticate(r *http.Request, body []byte) (string, error) {
+	return s.authenticate(r, body)
+}
 
 func (s *Server) authenticate(r *http.Request, body []byte) (string, error) {
 	keyText := r.Header.Get(HeaderKey)

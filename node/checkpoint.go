@@ -3,29 +3,28 @@ package node
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 
-	"golang.org/x/mod/sumdb/note"
+	dtlog "github.com/deconflict/deconflict/tlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// ParseCheckpoint verifies a C2SP signed-note checkpoint with v and checks
-// its origin line, returning the tree it commits to.
-func ParseCheckpoint(cp []byte, origin string, v note.Verifier) (tlog.Tree, error) {
-	nt, err := note.Open(cp, note.VerifierList(v))
-	if err != nil {
-		return tlog.Tree{}, fmt.Errorf("checkpoint signature: %w", err)
+// Origin returns the checkpoint origin line of a channel: "<node>/<channel>".
+func (n *Node) Origin(channel string) string { return n.Name + "/" + channel }
+
+// signCheckpoint returns a C2SP signed-note checkpoint of the tree, signed
+// by the node key under the origin's name.
+func (n *Node) signCheckpoint(channel string, size int64, root tlog.Hash) ([]byte, error) {
+	return dtlog.SignCheckpoint(dtlog.Checkpoint{Origin: n.Origin(channel), Size: size, Root: root}, n.Key)
+}
+
+// parseCheckpoint verifies a stored checkpoint's signature and origin.
+// A nil checkpoint is the empty tree.
+func (n *Node) parseCheckpoint(channel string, cp []byte) (dtlog.Checkpoint, error) {
+	if cp == nil {
+		return dtlog.Checkpoint{Origin: n.Origin(channel), Root: dtlog.EmptyRoot}, nil
 	}
-	first, rest, ok := bytes.Cut([]byte(nt.Text), []byte("\n"))
-	if !ok || string(first) != origin {
-		return tlog.Tree{}, fmt.Errorf("checkpoint origin %q, want %q", first, origin)
-	}
-	tree, err := tlog.ParseTree(append([]byte("go.sum database tree\n"), rest...))
-	if err != nil {
-		return tlog.Tree{}, fmt.Errorf("checkpoint body: %w", err)
-	}
-	return tree, nil
+	return dtlog.OpenCheckpoint(cp, n.Origin(channel), n.PublicKey())
 }
 
 func newJSONRequest(ctx context.Context, url string, body []byte) (*http.Request, error) {

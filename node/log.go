@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -512,15 +511,4 @@ func (n *Node) storeHashReader(ctx context.Context, channel string) tlog.HashRea
 		}
 		return out, nil
 	})
-}
-
-// Origin returns the checkpoint origin line of a channel: "<node>/<channel>".
-func (n *Node) Origin(channel string) string { return n.Name + "/" + channel }
-
-// signCheckpoint returns a C2SP signed-note checkpoint of the tree.
-func (n *Node) signCheckpoint(channel string, size int64, root tlog.Hash) ([]byte, error) {
-	text := tlog.FormatTree(tlog.Tree{N: size, Hash: root})
-	// tlog.FormatTree writes "go.sum database tree\n" first; replace it by the origin.
-	body := n.Origin(channel) + "\n" + string(bytes.SplitN(text, []byte("\n"), 2)[1])
-	return note.Sign(&note.Note{Text: body}, n.signer)
 }

@@ -8,9 +8,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,7 +21,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
-	"golang.org/x/mod/sumdb/note"
+	dtlog "github.com/deconflict/deconflict/tlog"
 )
 
 // DefaultTimeWindow is how far an envelope's own time may be from the
@@ -44,9 +42,6 @@ type Node struct {
 	TickInterval time.Duration
 	// HTTPClient calls webhooks.
 	HTTPClient *http.Client
-
-	signer   note.Signer
-	verifier note.Verifier
 
 	mu       sync.Mutex
 	logs     map[string]*channelLog          // guarded by mu
@@ -96,23 +91,19 @@ func (n *Node) Metrics() *Metrics { return &n.metrics }
 // PublicKey returns the node's public key.
 func (n *Node) PublicKey() ed25519.PublicKey { return n.Key.Public().(ed25519.PublicKey) }
 
-// VerifierKey returns the node's note verifier key (C2SP signed-note form).
-func (n *Node) VerifierKey() string { return NoteVerifierKey(n.Name, n.PublicKey()) }
+// VerifierKey returns the note verifier key of a channel's checkpoints
+// (C2SP signed-note form; its name is the checkpoint origin).
+func (n *Node) VerifierKey(channel string) string {
+	vk, _ := dtlog.VerifierKey(n.Origin(channel), n.PublicKey())
+	return vk
+}
 
 // Open checks every channel's stored log against its last checkpoint,
 // refusing to serve any channel whose store was altered, and starts the
 // deadline and webhook workers.
 func (n *Node) Open(ctx context.Context) error {
-	if n.Name == "" || strings.ContainsAny(n.Name, " +\n") {
-		return fmt.Errorf("node name %q: want a non-empty name without spaces or '+'", n.Name)
-	}
-	s, err := NoteSigner(n.Name, n.Key)
-	if err != nil {
-		return err
-	}
-	n.signer = s
-	if n.verifier, err = note.NewVerifier(n.VerifierKey()); err != nil {
-		return err
+	if _, err := dtlog.Origin(n.Name, "c"); err != nil {
+		return fmt.Errorf("node name %q: %w", n.Name, err)
 	}
 	chans, err := n.Store.FindChannels(ctx)
 	if err != nil {
@@ -235,28 +226,6 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-// NoteVerifierKey returns the C2SP signed-note verifier key for an Ed25519
-// public key: name+hash+base64(0x01||pub).
-func NoteVerifierKey(name string, pub ed25519.PublicKey) string {
-	return name + "+" + noteKeyHash(name, pub) + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, pub...))
-}
-
-// NoteSigner returns a note signer for an Ed25519 private key.
-func NoteSigner(name string, priv ed25519.PrivateKey) (note.Signer, error) {
-	pub := priv.Public().(ed25519.PublicKey)
-	skey := "PRIVATE+KEY+" + name + "+" + noteKeyHash(name, pub) + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, priv.Seed()...))
-	return note.NewSigner(skey)
-}
-
-func noteKeyHash(name string, pub ed25519.PublicKey) string {
-	h := sha256.New()
-	h.Write([]byte(name))
-	h.Write([]byte("\n"))
-	h.Write([]byte{1})
-	h.Write(pub)
-	return fmt.Sprintf("%08x", binary.BigEndian.Uint32(h.Sum(nil)))
 }
 
 // authorise returns the channel if caller may read it. A non-member gets

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/deconflict/deconflict"
+	dtlog "github.com/deconflict/deconflict/tlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -101,7 +103,7 @@ func (n *Node) receiptWith(ctx context.Context, e *deconflict.Envelope, treeSize
 	if hr == nil || checkpoint == nil {
 		hr = n.storeHashReader(ctx, e.Channel)
 	}
-	r := &deconflict.Receipt{Channel: e.Channel, Index: e.Index, ID: e.ID, Received: e.Received, LeafHash: e.LeafHash[:], Leaf: e.Leaf(), NodeKey: n.VerifierKey()}
+	r := &deconflict.Receipt{Channel: e.Channel, Index: e.Index, ID: e.ID, Received: e.Received, LeafHash: e.LeafHash[:], Leaf: e.Leaf(), NodeKey: n.VerifierKey(e.Channel)}
 	if checkpoint == nil {
 		var err error
 		checkpoint, treeSize, err = n.Store.Checkpoint(ctx, e.Channel)
@@ -291,100 +293,56 @@ func (n *Node) post(ctx context.Context, url string, body []byte) error {
 	return nil
 }
 
-// checkStoredLog recomputes a channel's Merkle tree from the stored
-// envelopes and compares it, and the stored hashes, with the latest
-// signed checkpoint. It names the first index that does not match.
+// checkStoredLog checks a channel's stored log against its latest signed
+// checkpoint: the checkpoint's signature, every envelope (signature, key
+// of its author, stored columns), every stored hash recomputed from the
+// envelopes, and the root. It names the first index that does not match.
 func (n *Node) checkStoredLog(ctx context.Context, channel string) error {
-	cp, size, err := n.Store.Checkpoint(ctx, channel)
+	text, size, err := n.Store.Checkpoint(ctx, channel)
 	if err != nil {
 		return err
 	}
-	tree, err := n.parseCheckpoint(channel, cp)
+	cp, err := n.parseCheckpoint(channel, text)
 	if err != nil {
 		return err
 	}
-	if tree.N != size {
-		return fmt.Errorf("checkpoint says size %d, stored size column says %d", tree.N, size)
+	if cp.Size != size {
+		return fmt.Errorf("the signed checkpoint says size %d, its stored size column %d", cp.Size, size)
 	}
 	stored, err := n.Store.LogSize(ctx, channel)
 	if err != nil {
 		return err
 	}
-	if stored < tree.N {
-		return fmt.Errorf("index %d: missing (the log holds %d envelopes, the checkpoint %d)", stored, stored, tree.N)
+	if stored > cp.Size {
+		return fmt.Errorf("index %d: not covered by the signed checkpoint of size %d", cp.Size, cp.Size)
 	}
-	if stored > tree.N {
-		return fmt.Errorf("index %d: not covered by the checkpoint of size %d", tree.N, tree.N)
-	}
-	// Recompute every stored hash from the envelopes themselves.
-	hashes := map[int64]tlog.Hash{}
-	reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
-		for i, x := range idx {
-			h, ok := hashes[x]
-			if !ok {
-				return nil, fmt.Errorf("hash %d not computed", x)
-			}
-			out[i] = h
-		}
-		return out, nil
-	})
-	var next int64
-	for next < tree.N {
-		envs, err := n.Store.FindEnvelopes(ctx, channel, next, 4096)
+	leaves := func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
+		envs, err := n.Store.FindEnvelopes(ctx, channel, start, int(end-start))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if len(envs) == 0 {
-			return fmt.Errorf("index %d: missing", next)
-		}
+		out := make([]dtlog.Leaf, 0, len(envs))
 		for _, e := range envs {
-			if e.Index != next {
-				return fmt.Errorf("index %d: missing (next stored index is %d)", next, e.Index)
+			if e.Index >= end {
+				break
+			}
+			leaf := e.Leaf()
+			if deconflict.LeafHash(leaf) != e.LeafHash {
+				return nil, &dtlog.AuditError{Index: e.Index, Kind: dtlog.KindLeaf, Reason: "the stored leaf hash does not match the envelope's bytes"}
 			}
 			if err := n.checkEnvelope(ctx, e); err != nil {
-				return fmt.Errorf("index %d: %w", e.Index, err)
+				return nil, &dtlog.AuditError{Index: e.Index, Kind: dtlog.KindLeaf, Reason: err.Error(), Err: err}
 			}
-			lh := deconflict.LeafHash(e.Leaf())
-			if lh != e.LeafHash {
-				return fmt.Errorf("index %d: stored leaf hash does not match the envelope's bytes", e.Index)
-			}
-			hs, err := tlog.StoredHashesForRecordHash(e.Index, tlog.Hash(lh), reader)
-			if err != nil {
-				return err
-			}
-			base := tlog.StoredHashIndex(0, e.Index)
-			for k, h := range hs {
-				hashes[base+int64(k)] = h
-			}
-			next++
+			out = append(out, dtlog.Leaf{Index: e.Index, Data: leaf})
 		}
+		return out, nil
 	}
-	root, err := tlog.TreeHash(tree.N, reader)
-	if err != nil {
-		return err
+	err = dtlog.VerifyStore(ctx, cp, n.storeHashReader(ctx, channel), leaves, nil)
+	var ae *dtlog.AuditError
+	if errors.As(err, &ae) {
+		return ae
 	}
-	if root != tree.Hash {
-		return fmt.Errorf("the envelopes' tree hash %s differs from the signed checkpoint's %s", root, tree.Hash)
-	}
-	// The stored hashes serve proofs: they must match too.
-	var idx []int64
-	for i := range hashes {
-		idx = append(idx, i)
-	}
-	for start := 0; start < len(idx); start += 500 {
-		part := idx[start:min(start+500, len(idx))]
-		got, err := n.Store.ReadHashes(ctx, channel, part)
-		if err != nil {
-			return fmt.Errorf("stored log hashes: %w", err)
-		}
-		for k, i := range part {
-			if tlog.Hash(got[k]) != hashes[i] {
-				return fmt.Errorf("stored log hash %d differs from the recomputed one", i)
-			}
-		}
-	}
-	return nil
+	return err
 }
 
 // checkEnvelope checks an envelope's signature, that its key belonged to
@@ -417,13 +375,4 @@ func (n *Node) checkEnvelope(ctx context.Context, e *deconflict.Envelope) error 
 		return fmt.Errorf("signed by key %s, not valid when received at %s", deconflict.EncodeKey(e.Key), e.Received.Format(time.RFC3339))
 	}
 	return nil
-}
-
-// parseCheckpoint verifies a stored checkpoint's signature and origin.
-// A nil checkpoint is the empty tree.
-func (n *Node) parseCheckpoint(channel string, cp []byte) (tlog.Tree, error) {
-	if cp == nil {
-		return tlog.Tree{}, nil
-	}
-	return ParseCheckpoint(cp, n.Origin(channel), n.verifier)
 }

@@ -2,9 +2,9 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
 
 	"github.com/deconflict/deconflict"
+	dtlog "github.com/deconflict/deconflict/tlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -112,7 +112,7 @@ func (n *Node) Checkpoint(ctx context.Context, caller, channel string) ([]byte, 
 	cp, size, err := n.Store.Checkpoint(ctx, channel)
 	if err == nil && cp == nil {
 		// An empty log still has a signed checkpoint, so members can pin it.
-		cp, err = n.signCheckpoint(channel, 0, EmptyTreeHash)
+		cp, err = n.signCheckpoint(channel, 0, dtlog.EmptyRoot)
 	}
 	return cp, size, err
 }
@@ -153,39 +153,35 @@ func (n *Node) checkSize(ctx context.Context, caller, channel string, size int64
 	return nil
 }
 
-// HashTile returns the bytes of a hash tile of the channel's log (C2SP
-// tlog-tiles layout, tile height 8), for trees up to the current size.
-func (n *Node) HashTile(ctx context.Context, caller, channel string, t tlog.Tile) ([]byte, error) {
-	_, cur, err := n.Checkpoint(ctx, caller, channel)
+// Tile returns a tile of the channel's log in the C2SP tlog-tiles layout:
+// a hash tile ("tile/<L>/<N>[.p/<W>]") or an entry bundle
+// ("tile/entries/<N>[.p/<W>]"), for the tree of the latest checkpoint.
+func (n *Node) Tile(ctx context.Context, caller, channel, path string) ([]byte, error) {
+	_, size, err := n.Checkpoint(ctx, caller, channel)
 	if err != nil {
 		return nil, err
 	}
-	if t.H != 8 || t.L < 0 {
-		return nil, deconflict.Errorf(deconflict.EINVALID, "tile height %d level %d: this log serves height-8 hash tiles", t.H, t.L)
+	t, err := dtlog.ParseTilePath(path)
+	if err != nil {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "%v", err)
 	}
-	// The tile must be within the tree: its last hash index must exist.
-	end := (t.N*int64(1<<t.H) + int64(t.W)) << (uint(t.H) * uint(t.L))
-	if end > cur {
-		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "tile %s is beyond the tree of size %d", t.Path(), cur)
+	if err := t.Check(size); err != nil {
+		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "%v", err)
 	}
-	return tlog.ReadTileData(t, n.storeHashReader(ctx, channel))
-}
-
-// EntryBundle returns the leaves [first, first+count) of the channel's log.
-func (n *Node) EntryBundle(ctx context.Context, caller, channel string, first int64, count int) ([][]byte, error) {
-	envs, err := n.Envelopes(ctx, caller, channel, first, count)
+	if t.Level != dtlog.EntriesLevel {
+		return dtlog.ReadTile(t, size, n.storeHashReader(ctx, channel))
+	}
+	start, end := t.Leaves()
+	envs, err := n.Store.FindEnvelopes(ctx, channel, start, int(end-start))
 	if err != nil {
 		return nil, err
 	}
-	if len(envs) < count {
-		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "entries %d..%d are beyond the log", first, first+int64(count)-1)
+	if int64(len(envs)) != end-start {
+		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "entries %d..%d are beyond the log", start, end-1)
 	}
-	out := make([][]byte, len(envs))
+	leaves := make([][]byte, len(envs))
 	for i, e := range envs {
-		out[i] = e.Leaf()
+		leaves[i] = e.Leaf()
 	}
-	return out, nil
+	return dtlog.EncodeEntryBundle(leaves)
 }
-
-// EmptyTreeHash is the RFC 6962 root of an empty tree: SHA-256 of nothing.
-var EmptyTreeHash = tlog.Hash(sha256.Sum256(nil))

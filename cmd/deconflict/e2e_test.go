@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,7 +57,11 @@ type cli struct {
 
 func (c *cli) run(wantErr bool, args ...string) string {
 	c.t.Helper()
-	cmd := exec.Command(binary, args...)
+	// A command that hangs fails the test with its output instead of
+	// running into the suite's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Dir = c.dir
 	cmd.Env = append(os.Environ(), c.env...)
 	var out, errb bytes.Buffer

@@ -137,7 +137,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 		db.Close()
 		return nil, err
 	}
-	logger.Info("node serving", "name", name, "url", srv.URL(), "data", o.data, "node_key", n.VerifierKey())
+	logger.Info("node serving", "name", name, "url", srv.URL(), "data", o.data, "node_key", deconflict.EncodeKey(n.PublicKey()))
 	return &running{node: n, store: db, server: srv}, nil
 }
 
