@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
+	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/geo"
 )
 
 // chromiumPath is Debian's Chromium; scripts/test installs it when missing.
@@ -39,6 +42,8 @@ func artifactsDir(t *testing.T) string {
 	}
 	return dir
 }
+
+var testStart time.Time
 
 // browser is one browser context (its own cookies) at 1280x800 whose
 // uncaught exceptions and console errors fail the test.
@@ -116,16 +121,24 @@ func (b *browser) checkNoErrors() {
 	}
 }
 
-func (b *browser) login(party string) {
-	b.t.Helper()
-	b.do(
+// login signs in as party's officer. It returns an error rather than
+// failing, so that browsers can sign in concurrently.
+func (b *browser) login(party string) error {
+	err := chromedp.Do(b.ctx,
 		chromedp.Navigate(b.base+"/"),
 		chromedp.WaitVisible(chromedp.ID("login-username")),
 		chromedp.SendKeys(chromedp.ID("login-username"), username(party)),
 		chromedp.SendKeys(chromedp.ID("login-password"), password(party)),
 		chromedp.Click(chromedp.ID("login-button")),
 	)
-	b.wait("signed in as "+party, fmt.Sprintf(`document.getElementById("me-party").textContent === %q && !document.getElementById("app").hidden`, party), 10*time.Second)
+	if err == nil {
+		pred := fmt.Sprintf(`document.getElementById("me-party").textContent === %q && !document.getElementById("app").hidden`, party)
+		_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](pred, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: sign in: %w%s", b.name, err, b.pageErrors())
+	}
+	return nil
 }
 
 func (b *browser) screenshot(dir, name string) {
@@ -138,7 +151,7 @@ func (b *browser) screenshot(dir, name string) {
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
-	b.t.Logf("screenshot %s", path)
+	b.t.Logf("screenshot %s (at %s)", path, time.Since(testStart).Round(100*time.Millisecond))
 }
 
 // cookie returns the session cookie of the browser context.
@@ -176,7 +189,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("browser tests need Chromium at %s (apt-get install -y chromium; scripts/test installs it): %v", chromiumPath(), err)
 	}
 	start := time.Now()
+	testStart = start
 	tn := startNode(t)
+	t.Logf("node started in %s", time.Since(start).Round(100*time.Millisecond))
 	base := tn.Server.URL()
 	shots := artifactsDir(t)
 
@@ -207,11 +222,36 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("start %s: %v", chromiumPath(), err)
 	}
 
+	// Routine messages on ru-us-syria must be acknowledged within 3 s, so
+	// that a missed acknowledgement happens during the test.
+	policy := deconflict.DefaultPolicy()
+	policy.AckDeadlines[deconflict.Routine] = deconflict.Duration(3 * time.Second)
+	if err := tn.UpdatePolicy(ctx, deconflict.NodeAuthor, "ru-us-syria", policy); err != nil {
+		t.Fatal(err)
+	}
+	for _, z := range zones(time.Now().UTC()) {
+		if err := tn.AddZone(ctx, deconflict.NodeAuthor, z); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Logf("browser started at %s", time.Since(start).Round(100*time.Millisecond))
 	us := newBrowser(t, root, "US", base)
 	ru := newBrowser(t, root, "RU", base)
 	fr := newBrowser(t, root, "FR", base)
-	us.login("US")
-	ru.login("RU")
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, b := range []*browser{us, ru, fr} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = b.login(b.name) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("signed in at %s", time.Since(start).Round(100*time.Millisecond))
 	us.wait("ru-us-syria open", `!!document.querySelector('#channels button[data-channel="ru-us-syria"].selected') && !!document.querySelector('#send-text')`, 10*time.Second)
 	ru.wait("ru-us-syria listed", `!!document.querySelector('#channels button[data-channel="ru-us-syria"]')`, 10*time.Second)
 	ru.do(chromedp.Click(chromedp.CSS(`#channels button[data-channel="ru-us-syria"]`)))
@@ -224,6 +264,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("send-text"), text),
 		chromedp.Click(chromedp.ID("send-button")),
 	)
+	t.Logf("channels open at %s", time.Since(start).Round(100*time.Millisecond))
 	us.wait("own FLASH shown", `[...document.querySelectorAll("article.msg.prec-flash")].some(a => a.textContent.includes("Al-Tanf"))`, 10*time.Second)
 
 	// RU sees it arrive live (its page was loaded before it was sent), with
@@ -247,10 +288,12 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("send-button")),
 	)
 	us.wait("reply threaded under the FLASH", `[...document.querySelectorAll(".thread-group .replies article.msg")].some(a => a.textContent.includes("we see your turn"))`, 10*time.Second)
-	us.screenshot(shots, "2-hotline-us-acknowledged.png")
+	// RU lets the routine reply's 3 s deadline pass: both views show it missed.
+	us.wait("missed acknowledgement", `[...document.querySelectorAll(".replies article.msg.missed")].some(a => a.querySelector("li.duty.missed[data-party='RU']") && a.querySelector(".missed-line"))`, 15*time.Second)
+	ru.wait("missed acknowledgement at RU", `!!document.querySelector(".replies article.msg.missed li.duty.missed")`, 10*time.Second)
+	us.screenshot(shots, "2-hotline-us-acknowledged-and-missed.png")
 
 	// FR is no member of ru-us-syria: the page cannot open it...
-	fr.login("FR")
 	if got := fr.eval(`[...document.querySelectorAll("#channels button")].map(b => b.dataset.channel).join(",")`); got != "" {
 		t.Fatalf("FR channel list %q, want none", got)
 	}
@@ -299,6 +342,15 @@ func TestBrowser(t *testing.T) {
 	ru.wait("incident timeline", `document.querySelectorAll("#panel-incidents .timeline li.tl-alert").length > 0`, 5*time.Second)
 	ru.screenshot(shots, "4-incidents-ru-nato.png")
 
+	// The alert on ru-nato awaits RU's acknowledgement in the hotline.
+	ru.do(chromedp.Click(chromedp.ID("tab-hotline")))
+	ru.wait("alert awaiting RU", `!!document.querySelector("article.msg.kind-alert.awaiting-me .ack-button")`, 10*time.Second)
+	ru.screenshot(shots, "4b-hotline-ru-nato-alert.png")
+	ru.do(chromedp.Click(chromedp.CSS(`article.msg.kind-alert.awaiting-me .ack-button`)))
+	ru.wait("alert acknowledged", `!!document.querySelector("article.msg.kind-alert li.duty.acked[data-party='RU']")`, 10*time.Second)
+	ru.do(chromedp.Click(chromedp.ID("tab-incidents")))
+	ru.wait("acknowledgement in the timeline", `document.querySelectorAll("#panel-incidents .timeline li.tl-ack").length > 0 || (document.querySelector("#panel-incidents li.incident button.incident-head")?.click(), false)`, 10*time.Second)
+
 	// The record: checkpoint and verification.
 	ru.do(chromedp.Click(chromedp.ID("tab-record")))
 	ru.wait("checkpoint", `/envelopes/.test(document.getElementById("checkpoint-size")?.textContent || "")`, 5*time.Second)
@@ -309,6 +361,19 @@ func TestBrowser(t *testing.T) {
 	us.checkNoErrors()
 	ru.checkNoErrors()
 	t.Logf("browser test took %s", time.Since(start).Round(100*time.Millisecond))
+}
+
+// zones returns an exercise area (polygon, active now) and a missile
+// hazard area (circle, from in an hour) in the Baltic.
+func zones(now time.Time) []detect.Zone {
+	return []detect.Zone{
+		{ID: "ru-baltic-fleet-ex", Name: "Baltic Fleet exercise", Kind: detect.ExerciseArea, Owner: "RU",
+			Polygon: []geo.LatLon{{Lat: 56.2, Lon: 19.2}, {Lat: 56.2, Lon: 20.6}, {Lat: 55.6, Lon: 20.6}, {Lat: 55.6, Lon: 19.2}},
+			MinAltM: math.NaN(), MaxAltM: math.NaN(), From: now.Add(-time.Hour), Until: now.Add(6 * time.Hour)},
+		{ID: "nato-mha-1", Name: "Missile hazard area", Kind: detect.MissileHazardArea, Owner: "NATO",
+			Center: geo.LatLon{Lat: 57.3, Lon: 17.6}, RadiusM: 30000,
+			MinAltM: math.NaN(), MaxAltM: math.NaN(), From: now.Add(time.Hour), Until: now.Add(3 * time.Hour)},
+	}
 }
 
 // scenario returns position reports ending at now: an RU frigate and a

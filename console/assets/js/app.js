@@ -212,12 +212,13 @@ function renderEncounterList(map) {
     return el("li", {},
       el("button", {
         type: "button", class: "encounter", style: `--sev:${severityColor(e.severity)}`, dataset: { id: e.id },
-        "aria-label": `${e.severity} encounter ${e.party_a} ${e.a} and ${e.b ? e.party_b + " " + e.b : "zone " + e.zone}; show on map`,
+        "aria-label": `${e.severity} encounter ${e.party_a} ${map.trackLabel(e.a)} and ${e.b ? e.party_b + " " + map.trackLabel(e.b) : "zone " + e.zone}; show on map`,
         onclick: () => map.focusEncounter(e),
       },
       el("span", { class: "badge sev", style: `--sev:${severityColor(e.severity)}` }, e.severity.toUpperCase()),
-      el("span", {}, el("b", { style: `color:${partyColor(e.party_a)}` }, e.party_a), ` ${e.a} ↔ `,
-        e.b ? [el("b", { style: `color:${partyColor(e.party_b)}` }, e.party_b), ` ${e.b}`] : `zone ${e.zone}`),
+      el("span", {}, el("b", { style: `color:${partyColor(e.party_a)}` }, e.party_a), ` ${map.trackLabel(e.a)} ↔ `,
+        e.b ? [el("b", { style: `color:${partyColor(e.party_b)}` }, e.party_b), ` ${map.trackLabel(e.b)}`] : `zone ${e.zone}`),
+      el("span", { class: "domain" }, e.domain),
       el("span", { class: "cpa" }, `CPA ${fmtCPA(p)}${at == null ? "" : at > now ? ` in ${fmtDuration(at - now)}` : " now"}`)));
   });
   box.replaceChildren(...(items.length ? items : [el("li", { class: "empty" }, "No open encounters")]));

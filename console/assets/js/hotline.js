@@ -4,6 +4,7 @@
 import { api, Stream, el, fmtTime, fmtDuration, partyColor } from "./api.js";
 
 const PRECEDENCES = ["flash", "immediate", "priority", "routine"];
+const MAX_THREADS = 300;
 
 // ChannelState is what the console knows of one channel: its envelopes
 // (as the API views them), its acknowledgement duties and its live stream.
@@ -193,8 +194,12 @@ export class Hotline {
       return el("div", { class: "thread-group" }, node,
         el("div", { class: "replies", role: "group", "aria-label": `Replies to #${v.index}` }, kids.map((k) => card(k, depth + 1))));
     };
+    // Long channels (a day of encounter alerts) show their latest threads.
+    const shown = tops.slice(-MAX_THREADS);
     if (!tops.length) this.thread.replaceChildren(el("p", { class: "empty" }, `No messages on ${st.id} yet.`));
-    else this.thread.replaceChildren(...tops.map((v) => card(v, 0)));
+    else this.thread.replaceChildren(
+      tops.length > shown.length ? el("p", { class: "hint" }, `${tops.length - shown.length} older threads not shown; 'deconflict watch' lists them all.`) : "",
+      ...shown.map((v) => card(v, 0)));
     if (keepBottom) this.thread.scrollTop = this.thread.scrollHeight;
     this.renderReplyChip();
     this.updateCountdowns();

@@ -29,6 +29,9 @@ export class Incidents {
 
   async refresh() {
     if (!this.channel) return;
+    // do not wipe a note being typed: try again later
+    const a = document.activeElement;
+    if (a && this.root.contains(a) && a.tagName === "INPUT" && a.value) { this.refreshSoon(); return; }
     try {
       this.list = await api.incidents(this.channel);
       this.error = null;
@@ -119,7 +122,7 @@ export class Record {
       const cp = parseCheckpoint(await api.checkpoint(channel));
       cpBox = el("dl", { class: "checkpoint" },
         el("dt", {}, "Origin"), el("dd", {}, cp.origin),
-        el("dt", {}, "Size"), el("dd", { id: "checkpoint-size" }, `${cp.size} envelopes`),
+        el("dt", {}, "Size"), el("dd", { id: "checkpoint-size" }, `${cp.size} ${cp.size === 1 ? "envelope" : "envelopes"}`),
         el("dt", {}, "Root hash"), el("dd", { class: "mono" }, cp.root),
         el("dt", {}, "Signed by"), el("dd", { class: "mono small" }, cp.signatures.map((s) => el("div", {}, s.replace(/^— /, "").split(" ")[0]))));
     } catch (e) {
@@ -139,7 +142,7 @@ export class Record {
       const r = await api.verify(this.channel);
       out.className = `verify-result ${r.ok ? "ok" : "bad"}`;
       out.textContent = r.ok
-        ? `Verified: the stored log of ${r.size} envelopes matches the signed checkpoint.`
+        ? `Verified: the stored log of ${r.size} ${r.size === 1 ? "envelope" : "envelopes"} matches the signed checkpoint.`
         : `VERIFICATION FAILED: ${r.error}`;
     } catch (e) {
       out.className = "verify-result bad";

@@ -259,6 +259,11 @@ export class MapView {
     this.changed();
   }
   setZones(list) { this.zones = list || []; this.changed(); }
+  // trackLabel names a track by callsign or name when the picture has it.
+  trackLabel(id) {
+    const t = this.tracks.get(id);
+    return (t && (t.callsign || t.name)) || id;
+  }
   openEncounters() {
     return [...this.encounters.values()].filter((e) => !isClosed(e));
   }
@@ -496,5 +501,10 @@ export function fmtCPA(p) {
 }
 
 function zoneColor(kind) {
-  return { exercise: "#6a1b9a", hazard: "#c62828", "missile-hazard": "#c62828", caution: "#ef6c00", deconfliction: "#00796b" }[kind] || "#5d4037";
+  return {
+    "exercise-area": "#6a1b9a",
+    "missile-hazard-area": "#c62828",
+    "special-caution-area": "#ef6c00",
+    "deconfliction-zone": "#00796b",
+  }[kind] || "#5d4037";
 }
