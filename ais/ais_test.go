@@ -461,6 +461,21 @@ func TestMessageValues(t *testing.T) {
 			t.Errorf("Report Name,Callsign,HasPosition=%q,%q,%v, want static data only", r.Name, r.Callsign, r.HasPosition())
 		}
 	})
+	t.Run("IDs", func(t *testing.T) {
+		for _, tt := range []struct{ payload, want string }{
+			{"1000>=gP?w<tSF0l4Q@>4?wp0h44", "mmsi:000003638"}, // zero-padded to 9 digits
+			{"1wwwwwwP?w<tSF0l4Q@>4?wp0h44", "mmsi:1073741823"}, // 30 bits: 10 digits, invalid but kept
+		} {
+			var m ais.Message
+			if err := m.DecodePayload([]byte(tt.payload), 0); err != nil {
+				t.Fatal(err)
+			}
+			var r deconflict.Report
+			if !m.Report(&r) || r.ID != tt.want {
+				t.Errorf("%s: ID=%q, want %q", tt.payload, r.ID, tt.want)
+			}
+		}
+	})
 	t.Run("NotTracks", func(t *testing.T) {
 		var m ais.Message
 		if err := m.DecodePayload([]byte("403OtUAv6gEcaoNubBCQ2wO028HW"), 0); err != nil {
