@@ -463,7 +463,7 @@ func TestMessageValues(t *testing.T) {
 	})
 	t.Run("IDs", func(t *testing.T) {
 		for _, tt := range []struct{ payload, want string }{
-			{"1000>=gP?w<tSF0l4Q@>4?wp0h44", "mmsi:000003638"}, // zero-padded to 9 digits
+			{"1000>=gP?w<tSF0l4Q@>4?wp0h44", "mmsi:000003638"},  // zero-padded to 9 digits
 			{"1wwwwwwP?w<tSF0l4Q@>4?wp0h44", "mmsi:1073741823"}, // 30 bits: 10 digits, invalid but kept
 		} {
 			var m ais.Message
