@@ -212,18 +212,18 @@ func (t *Table) update(r *deconflict.Report) Result {
 		return Invalid
 	}
 	if !hasPos {
-		if t.setStatic(tr, r) || tr.Lost {
-			if r.Time.After(tr.Seen) {
-				tr.Seen = r.Time
-				tr.Lost = false
-			}
-			t.publish(EventUpdated, tr)
-			return Updated
-		}
+		changed := t.setStatic(tr, r)
 		if r.Time.After(tr.Seen) {
 			tr.Seen = r.Time
+			if tr.Lost {
+				tr.Lost, changed = false, true
+			}
 		}
-		return Duplicate
+		if !changed {
+			return Duplicate
+		}
+		t.publish(EventUpdated, tr)
+		return Updated
 	}
 	switch {
 	case r.Time.Before(tr.Time):
