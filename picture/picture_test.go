@@ -169,7 +169,25 @@ func TestTable_LostTrackComesBack(t *testing.T) {
 	if got := len(tab.Query(picture.Query{})); got != 0 {
 		t.Fatalf("Query without IncludeLost: %d tracks, want 0", got)
 	}
-	r2 := report("icao:abcdef", deconflict.Air, 119, 1.1, 1)
+	// A static report as old as the last one does not revive it.
+	s := report("icao:abcdef", deconflict.Air, 0, math.NaN(), math.NaN())
+	if got, want := tab.Update(&s), picture.Duplicate; got != want {
+		t.Fatalf("Update=%v, want %v", got, want)
+	}
+	if !mustGet(t, tab, r.ID).Lost {
+		t.Fatal("track revived by an old static report")
+	}
+	// A newer one does.
+	s.Time = t0.Add(110 * time.Second)
+	if got, want := tab.Update(&s), picture.Updated; got != want {
+		t.Fatalf("Update=%v, want %v", got, want)
+	}
+	if mustGet(t, tab, r.ID).Lost {
+		t.Fatal("track still lost after a newer static report")
+	}
+	c.now = t0.Add(4 * time.Minute)
+	tab.Sweep()
+	r2 := report("icao:abcdef", deconflict.Air, 239, 1.1, 1)
 	tab.Update(&r2)
 	if mustGet(t, tab, r.ID).Lost {
 		t.Fatal("track still lost after a report")
