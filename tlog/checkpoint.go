@@ -134,13 +134,14 @@ func ParseVerifierKey(vkey string) (name string, pub ed25519.PublicKey, err erro
 	if _, err := note.NewVerifier(vkey); err != nil {
 		return "", nil, fmt.Errorf("verifier key %q: %w: %v", vkey, ErrMalformed, err)
 	}
-	i := strings.LastIndexByte(vkey, '+')
-	j := strings.IndexByte(vkey, '+')
-	b, err := base64.StdEncoding.DecodeString(vkey[i+1:])
+	// name+hash+key: the name and the hex hash hold no '+', the base64
+	// key may.
+	parts := strings.SplitN(vkey, "+", 3)
+	b, err := base64.StdEncoding.DecodeString(parts[2])
 	if err != nil || len(b) != 1+ed25519.PublicKeySize || b[0] != 1 {
 		return "", nil, fmt.Errorf("verifier key %q: %w: not an Ed25519 key", vkey, ErrMalformed)
 	}
-	return vkey[:j], ed25519.PublicKey(b[1:]), nil
+	return parts[0], ed25519.PublicKey(b[1:]), nil
 }
 
 // CheckpointSigner returns a signed-note signer for the checkpoints of the

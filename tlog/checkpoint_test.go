@@ -235,3 +235,28 @@ func TestSignCheckpointErrors(t *testing.T) {
 		t.Fatalf("short key: err=%v, want ErrMalformed", err)
 	}
 }
+
+// TestParseVerifierKeyPlusInKey covers keys whose base64 holds '+', which
+// a parser splitting at the last '+' gets wrong.
+func TestParseVerifierKeyPlusInKey(t *testing.T) {
+	n := 0
+	for b := byte(0); b < 255 && n < 20; b++ {
+		key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
+		pub := key.Public().(ed25519.PublicKey)
+		vkey, err := tlog.VerifierKey("node/ch", pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(vkey, "+") < 3 { // no + in the base64 key
+			continue
+		}
+		n++
+		name, got, err := tlog.ParseVerifierKey(vkey)
+		if err != nil || name != "node/ch" || !got.Equal(pub) {
+			t.Fatalf("ParseVerifierKey(%q) = %q, %v, %v; want node/ch and the key", vkey, name, got, err)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no key with '+' in its base64 among those tried")
+	}
+}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	dtlog "github.com/deconflict/deconflict/tlog"
+)
+
+func init() {
+	register("verify", &command{
+		Summary: "audit a channel's log, or check a saved receipt offline",
+		Usage: `
+usage: deconflict verify --channel C [--node-key PUB] [--state DIR]
+       deconflict verify --receipt FILE [--node-key PUB]
+
+--channel audits channel C as a member: it fetches the signed checkpoint
+and every logged envelope (as C2SP tiles), checks each envelope's signature
+against the keys its author held, recomputes the Merkle tree, checks the
+checkpoint's signature by the node key, and demands a consistency proof
+from the checkpoint it verified last time (kept in DIR, default the user's
+config directory), so a rewritten entry, a rollback or a fork is caught.
+The node key is pinned on first use unless --node-key gives it.
+
+--receipt checks a receipt saved with 'send --receipt' offline: the
+envelope's signature, its inclusion proof and the checkpoint's signature.
+
+Exit status 0 when everything holds; 1, naming the first bad index and
+what is wrong with it, otherwise.
+
+example:
+  deconflict verify --channel ru-us-syria --key ru.key
+  deconflict verify --receipt msg0.json`,
+		Run: runVerify,
+	})
+}
+
+func runVerify(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("verify")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel to audit")
+	receipt := fs.String("receipt", "", "receipt file to check offline")
+	nodeKey := fs.String("node-key", m.Getenv("DECONFLICT_NODE_KEY"), "the node's public key (base64), if known from elsewhere (env DECONFLICT_NODE_KEY)")
+	state := fs.String("state", m.Getenv("DECONFLICT_STATE"), "directory of verified checkpoints (default: the user's config directory/deconflict; env DECONFLICT_STATE)")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	var pinned ed25519.PublicKey
+	if *nodeKey != "" {
+		k, err := deconflict.DecodeKey(*nodeKey)
+		if err != nil {
+			return fmt.Errorf("--node-key: %s", deconflict.ErrorMessage(err))
+		}
+		pinned = k
+	}
+	switch {
+	case *receipt != "" && *channel == "":
+		return m.verifyReceipt(*receipt, pinned)
+	case *channel != "" && *receipt == "":
+		return m.verifyChannel(ctx, cf, *channel, pinned, *state)
+	default:
+		return fmt.Errorf("verify: give either --channel C or --receipt FILE")
+	}
+}
+
+// failed ends verify with exit status 1 after saying what is wrong.
+func (m *Main) failed(format string, args ...any) error {
+	fmt.Fprintf(m.Stdout, "verify: FAILED: "+format+"\n", args...)
+	return &exitError{Code: 1}
+}
+
+func (m *Main) verifyReceipt(path string, pinned ed25519.PublicKey) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	r, err := dtlog.ParseReceipt(data)
+	if err != nil {
+		return m.failed("receipt %s: %v", path, err)
+	}
+	cp, err := dtlog.VerifyReceipt(r, pinned)
+	if err != nil {
+		return m.failed("receipt %s: %v", path, err)
+	}
+	what := "leaf hash"
+	if len(r.Leaf) > 0 {
+		s, err := deconflict.ParseLeaf(r.Leaf)
+		if err != nil {
+			return m.failed("receipt %s: index %d: %s", path, r.Index, deconflict.ErrorMessage(err))
+		}
+		if err := s.VerifySignature(); err != nil {
+			return m.failed("receipt %s: index %d: %s", path, r.Index, deconflict.ErrorMessage(err))
+		}
+		p, err := deconflict.ParsePayload(s.Payload)
+		if err != nil {
+			return m.failed("receipt %s: index %d: %s", path, r.Index, deconflict.ErrorMessage(err))
+		}
+		what = fmt.Sprintf("envelope %s by %s (%s, signed %s)", p.ID, p.Author, p.Kind, p.Time.Format(time.RFC3339))
+	}
+	fmt.Fprintf(m.Stdout, "verify: receipt OK: %s is at index %d of %s, in the checkpoint of size %d signed by %s\n", what, r.Index, cp.Origin, cp.Size, r.NodeKey)
+	if pinned == nil {
+		fmt.Fprintln(m.Stdout, "verify: note: the node key was taken from the receipt itself; give --node-key to check it against the key you know")
+	}
+	return nil
+}
+
+func stateDir(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no config directory for verify state (%v); pass --state DIR", err)
+	}
+	return filepath.Join(dir, "deconflict"), nil
+}
+
+func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel string, pinned ed25519.PublicKey, stateFlag string) error {
+	dir, err := stateDir(stateFlag)
+	if err != nil {
+		return err
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	info, err := c.Node(ctx)
+	if err != nil {
+		return err
+	}
+	origin, err := dtlog.Origin(info.Name, channel)
+	if err != nil {
+		return err
+	}
+	served, err := deconflict.DecodeKey(info.Key)
+	if err != nil {
+		return fmt.Errorf("node key: %w", err)
+	}
+	prev, err := dtlog.LoadVerified(dir, origin)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	trusted := pinned
+	if trusted == nil && prev != nil {
+		_, k, err := dtlog.ParseVerifierKey(prev.NodeKey)
+		if err != nil {
+			return fmt.Errorf("state %s: %w", dir, err)
+		}
+		trusted = k
+	}
+	if trusted == nil {
+		trusted = served
+		fmt.Fprintf(m.Stdout, "verify: trusting node key %s on first use (pin it with --node-key)\n", info.Key)
+	}
+	if !trusted.Equal(served) {
+		return m.failed("the node now presents key %s, not the key %s trusted for %s", info.Key, deconflict.EncodeKey(trusted), origin)
+	}
+	parties, err := c.Parties(ctx)
+	if err != nil {
+		return err
+	}
+	keys := map[string]deconflict.PartyKey{}
+	for _, p := range parties {
+		for _, k := range p.Keys {
+			keys[string(k.Public)] = k
+		}
+	}
+	checkpoint, err := c.Checkpoint(ctx, channel)
+	if err != nil {
+		return err
+	}
+	logPath := "/v1/channels/" + channel + "/log/"
+	a := &dtlog.Auditor{
+		Origin:  origin,
+		NodeKey: trusted,
+		FetchTile: func(ctx context.Context, path string) ([]byte, error) {
+			return c.Get(ctx, logPath+path)
+		},
+		FetchConsistency: func(ctx context.Context, oldSize, newSize int64) ([]dtlog.Hash, error) {
+			p, err := c.ConsistencyProof(ctx, channel, oldSize, newSize)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]dtlog.Hash, len(p.Proof))
+			for i, h := range p.Proof {
+				if len(h) != dtlog.HashSize {
+					return nil, fmt.Errorf("consistency proof: hash %d has %d bytes", i, len(h))
+				}
+				copy(out[i][:], h)
+			}
+			return out, nil
+		},
+		CheckLeaf: func(index int64, leaf []byte) error {
+			return checkLeaf(leaf, channel, trusted, keys)
+		},
+	}
+	var size int64
+	a.FetchLeaves = func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
+		data, err := dtlog.FetchBundles(ctx, a.FetchTile, size, start, end)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]dtlog.Leaf, len(data))
+		for i, d := range data {
+			out[i] = dtlog.Leaf{Index: start + int64(i), Data: d}
+		}
+		return out, nil
+	}
+	if cp, err := dtlog.OpenCheckpoint(checkpoint, origin, trusted); err == nil {
+		size = cp.Size
+	}
+	var prevCP *dtlog.Checkpoint
+	if prev != nil {
+		t := prev.Tree()
+		prevCP = &t
+	}
+	began := time.Now()
+	cp, err := a.Audit(ctx, checkpoint, prevCP)
+	var ae *dtlog.AuditError
+	if errors.As(err, &ae) {
+		return m.failed("channel %s: %v", channel, ae)
+	} else if err != nil {
+		return err
+	}
+	vkey, err := dtlog.VerifierKey(origin, trusted)
+	if err != nil {
+		return err
+	}
+	if err := dtlog.SaveVerified(dir, &dtlog.Verified{Origin: origin, Size: cp.Size, Root: cp.Root, Checkpoint: string(checkpoint), NodeKey: vkey}); err != nil {
+		return fmt.Errorf("saving the verified checkpoint: %w", err)
+	}
+	since := "first audit of this channel"
+	if prevCP != nil {
+		since = fmt.Sprintf("consistent with the checkpoint of size %d verified before", prevCP.Size)
+	}
+	fmt.Fprintf(m.Stdout, "verify: channel %s OK: %d envelopes, every signature valid, root %v (%s; %s)\n", channel, cp.Size, cp.Root, since, time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+// checkLeaf checks one logged envelope as a member can: canonical form,
+// signature, channel, and that its key belonged to its author when it
+// signed (by the payload's own time, the only time the leaf carries).
+func checkLeaf(leaf []byte, channel string, nodeKey ed25519.PublicKey, keys map[string]deconflict.PartyKey) error {
+	s, err := deconflict.ParseLeaf(leaf)
+	if err != nil {
+		return errors.New(deconflict.ErrorMessage(err))
+	}
+	if err := s.VerifySignature(); err != nil {
+		return errors.New(deconflict.ErrorMessage(err))
+	}
+	p, err := deconflict.ParsePayload(s.Payload)
+	if err != nil {
+		return errors.New(deconflict.ErrorMessage(err))
+	}
+	if p.Channel != channel {
+		return fmt.Errorf("envelope addressed to channel %s", p.Channel)
+	}
+	if p.Author == deconflict.NodeAuthor {
+		if !s.Key.Equal(nodeKey) {
+			return fmt.Errorf("node envelope signed by %s, not the node key", deconflict.EncodeKey(s.Key))
+		}
+		return nil
+	}
+	k, ok := keys[string(s.Key)]
+	if !ok {
+		return fmt.Errorf("signed by key %s, which no party holds", deconflict.EncodeKey(s.Key))
+	}
+	if k.Party != p.Author {
+		return fmt.Errorf("author %s, but the key belongs to %s", p.Author, k.Party)
+	}
+	// The node accepts envelopes within its time window of their own time.
+	const window = 10 * time.Minute
+	if p.Time.Before(k.Added.Add(-window)) || (k.Revoked != nil && p.Time.After(k.Revoked.Add(window))) {
+		return fmt.Errorf("signed at %s by key %s of %s, not valid then", p.Time.Format(time.RFC3339), deconflict.EncodeKey(s.Key), k.Party)
+	}
+	return nil
+}
