@@ -96,20 +96,20 @@ func TestParseSentence(t *testing.T) {
 	for _, tt := range []struct {
 		name, line, want string
 	}{
-		{"ErrBadChecksum", "!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*24", "checksum 24, computed 23"},
-		{"ErrNoChecksum", "!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0", "sentence without checksum"},
-		{"ErrChecksumNotHex", "!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*G3", `bad checksum field "*G3"`},
-		{"ErrTooFewFields", withChecksum("!", "AIVDM,1,1,A,13HOI"), "sentence has 5 fields, want 7"},
-		{"ErrTooManyFields", withChecksum("!", "AIVDM,1,1,,A,13HOI,0,0"), "sentence has more than 7 fields"},
-		{"ErrCount", withChecksum("!", "AIVDM,0,1,,A,13HOI,0"), `sentence count "0", want 1-9`},
-		{"ErrNumber", withChecksum("!", "AIVDM,2,3,,A,13HOI,0"), `sentence number "3", want 1-2`},
-		{"ErrSequence", withChecksum("!", "AIVDM,2,1,x,A,13HOI,0"), `sequence id "x", want 0-9 or empty`},
-		{"ErrChannel", withChecksum("!", "AIVDM,1,1,,AB,13HOI,0"), `radio channel "AB", want A, B, 1, 2 or empty`},
-		{"ErrFill", withChecksum("!", "AIVDM,1,1,,A,13HOI,7"), `fill bits "7", want 0-5`},
-		{"ErrTagBlockUnclosed", `\c:1420030798*00!AIVDM`, "tag block without its closing backslash"},
-		{"ErrTagBlockTime", `\c:soon*00\!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23`, `tag block time "soon", want Unix seconds`},
-		{"ErrNotNMEA", "hello", "not an NMEA sentence"},
-		{"ErrOtherNMEA", "$GPGGA,1*00", "not an AIS sentence (!xxVDM or !xxVDO)"},
+		{"ErrBadChecksum", "!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*24", "ais: checksum 24, computed 23"},
+		{"ErrNoChecksum", "!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0", "ais: sentence without checksum"},
+		{"ErrChecksumNotHex", "!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*G3", `ais: bad checksum field "*G3"`},
+		{"ErrTooFewFields", withChecksum("!", "AIVDM,1,1,A,13HOI"), "ais: sentence has 5 fields, want 7"},
+		{"ErrTooManyFields", withChecksum("!", "AIVDM,1,1,,A,13HOI,0,0"), "ais: sentence has more than 7 fields"},
+		{"ErrCount", withChecksum("!", "AIVDM,0,1,,A,13HOI,0"), `ais: sentence count "0", want 1-9`},
+		{"ErrNumber", withChecksum("!", "AIVDM,2,3,,A,13HOI,0"), `ais: sentence number "3", want 1-2`},
+		{"ErrSequence", withChecksum("!", "AIVDM,2,1,x,A,13HOI,0"), `ais: sequence id "x", want 0-9 or empty`},
+		{"ErrChannel", withChecksum("!", "AIVDM,1,1,,AB,13HOI,0"), `ais: radio channel "AB", want A, B, 1, 2 or empty`},
+		{"ErrFill", withChecksum("!", "AIVDM,1,1,,A,13HOI,7"), `ais: fill bits "7", want 0-5`},
+		{"ErrTagBlockUnclosed", `\c:1420030798*00!AIVDM`, "ais: tag block without its closing backslash"},
+		{"ErrTagBlockTime", `\c:soon*00\!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23`, `ais: tag block time "soon", want Unix seconds`},
+		{"ErrNotNMEA", "hello", "ais: not an NMEA sentence"},
+		{"ErrOtherNMEA", "$GPGGA,1*00", "ais: not an AIS sentence (!xxVDM or !xxVDO)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var s ais.Sentence

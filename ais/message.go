@@ -103,15 +103,18 @@ type Message struct {
 // no reassembly, no type 24 joining, no time. It does not allocate.
 func (m *Message) DecodePayload(armoured []byte, fill int) error {
 	if fill < 0 || fill > 5 {
-		return fmt.Errorf("fill bits %d, want 0-5", fill)
+		return fmt.Errorf("ais: fill bits %d, want 0-5", fill)
 	}
 	if bad := m.p.setArmoured(armoured, fill); bad >= 0 {
 		if bad >= len(armoured) {
-			return fmt.Errorf("payload of %d characters is over %d bits", len(armoured), MaxPayloadBits)
+			return fmt.Errorf("ais: payload of %d characters is over %d bits", len(armoured), MaxPayloadBits)
 		}
-		return fmt.Errorf("payload character %q at %d is not 6-bit armouring", armoured[bad], bad+1)
+		return fmt.Errorf("ais: payload character %q at %d is not 6-bit armouring", armoured[bad], bad+1)
 	}
-	return m.decode()
+	if err := m.decode(); err != nil {
+		return fmt.Errorf("ais: %w", err)
+	}
+	return nil
 }
 
 // Bits returns the number of payload bits of the message.

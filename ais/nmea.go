@@ -62,10 +62,10 @@ var errNotNMEA = errors.New("not an NMEA sentence")
 func ParseSentence(line []byte, s *Sentence) error {
 	k, _, err := parseLine(line, s)
 	if err != nil {
-		return err
+		return fmt.Errorf("ais: %w", err)
 	}
 	if k != lineSentence {
-		return errors.New("not an AIS sentence (!xxVDM or !xxVDO)")
+		return errors.New("ais: not an AIS sentence (!xxVDM or !xxVDO)")
 	}
 	return nil
 }
