@@ -491,7 +491,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 	// Encounters name the tracks in ID order (A < B); the pair key uses
 	// index order, which is cheaper to keep.
 	swap := a.id > b.id
-	pred := func() Prediction {
+	pred := func(withPos bool) Prediction {
 		x, y := ma, mb
 		if swap {
 			x, y = mb, ma
@@ -506,8 +506,10 @@ func (e *Engine) pair(i, j int32, now int64) {
 		if a.domain == air && sev != None {
 			p.ConflictInS, p.ConflictOutS = c.InS, c.OutS
 		}
-		p.PosA = position(x.At(ap.TCPAS))
-		p.PosB = position(y.At(ap.TCPAS))
+		if withPos {
+			p.PosA = position(x.At(ap.TCPAS))
+			p.PosB = position(y.At(ap.TCPAS))
+		}
 		return p
 	}
 	if en == nil {
@@ -518,7 +520,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 		if swap {
 			en.pub.A, en.pub.B, en.pub.PartyA, en.pub.PartyB = b.id, a.id, en.pub.PartyB, en.pub.PartyA
 		}
-		e.openEnc(en, sev, pred(), now)
+		e.openEnc(en, sev, pred(true), now)
 		return
 	}
 	e.judge(en, sev, stay, now, a.domain, pred)
@@ -553,28 +555,31 @@ func (e *Engine) openEnc(en *encounter, sev Severity, p Prediction, now int64) {
 
 // judge runs the lifecycle of an open encounter given the tier predicted
 // now (sev) and whether the prediction is inside the grown thresholds.
-func (e *Engine) judge(en *encounter, sev Severity, stay bool, now int64, dom uint8, pred func() Prediction) {
+// The encounter keeps the prediction of its last event: predicted
+// positions cost two ECEF to geodetic conversions, so they are computed
+// only for events.
+func (e *Engine) judge(en *encounter, sev Severity, stay bool, now int64, dom uint8, pred func(withPos bool) Prediction) {
 	if !stay && sev == None {
 		if en.clearSince == 0 {
 			en.clearSince = now
 		}
 		if now-en.clearSince >= e.hold[dom] {
-			en.pub.Prediction = pred()
+			en.pub.Prediction = pred(true)
 			e.close(en, now, Separated)
 		}
 		return
 	}
 	en.clearSince = 0
-	p := pred()
-	en.pub.Prediction = p
 	if sev > en.pub.Severity {
 		en.pub.Severity = sev
-		en.emitted = p
+		en.pub.Prediction = pred(true)
+		en.emitted = en.pub.Prediction
 		e.emit(Escalated, now, en)
 		return
 	}
-	if e.material(en, p, dom) {
-		en.emitted = p
+	if e.material(en, pred(false), dom) {
+		en.pub.Prediction = pred(true)
+		en.emitted = en.pub.Prediction
 		e.emit(Updated, now, en)
 	}
 }
@@ -700,7 +705,8 @@ func cmpU64(a, b uint64) int {
 	return 0
 }
 
-// Open returns the open encounters ordered by ID.
+// Open returns the open encounters ordered by ID, each with the
+// prediction of its last event.
 func (e *Engine) Open() []Encounter {
 	out := make([]Encounter, 0, len(e.open))
 	for _, en := range e.open {

@@ -264,7 +264,7 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 	if en == nil && sev == None {
 		return
 	}
-	pred := func() Prediction {
+	pred := func(withPos bool) Prediction {
 		p := Prediction{
 			Time: nsToTime(now), Severity: sev, DistanceM: outside, VerticalM: math.NaN(),
 			CPAVertical: math.NaN(), ConflictInS: math.NaN(), ConflictOutS: math.NaN(),
@@ -272,10 +272,14 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 		}
 		if entry < math.Inf(1) {
 			p.TCPAS = entry
-			p.PosA = position(m.At(entry))
+			if withPos {
+				p.PosA = position(m.At(entry))
+			}
 		} else {
 			p.TCPAS = math.NaN()
-			p.PosA = position(m)
+			if withPos {
+				p.PosA = position(m)
+			}
 		}
 		if t.domain == sea {
 			p.PosA.AltM = math.NaN()
@@ -287,7 +291,7 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 			A: t.id, PartyA: e.parties[t.party], PartyB: z.Owner,
 			Domain: domainName(t.domain), Zone: z.ID, ZoneKind: z.Kind,
 		}}
-		e.openEnc(en, sev, pred(), now)
+		e.openEnc(en, sev, pred(true), now)
 		return
 	}
 	e.judge(en, sev, stay, now, t.domain, pred)
