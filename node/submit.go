@@ -316,6 +316,9 @@ func (n *Node) checkStoredLog(ctx context.Context, channel string) error {
 	if stored > cp.Size {
 		return fmt.Errorf("index %d: not covered by the signed checkpoint of size %d", cp.Size, cp.Size)
 	}
+	if stored < cp.Size {
+		return fmt.Errorf("index %d: missing (the store ends there, the signed checkpoint has %d envelopes)", stored, cp.Size)
+	}
 	leaves := func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
 		envs, err := n.Store.FindEnvelopes(ctx, channel, start, int(end-start))
 		if err != nil {

@@ -74,7 +74,7 @@ func (c *cli) run(wantErr bool, args ...string) string {
 		c.t.Fatalf("deconflict %s: err=%v, want error %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, wantErr, out.String(), errb.String())
 	}
 	if wantErr {
-		return errb.String()
+		return out.String() + errb.String()
 	}
 	return out.String()
 }
@@ -82,7 +82,20 @@ func (c *cli) run(wantErr bool, args ...string) string {
 // startServe starts 'deconflict serve' and waits until it answers.
 func startServe(t *testing.T, dir, data, addr string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--data", data, "--addr", addr, "--tick", "50ms")
+	return startServeWith(t, dir, []string{"serve", "--data", data, "--addr", addr, "--tick", "50ms"})
+}
+
+// startServeWith starts the binary with args and waits until the node
+// listening at the --addr in args answers.
+func startServeWith(t *testing.T, dir string, args []string) *exec.Cmd {
+	t.Helper()
+	var addr string
+	for i, a := range args {
+		if a == "--addr" {
+			addr = args[i+1]
+		}
+	}
+	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	logf, _ := os.OpenFile(filepath.Join(dir, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -45,9 +45,11 @@ type nodeOptions struct {
 	parties                     string   // parties file for attribution
 	sources                     []string // feeds to ingest directly
 	sourceFormat                string   // their format
+	serveAltered                bool     // serve channels that fail the start-up check
 }
 
 func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
+	fs.BoolVar(&o.serveAltered, "serve-altered", false, "serve channels whose stored log fails the start-up check, so members can audit it (forensics only)")
 	fs.StringVar(&o.parties, "parties", "", "parties file (JSON) for attributing tracks: declared assets and alliances (default: NATO members to NATO, Russia to RU)")
 	fs.Func("source", "a feed to ingest directly (file, tcp://HOST:PORT, tcp-listen://:PORT, udp://:PORT; repeatable)", func(v string) error { o.sources = append(o.sources, v); return nil })
 	fs.StringVar(&o.sourceFormat, "source-format", "ais", "format of the --source feeds: ais, sbs, csv, ...")
@@ -114,6 +116,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 	n := node.New(db, key, name)
 	n.Logger = logger
 	n.TickInterval = o.tick
+	n.ServeAltered = o.serveAltered
 	if err := n.Open(ctx); err != nil {
 		db.Close()
 		return nil, err

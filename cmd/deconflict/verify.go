@@ -201,20 +201,32 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 			return checkLeaf(leaf, channel, trusted, keys)
 		},
 	}
-	var size int64
+	// Leaves come from the envelopes API, which returns what the node has
+	// even when leaves are missing, so that the audit names the first
+	// missing index; every leaf is checked against the tiles' hashes.
 	a.FetchLeaves = func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
-		data, err := dtlog.FetchBundles(ctx, a.FetchTile, size, start, end)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]dtlog.Leaf, len(data))
-		for i, d := range data {
-			out[i] = dtlog.Leaf{Index: start + int64(i), Data: d}
+		var out []dtlog.Leaf
+		for from := start; from < end; {
+			envs, err := c.Envelopes(ctx, channel, from, int(min(end-from, 1000)))
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range envs {
+				if v.Index >= end {
+					break
+				}
+				s, err := v.Signed()
+				if err != nil {
+					return nil, fmt.Errorf("envelope %d: %w", v.Index, err)
+				}
+				out = append(out, dtlog.Leaf{Index: v.Index, Data: s.Leaf()})
+			}
+			if len(envs) == 0 {
+				break
+			}
+			from = envs[len(envs)-1].Index + 1
 		}
 		return out, nil
-	}
-	if cp, err := dtlog.OpenCheckpoint(checkpoint, origin, trusted); err == nil {
-		size = cp.Size
 	}
 	var prevCP *dtlog.Checkpoint
 	if prev != nil {
@@ -226,6 +238,19 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	var ae *dtlog.AuditError
 	if errors.As(err, &ae) {
 		return m.failed("channel %s: %v", channel, ae)
+	} else if errors.Is(err, dtlog.ErrFetch) {
+		// The node cannot serve the tiles of its own checkpoint: name the
+		// first envelope it lacks, if that is why.
+		if cp, cerr := dtlog.OpenCheckpoint(checkpoint, origin, trusted); cerr == nil {
+			if leaves, lerr := a.FetchLeaves(ctx, 0, cp.Size); lerr == nil {
+				for i := int64(0); i < cp.Size; i++ {
+					if i >= int64(len(leaves)) || leaves[i].Index != i {
+						return m.failed("channel %s: index %d: missing (the signed checkpoint has %d envelopes; the node cannot serve its tiles: %v)", channel, i, cp.Size, err)
+					}
+				}
+			}
+		}
+		return m.failed("channel %s: the node does not serve the log of its own checkpoint: %v", channel, err)
 	} else if err != nil {
 		return err
 	}
