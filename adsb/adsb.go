@@ -1,6 +1,8 @@
 // Package adsb decodes ADS-B traffic as receiver networks deliver it:
 // SBS-1 BaseStation CSV lines (port 30003, also the stratux recordings),
-// readsb/dump1090 aircraft.json snapshots and readsb trace_full files.
+// readsb/dump1090 aircraft.json snapshots, readsb trace_full files, the
+// traffic library's JSON exports of OpenSky data, and raw Mode S
+// extended squitters in the Beast binary format (port 30005).
 // Decoders are pure functions over bytes: they do no I/O, never panic,
 // and report malformed input as *deconflict.Error with code EINVALID
 // naming the field and the reason.
@@ -29,8 +31,8 @@ const (
 // Message is one decoded ADS-B observation of one aircraft. Numeric
 // fields the source did not give are NaN (deconflict.Unknown).
 type Message struct {
-	Format  string    // FormatSBS, FormatAircraftJSON or FormatTrace
-	MsgType int       // SBS transmission type 1-8; 0 for other formats
+	Format  string    // FormatSBS, FormatAircraftJSON, FormatTrace, FormatTraffic or FormatBeast
+	MsgType int       // SBS transmission type 1-8 (for Beast, that of the same content); 0 for other formats
 	ICAO    uint32    // 24-bit ICAO aircraft address
 	NonICAO bool      // the address is not an ICAO address (readsb "~" prefix: TIS-B, anonymous)
 	Time    time.Time // when the message (or position) was received, UTC; zero when unknown
