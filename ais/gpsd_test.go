@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/deconflict/deconflict/ais"
@@ -68,6 +69,13 @@ func MustReadRecording(tb testing.TB, path string) []byte {
 	return b
 }
 
+// gpsdecodeVersion is what 'gpsdecode -V' said, asked once.
+var gpsdecodeVersion struct {
+	sync.Once
+	v   string
+	err error
+}
+
 // gpsdecode runs 'gpsdecode -j' on data and returns its AIS JSON lines.
 func gpsdecode(tb testing.TB, data []byte) []string {
 	tb.Helper()
@@ -78,8 +86,12 @@ func gpsdecode(tb testing.TB, data []byte) []string {
 	// The JSON formats changed after 3.22 (7 decimals for positions,
 	// "n/a" for "nan", a signed string turn): the comparison is with the
 	// gpsd of Debian 12.
-	if v, err := exec.Command(bin, "-V").CombinedOutput(); err != nil || !strings.Contains(string(v), "revision 3.22") {
-		tb.Fatalf("gpsdecode -V says %q (%v), want revision 3.22 (Debian 12's gpsd-clients)", strings.TrimSpace(string(v)), err)
+	gpsdecodeVersion.Do(func() {
+		v, err := exec.Command(bin, "-V").CombinedOutput()
+		gpsdecodeVersion.v, gpsdecodeVersion.err = strings.TrimSpace(string(v)), err
+	})
+	if v := gpsdecodeVersion.v; gpsdecodeVersion.err != nil || !strings.Contains(v, "revision 3.22") {
+		tb.Fatalf("gpsdecode -V says %q (%v), want revision 3.22 (Debian 12's gpsd-clients)", v, gpsdecodeVersion.err)
 	}
 	cmd := exec.Command(bin, "-j")
 	cmd.Stdin = bytes.NewReader(data)
