@@ -71,7 +71,7 @@ func (n *Node) EnableLive(a *attrib.Attributor, cfg detect.Config) error {
 	l := &Live{n: n, attr: a, in: make(chan []deconflict.Report, 256), ops: make(chan func(*detect.Engine)), alerts: make(chan detect.Event, 4096),
 		epoch: n.Now().UTC().Format("20060102T150405"),
 		zones: map[string]detect.Zone{}, open: map[uint64]detect.Encounter{}, subs: map[chan LiveEvent]struct{}{}}
-	l.Table = picture.New(picture.Options{Now: n.Now})
+	l.Table = picture.New(picture.Options{Now: n.Now, Attribute: a.Attribute})
 	cfg.Pair = l.pair
 	eng, err := detect.New(cfg)
 	if err != nil {
@@ -219,15 +219,22 @@ func (l *Live) run(ctx context.Context) {
 				if r.Time.IsZero() {
 					r.Time = now
 				}
-				party, _ := l.attr.Attribute(r)
-				r.Party = party
+				// The table attributes the track (declared assets, callsign
+				// patterns, the source's party, the flag) and keeps how.
 				res := l.Table.Update(r)
-				if res == picture.Old || res == picture.Invalid {
+				if res != picture.Created && res != picture.Updated {
+					continue // old, invalid, or another receiver's copy
+				}
+				if !r.HasPosition() {
 					continue
 				}
-				if r.HasPosition() {
-					l.handle(l.engine.Update(*r))
+				tr, err := l.Table.Get(r.ID)
+				if err != nil {
+					continue
 				}
+				er := *r
+				er.Party = tr.Party
+				l.handle(l.engine.Update(er))
 			}
 			l.mu.Lock()
 			l.stats.Reports += int64(len(rs))

@@ -1,0 +1,267 @@
+// Package storetest is the conformance suite every deconflict.Store
+// implementation passes: SQLite always, PostgreSQL once it exists.
+package storetest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+)
+
+// Run runs the suite; open returns a new, empty store for each subtest.
+func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
+	t.Run("Parties", func(t *testing.T) { testParties(t, open(t)) })
+	t.Run("Channels", func(t *testing.T) { testChannels(t, open(t)) })
+	t.Run("Append", func(t *testing.T) { testAppend(t, open(t)) })
+	t.Run("Acks", func(t *testing.T) { testAcks(t, open(t)) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open(t)) })
+	t.Run("Meta", func(t *testing.T) { testMeta(t, open(t)) })
+}
+
+var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+func key() ed25519.PublicKey {
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	return pub
+}
+
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if got := deconflict.ErrorCode(err); got != code {
+		t.Fatalf("%s: err=%v (code %q), want code %q", what, err, got, code)
+	}
+}
+
+func mustParties(t *testing.T, s deconflict.Store, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if err := s.CreateParty(context.Background(), &deconflict.Party{ID: id, Created: t0, Keys: []deconflict.PartyKey{{Public: key(), Added: t0}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func testParties(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	k := key()
+	if err := s.CreateParty(ctx, &deconflict.Party{ID: "RU", Name: "Russia", Created: t0, Keys: []deconflict.PartyKey{{Public: k, Added: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "duplicate party", s.CreateParty(ctx, &deconflict.Party{ID: "RU", Created: t0}), deconflict.ECONFLICT)
+	wantCode(t, "invalid id", s.CreateParty(ctx, &deconflict.Party{ID: "no spaces", Created: t0}), deconflict.EINVALID)
+	wantCode(t, "reserved id", s.CreateParty(ctx, &deconflict.Party{ID: deconflict.NodeAuthor, Created: t0}), deconflict.EINVALID)
+	p, err := s.FindParty(ctx, "RU")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "Russia" || len(p.Keys) != 1 || !p.Keys[0].Public.Equal(k) || !p.Created.Equal(t0) {
+		t.Fatalf("FindParty: %+v", p)
+	}
+	_, err = s.FindParty(ctx, "XX")
+	wantCode(t, "missing party", err, deconflict.ENOTFOUND)
+	k2 := key()
+	if err := s.AddPartyKey(ctx, &deconflict.PartyKey{Party: "RU", Public: k2, Added: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "duplicate key", s.AddPartyKey(ctx, &deconflict.PartyKey{Party: "RU", Public: k2, Added: t0}), deconflict.ECONFLICT)
+	wantCode(t, "key of a missing party", s.AddPartyKey(ctx, &deconflict.PartyKey{Party: "XX", Public: key(), Added: t0}), deconflict.ENOTFOUND)
+	if err := s.RevokePartyKey(ctx, k, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "revoke twice", s.RevokePartyKey(ctx, k, t0.Add(3*time.Hour)), deconflict.ENOTFOUND)
+	got, err := s.FindKey(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Party != "RU" || got.Revoked == nil || !got.Revoked.Equal(t0.Add(2*time.Hour)) || got.ValidAt(t0.Add(3*time.Hour)) || !got.ValidAt(t0.Add(time.Hour)) {
+		t.Fatalf("FindKey after revocation: %+v", got)
+	}
+	_, err = s.FindKey(ctx, key())
+	wantCode(t, "unknown key", err, deconflict.ENOTFOUND)
+	mustParties(t, s, "US")
+	ps, err := s.FindParties(ctx)
+	if err != nil || len(ps) != 2 || ps[0].ID != "RU" || len(ps[0].Keys) != 2 || ps[1].ID != "US" {
+		t.Fatalf("FindParties: %+v, %v", ps, err)
+	}
+}
+
+func testChannels(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	mustParties(t, s, "RU", "US", "FR")
+	c := &deconflict.Channel{ID: "ru-us-syria", Members: []string{"US", "RU"}, Policy: deconflict.DefaultPolicy(), Created: t0}
+	c.Policy.Webhooks = []string{"http://127.0.0.1:9/hook"}
+	if err := s.CreateChannel(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "duplicate channel", s.CreateChannel(ctx, c), deconflict.ECONFLICT)
+	wantCode(t, "unknown member", s.CreateChannel(ctx, &deconflict.Channel{ID: "ru-xx", Members: []string{"RU", "XX"}, Created: t0}), deconflict.ENOTFOUND)
+	wantCode(t, "one member", s.CreateChannel(ctx, &deconflict.Channel{ID: "ru", Members: []string{"RU"}, Created: t0}), deconflict.EINVALID)
+	got, err := s.FindChannel(ctx, "ru-us-syria")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Members) != "[US RU]" || got.Policy.AckDeadline(deconflict.Flash) != deconflict.DefaultAckFlash || len(got.Policy.Webhooks) != 1 {
+		t.Fatalf("FindChannel: %+v", got)
+	}
+	if _, err := s.FindChannel(ctx, "ru-xx"); deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
+		t.Fatalf("a failed create left channel ru-xx behind: %v", err)
+	}
+	p := deconflict.DefaultPolicy()
+	p.AckDeadlines[deconflict.Flash] = deconflict.Duration(30 * time.Second)
+	if err := s.UpdatePolicy(ctx, "ru-us-syria", p); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.FindChannel(ctx, "ru-us-syria")
+	if got.Policy.AckDeadline(deconflict.Flash) != 30*time.Second {
+		t.Fatalf("policy after update: %+v", got.Policy)
+	}
+	wantCode(t, "policy of a missing channel", s.UpdatePolicy(ctx, "nope", p), deconflict.ENOTFOUND)
+}
+
+func envelope(channel string, index int64, id string) *deconflict.Envelope {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	s := deconflict.Sign(priv, []byte(fmt.Sprintf(`{"v":1,"id":"%s","n":%d}`, id, index)))
+	e := &deconflict.Envelope{Signed: *s, Channel: channel, Index: index, ID: id, Author: "US", Kind: deconflict.KindMessage, Received: t0.Add(time.Duration(index) * time.Second)}
+	e.LeafHash = deconflict.LeafHash(e.Leaf())
+	return e
+}
+
+func testAppend(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	mustParties(t, s, "RU", "US")
+	if err := s.CreateChannel(ctx, &deconflict.Channel{ID: "c", Members: []string{"RU", "US"}, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if cp, n, err := s.Checkpoint(ctx, "c"); cp != nil || n != 0 || err != nil {
+		t.Fatalf("Checkpoint of an empty log: %q %d %v", cp, n, err)
+	}
+	b := &deconflict.Batch{Channel: "c", TreeSize: 3, Checkpoint: []byte("cp3")}
+	for i := int64(0); i < 3; i++ {
+		b.Envelopes = append(b.Envelopes, envelope("c", i, fmt.Sprintf("%032x", i)))
+		b.Hashes = append(b.Hashes, deconflict.HashAt{Index: i * 10, Hash: [32]byte{byte(i + 1)}})
+	}
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.LogSize(ctx, "c"); n != 3 || err != nil {
+		t.Fatalf("LogSize=%d, %v; want 3", n, err)
+	}
+	wantCode(t, "append at a wrong index", s.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 5, fmt.Sprintf("%032x", 5))}}), deconflict.ECONFLICT)
+	wantCode(t, "append a used id", s.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 3, fmt.Sprintf("%032x", 1))}}), deconflict.ECONFLICT)
+	if n, _ := s.LogSize(ctx, "c"); n != 3 {
+		t.Fatalf("a refused append changed the log size to %d", n)
+	}
+	e, err := s.FindEnvelope(ctx, "c", 1)
+	if err != nil || e.ID != b.Envelopes[1].ID || string(e.Payload) != string(b.Envelopes[1].Payload) || e.LeafHash != b.Envelopes[1].LeafHash || !e.Received.Equal(b.Envelopes[1].Received) {
+		t.Fatalf("FindEnvelope(1) = %+v, %v", e, err)
+	}
+	if e, err := s.FindEnvelopeByLeafHash(ctx, "c", b.Envelopes[2].LeafHash); err != nil || e.Index != 2 {
+		t.Fatalf("FindEnvelopeByLeafHash: %v %v", e, err)
+	}
+	_, err = s.FindEnvelope(ctx, "c", 3)
+	wantCode(t, "missing envelope", err, deconflict.ENOTFOUND)
+	byID, err := s.FindEnvelopesByID(ctx, "c", []string{b.Envelopes[0].ID, "ffff"})
+	if err != nil || len(byID) != 1 || byID[b.Envelopes[0].ID].Index != 0 {
+		t.Fatalf("FindEnvelopesByID: %v %v", byID, err)
+	}
+	envs, err := s.FindEnvelopes(ctx, "c", 1, 10)
+	if err != nil || len(envs) != 2 || envs[0].Index != 1 || envs[1].Index != 2 {
+		t.Fatalf("FindEnvelopes(from 1): %d, %v", len(envs), err)
+	}
+	hs, err := s.ReadHashes(ctx, "c", []int64{20, 0})
+	if err != nil || hs[0][0] != 3 || hs[1][0] != 1 {
+		t.Fatalf("ReadHashes: %v %v", hs, err)
+	}
+	_, err = s.ReadHashes(ctx, "c", []int64{1})
+	wantCode(t, "missing hash", err, deconflict.ENOTFOUND)
+	if cp, n, err := s.Checkpoint(ctx, "c"); string(cp) != "cp3" || n != 3 || err != nil {
+		t.Fatalf("Checkpoint: %q %d %v", cp, n, err)
+	}
+}
+
+func testAcks(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	mustParties(t, s, "RU", "US", "FR")
+	if err := s.CreateChannel(ctx, &deconflict.Channel{ID: "c", Members: []string{"RU", "US", "FR"}, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	b := &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 0, fmt.Sprintf("%032x", 0)), envelope("c", 1, fmt.Sprintf("%032x", 1))}}
+	b.Pending = []deconflict.PendingAck{{Channel: "c", Index: 0, Party: "RU", Deadline: t0.Add(time.Minute)}, {Channel: "c", Index: 0, Party: "FR", Deadline: t0.Add(time.Minute)}}
+	b.Acked = nil
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 2, fmt.Sprintf("%032x", 2))}, Acked: []deconflict.AckMark{{Index: 0, AckIndex: 2, Party: "RU"}}}); err != nil {
+		t.Fatal(err)
+	}
+	open, err := s.PendingAcks(ctx, "c", "", true)
+	if err != nil || len(open) != 1 || open[0].Party != "FR" {
+		t.Fatalf("open duties: %+v %v", open, err)
+	}
+	ru, _ := s.PendingAcks(ctx, "c", "RU", false)
+	if len(ru) != 1 || ru[0].AckIndex == nil || *ru[0].AckIndex != 2 {
+		t.Fatalf("RU duties: %+v", ru)
+	}
+	if due, _ := s.DueAcks(ctx, t0.Add(30*time.Second)); len(due) != 0 {
+		t.Fatalf("due before the deadline: %+v", due)
+	}
+	due, err := s.DueAcks(ctx, t0.Add(time.Minute))
+	if err != nil || len(due) != 1 || due[0].Party != "FR" {
+		t.Fatalf("due at the deadline: %+v %v", due, err)
+	}
+	if err := s.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 3, fmt.Sprintf("%032x", 3))}, Missed: due}); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.DueAcks(ctx, t0.Add(time.Hour)); len(due) != 0 {
+		t.Fatalf("a reported duty is due again: %+v", due)
+	}
+	st, _ := s.AckStatus(ctx, "c", 0)
+	if len(st) != 2 || st[0].Party != "FR" || !st[0].Missed || st[1].Missed {
+		t.Fatalf("AckStatus: %+v", st)
+	}
+}
+
+func testWebhooks(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	mustParties(t, s, "RU", "US")
+	if err := s.CreateChannel(ctx, &deconflict.Channel{ID: "c", Members: []string{"RU", "US"}, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, &deconflict.Batch{Channel: "c", Webhooks: []deconflict.WebhookJob{{Channel: "c", URL: "http://x/1", Body: []byte(`{}`), NextTry: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.DueWebhooks(ctx, t0, 10)
+	if err != nil || len(jobs) != 1 || jobs[0].URL != "http://x/1" {
+		t.Fatalf("DueWebhooks: %+v %v", jobs, err)
+	}
+	j := jobs[0]
+	j.Attempts, j.NextTry, j.LastErr = 1, t0.Add(time.Minute), "refused"
+	if err := s.UpdateWebhook(ctx, &j); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, _ := s.DueWebhooks(ctx, t0.Add(time.Second), 10); len(jobs) != 0 {
+		t.Fatalf("a job due later is due now: %+v", jobs)
+	}
+	j.Done = true
+	s.UpdateWebhook(ctx, &j)
+	if jobs, _ := s.DueWebhooks(ctx, t0.Add(time.Hour), 10); len(jobs) != 0 {
+		t.Fatalf("a done job is due: %+v", jobs)
+	}
+}
+
+func testMeta(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	if v, err := s.Meta(ctx, "k"); v != "" || err != nil {
+		t.Fatalf("unset meta: %q %v", v, err)
+	}
+	s.SetMeta(ctx, "k", "1")
+	s.SetMeta(ctx, "k", "2")
+	if v, _ := s.Meta(ctx, "k"); v != "2" {
+		t.Fatalf("meta=%q, want 2", v)
+	}
+}
