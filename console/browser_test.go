@@ -358,6 +358,22 @@ func TestBrowser(t *testing.T) {
 	ru.wait("verified", `document.querySelector(".verify-result.ok")?.textContent.startsWith("Verified")`, 10*time.Second)
 	ru.screenshot(shots, "6-record-ru-nato-verified.png")
 
+	// Signing out ends the session: the page asks for the password again.
+	// (The page reloads; a poll that the reload interrupts is retried.)
+	us.do(chromedp.Click(chromedp.ID("logout")))
+	signedOut := `!!document.getElementById("login") && !document.getElementById("login").hidden && document.getElementById("app").hidden`
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		_, err := chromedp.Run(us.ctx, chromedp.Poll[bool](signedOut, chromedp.WithPollingTimeout(2*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("US: no sign-in form after sign-out: %v", err)
+		}
+	}
+	if got := us.eval(`fetch("/v1/channels").then(r => String(r.status))`); got != "401" {
+		t.Fatalf("US after sign-out: /v1/channels status %s, want 401", got)
+	}
+
 	us.checkNoErrors()
 	ru.checkNoErrors()
 	t.Logf("browser test took %s", time.Since(start).Round(100*time.Millisecond))

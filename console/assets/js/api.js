@@ -21,6 +21,10 @@ async function request(method, path, body, accept = "json") {
     credentials: "same-origin",
   });
   const text = await resp.text();
+  if (resp.status === 401 && path !== "/console/login") {
+    // the session ended (expiry, logout elsewhere, node restart)
+    window.dispatchEvent(new CustomEvent("deconflict-unauthorized"));
+  }
   if (!resp.ok) {
     let code = "internal", msg = `${method} ${path}: ${resp.status} ${resp.statusText}`;
     try {
@@ -69,6 +73,7 @@ export class Stream {
     this.onMessage = onMessage;
     this.onStatus = onStatus;
     this.backoff = 1000;
+    this.failures = 0;
     this.closed = false;
     this.ws = null;
     this.timer = null;
@@ -87,7 +92,7 @@ export class Stream {
       return;
     }
     this.ws = ws;
-    ws.onopen = () => this.onStatus("live");
+    ws.onopen = () => { this.failures = 0; this.onStatus("live"); };
     ws.onmessage = (ev) => {
       this.backoff = 1000;
       let msg;
@@ -104,6 +109,9 @@ export class Stream {
   retry() {
     if (this.closed) return;
     this.onStatus("down");
+    // A WebSocket does not tell why its handshake failed: ask whether the
+    // session is still valid (a 401 raises deconflict-unauthorized).
+    if (++this.failures >= 2) request("GET", "/console/me").catch(() => {});
     clearTimeout(this.timer);
     const wait = this.backoff * (0.8 + 0.4 * Math.random());
     this.backoff = Math.min(this.backoff * 2, 30000);

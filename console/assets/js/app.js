@@ -11,6 +11,9 @@ const SEVERITY_RANK = { nmac: 6, critical: 5, dangerous: 4, intrusion: 4, warnin
 
 async function main() {
   $("login-form").addEventListener("submit", onLogin);
+  window.addEventListener("deconflict-unauthorized", () => {
+    if (started) showLogin("Your session has ended; sign in again.");
+  });
   let me;
   try {
     me = await api.me();
