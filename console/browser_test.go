@@ -340,16 +340,21 @@ func TestBrowser(t *testing.T) {
 	ru.wait("incident listed", `!!document.querySelector("#panel-incidents li.incident")`, 15*time.Second)
 	ru.do(chromedp.Click(chromedp.CSS(`#panel-incidents li.incident button.incident-head`)))
 	ru.wait("incident timeline", `document.querySelectorAll("#panel-incidents .timeline li.tl-alert").length > 0`, 5*time.Second)
-	ru.screenshot(shots, "4-incidents-ru-nato.png")
 
 	// The alert on ru-nato awaits RU's acknowledgement in the hotline.
 	ru.do(chromedp.Click(chromedp.ID("tab-hotline")))
 	ru.wait("alert awaiting RU", `!!document.querySelector("article.msg.kind-alert.awaiting-me .ack-button")`, 10*time.Second)
-	ru.screenshot(shots, "4b-hotline-ru-nato-alert.png")
+	ru.screenshot(shots, "4a-hotline-ru-nato-alert.png")
 	ru.do(chromedp.Click(chromedp.CSS(`article.msg.kind-alert.awaiting-me .ack-button`)))
 	ru.wait("alert acknowledged", `!!document.querySelector("article.msg.kind-alert li.duty.acked[data-party='RU']")`, 10*time.Second)
 	ru.do(chromedp.Click(chromedp.ID("tab-incidents")))
 	ru.wait("acknowledgement in the timeline", `document.querySelectorAll("#panel-incidents .timeline li.tl-ack").length > 0 || (document.querySelector("#panel-incidents li.incident button.incident-head")?.click(), false)`, 10*time.Second)
+	ru.do(
+		chromedp.SendKeys(chromedp.CSS(`#panel-incidents .note-form input`), "Frigate altering course to starboard"),
+		chromedp.Click(chromedp.CSS(`#panel-incidents .note-form button`)),
+	)
+	ru.wait("note in the timeline", `[...document.querySelectorAll("#panel-incidents .timeline li.tl-note")].some(li => li.textContent.includes("starboard"))`, 10*time.Second)
+	ru.screenshot(shots, "4b-incidents-ru-nato.png")
 
 	// The record: checkpoint and verification.
 	ru.do(chromedp.Click(chromedp.ID("tab-record")))
