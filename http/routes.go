@@ -11,7 +11,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
-	"github.com/deconflict/deconflict/node"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -437,4 +436,3 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	c.Close(websocket.StatusNormalClosure, "")
 }
 
-var _ = node.DefaultTimeWindow

@@ -206,7 +206,6 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	}
 	now := n.Now().UTC()
 	b := &deconflict.Batch{Channel: l.id}
-	pending := make([]*appendReq, 0, len(reqs))
 	results := make([]appendResp, len(reqs))
 	accepted := make([]int, 0, len(reqs)) // request positions appended
 	inBatch := map[string]int{}           // id -> position in b.Envelopes
@@ -270,9 +269,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		b.Envelopes = append(b.Envelopes, e)
 		l.effects(ch, r, e, b, now)
 		accepted = append(accepted, i)
-		pending = append(pending, r)
 	}
-	_ = pending
 
 	if len(b.Envelopes) > 0 {
 		b.TreeSize = size + int64(len(b.Envelopes))

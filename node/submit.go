@@ -212,12 +212,10 @@ func (n *Node) CheckDeadlines(ctx context.Context) error {
 			hooks = append(hooks, deconflict.WebhookJob{Channel: k.ch, URL: u, NextTry: n.Now()})
 		}
 		// The webhook body carries the missed-ack's own index, known only
-		// once appended; the appender fills it in.
-		rec, err := n.submitNode(ctx, p, duties, hooks)
-		if err != nil {
+		// once appended: the appender fills it in.
+		if _, err := n.submitNode(ctx, p, duties, hooks); err != nil {
 			return fmt.Errorf("missed-ack for %s/%d: %w", k.ch, k.idx, err)
 		}
-		_ = rec
 	}
 	return nil
 }
