@@ -35,7 +35,7 @@ func ExampleDecoder() {
 		}
 	}
 	// Output:
-	// type 1 from 636091763 at 17:15:17: -13.08843 77.19842
+	// type 1 from 636091763 at 17:15:17: -13.08843 77.19841
 	// type 5 from 351759000: "EVER DIADEM", callsign "3FOF8"
 }
 
