@@ -2,7 +2,6 @@ package ais
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -71,19 +70,18 @@ func ReadReports(r io.Reader, emit func(deconflict.Report) error) error {
 	rd := NewReader(r)
 	var m Message
 	var rep deconflict.Report
-	ids := make(map[uint32]string) // "mmsi:..." strings, reused across reports
+	c := &reportCache{ids: map[uint32]string{}, text: map[string]string{}}
 	for {
-		err := rd.Read(&m)
-		var le *Error
-		switch {
-		case err == io.EOF:
-			return nil
-		case errors.As(err, &le):
-			continue
-		case err != nil:
+		if err := rd.Read(&m); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			if _, ok := err.(*Error); ok {
+				continue // an undecodable line: skip it
+			}
 			return err
 		}
-		if m.report(&rep, ids) {
+		if m.report(&rep, c) {
 			if err := emit(rep); err != nil {
 				return err
 			}
@@ -100,11 +98,12 @@ func ReadReports(r io.Reader, emit func(deconflict.Report) error) error {
 // when the feed gives no time). Name and Callsign allocate.
 func (m *Message) Report(r *deconflict.Report) bool { return m.report(r, nil) }
 
-// maxIDCache bounds the ID strings ReadReports keeps (about 40 bytes each).
+// maxIDCache bounds each of the string caches of ReadReports (ids, names
+// and callsigns; tens of bytes each).
 const maxIDCache = 1 << 16
 
 // report is Report with an optional cache of ID strings by MMSI.
-func (m *Message) report(r *deconflict.Report, ids map[uint32]string) bool {
+func (m *Message) report(r *deconflict.Report, c *reportCache) bool {
 	switch m.Type {
 	case 1, 2, 3, 5, 9, 18, 19, 24, 27:
 	default:
@@ -113,23 +112,23 @@ func (m *Message) report(r *deconflict.Report, ids map[uint32]string) bool {
 	nan := math.NaN()
 	*r = deconflict.Report{
 		Time:   m.Time,
-		ID:     cachedID(m.MMSI, ids),
+		ID:     c.id(m.MMSI),
 		Domain: deconflict.Sea,
 		Source: "ais",
 		Lat:    nan, Lon: nan, AltM: nan, SpeedMS: nan, CourseDeg: nan, ClimbMS: nan,
 	}
 	switch m.Type {
 	case 5, 24:
-		if name := m.ShipName(); name != "" {
-			r.Name = name
-		}
-		r.Callsign = m.Callsign()
+		var buf [40]byte
+		r.Name = c.str(m.AppendShipName(buf[:0]))
+		r.Callsign = c.str(m.AppendCallsign(buf[:0]))
 		if m.Type == 5 || m.Part != PartA {
 			r.Type = ShipTypeText(m.ShipType)
 		}
 		return true
 	case 19:
-		r.Name = m.ShipName()
+		var buf [40]byte
+		r.Name = c.str(m.AppendShipName(buf[:0]))
 		r.Type = ShipTypeText(m.ShipType)
 	case 9:
 		r.Domain = deconflict.Air
@@ -152,19 +151,45 @@ func (m *Message) report(r *deconflict.Report, ids map[uint32]string) bool {
 	return true
 }
 
-func cachedID(mmsi uint32, ids map[uint32]string) string {
-	if ids == nil {
+// reportCache keeps the strings of reports (ids, names, callsigns) so
+// that a stream of reports about the same ships does not allocate them
+// again. A nil *reportCache allocates every time.
+type reportCache struct {
+	ids  map[uint32]string
+	text map[string]string
+}
+
+func (c *reportCache) id(mmsi uint32) string {
+	if c == nil {
 		return mmsiID(mmsi)
 	}
-	id, ok := ids[mmsi]
+	id, ok := c.ids[mmsi]
 	if !ok {
-		if len(ids) >= maxIDCache {
-			clear(ids)
+		if len(c.ids) >= maxIDCache {
+			clear(c.ids)
 		}
 		id = mmsiID(mmsi)
-		ids[mmsi] = id
+		c.ids[mmsi] = id
 	}
 	return id
+}
+
+func (c *reportCache) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if c == nil {
+		return string(b)
+	}
+	s, ok := c.text[string(b)] // no allocation for the lookup
+	if !ok {
+		if len(c.text) >= maxIDCache {
+			clear(c.text)
+		}
+		s = string(b)
+		c.text[s] = s
+	}
+	return s
 }
 
 // mmsiID formats "mmsi:" and the MMSI in (at least) 9 digits. It allocates the

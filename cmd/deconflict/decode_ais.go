@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -26,20 +25,19 @@ func decodeAIS(r io.Reader, name string, w io.Writer, errw io.Writer) (decoded, 
 	var m ais.Message
 	buf := make([]byte, 0, 1024)
 	for {
-		err := rd.Read(&m)
-		if err == io.EOF {
-			return decoded, failed, nil
-		}
-		var le *ais.Error
-		if errors.As(err, &le) {
+		if err := rd.Read(&m); err != nil {
+			if err == io.EOF {
+				return decoded, failed, nil
+			}
+			le, ok := err.(*ais.Error)
+			if !ok {
+				return decoded, failed, err
+			}
 			failed++
 			if errw != nil {
 				fmt.Fprintf(errw, "%s:%d: %s\n", name, le.Line, le.Reason)
 			}
 			continue
-		}
-		if err != nil {
-			return decoded, failed, err
 		}
 		if m.Type == 24 && m.Part != ais.PartAB {
 			continue
