@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/detect"
@@ -331,9 +332,22 @@ func TestBrowser(t *testing.T) {
 	ru.wait("tracks on the map", `window.deconflictConsole.map.tracks.size >= 4`, 10*time.Second)
 	ru.do(chromedp.Click(chromedp.CSS(`#encounters button.encounter`)))
 	ru.do(chromedp.Sleep(300 * time.Millisecond)) // one frame after the zoom
+	// Hovering over a track labels it.
+	ru.eval(`(() => {
+		const m = window.deconflictConsole.map, t = m.tracks.get("NATO:destroyer-1");
+		const [x, y] = m.latLonToScreen(t.lat, t.lon), r = m.canvas.getBoundingClientRect();
+		m.canvas.dispatchEvent(new PointerEvent("pointermove", {clientX: r.left + x, clientY: r.top + y, bubbles: true}));
+		return "";
+	})()`)
+	ru.wait("hover label", `!document.getElementById("tooltip").hidden && document.getElementById("tooltip").textContent.includes("HNLMS DE RUYTER")`, 5*time.Second)
+	ru.do(chromedp.Sleep(200 * time.Millisecond))
 	ru.screenshot(shots, "3-map-ru-encounter.png")
 	ru.do(chromedp.Click(chromedp.ID("zoom-home")), chromedp.Sleep(300*time.Millisecond))
 	ru.screenshot(shots, "3b-map-ru-baltic.png")
+	// The map answers the keyboard: + zooms in, arrows pan.
+	before := ru.eval(`JSON.stringify([window.deconflictConsole.map.zoom, window.deconflictConsole.map.center])`)
+	ru.do(chromedp.Focus(chromedp.ID("map")), chromedp.KeyEvent("+"), chromedp.KeyEvent(kb.ArrowLeft))
+	ru.wait("keyboard zoom and pan", fmt.Sprintf(`(() => { const [z, c] = JSON.parse(%q), m = window.deconflictConsole.map; return m.zoom > z && m.center[0] < c[0]; })()`, before), 5*time.Second)
 
 	// The encounter is an incident on ru-nato.
 	ru.do(chromedp.Click(chromedp.CSS(`#channels button[data-channel="ru-nato"]`)), chromedp.Click(chromedp.ID("tab-incidents")))

@@ -276,3 +276,29 @@ func TestPageAndAssets(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoUsers(t *testing.T) {
+	dir := t.TempDir()
+	keys := map[string]ed25519.PrivateKey{}
+	for _, p := range []string{"US", "RU"} {
+		_, keys[p], _ = ed25519.GenerateKey(rand.Reader)
+	}
+	creds, err := console.DemoUsers(dir, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(creds), 2; got != want {
+		t.Fatalf("credentials=%d, want %d", got, want)
+	}
+	if c := creds[0]; c.Party != "RU" || c.Username != "ru-officer" || len(c.Password) < 16 {
+		t.Fatalf("first credential %+v, want ru-officer with a long password", c)
+	}
+	// Again (a demo restarted on the same data directory): same keys, new passwords.
+	again, err := console.DemoUsers(dir, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again[0].Password == creds[0].Password {
+		t.Fatal("the password did not change")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/deconflict/deconflict"
@@ -220,3 +221,37 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// Credential is a console sign-in made for a party by DemoUsers.
+type Credential struct {
+	Party, Username, Password string
+}
+
+// DemoUsers hosts every party's key in dataDir and gives each party one
+// officer, "<party>-officer" in lower case, with a fresh random password,
+// replacing the password such a user had. It returns the credentials in
+// party order, for the demo to print. Use AddUser for real deployments,
+// where the operator chooses how passwords reach the officers.
+func DemoUsers(dataDir string, keys map[string]ed25519.PrivateKey) ([]Credential, error) {
+	parties := make([]string, 0, len(keys))
+	for p := range keys {
+		parties = append(parties, p)
+	}
+	sort.Strings(parties)
+	var out []Credential
+	for _, p := range parties {
+		if err := HostParty(dataDir, p, keys[p]); err != nil {
+			return nil, err
+		}
+		c := Credential{Party: p, Username: strings.ToLower(p) + "-officer", Password: randomPassword()}
+		if err := AddUser(dataDir, c.Username, p, c.Password); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// randomPassword returns a random password of 26 base32 characters
+// (128 bits).
+func randomPassword() string { return rand.Text() }

@@ -134,6 +134,7 @@ export class Hotline {
     this.dutyTimers.set(st.id, setTimeout(async () => {
       try { st.duties = await api.acks(st.id); } catch (_) { return; }
       if (st.id === this.selected) this.render();
+      else this.renderBanner();
       this.onChange();
     }, 100));
   }
@@ -257,10 +258,12 @@ export class Hotline {
     if (!list.length) { this.banner.hidden = true; return; }
     const first = list[0];
     const flash = list.some((x) => x.prec === "flash");
+    const late = list.some((x) => dutyState(x.duty) !== "pending");
     this.banner.hidden = false;
-    this.banner.className = `await-banner${flash ? " flash" : ""}`;
+    this.banner.className = `await-banner${flash ? " flash" : ""}${late ? " late" : ""}`;
     this.banner.replaceChildren(
       el("strong", {}, `${list.length} awaiting your acknowledgement`),
+      late ? el("strong", {}, ` (${list.filter((x) => dutyState(x.duty) !== "pending").length} overdue or missed)`) : null,
       " — ",
       el("button", { type: "button", class: "link-button", onclick: () => this.open(first.channel).then(() => this.scrollTo(first.channel, first.duty.index)) },
         `${first.prec.toUpperCase()} #${first.duty.index} on ${first.channel}`),
@@ -287,6 +290,7 @@ export class Hotline {
       const left = Date.parse(c.dataset.deadline) - now;
       c.textContent = left >= 0 ? `${fmtDuration(left)} left` : `OVERDUE by ${fmtDuration(-left)}`;
       c.classList.toggle("overdue", left < 0);
+      if (left < 0) this.banner.classList.add("late");
     }
     // a duty that just became overdue changes the card's class too
     for (const card of this.root.querySelectorAll("article.msg")) {

@@ -121,10 +121,17 @@ export class MapView {
     const w = this.canvas.clientWidth || 800, h = this.canvas.clientHeight || 600;
     const z = Math.log2(Math.min(w / ((x1 - x0) * TILE), h / ((y1 - y0) * TILE)));
     this.zoom = Math.max(MIN_ZOOM, Math.min(MAX_ZOOM, z));
-    this.draw();
+    this.viewChanged();
   }
 
   get scale() { return TILE * Math.pow(2, this.zoom); }
+
+  // viewChanged forgets the hovered track: it is no longer under the pointer.
+  viewChanged() {
+    this.hover = null;
+    if (this.tooltip) this.tooltip.hidden = true;
+    this.draw();
+  }
 
   toScreen(wx, wy) {
     const s = this.scale;
@@ -141,7 +148,7 @@ export class MapView {
   panBy(dx, dy) {
     const s = this.scale;
     this.center = [this.center[0] - dx / s, Math.max(0, Math.min(1, this.center[1] - dy / s))];
-    this.draw();
+    this.viewChanged();
   }
 
   zoomBy(dz, px, py) {
@@ -151,7 +158,7 @@ export class MapView {
     this.zoom = Math.max(MIN_ZOOM, Math.min(MAX_ZOOM, this.zoom + dz));
     const after = this.screenToWorld(px, py);
     this.center = [this.center[0] + before[0] - after[0], this.center[1] + before[1] - after[1]];
-    this.draw();
+    this.viewChanged();
   }
 
   // focusEncounter shows an encounter's two tracks and their predicted
@@ -170,7 +177,7 @@ export class MapView {
 
   centerOn(lat, lon) {
     this.center = project(lat, lon);
-    this.draw();
+    this.viewChanged();
   }
 
   bind() {
