@@ -44,7 +44,7 @@ type Config struct {
 	// ZoneMarginM (m, zero: DefaultZoneMarginM).
 	ZoneMarginM float64
 	// SeaCellM and AirCellM are the sides (m) of the spatial grid's cells
-	// (zero: 20 km at sea, 40 km in the air, tuned by the benchmarks).
+	// (zero: 20 km at sea, 60 km in the air, chosen by benchmark).
 	SeaCellM, AirCellM float64
 	// BruteForce compares every track with every other on each update
 	// instead of using the spatial index: the all-pairs reference for
@@ -62,11 +62,28 @@ type track struct {
 	party  uint16
 	domain uint8
 	live   bool
-	stamp  uint32
 	t      int64 // unix ns of the last report
 	m      geo.Motion
-	cells  geo.CellRange
+	cells  []int32  // grid buckets the track is registered in
+	reg0   geo.Vec3 // the registered capsule: segment reg0-reg1 (ECEF, m)
+	reg1   geo.Vec3
+	regR   float64      // and radius (m)
 	encs   []*encounter // open encounters involving the track
+}
+
+// hotTrack is the part of a track that the candidate loop reads, packed
+// into one cache line apart from the tracks: a float32 copy of its motion
+// for a quick rejection (apart) without touching the track.
+type hotTrack struct {
+	stamp uint32
+	open  uint16 // open encounters (saturating)
+	party uint16
+	t     int64 // unix ns of the last report
+	live  bool
+	alt   float32 // as track.m.AltM (NaN unknown)
+	climb float32
+	reach float32    // track's reach (m), see Engine.reach
+	p, v  [3]float32 // as track.m.P, track.m.V
 }
 
 type encounter struct {
@@ -91,8 +108,14 @@ type Engine struct {
 	lost    [2]int64
 	horizon [2]float64 // s, path length covered by a track's box
 	radius  [2]float64 // m, half the grown advisory radius of the envelope
+	slack   [2]float64 // m, extra radius of a registration, so that it lasts a few reports
+	look    [2]float64 // s, grown advisory lookahead of the envelope
+	vert    float64    // m, grown advisory vertical threshold of the envelope (air)
 
 	tracks []track
+	hot    []hotTrack // what the candidate loop reads, packed apart from tracks for the cache
+	keys   []uint64   // scratch
+	bufs   []int32    // scratch
 	free   []int32
 	byID   map[string]int32
 	grid   [2]*geo.Grid
@@ -160,7 +183,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.SeaCellM = 20e3
 	}
 	if cfg.AirCellM <= 0 {
-		cfg.AirCellM = 40e3
+		cfg.AirCellM = 60e3
 	}
 	e := &Engine{
 		cfg:      cfg,
@@ -173,6 +196,9 @@ func New(cfg Config) (*Engine, error) {
 		open:     map[uint64]*encounter{},
 	}
 	env := cfg.Envelope
+	e.slack = [2]float64{1000, 3000}
+	e.look = [2]float64{env.Sea.LookaheadS * e.margin, env.Air.Advisory.LookaheadS * e.margin}
+	e.vert = env.Air.Advisory.VerticalM*e.margin + 1 // float32 copies of altitudes
 	e.horizon[sea] = env.Sea.LookaheadS*e.margin + cfg.SeaLost.Seconds()
 	e.horizon[air] = env.Air.Advisory.LookaheadS*e.margin + cfg.AirLost.Seconds()
 	e.radius[sea] = env.Sea.AdvisoryM * e.margin / 2
@@ -322,7 +348,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 			idx = int32(len(e.tracks))
 			e.tracks = append(e.tracks, track{})
 		}
-		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, party: party, encs: e.tracks[idx].encs[:0]}
+		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, party: party, encs: e.tracks[idx].encs[:0], cells: e.tracks[idx].cells[:0]}
 		e.byID[r.ID] = idx
 	}
 	e.stats.Reports++
@@ -334,26 +360,92 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		alt = math.NaN()
 	}
 	t.m = geo.NewMotion(r.Lat, r.Lon, alt, r.SpeedMS, r.CourseDeg, r.ClimbMS)
-	cells := e.grid[dom].Range(e.box(t))
-	if !known {
-		e.grid[dom].Insert(idx, cells)
-	} else {
-		e.grid[dom].Move(idx, t.cells, cells)
+	for int(idx) >= len(e.hot) {
+		e.hot = append(e.hot, hotTrack{})
 	}
-	t.cells = cells
+	h := &e.hot[idx]
+	h.t, h.party, h.live = now, party, true
+	h.p = [3]float32{float32(t.m.P.X), float32(t.m.P.Y), float32(t.m.P.Z)}
+	h.v = [3]float32{float32(t.m.V.X), float32(t.m.V.Y), float32(t.m.V.Z)}
+	h.alt, h.climb = float32(t.m.AltM), float32(t.m.ClimbMS)
+	h.reach = float32(e.reach(t))
+	if !known {
+		h.open = 0
+	}
+	e.register(idx, known)
 	e.evaluate(idx, now)
 	return e.flush()
 }
 
-// box returns the ECEF box around the path the track can travel from its
-// last report over its horizon, inflated by half the grown advisory radius
-// plus the bound on how far the tangent-plane measure can fall short of
-// the straight ECEF distance (see docs/detection.md).
-func (e *Engine) box(t *track) geo.Box {
+// reach returns the radius (m) around the track's path that the index
+// must cover: half the grown advisory radius plus the bound on how far the
+// tangent-plane measure can fall short of the straight ECEF distance (see
+// docs/detection.md).
+func (e *Engine) reach(t *track) float64 {
 	h := e.horizon[t.domain]
 	r := e.radius[t.domain]
 	c := t.m.V.Norm()*h + r
-	return geo.SegmentBox(t.m.P, t.m.V, h, r+c*c/geo.WGS84B+100)
+	return r + c*c/geo.WGS84B + 100
+}
+
+// box returns the ECEF box around the path the track can travel from its
+// last report over its horizon, grown by its reach.
+func (e *Engine) box(t *track) geo.Box {
+	return geo.SegmentBox(t.m.P, t.m.V, e.horizon[t.domain], e.reach(t))
+}
+
+// register makes sure the track is registered in every grid cell within
+// its reach of its path over the horizon (a capsule). A registration
+// covers a quarter more path and a little more radius than needed, and is
+// kept while it still contains the capsule, so that most reports move no
+// registration at all.
+func (e *Engine) register(idx int32, known bool) {
+	t := &e.tracks[idx]
+	dom := t.domain
+	g := e.grid[dom]
+	h := e.horizon[dom]
+	r := e.reach(t)
+	p0, p1 := t.m.P, t.m.P.Add(t.m.V.Scale(h))
+	if known && segDist(p0, t.reg0, t.reg1)+r <= t.regR && segDist(p1, t.reg0, t.reg1)+r <= t.regR {
+		return
+	}
+	t.reg0, t.reg1 = p0, t.m.P.Add(t.m.V.Scale(h*1.25))
+	t.regR = r + e.slack[dom]
+	e.keys = g.CapsuleKeys(e.keys[:0], t.reg0, t.reg1, t.regR)
+	cells := e.bufs[:0]
+	for _, k := range e.keys {
+		cells = append(cells, g.Cell(k, true))
+	}
+	slices.Sort(cells)
+	// Merge the sorted old and new bucket lists.
+	old := t.cells
+	i, j := 0, 0
+	for i < len(old) || j < len(cells) {
+		switch {
+		case j == len(cells) || i < len(old) && old[i] < cells[j]:
+			g.RemoveFrom(old[i], idx)
+			i++
+		case i == len(old) || cells[j] < old[i]:
+			g.AddTo(cells[j], idx)
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	e.bufs = cells
+	t.cells = append(t.cells[:0], cells...)
+}
+
+// segDist returns the distance (m) from p to the segment a-b.
+func segDist(p, a, b geo.Vec3) float64 {
+	d := b.Sub(a)
+	l2 := d.Dot(d)
+	f := 0.0
+	if l2 > 0 {
+		f = math.Max(0, math.Min(1, p.Sub(a).Dot(d)/l2))
+	}
+	return p.Sub(a.Add(d.Scale(f))).Norm()
 }
 
 func (e *Engine) flush() []Event {
@@ -370,38 +462,44 @@ func (e *Engine) evaluate(idx int32, now int64) {
 	e.stamp++
 	stamp := e.stamp
 	t := &e.tracks[idx]
-	t.stamp = stamp
+	hot := e.hot
+	hot[idx].stamp = stamp
+	me := hot[idx]
 	dom := t.domain
 	lost := e.lost[dom]
-	visit := func(items []int32) {
-		for _, j := range items {
-			o := &e.tracks[j]
-			if o.stamp == stamp {
-				continue
-			}
-			o.stamp = stamp
-			e.stats.Candidate++
-			if !o.live || now-o.t > lost {
-				continue
-			}
-			e.pair(idx, j, now)
+	brute := e.cfg.BruteForce
+	visit := func(j int32) {
+		o := &hot[j]
+		if o.stamp == stamp {
+			return
 		}
+		o.stamp = stamp
+		e.stats.Candidate++
+		if !o.live || now-o.t > lost {
+			return
+		}
+		if me.open == 0 || o.open == 0 {
+			// No encounter between them to run: skip pairs not watched
+			// and pairs that cannot come within reach.
+			if e.pairInfo(me.party, o.party) == nil || !brute && e.apart(&me, o, now) {
+				return
+			}
+		}
+		e.pair(idx, j, now)
 	}
 	if e.cfg.BruteForce {
 		for j := range e.tracks {
-			o := &e.tracks[j]
-			if o.domain != dom || o.stamp == stamp {
-				continue
+			if e.tracks[j].domain == dom {
+				visit(int32(j))
 			}
-			o.stamp = stamp
-			e.stats.Candidate++
-			if !o.live || now-o.t > lost {
-				continue
-			}
-			e.pair(idx, int32(j), now)
 		}
 	} else {
-		e.grid[dom].Each(t.cells, visit)
+		g := e.grid[dom]
+		for _, b := range t.cells {
+			for _, j := range g.Items(b) {
+				visit(j)
+			}
+		}
 	}
 	// Open encounters with tracks no longer among the candidates.
 	if len(e.tracks[idx].encs) > 0 {
@@ -413,13 +511,55 @@ func (e *Engine) evaluate(idx int32, now int64) {
 			if other == idx {
 				other = en.b
 			}
-			if e.tracks[other].stamp != stamp {
-				e.tracks[other].stamp = stamp
+			if hot[other].stamp != stamp {
+				hot[other].stamp = stamp
 				e.pair(idx, other, now)
 			}
 		}
 	}
 	e.zonesFor(idx, now)
+}
+
+// apart reports whether a and b (motions at their report times) cannot
+// come within the grown advisory thresholds within the grown lookahead
+// from now: the least straight-line (ECEF) distance over that time is
+// more than the sum of their reaches, which bounds the horizontal
+// distance in the pair's tangent plane from below (see reach); or, both
+// altitudes known, the vertical separation stays above the grown vertical
+// threshold throughout.
+func (e *Engine) apart(a, b *hotTrack, now int64) bool {
+	dom := sea
+	if a.alt == a.alt {
+		dom = air
+	}
+	look := e.look[dom]
+	ta, tb := float64(now-a.t)/1e9, float64(now-b.t)/1e9
+	var dp, dv geo.Vec3
+	dp.X = float64(b.p[0]) - float64(a.p[0]) + float64(b.v[0])*tb - float64(a.v[0])*ta
+	dp.Y = float64(b.p[1]) - float64(a.p[1]) + float64(b.v[1])*tb - float64(a.v[1])*ta
+	dp.Z = float64(b.p[2]) - float64(a.p[2]) + float64(b.v[2])*tb - float64(a.v[2])*ta
+	dv.X = float64(b.v[0]) - float64(a.v[0])
+	dv.Y = float64(b.v[1]) - float64(a.v[1])
+	dv.Z = float64(b.v[2]) - float64(a.v[2])
+	s := 0.0
+	if v2 := dv.Dot(dv); v2 > 0 {
+		s = math.Max(0, math.Min(look, -dp.Dot(dv)/v2))
+	}
+	m := dp.Add(dv.Scale(s))
+	// float32 positions are good to 0.5 m, velocities to 1e-5 m/s.
+	r := float64(a.reach+b.reach) + 2 + 1e-4*look
+	if m.Dot(m) > r*r {
+		return true
+	}
+	if a.alt == a.alt && b.alt == b.alt {
+		z0 := float64(b.alt) + float64(b.climb)*tb - float64(a.alt) - float64(a.climb)*ta
+		z1 := z0 + float64(b.climb-a.climb)*look
+		h := e.vert
+		if z0 >= h && z1 >= h || z0 <= -h && z1 <= -h {
+			return true
+		}
+	}
+	return false
 }
 
 // pair evaluates tracks i and j at now and runs the lifecycle.
@@ -547,8 +687,10 @@ func (e *Engine) openEnc(en *encounter, sev Severity, p Prediction, now int64) {
 	en.emitted = p
 	e.open[en.key] = en
 	e.tracks[en.a].encs = append(e.tracks[en.a].encs, en)
+	e.hot[en.a].open = sat(len(e.tracks[en.a].encs))
 	if en.b >= 0 {
 		e.tracks[en.b].encs = append(e.tracks[en.b].encs, en)
+		e.hot[en.b].open = sat(len(e.tracks[en.b].encs))
 	}
 	e.emit(Opened, now, en)
 }
@@ -613,20 +755,24 @@ func (e *Engine) material(en *encounter, p Prediction, dom uint8) bool {
 func (e *Engine) close(en *encounter, now int64, why CloseReason) {
 	en.pub.Reason = why
 	delete(e.open, en.key)
-	remove := func(t *track) {
+	remove := func(i int32) {
+		t := &e.tracks[i]
 		for k, x := range t.encs {
 			if x == en {
 				t.encs = append(t.encs[:k], t.encs[k+1:]...)
 				break
 			}
 		}
+		e.hot[i].open = sat(len(t.encs))
 	}
-	remove(&e.tracks[en.a])
+	remove(en.a)
 	if en.b >= 0 {
-		remove(&e.tracks[en.b])
+		remove(en.b)
 	}
 	e.emit(Closed, now, en)
 }
+
+func sat(n int) uint16 { return uint16(min(n, math.MaxUint16)) }
 
 func (e *Engine) emit(typ EventType, now int64, en *encounter) {
 	e.events = append(e.events, Event{Type: typ, Time: nsToTime(now), Encounter: en.pub})
@@ -646,10 +792,13 @@ func (e *Engine) drop(idx int32, now int64, why CloseReason) {
 	for len(t.encs) > 0 {
 		e.close(t.encs[0], now, why)
 	}
-	e.grid[t.domain].Remove(idx, t.cells)
+	for _, b := range t.cells {
+		e.grid[t.domain].RemoveFrom(b, idx)
+	}
 	delete(e.byID, t.id)
-	encs := t.encs[:0]
-	*t = track{encs: encs}
+	encs, cells := t.encs[:0], t.cells[:0]
+	*t = track{encs: encs, cells: cells}
+	e.hot[idx] = hotTrack{}
 	e.free = append(e.free, idx)
 }
 

@@ -193,7 +193,8 @@ func (e *Engine) zonesFor(idx int32, now int64) {
 		done = append(done, zi)
 		e.zone(idx, zi, now)
 	}
-	e.zgrid[t.domain].Each(t.cells, func(items []int32) {
+	zg := e.zgrid[t.domain]
+	zg.Each(zg.Range(e.box(t)), func(items []int32) {
 		for _, zi := range items {
 			check(zi)
 		}

@@ -1,6 +1,9 @@
 package geo
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Box is an axis-aligned box in ECEF (m).
 type Box struct{ Min, Max Vec3 }
@@ -193,3 +196,70 @@ func (g *Grid) del(k uint64, id int32) {
 		g.free = append(g.free, b)
 	}
 }
+
+// CapsuleKeys appends to dst the keys of the cells that hold some point
+// within rM (m) of the segment from p0 to p1, sorted and without repeats,
+// and returns it. It samples the segment every half cell and takes each
+// sample's box grown by the half step, so it covers the capsule (and a
+// little more).
+func (g *Grid) CapsuleKeys(dst []uint64, p0, p1 Vec3, rM float64) []uint64 {
+	d := p1.Sub(p0)
+	step := g.cellM / 2
+	n := int(math.Ceil(d.Norm() / step))
+	grow := rM
+	if n > 0 {
+		grow += d.Norm() / float64(n) / 2
+	}
+	start := len(dst)
+	for k := 0; k <= n; k++ {
+		p := p0
+		if n > 0 {
+			p = p0.Add(d.Scale(float64(k) / float64(n)))
+		}
+		r := g.Range(Box{p, p}.Inflate(grow))
+		for x := r.X0; x <= r.X1; x++ {
+			for y := r.Y0; y <= r.Y1; y++ {
+				for z := r.Z0; z <= r.Z1; z++ {
+					dst = append(dst, key(x, y, z))
+				}
+			}
+		}
+	}
+	keys := dst[start:]
+	slices.Sort(keys)
+	return append(dst[:start], slices.Compact(keys)...)
+}
+
+// Cell returns the bucket of the cell with key k, creating it when create
+// is true (else -1 when absent). Buckets made this way are never freed, so
+// callers may keep their numbers.
+func (g *Grid) Cell(k uint64, create bool) int32 {
+	b, ok := g.index[k]
+	if !ok {
+		if !create {
+			return -1
+		}
+		b = int32(len(g.buckets))
+		g.buckets = append(g.buckets, nil)
+		g.index[k] = b
+	}
+	return b
+}
+
+// AddTo registers id in bucket b.
+func (g *Grid) AddTo(b, id int32) { g.buckets[b] = append(g.buckets[b], id) }
+
+// RemoveFrom unregisters id from bucket b (the bucket stays).
+func (g *Grid) RemoveFrom(b, id int32) {
+	items := g.buckets[b]
+	for i, v := range items {
+		if v == id {
+			items[i] = items[len(items)-1]
+			g.buckets[b] = items[:len(items)-1]
+			return
+		}
+	}
+}
+
+// Items returns the items of bucket b; the caller must not modify it.
+func (g *Grid) Items(b int32) []int32 { return g.buckets[b] }

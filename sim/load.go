@@ -60,41 +60,76 @@ func pick(rng *rand.Rand, spots []hotspot) hotspot {
 var LoadStart = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 
 // Load returns n tracks at realistic densities for benchmarks: 80% ships
-// and 20% aircraft (live AIS and ADS-B counts are of that order), each
-// drawn around a weighted hotspot (ports and straits at sea, busy
-// airspace in the air) with a Gaussian spread, so density varies by orders
-// of magnitude as in real traffic. A third of the ships are at anchor or
-// moored; aircraft cruise at 9-12.5 km or climb and descend below.
-// Half the tracks belong to one of eight parties, the rest are
-// unattributed. Ships report every 10 s, aircraft every 5 s, on straight
-// legs; the default duration is 10 minutes.
+// and 20% aircraft (live AIS and ADS-B counts are of that order). Some
+// (35% of ships, 50% of aircraft) are drawn around a weighted hotspot
+// (ports and straits at sea, busy airspace in the air) with a Gaussian
+// spread, the others along lanes: great circles between two hotspots,
+// within 30 km (ships) or 50 km (aircraft) of the line, heading along it.
+// At n = 200,000 the densest areas hold about 3,600 ships within 100 km
+// of Singapore and 2,900 of the Dover Strait (the real figures are of the
+// order of 1,500 to 3,000: this errs on the dense side), and 5,900
+// aircraft within 1,000 km of central Europe; smaller n thin every area
+// in proportion. A third of the ships are at anchor or moored;
+// aircraft cruise at 9-12.5 km or climb and descend below. Half the
+// tracks belong to one of eight parties, the rest are unattributed. Ships
+// report every 10 s, aircraft every 5 s, on straight legs; the default
+// duration is 10 minutes.
 func Load(n int, seed uint64) *Scenario {
 	s := &Scenario{Name: "load", Start: LoadStart, Duration: 10 * time.Minute, seed: seed}
 	rng := rand.New(rand.NewPCG(seed, 0x10ad))
+	// place returns a start position and, along a lane, its course (NaN
+	// around a hotspot).
+	place := func(spots []hotspot, pHot, spread, laneKm float64) (geo.LatLon, float64) {
+		h := pick(rng, spots)
+		c := geo.LatLon{Lat: h.lat, Lon: h.lon}
+		if rng.Float64() < pHot {
+			return geo.Destination(c, rng.Float64()*360, math.Abs(rng.NormFloat64())*h.sigmaKm*spread*1000), math.NaN()
+		}
+		o := pick(rng, spots)
+		to := geo.LatLon{Lat: o.lat, Lon: o.lon}
+		d := geo.Distance(c, to)
+		if d < 1000 {
+			return geo.Destination(c, rng.Float64()*360, math.Abs(rng.NormFloat64())*h.sigmaKm*spread*1000), math.NaN()
+		}
+		// A point along the great circle (Destination's sphere), shifted
+		// across it.
+		brg := geo.Bearing(c, to)
+		p := geo.Destination(c, brg, rng.Float64()*geo.Haversine(c, to))
+		crs := geo.Bearing(p, to)
+		p = geo.Destination(p, crs+90, rng.NormFloat64()*laneKm*1000/2)
+		if rng.IntN(2) == 0 {
+			crs = math.Mod(crs+180, 360)
+		}
+		return p, crs
+	}
 	for i := 0; i < n; i++ {
 		m := &Mover{AltM: math.NaN()}
 		if rng.Float64() < 0.5 {
 			m.Party = loadParties[rng.IntN(len(loadParties))]
 		}
 		if rng.Float64() < 0.8 {
-			h := pick(rng, seaSpots)
 			m.Domain = deconflict.Sea
 			m.ID = mmsi(200000000 + i)
-			m.Start = geo.Destination(geo.LatLon{Lat: h.lat, Lon: h.lon}, rng.Float64()*360, math.Abs(rng.NormFloat64())*h.sigmaKm*1000)
-			speed := 0.0
-			if rng.Float64() > 1.0/3 {
-				speed = 3 + rng.Float64()*9
-			} else {
-				speed = rng.Float64() * 0.3
+			var crs float64
+			m.Start, crs = place(seaSpots, 0.35, 1.5, 30)
+			speed := 3 + rng.Float64()*9
+			if crs != crs {
+				crs = rng.Float64() * 360
+				if rng.Float64() < 0.95 {
+					speed = rng.Float64() * 0.3 // at anchor or moored: most of those around hotspots
+				}
 			}
-			m.Legs = []Leg{{DurationS: math.Inf(1), SpeedMS: speed, CourseDeg: rng.Float64() * 360}}
+			m.Legs = []Leg{{DurationS: math.Inf(1), SpeedMS: speed, CourseDeg: crs}}
 			m.IntervalS = 10
 		} else {
-			h := pick(rng, airSpots)
 			m.Domain = deconflict.Air
 			m.ID = icao(i)
-			m.Start = geo.Destination(geo.LatLon{Lat: h.lat, Lon: h.lon}, rng.Float64()*360, math.Abs(rng.NormFloat64())*h.sigmaKm*1000)
-			l := Leg{DurationS: math.Inf(1), CourseDeg: rng.Float64() * 360}
+			var crs float64
+			m.Start, crs = place(airSpots, 0.5, 1, 50)
+			if crs != crs {
+				crs = rng.Float64() * 360
+			}
+			l := Leg{DurationS: math.Inf(1), CourseDeg: crs}
 			if rng.Float64() < 0.7 {
 				m.AltM = 9000 + float64(rng.IntN(12))*300
 				l.SpeedMS = 200 + rng.Float64()*60
