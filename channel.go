@@ -2,6 +2,7 @@ package deconflict
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,6 +47,10 @@ type Policy struct {
 	AckDeadlines map[Precedence]Duration `json:"ack_deadlines"`
 	// Webhooks are called (POST, JSON) when an acknowledgement is missed.
 	Webhooks []string `json:"webhooks,omitempty"`
+	// Thresholds are the encounter tiers agreed on the channel (the
+	// detection engine's JSON, e.g. {"Sea":{"AdvisoryM":5000}}; fields not
+	// given keep their defaults). Absent: the defaults of DESIGN.md.
+	Thresholds json.RawMessage `json:"thresholds,omitempty"`
 }
 
 // DefaultPolicy returns the default acknowledgement deadlines and no webhooks.

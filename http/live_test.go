@@ -15,6 +15,11 @@ import (
 // headOn returns reports of two ships of RU and NATO closing head-on at
 // 10 m/s each from d metres apart along a parallel, at times t0+i*step.
 func headOn(t0 time.Time, steps int, step time.Duration) []dhttp.ReportView {
+	return passing(t0, steps, step, 20)
+}
+
+// passing is headOn with the ships offset by offsetM metres north-south.
+func passing(t0 time.Time, steps int, step time.Duration, offsetM float64) []dhttp.ReportView {
 	var out []dhttp.ReportView
 	f := func(v float64) *float64 { return &v }
 	const lat = 55.5
@@ -24,7 +29,7 @@ func headOn(t0 time.Time, steps int, step time.Duration) []dhttp.ReportView {
 		s := float64(i) * step.Seconds() * 10
 		out = append(out,
 			dhttp.ReportView{Time: ts, ID: "ru-frigate", Domain: deconflict.Sea, Party: "RU", Lat: f(lat), Lon: f(19.0 + s/mPerDegLon), SpeedMS: f(10), CourseDeg: f(90)},
-			dhttp.ReportView{Time: ts, ID: "nato-destroyer", Domain: deconflict.Sea, Party: "NATO", Lat: f(lat + 20/111320.0), Lon: f(19.0 + (6000-s)/mPerDegLon), SpeedMS: f(10), CourseDeg: f(270)},
+			dhttp.ReportView{Time: ts, ID: "nato-destroyer", Domain: deconflict.Sea, Party: "NATO", Lat: f(lat + offsetM/111320.0), Lon: f(19.0 + (6000-s)/mPerDegLon), SpeedMS: f(10), CourseDeg: f(270)},
 		)
 	}
 	return out
@@ -132,4 +137,47 @@ func TestLiveEncounterAlertsAndIncident(t *testing.T) {
 	if len(pic.Tracks) != 2 {
 		t.Fatalf("picture has %d tracks, want 2", len(pic.Tracks))
 	}
+}
+
+// TestChannelThresholds: a channel's agreed thresholds decide the tier.
+// Ships passing 1.5 km apart are an advisory under the defaults, but
+// dangerous (an alert both must acknowledge) where the channel agreed a
+// 2 km dangerous distance.
+func TestChannelThresholds(t *testing.T) {
+	tn := nodetest.Start(t, nodetest.Options{})
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	tn.AddParties(t, "RU", "NATO")
+	ctx := context.Background()
+	bad := deconflict.DefaultPolicy()
+	bad.Thresholds = json.RawMessage(`{"Sea":{"CriticalM":5000}}`)
+	if err := tn.Operator().CreateChannel(ctx, &deconflict.Channel{ID: "ru-nato", Members: []string{"RU", "NATO"}, Policy: bad}); deconflict.ErrorCode(err) != deconflict.EINVALID {
+		t.Fatalf("critical above dangerous: %v, want invalid", err)
+	}
+	pol := deconflict.DefaultPolicy()
+	pol.Thresholds = json.RawMessage(`{"Sea":{"AdvisoryM":5000,"DangerousM":2000,"CriticalM":185,"LookaheadS":1800}}`)
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, &pol)
+	body, _ := json.Marshal(passing(time.Now().UTC().Add(-100*time.Second), 6, 20*time.Second, 1500))
+	if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		envs, _ := tn.Client("RU").Envelopes(ctx, "ru-nato", 0, 100)
+		for _, e := range envs {
+			var p deconflict.Payload
+			json.Unmarshal(e.Payload, &p)
+			var b node.AlertBody
+			json.Unmarshal(p.Body, &b)
+			if b.Encounter.Severity == "dangerous" {
+				if len(p.AckFrom) != 2 {
+					t.Fatalf("dangerous alert without both acknowledgements required: %+v", p)
+				}
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no dangerous alert under the channel's 2 km threshold")
 }

@@ -33,12 +33,12 @@ type Live struct {
 	epoch  string // distinguishes incident ids across restarts
 
 	mu     sync.Mutex
-	zones  map[string]detect.Zone      // guarded by mu
-	open   map[uint64]detect.Encounter // open encounters; guarded by mu
-	closed []detect.Encounter          // recently closed, newest last; guarded by mu
-	subs   map[chan LiveEvent]struct{} // guarded by mu
-	pairs  map[[2]string]bool          // party pairs that share a channel; guarded by mu
-	stats  LiveStats                   // guarded by mu
+	zones  map[string]detect.Zone          // guarded by mu
+	open   map[uint64]detect.Encounter     // open encounters; guarded by mu
+	closed []detect.Encounter              // recently closed, newest last; guarded by mu
+	subs   map[chan LiveEvent]struct{}     // guarded by mu
+	pairs  map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
+	stats  LiveStats                       // guarded by mu
 }
 
 // LiveStats counts what the live picture has processed.
@@ -73,6 +73,9 @@ func (n *Node) EnableLive(a *attrib.Attributor, cfg detect.Config) error {
 		zones: map[string]detect.Zone{}, open: map[uint64]detect.Encounter{}, subs: map[chan LiveEvent]struct{}{}}
 	l.Table = picture.New(picture.Options{Now: n.Now, Attribute: a.Attribute})
 	cfg.Pair = l.pair
+	if cfg.Envelope == (detect.Thresholds{}) {
+		cfg.Envelope = scaled(detect.DefaultThresholds(), EnvelopeScale)
+	}
 	eng, err := detect.New(cfg)
 	if err != nil {
 		return err
@@ -110,12 +113,20 @@ func (l *Live) refreshPairs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pairs := map[[2]string]bool{}
+	pairs := map[[2]string]detect.Thresholds{}
 	for _, c := range chans {
+		th, err := ChannelThresholds(&c.Policy)
+		if err != nil {
+			return fmt.Errorf("channel %s: %w", c.ID, err)
+		}
 		for _, a := range c.Members {
 			for _, b := range c.Members {
 				if a < b {
-					pairs[[2]string{a, b}] = true
+					k := [2]string{a, b}
+					if old, ok := pairs[k]; ok {
+						th = widest(old, th)
+					}
+					pairs[k] = th
 				}
 			}
 		}
@@ -153,10 +164,48 @@ func (l *Live) pair(a, b string) (detect.Thresholds, bool) {
 		a, b = b, a
 	}
 	l.mu.Lock()
-	ok := l.pairs[[2]string{a, b}]
+	th, ok := l.pairs[[2]string{a, b}]
 	l.mu.Unlock()
-	return detect.DefaultThresholds(), ok
+	return th, ok
 }
+
+// ChannelThresholds returns the encounter tiers a channel's policy sets:
+// the defaults, overridden by the fields its Thresholds give. EINVALID if
+// they do not parse or are inconsistent.
+func ChannelThresholds(p *deconflict.Policy) (detect.Thresholds, error) {
+	th := detect.DefaultThresholds()
+	if len(p.Thresholds) == 0 {
+		return th, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(p.Thresholds)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&th); err != nil {
+		return th, deconflict.Errorf(deconflict.EINVALID, "thresholds: %v", err)
+	}
+	if err := th.Validate(); err != nil {
+		return th, deconflict.Errorf(deconflict.EINVALID, "thresholds: %s", deconflict.ErrorMessage(err))
+	}
+	return th, nil
+}
+
+// widest returns, tier by tier, the larger of two sets of thresholds:
+// parties that share several channels are watched by the most cautious.
+func widest(a, b detect.Thresholds) detect.Thresholds {
+	vol := func(x, y detect.Volume) detect.Volume {
+		return detect.Volume{HorizontalM: max(x.HorizontalM, y.HorizontalM), VerticalM: max(x.VerticalM, y.VerticalM), LookaheadS: max(x.LookaheadS, y.LookaheadS)}
+	}
+	return detect.Thresholds{
+		Sea: detect.SeaThresholds{AdvisoryM: max(a.Sea.AdvisoryM, b.Sea.AdvisoryM), DangerousM: max(a.Sea.DangerousM, b.Sea.DangerousM),
+			CriticalM: max(a.Sea.CriticalM, b.Sea.CriticalM), LookaheadS: max(a.Sea.LookaheadS, b.Sea.LookaheadS)},
+		Air: detect.AirThresholds{Advisory: vol(a.Air.Advisory, b.Air.Advisory), Warning: vol(a.Air.Warning, b.Air.Warning),
+			Critical: vol(a.Air.Critical, b.Air.Critical), NMAC: vol(a.Air.NMAC, b.Air.NMAC)},
+	}
+}
+
+// EnvelopeScale is how far above the defaults a channel may set its
+// thresholds; the engine's spatial index is sized for it, and larger
+// values are clamped.
+const EnvelopeScale = 3
 
 // Ingest queues reports for the picture. Reports posted by a party (not
 // the operator) are its own assets: their party is forced to the caller,
@@ -704,3 +753,13 @@ func (v *ZoneView) Zone() detect.Zone {
 // any aircraft or missile a picture is meant to hold, so that a corrupt
 // report cannot poison predictions.
 const MaxSpeedMS = 10000
+
+func scaled(t detect.Thresholds, k float64) detect.Thresholds {
+	v := func(x detect.Volume) detect.Volume {
+		return detect.Volume{HorizontalM: x.HorizontalM * k, VerticalM: x.VerticalM * k, LookaheadS: x.LookaheadS * k}
+	}
+	return detect.Thresholds{
+		Sea: detect.SeaThresholds{AdvisoryM: t.Sea.AdvisoryM * k, DangerousM: t.Sea.DangerousM * k, CriticalM: t.Sea.CriticalM * k, LookaheadS: t.Sea.LookaheadS * k},
+		Air: detect.AirThresholds{Advisory: v(t.Air.Advisory), Warning: v(t.Air.Warning), Critical: v(t.Air.Critical), NMAC: v(t.Air.NMAC)},
+	}
+}

@@ -326,6 +326,9 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	if c.Policy.AckDeadlines == nil {
 		c.Policy.AckDeadlines = deconflict.DefaultPolicy().AckDeadlines
 	}
+	if _, err := ChannelThresholds(&c.Policy); err != nil {
+		return err
+	}
 	c.Created = n.Now().UTC()
 	if err := n.Store.CreateChannel(ctx, c); err != nil {
 		return err
@@ -341,8 +344,18 @@ func (n *Node) UpdatePolicy(ctx context.Context, caller, channel string, p decon
 	if err := requireOperator(caller, "channel policy"); err != nil {
 		return err
 	}
+	if _, err := ChannelThresholds(&p); err != nil {
+		return err
+	}
 	defer n.forgetChannel(channel)
-	return n.Store.UpdatePolicy(ctx, channel, p)
+	if err := n.Store.UpdatePolicy(ctx, channel, p); err != nil {
+		return err
+	}
+	if n.live != nil {
+		n.forgetChannel(channel)
+		return n.live.pairsChanged(ctx)
+	}
+	return nil
 }
 
 // Channels lists the channels caller belongs to (all for the operator).
