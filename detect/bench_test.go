@@ -63,7 +63,7 @@ func BenchmarkFullPass(b *testing.B) {
 			b.ResetTimer()
 			var st detect.Stats
 			for i := 0; i < b.N; i++ {
-				e := fill(b, ls.first, detect.Config{})
+				e := fill(b, ls.first, detect.Config{Tracks: n})
 				st = e.Stats()
 			}
 			sec := b.Elapsed().Seconds() / float64(b.N)
@@ -77,22 +77,23 @@ func BenchmarkFullPass(b *testing.B) {
 }
 
 // BenchmarkFullPassBruteForce: the same with every pair compared (the
-// all-pairs reference), at N = 10,000 only: it grows as N².
+// all-pairs reference), at N = 10,000 and 50,000 only: it grows as N².
 func BenchmarkFullPassBruteForce(b *testing.B) {
-	n := 10_000
-	b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-		ls := loadReports(n)
-		b.ResetTimer()
-		var st detect.Stats
-		for i := 0; i < b.N; i++ {
-			e := fill(b, ls.first, detect.Config{BruteForce: true})
-			st = e.Stats()
-		}
-		sec := b.Elapsed().Seconds() / float64(b.N)
-		b.ReportMetric(sec, "s/pass")
-		b.ReportMetric(sec*1e9/float64(n), "ns/track")
-		b.ReportMetric(float64(st.Open), "encounters")
-	})
+	for _, n := range []int{10_000, 50_000} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			ls := loadReports(n)
+			b.ResetTimer()
+			var st detect.Stats
+			for i := 0; i < b.N; i++ {
+				e := fill(b, ls.first, detect.Config{BruteForce: true, Tracks: n})
+				st = e.Stats()
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(sec, "s/pass")
+			b.ReportMetric(sec*1e9/float64(n), "ns/track")
+			b.ReportMetric(float64(st.Open), "encounters")
+		})
+	}
 }
 
 // BenchmarkUpdate: incremental updates on a loaded engine: the next

@@ -46,6 +46,9 @@ type Config struct {
 	// SeaCellM and AirCellM are the sides (m) of the spatial grid's cells
 	// (zero: 20 km at sea, 60 km in the air, chosen by benchmark).
 	SeaCellM, AirCellM float64
+	// Tracks is the number of tracks expected, to size the engine's tables
+	// up front (zero: grow as needed).
+	Tracks int
 	// BruteForce compares every track with every other on each update
 	// instead of using the spatial index: the all-pairs reference for
 	// tests and benchmarks. Same results, O(N) per update.
@@ -204,6 +207,11 @@ func New(cfg Config) (*Engine, error) {
 	e.radius[sea] = env.Sea.AdvisoryM * e.margin / 2
 	e.radius[air] = env.Air.Advisory.HorizontalM * e.margin / 2
 	e.grid = [2]*geo.Grid{geo.NewGrid(cfg.SeaCellM), geo.NewGrid(cfg.AirCellM)}
+	if n := cfg.Tracks; n > 0 && n < 1<<26 {
+		e.tracks = make([]track, 0, n)
+		e.hot = make([]hotTrack, 0, n)
+		e.byID = make(map[string]int32, n)
+	}
 	e.zgrid = [2]*geo.Grid{geo.NewGrid(cfg.SeaCellM), geo.NewGrid(cfg.AirCellM)}
 	return e, nil
 }

@@ -62,6 +62,11 @@ type Grid struct {
 	index   map[uint64]int32 // cell key -> bucket
 	buckets [][]int32
 	free    []int32 // empty buckets, reused
+
+	// The table of Cell: keys+1 (0 empty) and buckets, linear probing.
+	tkeys []uint64
+	tvals []int32
+	tn    int
 }
 
 // NewGrid returns an empty grid of cubes of cellM metres (>= 1,000).
@@ -211,6 +216,7 @@ func (g *Grid) CapsuleKeys(dst []uint64, p0, p1 Vec3, rM float64) []uint64 {
 		grow += d.Norm() / float64(n) / 2
 	}
 	start := len(dst)
+	var prev CellRange
 	for k := 0; k <= n; k++ {
 		p := p0
 		if n > 0 {
@@ -220,10 +226,14 @@ func (g *Grid) CapsuleKeys(dst []uint64, p0, p1 Vec3, rM float64) []uint64 {
 		for x := r.X0; x <= r.X1; x++ {
 			for y := r.Y0; y <= r.Y1; y++ {
 				for z := r.Z0; z <= r.Z1; z++ {
+					if k > 0 && prev.Has(x, y, z) {
+						continue // consecutive samples overlap
+					}
 					dst = append(dst, key(x, y, z))
 				}
 			}
 		}
+		prev = r
 	}
 	keys := dst[start:]
 	slices.Sort(keys)
@@ -232,18 +242,49 @@ func (g *Grid) CapsuleKeys(dst []uint64, p0, p1 Vec3, rM float64) []uint64 {
 
 // Cell returns the bucket of the cell with key k, creating it when create
 // is true (else -1 when absent). Buckets made this way are never freed, so
-// callers may keep their numbers.
+// callers may keep their numbers. It uses its own open-addressing table
+// (a third of the cost of a map lookup) apart from the buckets of Insert.
 func (g *Grid) Cell(k uint64, create bool) int32 {
-	b, ok := g.index[k]
-	if !ok {
-		if !create {
-			return -1
-		}
-		b = int32(len(g.buckets))
-		g.buckets = append(g.buckets, nil)
-		g.index[k] = b
+	if len(g.tkeys) == 0 {
+		g.tkeys = make([]uint64, 1024)
+		g.tvals = make([]int32, 1024)
 	}
-	return b
+	mask := uint64(len(g.tkeys) - 1)
+	k1 := k + 1 // 0 marks an empty slot
+	for i := (k1 * 0x9e3779b97f4a7c15) >> 32 & mask; ; i = (i + 1) & mask {
+		switch g.tkeys[i] {
+		case k1:
+			return g.tvals[i]
+		case 0:
+			if !create {
+				return -1
+			}
+			b := int32(len(g.buckets))
+			g.buckets = append(g.buckets, nil)
+			g.tkeys[i], g.tvals[i] = k1, b
+			if g.tn++; g.tn*2 > len(g.tkeys) {
+				g.grow()
+			}
+			return b
+		}
+	}
+}
+
+func (g *Grid) grow() {
+	keys, vals := g.tkeys, g.tvals
+	g.tkeys = make([]uint64, 2*len(keys))
+	g.tvals = make([]int32, 2*len(keys))
+	mask := uint64(len(g.tkeys) - 1)
+	for j, k1 := range keys {
+		if k1 == 0 {
+			continue
+		}
+		i := (k1 * 0x9e3779b97f4a7c15) >> 32 & mask
+		for g.tkeys[i] != 0 {
+			i = (i + 1) & mask
+		}
+		g.tkeys[i], g.tvals[i] = k1, vals[j]
+	}
 }
 
 // AddTo registers id in bucket b.
