@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/sim"
 )
@@ -52,14 +53,6 @@ var (
 	}
 )
 
-// demoHooks lets the console (when built in) host party keys and add
-// sign-in users for the demo; it is set by the console's init.
-var demoHooks struct {
-	mount   func(r *running, dataDir string) error
-	hostKey func(dataDir, party string, key ed25519.PrivateKey) error
-	addUser func(dataDir, user, party, password string) error
-}
-
 func runDemo(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("demo")
 	var o nodeOptions
@@ -94,39 +87,38 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	if err := os.MkdirAll(keysDir, 0o700); err != nil {
 		return err
 	}
-	creds := map[string]string{}
+	keys := map[string]ed25519.PrivateKey{}
 	for _, p := range demoParties {
+		path := filepath.Join(keysDir, p.ID+".key")
 		if _, err := n.Store.FindParty(ctx, p.ID); err == nil {
-			continue // a kept data directory already has the sample set
+			// A kept data directory already has the sample set.
+			k, err := node.ReadKeyFile(path)
+			if err != nil {
+				return fmt.Errorf("demo party %s: %w", p.ID, err)
+			}
+			keys[p.ID] = k
+			continue
 		}
 		_, priv, _ := ed25519.GenerateKey(rand.Reader)
 		if err := n.CreateParty(ctx, op, &deconflict.Party{ID: p.ID, Name: p.Name, Keys: []deconflict.PartyKey{{Public: priv.Public().(ed25519.PublicKey)}}}); err != nil {
 			return err
 		}
-		if err := node.WriteKeyFile(filepath.Join(keysDir, p.ID+".key"), priv); err != nil {
+		if err := node.WriteKeyFile(path, priv); err != nil {
 			return err
 		}
-		if demoHooks.hostKey != nil {
-			if err := demoHooks.hostKey(o.data, p.ID, priv); err != nil {
-				return err
-			}
-			pw := randomPassword()
-			if err := demoHooks.addUser(o.data, "officer-"+lower(p.ID), p.ID, pw); err != nil {
-				return err
-			}
-			creds[p.ID] = pw
-		}
+		keys[p.ID] = priv
+	}
+	// The node hosts every party's key, and each party gets an officer
+	// with a fresh password, printed below.
+	creds, err := console.DemoUsers(o.data, keys)
+	if err != nil {
+		return err
 	}
 	for _, c := range demoChannels {
 		if _, err := n.Store.FindChannel(ctx, c.ID); err == nil {
 			continue
 		}
 		if err := n.CreateChannel(ctx, op, &deconflict.Channel{ID: c.ID, Members: c.Members}); err != nil {
-			return err
-		}
-	}
-	if demoHooks.mount != nil {
-		if err := demoHooks.mount(r, o.data); err != nil {
 			return err
 		}
 	}
@@ -142,10 +134,8 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	url := r.server.URL()
 	fmt.Fprintf(m.Stdout, "deconflict demo: node %q at %s (data in %s)\n\n", n.Name, url, o.data)
 	fmt.Fprintf(m.Stdout, "  Console:  %s/\n", url)
-	for _, p := range demoParties {
-		if pw, ok := creds[p.ID]; ok {
-			fmt.Fprintf(m.Stdout, "    sign in as %-6s user officer-%-5s password %s\n", p.ID, lower(p.ID), pw)
-		}
+	for _, c := range creds {
+		fmt.Fprintf(m.Stdout, "    sign in as %-5s user %-14s password %s\n", c.Party, c.Username, c.Password)
 	}
 	fmt.Fprintf(m.Stdout, "\n  Command line (party keys in %s):\n", keysDir)
 	fmt.Fprintf(m.Stdout, "    export DECONFLICT_NODE=%s\n", url)
@@ -204,24 +194,4 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 		}
 	})
 	return found
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 32
-		}
-	}
-	return string(b)
-}
-
-func randomPassword() string {
-	const letters = "abcdefghijkmnpqrstuvwxyz23456789"
-	b := make([]byte, 12)
-	rand.Read(b)
-	for i := range b {
-		b[i] = letters[int(b[i])%len(letters)]
-	}
-	return string(b[:4]) + "-" + string(b[4:8]) + "-" + string(b[8:])
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
+	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/node"
@@ -135,6 +136,11 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 		return nil, err
 	}
 	srv := dhttp.NewServer(n)
+	if _, err := console.Mount(srv, n, o.data); err != nil {
+		n.Close()
+		db.Close()
+		return nil, fmt.Errorf("console: %w", err)
+	}
 	if err := srv.Listen(o.addr); err != nil {
 		n.Close()
 		db.Close()
