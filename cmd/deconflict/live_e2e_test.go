@@ -157,3 +157,34 @@ func TestDemoEncounters(t *testing.T) {
 		t.Fatalf("demo alerts on ru-nato: tiers %v, flash requiring both acks %v", seen, flash)
 	}
 }
+
+// TestConsoleUser hosts a party's key and adds an officer with the user
+// command, then signs in to the running node's console with it.
+func TestConsoleUser(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "data")
+	startServe(t, dir, data, addr)
+	c := &cli{t: t, dir: dir, env: []string{"DECONFLICT_NODE=http://" + addr, "DECONFLICT_DATA=" + data}}
+	c.run(false, "party", "add", "US", "--pubkey", strings.TrimSpace(c.run(false, "keygen", "--out", "us.key")))
+	c.run(false, "user", "host", "US", "--party-key", "us.key")
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("correct horse battery\n"), 0o600)
+	c.run(false, "user", "add", "us-duty-1", "--party", "US", "--password-file", "pw")
+	login := func(pw string) int {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/console/login", strings.NewReader(`{"username":"us-duty-1","password":"`+pw+`"}`))
+		req.Header.Set("X-Deconflict-Console", "1")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := login("wrong password"); got != http.StatusUnauthorized {
+		t.Fatalf("login with a wrong password: status %d, want 401", got)
+	}
+	if got := login("correct horse battery"); got != http.StatusOK {
+		t.Fatalf("login: status %d, want 200", got)
+	}
+}
