@@ -142,6 +142,16 @@ func (b *browser) login(party string) error {
 	return nil
 }
 
+// click clicks the first element matching a CSS selector in one step of
+// the page, so that a view re-rendered by a live update between finding
+// the element and clicking it cannot make the click miss.
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	if got := b.eval(fmt.Sprintf(`(() => { const n = document.querySelector(%q); if (!n) return "missing"; n.click(); return "ok"; })()`, sel)); got != "ok" {
+		b.t.Fatalf("%s: click %s: %s%s", b.name, sel, got, b.pageErrors())
+	}
+}
+
 func (b *browser) screenshot(dir, name string) {
 	b.t.Helper()
 	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
@@ -255,7 +265,7 @@ func TestBrowser(t *testing.T) {
 	t.Logf("signed in at %s", time.Since(start).Round(100*time.Millisecond))
 	us.wait("ru-us-syria open", `!!document.querySelector('#channels button[data-channel="ru-us-syria"].selected') && !!document.querySelector('#send-text')`, 10*time.Second)
 	ru.wait("ru-us-syria listed", `!!document.querySelector('#channels button[data-channel="ru-us-syria"]')`, 10*time.Second)
-	ru.do(chromedp.Click(chromedp.CSS(`#channels button[data-channel="ru-us-syria"]`)))
+	ru.click(`#channels button[data-channel="ru-us-syria"]`)
 	ru.wait("hotline live", `document.getElementById("hotline-status").classList.contains("live")`, 10*time.Second)
 
 	// US sends a FLASH.
@@ -272,19 +282,21 @@ func TestBrowser(t *testing.T) {
 	// an Acknowledge button and a running countdown.
 	ru.wait("FLASH arrives at RU", `!!document.querySelector('article.msg.prec-flash.awaiting-me .ack-button') && document.querySelector('article.msg.prec-flash').textContent.includes("Al-Tanf")`, 10*time.Second)
 	ru.wait("countdown", `/left/.test(document.querySelector("article.msg.prec-flash li.duty.pending").textContent)`, 5*time.Second)
+	ru.wait("FLASH toast", `!document.getElementById("flash-toast").hidden && document.getElementById("flash-toast").textContent.includes("Al-Tanf")`, 5*time.Second)
 	ru.wait("FLASH banner", `document.querySelector(".await-banner.flash") && !document.querySelector(".await-banner").hidden`, 5*time.Second)
 	ru.screenshot(shots, "1-hotline-ru-flash-awaiting-ack.png")
 
 	// RU acknowledges; both views show it.
-	ru.do(chromedp.Click(chromedp.CSS(`article.msg.prec-flash .ack-button`)))
+	ru.click(`article.msg.prec-flash .ack-button`)
+	ru.wait("FLASH toast gone once acknowledged", `document.getElementById("flash-toast").hidden`, 10*time.Second)
 	ru.wait("RU sees its acknowledgement", `!!document.querySelector('article.msg.prec-flash li.duty.acked') && !document.querySelector('article.msg.prec-flash .ack-button')`, 10*time.Second)
 	us.wait("US sees RU's acknowledgement", `!!document.querySelector('article.msg.prec-flash li.duty.acked[data-party="RU"]')`, 10*time.Second)
 	if got := us.eval(`document.querySelector('article.msg.prec-flash li.duty[data-party="RU"]').textContent`); !strings.Contains(got, "acknowledged") {
 		t.Fatalf("US view of RU's duty: %q, want acknowledged", got)
 	}
 	// US replies in the thread.
+	us.click(`article.msg.prec-flash button[aria-label^="Reply"]`)
 	us.do(
-		chromedp.Click(chromedp.CSS(`article.msg.prec-flash button[aria-label^="Reply"]`)),
 		chromedp.SendKeys(chromedp.ID("send-text"), "Thank you, we see your turn."),
 		chromedp.Click(chromedp.ID("send-button")),
 	)
@@ -330,7 +342,7 @@ func TestBrowser(t *testing.T) {
 	}
 	ru.wait("encounter on the map", `!!document.querySelector('#encounters button.encounter') && window.deconflictConsole.map.openEncounters().length > 0`, 20*time.Second)
 	ru.wait("tracks on the map", `window.deconflictConsole.map.tracks.size >= 4`, 10*time.Second)
-	ru.do(chromedp.Click(chromedp.CSS(`#encounters button.encounter`)))
+	ru.click(`#encounters button.encounter`)
 	ru.do(chromedp.Sleep(300 * time.Millisecond)) // one frame after the zoom
 	// Hovering over a track labels it.
 	ru.eval(`(() => {
@@ -350,16 +362,17 @@ func TestBrowser(t *testing.T) {
 	ru.wait("keyboard zoom and pan", fmt.Sprintf(`(() => { const [z, c] = JSON.parse(%q), m = window.deconflictConsole.map; return m.zoom > z && m.center[0] < c[0]; })()`, before), 5*time.Second)
 
 	// The encounter is an incident on ru-nato.
-	ru.do(chromedp.Click(chromedp.CSS(`#channels button[data-channel="ru-nato"]`)), chromedp.Click(chromedp.ID("tab-incidents")))
+	ru.click(`#channels button[data-channel="ru-nato"]`)
+	ru.do(chromedp.Click(chromedp.ID("tab-incidents")))
 	ru.wait("incident listed", `!!document.querySelector("#panel-incidents li.incident")`, 15*time.Second)
-	ru.do(chromedp.Click(chromedp.CSS(`#panel-incidents li.incident button.incident-head`)))
+	ru.click(`#panel-incidents li.incident button.incident-head`)
 	ru.wait("incident timeline", `document.querySelectorAll("#panel-incidents .timeline li.tl-alert").length > 0`, 5*time.Second)
 
 	// The alert on ru-nato awaits RU's acknowledgement in the hotline.
 	ru.do(chromedp.Click(chromedp.ID("tab-hotline")))
 	ru.wait("alert awaiting RU", `!!document.querySelector("article.msg.kind-alert.awaiting-me .ack-button")`, 10*time.Second)
 	ru.screenshot(shots, "4a-hotline-ru-nato-alert.png")
-	ru.do(chromedp.Click(chromedp.CSS(`article.msg.kind-alert.awaiting-me .ack-button`)))
+	ru.click(`article.msg.kind-alert.awaiting-me .ack-button`)
 	ru.wait("alert acknowledged", `!!document.querySelector("article.msg.kind-alert li.duty.acked[data-party='RU']")`, 10*time.Second)
 	ru.do(chromedp.Click(chromedp.ID("tab-incidents")))
 	ru.wait("acknowledgement in the timeline", `document.querySelectorAll("#panel-incidents .timeline li.tl-ack").length > 0 || (document.querySelector("#panel-incidents li.incident button.incident-head")?.click(), false)`, 10*time.Second)

@@ -182,6 +182,10 @@ export const severityColors = {
   dangerous: "#f57c00",
   critical: "#d50000",
   nmac: "#8e0038",
+  intrusion: "#ad1457",
 };
+
+// SEVERITY_RANK orders severities, the most severe highest.
+export const SEVERITY_RANK = { nmac: 6, critical: 5, dangerous: 4, intrusion: 4, warning: 3, advisory: 1 };
 
 export function severityColor(s) { return severityColors[s] || "#e0a800"; }

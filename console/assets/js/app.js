@@ -1,13 +1,12 @@
 // app.js: sign-in, the page's layout and the wiring between the live
 // picture, the hotline, incidents and the record.
 
-import { api, Stream, el, fmtDuration, partyColor, partyColors, unattributedColor, severityColor } from "./api.js";
+import { api, Stream, el, fmtDuration, partyColor, partyColors, unattributedColor, severityColor, SEVERITY_RANK } from "./api.js";
 import { MapView, cpaTime, fmtCPA } from "./map.js";
 import { Hotline } from "./hotline.js";
 import { Incidents, Record } from "./incidents.js";
 
 const $ = (id) => document.getElementById(id);
-const SEVERITY_RANK = { nmac: 6, critical: 5, dangerous: 4, intrusion: 4, warning: 3, advisory: 1 };
 
 async function main() {
   $("login-form").addEventListener("submit", onLogin);
@@ -86,7 +85,7 @@ function start(me) {
     onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); },
     onEnvelope: (ch, v) => {
       if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
-      if (v.kind === "message" && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
+      if ((v.kind === "message" || v.kind === "alert") && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
     },
   });
   let tab = "hotline";
@@ -107,7 +106,10 @@ function start(me) {
     }));
     // a FLASH toast goes once its message no longer awaits me
     const toast = $("flash-toast");
-    if (!toast.hidden && !awaiting.some((a) => a.channel === toast.dataset.channel && String(a.duty.index) === toast.dataset.index)) toast.hidden = true;
+    if (!toast.hidden) {
+      const d = hotline.myDuty(toast.dataset.channel, Number(toast.dataset.index));
+      if (d && d.ack_index != null) toast.hidden = true;
+    }
     if (!hotline.channels.size || [...hotline.channels.values()].every((st) => st.error)) setStatus("hotline-status", "no channels", "idle");
     const total = awaiting.length;
     $("tab-hotline-count").textContent = total ? String(total) : "";
@@ -160,7 +162,8 @@ function flashAlert(ch, v) {
   box.hidden = false;
   box.dataset.channel = ch;
   box.dataset.index = String(v.index);
-  box.replaceChildren(el("strong", {}, `FLASH from ${v.author} on ${ch}`), el("div", {}, v.payload.text),
+  const from = v.kind === "alert" ? "FLASH alert" : `FLASH from ${v.author}`;
+  box.replaceChildren(el("strong", {}, `${from} on ${ch}`), el("div", {}, v.payload.text),
     el("button", { type: "button", "aria-label": "Open the FLASH message", onclick: () => { box.hidden = true; location.hash = `#${ch}/hotline`; } }, "Open"),
     el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"));
 }
@@ -193,7 +196,10 @@ function startPicture(map, onEncounter) {
     new Stream(() => "/v1/picture/watch", (m) => {
       if (m.type === "track") map.upsertTrack(m.track);
       else if (m.type === "removed") map.removeTrack(m.id);
-      else if (m.type === "encounter") { map.upsertEncounter(m.encounter, m.event); onEncounter(); }
+      else if (m.type === "encounter") {
+        map.upsertEncounter(m.encounter, m.event);
+        if (m.event !== "updated") onEncounter(); // incidents change with alerts, not with each prediction
+      }
     }, (s) => {
       // a reconnect starts with the whole picture again: drop what may be gone
       if (s === "live" && !fresh) { map.setTracks([]); map.setEncounters([]); }

@@ -139,6 +139,11 @@ export class Hotline {
     }, 100));
   }
 
+  // myDuty returns my duty to acknowledge message index on channel ch, if any.
+  myDuty(ch, index) {
+    return this.channels.get(ch)?.duties.find((d) => d.index === index && d.party === this.me.party);
+  }
+
   // awaiting returns my open duties across channels, most urgent first.
   awaiting() {
     const out = [];
@@ -173,6 +178,8 @@ export class Hotline {
     }
     this.form.hidden = false;
     const keepBottom = this.thread.scrollHeight - this.thread.scrollTop - this.thread.clientHeight < 40;
+    // the thread is rebuilt: keep the keyboard focus on the same control
+    const active = this.thread.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
     const children = new Map(), tops = [], missed = new Map();
     for (const v of [...st.envs.values()].sort((a, b) => a.index - b.index)) {
       const p = v.payload || {};
@@ -202,6 +209,7 @@ export class Hotline {
       tops.length > shown.length ? el("p", { class: "hint" }, `${tops.length - shown.length} older threads not shown; 'deconflict watch' lists them all.`) : "",
       ...shown.map((v) => card(v, 0)));
     if (keepBottom) this.thread.scrollTop = this.thread.scrollHeight;
+    if (active) [...this.thread.querySelectorAll("[aria-label]")].find((n) => n.getAttribute("aria-label") === active)?.focus();
     this.renderReplyChip();
     this.updateCountdowns();
   }
@@ -263,7 +271,7 @@ export class Hotline {
     this.banner.className = `await-banner${flash ? " flash" : ""}${late ? " late" : ""}`;
     this.banner.replaceChildren(
       el("strong", {}, `${list.length} awaiting your acknowledgement`),
-      late ? el("strong", {}, ` (${list.filter((x) => dutyState(x.duty) !== "pending").length} overdue or missed)`) : null,
+      late ? el("strong", {}, ` (${list.filter((x) => dutyState(x.duty) !== "pending").length} overdue or missed)`) : "",
       " — ",
       el("button", { type: "button", class: "link-button", onclick: () => this.open(first.channel).then(() => this.scrollTo(first.channel, first.duty.index)) },
         `${first.prec.toUpperCase()} #${first.duty.index} on ${first.channel}`),

@@ -32,12 +32,19 @@ export class Incidents {
     // do not wipe a note being typed: try again later
     const a = document.activeElement;
     if (a && this.root.contains(a) && a.tagName === "INPUT" && a.value) { this.refreshSoon(); return; }
+    const ch = this.channel;
+    let list, error = null;
     try {
-      this.list = await api.incidents(this.channel);
-      this.error = null;
+      list = await api.incidents(ch);
     } catch (e) {
-      this.error = e;
+      error = e;
     }
+    // nothing new: keep the view (and the keyboard focus) as it is
+    const key = JSON.stringify([ch, list, error?.message]);
+    if (key === this.shownKey) return;
+    this.shownKey = key;
+    this.list = list || [];
+    this.error = error;
     this.render();
   }
 

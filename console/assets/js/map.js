@@ -3,7 +3,7 @@
 // by party with heading and speed leaders; encounters as the two tracks'
 // predicted paths to the closest point; zones with their time windows.
 
-import { partyColor, severityColor, fmtDateTime, fmtDuration } from "./api.js";
+import { partyColor, severityColor, fmtDateTime, fmtDuration, SEVERITY_RANK } from "./api.js";
 
 const TILE = 256; // pixels per world unit at zoom 0
 const MIN_ZOOM = 1, MAX_ZOOM = 16;
@@ -406,14 +406,16 @@ export class MapView {
 
   renderEncounters() {
     const ctx = this.ctx, now = Date.now();
-    for (const e of this.openEncounters()) {
+    const list = this.openEncounters().sort((a, b) => (SEVERITY_RANK[a.severity] || 0) - (SEVERITY_RANK[b.severity] || 0));
+    const labels = [];
+    // the geometry, the most severe drawn last (on top)
+    for (const e of list) {
       const p = e.prediction || {};
       const color = severityColor(e.severity);
       const ta = this.tracks.get(e.a), tb = this.tracks.get(e.b);
-      const legs = [[ta, p.pos_a], [tb, p.pos_b]];
       ctx.strokeStyle = color; ctx.lineWidth = 2.5;
       ctx.setLineDash([7, 5]);
-      for (const [t, pos] of legs) {
+      for (const [t, pos] of [[ta, p.pos_a], [tb, p.pos_b]]) {
         if (!t || t.lat == null || !pos || pos.lat == null) continue;
         const [x0, y0] = this.latLonToScreen(t.lat, t.lon), [x1, y1] = this.latLonToScreen(pos.lat, pos.lon);
         ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke();
@@ -431,14 +433,22 @@ export class MapView {
       ctx.moveTo(mx - 5, my - 5); ctx.lineTo(mx + 5, my + 5); ctx.moveTo(mx + 5, my - 5); ctx.lineTo(mx - 5, my + 5);
       ctx.lineWidth = 2; ctx.stroke();
       const cpaAt = cpaTime(e);
-      const label = `${(e.severity || "").toUpperCase()}  CPA ${fmtCPA(p)}  ${cpaAt == null ? "" : cpaAt > now ? "in " + fmtDuration(cpaAt - now) : "now"}`;
-      ctx.font = "700 12px system-ui, sans-serif";
-      const tw = ctx.measureText(label).width;
+      labels.unshift({ e, mx, my, color, text: `${(e.severity || "").toUpperCase()}  CPA ${fmtCPA(p)}  ${cpaAt == null ? "" : cpaAt > now ? "in " + fmtDuration(cpaAt - now) : "now"}` });
+    }
+    // the labels, the most severe first; one that would cover a more
+    // severe one's is left out (the encounter list names them all)
+    ctx.font = "700 12px system-ui, sans-serif";
+    const drawn = [];
+    for (const { mx, my, color, text } of labels) {
+      const tw = ctx.measureText(text).width;
+      const box = [mx + 12, my + 10, mx + 22 + tw, my + 28];
+      if (drawn.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
+      drawn.push(box);
       ctx.fillStyle = "rgba(255,255,255,0.92)";
-      ctx.fillRect(mx + 12, my + 10, tw + 10, 18);
-      ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.strokeRect(mx + 12, my + 10, tw + 10, 18);
+      ctx.fillRect(box[0], box[1], box[2] - box[0], 18);
+      ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.strokeRect(box[0], box[1], box[2] - box[0], 18);
       ctx.fillStyle = "#111";
-      ctx.fillText(label, mx + 17, my + 23);
+      ctx.fillText(text, mx + 17, my + 23);
     }
   }
 
