@@ -369,3 +369,59 @@ func TestBaltic(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoveAndSetPair(t *testing.T) {
+	start := geo.LatLon{Lat: 56, Lon: 19}
+	rs := merge(
+		mover("mmsi:1", "RU", deconflict.Sea, start, 0, 5, 0, 0, 10, 100),
+		mover("mmsi:2", "NATO", deconflict.Sea, geo.Destination(start, 0, 3000), 0, 0, 0, 0, 10, 100),
+	)
+	t.Run("Remove", func(t *testing.T) {
+		e := MustEngine(t, detect.Config{})
+		run(e, rs)
+		evs := e.Remove("mmsi:2", t0.Add(2*time.Minute))
+		if got, want := summary(evs), "closed mmsi:1/mmsi:2 critical track-lost;"; got != want {
+			t.Fatalf("events %q, want %q", got, want)
+		}
+		if got := len(e.Open()); got != 0 {
+			t.Fatalf("%d open, want 0", got)
+		}
+	})
+	t.Run("SetPair", func(t *testing.T) {
+		e := MustEngine(t, detect.Config{})
+		run(e, rs[:2])
+		e.SetPair(func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, false })
+		evs := run(e, rs[2:])
+		if got, want := summary(lifecycle(evs)), "closed mmsi:1/mmsi:2 critical not-shared;"; got != want {
+			t.Fatalf("events %q, want %q", got, want)
+		}
+	})
+}
+
+func TestZoneWindow(t *testing.T) {
+	e := MustEngine(t, detect.Config{})
+	z := detect.Zone{ID: "z", Owner: "NATO", Kind: detect.SpecialCautionArea, Center: geo.LatLon{Lat: 56, Lon: 19}, RadiusM: 5000,
+		MinAltM: math.NaN(), MaxAltM: math.NaN(), From: t0.Add(time.Minute), Until: t0.Add(3 * time.Minute)}
+	if _, err := e.AddZone(z, t0); err != nil {
+		t.Fatal(err)
+	}
+	// A ship sitting inside: predicted (the zone activates within the
+	// lookahead), inside at 1 min, closed when the window ends at 3 min.
+	evs := run(e, mover("mmsi:1", "RU", deconflict.Sea, geo.LatLon{Lat: 56, Lon: 19.01}, 0, 0, 0, 0, 10, 300))
+	var got []string
+	for _, ev := range lifecycle(evs) {
+		got = append(got, fmt.Sprintf("%s %s %s %s", ev.Time.Sub(t0), ev.Type, ev.Encounter.Severity, ev.Encounter.Reason))
+	}
+	want := []string{"0s opened advisory ", "1m0s escalated intrusion ", "3m0s closed intrusion zone-inactive"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+	// The owner's own ships never trigger it.
+	e2 := MustEngine(t, detect.Config{})
+	if _, err := e2.AddZone(z, t0); err != nil {
+		t.Fatal(err)
+	}
+	if evs := run(e2, mover("mmsi:2", "NATO", deconflict.Sea, geo.LatLon{Lat: 56, Lon: 19.01}, 0, 0, 0, 0, 10, 300)); len(evs) != 0 {
+		t.Fatalf("owner's ship: %s", summary(evs))
+	}
+}

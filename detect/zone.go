@@ -245,7 +245,7 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 	}
 	alo, ahi := z.altInterval(alt, m.ClimbMS, wlo, whi)
 	entry := math.Inf(1)
-	if alo <= ahi {
+	if wlo < whi && alo <= ahi {
 		z.area.Inside(m.P, m.V, alo, ahi, func(in, out float64) {
 			if in < entry {
 				entry = in
