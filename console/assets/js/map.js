@@ -298,6 +298,7 @@ export class MapView {
     this.renderZones();
     this.renderEncounters();
     this.renderTracks();
+    this.renderEncounterLabels(w);
   }
 
   visible(box, w, h) {
@@ -435,20 +436,27 @@ export class MapView {
       const cpaAt = cpaTime(e);
       labels.unshift({ e, mx, my, color, text: `${(e.severity || "").toUpperCase()}  CPA ${fmtCPA(p)}  ${cpaAt == null ? "" : cpaAt > now ? "in " + fmtDuration(cpaAt - now) : "now"}` });
     }
-    // the labels, the most severe first; one that would cover a more
-    // severe one's is left out (the encounter list names them all)
+    this.encounterLabels = labels;
+  }
+
+  // renderEncounterLabels draws the labels over everything, the most
+  // severe first; one that would cover a more severe one's is left out
+  // (the encounter list names them all).
+  renderEncounterLabels(w) {
+    const ctx = this.ctx;
     ctx.font = "700 12px system-ui, sans-serif";
     const drawn = [];
-    for (const { mx, my, color, text } of labels) {
+    for (const { mx, my, color, text } of this.encounterLabels || []) {
       const tw = ctx.measureText(text).width;
-      const box = [mx + 12, my + 10, mx + 22 + tw, my + 28];
+      let box = [mx + 12, my + 10, mx + 22 + tw, my + 28];
+      if (box[2] > w - 4) box = [mx - 22 - tw, my + 10, mx - 12, my + 28]; // flip at the right edge
       if (drawn.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
       drawn.push(box);
       ctx.fillStyle = "rgba(255,255,255,0.92)";
       ctx.fillRect(box[0], box[1], box[2] - box[0], 18);
       ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.strokeRect(box[0], box[1], box[2] - box[0], 18);
       ctx.fillStyle = "#111";
-      ctx.fillText(text, mx + 17, my + 23);
+      ctx.fillText(text, box[0] + 5, my + 23);
     }
   }
 
