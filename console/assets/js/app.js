@@ -142,7 +142,8 @@ function start(me) {
 
   hotline.load().then(() => {
     const [ch, t] = decodeURIComponent(location.hash.slice(1)).split("/");
-    const first = hotline.channels.keys().next().value;
+    // start where something awaits me, else on the first channel
+    const first = hotline.awaiting()[0]?.channel || hotline.channels.keys().next().value;
     if (ch) select(ch, tabs.includes(t) ? t : "hotline");
     else if (first) select(first, "hotline");
     else { hotline.emptyText = `${me.party} belongs to no channel on this node.`; hotline.render(); renderChannels(); }

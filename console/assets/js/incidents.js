@@ -1,7 +1,7 @@
 // incidents.js: a channel's incidents with their timelines, and its
 // record: the latest signed checkpoint and the node's verification.
 
-import { api, el, fmtDateTime, fmtTime, partyColor, severityColor } from "./api.js";
+import { api, el, fmtDateTime, fmtTime, partyColor, severityColor, SEVERITY_RANK } from "./api.js";
 
 export class Incidents {
   constructor(root, me) {
@@ -43,7 +43,9 @@ export class Incidents {
     const key = JSON.stringify([ch, list, error?.message]);
     if (key === this.shownKey) return;
     this.shownKey = key;
-    this.list = list || [];
+    // open ones first, the most severe first, then the newest
+    const rank = (i) => (i.status === "open" ? 100 : 0) + (SEVERITY_RANK[i.severity] || 0);
+    this.list = (list || []).slice().sort((a, b) => rank(b) - rank(a) || Date.parse(b.opened) - Date.parse(a.opened));
     this.error = error;
     this.render();
   }
