@@ -339,7 +339,11 @@ func (c *Console) lockedOut(username string, now time.Time) time.Duration {
 			recent = append(recent, t)
 		}
 	}
-	c.failures[username] = recent
+	if len(recent) == 0 {
+		delete(c.failures, username)
+	} else {
+		c.failures[username] = recent
+	}
 	if len(recent) < MaxLoginFailures {
 		return 0
 	}
