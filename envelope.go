@@ -26,8 +26,10 @@ const (
 // party's key (request signatures use another prefix).
 const envelopeContext = "deconflict-envelope-v1\x00"
 
-// MaxEnvelopeBytes is the largest signed payload the node accepts.
-const MaxEnvelopeBytes = 1 << 20
+// MaxEnvelopeBytes is the largest signed payload the node accepts: small
+// enough that its logged leaf (base64 payload, key and signature) fits the
+// 65,535-byte entries of C2SP tlog-tiles entry bundles.
+const MaxEnvelopeBytes = 48 << 10
 
 // Payload is the content an author signs. Its JSON bytes are signed,
 // stored and logged verbatim; these fields are what the node reads of them.

@@ -32,6 +32,12 @@ func NewClient(baseURL string, key ed25519.PrivateKey) *Client {
 }
 
 func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	return c.newRequestSigned(ctx, method, path, body, true)
+}
+
+// newRequestSigned builds a request, signed when sign is set (envelope
+// submissions authenticate themselves and need no request signature).
+func (c *Client) newRequestSigned(ctx context.Context, method, path string, body []byte, sign bool) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -39,7 +45,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body []byt
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.Key != nil {
+	if c.Key != nil && sign {
 		k, t, s := SignRequest(c.Key, method, req.URL.RequestURI(), c.Now(), body)
 		req.Header.Set(HeaderKey, k)
 		req.Header.Set(HeaderTime, t)
@@ -51,6 +57,10 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body []byt
 // do sends a request and decodes a JSON answer into out (when not nil),
 // or returns the node's error as a *deconflict.Error with its code.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	return c.doSigned(ctx, method, path, in, out, true)
+}
+
+func (c *Client) doSigned(ctx context.Context, method, path string, in, out any, sign bool) error {
 	var body []byte
 	if in != nil {
 		var err error
@@ -58,7 +68,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 			return err
 		}
 	}
-	req, err := c.newRequest(ctx, method, path, body)
+	req, err := c.newRequestSigned(ctx, method, path, body, sign)
 	if err != nil {
 		return err
 	}
@@ -157,7 +167,17 @@ func (c *Client) SetPolicy(ctx context.Context, id string, p *deconflict.Policy)
 // Submit posts a signed envelope and returns its receipt.
 func (c *Client) Submit(ctx context.Context, channel string, s *deconflict.Signed) (*deconflict.Receipt, error) {
 	var r deconflict.Receipt
-	return &r, c.do(ctx, "POST", "/v1/channels/"+url.PathEscape(channel)+"/envelopes", s, &r)
+	return &r, c.doSigned(ctx, "POST", "/v1/channels/"+url.PathEscape(channel)+"/envelopes", s, &r, false)
+}
+
+// SubmitBatch posts up to 1,000 signed envelopes for one channel and
+// returns each one's receipt or error, in order.
+func (c *Client) SubmitBatch(ctx context.Context, channel string, envs []*deconflict.Signed) ([]BatchItem, error) {
+	var out struct {
+		Results []BatchItem `json:"results"`
+	}
+	err := c.doSigned(ctx, "POST", "/v1/channels/"+url.PathEscape(channel)+"/envelopes/batch", envs, &out, false)
+	return out.Results, err
 }
 
 // Send fills in p's version, id, author (the caller's party) and time,

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -187,6 +188,7 @@ func TestBadInput(t *testing.T) {
 	}()
 	nonexistent, own := int64(99), msg.Index
 	huge := bytes.Repeat([]byte("a"), dhttp.MaxBodyBytes+10)
+	bigPayload := signed(us, payload("US", func(p *deconflict.Payload) { p.Text = strings.Repeat("x", deconflict.MaxEnvelopeBytes) }))
 
 	for _, tc := range []struct {
 		name   string
@@ -207,6 +209,7 @@ func TestBadInput(t *testing.T) {
 		{"ErrDuplicateID", us, dupID, 409, deconflict.ECONFLICT, "already used"},
 		{"ErrTimeOutsideWindow", us, signed(us, payload("US", func(p *deconflict.Payload) { p.Time = time.Now().Add(-time.Hour) })), 400, deconflict.EINVALID, "window"},
 		{"ErrTooLarge", us, huge, 413, deconflict.ETOOLARGE, "over"},
+		{"ErrPayloadTooLarge", us, bigPayload, 413, deconflict.ETOOLARGE, "the limit is"},
 		{"ErrAckNonexistent", ru, signed(ru, payload("RU", func(p *deconflict.Payload) {
 			p.Kind = deconflict.KindAck
 			p.Ack = &nonexistent
@@ -461,5 +464,40 @@ func TestWatchNoGapNoDuplicate(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatalf("watch stalled at %d", want)
 		}
+	}
+}
+
+func TestSubmitBatch(t *testing.T) {
+	tn := setup(t)
+	ctx := context.Background()
+	us := tn.Keys["US"]
+	var envs []*deconflict.Signed
+	for i := 0; i < 5; i++ {
+		s, _ := deconflict.SignPayload(us, &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: "ru-us-syria", Author: "US", Time: time.Now().UTC(), Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: fmt.Sprint("batch ", i)})
+		envs = append(envs, s)
+	}
+	envs[2].Sig[0] ^= 1          // one bad envelope does not stop the others
+	envs = append(envs, envs[0]) // a resend within the batch: the same receipt
+	items, err := tn.Client("US").SubmitBatch(ctx, "ru-us-syria", envs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 6 {
+		t.Fatalf("%d results, want 6", len(items))
+	}
+	if items[2].Code != deconflict.EINVALID || items[2].Receipt != nil {
+		t.Fatalf("bad envelope: %+v", items[2])
+	}
+	want := []int64{0, 1, -1, 2, 3, 0}
+	for i, it := range items {
+		if want[i] < 0 {
+			continue
+		}
+		if it.Receipt == nil || it.Receipt.Index != want[i] || it.Receipt.Checkpoint == "" || len(it.Receipt.Proof) == 0 && it.Receipt.Index > 0 {
+			t.Fatalf("item %d: %+v, want a receipt for index %d", i, it, want[i])
+		}
+	}
+	if got := logSize(t, tn); got != 4 {
+		t.Fatalf("log size %d, want 4", got)
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/node"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -172,6 +174,7 @@ func (s *Server) routes() {
 		}
 		writeError(w, r, s.Logger, err)
 	})
+	m.HandleFunc("POST /v1/channels/{id}/envelopes/batch", s.submitBatch)
 	m.HandleFunc("GET /v1/channels/{id}/envelopes", s.authed(s.envelopes))
 	m.HandleFunc("GET /v1/channels/{id}/envelopes/{index}/receipt", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		idx, err := intParam(r.PathValue("index"), "index")
@@ -296,6 +299,50 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, caller string, b
 		return nil, err
 	}
 	return statusValue{http.StatusCreated, rec}, nil
+}
+
+// BatchItem is one envelope's outcome in a batch submission.
+type BatchItem struct {
+	Receipt *deconflict.Receipt `json:"receipt,omitempty"`
+	Code    string              `json:"code,omitempty"`
+	Error   string              `json:"error,omitempty"`
+}
+
+// MaxBatchBodyBytes bounds a batch submission's body.
+const MaxBatchBodyBytes = 16 << 20
+
+// submitBatch takes a JSON array of signed envelopes for one channel and
+// answers {"results":[...]}: a receipt or an error for each, in order.
+// Like single submissions it needs no request signature.
+func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBatchBodyBytes+1))
+	if err == nil && len(b) > MaxBatchBodyBytes {
+		err = deconflict.Errorf(deconflict.ETOOLARGE, "batch body over %d bytes", MaxBatchBodyBytes)
+	}
+	var envs []*deconflict.Signed
+	if err == nil {
+		err = decodeJSON(b, &envs)
+	}
+	var res []node.BatchResult
+	if err == nil {
+		res, err = s.Node.SubmitBatch(r.Context(), r.PathValue("id"), envs)
+	}
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	out := make([]BatchItem, len(res))
+	for i, x := range res {
+		if x.Err != nil {
+			out[i] = BatchItem{Code: deconflict.ErrorCode(x.Err), Error: deconflict.ErrorMessage(x.Err)}
+			if out[i].Code == deconflict.EINTERNAL {
+				s.Logger.Error("batch envelope", "index", i, "err", x.Err)
+			}
+		} else {
+			out[i] = BatchItem{Receipt: x.Receipt}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": out})
 }
 
 func intParam(s, name string) (int64, error) {
@@ -435,4 +482,3 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Close(websocket.StatusNormalClosure, "")
 }
-

@@ -89,9 +89,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.Mux.ServeHTTP(w, r)
 }
 
-// MaxBodyBytes bounds every request body (an envelope payload is at most
-// 1 MiB; its base64 and JSON framing fit in this).
-const MaxBodyBytes = deconflict.MaxEnvelopeBytes*4/3 + 64<<10
+// MaxBodyBytes bounds every request body but batch submissions.
+const MaxBodyBytes = 1 << 20
 
 // statuses maps error codes to HTTP statuses; the client maps them back.
 var statuses = map[string]int{

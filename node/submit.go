@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/deconflict/deconflict"
@@ -18,6 +20,87 @@ import (
 // and belongs to the channel, appends it durably and returns the receipt
 // with the checkpoint that includes it and an inclusion proof.
 func (n *Node) Submit(ctx context.Context, s *deconflict.Signed) (*deconflict.Receipt, error) {
+	r, err := n.check(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return n.append(ctx, r)
+}
+
+// BatchResult is the outcome of one envelope of SubmitBatch: a receipt or
+// an error.
+type BatchResult struct {
+	Receipt *deconflict.Receipt
+	Err     error
+}
+
+// MaxBatch is the most envelopes one SubmitBatch takes.
+const MaxBatch = 1000
+
+// SubmitBatch submits envelopes addressed to one channel at once: each is
+// checked as by Submit (signatures in parallel on every core), the
+// accepted ones are appended together, and each gets its own receipt or
+// error, in order. One bad envelope does not stop the others.
+func (n *Node) SubmitBatch(ctx context.Context, channel string, envs []*deconflict.Signed) ([]BatchResult, error) {
+	if len(envs) > MaxBatch {
+		return nil, deconflict.Errorf(deconflict.ETOOLARGE, "batch of %d envelopes; the limit is %d", len(envs), MaxBatch)
+	}
+	out := make([]BatchResult, len(envs))
+	reqs := make([]*appendReq, len(envs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r, err := n.check(ctx, envs[i])
+				if err == nil && r.payload.Channel != channel {
+					err = deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", r.payload.Channel, channel)
+				}
+				reqs[i], out[i].Err = r, err
+			}
+		}()
+	}
+	for i := range envs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	l, err := n.channelLog(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range reqs {
+		if out[i].Err != nil {
+			continue
+		}
+		r.resp = make(chan appendResp, 1)
+		select {
+		case l.reqs <- r:
+		case <-l.done:
+			out[i].Err = deconflict.Errorf(deconflict.EUNAVAILABLE, "node is shutting down")
+			reqs[i] = nil
+		}
+	}
+	for i, r := range reqs {
+		if out[i].Err != nil || r == nil {
+			continue
+		}
+		// Once queued, each request is committed or refused whatever the
+		// caller does: wait for every answer.
+		res := <-r.resp
+		if res.err != nil {
+			out[i].Err = res.err
+			continue
+		}
+		out[i].Receipt, out[i].Err = n.receiptWith(ctx, res.env, res.treeSize, res.checkpoint, res.proofs)
+	}
+	return out, nil
+}
+
+// check verifies and authorises a submitted envelope.
+func (n *Node) check(ctx context.Context, s *deconflict.Signed) (*appendReq, error) {
 	if len(s.Payload) > deconflict.MaxEnvelopeBytes {
 		return nil, deconflict.Errorf(deconflict.ETOOLARGE, "payload is %d bytes; the limit is %d", len(s.Payload), deconflict.MaxEnvelopeBytes)
 	}
@@ -45,7 +128,7 @@ func (n *Node) Submit(ctx context.Context, s *deconflict.Signed) (*deconflict.Re
 	if _, err := n.authorise(ctx, party, p.Channel); err != nil {
 		return nil, err
 	}
-	return n.append(ctx, &appendReq{signed: s, payload: p})
+	return &appendReq{signed: s, payload: p}, nil
 }
 
 // SubmitNode signs p with the node key and appends it: missed-ack records,
