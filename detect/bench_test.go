@@ -96,19 +96,21 @@ func BenchmarkFullPassBruteForce(b *testing.B) {
 	}
 }
 
-// BenchmarkUpdate: incremental updates on a loaded engine: the next
-// minute of reports of every track, in time order.
+// BenchmarkUpdate: incremental updates on a loaded (and compacted) engine:
+// the next minute of reports of every track, in time order.
 func BenchmarkUpdate(b *testing.B) {
 	for _, n := range []int{10_000, 50_000, 200_000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			ls := loadReports(n)
 			e := fill(b, ls.first, detect.Config{})
+			e.Compact() // as Tick does every few minutes
 			b.ResetTimer()
 			k := 0
 			for i := 0; i < b.N; i++ {
 				if k == len(ls.next) {
 					b.StopTimer()
 					e = fill(b, ls.first, detect.Config{})
+					e.Compact()
 					k = 0
 					b.StartTimer()
 				}
@@ -118,6 +120,19 @@ func BenchmarkUpdate(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
 		})
 	}
+}
+
+// BenchmarkCompact: one Compact of N tracks.
+func BenchmarkCompact(b *testing.B) {
+	n := 200_000
+	b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+		ls := loadReports(n)
+		e := fill(b, ls.first, detect.Config{})
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			e.Compact()
+		}
+	})
 }
 
 // BenchmarkTick: one Tick over N live tracks (none lost).

@@ -58,11 +58,14 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 				zone := detect.Zone{ID: "z", Owner: "A", Center: geo.Destination(pl.at, 45, 8e3), RadiusM: 4e3, MinAltM: math.NaN(), MaxAltM: 3300}
 				var got, want []detect.Event
 				for _, brute := range []bool{false, true} {
-					e := MustEngine(t, detect.Config{BruteForce: brute, AirCellM: 25e3, SeaCellM: 10e3})
+					e := MustEngine(t, detect.Config{BruteForce: brute, AirCellM: 25e3, SeaCellM: 10e3, CompactEvery: 20 * time.Second})
 					if _, err := e.AddZone(zone, s.Start); err != nil {
 						t.Fatal(err)
 					}
 					evs := run(e, rs)
+					if c := e.Stats().Compactions; !brute && c < 10 {
+						t.Fatalf("%d compactions, want the index engine renumbered often", c)
+					}
 					if brute {
 						want = evs
 					} else {

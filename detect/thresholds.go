@@ -61,6 +61,10 @@ const (
 	// besides not being predicted to enter it, before its zone encounter
 	// closes (proposed).
 	DefaultZoneMarginM = 500
+	// DefaultCompactEvery is how often Tick renumbers the tracks for
+	// memory locality (see Engine.Compact): tracks move a few kilometres
+	// in that time.
+	DefaultCompactEvery = 5 * time.Minute
 )
 
 // SeaThresholds are the CPA tiers at sea: a tier holds when the predicted

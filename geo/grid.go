@@ -304,3 +304,28 @@ func (g *Grid) RemoveFrom(b, id int32) {
 
 // Items returns the items of bucket b; the caller must not modify it.
 func (g *Grid) Items(b int32) []int32 { return g.buckets[b] }
+
+// Renumber replaces every item id in the buckets of Cell (the capsule
+// API) by remap[id].
+func (g *Grid) Renumber(remap []int32) {
+	for b := range g.buckets {
+		items := g.buckets[b]
+		for i, id := range items {
+			items[i] = remap[id]
+		}
+	}
+}
+
+// Morton returns a code of p's cell that keeps cells near each other in
+// space mostly near each other in order (bits of x, y, z interleaved).
+func (g *Grid) Morton(p Vec3) uint64 {
+	spread := func(v int16) uint64 {
+		x := uint64(uint16(int32(v)+32768)) & 0xffff
+		x = (x | x<<16) & 0x0000ff0000ff
+		x = (x | x<<8) & 0x00f00f00f00f
+		x = (x | x<<4) & 0x0c30c30c30c3
+		x = (x | x<<2) & 0x249249249249
+		return x
+	}
+	return spread(g.cell(p.X)) | spread(g.cell(p.Y))<<1 | spread(g.cell(p.Z))<<2
+}
