@@ -285,7 +285,7 @@ func asErr(err error, target **deconflict.Error) bool {
 }
 
 func (c *Client) watchOnce(ctx context.Context, channel string, after *int64, fn func(*EnvelopeView) error) error {
-	path := "/v1/channels/" + url.PathEscape(channel) + "/watch?after=" + strconv.FormatInt(*after, 10)
+	path := "/v1/channels/" + url.PathEscape(channel) + "/watch?batch=1&after=" + strconv.FormatInt(*after, 10)
 	req, err := c.newRequest(ctx, "GET", path, nil)
 	if err != nil {
 		return err
@@ -312,19 +312,21 @@ func (c *Client) watchOnce(ctx context.Context, channel string, after *int64, fn
 		if err != nil {
 			return err
 		}
-		var v EnvelopeView
-		if err := json.Unmarshal(data, &v); err != nil {
+		var vs []*EnvelopeView
+		if err := json.Unmarshal(data, &vs); err != nil {
 			return fmt.Errorf("watch: bad message: %w", err)
 		}
-		if v.Index <= *after {
-			continue // never deliver twice
+		for _, v := range vs {
+			if v.Index <= *after {
+				continue // never deliver twice
+			}
+			if v.Index != *after+1 {
+				return fmt.Errorf("watch: gap: got index %d after %d", v.Index, *after)
+			}
+			if err := fn(v); err != nil {
+				return fnError{err}
+			}
+			*after = v.Index
 		}
-		if v.Index != *after+1 {
-			return fmt.Errorf("watch: gap: got index %d after %d", v.Index, *after)
-		}
-		if err := fn(&v); err != nil {
-			return fnError{err}
-		}
-		*after = v.Index
 	}
 }

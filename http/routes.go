@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -442,8 +443,9 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request, caller string, _ [
 }
 
 // watch streams envelopes over a WebSocket, one JSON EnvelopeView per
-// message, from index after+1 on, for as long as the client stays. It
-// authenticates the upgrade request like any other request.
+// message (or, with batch=1, a JSON array of them per message), from index
+// after+1 on, for as long as the client stays. It authenticates the
+// upgrade request like any other request.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	caller, err := s.authenticate(r, nil)
 	if err != nil {
@@ -468,17 +470,70 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.CloseNow()
 	ctx := c.CloseRead(r.Context())
-	err = s.Node.Follow(ctx, caller, ch, after+1, func(e *deconflict.Envelope) error {
-		b, err := json.Marshal(NewEnvelopeView(e))
-		if err != nil {
-			return err
-		}
+	// With batch=1 each message is a JSON array of the envelopes that were
+	// ready together, which saves a frame and a write per envelope for
+	// watchers that keep up with busy channels.
+	batch := r.URL.Query().Get("batch") == "1"
+	err = s.Node.FollowBatches(ctx, caller, ch, after+1, func(envs []*deconflict.Envelope) error {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		return c.Write(wctx, websocket.MessageText, b)
+		if !batch {
+			for _, e := range envs {
+				b, err := s.views.encode(e)
+				if err != nil {
+					return err
+				}
+				if err := c.Write(wctx, websocket.MessageText, b); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		buf := []byte{'['}
+		for i, e := range envs {
+			b, err := s.views.encode(e)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, b...)
+		}
+		buf = append(buf, ']')
+		return c.Write(wctx, websocket.MessageText, buf)
 	})
 	if err != nil && ctx.Err() == nil {
 		s.Logger.Warn("watch ended", "channel", ch, "caller", caller, "err", err)
 	}
 	c.Close(websocket.StatusNormalClosure, "")
+}
+
+// viewCache keeps the JSON of recent envelopes, so that an envelope sent
+// to a hundred watchers is encoded once.
+type viewCache struct {
+	m sync.Map // viewKey -> []byte
+}
+
+type viewKey struct {
+	channel string
+	index   int64
+}
+
+// viewCacheSpan is how many indexes back an entry lives.
+const viewCacheSpan = 4096
+
+func (c *viewCache) encode(e *deconflict.Envelope) ([]byte, error) {
+	k := viewKey{e.Channel, e.Index}
+	if b, ok := c.m.Load(k); ok {
+		return b.([]byte), nil
+	}
+	b, err := json.Marshal(NewEnvelopeView(e))
+	if err != nil {
+		return nil, err
+	}
+	if _, loaded := c.m.LoadOrStore(k, b); !loaded && e.Index >= viewCacheSpan {
+		c.m.Delete(viewKey{e.Channel, e.Index - viewCacheSpan})
+	}
+	return b, nil
 }

@@ -30,8 +30,9 @@ type Server struct {
 	// signature (the console's session cookie).
 	SessionAuth Authenticator
 
-	ln  net.Listener
-	srv *http.Server
+	ln    net.Listener
+	srv   *http.Server
+	views viewCache
 }
 
 // NewServer returns a server for n with every API route registered.

@@ -30,6 +30,19 @@ func (n *Node) Envelopes(ctx context.Context, caller, channel string, from int64
 // for watchers, and a follower that falls behind the in-memory window
 // reads from the store.
 func (n *Node) Follow(ctx context.Context, caller, channel string, from int64, fn func(*deconflict.Envelope) error) error {
+	return n.FollowBatches(ctx, caller, channel, from, func(envs []*deconflict.Envelope) error {
+		for _, e := range envs {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FollowBatches is Follow handing over, at each wake-up, every envelope
+// then available (up to 512 at once), so a watcher can send them together.
+func (n *Node) FollowBatches(ctx context.Context, caller, channel string, from int64, fn func([]*deconflict.Envelope) error) error {
 	if _, err := n.authorise(ctx, caller, channel); err != nil {
 		return err
 	}
@@ -49,14 +62,18 @@ func (n *Node) Follow(ctx context.Context, caller, channel string, from int64, f
 					return err
 				}
 			}
+			batch := envs[:0:0]
 			for _, e := range envs {
 				if e.Index != next {
 					continue
 				}
-				if err := fn(e); err != nil {
+				batch = append(batch, e)
+				next++
+			}
+			if len(batch) > 0 {
+				if err := fn(batch); err != nil {
 					return err
 				}
-				next++
 			}
 		}
 		select {
