@@ -115,7 +115,7 @@ type Engine struct {
 	lost    [2]int64
 	horizon [2]float64 // s, path length covered by a track's box
 	radius  [2]float64 // m, half the grown advisory radius of the envelope
-	slack   [2]float64 // m, extra radius of a registration, so that it lasts a few reports
+	slack   [2]float64 // m, extra radius of a registration, so that it lasts a few reports (500 m at sea, 1.5 km in the air)
 	look    [2]float64 // s, grown advisory lookahead of the envelope
 	vert    float64    // m, grown advisory vertical threshold of the envelope (air)
 
@@ -209,7 +209,7 @@ func New(cfg Config) (*Engine, error) {
 		open:     map[uint64]*encounter{},
 	}
 	env := cfg.Envelope
-	e.slack = [2]float64{1000, 3000}
+	e.slack = [2]float64{500, 1500}
 	e.look = [2]float64{env.Sea.LookaheadS * e.margin, env.Air.Advisory.LookaheadS * e.margin}
 	e.vert = env.Air.Advisory.VerticalM*e.margin + 1 // float32 copies of altitudes
 	e.horizon[sea] = env.Sea.LookaheadS*e.margin + cfg.SeaLost.Seconds()
