@@ -136,10 +136,12 @@ func BenchmarkWatchLatency(b *testing.B) {
 				return
 			}
 			defer conn.CloseNow()
+			conn.SetReadLimit(2 * dhttp.MaxWatchMessageBytes)
 			local := make([]time.Duration, 0, n)
 			for len(local) < n {
 				_, data, err := conn.Read(ctx)
 				if err != nil {
+					b.Errorf("watcher: %v", err)
 					break
 				}
 				now := time.Now().UnixNano()

@@ -306,7 +306,7 @@ func (c *Client) watchOnce(ctx context.Context, channel string, after *int64, fn
 		return err
 	}
 	defer conn.CloseNow()
-	conn.SetReadLimit(MaxBodyBytes * 2)
+	conn.SetReadLimit(2 * MaxWatchMessageBytes)
 	for {
 		_, data, err := conn.Read(ctx)
 		if err != nil {

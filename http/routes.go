@@ -489,25 +489,38 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 			}
 			return nil
 		}
-		buf := []byte{'['}
-		for i, e := range envs {
+		// Messages stay under MaxWatchMessageBytes: a full one is sent and
+		// the next begun.
+		buf := make([]byte, 0, 64<<10)
+		for _, e := range envs {
 			b, err := s.views.encode(e)
 			if err != nil {
 				return err
 			}
-			if i > 0 {
+			if len(buf) > 1 && len(buf)+len(b)+2 > MaxWatchMessageBytes {
+				if err := c.Write(wctx, websocket.MessageText, append(buf, ']')); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			}
+			if len(buf) == 0 {
+				buf = append(buf, '[')
+			} else {
 				buf = append(buf, ',')
 			}
 			buf = append(buf, b...)
 		}
-		buf = append(buf, ']')
-		return c.Write(wctx, websocket.MessageText, buf)
+		return c.Write(wctx, websocket.MessageText, append(buf, ']'))
 	})
 	if err != nil && ctx.Err() == nil {
 		s.Logger.Warn("watch ended", "channel", ch, "caller", caller, "err", err)
 	}
 	c.Close(websocket.StatusNormalClosure, "")
 }
+
+// MaxWatchMessageBytes bounds a batched watch message (a single
+// envelope's view, at most about 150 KB, always fits).
+const MaxWatchMessageBytes = 1 << 20
 
 // viewCache keeps the JSON of recent envelopes, so that an envelope sent
 // to a hundred watchers is encoded once.
