@@ -288,14 +288,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, caller string, b
 	if err := decodeJSON(body, &env); err != nil {
 		return nil, err
 	}
-	p, err := deconflict.ParsePayload(env.Payload)
-	if err != nil {
-		return nil, err
-	}
-	if p.Channel != r.PathValue("id") {
-		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, r.PathValue("id"))
-	}
-	rec, err := s.Node.Submit(r.Context(), &env)
+	rec, err := s.Node.SubmitTo(r.Context(), r.PathValue("id"), &env)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,13 @@ import (
 // and belongs to the channel, appends it durably and returns the receipt
 // with the checkpoint that includes it and an inclusion proof.
 func (n *Node) Submit(ctx context.Context, s *deconflict.Signed) (*deconflict.Receipt, error) {
-	r, err := n.check(ctx, s)
+	return n.SubmitTo(ctx, "", s)
+}
+
+// SubmitTo is Submit for an envelope posted to channel (EINVALID if the
+// payload is addressed to another); "" accepts the payload's own.
+func (n *Node) SubmitTo(ctx context.Context, channel string, s *deconflict.Signed) (*deconflict.Receipt, error) {
+	r, err := n.check(ctx, channel, s)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +60,7 @@ func (n *Node) SubmitBatch(ctx context.Context, channel string, envs []*deconfli
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				r, err := n.check(ctx, envs[i])
-				if err == nil && r.payload.Channel != channel {
-					err = deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", r.payload.Channel, channel)
-				}
-				reqs[i], out[i].Err = r, err
+				reqs[i], out[i].Err = n.check(ctx, channel, envs[i])
 			}
 		}()
 	}
@@ -99,8 +101,9 @@ func (n *Node) SubmitBatch(ctx context.Context, channel string, envs []*deconfli
 	return out, nil
 }
 
-// check verifies and authorises a submitted envelope.
-func (n *Node) check(ctx context.Context, s *deconflict.Signed) (*appendReq, error) {
+// check verifies and authorises an envelope submitted to channel ("" for
+// the one its payload names).
+func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) (*appendReq, error) {
 	if len(s.Payload) > deconflict.MaxEnvelopeBytes {
 		return nil, deconflict.Errorf(deconflict.ETOOLARGE, "payload is %d bytes; the limit is %d", len(s.Payload), deconflict.MaxEnvelopeBytes)
 	}
@@ -110,6 +113,9 @@ func (n *Node) check(ctx context.Context, s *deconflict.Signed) (*appendReq, err
 	p, err := deconflict.ParsePayload(s.Payload)
 	if err != nil {
 		return nil, err
+	}
+	if channel != "" && p.Channel != channel {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, channel)
 	}
 	switch p.Kind {
 	case deconflict.KindMissedAck, deconflict.KindAlert:
