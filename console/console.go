@@ -8,7 +8,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -191,7 +190,7 @@ func (c *Console) handle(needSession bool, h consoleHandler) http.HandlerFunc {
 			c.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, status, v)
+		dhttp.WriteJSON(w, status, v)
 	}
 }
 
@@ -235,25 +234,7 @@ func (c *Console) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if code == deconflict.EINTERNAL {
 		c.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, status, &dhttp.ErrorResponse{Code: code, Message: msg})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func decodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return deconflict.Errorf(deconflict.EINVALID, "malformed JSON body: %v", err)
-	}
-	if dec.More() {
-		return deconflict.Errorf(deconflict.EINVALID, "malformed JSON body: data after the object")
-	}
-	return nil
+	dhttp.WriteJSON(w, status, &dhttp.ErrorResponse{Code: code, Message: msg})
 }
 
 // LoginRequest signs in to the console.
@@ -272,7 +253,7 @@ type Me struct {
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request, _ *session, body []byte) (int, any, error) {
 	var req LoginRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := dhttp.DecodeJSON(body, &req); err != nil {
 		return 0, nil, err
 	}
 	if req.Username == "" || req.Password == "" {
@@ -404,7 +385,7 @@ type NoteRequest struct {
 
 func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
 	var req SendRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := dhttp.DecodeJSON(body, &req); err != nil {
 		return 0, nil, err
 	}
 	prec, err := deconflict.ParsePrecedence(req.Precedence)
@@ -419,7 +400,7 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session, body 
 
 func (c *Console) ack(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
 	var req AckRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := dhttp.DecodeJSON(body, &req); err != nil {
 		return 0, nil, err
 	}
 	if req.Index == nil {
@@ -430,7 +411,7 @@ func (c *Console) ack(w http.ResponseWriter, r *http.Request, s *session, body [
 
 func (c *Console) note(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
 	var req NoteRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := dhttp.DecodeJSON(body, &req); err != nil {
 		return 0, nil, err
 	}
 	if err := checkText("note", req.Text); err != nil {

@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/internal/atomicfile"
 	"github.com/deconflict/deconflict/node"
 )
 
@@ -107,7 +108,7 @@ func AddUser(dataDir, username, party, password string) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("console users: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dataDir, UsersFile), append(b, '\n'), 0o600)
+	return atomicfile.Write(filepath.Join(dataDir, UsersFile), append(b, '\n'), 0o600)
 }
 
 func newUser(username, party, password string, iterations int) (*User, error) {
@@ -193,33 +194,6 @@ func hostedKey(dataDir, party string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("hosted key of %s: %w", party, err)
 	}
 	return k, nil
-}
-
-// writeFileAtomic writes data to a temporary file in path's directory,
-// syncs it and renames it over path.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // Credential is a console sign-in made for a party by DemoUsers.

@@ -164,7 +164,7 @@ func (s *Server) liveRoutes() {
 	}))
 	m.HandleFunc("POST /v1/zones", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var v node.ZoneView
-		if err := decodeJSON(body, &v); err != nil {
+		if err := DecodeJSON(body, &v); err != nil {
 			return nil, err
 		}
 		if err := s.Node.AddZone(r.Context(), caller, v.Zone()); err != nil {
@@ -174,7 +174,7 @@ func (s *Server) liveRoutes() {
 	}))
 	m.HandleFunc("POST /v1/reports", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var vs []ReportView
-		if err := decodeJSON(body, &vs); err != nil {
+		if err := DecodeJSON(body, &vs); err != nil {
 			return nil, err
 		}
 		rs := make([]deconflict.Report, len(vs))

@@ -99,7 +99,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /healthz", s.health)
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /v1/node", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey())})
+		WriteJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey())})
 	})
 	m.HandleFunc("GET /v1/whoami", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		return map[string]string{"party": caller}, nil
@@ -110,7 +110,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/parties", s.authed(s.createParty))
 	m.HandleFunc("POST /v1/parties/{id}/keys", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var req KeyRequest
-		if err := decodeJSON(body, &req); err != nil {
+		if err := DecodeJSON(body, &req); err != nil {
 			return nil, err
 		}
 		pub, err := deconflict.DecodeKey(req.Key)
@@ -121,7 +121,7 @@ func (s *Server) routes() {
 	}))
 	m.HandleFunc("POST /v1/keys/revoke", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var req KeyRequest
-		if err := decodeJSON(body, &req); err != nil {
+		if err := DecodeJSON(body, &req); err != nil {
 			return nil, err
 		}
 		pub, err := deconflict.DecodeKey(req.Key)
@@ -132,7 +132,7 @@ func (s *Server) routes() {
 	}))
 	m.HandleFunc("POST /v1/channels", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var c deconflict.Channel
-		if err := decodeJSON(body, &c); err != nil {
+		if err := DecodeJSON(body, &c); err != nil {
 			return nil, err
 		}
 		if err := s.Node.CreateChannel(r.Context(), caller, &c); err != nil {
@@ -152,7 +152,7 @@ func (s *Server) routes() {
 	}))
 	m.HandleFunc("PUT /v1/channels/{id}/policy", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var p deconflict.Policy
-		if err := decodeJSON(body, &p); err != nil {
+		if err := DecodeJSON(body, &p); err != nil {
 			return nil, err
 		}
 		if err := s.Node.UpdatePolicy(r.Context(), caller, r.PathValue("id"), p); err != nil {
@@ -169,7 +169,7 @@ func (s *Server) routes() {
 			var v any
 			if v, err = s.submit(w, r, "", body); err == nil {
 				st := v.(statusValue)
-				writeJSON(w, st.status, st.v)
+				WriteJSON(w, st.status, st.v)
 				return
 			}
 		}
@@ -237,7 +237,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	if len(refused) > 0 {
 		status = "degraded"
 	}
-	writeJSON(w, code, map[string]any{"status": status, "node": s.Node.Name, "refused_channels": refused})
+	WriteJSON(w, code, map[string]any{"status": status, "node": s.Node.Name, "refused_channels": refused})
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
@@ -266,7 +266,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createParty(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 	var req PartyRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := DecodeJSON(body, &req); err != nil {
 		return nil, err
 	}
 	p := &deconflict.Party{ID: req.ID, Name: req.Name}
@@ -285,7 +285,7 @@ func (s *Server) createParty(w http.ResponseWriter, r *http.Request, caller stri
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 	var env deconflict.Signed
-	if err := decodeJSON(body, &env); err != nil {
+	if err := DecodeJSON(body, &env); err != nil {
 		return nil, err
 	}
 	rec, err := s.Node.SubmitTo(r.Context(), r.PathValue("id"), &env)
@@ -315,7 +315,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	var envs []*deconflict.Signed
 	if err == nil {
-		err = decodeJSON(b, &envs)
+		err = DecodeJSON(b, &envs)
 	}
 	var res []node.BatchResult
 	if err == nil {
@@ -336,7 +336,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 			out[i] = BatchItem{Receipt: x.Receipt}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	WriteJSON(w, http.StatusOK, map[string]any{"results": out})
 }
 
 func intParam(s, name string) (int64, error) {

@@ -134,10 +134,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if code == deconflict.EINTERNAL {
 		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, ErrorStatus(code), &ErrorResponse{Code: code, Message: msg})
+	WriteJSON(w, ErrorStatus(code), &ErrorResponse{Code: code, Message: msg})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON writes v as a JSON response with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
@@ -156,7 +157,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-func decodeJSON(body []byte, v any) error {
+// DecodeJSON decodes one JSON value from body into v, refusing unknown
+// fields and trailing data, with an EINVALID error naming the fault.
+func DecodeJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -218,7 +221,7 @@ func (s *Server) authed(h handler) http.HandlerFunc {
 		if st, ok := v.(statusValue); ok {
 			status, v = st.status, st.v
 		}
-		writeJSON(w, status, v)
+		WriteJSON(w, status, v)
 	}
 }
 

@@ -6,7 +6,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
+
+	"github.com/deconflict/deconflict/internal/atomicfile"
 )
 
 // Verified is what an auditor keeps of the last checkpoint it verified for
@@ -67,35 +68,8 @@ func SaveVerified(dir string, v *Verified) error {
 	if err != nil {
 		return fmt.Errorf("save verified checkpoint: %w", err)
 	}
-	f, err := os.CreateTemp(d, ".tmp-*")
-	if err != nil {
+	if err := atomicfile.Write(p, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save verified checkpoint: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // fails harmlessly once renamed
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("save verified checkpoint: write %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("save verified checkpoint: sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save verified checkpoint: close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		return fmt.Errorf("save verified checkpoint: %w", err)
-	}
-	if runtime.GOOS != "windows" { // directories cannot be synced there
-		df, err := os.Open(d)
-		if err != nil {
-			return fmt.Errorf("save verified checkpoint: %w", err)
-		}
-		defer df.Close()
-		if err := df.Sync(); err != nil {
-			return fmt.Errorf("save verified checkpoint: sync %s: %w", d, err)
-		}
 	}
 	return nil
 }
