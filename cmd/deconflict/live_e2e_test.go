@@ -117,17 +117,17 @@ func TestDemoEncounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// The demo prints its banner once its parties and channels are set up.
 	deadline := time.Now().Add(60 * time.Second)
+	var printed []byte
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
+		if printed, _ = os.ReadFile(filepath.Join(dir, "demo.out")); strings.Contains(string(printed), "Scenario:") {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	printed, _ := os.ReadFile(filepath.Join(dir, "demo.out"))
-	if !strings.Contains(string(printed), "http://"+addr) {
-		t.Fatalf("demo did not print its address:\n%s", printed)
+	if !strings.Contains(string(printed), "http://"+addr) || !strings.Contains(string(printed), "Scenario:") {
+		t.Fatalf("demo did not print its address and scenario:\n%s", printed)
 	}
 	nato, err := node.ReadKeyFile(filepath.Join(data, "party-keys", "NATO.key"))
 	if err != nil {
