@@ -54,20 +54,30 @@ func LoadFile(path string) (*Attributor, error) {
 // the entry at fault: an unknown field, a malformed MMSI, ICAO address,
 // country or pattern, an asset two parties declare.
 func Load(r io.Reader) (*Attributor, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	f, err := ReadFile(r)
 	if err != nil {
 		return nil, err
 	}
+	return New(f)
+}
+
+// ReadFile parses a parties file without building its Attributor, for
+// callers that merge more parties into it (the node's declared assets).
+func ReadFile(r io.Reader) (File, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return File{}, err
+	}
 	if len(b) > MaxFileSize {
-		return nil, deconflict.Errorf(deconflict.ETOOLARGE, "parties file over %d bytes", MaxFileSize)
+		return File{}, deconflict.Errorf(deconflict.ETOOLARGE, "parties file over %d bytes", MaxFileSize)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var f File
 	if err := dec.Decode(&f); err != nil {
-		return nil, deconflict.Errorf(deconflict.EINVALID, "parties file: %v", err)
+		return File{}, deconflict.Errorf(deconflict.EINVALID, "parties file: %v", err)
 	}
-	return New(f)
+	return f, nil
 }
 
 // New returns the Attributor of a parties file's content.

@@ -199,6 +199,22 @@ func (s *Server) liveRoutes() {
 	m.HandleFunc("GET /v1/channels/{id}/verify", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		return s.Node.VerifyChannel(r.Context(), caller, r.PathValue("id"))
 	}))
+	m.HandleFunc("GET /v1/assets", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		if _, err := s.live(); err != nil {
+			return nil, err
+		}
+		return s.Node.DeclaredAssets(), nil
+	}))
+	m.HandleFunc("PUT /v1/assets/{party}", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+		var a node.Assets
+		if err := DecodeJSON(body, &a); err != nil {
+			return nil, err
+		}
+		if err := s.Node.DeclareAssets(r.Context(), caller, r.PathValue("party"), a); err != nil {
+			return nil, err
+		}
+		return a, nil
+	}))
 	m.HandleFunc("GET /v1/picture/watch", s.pictureWatch)
 }
 

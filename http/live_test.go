@@ -181,3 +181,62 @@ func TestChannelThresholds(t *testing.T) {
 	}
 	t.Fatal("no dangerous alert under the channel's 2 km threshold")
 }
+
+// TestDeclaredAssets: a ship under a NATO member's flag, declared by RU as
+// its own, is attributed to RU ("asset" before "mid"); another party
+// cannot declare for RU.
+func TestDeclaredAssets(t *testing.T) {
+	tn := nodetest.Start(t, nodetest.Options{})
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	tn.AddParties(t, "RU", "NATO")
+	f := func(v float64) *float64 { return &v }
+	post := func() {
+		body, _ := json.Marshal([]dhttp.ReportView{{Time: time.Now().UTC(), ID: "mmsi:211234560", Domain: deconflict.Sea, Source: "ais", Lat: f(54.5), Lon: f(12.1), SpeedMS: f(5), CourseDeg: f(90)}})
+		if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	party := func() (string, string) {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			var pic struct {
+				Tracks []dhttp.TrackView `json:"tracks"`
+			}
+			getJSON(tn.Operator(), "/v1/picture", &pic)
+			if len(pic.Tracks) == 1 {
+				return pic.Tracks[0].Party, pic.Tracks[0].How
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatal("no track in the picture")
+		return "", ""
+	}
+	post()
+	if p, how := party(); p != "NATO" || how != "mid" {
+		t.Fatalf("German-flagged ship attributed to %s by %s, want NATO by mid", p, how)
+	}
+	ctx := context.Background()
+	err := tn.Client("NATO").Do(ctx, "PUT", "/v1/assets/RU", node.Assets{MMSI: []string{"211234560"}}, nil)
+	if deconflict.ErrorCode(err) != deconflict.EFORBIDDEN {
+		t.Fatalf("NATO declaring for RU: %v, want forbidden", err)
+	}
+	if err := tn.Client("RU").Do(ctx, "PUT", "/v1/assets/RU", node.Assets{MMSI: []string{"211234560"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if p, how := party(); p == "RU" && how == "asset" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("after RU's declaration the ship is %s by %s, want RU by asset", p, how)
+		}
+		post()
+		time.Sleep(50 * time.Millisecond)
+	}
+	err = tn.Client("NATO").Do(ctx, "PUT", "/v1/assets/NATO", node.Assets{MMSI: []string{"211234560"}}, nil)
+	if deconflict.ErrorCode(err) != deconflict.EINVALID {
+		t.Fatalf("NATO claiming RU's declared ship: %v, want invalid", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/deconflict/deconflict"
@@ -25,7 +26,10 @@ import (
 type Live struct {
 	n      *Node
 	Table  *picture.Table
-	attr   *attrib.Attributor
+	base   attrib.File // the parties file the node started with
+	attr   atomic.Pointer[attrib.Attributor]
+	assets map[string]Assets // declared assets by party; guarded by amu
+	amu    sync.Mutex
 	engine *detect.Engine // owned by the run goroutine
 	in     chan []deconflict.Report
 	ops    chan func(*detect.Engine) // work on the engine, run by the run goroutine
@@ -61,17 +65,21 @@ type LiveEvent struct {
 // maxClosedKept bounds the list of recently closed encounters.
 const maxClosedKept = 500
 
-// EnableLive starts the live picture with attributor a (nil: the default
-// alliances) and engine configuration cfg (its Pair hook is set by the node
-// from the channels parties share).
-func (n *Node) EnableLive(a *attrib.Attributor, cfg detect.Config) error {
-	if a == nil {
-		a = attrib.Default()
+// EnableLive starts the live picture with the parties file base (nil: the
+// default alliances), to which the parties' declared assets are added,
+// and engine configuration cfg (its Pair hook is set by the node from the
+// channels parties share).
+func (n *Node) EnableLive(base *attrib.File, cfg detect.Config) error {
+	if base == nil {
+		base = &attrib.File{}
 	}
-	l := &Live{n: n, attr: a, in: make(chan []deconflict.Report, 256), ops: make(chan func(*detect.Engine)), alerts: make(chan detect.Event, 4096),
+	l := &Live{n: n, base: *base, in: make(chan []deconflict.Report, 256), ops: make(chan func(*detect.Engine)), alerts: make(chan detect.Event, 4096),
 		epoch: n.Now().UTC().Format("20060102T150405"),
 		zones: map[string]detect.Zone{}, open: map[uint64]detect.Encounter{}, subs: map[chan LiveEvent]struct{}{}}
-	l.Table = picture.New(picture.Options{Now: n.Now, Attribute: a.Attribute})
+	if err := l.loadAssets(context.Background()); err != nil {
+		return err
+	}
+	l.Table = picture.New(picture.Options{Now: n.Now, Attribute: l.attribute})
 	cfg.Pair = l.pair
 	if cfg.Envelope == (detect.Thresholds{}) {
 		cfg.Envelope = scaled(detect.DefaultThresholds(), EnvelopeScale)
@@ -762,4 +770,118 @@ func scaled(t detect.Thresholds, k float64) detect.Thresholds {
 		Sea: detect.SeaThresholds{AdvisoryM: t.Sea.AdvisoryM * k, DangerousM: t.Sea.DangerousM * k, CriticalM: t.Sea.CriticalM * k, LookaheadS: t.Sea.LookaheadS * k},
 		Air: detect.AirThresholds{Advisory: v(t.Air.Advisory), Warning: v(t.Air.Warning), Critical: v(t.Air.Critical), NMAC: v(t.Air.NMAC)},
 	}
+}
+
+// Assets are the ships and aircraft a party declares as its own: the
+// first rule of attribution, before flags.
+type Assets struct {
+	MMSI      []string `json:"mmsi,omitempty"`      // 9 digits
+	ICAO      []string `json:"icao,omitempty"`      // 6 hex digits
+	Callsigns []string `json:"callsigns,omitempty"` // patterns, '*' any run: "RFF*"
+}
+
+func (l *Live) attribute(r *deconflict.Report) (party, how string) {
+	return l.attr.Load().Attribute(r)
+}
+
+// rebuild makes the attributor of the base parties file and the declared
+// assets, and re-attributes the picture's tracks with it.
+func (l *Live) rebuild(assets map[string]Assets) error {
+	f := l.base
+	f.Parties = append([]attrib.Party(nil), l.base.Parties...)
+	ids := make([]string, 0, len(assets))
+	for id := range assets {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		a := assets[id]
+		found := false
+		for i := range f.Parties {
+			if f.Parties[i].ID == id {
+				p := f.Parties[i]
+				p.MMSI = append(append([]string(nil), p.MMSI...), a.MMSI...)
+				p.ICAO = append(append([]string(nil), p.ICAO...), a.ICAO...)
+				p.Callsigns = append(append([]string(nil), p.Callsigns...), a.Callsigns...)
+				f.Parties[i], found = p, true
+			}
+		}
+		if !found {
+			f.Parties = append(f.Parties, attrib.Party{ID: id, MMSI: a.MMSI, ICAO: a.ICAO, Callsigns: a.Callsigns})
+		}
+	}
+	a, err := attrib.New(f)
+	if err != nil {
+		return err
+	}
+	l.attr.Store(a)
+	if l.Table != nil {
+		l.Table.Reattribute(l.attribute)
+	}
+	return nil
+}
+
+func (l *Live) loadAssets(ctx context.Context) error {
+	l.assets = map[string]Assets{}
+	text, err := l.n.Store.Meta(ctx, "assets")
+	if err != nil {
+		return err
+	}
+	if text != "" {
+		if err := json.Unmarshal([]byte(text), &l.assets); err != nil {
+			return fmt.Errorf("stored assets: %w", err)
+		}
+	}
+	return l.rebuild(l.assets)
+}
+
+// DeclareAssets replaces the assets party declares as its own: the party
+// itself or the operator. EINVALID (naming the entry) for a malformed
+// identity or one another party already claims.
+func (n *Node) DeclareAssets(ctx context.Context, caller, party string, a Assets) error {
+	l := n.live
+	if l == nil {
+		return deconflict.Errorf(deconflict.EUNAVAILABLE, "this node runs no live picture")
+	}
+	if caller != deconflict.NodeAuthor && caller != party {
+		return deconflict.Errorf(deconflict.EFORBIDDEN, "assets of %s: a party declares only its own", party)
+	}
+	if _, err := n.Store.FindParty(ctx, party); err != nil {
+		return err
+	}
+	l.amu.Lock()
+	defer l.amu.Unlock()
+	next := make(map[string]Assets, len(l.assets)+1)
+	for k, v := range l.assets {
+		next[k] = v
+	}
+	next[party] = a
+	if err := l.rebuild(next); err != nil {
+		return err
+	}
+	b, err := json.Marshal(next)
+	if err != nil {
+		return err
+	}
+	if err := n.Store.SetMeta(ctx, "assets", string(b)); err != nil {
+		l.rebuild(l.assets)
+		return err
+	}
+	l.assets = next
+	return nil
+}
+
+// DeclaredAssets returns every party's declared assets.
+func (n *Node) DeclaredAssets() map[string]Assets {
+	l := n.live
+	if l == nil {
+		return nil
+	}
+	l.amu.Lock()
+	defer l.amu.Unlock()
+	out := make(map[string]Assets, len(l.assets))
+	for k, v := range l.assets {
+		out[k] = v
+	}
+	return out
 }

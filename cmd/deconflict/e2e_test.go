@@ -298,7 +298,7 @@ func TestHotlineEndToEnd(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	c := &cli{t: t, dir: t.TempDir()}
-	for _, cmd := range []string{"serve", "demo", "send", "ack", "inbox", "watch", "verify", "keygen", "party", "channel", "user", "decode", "ingest", "scan", "simulate"} {
+	for _, cmd := range []string{"serve", "demo", "send", "ack", "inbox", "watch", "verify", "keygen", "party", "channel", "user", "assets", "decode", "ingest", "scan", "simulate"} {
 		if out := c.run(false, "help", cmd); !strings.Contains(out, "example:") {
 			t.Errorf("help %s has no example: %q", cmd, out)
 		}

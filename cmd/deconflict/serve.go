@@ -122,15 +122,17 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 		db.Close()
 		return nil, err
 	}
-	attr := attrib.Default()
+	var base *attrib.File
 	if o.parties != "" {
-		if attr, err = attrib.LoadFile(o.parties); err != nil {
+		f, err := readPartiesFile(o.parties)
+		if err != nil {
 			n.Close()
 			db.Close()
 			return nil, err
 		}
+		base = &f
 	}
-	if err := n.EnableLive(attr, detect.Config{}); err != nil {
+	if err := n.EnableLive(base, detect.Config{}); err != nil {
 		n.Close()
 		db.Close()
 		return nil, err
@@ -175,4 +177,17 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	<-ctx.Done()
 	return nil
+}
+
+func readPartiesFile(path string) (attrib.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return attrib.File{}, err
+	}
+	defer f.Close()
+	pf, err := attrib.ReadFile(f)
+	if err != nil {
+		return attrib.File{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return pf, nil
 }
