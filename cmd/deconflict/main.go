@@ -67,7 +67,7 @@ func main() {
 		}
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(2)
+		os.Exit(0) // CMD -h printed the command's usage
 	}
 	fmt.Fprintln(os.Stderr, "deconflict:", err)
 	os.Exit(code)
