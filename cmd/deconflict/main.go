@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/deconflict/deconflict"
 )
 
 // command is one subcommand. Run returns an error to print; an exitError
@@ -69,7 +71,12 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0) // CMD -h printed the command's usage
 	}
-	fmt.Fprintln(os.Stderr, "deconflict:", err)
+	var de *deconflict.Error
+	if errors.As(err, &de) {
+		fmt.Fprintf(os.Stderr, "deconflict: %s (%s)\n", de.Message, de.Code)
+	} else {
+		fmt.Fprintln(os.Stderr, "deconflict:", err)
+	}
 	os.Exit(code)
 }
 
