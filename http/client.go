@@ -28,7 +28,11 @@ type Client struct {
 
 // NewClient returns a client of the node at baseURL signing with key.
 func NewClient(baseURL string, key ed25519.PrivateKey) *Client {
-	return &Client{URL: strings.TrimRight(baseURL, "/"), Key: key, HTTP: &http.Client{Timeout: 60 * time.Second}, Now: time.Now}
+	// Keep connections for concurrent senders instead of the default two
+	// idle per host, which makes busy clients open a connection a request.
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 256
+	return &Client{URL: strings.TrimRight(baseURL, "/"), Key: key, HTTP: &http.Client{Timeout: 60 * time.Second, Transport: t}, Now: time.Now}
 }
 
 func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
