@@ -82,15 +82,16 @@ type track struct {
 // into one cache line apart from the tracks: a float32 copy of its motion
 // for a quick rejection (apart) without touching the track.
 type hotTrack struct {
-	stamp uint32
-	open  uint16 // open encounters (saturating)
-	party uint16
-	t     int64 // unix ns of the last report
-	live  bool
-	alt   float32 // as track.m.AltM (NaN unknown)
-	climb float32
-	reach float32    // track's reach (m), see Engine.reach
-	p, v  [3]float32 // as track.m.P, track.m.V
+	stamp  uint32 // evaluate: candidate seen
+	paired uint32 // evaluate: pair run
+	open   uint16 // open encounters (saturating)
+	party  uint16
+	t      int64 // unix ns of the last report
+	live   bool
+	alt    float32 // as track.m.AltM (NaN unknown)
+	climb  float32
+	reach  float32    // track's reach (m), see Engine.reach
+	p, v   [3]float32 // as track.m.P, track.m.V
 }
 
 type encounter struct {
@@ -481,7 +482,7 @@ func (e *Engine) evaluate(idx int32, now int64) {
 	stamp := e.stamp
 	t := &e.tracks[idx]
 	hot := e.hot
-	hot[idx].stamp = stamp
+	hot[idx].stamp, hot[idx].paired = stamp, stamp
 	me := hot[idx]
 	dom := t.domain
 	lost := e.lost[dom]
@@ -496,13 +497,16 @@ func (e *Engine) evaluate(idx int32, now int64) {
 		if !o.live || now-o.t > lost {
 			return
 		}
-		if me.open == 0 || o.open == 0 {
-			// No encounter between them to run: skip pairs not watched
-			// and pairs that cannot come within reach.
-			if e.pairInfo(me.party, o.party) == nil || !brute && e.apart(&me, o, now) {
+		if brute {
+			if (me.open == 0 || o.open == 0) && e.pairInfo(me.party, o.party) == nil {
 				return
 			}
+		} else if e.pairInfo(me.party, o.party) == nil || e.apart(&me, o, now) {
+			// Not watched, or cannot come within reach: no encounter can
+			// open; one already open between them is run below.
+			return
 		}
+		o.paired = stamp
 		e.pair(idx, j, now)
 	}
 	if e.cfg.BruteForce {
@@ -519,7 +523,9 @@ func (e *Engine) evaluate(idx int32, now int64) {
 			}
 		}
 	}
-	// Open encounters with tracks no longer among the candidates.
+	// Open encounters not run above (the other track is not among the
+	// candidates, or was skipped as not watched or out of reach), unless
+	// the other track is lost, as the all-pairs loop does.
 	if len(e.tracks[idx].encs) > 0 {
 		for _, en := range slices.Clone(e.tracks[idx].encs) {
 			if en.b < 0 {
@@ -529,8 +535,8 @@ func (e *Engine) evaluate(idx int32, now int64) {
 			if other == idx {
 				other = en.b
 			}
-			if hot[other].stamp != stamp {
-				hot[other].stamp = stamp
+			if o := &hot[other]; o.paired != stamp && o.live && now-o.t <= lost {
+				o.stamp, o.paired = stamp, stamp
 				e.pair(idx, other, now)
 			}
 		}

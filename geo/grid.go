@@ -287,18 +287,22 @@ func (g *Grid) grow() {
 	}
 }
 
-// AddTo registers id in bucket b.
-func (g *Grid) AddTo(b, id int32) { g.buckets[b] = append(g.buckets[b], id) }
+// AddTo registers id in bucket b. The buckets of Cell keep their items in
+// increasing order, so that a caller reading per-item data indexed by id
+// (numbered in spatial order, see Renumber) walks memory forwards.
+func (g *Grid) AddTo(b, id int32) {
+	items := g.buckets[b]
+	i, found := slices.BinarySearch(items, id)
+	if !found {
+		g.buckets[b] = slices.Insert(items, i, id)
+	}
+}
 
 // RemoveFrom unregisters id from bucket b (the bucket stays).
 func (g *Grid) RemoveFrom(b, id int32) {
 	items := g.buckets[b]
-	for i, v := range items {
-		if v == id {
-			items[i] = items[len(items)-1]
-			g.buckets[b] = items[:len(items)-1]
-			return
-		}
+	if i, found := slices.BinarySearch(items, id); found {
+		g.buckets[b] = slices.Delete(items, i, i+1)
 	}
 }
 
@@ -306,13 +310,14 @@ func (g *Grid) RemoveFrom(b, id int32) {
 func (g *Grid) Items(b int32) []int32 { return g.buckets[b] }
 
 // Renumber replaces every item id in the buckets of Cell (the capsule
-// API) by remap[id].
+// API) by remap[id] and sorts each bucket again.
 func (g *Grid) Renumber(remap []int32) {
 	for b := range g.buckets {
 		items := g.buckets[b]
 		for i, id := range items {
 			items[i] = remap[id]
 		}
+		slices.Sort(items)
 	}
 }
 
