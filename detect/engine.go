@@ -358,7 +358,12 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		e.stats.Ignored++
 		return nil
 	}
-	party := e.intern(r.Party)
+	var party uint16
+	if known && r.Party == e.parties[e.tracks[idx].party] {
+		party = e.tracks[idx].party // most reports keep their party: no map lookup
+	} else {
+		party = e.intern(r.Party)
+	}
 	if !known {
 		if n := len(e.free); n > 0 {
 			idx = e.free[n-1]
@@ -516,12 +521,26 @@ func (e *Engine) evaluate(idx int32, now int64) {
 			}
 		}
 	} else {
+		// The candidate loop of visit, inlined: it is the engine's
+		// hottest code.
 		g := e.grid[dom]
+		cand := uint64(0)
 		for _, b := range t.cells {
 			for _, j := range g.Items(b) {
-				visit(j)
+				o := &hot[j]
+				if o.stamp == stamp {
+					continue
+				}
+				o.stamp = stamp
+				cand++
+				if !o.live || now-o.t > lost || e.pairInfo(me.party, o.party) == nil || e.apart(&me, o, now) {
+					continue // as in visit
+				}
+				o.paired = stamp
+				e.pair(idx, j, now)
 			}
 		}
+		e.stats.Candidate += cand
 	}
 	// Open encounters not run above (the other track is not among the
 	// candidates, or was skipped as not watched or out of reach), unless
