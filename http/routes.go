@@ -193,15 +193,7 @@ func (s *Server) routes() {
 		}
 		return d, err
 	}))
-	m.HandleFunc("GET /v1/channels/{id}/checkpoint", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
-		cp, _, err := s.Node.Checkpoint(r.Context(), caller, r.PathValue("id"))
-		if err != nil {
-			return nil, err
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write(cp)
-		return nil, nil
-	}))
+	m.HandleFunc("GET /v1/channels/{id}/checkpoint", s.authed(s.checkpoint))
 	m.HandleFunc("GET /v1/channels/{id}/proof/inclusion", s.authed(s.inclusion))
 	m.HandleFunc("GET /v1/channels/{id}/proof/consistency", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		old, err := intParam(r.URL.Query().Get("old"), "old")
@@ -219,16 +211,19 @@ func (s *Server) routes() {
 		return &ProofResponse{Old: old, New: nw, Proof: hashesOut(p)}, nil
 	}))
 	// The C2SP tlog-tiles view of a channel log, for standard tooling.
-	m.HandleFunc("GET /v1/channels/{id}/log/checkpoint", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
-		cp, _, err := s.Node.Checkpoint(r.Context(), caller, r.PathValue("id"))
-		if err != nil {
-			return nil, err
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write(cp)
-		return nil, nil
-	}))
+	m.HandleFunc("GET /v1/channels/{id}/log/checkpoint", s.authed(s.checkpoint))
 	m.HandleFunc("GET /v1/channels/{id}/log/tile/{rest...}", s.authed(s.tile))
+}
+
+// checkpoint writes a channel's latest signed checkpoint as text.
+func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+	cp, _, err := s.Node.Checkpoint(r.Context(), caller, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write(cp)
+	return nil, nil
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
