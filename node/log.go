@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/deconflict/deconflict"
+	dtlog "github.com/deconflict/deconflict/tlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -34,51 +34,6 @@ type channelLog struct {
 	ring    []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
 	ringLow int64                  // the first index appended since start; older ones are only in the store
 	stopped bool
-
-	// frontier holds the stored hashes of the complete subtrees of the
-	// committed tree, all that appending and tree hashing read; only the
-	// appender goroutine touches it.
-	frontier map[int64]tlog.Hash
-}
-
-// frontierIndexes returns the storage indexes of the roots of the complete
-// subtrees that make up a tree of size n.
-func frontierIndexes(n int64) []int64 {
-	var out []int64
-	for level := 0; n>>level > 0; level++ {
-		if (n>>level)&1 == 1 {
-			out = append(out, tlog.StoredHashIndex(level, (n>>level)-1))
-		}
-	}
-	return out
-}
-
-// loadFrontier reads the frontier of the committed tree from the store.
-func (l *channelLog) loadFrontier(ctx context.Context, size int64) error {
-	idx := frontierIndexes(size)
-	hs, err := l.n.Store.ReadHashes(ctx, l.id, idx)
-	if err != nil {
-		return fmt.Errorf("channel %s: log frontier: %w", l.id, err)
-	}
-	l.frontier = make(map[int64]tlog.Hash, len(idx))
-	for i, x := range idx {
-		l.frontier[x] = tlog.Hash(hs[i])
-	}
-	return nil
-}
-
-// advanceFrontier keeps, of the old frontier and the batch's new hashes,
-// the frontier of the new size.
-func (l *channelLog) advanceFrontier(size int64, overlay map[int64]tlog.Hash) {
-	next := make(map[int64]tlog.Hash, 64)
-	for _, x := range frontierIndexes(size) {
-		if h, ok := overlay[x]; ok {
-			next[x] = h
-		} else {
-			next[x] = l.frontier[x]
-		}
-	}
-	l.frontier = next
 }
 
 type appendReq struct {
@@ -95,8 +50,9 @@ type appendResp struct {
 	checkpoint []byte
 	dup        bool // the same envelope was already logged
 	err        error
-	// proofs reads the hashes of the batch's tree from memory (falling
-	// back to the store), so receipts need no database round trip.
+	// proofs reads the hashes of the batch's tree from memory (the
+	// appended batch, falling back to the store), so receipts need no
+	// database round trip.
 	proofs tlog.HashReader
 }
 
@@ -112,9 +68,6 @@ func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 		return nil, err
 	}
 	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), size: size, ringLow: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
-	if err := l.loadFrontier(ctx, size); err != nil {
-		return nil, err
-	}
 	n.logs[id] = l
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); l.run() }()
@@ -209,7 +162,6 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	results := make([]appendResp, len(reqs))
 	accepted := make([]int, 0, len(reqs)) // request positions appended
 	inBatch := map[string]int{}           // id -> position in b.Envelopes
-	overlay := map[int64]tlog.Hash{}
 	var acked map[[2]any]bool
 	ids := make([]string, len(reqs))
 	for i, r := range reqs {
@@ -253,18 +205,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			continue
 		}
 		e := &deconflict.Envelope{Signed: *r.signed, Channel: l.id, Index: idx, ID: p.ID, Author: p.Author, Kind: p.Kind, Received: now}
-		leaf := e.Leaf()
-		e.LeafHash = deconflict.LeafHash(leaf)
-		hashes, err := tlog.StoredHashesForRecordHash(idx, tlog.Hash(e.LeafHash), l.hashReader(ctx, overlay))
-		if err != nil {
-			results[i] = appendResp{err: fmt.Errorf("log hashes for %d: %w", idx, err)}
-			continue
-		}
-		base := tlog.StoredHashIndex(0, idx)
-		for k, h := range hashes {
-			overlay[base+int64(k)] = h
-			b.Hashes = append(b.Hashes, deconflict.HashAt{Index: base + int64(k), Hash: h})
-		}
+		e.LeafHash = deconflict.LeafHash(e.Leaf())
 		inBatch[p.ID] = len(b.Envelopes)
 		b.Envelopes = append(b.Envelopes, e)
 		l.effects(ch, r, e, b, now)
@@ -272,10 +213,20 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	}
 
 	if len(b.Envelopes) > 0 {
-		b.TreeSize = size + int64(len(b.Envelopes))
-		root, err := tlog.TreeHash(b.TreeSize, l.hashReader(ctx, overlay))
+		// The log's new stored hashes and root, reading the store once
+		// (the old tree's complete subtrees); the result also serves the
+		// batch's inclusion proofs from memory.
+		lhs := make([]tlog.Hash, len(b.Envelopes))
+		for k, e := range b.Envelopes {
+			lhs[k] = tlog.Hash(e.LeafHash)
+		}
+		app, err := dtlog.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
 		if err == nil {
-			b.Checkpoint, err = n.signCheckpoint(l.id, b.TreeSize, root)
+			b.TreeSize = app.Size
+			for k, h := range app.Hashes {
+				b.Hashes = append(b.Hashes, deconflict.HashAt{Index: app.FirstIndex + int64(k), Hash: h})
+			}
+			b.Checkpoint, err = n.signCheckpoint(l.id, app.Size, app.Root)
 		}
 		if err == nil {
 			err = n.Store.Append(ctx, b)
@@ -293,12 +244,9 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			for k, i := range accepted {
 				results[i] = appendResp{env: b.Envelopes[k]}
 			}
-			before := l.frontier
-			proofs := l.memoryReader(ctx, overlay, before)
 			for _, i := range accepted {
-				results[i].proofs = proofs
+				results[i].proofs = app
 			}
-			l.advanceFrontier(b.TreeSize, overlay)
 			l.mu.Lock()
 			for _, e := range b.Envelopes {
 				l.ring[e.Index%ringSize] = e
@@ -428,71 +376,6 @@ func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict
 			b.Webhooks = append(b.Webhooks, h)
 		}
 	}
-}
-
-// hashReader reads stored hashes from the overlay of this batch, then the store.
-func (l *channelLog) hashReader(ctx context.Context, overlay map[int64]tlog.Hash) tlog.HashReader {
-	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
-		var missing []int64
-		for _, i := range idx {
-			if _, ok := overlay[i]; !ok {
-				if _, ok := l.frontier[i]; !ok {
-					missing = append(missing, i)
-				}
-			}
-		}
-		var got [][32]byte
-		if len(missing) > 0 {
-			var err error
-			got, err = l.n.Store.ReadHashes(ctx, l.id, missing)
-			if err != nil {
-				return nil, err
-			}
-		}
-		k := 0
-		for j, i := range idx {
-			if h, ok := overlay[i]; ok {
-				out[j] = h
-			} else if h, ok := l.frontier[i]; ok {
-				out[j] = h
-			} else {
-				out[j] = tlog.Hash(got[k])
-				k++
-			}
-		}
-		return out, nil
-	})
-}
-
-// memoryReader reads stored hashes from a committed batch's overlay and
-// the frontier before it (both no longer modified), then the store.
-func (l *channelLog) memoryReader(ctx context.Context, overlay, frontier map[int64]tlog.Hash) tlog.HashReader {
-	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
-		var missing []int64
-		var where []int
-		for j, i := range idx {
-			if h, ok := overlay[i]; ok {
-				out[j] = h
-			} else if h, ok := frontier[i]; ok {
-				out[j] = h
-			} else {
-				missing = append(missing, i)
-				where = append(where, j)
-			}
-		}
-		if len(missing) > 0 {
-			got, err := l.n.Store.ReadHashes(ctx, l.id, missing)
-			if err != nil {
-				return nil, err
-			}
-			for k, j := range where {
-				out[j] = tlog.Hash(got[k])
-			}
-		}
-		return out, nil
-	})
 }
 
 // storeHashReader reads stored hashes of channel from the store.
