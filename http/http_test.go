@@ -105,9 +105,22 @@ func TestResendReturnsSameReceipt(t *testing.T) {
 // post sends raw bytes signed by key (nil: unsigned) and returns the status and error body.
 func post(t *testing.T, tn *nodetest.Node, key ed25519.PrivateKey, path string, body []byte, when time.Time) (int, dhttp.ErrorResponse) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", tn.Server.URL()+path, bytes.NewReader(body))
+	return send(t, tn, key, "POST", path, body, when)
+}
+
+// get sends a GET signed by key (nil: unsigned) at time when.
+func get(t *testing.T, tn *nodetest.Node, key ed25519.PrivateKey, path string, when time.Time) (int, dhttp.ErrorResponse) {
+	t.Helper()
+	return send(t, tn, key, "GET", path, nil, when)
+}
+
+// send makes a request signed by key (nil: unsigned) at time when and
+// returns the status and error body.
+func send(t *testing.T, tn *nodetest.Node, key ed25519.PrivateKey, method, path string, body []byte, when time.Time) (int, dhttp.ErrorResponse) {
+	t.Helper()
+	req, _ := http.NewRequest(method, tn.Server.URL()+path, bytes.NewReader(body))
 	if key != nil {
-		k, ts, sig := dhttp.SignRequest(key, "POST", path, when, body)
+		k, ts, sig := dhttp.SignRequest(key, method, path, when, body)
 		req.Header.Set(dhttp.HeaderKey, k)
 		req.Header.Set(dhttp.HeaderTime, ts)
 		req.Header.Set(dhttp.HeaderSig, sig)
@@ -120,26 +133,6 @@ func post(t *testing.T, tn *nodetest.Node, key ed25519.PrivateKey, path string, 
 	var e dhttp.ErrorResponse
 	data, _ := io.ReadAll(resp.Body)
 	json.Unmarshal(data, &e)
-	return resp.StatusCode, e
-}
-
-// get sends a GET signed by key (nil: unsigned) at time when.
-func get(t *testing.T, tn *nodetest.Node, key ed25519.PrivateKey, path string, when time.Time) (int, dhttp.ErrorResponse) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", tn.Server.URL()+path, nil)
-	if key != nil {
-		k, ts, sig := dhttp.SignRequest(key, "GET", path, when, nil)
-		req.Header.Set(dhttp.HeaderKey, k)
-		req.Header.Set(dhttp.HeaderTime, ts)
-		req.Header.Set(dhttp.HeaderSig, sig)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var e dhttp.ErrorResponse
-	json.NewDecoder(resp.Body).Decode(&e)
 	return resp.StatusCode, e
 }
 
