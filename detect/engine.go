@@ -5,9 +5,10 @@
 // from Tick, which the node calls with its injected clock.
 //
 // Cost: Update costs O(local density): each track is registered in the
-// cells of a spatial grid (geo.Grid) covered by the path it can travel
+// cells of a surface grid (geo.Surface) covered by the path it can travel
 // within the lookahead plus its lost time, and is compared only with the
-// tracks sharing one of those cells. See docs/detection.md.
+// tracks sharing one of those cells, whose packed copies each cell holds
+// so that the comparison reads memory in sequence. See docs/detection.md.
 package detect
 
 import (
@@ -45,7 +46,7 @@ type Config struct {
 	// ZoneMarginM (m, zero: DefaultZoneMarginM).
 	ZoneMarginM float64
 	// SeaCellM and AirCellM are the sides (m) of the spatial grid's cells
-	// (zero: 20 km at sea, 60 km in the air, chosen by benchmark).
+	// (zero: DefaultSeaCellM, DefaultAirCellM, chosen by benchmark).
 	SeaCellM, AirCellM float64
 	// CompactEvery is how often Tick renumbers the tracks for locality
 	// (see Compact; zero: DefaultCompactEvery; negative: never).
@@ -64,6 +65,23 @@ const (
 	air = 1
 )
 
+// Default cell sizes of the index (m), chosen by benchmark on sim.Load.
+const (
+	DefaultSeaCellM = 30e3
+	DefaultAirCellM = 90e3
+)
+
+// A track's entries in the index keep the motion of an earlier report (its
+// reference) while the paths predicted from its later reports stay within
+// skinM horizontally and vskinM vertically of the reference's over the
+// horizon, so that a track moving steadily does not rewrite its entries on
+// every report: the entries' reach is grown by skinM, and apartEntry's
+// vertical threshold by vskinM.
+const (
+	skinM  = 100
+	vskinM = 15
+)
+
 type track struct {
 	id     string
 	party  uint16
@@ -71,16 +89,32 @@ type track struct {
 	live   bool
 	t      int64 // unix ns of the last report
 	m      geo.Motion
-	cells  []int32  // grid buckets the track is registered in
+	ref    entry    // the track's entries in the index (reach grown by skinM); id < 0: none
+	cells  []int32  // index cells the track is registered in (sorted)
 	reg0   geo.Vec3 // the registered capsule: segment reg0-reg1 (ECEF, m)
 	reg1   geo.Vec3
 	regR   float64      // and radius (m)
 	encs   []*encounter // open encounters involving the track
 }
 
-// hotTrack is the part of a track that the candidate loop reads, packed
-// into one cache line apart from the tracks: a float32 copy of its motion
-// for a quick rejection (apart) without touching the track.
+// entry is a track's packed copy in a cell of the index: what the
+// candidate loop reads, in sequence, for a quick rejection (apartEntry)
+// without touching the track. Each report rewrites it in every cell of the
+// track (the loop passes over them all anyway).
+type entry struct {
+	p, v  [3]float32 // as track.m.P, track.m.V
+	reach float32    // track's reach (m), see Engine.reach
+	alt   float32    // as track.m.AltM (NaN unknown, and at sea)
+	climb float32
+	ms    int32 // time of the report, ms since Engine.epoch, rounded down
+	id    int32 // track index
+	party uint16
+	run   uint16 // first of a party's run in a cell: its length (65535: that or more); else 0
+}
+
+// hotTrack is the packed copy of a track that the all-pairs reference
+// reads, and the candidate loop's marks, apart from the tracks for the
+// cache.
 type hotTrack struct {
 	stamp  uint32 // evaluate: candidate seen
 	paired uint32 // evaluate: pair run
@@ -121,18 +155,23 @@ type Engine struct {
 	vert    float64    // m, grown advisory vertical threshold of the envelope (air)
 
 	tracks []track
-	hot    []hotTrack // what the candidate loop reads, packed apart from tracks for the cache
+	hot    []hotTrack // packed copies and marks, apart from tracks for the cache
 	keys   []uint64   // scratch
 	bufs   []int32    // scratch
+	encBuf []*encounter
 	free   []int32
 	byID   map[string]int32
-	grid   [2]*geo.Grid
+	grid   [2]*geo.Surface
+	cells  [2][][]entry // per domain, per cell number of grid: the entries, sorted by party then track
 	zgrid  [2]*geo.Grid
+	// epoch (unix ns) is the origin of entry.ms; see rebase.
+	epoch int64
 
 	parties  []string
 	partyIdx map[string]uint16
 	pairs    [][]int32 // [pa][pb] -> index in pairInfos, -1 unknown, -2 not watched
 	infos    []pairInfo
+	watch    [][]bool // [pa][pb]: pair watched (pairInfo != nil), see watchRow
 
 	zones   []*zone
 	zoneIdx map[string]int32
@@ -152,8 +191,8 @@ type Stats struct {
 	Open        int    // open encounters
 	Reports     uint64 // reports applied
 	Ignored     uint64 // reports without position, domain or ID, or older than their track
-	Pairs       uint64 // pair evaluations (candidates after party filtering)
-	Candidate   uint64 // candidates seen in the index (before party filtering)
+	Pairs       uint64 // pair evaluations (candidates that can come within reach)
+	Candidate   uint64 // index entries examined (all-pairs: tracks examined)
 	Compactions uint64 // calls of Compact
 }
 
@@ -194,10 +233,10 @@ func New(cfg Config) (*Engine, error) {
 		cfg.ZoneMarginM = DefaultZoneMarginM
 	}
 	if cfg.SeaCellM <= 0 {
-		cfg.SeaCellM = 20e3
+		cfg.SeaCellM = DefaultSeaCellM
 	}
 	if cfg.AirCellM <= 0 {
-		cfg.AirCellM = 60e3
+		cfg.AirCellM = DefaultAirCellM
 	}
 	e := &Engine{
 		cfg:      cfg,
@@ -217,11 +256,15 @@ func New(cfg Config) (*Engine, error) {
 	e.horizon[air] = env.Air.Advisory.LookaheadS*e.margin + cfg.AirLost.Seconds()
 	e.radius[sea] = env.Sea.AdvisoryM * e.margin / 2
 	e.radius[air] = env.Air.Advisory.HorizontalM * e.margin / 2
-	e.grid = [2]*geo.Grid{geo.NewGrid(cfg.SeaCellM), geo.NewGrid(cfg.AirCellM)}
+	e.grid = [2]*geo.Surface{geo.NewSurface(cfg.SeaCellM), geo.NewSurface(cfg.AirCellM)}
 	if n := cfg.Tracks; n > 0 && n < 1<<26 {
 		e.tracks = make([]track, 0, n)
 		e.hot = make([]hotTrack, 0, n)
 		e.byID = make(map[string]int32, n)
+		for d := range e.grid {
+			e.grid[d].Reserve(n)
+			e.cells[d] = make([][]entry, 0, n)
+		}
 	}
 	e.zgrid = [2]*geo.Grid{geo.NewGrid(cfg.SeaCellM), geo.NewGrid(cfg.AirCellM)}
 	return e, nil
@@ -250,6 +293,7 @@ func (e *Engine) SetPair(fn func(partyA, partyB string) (Thresholds, bool)) {
 	e.cfg.Pair = fn
 	e.pairs = nil
 	e.infos = nil
+	e.watch = nil
 }
 
 // Stats returns the engine's counters.
@@ -323,7 +367,50 @@ func (e *Engine) pairInfo(pa, pb uint16) *Thresholds {
 	return &e.infos[row[pb]].th
 }
 
+// watchRow returns, for party pa, whether each known party's tracks are
+// watched against pa's (pairInfo != nil), indexed by party.
+func (e *Engine) watchRow(pa uint16) []bool {
+	for int(pa) >= len(e.watch) {
+		e.watch = append(e.watch, nil)
+	}
+	row := e.watch[pa]
+	if len(row) < len(e.parties) {
+		for pb := len(row); pb < len(e.parties); pb++ {
+			row = append(row, e.pairInfo(pa, uint16(pb)) != nil)
+		}
+		e.watch[pa] = row
+	}
+	return row
+}
+
 func nsToTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// ms returns now as entry.ms, rebasing the epoch first when now is too
+// far from it for an int32 of milliseconds.
+func (e *Engine) ms(now int64) int32 {
+	if e.epoch == 0 {
+		e.epoch = now
+	}
+	if d := (now - e.epoch) / 1e6; d < -1<<30 || d > 1<<30 {
+		e.rebase(now)
+	}
+	return int32((now - e.epoch) / 1e6)
+}
+
+// rebase moves the epoch to now and every entry's time with it (every
+// twelve days of engine time). Times further back than int32 allows are
+// clamped: those tracks are long lost.
+func (e *Engine) rebase(now int64) {
+	shift := (now - e.epoch) / 1e6
+	for d := range e.cells {
+		for _, es := range e.cells[d] {
+			for k := range es {
+				es[k].ms = int32(max(int64(es[k].ms)-shift, math.MinInt32))
+			}
+		}
+	}
+	e.epoch += shift * 1e6
+}
 
 // Update applies one position report and returns the events it causes
 // (nil when none). The report's time is the evaluation time: every other
@@ -372,11 +459,21 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 			idx = int32(len(e.tracks))
 			e.tracks = append(e.tracks, track{})
 		}
-		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, party: party, encs: e.tracks[idx].encs[:0], cells: e.tracks[idx].cells[:0]}
+		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, party: party, encs: e.tracks[idx].encs[:0], cells: e.tracks[idx].cells[:0], ref: entry{id: -1}}
 		e.byID[r.ID] = idx
 	}
 	e.stats.Reports++
 	t := &e.tracks[idx]
+	placed := known
+	if known && party != t.party {
+		// Entries are sorted by party: leave every cell, and join again
+		// below under the new party.
+		for _, c := range t.cells {
+			e.unindex(dom, c, idx)
+		}
+		t.cells = t.cells[:0]
+		placed = false
+	}
 	t.party = party
 	t.t = now
 	alt := r.AltM
@@ -396,9 +493,45 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 	if !known {
 		h.open = 0
 	}
-	e.register(idx, known)
-	e.evaluate(idx, now)
+	me := entry{p: h.p, v: h.v, reach: h.reach, alt: h.alt, climb: h.climb, ms: e.ms(now), id: idx, party: party}
+	rewrite := !placed || !e.steady(t, &me)
+	if rewrite {
+		t.ref = me
+		t.ref.reach += skinM
+	}
+	e.register(idx, placed, &t.ref)
+	e.evaluate(idx, now, &me, rewrite)
 	return e.flush()
+}
+
+// steady reports whether the track's entries (t.ref) still stand for its
+// new report me: over the horizon, the path predicted from me stays within
+// the entries' reach less me's of the reference's, and within vskinM
+// vertically.
+func (e *Engine) steady(t *track, me *entry) bool {
+	ref := &t.ref
+	if ref.id != me.id || (ref.alt == ref.alt) != (me.alt == me.alt) {
+		return false
+	}
+	h := e.horizon[t.domain]
+	dt := float64(me.ms-ref.ms) / 1e3
+	var d, dv float64
+	for k := range 3 {
+		x := float64(me.p[k]) - float64(ref.p[k]) - float64(ref.v[k])*dt
+		y := float64(me.v[k]) - float64(ref.v[k])
+		d += x * x
+		dv += y * y
+	}
+	if float64(me.reach)+math.Sqrt(d)+math.Sqrt(dv)*h+1 > float64(ref.reach) {
+		return false
+	}
+	if me.alt == me.alt {
+		dz := math.Abs(float64(me.alt)-float64(ref.alt)-float64(ref.climb)*dt) + math.Abs(float64(me.climb-ref.climb))*h
+		if dz > vskinM-1 {
+			return false
+		}
+	}
+	return true
 }
 
 // reach returns the radius (m) around the track's path that the index
@@ -422,8 +555,9 @@ func (e *Engine) box(t *track) geo.Box {
 // its reach of its path over the horizon (a capsule). A registration
 // covers a quarter more path and a little more radius than needed, and is
 // kept while it still contains the capsule, so that most reports move no
-// registration at all.
-func (e *Engine) register(idx int32, known bool) {
+// registration at all. Cells the track joins get a copy of me; evaluate
+// rewrites it in the others.
+func (e *Engine) register(idx int32, known bool, me *entry) {
 	t := &e.tracks[idx]
 	dom := t.domain
 	g := e.grid[dom]
@@ -440,17 +574,24 @@ func (e *Engine) register(idx int32, known bool) {
 	for _, k := range e.keys {
 		cells = append(cells, g.Cell(k, true))
 	}
+	for n := g.Cells(); len(e.cells[dom]) < n; {
+		e.cells[dom] = append(e.cells[dom], nil)
+	}
 	slices.Sort(cells)
-	// Merge the sorted old and new bucket lists.
+	// Merge the sorted old and new cell lists.
 	old := t.cells
 	i, j := 0, 0
 	for i < len(old) || j < len(cells) {
 		switch {
 		case j == len(cells) || i < len(old) && old[i] < cells[j]:
-			g.RemoveFrom(old[i], idx)
+			e.unindex(dom, old[i], idx)
 			i++
 		case i == len(old) || cells[j] < old[i]:
-			g.AddTo(cells[j], idx)
+			es := e.cells[dom][cells[j]]
+			k, _ := find(es, me.party, idx)
+			es = slices.Insert(es, k, *me)
+			fixRun(es, me.party)
+			e.cells[dom][cells[j]] = es
 			j++
 		default:
 			i++
@@ -459,6 +600,61 @@ func (e *Engine) register(idx int32, known bool) {
 	}
 	e.bufs = cells
 	t.cells = append(t.cells[:0], cells...)
+}
+
+// unindex removes track idx's entry from cell c of domain dom.
+func (e *Engine) unindex(dom uint8, c, idx int32) {
+	es := e.cells[dom][c]
+	p := e.tracks[idx].party
+	if k, ok := find(es, p, idx); ok {
+		es = slices.Delete(es, k, k+1)
+		fixRun(es, p)
+		e.cells[dom][c] = es
+	}
+}
+
+// fixRun sets the run lengths of party's entries in es.
+func fixRun(es []entry, party uint16) {
+	k, _ := find(es, party, math.MinInt32)
+	if k == len(es) || es[k].party != party {
+		return
+	}
+	end := runEnd(es, k)
+	for i := k; i < end; i++ {
+		es[i].run = 0
+	}
+	es[k].run = uint16(min(end-k, math.MaxUint16))
+}
+
+// find returns where the entry of track id of party lies in es (sorted by
+// party, then track), or should be inserted, and whether it is there.
+func find(es []entry, party uint16, id int32) (int, bool) {
+	lo, hi := 0, len(es)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if o := &es[m]; o.party < party || o.party == party && o.id < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(es) && es[lo].party == party && es[lo].id == id
+}
+
+// runEnd returns the end of the run of entries of es[k]'s party that
+// starts at k.
+func runEnd(es []entry, k int) int {
+	p := es[k].party
+	lo, hi := k+1, len(es)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if es[m].party <= p {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // segDist returns the distance (m) from p to the segment a-b.
@@ -481,72 +677,107 @@ func (e *Engine) flush() []Event {
 	return out
 }
 
-// evaluate compares track idx with its candidates and its zones at now.
-func (e *Engine) evaluate(idx int32, now int64) {
+// evaluate compares track idx (whose new report's entry is me) with its
+// candidates and its zones at now, first rewriting its entries when
+// rewrite is set.
+func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 	e.stamp++
 	stamp := e.stamp
 	t := &e.tracks[idx]
 	hot := e.hot
 	hot[idx].stamp, hot[idx].paired = stamp, stamp
-	me := hot[idx]
 	dom := t.domain
 	lost := e.lost[dom]
-	brute := e.cfg.BruteForce
-	visit := func(j int32) {
-		o := &hot[j]
-		if o.stamp == stamp {
-			return
-		}
-		o.stamp = stamp
-		e.stats.Candidate++
-		if !o.live || now-o.t > lost {
-			return
-		}
-		if brute {
-			if (me.open == 0 || o.open == 0) && e.pairInfo(me.party, o.party) == nil {
-				return
-			}
-		} else if e.pairInfo(me.party, o.party) == nil || e.apart(&me, o, now) {
-			// Not watched, or cannot come within reach: no encounter can
-			// open; one already open between them is run below.
-			return
-		}
-		o.paired = stamp
-		e.pair(idx, j, now)
-	}
 	if e.cfg.BruteForce {
+		mine := hot[idx]
 		for j := range e.tracks {
-			if e.tracks[j].domain == dom {
-				visit(int32(j))
+			if e.tracks[j].domain != dom {
+				continue
 			}
+			o := &hot[j]
+			if o.stamp == stamp {
+				continue
+			}
+			o.stamp = stamp
+			e.stats.Candidate++
+			if !o.live || now-o.t > lost {
+				continue
+			}
+			if (mine.open == 0 || o.open == 0) && e.pairInfo(mine.party, o.party) == nil {
+				continue
+			}
+			o.paired = stamp
+			e.pair(idx, int32(j), now)
 		}
 	} else {
-		// The candidate loop of visit, inlined: it is the engine's
-		// hottest code.
-		g := e.grid[dom]
-		cand := uint64(0)
-		for _, b := range t.cells {
-			for _, j := range g.Items(b) {
-				o := &hot[j]
-				if o.stamp == stamp {
+		// The candidate loop: the engine's hottest code. In each of the
+		// track's cells it rewrites the track's own entry, then reads in
+		// sequence the runs of entries of parties watched with the
+		// track's, skipping those lost or that cannot come within reach
+		// (apartEntry): no encounter can open with those; one already
+		// open is run below. Entries of a track in several of the cells
+		// are told apart by the stamp only when they pass.
+		// A track whose party is watched with no known party's (most
+		// often an unattributed one) has no candidates: every entry's
+		// party is known.
+		watch := e.watchRow(me.party)
+		watched := slices.Contains(watch, true)
+		look, vert := e.look[dom], e.vert+vskinM
+		cells := e.cells[dom]
+		n := uint64(0)
+		for _, c := range t.cells {
+			es := cells[c]
+			if rewrite {
+				if k, ok := find(es, me.party, idx); ok {
+					run := es[k].run
+					es[k] = t.ref
+					es[k].run = run
+				}
+			}
+			if !watched {
+				continue
+			}
+			for k := 0; k < len(es); {
+				end := k + int(es[k].run)
+				if end == k || end-k == math.MaxUint16 {
+					end = runEnd(es, k)
+				}
+				p := es[k].party
+				if int(p) >= len(watch) {
+					watch = e.watchRow(me.party)
+				}
+				if !watch[p] {
+					k = end
 					continue
 				}
-				o.stamp = stamp
-				cand++
-				if !o.live || now-o.t > lost || e.pairInfo(me.party, o.party) == nil || e.apart(&me, o, now) {
-					continue // as in visit
+				n += uint64(end - k)
+				for ; k < end; k++ {
+					o := &es[k]
+					if o.id == idx || apartEntry(me, o, look, vert) {
+						continue
+					}
+					j := o.id
+					h := &hot[j]
+					if h.stamp == stamp {
+						continue
+					}
+					h.stamp = stamp
+					if now-h.t > lost {
+						continue
+					}
+					h.paired = stamp
+					e.pair(idx, j, now)
 				}
-				o.paired = stamp
-				e.pair(idx, j, now)
 			}
 		}
-		e.stats.Candidate += cand
+		e.stats.Candidate += n
 	}
 	// Open encounters not run above (the other track is not among the
 	// candidates, or was skipped as not watched or out of reach), unless
 	// the other track is lost, as the all-pairs loop does.
 	if len(e.tracks[idx].encs) > 0 {
-		for _, en := range slices.Clone(e.tracks[idx].encs) {
+		e.encBuf = append(e.encBuf[:0], e.tracks[idx].encs...)
+		for _, en := range e.encBuf {
 			if en.b < 0 {
 				continue
 			}
@@ -563,41 +794,37 @@ func (e *Engine) evaluate(idx int32, now int64) {
 	e.zonesFor(idx, now)
 }
 
-// apart reports whether a and b (motions at their report times) cannot
-// come within the grown advisory thresholds within the grown lookahead
-// from now: the least straight-line (ECEF) distance over that time is
-// more than the sum of their reaches, which bounds the horizontal
-// distance in the pair's tangent plane from below (see reach); or, both
-// altitudes known, the vertical separation stays above the grown vertical
-// threshold throughout.
-func (e *Engine) apart(a, b *hotTrack, now int64) bool {
-	dom := sea
-	if a.alt == a.alt {
-		dom = air
-	}
-	look := e.look[dom]
-	ta, tb := float64(now-a.t)/1e9, float64(now-b.t)/1e9
-	var dp, dv geo.Vec3
-	dp.X = float64(b.p[0]) - float64(a.p[0]) + float64(b.v[0])*tb - float64(a.v[0])*ta
-	dp.Y = float64(b.p[1]) - float64(a.p[1]) + float64(b.v[1])*tb - float64(a.v[1])*ta
-	dp.Z = float64(b.p[2]) - float64(a.p[2]) + float64(b.v[2])*tb - float64(a.v[2])*ta
-	dv.X = float64(b.v[0]) - float64(a.v[0])
-	dv.Y = float64(b.v[1]) - float64(a.v[1])
-	dv.Z = float64(b.v[2]) - float64(a.v[2])
+// apartEntry reports whether a (just reported) and b (extrapolated from
+// its last report to a's time) cannot come within the grown advisory
+// thresholds within the grown lookahead look (s): the least straight-line
+// (ECEF) distance over that time is more than the sum of their reaches,
+// which bounds the horizontal distance in the pair's tangent plane from
+// below (see reach); or, both altitudes known, the vertical separation
+// stays above vert (the grown vertical threshold, m) throughout.
+func apartEntry(a, b *entry, look, vert float64) bool {
+	// b's time is good to a millisecond: it may be extrapolated up to
+	// 1 ms short, which moves it by under 1 m below 1,000 m/s.
+	tb := float64(a.ms-b.ms) / 1e3
+	dpx := float64(b.p[0]) - float64(a.p[0]) + float64(b.v[0])*tb
+	dpy := float64(b.p[1]) - float64(a.p[1]) + float64(b.v[1])*tb
+	dpz := float64(b.p[2]) - float64(a.p[2]) + float64(b.v[2])*tb
+	dvx := float64(b.v[0]) - float64(a.v[0])
+	dvy := float64(b.v[1]) - float64(a.v[1])
+	dvz := float64(b.v[2]) - float64(a.v[2])
 	s := 0.0
-	if v2 := dv.Dot(dv); v2 > 0 {
-		s = math.Max(0, math.Min(look, -dp.Dot(dv)/v2))
+	if v2 := dvx*dvx + dvy*dvy + dvz*dvz; v2 > 0 {
+		s = math.Max(0, math.Min(look, -(dpx*dvx+dpy*dvy+dpz*dvz)/v2))
 	}
-	m := dp.Add(dv.Scale(s))
+	mx, my, mz := dpx+dvx*s, dpy+dvy*s, dpz+dvz*s
 	// float32 positions are good to 0.5 m, velocities to 1e-5 m/s.
-	r := float64(a.reach+b.reach) + 2 + 1e-4*look
-	if m.Dot(m) > r*r {
+	r := float64(a.reach+b.reach) + 3 + 1e-4*look
+	if mx*mx+my*my+mz*mz > r*r {
 		return true
 	}
 	if a.alt == a.alt && b.alt == b.alt {
-		z0 := float64(b.alt) + float64(b.climb)*tb - float64(a.alt) - float64(a.climb)*ta
+		z0 := float64(b.alt) + float64(b.climb)*(tb+1e-3) - float64(a.alt)
 		z1 := z0 + float64(b.climb-a.climb)*look
-		h := e.vert
+		h := vert + math.Abs(float64(b.climb))*1e-3
 		if z0 >= h && z1 >= h || z0 <= -h && z1 <= -h {
 			return true
 		}
@@ -835,12 +1062,12 @@ func (e *Engine) drop(idx int32, now int64, why CloseReason) {
 	for len(t.encs) > 0 {
 		e.close(t.encs[0], now, why)
 	}
-	for _, b := range t.cells {
-		e.grid[t.domain].RemoveFrom(b, idx)
+	for _, c := range t.cells {
+		e.unindex(t.domain, c, idx)
 	}
 	delete(e.byID, t.id)
 	encs, cells := t.encs[:0], t.cells[:0]
-	*t = track{encs: encs, cells: cells}
+	*t = track{encs: encs, cells: cells, ref: entry{id: -1}}
 	e.hot[idx] = hotTrack{}
 	e.free = append(e.free, idx)
 }
@@ -931,13 +1158,27 @@ func (e *Engine) Compact() {
 	for k, old := range order {
 		remap[old] = int32(k)
 		tracks[k] = e.tracks[old]
+		tracks[k].ref.id = int32(k)
 		hot[k] = e.hot[old]
 	}
 	for id, old := range e.byID {
 		e.byID[id] = remap[old]
 	}
-	for _, g := range e.grid {
-		g.Renumber(remap)
+	for d := range e.cells {
+		for _, es := range e.cells[d] {
+			for k := range es {
+				es[k].id = remap[es[k].id]
+			}
+			slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.party, b.party), cmp.Compare(a.id, b.id)) })
+			for k := 0; k < len(es); {
+				end := runEnd(es, k)
+				for i := k; i < end; i++ {
+					es[i].run = 0
+				}
+				es[k].run = uint16(min(end-k, math.MaxUint16))
+				k = end
+			}
+		}
 	}
 	open := make(map[uint64]*encounter, len(e.open))
 	for _, en := range e.open {

@@ -220,13 +220,14 @@ func (e *Engine) candidates(tracks []*RecordedTrack, base time.Time) [][2]int32 
 		dom     uint8
 	}
 	cells := map[cellKey][]int32{}
+	grids := [2]*geo.Grid{geo.NewGrid(e.cfg.SeaCellM), geo.NewGrid(e.cfg.AirCellM)}
 	var last []cellKey // per track, to skip repeats
 	for i, t := range tracks {
 		dom := uint8(sea)
 		if t.Domain == deconflict.Air {
 			dom = air
 		}
-		g := e.grid[dom]
+		g := grids[dom]
 		inflate := e.radius[dom] + 200
 		last = last[:0]
 		add := func(minute int64, box geo.Box) {

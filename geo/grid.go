@@ -2,7 +2,6 @@ package geo
 
 import (
 	"math"
-	"slices"
 )
 
 // Box is an axis-aligned box in ECEF (m).
@@ -55,6 +54,7 @@ func (r CellRange) Has(x, y, z int16) bool {
 // overlap share at least one cell. Because the cells tile ECEF space, the
 // grid has no poles and no antimeridian. The cost of a query is the number
 // of items in the cells it covers (local density), not the number of items.
+// The engine indexes zones (boxes) with it and tracks with Surface.
 // A Grid is not safe for concurrent use.
 type Grid struct {
 	cellM   float64
@@ -62,11 +62,6 @@ type Grid struct {
 	index   map[uint64]int32 // cell key -> bucket
 	buckets [][]int32
 	free    []int32 // empty buckets, reused
-
-	// The table of Cell: keys+1 (0 empty) and buckets, linear probing.
-	tkeys []uint64
-	tvals []int32
-	tn    int
 }
 
 // NewGrid returns an empty grid of cubes of cellM metres (>= 1,000).
@@ -200,137 +195,4 @@ func (g *Grid) del(k uint64, id int32) {
 		delete(g.index, k)
 		g.free = append(g.free, b)
 	}
-}
-
-// CapsuleKeys appends to dst the keys of the cells that hold some point
-// within rM (m) of the segment from p0 to p1, sorted and without repeats,
-// and returns it. It samples the segment every half cell and takes each
-// sample's box grown by the half step, so it covers the capsule (and a
-// little more).
-func (g *Grid) CapsuleKeys(dst []uint64, p0, p1 Vec3, rM float64) []uint64 {
-	d := p1.Sub(p0)
-	step := g.cellM / 2
-	n := int(math.Ceil(d.Norm() / step))
-	grow := rM
-	if n > 0 {
-		grow += d.Norm() / float64(n) / 2
-	}
-	start := len(dst)
-	var prev CellRange
-	for k := 0; k <= n; k++ {
-		p := p0
-		if n > 0 {
-			p = p0.Add(d.Scale(float64(k) / float64(n)))
-		}
-		r := g.Range(Box{p, p}.Inflate(grow))
-		for x := r.X0; x <= r.X1; x++ {
-			for y := r.Y0; y <= r.Y1; y++ {
-				for z := r.Z0; z <= r.Z1; z++ {
-					if k > 0 && prev.Has(x, y, z) {
-						continue // consecutive samples overlap
-					}
-					dst = append(dst, key(x, y, z))
-				}
-			}
-		}
-		prev = r
-	}
-	keys := dst[start:]
-	slices.Sort(keys)
-	return append(dst[:start], slices.Compact(keys)...)
-}
-
-// Cell returns the bucket of the cell with key k, creating it when create
-// is true (else -1 when absent). Buckets made this way are never freed, so
-// callers may keep their numbers. It uses its own open-addressing table
-// (a third of the cost of a map lookup) apart from the buckets of Insert.
-func (g *Grid) Cell(k uint64, create bool) int32 {
-	if len(g.tkeys) == 0 {
-		g.tkeys = make([]uint64, 1024)
-		g.tvals = make([]int32, 1024)
-	}
-	mask := uint64(len(g.tkeys) - 1)
-	k1 := k + 1 // 0 marks an empty slot
-	for i := (k1 * 0x9e3779b97f4a7c15) >> 32 & mask; ; i = (i + 1) & mask {
-		switch g.tkeys[i] {
-		case k1:
-			return g.tvals[i]
-		case 0:
-			if !create {
-				return -1
-			}
-			b := int32(len(g.buckets))
-			g.buckets = append(g.buckets, nil)
-			g.tkeys[i], g.tvals[i] = k1, b
-			if g.tn++; g.tn*2 > len(g.tkeys) {
-				g.grow()
-			}
-			return b
-		}
-	}
-}
-
-func (g *Grid) grow() {
-	keys, vals := g.tkeys, g.tvals
-	g.tkeys = make([]uint64, 2*len(keys))
-	g.tvals = make([]int32, 2*len(keys))
-	mask := uint64(len(g.tkeys) - 1)
-	for j, k1 := range keys {
-		if k1 == 0 {
-			continue
-		}
-		i := (k1 * 0x9e3779b97f4a7c15) >> 32 & mask
-		for g.tkeys[i] != 0 {
-			i = (i + 1) & mask
-		}
-		g.tkeys[i], g.tvals[i] = k1, vals[j]
-	}
-}
-
-// AddTo registers id in bucket b. The buckets of Cell keep their items in
-// increasing order, so that a caller reading per-item data indexed by id
-// (numbered in spatial order, see Renumber) walks memory forwards.
-func (g *Grid) AddTo(b, id int32) {
-	items := g.buckets[b]
-	i, found := slices.BinarySearch(items, id)
-	if !found {
-		g.buckets[b] = slices.Insert(items, i, id)
-	}
-}
-
-// RemoveFrom unregisters id from bucket b (the bucket stays).
-func (g *Grid) RemoveFrom(b, id int32) {
-	items := g.buckets[b]
-	if i, found := slices.BinarySearch(items, id); found {
-		g.buckets[b] = slices.Delete(items, i, i+1)
-	}
-}
-
-// Items returns the items of bucket b; the caller must not modify it.
-func (g *Grid) Items(b int32) []int32 { return g.buckets[b] }
-
-// Renumber replaces every item id in the buckets of Cell (the capsule
-// API) by remap[id] and sorts each bucket again.
-func (g *Grid) Renumber(remap []int32) {
-	for b := range g.buckets {
-		items := g.buckets[b]
-		for i, id := range items {
-			items[i] = remap[id]
-		}
-		slices.Sort(items)
-	}
-}
-
-// Morton returns a code of p's cell that keeps cells near each other in
-// space mostly near each other in order (bits of x, y, z interleaved).
-func (g *Grid) Morton(p Vec3) uint64 {
-	spread := func(v int16) uint64 {
-		x := uint64(uint16(int32(v)+32768)) & 0xffff
-		x = (x | x<<16) & 0x0000ff0000ff
-		x = (x | x<<8) & 0x00f00f00f00f
-		x = (x | x<<4) & 0x0c30c30c30c3
-		x = (x | x<<2) & 0x249249249249
-		return x
-	}
-	return spread(g.cell(p.X)) | spread(g.cell(p.Y))<<1 | spread(g.cell(p.Z))<<2
 }
