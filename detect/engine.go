@@ -82,19 +82,23 @@ const (
 	vskinM = 15
 )
 
+// track is a track's state. The fields an evaluation of a pair reads come
+// first, within two cache lines.
 type track struct {
-	id     string
+	t      int64 // unix ns of the last report
 	party  uint16
 	domain uint8
 	live   bool
-	t      int64 // unix ns of the last report
+	stamp  uint32       // evaluate: seen as a candidate
+	paired uint32       // evaluate: pair run
+	encs   []*encounter // open encounters involving the track
 	m      geo.Motion
-	ref    entry    // the track's entries in the index (reach grown by skinM); id < 0: none
+	id     string
 	cells  []int32  // index cells the track is registered in (sorted)
 	reg0   geo.Vec3 // the registered capsule: segment reg0-reg1 (ECEF, m)
 	reg1   geo.Vec3
-	regR   float64      // and radius (m)
-	encs   []*encounter // open encounters involving the track
+	regR   float64 // and radius (m)
+	ref    entry   // the track's entries in the index (reach grown by skinM); id < 0: none
 }
 
 // entry is a track's packed copy in a cell of the index: what the
@@ -112,20 +116,14 @@ type entry struct {
 	run   uint16 // first of a party's run in a cell: its length (65535: that or more); else 0
 }
 
-// hotTrack is the packed copy of a track that the all-pairs reference
-// reads, and the candidate loop's marks, apart from the tracks for the
-// cache.
+// hotTrack is what the all-pairs reference reads of every track, packed
+// apart from the tracks for the cache. The engine keeps it only in that
+// mode.
 type hotTrack struct {
-	stamp  uint32 // evaluate: candidate seen
-	paired uint32 // evaluate: pair run
-	open   uint16 // open encounters (saturating)
-	party  uint16
-	t      int64 // unix ns of the last report
-	live   bool
-	alt    float32 // as track.m.AltM (NaN unknown)
-	climb  float32
-	reach  float32    // track's reach (m), see Engine.reach
-	p, v   [3]float32 // as track.m.P, track.m.V
+	t     int64 // unix ns of the last report
+	party uint16
+	open  uint16 // open encounters (saturating)
+	live  bool
 }
 
 type encounter struct {
@@ -160,7 +158,7 @@ type Engine struct {
 	bufs   []int32    // scratch
 	encBuf []*encounter
 	free   []int32
-	byID   map[string]int32
+	byID   idMap
 	grid   [2]*geo.Surface
 	cells  [2][][]entry // per domain, per cell number of grid: the entries, sorted by party then track
 	zgrid  [2]*geo.Grid
@@ -243,7 +241,7 @@ func New(cfg Config) (*Engine, error) {
 		margin:   1 + cfg.CloseMargin,
 		hold:     [2]int64{int64(cfg.SeaCloseHold), int64(cfg.AirCloseHold)},
 		lost:     [2]int64{int64(cfg.SeaLost), int64(cfg.AirLost)},
-		byID:     map[string]int32{},
+		byID:     newIDMap(0),
 		partyIdx: map[string]uint16{},
 		zoneIdx:  map[string]int32{},
 		open:     map[uint64]*encounter{},
@@ -259,8 +257,10 @@ func New(cfg Config) (*Engine, error) {
 	e.grid = [2]*geo.Surface{geo.NewSurface(cfg.SeaCellM), geo.NewSurface(cfg.AirCellM)}
 	if n := cfg.Tracks; n > 0 && n < 1<<26 {
 		e.tracks = make([]track, 0, n)
-		e.hot = make([]hotTrack, 0, n)
-		e.byID = make(map[string]int32, n)
+		if cfg.BruteForce {
+			e.hot = make([]hotTrack, 0, n)
+		}
+		e.byID = newIDMap(n)
 		for d := range e.grid {
 			e.grid[d].Reserve(n)
 			e.cells[d] = make([][]entry, 0, n)
@@ -299,7 +299,7 @@ func (e *Engine) SetPair(fn func(partyA, partyB string) (Thresholds, bool)) {
 // Stats returns the engine's counters.
 func (e *Engine) Stats() Stats {
 	s := e.stats
-	s.Tracks = len(e.byID)
+	s.Tracks = e.byID.len()
 	s.Open = len(e.open)
 	return s
 }
@@ -435,7 +435,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		return nil
 	}
 	now := r.Time.UnixNano()
-	idx, known := e.byID[r.ID]
+	idx, known := e.byID.get(r.ID)
 	if known && e.tracks[idx].domain != dom {
 		// Changed domain: start the track afresh.
 		e.drop(idx, now, TrackLost)
@@ -460,7 +460,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 			e.tracks = append(e.tracks, track{})
 		}
 		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, party: party, encs: e.tracks[idx].encs[:0], cells: e.tracks[idx].cells[:0], ref: entry{id: -1}}
-		e.byID[r.ID] = idx
+		e.byID.set(r.ID, idx)
 	}
 	e.stats.Reports++
 	t := &e.tracks[idx]
@@ -481,19 +481,22 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		alt = math.NaN()
 	}
 	t.m = geo.NewMotion(r.Lat, r.Lon, alt, r.SpeedMS, r.CourseDeg, r.ClimbMS)
-	for int(idx) >= len(e.hot) {
-		e.hot = append(e.hot, hotTrack{})
+	if e.cfg.BruteForce {
+		for int(idx) >= len(e.hot) {
+			e.hot = append(e.hot, hotTrack{})
+		}
+		h := &e.hot[idx]
+		h.t, h.party, h.live = now, party, true
+		if !known {
+			h.open = 0
+		}
 	}
-	h := &e.hot[idx]
-	h.t, h.party, h.live = now, party, true
-	h.p = [3]float32{float32(t.m.P.X), float32(t.m.P.Y), float32(t.m.P.Z)}
-	h.v = [3]float32{float32(t.m.V.X), float32(t.m.V.Y), float32(t.m.V.Z)}
-	h.alt, h.climb = float32(t.m.AltM), float32(t.m.ClimbMS)
-	h.reach = float32(e.reach(t))
-	if !known {
-		h.open = 0
+	me := entry{
+		p:     [3]float32{float32(t.m.P.X), float32(t.m.P.Y), float32(t.m.P.Z)},
+		v:     [3]float32{float32(t.m.V.X), float32(t.m.V.Y), float32(t.m.V.Z)},
+		reach: float32(e.reach(t)), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
+		ms: e.ms(now), id: idx, party: party,
 	}
-	me := entry{p: h.p, v: h.v, reach: h.reach, alt: h.alt, climb: h.climb, ms: e.ms(now), id: idx, party: party}
 	rewrite := !placed || !e.steady(t, &me)
 	if rewrite {
 		t.ref = me
@@ -684,21 +687,18 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 	e.stamp++
 	stamp := e.stamp
 	t := &e.tracks[idx]
-	hot := e.hot
-	hot[idx].stamp, hot[idx].paired = stamp, stamp
+	tracks := e.tracks
+	t.stamp, t.paired = stamp, stamp
 	dom := t.domain
 	lost := e.lost[dom]
 	if e.cfg.BruteForce {
+		hot := e.hot
 		mine := hot[idx]
-		for j := range e.tracks {
-			if e.tracks[j].domain != dom {
+		for j := range tracks {
+			if tracks[j].domain != dom || j == int(idx) {
 				continue
 			}
 			o := &hot[j]
-			if o.stamp == stamp {
-				continue
-			}
-			o.stamp = stamp
 			e.stats.Candidate++
 			if !o.live || now-o.t > lost {
 				continue
@@ -706,7 +706,7 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 			if (mine.open == 0 || o.open == 0) && e.pairInfo(mine.party, o.party) == nil {
 				continue
 			}
-			o.paired = stamp
+			tracks[j].stamp, tracks[j].paired = stamp, stamp
 			e.pair(idx, int32(j), now)
 		}
 	} else {
@@ -757,7 +757,7 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 						continue
 					}
 					j := o.id
-					h := &hot[j]
+					h := &tracks[j]
 					if h.stamp == stamp {
 						continue
 					}
@@ -785,7 +785,7 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 			if other == idx {
 				other = en.b
 			}
-			if o := &hot[other]; o.paired != stamp && o.live && now-o.t <= lost {
+			if o := &tracks[other]; o.paired != stamp && o.live && now-o.t <= lost {
 				o.stamp, o.paired = stamp, stamp
 				e.pair(idx, other, now)
 			}
@@ -805,6 +805,16 @@ func apartEntry(a, b *entry, look, vert float64) bool {
 	// b's time is good to a millisecond: it may be extrapolated up to
 	// 1 ms short, which moves it by under 1 m below 1,000 m/s.
 	tb := float64(a.ms-b.ms) / 1e3
+	if a.alt == a.alt && b.alt == b.alt {
+		// Vertical first: aircraft at other levels are most of those
+		// rejected, and this is cheaper.
+		z0 := float64(b.alt) + float64(b.climb)*(tb+1e-3) - float64(a.alt)
+		z1 := z0 + float64(b.climb-a.climb)*look
+		h := vert + math.Abs(float64(b.climb))*1e-3
+		if z0 >= h && z1 >= h || z0 <= -h && z1 <= -h {
+			return true
+		}
+	}
 	dpx := float64(b.p[0]) - float64(a.p[0]) + float64(b.v[0])*tb
 	dpy := float64(b.p[1]) - float64(a.p[1]) + float64(b.v[1])*tb
 	dpz := float64(b.p[2]) - float64(a.p[2]) + float64(b.v[2])*tb
@@ -818,18 +828,7 @@ func apartEntry(a, b *entry, look, vert float64) bool {
 	mx, my, mz := dpx+dvx*s, dpy+dvy*s, dpz+dvz*s
 	// float32 positions are good to 0.5 m, velocities to 1e-5 m/s.
 	r := float64(a.reach+b.reach) + 3 + 1e-4*look
-	if mx*mx+my*my+mz*mz > r*r {
-		return true
-	}
-	if a.alt == a.alt && b.alt == b.alt {
-		z0 := float64(b.alt) + float64(b.climb)*(tb+1e-3) - float64(a.alt)
-		z1 := z0 + float64(b.climb-a.climb)*look
-		h := vert + math.Abs(float64(b.climb))*1e-3
-		if z0 >= h && z1 >= h || z0 <= -h && z1 <= -h {
-			return true
-		}
-	}
-	return false
+	return mx*mx+my*my+mz*mz > r*r
 }
 
 // pair evaluates tracks i and j at now and runs the lifecycle.
@@ -899,11 +898,11 @@ func (e *Engine) pair(i, j int32, now int64) {
 		return
 	}
 	// Encounters name the tracks in ID order (A < B); the pair key uses
-	// index order, which is cheaper to keep.
-	swap := a.id > b.id
+	// index order, which is cheaper to keep. Comparing the IDs reads two
+	// more strings: it is done only for a prediction.
 	pred := func(withPos bool) Prediction {
 		x, y := ma, mb
-		if swap {
+		if a.id > b.id {
 			x, y = mb, ma
 		}
 		ap := geo.ClosestApproach(x, y)
@@ -927,7 +926,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 			A: a.id, B: b.id, PartyA: e.parties[a.party], PartyB: e.parties[b.party],
 			Domain: domainName(a.domain),
 		}}
-		if swap {
+		if a.id > b.id {
 			en.pub.A, en.pub.B, en.pub.PartyA, en.pub.PartyB = b.id, a.id, en.pub.PartyB, en.pub.PartyA
 		}
 		e.openEnc(en, sev, pred(true), now)
@@ -957,11 +956,10 @@ func (e *Engine) openEnc(en *encounter, sev Severity, p Prediction, now int64) {
 	en.emitted = p
 	e.open[en.key] = en
 	e.tracks[en.a].encs = append(e.tracks[en.a].encs, en)
-	e.hot[en.a].open = sat(len(e.tracks[en.a].encs))
 	if en.b >= 0 {
 		e.tracks[en.b].encs = append(e.tracks[en.b].encs, en)
-		e.hot[en.b].open = sat(len(e.tracks[en.b].encs))
 	}
+	e.countOpen(en)
 	e.emit(Opened, now, en)
 }
 
@@ -988,6 +986,9 @@ func (e *Engine) judge(en *encounter, sev Severity, stay bool, now int64, dom ui
 		en.emitted = en.pub.Prediction
 		e.emit(Escalated, now, en)
 		return
+	}
+	if now-en.emitted.Time.UnixNano() < e.hold[dom] {
+		return // as material would say, without a prediction
 	}
 	if e.material(en, pred(false), dom) {
 		en.pub.Prediction = pred(true)
@@ -1033,13 +1034,25 @@ func (e *Engine) close(en *encounter, now int64, why CloseReason) {
 				break
 			}
 		}
-		e.hot[i].open = sat(len(t.encs))
 	}
 	remove(en.a)
 	if en.b >= 0 {
 		remove(en.b)
 	}
+	e.countOpen(en)
 	e.emit(Closed, now, en)
+}
+
+// countOpen refreshes the all-pairs reference's counts of open
+// encounters of en's tracks.
+func (e *Engine) countOpen(en *encounter) {
+	if !e.cfg.BruteForce {
+		return
+	}
+	e.hot[en.a].open = sat(len(e.tracks[en.a].encs))
+	if en.b >= 0 {
+		e.hot[en.b].open = sat(len(e.tracks[en.b].encs))
+	}
 }
 
 func sat(n int) uint16 { return uint16(min(n, math.MaxUint16)) }
@@ -1051,7 +1064,7 @@ func (e *Engine) emit(typ EventType, now int64, en *encounter) {
 // Remove drops the track id (closing its encounters with reason TrackLost
 // at now) and returns the events. Unknown IDs are ignored.
 func (e *Engine) Remove(id string, now time.Time) []Event {
-	if idx, ok := e.byID[id]; ok {
+	if idx, ok := e.byID.get(id); ok {
 		e.drop(idx, now.UnixNano(), TrackLost)
 	}
 	return e.flush()
@@ -1065,10 +1078,12 @@ func (e *Engine) drop(idx int32, now int64, why CloseReason) {
 	for _, c := range t.cells {
 		e.unindex(t.domain, c, idx)
 	}
-	delete(e.byID, t.id)
+	e.byID.del(t.id)
 	encs, cells := t.encs[:0], t.cells[:0]
 	*t = track{encs: encs, cells: cells, ref: entry{id: -1}}
-	e.hot[idx] = hotTrack{}
+	if e.cfg.BruteForce {
+		e.hot[idx] = hotTrack{}
+	}
 	e.free = append(e.free, idx)
 }
 
@@ -1140,7 +1155,7 @@ func cmpU64(a, b uint64) int {
 // may call it after a bulk load.
 func (e *Engine) Compact() {
 	n := len(e.tracks)
-	order := make([]int32, 0, len(e.byID))
+	order := make([]int32, 0, e.byID.len())
 	codes := make([]uint64, n)
 	for i := range e.tracks {
 		if t := &e.tracks[i]; t.live {
@@ -1154,16 +1169,19 @@ func (e *Engine) Compact() {
 		remap[i] = -1
 	}
 	tracks := make([]track, len(order), max(cap(e.tracks), len(order)))
-	hot := make([]hotTrack, len(order), max(cap(e.hot), len(order)))
+	var hot []hotTrack
+	if e.cfg.BruteForce {
+		hot = make([]hotTrack, len(order), max(cap(e.hot), len(order)))
+	}
 	for k, old := range order {
 		remap[old] = int32(k)
 		tracks[k] = e.tracks[old]
 		tracks[k].ref.id = int32(k)
-		hot[k] = e.hot[old]
+		if hot != nil {
+			hot[k] = e.hot[old]
+		}
 	}
-	for id, old := range e.byID {
-		e.byID[id] = remap[old]
-	}
+	e.byID.remap(remap)
 	for d := range e.cells {
 		for _, es := range e.cells[d] {
 			for k := range es {
