@@ -89,16 +89,17 @@ type track struct {
 	party  uint16
 	domain uint8
 	live   bool
+	refReg bool         // ref was set when the track was last registered (see Update)
 	stamp  uint32       // evaluate: seen as a candidate
 	paired uint32       // evaluate: pair run
 	encs   []*encounter // open encounters involving the track
+	ref    entry        // the track's entries in the index (reach grown by skinM); id < 0: none
 	m      geo.Motion
 	id     string
 	cells  []int32  // index cells the track is registered in (sorted)
 	reg0   geo.Vec3 // the registered capsule: segment reg0-reg1 (ECEF, m)
 	reg1   geo.Vec3
 	regR   float64 // and radius (m)
-	ref    entry   // the track's entries in the index (reach grown by skinM); id < 0: none
 }
 
 // entry is a track's packed copy in a cell of the index: what the
@@ -402,12 +403,16 @@ func (e *Engine) ms(now int64) int32 {
 // clamped: those tracks are long lost.
 func (e *Engine) rebase(now int64) {
 	shift := (now - e.epoch) / 1e6
+	move := func(ms int32) int32 { return int32(max(int64(ms)-shift, math.MinInt32)) }
 	for d := range e.cells {
 		for _, es := range e.cells[d] {
 			for k := range es {
-				es[k].ms = int32(max(int64(es[k].ms)-shift, math.MinInt32))
+				es[k].ms = move(es[k].ms)
 			}
 		}
+	}
+	for i := range e.tracks {
+		e.tracks[i].ref.ms = move(e.tracks[i].ref.ms)
 	}
 	e.epoch += shift * 1e6
 }
@@ -497,12 +502,24 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		reach: float32(e.reach(t)), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
 		ms: e.ms(now), id: idx, party: party,
 	}
-	rewrite := !placed || !e.steady(t, &me)
-	if rewrite {
-		t.ref = me
-		t.ref.reach += skinM
+	// A steady track whose entries were written when it was registered
+	// needs no registration check for a quarter of its horizon: its path
+	// stays within skinM of the one registered, whose capsule is a quarter
+	// longer and slack wider (see register).
+	steady := placed && e.steady(t, &me)
+	rewrite := !steady
+	if !steady || !t.refReg || float64(me.ms-t.ref.ms) > e.horizon[dom]*250 {
+		moved := !placed || !e.registered(t)
+		if moved || !steady {
+			t.ref = me
+			t.ref.reach += skinM
+			rewrite = true
+			t.refReg = moved
+		}
+		if moved {
+			e.register(idx, &t.ref)
+		}
 	}
-	e.register(idx, placed, &t.ref)
 	e.evaluate(idx, now, &me, rewrite)
 	return e.flush()
 }
@@ -554,22 +571,29 @@ func (e *Engine) box(t *track) geo.Box {
 	return geo.SegmentBox(t.m.P, t.m.V, e.horizon[t.domain], e.reach(t))
 }
 
-// register makes sure the track is registered in every grid cell within
-// its reach of its path over the horizon (a capsule). A registration
-// covers a quarter more path and a little more radius than needed, and is
-// kept while it still contains the capsule, so that most reports move no
+// registered reports whether the track's registration contains its
+// capsule: the path it can travel over the horizon from its last report,
+// grown by its reach.
+func (e *Engine) registered(t *track) bool {
+	h := e.horizon[t.domain]
+	r := e.reach(t)
+	p0, p1 := t.m.P, t.m.P.Add(t.m.V.Scale(h))
+	return segDist(p0, t.reg0, t.reg1)+r <= t.regR && segDist(p1, t.reg0, t.reg1)+r <= t.regR
+}
+
+// register registers the track in every grid cell within its reach of its
+// path over the horizon (a capsule). A registration covers a quarter more
+// path and a little more radius (slack) than needed, and is kept while it
+// still contains the capsule (registered), so that most reports move no
 // registration at all. Cells the track joins get a copy of me; evaluate
 // rewrites it in the others.
-func (e *Engine) register(idx int32, known bool, me *entry) {
+func (e *Engine) register(idx int32, me *entry) {
 	t := &e.tracks[idx]
 	dom := t.domain
 	g := e.grid[dom]
 	h := e.horizon[dom]
 	r := e.reach(t)
-	p0, p1 := t.m.P, t.m.P.Add(t.m.V.Scale(h))
-	if known && segDist(p0, t.reg0, t.reg1)+r <= t.regR && segDist(p1, t.reg0, t.reg1)+r <= t.regR {
-		return
-	}
+	p0 := t.m.P
 	t.reg0, t.reg1 = p0, t.m.P.Add(t.m.V.Scale(h*1.25))
 	t.regR = r + e.slack[dom]
 	e.keys = g.CapsuleKeys(e.keys[:0], t.reg0, t.reg1, t.regR)

@@ -23,6 +23,31 @@ var places = []struct {
 	{"Baltic", geo.LatLon{Lat: 56, Lon: 19}},
 	{"Antimeridian", geo.LatLon{Lat: 52, Lon: 180}},
 	{"NorthPole", geo.LatLon{Lat: 89.85, Lon: 40}},
+	// Where three faces of the index's cube meet.
+	{"CubeCorner", geo.LatLon{Lat: 35.26439, Lon: 45}},
+}
+
+// jitter adds noise of random size to reports, as real feeds have: from
+// none (a steady track keeps its entries in the index) to tens of metres
+// and a few degrees (it rewrites them).
+func jitter(rs []deconflict.Report, seed uint64) []deconflict.Report {
+	rng := rand.New(rand.NewPCG(seed, 0x7177e4))
+	out := slices.Clone(rs)
+	for i := range out {
+		r := &out[i]
+		a := []float64{0, 0, 1e-4, 0.01, 0.1, 1}[rng.IntN(6)]
+		r.Lat += rng.NormFloat64() * a * 3e-4
+		r.Lon += rng.NormFloat64() * a * 3e-4
+		r.SpeedMS = math.Max(0, r.SpeedMS+rng.NormFloat64()*a*0.3)
+		r.CourseDeg = math.Mod(r.CourseDeg+rng.NormFloat64()*a*3+360, 360)
+		if r.AltM == r.AltM {
+			r.AltM += rng.NormFloat64() * a * 10
+		}
+		if r.ClimbMS == r.ClimbMS {
+			r.ClimbMS += rng.NormFloat64() * a * 0.5
+		}
+	}
+	return out
 }
 
 func denseScenario(place geo.LatLon, seed uint64) *sim.Scenario {
@@ -51,10 +76,13 @@ func keys(evs []detect.Event) []string {
 // reports give the same events with the index as comparing every pair.
 func TestIndexMatchesBruteForce(t *testing.T) {
 	for _, pl := range places {
-		for seed := uint64(1); seed <= 2; seed++ {
+		for seed := uint64(1); seed <= 4; seed++ {
 			t.Run(fmt.Sprintf("%s/%d", pl.name, seed), func(t *testing.T) {
 				s := denseScenario(pl.at, seed)
 				rs := s.All()
+				if seed%2 == 0 {
+					rs = jitter(rs, seed)
+				}
 				zone := detect.Zone{ID: "z", Owner: "A", Center: geo.Destination(pl.at, 45, 8e3), RadiusM: 4e3, MinAltM: math.NaN(), MaxAltM: 3300}
 				var got, want []detect.Event
 				for _, brute := range []bool{false, true} {
@@ -494,4 +522,63 @@ func TestBlueSkySnapshot(t *testing.T) {
 		t.Fatalf("only %d conflicts: snapshot too sparse", len(want))
 	}
 	t.Logf("%d aircraft, %d conflicts, %d borderline pairs not compared", n, len(want), len(borderline))
+}
+
+// TestLongStraightTracks: tracks that keep course and speed for longer than
+// their horizon, converging from far away, are found by the index as by
+// brute force: a steady track keeps its entries and, for a while, its
+// registration without checking it, and must still be registered again
+// before its path leaves the registered capsule.
+func TestLongStraightTracks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	center := geo.LatLon{Lat: 43, Lon: 7}
+	var sets [][]deconflict.Report
+	for i := range 60 {
+		party := []string{"A", "B", "C"}[i%3]
+		if i%2 == 0 {
+			// Aircraft meeting near the centre after 5 to 35 minutes.
+			speed := 150 + rng.Float64()*100
+			meet := (5 + rng.Float64()*30) * 60
+			brg := rng.Float64() * 360
+			start := geo.Destination(center, brg, speed*meet)
+			crs := math.Mod(brg+180+rng.NormFloat64()*0.3, 360)
+			sets = append(sets, mover(fmt.Sprintf("air%d", i), party, deconflict.Air, start, 9000+rng.Float64()*400, speed, crs, 0, 4, 80*60))
+		} else {
+			// Ships meeting near the centre after 15 to 75 minutes, slow
+			// enough to stay steady for longer than a quarter of their
+			// horizon.
+			speed := 3 + rng.Float64()*5
+			meet := (15 + rng.Float64()*60) * 60
+			brg := rng.Float64() * 360
+			start := geo.Destination(center, brg, speed*meet)
+			crs := math.Mod(brg+180+rng.NormFloat64()*2, 360)
+			sets = append(sets, mover(fmt.Sprintf("sea%d", i), party, deconflict.Sea, start, 0, speed, crs, 0, 20, 80*60))
+		}
+	}
+	rs := merge(sets...)
+	var got, want []detect.Event
+	for _, brute := range []bool{false, true} {
+		// Small cells, so that a registration that no longer covers a
+		// track's path loses candidates.
+		evs := run(MustEngine(t, detect.Config{BruteForce: brute, SeaCellM: 1000, AirCellM: 3000}), rs)
+		if brute {
+			want = evs
+		} else {
+			got = evs
+		}
+	}
+	g, w := keys(got), keys(want)
+	if !slices.Equal(g, w) {
+		t.Fatalf("%d events with the index, %d by brute force", len(g), len(w))
+	}
+	opened := 0
+	for _, ev := range got {
+		if ev.Type == detect.Opened {
+			opened++
+		}
+	}
+	if opened < 20 {
+		t.Fatalf("only %d encounters: too few to test anything", opened)
+	}
+	t.Logf("%d reports, %d events, %d encounters", len(rs), len(got), opened)
 }
