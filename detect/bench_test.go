@@ -169,3 +169,38 @@ func BenchmarkMemory(b *testing.B) {
 		})
 	}
 }
+
+// airSnapshot returns the aircraft of sim.Load(n, 1) all at 10 s after its
+// start: what `deconflict simulate --scenario load --n N --snapshot 10s`
+// writes, which scripts/bench-bluesky.py feeds to BlueSky's detection.
+func airSnapshot(n int) []deconflict.Report {
+	sc := sim.Load(n, 1)
+	var out []deconflict.Report
+	for _, r := range sc.Snapshot(sc.Start.Add(10 * time.Second)) {
+		if r.Domain == deconflict.Air {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// BenchmarkBlueSkySnapshot: a full pass over the aircraft of a load
+// snapshot with every pair watched, as BlueSky's state-based detection
+// checks every pair (5 NM, 1,000 ft, 300 s: the advisory tier), to compare
+// with scripts/bench-bluesky.py on the same snapshot. conflict_pairs is the
+// number of pairs with an encounter open.
+func BenchmarkBlueSkySnapshot(b *testing.B) {
+	every := func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }
+	for _, n := range []int{10_000, 25_000, 50_000} {
+		rs := airSnapshot(n)
+		b.Run(fmt.Sprintf("aircraft=%d", len(rs)), func(b *testing.B) {
+			var st detect.Stats
+			for i := 0; i < b.N; i++ {
+				e := fill(b, rs, detect.Config{Pair: every, Tracks: len(rs)})
+				st = e.Stats()
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/pass")
+			b.ReportMetric(float64(st.Open), "conflict_pairs")
+		})
+	}
+}

@@ -181,6 +181,31 @@ func (s *Scenario) Reports(from, to time.Time) []deconflict.Report {
 	return out
 }
 
+// Snapshot returns one report of every mover, all at time at (each
+// mover's state then, as its report at that time would give it: at least
+// its start), ordered by ID: a picture at one instant, such as BlueSky's
+// state-based detection takes.
+func (s *Scenario) Snapshot(at time.Time) []deconflict.Report {
+	out := make([]deconflict.Report, 0, len(s.Movers))
+	for i, m := range s.Movers {
+		dt := math.Max(0, at.Sub(s.Start).Seconds()-m.OffsetS)
+		r := s.report(i, m, 0)
+		p, alt, spd, crs, climb := m.State(dt)
+		r.Time = at.UTC()
+		r.Lat, r.Lon = round(p.Lat, 1e7), round(p.Lon, 1e7)
+		r.SpeedMS, r.CourseDeg = round(spd, 100), round(crs, 100)
+		if r.CourseDeg >= 360 {
+			r.CourseDeg = 0
+		}
+		if m.Domain == deconflict.Air {
+			r.AltM, r.ClimbMS = round(alt, 10), round(climb, 100)
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b deconflict.Report) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // All returns every report of the scenario, ordered by time, then ID.
 func (s *Scenario) All() []deconflict.Report {
 	return s.Reports(s.Start, s.Start.Add(s.Duration))

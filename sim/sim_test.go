@@ -119,3 +119,31 @@ func TestLoadShape(t *testing.T) {
 		t.Errorf("sea %d (still %d), air %d, attributed %d: want about 8000 (2700), 2000, 5000", sea, still, air, parties)
 	}
 }
+
+// TestSnapshot: a snapshot holds every mover once, all at the asked time,
+// each as the mover's own report at that time would be.
+func TestSnapshot(t *testing.T) {
+	s := sim.Load(300, 4)
+	all := s.All()
+	for _, r := range []deconflict.Report{all[100], all[2000], all[len(all)-1]} {
+		snap := s.Snapshot(r.Time)
+		if len(snap) != len(s.Movers) {
+			t.Fatalf("%d reports, want %d", len(snap), len(s.Movers))
+		}
+		found := false
+		for k, q := range snap {
+			if !q.Time.Equal(r.Time) || k > 0 && snap[k-1].ID >= q.ID {
+				t.Fatalf("report %d: time %v (want %v) or not ordered by ID", k, q.Time, r.Time)
+			}
+			if q.ID == r.ID {
+				found = true
+				if !equalReports([]deconflict.Report{q}, []deconflict.Report{r}) {
+					t.Errorf("snapshot of %s at %v:\n %+v\nwant its report\n %+v", r.ID, r.Time, q, r)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("%s missing from the snapshot", r.ID)
+		}
+	}
+}
