@@ -614,11 +614,7 @@ func (e *Engine) register(idx int32, me *entry) {
 			e.unindex(dom, old[i], idx)
 			i++
 		case i == len(old) || cells[j] < old[i]:
-			es := e.cells[dom][cells[j]]
-			k, _ := find(es, me.party, idx)
-			es = slices.Insert(es, k, *me)
-			fixRun(es, me.party)
-			e.cells[dom][cells[j]] = es
+			e.cells[dom][cells[j]] = insertEntry(e.cells[dom][cells[j]], *me)
 			j++
 		default:
 			i++
@@ -631,13 +627,50 @@ func (e *Engine) register(idx int32, me *entry) {
 
 // unindex removes track idx's entry from cell c of domain dom.
 func (e *Engine) unindex(dom uint8, c, idx int32) {
-	es := e.cells[dom][c]
-	p := e.tracks[idx].party
-	if k, ok := find(es, p, idx); ok {
-		es = slices.Delete(es, k, k+1)
-		fixRun(es, p)
-		e.cells[dom][c] = es
+	e.cells[dom][c] = deleteEntry(e.cells[dom][c], e.tracks[idx].party, idx)
+}
+
+// deleteEntry removes the entry of track id of party from es (sorted by
+// party, then track) and keeps the run lengths.
+func deleteEntry(es []entry, party uint16, id int32) []entry {
+	s, _ := find(es, party, math.MinInt32) // the run's start
+	k, ok := find(es[s:], party, id)
+	if !ok {
+		return es
 	}
+	k += s
+	n := int(es[s].run) // the run's length, unless saturated
+	es = slices.Delete(es, k, k+1)
+	switch {
+	case n >= math.MaxUint16:
+		fixRun(es, party)
+	case n > 1:
+		es[s].run = uint16(n - 1) // a removed first hands the length on
+	}
+	return es
+}
+
+// insertEntry inserts x into es (sorted by party, then track) and keeps
+// the run lengths.
+func insertEntry(es []entry, x entry) []entry {
+	s, _ := find(es, x.party, math.MinInt32) // the run's start
+	k, _ := find(es[s:], x.party, x.id)
+	k += s
+	n := 0
+	if s < len(es) && es[s].party == x.party {
+		n = int(es[s].run)
+	}
+	x.run = 0
+	es = slices.Insert(es, k, x)
+	if n >= math.MaxUint16-1 {
+		fixRun(es, x.party)
+		return es
+	}
+	if k == s && n > 0 {
+		es[s+1].run = 0 // the old first, moved up: x goes first
+	}
+	es[s].run = uint16(n + 1)
+	return es
 }
 
 // fixRun sets the run lengths of party's entries in es.
