@@ -100,25 +100,7 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 						got = evs
 					}
 				}
-				g, w := keys(got), keys(want)
-				if !slices.Equal(g, w) {
-					for i := range min(len(g), len(w)) {
-						if g[i] != w[i] {
-							t.Fatalf("%d events with the index, %d by brute force; first difference:\n got %s\nwant %s", len(g), len(w), g[i], w[i])
-						}
-					}
-					t.Fatalf("%d events with the index, %d by brute force", len(g), len(w))
-				}
-				opened := 0
-				for _, ev := range got {
-					if ev.Type == detect.Opened {
-						opened++
-					}
-				}
-				if opened < 20 {
-					t.Fatalf("only %d encounters: the scenario is too sparse to test anything", opened)
-				}
-				t.Logf("%d reports, %d events, %d encounters", len(rs), len(got), opened)
+				sameEvents(t, got, want, len(rs))
 			})
 		}
 	}
@@ -567,8 +549,20 @@ func TestLongStraightTracks(t *testing.T) {
 			got = evs
 		}
 	}
+	sameEvents(t, got, want, len(rs))
+}
+
+// sameEvents fails unless the index's events (got) are the brute force's
+// (want), and at least 20 encounters opened: fewer test too little.
+func sameEvents(t *testing.T, got, want []detect.Event, reports int) {
+	t.Helper()
 	g, w := keys(got), keys(want)
 	if !slices.Equal(g, w) {
+		for i := range min(len(g), len(w)) {
+			if g[i] != w[i] {
+				t.Fatalf("%d events with the index, %d by brute force; first difference:\n got %s\nwant %s", len(g), len(w), g[i], w[i])
+			}
+		}
 		t.Fatalf("%d events with the index, %d by brute force", len(g), len(w))
 	}
 	opened := 0
@@ -578,7 +572,7 @@ func TestLongStraightTracks(t *testing.T) {
 		}
 	}
 	if opened < 20 {
-		t.Fatalf("only %d encounters: too few to test anything", opened)
+		t.Fatalf("only %d encounters: the scenario is too sparse to test anything", opened)
 	}
-	t.Logf("%d reports, %d events, %d encounters", len(rs), len(got), opened)
+	t.Logf("%d reports, %d events, %d encounters", reports, len(got), opened)
 }
