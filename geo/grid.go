@@ -21,13 +21,6 @@ func (b Box) Inflate(m float64) Box {
 	return Box{b.Min.Sub(d), b.Max.Add(d)}
 }
 
-// Overlaps reports whether b and c intersect.
-func (b Box) Overlaps(c Box) bool {
-	return b.Min.X <= c.Max.X && c.Min.X <= b.Max.X &&
-		b.Min.Y <= c.Max.Y && c.Min.Y <= b.Max.Y &&
-		b.Min.Z <= c.Max.Z && c.Min.Z <= b.Max.Z
-}
-
 // SegmentBox returns the box around the straight path from p to p+v·dtS,
 // inflated by m (m).
 func SegmentBox(p, v Vec3, dtS, m float64) Box {
@@ -44,12 +37,7 @@ func (r CellRange) Len() int {
 	return (int(r.X1) - int(r.X0) + 1) * (int(r.Y1) - int(r.Y0) + 1) * (int(r.Z1) - int(r.Z0) + 1)
 }
 
-// Has reports whether cell (x, y, z) is in r.
-func (r CellRange) Has(x, y, z int16) bool {
-	return x >= r.X0 && x <= r.X1 && y >= r.Y0 && y <= r.Y1 && z >= r.Z0 && z <= r.Z1
-}
-
-// Grid is a spatial hash of ECEF space in cubes of CellM metres: every
+// Grid is a spatial hash of ECEF space in cubes of cellM metres: every
 // item is registered in each cell its box covers, so two items whose boxes
 // overlap share at least one cell. Because the cells tile ECEF space, the
 // grid has no poles and no antimeridian. The cost of a query is the number
@@ -71,9 +59,6 @@ func NewGrid(cellM float64) *Grid {
 	}
 	return &Grid{cellM: cellM, inv: 1 / cellM, index: map[uint64]int32{}}
 }
-
-// CellM returns the side of the grid's cells (m).
-func (g *Grid) CellM() float64 { return g.cellM }
 
 func (g *Grid) cell(x float64) int16 {
 	c := math.Floor(x * g.inv)
@@ -114,32 +99,6 @@ func (g *Grid) Remove(id int32, r CellRange) {
 		for y := r.Y0; y <= r.Y1; y++ {
 			for z := r.Z0; z <= r.Z1; z++ {
 				g.del(key(x, y, z), id)
-			}
-		}
-	}
-}
-
-// Move re-registers id from the cells of old to those of r, touching only
-// the cells that differ.
-func (g *Grid) Move(id int32, old, r CellRange) {
-	if old == r {
-		return
-	}
-	for x := old.X0; x <= old.X1; x++ {
-		for y := old.Y0; y <= old.Y1; y++ {
-			for z := old.Z0; z <= old.Z1; z++ {
-				if !r.Has(x, y, z) {
-					g.del(key(x, y, z), id)
-				}
-			}
-		}
-	}
-	for x := r.X0; x <= r.X1; x++ {
-		for y := r.Y0; y <= r.Y1; y++ {
-			for z := r.Z0; z <= r.Z1; z++ {
-				if !old.Has(x, y, z) {
-					g.add(key(x, y, z), id)
-				}
 			}
 		}
 	}

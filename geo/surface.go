@@ -34,9 +34,6 @@ func NewSurface(cellM float64) *Surface {
 	return &Surface{cellM: cellM, n: n, scale: float64(n) / 2}
 }
 
-// CellM returns the side (m) of the grid's cells at the faces' centres.
-func (g *Surface) CellM() float64 { return g.cellM }
-
 // face returns the face of direction (x, y, z) (any length, not zero) and
 // its gnomonic coordinates there: axis a = face/2 is the largest
 // component, with sign; u and v are the next two components divided by
