@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -112,10 +111,7 @@ func runChannel(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
-		enc := json.NewEncoder(m.Stdout)
-		for _, ch := range cs {
-			enc.Encode(ch)
-		}
+		return writeJSONLines(m.Stdout, cs)
 	default:
 		return fmt.Errorf("channel: unknown subcommand %q: want create, policy or list", sub)
 	}

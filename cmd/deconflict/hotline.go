@@ -169,11 +169,7 @@ func runInbox(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(m.Stdout)
-		for _, it := range items {
-			enc.Encode(it)
-		}
-		return nil
+		return writeJSONLines(m.Stdout, items)
 	}
 	if len(items) == 0 {
 		fmt.Fprintf(m.Stdout, "inbox of %s: nothing awaits your acknowledgement\n", *channel)

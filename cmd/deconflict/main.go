@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -159,6 +160,18 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // envOr returns the environment variable key's value, or def when unset.
+// writeJSONLines writes each item as one line of JSON to w, stopping at
+// the first write error (a closed pipe, a full disk).
+func writeJSONLines[T any](w io.Writer, items []T) error {
+	enc := json.NewEncoder(w)
+	for _, it := range items {
+		if err := enc.Encode(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (m *Main) envOr(key, def string) string {
 	if v := m.Getenv(key); v != "" {
 		return v

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/deconflict/deconflict"
@@ -101,10 +100,7 @@ func runParty(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
-		enc := json.NewEncoder(m.Stdout)
-		for _, p := range ps {
-			enc.Encode(p)
-		}
+		return writeJSONLines(m.Stdout, ps)
 	default:
 		return fmt.Errorf("party: unknown subcommand %q: want add, key-add, key-revoke or list", sub)
 	}
