@@ -98,7 +98,7 @@ func BenchmarkFullPass(b *testing.B) {
 			b.ReportMetric(sec, "s/pass")
 			b.ReportMetric(sec*1e9/float64(n), "ns/track")
 			b.ReportMetric(float64(st.Pairs)/float64(n), "pairs/track")
-			b.ReportMetric(float64(st.Candidate)/float64(n), "candidates/track")
+			b.ReportMetric(float64(st.Candidate)/float64(n), "entries/track")
 			b.ReportMetric(float64(st.Open), "encounters")
 		})
 	}

@@ -679,11 +679,18 @@ func fixRun(es []entry, party uint16) {
 	if k == len(es) || es[k].party != party {
 		return
 	}
+	setRun(es, k)
+}
+
+// setRun sets the run lengths of the run that starts at k and returns its
+// end.
+func setRun(es []entry, k int) int {
 	end := runEnd(es, k)
 	for i := k; i < end; i++ {
 		es[i].run = 0
 	}
 	es[k].run = uint16(min(end-k, math.MaxUint16))
+	return end
 }
 
 // find returns where the entry of track id of party lies in es (sorted by
@@ -1246,12 +1253,7 @@ func (e *Engine) Compact() {
 			}
 			slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.party, b.party), cmp.Compare(a.id, b.id)) })
 			for k := 0; k < len(es); {
-				end := runEnd(es, k)
-				for i := k; i < end; i++ {
-					es[i].run = 0
-				}
-				es[k].run = uint16(min(end-k, math.MaxUint16))
-				k = end
+				k = setRun(es, k)
 			}
 		}
 	}
