@@ -338,6 +338,45 @@ func TestDecoder(t *testing.T) {
 			t.Errorf("got %q %q, want %q", got, errs, want)
 		}
 	})
+	t.Run("LengthRules", func(t *testing.T) {
+		// gpsd's payload lengths by type (driver_ais.c): a payload one bit
+		// short of the least, or one bit over the most, is rejected with
+		// the length gpsd names; the least is accepted.
+		payload := func(typ, bits int) string {
+			c := byte(typ + 48)
+			if typ >= 40 {
+				c = byte(typ + 56)
+			}
+			chars := (bits + 5) / 6
+			return withChecksum("!", fmt.Sprintf("AIVDM,1,1,,A,%c%s,%d", c, strings.Repeat("0", chars-1), chars*6-bits))
+		}
+		for _, r := range []struct {
+			typ, min, max int
+			want          string
+		}{
+			{1, 163, 0, "168"}, {3, 163, 0, "168"}, {4, 168, 0, "168"}, {5, 420, 0, "424"},
+			{6, 88, 1008, "88-1008"}, {7, 72, 168, "72-168"}, {8, 56, 1008, "56-1008"}, {9, 168, 0, "168"},
+			{10, 72, 0, "72"}, {11, 168, 0, "168"}, {12, 72, 1008, "72-1008"}, {13, 72, 168, "72-168"},
+			{14, 40, 1008, "40-1008"}, {15, 88, 168, "88-168"}, {16, 96, 168, "96-168"}, {17, 80, 816, "80-816"},
+			{18, 168, 0, "168"}, {19, 312, 0, "312"}, {20, 72, 186, "72-186"}, {21, 272, 368, "272-368"},
+			{22, 168, 0, "168"}, {23, 160, 0, "160"}, {25, 40, 168, "40-168"}, {26, 60, 1004, "60-1004"},
+		} {
+			bad := []int{r.min - 1}
+			if r.max > 0 && r.max < 400 {
+				bad = append(bad, r.max+1)
+			}
+			for _, n := range bad {
+				_, errs := MustDecode(t, ais.NewDecoder(), payload(r.typ, n))
+				want := fmt.Sprintf("ais: line 1: type %d message of %d bits, want %s", r.typ, n, r.want)
+				if len(errs) != 1 || errs[0] != want {
+					t.Errorf("type %d, %d bits: errors %q, want %q", r.typ, n, errs, want)
+				}
+			}
+			if got, errs := MustDecode(t, ais.NewDecoder(), payload(r.typ, r.min)); len(errs) != 0 || len(got) != 1 {
+				t.Errorf("type %d, %d bits: %q %q, want it decoded", r.typ, r.min, got, errs)
+			}
+		}
+	})
 	t.Run("ErrBadPayload", func(t *testing.T) {
 		for _, tt := range []struct{ line, want string }{
 			{withChecksum("!", "AIVDM,1,1,,A,15B4FT5000JRP>PE6E68Nbkl0PS~,0"), `ais: line 1: payload character '~' at 28 is not 6-bit armouring`},

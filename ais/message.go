@@ -291,6 +291,25 @@ func lengthError(typ, bits int, want string) error {
 	return fmt.Errorf("type %d message of %d bits, want %s", typ, bits, want)
 }
 
+// lengths are gpsd's payload length rules, in bits, by message type: at
+// least min, at most max (0: no limit), and the length to name in the
+// error. Types 24 and 27 have rules of their own in decode.
+var lengths = [...]struct {
+	min, max int
+	want     string
+}{
+	1: {163, 0, "168"}, 2: {163, 0, "168"}, 3: {163, 0, "168"},
+	4: {168, 0, "168"}, 11: {168, 0, "168"},
+	5: {420, 0, "424"}, // gpsd accepts 420-423 bits too: many transmitters send them
+	6: {88, 1008, "88-1008"}, 7: {72, 168, "72-168"}, 13: {72, 168, "72-168"},
+	8: {56, 1008, "56-1008"}, 9: {168, 0, "168"}, 10: {72, 0, "72"},
+	12: {72, 1008, "72-1008"}, 14: {40, 1008, "40-1008"}, 15: {88, 168, "88-168"},
+	16: {96, 168, "96-168"}, 17: {80, 816, "80-816"}, 18: {168, 0, "168"},
+	19: {312, 0, "312"}, 20: {72, 186, "72-186"}, 21: {272, 368, "272-368"},
+	22: {168, 0, "168"}, 23: {160, 0, "160"}, 25: {40, 168, "40-168"},
+	26: {60, 1004, "60-1004"},
+}
+
 // decode fills m's fields from m.p. It applies gpsd's length rules so
 // that both decoders accept the same messages.
 func (m *Message) decode() error {
@@ -303,11 +322,13 @@ func (m *Message) decode() error {
 	m.Type = int(p.u(0, 6))
 	m.Repeat = int(p.u(6, 2))
 	m.MMSI = uint32(p.u(8, 30))
+	if m.Type < len(lengths) {
+		if r := lengths[m.Type]; r.want != "" && (n < r.min || r.max > 0 && n > r.max) {
+			return lengthError(m.Type, n, r.want)
+		}
+	}
 	switch m.Type {
 	case 1, 2, 3:
-		if n < 163 {
-			return lengthError(m.Type, n, "168")
-		}
 		m.Status = int(p.u(38, 4))
 		m.Turn = int(p.s(42, 8))
 		m.Speed = int(p.u(50, 10))
@@ -325,9 +346,6 @@ func (m *Message) decode() error {
 			m.Radio = uint32(p.u(149, n-149))
 		}
 	case 4, 11:
-		if n < 168 {
-			return lengthError(m.Type, n, "168")
-		}
 		m.Year = int(p.u(38, 14))
 		m.Month = int(p.u(52, 4))
 		m.Day = int(p.u(56, 5))
@@ -341,10 +359,6 @@ func (m *Message) decode() error {
 		m.RAIM = p.u(148, 1) != 0
 		m.Radio = uint32(p.u(149, 19))
 	case 5:
-		// gpsd accepts 420-423 bits too: many transmitters send them.
-		if n < 420 {
-			return lengthError(m.Type, n, "424")
-		}
 		m.AISVersion = int(p.u(38, 2))
 		m.IMO = uint32(p.u(40, 30))
 		m.ShipType = int(p.u(232, 8))
@@ -362,22 +376,7 @@ func (m *Message) decode() error {
 		if n >= 423 {
 			m.DTE = int(p.u(422, 1))
 		}
-	case 6:
-		if n < 88 || n > 1008 {
-			return lengthError(m.Type, n, "88-1008")
-		}
-	case 7, 13:
-		if n < 72 || n > 168 {
-			return lengthError(m.Type, n, "72-168")
-		}
-	case 8:
-		if n < 56 || n > 1008 {
-			return lengthError(m.Type, n, "56-1008")
-		}
 	case 9:
-		if n < 168 {
-			return lengthError(m.Type, n, "168")
-		}
 		m.Alt = int(p.u(38, 12))
 		m.Speed = int(p.u(50, 10))
 		m.Accuracy = p.u(60, 1) != 0
@@ -390,34 +389,7 @@ func (m *Message) decode() error {
 		m.Assigned = p.u(146, 1) != 0
 		m.RAIM = p.u(147, 1) != 0
 		m.Radio = uint32(p.u(148, 20))
-	case 10:
-		if n < 72 {
-			return lengthError(m.Type, n, "72")
-		}
-	case 12:
-		if n < 72 || n > 1008 {
-			return lengthError(m.Type, n, "72-1008")
-		}
-	case 14:
-		if n < 40 || n > 1008 {
-			return lengthError(m.Type, n, "40-1008")
-		}
-	case 15:
-		if n < 88 || n > 168 {
-			return lengthError(m.Type, n, "88-168")
-		}
-	case 16:
-		if n < 96 || n > 168 {
-			return lengthError(m.Type, n, "96-168")
-		}
-	case 17:
-		if n < 80 || n > 816 {
-			return lengthError(m.Type, n, "80-816")
-		}
 	case 18:
-		if n < 168 {
-			return lengthError(m.Type, n, "168")
-		}
 		m.Reserved = int(p.u(38, 8))
 		m.Speed = int(p.u(46, 10))
 		m.Accuracy = p.u(56, 1) != 0
@@ -436,9 +408,6 @@ func (m *Message) decode() error {
 		m.RAIM = p.u(147, 1) != 0
 		m.Radio = uint32(p.u(148, 20))
 	case 19:
-		if n < 312 {
-			return lengthError(m.Type, n, "312")
-		}
 		m.Reserved = int(p.u(38, 8))
 		m.Speed = int(p.u(46, 10))
 		m.Accuracy = p.u(56, 1) != 0
@@ -457,14 +426,7 @@ func (m *Message) decode() error {
 		m.RAIM = p.u(305, 1) != 0
 		m.DTE = int(p.u(306, 1))
 		m.Assigned = p.u(307, 1) != 0
-	case 20:
-		if n < 72 || n > 186 {
-			return lengthError(m.Type, n, "72-186")
-		}
 	case 21:
-		if n < 272 || n > 368 {
-			return lengthError(m.Type, n, "272-368")
-		}
 		m.AidType = int(p.u(38, 5))
 		m.Accuracy = p.u(163, 1) != 0
 		m.Lon = int(p.s(164, 28))
@@ -480,14 +442,6 @@ func (m *Message) decode() error {
 		m.RAIM = p.u(268, 1) != 0
 		m.Virtual = p.u(269, 1) != 0
 		m.Assigned = p.u(270, 1) != 0
-	case 22:
-		if n < 168 {
-			return lengthError(m.Type, n, "168")
-		}
-	case 23:
-		if n < 160 {
-			return lengthError(m.Type, n, "160")
-		}
 	case 24:
 		switch p.u(38, 2) {
 		case 0:
@@ -515,17 +469,11 @@ func (m *Message) decode() error {
 			return fmt.Errorf("type 24 message with part number %d, want 0 (A) or 1 (B)", p.u(38, 2))
 		}
 	case 25:
-		if n < 40 || n > 168 {
-			return lengthError(m.Type, n, "40-168")
-		}
 		addressed, structured := p.u(38, 1), p.u(39, 1)
 		if n < int(40+16*structured+30*addressed) {
 			return lengthError(m.Type, n, "more for its addressing mode")
 		}
 	case 26:
-		if n < 60 || n > 1004 {
-			return lengthError(m.Type, n, "60-1004")
-		}
 		addressed, structured := p.u(38, 1), p.u(39, 1)
 		if n < int(40+16*structured+30*addressed+20) {
 			return lengthError(m.Type, n, "more for its addressing mode")
