@@ -22,7 +22,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/internal/atomicfile"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // DefaultTimeWindow is how far an envelope's own time may be from the
@@ -99,7 +99,7 @@ func (n *Node) PublicKey() ed25519.PublicKey { return n.Key.Public().(ed25519.Pu
 // VerifierKey returns the note verifier key of a channel's checkpoints
 // (C2SP signed-note form; its name is the checkpoint origin).
 func (n *Node) VerifierKey(channel string) string {
-	vk, _ := dtlog.VerifierKey(n.Origin(channel), n.PublicKey())
+	vk, _ := record.VerifierKey(n.Origin(channel), n.PublicKey())
 	return vk
 }
 
@@ -107,7 +107,7 @@ func (n *Node) VerifierKey(channel string) string {
 // refusing to serve any channel whose store was altered, and starts the
 // deadline and webhook workers.
 func (n *Node) Open(ctx context.Context) error {
-	if _, err := dtlog.Origin(n.Name, "c"); err != nil {
+	if _, err := record.Origin(n.Name, "c"); err != nil {
 		return fmt.Errorf("node name %q: %w", n.Name, err)
 	}
 	chans, err := n.Store.FindChannels(ctx)
