@@ -13,9 +13,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 )
 
@@ -30,6 +32,7 @@ type Server struct {
 	// signature (the console's session cookie).
 	SessionAuth Authenticator
 
+	pic   atomic.Pointer[live.Picture] // the live picture, once SetLive
 	ln    net.Listener
 	srv   *http.Server
 	views viewCache

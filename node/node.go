@@ -1,7 +1,9 @@
-// Package node is the orchestration layer: it verifies, authorises,
-// orders, stores and logs envelopes, keeps acknowledgement deadlines,
-// calls escalation webhooks and publishes to watchers. It is the only
-// package that combines the store, the Merkle log and live fan-out.
+// Package node is the channel log's orchestration: it verifies,
+// authorises, orders, stores and logs envelopes (store and Merkle log in
+// one transaction), keeps acknowledgement deadlines, calls escalation
+// webhooks and publishes to watchers. The live picture (package live)
+// talks to it as an author: it posts node-signed alerts through
+// SubmitNode.
 package node
 
 import (
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
 	"github.com/deconflict/deconflict/internal/atomicfile"
 	"github.com/deconflict/deconflict/record"
 )
@@ -54,7 +57,7 @@ type Node struct {
 	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
 	metrics  Metrics
-	live     *Live // the air and sea picture, when enabled
+	changed  []func(context.Context) error // told when channels change; guarded by mu
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	wakeHook chan struct{}
@@ -302,17 +305,14 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	if c.Policy.AckDeadlines == nil {
 		c.Policy.AckDeadlines = deconflict.DefaultPolicy().AckDeadlines
 	}
-	if _, err := ChannelThresholds(&c.Policy); err != nil {
+	if _, err := detect.PolicyThresholds(&c.Policy); err != nil {
 		return err
 	}
 	c.Created = n.Now().UTC()
 	if err := n.Store.CreateChannel(ctx, c); err != nil {
 		return err
 	}
-	if n.live != nil {
-		return n.live.pairsChanged(ctx)
-	}
-	return nil
+	return n.channelsChanged(ctx)
 }
 
 // UpdatePolicy replaces a channel's policy (operator only).
@@ -320,16 +320,33 @@ func (n *Node) UpdatePolicy(ctx context.Context, caller, channel string, p decon
 	if err := requireOperator(caller, "channel policy"); err != nil {
 		return err
 	}
-	if _, err := ChannelThresholds(&p); err != nil {
+	if _, err := detect.PolicyThresholds(&p); err != nil {
 		return err
 	}
 	defer n.forgetChannel(channel)
 	if err := n.Store.UpdatePolicy(ctx, channel, p); err != nil {
 		return err
 	}
-	if n.live != nil {
-		n.forgetChannel(channel)
-		return n.live.pairsChanged(ctx)
+	n.forgetChannel(channel)
+	return n.channelsChanged(ctx)
+}
+
+// OnChannelsChanged registers f, called after a channel is created or its
+// policy changes (the live picture recomputes which parties it watches).
+func (n *Node) OnChannelsChanged(f func(ctx context.Context) error) {
+	n.mu.Lock()
+	n.changed = append(n.changed, f)
+	n.mu.Unlock()
+}
+
+func (n *Node) channelsChanged(ctx context.Context) error {
+	n.mu.Lock()
+	fs := slices.Clone(n.changed)
+	n.mu.Unlock()
+	for _, f := range fs {
+		if err := f(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict"
 )
 
 func init() {
@@ -70,13 +70,13 @@ func runAssets(ctx context.Context, m *Main, args []string) error {
 				return err
 			}
 		}
-		a := node.Assets{MMSI: splitList(*mmsi), ICAO: splitList(*icao), Callsigns: splitList(*calls)}
+		a := deconflict.Assets{MMSI: splitList(*mmsi), ICAO: splitList(*icao), Callsigns: splitList(*calls)}
 		if err := c.Do(ctx, "PUT", "/v1/assets/"+url.PathEscape(p), a, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "party %s declares %d ships, %d aircraft, %d callsign patterns\n", p, len(a.MMSI), len(a.ICAO), len(a.Callsigns))
 	case "list":
-		var out map[string]node.Assets
+		var out map[string]deconflict.Assets
 		if err := c.Do(ctx, "GET", "/v1/assets", nil, &out); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/sqlite"
 )
@@ -64,12 +65,14 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 // running is a started node with its HTTP server.
 type running struct {
 	node   *node.Node
+	live   *live.Picture
 	store  *sqlite.DB
 	server *dhttp.Server
 }
 
 func (r *running) Close() {
 	r.server.Close()
+	r.live.Close()
 	r.node.Close()
 	r.store.Close()
 }
@@ -132,24 +135,29 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 		}
 		base = &f
 	}
-	if err := n.EnableLive(base, detect.Config{}); err != nil {
+	pic := live.New(n, db)
+	pic.Now, pic.Logger = n.Now, n.Logger
+	if err := pic.Open(ctx, base, detect.Config{}); err != nil {
 		n.Close()
 		db.Close()
 		return nil, err
 	}
 	srv := dhttp.NewServer(n)
+	srv.SetLive(pic)
 	if _, err := console.Mount(srv, n, o.data); err != nil {
+		pic.Close()
 		n.Close()
 		db.Close()
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	if err := srv.Listen(o.addr); err != nil {
+		pic.Close()
 		n.Close()
 		db.Close()
 		return nil, err
 	}
 	logger.Info("node serving", "name", name, "url", srv.URL(), "data", o.data, "node_key", deconflict.EncodeKey(n.PublicKey()))
-	return &running{node: n, store: db, server: srv}, nil
+	return &running{node: n, live: pic, store: db, server: srv}, nil
 }
 
 func runServe(ctx context.Context, m *Main, args []string) error {
@@ -168,7 +176,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if len(o.sources) > 0 {
 		go func() {
 			err := m.feedReports(ctx, o.sourceFormat, o.sources, func(rs []deconflict.Report) error {
-				return r.node.Ingest(ctx, deconflict.NodeAuthor, rs)
+				return r.live.Ingest(ctx, deconflict.NodeAuthor, rs)
 			})
 			if err != nil && ctx.Err() == nil {
 				r.node.Logger.Error("sources ended", "err", err)
