@@ -29,6 +29,9 @@ type Server struct {
 	// SessionAuth, when set, authenticates requests that carry no
 	// signature (the console's session cookie).
 	SessionAuth Authenticator
+	// Version is the node software's version, reported by /v1/node and
+	// /metrics; "" leaves it out.
+	Version string
 
 	ln    net.Listener
 	srv   *http.Server
