@@ -1,11 +1,6 @@
 package detect
 
-import (
-	"bytes"
-	"encoding/json"
-
-	"github.com/deconflict/deconflict"
-)
+import "github.com/deconflict/deconflict"
 
 // PolicyThresholds returns the encounter tiers a channel's policy sets:
 // the defaults, overridden by the fields its Thresholds give. EINVALID if
@@ -15,10 +10,8 @@ func PolicyThresholds(p *deconflict.Policy) (Thresholds, error) {
 	if len(p.Thresholds) == 0 {
 		return th, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(p.Thresholds))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&th); err != nil {
-		return th, deconflict.Errorf(deconflict.EINVALID, "thresholds: %v", err)
+	if err := deconflict.DecodeStrict(p.Thresholds, &th); err != nil {
+		return th, deconflict.Errorf(deconflict.EINVALID, "thresholds: %s", deconflict.ErrorMessage(err))
 	}
 	if err := th.Validate(); err != nil {
 		return th, deconflict.Errorf(deconflict.EINVALID, "thresholds: %s", deconflict.ErrorMessage(err))
