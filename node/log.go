@@ -151,6 +151,9 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	l.mu.Unlock()
 
 	ch, err := n.findChannel(ctx, l.id)
+	if err == nil {
+		err = n.frozenError(l.id)
+	}
 	if err != nil {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}

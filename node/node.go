@@ -53,6 +53,7 @@ type Node struct {
 	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
 	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
+	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
 	metrics  Metrics
 	live     *Live // the air and sea picture, when enabled
 	cancel   context.CancelFunc
@@ -86,6 +87,7 @@ func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
 		chans:        map[string]*deconflict.Channel{},
 		keys:         map[string]*deconflict.PartyKey{},
 		refused:      map[string]string{},
+		frozen:       map[string]string{},
 		wakeHook:     make(chan struct{}, 1),
 	}
 }
@@ -116,6 +118,12 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	for _, c := range chans {
 		if err := n.checkStoredLog(ctx, c.ID); err != nil {
+			// A channel whose store fails its check is frozen either way:
+			// nothing is appended to it and no checkpoint is signed over
+			// what the store now holds.
+			n.mu.Lock()
+			n.frozen[c.ID] = err.Error()
+			n.mu.Unlock()
 			if n.ServeAltered {
 				n.Logger.Error("channel log fails its check; served anyway (--serve-altered)", "channel", c.ID, "err", err)
 				continue
@@ -143,6 +151,23 @@ func (n *Node) Refused() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// Frozen reports whether nothing may be appended to channel, and why: its
+// stored log failed the start-up check (whether refused or, with
+// ServeAltered, served read-only).
+func (n *Node) Frozen(channel string) (string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	reason, ok := n.frozen[channel]
+	return reason, ok
+}
+
+func (n *Node) frozenError(channel string) error {
+	if reason, ok := n.Frozen(channel); ok {
+		return deconflict.Errorf(deconflict.EUNAVAILABLE, "channel %s is frozen: its stored log fails verification, so nothing is appended to it: %s", channel, reason)
+	}
+	return nil
 }
 
 // Close stops the workers and every channel's appender. It does not close

@@ -144,6 +144,9 @@ func (n *Node) SubmitNode(ctx context.Context, p *deconflict.Payload) (*deconfli
 }
 
 func (n *Node) submitNode(ctx context.Context, p *deconflict.Payload, missed []deconflict.PendingAck, hooks []deconflict.WebhookJob) (*deconflict.Receipt, error) {
+	if err := n.frozenError(p.Channel); err != nil {
+		return nil, err
+	}
 	p.V, p.Author = 1, deconflict.NodeAuthor
 	if p.ID == "" {
 		p.ID = deconflict.NewEnvelopeID()
@@ -275,6 +278,9 @@ func (n *Node) CheckDeadlines(ctx context.Context) error {
 	}
 	for _, k := range order {
 		duties := groups[k]
+		if _, frozen := n.Frozen(k.ch); frozen {
+			continue // a frozen channel takes no missed-ack: its duties wait
+		}
 		ch, err := n.findChannel(ctx, k.ch)
 		if err != nil {
 			return err
@@ -365,7 +371,7 @@ func (n *Node) deliver(ctx context.Context, j *deconflict.WebhookJob) {
 func (n *Node) post(ctx context.Context, url string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := newJSONRequest(ctx, url, body)
+	req, err := n.newWebhookRequest(ctx, url, body)
 	if err != nil {
 		return err
 	}
