@@ -96,6 +96,13 @@ type Store interface {
 	// UpdateWebhook records an attempt's outcome.
 	UpdateWebhook(ctx context.Context, j *WebhookJob) error
 
+	// UseNonce records that the signed write request with digest was
+	// accepted, remembering it until expires (after which the request's
+	// time is outside the node's window anyway). ECONFLICT if digest was
+	// recorded before: the request is a replay. Entries expired at now are
+	// forgotten.
+	UseNonce(ctx context.Context, digest [32]byte, now, expires time.Time) error
+
 	// Meta reads and writes node-level settings (node name, versions).
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error

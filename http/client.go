@@ -50,7 +50,13 @@ func (c *Client) newRequestSigned(ctx context.Context, method, path string, body
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.Key != nil && sign {
-		k, t, s := SignRequest(c.Key, method, req.URL.RequestURI(), c.Now(), body)
+		// A write is accepted once; its nonce makes each one distinct.
+		nonce := ""
+		if method != http.MethodGet && method != http.MethodHead {
+			nonce = NewNonce()
+			req.Header.Set(HeaderNonce, nonce)
+		}
+		k, t, s := SignRequestNonce(c.Key, method, req.URL.RequestURI(), c.Now(), body, nonce)
 		req.Header.Set(HeaderKey, k)
 		req.Header.Set(HeaderTime, t)
 		req.Header.Set(HeaderSig, s)

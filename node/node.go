@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -281,6 +282,16 @@ func (n *Node) Caller(ctx context.Context, pub ed25519.PublicKey) (string, error
 		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "key %s of party %s is revoked", deconflict.EncodeKey(pub), k.Party)
 	}
 	return k.Party, nil
+}
+
+// UseRequestOnce records the signature of a signed write request made at
+// signedAt, so that the same request is never accepted twice. ECONFLICT
+// for a replay. The record is durable (the store) and kept until signedAt
+// is outside the time window, when the request would be refused anyway.
+func (n *Node) UseRequestOnce(ctx context.Context, sig []byte, signedAt time.Time) error {
+	digest := sha256.Sum256(append([]byte("deconflict-request-nonce\x00"), sig...))
+	now := n.Now()
+	return n.Store.UseNonce(ctx, digest, now, signedAt.Add(n.TimeWindow+time.Second))
 }
 
 // CreateParty registers a party (operator only).

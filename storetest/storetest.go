@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("Acks", func(t *testing.T) { testAcks(t, open(t)) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open(t)) })
 	t.Run("Meta", func(t *testing.T) { testMeta(t, open(t)) })
+	t.Run("Nonces", func(t *testing.T) { testNonces(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
@@ -263,5 +264,28 @@ func testMeta(t *testing.T, s deconflict.Store) {
 	s.SetMeta(ctx, "k", "2")
 	if v, _ := s.Meta(ctx, "k"); v != "2" {
 		t.Fatalf("meta=%q, want 2", v)
+	}
+}
+
+func testNonces(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	t0 := time.Unix(1_800_000_000, 0)
+	a, b := [32]byte{1}, [32]byte{2}
+	if err := s.UseNonce(ctx, a, t0, t0.Add(10*time.Minute)); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	if err := s.UseNonce(ctx, a, t0.Add(time.Minute), t0.Add(11*time.Minute)); deconflict.ErrorCode(err) != deconflict.ECONFLICT {
+		t.Fatalf("second use: %v, want conflict", err)
+	}
+	if err := s.UseNonce(ctx, b, t0.Add(time.Minute), t0.Add(11*time.Minute)); err != nil {
+		t.Fatalf("another digest: %v", err)
+	}
+	// Once expired, a digest is forgotten (the request's time window has
+	// closed by then, so it could not be accepted anyway).
+	if err := s.UseNonce(ctx, a, t0.Add(10*time.Minute), t0.Add(20*time.Minute)); err != nil {
+		t.Fatalf("use after expiry: %v", err)
+	}
+	if err := s.UseNonce(ctx, b, t0.Add(10*time.Minute), t0.Add(20*time.Minute)); deconflict.ErrorCode(err) != deconflict.ECONFLICT {
+		t.Fatalf("unexpired digest reused: %v, want conflict", err)
 	}
 }
