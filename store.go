@@ -47,6 +47,10 @@ type Batch struct {
 	Acked      []AckMark
 	Missed     []PendingAck // marks these (channel, index, party) as reported missed
 	Webhooks   []WebhookJob
+	// Policy, when set, replaces the channel's policy in the same
+	// transaction: the batch holds the node-signed policy envelope that
+	// records the change.
+	Policy *Policy
 }
 
 // HashAt is one stored hash of the Merkle log at its storage index.

@@ -174,6 +174,13 @@ func (c *Client) SetPolicy(ctx context.Context, id string, p *deconflict.Policy)
 	return c.do(ctx, "PUT", "/v1/channels/"+url.PathEscape(id)+"/policy", p, nil)
 }
 
+// PatchPolicy changes only what patch names of a channel's policy
+// (operator) and returns the channel as it is then.
+func (c *Client) PatchPolicy(ctx context.Context, id string, patch *deconflict.PolicyPatch) (*deconflict.Channel, error) {
+	var ch deconflict.Channel
+	return &ch, c.do(ctx, "PATCH", "/v1/channels/"+id+"/policy", patch, &ch)
+}
+
 // Submit posts a signed envelope and returns its receipt.
 func (c *Client) Submit(ctx context.Context, channel string, s *deconflict.Signed) (*deconflict.Receipt, error) {
 	var r deconflict.Receipt

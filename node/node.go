@@ -5,11 +5,13 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -49,6 +51,7 @@ type Node struct {
 	// then audit what the store holds). Never for normal operation.
 	ServeAltered bool
 
+	policyMu sync.Mutex // serialises policy changes
 	mu       sync.Mutex
 	logs     map[string]*channelLog          // guarded by mu
 	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
@@ -351,23 +354,86 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	return nil
 }
 
-// UpdatePolicy replaces a channel's policy (operator only).
+// UpdatePolicy replaces a channel's policy (operator only), recording the
+// change as a node-signed policy envelope in the channel's log.
 func (n *Node) UpdatePolicy(ctx context.Context, caller, channel string, p deconflict.Policy) error {
+	_, err := n.changePolicy(ctx, caller, channel, func(deconflict.Policy) deconflict.Policy { return p })
+	return err
+}
+
+// PatchPolicy changes only what patch names of a channel's policy
+// (operator only), recording the change as a node-signed policy envelope
+// in the channel's log, and returns the channel as it is then. A patch
+// that changes nothing logs nothing.
+func (n *Node) PatchPolicy(ctx context.Context, caller, channel string, patch deconflict.PolicyPatch) (*deconflict.Channel, error) {
+	return n.changePolicy(ctx, caller, channel, patch.Apply)
+}
+
+func (n *Node) changePolicy(ctx context.Context, caller, channel string, change func(deconflict.Policy) deconflict.Policy) (*deconflict.Channel, error) {
 	if err := requireOperator(caller, "channel policy"); err != nil {
-		return err
+		return nil, err
+	}
+	// One change at a time, so that each envelope's "from" is the "to" of
+	// the one before.
+	n.policyMu.Lock()
+	defer n.policyMu.Unlock()
+	c, err := n.Store.FindChannel(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	p := change(c.Policy)
+	if len(p.Thresholds) > 0 {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, p.Thresholds); err != nil {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "thresholds: %v", err)
+		}
+		p.Thresholds = buf.Bytes()
+	}
+	next := *c
+	next.Policy = p
+	if err := next.Validate(); err != nil {
+		return nil, err
 	}
 	if _, err := ChannelThresholds(&p); err != nil {
-		return err
+		return nil, err
 	}
+	changed := deconflict.PolicyDiff(c.Policy, p)
+	if len(changed) == 0 {
+		return c, nil
+	}
+	body, err := json.Marshal(&deconflict.PolicyChange{From: c.Policy, To: p, Changed: changed})
+	if err != nil {
+		return nil, err
+	}
+	pl := &deconflict.Payload{Channel: channel, Kind: deconflict.KindPolicy, Text: policyText(c.Policy, p, changed), Body: body}
 	defer n.forgetChannel(channel)
-	if err := n.Store.UpdatePolicy(ctx, channel, p); err != nil {
-		return err
+	if _, err := n.submitPolicy(ctx, pl, &p); err != nil {
+		return nil, err
 	}
+	n.forgetChannel(channel)
 	if n.live != nil {
-		n.forgetChannel(channel)
-		return n.live.pairsChanged(ctx)
+		if err := n.live.pairsChanged(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return &next, nil
+}
+
+// policyText says what a policy change changed, for people reading the log.
+func policyText(from, to deconflict.Policy, changed []string) string {
+	var parts []string
+	for _, c := range changed {
+		switch {
+		case strings.HasPrefix(c, "ack_deadlines."):
+			prec := deconflict.Precedence(strings.TrimPrefix(c, "ack_deadlines."))
+			parts = append(parts, fmt.Sprintf("%s acknowledgement deadline %s -> %s", prec, from.AckDeadline(prec), to.AckDeadline(prec)))
+		case c == "webhooks":
+			parts = append(parts, fmt.Sprintf("webhooks %d -> %d", len(from.Webhooks), len(to.Webhooks)))
+		default:
+			parts = append(parts, c+" changed")
+		}
+	}
+	return "channel policy changed by the node operator: " + strings.Join(parts, "; ")
 }
 
 // Channels lists the channels caller belongs to (all for the operator).

@@ -118,7 +118,7 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, channel)
 	}
 	switch p.Kind {
-	case deconflict.KindMissedAck, deconflict.KindAlert:
+	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy:
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
 	}
 	party, err := n.Caller(ctx, s.Key)
@@ -144,6 +144,16 @@ func (n *Node) SubmitNode(ctx context.Context, p *deconflict.Payload) (*deconfli
 }
 
 func (n *Node) submitNode(ctx context.Context, p *deconflict.Payload, missed []deconflict.PendingAck, hooks []deconflict.WebhookJob) (*deconflict.Receipt, error) {
+	return n.submitNodeReq(ctx, p, &appendReq{missed: missed, hooks: hooks})
+}
+
+// submitPolicy appends a policy envelope that sets the channel's policy to
+// pol in the same transaction.
+func (n *Node) submitPolicy(ctx context.Context, p *deconflict.Payload, pol *deconflict.Policy) (*deconflict.Receipt, error) {
+	return n.submitNodeReq(ctx, p, &appendReq{policy: pol})
+}
+
+func (n *Node) submitNodeReq(ctx context.Context, p *deconflict.Payload, r *appendReq) (*deconflict.Receipt, error) {
 	if err := n.frozenError(p.Channel); err != nil {
 		return nil, err
 	}
@@ -161,7 +171,8 @@ func (n *Node) submitNode(ctx context.Context, p *deconflict.Payload, missed []d
 	if _, err := deconflict.ParsePayload(s.Payload); err != nil {
 		return nil, fmt.Errorf("node payload: %w", err)
 	}
-	return n.append(ctx, &appendReq{signed: s, payload: p, missed: missed, hooks: hooks})
+	r.signed, r.payload = s, p
+	return n.append(ctx, r)
 }
 
 func (n *Node) append(ctx context.Context, r *appendReq) (*deconflict.Receipt, error) {
