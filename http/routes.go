@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -305,12 +306,22 @@ const MaxBatchBodyBytes = 16 << 20
 // Like single submissions it needs no request signature.
 func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBatchBodyBytes+1))
-	if err == nil && len(b) > MaxBatchBodyBytes {
+	if err != nil {
+		err = bodyError(err)
+	} else if len(b) > MaxBatchBodyBytes {
 		err = deconflict.Errorf(deconflict.ETOOLARGE, "batch body over %d bytes", MaxBatchBodyBytes)
 	}
 	var envs []*deconflict.Signed
 	if err == nil {
 		err = DecodeJSON(b, &envs)
+	}
+	if err == nil {
+		for i, e := range envs {
+			if e == nil {
+				err = deconflict.Errorf(deconflict.EINVALID, "batch element %d is null; want a signed envelope", i)
+				break
+			}
+		}
 	}
 	var res []node.BatchResult
 	if err == nil {
@@ -443,7 +454,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	ch := r.PathValue("id")
 	after := int64(-1)
 	if v := r.URL.Query().Get("after"); v != "" {
-		if after, err = intParam(v, "after"); err != nil {
+		if after, err = intParam(v, "after"); err == nil && (after < -1 || after == math.MaxInt64) {
+			err = deconflict.Errorf(deconflict.EINVALID, "after %d: want -1 (from the start) or an index", after)
+		}
+		if err != nil {
 			writeError(w, r, s.Logger, err)
 			return
 		}

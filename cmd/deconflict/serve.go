@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -15,6 +17,7 @@ import (
 	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/internal/flock"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/postgres"
 	"github.com/deconflict/deconflict/sqlite"
@@ -31,9 +34,12 @@ the SQLite database (deconflict.db) and the node's own key (node.key),
 which signs checkpoints and node envelopes and is the operator's identity
 for 'party' and 'channel' commands. With --db postgres://... the node
 stores everything in that PostgreSQL database instead, and DIR keeps only
-node.key. On every start it checks each channel's stored log against its
-last signed checkpoint and refuses to serve a channel whose store was
-altered.
+node.key. The node's name (the first part of every checkpoint origin) is
+--name, or else "deconflict-" and 12 hex digits of the node key's hash,
+fixed at the first start. A second process on a DIR in use refuses to
+start (DIR/lock is held for the node's life). On every start it checks
+each channel's stored log against its last signed checkpoint and refuses
+to serve a channel whose store was altered.
 
 Environment: DECONFLICT_DATA, DECONFLICT_DB, DECONFLICT_ADDR, DECONFLICT_NAME.
 
@@ -73,15 +79,17 @@ type running struct {
 	node   *node.Node
 	store  deconflict.Store
 	server *dhttp.Server
+	lock   *flock.Lock // the data directory's, held until Close
 }
 
 func (r *running) Close() {
 	r.server.Close()
 	r.node.Close()
 	r.store.Close()
+	r.lock.Release()
 }
 
-func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) {
+func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err error) {
 	var h slog.Handler = slog.NewTextHandler(m.Stderr, nil)
 	if o.logFormat == "json" {
 		h = slog.NewJSONHandler(m.Stderr, nil)
@@ -92,6 +100,19 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	// One data directory, one process: a second node on it would break
+	// the first one's appends.
+	lock, err := flock.Acquire(filepath.Join(o.data, "lock"))
+	if errors.Is(err, flock.ErrLocked) {
+		return nil, fmt.Errorf("data directory %s is in use by another deconflict process (its lock file is held)", o.data)
+	} else if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			lock.Release()
+		}
+	}()
 	key, created, err := node.LoadOrCreateKey(filepath.Join(o.data, "node.key"))
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
@@ -110,7 +131,9 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 	}
 	switch {
 	case name == "" && o.name == "":
-		name = "deconflict"
+		// Unique without the operator thinking about it: members pin
+		// a checkpoint origin with the node key.
+		name = node.DefaultName(key.Public().(ed25519.PublicKey))
 	case name == "":
 		name = o.name
 	case o.name != "" && o.name != name:
@@ -156,7 +179,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 		return nil, err
 	}
 	logger.Info("node serving", "name", name, "url", srv.URL(), "data", o.data, "node_key", deconflict.EncodeKey(n.PublicKey()))
-	return &running{node: n, store: db, server: srv}, nil
+	return &running{node: n, store: db, server: srv, lock: lock}, nil
 }
 
 // openStore opens the node's database: PostgreSQL when o.db is set,
