@@ -94,7 +94,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	if o.logFormat == "json" {
 		h = slog.NewJSONHandler(m.Stderr, nil)
 	} else if o.logFormat != "text" {
-		return nil, fmt.Errorf("--log-format %q: want text or json", o.logFormat)
+		return nil, usagef("--log-format %q: want text or json", o.logFormat)
 	}
 	logger := slog.New(h)
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
@@ -168,6 +168,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		return nil, err
 	}
 	srv := dhttp.NewServer(n)
+	srv.Version = buildVersion()
 	if _, err := console.Mount(srv, n, o.data); err != nil {
 		n.Close()
 		db.Close()
@@ -198,8 +199,12 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("serve")
 	var o nodeOptions
 	m.addNodeFlags(fs, &o, "127.0.0.1:8080")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) != 0 {
+		return usagef("serve: unexpected argument %q", pos[0])
 	}
 	r, err := m.startNode(ctx, &o)
 	if err != nil {
