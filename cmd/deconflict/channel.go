@@ -15,12 +15,15 @@ func init() {
 		Usage: `
 usage: deconflict channel create ID --members A,B[,C] [--ack flash=2m,immediate=10m,...] [--webhook URL]...
        deconflict channel policy ID [--ack flash=1m,...] [--webhook URL]... [--no-webhooks]
-       deconflict channel list
+       deconflict channel list [--json] [--key FILE | --data DIR]
 
 A channel is a forum of two or more parties with its own log and rules:
 acknowledgement deadlines per precedence (defaults flash 2m, immediate 10m,
 priority 1h, routine 24h) and escalation webhooks called when an
-acknowledgement is missed. 'list' works for any party key.
+acknowledgement is missed. 'list' prints the channels a party's key
+(--key) is a member of, or with the node key (--data) every channel: one
+a line, ID, members and creation time, tab-separated (--json: one JSON
+object per line).
 
 'policy' changes only what it names: --ack sets the deadlines of the
 precedences it lists, --webhook replaces the webhooks, --no-webhooks
@@ -67,85 +70,116 @@ func parseAcksOver(out map[deconflict.Precedence]deconflict.Duration, s string) 
 }
 
 func runChannel(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("channel: want a subcommand: create, policy or list")
-	}
-	sub := args[0]
+	return m.runSubcommand(ctx, "channel", args, map[string]subcommand{
+		"create": func(ctx context.Context, m *Main, args []string) error { return runChannelSet(ctx, m, "create", args) },
+		"policy": func(ctx context.Context, m *Main, args []string) error { return runChannelSet(ctx, m, "policy", args) },
+		"list":   runChannelList,
+	})
+}
+
+// runChannelSet creates a channel (sub "create") or changes what the flags
+// name of its policy (sub "policy").
+func runChannelSet(ctx context.Context, m *Main, sub string, args []string) error {
 	fs := m.newFlagSet("channel")
-	cf := m.addClientFlags(fs, sub != "list")
-	members := fs.String("members", "", "member parties, comma-separated")
+	cf := m.addClientFlags(fs, true)
+	var members *string
+	if sub == "create" {
+		members = fs.String("members", "", "member parties, comma-separated")
+	}
 	acks := fs.String("ack", "", "acknowledgement deadlines, e.g. flash=2m,immediate=10m")
 	var hooks multiFlag
 	fs.Var(&hooks, "webhook", "escalation webhook URL (repeatable)")
-	noHooks := fs.Bool("no-webhooks", false, "policy: remove every webhook")
-	pos, err := parseInterspersed(fs, args[1:])
+	var noHooks *bool
+	if sub == "policy" {
+		noHooks = fs.Bool("no-webhooks", false, "remove every webhook")
+	}
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) != 1 {
+		return usagef("channel %s: want exactly one channel ID", sub)
+	}
+	if sub == "policy" {
+		return changePolicy(ctx, m, cf, pos[0], *acks, hooks, *noHooks)
+	}
+	ad, err := parseAcks(*acks)
+	if err != nil {
+		return &usageError{err}
+	}
+	pol := deconflict.Policy{AckDeadlines: ad, Webhooks: hooks}
+	var ms []string
+	if sub == "create" {
+		if ms = splitList(*members); len(ms) == 0 {
+			return usagef("channel create: --members A,B is required")
+		}
 	}
 	c, _, err := cf.client()
 	if err != nil {
 		return err
 	}
-	switch sub {
-	case "create", "policy":
-		if len(pos) != 1 {
-			return fmt.Errorf("channel %s: want exactly one channel ID", sub)
-		}
-		if sub == "policy" {
-			patch := &deconflict.PolicyPatch{}
-			if patch.AckDeadlines, err = parseAcksOver(map[deconflict.Precedence]deconflict.Duration{}, *acks); err != nil {
-				return err
-			}
-			switch {
-			case *noHooks && len(hooks) > 0:
-				return fmt.Errorf("channel policy: --no-webhooks and --webhook exclude each other")
-			case *noHooks:
-				patch.Webhooks = &[]string{}
-			case len(hooks) > 0:
-				h := []string(hooks)
-				patch.Webhooks = &h
-			}
-			if len(patch.AckDeadlines) == 0 && patch.Webhooks == nil {
-				return fmt.Errorf("channel policy: nothing to change: give --ack, --webhook or --no-webhooks")
-			}
-			ch, err := c.PatchPolicy(ctx, pos[0], patch)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(m.Stdout, "channel %s policy updated:", pos[0])
-			for _, p := range deconflict.Precedences {
-				fmt.Fprintf(m.Stdout, " %s %s", p, ch.Policy.AckDeadline(p))
-			}
-			fmt.Fprintf(m.Stdout, "; %d webhooks\n", len(ch.Policy.Webhooks))
-			return nil
-		}
-		ad, err := parseAcks(*acks)
-		if err != nil {
-			return err
-		}
-		pol := deconflict.Policy{AckDeadlines: ad, Webhooks: hooks}
-		if *members == "" {
-			return fmt.Errorf("channel create: --members A,B is required")
-		}
-		var ms []string
-		for _, p := range strings.Split(*members, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				ms = append(ms, p)
-			}
-		}
-		ch := &deconflict.Channel{ID: pos[0], Members: ms, Policy: pol}
-		if err := c.CreateChannel(ctx, ch); err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "channel %s created with members %s\n", ch.ID, strings.Join(ms, ", "))
-	case "list":
-		cs, err := c.Channels(ctx)
-		if err != nil {
-			return err
-		}
-		return writeJSONLines(m.Stdout, cs)
-	default:
-		return fmt.Errorf("channel: unknown subcommand %q: want create, policy or list", sub)
+	ch := &deconflict.Channel{ID: pos[0], Members: ms, Policy: pol}
+	if err := c.CreateChannel(ctx, ch); err != nil {
+		return err
 	}
+	fmt.Fprintf(m.Stdout, "channel %s created with members %s\n", ch.ID, strings.Join(ms, ", "))
 	return nil
+}
+
+// changePolicy changes only what the flags name of a channel's policy.
+func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string, hooks []string, noHooks bool) error {
+	patch := &deconflict.PolicyPatch{}
+	var err error
+	if patch.AckDeadlines, err = parseAcksOver(map[deconflict.Precedence]deconflict.Duration{}, acks); err != nil {
+		return &usageError{err}
+	}
+	switch {
+	case noHooks && len(hooks) > 0:
+		return usagef("channel policy: --no-webhooks and --webhook exclude each other")
+	case noHooks:
+		patch.Webhooks = &[]string{}
+	case len(hooks) > 0:
+		patch.Webhooks = &hooks
+	}
+	if len(patch.AckDeadlines) == 0 && patch.Webhooks == nil {
+		return usagef("channel policy: nothing to change: give --ack, --webhook or --no-webhooks")
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	ch, err := c.PatchPolicy(ctx, id, patch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "channel %s policy updated:", id)
+	for _, p := range deconflict.Precedences {
+		fmt.Fprintf(m.Stdout, " %s %s", p, ch.Policy.AckDeadline(p))
+	}
+	fmt.Fprintf(m.Stdout, "; %d webhooks\n", len(ch.Policy.Webhooks))
+	return nil
+}
+
+func runChannelList(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("channel")
+	cf := m.addPartyOrOperatorFlags(fs)
+	asJSON := addJSONFlag(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("channel list: unexpected argument %q", pos[0])
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	cs, err := c.Channels(ctx)
+	if err != nil {
+		return err
+	}
+	return writeList(m.Stdout, *asJSON, cs, func(c *deconflict.Channel) []string {
+		return []string{c.ID, strings.Join(c.Members, ","), c.Created.UTC().Format(time.RFC3339)}
+	})
 }

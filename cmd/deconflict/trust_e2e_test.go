@@ -29,7 +29,7 @@ func TestChannelPolicyEndToEnd(t *testing.T) {
 			Webhooks     []string          `json:"webhooks"`
 		} `json:"policy"`
 	}
-	if err := json.Unmarshal([]byte(c.run(false, "channel", "list", "--key", "ru.key")), &ch); err != nil {
+	if err := json.Unmarshal([]byte(c.run(false, "channel", "list", "--json", "--key", "ru.key")), &ch); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := ch.Policy.AckDeadlines["flash"], "1m0s"; got != want {
