@@ -119,7 +119,7 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	l.Table = picture.New(picture.Options{Now: l.Now, Attribute: l.attribute})
 	cfg.Pair = l.pair
 	if cfg.Envelope == (detect.Thresholds{}) {
-		cfg.Envelope = scaled(detect.DefaultThresholds(), EnvelopeScale)
+		cfg.Envelope = detect.DefaultThresholds().Scale(EnvelopeScale)
 	}
 	eng, err := detect.New(cfg)
 	if err != nil {

@@ -25,7 +25,7 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 				if a < b {
 					k := [2]string{a, b}
 					if old, ok := pairs[k]; ok {
-						th = widest(old, th)
+						th = old.Widest(th)
 					}
 					pairs[k] = th
 				}
@@ -70,31 +70,7 @@ func (l *Picture) pair(a, b string) (detect.Thresholds, bool) {
 	return th, ok
 }
 
-// widest returns, tier by tier, the larger of two sets of thresholds:
-// parties that share several channels are watched by the most cautious.
-func widest(a, b detect.Thresholds) detect.Thresholds {
-	vol := func(x, y detect.Volume) detect.Volume {
-		return detect.Volume{HorizontalM: max(x.HorizontalM, y.HorizontalM), VerticalM: max(x.VerticalM, y.VerticalM), LookaheadS: max(x.LookaheadS, y.LookaheadS)}
-	}
-	return detect.Thresholds{
-		Sea: detect.SeaThresholds{AdvisoryM: max(a.Sea.AdvisoryM, b.Sea.AdvisoryM), DangerousM: max(a.Sea.DangerousM, b.Sea.DangerousM),
-			CriticalM: max(a.Sea.CriticalM, b.Sea.CriticalM), LookaheadS: max(a.Sea.LookaheadS, b.Sea.LookaheadS)},
-		Air: detect.AirThresholds{Advisory: vol(a.Air.Advisory, b.Air.Advisory), Warning: vol(a.Air.Warning, b.Air.Warning),
-			Critical: vol(a.Air.Critical, b.Air.Critical), NMAC: vol(a.Air.NMAC, b.Air.NMAC)},
-	}
-}
-
 // EnvelopeScale is how far above the defaults a channel may set its
 // thresholds; the engine's spatial index is sized for it, and larger
 // values are clamped.
 const EnvelopeScale = 3
-
-func scaled(t detect.Thresholds, k float64) detect.Thresholds {
-	v := func(x detect.Volume) detect.Volume {
-		return detect.Volume{HorizontalM: x.HorizontalM * k, VerticalM: x.VerticalM * k, LookaheadS: x.LookaheadS * k}
-	}
-	return detect.Thresholds{
-		Sea: detect.SeaThresholds{AdvisoryM: t.Sea.AdvisoryM * k, DangerousM: t.Sea.DangerousM * k, CriticalM: t.Sea.CriticalM * k, LookaheadS: t.Sea.LookaheadS * k},
-		Air: detect.AirThresholds{Advisory: v(t.Air.Advisory), Warning: v(t.Air.Warning), Critical: v(t.Air.Critical), NMAC: v(t.Air.NMAC)},
-	}
-}
