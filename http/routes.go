@@ -331,15 +331,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	var envs []*deconflict.Signed
 	if err == nil {
-		err = DecodeJSON(b, &envs)
-	}
-	if err == nil {
-		for i, e := range envs {
-			if e == nil {
-				err = deconflict.Errorf(deconflict.EINVALID, "batch element %d is null; want a signed envelope", i)
-				break
-			}
-		}
+		envs, err = DecodeBatch(b)
 	}
 	var res []node.BatchResult
 	if err == nil {
@@ -361,6 +353,24 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"results": out})
+}
+
+// DecodeBatch decodes a batch body: a JSON array of signed envelopes,
+// strictly (DecodeJSON), none of them null. EINVALID names the fault.
+func DecodeBatch(b []byte) ([]*deconflict.Signed, error) {
+	var envs []*deconflict.Signed
+	if err := DecodeJSON(b, &envs); err != nil {
+		return nil, err
+	}
+	if envs == nil {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "batch is null; want a JSON array of signed envelopes")
+	}
+	for i, e := range envs {
+		if e == nil {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "batch element %d is null; want a signed envelope", i)
+		}
+	}
+	return envs, nil
 }
 
 func intParam(s, name string) (int64, error) {
