@@ -65,6 +65,9 @@ func (v *EnvelopeView) Signed() (*deconflict.Signed, error) {
 type NodeInfo struct {
 	Name string `json:"name"` // node name: checkpoint origins are "<name>/<channel>"
 	Key  string `json:"key"`  // base64 Ed25519 public key; it signs every checkpoint
+	// Version is the node software's version (Server.Version), omitted
+	// when unknown.
+	Version string `json:"version,omitempty"`
 }
 
 // PartyRequest registers a party.
@@ -100,7 +103,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /healthz", s.health)
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /v1/node", func(w http.ResponseWriter, r *http.Request) {
-		WriteJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey())})
+		WriteJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey()), Version: s.Version})
 	})
 	m.HandleFunc("GET /v1/whoami", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		return map[string]string{"party": caller}, nil
@@ -267,6 +270,9 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
+	}
+	if s.Version != "" {
+		fmt.Fprintf(w, "# HELP deconflict_build_info The node software's version.\n# TYPE deconflict_build_info gauge\ndeconflict_build_info{version=%q} 1\n", s.Version)
 	}
 	fmt.Fprintf(w, "# HELP deconflict_envelopes_appended_total Envelopes appended since start.\n# TYPE deconflict_envelopes_appended_total counter\ndeconflict_envelopes_appended_total %d\n", m.Appended.Load())
 	fmt.Fprintf(w, "# HELP deconflict_append_batches_total Append transactions committed since start.\n# TYPE deconflict_append_batches_total counter\ndeconflict_append_batches_total %d\n", m.Batches.Load())

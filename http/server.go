@@ -28,6 +28,9 @@ type Server struct {
 	// SessionAuth, when set, authenticates requests that carry no
 	// signature (the console's session cookie).
 	SessionAuth Authenticator
+	// Version is the node software's version, reported by /v1/node and
+	// /metrics; "" leaves it out.
+	Version string
 
 	// BodyTimeout bounds how long a request's body may take to arrive
 	// (from the end of its headers), so that slow-body connections are not
