@@ -24,13 +24,15 @@ var fuzzNow = time.Unix(1_800_000_000, 0)
 // of the signed message from docs/api.md, within the window.
 func FuzzVerifyRequest(f *testing.F) {
 	key, ts, sig := dhttp.SignRequest(fuzzKey, "GET", "/v1/channels/c/envelopes?from=0", fuzzNow, nil)
-	f.Add(key, ts, sig, "GET", "/v1/channels/c/envelopes?from=0", []byte(nil))
+	f.Add(key, ts, sig, "GET", "/v1/channels/c/envelopes?from=0", []byte(nil), "")
 	key, ts, sig = dhttp.SignRequest(fuzzKey, "PUT", "/v1/channels/c/policy", fuzzNow.Add(-4*time.Minute), []byte(`{"ack_deadlines":{"flash":"1m"}}`))
-	f.Add(key, ts, sig, "PUT", "/v1/channels/c/policy", []byte(`{"ack_deadlines":{"flash":"1m"}}`))
-	f.Add(key, "-9223372036854775808", sig, "PUT", "/v1/channels/c/policy", []byte(`{}`))
-	f.Add("", "", "", "GET", "/", []byte(nil))
-	f.Fuzz(func(t *testing.T, key, ts, sig, method, uri string, body []byte) {
-		pub, err := dhttp.VerifyRequest(key, ts, sig, method, uri, body, fuzzNow, 5*time.Minute)
+	f.Add(key, ts, sig, "PUT", "/v1/channels/c/policy", []byte(`{"ack_deadlines":{"flash":"1m"}}`), "")
+	f.Add(key, "-9223372036854775808", sig, "PUT", "/v1/channels/c/policy", []byte(`{}`), "0123456789abcdef")
+	f.Add("", "", "", "GET", "/", []byte(nil), "")
+	key, ts, sig = dhttp.SignRequestNonce(fuzzKey, "POST", "/v1/keys/revoke", fuzzNow, []byte(`{}`), "0123456789abcdef")
+	f.Add(key, ts, sig, "POST", "/v1/keys/revoke", []byte(`{}`), "0123456789abcdef")
+	f.Fuzz(func(t *testing.T, key, ts, sig, method, uri string, body []byte, nonce string) {
+		req, err := dhttp.VerifyRequest(key, ts, sig, nonce, method, uri, body, fuzzNow, 5*time.Minute)
 		if err != nil {
 			if deconflict.ErrorCode(err) != deconflict.EUNAUTHORIZED {
 				t.Fatalf("error code %q: %v", deconflict.ErrorCode(err), err)
@@ -44,7 +46,10 @@ func FuzzVerifyRequest(f *testing.F) {
 		s, _ := base64.StdEncoding.DecodeString(sig)
 		sum := sha256.Sum256(body)
 		msg := "deconflict-request-v1\n" + method + "\n" + uri + "\n" + strconv.FormatInt(unix, 10) + "\n" + hex.EncodeToString(sum[:])
-		if !ed25519.Verify(pub, []byte(msg), s) {
+		if nonce != "" {
+			msg += "\n" + nonce
+		}
+		if !ed25519.Verify(req.Key, []byte(msg), s) || req.Unix != unix {
 			t.Fatalf("accepted a request whose signature does not verify")
 		}
 	})

@@ -301,18 +301,39 @@ func (s *Server) authenticate(r *http.Request, body []byte) (string, error) {
 		}
 		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "request is not signed: send %s, %s and %s headers", HeaderKey, HeaderTime, HeaderSig)
 	}
-	pub, err := VerifyRequest(keyText, r.Header.Get(HeaderTime), r.Header.Get(HeaderSig), r.Method, r.URL.RequestURI(), body, s.Node.Now(), s.Node.TimeWindow)
+	req, err := VerifyRequest(keyText, r.Header.Get(HeaderTime), r.Header.Get(HeaderSig), r.Header.Get(HeaderNonce), r.Method, r.URL.RequestURI(), body, s.Node.Now(), s.Node.TimeWindow)
 	if err != nil {
 		return "", err
 	}
-	return s.Node.Caller(r.Context(), pub)
+	caller, err := s.Node.Caller(r.Context(), req.Key)
+	if err != nil {
+		return "", err
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// A captured write replayed later (an old policy, a revoked
+		// key's re-adding) must not take effect again: each signed
+		// write is accepted once.
+		if err := s.Node.UseRequestOnce(r.Context(), req.Sig, time.Unix(req.Unix, 0)); err != nil {
+			return "", err
+		}
+	}
+	return caller, nil
+}
+
+// SignedRequest is what VerifyRequest found in a request's
+// authentication headers.
+type SignedRequest struct {
+	Key  ed25519.PublicKey
+	Unix int64  // the request's time, Unix seconds
+	Sig  []byte // its signature
 }
 
 // VerifyRequest checks a request's authentication header values (key,
-// Unix time and signature, as sent) over its method, request URI and
-// body, at now within ±window, and returns the signing key. It does not
-// say whose key it is. EUNAUTHORIZED names the fault.
-func VerifyRequest(keyText, timeText, sigText, method, uri string, body []byte, now time.Time, window time.Duration) (ed25519.PublicKey, error) {
+// Unix time, signature and optional nonce, as sent) over its method,
+// request URI and body, at now within ±window. It does not say whose key
+// it is, nor whether the request was seen before. EUNAUTHORIZED names the
+// fault.
+func VerifyRequest(keyText, timeText, sigText, nonce, method, uri string, body []byte, now time.Time, window time.Duration) (*SignedRequest, error) {
 	pub, err := deconflict.DecodeKey(keyText)
 	if err != nil {
 		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s: %s", HeaderKey, deconflict.ErrorMessage(err))
@@ -330,8 +351,11 @@ func VerifyRequest(keyText, timeText, sigText, method, uri string, body []byte, 
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s: want base64 of a %d-byte signature", HeaderSig, ed25519.SignatureSize)
 	}
-	if !ed25519.Verify(pub, requestMessage(method, uri, unix, body), sig) {
+	if nonce != "" && !validNonce(nonce) {
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s %q: want 16 to 64 letters, digits, '_' or '-'", HeaderNonce, nonce)
+	}
+	if !ed25519.Verify(pub, requestMessage(method, uri, unix, body, nonce), sig) {
 		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "request signature does not verify")
 	}
-	return pub, nil
+	return &SignedRequest{Key: pub, Unix: unix, Sig: sig}, nil
 }
