@@ -54,7 +54,8 @@ type Node struct {
 	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
 	metrics  Metrics
-	live     *Live // the air and sea picture, when enabled
+	live     *Live                   // the air and sea picture, when enabled
+	regimes  map[string]*regimeState // notifications and measures per channel; guarded by mu
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	wakeHook chan struct{}
