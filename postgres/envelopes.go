@@ -11,10 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// NotifyChannel is the LISTEN/NOTIFY channel on which every committed
-// append announces "<channel> <log size>".
-const NotifyChannel = "deconflict_append"
-
 // Append implements deconflict.Store: one transaction for the envelopes,
 // their log hashes, the checkpoint and the acknowledgement book-keeping.
 // It locks the channel's row before reading the log's size, so that
@@ -46,6 +42,7 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 	}
 	var q pgx.Batch
 	var what []string // what each queued statement does, for errors
+	missedAt := -1    // the statement marking missed duties
 	if n := len(b.Envelopes); n > 0 {
 		idx, received := make([]int64, n), make([]int64, n)
 		ids, authors, kinds := make([]string, n), make([]string, n), make([]string, n)
@@ -97,8 +94,9 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 		for i, m := range b.Missed {
 			chans[i], idx[i], parties[i] = m.Channel, m.Index, m.Party
 		}
+		missedAt = len(what)
 		q.Queue(`UPDATE acks SET missed = true FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(channel, idx, party)
-			WHERE acks.channel = u.channel AND acks.idx = u.idx AND acks.party = u.party`, chans, idx, parties)
+			WHERE acks.channel = u.channel AND acks.idx = u.idx AND acks.party = u.party AND NOT acks.missed`, chans, idx, parties)
 		what = append(what, "mark missed acks")
 	}
 	if n := len(b.Webhooks); n > 0 {
@@ -110,13 +108,18 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 		what = append(what, "queue webhooks")
 	}
 	if len(b.Envelopes) > 0 {
-		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, b.Channel+" "+strconv.FormatInt(size+int64(len(b.Envelopes)), 10))
+		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, "append "+strconv.FormatInt(size+int64(len(b.Envelopes)), 10)+" "+b.Channel)
 		what = append(what, "notify")
 	}
 	if q.Len() > 0 {
 		br := tx.SendBatch(ctx, &q)
-		for _, w := range what {
-			if _, err := br.Exec(); err != nil {
+		for i, w := range what {
+			tag, err := br.Exec()
+			if err == nil && i == missedAt && tag.RowsAffected() != int64(len(b.Missed)) {
+				br.Close()
+				return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: %d of %d duties are already reported missed, or do not exist", b.Channel, int64(len(b.Missed))-tag.RowsAffected(), len(b.Missed))
+			}
+			if err != nil {
 				br.Close()
 				if code, constraint := pgCode(err); code == uniqueViolation && constraint == "envelopes_id" {
 					return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: an envelope id of the batch is already used", b.Channel)

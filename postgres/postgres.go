@@ -237,19 +237,33 @@ func insertKey(ctx context.Context, tx pgx.Tx, k *deconflict.PartyKey) error {
 
 // AddPartyKey implements deconflict.PartyService.
 func (db *DB) AddPartyKey(ctx context.Context, k *deconflict.PartyKey) error {
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error { return insertKey(ctx, tx, k) })
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if err := insertKey(ctx, tx, k); err != nil {
+			return err
+		}
+		return notify(ctx, tx, "keys")
+	})
+}
+
+// notify announces a change to the replicas (see NotifyChannel), on
+// commit of tx.
+func notify(ctx context.Context, tx pgx.Tx, payload string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, payload)
+	return err
 }
 
 // RevokePartyKey implements deconflict.PartyService.
 func (db *DB) RevokePartyKey(ctx context.Context, pub ed25519.PublicKey, at time.Time) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE party_keys SET revoked = $1 WHERE pub = $2 AND revoked IS NULL`, nanos(at), []byte(pub))
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return deconflict.Errorf(deconflict.ENOTFOUND, "key %s not found or already revoked", deconflict.EncodeKey(pub))
-	}
-	return nil
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE party_keys SET revoked = $1 WHERE pub = $2 AND revoked IS NULL`, nanos(at), []byte(pub))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return deconflict.Errorf(deconflict.ENOTFOUND, "key %s not found or already revoked", deconflict.EncodeKey(pub))
+		}
+		return notify(ctx, tx, "keys")
+	})
 }
 
 func scanKey(s pgx.Row) (*deconflict.PartyKey, error) {
@@ -356,7 +370,7 @@ func (db *DB) CreateChannel(ctx context.Context, c *deconflict.Channel) error {
 				return err
 			}
 		}
-		return nil
+		return notify(ctx, tx, "channel "+c.ID)
 	})
 }
 
@@ -370,14 +384,16 @@ func (db *DB) UpdatePolicy(ctx context.Context, id string, p deconflict.Policy) 
 	if err != nil {
 		return err
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE channels SET policy = $1 WHERE id = $2`, string(pol), id)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", id)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE channels SET policy = $1 WHERE id = $2`, string(pol), id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", id)
+		}
+		return notify(ctx, tx, "channel "+id)
+	})
 }
 
 // FindChannel implements deconflict.ChannelService.

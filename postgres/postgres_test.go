@@ -228,7 +228,7 @@ func TestAppendNotifies(t *testing.T) {
 	if err := db.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 2, "c")}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"c 2", "c 3"} {
+	for _, want := range []string{"append 2 c", "append 3 c"} {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		n, err := l.WaitForNotification(wctx)
 		cancel()
