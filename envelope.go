@@ -21,6 +21,7 @@ const (
 	KindMissedAck = "missed-ack" // node-signed: members missed the deadline of message Ack
 	KindAlert     = "alert"      // node-signed: an encounter opened, escalated or closed
 	KindNote      = "note"       // an annotation of an incident or message (reply_to)
+	KindPolicy    = "policy"     // node-signed: the channel's policy changed; Body is a PolicyChange
 
 	// Notifications and measures (package regime reads their bodies).
 	KindNotification = "notification" // a form under a regime: body is the form
@@ -189,7 +190,7 @@ func ParsePayload(b []byte) (*Payload, error) {
 		if p.ReplyTo == nil || len(p.Body) == 0 {
 			return nil, Errorf(EINVALID, "payload: response needs reply_to (the notification) and a body")
 		}
-	case KindMissedAck, KindAlert, KindFinding:
+	case KindMissedAck, KindAlert, KindPolicy, KindFinding:
 		// node-signed kinds: authorisation is the node's check
 	case "":
 		return nil, Errorf(EINVALID, "payload: kind is missing")
