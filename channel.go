@@ -99,8 +99,8 @@ func (c *Channel) Validate() error {
 		seen[m] = true
 	}
 	for p, d := range c.Policy.AckDeadlines {
-		if _, err := ParsePrecedence(string(p)); err != nil {
-			return err
+		if !slices.Contains(Precedences, p) {
+			return Errorf(EINVALID, "channel %s: ack deadline for precedence %q: want flash, immediate, priority or routine (lowercase)", c.ID, short(string(p)))
 		}
 		if d <= 0 {
 			return Errorf(EINVALID, "channel %s: %s deadline %v must be positive", c.ID, p, time.Duration(d))

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -26,10 +27,18 @@ const (
 // party's key (request signatures use another prefix).
 const envelopeContext = "deconflict-envelope-v1\x00"
 
-// MaxEnvelopeBytes is the largest signed payload the node accepts: small
-// enough that its logged leaf (base64 payload, key and signature) fits the
-// 65,535-byte entries of C2SP tlog-tiles entry bundles.
-const MaxEnvelopeBytes = 48 << 10
+// MaxLeafBytes is the largest entry of a C2SP tlog-tiles entry bundle
+// (a 16-bit length prefix), so the largest leaf the node may log.
+const MaxLeafBytes = 65535
+
+// leafOverhead is the bytes of a leaf (Leaf) besides the payload's base64:
+// the JSON punctuation, the key's 44 and the signature's 88 base64 bytes.
+const leafOverhead = len(`{"payload":"","key":"","sig":""}`) + 44 + 88
+
+// MaxEnvelopeBytes is the largest signed payload the node accepts, 49,026
+// bytes: the most whose leaf (base64 payload, key and signature) is within
+// MaxLeafBytes (a 49,026-byte payload makes a 65,532-byte leaf).
+const MaxEnvelopeBytes = (MaxLeafBytes - leafOverhead) / 4 * 3
 
 // Payload is the content an author signs. Its JSON bytes are signed,
 // stored and logged verbatim; these fields are what the node reads of them.
@@ -123,17 +132,15 @@ func ParseLeaf(leaf []byte) (*Signed, error) {
 	return &s, nil
 }
 
-// ParsePayload decodes and checks the fields every payload must have.
-// EINVALID names the first problem.
+// ParsePayload decodes and checks the fields every payload must have,
+// strictly (DecodeStrict: every field name exactly as documented and
+// once, nesting within MaxJSONDepth, body included), and enum values in
+// their one spelling (precedence in lowercase). EINVALID names the first
+// problem.
 func ParsePayload(b []byte) (*Payload, error) {
 	var p Payload
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return nil, Errorf(EINVALID, "payload: %v", err)
-	}
-	if dec.More() {
-		return nil, Errorf(EINVALID, "payload: data after the JSON object")
+	if err := DecodeStrict(b, &p); err != nil {
+		return nil, Errorf(EINVALID, "payload: %s", ErrorMessage(err))
 	}
 	switch {
 	case p.V != 1:
@@ -147,10 +154,13 @@ func ParsePayload(b []byte) (*Payload, error) {
 	case p.Author == "":
 		return nil, Errorf(EINVALID, "payload: author is missing")
 	}
+	if p.Precedence != "" && !slices.Contains(Precedences, p.Precedence) {
+		return nil, Errorf(EINVALID, "payload: precedence %q: want flash, immediate, priority or routine (lowercase)", short(string(p.Precedence)))
+	}
 	switch p.Kind {
 	case KindMessage:
-		if _, err := ParsePrecedence(string(p.Precedence)); err != nil {
-			return nil, err
+		if p.Precedence == "" {
+			return nil, Errorf(EINVALID, "payload: message has no precedence")
 		}
 		if p.Text == "" {
 			return nil, Errorf(EINVALID, "payload: message text is empty")

@@ -71,6 +71,41 @@ func TestAddUser(t *testing.T) {
 	}
 }
 
+func TestUsersAndRemoveUser(t *testing.T) {
+	dir := t.TempDir()
+	if us, err := console.Users(dir); err != nil || len(us) != 0 {
+		t.Fatalf("Users of an empty dir: %v, %v; want none", us, err)
+	}
+	for _, u := range []struct{ name, party string }{{"us-2", "US"}, {"ru-1", "RU"}, {"us-1", "US"}} {
+		if err := console.AddUser(dir, u.name, u.party, "long enough"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func() string {
+		us, err := console.Users(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, u := range us {
+			out = append(out, u.Username+"/"+u.Party)
+		}
+		return strings.Join(out, ",")
+	}
+	if got, want := names(), "ru-1/RU,us-1/US,us-2/US"; got != want {
+		t.Fatalf("Users=%s, want %s", got, want)
+	}
+	if err := console.RemoveUser(dir, "us-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(), "ru-1/RU,us-2/US"; got != want {
+		t.Fatalf("after RemoveUser(us-1) Users=%s, want %s", got, want)
+	}
+	if err := console.RemoveUser(dir, "us-1"); deconflict.ErrorCode(err) != deconflict.ENOTFOUND || !strings.Contains(err.Error(), "us-1") {
+		t.Fatalf("RemoveUser of a removed user: %v, want not found naming it", err)
+	}
+}
+
 func TestHostParty(t *testing.T) {
 	dir := t.TempDir()
 	_, k1, _ := ed25519.GenerateKey(rand.Reader)

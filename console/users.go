@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -100,6 +101,37 @@ func AddUser(dataDir, username, party, password string) error {
 	if !replaced {
 		users = append(users, *u)
 	}
+	return writeUsers(dataDir, users)
+}
+
+// Users returns the console users of dataDir, ordered by username (none
+// when the users file does not exist yet).
+func Users(dataDir string) ([]User, error) {
+	usersMu.Lock()
+	defer usersMu.Unlock()
+	return readUsers(dataDir)
+}
+
+// RemoveUser removes console user username from dataDir's users file, so
+// that it can no longer sign in; sessions it has open last until they
+// expire (SessionTTL). ENOTFOUND if there is no such user.
+func RemoveUser(dataDir, username string) error {
+	usersMu.Lock()
+	defer usersMu.Unlock()
+	users, err := readUsers(dataDir)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(users, func(u User) bool { return u.Username == username })
+	if i < 0 {
+		return deconflict.Errorf(deconflict.ENOTFOUND, "console user %q not found in %s", username, filepath.Join(dataDir, UsersFile))
+	}
+	return writeUsers(dataDir, slices.Delete(users, i, i+1))
+}
+
+// writeUsers writes users to dataDir's users file (atomically, mode 0600).
+// The caller holds usersMu.
+func writeUsers(dataDir string, users []User) error {
 	sort.Slice(users, func(i, j int) bool { return users[i].Username < users[j].Username })
 	b, err := json.MarshalIndent(usersFile{Users: users}, "", "  ")
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -64,6 +65,9 @@ func (v *EnvelopeView) Signed() (*deconflict.Signed, error) {
 type NodeInfo struct {
 	Name string `json:"name"` // node name: checkpoint origins are "<name>/<channel>"
 	Key  string `json:"key"`  // base64 Ed25519 public key; it signs every checkpoint
+	// Version is the node software's version (Server.Version), omitted
+	// when unknown.
+	Version string `json:"version,omitempty"`
 }
 
 // PartyRequest registers a party.
@@ -99,7 +103,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /healthz", s.health)
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /v1/node", func(w http.ResponseWriter, r *http.Request) {
-		WriteJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey())})
+		WriteJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey()), Version: s.Version})
 	})
 	m.HandleFunc("GET /v1/whoami", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		return map[string]string{"party": caller}, nil
@@ -250,6 +254,9 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if s.Version != "" {
+		fmt.Fprintf(w, "# HELP deconflict_build_info The node software's version.\n# TYPE deconflict_build_info gauge\ndeconflict_build_info{version=%q} 1\n", s.Version)
+	}
 	fmt.Fprintf(w, "# HELP deconflict_envelopes_appended_total Envelopes appended since start.\n# TYPE deconflict_envelopes_appended_total counter\ndeconflict_envelopes_appended_total %d\n", m.Appended.Load())
 	fmt.Fprintf(w, "# HELP deconflict_append_batches_total Append transactions committed since start.\n# TYPE deconflict_append_batches_total counter\ndeconflict_append_batches_total %d\n", m.Batches.Load())
 	fmt.Fprintf(w, "# HELP deconflict_envelopes_rejected_total Envelopes refused since start.\n# TYPE deconflict_envelopes_rejected_total counter\ndeconflict_envelopes_rejected_total %d\n", m.Rejected.Load())
@@ -305,12 +312,22 @@ const MaxBatchBodyBytes = 16 << 20
 // Like single submissions it needs no request signature.
 func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBatchBodyBytes+1))
-	if err == nil && len(b) > MaxBatchBodyBytes {
+	if err != nil {
+		err = bodyError(err)
+	} else if len(b) > MaxBatchBodyBytes {
 		err = deconflict.Errorf(deconflict.ETOOLARGE, "batch body over %d bytes", MaxBatchBodyBytes)
 	}
 	var envs []*deconflict.Signed
 	if err == nil {
 		err = DecodeJSON(b, &envs)
+	}
+	if err == nil {
+		for i, e := range envs {
+			if e == nil {
+				err = deconflict.Errorf(deconflict.EINVALID, "batch element %d is null; want a signed envelope", i)
+				break
+			}
+		}
 	}
 	var res []node.BatchResult
 	if err == nil {
@@ -443,7 +460,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	ch := r.PathValue("id")
 	after := int64(-1)
 	if v := r.URL.Query().Get("after"); v != "" {
-		if after, err = intParam(v, "after"); err != nil {
+		if after, err = intParam(v, "after"); err == nil && (after < -1 || after == math.MaxInt64) {
+			err = deconflict.Errorf(deconflict.EINVALID, "after %d: want -1 (from the start) or an index", after)
+		}
+		if err != nil {
 			writeError(w, r, s.Logger, err)
 			return
 		}

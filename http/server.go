@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -29,6 +28,15 @@ type Server struct {
 	// SessionAuth, when set, authenticates requests that carry no
 	// signature (the console's session cookie).
 	SessionAuth Authenticator
+	// Version is the node software's version, reported by /v1/node and
+	// /metrics; "" leaves it out.
+	Version string
+
+	// BodyTimeout bounds how long a request's body may take to arrive
+	// (from the end of its headers), so that slow-body connections are not
+	// held forever; 0 means DefaultBodyTimeout. Requests without a body
+	// (WebSocket upgrades among them) have no such deadline.
+	BodyTimeout time.Duration
 
 	ln    net.Listener
 	srv   *http.Server
@@ -51,7 +59,7 @@ func (s *Server) Listen(addr string) error {
 		return err
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: IdleTimeout}
 	go s.srv.Serve(ln)
 	return nil
 }
@@ -76,8 +84,28 @@ func (s *Server) Close() error {
 	return err
 }
 
-// ServeHTTP recovers from panics so that no request can take the node down.
+// Connection timeouts. There is no overall read or write timeout: watch
+// streams live for hours.
+const (
+	ReadHeaderTimeout  = 10 * time.Second // a request's headers must arrive within this
+	IdleTimeout        = 2 * time.Minute  // a kept-alive connection with no request is closed after this
+	DefaultBodyTimeout = time.Minute      // a request's body must arrive within this (Server.BodyTimeout)
+)
+
+// ServeHTTP bounds the time a request body may take and recovers from
+// panics, so that no request can take the node down or hold a connection
+// forever.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		d := s.BodyTimeout
+		if d <= 0 {
+			d = DefaultBodyTimeout
+		}
+		rc := http.NewResponseController(w)
+		if rc.SetReadDeadline(time.Now().Add(d)) == nil {
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		}
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -88,6 +116,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	s.Mux.ServeHTTP(w, r)
+}
+
+// deadlineBody clears the connection's read deadline once the body has
+// been read (or failed), so that a handler working longer than the body
+// deadline is not cut off: net/http cancels a request whose connection's
+// background read times out.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !b.done {
+		b.done = true
+		if ne, ok := errors.AsType[net.Error](err); !ok || !ne.Timeout() {
+			b.rc.SetReadDeadline(time.Time{})
+		}
+	}
+	return n, err
 }
 
 // MaxBodyBytes bounds every request body but batch submissions.
@@ -149,7 +198,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 func readBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return nil, deconflict.Errorf(deconflict.EINVALID, "reading body: %v", err)
+		return nil, bodyError(err)
 	}
 	if len(b) > MaxBodyBytes {
 		return nil, deconflict.Errorf(deconflict.ETOOLARGE, "request body over %d bytes", MaxBodyBytes)
@@ -157,16 +206,22 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeJSON decodes one JSON value from body into v, refusing unknown
-// fields and trailing data, with an EINVALID error naming the fault.
-func DecodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return deconflict.Errorf(deconflict.EINVALID, "malformed JSON body: %v", err)
+// bodyError is the error for a body that could not be read.
+func bodyError(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return deconflict.Errorf(deconflict.EINVALID, "request body did not arrive within the node's body deadline")
 	}
-	if dec.More() {
-		return deconflict.Errorf(deconflict.EINVALID, "malformed JSON body: data after the object")
+	return deconflict.Errorf(deconflict.EINVALID, "reading body: %v", err)
+}
+
+// DecodeJSON decodes one JSON value from body into v strictly
+// (deconflict.DecodeStrict: exact field names, each once, no unknown
+// fields, bounded depth, no trailing data), with an EINVALID error naming
+// the fault. Every request body the node reads goes through it.
+func DecodeJSON(body []byte, v any) error {
+	if err := deconflict.DecodeStrict(body, v); err != nil {
+		return deconflict.Errorf(deconflict.EINVALID, "malformed JSON body: %s", deconflict.ErrorMessage(err))
 	}
 	return nil
 }

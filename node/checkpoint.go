@@ -3,11 +3,23 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 
 	dtlog "github.com/deconflict/deconflict/tlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
+
+// DefaultName returns the name of a node whose operator chose none:
+// "deconflict-" and the first 12 hex digits of the SHA-256 of its public
+// key, so that two nodes' checkpoint origins differ without anyone
+// thinking about it.
+func DefaultName(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return "deconflict-" + hex.EncodeToString(sum[:6])
+}
 
 // Origin returns the checkpoint origin line of a channel: "<node>/<channel>".
 func (n *Node) Origin(channel string) string { return n.Name + "/" + channel }

@@ -185,10 +185,8 @@ func ChannelThresholds(p *deconflict.Policy) (detect.Thresholds, error) {
 	if len(p.Thresholds) == 0 {
 		return th, nil
 	}
-	dec := json.NewDecoder(strings.NewReader(string(p.Thresholds)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&th); err != nil {
-		return th, deconflict.Errorf(deconflict.EINVALID, "thresholds: %v", err)
+	if err := deconflict.DecodeStrict(p.Thresholds, &th); err != nil {
+		return th, deconflict.Errorf(deconflict.EINVALID, "thresholds: %s", deconflict.ErrorMessage(err))
 	}
 	if err := th.Validate(); err != nil {
 		return th, deconflict.Errorf(deconflict.EINVALID, "thresholds: %s", deconflict.ErrorMessage(err))

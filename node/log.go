@@ -63,6 +63,11 @@ func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 	if l := n.logs[id]; l != nil {
 		return l, nil
 	}
+	// Only a channel that exists gets an appender: requests about unknown
+	// channels must create nothing.
+	if _, err := n.Store.FindChannel(ctx, id); err != nil {
+		return nil, err
+	}
 	size, err := n.Store.LogSize(ctx, id)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -60,7 +61,7 @@ func (n *Node) SubmitBatch(ctx context.Context, channel string, envs []*deconfli
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				reqs[i], out[i].Err = n.check(ctx, channel, envs[i])
+				reqs[i], out[i].Err = n.checkRecovered(ctx, channel, envs[i])
 			}
 		}()
 	}
@@ -69,6 +70,17 @@ func (n *Node) SubmitBatch(ctx context.Context, channel string, envs []*deconfli
 	}
 	close(next)
 	wg.Wait()
+	accepted := 0
+	for i := range out {
+		if out[i].Err == nil {
+			accepted++
+		}
+	}
+	if accepted == 0 {
+		// Nothing to append: start no appender (a batch about a channel
+		// that does not exist creates nothing).
+		return out, nil
+	}
 	l, err := n.channelLog(ctx, channel)
 	if err != nil {
 		return nil, err
@@ -101,9 +113,24 @@ func (n *Node) SubmitBatch(ctx context.Context, channel string, envs []*deconfli
 	return out, nil
 }
 
+// checkRecovered is check turning a panic into a logged internal error,
+// for the batch workers, which run outside any request's recover.
+func (n *Node) checkRecovered(ctx context.Context, channel string, s *deconflict.Signed) (r *appendReq, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			n.Logger.Error("panic checking an envelope", "channel", channel, "panic", v, "stack", string(debug.Stack()))
+			r, err = nil, fmt.Errorf("panic checking an envelope: %v", v)
+		}
+	}()
+	return n.check(ctx, channel, s)
+}
+
 // check verifies and authorises an envelope submitted to channel ("" for
 // the one its payload names).
 func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) (*appendReq, error) {
+	if s == nil {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "envelope is null")
+	}
 	if len(s.Payload) > deconflict.MaxEnvelopeBytes {
 		return nil, deconflict.Errorf(deconflict.ETOOLARGE, "payload is %d bytes; the limit is %d", len(s.Payload), deconflict.MaxEnvelopeBytes)
 	}

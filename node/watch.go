@@ -46,6 +46,9 @@ func (n *Node) FollowBatches(ctx context.Context, caller, channel string, from i
 	if _, err := n.authorise(ctx, caller, channel); err != nil {
 		return err
 	}
+	if from < 0 {
+		return deconflict.Errorf(deconflict.EINVALID, "from %d is negative", from)
+	}
 	l, err := n.channelLog(ctx, channel)
 	if err != nil {
 		return err

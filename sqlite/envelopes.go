@@ -75,8 +75,12 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 		}
 	}
 	for _, m := range b.Missed {
-		if _, err := tx.ExecContext(ctx, `UPDATE acks SET missed = 1 WHERE channel = ? AND idx = ? AND party = ?`, m.Channel, m.Index, m.Party); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE acks SET missed = 1 WHERE channel = ? AND idx = ? AND party = ? AND missed = 0`, m.Channel, m.Index, m.Party)
+		if err != nil {
 			return fmt.Errorf("mark missed %d/%s: %w", m.Index, m.Party, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: the duty of %s to acknowledge %d is already reported missed, or does not exist", m.Channel, m.Party, m.Index)
 		}
 	}
 	for _, j := range b.Webhooks {

@@ -220,6 +220,12 @@ func testAcks(t *testing.T, s deconflict.Store) {
 	if due, _ := s.DueAcks(ctx, t0.Add(time.Hour)); len(due) != 0 {
 		t.Fatalf("a reported duty is due again: %+v", due)
 	}
+	// A second missed-ack for the same duty (another replica's timer) is
+	// refused whole, so a missed-ack is never written twice.
+	wantCode(t, "report a duty missed twice", s.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 4, fmt.Sprintf("%032x", 4))}, Missed: due}), deconflict.ECONFLICT)
+	if n, _ := s.LogSize(ctx, "c"); n != 4 {
+		t.Fatalf("the refused second missed-ack changed the log size to %d, want 4", n)
+	}
 	st, _ := s.AckStatus(ctx, "c", 0)
 	if len(st) != 2 || st[0].Party != "FR" || !st[0].Missed || st[1].Missed {
 		t.Fatalf("AckStatus: %+v", st)

@@ -15,12 +15,15 @@ func init() {
 		Usage: `
 usage: deconflict channel create ID --members A,B[,C] [--ack flash=2m,immediate=10m,...] [--webhook URL]...
        deconflict channel policy ID [--ack ...] [--webhook URL]...
-       deconflict channel list
+       deconflict channel list [--json] [--key FILE | --data DIR]
 
 A channel is a forum of two or more parties with its own log and rules:
 acknowledgement deadlines per precedence (defaults flash 2m, immediate 10m,
 priority 1h, routine 24h) and escalation webhooks called when an
-acknowledgement is missed. 'list' works for any party key.
+acknowledgement is missed. 'list' prints the channels a party's key
+(--key) is a member of, or with the node key (--data) every channel: one
+a line, ID, members and creation time, tab-separated (--json: one JSON
+object per line).
 
 example:
   deconflict channel create ru-us-syria --members RU,US --ack flash=1m --webhook http://127.0.0.1:9000/escalate`,
@@ -57,63 +60,82 @@ func parseAcks(s string) (map[deconflict.Precedence]deconflict.Duration, error) 
 }
 
 func runChannel(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("channel: want a subcommand: create, policy or list")
-	}
-	sub := args[0]
+	return m.runSubcommand(ctx, "channel", args, map[string]subcommand{
+		"create": func(ctx context.Context, m *Main, args []string) error { return runChannelSet(ctx, m, "create", args) },
+		"policy": func(ctx context.Context, m *Main, args []string) error { return runChannelSet(ctx, m, "policy", args) },
+		"list":   runChannelList,
+	})
+}
+
+// runChannelSet creates a channel (sub "create") or replaces its policy
+// (sub "policy").
+func runChannelSet(ctx context.Context, m *Main, sub string, args []string) error {
 	fs := m.newFlagSet("channel")
-	cf := m.addClientFlags(fs, sub != "list")
-	members := fs.String("members", "", "member parties, comma-separated")
+	cf := m.addClientFlags(fs, true)
+	var members *string
+	if sub == "create" {
+		members = fs.String("members", "", "member parties, comma-separated")
+	}
 	acks := fs.String("ack", "", "acknowledgement deadlines, e.g. flash=2m,immediate=10m")
 	var hooks multiFlag
 	fs.Var(&hooks, "webhook", "escalation webhook URL (repeatable)")
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) != 1 {
+		return usagef("channel %s: want exactly one channel ID", sub)
+	}
+	ad, err := parseAcks(*acks)
+	if err != nil {
+		return &usageError{err}
+	}
+	pol := deconflict.Policy{AckDeadlines: ad, Webhooks: hooks}
+	var ms []string
+	if sub == "create" {
+		if ms = splitList(*members); len(ms) == 0 {
+			return usagef("channel create: --members A,B is required")
+		}
 	}
 	c, _, err := cf.client()
 	if err != nil {
 		return err
 	}
-	switch sub {
-	case "create", "policy":
-		if len(pos) != 1 {
-			return fmt.Errorf("channel %s: want exactly one channel ID", sub)
-		}
-		ad, err := parseAcks(*acks)
-		if err != nil {
+	if sub == "policy" {
+		if err := c.SetPolicy(ctx, pos[0], &pol); err != nil {
 			return err
 		}
-		pol := deconflict.Policy{AckDeadlines: ad, Webhooks: hooks}
-		if sub == "policy" {
-			if err := c.SetPolicy(ctx, pos[0], &pol); err != nil {
-				return err
-			}
-			fmt.Fprintf(m.Stdout, "channel %s policy updated\n", pos[0])
-			return nil
-		}
-		if *members == "" {
-			return fmt.Errorf("channel create: --members A,B is required")
-		}
-		var ms []string
-		for _, p := range strings.Split(*members, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				ms = append(ms, p)
-			}
-		}
-		ch := &deconflict.Channel{ID: pos[0], Members: ms, Policy: pol}
-		if err := c.CreateChannel(ctx, ch); err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "channel %s created with members %s\n", ch.ID, strings.Join(ms, ", "))
-	case "list":
-		cs, err := c.Channels(ctx)
-		if err != nil {
-			return err
-		}
-		return writeJSONLines(m.Stdout, cs)
-	default:
-		return fmt.Errorf("channel: unknown subcommand %q: want create, policy or list", sub)
+		fmt.Fprintf(m.Stdout, "channel %s policy updated\n", pos[0])
+		return nil
 	}
+	ch := &deconflict.Channel{ID: pos[0], Members: ms, Policy: pol}
+	if err := c.CreateChannel(ctx, ch); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "channel %s created with members %s\n", ch.ID, strings.Join(ms, ", "))
 	return nil
+}
+
+func runChannelList(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("channel")
+	cf := m.addPartyOrOperatorFlags(fs)
+	asJSON := addJSONFlag(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("channel list: unexpected argument %q", pos[0])
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	cs, err := c.Channels(ctx)
+	if err != nil {
+		return err
+	}
+	return writeList(m.Stdout, *asJSON, cs, func(c *deconflict.Channel) []string {
+		return []string{c.ID, strings.Join(c.Members, ","), c.Created.UTC().Format(time.RFC3339)}
+	})
 }

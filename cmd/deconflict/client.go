@@ -21,7 +21,9 @@ const DefaultDataDir = "deconflict-data"
 // clientFlags are the flags every client command takes.
 type clientFlags struct {
 	node, key, data *string
-	operator        bool
+	// operator: sign with the node key of --data unless --key is given.
+	// With either, only when --data is given.
+	operator, either bool
 }
 
 func (m *Main) addClientFlags(fs *flag.FlagSet, operator bool) *clientFlags {
@@ -36,14 +38,27 @@ func (m *Main) addClientFlags(fs *flag.FlagSet, operator bool) *clientFlags {
 	return cf
 }
 
+// addPartyOrOperatorFlags adds the client flags of a command that a party
+// runs with its key (--key) and the operator with the node key (--data).
+func (m *Main) addPartyOrOperatorFlags(fs *flag.FlagSet) *clientFlags {
+	cf := &clientFlags{either: true}
+	cf.node = fs.String("node", m.envOr("DECONFLICT_NODE", DefaultNodeURL), "node URL (env DECONFLICT_NODE)")
+	cf.key = fs.String("key", m.Getenv("DECONFLICT_KEY"), "your party's key file (env DECONFLICT_KEY)")
+	cf.data = fs.String("data", "", "the node's data directory, to act as the operator with its node.key")
+	return cf
+}
+
 func (cf *clientFlags) keyPath() (string, error) {
 	if *cf.key != "" {
 		return *cf.key, nil
 	}
-	if cf.operator {
+	if cf.operator || (cf.either && *cf.data != "") {
 		return filepath.Join(*cf.data, "node.key"), nil
 	}
-	return "", fmt.Errorf("no key: pass --key FILE or set DECONFLICT_KEY (make one with 'deconflict keygen --out FILE')")
+	if cf.either {
+		return "", usagef("no key: pass --key FILE (a party) or --data DIR (the operator, with the node key)")
+	}
+	return "", usagef("no key: pass --key FILE or set DECONFLICT_KEY (make one with 'deconflict keygen --out FILE')")
 }
 
 func (cf *clientFlags) client() (*dhttp.Client, ed25519.PrivateKey, error) {

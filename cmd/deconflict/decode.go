@@ -38,7 +38,7 @@ func runDecode(ctx context.Context, m *Main, args []string) error {
 	}
 	dec, ok := decodeFormats[*format]
 	if !ok {
-		return fmt.Errorf("unknown --format %q (want one of %s)", *format, strings.Join(decodeFormatNames(), ", "))
+		return usagef("decode: unknown --format %q (want one of %s)", *format, strings.Join(decodeFormatNames(), ", "))
 	}
 	if len(files) == 0 {
 		files = []string{"-"}

@@ -59,11 +59,15 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	m.addNodeFlags(fs, &o, "127.0.0.1:8080")
 	speed := fs.Float64("speed", 1, "scenario time per wall-clock time")
 	seed := fs.Uint64("seed", 1, "scenario seed")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
+	if len(pos) != 0 {
+		return usagef("demo: unexpected argument %q", pos[0])
+	}
 	if *speed <= 0 || *speed > 10 {
-		return fmt.Errorf("demo: --speed %g: want a number in (0, 10]", *speed)
+		return usagef("demo: --speed %g: want a number in (0, 10]", *speed)
 	}
 	if !flagSet(fs, "data") {
 		dir, err := os.MkdirTemp("", "deconflict-demo-")

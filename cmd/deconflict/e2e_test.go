@@ -295,15 +295,3 @@ func TestHotlineEndToEnd(t *testing.T) {
 		t.Fatalf("resume after %d: %+v", before+4, rest)
 	}
 }
-
-func TestHelp(t *testing.T) {
-	c := &cli{t: t, dir: t.TempDir()}
-	for _, cmd := range []string{"serve", "demo", "send", "ack", "inbox", "watch", "verify", "keygen", "party", "channel", "user", "assets", "decode", "ingest", "scan", "simulate"} {
-		if out := c.run(false, "help", cmd); !strings.Contains(out, "example:") {
-			t.Errorf("help %s has no example: %q", cmd, out)
-		}
-	}
-	if e := c.run(true, "send", "--channel"); !strings.Contains(e, "flag needs an argument") {
-		t.Errorf("send --channel without value: %q", e)
-	}
-}

@@ -45,7 +45,10 @@ example:
 usage: deconflict inbox --channel C [--json]
 
 Lists the messages and alerts on C that your party has still to
-acknowledge, with their deadlines; OVERDUE marks missed deadlines.
+acknowledge, with their deadlines; OVERDUE marks missed deadlines. One
+message a line: index, precedence, author, state and text, tab-separated;
+a tab, a line break or a backslash in the text is written \t, \n or \\.
+--json prints one JSON object per line instead.
 
 example:
   deconflict inbox --channel ru-us-syria`,
@@ -79,15 +82,15 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if *channel == "" {
-		return fmt.Errorf("send: --channel is required")
+		return usagef("send: --channel is required")
 	}
 	text := strings.Join(pos, " ")
 	if strings.TrimSpace(text) == "" {
-		return fmt.Errorf("send: the message TEXT is empty")
+		return usagef("send: the message TEXT is empty")
 	}
 	p, err := deconflict.ParsePrecedence(*prec)
 	if err != nil {
-		return fmt.Errorf("send: %s", deconflict.ErrorMessage(err))
+		return usagef("send: --precedence: %s", deconflict.ErrorMessage(err))
 	}
 	c, party, err := cf.partyClient(ctx)
 	if err != nil {
@@ -132,11 +135,11 @@ func runAck(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if *channel == "" || len(pos) != 1 {
-		return fmt.Errorf("ack: want --channel C and one INDEX")
+		return usagef("ack: want --channel C and one INDEX")
 	}
 	idx, err := strconv.ParseInt(pos[0], 10, 64)
 	if err != nil || idx < 0 {
-		return fmt.Errorf("ack: INDEX %q: want a non-negative integer", pos[0])
+		return usagef("ack: INDEX %q: want a non-negative integer", pos[0])
 	}
 	c, party, err := cf.partyClient(ctx)
 	if err != nil {
@@ -153,12 +156,16 @@ func runInbox(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("inbox")
 	cf := m.addClientFlags(fs, false)
 	channel := fs.String("channel", "", "channel id")
-	asJSON := fs.Bool("json", false, "print JSON lines")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	asJSON := addJSONFlag(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
 	if *channel == "" {
-		return fmt.Errorf("inbox: --channel is required")
+		return usagef("inbox: --channel is required")
+	}
+	if len(pos) != 0 {
+		return usagef("inbox: unexpected argument %q", pos[0])
 	}
 	c, _, err := cf.client()
 	if err != nil {
@@ -168,23 +175,19 @@ func runInbox(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSONLines(m.Stdout, items)
-	}
-	if len(items) == 0 {
+	if len(items) == 0 && !*asJSON {
 		fmt.Fprintf(m.Stdout, "inbox of %s: nothing awaits your acknowledgement\n", *channel)
 		return nil
 	}
-	for _, it := range items {
+	return writeList(m.Stdout, *asJSON, items, func(it dhttp.InboxEntry) []string {
 		var p deconflict.Payload
 		json.Unmarshal(it.Envelope.Payload, &p)
 		state := "due " + it.Deadline.Format(time.RFC3339)
 		if it.Overdue {
 			state = "OVERDUE since " + it.Deadline.Format(time.RFC3339)
 		}
-		fmt.Fprintf(m.Stdout, "%d\t%s\t%s\t%s\t%s\n", it.Envelope.Index, strings.ToUpper(string(p.Precedence)), it.Envelope.Author, state, p.Text)
-	}
-	return nil
+		return []string{strconv.FormatInt(it.Envelope.Index, 10), strings.ToUpper(string(p.Precedence)), it.Envelope.Author, state, p.Text}
+	})
 }
 
 func runWatch(ctx context.Context, m *Main, args []string) error {
@@ -193,11 +196,15 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 	channel := fs.String("channel", "", "channel id")
 	after := fs.Int64("after", -1, "print envelopes after this index")
 	follow := fs.Bool("follow", false, "keep following new envelopes")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
 	if *channel == "" {
-		return fmt.Errorf("watch: --channel is required")
+		return usagef("watch: --channel is required")
+	}
+	if len(pos) != 0 {
+		return usagef("watch: unexpected argument %q", pos[0])
 	}
 	c, _, err := cf.client()
 	if err != nil {
@@ -205,7 +212,13 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 	}
 	enc := json.NewEncoder(m.Stdout)
 	if *follow {
-		return c.Watch(ctx, *channel, *after, func(v *dhttp.EnvelopeView) error { return enc.Encode(v) })
+		err := c.Watch(ctx, *channel, *after, func(v *dhttp.EnvelopeView) error { return enc.Encode(v) })
+		if ctx.Err() != nil {
+			// Interrupted (Ctrl-C): what was printed is complete, one
+			// envelope a line; resume with --after.
+			return nil
+		}
+		return err
 	}
 	from := *after + 1
 	for {

@@ -46,7 +46,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if len(specs) == 0 {
-		return fmt.Errorf("ingest: name at least one SOURCE")
+		return usagef("ingest: name at least one SOURCE")
 	}
 	c, _, err := cf.client()
 	if err != nil {
@@ -72,7 +72,7 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 func (m *Main) feedReports(ctx context.Context, format string, specs []string, flush func([]deconflict.Report) error) error {
 	read, ok := reportFormats[format]
 	if !ok {
-		return fmt.Errorf("--format %q: want one of %s", format, strings.Join(reportFormatNames(), ", "))
+		return usagef("--format %q: want one of %s", format, strings.Join(reportFormatNames(), ", "))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

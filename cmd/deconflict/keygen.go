@@ -25,11 +25,15 @@ example:
 		Run: func(ctx context.Context, m *Main, args []string) error {
 			fs := m.newFlagSet("keygen")
 			out := fs.String("out", "", "file to write the private key to")
-			if _, err := parseInterspersed(fs, args); err != nil {
+			pos, err := parseInterspersed(fs, args)
+			if err != nil {
 				return err
 			}
 			if *out == "" {
-				return fmt.Errorf("keygen: --out FILE is required")
+				return usagef("keygen: --out FILE is required")
+			}
+			if len(pos) != 0 {
+				return usagef("keygen: unexpected argument %q", pos[0])
 			}
 			pub, priv, err := ed25519.GenerateKey(rand.Reader)
 			if err != nil {

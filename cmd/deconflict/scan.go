@@ -70,10 +70,10 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	}
 	read, ok := reportFormats[*format]
 	if !ok {
-		return &exitError{Code: 2, Err: fmt.Errorf("scan: unknown --format %q (want one of %s)", *format, strings.Join(reportFormatNames(), ", "))}
+		return usagef("scan: unknown --format %q (want one of %s)", *format, strings.Join(reportFormatNames(), ", "))
 	}
 	if len(files) == 0 {
-		return &exitError{Code: 2, Err: fmt.Errorf("scan: no input FILE (use - for standard input)")}
+		return usagef("scan: no input FILE (use - for standard input)")
 	}
 	var attributor *attrib.Attributor
 	if *partiesFile != "" {
@@ -90,7 +90,7 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 		case ".json":
 			kind = "json"
 		default:
-			return &exitError{Code: 2, Err: fmt.Errorf("scan: --out %s: want a .csv, .geojson or .json file", *out)}
+			return usagef("scan: --out %s: want a .csv, .geojson or .json file", *out)
 		}
 	}
 	bar := newProgress(m.Stderr)
@@ -307,9 +307,9 @@ func writeEncountersGeoJSON(w io.Writer, rows []detect.Row) error {
 		jr := toJSONRow(r)
 		base := map[string]any{"encounter": i + 1, "a": jr.A, "b": jr.B, "severity": jr.Severity, "domain": jr.Domain,
 			"closest_time": jr.ClosestTime, "closest_m": jr.ClosestM, "first_alert": jr.FirstAlert, "closest_vertical_m": jr.ClosestVerticalM}
-		maxGap := detect.DefaultSeaLost
+		maxGap := deconflict.DefaultSeaLost
 		if r.Domain == deconflict.Air {
-			maxGap = detect.DefaultAirLost
+			maxGap = deconflict.DefaultAirLost
 		}
 		for _, side := range []struct {
 			role  string

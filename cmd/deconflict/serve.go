@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/deconflict/deconflict"
@@ -14,27 +17,35 @@ import (
 	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/internal/flock"
 	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/postgres"
 	"github.com/deconflict/deconflict/sqlite"
 )
 
 func init() {
 	register("serve", &command{
-		Summary: "run a node (SQLite storage in the data directory)",
+		Summary: "run a node (SQLite storage in the data directory, or PostgreSQL)",
 		Usage: `
-usage: deconflict serve [--data DIR] [--addr HOST:PORT] [--name NAME] [--log-format text|json]
+usage: deconflict serve [--data DIR] [--db postgres://...] [--addr HOST:PORT] [--name NAME] [--log-format text|json]
 
 Runs a node. On first start it creates DIR (default ./deconflict-data) with
 the SQLite database (deconflict.db) and the node's own key (node.key),
 which signs checkpoints and node envelopes and is the operator's identity
-for 'party' and 'channel' commands. On every start it checks each
-channel's stored log against its last signed checkpoint and refuses to
-serve a channel whose store was altered.
+for 'party' and 'channel' commands. With --db postgres://... the node
+stores everything in that PostgreSQL database instead, and DIR keeps only
+node.key. The node's name (the first part of every checkpoint origin) is
+--name, or else "deconflict-" and 12 hex digits of the node key's hash,
+fixed at the first start. A second process on a DIR in use refuses to
+start (DIR/lock is held for the node's life). On every start it checks
+each channel's stored log against its last signed checkpoint and refuses
+to serve a channel whose store was altered.
 
-Environment: DECONFLICT_DATA, DECONFLICT_ADDR, DECONFLICT_NAME.
+Environment: DECONFLICT_DATA, DECONFLICT_DB, DECONFLICT_ADDR, DECONFLICT_NAME.
 
 example:
-  deconflict serve --data /var/lib/deconflict --addr 127.0.0.1:8080`,
+  deconflict serve --data /var/lib/deconflict --addr 127.0.0.1:8080
+  deconflict serve --data /etc/deconflict --db postgres://deconflict@db1/deconflict`,
 		Run: runServe,
 	})
 }
@@ -42,6 +53,7 @@ example:
 // nodeOptions are the settings shared by serve and demo.
 type nodeOptions struct {
 	data, addr, name, logFormat string
+	db                          string // PostgreSQL URL; "" for SQLite in data
 	tick                        time.Duration
 	parties                     string   // parties file for attribution
 	sources                     []string // feeds to ingest directly
@@ -55,6 +67,7 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 	fs.Func("source", "a feed to ingest directly (file, tcp://HOST:PORT, tcp-listen://:PORT, udp://:PORT; repeatable)", func(v string) error { o.sources = append(o.sources, v); return nil })
 	fs.StringVar(&o.sourceFormat, "source-format", "ais", "format of the --source feeds: ais, sbs, csv, ...")
 	fs.StringVar(&o.data, "data", m.envOr("DECONFLICT_DATA", DefaultDataDir), "data directory (env DECONFLICT_DATA)")
+	fs.StringVar(&o.db, "db", m.Getenv("DECONFLICT_DB"), "PostgreSQL database URL (postgres://...) instead of SQLite in the data directory (env DECONFLICT_DB)")
 	fs.StringVar(&o.addr, "addr", m.envOr("DECONFLICT_ADDR", defAddr), "listen address (env DECONFLICT_ADDR)")
 	fs.StringVar(&o.name, "name", m.Getenv("DECONFLICT_NAME"), "node name, the first part of checkpoint origins (kept from the first start; env DECONFLICT_NAME)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -64,27 +77,42 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 // running is a started node with its HTTP server.
 type running struct {
 	node   *node.Node
-	store  *sqlite.DB
+	store  deconflict.Store
 	server *dhttp.Server
+	lock   *flock.Lock // the data directory's, held until Close
 }
 
 func (r *running) Close() {
 	r.server.Close()
 	r.node.Close()
 	r.store.Close()
+	r.lock.Release()
 }
 
-func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) {
+func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err error) {
 	var h slog.Handler = slog.NewTextHandler(m.Stderr, nil)
 	if o.logFormat == "json" {
 		h = slog.NewJSONHandler(m.Stderr, nil)
 	} else if o.logFormat != "text" {
-		return nil, fmt.Errorf("--log-format %q: want text or json", o.logFormat)
+		return nil, usagef("--log-format %q: want text or json", o.logFormat)
 	}
 	logger := slog.New(h)
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	// One data directory, one process: a second node on it would break
+	// the first one's appends.
+	lock, err := flock.Acquire(filepath.Join(o.data, "lock"))
+	if errors.Is(err, flock.ErrLocked) {
+		return nil, fmt.Errorf("data directory %s is in use by another deconflict process (its lock file is held)", o.data)
+	} else if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			lock.Release()
+		}
+	}()
 	key, created, err := node.LoadOrCreateKey(filepath.Join(o.data, "node.key"))
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
@@ -92,7 +120,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 	if created {
 		logger.Info("created node key", "path", filepath.Join(o.data, "node.key"))
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(o.data, "deconflict.db"))
+	db, err := openStore(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +131,9 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 	}
 	switch {
 	case name == "" && o.name == "":
-		name = "deconflict"
+		// Unique without the operator thinking about it: members pin
+		// a checkpoint origin with the node key.
+		name = node.DefaultName(key.Public().(ed25519.PublicKey))
 	case name == "":
 		name = o.name
 	case o.name != "" && o.name != name:
@@ -138,6 +168,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 		return nil, err
 	}
 	srv := dhttp.NewServer(n)
+	srv.Version = buildVersion()
 	if _, err := console.Mount(srv, n, o.data); err != nil {
 		n.Close()
 		db.Close()
@@ -149,15 +180,31 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (*running, error) 
 		return nil, err
 	}
 	logger.Info("node serving", "name", name, "url", srv.URL(), "data", o.data, "node_key", deconflict.EncodeKey(n.PublicKey()))
-	return &running{node: n, store: db, server: srv}, nil
+	return &running{node: n, store: db, server: srv, lock: lock}, nil
+}
+
+// openStore opens the node's database: PostgreSQL when o.db is set,
+// otherwise SQLite in the data directory.
+func openStore(ctx context.Context, o *nodeOptions) (deconflict.Store, error) {
+	switch {
+	case o.db == "":
+		return sqlite.Open(ctx, filepath.Join(o.data, "deconflict.db"))
+	case strings.HasPrefix(o.db, "postgres://"), strings.HasPrefix(o.db, "postgresql://"):
+		return postgres.Open(ctx, o.db)
+	}
+	return nil, fmt.Errorf("--db %q: want a postgres:// URL (or no --db for SQLite in the data directory)", o.db)
 }
 
 func runServe(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("serve")
 	var o nodeOptions
 	m.addNodeFlags(fs, &o, "127.0.0.1:8080")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) != 0 {
+		return usagef("serve: unexpected argument %q", pos[0])
 	}
 	r, err := m.startNode(ctx, &o)
 	if err != nil {

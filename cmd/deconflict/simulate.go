@@ -57,13 +57,13 @@ func runSimulate(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return &exitError{Code: 2, Err: fmt.Errorf("simulate: unexpected argument %q", rest[0])}
+		return usagef("simulate: unexpected argument %q", rest[0])
 	}
 	if *n < 0 || *n > 5_000_000 {
-		return &exitError{Code: 2, Err: fmt.Errorf("simulate: --n %d out of range [1, 5000000]", *n)}
+		return usagef("simulate: --n %d out of range [1, 5000000]", *n)
 	}
 	if *duration < 0 {
-		return &exitError{Code: 2, Err: fmt.Errorf("simulate: --duration %v is negative", *duration)}
+		return usagef("simulate: --duration %v is negative", *duration)
 	}
 	var s *sim.Scenario
 	switch *scenario {
@@ -80,7 +80,7 @@ func runSimulate(ctx context.Context, m *Main, args []string) error {
 		}
 		s = sim.Dense(*n, *seed, geo.LatLon{Lat: 56, Lon: 19}, 30e3, 20*time.Minute)
 	default:
-		return &exitError{Code: 2, Err: fmt.Errorf("simulate: unknown --scenario %q (want baltic, load or dense)", *scenario)}
+		return usagef("simulate: unknown --scenario %q (want baltic, load or dense)", *scenario)
 	}
 	if *duration > 0 {
 		s.Duration = *duration

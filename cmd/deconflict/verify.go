@@ -49,14 +49,18 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	receipt := fs.String("receipt", "", "receipt file to check offline")
 	nodeKey := fs.String("node-key", m.Getenv("DECONFLICT_NODE_KEY"), "the node's public key (base64), if known from elsewhere (env DECONFLICT_NODE_KEY)")
 	state := fs.String("state", m.Getenv("DECONFLICT_STATE"), "directory of verified checkpoints (default: the user's config directory/deconflict; env DECONFLICT_STATE)")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) != 0 {
+		return usagef("verify: unexpected argument %q", pos[0])
 	}
 	var pinned ed25519.PublicKey
 	if *nodeKey != "" {
 		k, err := deconflict.DecodeKey(*nodeKey)
 		if err != nil {
-			return fmt.Errorf("--node-key: %s", deconflict.ErrorMessage(err))
+			return usagef("verify: --node-key: %s", deconflict.ErrorMessage(err))
 		}
 		pinned = k
 	}
@@ -66,7 +70,7 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	case *channel != "" && *receipt == "":
 		return m.verifyChannel(ctx, cf, *channel, pinned, *state)
 	default:
-		return fmt.Errorf("verify: give either --channel C or --receipt FILE")
+		return usagef("verify: give either --channel C or --receipt FILE")
 	}
 }
 

@@ -1,0 +1,100 @@
+package deconflict_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+)
+
+// rawPayload is a valid message payload as text, with extra members
+// spliced in before its closing brace.
+func rawPayload(extra string) string {
+	return `{"v":1,"id":"00112233445566778899aabbccddeeff","channel":"ru-us","author":"US","time":"2026-12-01T10:00:00Z","kind":"message","precedence":"routine","text":"x"` + extra + `}`
+}
+
+func nested(depth int) string {
+	return strings.Repeat(`{"a":`, depth-1) + `{}` + strings.Repeat(`}`, depth-1)
+}
+
+func TestParsePayloadStrict(t *testing.T) {
+	if _, err := deconflict.ParsePayload([]byte(rawPayload(""))); err != nil {
+		t.Fatalf("the valid payload is refused: %v", err)
+	}
+	note := func(body string) string {
+		return `{"v":1,"id":"00112233445566778899aabbccddeeff","channel":"ru-us","author":"US","time":"2026-12-01T10:00:00Z","kind":"note","text":"x","body":` + body + `}`
+	}
+	// The payload is level 1, its body level 2: a body nested to
+	// MaxJSONDepth-1 levels is the deepest accepted.
+	if _, err := deconflict.ParsePayload([]byte(note(nested(deconflict.MaxJSONDepth - 1)))); err != nil {
+		t.Fatalf("a note body at the depth limit is refused: %v", err)
+	}
+	for _, tc := range []struct {
+		name, payload, says string
+	}{
+		{"ErrDuplicateAuthorOtherCase", rawPayload(`,"AUTHOR":"RU"`), `"AUTHOR"`},
+		{"ErrDuplicateKey", rawPayload(`,"precedence":"flash"`), `"precedence" appears twice`},
+		{"ErrFieldOtherCase", strings.Replace(rawPayload(""), `"precedence"`, `"Precedence"`, 1), `the field is "precedence"`},
+		{"ErrPrecedenceUpperCase", strings.Replace(rawPayload(""), `"routine"`, `"FLASH"`, 1), `precedence "FLASH"`},
+		{"ErrPrecedenceTitleCase", strings.Replace(rawPayload(""), `"routine"`, `"Routine"`, 1), `precedence "Routine"`},
+		{"ErrUnknownField", rawPayload(`,"extra":1`), `unknown field "extra"`},
+		{"ErrDuplicateInBody", note(`{"incident":"a","incident":"b"}`), `"incident" appears twice`},
+		{"ErrBodyTooDeep", note(nested(deconflict.MaxJSONDepth)), "nested deeper than"},
+		{"ErrNote9000Deep", note(nested(9000)), "nested deeper than"},
+		{"ErrInvalidUTF8", strings.Replace(rawPayload(""), `"text":"x"`, "\"text\":\"\xff\"", 1), "invalid UTF-8"},
+		{"ErrTrailingData", rawPayload("") + `{}`, "data after"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := deconflict.ParsePayload([]byte(tc.payload))
+			if got, want := deconflict.ErrorCode(err), deconflict.EINVALID; got != want {
+				t.Fatalf("code %q (%v), want %q", got, err, want)
+			}
+			if !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("error %q does not say %q", err, tc.says)
+			}
+		})
+	}
+}
+
+func TestDecodeStrictNestedStructs(t *testing.T) {
+	var p deconflict.Policy
+	if err := deconflict.DecodeStrict([]byte(`{"ack_deadlines":{"flash":"1m"},"thresholds":{"Sea":{"AdvisoryM":1}}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, body, says string }{
+		{"ErrDuplicateDeadline", `{"ack_deadlines":{"flash":"1m","flash":"1h"}}`, "appears twice"},
+		{"ErrFieldOtherCase", `{"Ack_Deadlines":{}}`, "case-sensitive"},
+		{"ErrDuplicateInThresholds", `{"thresholds":{"Sea":{},"Sea":{}}}`, "appears twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p deconflict.Policy
+			err := deconflict.DecodeStrict([]byte(tc.body), &p)
+			if err == nil || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("err %v, want one saying %q", err, tc.says)
+			}
+		})
+	}
+	c := deconflict.Channel{ID: "c", Members: []string{"A", "B"}, Policy: deconflict.Policy{AckDeadlines: map[deconflict.Precedence]deconflict.Duration{"FLASH": deconflict.Duration(time.Minute)}}}
+	if err := c.Validate(); deconflict.ErrorCode(err) != deconflict.EINVALID {
+		t.Fatalf("a policy keyed FLASH validates (err %v); it would fall back to the default deadline", err)
+	}
+}
+
+// TestMaxEnvelopeFitsBundle: the largest payload the node accepts makes a
+// leaf that fits a C2SP entry bundle entry (a 16-bit length).
+func TestMaxEnvelopeFitsBundle(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	for _, n := range []int{deconflict.MaxEnvelopeBytes - 2, deconflict.MaxEnvelopeBytes - 1, deconflict.MaxEnvelopeBytes} {
+		leaf := deconflict.Sign(priv, make([]byte, n)).Leaf()
+		if len(leaf) > deconflict.MaxLeafBytes || len(leaf) > 65535 {
+			t.Fatalf("payload of %d bytes makes a leaf of %d bytes, over %d", n, len(leaf), 65535)
+		}
+	}
+	// One byte more would not always fit: the limit is the largest that does.
+	if leaf := deconflict.Sign(priv, make([]byte, deconflict.MaxEnvelopeBytes+1)).Leaf(); len(leaf) <= 65535 {
+		t.Fatalf("payload of %d bytes still fits (%d-byte leaf): the limit is not the largest", deconflict.MaxEnvelopeBytes+1, len(leaf))
+	}
+}
