@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -43,9 +42,9 @@ name of its cosignatures, kept from the first start.
 'add-log' makes the witness accept checkpoints of the log ORIGIN signed by
 VKEY (a signed-note Ed25519 verifier key named ORIGIN; for a deconflict
 channel, the node_key of any receipt on it); it may run while 'serve'
-does. 'vkey' prints the verifier key
-(creating the key if needed); 'logs' lists the witnessed logs and the
-latest size cosigned for each as JSON lines.
+does. 'vkey' prints the verifier key (creating the key if needed); 'logs'
+lists the witnessed logs and the latest size cosigned for each as JSON
+lines.
 
 example:
   deconflict witness serve --data /var/lib/us-witness --addr 127.0.0.1:7380
@@ -59,87 +58,123 @@ example:
 const DefaultWitnessAddr = "127.0.0.1:7380"
 
 func runWitness(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(m.Stderr, commands["witness"].Usage)
-		if len(args) == 0 {
-			return &exitError{Code: 2, Err: errors.New("witness: want a subcommand: serve, add-log, vkey or logs")}
-		}
-		return nil
-	}
-	sub := args[0]
+	return m.runSubcommand(ctx, "witness", args, map[string]subcommand{
+		"serve":   runWitnessServe,
+		"add-log": runWitnessAddLog,
+		"vkey":    runWitnessVKey,
+		"logs":    runWitnessLogs,
+	})
+}
+
+// witnessFlags parses the flags of a witness verb and returns its
+// positional arguments; --data is required.
+func (m *Main) witnessFlags(verb string, args []string, addr, name *string) (dir string, pos []string, err error) {
 	fs := m.newFlagSet("witness")
 	data := fs.String("data", "", "the witness's data directory (key and state)")
-	addr := fs.String("addr", DefaultWitnessAddr, "listen address (serve)")
-	name := fs.String("name", "", "the witness's name, the key name of its cosignatures (kept from the first start)")
-	pos, err := parseInterspersed(fs, args[1:])
+	if addr != nil {
+		fs.StringVar(addr, "addr", DefaultWitnessAddr, "listen address")
+	}
+	if name != nil {
+		fs.StringVar(name, "name", "", "the witness's name, the key name of its cosignatures (kept from the first start)")
+	}
+	pos, err = parseInterspersed(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	if *data == "" {
+		return "", nil, usagef("witness %s: --data DIR is required", verb)
+	}
+	return *data, pos, nil
+}
+
+func runWitnessServe(ctx context.Context, m *Main, args []string) error {
+	var addr, name string
+	dir, pos, err := m.witnessFlags("serve", args, &addr, &name)
 	if err != nil {
 		return err
 	}
-	if *data == "" {
-		return &exitError{Code: 2, Err: fmt.Errorf("witness %s: --data DIR is required", sub)}
+	if len(pos) != 0 {
+		return usagef("witness serve: unexpected argument %q", pos[0])
 	}
-	switch sub {
-	case "serve":
-		if len(pos) != 0 {
-			return &exitError{Code: 2, Err: fmt.Errorf("witness serve: unexpected argument %q", pos[0])}
-		}
-		return m.witnessServe(ctx, *data, *addr, *name)
-	case "add-log":
-		if len(pos) != 2 {
-			return &exitError{Code: 2, Err: fmt.Errorf("witness add-log: want ORIGIN and VKEY, got %d arguments", len(pos))}
-		}
-		st, err := openWitnessStore(ctx, *data)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		added, err := st.AddLog(ctx, pos[0], pos[1])
-		if err != nil {
-			return err
-		}
-		if added {
-			fmt.Fprintf(m.Stdout, "witnessing %s with key %s\n", pos[0], pos[1])
-		} else {
-			fmt.Fprintf(m.Stdout, "already witnessing %s with key %s\n", pos[0], pos[1])
-		}
-		return nil
-	case "vkey":
-		w, _, err := openWitness(ctx, *data, *name)
-		if err != nil {
-			return err
-		}
-		defer w.Store.Close()
-		fmt.Fprintln(m.Stdout, w.Cosigner.VerifierKey())
-		return nil
-	case "logs":
-		st, err := openWitnessStore(ctx, *data)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		logs, err := st.Logs(ctx)
-		if err != nil {
-			return err
-		}
-		type logLine struct {
-			Origin  string   `json:"origin"`
-			Size    int64    `json:"size"`
-			Root    string   `json:"root"`
-			Keys    []string `json:"keys"`
-			Updated string   `json:"updated,omitempty"`
-		}
-		out := make([]logLine, 0, len(logs))
-		for _, l := range logs {
-			ll := logLine{Origin: l.Origin, Size: l.Size, Root: l.Root.String(), Keys: l.Keys}
-			if !l.Updated.IsZero() {
-				ll.Updated = l.Updated.Format(time.RFC3339)
-			}
-			out = append(out, ll)
-		}
-		return writeJSONLines(m.Stdout, out)
-	default:
-		return &exitError{Code: 2, Err: fmt.Errorf("witness: unknown subcommand %q: want serve, add-log, vkey or logs", sub)}
+	return m.witnessServe(ctx, dir, addr, name)
+}
+
+func runWitnessAddLog(ctx context.Context, m *Main, args []string) error {
+	dir, pos, err := m.witnessFlags("add-log", args, nil, nil)
+	if err != nil {
+		return err
 	}
+	if len(pos) != 2 {
+		return usagef("witness add-log: want ORIGIN and VKEY, got %d arguments", len(pos))
+	}
+	st, err := openWitnessStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	added, err := st.AddLog(ctx, pos[0], pos[1])
+	if err != nil {
+		return err
+	}
+	if added {
+		fmt.Fprintf(m.Stdout, "witnessing %s with key %s\n", pos[0], pos[1])
+	} else {
+		fmt.Fprintf(m.Stdout, "already witnessing %s with key %s\n", pos[0], pos[1])
+	}
+	return nil
+}
+
+func runWitnessVKey(ctx context.Context, m *Main, args []string) error {
+	var name string
+	dir, pos, err := m.witnessFlags("vkey", args, nil, &name)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("witness vkey: unexpected argument %q", pos[0])
+	}
+	w, _, err := openWitness(ctx, dir, name)
+	if err != nil {
+		return err
+	}
+	defer w.Store.Close()
+	fmt.Fprintln(m.Stdout, w.Cosigner.VerifierKey())
+	return nil
+}
+
+func runWitnessLogs(ctx context.Context, m *Main, args []string) error {
+	dir, pos, err := m.witnessFlags("logs", args, nil, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("witness logs: unexpected argument %q", pos[0])
+	}
+	st, err := openWitnessStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	logs, err := st.Logs(ctx)
+	if err != nil {
+		return err
+	}
+	type logLine struct {
+		Origin  string   `json:"origin"`
+		Size    int64    `json:"size"`
+		Root    string   `json:"root"`
+		Keys    []string `json:"keys"`
+		Updated string   `json:"updated,omitempty"`
+	}
+	out := make([]logLine, 0, len(logs))
+	for _, l := range logs {
+		ll := logLine{Origin: l.Origin, Size: l.Size, Root: l.Root.String(), Keys: l.Keys}
+		if !l.Updated.IsZero() {
+			ll.Updated = l.Updated.Format(time.RFC3339)
+		}
+		out = append(out, ll)
+	}
+	return writeJSONLines(m.Stdout, out)
 }
 
 func openWitnessStore(ctx context.Context, dir string) (*witness.Store, error) {
