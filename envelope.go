@@ -21,6 +21,7 @@ const (
 	KindMissedAck = "missed-ack" // node-signed: members missed the deadline of message Ack
 	KindAlert     = "alert"      // node-signed: an encounter opened, escalated or closed
 	KindNote      = "note"       // an annotation of an incident or message (reply_to)
+	KindPolicy    = "policy"     // node-signed: the channel's policy changed; Body is a PolicyChange
 )
 
 // envelopeContext separates envelope signatures from every other use of a
@@ -173,7 +174,7 @@ func ParsePayload(b []byte) (*Payload, error) {
 		if p.Text == "" && len(p.Body) == 0 {
 			return nil, Errorf(EINVALID, "payload: note has neither text nor body")
 		}
-	case KindMissedAck, KindAlert:
+	case KindMissedAck, KindAlert, KindPolicy:
 		// node-signed kinds: authorisation is the node's check
 	case "":
 		return nil, Errorf(EINVALID, "payload: kind is missing")

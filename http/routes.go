@@ -164,6 +164,13 @@ func (s *Server) routes() {
 		}
 		return s.Node.Channel(r.Context(), caller, r.PathValue("id"))
 	}))
+	m.HandleFunc("PATCH /v1/channels/{id}/policy", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
+		var p deconflict.PolicyPatch
+		if err := DecodeJSON(body, &p); err != nil {
+			return nil, err
+		}
+		return s.Node.PatchPolicy(r.Context(), caller, r.PathValue("id"), p)
+	}))
 	// An envelope authenticates itself: its signature and key identify the
 	// author, and its id and time give replay protection, so the request
 	// needs no signature of its own (one Ed25519 check instead of two).

@@ -317,8 +317,24 @@ func (s *Server) authenticate(r *http.Request, body []byte) (string, error) {
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s: want base64 of a %d-byte signature", HeaderSig, ed25519.SignatureSize)
 	}
-	if !ed25519.Verify(pub, requestMessage(r.Method, r.URL.RequestURI(), unix, body), sig) {
+	nonce := r.Header.Get(HeaderNonce)
+	if nonce != "" && !validNonce(nonce) {
+		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s %q: want 16 to 64 letters, digits, '_' or '-'", HeaderNonce, nonce)
+	}
+	if !ed25519.Verify(pub, requestMessage(r.Method, r.URL.RequestURI(), unix, body, nonce), sig) {
 		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "request signature does not verify")
 	}
-	return s.Node.Caller(r.Context(), pub)
+	caller, err := s.Node.Caller(r.Context(), pub)
+	if err != nil {
+		return "", err
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// A captured write replayed later (an old policy, a revoked
+		// key's re-adding) must not take effect again: each signed
+		// write is accepted once.
+		if err := s.Node.UseRequestOnce(r.Context(), sig, time.Unix(unix, 0)); err != nil {
+			return "", err
+		}
+	}
+	return caller, nil
 }

@@ -41,6 +41,7 @@ type appendReq struct {
 	payload *deconflict.Payload
 	missed  []deconflict.PendingAck // missed-ack: the duties it reports
 	hooks   []deconflict.WebhookJob // missed-ack: webhook calls to queue
+	policy  *deconflict.Policy      // policy: the channel's policy from this envelope on
 	resp    chan appendResp
 }
 
@@ -156,6 +157,9 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	l.mu.Unlock()
 
 	ch, err := n.findChannel(ctx, l.id)
+	if err == nil {
+		err = n.frozenError(l.id)
+	}
 	if err != nil {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
@@ -214,6 +218,13 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		inBatch[p.ID] = len(b.Envelopes)
 		b.Envelopes = append(b.Envelopes, e)
 		l.effects(ch, r, e, b, now)
+		if r.policy != nil {
+			// Later envelopes of the batch fall under the new policy.
+			b.Policy = r.policy
+			c := *ch
+			c.Policy = *r.policy
+			ch = &c
+		}
 		accepted = append(accepted, i)
 	}
 
@@ -243,6 +254,9 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			}
 			b.Envelopes = nil
 		} else {
+			if b.Policy != nil {
+				n.forgetChannel(l.id)
+			}
 			n.metrics.Appended.Add(int64(len(b.Envelopes)))
 			n.metrics.Batches.Add(1)
 			n.metrics.MissedAcks.Add(int64(len(b.Missed)))
