@@ -197,6 +197,7 @@ func (s *Server) routes() {
 	}))
 	m.HandleFunc("GET /v1/channels/{id}/watch", s.watch)
 	m.HandleFunc("GET /v1/channels/{id}/inbox", s.authed(s.inbox))
+	s.regimeRoutes()
 	m.HandleFunc("GET /v1/channels/{id}/acks", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		d, err := s.Node.AckDuties(r.Context(), caller, r.PathValue("id"))
 		if d == nil {

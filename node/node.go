@@ -59,7 +59,8 @@ type Node struct {
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
 	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
 	metrics  Metrics
-	live     *Live // the air and sea picture, when enabled
+	live     *Live                   // the air and sea picture, when enabled
+	regimes  map[string]*regimeState // notifications and measures per channel; guarded by mu
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	wakeHook chan struct{}
