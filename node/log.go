@@ -327,8 +327,8 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	if target.Author == p.Author {
 		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: a party cannot acknowledge its own envelope", *p.Ack)
 	}
-	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert {
-		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages and alerts are acknowledged", *p.Ack, target.Kind)
+	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert && target.Kind != deconflict.KindNotification {
+		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages, alerts and notifications are acknowledged", *p.Ack, target.Kind)
 	}
 	if *acked == nil {
 		*acked = map[[2]any]bool{}
@@ -354,7 +354,7 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict.Envelope, b *deconflict.Batch, now time.Time) {
 	p := r.payload
 	switch p.Kind {
-	case deconflict.KindMessage, deconflict.KindAlert:
+	case deconflict.KindMessage, deconflict.KindAlert, deconflict.KindNotification:
 		if p.Kind == deconflict.KindAlert && len(p.AckFrom) == 0 {
 			return // informational alert
 		}
@@ -362,9 +362,9 @@ func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict
 		if prec == "" {
 			prec = deconflict.Routine
 		}
-		deadline := now.Add(ch.Policy.AckDeadline(prec))
+		deadline := now.Add(l.n.ackDeadline(ch, prec))
 		who := p.AckFrom
-		if p.Kind == deconflict.KindMessage {
+		if p.Kind != deconflict.KindAlert {
 			who = nil
 			for _, m := range ch.Members {
 				if m != p.Author {

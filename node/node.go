@@ -63,6 +63,7 @@ type Node struct {
 	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
 	metrics  Metrics
 	changed  []func(context.Context) error // told when channels change; guarded by mu
+	regimes  map[string]*regimeState       // notifications and measures per channel; guarded by mu
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	wakeHook chan struct{}
