@@ -43,6 +43,16 @@ type Report struct {
 	Military bool   // the source flags the object as military (readsb dbFlags bit 0)
 }
 
+// Track lost times (DESIGN.md "Tracks"): a track without a report for
+// this long is lost, and its encounters close. The picture, the detector
+// and the recordings' interpolation all use these.
+const (
+	// DefaultSeaLost is OpenCPN's AIS target "lost" time.
+	DefaultSeaLost = 8 * time.Minute
+	// DefaultAirLost is DESIGN.md's air track lost time.
+	DefaultAirLost = 60 * time.Second
+)
+
 // HasPosition reports whether r carries a position.
 func (r *Report) HasPosition() bool { return Known(r.Lat) && Known(r.Lon) }
 

@@ -3,6 +3,7 @@ package detect_test
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -104,8 +105,8 @@ func BenchmarkFullPass(b *testing.B) {
 	}
 }
 
-// BenchmarkFullPassBruteForce: the same with every pair compared (the
-// all-pairs reference), at N = 10,000 and 50,000 only: it grows as N².
+// BenchmarkFullPassBruteForce: the same with every pair compared by the
+// all-pairs reference of the tests (allPairs), at N = 10,000 and 50,000 only: it grows as N².
 func BenchmarkFullPassBruteForce(b *testing.B) {
 	for _, n := range []int{10_000, 50_000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
@@ -113,8 +114,11 @@ func BenchmarkFullPassBruteForce(b *testing.B) {
 			b.ResetTimer()
 			var st detect.Stats
 			for i := 0; i < b.N; i++ {
-				e := fill(b, first, detect.Config{BruteForce: true, Tracks: n})
-				st = e.Stats()
+				r := newAllPairs()
+				for _, rep := range first {
+					r.Update(rep)
+				}
+				st = detect.Stats{Open: len(r.open), Pairs: r.Pairs}
 			}
 			sec := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(sec, "s/pass")
@@ -188,6 +192,35 @@ func BenchmarkMemory(b *testing.B) {
 				runtime.GC()
 				runtime.ReadMemStats(&before)
 				e := fill(b, first, detect.Config{})
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				perTrack = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+				runtime.KeepAlive(e)
+			}
+			b.ReportMetric(perTrack, "B/track")
+		})
+	}
+}
+
+// BenchmarkMemoryParties: the heap held per track with the tracks' party
+// labels spread over 10 and over 10,000 parties, every pair watched (as
+// `scan` with a label per aircraft): the pair cache's memory does not
+// depend on the number of parties.
+func BenchmarkMemoryParties(b *testing.B) {
+	every := func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, a != b }
+	const n = 10_000
+	for _, parties := range []int{10, 10_000} {
+		b.Run(fmt.Sprintf("N=%d/parties=%d", n, parties), func(b *testing.B) {
+			first := slices.Clone(firstReports(n))
+			for i := range first {
+				first[i].Party = fmt.Sprintf("P%d", i%parties)
+			}
+			var perTrack float64
+			for i := 0; i < b.N; i++ {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				e := fill(b, first, detect.Config{Pair: every})
 				runtime.GC()
 				runtime.ReadMemStats(&after)
 				perTrack = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)

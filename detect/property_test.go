@@ -73,7 +73,10 @@ func keys(evs []detect.Event) []string {
 }
 
 // TestIndexMatchesBruteForce: the spatial index changes nothing: the same
-// reports give the same events with the index as comparing every pair.
+// reports give the engine the same pair events as the all-pairs reference
+// (allPairs) gets by comparing every pair. The zone is there so that zone
+// encounters run beside the pairs' (they share the tracks' lists of open
+// encounters); the reference does not model zones.
 func TestIndexMatchesBruteForce(t *testing.T) {
 	for _, pl := range places {
 		for seed := uint64(1); seed <= 4; seed++ {
@@ -84,22 +87,19 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 					rs = jitter(rs, seed)
 				}
 				zone := detect.Zone{ID: "z", Owner: "A", Center: geo.Destination(pl.at, 45, 8e3), RadiusM: 4e3, MinAltM: math.NaN(), MaxAltM: 3300}
-				var got, want []detect.Event
-				for _, brute := range []bool{false, true} {
-					e := MustEngine(t, detect.Config{BruteForce: brute, AirCellM: 25e3, SeaCellM: 10e3, CompactEvery: 20 * time.Second})
-					if _, err := e.AddZone(zone, s.Start); err != nil {
-						t.Fatal(err)
-					}
-					evs := run(e, rs)
-					if c := e.Stats().Compactions; !brute && c < 10 {
-						t.Fatalf("%d compactions, want the index engine renumbered often", c)
-					}
-					if brute {
-						want = evs
-					} else {
-						got = evs
-					}
+				e := MustEngine(t, detect.Config{AirCellM: 25e3, SeaCellM: 10e3, CompactEvery: 20 * time.Second})
+				if _, err := e.AddZone(zone, s.Start); err != nil {
+					t.Fatal(err)
 				}
+				got := run(e, rs)
+				if c := e.Stats().Compactions; c < 10 {
+					t.Fatalf("%d compactions, want the index engine renumbered often", c)
+				}
+				if !slices.ContainsFunc(got, func(ev detect.Event) bool { return ev.Encounter.Zone != "" }) {
+					t.Fatal("no zone event: the zone is not where the traffic is")
+				}
+				want := runRef(newAllPairs(), rs)
+				got = pairEvents(got)
 				sameEvents(t, got, want, len(rs))
 			})
 		}
@@ -180,14 +180,14 @@ func reference(rs []deconflict.Report, alerts map[[2]string][][2]int64) []refRow
 			if A.dom != B.dom || A.party == B.party || A.party == "" || B.party == "" {
 				continue
 			}
-			gap := detect.DefaultSeaLost.Seconds()
+			gap := deconflict.DefaultSeaLost.Seconds()
 			type vol struct {
 				r, h float64
 				sev  detect.Severity
 			}
 			vols := []vol{{th.Sea.AdvisoryM, math.NaN(), detect.Advisory}, {th.Sea.DangerousM, math.NaN(), detect.Dangerous}, {th.Sea.CriticalM, math.NaN(), detect.Critical}}
 			if A.dom == deconflict.Air {
-				gap = detect.DefaultAirLost.Seconds()
+				gap = deconflict.DefaultAirLost.Seconds()
 				a := th.Air
 				vols = []vol{{a.Advisory.HorizontalM, a.Advisory.VerticalM, detect.Advisory}, {a.Warning.HorizontalM, a.Warning.VerticalM, detect.Warning},
 					{a.Critical.HorizontalM, a.Critical.VerticalM, detect.Critical}, {a.NMAC.HorizontalM, a.NMAC.VerticalM, detect.NMAC}}
@@ -338,7 +338,7 @@ func reference(rs []deconflict.Report, alerts map[[2]string][][2]int64) []refRow
 // TestReplayMatchesReference: Replay (grid of candidate pairs, pieces)
 // finds exactly the encounters of the brute-force reference, with the
 // same tiers and closest points; first alerts match those of the
-// brute-force engine.
+// all-pairs reference engine (allPairs).
 func TestReplayMatchesReference(t *testing.T) {
 	for _, pl := range places {
 		t.Run(pl.name, func(t *testing.T) {
@@ -352,11 +352,10 @@ func TestReplayMatchesReference(t *testing.T) {
 			slices.SortFunc(want, func(x, y refRow) int {
 				return cmp.Or(cmp.Compare(x.closestT, y.closestT), cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b))
 			})
-			// First alerts from the brute-force engine.
-			e := MustEngine(t, detect.Config{BruteForce: true})
+			// First alerts from the all-pairs reference.
 			type span struct{ open, close time.Time }
 			live := map[[2]string][]span{}
-			for _, ev := range run(e, rs) {
+			for _, ev := range runRef(newAllPairs(), rs) {
 				k := [2]string{ev.Encounter.A, ev.Encounter.B}
 				switch ev.Type {
 				case detect.Opened:
@@ -387,7 +386,7 @@ func TestReplayMatchesReference(t *testing.T) {
 					}
 				}
 				if !g.FirstAlert.Equal(first) {
-					t.Errorf("row %d %s/%s: first alert %v, brute-force engine %v", i, g.A, g.B, g.FirstAlert, first)
+					t.Errorf("row %d %s/%s: first alert %v, all-pairs reference %v", i, g.A, g.B, g.FirstAlert, first)
 				}
 			}
 			if len(rows) < 10 {
@@ -538,32 +537,25 @@ func TestLongStraightTracks(t *testing.T) {
 		}
 	}
 	rs := merge(sets...)
-	var got, want []detect.Event
-	for _, brute := range []bool{false, true} {
-		// Small cells, so that a registration that no longer covers a
-		// track's path loses candidates.
-		evs := run(MustEngine(t, detect.Config{BruteForce: brute, SeaCellM: 1000, AirCellM: 3000}), rs)
-		if brute {
-			want = evs
-		} else {
-			got = evs
-		}
-	}
+	// Small cells, so that a registration that no longer covers a
+	// track's path loses candidates.
+	got := run(MustEngine(t, detect.Config{SeaCellM: 1000, AirCellM: 3000}), rs)
+	want := runRef(newAllPairs(), rs)
 	sameEvents(t, got, want, len(rs))
 }
 
-// sameEvents fails unless the index's events (got) are the brute force's
-// (want), and at least 20 encounters opened: fewer test too little.
+// sameEvents fails unless the index's events (got) are the all-pairs
+// reference's (want), and at least 20 encounters opened: fewer test too little.
 func sameEvents(t *testing.T, got, want []detect.Event, reports int) {
 	t.Helper()
 	g, w := keys(got), keys(want)
 	if !slices.Equal(g, w) {
 		for i := range min(len(g), len(w)) {
 			if g[i] != w[i] {
-				t.Fatalf("%d events with the index, %d by brute force; first difference:\n got %s\nwant %s", len(g), len(w), g[i], w[i])
+				t.Fatalf("%d events with the index, %d by the reference; first difference:\n got %s\nwant %s", len(g), len(w), g[i], w[i])
 			}
 		}
-		t.Fatalf("%d events with the index, %d by brute force", len(g), len(w))
+		t.Fatalf("%d events with the index, %d by the reference", len(g), len(w))
 	}
 	opened := 0
 	for _, ev := range got {
@@ -575,4 +567,43 @@ func sameEvents(t *testing.T, got, want []detect.Event, reports int) {
 		t.Fatalf("only %d encounters: the scenario is too sparse to test anything", opened)
 	}
 	t.Logf("%d reports, %d events, %d encounters", reports, len(got), opened)
+}
+
+// TestManyPartiesMatchesReference: with a party per aircraft (10,000
+// labels would give 50 million pairs, far more than the pair cache's
+// slots) and a Pair hook that watches some pairs with thresholds of their
+// own, the engine's events are the all-pairs reference's: an answer the
+// cache lost is asked again, never guessed.
+func TestManyPartiesMatchesReference(t *testing.T) {
+	s := denseScenario(geo.LatLon{Lat: 56, Lon: 19}, 3)
+	rs := slices.Clone(s.All())
+	seen := map[string]int{}
+	for i := range rs {
+		k, ok := seen[rs[i].ID]
+		if !ok {
+			k = len(seen)
+			seen[rs[i].ID] = k
+		}
+		rs[i].Party = fmt.Sprintf("P%03d", k)
+	}
+	calls := 0
+	wide := detect.DefaultThresholds().Scale(1.5)
+	pair := func(a, b string) (detect.Thresholds, bool) {
+		calls++
+		switch (a[len(a)-1] + b[len(b)-1]) % 3 {
+		case 0:
+			return detect.Thresholds{}, false
+		case 1:
+			return wide, true
+		}
+		return detect.Thresholds{}, true
+	}
+	e := MustEngine(t, detect.Config{Pair: pair, Envelope: wide})
+	got := run(e, rs)
+	engineCalls := calls
+	ref := newAllPairs()
+	ref.pair = pair
+	want := runRef(ref, rs)
+	sameEvents(t, got, want, len(rs))
+	t.Logf("%d parties, %d calls of the hook by the engine", len(seen), engineCalls)
 }

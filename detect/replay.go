@@ -169,7 +169,11 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 	var rows []Row
 	for _, p := range pairs {
 		a, b := tracks[p[0]], tracks[p[1]]
-		pa, pb := e.intern(a.Party), e.intern(b.Party)
+		pa, okA := e.intern(a.Party)
+		pb, okB := e.intern(b.Party)
+		if !okA || !okB {
+			continue
+		}
 		th := e.pairInfo(pa, pb)
 		if th == nil {
 			continue

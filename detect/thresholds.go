@@ -52,11 +52,6 @@ const (
 	// does not close and reopen it.
 	DefaultSeaCloseHold = 60 * time.Second
 	DefaultAirCloseHold = 10 * time.Second
-	// DefaultSeaLost and DefaultAirLost are how long a track lives without
-	// a report (DESIGN.md, after OpenCPN for AIS): its encounters then
-	// close with reason TrackLost.
-	DefaultSeaLost = 8 * time.Minute
-	DefaultAirLost = 60 * time.Second
 	// DefaultZoneMarginM is how far (m) outside a zone a track must be,
 	// besides not being predicted to enter it, before its zone encounter
 	// closes (proposed).
@@ -108,35 +103,86 @@ func DefaultThresholds() Thresholds {
 	}
 }
 
+// thresholdFields enumerates every number of Thresholds once, with what
+// Validate, Widest, Scale and clamp need of it: its name in errors,
+// whether it must be positive, and the field (index here) it must not
+// exceed for the tiers to nest (-1: none). Adding a tier means adding it
+// here, and nowhere else.
+var thresholdFields = [...]struct {
+	name     string
+	at       func(*Thresholds) *float64
+	positive bool
+	within   int
+}{
+	{"sea advisory CPA", func(t *Thresholds) *float64 { return &t.Sea.AdvisoryM }, true, -1},                   // 0
+	{"sea dangerous CPA", func(t *Thresholds) *float64 { return &t.Sea.DangerousM }, true, 0},                  // 1
+	{"sea critical CPA", func(t *Thresholds) *float64 { return &t.Sea.CriticalM }, true, 1},                    // 2
+	{"sea lookahead", func(t *Thresholds) *float64 { return &t.Sea.LookaheadS }, true, -1},                     // 3
+	{"air advisory horizontal", func(t *Thresholds) *float64 { return &t.Air.Advisory.HorizontalM }, true, -1}, // 4
+	{"air advisory vertical", func(t *Thresholds) *float64 { return &t.Air.Advisory.VerticalM }, true, -1},     // 5
+	{"air advisory lookahead", func(t *Thresholds) *float64 { return &t.Air.Advisory.LookaheadS }, true, -1},   // 6
+	{"air warning horizontal", func(t *Thresholds) *float64 { return &t.Air.Warning.HorizontalM }, true, 4},    // 7
+	{"air warning vertical", func(t *Thresholds) *float64 { return &t.Air.Warning.VerticalM }, true, 5},        // 8
+	{"air warning lookahead", func(t *Thresholds) *float64 { return &t.Air.Warning.LookaheadS }, true, 6},      // 9
+	{"air critical horizontal", func(t *Thresholds) *float64 { return &t.Air.Critical.HorizontalM }, true, 7},  // 10
+	{"air critical vertical", func(t *Thresholds) *float64 { return &t.Air.Critical.VerticalM }, true, 8},      // 11
+	{"air critical lookahead", func(t *Thresholds) *float64 { return &t.Air.Critical.LookaheadS }, true, 9},    // 12
+	{"NMAC horizontal", func(t *Thresholds) *float64 { return &t.Air.NMAC.HorizontalM }, true, -1},             // 13
+	{"NMAC vertical", func(t *Thresholds) *float64 { return &t.Air.NMAC.VerticalM }, true, -1},                 // 14
+	// NMAC is observed, not predicted: its lookahead is not used.
+	{"NMAC lookahead", func(t *Thresholds) *float64 { return &t.Air.NMAC.LookaheadS }, false, -1}, // 15
+}
+
 // Validate reports whether the tiers are positive and nested (each tier
-// inside the one below), as the lifecycle assumes.
+// inside the one below), as the lifecycle assumes. It fails with
+// EINVALID naming the first number that is not.
 func (th Thresholds) Validate() error {
-	s, a := th.Sea, th.Air
-	if !(s.AdvisoryM > 0 && s.DangerousM > 0 && s.CriticalM > 0 && s.LookaheadS > 0) {
-		return deconflict.Errorf(deconflict.EINVALID, "sea thresholds must be positive: %+v", s)
-	}
-	if !(s.CriticalM <= s.DangerousM && s.DangerousM <= s.AdvisoryM) {
-		return deconflict.Errorf(deconflict.EINVALID, "sea thresholds not nested: critical %g m <= dangerous %g m <= advisory %g m", s.CriticalM, s.DangerousM, s.AdvisoryM)
-	}
-	vs := []struct {
-		name string
-		v    Volume
-	}{{"advisory", a.Advisory}, {"warning", a.Warning}, {"critical", a.Critical}}
-	for i, v := range vs {
-		if !(v.v.HorizontalM > 0 && v.v.VerticalM > 0 && v.v.LookaheadS > 0) {
-			return deconflict.Errorf(deconflict.EINVALID, "air %s thresholds must be positive: %+v", v.name, v.v)
+	for _, f := range thresholdFields {
+		v := *f.at(&th)
+		if f.positive && !(v > 0) || !f.positive && !(v >= 0) {
+			return deconflict.Errorf(deconflict.EINVALID, "%s threshold %g must be positive", f.name, v)
 		}
-		if i > 0 {
-			p := vs[i-1].v
-			if v.v.HorizontalM > p.HorizontalM || v.v.VerticalM > p.VerticalM || v.v.LookaheadS > p.LookaheadS {
-				return deconflict.Errorf(deconflict.EINVALID, "air %s thresholds %+v exceed %s %+v", v.name, v.v, vs[i-1].name, p)
+		if f.within >= 0 {
+			w := thresholdFields[f.within]
+			if lim := *w.at(&th); v > lim {
+				return deconflict.Errorf(deconflict.EINVALID, "thresholds not nested: %s %g exceeds %s %g", f.name, v, w.name, lim)
 			}
 		}
 	}
-	if !(a.NMAC.HorizontalM > 0 && a.NMAC.VerticalM > 0) {
-		return deconflict.Errorf(deconflict.EINVALID, "NMAC thresholds must be positive: %+v", a.NMAC)
-	}
 	return nil
+}
+
+// Widest returns, number by number, the larger of th and o: parties that
+// share several channels are watched by the most cautious, and the
+// engine's index is sized for the widest its pairs use. Nested inputs
+// give a nested result.
+func (th Thresholds) Widest(o Thresholds) Thresholds {
+	for _, f := range thresholdFields {
+		*f.at(&th) = max(*f.at(&th), *f.at(&o))
+	}
+	return th
+}
+
+// Scale returns th with every number multiplied by k.
+func (th Thresholds) Scale(k float64) Thresholds {
+	for _, f := range thresholdFields {
+		*f.at(&th) *= k
+	}
+	return th
+}
+
+// clamp returns th with every number at most env's, and the tiers
+// nested again (a tier at most the one it lies within): th then stays
+// within what the index is sized for.
+func clamp(th, env Thresholds) Thresholds {
+	for _, f := range thresholdFields {
+		p := f.at(&th)
+		*p = min(*p, *f.at(&env))
+		if f.within >= 0 {
+			*p = min(*p, *thresholdFields[f.within].at(&th))
+		}
+	}
+	return th
 }
 
 // Severity is an encounter's tier. Sea encounters use Advisory,

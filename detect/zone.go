@@ -133,10 +133,14 @@ func (e *Engine) AddZone(z Zone, now time.Time) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	party, ok := e.intern(z.Owner)
+	if !ok {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "zone %s: owner %q past the engine's %d parties", z.ID, z.Owner, MaxParties)
+	}
 	if i, ok := e.zoneIdx[z.ID]; ok {
 		e.removeZone(i, now.UnixNano())
 	}
-	zz.party = e.intern(z.Owner)
+	zz.party = party
 	b := zz.area.Bounds().Inflate(e.cfg.ZoneMarginM)
 	idx := int32(len(e.zones))
 	for d := range e.zgrid {
@@ -292,8 +296,8 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 			A: t.id, PartyA: e.parties[t.party], PartyB: z.Owner,
 			Domain: domainName(t.domain), Zone: z.ID, ZoneKind: z.Kind,
 		}}
-		e.openEnc(en, sev, pred(true), now)
+		e.openEnc(en, pred(true), now)
 		return
 	}
-	e.judge(en, sev, stay, now, t.domain, pred)
+	e.judge(en, sev, stay, now, e.rulesFor(th, t.domain, true), pred)
 }

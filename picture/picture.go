@@ -18,14 +18,11 @@ import (
 )
 
 // Track limits from DESIGN.md: a track is lost when no report came for
-// the lost time, and removed from the table after the removal time.
+// the lost time (deconflict.DefaultSeaLost, DefaultAirLost), and removed
+// from the table after the removal time.
 const (
-	// DefaultSeaLost is OpenCPN's AIS target "lost" time (8 min).
-	DefaultSeaLost = 8 * time.Minute
 	// DefaultSeaRemove is OpenCPN's AIS target removal time (10 min).
 	DefaultSeaRemove = 10 * time.Minute
-	// DefaultAirLost is DESIGN.md's air track lost time (60 s).
-	DefaultAirLost = 60 * time.Second
 	// DefaultAirRemove is DESIGN.md's air track removal time (5 min).
 	DefaultAirRemove = 5 * time.Minute
 )
@@ -102,7 +99,7 @@ type Options struct {
 	// Attribute names a new track's party, and again when its callsign
 	// changes or on Reattribute. Default: the party the report names.
 	Attribute AttributeFunc
-	// Sea and Air default to DefaultSeaLost/Remove and DefaultAirLost/Remove.
+	// Sea and Air default to deconflict.DefaultSeaLost and DefaultSeaRemove, deconflict.DefaultAirLost and DefaultAirRemove.
 	Sea, Air Limits
 }
 
@@ -131,8 +128,8 @@ func New(opts Options) *Table {
 			return "", ""
 		}
 	}
-	t.limits[0] = orDefault(opts.Sea, Limits{DefaultSeaLost, DefaultSeaRemove})
-	t.limits[1] = orDefault(opts.Air, Limits{DefaultAirLost, DefaultAirRemove})
+	t.limits[0] = orDefault(opts.Sea, Limits{deconflict.DefaultSeaLost, DefaultSeaRemove})
+	t.limits[1] = orDefault(opts.Air, Limits{deconflict.DefaultAirLost, DefaultAirRemove})
 	return t
 }
 

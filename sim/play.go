@@ -19,10 +19,10 @@ const DefaultPlayTick = 500 * time.Millisecond
 // a scenario ends it plays Next(round), round 1, 2, ..., from the clock's
 // time then.
 type Player struct {
-	Speed float64                                                // scenario time per clock time; 0 means 1
-	Now   func() time.Time                                       // the clock; default time.Now
-	Tick  <-chan time.Time                                       // when to deliver; default every DefaultPlayTick
-	Next  func(round uint64) *Scenario                           // the scenario of each next round; nil replays the same one
+	Speed float64                                                 // scenario time per clock time; 0 means 1
+	Now   func() time.Time                                        // the clock; default time.Now
+	Tick  <-chan time.Time                                        // when to deliver; default every DefaultPlayTick
+	Next  func(round uint64) *Scenario                            // the scenario of each next round; nil replays the same one
 	Sink  func(ctx context.Context, rs []deconflict.Report) error // takes each tick's reports (none: not called)
 }
 

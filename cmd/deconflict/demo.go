@@ -130,7 +130,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	for _, z := range scen.Zones {
 		// The scenario repeats on the demo's clock: its zones stay active.
 		z.From, z.Until = time.Time{}, time.Time{}
-		if err := n.AddZone(ctx, op, z); err != nil && deconflict.ErrorCode(err) != deconflict.ECONFLICT {
+		if err := r.live.AddZone(ctx, op, z); err != nil && deconflict.ErrorCode(err) != deconflict.ECONFLICT {
 			return fmt.Errorf("demo zone %s: %w", z.ID, err)
 		}
 	}
@@ -149,10 +149,13 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "  Scenario: Baltic, %d movers, %d scripted encounters, speed x%g, repeating every %s. Ctrl-C stops.\n",
 		len(scen.Movers), len(scen.Expected), *speed, time.Duration(float64(scen.Duration) / *speed).Round(time.Second))
 	// The scenario repeats, with a new seed each round.
+	pic := r.live
 	player := &sim.Player{
-		Speed: *speed, Now: n.Now,
+		Speed: *speed, Now: pic.Now,
 		Next: func(round uint64) *sim.Scenario { return sim.Baltic(*seed + round) },
-		Sink: func(ctx context.Context, rs []deconflict.Report) error { return n.Ingest(ctx, deconflict.NodeAuthor, rs) },
+		Sink: func(ctx context.Context, rs []deconflict.Report) error {
+			return pic.Ingest(ctx, deconflict.NodeAuthor, rs)
+		},
 	}
 	return player.Play(ctx, scen)
 }

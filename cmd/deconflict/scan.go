@@ -307,9 +307,9 @@ func writeEncountersGeoJSON(w io.Writer, rows []detect.Row) error {
 		jr := toJSONRow(r)
 		base := map[string]any{"encounter": i + 1, "a": jr.A, "b": jr.B, "severity": jr.Severity, "domain": jr.Domain,
 			"closest_time": jr.ClosestTime, "closest_m": jr.ClosestM, "first_alert": jr.FirstAlert, "closest_vertical_m": jr.ClosestVerticalM}
-		maxGap := detect.DefaultSeaLost
+		maxGap := deconflict.DefaultSeaLost
 		if r.Domain == deconflict.Air {
-			maxGap = detect.DefaultAirLost
+			maxGap = deconflict.DefaultAirLost
 		}
 		for _, side := range []struct {
 			role  string

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/deconflict/deconflict"
@@ -16,32 +17,37 @@ import (
 	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
-	"github.com/deconflict/deconflict/internal/flock"
 	"github.com/deconflict/deconflict/ingest"
+	"github.com/deconflict/deconflict/internal/flock"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/postgres"
 	"github.com/deconflict/deconflict/sqlite"
 )
 
 func init() {
 	register("serve", &command{
-		Summary: "run a node (SQLite storage in the data directory)",
+		Summary: "run a node (SQLite storage in the data directory, or PostgreSQL)",
 		Usage: `
-usage: deconflict serve [--data DIR] [--addr HOST:PORT] [--name NAME] [--log-format text|json]
+usage: deconflict serve [--data DIR] [--db postgres://...] [--addr HOST:PORT] [--name NAME] [--log-format text|json]
 
 Runs a node. On first start it creates DIR (default ./deconflict-data) with
 the SQLite database (deconflict.db) and the node's own key (node.key),
 which signs checkpoints and node envelopes and is the operator's identity
-for 'party' and 'channel' commands. The node's name (the first part of
-every checkpoint origin) is --name, or else "deconflict-" and 12 hex
-digits of the node key's hash, fixed at the first start. A second process
-on a DIR in use refuses to start (DIR/lock is held for the node's life). On every start it checks each
-channel's stored log against its last signed checkpoint and refuses to
-serve a channel whose store was altered.
+for 'party' and 'channel' commands. With --db postgres://... the node
+stores everything in that PostgreSQL database instead, and DIR keeps only
+node.key. The node's name (the first part of every checkpoint origin) is
+--name, or else "deconflict-" and 12 hex digits of the node key's hash,
+fixed at the first start. A second process on a DIR in use refuses to
+start (DIR/lock is held for the node's life). On every start it checks
+each channel's stored log against its last signed checkpoint and refuses
+to serve a channel whose store was altered.
 
-Environment: DECONFLICT_DATA, DECONFLICT_ADDR, DECONFLICT_NAME.
+Environment: DECONFLICT_DATA, DECONFLICT_DB, DECONFLICT_ADDR, DECONFLICT_NAME.
 
 example:
-  deconflict serve --data /var/lib/deconflict --addr 127.0.0.1:8080`,
+  deconflict serve --data /var/lib/deconflict --addr 127.0.0.1:8080
+  deconflict serve --data /etc/deconflict --db postgres://deconflict@db1/deconflict`,
 		Run: runServe,
 	})
 }
@@ -49,6 +55,7 @@ example:
 // nodeOptions are the settings shared by serve and demo.
 type nodeOptions struct {
 	data, addr, name, logFormat string
+	db                          string // PostgreSQL URL; "" for SQLite in data
 	tick                        time.Duration
 	parties                     string   // parties file for attribution
 	sources                     []string // feeds to ingest directly
@@ -62,6 +69,7 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 	fs.Func("source", "a feed to ingest directly (file, tcp://HOST:PORT, tcp-listen://:PORT, udp://:PORT; repeatable)", func(v string) error { o.sources = append(o.sources, v); return nil })
 	fs.StringVar(&o.sourceFormat, "source-format", "ais", "format of the --source feeds: ais, sbs, csv, ...")
 	fs.StringVar(&o.data, "data", m.envOr("DECONFLICT_DATA", DefaultDataDir), "data directory (env DECONFLICT_DATA)")
+	fs.StringVar(&o.db, "db", m.Getenv("DECONFLICT_DB"), "PostgreSQL database URL (postgres://...) instead of SQLite in the data directory (env DECONFLICT_DB)")
 	fs.StringVar(&o.addr, "addr", m.envOr("DECONFLICT_ADDR", defAddr), "listen address (env DECONFLICT_ADDR)")
 	fs.StringVar(&o.name, "name", m.Getenv("DECONFLICT_NAME"), "node name, the first part of checkpoint origins (kept from the first start; env DECONFLICT_NAME)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -71,7 +79,8 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 // running is a started node with its HTTP server.
 type running struct {
 	node   *node.Node
-	store  *sqlite.DB
+	live   *live.Picture
+	store  deconflict.Store
 	server *dhttp.Server
 	lock   *flock.Lock    // the data directory's, held until Close
 	feeds  *ingest.Feeder // the --source feeds, nil without any
@@ -82,6 +91,7 @@ func (r *running) Close() {
 		r.feeds.Close()
 	}
 	r.server.Close()
+	r.live.Close()
 	r.node.Close()
 	r.store.Close()
 	r.lock.Release()
@@ -122,7 +132,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	if created {
 		logger.Info("created node key", "path", filepath.Join(o.data, "node.key"))
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(o.data, "deconflict.db"))
+	db, err := openStore(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -164,28 +174,33 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		}
 		base = &f
 	}
-	if err := n.EnableLive(base, detect.Config{}); err != nil {
+	pic := live.New(n, db)
+	pic.Now, pic.Logger = n.Now, n.Logger
+	if err := pic.Open(ctx, base, detect.Config{}); err != nil {
 		n.Close()
 		db.Close()
 		return nil, err
 	}
 	srv := dhttp.NewServer(n)
+	srv.SetLive(pic)
 	srv.Version = buildVersion()
 	if _, err := console.Mount(srv, n, o.data); err != nil {
+		pic.Close()
 		n.Close()
 		db.Close()
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	if err := srv.Listen(o.addr); err != nil {
+		pic.Close()
 		n.Close()
 		db.Close()
 		return nil, err
 	}
 	logger.Info("node serving", "name", name, "url", srv.URL(), "data", o.data, "node_key", deconflict.EncodeKey(n.PublicKey()))
-	r := &running{node: n, store: db, server: srv, lock: lock}
+	r := &running{node: n, live: pic, store: db, server: srv, lock: lock}
 	if len(o.sources) > 0 {
 		r.feeds = ingest.Start(ctx, o.sources, readSource, func(ctx context.Context, rs []deconflict.Report) error {
-			return n.Ingest(ctx, deconflict.NodeAuthor, rs)
+			return pic.Ingest(ctx, deconflict.NodeAuthor, rs)
 		}, &ingest.Options{Source: m.sourceOptions()})
 		go func() {
 			<-r.feeds.Done()
@@ -197,6 +212,18 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		}()
 	}
 	return r, nil
+}
+
+// openStore opens the node's database: PostgreSQL when o.db is set,
+// otherwise SQLite in the data directory.
+func openStore(ctx context.Context, o *nodeOptions) (deconflict.Store, error) {
+	switch {
+	case o.db == "":
+		return sqlite.Open(ctx, filepath.Join(o.data, "deconflict.db"))
+	case strings.HasPrefix(o.db, "postgres://"), strings.HasPrefix(o.db, "postgresql://"):
+		return postgres.Open(ctx, o.db)
+	}
+	return nil, fmt.Errorf("--db %q: want a postgres:// URL (or no --db for SQLite in the data directory)", o.db)
 }
 
 func runServe(ctx context.Context, m *Main, args []string) error {

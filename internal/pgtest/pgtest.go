@@ -31,12 +31,13 @@ import (
 
 // Server is a running PostgreSQL server owned by one test.
 type Server struct {
-	Dir  string // holds data/, the socket and server.log
-	Port int
-	Bin  string // directory of initdb, pg_ctl, postgres
-	cred *syscall.Credential
-	proc *exec.Cmd
-	n    atomic.Int64
+	Dir    string // holds data/, the socket and server.log
+	Port   int
+	Bin    string // directory of initdb, pg_ctl, postgres
+	cred   *syscall.Credential
+	proc   *exec.Cmd
+	exited chan error // receives the server's exit, then is closed
+	n      atomic.Int64
 }
 
 // Options changes how the server runs.
@@ -130,8 +131,9 @@ func New(o Options) (s *Server, err error) {
 	if err := s.proc.Start(); err != nil {
 		return nil, fmt.Errorf("pgtest: start postgres: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- s.proc.Wait() }()
+	proc, exited := s.proc, make(chan error, 1)
+	s.exited = exited
+	go func() { exited <- proc.Wait(); close(exited) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -143,7 +145,7 @@ func New(o Options) (s *Server, err error) {
 		}
 		select {
 		case werr := <-exited:
-			s.proc = nil
+			s.proc, s.exited = nil, nil
 			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 			return nil, fmt.Errorf("pgtest: postgres exited: %v\n%s", werr, log)
 		case <-time.After(50 * time.Millisecond):
@@ -186,6 +188,12 @@ func (s *Server) Stop() {
 		if out, err := stop.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "pgtest: pg_ctl stop: %v\n%s", err, out)
 			s.proc.Process.Kill()
+		}
+		select {
+		case <-s.exited:
+		case <-time.After(30 * time.Second):
+			s.proc.Process.Kill()
+			<-s.exited
 		}
 		s.proc = nil
 	}

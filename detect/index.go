@@ -1,0 +1,379 @@
+package detect
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/deconflict/deconflict/geo"
+)
+
+// Default cell sizes of the index (m), chosen by benchmark on sim.Load.
+const (
+	DefaultSeaCellM = 30e3
+	DefaultAirCellM = 90e3
+)
+
+// A track's entries in the index keep the motion of an earlier report (its
+// reference) while the paths predicted from its later reports stay within
+// skinM horizontally and vskinM vertically of the reference's over the
+// horizon, so that a track moving steadily does not rewrite its entries on
+// every report: the entries' reach is grown by skinM, and apartEntry's
+// vertical threshold by vskinM.
+const (
+	skinM  = 100
+	vskinM = 15
+)
+
+// entry is a track's packed copy in a cell of the index: what the
+// candidate loop reads, in sequence, for a quick rejection (apartEntry)
+// without touching the track. Each report rewrites it in every cell of the
+// track (the loop passes over them all anyway).
+type entry struct {
+	p, v  [3]float32 // as track.m.P, track.m.V
+	reach float32    // track's reach (m), see Engine.reach
+	alt   float32    // as track.m.AltM (NaN unknown, and at sea)
+	climb float32
+	ms    int32 // time of the report, ms since Engine.epoch, rounded down
+	id    int32 // track index
+	party uint16
+	run   uint16 // first of a party's run in a cell: its length (65535: that or more); else 0
+}
+
+// ms returns now as entry.ms, rebasing the epoch first when now is too
+// far from it for an int32 of milliseconds.
+func (e *Engine) ms(now int64) int32 {
+	if e.epoch == 0 {
+		e.epoch = now
+	}
+	if d := (now - e.epoch) / 1e6; d < -1<<30 || d > 1<<30 {
+		e.rebase(now)
+	}
+	return int32((now - e.epoch) / 1e6)
+}
+
+// rebase moves the epoch to now and every entry's time with it (every
+// twelve days of engine time). Times further back than int32 allows are
+// clamped: those tracks are long lost.
+func (e *Engine) rebase(now int64) {
+	shift := (now - e.epoch) / 1e6
+	move := func(ms int32) int32 { return int32(max(int64(ms)-shift, math.MinInt32)) }
+	for d := range e.cells {
+		for _, es := range e.cells[d] {
+			for k := range es {
+				es[k].ms = move(es[k].ms)
+			}
+		}
+	}
+	for i := range e.tracks {
+		e.tracks[i].ref.ms = move(e.tracks[i].ref.ms)
+	}
+	e.epoch += shift * 1e6
+}
+
+// steady reports whether the track's entries (t.ref) still stand for its
+// new report me: over the horizon, the path predicted from me stays within
+// the entries' reach less me's of the reference's, and within vskinM
+// vertically.
+func (e *Engine) steady(t *track, me *entry) bool {
+	ref := &t.ref
+	if ref.id != me.id || (ref.alt == ref.alt) != (me.alt == me.alt) {
+		return false
+	}
+	h := e.horizon[t.domain]
+	dt := float64(me.ms-ref.ms) / 1e3
+	var d, dv float64
+	for k := range 3 {
+		x := float64(me.p[k]) - float64(ref.p[k]) - float64(ref.v[k])*dt
+		y := float64(me.v[k]) - float64(ref.v[k])
+		d += x * x
+		dv += y * y
+	}
+	if float64(me.reach)+math.Sqrt(d)+math.Sqrt(dv)*h+1 > float64(ref.reach) {
+		return false
+	}
+	if me.alt == me.alt {
+		dz := math.Abs(float64(me.alt)-float64(ref.alt)-float64(ref.climb)*dt) + math.Abs(float64(me.climb-ref.climb))*h
+		if dz > vskinM-1 {
+			return false
+		}
+	}
+	return true
+}
+
+// reach returns the radius (m) around the track's path that the index
+// must cover: half the grown advisory radius plus the bound on how far the
+// tangent-plane measure can fall short of the straight ECEF distance (see
+// docs/detection.md).
+func (e *Engine) reach(t *track) float64 {
+	h := e.horizon[t.domain]
+	r := e.radius[t.domain]
+	c := t.m.V.Norm()*h + r
+	return r + c*c/geo.WGS84B + 100
+}
+
+// box returns the ECEF box around the path the track can travel from its
+// last report over its horizon, grown by its reach.
+func (e *Engine) box(t *track) geo.Box {
+	return geo.SegmentBox(t.m.P, t.m.V, e.horizon[t.domain], e.reach(t))
+}
+
+// registered reports whether the track's registration contains its
+// capsule: the path it can travel over the horizon from its last report,
+// grown by its reach.
+func (e *Engine) registered(t *track) bool {
+	h := e.horizon[t.domain]
+	r := e.reach(t)
+	p0, p1 := t.m.P, t.m.P.Add(t.m.V.Scale(h))
+	return segDist(p0, t.reg0, t.reg1)+r <= t.regR && segDist(p1, t.reg0, t.reg1)+r <= t.regR
+}
+
+// register registers the track in every grid cell within its reach of its
+// path over the horizon (a capsule). A registration covers a quarter more
+// path and a little more radius (slack) than needed, and is kept while it
+// still contains the capsule (registered), so that most reports move no
+// registration at all. Cells the track joins get a copy of me; evaluate
+// rewrites it in the others.
+func (e *Engine) register(idx int32, me *entry) {
+	t := &e.tracks[idx]
+	dom := t.domain
+	g := e.grid[dom]
+	h := e.horizon[dom]
+	r := e.reach(t)
+	p0 := t.m.P
+	t.reg0, t.reg1 = p0, t.m.P.Add(t.m.V.Scale(h*1.25))
+	t.regR = r + e.slack[dom]
+	e.keys = g.CapsuleKeys(e.keys[:0], t.reg0, t.reg1, t.regR)
+	cells := e.bufs[:0]
+	for _, k := range e.keys {
+		cells = append(cells, g.Cell(k, true))
+	}
+	for n := g.Cells(); len(e.cells[dom]) < n; {
+		e.cells[dom] = append(e.cells[dom], nil)
+	}
+	slices.Sort(cells)
+	// Merge the sorted old and new cell lists.
+	old := t.cells
+	i, j := 0, 0
+	for i < len(old) || j < len(cells) {
+		switch {
+		case j == len(cells) || i < len(old) && old[i] < cells[j]:
+			e.unindex(dom, old[i], idx)
+			i++
+		case i == len(old) || cells[j] < old[i]:
+			e.cells[dom][cells[j]] = insertEntry(e.cells[dom][cells[j]], *me)
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	e.bufs = cells
+	t.cells = append(t.cells[:0], cells...)
+}
+
+// unindex removes track idx's entry from cell c of domain dom.
+func (e *Engine) unindex(dom uint8, c, idx int32) {
+	e.cells[dom][c] = deleteEntry(e.cells[dom][c], e.tracks[idx].party, idx)
+}
+
+// deleteEntry removes the entry of track id of party from es (sorted by
+// party, then track) and keeps the run lengths.
+func deleteEntry(es []entry, party uint16, id int32) []entry {
+	s, _ := find(es, party, math.MinInt32) // the run's start
+	k, ok := find(es[s:], party, id)
+	if !ok {
+		return es
+	}
+	k += s
+	n := int(es[s].run) // the run's length, unless saturated
+	es = slices.Delete(es, k, k+1)
+	switch {
+	case n >= math.MaxUint16:
+		fixRun(es, party)
+	case n > 1:
+		es[s].run = uint16(n - 1) // a removed first hands the length on
+	}
+	return es
+}
+
+// insertEntry inserts x into es (sorted by party, then track) and keeps
+// the run lengths.
+func insertEntry(es []entry, x entry) []entry {
+	s, _ := find(es, x.party, math.MinInt32) // the run's start
+	k, _ := find(es[s:], x.party, x.id)
+	k += s
+	n := 0
+	if s < len(es) && es[s].party == x.party {
+		n = int(es[s].run)
+	}
+	x.run = 0
+	es = slices.Insert(es, k, x)
+	if n >= math.MaxUint16-1 {
+		fixRun(es, x.party)
+		return es
+	}
+	if k == s && n > 0 {
+		es[s+1].run = 0 // the old first, moved up: x goes first
+	}
+	es[s].run = uint16(n + 1)
+	return es
+}
+
+// fixRun sets the run lengths of party's entries in es.
+func fixRun(es []entry, party uint16) {
+	k, _ := find(es, party, math.MinInt32)
+	if k == len(es) || es[k].party != party {
+		return
+	}
+	setRun(es, k)
+}
+
+// setRun sets the run lengths of the run that starts at k and returns its
+// end.
+func setRun(es []entry, k int) int {
+	end := runEnd(es, k)
+	for i := k; i < end; i++ {
+		es[i].run = 0
+	}
+	es[k].run = uint16(min(end-k, math.MaxUint16))
+	return end
+}
+
+// find returns where the entry of track id of party lies in es (sorted by
+// party, then track), or should be inserted, and whether it is there.
+func find(es []entry, party uint16, id int32) (int, bool) {
+	lo, hi := 0, len(es)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if o := &es[m]; o.party < party || o.party == party && o.id < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(es) && es[lo].party == party && es[lo].id == id
+}
+
+// runEnd returns the end of the run of entries of es[k]'s party that
+// starts at k.
+func runEnd(es []entry, k int) int {
+	p := es[k].party
+	lo, hi := k+1, len(es)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if es[m].party <= p {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// segDist returns the distance (m) from p to the segment a-b.
+func segDist(p, a, b geo.Vec3) float64 {
+	d := b.Sub(a)
+	l2 := d.Dot(d)
+	f := 0.0
+	if l2 > 0 {
+		f = math.Max(0, math.Min(1, p.Sub(a).Dot(d)/l2))
+	}
+	return p.Sub(a.Add(d.Scale(f))).Norm()
+}
+
+// Compact renumbers the tracks so that tracks near each other are stored
+// next to each other (in Morton order of their grid cells), which turns
+// most of the candidate loop's cache misses into hits. It costs
+// O(N log N) (tens of milliseconds for 200,000 tracks) and changes no
+// result; Tick calls it every CompactEvery of engine time, and callers
+// may call it after a bulk load.
+func (e *Engine) Compact() {
+	n := len(e.tracks)
+	order := make([]int32, 0, e.byID.len())
+	codes := make([]uint64, n)
+	for i := range e.tracks {
+		if t := &e.tracks[i]; t.live {
+			order = append(order, int32(i))
+			codes[i] = uint64(t.domain)<<63 | e.grid[t.domain].Morton(t.m.P)>>1
+		}
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Or(cmp.Compare(codes[a], codes[b]), cmp.Compare(a, b)) })
+	remap := make([]int32, n)
+	for i := range remap {
+		remap[i] = -1
+	}
+	tracks := make([]track, len(order), max(cap(e.tracks), len(order)))
+	for k, old := range order {
+		remap[old] = int32(k)
+		tracks[k] = e.tracks[old]
+		tracks[k].ref.id = int32(k)
+	}
+	e.byID.remap(remap)
+	for d := range e.cells {
+		for _, es := range e.cells[d] {
+			for k := range es {
+				es[k].id = remap[es[k].id]
+			}
+			slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.party, b.party), cmp.Compare(a.id, b.id)) })
+			for k := 0; k < len(es); {
+				k = setRun(es, k)
+			}
+		}
+	}
+	open := make(map[uint64]*encounter, len(e.open))
+	for _, en := range e.open {
+		en.a = remap[en.a]
+		if en.b >= 0 {
+			en.b = remap[en.b]
+			if en.a > en.b {
+				en.a, en.b = en.b, en.a
+			}
+			en.key = uint64(en.a)<<32 | uint64(uint32(en.b))
+		} else {
+			en.key = uint64(en.a)<<32 | 1<<31 | uint64(-1-en.b)
+		}
+		open[en.key] = en
+	}
+	e.open = open
+	e.tracks = tracks
+	e.free = e.free[:0]
+	e.stats.Compactions++
+}
+
+// apartEntry reports whether a (just reported) and b (extrapolated from
+// its last report to a's time) cannot come within the grown advisory
+// thresholds within the grown lookahead look (s): the least straight-line
+// (ECEF) distance over that time is more than the sum of their reaches,
+// which bounds the horizontal distance in the pair's tangent plane from
+// below (see reach); or, both altitudes known, the vertical separation
+// stays above vert (the grown vertical threshold, m) throughout.
+func apartEntry(a, b *entry, look, vert float64) bool {
+	// b's time is good to a millisecond: it may be extrapolated up to
+	// 1 ms short, which moves it by under 1 m below 1,000 m/s.
+	tb := float64(a.ms-b.ms) / 1e3
+	if a.alt == a.alt && b.alt == b.alt {
+		// Vertical first: aircraft at other levels are most of those
+		// rejected, and this is cheaper.
+		z0 := float64(b.alt) + float64(b.climb)*(tb+1e-3) - float64(a.alt)
+		z1 := z0 + float64(b.climb-a.climb)*look
+		h := vert + math.Abs(float64(b.climb))*1e-3
+		if z0 >= h && z1 >= h || z0 <= -h && z1 <= -h {
+			return true
+		}
+	}
+	dpx := float64(b.p[0]) - float64(a.p[0]) + float64(b.v[0])*tb
+	dpy := float64(b.p[1]) - float64(a.p[1]) + float64(b.v[1])*tb
+	dpz := float64(b.p[2]) - float64(a.p[2]) + float64(b.v[2])*tb
+	dvx := float64(b.v[0]) - float64(a.v[0])
+	dvy := float64(b.v[1]) - float64(a.v[1])
+	dvz := float64(b.v[2]) - float64(a.v[2])
+	s := 0.0
+	if v2 := dvx*dvx + dvy*dvy + dvz*dvz; v2 > 0 {
+		s = math.Max(0, math.Min(look, -(dpx*dvx+dpy*dvy+dpz*dvz)/v2))
+	}
+	mx, my, mz := dpx+dvx*s, dpy+dvy*s, dpz+dvz*s
+	// float32 positions are good to 0.5 m, velocities to 1e-5 m/s.
+	r := float64(a.reach+b.reach) + 3 + 1e-4*look
+	return mx*mx+my*my+mz*mz > r*r
+}

@@ -1,0 +1,166 @@
+package detect
+
+import (
+	"math"
+)
+
+// lifecycle decides an open encounter's events from its successive
+// predictions, whatever produced them (a pair's CPA, a state-based
+// conflict, a zone entry). It is plain data: the tests drive it with
+// plain predictions (lifecycle_test.go), and the all-pairs reference of
+// the property tests runs the same rules on predictions of its own.
+type lifecycle struct {
+	highest    Severity   // the highest tier reached
+	clearSince int64      // unix ns since when the prediction has been outside the grown thresholds; 0: not
+	emitted    Prediction // the prediction of the last event
+}
+
+// lifeRules are one encounter's lifecycle parameters: how long (ns) the
+// prediction must stay outside the grown thresholds before it closes and
+// before an Updated event may follow another event, and the changes that
+// make a prediction material: its CPA distance by more than materialM (m;
+// +Inf: never, as for zones) or its CPA time by more than materialS (s).
+type lifeRules struct {
+	hold      int64
+	materialM float64
+	materialS float64
+}
+
+// rulesFor returns the lifecycle rules for thresholds th in domain dom
+// (zone: a zone encounter): updates are material when the CPA moves by a
+// quarter of the advisory distance, or its time by a tenth of the
+// lookahead, of the pair's own thresholds.
+func (e *Engine) rulesFor(th *Thresholds, dom uint8, zone bool) lifeRules {
+	r := lifeRules{hold: e.hold[dom], materialM: th.Sea.AdvisoryM / 4, materialS: th.Sea.LookaheadS / 10}
+	if dom == air {
+		r.materialM, r.materialS = th.Air.Advisory.HorizontalM/4, th.Air.Advisory.LookaheadS/10
+	}
+	if zone {
+		r.materialM = math.Inf(1)
+	}
+	return r
+}
+
+// open starts the lifecycle with the first prediction (at or above
+// Advisory).
+func (l *lifecycle) open(p Prediction) {
+	*l = lifecycle{highest: p.Severity, emitted: p}
+}
+
+// step runs the lifecycle of an open encounter at now given the tier
+// predicted (sev) and whether the prediction is inside the thresholds
+// grown by the close margin (stay), and returns the event to emit (0:
+// none) with its prediction:
+//   - Closed (reason Separated) once the prediction has been outside the
+//     grown thresholds and below Advisory for the hold;
+//   - Escalated when sev is above every tier reached before;
+//   - Updated when, at least the hold after the last event, the
+//     prediction differs materially from that event's.
+//
+// pred computes the prediction (with the positions at the CPA when
+// withPos: two ECEF to geodetic conversions, so only for events); it is
+// called without positions to judge whether a change is material.
+func (l *lifecycle) step(now int64, sev Severity, stay bool, r lifeRules, pred func(withPos bool) Prediction) (EventType, Prediction) {
+	if !stay && sev == None {
+		if l.clearSince == 0 {
+			l.clearSince = now
+		}
+		if now-l.clearSince >= r.hold {
+			return Closed, pred(true)
+		}
+		return 0, Prediction{}
+	}
+	l.clearSince = 0
+	if sev > l.highest {
+		l.highest = sev
+		l.emitted = pred(true)
+		return Escalated, l.emitted
+	}
+	if now-l.emitted.Time.UnixNano() < r.hold {
+		return 0, Prediction{} // as material would say, without a prediction
+	}
+	if l.material(pred(false), r) {
+		l.emitted = pred(true)
+		return Updated, l.emitted
+	}
+	return 0, Prediction{}
+}
+
+// due reports whether the lifecycle closes at now without a new
+// prediction (Tick): the prediction has been outside the grown
+// thresholds for the hold.
+func (l *lifecycle) due(now, hold int64) bool {
+	return l.clearSince != 0 && now-l.clearSince >= hold
+}
+
+// material reports whether p differs enough from the last emitted
+// prediction to be worth an Updated event: at least the hold after it,
+// and the CPA distance moved by more than r.materialM, or the CPA time
+// (the time to entry for zones) by more than r.materialS, or the CPA
+// became known or unknown.
+func (l *lifecycle) material(p Prediction, r lifeRules) bool {
+	q := l.emitted
+	if p.Time.UnixNano()-q.Time.UnixNano() < r.hold {
+		return false
+	}
+	if (p.TCPAS == p.TCPAS) != (q.TCPAS == q.TCPAS) {
+		return true
+	}
+	dt := 0.0
+	if p.TCPAS == p.TCPAS {
+		dt = p.Time.Sub(q.Time).Seconds() + p.TCPAS - q.TCPAS
+	}
+	return math.Abs(p.CPAM-q.CPAM) > r.materialM || math.Abs(dt) > r.materialS
+}
+
+// openEnc opens en with its first prediction p and emits Opened.
+func (e *Engine) openEnc(en *encounter, p Prediction, now int64) {
+	e.nextID++
+	en.pub.ID = e.nextID
+	en.pub.Severity = p.Severity
+	en.pub.Opened = nsToTime(now)
+	en.pub.Prediction = p
+	en.life.open(p)
+	e.open[en.key] = en
+	e.tracks[en.a].encs = append(e.tracks[en.a].encs, en)
+	if en.b >= 0 {
+		e.tracks[en.b].encs = append(e.tracks[en.b].encs, en)
+	}
+	e.emit(Opened, now, en)
+}
+
+// judge runs en's lifecycle at now (see lifecycle.step) and emits its
+// event, if any. The encounter keeps the prediction of its last event.
+func (e *Engine) judge(en *encounter, sev Severity, stay bool, now int64, r lifeRules, pred func(withPos bool) Prediction) {
+	typ, p := en.life.step(now, sev, stay, r, pred)
+	if typ == 0 {
+		return
+	}
+	en.pub.Prediction = p
+	en.pub.Severity = en.life.highest
+	if typ == Closed {
+		e.close(en, now, Separated)
+		return
+	}
+	e.emit(typ, now, en)
+}
+
+// close closes en at now for reason why and emits Closed.
+func (e *Engine) close(en *encounter, now int64, why CloseReason) {
+	en.pub.Reason = why
+	delete(e.open, en.key)
+	remove := func(i int32) {
+		t := &e.tracks[i]
+		for k, x := range t.encs {
+			if x == en {
+				t.encs = append(t.encs[:k], t.encs[k+1:]...)
+				break
+			}
+		}
+	}
+	remove(en.a)
+	if en.b >= 0 {
+		remove(en.b)
+	}
+	e.emit(Closed, now, en)
+}

@@ -1,0 +1,128 @@
+package detect
+
+// Party labels and the pair cache: which pairs of tracks the engine
+// watches, and with which thresholds.
+//
+// Tracks carry a label: a small number standing for their party string
+// (intern). Whether two labels' tracks are watched, and with which
+// thresholds, is the Pair hook's answer (Config.Pair), which the engine
+// remembers in a fixed number of slots (pairCache): its memory does not
+// grow with the number of parties, as a table of every pair did (10,000
+// party labels, one per aircraft, ran `scan` out of memory).
+
+// pairSlots is the number of answers the cache keeps (a power of two):
+// 16,384 slots of 8 bytes, 128 KiB, in pairs (two ways). A pair whose
+// slots other pairs took is asked again, which costs the hook's call and
+// nothing else.
+const (
+	pairBits  = 14
+	pairSlots = 1 << pairBits
+)
+
+// pairSlot is one cached answer: key is 1 + the pair's labels (a<<16|b,
+// a <= b), 0 when empty; th is the index of its thresholds in
+// pairCache.ths, or -1 when the pair is not watched.
+type pairSlot struct {
+	key uint32
+	th  int32
+}
+
+// pairCache remembers the Pair hook's answers. The thresholds of watched
+// pairs are kept once per distinct value (channels agree few).
+type pairCache struct {
+	slots []pairSlot
+	ths   []Thresholds
+	thIdx map[Thresholds]int32
+}
+
+func (c *pairCache) reset() {
+	c.slots = nil
+	c.ths = c.ths[:0]
+	clear(c.thIdx)
+}
+
+// MaxParties is how many distinct parties an engine tells apart (its
+// labels are 16 bits). Reports naming a party past it are ignored.
+const MaxParties = 1<<16 - 1
+
+// intern returns the label of party, making one for a new party; false
+// when MaxParties are known and party is not one of them.
+func (e *Engine) intern(party string) (uint16, bool) {
+	if i, ok := e.partyIdx[party]; ok {
+		return i, true
+	}
+	if len(e.parties) >= MaxParties {
+		return 0, false
+	}
+	i := uint16(len(e.parties))
+	e.parties = append(e.parties, party)
+	e.partyIdx[party] = i
+	return i, true
+}
+
+// pairTh returns the index in e.pc.ths of the thresholds for labels pa
+// and pb, or -1 when the pair is not watched. Without a Pair hook, pairs
+// of different, non-empty parties are watched with Config.Thresholds
+// (index 0).
+func (e *Engine) pairTh(pa, pb uint16) int32 {
+	if e.cfg.Pair == nil {
+		if pa == pb || e.parties[pa] == "" || e.parties[pb] == "" {
+			return -1
+		}
+		return 0
+	}
+	if pa > pb {
+		pa, pb = pb, pa
+	}
+	key := uint32(pa)<<16 | uint32(pb)
+	c := &e.pc
+	if c.slots == nil {
+		c.slots = make([]pairSlot, pairSlots)
+	}
+	// Two ways: the slot the key hashes to and its neighbour; a new
+	// answer goes first and moves the older one to the neighbour.
+	h := (key * 0x9e3779b1) >> (32 - pairBits)
+	s, s2 := &c.slots[h], &c.slots[h^1]
+	if s.key == key+1 {
+		return s.th
+	}
+	if s2.key == key+1 {
+		return s2.th
+	}
+	a, b := e.parties[pa], e.parties[pb]
+	if a > b {
+		a, b = b, a
+	}
+	k := int32(-1)
+	if th, ok := e.cfg.Pair(a, b); ok {
+		if th == (Thresholds{}) || th.Validate() != nil {
+			th = e.cfg.Thresholds
+		}
+		th = clamp(th, e.cfg.Envelope)
+		var known bool
+		if k, known = c.thIdx[th]; !known {
+			k = int32(len(c.ths))
+			c.ths = append(c.ths, th)
+			c.thIdx[th] = k
+		}
+	}
+	*s2 = *s
+	*s = pairSlot{key + 1, k}
+	return k
+}
+
+// pairInfo returns the thresholds for labels pa and pb, or nil when the
+// pair is not watched. The pointer is good until the next call.
+func (e *Engine) pairInfo(pa, pb uint16) *Thresholds {
+	k := e.pairTh(pa, pb)
+	switch {
+	case k < 0:
+		return nil
+	case e.cfg.Pair == nil:
+		return &e.cfg.Thresholds
+	}
+	return &e.pc.ths[k]
+}
+
+// watched reports whether tracks of labels pa and pb are watched.
+func (e *Engine) watched(pa, pb uint16) bool { return e.pairTh(pa, pb) >= 0 }

@@ -1,0 +1,415 @@
+package regime
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Finding codes (DESIGN.md "Formats", findings).
+const (
+	Late                = "late"
+	ObservationRequired = "observation-required"
+	NotInCalendar       = "not-in-calendar"
+	CalendarLate        = "calendar-late"
+	ConstraintExceeded  = "constraint-exceeded"
+	ReplyOverdue        = "reply-overdue"
+	MeasureBreach       = "measure-breach"
+)
+
+// Ch. VIII constraint rules.
+const (
+	RuleThreeYears40000   = "three-years-40000"
+	RuleYear13000         = "year-13000"
+	RuleYear25000         = "year-25000"
+	RuleSimultaneous13000 = "simultaneous-13000"
+)
+
+// Finding is a compliance fact: what became true, when, under which rule,
+// about which envelopes (channel indexes, the one concerned first).
+type Finding struct {
+	Code   string    `json:"code"`
+	Rule   string    `json:"rule,omitempty"`
+	Regime string    `json:"regime"`
+	About  []int64   `json:"about"`
+	State  string    `json:"state"` // the party whose obligation it concerns
+	Text   string    `json:"text"`
+	Time   time.Time `json:"time"` // when the fact became true
+}
+
+// Key identifies a finding so that it is raised once: its code, rule and
+// the envelope it is about.
+func (f Finding) Key() string {
+	about := int64(-1)
+	if len(f.About) > 0 {
+		about = f.About[0]
+	}
+	return f.Code + "|" + f.Rule + "|" + strconv.FormatInt(about, 10)
+}
+
+// Notice is a notification as logged: its index, the node's time of
+// receipt, and its form. Notify is the thresholds of prior notification in
+// force at Index (nil: NotificationThresholds).
+type Notice struct {
+	Index    int64
+	Received time.Time
+	Form     *Form
+	Notify   *Thresholds
+}
+
+// Response kinds (respond --accept|--question|--object|--answer).
+const (
+	Accept   = "accept"
+	Question = "question"
+	Object   = "object"
+	Answer   = "answer"
+)
+
+// ResponseKinds lists every response kind.
+var ResponseKinds = []string{Accept, Question, Object, Answer}
+
+// Response is a member's response to a notification or request.
+type Response struct {
+	Index    int64
+	To       int64 // the notification's index
+	Author   string
+	Kind     string
+	Received time.Time
+}
+
+// Ledger holds a channel's notifications and responses in log order and
+// derives the findings that are true at a time. It is pure: the caller
+// gives it the log's envelopes and the time.
+type Ledger struct {
+	notices   []Notice
+	responses []Response
+	byIndex   map[int64]int
+	raised    map[string]bool
+}
+
+// NewLedger returns an empty ledger.
+func NewLedger() *Ledger {
+	return &Ledger{byIndex: map[int64]int{}, raised: map[string]bool{}}
+}
+
+// AddNotice records a notification. Indexes must increase.
+func (l *Ledger) AddNotice(n Notice) error {
+	if k := len(l.notices); k > 0 && n.Index <= l.notices[k-1].Index {
+		return invalid("notice index %d after %d", n.Index, l.notices[k-1].Index)
+	}
+	l.byIndex[n.Index] = len(l.notices)
+	l.notices = append(l.notices, n)
+	return nil
+}
+
+// Notice returns the notification logged at index.
+func (l *Ledger) Notice(index int64) (Notice, bool) {
+	i, ok := l.byIndex[index]
+	if !ok {
+		return Notice{}, false
+	}
+	return l.notices[i], true
+}
+
+// Notices returns every notification in log order.
+func (l *Ledger) Notices() []Notice { return l.notices }
+
+// Responses returns the responses to the notification at index.
+func (l *Ledger) Responses(index int64) []Response {
+	var out []Response
+	for _, r := range l.responses {
+		if r.To == index {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// AddResponse records a response; EINVALID if it answers no notification
+// or its kind is unknown.
+func (l *Ledger) AddResponse(r Response) error {
+	if !slices.Contains(ResponseKinds, r.Kind) {
+		return invalid("response kind %q, want one of %v", r.Kind, ResponseKinds)
+	}
+	if _, ok := l.byIndex[r.To]; !ok {
+		return invalid("response to %d: no notification at that index", r.To)
+	}
+	l.responses = append(l.responses, r)
+	return nil
+}
+
+// MarkRaised records a finding already in the log, so that Pending does
+// not raise it again.
+func (l *Ledger) MarkRaised(f Finding) { l.raised[f.Key()] = true }
+
+// Pending returns the findings true at now that were not raised yet, in
+// the order they became true.
+func (l *Ledger) Pending(now time.Time) []Finding {
+	var out []Finding
+	for _, f := range l.Findings(now) {
+		if !l.raised[f.Key()] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Findings returns every finding true at now, ordered by the time it
+// became true (then by the index it is about).
+func (l *Ledger) Findings(now time.Time) []Finding {
+	var out []Finding
+	for _, n := range l.notices {
+		if n.Received.After(now) {
+			continue
+		}
+		out = append(out, l.receiptFindings(n)...)
+		if f, ok := l.notInCalendar(n, now); ok {
+			out = append(out, f)
+		}
+		if f, ok := l.replyOverdue(n, now); ok {
+			out = append(out, f)
+		}
+	}
+	out = append(out, l.constraints(now)...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.Before(out[j].Time)
+		}
+		return out[i].About[0] < out[j].About[0]
+	})
+	return out
+}
+
+func thresholds(n Notice) Thresholds {
+	if n.Notify != nil {
+		return *n.Notify
+	}
+	return NotificationThresholds
+}
+
+func label(n Notice) string {
+	d := n.Form.Designation
+	if d == "" {
+		d = n.Form.Regime
+	}
+	return fmt.Sprintf("%s #%d", d, n.Index)
+}
+
+// receiptFindings are the facts true from the moment of receipt.
+func (l *Ledger) receiptFindings(n Notice) []Finding {
+	f := n.Form
+	a := Assess(f, n.Received, thresholds(n))
+	var out []Finding
+	at := func(code, text string) {
+		out = append(out, Finding{Code: code, Regime: f.Regime, About: []int64{n.Index}, State: f.State, Text: text, Time: n.Received})
+	}
+	if a.Late {
+		code, what := Late, "notice"
+		if f.Regime == VD11Calendar {
+			code, what = CalendarLate, "annual calendar"
+		}
+		at(code, fmt.Sprintf("%s %s %s received %s, after its deadline %s", f.State, what, label(n),
+			n.Received.Format(time.RFC3339), a.Deadline.Format(time.RFC3339)))
+	}
+	if a.ObservationRequired {
+		at(ObservationRequired, fmt.Sprintf("%s activity %s is observable (%s): observers to be invited",
+			f.State, label(n), strings.Join(ObservationThresholds.Met(f.Forces), ", ")))
+	}
+	return out
+}
+
+// notInCalendar: a notifiable, non-alert prior notification whose state's
+// annual calendar for the year of its start, filed on the channel, lacks
+// its entry; true from the later of the notice's and the calendar's
+// receipt. A channel where the state filed no calendar for that year raises
+// nothing: the node cannot know of a calendar sent elsewhere.
+func (l *Ledger) notInCalendar(n Notice, now time.Time) (Finding, bool) {
+	f := n.Form
+	if f.Regime != VD11Prior || f.Alert || !Assess(f, n.Received, thresholds(n)).Notifiable {
+		return Finding{}, false
+	}
+	year := int64(f.Start.Year())
+	entry := f.Calendar
+	if entry == "" {
+		entry = f.Designation
+	}
+	var first *Notice
+	for i, c := range l.notices {
+		if c.Form.Regime != VD11Calendar || c.Form.State != f.State || c.Form.Year != year || c.Received.After(now) {
+			continue
+		}
+		for _, e := range c.Form.Entries {
+			if e.Designation == entry {
+				return Finding{}, false
+			}
+		}
+		if first == nil {
+			first = &l.notices[i]
+		}
+	}
+	if first == nil {
+		return Finding{}, false
+	}
+	t := n.Received
+	if first.Received.After(t) {
+		t = first.Received
+	}
+	return Finding{Code: NotInCalendar, Regime: VD11Prior, About: []int64{n.Index, first.Index}, State: f.State, Time: t,
+		Text: fmt.Sprintf("%s activity %s (entry %q) is not in %s's annual calendar for %d, %s", f.State, label(n), entry, f.State, year, label(*first))}, true
+}
+
+// replyOverdue: a request for explanation or a hazard report that the
+// state asked has not answered within 48 h.
+func (l *Ledger) replyOverdue(n Notice, now time.Time) (Finding, bool) {
+	f := n.Form
+	if f.Regime != VD11Explanation && f.Regime != VD11Hazard {
+		return Finding{}, false
+	}
+	due := n.Received.Add(ReplyWithin)
+	if !now.After(due) {
+		return Finding{}, false
+	}
+	for _, r := range l.responses {
+		if r.To == n.Index && r.Author == f.To && r.Kind == Answer && !r.Received.After(due) {
+			return Finding{}, false
+		}
+	}
+	return Finding{Code: ReplyOverdue, Regime: f.Regime, About: []int64{n.Index}, State: f.To, Time: due,
+		Text: fmt.Sprintf("%s has not answered %s's %s within 48 h (due %s)", f.To, f.State, label(n), due.Format(time.RFC3339))}, true
+}
+
+// activity is the latest notice of one (state, designation): a later
+// notice of the same designation amends the earlier one.
+type activity struct {
+	Notice
+	forces Forces
+}
+
+func (l *Ledger) activities(now time.Time) map[string][]activity {
+	latest := map[string]int{}
+	var acts []activity
+	for _, n := range l.notices {
+		if n.Form.Regime != VD11Prior || n.Received.After(now) || !Assess(n.Form, n.Received, thresholds(n)).Notifiable {
+			continue
+		}
+		k := n.Form.State + "\x00" + n.Form.Designation
+		if i, ok := latest[k]; ok {
+			acts[i] = activity{n, n.Form.Forces}
+			continue
+		}
+		latest[k] = len(acts)
+		acts = append(acts, activity{n, n.Form.Forces})
+	}
+	by := map[string][]activity{}
+	for _, a := range acts {
+		by[a.Form.State] = append(by[a.Form.State], a)
+	}
+	return by
+}
+
+// constraints evaluates Ch. VIII for each state: each notification that
+// takes a count over its limit raises the rule, about it and the others
+// counted.
+func (l *Ledger) constraints(now time.Time) []Finding {
+	var out []Finding
+	for state, acts := range l.activities(now) {
+		sort.Slice(acts, func(i, j int) bool { return acts[i].Index < acts[j].Index })
+		for i, a := range acts {
+			prior := acts[:i]
+			year := a.Form.Start.Year()
+			raise := func(rule, text string, others []activity) {
+				about := []int64{a.Index}
+				for _, o := range others {
+					about = append(about, o.Index)
+				}
+				out = append(out, Finding{Code: ConstraintExceeded, Rule: rule, Regime: VD11Prior, About: about, State: state, Time: a.Received,
+					Text: fmt.Sprintf("%s activity %s: %s (VD11 Ch. VIII)", state, label(a.Notice), text)})
+			}
+			if above(a.forces, 40000, 900) {
+				var same []activity
+				for _, p := range prior {
+					if above(p.forces, 40000, 900) && abs(p.Form.Start.Year()-year) <= 2 {
+						same = append(same, p)
+					}
+				}
+				if len(same) >= 1 {
+					raise(RuleThreeYears40000, "more than one activity above 40,000 troops or 900 battle tanks within three calendar years", same)
+				}
+			}
+			if above(a.forces, 13000, 300) && !above(a.forces, 40000, 900) {
+				var same []activity
+				for _, p := range prior {
+					if above(p.forces, 13000, 300) && !above(p.forces, 40000, 900) && p.Form.Start.Year() == year {
+						same = append(same, p)
+					}
+				}
+				if len(same) >= 6 {
+					raise(RuleYear13000, fmt.Sprintf("activity %d in %d above 13,000 troops or 300 battle tanks, at most six", len(same)+1, year), same)
+				}
+				if above(a.forces, 25000, 400) {
+					var big []activity
+					for _, p := range same {
+						if above(p.forces, 25000, 400) {
+							big = append(big, p)
+						}
+					}
+					if len(big) >= 3 {
+						raise(RuleYear25000, fmt.Sprintf("activity %d in %d above 25,000 troops or 400 battle tanks, at most three", len(big)+1, year), big)
+					}
+				}
+			}
+			if above(a.forces, 13000, 300) {
+				if at := overlapping(a, prior); len(at) >= 3 {
+					raise(RuleSimultaneous13000, fmt.Sprintf("%d activities at once above 13,000 troops or 300 battle tanks, at most three", len(at)+1), at)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// overlapping returns the largest set of earlier activities above 13,000
+// troops or 300 tanks under way at one instant of a's period.
+func overlapping(a activity, prior []activity) []activity {
+	end := func(x activity) time.Time {
+		if x.Form.End.IsZero() {
+			return x.Form.Start
+		}
+		return x.Form.End
+	}
+	var best []activity
+	// The largest overlap within a's period is reached at a's start or at
+	// the start of one of the others.
+	instants := []time.Time{a.Form.Start}
+	for _, p := range prior {
+		if !p.Form.Start.Before(a.Form.Start) && !p.Form.Start.After(end(a)) {
+			instants = append(instants, p.Form.Start)
+		}
+	}
+	for _, t := range instants {
+		var at []activity
+		for _, p := range prior {
+			if above(p.forces, 13000, 300) && !p.Form.Start.After(t) && !end(p).Before(t) {
+				at = append(at, p)
+			}
+		}
+		if len(at) > len(best) {
+			best = at
+		}
+	}
+	return best
+}
+
+// above reports more than troops or more than tanks ("involving more than
+// 40,000 troops or 900 battle tanks").
+func above(f Forces, troops, tanks int64) bool { return f.Troops > troops || f.Tanks > tanks }
+
+func abs(i int) int {
+	if i < 0 {
+		return -i
+	}
+	return i
+}
