@@ -25,7 +25,7 @@ func TestExplain(t *testing.T) {
 	ns = append(ns, regime.NotifiedAreas(f, "n:2", mustTime(t, "2027-09-11T13:00:00Z"))...)
 	nan := math.NaN()
 	for _, c := range []struct {
-		name, party string
+		name, party   string
 		lat, lon, alt float64
 		when          string
 		want          []string
