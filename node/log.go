@@ -130,7 +130,8 @@ func (l *channelLog) run() {
 				break drain
 			}
 		}
-		l.commit(batch)
+		for attempt := 1; l.commit(batch, attempt); attempt++ {
+		}
 	}
 }
 
@@ -147,10 +148,26 @@ func (l *channelLog) failQueued() {
 
 // commit validates the batch against stored state, writes the accepted
 // envelopes with their log hashes and checkpoint in one transaction, and
-// answers every request.
-func (l *channelLog) commit(reqs []*appendReq) {
+// answers every request. It answers nothing and returns true when the
+// store refused the batch because another replica appended first: the
+// caller commits it again, validated against the log as it now is.
+func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 	ctx := context.Background()
 	n := l.n
+	if n.Replicas != nil {
+		// Validate and append while no other replica appends here.
+		unlock, err := n.Replicas.LockChannel(ctx, l.id)
+		if err == nil {
+			defer unlock()
+			err = l.resync(ctx)
+		}
+		if err != nil {
+			for _, r := range reqs {
+				r.resp <- appendResp{err: err}
+			}
+			return false
+		}
+	}
 	l.mu.Lock()
 	size := l.size
 	l.mu.Unlock()
@@ -160,7 +177,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
 		}
-		return
+		return false
 	}
 	now := n.Now().UTC()
 	b := &deconflict.Batch{Channel: l.id}
@@ -177,7 +194,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
 		}
-		return
+		return false
 	}
 
 	for i, r := range reqs {
@@ -236,6 +253,10 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		if err == nil {
 			err = n.Store.Append(ctx, b)
 		}
+		if deconflict.ErrorCode(err) == deconflict.ECONFLICT && attempt < maxAppendAttempts && l.resync(ctx) == nil {
+			n.Logger.Debug("another replica appended first; validating the batch again", "channel", l.id, "attempt", attempt)
+			return true
+		}
 		if err != nil {
 			n.Logger.Error("append failed", "channel", l.id, "envelopes", len(b.Envelopes), "err", err)
 			for _, i := range accepted {
@@ -256,7 +277,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			for _, e := range b.Envelopes {
 				l.ring[e.Index%ringSize] = e
 			}
-			l.size = b.TreeSize
+			l.size = max(l.size, b.TreeSize) // observe may have seen a later append already
 			close(l.changed)
 			l.changed = make(chan struct{})
 			l.mu.Unlock()
@@ -268,10 +289,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			}
 		}
 	}
-	l.mu.Lock()
-	treeSize := l.size
-	l.mu.Unlock()
-	cp := b.Checkpoint
+	treeSize, cp := b.TreeSize, b.Checkpoint
 	if len(b.Envelopes) == 0 || cp == nil {
 		cp, treeSize, _ = n.Store.Checkpoint(ctx, l.id)
 	}
@@ -284,6 +302,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		}
 		r.resp <- res
 	}
+	return false
 }
 
 // checkState applies the rules that depend on what is already logged.
@@ -302,6 +321,9 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 		if _, err := find(*p.ReplyTo); err != nil {
 			return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: no such envelope in channel %s", *p.ReplyTo, l.id)
 		}
+	}
+	if p.Kind == deconflict.KindMissedAck {
+		return l.checkMissedOpen(ctx, r)
 	}
 	if p.Kind != deconflict.KindAck {
 		return nil
