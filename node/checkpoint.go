@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"net/http"
 
+	"github.com/deconflict/deconflict"
 	dtlog "github.com/deconflict/deconflict/tlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -39,12 +40,18 @@ func (n *Node) parseCheckpoint(channel string, cp []byte) (dtlog.Checkpoint, err
 	return dtlog.OpenCheckpoint(cp, n.Origin(channel), n.PublicKey())
 }
 
-func newJSONRequest(ctx context.Context, url string, body []byte) (*http.Request, error) {
+// newWebhookRequest returns a webhook call to url, signed by the node key
+// (deconflict.WebhookMessage), so that its receiver can tell it from a forgery.
+func (n *Node) newWebhookRequest(ctx context.Context, url string, body []byte) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "deconflict-node")
+	k, t, sig := deconflict.SignWebhook(n.Key, n.Now(), url, body)
+	req.Header.Set(deconflict.WebhookHeaderKey, k)
+	req.Header.Set(deconflict.WebhookHeaderTime, t)
+	req.Header.Set(deconflict.WebhookHeaderSig, sig)
 	return req, nil
 }

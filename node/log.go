@@ -41,6 +41,7 @@ type appendReq struct {
 	payload *deconflict.Payload
 	missed  []deconflict.PendingAck // missed-ack: the duties it reports
 	hooks   []deconflict.WebhookJob // missed-ack: webhook calls to queue
+	policy  *deconflict.Policy      // policy: the channel's policy from this envelope on
 	resp    chan appendResp
 }
 
@@ -173,6 +174,9 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 	l.mu.Unlock()
 
 	ch, err := n.findChannel(ctx, l.id)
+	if err == nil {
+		err = n.frozenError(l.id)
+	}
 	if err != nil {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
@@ -231,6 +235,13 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 		inBatch[p.ID] = len(b.Envelopes)
 		b.Envelopes = append(b.Envelopes, e)
 		l.effects(ch, r, e, b, now)
+		if r.policy != nil {
+			// Later envelopes of the batch fall under the new policy.
+			b.Policy = r.policy
+			c := *ch
+			c.Policy = *r.policy
+			ch = &c
+		}
 		accepted = append(accepted, i)
 	}
 
@@ -264,6 +275,9 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 			}
 			b.Envelopes = nil
 		} else {
+			if b.Policy != nil {
+				n.forgetChannel(l.id)
+			}
 			n.metrics.Appended.Add(int64(len(b.Envelopes)))
 			n.metrics.Batches.Add(1)
 			n.metrics.MissedAcks.Add(int64(len(b.Missed)))
@@ -335,8 +349,8 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	if target.Author == p.Author {
 		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: a party cannot acknowledge its own envelope", *p.Ack)
 	}
-	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert {
-		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages and alerts are acknowledged", *p.Ack, target.Kind)
+	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert && target.Kind != deconflict.KindNotification {
+		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages, alerts and notifications are acknowledged", *p.Ack, target.Kind)
 	}
 	if *acked == nil {
 		*acked = map[[2]any]bool{}
@@ -362,7 +376,7 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict.Envelope, b *deconflict.Batch, now time.Time) {
 	p := r.payload
 	switch p.Kind {
-	case deconflict.KindMessage, deconflict.KindAlert:
+	case deconflict.KindMessage, deconflict.KindAlert, deconflict.KindNotification:
 		if p.Kind == deconflict.KindAlert && len(p.AckFrom) == 0 {
 			return // informational alert
 		}
@@ -370,9 +384,9 @@ func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict
 		if prec == "" {
 			prec = deconflict.Routine
 		}
-		deadline := now.Add(ch.Policy.AckDeadline(prec))
+		deadline := now.Add(l.n.ackDeadline(ch, prec))
 		who := p.AckFrom
-		if p.Kind == deconflict.KindMessage {
+		if p.Kind != deconflict.KindAlert {
 			who = nil
 			for _, m := range ch.Members {
 				if m != p.Author {

@@ -5,10 +5,13 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -56,14 +59,17 @@ type Node struct {
 	// even without a notification (DefaultPollInterval when zero).
 	PollInterval time.Duration
 
+	policyMu sync.Mutex // serialises policy changes
 	mu       sync.Mutex
 	logs     map[string]*channelLog          // guarded by mu
 	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
 	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
 	leases   map[string]bool                 // leases this replica holds; guarded by mu
+	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
 	metrics  Metrics
-	live     *Live // the air and sea picture, when enabled
+	live     *Live                   // the air and sea picture, when enabled
+	regimes  map[string]*regimeState // notifications and measures per channel; guarded by mu
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	wakeHook chan struct{}
@@ -95,6 +101,7 @@ func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
 		chans:        map[string]*deconflict.Channel{},
 		keys:         map[string]*deconflict.PartyKey{},
 		refused:      map[string]string{},
+		frozen:       map[string]string{},
 		wakeHook:     make(chan struct{}, 1),
 	}
 }
@@ -125,6 +132,12 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	for _, c := range chans {
 		if err := n.checkStoredLog(ctx, c.ID); err != nil {
+			// A channel whose store fails its check is frozen either way:
+			// nothing is appended to it and no checkpoint is signed over
+			// what the store now holds.
+			n.mu.Lock()
+			n.frozen[c.ID] = err.Error()
+			n.mu.Unlock()
 			if n.ServeAltered {
 				n.Logger.Error("channel log fails its check; served anyway (--serve-altered)", "channel", c.ID, "err", err)
 				continue
@@ -150,6 +163,23 @@ func (n *Node) Refused() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// Frozen reports whether nothing may be appended to channel, and why: its
+// stored log failed the start-up check (whether refused or, with
+// ServeAltered, served read-only).
+func (n *Node) Frozen(channel string) (string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	reason, ok := n.frozen[channel]
+	return reason, ok
+}
+
+func (n *Node) frozenError(channel string) error {
+	if reason, ok := n.Frozen(channel); ok {
+		return deconflict.Errorf(deconflict.EUNAVAILABLE, "channel %s is frozen: its stored log fails verification, so nothing is appended to it: %s", channel, reason)
+	}
+	return nil
 }
 
 // Close stops the workers and every channel's appender. It does not close
@@ -265,6 +295,16 @@ func (n *Node) Caller(ctx context.Context, pub ed25519.PublicKey) (string, error
 	return k.Party, nil
 }
 
+// UseRequestOnce records the signature of a signed write request made at
+// signedAt, so that the same request is never accepted twice. ECONFLICT
+// for a replay. The record is durable (the store) and kept until signedAt
+// is outside the time window, when the request would be refused anyway.
+func (n *Node) UseRequestOnce(ctx context.Context, sig []byte, signedAt time.Time) error {
+	digest := sha256.Sum256(append([]byte("deconflict-request-nonce\x00"), sig...))
+	now := n.Now()
+	return n.Store.UseNonce(ctx, digest, now, signedAt.Add(n.TimeWindow+time.Second))
+}
+
 // CreateParty registers a party (operator only).
 func (n *Node) CreateParty(ctx context.Context, caller string, p *deconflict.Party) error {
 	if err := requireOperator(caller, "party add"); err != nil {
@@ -322,23 +362,86 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	return nil
 }
 
-// UpdatePolicy replaces a channel's policy (operator only).
+// UpdatePolicy replaces a channel's policy (operator only), recording the
+// change as a node-signed policy envelope in the channel's log.
 func (n *Node) UpdatePolicy(ctx context.Context, caller, channel string, p deconflict.Policy) error {
+	_, err := n.changePolicy(ctx, caller, channel, func(deconflict.Policy) deconflict.Policy { return p })
+	return err
+}
+
+// PatchPolicy changes only what patch names of a channel's policy
+// (operator only), recording the change as a node-signed policy envelope
+// in the channel's log, and returns the channel as it is then. A patch
+// that changes nothing logs nothing.
+func (n *Node) PatchPolicy(ctx context.Context, caller, channel string, patch deconflict.PolicyPatch) (*deconflict.Channel, error) {
+	return n.changePolicy(ctx, caller, channel, patch.Apply)
+}
+
+func (n *Node) changePolicy(ctx context.Context, caller, channel string, change func(deconflict.Policy) deconflict.Policy) (*deconflict.Channel, error) {
 	if err := requireOperator(caller, "channel policy"); err != nil {
-		return err
+		return nil, err
+	}
+	// One change at a time, so that each envelope's "from" is the "to" of
+	// the one before.
+	n.policyMu.Lock()
+	defer n.policyMu.Unlock()
+	c, err := n.Store.FindChannel(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	p := change(c.Policy)
+	if len(p.Thresholds) > 0 {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, p.Thresholds); err != nil {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "thresholds: %v", err)
+		}
+		p.Thresholds = buf.Bytes()
+	}
+	next := *c
+	next.Policy = p
+	if err := next.Validate(); err != nil {
+		return nil, err
 	}
 	if _, err := ChannelThresholds(&p); err != nil {
-		return err
+		return nil, err
 	}
+	changed := deconflict.PolicyDiff(c.Policy, p)
+	if len(changed) == 0 {
+		return c, nil
+	}
+	body, err := json.Marshal(&deconflict.PolicyChange{From: c.Policy, To: p, Changed: changed})
+	if err != nil {
+		return nil, err
+	}
+	pl := &deconflict.Payload{Channel: channel, Kind: deconflict.KindPolicy, Text: policyText(c.Policy, p, changed), Body: body}
 	defer n.forgetChannel(channel)
-	if err := n.Store.UpdatePolicy(ctx, channel, p); err != nil {
-		return err
+	if _, err := n.submitPolicy(ctx, pl, &p); err != nil {
+		return nil, err
 	}
+	n.forgetChannel(channel)
 	if n.live != nil {
-		n.forgetChannel(channel)
-		return n.live.pairsChanged(ctx)
+		if err := n.live.pairsChanged(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return &next, nil
+}
+
+// policyText says what a policy change changed, for people reading the log.
+func policyText(from, to deconflict.Policy, changed []string) string {
+	var parts []string
+	for _, c := range changed {
+		switch {
+		case strings.HasPrefix(c, "ack_deadlines."):
+			prec := deconflict.Precedence(strings.TrimPrefix(c, "ack_deadlines."))
+			parts = append(parts, fmt.Sprintf("%s acknowledgement deadline %s -> %s", prec, from.AckDeadline(prec), to.AckDeadline(prec)))
+		case c == "webhooks":
+			parts = append(parts, fmt.Sprintf("webhooks %d -> %d", len(from.Webhooks), len(to.Webhooks)))
+		default:
+			parts = append(parts, c+" changed")
+		}
+	}
+	return "channel policy changed by the node operator: " + strings.Join(parts, "; ")
 }
 
 // Channels lists the channels caller belongs to (all for the operator).

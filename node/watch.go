@@ -130,6 +130,9 @@ func (n *Node) Checkpoint(ctx context.Context, caller, channel string) ([]byte, 
 		return nil, 0, err
 	}
 	cp, size, err := n.Store.Checkpoint(ctx, channel)
+	if _, frozen := n.Frozen(channel); err == nil && cp == nil && frozen {
+		return nil, 0, n.frozenError(channel)
+	}
 	if err == nil && cp == nil {
 		// An empty log still has a signed checkpoint, so members can pin it.
 		cp, err = n.signCheckpoint(channel, 0, dtlog.EmptyRoot)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -106,6 +107,15 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 		}
 		q.Queue(`INSERT INTO webhooks (channel, url, body, next_try) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[])`, chans, urls, bodies, next)
 		what = append(what, "queue webhooks")
+	}
+	if b.Policy != nil {
+		pol, err := json.Marshal(b.Policy)
+		if err != nil {
+			return err
+		}
+		q.Queue(`UPDATE channels SET policy = $1 WHERE id = $2`, string(pol), b.Channel)
+		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, "channel "+b.Channel)
+		what = append(what, "update policy", "notify policy")
 	}
 	if len(b.Envelopes) > 0 {
 		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, "append "+strconv.FormatInt(size+int64(len(b.Envelopes)), 10)+" "+b.Channel)

@@ -142,6 +142,9 @@ CREATE TABLE webhooks (
 	last_error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX webhooks_due ON webhooks(next_try) WHERE NOT done;
+`, `
+CREATE TABLE request_nonces (digest BYTEA PRIMARY KEY, expires BIGINT NOT NULL);
+CREATE INDEX request_nonces_expires ON request_nonces(expires);
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock
@@ -473,6 +476,21 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 		return "", nil
 	}
 	return v, err
+}
+
+// UseNonce implements deconflict.Store.
+func (db *DB) UseNonce(ctx context.Context, digest [32]byte, now, expires time.Time) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM request_nonces WHERE expires <= $1`, nanos(now)); err != nil {
+			return fmt.Errorf("forget expired nonces: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO request_nonces (digest, expires) VALUES ($1, $2)`, digest[:], nanos(expires)); isUnique(err) {
+			return deconflict.Errorf(deconflict.ECONFLICT, "this signed request was already accepted once: a replay")
+		} else if err != nil {
+			return fmt.Errorf("record nonce: %w", err)
+		}
+		return nil
+	})
 }
 
 // SetMeta implements deconflict.Store.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -86,6 +87,15 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 	for _, j := range b.Webhooks {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (channel, url, body, next_try) VALUES (?, ?, ?, ?)`, j.Channel, j.URL, j.Body, nanos(j.NextTry)); err != nil {
 			return fmt.Errorf("queue webhook: %w", err)
+		}
+	}
+	if b.Policy != nil {
+		pol, err := json.Marshal(b.Policy)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE channels SET policy = ? WHERE id = ?`, string(pol), b.Channel); err != nil {
+			return fmt.Errorf("update policy: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

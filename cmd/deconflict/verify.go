@@ -208,6 +208,7 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	// Leaves come from the envelopes API, which returns what the node has
 	// even when leaves are missing, so that the audit names the first
 	// missing index; every leaf is checked against the tiles' hashes.
+	policyChanges := map[int64]string{} // index -> what changed, to report
 	a.FetchLeaves = func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
 		var out []dtlog.Leaf
 		for from := start; from < end; {
@@ -222,6 +223,11 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 				s, err := v.Signed()
 				if err != nil {
 					return nil, fmt.Errorf("envelope %d: %w", v.Index, err)
+				}
+				if v.Kind == deconflict.KindPolicy {
+					if p, err := deconflict.ParsePayload(s.Payload); err == nil {
+						policyChanges[v.Index] = p.Text
+					}
 				}
 				out = append(out, dtlog.Leaf{Index: v.Index, Data: s.Leaf()})
 			}
@@ -268,6 +274,11 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	since := "first audit of this channel"
 	if prevCP != nil {
 		since = fmt.Sprintf("consistent with the checkpoint of size %d verified before", prevCP.Size)
+	}
+	for i := int64(0); i < cp.Size; i++ {
+		if text, ok := policyChanges[i]; ok {
+			fmt.Fprintf(m.Stdout, "verify: note: index %d: %s\n", i, text)
+		}
 	}
 	fmt.Fprintf(m.Stdout, "verify: channel %s OK: %d envelopes, every signature valid, root %v (%s; %s)\n", channel, cp.Size, cp.Root, since, time.Since(began).Round(time.Millisecond))
 	return nil

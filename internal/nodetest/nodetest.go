@@ -33,6 +33,8 @@ type Options struct {
 	Key  ed25519.PrivateKey // node key; a new one when nil
 	Now  func() time.Time
 	Tick time.Duration
+	// ServeAltered serves channels whose stored log fails its check (read-only).
+	ServeAltered bool
 }
 
 // Start starts a node and stops it when the test ends.
@@ -54,6 +56,7 @@ func Start(tb testing.TB, o Options) *Node {
 	if o.Now != nil {
 		n.Now = o.Now
 	}
+	n.ServeAltered = o.ServeAltered
 	if o.Tick > 0 {
 		n.TickInterval = o.Tick
 	} else {
