@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/internal/safe"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -131,8 +133,47 @@ func (l *channelLog) run() {
 				break drain
 			}
 		}
-		for attempt := 1; l.commit(batch, attempt); attempt++ {
+		l.commitRecovered(batch)
+	}
+}
+
+// commitRecovered is commit turning a panic into an internal error for
+// every request still waiting, so that no input can end the process or
+// leave a sender hanging. Whether the batch reached the store is then
+// unknown to the appender, so it rereads the log size from the store
+// before the next batch.
+func (l *channelLog) commitRecovered(reqs []*appendReq) {
+	err := safe.Call(func() error {
+		for attempt := 1; l.commit(reqs, attempt); attempt++ {
 		}
+		return nil
+	})
+	pe, ok := err.(*safe.PanicError)
+	if !ok {
+		return
+	}
+	l.n.Logger.Error("panic in a channel's appender", "channel", l.id, "panic", pe.Value, "stack", string(pe.Stack))
+	for _, r := range reqs {
+		select {
+		case r.resp <- appendResp{err: fmt.Errorf("append to %s: %w", l.id, pe)}:
+		default: // already answered
+		}
+	}
+	size, err := l.n.Store.LogSize(context.Background(), l.id)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.n.Logger.Error("channel appender: cannot reread the log size after a panic; refusing further appends", "channel", l.id, "err", err)
+		if !l.stopped {
+			l.stopped = true
+			close(l.done)
+		}
+		return
+	}
+	if size != l.size {
+		l.size, l.ringLow = size, size // the ring no longer matches the store below size
+		close(l.changed)
+		l.changed = make(chan struct{})
 	}
 }
 
@@ -253,7 +294,7 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 		for k, e := range b.Envelopes {
 			lhs[k] = tlog.Hash(e.LeafHash)
 		}
-		app, err := dtlog.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
+		app, err := record.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
 		if err == nil {
 			b.TreeSize = app.Size
 			for k, h := range app.Hashes {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/internal/safe"
 )
 
 // DefaultPollInterval is how often a replica re-reads the log sizes of
@@ -30,8 +31,8 @@ func (n *Node) startWorkers(ctx context.Context) {
 	timers := func(ctx context.Context) {
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); n.deadlineLoop(ctx) }()
-		go func() { defer wg.Done(); n.webhookLoop(ctx) }()
+		go func() { defer wg.Done(); safe.Loop(ctx, n.panicked("deadline loop"), n.deadlineLoop) }()
+		go func() { defer wg.Done(); safe.Loop(ctx, n.panicked("webhook loop"), n.webhookLoop) }()
 		wg.Wait()
 	}
 	n.wg.Add(1)
@@ -39,10 +40,13 @@ func (n *Node) startWorkers(ctx context.Context) {
 		go func() { defer n.wg.Done(); timers(ctx) }()
 		return
 	}
-	go func() { defer n.wg.Done(); n.leadLoop(ctx, LeaseTimers, timers) }()
+	go func() {
+		defer n.wg.Done()
+		safe.Loop(ctx, n.panicked("timers lease"), func(ctx context.Context) { n.leadLoop(ctx, LeaseTimers, timers) })
+	}()
 	n.wg.Add(2)
-	go func() { defer n.wg.Done(); n.listenLoop(ctx) }()
-	go func() { defer n.wg.Done(); n.pollLoop(ctx) }()
+	go func() { defer n.wg.Done(); safe.Loop(ctx, n.panicked("replica listener"), n.listenLoop) }()
+	go func() { defer n.wg.Done(); safe.Loop(ctx, n.panicked("replica poller"), n.pollLoop) }()
 }
 
 // Leading reports whether this replica holds the lease name. A node
