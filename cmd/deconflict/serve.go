@@ -160,6 +160,11 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	n.Logger = logger
 	n.TickInterval = o.tick
 	n.ServeAltered = o.serveAltered
+	if r, ok := db.(deconflict.Replicas); ok {
+		// Other replicas may share this database: timers under a lease,
+		// logs followed through notifications and polling.
+		n.Replicas = r
+	}
 	if err := n.Open(ctx); err != nil {
 		db.Close()
 		return nil, err
