@@ -41,8 +41,11 @@ type ChannelLog interface {
 // implements it.
 type Store interface {
 	FindParty(ctx context.Context, id string) (*deconflict.Party, error)
-	Meta(ctx context.Context, key string) (string, error)
-	SetMeta(ctx context.Context, key, value string) error
+	CreateZone(ctx context.Context, z *deconflict.Zone) error
+	DeleteZone(ctx context.Context, id string) error
+	FindZones(ctx context.Context) ([]*deconflict.Zone, error)
+	SetAssets(ctx context.Context, party string, a *deconflict.Assets) error
+	FindAssets(ctx context.Context) (map[string]deconflict.Assets, error)
 }
 
 // Picture is the live picture: the track table, the encounter engine and

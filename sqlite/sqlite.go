@@ -51,6 +51,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	if err := db.moveLegacyMeta(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -122,6 +126,28 @@ CREATE INDEX webhooks_due ON webhooks(next_try) WHERE done = 0;
 `, `
 CREATE TABLE request_nonces (digest BLOB PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX request_nonces_expires ON request_nonces(expires);
+`, `
+CREATE TABLE zones (
+	id TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	owner TEXT NOT NULL,
+	polygon TEXT,
+	center_lat REAL,
+	center_lon REAL,
+	radius_m REAL NOT NULL,
+	min_alt_m REAL,
+	max_alt_m REAL,
+	valid_from INTEGER,
+	valid_until INTEGER
+);
+CREATE TABLE assets (
+	party TEXT NOT NULL REFERENCES parties(id),
+	kind TEXT NOT NULL CHECK (kind IN ('mmsi', 'icao', 'callsign')),
+	n INTEGER NOT NULL,
+	ident TEXT NOT NULL,
+	PRIMARY KEY (party, kind, n)
+);
 `}
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -343,26 +369,6 @@ func (db *DB) CreateChannel(ctx context.Context, c *deconflict.Channel) error {
 	return tx.Commit()
 }
 
-// UpdatePolicy implements deconflict.ChannelService.
-func (db *DB) UpdatePolicy(ctx context.Context, id string, p deconflict.Policy) error {
-	c := deconflict.Channel{ID: id, Members: []string{"a", "b"}, Policy: p}
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	pol, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	res, err := db.w.ExecContext(ctx, `UPDATE channels SET policy = ? WHERE id = ?`, string(pol), id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", id)
-	}
-	return nil
-}
-
 // FindChannel implements deconflict.ChannelService.
 func (db *DB) FindChannel(ctx context.Context, id string) (*deconflict.Channel, error) {
 	cs, err := db.findChannels(ctx, id)
@@ -441,12 +447,12 @@ func (db *DB) UseNonce(ctx context.Context, digest [32]byte, now, expires time.T
 	return tx.Commit()
 }
 
-// Meta implements deconflict.Store. It returns "" for an unset key.
+// Meta implements deconflict.Store. ENOTFOUND for an unset key.
 func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 	var v string
 	err := db.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return "", deconflict.Errorf(deconflict.ENOTFOUND, "setting %s not found", key)
 	}
 	return v, err
 }
