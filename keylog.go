@@ -35,6 +35,13 @@ type KeyEvent struct {
 	Key   string   `json:"key,omitempty"`  // KindKeyAdd, KindKeyRevoke: the key, base64
 	// Reason says why (revocations and emergency re-keyings).
 	Reason string `json:"reason,omitempty"`
+	// Since, in a party event, is when its keys became valid, when that is
+	// before the event (parties registered before the node kept a key
+	// log); otherwise the event's own time.
+	Since *time.Time `json:"since,omitempty"`
+	// RevokedAt, in a key-revoke, is when the key was revoked, when that
+	// is before the event (the same case).
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
 // ParseKeyEvent decodes and checks the body of a key log envelope of the

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -242,7 +241,8 @@ func (n *Node) backfillKeyLog(ctx context.Context) error {
 		return err
 	}
 	for _, p := range parties {
-		ev := &deconflict.KeyEvent{Party: p.ID, Name: p.Name, Reason: "registered before this node kept a key log, at " + p.Created.UTC().Format(time.RFC3339)}
+		since := p.Created.UTC()
+		ev := &deconflict.KeyEvent{Party: p.ID, Name: p.Name, Reason: "registered before this node kept a key log", Since: &since}
 		var revoked []deconflict.PartyKey
 		for _, k := range p.Keys {
 			ev.Keys = append(ev.Keys, deconflict.EncodeKey(k.Public))
@@ -254,7 +254,8 @@ func (n *Node) backfillKeyLog(ctx context.Context) error {
 			return err
 		}
 		for _, k := range revoked {
-			ev := &deconflict.KeyEvent{Party: p.ID, Key: deconflict.EncodeKey(k.Public), Reason: "revoked before this node kept a key log, at " + k.Revoked.UTC().Format(time.RFC3339)}
+			at := k.Revoked.UTC()
+			ev := &deconflict.KeyEvent{Party: p.ID, Key: deconflict.EncodeKey(k.Public), Reason: "revoked before this node kept a key log", RevokedAt: &at}
 			if err := n.submitBackfill(ctx, deconflict.KindKeyRevoke, ev, "key revoked before the key log"); err != nil {
 				return err
 			}
@@ -272,5 +273,3 @@ func (n *Node) submitBackfill(ctx context.Context, kind string, ev *deconflict.K
 	_, err = n.submitNodeReq(ctx, &deconflict.Payload{Channel: deconflict.KeyLog, Kind: kind, Text: text, Body: body}, &appendReq{backfill: true})
 	return err
 }
-
-var _ = bytes.Equal
