@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/internal/safe"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -132,7 +134,47 @@ func (l *channelLog) run() {
 				break drain
 			}
 		}
-		l.commit(batch)
+		l.commitRecovered(batch)
+	}
+}
+
+// commitRecovered is commit turning a panic into an internal error for
+// every request still waiting, so that no input can end the process or
+// leave a sender hanging. Whether the batch reached the store is then
+// unknown to the appender, so it rereads the log size from the store
+// before the next batch.
+func (l *channelLog) commitRecovered(reqs []*appendReq) {
+	err := safe.Call(func() error {
+		for attempt := 1; l.commit(reqs, attempt); attempt++ {
+		}
+		return nil
+	})
+	pe, ok := err.(*safe.PanicError)
+	if !ok {
+		return
+	}
+	l.n.Logger.Error("panic in a channel's appender", "channel", l.id, "panic", pe.Value, "stack", string(pe.Stack))
+	for _, r := range reqs {
+		select {
+		case r.resp <- appendResp{err: fmt.Errorf("append to %s: %w", l.id, pe)}:
+		default: // already answered
+		}
+	}
+	size, err := l.n.Store.LogSize(context.Background(), l.id)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.n.Logger.Error("channel appender: cannot reread the log size after a panic; refusing further appends", "channel", l.id, "err", err)
+		if !l.stopped {
+			l.stopped = true
+			close(l.done)
+		}
+		return
+	}
+	if size != l.size {
+		l.size, l.ringLow = size, size // the ring no longer matches the store below size
+		close(l.changed)
+		l.changed = make(chan struct{})
 	}
 }
 
@@ -149,10 +191,26 @@ func (l *channelLog) failQueued() {
 
 // commit validates the batch against stored state, writes the accepted
 // envelopes with their log hashes and checkpoint in one transaction, and
-// answers every request.
-func (l *channelLog) commit(reqs []*appendReq) {
+// answers every request. It answers nothing and returns true when the
+// store refused the batch because another replica appended first: the
+// caller commits it again, validated against the log as it now is.
+func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 	ctx := context.Background()
 	n := l.n
+	if n.Replicas != nil {
+		// Validate and append while no other replica appends here.
+		unlock, err := n.Replicas.LockChannel(ctx, l.id)
+		if err == nil {
+			defer unlock()
+			err = l.resync(ctx)
+		}
+		if err != nil {
+			for _, r := range reqs {
+				r.resp <- appendResp{err: err}
+			}
+			return false
+		}
+	}
 	l.mu.Lock()
 	size := l.size
 	l.mu.Unlock()
@@ -165,7 +223,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
 		}
-		return
+		return false
 	}
 	now := n.Now().UTC()
 	b := &deconflict.Batch{Channel: l.id}
@@ -183,7 +241,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
 		}
-		return
+		return false
 	}
 
 	for i, r := range reqs {
@@ -243,7 +301,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for k, e := range b.Envelopes {
 			lhs[k] = tlog.Hash(e.LeafHash)
 		}
-		app, err := dtlog.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
+		app, err := record.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
 		if err == nil {
 			b.TreeSize = app.Size
 			for k, h := range app.Hashes {
@@ -253,6 +311,10 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		}
 		if err == nil {
 			err = n.Store.Append(ctx, b)
+		}
+		if deconflict.ErrorCode(err) == deconflict.ECONFLICT && attempt < maxAppendAttempts && l.resync(ctx) == nil {
+			n.Logger.Debug("another replica appended first; validating the batch again", "channel", l.id, "attempt", attempt)
+			return true
 		}
 		if err != nil {
 			n.Logger.Error("append failed", "channel", l.id, "envelopes", len(b.Envelopes), "err", err)
@@ -280,7 +342,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			for _, e := range b.Envelopes {
 				l.ring[e.Index%ringSize] = e
 			}
-			l.size = b.TreeSize
+			l.size = max(l.size, b.TreeSize) // observe may have seen a later append already
 			close(l.changed)
 			l.changed = make(chan struct{})
 			l.mu.Unlock()
@@ -292,10 +354,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			}
 		}
 	}
-	l.mu.Lock()
-	treeSize := l.size
-	l.mu.Unlock()
-	cp := b.Checkpoint
+	treeSize, cp := b.TreeSize, b.Checkpoint
 	if len(b.Envelopes) == 0 || cp == nil {
 		cp, treeSize, _ = n.Store.Checkpoint(ctx, l.id)
 	}
@@ -308,6 +367,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		}
 		r.resp <- res
 	}
+	return false
 }
 
 // checkState applies the rules that depend on what is already logged.
@@ -327,6 +387,9 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 			return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: no such envelope in channel %s", *p.ReplyTo, l.id)
 		}
 	}
+	if p.Kind == deconflict.KindMissedAck {
+		return l.checkMissedOpen(ctx, r)
+	}
 	if p.Kind != deconflict.KindAck {
 		return nil
 	}
@@ -337,8 +400,8 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	if target.Author == p.Author {
 		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: a party cannot acknowledge its own envelope", *p.Ack)
 	}
-	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert {
-		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages and alerts are acknowledged", *p.Ack, target.Kind)
+	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert && target.Kind != deconflict.KindNotification {
+		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages, alerts and notifications are acknowledged", *p.Ack, target.Kind)
 	}
 	if *acked == nil {
 		*acked = map[[2]any]bool{}
@@ -364,7 +427,7 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict.Envelope, b *deconflict.Batch, now time.Time) {
 	p := r.payload
 	switch p.Kind {
-	case deconflict.KindMessage, deconflict.KindAlert:
+	case deconflict.KindMessage, deconflict.KindAlert, deconflict.KindNotification:
 		if p.Kind == deconflict.KindAlert && len(p.AckFrom) == 0 {
 			return // informational alert
 		}
@@ -372,9 +435,9 @@ func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict
 		if prec == "" {
 			prec = deconflict.Routine
 		}
-		deadline := now.Add(ch.Policy.AckDeadline(prec))
+		deadline := now.Add(l.n.ackDeadline(ch, prec))
 		who := p.AckFrom
-		if p.Kind == deconflict.KindMessage {
+		if p.Kind != deconflict.KindAlert {
 			who = nil
 			for _, m := range ch.Members {
 				if m != p.Author {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -31,7 +31,19 @@ func (n *Node) SubmitTo(ctx context.Context, channel string, s *deconflict.Signe
 	if err != nil {
 		return nil, err
 	}
-	return n.append(ctx, r)
+	rec, err := n.append(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	switch r.payload.Kind {
+	case deconflict.KindNotification, deconflict.KindResponse:
+		// Findings true at receipt are in the log before the receipt is
+		// returned, so the submitter sees them.
+		if err := n.RaiseFindings(ctx, r.payload.Channel); err != nil {
+			n.Logger.Error("findings", "channel", r.payload.Channel, "err", err)
+		}
+	}
+	return rec, nil
 }
 
 // BatchResult is the outcome of one envelope of SubmitBatch: a receipt or
@@ -145,7 +157,7 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, channel)
 	}
 	switch p.Kind {
-	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy:
+	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding:
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
 	}
 	party, err := n.Caller(ctx, s.Key)
@@ -158,7 +170,11 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 	if p.Author != party {
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "payload author %s, but the key belongs to party %s", p.Author, party)
 	}
-	if _, err := n.authorise(ctx, party, p.Channel); err != nil {
+	ch, err := n.authorise(ctx, party, p.Channel)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.checkRegime(ctx, ch, p); err != nil {
 		return nil, err
 	}
 	return &appendReq{signed: s, payload: p}, nil
@@ -278,6 +294,9 @@ func (n *Node) deadlineLoop(ctx context.Context) {
 		}
 		if err := n.CheckDeadlines(ctx); err != nil && ctx.Err() == nil {
 			n.Logger.Error("deadline check", "err", err)
+		}
+		if err := n.CheckFindings(ctx); err != nil && ctx.Err() == nil {
+			n.Logger.Error("findings check", "err", err)
 		}
 	}
 }
@@ -450,29 +469,29 @@ func (n *Node) checkStoredLog(ctx context.Context, channel string) error {
 	if stored < cp.Size {
 		return fmt.Errorf("index %d: missing (the store ends there, the signed checkpoint has %d envelopes)", stored, cp.Size)
 	}
-	leaves := func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
+	leaves := func(ctx context.Context, start, end int64) ([]record.Leaf, error) {
 		envs, err := n.Store.FindEnvelopes(ctx, channel, start, int(end-start))
 		if err != nil {
 			return nil, err
 		}
-		out := make([]dtlog.Leaf, 0, len(envs))
+		out := make([]record.Leaf, 0, len(envs))
 		for _, e := range envs {
 			if e.Index >= end {
 				break
 			}
 			leaf := e.Leaf()
 			if deconflict.LeafHash(leaf) != e.LeafHash {
-				return nil, &dtlog.AuditError{Index: e.Index, Kind: dtlog.KindLeaf, Reason: "the stored leaf hash does not match the envelope's bytes"}
+				return nil, &record.AuditError{Index: e.Index, Kind: record.KindLeaf, Reason: "the stored leaf hash does not match the envelope's bytes"}
 			}
 			if err := n.checkEnvelope(ctx, e); err != nil {
-				return nil, &dtlog.AuditError{Index: e.Index, Kind: dtlog.KindLeaf, Reason: err.Error(), Err: err}
+				return nil, &record.AuditError{Index: e.Index, Kind: record.KindLeaf, Reason: err.Error(), Err: err}
 			}
-			out = append(out, dtlog.Leaf{Index: e.Index, Data: leaf})
+			out = append(out, record.Leaf{Index: e.Index, Data: leaf})
 		}
 		return out, nil
 	}
-	err = dtlog.VerifyStore(ctx, cp, n.storeHashReader(ctx, channel), leaves, nil)
-	var ae *dtlog.AuditError
+	err = record.VerifyStore(ctx, cp, n.storeHashReader(ctx, channel), leaves, nil)
+	var ae *record.AuditError
 	if errors.As(err, &ae) {
 		return ae
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 func init() {
@@ -114,11 +114,11 @@ func (m *Main) verifyReceipt(ctx context.Context, cf *clientFlags, path string, 
 	if err != nil {
 		return err
 	}
-	r, err := dtlog.ParseReceipt(data)
+	r, err := record.ParseReceipt(data)
 	if err != nil {
 		return m.failed("receipt %s: %v", path, err)
 	}
-	cp, err := dtlog.VerifyReceipt(r, pinned)
+	cp, err := record.VerifyReceipt(r, pinned)
 	if err != nil {
 		return m.failed("receipt %s: %v", path, err)
 	}
@@ -142,11 +142,11 @@ func (m *Main) verifyReceipt(ctx context.Context, cf *clientFlags, path string, 
 		// Still in the log? The node's current checkpoint, signed by the
 		// same key, must hold the leaf at its index and extend the
 		// receipt's checkpoint.
-		_, channel, err := dtlog.SplitOrigin(cp.Origin)
+		_, channel, err := record.SplitOrigin(cp.Origin)
 		if err != nil {
 			return m.failed("receipt %s: %v", path, err)
 		}
-		_, key, _ := dtlog.ParseVerifierKey(r.NodeKey)
+		_, key, _ := record.ParseVerifierKey(r.NodeKey)
 		c, _, err := cf.client()
 		if err != nil {
 			return err
@@ -155,7 +155,7 @@ func (m *Main) verifyReceipt(ctx context.Context, cf *clientFlags, path string, 
 		if err != nil {
 			return err
 		}
-		cur, err := dtlog.OpenCheckpoint(text, cp.Origin, key)
+		cur, err := record.OpenCheckpoint(text, cp.Origin, key)
 		if err != nil {
 			return m.failed("receipt %s: the node's current checkpoint of %s: %v", path, channel, err)
 		}
@@ -198,7 +198,7 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	if err != nil {
 		return err
 	}
-	origin, err := dtlog.Origin(info.Name, channel)
+	origin, err := record.Origin(info.Name, channel)
 	if err != nil {
 		return err
 	}
@@ -206,13 +206,13 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	if err != nil {
 		return fmt.Errorf("node key: %w", err)
 	}
-	prev, err := dtlog.LoadVerified(dir, origin)
+	prev, err := record.LoadVerified(dir, origin)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	trusted := pinned
 	if trusted == nil && prev != nil {
-		_, k, err := dtlog.ParseVerifierKey(prev.NodeKey)
+		_, k, err := record.ParseVerifierKey(prev.NodeKey)
 		if err != nil {
 			return fmt.Errorf("state %s: %w", dir, err)
 		}
@@ -236,10 +236,10 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		return err
 	}
 	policyChanges := map[int64]string{} // index -> what changed, to report
-	var leafHashes []dtlog.Hash         // by index, for the kept receipts
+	var leafHashes []record.Hash        // by index, for the kept receipts
 	seen := func(i int64, v *dhttp.EnvelopeView, s *deconflict.Signed) {
 		if i == int64(len(leafHashes)) {
-			leafHashes = append(leafHashes, dtlog.LeafHash(s.Leaf()))
+			leafHashes = append(leafHashes, record.LeafHash(s.Leaf()))
 		}
 		if v.Kind == deconflict.KindPolicy {
 			if p, err := deconflict.ParsePayload(s.Payload); err == nil {
@@ -250,20 +250,20 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	a := newAuditor(c, channel, origin, trusted, func(index int64, leaf []byte) error {
 		return checkLeaf(leaf, channel, trusted, chain.keys)
 	}, seen)
-	var prevCP *dtlog.Checkpoint
+	var prevCP *record.Checkpoint
 	if prev != nil {
 		t := prev.Tree()
 		prevCP = &t
 	}
 	began := time.Now()
 	cp, err := a.Audit(ctx, checkpoint, prevCP)
-	var ae *dtlog.AuditError
+	var ae *record.AuditError
 	if errors.As(err, &ae) {
 		return m.failed("channel %s: %v", channel, ae)
-	} else if errors.Is(err, dtlog.ErrFetch) {
+	} else if errors.Is(err, record.ErrFetch) {
 		// The node cannot serve the tiles of its own checkpoint: name the
 		// first envelope it lacks, if that is why.
-		if cp, cerr := dtlog.OpenCheckpoint(checkpoint, origin, trusted); cerr == nil {
+		if cp, cerr := record.OpenCheckpoint(checkpoint, origin, trusted); cerr == nil {
 			if leaves, lerr := a.FetchLeaves(ctx, 0, cp.Size); lerr == nil {
 				for i := int64(0); i < cp.Size; i++ {
 					if i >= int64(len(leaves)) || leaves[i].Index != i {
@@ -282,9 +282,9 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	if err != nil {
 		return err
 	}
-	leafAt := func(i int64) (dtlog.Hash, bool) {
+	leafAt := func(i int64) (record.Hash, bool) {
 		if i < 0 || i >= int64(len(leafHashes)) {
-			return dtlog.Hash{}, false
+			return record.Hash{}, false
 		}
 		return leafHashes[i], true
 	}
@@ -293,11 +293,11 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 			return m.failed("channel %s: receipt %s: %v", channel, k.path, err)
 		}
 	}
-	vkey, err := dtlog.VerifierKey(origin, trusted)
+	vkey, err := record.VerifierKey(origin, trusted)
 	if err != nil {
 		return err
 	}
-	if err := dtlog.SaveVerified(dir, &dtlog.Verified{Origin: origin, Size: cp.Size, Root: cp.Root, Checkpoint: string(checkpoint), NodeKey: vkey}); err != nil {
+	if err := record.SaveVerified(dir, &record.Verified{Origin: origin, Size: cp.Size, Root: cp.Root, Checkpoint: string(checkpoint), NodeKey: vkey}); err != nil {
 		return fmt.Errorf("saving the verified checkpoint: %w", err)
 	}
 	since := "first audit of this channel"

@@ -18,7 +18,7 @@ import (
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/atomicfile"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // keyWindow is the slack around a key's validity: the node accepts an
@@ -35,15 +35,15 @@ type logEntry struct {
 // newAuditor returns an auditor of the log id (a channel, or the key
 // log) that reads through c, checks each leaf with check, and hands each
 // envelope read to seen (when not nil).
-func newAuditor(c *dhttp.Client, id, origin string, trusted ed25519.PublicKey, check func(int64, []byte) error, seen func(int64, *dhttp.EnvelopeView, *deconflict.Signed)) *dtlog.Auditor {
+func newAuditor(c *dhttp.Client, id, origin string, trusted ed25519.PublicKey, check func(int64, []byte) error, seen func(int64, *dhttp.EnvelopeView, *deconflict.Signed)) *record.Auditor {
 	logPath := "/v1/channels/" + id + "/log/"
-	a := &dtlog.Auditor{
+	a := &record.Auditor{
 		Origin:  origin,
 		NodeKey: trusted,
 		FetchTile: func(ctx context.Context, path string) ([]byte, error) {
 			return c.Get(ctx, logPath+path)
 		},
-		FetchConsistency: func(ctx context.Context, oldSize, newSize int64) ([]dtlog.Hash, error) {
+		FetchConsistency: func(ctx context.Context, oldSize, newSize int64) ([]record.Hash, error) {
 			return fetchConsistency(ctx, c, id, oldSize, newSize)
 		},
 		CheckLeaf: check,
@@ -51,8 +51,8 @@ func newAuditor(c *dhttp.Client, id, origin string, trusted ed25519.PublicKey, c
 	// Leaves come from the envelopes API, which returns what the node has
 	// even when leaves are missing, so that the audit names the first
 	// missing index; every leaf is checked against the tiles' hashes.
-	a.FetchLeaves = func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
-		var out []dtlog.Leaf
+	a.FetchLeaves = func(ctx context.Context, start, end int64) ([]record.Leaf, error) {
+		var out []record.Leaf
 		for from := start; from < end; {
 			envs, err := c.Envelopes(ctx, id, from, int(min(end-from, 1000)))
 			if err != nil {
@@ -69,7 +69,7 @@ func newAuditor(c *dhttp.Client, id, origin string, trusted ed25519.PublicKey, c
 				if seen != nil {
 					seen(v.Index, v, s)
 				}
-				out = append(out, dtlog.Leaf{Index: v.Index, Data: s.Leaf()})
+				out = append(out, record.Leaf{Index: v.Index, Data: s.Leaf()})
 			}
 			if len(envs) == 0 {
 				break
@@ -81,14 +81,14 @@ func newAuditor(c *dhttp.Client, id, origin string, trusted ed25519.PublicKey, c
 	return a
 }
 
-func fetchConsistency(ctx context.Context, c *dhttp.Client, id string, oldSize, newSize int64) ([]dtlog.Hash, error) {
+func fetchConsistency(ctx context.Context, c *dhttp.Client, id string, oldSize, newSize int64) ([]record.Hash, error) {
 	p, err := c.ConsistencyProof(ctx, id, oldSize, newSize)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]dtlog.Hash, len(p.Proof))
+	out := make([]record.Hash, len(p.Proof))
 	for i, h := range p.Proof {
-		if len(h) != dtlog.HashSize {
+		if len(h) != record.HashSize {
 			return nil, fmt.Errorf("consistency proof: hash %d has %d bytes", i, len(h))
 		}
 		copy(out[i][:], h)
@@ -118,11 +118,11 @@ type rekey struct {
 // accepted). pins (party -> base64 key) must be among each party's first
 // keys. It returns the chain, or the error that ends verify.
 func (m *Main) auditKeyLog(ctx context.Context, c *dhttp.Client, nodeName string, trusted ed25519.PublicKey, dir string, acceptRekey bool, pins map[string]string) (*keyChain, error) {
-	origin, err := dtlog.Origin(nodeName, deconflict.KeyLog)
+	origin, err := record.Origin(nodeName, deconflict.KeyLog)
 	if err != nil {
 		return nil, err
 	}
-	prev, err := dtlog.LoadVerified(dir, origin)
+	prev, err := record.LoadVerified(dir, origin)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -160,13 +160,13 @@ func (m *Main) auditKeyLog(ctx context.Context, c *dhttp.Client, nodeName string
 		entries[i] = logEntry{signed: s, payload: p}
 	}
 	a := newAuditor(c, deconflict.KeyLog, origin, trusted, check, seen)
-	var prevCP *dtlog.Checkpoint
+	var prevCP *record.Checkpoint
 	if prev != nil {
 		t := prev.Tree()
 		prevCP = &t
 	}
 	cp, err := a.Audit(ctx, checkpoint, prevCP)
-	var ae *dtlog.AuditError
+	var ae *record.AuditError
 	if errors.As(err, &ae) {
 		return nil, m.failed("key log %s: %v", origin, ae)
 	} else if err != nil {
@@ -232,11 +232,11 @@ func (m *Main) auditKeyLog(ctx context.Context, c *dhttp.Client, nodeName string
 			return nil, err
 		}
 	}
-	vkey, err := dtlog.VerifierKey(origin, trusted)
+	vkey, err := record.VerifierKey(origin, trusted)
 	if err != nil {
 		return nil, err
 	}
-	if err := dtlog.SaveVerified(dir, &dtlog.Verified{Origin: origin, Size: cp.Size, Root: cp.Root, Checkpoint: string(checkpoint), NodeKey: vkey}); err != nil {
+	if err := record.SaveVerified(dir, &record.Verified{Origin: origin, Size: cp.Size, Root: cp.Root, Checkpoint: string(checkpoint), NodeKey: vkey}); err != nil {
 		return nil, fmt.Errorf("saving the verified key log checkpoint: %w", err)
 	}
 	return chain, nil

@@ -17,7 +17,7 @@ import (
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/atomicfile"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // receiptDir is where the verify state keeps the receipts of one log.
@@ -28,11 +28,11 @@ func receiptDir(dir, origin string) string {
 // keepReceipt saves a receipt in the verify state, so that every later
 // 'verify --channel' checks that the log still holds it.
 func keepReceipt(dir string, rec *deconflict.Receipt) error {
-	r, err := dtlog.ParseReceipt(mustJSON(rec))
+	r, err := record.ParseReceipt(mustJSON(rec))
 	if err != nil {
 		return err
 	}
-	name, _, err := dtlog.ParseVerifierKey(r.NodeKey)
+	name, _, err := record.ParseVerifierKey(r.NodeKey)
 	if err != nil {
 		return fmt.Errorf("receipt: node key: %w", err)
 	}
@@ -55,7 +55,7 @@ func mustJSON(v any) []byte {
 // keptReceipt is a receipt found in the verify state.
 type keptReceipt struct {
 	path string
-	r    *dtlog.Receipt
+	r    *record.Receipt
 }
 
 func loadReceipts(dir, origin string) ([]keptReceipt, error) {
@@ -76,7 +76,7 @@ func loadReceipts(dir, origin string) ([]keptReceipt, error) {
 		if err != nil {
 			return nil, err
 		}
-		r, err := dtlog.ParseReceipt(b)
+		r, err := record.ParseReceipt(b)
 		if err != nil {
 			return nil, fmt.Errorf("kept receipt %s: %w", p, err)
 		}
@@ -92,8 +92,8 @@ func loadReceipts(dir, origin string) ([]keptReceipt, error) {
 // inclusion in its checkpoint); the log still holds the same leaf at the
 // same index; and cur is consistent with the receipt's checkpoint. The
 // error says what the node did to the receipt's holder.
-func checkReceiptAgainst(ctx context.Context, c *dhttp.Client, channel string, r *dtlog.Receipt, trusted ed25519.PublicKey, cur dtlog.Checkpoint, leafAt func(int64) (dtlog.Hash, bool)) error {
-	rcp, err := dtlog.VerifyReceipt(r, trusted)
+func checkReceiptAgainst(ctx context.Context, c *dhttp.Client, channel string, r *record.Receipt, trusted ed25519.PublicKey, cur record.Checkpoint, leafAt func(int64) (record.Hash, bool)) error {
+	rcp, err := record.VerifyReceipt(r, trusted)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func checkReceiptAgainst(ctx context.Context, c *dhttp.Client, channel string, r
 	}
 	h := r.LeafHash
 	if r.Leaf != nil {
-		h = dtlog.LeafHash(r.Leaf)
+		h = record.LeafHash(r.Leaf)
 	}
 	if r.Index >= cur.Size {
 		return fmt.Errorf("index %d: the receipt's envelope is gone: the log now has %d envelopes (the receipt's checkpoint had %d): a rollback", r.Index, cur.Size, rcp.Size)
@@ -123,14 +123,14 @@ func checkReceiptAgainst(ctx context.Context, c *dhttp.Client, channel string, r
 		if err != nil {
 			return fmt.Errorf("index %d: inclusion proof in the log of size %d: %w", r.Index, cur.Size, err)
 		}
-		proof := make([]dtlog.Hash, len(p.Proof))
+		proof := make([]record.Hash, len(p.Proof))
 		for i, b := range p.Proof {
-			if len(b) != dtlog.HashSize {
+			if len(b) != record.HashSize {
 				return fmt.Errorf("inclusion proof: hash %d has %d bytes", i, len(b))
 			}
 			copy(proof[i][:], b)
 		}
-		if err := dtlog.VerifyInclusion(proof, cur.Size, cur.Root, r.Index, h); err != nil {
+		if err := record.VerifyInclusion(proof, cur.Size, cur.Root, r.Index, h); err != nil {
 			return fmt.Errorf("index %d: the log of size %d no longer holds the receipt's envelope there: %v", r.Index, cur.Size, err)
 		}
 	}
@@ -144,7 +144,7 @@ func checkReceiptAgainst(ctx context.Context, c *dhttp.Client, channel string, r
 	if err != nil {
 		return fmt.Errorf("consistency proof from the receipt's checkpoint (size %d) to %d: %w", rcp.Size, cur.Size, err)
 	}
-	if err := dtlog.VerifyConsistency(proof, rcp.Size, rcp.Root, cur.Size, cur.Root); err != nil {
+	if err := record.VerifyConsistency(proof, rcp.Size, rcp.Root, cur.Size, cur.Root); err != nil {
 		return fmt.Errorf("the current log (size %d) is not an extension of the receipt's checkpoint (size %d): a fork", cur.Size, rcp.Size)
 	}
 	return nil
