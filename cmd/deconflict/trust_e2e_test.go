@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/deconflict/deconflict"
-	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/custody"
 )
 
 // TestChannelPolicyEndToEnd: 'channel policy' changes only what it names
@@ -61,7 +61,7 @@ func TestChannelPolicyEndToEnd(t *testing.T) {
 // pubOf returns the public key (base64) of a key file.
 func pubOf(t *testing.T, path string) string {
 	t.Helper()
-	k, err := node.ReadKeyFile(path)
+	k, err := custody.ReadKeyFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
