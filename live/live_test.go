@@ -187,3 +187,42 @@ func TestAssetsKept(t *testing.T) {
 		t.Fatalf("assets after reopening %s, want %s", got, want)
 	}
 }
+
+// TestZoneIntrusion: a declared zone reaches the engine: another party's
+// ship inside it is an intrusion, alerted on the channel both share.
+func TestZoneIntrusion(t *testing.T) {
+	db := openStore(t, filepath.Join(t.TempDir(), "d.db"))
+	log := &channelLog{chans: []*deconflict.Channel{{ID: "ru-nato", Members: []string{"RU", "NATO"}}}}
+	p := live.New(log, db)
+	p.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	if err := p.Open(ctx, nil, detect.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.AddZone(ctx, "NATO", hazard("mha", "NATO")); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	r := deconflict.Report{Time: now, ID: "ru-frigate", Domain: deconflict.Sea, Source: "csv", Party: "RU", Lat: 55, Lon: 19, AltM: deconflict.Unknown,
+		SpeedMS: 5, CourseDeg: 90, ClimbMS: deconflict.Unknown}
+	if err := p.Ingest(ctx, deconflict.NodeAuthor, []deconflict.Report{r}); err != nil {
+		t.Fatal(err)
+	}
+	sub := p.Subscribe()
+	defer p.Unsubscribe(sub)
+	deadline := time.After(10 * time.Second)
+	for {
+		if encs := p.Encounters(ctx, deconflict.NodeAuthor, false); len(encs) > 0 {
+			if got, want := encs[0].Zone, "mha"; got != want {
+				t.Fatalf("encounter zone %q, want %q", got, want)
+			}
+			return
+		}
+		select {
+		case <-sub:
+		case <-deadline:
+			t.Fatal("no zone encounter for a ship inside another party's zone")
+		}
+	}
+}
