@@ -4,9 +4,9 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strings"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/deconflict/deconflict"
