@@ -289,6 +289,8 @@ func (l *Live) run(ctx context.Context) {
 				}
 				er := *r
 				er.Party = tr.Party
+				er.Military = tr.Military // remembered from static reports
+				er.Asset = tr.Party != "" && attrib.IsAsset(tr.ID, tr.How, tr.Military)
 				l.handle(l.engine.Update(er))
 			}
 			l.mu.Lock()
@@ -340,7 +342,7 @@ func (l *Live) handle(evs []detect.Event) {
 		}
 		l.mu.Unlock()
 		l.publish(LiveEvent{Type: "encounter", Event: ev.Type.String(), Encounter: &enc})
-		if ev.Type != detect.Updated {
+		if ev.Alert {
 			select {
 			case l.alerts <- ev:
 			default:
