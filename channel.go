@@ -53,6 +53,67 @@ type Policy struct {
 	Thresholds json.RawMessage `json:"thresholds,omitempty"`
 }
 
+// PolicyChange is the body of a policy envelope: the channel's policy
+// before and after the change, both complete, so that the rules in force
+// at any index follow from the log alone (the To of the last policy
+// envelope before it; before the first one, its From).
+type PolicyChange struct {
+	From    Policy   `json:"from"`
+	To      Policy   `json:"to"`
+	Changed []string `json:"changed"` // what differs: "ack_deadlines.flash", "webhooks", "thresholds"
+}
+
+// PolicyPatch names the parts of a policy to change; what it does not
+// name stays as it is.
+type PolicyPatch struct {
+	// AckDeadlines sets the deadlines of the precedences it names.
+	AckDeadlines map[Precedence]Duration `json:"ack_deadlines,omitempty"`
+	// Webhooks, when not nil, replaces the webhooks (empty: none).
+	Webhooks *[]string `json:"webhooks,omitempty"`
+	// Thresholds, when not empty, replaces the thresholds (null: the defaults).
+	Thresholds json.RawMessage `json:"thresholds,omitempty"`
+}
+
+// Apply returns p changed by the patch (p itself is not modified).
+func (pt *PolicyPatch) Apply(p Policy) Policy {
+	out := Policy{AckDeadlines: map[Precedence]Duration{}, Webhooks: slices.Clone(p.Webhooks), Thresholds: p.Thresholds}
+	for k, v := range p.AckDeadlines {
+		out.AckDeadlines[k] = v
+	}
+	for k, v := range pt.AckDeadlines {
+		out.AckDeadlines[k] = v
+	}
+	if pt.Webhooks != nil {
+		out.Webhooks = slices.Clone(*pt.Webhooks)
+	}
+	if len(pt.Thresholds) > 0 {
+		out.Thresholds = pt.Thresholds
+		if string(pt.Thresholds) == "null" {
+			out.Thresholds = nil
+		}
+	}
+	return out
+}
+
+// PolicyDiff names what differs between two policies, in a fixed order:
+// "ack_deadlines.<precedence>" for each deadline in force that changed,
+// then "webhooks", then "thresholds".
+func PolicyDiff(a, b Policy) []string {
+	var out []string
+	for _, prec := range Precedences {
+		if a.AckDeadline(prec) != b.AckDeadline(prec) {
+			out = append(out, "ack_deadlines."+string(prec))
+		}
+	}
+	if !slices.Equal(a.Webhooks, b.Webhooks) {
+		out = append(out, "webhooks")
+	}
+	if string(a.Thresholds) != string(b.Thresholds) {
+		out = append(out, "thresholds")
+	}
+	return out
+}
+
 // DefaultPolicy returns the default acknowledgement deadlines and no webhooks.
 func DefaultPolicy() Policy {
 	return Policy{AckDeadlines: map[Precedence]Duration{

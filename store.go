@@ -47,6 +47,10 @@ type Batch struct {
 	Acked      []AckMark
 	Missed     []PendingAck // marks these (channel, index, party) as reported missed
 	Webhooks   []WebhookJob
+	// Policy, when set, replaces the channel's policy in the same
+	// transaction: the batch holds the node-signed policy envelope that
+	// records the change.
+	Policy *Policy
 }
 
 // HashAt is one stored hash of the Merkle log at its storage index.
@@ -95,6 +99,13 @@ type Store interface {
 	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]WebhookJob, error)
 	// UpdateWebhook records an attempt's outcome.
 	UpdateWebhook(ctx context.Context, j *WebhookJob) error
+
+	// UseNonce records that the signed write request with digest was
+	// accepted, remembering it until expires (after which the request's
+	// time is outside the node's window anyway). ECONFLICT if digest was
+	// recorded before: the request is a replay. Entries expired at now are
+	// forgotten.
+	UseNonce(ctx context.Context, digest [32]byte, now, expires time.Time) error
 
 	// Meta reads and writes node-level settings (node name, versions).
 	Meta(ctx context.Context, key string) (string, error)

@@ -50,7 +50,13 @@ func (c *Client) newRequestSigned(ctx context.Context, method, path string, body
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.Key != nil && sign {
-		k, t, s := SignRequest(c.Key, method, req.URL.RequestURI(), c.Now(), body)
+		// A write is accepted once; its nonce makes each one distinct.
+		nonce := ""
+		if method != http.MethodGet && method != http.MethodHead {
+			nonce = NewNonce()
+			req.Header.Set(HeaderNonce, nonce)
+		}
+		k, t, s := SignRequestNonce(c.Key, method, req.URL.RequestURI(), c.Now(), body, nonce)
 		req.Header.Set(HeaderKey, k)
 		req.Header.Set(HeaderTime, t)
 		req.Header.Set(HeaderSig, s)
@@ -166,6 +172,13 @@ func (c *Client) Channel(ctx context.Context, id string) (*deconflict.Channel, e
 // SetPolicy replaces a channel's policy (operator).
 func (c *Client) SetPolicy(ctx context.Context, id string, p *deconflict.Policy) error {
 	return c.do(ctx, "PUT", "/v1/channels/"+url.PathEscape(id)+"/policy", p, nil)
+}
+
+// PatchPolicy changes only what patch names of a channel's policy
+// (operator) and returns the channel as it is then.
+func (c *Client) PatchPolicy(ctx context.Context, id string, patch *deconflict.PolicyPatch) (*deconflict.Channel, error) {
+	var ch deconflict.Channel
+	return &ch, c.do(ctx, "PATCH", "/v1/channels/"+id+"/policy", patch, &ch)
 }
 
 // Submit posts a signed envelope and returns its receipt.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/internal/safe"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -41,6 +43,7 @@ type appendReq struct {
 	payload *deconflict.Payload
 	missed  []deconflict.PendingAck // missed-ack: the duties it reports
 	hooks   []deconflict.WebhookJob // missed-ack: webhook calls to queue
+	policy  *deconflict.Policy      // policy: the channel's policy from this envelope on
 	resp    chan appendResp
 }
 
@@ -130,7 +133,43 @@ func (l *channelLog) run() {
 				break drain
 			}
 		}
-		l.commit(batch)
+		l.commitRecovered(batch)
+	}
+}
+
+// commitRecovered is commit turning a panic into an internal error for
+// every request still waiting, so that no input can end the process or
+// leave a sender hanging. Whether the batch reached the store is then
+// unknown to the appender, so it rereads the log size from the store
+// before the next batch.
+func (l *channelLog) commitRecovered(reqs []*appendReq) {
+	err := safe.Call(func() error { l.commit(reqs); return nil })
+	pe, ok := err.(*safe.PanicError)
+	if !ok {
+		return
+	}
+	l.n.Logger.Error("panic in a channel's appender", "channel", l.id, "panic", pe.Value, "stack", string(pe.Stack))
+	for _, r := range reqs {
+		select {
+		case r.resp <- appendResp{err: fmt.Errorf("append to %s: %w", l.id, pe)}:
+		default: // already answered
+		}
+	}
+	size, err := l.n.Store.LogSize(context.Background(), l.id)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.n.Logger.Error("channel appender: cannot reread the log size after a panic; refusing further appends", "channel", l.id, "err", err)
+		if !l.stopped {
+			l.stopped = true
+			close(l.done)
+		}
+		return
+	}
+	if size != l.size {
+		l.size, l.ringLow = size, size // the ring no longer matches the store below size
+		close(l.changed)
+		l.changed = make(chan struct{})
 	}
 }
 
@@ -156,6 +195,9 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	l.mu.Unlock()
 
 	ch, err := n.findChannel(ctx, l.id)
+	if err == nil {
+		err = n.frozenError(l.id)
+	}
 	if err != nil {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
@@ -214,6 +256,13 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		inBatch[p.ID] = len(b.Envelopes)
 		b.Envelopes = append(b.Envelopes, e)
 		l.effects(ch, r, e, b, now)
+		if r.policy != nil {
+			// Later envelopes of the batch fall under the new policy.
+			b.Policy = r.policy
+			c := *ch
+			c.Policy = *r.policy
+			ch = &c
+		}
 		accepted = append(accepted, i)
 	}
 
@@ -225,7 +274,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for k, e := range b.Envelopes {
 			lhs[k] = tlog.Hash(e.LeafHash)
 		}
-		app, err := dtlog.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
+		app, err := record.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
 		if err == nil {
 			b.TreeSize = app.Size
 			for k, h := range app.Hashes {
@@ -243,6 +292,9 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			}
 			b.Envelopes = nil
 		} else {
+			if b.Policy != nil {
+				n.forgetChannel(l.id)
+			}
 			n.metrics.Appended.Add(int64(len(b.Envelopes)))
 			n.metrics.Batches.Add(1)
 			n.metrics.MissedAcks.Add(int64(len(b.Missed)))
@@ -313,8 +365,8 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	if target.Author == p.Author {
 		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: a party cannot acknowledge its own envelope", *p.Ack)
 	}
-	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert {
-		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages and alerts are acknowledged", *p.Ack, target.Kind)
+	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert && target.Kind != deconflict.KindNotification {
+		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages, alerts and notifications are acknowledged", *p.Ack, target.Kind)
 	}
 	if *acked == nil {
 		*acked = map[[2]any]bool{}
@@ -340,7 +392,7 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict.Envelope, b *deconflict.Batch, now time.Time) {
 	p := r.payload
 	switch p.Kind {
-	case deconflict.KindMessage, deconflict.KindAlert:
+	case deconflict.KindMessage, deconflict.KindAlert, deconflict.KindNotification:
 		if p.Kind == deconflict.KindAlert && len(p.AckFrom) == 0 {
 			return // informational alert
 		}
@@ -348,9 +400,9 @@ func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict
 		if prec == "" {
 			prec = deconflict.Routine
 		}
-		deadline := now.Add(ch.Policy.AckDeadline(prec))
+		deadline := now.Add(l.n.ackDeadline(ch, prec))
 		who := p.AckFrom
-		if p.Kind == deconflict.KindMessage {
+		if p.Kind != deconflict.KindAlert {
 			who = nil
 			for _, m := range ch.Members {
 				if m != p.Author {

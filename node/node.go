@@ -1,14 +1,19 @@
-// Package node is the orchestration layer: it verifies, authorises,
-// orders, stores and logs envelopes, keeps acknowledgement deadlines,
-// calls escalation webhooks and publishes to watchers. It is the only
-// package that combines the store, the Merkle log and live fan-out.
+// Package node is the channel log's orchestration: it verifies,
+// authorises, orders, stores and logs envelopes (store and Merkle log in
+// one transaction), keeps acknowledgement deadlines, calls escalation
+// webhooks and publishes to watchers. The live picture (package live)
+// talks to it as an author: it posts node-signed alerts through
+// SubmitNode.
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -21,8 +26,10 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
 	"github.com/deconflict/deconflict/internal/atomicfile"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/internal/safe"
+	"github.com/deconflict/deconflict/record"
 )
 
 // DefaultTimeWindow is how far an envelope's own time may be from the
@@ -48,13 +55,16 @@ type Node struct {
 	// then audit what the store holds). Never for normal operation.
 	ServeAltered bool
 
+	policyMu sync.Mutex // serialises policy changes
 	mu       sync.Mutex
 	logs     map[string]*channelLog          // guarded by mu
 	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
 	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
+	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
 	metrics  Metrics
-	live     *Live // the air and sea picture, when enabled
+	changed  []func(context.Context) error // told when channels change; guarded by mu
+	regimes  map[string]*regimeState       // notifications and measures per channel; guarded by mu
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	wakeHook chan struct{}
@@ -86,6 +96,7 @@ func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
 		chans:        map[string]*deconflict.Channel{},
 		keys:         map[string]*deconflict.PartyKey{},
 		refused:      map[string]string{},
+		frozen:       map[string]string{},
 		wakeHook:     make(chan struct{}, 1),
 	}
 }
@@ -99,7 +110,7 @@ func (n *Node) PublicKey() ed25519.PublicKey { return n.Key.Public().(ed25519.Pu
 // VerifierKey returns the note verifier key of a channel's checkpoints
 // (C2SP signed-note form; its name is the checkpoint origin).
 func (n *Node) VerifierKey(channel string) string {
-	vk, _ := dtlog.VerifierKey(n.Origin(channel), n.PublicKey())
+	vk, _ := record.VerifierKey(n.Origin(channel), n.PublicKey())
 	return vk
 }
 
@@ -107,7 +118,7 @@ func (n *Node) VerifierKey(channel string) string {
 // refusing to serve any channel whose store was altered, and starts the
 // deadline and webhook workers.
 func (n *Node) Open(ctx context.Context) error {
-	if _, err := dtlog.Origin(n.Name, "c"); err != nil {
+	if _, err := record.Origin(n.Name, "c"); err != nil {
 		return fmt.Errorf("node name %q: %w", n.Name, err)
 	}
 	chans, err := n.Store.FindChannels(ctx)
@@ -116,6 +127,12 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	for _, c := range chans {
 		if err := n.checkStoredLog(ctx, c.ID); err != nil {
+			// A channel whose store fails its check is frozen either way:
+			// nothing is appended to it and no checkpoint is signed over
+			// what the store now holds.
+			n.mu.Lock()
+			n.frozen[c.ID] = err.Error()
+			n.mu.Unlock()
 			if n.ServeAltered {
 				n.Logger.Error("channel log fails its check; served anyway (--serve-altered)", "channel", c.ID, "err", err)
 				continue
@@ -129,9 +146,17 @@ func (n *Node) Open(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.wg.Add(2)
-	go func() { defer n.wg.Done(); n.deadlineLoop(wctx) }()
-	go func() { defer n.wg.Done(); n.webhookLoop(wctx) }()
+	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("deadline loop"), n.deadlineLoop) }()
+	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("webhook loop"), n.webhookLoop) }()
 	return nil
+}
+
+// panicked returns a report of a worker's recovered panic: logged with
+// its stack; safe.Loop then restarts the worker.
+func (n *Node) panicked(worker string) func(*safe.PanicError) {
+	return func(pe *safe.PanicError) {
+		n.Logger.Error("panic in a node worker; restarting it", "worker", worker, "panic", pe.Value, "stack", string(pe.Stack))
+	}
 }
 
 // Refused returns the channels the node refuses to serve, with the reason.
@@ -143,6 +168,23 @@ func (n *Node) Refused() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// Frozen reports whether nothing may be appended to channel, and why: its
+// stored log failed the start-up check (whether refused or, with
+// ServeAltered, served read-only).
+func (n *Node) Frozen(channel string) (string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	reason, ok := n.frozen[channel]
+	return reason, ok
+}
+
+func (n *Node) frozenError(channel string) error {
+	if reason, ok := n.Frozen(channel); ok {
+		return deconflict.Errorf(deconflict.EUNAVAILABLE, "channel %s is frozen: its stored log fails verification, so nothing is appended to it: %s", channel, reason)
+	}
+	return nil
 }
 
 // Close stops the workers and every channel's appender. It does not close
@@ -258,6 +300,16 @@ func (n *Node) Caller(ctx context.Context, pub ed25519.PublicKey) (string, error
 	return k.Party, nil
 }
 
+// UseRequestOnce records the signature of a signed write request made at
+// signedAt, so that the same request is never accepted twice. ECONFLICT
+// for a replay. The record is durable (the store) and kept until signedAt
+// is outside the time window, when the request would be refused anyway.
+func (n *Node) UseRequestOnce(ctx context.Context, sig []byte, signedAt time.Time) error {
+	digest := sha256.Sum256(append([]byte("deconflict-request-nonce\x00"), sig...))
+	now := n.Now()
+	return n.Store.UseNonce(ctx, digest, now, signedAt.Add(n.TimeWindow+time.Second))
+}
+
 // CreateParty registers a party (operator only).
 func (n *Node) CreateParty(ctx context.Context, caller string, p *deconflict.Party) error {
 	if err := requireOperator(caller, "party add"); err != nil {
@@ -302,36 +354,114 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	if c.Policy.AckDeadlines == nil {
 		c.Policy.AckDeadlines = deconflict.DefaultPolicy().AckDeadlines
 	}
-	if _, err := ChannelThresholds(&c.Policy); err != nil {
+	if _, err := detect.PolicyThresholds(&c.Policy); err != nil {
 		return err
 	}
 	c.Created = n.Now().UTC()
 	if err := n.Store.CreateChannel(ctx, c); err != nil {
 		return err
 	}
-	if n.live != nil {
-		return n.live.pairsChanged(ctx)
+	return n.channelsChanged(ctx)
+}
+
+// UpdatePolicy replaces a channel's policy (operator only), recording the
+// change as a node-signed policy envelope in the channel's log.
+func (n *Node) UpdatePolicy(ctx context.Context, caller, channel string, p deconflict.Policy) error {
+	_, err := n.changePolicy(ctx, caller, channel, func(deconflict.Policy) deconflict.Policy { return p })
+	return err
+}
+
+// PatchPolicy changes only what patch names of a channel's policy
+// (operator only), recording the change as a node-signed policy envelope
+// in the channel's log, and returns the channel as it is then. A patch
+// that changes nothing logs nothing.
+func (n *Node) PatchPolicy(ctx context.Context, caller, channel string, patch deconflict.PolicyPatch) (*deconflict.Channel, error) {
+	return n.changePolicy(ctx, caller, channel, patch.Apply)
+}
+
+func (n *Node) changePolicy(ctx context.Context, caller, channel string, change func(deconflict.Policy) deconflict.Policy) (*deconflict.Channel, error) {
+	if err := requireOperator(caller, "channel policy"); err != nil {
+		return nil, err
+	}
+	// One change at a time, so that each envelope's "from" is the "to" of
+	// the one before.
+	n.policyMu.Lock()
+	defer n.policyMu.Unlock()
+	c, err := n.Store.FindChannel(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	p := change(c.Policy)
+	if len(p.Thresholds) > 0 {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, p.Thresholds); err != nil {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "thresholds: %v", err)
+		}
+		p.Thresholds = buf.Bytes()
+	}
+	next := *c
+	next.Policy = p
+	if err := next.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := detect.PolicyThresholds(&p); err != nil {
+		return nil, err
+	}
+	changed := deconflict.PolicyDiff(c.Policy, p)
+	if len(changed) == 0 {
+		return c, nil
+	}
+	body, err := json.Marshal(&deconflict.PolicyChange{From: c.Policy, To: p, Changed: changed})
+	if err != nil {
+		return nil, err
+	}
+	pl := &deconflict.Payload{Channel: channel, Kind: deconflict.KindPolicy, Text: policyText(c.Policy, p, changed), Body: body}
+	defer n.forgetChannel(channel)
+	if _, err := n.submitPolicy(ctx, pl, &p); err != nil {
+		return nil, err
+	}
+	n.forgetChannel(channel)
+	if err := n.channelsChanged(ctx); err != nil {
+		return nil, err
+	}
+	return &next, nil
+}
+
+// OnChannelsChanged registers f, called after a channel is created or its
+// policy changes (the live picture recomputes which parties it watches).
+func (n *Node) OnChannelsChanged(f func(ctx context.Context) error) {
+	n.mu.Lock()
+	n.changed = append(n.changed, f)
+	n.mu.Unlock()
+}
+
+func (n *Node) channelsChanged(ctx context.Context) error {
+	n.mu.Lock()
+	fs := slices.Clone(n.changed)
+	n.mu.Unlock()
+	for _, f := range fs {
+		if err := f(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// UpdatePolicy replaces a channel's policy (operator only).
-func (n *Node) UpdatePolicy(ctx context.Context, caller, channel string, p deconflict.Policy) error {
-	if err := requireOperator(caller, "channel policy"); err != nil {
-		return err
+// policyText says what a policy change changed, for people reading the log.
+func policyText(from, to deconflict.Policy, changed []string) string {
+	var parts []string
+	for _, c := range changed {
+		switch {
+		case strings.HasPrefix(c, "ack_deadlines."):
+			prec := deconflict.Precedence(strings.TrimPrefix(c, "ack_deadlines."))
+			parts = append(parts, fmt.Sprintf("%s acknowledgement deadline %s -> %s", prec, from.AckDeadline(prec), to.AckDeadline(prec)))
+		case c == "webhooks":
+			parts = append(parts, fmt.Sprintf("webhooks %d -> %d", len(from.Webhooks), len(to.Webhooks)))
+		default:
+			parts = append(parts, c+" changed")
+		}
 	}
-	if _, err := ChannelThresholds(&p); err != nil {
-		return err
-	}
-	defer n.forgetChannel(channel)
-	if err := n.Store.UpdatePolicy(ctx, channel, p); err != nil {
-		return err
-	}
-	if n.live != nil {
-		n.forgetChannel(channel)
-		return n.live.pairsChanged(ctx)
-	}
-	return nil
+	return "channel policy changed by the node operator: " + strings.Join(parts, "; ")
 }
 
 // Channels lists the channels caller belongs to (all for the operator).

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -31,7 +31,19 @@ func (n *Node) SubmitTo(ctx context.Context, channel string, s *deconflict.Signe
 	if err != nil {
 		return nil, err
 	}
-	return n.append(ctx, r)
+	rec, err := n.append(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	switch r.payload.Kind {
+	case deconflict.KindNotification, deconflict.KindResponse:
+		// Findings true at receipt are in the log before the receipt is
+		// returned, so the submitter sees them.
+		if err := n.RaiseFindings(ctx, r.payload.Channel); err != nil {
+			n.Logger.Error("findings", "channel", r.payload.Channel, "err", err)
+		}
+	}
+	return rec, nil
 }
 
 // BatchResult is the outcome of one envelope of SubmitBatch: a receipt or
@@ -145,7 +157,7 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, channel)
 	}
 	switch p.Kind {
-	case deconflict.KindMissedAck, deconflict.KindAlert:
+	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding:
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
 	}
 	party, err := n.Caller(ctx, s.Key)
@@ -158,7 +170,11 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 	if p.Author != party {
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "payload author %s, but the key belongs to party %s", p.Author, party)
 	}
-	if _, err := n.authorise(ctx, party, p.Channel); err != nil {
+	ch, err := n.authorise(ctx, party, p.Channel)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.checkRegime(ctx, ch, p); err != nil {
 		return nil, err
 	}
 	return &appendReq{signed: s, payload: p}, nil
@@ -171,6 +187,19 @@ func (n *Node) SubmitNode(ctx context.Context, p *deconflict.Payload) (*deconfli
 }
 
 func (n *Node) submitNode(ctx context.Context, p *deconflict.Payload, missed []deconflict.PendingAck, hooks []deconflict.WebhookJob) (*deconflict.Receipt, error) {
+	return n.submitNodeReq(ctx, p, &appendReq{missed: missed, hooks: hooks})
+}
+
+// submitPolicy appends a policy envelope that sets the channel's policy to
+// pol in the same transaction.
+func (n *Node) submitPolicy(ctx context.Context, p *deconflict.Payload, pol *deconflict.Policy) (*deconflict.Receipt, error) {
+	return n.submitNodeReq(ctx, p, &appendReq{policy: pol})
+}
+
+func (n *Node) submitNodeReq(ctx context.Context, p *deconflict.Payload, r *appendReq) (*deconflict.Receipt, error) {
+	if err := n.frozenError(p.Channel); err != nil {
+		return nil, err
+	}
 	p.V, p.Author = 1, deconflict.NodeAuthor
 	if p.ID == "" {
 		p.ID = deconflict.NewEnvelopeID()
@@ -185,7 +214,8 @@ func (n *Node) submitNode(ctx context.Context, p *deconflict.Payload, missed []d
 	if _, err := deconflict.ParsePayload(s.Payload); err != nil {
 		return nil, fmt.Errorf("node payload: %w", err)
 	}
-	return n.append(ctx, &appendReq{signed: s, payload: p, missed: missed, hooks: hooks})
+	r.signed, r.payload = s, p
+	return n.append(ctx, r)
 }
 
 func (n *Node) append(ctx context.Context, r *appendReq) (*deconflict.Receipt, error) {
@@ -265,6 +295,9 @@ func (n *Node) deadlineLoop(ctx context.Context) {
 		if err := n.CheckDeadlines(ctx); err != nil && ctx.Err() == nil {
 			n.Logger.Error("deadline check", "err", err)
 		}
+		if err := n.CheckFindings(ctx); err != nil && ctx.Err() == nil {
+			n.Logger.Error("findings check", "err", err)
+		}
 	}
 }
 
@@ -302,6 +335,9 @@ func (n *Node) CheckDeadlines(ctx context.Context) error {
 	}
 	for _, k := range order {
 		duties := groups[k]
+		if _, frozen := n.Frozen(k.ch); frozen {
+			continue // a frozen channel takes no missed-ack: its duties wait
+		}
 		ch, err := n.findChannel(ctx, k.ch)
 		if err != nil {
 			return err
@@ -392,7 +428,7 @@ func (n *Node) deliver(ctx context.Context, j *deconflict.WebhookJob) {
 func (n *Node) post(ctx context.Context, url string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := newJSONRequest(ctx, url, body)
+	req, err := n.newWebhookRequest(ctx, url, body)
 	if err != nil {
 		return err
 	}
@@ -433,29 +469,29 @@ func (n *Node) checkStoredLog(ctx context.Context, channel string) error {
 	if stored < cp.Size {
 		return fmt.Errorf("index %d: missing (the store ends there, the signed checkpoint has %d envelopes)", stored, cp.Size)
 	}
-	leaves := func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
+	leaves := func(ctx context.Context, start, end int64) ([]record.Leaf, error) {
 		envs, err := n.Store.FindEnvelopes(ctx, channel, start, int(end-start))
 		if err != nil {
 			return nil, err
 		}
-		out := make([]dtlog.Leaf, 0, len(envs))
+		out := make([]record.Leaf, 0, len(envs))
 		for _, e := range envs {
 			if e.Index >= end {
 				break
 			}
 			leaf := e.Leaf()
 			if deconflict.LeafHash(leaf) != e.LeafHash {
-				return nil, &dtlog.AuditError{Index: e.Index, Kind: dtlog.KindLeaf, Reason: "the stored leaf hash does not match the envelope's bytes"}
+				return nil, &record.AuditError{Index: e.Index, Kind: record.KindLeaf, Reason: "the stored leaf hash does not match the envelope's bytes"}
 			}
 			if err := n.checkEnvelope(ctx, e); err != nil {
-				return nil, &dtlog.AuditError{Index: e.Index, Kind: dtlog.KindLeaf, Reason: err.Error(), Err: err}
+				return nil, &record.AuditError{Index: e.Index, Kind: record.KindLeaf, Reason: err.Error(), Err: err}
 			}
-			out = append(out, dtlog.Leaf{Index: e.Index, Data: leaf})
+			out = append(out, record.Leaf{Index: e.Index, Data: leaf})
 		}
 		return out, nil
 	}
-	err = dtlog.VerifyStore(ctx, cp, n.storeHashReader(ctx, channel), leaves, nil)
-	var ae *dtlog.AuditError
+	err = record.VerifyStore(ctx, cp, n.storeHashReader(ctx, channel), leaves, nil)
+	var ae *record.AuditError
 	if errors.As(err, &ae) {
 		return ae
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,10 +11,6 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/jackc/pgx/v5"
 )
-
-// NotifyChannel is the LISTEN/NOTIFY channel on which every committed
-// append announces "<channel> <log size>".
-const NotifyChannel = "deconflict_append"
 
 // Append implements deconflict.Store: one transaction for the envelopes,
 // their log hashes, the checkpoint and the acknowledgement book-keeping.
@@ -46,6 +43,7 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 	}
 	var q pgx.Batch
 	var what []string // what each queued statement does, for errors
+	missedAt := -1    // the statement marking missed duties
 	if n := len(b.Envelopes); n > 0 {
 		idx, received := make([]int64, n), make([]int64, n)
 		ids, authors, kinds := make([]string, n), make([]string, n), make([]string, n)
@@ -97,8 +95,9 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 		for i, m := range b.Missed {
 			chans[i], idx[i], parties[i] = m.Channel, m.Index, m.Party
 		}
+		missedAt = len(what)
 		q.Queue(`UPDATE acks SET missed = true FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(channel, idx, party)
-			WHERE acks.channel = u.channel AND acks.idx = u.idx AND acks.party = u.party`, chans, idx, parties)
+			WHERE acks.channel = u.channel AND acks.idx = u.idx AND acks.party = u.party AND NOT acks.missed`, chans, idx, parties)
 		what = append(what, "mark missed acks")
 	}
 	if n := len(b.Webhooks); n > 0 {
@@ -109,14 +108,27 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 		q.Queue(`INSERT INTO webhooks (channel, url, body, next_try) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[])`, chans, urls, bodies, next)
 		what = append(what, "queue webhooks")
 	}
+	if b.Policy != nil {
+		pol, err := json.Marshal(b.Policy)
+		if err != nil {
+			return err
+		}
+		q.Queue(`UPDATE channels SET policy = $1 WHERE id = $2`, string(pol), b.Channel)
+		what = append(what, "update policy")
+	}
 	if len(b.Envelopes) > 0 {
-		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, b.Channel+" "+strconv.FormatInt(size+int64(len(b.Envelopes)), 10))
+		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, "append "+strconv.FormatInt(size+int64(len(b.Envelopes)), 10)+" "+b.Channel)
 		what = append(what, "notify")
 	}
 	if q.Len() > 0 {
 		br := tx.SendBatch(ctx, &q)
-		for _, w := range what {
-			if _, err := br.Exec(); err != nil {
+		for i, w := range what {
+			tag, err := br.Exec()
+			if err == nil && i == missedAt && tag.RowsAffected() != int64(len(b.Missed)) {
+				br.Close()
+				return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: %d of %d duties are already reported missed, or do not exist", b.Channel, int64(len(b.Missed))-tag.RowsAffected(), len(b.Missed))
+			}
+			if err != nil {
 				br.Close()
 				if code, constraint := pgCode(err); code == uniqueViolation && constraint == "envelopes_id" {
 					return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: an envelope id of the batch is already used", b.Channel)

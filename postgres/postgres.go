@@ -133,6 +133,9 @@ CREATE TABLE webhooks (
 	last_error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX webhooks_due ON webhooks(next_try) WHERE NOT done;
+`, `
+CREATE TABLE request_nonces (digest BYTEA PRIMARY KEY, expires BIGINT NOT NULL);
+CREATE INDEX request_nonces_expires ON request_nonces(expires);
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock
@@ -237,19 +240,33 @@ func insertKey(ctx context.Context, tx pgx.Tx, k *deconflict.PartyKey) error {
 
 // AddPartyKey implements deconflict.PartyService.
 func (db *DB) AddPartyKey(ctx context.Context, k *deconflict.PartyKey) error {
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error { return insertKey(ctx, tx, k) })
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if err := insertKey(ctx, tx, k); err != nil {
+			return err
+		}
+		return notify(ctx, tx, "keys")
+	})
+}
+
+// notify announces a change to the replicas (see NotifyChannel), on
+// commit of tx.
+func notify(ctx context.Context, tx pgx.Tx, payload string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, payload)
+	return err
 }
 
 // RevokePartyKey implements deconflict.PartyService.
 func (db *DB) RevokePartyKey(ctx context.Context, pub ed25519.PublicKey, at time.Time) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE party_keys SET revoked = $1 WHERE pub = $2 AND revoked IS NULL`, nanos(at), []byte(pub))
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return deconflict.Errorf(deconflict.ENOTFOUND, "key %s not found or already revoked", deconflict.EncodeKey(pub))
-	}
-	return nil
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE party_keys SET revoked = $1 WHERE pub = $2 AND revoked IS NULL`, nanos(at), []byte(pub))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return deconflict.Errorf(deconflict.ENOTFOUND, "key %s not found or already revoked", deconflict.EncodeKey(pub))
+		}
+		return notify(ctx, tx, "keys")
+	})
 }
 
 func scanKey(s pgx.Row) (*deconflict.PartyKey, error) {
@@ -356,7 +373,7 @@ func (db *DB) CreateChannel(ctx context.Context, c *deconflict.Channel) error {
 				return err
 			}
 		}
-		return nil
+		return notify(ctx, tx, "channel "+c.ID)
 	})
 }
 
@@ -370,14 +387,16 @@ func (db *DB) UpdatePolicy(ctx context.Context, id string, p deconflict.Policy) 
 	if err != nil {
 		return err
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE channels SET policy = $1 WHERE id = $2`, string(pol), id)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", id)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE channels SET policy = $1 WHERE id = $2`, string(pol), id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", id)
+		}
+		return notify(ctx, tx, "channel "+id)
+	})
 }
 
 // FindChannel implements deconflict.ChannelService.
@@ -448,6 +467,21 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 		return "", nil
 	}
 	return v, err
+}
+
+// UseNonce implements deconflict.Store.
+func (db *DB) UseNonce(ctx context.Context, digest [32]byte, now, expires time.Time) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM request_nonces WHERE expires <= $1`, nanos(now)); err != nil {
+			return fmt.Errorf("forget expired nonces: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO request_nonces (digest, expires) VALUES ($1, $2)`, digest[:], nanos(expires)); isUnique(err) {
+			return deconflict.Errorf(deconflict.ECONFLICT, "this signed request was already accepted once: a replay")
+		} else if err != nil {
+			return fmt.Errorf("record nonce: %w", err)
+		}
+		return nil
+	})
 }
 
 // SetMeta implements deconflict.Store.

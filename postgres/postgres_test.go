@@ -60,19 +60,26 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := db.CreateParty(ctx, &deconflict.Party{ID: "RU"}); err != nil {
 		t.Fatal(err)
 	}
+	migrationsRun := func() int {
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		var n int
+		if err := c.QueryRow(ctx, `SELECT COUNT(*) FROM migrations`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	first := migrationsRun()
 	db.Close()
 	db = open(t, dsn)
 	if _, err := db.FindParty(ctx, "RU"); err != nil {
 		t.Fatalf("after reopening: %v", err)
 	}
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var n int
-	if err := c.QueryRow(ctx, `SELECT COUNT(*) FROM migrations`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("migrations recorded after two opens: %d, %v; want 1", n, err)
+	if got := migrationsRun(); got != first || first < 1 {
+		t.Fatalf("migrations recorded after two opens: %d, after one %d; want the same, at least 1", got, first)
 	}
 }
 
@@ -228,7 +235,7 @@ func TestAppendNotifies(t *testing.T) {
 	if err := db.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 2, "c")}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"c 2", "c 3"} {
+	for _, want := range []string{"append 2 c", "append 3 c"} {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		n, err := l.WaitForNotification(wctx)
 		cancel()

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -75,13 +76,26 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 		}
 	}
 	for _, m := range b.Missed {
-		if _, err := tx.ExecContext(ctx, `UPDATE acks SET missed = 1 WHERE channel = ? AND idx = ? AND party = ?`, m.Channel, m.Index, m.Party); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE acks SET missed = 1 WHERE channel = ? AND idx = ? AND party = ? AND missed = 0`, m.Channel, m.Index, m.Party)
+		if err != nil {
 			return fmt.Errorf("mark missed %d/%s: %w", m.Index, m.Party, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: the duty of %s to acknowledge %d is already reported missed, or does not exist", m.Channel, m.Party, m.Index)
 		}
 	}
 	for _, j := range b.Webhooks {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (channel, url, body, next_try) VALUES (?, ?, ?, ?)`, j.Channel, j.URL, j.Body, nanos(j.NextTry)); err != nil {
 			return fmt.Errorf("queue webhook: %w", err)
+		}
+	}
+	if b.Policy != nil {
+		pol, err := json.Marshal(b.Policy)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE channels SET policy = ? WHERE id = ?`, string(pol), b.Channel); err != nil {
+			return fmt.Errorf("update policy: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

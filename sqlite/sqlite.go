@@ -119,6 +119,9 @@ CREATE TABLE webhooks (
 	last_error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX webhooks_due ON webhooks(next_try) WHERE done = 0;
+`, `
+CREATE TABLE request_nonces (digest BLOB PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX request_nonces_expires ON request_nonces(expires);
 `}
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -418,6 +421,24 @@ func (db *DB) findChannels(ctx context.Context, id string) ([]*deconflict.Channe
 		}
 	}
 	return out, mrows.Err()
+}
+
+// UseNonce implements deconflict.Store.
+func (db *DB) UseNonce(ctx context.Context, digest [32]byte, now, expires time.Time) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM request_nonces WHERE expires <= ?`, nanos(now)); err != nil {
+		return fmt.Errorf("forget expired nonces: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO request_nonces (digest, expires) VALUES (?, ?)`, digest[:], nanos(expires)); isUnique(err) {
+		return deconflict.Errorf(deconflict.ECONFLICT, "this signed request was already accepted once: a replay")
+	} else if err != nil {
+		return fmt.Errorf("record nonce: %w", err)
+	}
+	return tx.Commit()
 }
 
 // Meta implements deconflict.Store. It returns "" for an unset key.

@@ -21,6 +21,8 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("Acks", func(t *testing.T) { testAcks(t, open(t)) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open(t)) })
 	t.Run("Meta", func(t *testing.T) { testMeta(t, open(t)) })
+	t.Run("Nonces", func(t *testing.T) { testNonces(t, open(t)) })
+	t.Run("AppendPolicy", func(t *testing.T) { testAppendPolicy(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
@@ -220,6 +222,12 @@ func testAcks(t *testing.T, s deconflict.Store) {
 	if due, _ := s.DueAcks(ctx, t0.Add(time.Hour)); len(due) != 0 {
 		t.Fatalf("a reported duty is due again: %+v", due)
 	}
+	// A second missed-ack for the same duty (another replica's timer) is
+	// refused whole, so a missed-ack is never written twice.
+	wantCode(t, "report a duty missed twice", s.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 4, fmt.Sprintf("%032x", 4))}, Missed: due}), deconflict.ECONFLICT)
+	if n, _ := s.LogSize(ctx, "c"); n != 4 {
+		t.Fatalf("the refused second missed-ack changed the log size to %d, want 4", n)
+	}
 	st, _ := s.AckStatus(ctx, "c", 0)
 	if len(st) != 2 || st[0].Party != "FR" || !st[0].Missed || st[1].Missed {
 		t.Fatalf("AckStatus: %+v", st)
@@ -263,5 +271,59 @@ func testMeta(t *testing.T, s deconflict.Store) {
 	s.SetMeta(ctx, "k", "2")
 	if v, _ := s.Meta(ctx, "k"); v != "2" {
 		t.Fatalf("meta=%q, want 2", v)
+	}
+}
+
+func testNonces(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	t0 := time.Unix(1_800_000_000, 0)
+	a, b := [32]byte{1}, [32]byte{2}
+	if err := s.UseNonce(ctx, a, t0, t0.Add(10*time.Minute)); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	if err := s.UseNonce(ctx, a, t0.Add(time.Minute), t0.Add(11*time.Minute)); deconflict.ErrorCode(err) != deconflict.ECONFLICT {
+		t.Fatalf("second use: %v, want conflict", err)
+	}
+	if err := s.UseNonce(ctx, b, t0.Add(time.Minute), t0.Add(11*time.Minute)); err != nil {
+		t.Fatalf("another digest: %v", err)
+	}
+	// Once expired, a digest is forgotten (the request's time window has
+	// closed by then, so it could not be accepted anyway).
+	if err := s.UseNonce(ctx, a, t0.Add(10*time.Minute), t0.Add(20*time.Minute)); err != nil {
+		t.Fatalf("use after expiry: %v", err)
+	}
+	if err := s.UseNonce(ctx, b, t0.Add(10*time.Minute), t0.Add(20*time.Minute)); deconflict.ErrorCode(err) != deconflict.ECONFLICT {
+		t.Fatalf("unexpired digest reused: %v, want conflict", err)
+	}
+}
+
+// testAppendPolicy: a batch that carries a policy sets it in the same
+// transaction; a refused batch leaves the policy as it was.
+func testAppendPolicy(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	mustParties(t, s, "RU", "US")
+	if err := s.CreateChannel(ctx, &deconflict.Channel{ID: "c", Members: []string{"RU", "US"}, Policy: deconflict.DefaultPolicy(), Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	pol := deconflict.DefaultPolicy()
+	pol.AckDeadlines[deconflict.Flash] = deconflict.Duration(30 * time.Second)
+	pol.Webhooks = []string{"https://ops.example/escalate"}
+	b := &deconflict.Batch{Channel: "c", TreeSize: 1, Checkpoint: []byte("cp1"), Policy: &pol,
+		Envelopes: []*deconflict.Envelope{envelope("c", 0, fmt.Sprintf("%032x", 0))}}
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.FindChannel(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Policy.AckDeadline(deconflict.Flash), 30*time.Second; got != want || len(c.Policy.Webhooks) != 1 {
+		t.Fatalf("policy after the batch: flash %v, webhooks %v; want %v and one webhook", got, c.Policy.Webhooks, want)
+	}
+	other := deconflict.DefaultPolicy()
+	wantCode(t, "refused batch with a policy", s.Append(ctx, &deconflict.Batch{Channel: "c", Policy: &other,
+		Envelopes: []*deconflict.Envelope{envelope("c", 0, fmt.Sprintf("%032x", 1))}}), deconflict.ECONFLICT)
+	if c, _ := s.FindChannel(ctx, "c"); c.Policy.AckDeadline(deconflict.Flash) != 30*time.Second {
+		t.Fatalf("a refused batch changed the policy: flash %v", c.Policy.AckDeadline(deconflict.Flash))
 	}
 }

@@ -14,7 +14,7 @@ func init() {
 		Summary: "(operator) create channels and set their policy; list yours",
 		Usage: `
 usage: deconflict channel create ID --members A,B[,C] [--ack flash=2m,immediate=10m,...] [--webhook URL]...
-       deconflict channel policy ID [--ack ...] [--webhook URL]...
+       deconflict channel policy ID [--ack flash=1m,...] [--webhook URL]... [--no-webhooks]
        deconflict channel list [--json] [--key FILE | --data DIR]
 
 A channel is a forum of two or more parties with its own log and rules:
@@ -24,6 +24,11 @@ acknowledgement is missed. 'list' prints the channels a party's key
 (--key) is a member of, or with the node key (--data) every channel: one
 a line, ID, members and creation time, tab-separated (--json: one JSON
 object per line).
+
+'policy' changes only what it names: --ack sets the deadlines of the
+precedences it lists, --webhook replaces the webhooks, --no-webhooks
+removes them. Every change is a node-signed policy envelope in the
+channel's log (before and after), which members see with watch and verify.
 
 example:
   deconflict channel create ru-us-syria --members RU,US --ack flash=1m --webhook http://127.0.0.1:9000/escalate`,
@@ -36,8 +41,13 @@ type multiFlag []string
 func (f *multiFlag) String() string     { return strings.Join(*f, ",") }
 func (f *multiFlag) Set(v string) error { *f = append(*f, v); return nil }
 
+// parseAcks reads --ack: the default deadlines with those named changed.
 func parseAcks(s string) (map[deconflict.Precedence]deconflict.Duration, error) {
-	out := deconflict.DefaultPolicy().AckDeadlines
+	return parseAcksOver(deconflict.DefaultPolicy().AckDeadlines, s)
+}
+
+// parseAcksOver reads --ack into out, changing only the precedences named.
+func parseAcksOver(out map[deconflict.Precedence]deconflict.Duration, s string) (map[deconflict.Precedence]deconflict.Duration, error) {
 	if s == "" {
 		return out, nil
 	}
@@ -67,8 +77,8 @@ func runChannel(ctx context.Context, m *Main, args []string) error {
 	})
 }
 
-// runChannelSet creates a channel (sub "create") or replaces its policy
-// (sub "policy").
+// runChannelSet creates a channel (sub "create") or changes what the flags
+// name of its policy (sub "policy").
 func runChannelSet(ctx context.Context, m *Main, sub string, args []string) error {
 	fs := m.newFlagSet("channel")
 	cf := m.addClientFlags(fs, true)
@@ -79,12 +89,19 @@ func runChannelSet(ctx context.Context, m *Main, sub string, args []string) erro
 	acks := fs.String("ack", "", "acknowledgement deadlines, e.g. flash=2m,immediate=10m")
 	var hooks multiFlag
 	fs.Var(&hooks, "webhook", "escalation webhook URL (repeatable)")
+	var noHooks *bool
+	if sub == "policy" {
+		noHooks = fs.Bool("no-webhooks", false, "remove every webhook")
+	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usagef("channel %s: want exactly one channel ID", sub)
+	}
+	if sub == "policy" {
+		return changePolicy(ctx, m, cf, pos[0], *acks, hooks, *noHooks)
 	}
 	ad, err := parseAcks(*acks)
 	if err != nil {
@@ -101,18 +118,45 @@ func runChannelSet(ctx context.Context, m *Main, sub string, args []string) erro
 	if err != nil {
 		return err
 	}
-	if sub == "policy" {
-		if err := c.SetPolicy(ctx, pos[0], &pol); err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "channel %s policy updated\n", pos[0])
-		return nil
-	}
 	ch := &deconflict.Channel{ID: pos[0], Members: ms, Policy: pol}
 	if err := c.CreateChannel(ctx, ch); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "channel %s created with members %s\n", ch.ID, strings.Join(ms, ", "))
+	return nil
+}
+
+// changePolicy changes only what the flags name of a channel's policy.
+func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string, hooks []string, noHooks bool) error {
+	patch := &deconflict.PolicyPatch{}
+	var err error
+	if patch.AckDeadlines, err = parseAcksOver(map[deconflict.Precedence]deconflict.Duration{}, acks); err != nil {
+		return &usageError{err}
+	}
+	switch {
+	case noHooks && len(hooks) > 0:
+		return usagef("channel policy: --no-webhooks and --webhook exclude each other")
+	case noHooks:
+		patch.Webhooks = &[]string{}
+	case len(hooks) > 0:
+		patch.Webhooks = &hooks
+	}
+	if len(patch.AckDeadlines) == 0 && patch.Webhooks == nil {
+		return usagef("channel policy: nothing to change: give --ack, --webhook or --no-webhooks")
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	ch, err := c.PatchPolicy(ctx, id, patch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "channel %s policy updated:", id)
+	for _, p := range deconflict.Precedences {
+		fmt.Fprintf(m.Stdout, " %s %s", p, ch.Policy.AckDeadline(p))
+	}
+	fmt.Fprintf(m.Stdout, "; %d webhooks\n", len(ch.Policy.Webhooks))
 	return nil
 }
 

@@ -1,0 +1,149 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"github.com/jackc/pgx/v5"
+)
+
+// TestLeadTakeover holds a lease from one handle while another waits for
+// it, then ends the holder's session as the death of its process would:
+// the holder learns it lost the lease and the other takes it.
+func TestLeadTakeover(t *testing.T) {
+	dsn := server.NewDatabase(t)
+	ctx := context.Background()
+	a, b := open(t, dsn), open(t, dsn)
+	heldA, releaseA, err := a.Lead(ctx, "timers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseA()
+	type lead struct {
+		held    context.Context
+		release func()
+		err     error
+	}
+	got := make(chan lead, 1)
+	go func() {
+		h, r, err := b.Lead(ctx, "timers")
+		got <- lead{h, r, err}
+	}()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	// Wait until b is queued on the lock; then it provably has not got it.
+	var holder int
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var waiting int
+		err := admin.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE NOT granted), COALESCE(MAX(pid) FILTER (WHERE granted), 0) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&waiting, &holder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second replica never queued for the lease")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case l := <-got:
+		t.Fatalf("the second replica got a held lease: %v", l.err)
+	default:
+	}
+	// A lease in another name is independent.
+	_, releaseOther, err := b.Lead(ctx, "detector")
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseOther()
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend($1)`, holder); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case l := <-got:
+		if l.err != nil {
+			t.Fatal(l.err)
+		}
+		defer l.release()
+		if l.held.Err() != nil {
+			t.Fatal("the taken-over lease is already lost")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second replica did not take the lease over")
+	}
+	select {
+	case <-heldA.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first holder did not notice that it lost the lease")
+	}
+}
+
+// TestWatchChanges listens on one handle while another appends, revokes
+// a key and changes a policy.
+func TestWatchChanges(t *testing.T) {
+	dsn := server.NewDatabase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, b := open(t, dsn), open(t, dsn)
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	for _, p := range []*deconflict.Party{{ID: "RU", Created: t0, Keys: []deconflict.PartyKey{{Public: pub, Added: t0}}}, {ID: "US", Created: t0}} {
+		if err := a.CreateParty(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changes := make(chan deconflict.Change, 16)
+	listening := make(chan error, 1)
+	go func() { listening <- b.WatchChanges(ctx, func(c deconflict.Change) { changes <- c }) }()
+	// The listener is up once a change made now reaches it; make changes
+	// until one does.
+	for up := false; !up; {
+		if err := a.CreateChannel(ctx, &deconflict.Channel{ID: "probe" + time.Now().Format("150405.000000"), Members: []string{"RU", "US"}, Created: t0}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-changes:
+			up = true
+		case err := <-listening:
+			t.Fatal(err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	for len(changes) > 0 {
+		<-changes
+	}
+	if err := a.CreateChannel(ctx, &deconflict.Channel{ID: "c", Members: []string{"RU", "US"}, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 0, "x")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RevokePartyKey(ctx, pub, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.UpdatePolicy(ctx, "c", deconflict.DefaultPolicy()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []deconflict.Change{{Channel: "c"}, {Channel: "c", Size: 1}, {Keys: true}, {Channel: "c"}} {
+		select {
+		case got := <-changes:
+			if got != want {
+				t.Fatalf("change %+v, want %+v", got, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no change %+v", want)
+		}
+	}
+	cancel()
+	if err := <-listening; err == nil {
+		t.Fatal("WatchChanges returned no error when its context ended")
+	}
+}
