@@ -22,6 +22,14 @@ const (
 	KindAlert     = "alert"      // node-signed: an encounter opened, escalated or closed
 	KindNote      = "note"       // an annotation of an incident or message (reply_to)
 	KindPolicy    = "policy"     // node-signed: the channel's policy changed; Body is a PolicyChange
+
+	// Notifications and measures (package regime reads their bodies).
+	KindNotification = "notification" // a form under a regime: body is the form
+	KindResponse     = "response"     // accept, question, object or answer a notification (reply_to; body {"response": ...})
+	KindFinding      = "finding"      // node-signed: a compliance fact (body: the finding)
+	KindMeasure      = "measure"      // a proposed measure: body is its terms
+	KindSign         = "sign"         // a member signs a proposal: body {"index", "leaf_hash"}
+	KindWithdraw     = "withdraw"     // a member withdraws from a binding measure: body {"index", "leaf_hash"}
 )
 
 // envelopeContext separates envelope signatures from every other use of a
@@ -174,7 +182,15 @@ func ParsePayload(b []byte) (*Payload, error) {
 		if p.Text == "" && len(p.Body) == 0 {
 			return nil, Errorf(EINVALID, "payload: note has neither text nor body")
 		}
-	case KindMissedAck, KindAlert, KindPolicy:
+	case KindNotification, KindMeasure, KindSign, KindWithdraw:
+		if len(p.Body) == 0 {
+			return nil, Errorf(EINVALID, "payload: %s has no body", p.Kind)
+		}
+	case KindResponse:
+		if p.ReplyTo == nil || len(p.Body) == 0 {
+			return nil, Errorf(EINVALID, "payload: response needs reply_to (the notification) and a body")
+		}
+	case KindMissedAck, KindAlert, KindPolicy, KindFinding:
 		// node-signed kinds: authorisation is the node's check
 	case "":
 		return nil, Errorf(EINVALID, "payload: kind is missing")

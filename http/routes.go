@@ -197,6 +197,7 @@ func (s *Server) routes() {
 	}))
 	m.HandleFunc("GET /v1/channels/{id}/watch", s.watch)
 	m.HandleFunc("GET /v1/channels/{id}/inbox", s.authed(s.inbox))
+	s.regimeRoutes()
 	m.HandleFunc("GET /v1/channels/{id}/acks", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		d, err := s.Node.AckDuties(r.Context(), caller, r.PathValue("id"))
 		if d == nil {
@@ -237,15 +238,32 @@ func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, caller strin
 	return nil, nil
 }
 
+// health answers 200 {"status":"ok"} or, while any channel is refused,
+// 503 {"status":"degraded"}. Which channels and why is told only to the
+// operator (a request signed by the node key): to anyone else it would
+// reveal channel names and the state of their logs.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	refused := s.Node.Refused()
-	status, code := "ok", http.StatusOK
+	out := map[string]any{"status": "ok", "node": s.Node.Name}
+	code := http.StatusOK
 	if len(refused) > 0 {
-		status = "degraded"
+		out["status"], code = "degraded", http.StatusServiceUnavailable
 	}
-	WriteJSON(w, code, map[string]any{"status": status, "node": s.Node.Name, "refused_channels": refused})
+	if r.Header.Get(HeaderKey) != "" {
+		caller, err := s.authenticate(r, nil)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		if caller == deconflict.NodeAuthor {
+			out["refused_channels"] = refused
+		}
+	}
+	WriteJSON(w, code, out)
 }
 
+// metrics writes node-wide counters only: no channel id, party or
+// per-channel figure, since anyone may read them.
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	m := s.Node.Metrics()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
@@ -268,6 +286,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "# HELP deconflict_append_batches_total Append transactions committed since start.\n# TYPE deconflict_append_batches_total counter\ndeconflict_append_batches_total %d\n", m.Batches.Load())
 	fmt.Fprintf(w, "# HELP deconflict_envelopes_rejected_total Envelopes refused since start.\n# TYPE deconflict_envelopes_rejected_total counter\ndeconflict_envelopes_rejected_total %d\n", m.Rejected.Load())
 	fmt.Fprintf(w, "# HELP deconflict_watchers Live watchers.\n# TYPE deconflict_watchers gauge\ndeconflict_watchers %d\n", m.Watchers.Load())
+	fmt.Fprintf(w, "# HELP deconflict_channels_refused Channels refused because their stored log failed its check (which ones: /healthz, signed by the operator).\n# TYPE deconflict_channels_refused gauge\ndeconflict_channels_refused %d\n", len(s.Node.Refused()))
 	fmt.Fprintf(w, "# HELP deconflict_acks_overdue Acknowledgement duties past their deadline and still open.\n# TYPE deconflict_acks_overdue gauge\ndeconflict_acks_overdue %d\n", overdue)
 	fmt.Fprintf(w, "# HELP deconflict_missed_acks_total Missed-acknowledgement duties recorded since start.\n# TYPE deconflict_missed_acks_total counter\ndeconflict_missed_acks_total %d\n", m.MissedAcks.Load())
 	fmt.Fprintf(w, "# HELP deconflict_webhook_calls_total Escalation webhook calls by outcome.\n# TYPE deconflict_webhook_calls_total counter\ndeconflict_webhook_calls_total{outcome=\"ok\"} %d\ndeconflict_webhook_calls_total{outcome=\"error\"} %d\n", m.WebhookOK.Load(), m.WebhookFail.Load())
@@ -326,15 +345,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	var envs []*deconflict.Signed
 	if err == nil {
-		err = DecodeJSON(b, &envs)
-	}
-	if err == nil {
-		for i, e := range envs {
-			if e == nil {
-				err = deconflict.Errorf(deconflict.EINVALID, "batch element %d is null; want a signed envelope", i)
-				break
-			}
-		}
+		envs, err = DecodeBatch(b)
 	}
 	var res []node.BatchResult
 	if err == nil {
@@ -356,6 +367,24 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"results": out})
+}
+
+// DecodeBatch decodes a batch body: a JSON array of signed envelopes,
+// strictly (DecodeJSON), none of them null. EINVALID names the fault.
+func DecodeBatch(b []byte) ([]*deconflict.Signed, error) {
+	var envs []*deconflict.Signed
+	if err := DecodeJSON(b, &envs); err != nil {
+		return nil, err
+	}
+	if envs == nil {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "batch is null; want a JSON array of signed envelopes")
+	}
+	for i, e := range envs {
+		if e == nil {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "batch element %d is null; want a signed envelope", i)
+		}
+	}
+	return envs, nil
 }
 
 func intParam(s, name string) (int64, error) {

@@ -301,30 +301,11 @@ func (s *Server) authenticate(r *http.Request, body []byte) (string, error) {
 		}
 		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "request is not signed: send %s, %s and %s headers", HeaderKey, HeaderTime, HeaderSig)
 	}
-	pub, err := deconflict.DecodeKey(keyText)
+	req, err := VerifyRequest(keyText, r.Header.Get(HeaderTime), r.Header.Get(HeaderSig), r.Header.Get(HeaderNonce), r.Method, r.URL.RequestURI(), body, s.Node.Now(), s.Node.TimeWindow)
 	if err != nil {
-		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s: %s", HeaderKey, deconflict.ErrorMessage(err))
+		return "", err
 	}
-	unix, err := strconv.ParseInt(r.Header.Get(HeaderTime), 10, 64)
-	if err != nil {
-		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s %q: want Unix seconds", HeaderTime, r.Header.Get(HeaderTime))
-	}
-	now := s.Node.Now()
-	if d := time.Unix(unix, 0).Sub(now); d > s.Node.TimeWindow || d < -s.Node.TimeWindow {
-		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "request time is %s from the node's clock; the window is ±%s (check the clock)", d.Round(time.Second), s.Node.TimeWindow)
-	}
-	sig, err := base64.StdEncoding.DecodeString(r.Header.Get(HeaderSig))
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s: want base64 of a %d-byte signature", HeaderSig, ed25519.SignatureSize)
-	}
-	nonce := r.Header.Get(HeaderNonce)
-	if nonce != "" && !validNonce(nonce) {
-		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s %q: want 16 to 64 letters, digits, '_' or '-'", HeaderNonce, nonce)
-	}
-	if !ed25519.Verify(pub, requestMessage(r.Method, r.URL.RequestURI(), unix, body, nonce), sig) {
-		return "", deconflict.Errorf(deconflict.EUNAUTHORIZED, "request signature does not verify")
-	}
-	caller, err := s.Node.Caller(r.Context(), pub)
+	caller, err := s.Node.Caller(r.Context(), req.Key)
 	if err != nil {
 		return "", err
 	}
@@ -332,9 +313,49 @@ func (s *Server) authenticate(r *http.Request, body []byte) (string, error) {
 		// A captured write replayed later (an old policy, a revoked
 		// key's re-adding) must not take effect again: each signed
 		// write is accepted once.
-		if err := s.Node.UseRequestOnce(r.Context(), sig, time.Unix(unix, 0)); err != nil {
+		if err := s.Node.UseRequestOnce(r.Context(), req.Sig, time.Unix(req.Unix, 0)); err != nil {
 			return "", err
 		}
 	}
 	return caller, nil
+}
+
+// SignedRequest is what VerifyRequest found in a request's
+// authentication headers.
+type SignedRequest struct {
+	Key  ed25519.PublicKey
+	Unix int64  // the request's time, Unix seconds
+	Sig  []byte // its signature
+}
+
+// VerifyRequest checks a request's authentication header values (key,
+// Unix time, signature and optional nonce, as sent) over its method,
+// request URI and body, at now within ±window. It does not say whose key
+// it is, nor whether the request was seen before. EUNAUTHORIZED names the
+// fault.
+func VerifyRequest(keyText, timeText, sigText, nonce, method, uri string, body []byte, now time.Time, window time.Duration) (*SignedRequest, error) {
+	pub, err := deconflict.DecodeKey(keyText)
+	if err != nil {
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s: %s", HeaderKey, deconflict.ErrorMessage(err))
+	}
+	unix, err := strconv.ParseInt(timeText, 10, 64)
+	if err != nil {
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s %q: want Unix seconds", HeaderTime, timeText)
+	}
+	// Compare in seconds: time.Unix(unix).Sub(now) saturates for times
+	// centuries away.
+	if d := unix - now.Unix(); d > int64(window/time.Second) || d < -int64(window/time.Second) {
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "request time is %ds from the node's clock; the window is ±%s (check the clock)", d, window)
+	}
+	sig, err := base64.StdEncoding.DecodeString(sigText)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s: want base64 of a %d-byte signature", HeaderSig, ed25519.SignatureSize)
+	}
+	if nonce != "" && !validNonce(nonce) {
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "%s %q: want 16 to 64 letters, digits, '_' or '-'", HeaderNonce, nonce)
+	}
+	if !ed25519.Verify(pub, requestMessage(method, uri, unix, body, nonce), sig) {
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "request signature does not verify")
+	}
+	return &SignedRequest{Key: pub, Unix: unix, Sig: sig}, nil
 }

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/internal/nodetest"
 )
 
 // TestBatchNullElement: a batch of [null] used to panic in a batch worker
@@ -193,4 +196,66 @@ func method(path string) string {
 		return "PUT"
 	}
 	return "POST"
+}
+
+// TestHealthzRefusedChannel: /healthz answers 503 while a channel is
+// refused; which one and why is told to the operator only, and /metrics
+// names no channel.
+func TestHealthzRefusedChannel(t *testing.T) {
+	tn := setup(t)
+	tn.Send(t, "US", "ru-us-syria", deconflict.Routine, "message 0")
+	healthz := func(key ed25519.PrivateKey) (int, string) {
+		req, _ := http.NewRequest("GET", tn.Server.URL()+"/healthz", nil)
+		if key != nil {
+			k, ts, sig := dhttp.SignRequest(key, "GET", "/healthz", time.Now(), nil)
+			req.Header.Set(dhttp.HeaderKey, k)
+			req.Header.Set(dhttp.HeaderTime, ts)
+			req.Header.Set(dhttp.HeaderSig, sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := healthz(nil); status != 200 || !strings.Contains(body, `"ok"`) {
+		t.Fatalf("healthy node: %d %s", status, body)
+	}
+	// The operator alters a stored envelope; the restarted node refuses
+	// the channel.
+	tn.Stop()
+	db, err := sql.Open("sqlite", filepath.Join(tn.Dir, "deconflict.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE envelopes SET payload = CAST(replace(CAST(payload AS TEXT), 'message 0', 'message X') AS BLOB) WHERE channel = 'ru-us-syria' AND idx = 0`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	keys := tn.Keys
+	tn = nodetest.Start(t, nodetest.Options{Dir: tn.Dir, Key: tn.Node.Key})
+	tn.Keys = keys
+
+	status, body := healthz(nil)
+	if status != 503 || !strings.Contains(body, `"degraded"`) || strings.Contains(body, "ru-us-syria") {
+		t.Fatalf("anonymous healthz with a refused channel: %d %s, want 503 degraded naming no channel", status, body)
+	}
+	if status, body := healthz(tn.Keys["US"]); status != 503 || strings.Contains(body, "ru-us-syria") {
+		t.Fatalf("a party's healthz: %d %s, want 503 without details", status, body)
+	}
+	status, body = healthz(tn.Node.Key)
+	if status != 503 || !strings.Contains(body, `"ru-us-syria":"index 0`) {
+		t.Fatalf("operator's healthz: %d %s, want 503 naming ru-us-syria and the first bad index", status, body)
+	}
+	resp, err := http.Get(tn.Server.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(m), "ru-us-syria") || strings.Contains(string(m), "channel=") || !strings.Contains(string(m), "deconflict_channels_refused 1\n") {
+		t.Fatalf("metrics:\n%s\nwant node-wide figures only, deconflict_channels_refused 1", m)
+	}
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/internal/safe"
 	dtlog "github.com/deconflict/deconflict/tlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -131,7 +133,43 @@ func (l *channelLog) run() {
 				break drain
 			}
 		}
-		l.commit(batch)
+		l.commitRecovered(batch)
+	}
+}
+
+// commitRecovered is commit turning a panic into an internal error for
+// every request still waiting, so that no input can end the process or
+// leave a sender hanging. Whether the batch reached the store is then
+// unknown to the appender, so it rereads the log size from the store
+// before the next batch.
+func (l *channelLog) commitRecovered(reqs []*appendReq) {
+	err := safe.Call(func() error { l.commit(reqs); return nil })
+	pe, ok := err.(*safe.PanicError)
+	if !ok {
+		return
+	}
+	l.n.Logger.Error("panic in a channel's appender", "channel", l.id, "panic", pe.Value, "stack", string(pe.Stack))
+	for _, r := range reqs {
+		select {
+		case r.resp <- appendResp{err: fmt.Errorf("append to %s: %w", l.id, pe)}:
+		default: // already answered
+		}
+	}
+	size, err := l.n.Store.LogSize(context.Background(), l.id)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.n.Logger.Error("channel appender: cannot reread the log size after a panic; refusing further appends", "channel", l.id, "err", err)
+		if !l.stopped {
+			l.stopped = true
+			close(l.done)
+		}
+		return
+	}
+	if size != l.size {
+		l.size, l.ringLow = size, size // the ring no longer matches the store below size
+		close(l.changed)
+		l.changed = make(chan struct{})
 	}
 }
 
@@ -327,8 +365,8 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	if target.Author == p.Author {
 		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: a party cannot acknowledge its own envelope", *p.Ack)
 	}
-	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert {
-		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages and alerts are acknowledged", *p.Ack, target.Kind)
+	if target.Kind != deconflict.KindMessage && target.Kind != deconflict.KindAlert && target.Kind != deconflict.KindNotification {
+		return deconflict.Errorf(deconflict.EINVALID, "ack of index %d: it is a %s, only messages, alerts and notifications are acknowledged", *p.Ack, target.Kind)
 	}
 	if *acked == nil {
 		*acked = map[[2]any]bool{}
@@ -354,7 +392,7 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict.Envelope, b *deconflict.Batch, now time.Time) {
 	p := r.payload
 	switch p.Kind {
-	case deconflict.KindMessage, deconflict.KindAlert:
+	case deconflict.KindMessage, deconflict.KindAlert, deconflict.KindNotification:
 		if p.Kind == deconflict.KindAlert && len(p.AckFrom) == 0 {
 			return // informational alert
 		}
@@ -362,9 +400,9 @@ func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict
 		if prec == "" {
 			prec = deconflict.Routine
 		}
-		deadline := now.Add(ch.Policy.AckDeadline(prec))
+		deadline := now.Add(l.n.ackDeadline(ch, prec))
 		who := p.AckFrom
-		if p.Kind == deconflict.KindMessage {
+		if p.Kind != deconflict.KindAlert {
 			who = nil
 			for _, m := range ch.Members {
 				if m != p.Author {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/internal/atomicfile"
+	"github.com/deconflict/deconflict/internal/safe"
 	dtlog "github.com/deconflict/deconflict/tlog"
 )
 
@@ -59,7 +60,8 @@ type Node struct {
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
 	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
 	metrics  Metrics
-	live     *Live // the air and sea picture, when enabled
+	live     *Live                   // the air and sea picture, when enabled
+	regimes  map[string]*regimeState // notifications and measures per channel; guarded by mu
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	wakeHook chan struct{}
@@ -141,9 +143,17 @@ func (n *Node) Open(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.wg.Add(2)
-	go func() { defer n.wg.Done(); n.deadlineLoop(wctx) }()
-	go func() { defer n.wg.Done(); n.webhookLoop(wctx) }()
+	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("deadline loop"), n.deadlineLoop) }()
+	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("webhook loop"), n.webhookLoop) }()
 	return nil
+}
+
+// panicked returns a report of a worker's recovered panic: logged with
+// its stack; safe.Loop then restarts the worker.
+func (n *Node) panicked(worker string) func(*safe.PanicError) {
+	return func(pe *safe.PanicError) {
+		n.Logger.Error("panic in a node worker; restarting it", "worker", worker, "panic", pe.Value, "stack", string(pe.Stack))
+	}
 }
 
 // Refused returns the channels the node refuses to serve, with the reason.

@@ -31,7 +31,19 @@ func (n *Node) SubmitTo(ctx context.Context, channel string, s *deconflict.Signe
 	if err != nil {
 		return nil, err
 	}
-	return n.append(ctx, r)
+	rec, err := n.append(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	switch r.payload.Kind {
+	case deconflict.KindNotification, deconflict.KindResponse:
+		// Findings true at receipt are in the log before the receipt is
+		// returned, so the submitter sees them.
+		if err := n.RaiseFindings(ctx, r.payload.Channel); err != nil {
+			n.Logger.Error("findings", "channel", r.payload.Channel, "err", err)
+		}
+	}
+	return rec, nil
 }
 
 // BatchResult is the outcome of one envelope of SubmitBatch: a receipt or
@@ -145,7 +157,7 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, channel)
 	}
 	switch p.Kind {
-	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy:
+	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding:
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
 	}
 	party, err := n.Caller(ctx, s.Key)
@@ -158,7 +170,11 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 	if p.Author != party {
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "payload author %s, but the key belongs to party %s", p.Author, party)
 	}
-	if _, err := n.authorise(ctx, party, p.Channel); err != nil {
+	ch, err := n.authorise(ctx, party, p.Channel)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.checkRegime(ctx, ch, p); err != nil {
 		return nil, err
 	}
 	return &appendReq{signed: s, payload: p}, nil
@@ -278,6 +294,9 @@ func (n *Node) deadlineLoop(ctx context.Context) {
 		}
 		if err := n.CheckDeadlines(ctx); err != nil && ctx.Err() == nil {
 			n.Logger.Error("deadline check", "err", err)
+		}
+		if err := n.CheckFindings(ctx); err != nil && ctx.Err() == nil {
+			n.Logger.Error("findings check", "err", err)
 		}
 	}
 }

@@ -65,7 +65,8 @@ type MeasureZone struct {
 	End      time.Time `json:"end,omitzero"`   // zero: until withdrawn
 	// EntryNotice is the notice a member must give before entering
 	// (term "entry_notice_s"; zero: none required).
-	EntryNotice time.Duration `json:"entry_notice_s,omitempty"`
+	EntryNotice  time.Duration `json:"-"`
+	EntryNoticeS int64         `json:"entry_notice_s,omitempty"` // EntryNotice in seconds
 	// MinSeparationM is the separation members keep from each other inside (m; zero: none).
 	MinSeparationM float64 `json:"min_separation_m,omitempty"`
 }
@@ -159,7 +160,7 @@ func ParseMeasure(b []byte) (*Measure, error) {
 		if err != nil {
 			return nil, err
 		}
-		z.EntryNotice = time.Duration(n) * time.Second
+		z.EntryNotice, z.EntryNoticeS = time.Duration(n)*time.Second, n
 		if z.MinSeparationM, _, err = o.number("min_separation_m", false, 0, 1_000_000); err != nil {
 			return nil, err
 		}

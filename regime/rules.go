@@ -198,14 +198,15 @@ func (b *Book) States(index int64, t time.Time) []MeasureState {
 
 // Rules are the rules a channel's measures put in force at an index.
 type Rules struct {
-	Index        int64                    `json:"index"`
-	Separations  []SeparationRule         `json:"separations,omitempty"`
-	Zones        []ZoneRule               `json:"zones,omitempty"`
-	AckDeadlines map[string]time.Duration `json:"ack_deadlines,omitempty"` // precedence -> deadline; absent: the channel's policy
-	AckMeasure   map[string]int64         `json:"ack_measures,omitempty"`  // precedence -> the measure that set it
-	Notify       map[string]Thresholds    `json:"notification_thresholds,omitempty"`
-	Relevance    []RelevanceRule          `json:"relevance,omitempty"`
-	Measures     []MeasureState           `json:"measures"`
+	Index         int64                    `json:"index"`
+	Separations   []SeparationRule         `json:"separations,omitempty"`
+	Zones         []ZoneRule               `json:"zones,omitempty"`
+	AckDeadlines  map[string]time.Duration `json:"-"`                         // precedence -> deadline; absent: the channel's policy
+	AckDeadlinesS map[string]int64         `json:"ack_deadlines_s,omitempty"` // AckDeadlines in seconds
+	AckMeasure    map[string]int64         `json:"ack_measures,omitempty"`    // precedence -> the measure that set it
+	Notify        map[string]Thresholds    `json:"notification_thresholds,omitempty"`
+	Relevance     []RelevanceRule          `json:"relevance,omitempty"`
+	Measures      []MeasureState           `json:"measures"`
 }
 
 // SeparationRule is a binding separation and the measure it comes from.
@@ -266,8 +267,11 @@ func (b *Book) At(index int64, t time.Time) *Rules {
 			if r.AckDeadlines == nil {
 				r.AckDeadlines, r.AckMeasure = map[string]time.Duration{}, map[string]int64{}
 			}
+			if r.AckDeadlinesS == nil {
+				r.AckDeadlinesS = map[string]int64{}
+			}
 			for p, d := range m.Ack {
-				r.AckDeadlines[p], r.AckMeasure[p] = d, s.Index
+				r.AckDeadlines[p], r.AckMeasure[p], r.AckDeadlinesS[p] = d, s.Index, int64(d/time.Second)
 			}
 		case m.Relevance != nil:
 			r.Relevance = append(r.Relevance, RelevanceRule{s.Index, *m.Relevance})

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/internal/safe"
 )
 
 // Defaults for Options.
@@ -158,7 +159,7 @@ func Start(ctx context.Context, spec string, opts *Options) (*Feed, error) {
 		if rest == "-" {
 			go func() {
 				defer close(c)
-				f.setErr(r.read(o.Stdin, "", true))
+				f.setErr(safe.Call(func() error { return r.read(o.Stdin, "", true) }))
 			}()
 			return f, nil
 		}
@@ -171,7 +172,7 @@ func Start(ctx context.Context, spec string, opts *Options) (*Feed, error) {
 			defer file.Close()
 			stop := context.AfterFunc(ctx, func() { file.Close() })
 			defer stop()
-			err := r.readFile(file)
+			err := safe.Call(func() error { return r.readFile(file) })
 			if ctx.Err() != nil {
 				err = nil
 			}
@@ -184,7 +185,7 @@ func Start(ctx context.Context, spec string, opts *Options) (*Feed, error) {
 		}
 		go func() {
 			defer close(c)
-			r.dialLoop(rest)
+			f.setErr(safe.Call(func() error { r.dialLoop(rest); return nil }))
 		}()
 		return f, nil
 	case "tcp-listen":
@@ -198,7 +199,7 @@ func Start(ctx context.Context, spec string, opts *Options) (*Feed, error) {
 		f.Addr = ln.Addr()
 		go func() {
 			defer close(c)
-			f.setErr(r.acceptLoop(ln))
+			f.setErr(safe.Call(func() error { return r.acceptLoop(ln) }))
 		}()
 		return f, nil
 	case "udp":
@@ -212,7 +213,7 @@ func Start(ctx context.Context, spec string, opts *Options) (*Feed, error) {
 		f.Addr = pc.LocalAddr()
 		go func() {
 			defer close(c)
-			f.setErr(r.udpLoop(pc))
+			f.setErr(safe.Call(func() error { return r.udpLoop(pc) }))
 		}()
 		return f, nil
 	}
@@ -436,7 +437,7 @@ func (r *reader) acceptLoop(ln net.Listener) error {
 			defer conn.Close()
 			stop := context.AfterFunc(r.ctx, func() { conn.Close() })
 			defer stop()
-			err := r.read(conn, conn.RemoteAddr().String(), false)
+			err := safe.Call(func() error { return r.read(conn, conn.RemoteAddr().String(), false) })
 			if r.ctx.Err() == nil {
 				r.o.Logf("source %s: %s disconnected (%v)", r.spec, conn.RemoteAddr(), err)
 			}

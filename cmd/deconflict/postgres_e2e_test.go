@@ -66,7 +66,7 @@ func TestServeOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	startServeWith(t, dir, args)
-	h := health(t, addr)
+	h := health(t, addr, data)
 	refused, _ := h["refused_channels"].(map[string]any)
 	if reason, _ := refused["ru-us"].(string); !strings.Contains(reason, "index 3") {
 		t.Fatalf("health %v: ru-us refusal %q does not name index 3", h, reason)

@@ -12,7 +12,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/node"
 	_ "modernc.org/sqlite"
 )
 
@@ -77,9 +80,20 @@ func editDB(t *testing.T, data string, stmts ...string) {
 	}
 }
 
-func health(t *testing.T, addr string) map[string]any {
+// health reads /healthz as the operator (signed with DATA/node.key), who
+// alone is told which channels are refused.
+func health(t *testing.T, addr, data string) map[string]any {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/healthz")
+	key, err := node.ReadKeyFile(filepath.Join(data, "node.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/healthz", nil)
+	k, ts, sig := dhttp.SignRequest(key, "GET", "/healthz", time.Now(), nil)
+	req.Header.Set(dhttp.HeaderKey, k)
+	req.Header.Set(dhttp.HeaderTime, ts)
+	req.Header.Set(dhttp.HeaderSig, sig)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +167,7 @@ func TestTamperingDetected(t *testing.T) {
 
 			// The node refuses the channel at start-up, naming the fault.
 			n1 := startServeArgs(t, dir, data, addr)
-			h := health(t, addr)
+			h := health(t, addr, data)
 			refused, _ := h["refused_channels"].(map[string]any)
 			reason, _ := refused["ru-us"].(string)
 			if !strings.Contains(reason, tc.health) {
@@ -199,7 +213,7 @@ func TestRollbackCaught(t *testing.T) {
 	os.RemoveAll(fx.data)
 	copyDir(t, old, fx.data)
 	startServeArgs(t, dir, fx.data, addr)
-	if h := health(t, addr); h["status"] != "ok" {
+	if h := health(t, addr, fx.data); h["status"] != "ok" {
 		t.Fatalf("the restored node passes its own check (it is consistent with itself): %v", h)
 	}
 	out := c.run(true, "verify", "--channel", "ru-us", "--key", "ru.key")

@@ -1,0 +1,256 @@
+package node_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/internal/nodetest"
+	"github.com/deconflict/deconflict/regime"
+)
+
+// clock is a test clock the node and the clients share.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+const baltic = `"area":{"polygon":[[54.0,20.0],[54.0,23.0],[55.5,23.0],[55.5,20.0]]}`
+
+func client(tn *nodetest.Node, party string, clk *clock) *dhttp.Client {
+	c := tn.Client(party)
+	c.Now = clk.Now
+	return c
+}
+
+func file(t *testing.T, c *dhttp.Client, party, channel, kind string, body string, replyTo *int64) (*deconflict.Receipt, error) {
+	t.Helper()
+	return c.Send(context.Background(), party, &deconflict.Payload{Channel: channel, Kind: kind, Body: json.RawMessage(body), ReplyTo: replyTo})
+}
+
+func codes(fs []regime.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Code)
+	}
+	return out
+}
+
+func TestNotificationsAndFindings(t *testing.T) {
+	ctx := context.Background()
+	// The operator sets up on the wall clock, then the test's time starts.
+	clk := &clock{t: time.Now()}
+	dir := t.TempDir()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	// A long tick: the test calls CheckFindings itself, so that nothing
+	// depends on the loop's timing.
+	tn := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn.AddParties(t, "RU", "NATO")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	clk.Set(time.Date(2027, 7, 20, 9, 0, 0, 0, time.UTC))
+	ru, nato := client(tn, "RU", clk), client(tn, "NATO", clk)
+
+	zapad := `{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12800,` + baltic + `}`
+	r, err := file(t, ru, "RU", "ru-nato", deconflict.KindNotification, zapad, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zi := r.Index
+	late := `{"regime":"vd11-prior","state":"RU","designation":"LADOGA","purpose":"exercise","start":"2027-08-20","end":"2027-08-25","troops":9500,` + baltic + `}`
+	r, err = file(t, ru, "RU", "ru-nato", deconflict.KindNotification, late, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	li := r.Index
+	// The late finding is in the log when the receipt returns.
+	fs, err := nato.Findings(ctx, "ru-nato")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].Code != regime.Late || fs[0].About[0] != li || fs[0].State != "RU" {
+		t.Fatalf("findings %+v, want one late about %d", fs, li)
+	}
+	e, err := tn.Store.FindEnvelope(ctx, "ru-nato", fs[0].Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
+		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
+	}
+
+	// NATO acknowledges receipt and accepts: separate envelopes.
+	if _, err := nato.Send(ctx, "NATO", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindAck, Ack: &zi}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := file(t, nato, "NATO", "ru-nato", deconflict.KindResponse, `{"response":"accept"}`, &zi); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := nato.Notifications(ctx, "ru-nato")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := ns[0]
+	if !z.Notifiable || z.Observable || z.Deadline == nil || !z.Deadline.Equal(time.Date(2027, 7, 30, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("Zapad-like: %+v, want notifiable, not observable, deadline 2027-07-30", z)
+	}
+	if len(z.Acks) != 1 || z.Acks[0] != "NATO" || len(z.Responses) != 1 || z.Responses[0].Response != "accept" || len(z.Findings) != 0 {
+		t.Errorf("Zapad-like acks %v responses %+v findings %v", z.Acks, z.Responses, z.Findings)
+	}
+	if got := ns[1].Findings; len(got) != 1 || got[0] != regime.Late {
+		t.Errorf("late notice findings %v", got)
+	}
+
+	// Refusals.
+	for _, c := range []struct {
+		name, kind, body string
+		replyTo          *int64
+		code, msg        string
+	}{
+		{"OthersActivity", deconflict.KindNotification, strings.Replace(zapad, `"state":"RU"`, `"state":"NATO"`, 1), nil, deconflict.EFORBIDDEN, "notifies its own"},
+		{"MissingArea", deconflict.KindNotification, strings.Replace(zapad, ","+baltic, "", 1), nil, deconflict.EINVALID, `missing required field "area"`},
+		{"Finding", deconflict.KindFinding, `{"code":"late"}`, nil, deconflict.EFORBIDDEN, "only the node"},
+		{"ResponseToMessage", deconflict.KindResponse, `{"response":"accept"}`, &fs[0].Index, deconflict.EINVALID, "not a notification"},
+		{"BadResponse", deconflict.KindResponse, `{"response":"agree"}`, &zi, deconflict.EINVALID, `response "agree"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cl := nato
+			if c.name == "OthersActivity" || c.name == "MissingArea" {
+				cl = ru
+			}
+			author := map[*dhttp.Client]string{ru: "RU", nato: "NATO"}[cl]
+			_, err := file(t, cl, author, "ru-nato", c.kind, c.body, c.replyTo)
+			if deconflict.ErrorCode(err) != c.code || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("error %v, want %s containing %q", err, c.code, c.msg)
+			}
+		})
+	}
+
+	// A request for explanation unanswered for 48 h.
+	r, err = file(t, nato, "NATO", "ru-nato", deconflict.KindNotification, `{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"unusual activity near Kaliningrad","encounter":"e-17"}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qi := r.Index
+	clk.Add(48 * time.Hour)
+	if err := tn.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fs, _ := nato.Findings(ctx, "ru-nato"); len(fs) != 1 {
+		t.Fatalf("at the due time: findings %+v, want still 1", fs)
+	}
+	clk.Add(time.Second)
+	if err := tn.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs, _ = nato.Findings(ctx, "ru-nato")
+	if len(fs) != 2 || fs[1].Code != regime.ReplyOverdue || fs[1].About[0] != qi || fs[1].State != "RU" {
+		t.Fatalf("findings %+v, want reply-overdue about %d", fs, qi)
+	}
+
+	// After a restart the same findings are not raised again.
+	tn.Stop()
+	tn2 := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn2.Keys = tn.Keys
+	clk.Add(time.Hour)
+	if err := tn2.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs2, err := client(tn2, "RU", clk).Findings(ctx, "ru-nato")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs2) != 2 {
+		t.Fatalf("after restart: %d findings, want 2 (raised once)", len(fs2))
+	}
+}
+
+func TestMeasuresBindOnLastSignature(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Now()}
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
+	tn.AddParties(t, "RU", "US")
+	tn.AddChannel(t, "ru-us", []string{"RU", "US"}, nil)
+	clk.Set(time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC))
+	ru, us := client(tn, "RU", clk), client(tn, "US", clk)
+
+	p, err := file(t, us, "US", "ru-us", deconflict.KindMeasure, `{"kind":"ack-deadlines","flash_s":60,"notice_period_s":600}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(c *dhttp.Client, party, kind string, hash []byte) (*deconflict.Receipt, error) {
+		return file(t, c, party, "ru-us", kind, string(regime.Ref{Index: p.Index, LeafHash: hash}.Marshal()), nil)
+	}
+	// Until RU signs nothing changes: a flash message keeps the policy's 2 min.
+	send := func(text string) *deconflict.Receipt {
+		r, err := us.Send(ctx, "US", &deconflict.Payload{Channel: "ru-us", Kind: deconflict.KindMessage, Precedence: deconflict.Flash, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	m1 := send("before")
+	if _, err := sign(ru, "RU", deconflict.KindSign, make([]byte, 32)); deconflict.ErrorCode(err) != deconflict.EINVALID {
+		t.Fatalf("signing other bytes: %v, want invalid", err)
+	}
+	s, err := sign(ru, "RU", deconflict.KindSign, p.LeafHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sign(ru, "RU", deconflict.KindSign, p.LeafHash); deconflict.ErrorCode(err) != deconflict.ECONFLICT {
+		t.Fatalf("second signature: %v, want conflict", err)
+	}
+	m2 := send("after")
+	acks, err := us.Acks(ctx, "ru-us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := map[int64]time.Duration{}
+	for _, a := range acks {
+		e, _ := tn.Store.FindEnvelope(ctx, "ru-us", a.Index)
+		deadline[a.Index] = a.Deadline.Sub(e.Received)
+	}
+	if deadline[m1.Index] != 2*time.Minute || deadline[m2.Index] != time.Minute {
+		t.Errorf("ack deadlines %v before and %v after binding, want 2m and 1m", deadline[m1.Index], deadline[m2.Index])
+	}
+	for _, c := range []struct {
+		at    int64
+		state string
+	}{{p.Index, regime.Proposed}, {s.Index - 1, regime.Proposed}, {s.Index, regime.Binding}} {
+		r, err := ru.Measures(ctx, "ru-us", c.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Measures[0].State; got != c.state {
+			t.Errorf("at %d: %s, want %s", c.at, got, c.state)
+		}
+	}
+	// Withdrawal lapses after the notice period.
+	w, err := sign(ru, "RU", deconflict.KindWithdraw, p.LeafHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := ru.Measures(ctx, "ru-us", -1)
+	if r.Measures[0].State != regime.Binding || r.Measures[0].WithdrawnBy != "RU" {
+		t.Errorf("during the notice: %+v", r.Measures[0])
+	}
+	clk.Add(10 * time.Minute)
+	m3 := send("lapsed")
+	r, _ = ru.Measures(ctx, "ru-us", m3.Index)
+	if r.Measures[0].State != regime.Withdrawn || *r.Measures[0].WithdrawnAt != w.Index {
+		t.Errorf("after the notice: %+v", r.Measures[0])
+	}
+	if _, err := ru.Measures(ctx, "ru-us", 999); deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
+		t.Errorf("at beyond the log: %v", err)
+	}
+}
