@@ -419,7 +419,7 @@ func (c *Console) note(w http.ResponseWriter, r *http.Request, s *session, body 
 	}
 	p := &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindNote, Text: req.Text, ReplyTo: req.ReplyTo}
 	if req.Incident != "" {
-		b, err := json.Marshal(node.NoteBody{Incident: req.Incident})
+		b, err := json.Marshal(deconflict.NoteBody{Incident: req.Incident})
 		if err != nil {
 			return 0, nil, err
 		}

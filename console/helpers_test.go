@@ -18,6 +18,7 @@ import (
 	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/sqlite"
 )
@@ -29,6 +30,7 @@ import (
 // case) with password "<party>-password".
 type testNode struct {
 	*node.Node
+	Live    *live.Picture
 	Server  *dhttp.Server
 	Console *console.Console
 	Dir     string
@@ -77,10 +79,14 @@ func startNode(tb testing.TB) *testNode {
 			tb.Fatal(err)
 		}
 	}
-	if err := n.EnableLive(nil, detect.Config{}); err != nil {
+	pic := live.New(n, db)
+	pic.Now, pic.Logger = n.Now, n.Logger
+	if err := pic.Open(ctx, nil, detect.Config{}); err != nil {
 		tb.Fatal(err)
 	}
+	tn.Live = pic
 	s := dhttp.NewServer(n)
+	s.SetLive(pic)
 	c, err := console.Mount(s, n, dir)
 	if err != nil {
 		tb.Fatal(err)
@@ -91,6 +97,7 @@ func startNode(tb testing.TB) *testNode {
 	tn.Server, tn.Console = s, c
 	tb.Cleanup(func() {
 		s.Close()
+		pic.Close()
 		n.Close()
 		db.Close()
 	})

@@ -12,9 +12,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 )
 
@@ -38,6 +40,7 @@ type Server struct {
 	// (WebSocket upgrades among them) have no such deadline.
 	BodyTimeout time.Duration
 
+	pic   atomic.Pointer[live.Picture] // the live picture, once SetLive
 	ln    net.Listener
 	srv   *http.Server
 	views viewCache

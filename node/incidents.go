@@ -40,11 +40,6 @@ type TimelineEntry struct {
 	Missing  []string  `json:"missing,omitempty"`  // missed-acks
 }
 
-// NoteBody is the body of a note about an incident.
-type NoteBody struct {
-	Incident string `json:"incident"`
-}
-
 var severityRank = map[string]int{"advisory": 1, "warning": 2, "dangerous": 3, "critical": 4, "nmac": 5, "intrusion": 3}
 
 // Incidents returns the incidents of a channel, newest first, built from
@@ -71,7 +66,7 @@ func (n *Node) Incidents(ctx context.Context, caller, channel string) ([]*Incide
 			entry := TimelineEntry{Index: e.Index, Time: e.Received, Kind: e.Kind, Author: e.Author, Text: p.Text}
 			switch e.Kind {
 			case deconflict.KindAlert:
-				var b AlertBody
+				var b deconflict.AlertBody
 				if json.Unmarshal(p.Body, &b) != nil || b.Incident == "" {
 					continue
 				}
@@ -106,7 +101,7 @@ func (n *Node) Incidents(ctx context.Context, caller, channel string) ([]*Incide
 				}
 			case deconflict.KindNote, deconflict.KindMessage:
 				var inc *Incident
-				var b NoteBody
+				var b deconflict.NoteBody
 				if len(p.Body) > 0 && json.Unmarshal(p.Body, &b) == nil && b.Incident != "" {
 					inc = byID[b.Incident]
 				}

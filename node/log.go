@@ -10,7 +10,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/internal/safe"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -274,7 +274,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for k, e := range b.Envelopes {
 			lhs[k] = tlog.Hash(e.LeafHash)
 		}
-		app, err := dtlog.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
+		app, err := record.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
 		if err == nil {
 			b.TreeSize = app.Size
 			for k, h := range app.Hashes {

@@ -1,7 +1,9 @@
-// Package node is the orchestration layer: it verifies, authorises,
-// orders, stores and logs envelopes, keeps acknowledgement deadlines,
-// calls escalation webhooks and publishes to watchers. It is the only
-// package that combines the store, the Merkle log and live fan-out.
+// Package node is the channel log's orchestration: it verifies,
+// authorises, orders, stores and logs envelopes (store and Merkle log in
+// one transaction), keeps acknowledgement deadlines, calls escalation
+// webhooks and publishes to watchers. The live picture (package live)
+// talks to it as an author: it posts node-signed alerts through
+// SubmitNode.
 package node
 
 import (
@@ -24,9 +26,10 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
 	"github.com/deconflict/deconflict/internal/atomicfile"
 	"github.com/deconflict/deconflict/internal/safe"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // DefaultTimeWindow is how far an envelope's own time may be from the
@@ -66,8 +69,8 @@ type Node struct {
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
 	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
 	metrics  Metrics
-	live     *Live                   // the air and sea picture, when enabled
-	regimes  map[string]*regimeState // notifications and measures per channel; guarded by mu
+	changed  []func(context.Context) error // told when channels change; guarded by mu
+	regimes  map[string]*regimeState       // notifications and measures per channel; guarded by mu
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	wakeHook chan struct{}
@@ -115,7 +118,7 @@ func (n *Node) PublicKey() ed25519.PublicKey { return n.Key.Public().(ed25519.Pu
 // VerifierKey returns the note verifier key of a channel's checkpoints
 // (C2SP signed-note form; its name is the checkpoint origin).
 func (n *Node) VerifierKey(channel string) string {
-	vk, _ := dtlog.VerifierKey(n.Origin(channel), n.PublicKey())
+	vk, _ := record.VerifierKey(n.Origin(channel), n.PublicKey())
 	return vk
 }
 
@@ -123,7 +126,7 @@ func (n *Node) VerifierKey(channel string) string {
 // refusing to serve any channel whose store was altered, and starts the
 // deadline and webhook workers.
 func (n *Node) Open(ctx context.Context) error {
-	if _, err := dtlog.Origin(n.Name, "c"); err != nil {
+	if _, err := record.Origin(n.Name, "c"); err != nil {
 		return fmt.Errorf("node name %q: %w", n.Name, err)
 	}
 	chans, err := n.Store.FindChannels(ctx)
@@ -368,7 +371,7 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	if c.Policy.AckDeadlines == nil {
 		c.Policy.AckDeadlines = deconflict.DefaultPolicy().AckDeadlines
 	}
-	if _, err := ChannelThresholds(&c.Policy); err != nil {
+	if _, err := detect.PolicyThresholds(&c.Policy); err != nil {
 		return err
 	}
 	if err := checkWitnessPolicy(c.ID, c.Policy.Witnesses); err != nil {
@@ -381,10 +384,7 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	if err := n.startWitnessing(c); err != nil {
 		return err
 	}
-	if n.live != nil {
-		return n.live.pairsChanged(ctx)
-	}
-	return nil
+	return n.channelsChanged(ctx)
 }
 
 // UpdatePolicy replaces a channel's policy (operator only), recording the
@@ -427,7 +427,7 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 	if err := next.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := ChannelThresholds(&p); err != nil {
+	if _, err := detect.PolicyThresholds(&p); err != nil {
 		return nil, err
 	}
 	if err := checkWitnessPolicy(channel, p.Witnesses); err != nil {
@@ -450,12 +450,30 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 	if err := n.startWitnessing(&next); err != nil {
 		return nil, err
 	}
-	if n.live != nil {
-		if err := n.live.pairsChanged(ctx); err != nil {
-			return nil, err
-		}
+	if err := n.channelsChanged(ctx); err != nil {
+		return nil, err
 	}
 	return &next, nil
+}
+
+// OnChannelsChanged registers f, called after a channel is created or its
+// policy changes (the live picture recomputes which parties it watches).
+func (n *Node) OnChannelsChanged(f func(ctx context.Context) error) {
+	n.mu.Lock()
+	n.changed = append(n.changed, f)
+	n.mu.Unlock()
+}
+
+func (n *Node) channelsChanged(ctx context.Context) error {
+	n.mu.Lock()
+	fs := slices.Clone(n.changed)
+	n.mu.Unlock()
+	for _, f := range fs {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // policyText says what a policy change changed, for people reading the log.

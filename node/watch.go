@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -135,7 +135,7 @@ func (n *Node) Checkpoint(ctx context.Context, caller, channel string) ([]byte, 
 	}
 	if err == nil && cp == nil {
 		// An empty log still has a signed checkpoint, so members can pin it.
-		cp, err = n.signCheckpoint(channel, 0, dtlog.EmptyRoot)
+		cp, err = n.signCheckpoint(channel, 0, record.EmptyRoot)
 	}
 	return cp, size, err
 }
@@ -184,15 +184,15 @@ func (n *Node) Tile(ctx context.Context, caller, channel, path string) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	t, err := dtlog.ParseTilePath(path)
+	t, err := record.ParseTilePath(path)
 	if err != nil {
 		return nil, deconflict.Errorf(deconflict.EINVALID, "%v", err)
 	}
 	if err := t.Check(size); err != nil {
 		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "%v", err)
 	}
-	if t.Level != dtlog.EntriesLevel {
-		return dtlog.ReadTile(t, size, n.storeHashReader(ctx, channel))
+	if t.Level != record.EntriesLevel {
+		return record.ReadTile(t, size, n.storeHashReader(ctx, channel))
 	}
 	start, end := t.Leaves()
 	envs, err := n.Store.FindEnvelopes(ctx, channel, start, int(end-start))
@@ -206,5 +206,5 @@ func (n *Node) Tile(ctx context.Context, caller, channel, path string) ([]byte, 
 	for i, e := range envs {
 		leaves[i] = e.Leaf()
 	}
-	return dtlog.EncodeEntryBundle(leaves)
+	return record.EncodeEntryBundle(leaves)
 }

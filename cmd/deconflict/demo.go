@@ -12,6 +12,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/sim"
 )
@@ -130,7 +131,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	for _, z := range scen.Zones {
 		// The scenario repeats on the demo's clock: its zones stay active.
 		z.From, z.Until = time.Time{}, time.Time{}
-		if err := n.AddZone(ctx, op, z); err != nil && deconflict.ErrorCode(err) != deconflict.ECONFLICT {
+		if err := r.live.AddZone(ctx, op, z); err != nil && deconflict.ErrorCode(err) != deconflict.ECONFLICT {
 			return fmt.Errorf("demo zone %s: %w", z.ID, err)
 		}
 	}
@@ -148,13 +149,13 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "    deconflict inbox --channel ru-nato --key %s\n\n", filepath.Join(keysDir, "RU.key"))
 	fmt.Fprintf(m.Stdout, "  Scenario: Baltic, %d movers, %d scripted encounters, speed x%g, repeating every %s. Ctrl-C stops.\n",
 		len(scen.Movers), len(scen.Expected), *speed, time.Duration(float64(scen.Duration) / *speed).Round(time.Second))
-	return playScenario(ctx, n, scen, *speed, *seed)
+	return playScenario(ctx, r.live, scen, *speed, *seed)
 }
 
 // playScenario feeds the scenario to the node in real time (times
 // *speed), with report times moved onto the node's clock, and starts it
 // again, with a new seed, when it ends.
-func playScenario(ctx context.Context, n *node.Node, scen *sim.Scenario, speed float64, seed uint64) error {
+func playScenario(ctx context.Context, n *live.Picture, scen *sim.Scenario, speed float64, seed uint64) error {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for round := uint64(0); ; round++ {

@@ -144,7 +144,7 @@ func TestDemoEncounters(t *testing.T) {
 		for _, e := range envs {
 			var p deconflict.Payload
 			json.Unmarshal(e.Payload, &p)
-			var b node.AlertBody
+			var b deconflict.AlertBody
 			json.Unmarshal(p.Body, &b)
 			seen[b.Encounter.Severity] = true
 			if p.Precedence == deconflict.Flash && len(p.AckFrom) == 2 {

@@ -18,6 +18,7 @@ import (
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/flock"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/postgres"
 	"github.com/deconflict/deconflict/sqlite"
@@ -77,6 +78,7 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 // running is a started node with its HTTP server.
 type running struct {
 	node   *node.Node
+	live   *live.Picture
 	store  deconflict.Store
 	server *dhttp.Server
 	lock   *flock.Lock // the data directory's, held until Close
@@ -84,6 +86,7 @@ type running struct {
 
 func (r *running) Close() {
 	r.server.Close()
+	r.live.Close()
 	r.node.Close()
 	r.store.Close()
 	r.lock.Release()
@@ -162,25 +165,30 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		}
 		base = &f
 	}
-	if err := n.EnableLive(base, detect.Config{}); err != nil {
+	pic := live.New(n, db)
+	pic.Now, pic.Logger = n.Now, n.Logger
+	if err := pic.Open(ctx, base, detect.Config{}); err != nil {
 		n.Close()
 		db.Close()
 		return nil, err
 	}
 	srv := dhttp.NewServer(n)
+	srv.SetLive(pic)
 	srv.Version = buildVersion()
 	if _, err := console.Mount(srv, n, o.data); err != nil {
+		pic.Close()
 		n.Close()
 		db.Close()
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	if err := srv.Listen(o.addr); err != nil {
+		pic.Close()
 		n.Close()
 		db.Close()
 		return nil, err
 	}
 	logger.Info("node serving", "name", name, "url", srv.URL(), "data", o.data, "node_key", deconflict.EncodeKey(n.PublicKey()))
-	return &running{node: n, store: db, server: srv, lock: lock}, nil
+	return &running{node: n, live: pic, store: db, server: srv, lock: lock}, nil
 }
 
 // openStore opens the node's database: PostgreSQL when o.db is set,
@@ -215,7 +223,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if len(o.sources) > 0 {
 		go func() {
 			err := m.feedReports(ctx, o.sourceFormat, o.sources, func(rs []deconflict.Report) error {
-				return r.node.Ingest(ctx, deconflict.NodeAuthor, rs)
+				return r.live.Ingest(ctx, deconflict.NodeAuthor, rs)
 			})
 			if err != nil && ctx.Err() == nil {
 				r.node.Logger.Error("sources ended", "err", err)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 func init() {
@@ -85,11 +85,11 @@ func (m *Main) verifyReceipt(path string, pinned ed25519.PublicKey) error {
 	if err != nil {
 		return err
 	}
-	r, err := dtlog.ParseReceipt(data)
+	r, err := record.ParseReceipt(data)
 	if err != nil {
 		return m.failed("receipt %s: %v", path, err)
 	}
-	cp, err := dtlog.VerifyReceipt(r, pinned)
+	cp, err := record.VerifyReceipt(r, pinned)
 	if err != nil {
 		return m.failed("receipt %s: %v", path, err)
 	}
@@ -139,7 +139,7 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	if err != nil {
 		return err
 	}
-	origin, err := dtlog.Origin(info.Name, channel)
+	origin, err := record.Origin(info.Name, channel)
 	if err != nil {
 		return err
 	}
@@ -147,13 +147,13 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	if err != nil {
 		return fmt.Errorf("node key: %w", err)
 	}
-	prev, err := dtlog.LoadVerified(dir, origin)
+	prev, err := record.LoadVerified(dir, origin)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	trusted := pinned
 	if trusted == nil && prev != nil {
-		_, k, err := dtlog.ParseVerifierKey(prev.NodeKey)
+		_, k, err := record.ParseVerifierKey(prev.NodeKey)
 		if err != nil {
 			return fmt.Errorf("state %s: %w", dir, err)
 		}
@@ -181,20 +181,20 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		return err
 	}
 	logPath := "/v1/channels/" + channel + "/log/"
-	a := &dtlog.Auditor{
+	a := &record.Auditor{
 		Origin:  origin,
 		NodeKey: trusted,
 		FetchTile: func(ctx context.Context, path string) ([]byte, error) {
 			return c.Get(ctx, logPath+path)
 		},
-		FetchConsistency: func(ctx context.Context, oldSize, newSize int64) ([]dtlog.Hash, error) {
+		FetchConsistency: func(ctx context.Context, oldSize, newSize int64) ([]record.Hash, error) {
 			p, err := c.ConsistencyProof(ctx, channel, oldSize, newSize)
 			if err != nil {
 				return nil, err
 			}
-			out := make([]dtlog.Hash, len(p.Proof))
+			out := make([]record.Hash, len(p.Proof))
 			for i, h := range p.Proof {
-				if len(h) != dtlog.HashSize {
+				if len(h) != record.HashSize {
 					return nil, fmt.Errorf("consistency proof: hash %d has %d bytes", i, len(h))
 				}
 				copy(out[i][:], h)
@@ -209,8 +209,8 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	// even when leaves are missing, so that the audit names the first
 	// missing index; every leaf is checked against the tiles' hashes.
 	policyChanges := map[int64]string{} // index -> what changed, to report
-	a.FetchLeaves = func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
-		var out []dtlog.Leaf
+	a.FetchLeaves = func(ctx context.Context, start, end int64) ([]record.Leaf, error) {
+		var out []record.Leaf
 		for from := start; from < end; {
 			envs, err := c.Envelopes(ctx, channel, from, int(min(end-from, 1000)))
 			if err != nil {
@@ -229,7 +229,7 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 						policyChanges[v.Index] = p.Text
 					}
 				}
-				out = append(out, dtlog.Leaf{Index: v.Index, Data: s.Leaf()})
+				out = append(out, record.Leaf{Index: v.Index, Data: s.Leaf()})
 			}
 			if len(envs) == 0 {
 				break
@@ -238,20 +238,20 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		}
 		return out, nil
 	}
-	var prevCP *dtlog.Checkpoint
+	var prevCP *record.Checkpoint
 	if prev != nil {
 		t := prev.Tree()
 		prevCP = &t
 	}
 	began := time.Now()
 	cp, err := a.Audit(ctx, checkpoint, prevCP)
-	var ae *dtlog.AuditError
+	var ae *record.AuditError
 	if errors.As(err, &ae) {
 		return m.failed("channel %s: %v", channel, ae)
-	} else if errors.Is(err, dtlog.ErrFetch) {
+	} else if errors.Is(err, record.ErrFetch) {
 		// The node cannot serve the tiles of its own checkpoint: name the
 		// first envelope it lacks, if that is why.
-		if cp, cerr := dtlog.OpenCheckpoint(checkpoint, origin, trusted); cerr == nil {
+		if cp, cerr := record.OpenCheckpoint(checkpoint, origin, trusted); cerr == nil {
 			if leaves, lerr := a.FetchLeaves(ctx, 0, cp.Size); lerr == nil {
 				for i := int64(0); i < cp.Size; i++ {
 					if i >= int64(len(leaves)) || leaves[i].Index != i {
@@ -264,11 +264,11 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	} else if err != nil {
 		return err
 	}
-	vkey, err := dtlog.VerifierKey(origin, trusted)
+	vkey, err := record.VerifierKey(origin, trusted)
 	if err != nil {
 		return err
 	}
-	if err := dtlog.SaveVerified(dir, &dtlog.Verified{Origin: origin, Size: cp.Size, Root: cp.Root, Checkpoint: string(checkpoint), NodeKey: vkey}); err != nil {
+	if err := record.SaveVerified(dir, &record.Verified{Origin: origin, Size: cp.Size, Root: cp.Root, Checkpoint: string(checkpoint), NodeKey: vkey}); err != nil {
 		return fmt.Errorf("saving the verified checkpoint: %w", err)
 	}
 	since := "first audit of this channel"

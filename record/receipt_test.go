@@ -1,4 +1,4 @@
-package tlog_test
+package record_test
 
 import (
 	"crypto/ed25519"
@@ -10,33 +10,33 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // MustReceipts returns a log of n leaves signed by key as origin "n1/ch"
 // and a receipt for every leaf against the checkpoint of size n.
-func MustReceipts(tb testing.TB, n int, key ed25519.PrivateKey) []*tlog.Receipt {
+func MustReceipts(tb testing.TB, n int, key ed25519.PrivateKey) []*record.Receipt {
 	tb.Helper()
 	m := MustStore(tb, n, 10)
-	root, err := tlog.TreeHash(int64(n), m)
+	root, err := record.TreeHash(int64(n), m)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := tlog.Checkpoint{Origin: "n1/ch", Size: int64(n), Root: root}
+	c := record.Checkpoint{Origin: "n1/ch", Size: int64(n), Root: root}
 	signed := MustSign(tb, c, key)
-	vkey, err := tlog.VerifierKey(c.Origin, key.Public().(ed25519.PublicKey))
+	vkey, err := record.VerifierKey(c.Origin, key.Public().(ed25519.PublicKey))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var out []*tlog.Receipt
+	var out []*record.Receipt
 	for i := 0; i < n; i++ {
-		p, err := tlog.ProveInclusion(int64(n), int64(i), m)
+		p, err := record.ProveInclusion(int64(n), int64(i), m)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		out = append(out, tlog.NewReceipt(leafData(i), int64(i), signed, p, vkey))
+		out = append(out, record.NewReceipt(leafData(i), int64(i), signed, p, vkey))
 	}
 	return out
 }
@@ -50,11 +50,11 @@ func TestReceipts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r2, err := tlog.ParseReceipt(b)
+		r2, err := record.ParseReceipt(b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := tlog.VerifyReceipt(r2, pub)
+		c, err := record.VerifyReceipt(r2, pub)
 		if err != nil {
 			t.Fatalf("receipt %d: %v", i, err)
 		}
@@ -63,12 +63,12 @@ func TestReceipts(t *testing.T) {
 		}
 		hashOnly := *r2
 		hashOnly.Leaf = nil
-		if _, err := tlog.VerifyReceipt(&hashOnly, pub); err != nil {
+		if _, err := record.VerifyReceipt(&hashOnly, pub); err != nil {
 			t.Fatalf("receipt %d without the leaf: %v", i, err)
 		}
 		leafOnly := *r2
-		leafOnly.LeafHash = tlog.Hash{}
-		if _, err := tlog.VerifyReceipt(&leafOnly, pub); err != nil {
+		leafOnly.LeafHash = record.Hash{}
+		if _, err := record.VerifyReceipt(&leafOnly, pub); err != nil {
 			t.Fatalf("receipt %d without the leaf hash: %v", i, err)
 		}
 	}
@@ -92,11 +92,11 @@ func TestReceiptNodeFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := tlog.ParseReceipt(b)
+	r2, err := record.ParseReceipt(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tlog.VerifyReceipt(r2, key.Public().(ed25519.PublicKey)); err != nil {
+	if _, err := record.VerifyReceipt(r2, key.Public().(ed25519.PublicKey)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -108,32 +108,32 @@ func TestReceiptTampered(t *testing.T) {
 	// A forger with its own key, signing a checkpoint of a log it made.
 	forged := MustReceipts(t, 100, MustKey(7))[41]
 	for name, tc := range map[string]struct {
-		edit func(r *tlog.Receipt)
+		edit func(r *record.Receipt)
 		key  ed25519.PublicKey
 		want error
 		says string
 	}{
-		"ErrLeafByte": {func(r *tlog.Receipt) { r.Leaf = append([]byte(nil), r.Leaf...); r.Leaf[3] ^= 1 }, pub, tlog.ErrProof, "the leaf bytes hash to"},
-		"ErrLeafBytesAndHash": {func(r *tlog.Receipt) {
+		"ErrLeafByte": {func(r *record.Receipt) { r.Leaf = append([]byte(nil), r.Leaf...); r.Leaf[3] ^= 1 }, pub, record.ErrProof, "the leaf bytes hash to"},
+		"ErrLeafBytesAndHash": {func(r *record.Receipt) {
 			r.Leaf = []byte("other")
-			r.LeafHash = tlog.LeafHash(r.Leaf)
-		}, pub, tlog.ErrProof, "inclusion proof of index 41"},
-		"ErrIndex":        {func(r *tlog.Receipt) { r.Index = 40 }, pub, tlog.ErrProof, "index 40"},
-		"ErrIndexOut":     {func(r *tlog.Receipt) { r.Index = 100 }, pub, tlog.ErrProof, "not in checkpoint of size 100"},
-		"ErrProof":        {func(r *tlog.Receipt) { r.Proof = append([]tlog.Hash(nil), r.Proof...); r.Proof[2][0] ^= 1 }, pub, tlog.ErrProof, "proof does not verify"},
-		"ErrProofShort":   {func(r *tlog.Receipt) { r.Proof = r.Proof[1:] }, pub, tlog.ErrProof, "proof does not verify"},
-		"ErrCheckpoint":   {func(r *tlog.Receipt) { r.Checkpoint = strings.Replace(r.Checkpoint, "\n100\n", "\n101\n", 1) }, pub, tlog.ErrBadSignature, "bad signature"},
-		"ErrUntrusted":    {func(r *tlog.Receipt) {}, MustKey(2).Public().(ed25519.PublicKey), tlog.ErrUnknownKey, "not the trusted node key"},
-		"ErrForgedKey":    {func(r *tlog.Receipt) { *r = *forged }, pub, tlog.ErrUnknownKey, "not the trusted node key"},
-		"ErrNodeKey":      {func(r *tlog.Receipt) { r.NodeKey = "garbage" }, pub, tlog.ErrMalformed, "node key"},
-		"ErrKeyForOther":  {func(r *tlog.Receipt) { r.NodeKey, _ = tlog.VerifierKey("n1/other", pub) }, pub, tlog.ErrWrongOrigin, `origin "n1/ch", want "n1/other"`},
-		"ErrNoLeaf":       {func(r *tlog.Receipt) { r.Leaf, r.LeafHash = nil, tlog.Hash{} }, pub, tlog.ErrMalformed, "neither leaf nor leaf_hash"},
-		"ErrNoCheckpoint": {func(r *tlog.Receipt) { r.Checkpoint = "" }, pub, tlog.ErrMalformed, "checkpoint"},
+			r.LeafHash = record.LeafHash(r.Leaf)
+		}, pub, record.ErrProof, "inclusion proof of index 41"},
+		"ErrIndex":        {func(r *record.Receipt) { r.Index = 40 }, pub, record.ErrProof, "index 40"},
+		"ErrIndexOut":     {func(r *record.Receipt) { r.Index = 100 }, pub, record.ErrProof, "not in checkpoint of size 100"},
+		"ErrProof":        {func(r *record.Receipt) { r.Proof = append([]record.Hash(nil), r.Proof...); r.Proof[2][0] ^= 1 }, pub, record.ErrProof, "proof does not verify"},
+		"ErrProofShort":   {func(r *record.Receipt) { r.Proof = r.Proof[1:] }, pub, record.ErrProof, "proof does not verify"},
+		"ErrCheckpoint":   {func(r *record.Receipt) { r.Checkpoint = strings.Replace(r.Checkpoint, "\n100\n", "\n101\n", 1) }, pub, record.ErrBadSignature, "bad signature"},
+		"ErrUntrusted":    {func(r *record.Receipt) {}, MustKey(2).Public().(ed25519.PublicKey), record.ErrUnknownKey, "not the trusted node key"},
+		"ErrForgedKey":    {func(r *record.Receipt) { *r = *forged }, pub, record.ErrUnknownKey, "not the trusted node key"},
+		"ErrNodeKey":      {func(r *record.Receipt) { r.NodeKey = "garbage" }, pub, record.ErrMalformed, "node key"},
+		"ErrKeyForOther":  {func(r *record.Receipt) { r.NodeKey, _ = record.VerifierKey("n1/other", pub) }, pub, record.ErrWrongOrigin, `origin "n1/ch", want "n1/other"`},
+		"ErrNoLeaf":       {func(r *record.Receipt) { r.Leaf, r.LeafHash = nil, record.Hash{} }, pub, record.ErrMalformed, "neither leaf nor leaf_hash"},
+		"ErrNoCheckpoint": {func(r *record.Receipt) { r.Checkpoint = "" }, pub, record.ErrMalformed, "checkpoint"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := *rs[41]
 			tc.edit(&r)
-			_, err := tlog.VerifyReceipt(&r, tc.key)
+			_, err := record.VerifyReceipt(&r, tc.key)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err=%v, want %v", err, tc.want)
 			}
@@ -144,10 +144,10 @@ func TestReceiptTampered(t *testing.T) {
 	}
 	// Without a pinned key the forged receipt verifies: it only proves the
 	// holder of its own key signed it. That is why callers pin the key.
-	if _, err := tlog.VerifyReceipt(forged, nil); err != nil {
+	if _, err := record.VerifyReceipt(forged, nil); err != nil {
 		t.Fatalf("forged receipt with its own key, no pin: %v", err)
 	}
-	if _, err := tlog.ParseReceipt([]byte(`{"index":"x"}`)); !errors.Is(err, tlog.ErrMalformed) {
+	if _, err := record.ParseReceipt([]byte(`{"index":"x"}`)); !errors.Is(err, record.ErrMalformed) {
 		t.Fatalf("ParseReceipt: err=%v, want ErrMalformed", err)
 	}
 }
@@ -171,15 +171,15 @@ func TestReceiptGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := tlog.ParseReceipt(b)
+	r, err := record.ParseReceipt(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := tlog.VerifyReceipt(r, key.Public().(ed25519.PublicKey))
+	c, err := record.VerifyReceipt(r, key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := c, (tlog.Checkpoint{Origin: "n1/ch", Size: 1000, Root: refMTH(leafHashes(1000))}); got != want {
+	if got, want := c, (record.Checkpoint{Origin: "n1/ch", Size: 1000, Root: refMTH(leafHashes(1000))}); got != want {
 		t.Fatalf("checkpoint=%v, want %v", got, want)
 	}
 	if got, want := r.Index, int64(41); got != want {

@@ -6,9 +6,9 @@
 // They are behind a build tag so that the pure package's tests do not
 // compile SQLite:
 //
-//	go test -tags sqlitebench -run '^$' -bench SQLite ./tlog/
+//	go test -tags sqlitebench -run '^$' -bench SQLite ./record/
 
-package tlog_test
+package record_test
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 const sqliteSchema = `
@@ -54,7 +54,7 @@ type sqlHashes struct {
 	channel string
 }
 
-func (s sqlHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+func (s sqlHashes) ReadHashes(indexes []int64) ([]record.Hash, error) {
 	if len(indexes) == 0 {
 		return nil, nil
 	}
@@ -67,23 +67,23 @@ func (s sqlHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	got := make(map[int64]tlog.Hash, len(indexes))
+	got := make(map[int64]record.Hash, len(indexes))
 	for rows.Next() {
 		var n int64
 		var h []byte
 		if err := rows.Scan(&n, &h); err != nil {
 			return nil, err
 		}
-		got[n] = tlog.Hash(h)
+		got[n] = record.Hash(h)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]tlog.Hash, len(indexes))
+	out := make([]record.Hash, len(indexes))
 	for i, x := range indexes {
 		h, ok := got[x]
 		if !ok {
-			return nil, fmt.Errorf("stored hash %d: %w", x, tlog.ErrNotFound)
+			return nil, fmt.Errorf("stored hash %d: %w", x, record.ErrNotFound)
 		}
 		out[i] = h
 	}
@@ -92,13 +92,13 @@ func (s sqlHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // sqliteAppend appends one batch in one transaction: the frontier read, the
 // new stored hashes (and the leaves, if withLeaves) written, committed.
-func sqliteAppend(b *testing.B, db *sql.DB, size int64, leaves [][]byte, withLeaves bool) *tlog.Appended {
+func sqliteAppend(b *testing.B, db *sql.DB, size int64, leaves [][]byte, withLeaves bool) *record.Appended {
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	a, err := tlog.StoredHashesForLeaves(size, leaves, sqlHashes{tx, "ch"})
+	a, err := record.StoredHashesForLeaves(size, leaves, sqlHashes{tx, "ch"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -173,14 +173,14 @@ func benchSQLiteProve(b *testing.B, db *sql.DB) {
 		r := sqlHashes{db, "ch"}
 		b.Run(fmt.Sprintf("inclusion/leaves=%d", n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if _, err := tlog.ProveInclusion(int64(n), int64(i*7919%n), r); err != nil {
+				if _, err := record.ProveInclusion(int64(n), int64(i*7919%n), r); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 		b.Run(fmt.Sprintf("consistency/leaves=%d", n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if _, err := tlog.ProveConsistency(int64(1+i*7919%(n-1)), int64(n), r); err != nil {
+				if _, err := record.ProveConsistency(int64(1+i*7919%(n-1)), int64(n), r); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,4 +1,4 @@
-// Package tlog is the tamper-evident log of a channel: an append-only
+// Package record is the tamper-evident log of a channel: an append-only
 // Merkle tree with RFC 6962 hashing over the exact bytes of each accepted
 // envelope, signed checkpoints in the C2SP tlog-checkpoint format, receipts
 // that verify offline, proofs, the C2SP tlog-tiles layout and the audit a
@@ -14,7 +14,7 @@
 // Leaf i of a channel log is the i-th accepted envelope's logged bytes,
 // verbatim; its leaf hash is SHA-256(0x00 || bytes) and interior nodes are
 // SHA-256(0x01 || left || right) (RFC 6962, section 2.1).
-package tlog
+package record
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package tlog_test
+package record_test
 
 import (
 	"context"
@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
-func (f *fakeNode) auditor() *tlog.Auditor {
-	return &tlog.Auditor{
+func (f *fakeNode) auditor() *record.Auditor {
+	return &record.Auditor{
 		Origin:      f.origin,
 		NodeKey:     ed25519.PrivateKey(f.key).Public().(ed25519.PublicKey),
 		FetchLeaves: f.fetchLeaves,
@@ -21,7 +21,7 @@ func (f *fakeNode) auditor() *tlog.Auditor {
 }
 
 // MustAudit audits f and fails the test on error.
-func MustAudit(tb testing.TB, f *fakeNode, prev *tlog.Checkpoint) tlog.Checkpoint {
+func MustAudit(tb testing.TB, f *fakeNode, prev *record.Checkpoint) record.Checkpoint {
 	tb.Helper()
 	c, err := f.auditor().Audit(context.Background(), f.signed, prev)
 	if err != nil {
@@ -49,8 +49,8 @@ func TestAuditHonest(t *testing.T) {
 	MustAudit(t, e, &ce)
 	// The consistency proof from the node rather than from the tiles.
 	a := f.auditor()
-	a.FetchConsistency = func(ctx context.Context, oldSize, newSize int64) ([]tlog.Hash, error) {
-		return tlog.ProveConsistency(oldSize, newSize, f.store)
+	a.FetchConsistency = func(ctx context.Context, oldSize, newSize int64) ([]record.Hash, error) {
+		return record.ProveConsistency(oldSize, newSize, f.store)
 	}
 	if _, err := a.Audit(context.Background(), f.signed, &c); err != nil {
 		t.Fatal(err)
@@ -61,117 +61,120 @@ func TestAuditHonest(t *testing.T) {
 // it: each is caught, naming the first bad index where there is one.
 func TestAuditTampered(t *testing.T) {
 	base := newFakeNode(t, 1000)
-	prev120 := func() *tlog.Checkpoint {
+	prev120 := func() *record.Checkpoint {
 		f := newFakeNode(t, 120)
 		return &f.cp
 	}
 	for name, tc := range map[string]struct {
-		tamper func(f *fakeNode) *tlog.Checkpoint // returns the previous checkpoint, if any
-		edit   func(a *tlog.Auditor)
+		tamper func(f *fakeNode) *record.Checkpoint // returns the previous checkpoint, if any
+		edit   func(a *record.Auditor)
 		kind   string
 		index  int64
 		says   string
 		is     error
 	}{
 		"ChangedLeaf": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				f.leaves[41] = []byte(strings.Replace(string(f.leaves[41]), "41", "42", 1))
 				return nil
 			},
-			kind: tlog.KindLeaf, index: 41, says: "index 41: leaf hash differs from the log",
+			kind: record.KindLeaf, index: 41, says: "index 41: leaf hash differs from the log",
 		},
 		"DeletedLeaf": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint { f.deleted[41] = true; return nil },
-			kind:   tlog.KindMissing, index: 41, says: "index 41: missing: the node served index 42 next",
+			tamper: func(f *fakeNode) *record.Checkpoint { f.deleted[41] = true; return nil },
+			kind:   record.KindMissing, index: 41, says: "index 41: missing: the node served index 42 next",
 		},
 		"DeletedLeafRenumbered": { // the row deleted and the rest moved down
-			tamper: func(f *fakeNode) *tlog.Checkpoint { f.leaves = append(f.leaves[:41:41], f.leaves[42:]...); return nil },
-			kind:   tlog.KindLeaf, index: 41, says: "index 41: leaf hash differs",
+			tamper: func(f *fakeNode) *record.Checkpoint {
+				f.leaves = append(f.leaves[:41:41], f.leaves[42:]...)
+				return nil
+			},
+			kind: record.KindLeaf, index: 41, says: "index 41: leaf hash differs",
 		},
 		"SwappedLeaves": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				f.leaves[300], f.leaves[301] = f.leaves[301], f.leaves[300]
 				return nil
 			},
-			kind: tlog.KindLeaf, index: 300, says: "index 300: leaf hash differs",
+			kind: record.KindLeaf, index: 300, says: "index 300: leaf hash differs",
 		},
 		"TruncatedLog": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint { f.leaves = f.leaves[:900]; return nil },
-			kind:   tlog.KindMissing, index: 900, says: "index 900: missing: the checkpoint has 1000 leaves; the node served none at 900",
+			tamper: func(f *fakeNode) *record.Checkpoint { f.leaves = f.leaves[:900]; return nil },
+			kind:   record.KindMissing, index: 900, says: "index 900: missing: the checkpoint has 1000 leaves; the node served none at 900",
 		},
 		"Rollback": { // the node restored from an old copy of its data directory
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				prev := f.cp
 				*f = *newFakeNode(t, 900)
 				return &prev
 			},
-			kind: tlog.KindRollback, index: -1, says: "rollback: checkpoint size 900 < previously verified 1000",
+			kind: record.KindRollback, index: -1, says: "rollback: checkpoint size 900 < previously verified 1000",
 		},
 		"Fork": { // history rewritten at 5, the whole tree rebuilt and re-signed
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				prev := newFakeNode(t, 120).cp
 				f.leaves[5] = []byte("rewritten")
-				f.store = &tlog.MemStore{}
+				f.store = &record.MemStore{}
 				if _, err := f.store.Append(f.leaves...); err != nil {
 					t.Fatal(err)
 				}
-				root, _ := tlog.TreeHash(1000, f.store)
+				root, _ := record.TreeHash(1000, f.store)
 				f.cp.Root = root
 				f.signed = MustSign(t, f.cp, f.key)
 				return &prev
 			},
-			kind: tlog.KindFork, index: -1, says: "fork: consistency proof from size 120 to 1000 fails", is: tlog.ErrProof,
+			kind: record.KindFork, index: -1, says: "fork: consistency proof from size 120 to 1000 fails", is: record.ErrProof,
 		},
 		"ForkSameSize": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				prev := f.cp
 				prev.Root[0] ^= 1
 				return &prev
 			},
-			kind: tlog.KindFork, index: -1, says: "fork: checkpoint of size 1000 has root",
+			kind: record.KindFork, index: -1, says: "fork: checkpoint of size 1000 has root",
 		},
 		"ForgedConsistencyProof": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint { return prev120() },
-			edit: func(a *tlog.Auditor) {
-				a.FetchConsistency = func(ctx context.Context, o, n int64) ([]tlog.Hash, error) {
-					p, err := tlog.ProveConsistency(o, n, base.store)
+			tamper: func(f *fakeNode) *record.Checkpoint { return prev120() },
+			edit: func(a *record.Auditor) {
+				a.FetchConsistency = func(ctx context.Context, o, n int64) ([]record.Hash, error) {
+					p, err := record.ProveConsistency(o, n, base.store)
 					p[0][3] ^= 1
 					return p, err
 				}
 			},
-			kind: tlog.KindFork, index: -1, says: "fork: consistency proof from size 120 to 1000 fails",
+			kind: record.KindFork, index: -1, says: "fork: consistency proof from size 120 to 1000 fails",
 		},
 		"ReplacedNodeKey": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				f.key = MustKey(2)
 				f.signed = MustSign(t, f.cp, f.key)
 				return nil
 			},
-			edit: func(a *tlog.Auditor) { a.NodeKey = MustKey(1).Public().(ed25519.PublicKey) },
-			kind: tlog.KindCheckpoint, index: -1, says: "checkpoint: \"n1/ch\": not signed by the expected key", is: tlog.ErrUnknownKey,
+			edit: func(a *record.Auditor) { a.NodeKey = MustKey(1).Public().(ed25519.PublicKey) },
+			kind: record.KindCheckpoint, index: -1, says: "checkpoint: \"n1/ch\": not signed by the expected key", is: record.ErrUnknownKey,
 		},
 		"WrongOrigin": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint { return nil },
-			edit:   func(a *tlog.Auditor) { a.Origin = "n1/other" },
-			kind:   tlog.KindCheckpoint, index: -1, says: `origin "n1/ch", want "n1/other"`, is: tlog.ErrWrongOrigin,
+			tamper: func(f *fakeNode) *record.Checkpoint { return nil },
+			edit:   func(a *record.Auditor) { a.Origin = "n1/other" },
+			kind:   record.KindCheckpoint, index: -1, says: `origin "n1/ch", want "n1/other"`, is: record.ErrWrongOrigin,
 		},
 		"MalformedCheckpoint": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				f.signed = []byte("n1/ch\n1000\nxyz\n\n— n1/ch AAAA\n")
 				return nil
 			},
-			kind: tlog.KindCheckpoint, index: -1, says: "malformed", is: tlog.ErrMalformed,
+			kind: record.KindCheckpoint, index: -1, says: "malformed", is: record.ErrMalformed,
 		},
 		"BadSignature": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				f.signed = []byte(strings.Replace(string(f.signed), "\n1000\n", "\n1001\n", 1))
 				return nil
 			},
-			kind: tlog.KindCheckpoint, index: -1, says: "bad signature", is: tlog.ErrBadSignature,
+			kind: record.KindCheckpoint, index: -1, says: "bad signature", is: record.ErrBadSignature,
 		},
 		"LeafCheck": {
-			tamper: func(f *fakeNode) *tlog.Checkpoint { return nil },
-			edit: func(a *tlog.Auditor) {
+			tamper: func(f *fakeNode) *record.Checkpoint { return nil },
+			edit: func(a *record.Auditor) {
 				a.CheckLeaf = func(i int64, leaf []byte) error {
 					if i == 7 {
 						return fmt.Errorf("envelope signature does not verify for key RU1")
@@ -179,10 +182,10 @@ func TestAuditTampered(t *testing.T) {
 					return nil
 				}
 			},
-			kind: tlog.KindLeaf, index: 7, says: "index 7: envelope signature does not verify for key RU1",
+			kind: record.KindLeaf, index: 7, says: "index 7: envelope signature does not verify for key RU1",
 		},
 		"BadTiles": { // leaves fine, hash tiles served wrong
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				f.badTiles = func(p string, d []byte) []byte {
 					if p == "tile/0/002" {
 						d = append([]byte(nil), d...)
@@ -192,18 +195,18 @@ func TestAuditTampered(t *testing.T) {
 				}
 				return nil
 			},
-			kind: tlog.KindTiles, index: -1, says: "tiles: the leaves match the checkpoint but the node's tiles do not", is: tlog.ErrProof,
+			kind: record.KindTiles, index: -1, says: "tiles: the leaves match the checkpoint but the node's tiles do not", is: record.ErrProof,
 		},
 		"LeavesAndHashesRewritten": { // both tables rewritten, old checkpoint kept
-			tamper: func(f *fakeNode) *tlog.Checkpoint {
+			tamper: func(f *fakeNode) *record.Checkpoint {
 				f.leaves[41] = []byte("rewritten")
-				f.store = &tlog.MemStore{}
+				f.store = &record.MemStore{}
 				if _, err := f.store.Append(f.leaves...); err != nil {
 					t.Fatal(err)
 				}
 				return nil
 			},
-			kind: tlog.KindRoot, index: -1, says: "the first bad leaf cannot be named",
+			kind: record.KindRoot, index: -1, says: "the first bad leaf cannot be named",
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -214,7 +217,7 @@ func TestAuditTampered(t *testing.T) {
 				tc.edit(a)
 			}
 			_, err := a.Audit(context.Background(), f.signed, prev)
-			var ae *tlog.AuditError
+			var ae *record.AuditError
 			if !errors.As(err, &ae) {
 				t.Fatalf("err=%v, want an *AuditError", err)
 			}
@@ -239,17 +242,17 @@ func TestAuditFetchErrors(t *testing.T) {
 	a := f.auditor()
 	a.FetchTile = func(context.Context, string) ([]byte, error) { return nil, down }
 	_, err := a.Audit(context.Background(), f.signed, nil)
-	var ae *tlog.AuditError
-	if errors.As(err, &ae) || !errors.Is(err, down) || !errors.Is(err, tlog.ErrFetch) {
+	var ae *record.AuditError
+	if errors.As(err, &ae) || !errors.Is(err, down) || !errors.Is(err, record.ErrFetch) {
 		t.Fatalf("tiles unreachable: err=%v, want a fetch error, not an AuditError", err)
 	}
 	a = f.auditor()
-	a.FetchLeaves = func(context.Context, int64, int64) ([]tlog.Leaf, error) { return nil, down }
+	a.FetchLeaves = func(context.Context, int64, int64) ([]record.Leaf, error) { return nil, down }
 	if _, err := a.Audit(context.Background(), f.signed, nil); errors.As(err, &ae) || !errors.Is(err, down) {
 		t.Fatalf("leaves unreachable: err=%v, want the fetch error", err)
 	}
 	a = f.auditor()
-	a.FetchConsistency = func(context.Context, int64, int64) ([]tlog.Hash, error) { return nil, down }
+	a.FetchConsistency = func(context.Context, int64, int64) ([]record.Hash, error) { return nil, down }
 	prev := newFakeNode(t, 100).cp
 	if _, err := a.Audit(context.Background(), f.signed, &prev); errors.As(err, &ae) || !errors.Is(err, down) {
 		t.Fatalf("no consistency proof: err=%v, want the fetch error", err)
@@ -266,39 +269,39 @@ func TestVerifyStore(t *testing.T) {
 		says   string
 	}{
 		"OK":            {func(f *fakeNode) {}, "", 0, ""},
-		"ChangedLeaf":   {func(f *fakeNode) { f.leaves[41] = []byte("x") }, tlog.KindLeaf, 41, "index 41: leaf hash differs from the stored log"},
-		"DeletedLeaf":   {func(f *fakeNode) { f.deleted[600] = true }, tlog.KindMissing, 600, "index 600: missing from the store (checkpoint size 1000)"},
-		"SwappedLeaves": {func(f *fakeNode) { f.leaves[2], f.leaves[3] = f.leaves[3], f.leaves[2] }, tlog.KindLeaf, 2, "index 2: leaf hash differs"},
-		"TruncatedLog":  {func(f *fakeNode) { f.leaves = f.leaves[:999] }, tlog.KindMissing, 999, "index 999: missing"},
+		"ChangedLeaf":   {func(f *fakeNode) { f.leaves[41] = []byte("x") }, record.KindLeaf, 41, "index 41: leaf hash differs from the stored log"},
+		"DeletedLeaf":   {func(f *fakeNode) { f.deleted[600] = true }, record.KindMissing, 600, "index 600: missing from the store (checkpoint size 1000)"},
+		"SwappedLeaves": {func(f *fakeNode) { f.leaves[2], f.leaves[3] = f.leaves[3], f.leaves[2] }, record.KindLeaf, 2, "index 2: leaf hash differs"},
+		"TruncatedLog":  {func(f *fakeNode) { f.leaves = f.leaves[:999] }, record.KindMissing, 999, "index 999: missing"},
 		"ChangedHash": {func(f *fakeNode) {
 			// Rebuild the store with one interior hash wrong: the one
 			// completed by leaf 511 at level 3.
-			var m tlog.MemStore
+			var m record.MemStore
 			a, err := m.Append(f.leaves[:512]...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			a.Hashes[len(a.Hashes)-7][0] ^= 1 // leaf 511 completes levels 0..9; this is level 3
-			f.store = &tlog.MemStore{}
+			f.store = &record.MemStore{}
 			if err := f.store.Write(a); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := f.store.Append(f.leaves[512:]...); err != nil {
 				t.Fatal(err)
 			}
-		}, tlog.KindHash, 511, "index 511: stored hash at level 3"},
+		}, record.KindHash, 511, "index 511: stored hash at level 3"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeNode(t, 1000)
 			tc.tamper(f)
-			err := tlog.VerifyStore(ctx, f.cp, f.store, f.fetchLeaves, nil)
+			err := record.VerifyStore(ctx, f.cp, f.store, f.fetchLeaves, nil)
 			if tc.kind == "" {
 				if err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			var ae *tlog.AuditError
+			var ae *record.AuditError
 			if !errors.As(err, &ae) {
 				t.Fatalf("err=%v, want an *AuditError", err)
 			}
@@ -310,7 +313,7 @@ func TestVerifyStore(t *testing.T) {
 	f := newFakeNode(t, 10)
 	cp := f.cp
 	cp.Root[0] ^= 1
-	if err := tlog.VerifyStore(ctx, cp, f.store, f.fetchLeaves, nil); err == nil || !strings.Contains(err.Error(), "root:") {
+	if err := record.VerifyStore(ctx, cp, f.store, f.fetchLeaves, nil); err == nil || !strings.Contains(err.Error(), "root:") {
 		t.Fatalf("checkpoint root differs: err=%v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package tlog_test
+package record_test
 
 import (
 	"bytes"
@@ -8,24 +8,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 func TestTilePaths(t *testing.T) {
 	for _, tc := range []struct {
 		path string
-		tile tlog.Tile
+		tile record.Tile
 	}{
-		{"tile/0/000", tlog.Tile{Level: 0, N: 0, Width: 256}},
-		{"tile/0/001.p/7", tlog.Tile{Level: 0, N: 1, Width: 7}},
-		{"tile/3/x001/x234/067", tlog.Tile{Level: 3, N: 1234067, Width: 256}},
-		{"tile/3/x001/x234/067.p/1", tlog.Tile{Level: 3, N: 1234067, Width: 1}},
-		{"tile/63/999", tlog.Tile{Level: 63, N: 999, Width: 256}},
-		{"tile/entries/000", tlog.Tile{Level: tlog.EntriesLevel, N: 0, Width: 256}},
-		{"tile/entries/x001/000.p/255", tlog.Tile{Level: tlog.EntriesLevel, N: 1000, Width: 255}},
-		{"tile/0/x009/x223/x372/x036/x854/x775/807", tlog.Tile{Level: 0, N: 1<<63 - 1, Width: 256}},
+		{"tile/0/000", record.Tile{Level: 0, N: 0, Width: 256}},
+		{"tile/0/001.p/7", record.Tile{Level: 0, N: 1, Width: 7}},
+		{"tile/3/x001/x234/067", record.Tile{Level: 3, N: 1234067, Width: 256}},
+		{"tile/3/x001/x234/067.p/1", record.Tile{Level: 3, N: 1234067, Width: 1}},
+		{"tile/63/999", record.Tile{Level: 63, N: 999, Width: 256}},
+		{"tile/entries/000", record.Tile{Level: record.EntriesLevel, N: 0, Width: 256}},
+		{"tile/entries/x001/000.p/255", record.Tile{Level: record.EntriesLevel, N: 1000, Width: 255}},
+		{"tile/0/x009/x223/x372/x036/x854/x775/807", record.Tile{Level: 0, N: 1<<63 - 1, Width: 256}},
 	} {
-		got, err := tlog.ParseTilePath(tc.path)
+		got, err := record.ParseTilePath(tc.path)
 		if err != nil {
 			t.Fatalf("ParseTilePath(%q): %v", tc.path, err)
 		}
@@ -62,8 +62,8 @@ func TestTilePaths(t *testing.T) {
 		{"tile/0/x999/x999/x999/x999/x999/x999/x999/999", "too large"},
 		{"/tile/0/000", "want tile/"},
 	} {
-		_, err := tlog.ParseTilePath(tc.path)
-		if !errors.Is(err, tlog.ErrMalformed) {
+		_, err := record.ParseTilePath(tc.path)
+		if !errors.Is(err, record.ErrMalformed) {
 			t.Errorf("ParseTilePath(%q): err=%v, want ErrMalformed", tc.path, err)
 			continue
 		}
@@ -79,12 +79,12 @@ func TestTilePaths(t *testing.T) {
 // tile of width 1 (and as many entry bundles as level-0 tiles).
 func TestNewTilesC2SPExample(t *testing.T) {
 	count := map[string]int{}
-	for _, tl := range tlog.NewTiles(0, 70000) {
+	for _, tl := range record.NewTiles(0, 70000) {
 		if err := tl.Check(70000); err != nil {
 			t.Fatalf("NewTiles gave %v: %v", tl, err)
 		}
 		k := fmt.Sprintf("L%d", tl.Level)
-		if tl.Width < tlog.TileWidth {
+		if tl.Width < record.TileWidth {
 			k += fmt.Sprintf(".p/%d", tl.Width)
 		}
 		count[k]++
@@ -94,53 +94,53 @@ func TestNewTilesC2SPExample(t *testing.T) {
 		t.Fatalf("NewTiles(0, 70000): %v, want %v", count, want)
 	}
 	// A tree of 256: one full level-0 tile and a level-1 tile of width 1.
-	if got, want := fmt.Sprint(tlog.NewTiles(0, 256)), "[tile/0/000 tile/entries/000 tile/1/000.p/1]"; got != want {
+	if got, want := fmt.Sprint(record.NewTiles(0, 256)), "[tile/0/000 tile/entries/000 tile/1/000.p/1]"; got != want {
 		t.Fatalf("NewTiles(0, 256)=%s, want %s", got, want)
 	}
 }
 
 func TestTileCheck(t *testing.T) {
 	for _, tc := range []struct {
-		tile tlog.Tile
+		tile record.Tile
 		size int64
 		ok   bool
 	}{
-		{tlog.Tile{Level: 0, N: 0, Width: 256}, 256, true},
-		{tlog.Tile{Level: 0, N: 0, Width: 256}, 255, false},
-		{tlog.Tile{Level: 0, N: 0, Width: 255}, 255, true},
-		{tlog.Tile{Level: 0, N: 0, Width: 100}, 255, true}, // an older partial tile: same bytes
-		{tlog.Tile{Level: 0, N: 1, Width: 1}, 256, false},
-		{tlog.Tile{Level: 0, N: 1, Width: 1}, 257, true},
-		{tlog.Tile{Level: 1, N: 0, Width: 1}, 256, true},
-		{tlog.Tile{Level: 1, N: 0, Width: 2}, 511, false},
-		{tlog.Tile{Level: 2, N: 0, Width: 1}, 65535, false},
-		{tlog.Tile{Level: 2, N: 0, Width: 1}, 65536, true},
-		{tlog.Tile{Level: tlog.EntriesLevel, N: 0, Width: 3}, 3, true},
-		{tlog.Tile{Level: tlog.EntriesLevel, N: 0, Width: 4}, 3, false},
-		{tlog.Tile{Level: 0, N: 1 << 62, Width: 256}, 1<<63 - 1, false},
-		{tlog.Tile{Level: 63, N: 0, Width: 1}, 1<<63 - 1, false},
-		{tlog.Tile{Level: 0, N: 0, Width: 1}, 0, false},
+		{record.Tile{Level: 0, N: 0, Width: 256}, 256, true},
+		{record.Tile{Level: 0, N: 0, Width: 256}, 255, false},
+		{record.Tile{Level: 0, N: 0, Width: 255}, 255, true},
+		{record.Tile{Level: 0, N: 0, Width: 100}, 255, true}, // an older partial tile: same bytes
+		{record.Tile{Level: 0, N: 1, Width: 1}, 256, false},
+		{record.Tile{Level: 0, N: 1, Width: 1}, 257, true},
+		{record.Tile{Level: 1, N: 0, Width: 1}, 256, true},
+		{record.Tile{Level: 1, N: 0, Width: 2}, 511, false},
+		{record.Tile{Level: 2, N: 0, Width: 1}, 65535, false},
+		{record.Tile{Level: 2, N: 0, Width: 1}, 65536, true},
+		{record.Tile{Level: record.EntriesLevel, N: 0, Width: 3}, 3, true},
+		{record.Tile{Level: record.EntriesLevel, N: 0, Width: 4}, 3, false},
+		{record.Tile{Level: 0, N: 1 << 62, Width: 256}, 1<<63 - 1, false},
+		{record.Tile{Level: 63, N: 0, Width: 1}, 1<<63 - 1, false},
+		{record.Tile{Level: 0, N: 0, Width: 1}, 0, false},
 	} {
 		err := tc.tile.Check(tc.size)
-		if tc.ok && err != nil || !tc.ok && !errors.Is(err, tlog.ErrNotFound) {
+		if tc.ok && err != nil || !tc.ok && !errors.Is(err, record.ErrNotFound) {
 			t.Errorf("%v.Check(%d)=%v, want ok=%v", tc.tile, tc.size, err, tc.ok)
 		}
 	}
-	if err := (tlog.Tile{Level: 0, N: 0, Width: 0}).Check(10); !errors.Is(err, tlog.ErrMalformed) {
+	if err := (record.Tile{Level: 0, N: 0, Width: 0}).Check(10); !errors.Is(err, record.ErrMalformed) {
 		t.Fatalf("width 0: err=%v, want ErrMalformed", err)
 	}
 }
 
 func TestEntryBundle(t *testing.T) {
-	entries := [][]byte{[]byte("a"), {}, bytes.Repeat([]byte{7}, tlog.MaxEntrySize)}
-	b, err := tlog.EncodeEntryBundle(entries)
+	entries := [][]byte{[]byte("a"), {}, bytes.Repeat([]byte{7}, record.MaxEntrySize)}
+	b, err := record.EncodeEntryBundle(entries)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := b[:5], []byte{0, 1, 'a', 0, 0}; !bytes.Equal(got, want) {
 		t.Fatalf("bundle starts %x, want %x", got, want)
 	}
-	got, err := tlog.ParseEntryBundle(b, 3)
+	got, err := record.ParseEntryBundle(b, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestEntryBundle(t *testing.T) {
 			t.Fatalf("entry %d differs", i)
 		}
 	}
-	if _, err := tlog.EncodeEntryBundle([][]byte{make([]byte, tlog.MaxEntrySize+1)}); !errors.Is(err, tlog.ErrMalformed) || !strings.Contains(err.Error(), "65536 bytes") {
+	if _, err := record.EncodeEntryBundle([][]byte{make([]byte, record.MaxEntrySize+1)}); !errors.Is(err, record.ErrMalformed) || !strings.Contains(err.Error(), "65536 bytes") {
 		t.Fatalf("oversize entry: err=%v, want ErrMalformed naming its size", err)
 	}
 	for name, tc := range map[string]struct {
@@ -160,7 +160,7 @@ func TestEntryBundle(t *testing.T) {
 		"ErrTruncated": {b[:len(b)-1], 3},
 		"ErrOddByte":   {append(append([]byte(nil), b...), 0), 4},
 	} {
-		if _, err := tlog.ParseEntryBundle(tc.data, tc.width); !errors.Is(err, tlog.ErrMalformed) {
+		if _, err := record.ParseEntryBundle(tc.data, tc.width); !errors.Is(err, record.ErrMalformed) {
 			t.Errorf("%s: err=%v, want ErrMalformed", name, err)
 		}
 	}
@@ -174,15 +174,15 @@ type fakeNode struct {
 	origin   string
 	leaves   [][]byte // what the node serves as leaves (tampered at will)
 	deleted  map[int64]bool
-	store    *tlog.MemStore // what the node serves as tiles
-	cp       tlog.Checkpoint
+	store    *record.MemStore // what the node serves as tiles
+	cp       record.Checkpoint
 	signed   []byte
 	badTiles func(path string, data []byte) []byte
 	fetches  int
 }
 
 func newFakeNode(tb testing.TB, n int) *fakeNode {
-	f := &fakeNode{tb: tb, key: MustKey(1), origin: "n1/ch", store: &tlog.MemStore{}, deleted: map[int64]bool{}}
+	f := &fakeNode{tb: tb, key: MustKey(1), origin: "n1/ch", store: &record.MemStore{}, deleted: map[int64]bool{}}
 	f.grow(n)
 	return f
 }
@@ -198,25 +198,25 @@ func (f *fakeNode) grow(n int) {
 		f.tb.Fatal(err)
 	}
 	f.leaves = append(f.leaves, add...)
-	f.cp = tlog.Checkpoint{Origin: f.origin, Size: a.Size, Root: a.Root}
+	f.cp = record.Checkpoint{Origin: f.origin, Size: a.Size, Root: a.Root}
 	f.signed = MustSign(f.tb, f.cp, f.key)
 }
 
 func (f *fakeNode) fetchTile(ctx context.Context, path string) ([]byte, error) {
 	f.fetches++
-	t, err := tlog.ParseTilePath(path)
+	t, err := record.ParseTilePath(path)
 	if err != nil {
 		return nil, err
 	}
 	var data []byte
-	if t.Level == tlog.EntriesLevel {
+	if t.Level == record.EntriesLevel {
 		if err := t.Check(f.cp.Size); err != nil {
 			return nil, err
 		}
 		start, end := t.Leaves()
-		data, err = tlog.EncodeEntryBundle(f.leaves[start:end])
+		data, err = record.EncodeEntryBundle(f.leaves[start:end])
 	} else {
-		data, err = tlog.ReadTile(t, f.cp.Size, f.store)
+		data, err = record.ReadTile(t, f.cp.Size, f.store)
 	}
 	if err != nil {
 		return nil, err
@@ -227,11 +227,11 @@ func (f *fakeNode) fetchTile(ctx context.Context, path string) ([]byte, error) {
 	return data, nil
 }
 
-func (f *fakeNode) fetchLeaves(ctx context.Context, start, end int64) ([]tlog.Leaf, error) {
-	var out []tlog.Leaf
+func (f *fakeNode) fetchLeaves(ctx context.Context, start, end int64) ([]record.Leaf, error) {
+	var out []record.Leaf
 	for i := start; i < end && i < int64(len(f.leaves)); i++ {
 		if !f.deleted[i] {
-			out = append(out, tlog.Leaf{Index: i, Data: f.leaves[i]})
+			out = append(out, record.Leaf{Index: i, Data: f.leaves[i]})
 		}
 	}
 	return out, nil
@@ -245,8 +245,8 @@ func TestTileClient(t *testing.T) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			f := newFakeNode(t, n)
 			ctx := context.Background()
-			c := tlog.NewTileClient(ctx, f.cp, f.fetchTile)
-			root, err := tlog.TreeHash(f.cp.Size, c)
+			c := record.NewTileClient(ctx, f.cp, f.fetchTile)
+			root, err := record.TreeHash(f.cp.Size, c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -258,7 +258,7 @@ func TestTileClient(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, h := range hs {
-				if h != tlog.LeafHash(leafData(i)) {
+				if h != record.LeafHash(leafData(i)) {
 					t.Fatalf("leaf hash %d differs", i)
 				}
 			}
@@ -272,19 +272,19 @@ func TestTileClient(t *testing.T) {
 				}
 			}
 			for _, i := range []int64{0, int64(n / 2), int64(n - 1)} {
-				got, err := tlog.ProveInclusion(f.cp.Size, i, c)
+				got, err := record.ProveInclusion(f.cp.Size, i, c)
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, _ := tlog.ProveInclusion(f.cp.Size, i, f.store)
+				want, _ := record.ProveInclusion(f.cp.Size, i, f.store)
 				if !equalHashes(got, want) {
 					t.Fatalf("inclusion proof of %d through tiles differs", i)
 				}
-				got, err = tlog.ProveConsistency(i+1, f.cp.Size, c)
+				got, err = record.ProveConsistency(i+1, f.cp.Size, c)
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, _ = tlog.ProveConsistency(i+1, f.cp.Size, f.store)
+				want, _ = record.ProveConsistency(i+1, f.cp.Size, f.store)
 				if !equalHashes(got, want) {
 					t.Fatalf("consistency proof from %d through tiles differs", i+1)
 				}
@@ -303,8 +303,8 @@ func TestTileClientTampered(t *testing.T) {
 		}
 		return data
 	}
-	c := tlog.NewTileClient(ctx, f.cp, f.fetchTile)
-	if _, err := c.LeafHashes(256, 300); !errors.Is(err, tlog.ErrProof) {
+	c := record.NewTileClient(ctx, f.cp, f.fetchTile)
+	if _, err := c.LeafHashes(256, 300); !errors.Is(err, record.ErrProof) {
 		t.Fatalf("tampered tile: err=%v, want ErrProof", err)
 	}
 	f.badTiles = func(path string, data []byte) []byte {
@@ -314,38 +314,38 @@ func TestTileClientTampered(t *testing.T) {
 		}
 		return data
 	}
-	c = tlog.NewTileClient(ctx, f.cp, f.fetchTile)
-	if _, err := c.Leaves(0, 1000); !errors.Is(err, tlog.ErrProof) || !strings.Contains(err.Error(), "leaf 256") {
+	c = record.NewTileClient(ctx, f.cp, f.fetchTile)
+	if _, err := c.Leaves(0, 1000); !errors.Is(err, record.ErrProof) || !strings.Contains(err.Error(), "leaf 256") {
 		t.Fatalf("tampered entry bundle: err=%v, want ErrProof at leaf 256", err)
 	}
 	f.badTiles = func(path string, data []byte) []byte { return data[:len(data)-1] }
-	c = tlog.NewTileClient(ctx, f.cp, f.fetchTile)
-	if _, err := c.LeafHashes(0, 10); !errors.Is(err, tlog.ErrMalformed) || !errors.Is(err, tlog.ErrProof) {
+	c = record.NewTileClient(ctx, f.cp, f.fetchTile)
+	if _, err := c.LeafHashes(0, 10); !errors.Is(err, record.ErrMalformed) || !errors.Is(err, record.ErrProof) {
 		t.Fatalf("short tile: err=%v, want ErrMalformed and ErrProof", err)
 	}
 	down := errors.New("connection refused")
-	c = tlog.NewTileClient(ctx, f.cp, func(context.Context, string) ([]byte, error) { return nil, down })
-	if _, err := c.LeafHashes(0, 10); !errors.Is(err, tlog.ErrFetch) || !errors.Is(err, down) {
+	c = record.NewTileClient(ctx, f.cp, func(context.Context, string) ([]byte, error) { return nil, down })
+	if _, err := c.LeafHashes(0, 10); !errors.Is(err, record.ErrFetch) || !errors.Is(err, down) {
 		t.Fatalf("fetch failure: err=%v, want ErrFetch wrapping the cause", err)
 	}
 }
 
 func TestReadTileErrors(t *testing.T) {
 	m := MustStore(t, 300, 300)
-	if _, err := tlog.ReadTile(tlog.Tile{Level: 0, N: 1, Width: 256}, 300, m); !errors.Is(err, tlog.ErrNotFound) {
+	if _, err := record.ReadTile(record.Tile{Level: 0, N: 1, Width: 256}, 300, m); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("tile beyond the tree: err=%v, want ErrNotFound", err)
 	}
-	if _, err := tlog.ReadTile(tlog.Tile{Level: tlog.EntriesLevel, N: 0, Width: 256}, 300, m); !errors.Is(err, tlog.ErrMalformed) {
+	if _, err := record.ReadTile(record.Tile{Level: record.EntriesLevel, N: 0, Width: 256}, 300, m); !errors.Is(err, record.ErrMalformed) {
 		t.Fatalf("entry bundle as a hash tile: err=%v, want ErrMalformed", err)
 	}
-	b, err := tlog.ReadTile(tlog.Tile{Level: 0, N: 1, Width: 44}, 300, m)
+	b, err := record.ReadTile(record.Tile{Level: 0, N: 1, Width: 44}, 300, m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := len(b), 44*32; got != want {
 		t.Fatalf("len=%d, want %d", got, want)
 	}
-	if h := tlog.LeafHash(leafData(256)); !bytes.Equal(b[:32], h[:]) {
+	if h := record.LeafHash(leafData(256)); !bytes.Equal(b[:32], h[:]) {
 		t.Fatal("first hash of tile/0/001.p/44 is not leaf 256's")
 	}
 }

@@ -1,4 +1,4 @@
-package tlog_test
+package record_test
 
 import (
 	"crypto/ed25519"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // FuzzParseCheckpointText: no input panics; what parses formats back to
@@ -17,7 +17,7 @@ func FuzzParseCheckpointText(f *testing.F) {
 	f.Add("n1/ch\n012\nAAAA\n")
 	f.Add("n1/ch\n\n\n")
 	f.Fuzz(func(t *testing.T, text string) {
-		c, err := tlog.ParseCheckpointText(text)
+		c, err := record.ParseCheckpointText(text)
 		if err != nil {
 			return
 		}
@@ -27,7 +27,7 @@ func FuzzParseCheckpointText(f *testing.F) {
 		if !strings.HasPrefix(text, c.Text()) {
 			t.Fatalf("Text()=%q is not a prefix of the input %q", c.Text(), text)
 		}
-		c2, err := tlog.ParseCheckpointText(c.Text())
+		c2, err := record.ParseCheckpointText(c.Text())
 		if err != nil || c2 != c {
 			t.Fatalf("reparse of %q: %v, %v", c.Text(), c2, err)
 		}
@@ -39,14 +39,14 @@ func FuzzParseCheckpointText(f *testing.F) {
 func FuzzOpenCheckpoint(f *testing.F) {
 	key := MustKey(1)
 	pub := key.Public().(ed25519.PublicKey)
-	signed, err := tlog.SignCheckpoint(tlog.Checkpoint{Origin: "n1/ch", Size: 5, Root: tlog.EmptyRoot}, key)
+	signed, err := record.SignCheckpoint(record.Checkpoint{Origin: "n1/ch", Size: 5, Root: record.EmptyRoot}, key)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(signed)
 	f.Add([]byte("n1/ch\n5\n\n— n1/ch AAAA\n"))
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		c, err := tlog.OpenCheckpoint(msg, "n1/ch", pub)
+		c, err := record.OpenCheckpoint(msg, "n1/ch", pub)
 		if err != nil {
 			return
 		}
@@ -63,7 +63,7 @@ func FuzzParseTilePath(f *testing.F) {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, path string) {
-		tl, err := tlog.ParseTilePath(path)
+		tl, err := record.ParseTilePath(path)
 		if err != nil {
 			return
 		}
@@ -71,7 +71,7 @@ func FuzzParseTilePath(f *testing.F) {
 			t.Fatalf("ParseTilePath(%q).Path()=%q", path, got)
 		}
 		_ = tl.Check(1 << 40)
-		if tl.Width < 1 || tl.Width > tlog.TileWidth || tl.N < 0 || tl.Level < tlog.EntriesLevel || tl.Level > 63 {
+		if tl.Width < 1 || tl.Width > record.TileWidth || tl.N < 0 || tl.Level < record.EntriesLevel || tl.Level > 63 {
 			t.Fatalf("ParseTilePath(%q)=%+v out of range", path, tl)
 		}
 	})
@@ -83,11 +83,11 @@ func FuzzParseEntryBundle(f *testing.F) {
 	f.Add([]byte{0, 1, 'a', 0, 0}, 2)
 	f.Add([]byte{0xff, 0xff, 1}, 1)
 	f.Fuzz(func(t *testing.T, data []byte, width int) {
-		es, err := tlog.ParseEntryBundle(data, width)
+		es, err := record.ParseEntryBundle(data, width)
 		if err != nil {
 			return
 		}
-		b, err := tlog.EncodeEntryBundle(es)
+		b, err := record.EncodeEntryBundle(es)
 		if err != nil || string(b) != string(data) {
 			t.Fatalf("re-encoding %x: %x, %v", data, b, err)
 		}
@@ -108,11 +108,11 @@ func FuzzVerifyReceipt(f *testing.F) {
 	}
 	f.Add([]byte(`{"index":-1,"proof":[],"checkpoint":"n1/ch\n0\n"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := tlog.ParseReceipt(data)
+		r, err := record.ParseReceipt(data)
 		if err != nil {
 			return
 		}
-		if _, err := tlog.VerifyReceipt(r, pub); err != nil {
+		if _, err := record.VerifyReceipt(r, pub); err != nil {
 			return
 		}
 		if r.Index < 0 || r.Index >= 5 || (r.Leaf != nil && string(r.Leaf) != string(leafData(int(r.Index)))) {

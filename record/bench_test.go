@@ -1,4 +1,4 @@
-package tlog_test
+package record_test
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // benchLeafSize is about a logged hotline message: a 300-byte payload in
@@ -30,7 +30,7 @@ func BenchmarkAppend(b *testing.B) {
 			for i := range leaves {
 				leaves[i] = benchLeaf(i)
 			}
-			var m tlog.MemStore
+			var m record.MemStore
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := m.Append(leaves...); err != nil {
@@ -44,17 +44,17 @@ func BenchmarkAppend(b *testing.B) {
 
 var (
 	benchStoresMu sync.Mutex
-	benchStores   = map[int]*tlog.MemStore{}
+	benchStores   = map[int]*record.MemStore{}
 )
 
 // benchStore returns a MemStore of n leaves, built once per process.
-func benchStore(b *testing.B, n int) *tlog.MemStore {
+func benchStore(b *testing.B, n int) *record.MemStore {
 	benchStoresMu.Lock()
 	defer benchStoresMu.Unlock()
 	if m, ok := benchStores[n]; ok {
 		return m
 	}
-	var m tlog.MemStore
+	var m record.MemStore
 	const batch = 10000
 	leaves := make([][]byte, 0, batch)
 	for i := 0; i < n; i += batch {
@@ -79,7 +79,7 @@ func BenchmarkProveInclusion(b *testing.B) {
 			m := benchStore(b, n)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := tlog.ProveInclusion(int64(n), int64(i*7919%n), m); err != nil {
+				if _, err := record.ProveInclusion(int64(n), int64(i*7919%n), m); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -94,7 +94,7 @@ func BenchmarkProveConsistency(b *testing.B) {
 			m := benchStore(b, n)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := tlog.ProveConsistency(int64(1+i*7919%(n-1)), int64(n), m); err != nil {
+				if _, err := record.ProveConsistency(int64(1+i*7919%(n-1)), int64(n), m); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -106,12 +106,12 @@ func BenchmarkProveConsistency(b *testing.B) {
 func BenchmarkVerifyInclusion(b *testing.B) {
 	n := 1000000
 	m := benchStore(b, n)
-	root, _ := tlog.TreeHash(int64(n), m)
-	p, _ := tlog.ProveInclusion(int64(n), 424242, m)
-	leaf := tlog.LeafHash(leafData(424242))
+	root, _ := record.TreeHash(int64(n), m)
+	p, _ := record.ProveInclusion(int64(n), 424242, m)
+	leaf := record.LeafHash(leafData(424242))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := tlog.VerifyInclusion(p, int64(n), root, 424242, leaf); err != nil {
+		if err := record.VerifyInclusion(p, int64(n), root, 424242, leaf); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -120,12 +120,12 @@ func BenchmarkVerifyInclusion(b *testing.B) {
 func BenchmarkVerifyConsistency(b *testing.B) {
 	n := 1000000
 	m := benchStore(b, n)
-	root, _ := tlog.TreeHash(int64(n), m)
-	old, _ := tlog.TreeHash(424242, m)
-	p, _ := tlog.ProveConsistency(424242, int64(n), m)
+	root, _ := record.TreeHash(int64(n), m)
+	old, _ := record.TreeHash(424242, m)
+	p, _ := record.ProveConsistency(424242, int64(n), m)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := tlog.VerifyConsistency(p, 424242, old, int64(n), root); err != nil {
+		if err := record.VerifyConsistency(p, 424242, old, int64(n), root); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -133,9 +133,9 @@ func BenchmarkVerifyConsistency(b *testing.B) {
 
 func BenchmarkSignCheckpoint(b *testing.B) {
 	key := MustKey(1)
-	c := tlog.Checkpoint{Origin: "node.example.org/ru-us-syria", Size: 1000000, Root: tlog.EmptyRoot}
+	c := record.Checkpoint{Origin: "node.example.org/ru-us-syria", Size: 1000000, Root: record.EmptyRoot}
 	for i := 0; i < b.N; i++ {
-		if _, err := tlog.SignCheckpoint(c, key); err != nil {
+		if _, err := record.SignCheckpoint(c, key); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -147,7 +147,7 @@ func BenchmarkVerifyReceipt(b *testing.B) {
 	pub := key.Public().(ed25519.PublicKey)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := tlog.VerifyReceipt(r, pub); err != nil {
+		if _, err := record.VerifyReceipt(r, pub); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -160,7 +160,7 @@ func BenchmarkAudit(b *testing.B) {
 	const n = 100000
 	key := MustKey(3)
 	pub := key.Public().(ed25519.PublicKey)
-	f := &fakeNode{tb: b, key: MustKey(1), origin: "n1/ch", store: &tlog.MemStore{}, deleted: map[int64]bool{}}
+	f := &fakeNode{tb: b, key: MustKey(1), origin: "n1/ch", store: &record.MemStore{}, deleted: map[int64]bool{}}
 	var leaves [][]byte
 	sigs := make([][]byte, n)
 	for i := 0; i < n; i++ {
@@ -173,7 +173,7 @@ func BenchmarkAudit(b *testing.B) {
 		b.Fatal(err)
 	}
 	f.leaves = leaves
-	f.cp = tlog.Checkpoint{Origin: f.origin, Size: a.Size, Root: a.Root}
+	f.cp = record.Checkpoint{Origin: f.origin, Size: a.Size, Root: a.Root}
 	f.signed = MustSign(b, f.cp, f.key)
 	for _, tc := range []struct {
 		withSigs    bool

@@ -1,4 +1,4 @@
-package tlog
+package record
 
 import (
 	"crypto/ed25519"

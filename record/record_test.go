@@ -1,4 +1,4 @@
-package tlog_test
+package record_test
 
 import (
 	"bytes"
@@ -9,17 +9,17 @@ import (
 
 	xtlog "golang.org/x/mod/sumdb/tlog"
 
-	"github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // The reference below is RFC 6962 section 2.1 written out literally, with
 // no stored hashes and no shortcuts: MTH, PATH and PROOF.
 
-func refLeafHash(d []byte) tlog.Hash {
+func refLeafHash(d []byte) record.Hash {
 	return sha256.Sum256(append([]byte{0}, d...))
 }
 
-func refNode(l, r tlog.Hash) tlog.Hash {
+func refNode(l, r record.Hash) record.Hash {
 	return sha256.Sum256(append(append([]byte{1}, l[:]...), r[:]...))
 }
 
@@ -32,7 +32,7 @@ func split(n int) int {
 	return k
 }
 
-func refMTH(d []tlog.Hash) tlog.Hash {
+func refMTH(d []record.Hash) record.Hash {
 	switch len(d) {
 	case 0:
 		return sha256.Sum256(nil)
@@ -43,7 +43,7 @@ func refMTH(d []tlog.Hash) tlog.Hash {
 	return refNode(refMTH(d[:k]), refMTH(d[k:]))
 }
 
-func refPath(m int, d []tlog.Hash) []tlog.Hash {
+func refPath(m int, d []record.Hash) []record.Hash {
 	if len(d) <= 1 {
 		return nil
 	}
@@ -54,15 +54,15 @@ func refPath(m int, d []tlog.Hash) []tlog.Hash {
 	return append(refPath(m-k, d[k:]), refMTH(d[:k]))
 }
 
-func refProof(m int, d []tlog.Hash) []tlog.Hash { return refSubproof(m, d, true) }
+func refProof(m int, d []record.Hash) []record.Hash { return refSubproof(m, d, true) }
 
-func refSubproof(m int, d []tlog.Hash, b bool) []tlog.Hash {
+func refSubproof(m int, d []record.Hash, b bool) []record.Hash {
 	n := len(d)
 	if m == n {
 		if b {
 			return nil
 		}
-		return []tlog.Hash{refMTH(d)}
+		return []record.Hash{refMTH(d)}
 	}
 	k := split(n)
 	if m <= k {
@@ -73,8 +73,8 @@ func refSubproof(m int, d []tlog.Hash, b bool) []tlog.Hash {
 
 func leafData(i int) []byte { return []byte(fmt.Sprintf(`{"envelope":%d,"text":"leaf %d"}`, i, i)) }
 
-func leafHashes(n int) []tlog.Hash {
-	hs := make([]tlog.Hash, n)
+func leafHashes(n int) []record.Hash {
+	hs := make([]record.Hash, n)
 	for i := range hs {
 		hs[i] = refLeafHash(leafData(i))
 	}
@@ -83,9 +83,9 @@ func leafHashes(n int) []tlog.Hash {
 
 // MustStore returns a MemStore with leaves 0..n-1 of leafData, appended in
 // batches of batch.
-func MustStore(tb testing.TB, n, batch int) *tlog.MemStore {
+func MustStore(tb testing.TB, n, batch int) *record.MemStore {
 	tb.Helper()
-	var m tlog.MemStore
+	var m record.MemStore
 	for i := 0; i < n; i += batch {
 		var leaves [][]byte
 		for j := i; j < min(i+batch, n); j++ {
@@ -98,7 +98,7 @@ func MustStore(tb testing.TB, n, batch int) *tlog.MemStore {
 	return &m
 }
 
-func equalHashes(a, b []tlog.Hash) bool {
+func equalHashes(a, b []record.Hash) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -111,10 +111,10 @@ func equalHashes(a, b []tlog.Hash) bool {
 }
 
 func TestLeafHash(t *testing.T) {
-	if got, want := tlog.LeafHash([]byte("x")), refLeafHash([]byte("x")); got != want {
+	if got, want := record.LeafHash([]byte("x")), refLeafHash([]byte("x")); got != want {
 		t.Fatalf("LeafHash=%v, want %v", got, want)
 	}
-	if got, want := tlog.EmptyRoot, tlog.Hash(sha256.Sum256(nil)); got != want {
+	if got, want := record.EmptyRoot, record.Hash(sha256.Sum256(nil)); got != want {
 		t.Fatalf("EmptyRoot=%v, want %v", got, want)
 	}
 }
@@ -125,9 +125,9 @@ func TestLeafHash(t *testing.T) {
 func TestAppendBatches(t *testing.T) {
 	const n = 300
 	hs := leafHashes(n)
-	var want []tlog.Hash // stored hashes, one leaf at a time, by x/mod
-	r := xtlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
+	var want []record.Hash // stored hashes, one leaf at a time, by x/mod
+	r := xtlog.HashReaderFunc(func(idx []int64) ([]record.Hash, error) {
+		out := make([]record.Hash, len(idx))
 		for i, x := range idx {
 			out[i] = want[x]
 		}
@@ -142,8 +142,8 @@ func TestAppendBatches(t *testing.T) {
 	}
 	for _, batch := range []int{1, 2, 3, 7, 64, 100, 256, n} {
 		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
-			var m tlog.MemStore
-			var stored []tlog.Hash
+			var m record.MemStore
+			var stored []record.Hash
 			for i := 0; i < n; i += batch {
 				var leaves [][]byte
 				for j := i; j < min(i+batch, n); j++ {
@@ -166,7 +166,7 @@ func TestAppendBatches(t *testing.T) {
 				if got, want := a.LeafHashes[0], hs[i]; got != want {
 					t.Fatalf("LeafHashes[0]=%v, want %v", got, want)
 				}
-				root, err := tlog.TreeHash(a.Size, &m)
+				root, err := record.TreeHash(a.Size, &m)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -194,7 +194,7 @@ func TestAppendBatches(t *testing.T) {
 			if !equalHashes(stored, want) {
 				t.Fatalf("stored hashes differ from x/mod's StoredHashes")
 			}
-			if got, want := int64(len(stored)), tlog.StoredHashCount(n); got != want {
+			if got, want := int64(len(stored)), record.StoredHashCount(n); got != want {
 				t.Fatalf("%d stored hashes, want StoredHashCount=%d", got, want)
 			}
 		})
@@ -203,7 +203,7 @@ func TestAppendBatches(t *testing.T) {
 
 func TestAppendEmptyBatch(t *testing.T) {
 	m := MustStore(t, 5, 5)
-	a, err := tlog.StoredHashesForLeaves(5, nil, m)
+	a, err := record.StoredHashesForLeaves(5, nil, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +217,11 @@ func TestAppendEmptyBatch(t *testing.T) {
 
 func TestAppendReadError(t *testing.T) {
 	m := MustStore(t, 5, 5)
-	bad := xtlog.HashReaderFunc(func([]int64) ([]tlog.Hash, error) { return nil, errors.New("disk on fire") })
-	if _, err := tlog.StoredHashesForLeaves(5, [][]byte{[]byte("x")}, bad); err == nil {
+	bad := xtlog.HashReaderFunc(func([]int64) ([]record.Hash, error) { return nil, errors.New("disk on fire") })
+	if _, err := record.StoredHashesForLeaves(5, [][]byte{[]byte("x")}, bad); err == nil {
 		t.Fatal("no error from a failing store")
 	}
-	if err := m.Write(&tlog.Appended{OldSize: 3, FirstIndex: 4}); !errors.Is(err, tlog.ErrMalformed) {
+	if err := m.Write(&record.Appended{OldSize: 3, FirstIndex: 4}); !errors.Is(err, record.ErrMalformed) {
 		t.Fatalf("Write of a batch not at the end: err=%v, want ErrMalformed", err)
 	}
 }
@@ -238,7 +238,7 @@ func TestProofs(t *testing.T) {
 	sizes = append(sizes, 127, 128, 129, 255, 256, 257, 1000, 1024, 1025, 1100)
 	for _, n := range sizes {
 		root := refMTH(hs[:n])
-		got, err := tlog.TreeHash(int64(n), m)
+		got, err := record.TreeHash(int64(n), m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,30 +250,30 @@ func TestProofs(t *testing.T) {
 			step = n/13 + 1
 		}
 		for i := 0; i < n; i += step {
-			p, err := tlog.ProveInclusion(int64(n), int64(i), m)
+			p, err := record.ProveInclusion(int64(n), int64(i), m)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if want := refPath(i, hs[:n]); !equalHashes(p, want) {
 				t.Fatalf("ProveInclusion(size %d, index %d) = %d hashes, want %d (reference)", n, i, len(p), len(want))
 			}
-			if err := tlog.VerifyInclusion(p, int64(n), root, int64(i), hs[i]); err != nil {
+			if err := record.VerifyInclusion(p, int64(n), root, int64(i), hs[i]); err != nil {
 				t.Fatalf("VerifyInclusion(size %d, index %d): %v", n, i, err)
 			}
 		}
 		for old := 0; old <= n; old += step {
-			p, err := tlog.ProveConsistency(int64(old), int64(n), m)
+			p, err := record.ProveConsistency(int64(old), int64(n), m)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var want []tlog.Hash
+			var want []record.Hash
 			if old > 0 {
 				want = refProof(old, hs[:n])
 			}
 			if !equalHashes(p, want) {
 				t.Fatalf("ProveConsistency(%d, %d) = %d hashes, want %d (reference)", old, n, len(p), len(want))
 			}
-			if err := tlog.VerifyConsistency(p, int64(old), refMTH(hs[:old]), int64(n), root); err != nil {
+			if err := record.VerifyConsistency(p, int64(old), refMTH(hs[:old]), int64(n), root); err != nil {
 				t.Fatalf("VerifyConsistency(%d, %d): %v", old, n, err)
 			}
 		}
@@ -284,76 +284,76 @@ func TestProofErrors(t *testing.T) {
 	hs := leafHashes(100)
 	m := MustStore(t, 100, 100)
 	root := refMTH(hs)
-	if _, err := tlog.ProveInclusion(100, 100, m); !errors.Is(err, tlog.ErrNotFound) {
+	if _, err := record.ProveInclusion(100, 100, m); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("ProveInclusion(100, 100): err=%v, want ErrNotFound", err)
 	}
-	if _, err := tlog.ProveConsistency(101, 100, m); !errors.Is(err, tlog.ErrNotFound) {
+	if _, err := record.ProveConsistency(101, 100, m); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("ProveConsistency(101, 100): err=%v, want ErrNotFound", err)
 	}
-	if _, err := tlog.ProveInclusion(200, 150, m); err == nil {
+	if _, err := record.ProveInclusion(200, 150, m); err == nil {
 		t.Fatal("ProveInclusion beyond the store: no error")
 	}
-	p, err := tlog.ProveInclusion(100, 41, m)
+	p, err := record.ProveInclusion(100, 41, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	flip := func(p []tlog.Hash, i int) []tlog.Hash {
-		q := append([]tlog.Hash(nil), p...)
+	flip := func(p []record.Hash, i int) []record.Hash {
+		q := append([]record.Hash(nil), p...)
 		q[i][0] ^= 1
 		return q
 	}
 	for name, tc := range map[string]struct {
-		proof []tlog.Hash
+		proof []record.Hash
 		size  int64
 		index int64
-		leaf  tlog.Hash
+		leaf  record.Hash
 		want  error
 	}{
 		"OK":            {p, 100, 41, hs[41], nil},
-		"ErrFlipFirst":  {flip(p, 0), 100, 41, hs[41], tlog.ErrProof},
-		"ErrFlipLast":   {flip(p, len(p)-1), 100, 41, hs[41], tlog.ErrProof},
-		"ErrWrongLeaf":  {p, 100, 41, hs[42], tlog.ErrProof},
-		"ErrWrongIndex": {p, 100, 40, hs[41], tlog.ErrProof},
-		"ErrWrongSize":  {p, 64, 41, hs[41], tlog.ErrProof}, // 99 would pass: the last hash is opaque, the signed root binds the size
-		"ErrShort":      {p[:len(p)-1], 100, 41, hs[41], tlog.ErrProof},
-		"ErrLong":       {append(append([]tlog.Hash(nil), p...), hs[0]), 100, 41, hs[41], tlog.ErrProof},
-		"ErrIndexOut":   {p, 100, 100, hs[41], tlog.ErrMalformed},
-		"ErrHuge":       {make([]tlog.Hash, 1000), 100, 41, hs[41], tlog.ErrMalformed},
+		"ErrFlipFirst":  {flip(p, 0), 100, 41, hs[41], record.ErrProof},
+		"ErrFlipLast":   {flip(p, len(p)-1), 100, 41, hs[41], record.ErrProof},
+		"ErrWrongLeaf":  {p, 100, 41, hs[42], record.ErrProof},
+		"ErrWrongIndex": {p, 100, 40, hs[41], record.ErrProof},
+		"ErrWrongSize":  {p, 64, 41, hs[41], record.ErrProof}, // 99 would pass: the last hash is opaque, the signed root binds the size
+		"ErrShort":      {p[:len(p)-1], 100, 41, hs[41], record.ErrProof},
+		"ErrLong":       {append(append([]record.Hash(nil), p...), hs[0]), 100, 41, hs[41], record.ErrProof},
+		"ErrIndexOut":   {p, 100, 100, hs[41], record.ErrMalformed},
+		"ErrHuge":       {make([]record.Hash, 1000), 100, 41, hs[41], record.ErrMalformed},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := tlog.VerifyInclusion(tc.proof, tc.size, root, tc.index, tc.leaf)
+			err := record.VerifyInclusion(tc.proof, tc.size, root, tc.index, tc.leaf)
 			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
 				t.Fatalf("VerifyInclusion: err=%v, want %v", err, tc.want)
 			}
 		})
 	}
-	cp, err := tlog.ProveConsistency(60, 100, m)
+	cp, err := record.ProveConsistency(60, 100, m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	old := refMTH(hs[:60])
 	for name, tc := range map[string]struct {
-		proof            []tlog.Hash
+		proof            []record.Hash
 		oldSize          int64
-		oldRoot, newRoot tlog.Hash
+		oldRoot, newRoot record.Hash
 		newSize          int64
 		want             error
 	}{
 		"OK":            {cp, 60, old, root, 100, nil},
-		"ErrFlip":       {flip(cp, 1), 60, old, root, 100, tlog.ErrProof},
-		"ErrOldRoot":    {cp, 60, hs[0], root, 100, tlog.ErrProof},
-		"ErrNewRoot":    {cp, 60, old, hs[0], 100, tlog.ErrProof},
-		"ErrOldSize":    {cp, 59, old, root, 100, tlog.ErrProof},
-		"ErrShort":      {cp[1:], 60, old, root, 100, tlog.ErrProof},
-		"ErrOrder":      {cp, 101, old, root, 100, tlog.ErrMalformed},
+		"ErrFlip":       {flip(cp, 1), 60, old, root, 100, record.ErrProof},
+		"ErrOldRoot":    {cp, 60, hs[0], root, 100, record.ErrProof},
+		"ErrNewRoot":    {cp, 60, old, hs[0], 100, record.ErrProof},
+		"ErrOldSize":    {cp, 59, old, root, 100, record.ErrProof},
+		"ErrShort":      {cp[1:], 60, old, root, 100, record.ErrProof},
+		"ErrOrder":      {cp, 101, old, root, 100, record.ErrMalformed},
 		"SameSize":      {nil, 100, root, root, 100, nil},
-		"ErrSameSize":   {nil, 100, old, root, 100, tlog.ErrProof},
-		"FromEmpty":     {nil, 0, tlog.EmptyRoot, root, 100, nil},
-		"ErrFromEmpty":  {nil, 0, old, root, 100, tlog.ErrProof},
-		"ErrEmptyProof": {[]tlog.Hash{old}, 0, tlog.EmptyRoot, root, 100, tlog.ErrProof},
+		"ErrSameSize":   {nil, 100, old, root, 100, record.ErrProof},
+		"FromEmpty":     {nil, 0, record.EmptyRoot, root, 100, nil},
+		"ErrFromEmpty":  {nil, 0, old, root, 100, record.ErrProof},
+		"ErrEmptyProof": {[]record.Hash{old}, 0, record.EmptyRoot, root, 100, record.ErrProof},
 	} {
 		t.Run("Consistency"+name, func(t *testing.T) {
-			err := tlog.VerifyConsistency(tc.proof, tc.oldSize, tc.oldRoot, tc.newSize, tc.newRoot)
+			err := record.VerifyConsistency(tc.proof, tc.oldSize, tc.oldRoot, tc.newSize, tc.newRoot)
 			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
 				t.Fatalf("VerifyConsistency: err=%v, want %v", err, tc.want)
 			}
@@ -371,7 +371,7 @@ func TestMemStoreBytes(t *testing.T) {
 	if !bytes.Equal(h[0][:], func() []byte { x := refLeafHash(leafData(0)); return x[:] }()) {
 		t.Fatal("stored leaf hash 0 differs")
 	}
-	if _, err := m.ReadHashes([]int64{99}); !errors.Is(err, tlog.ErrNotFound) {
+	if _, err := m.ReadHashes([]int64{99}); !errors.Is(err, record.ErrNotFound) {
 		t.Fatalf("ReadHashes(99): err=%v, want ErrNotFound", err)
 	}
 }
@@ -382,7 +382,7 @@ func TestAppendProofsWithoutStore(t *testing.T) {
 	for _, old := range []int{0, 1, 5, 255, 256, 1000} {
 		m := MustStore(t, old, 50)
 		reads := 0
-		r := xtlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		r := xtlog.HashReaderFunc(func(idx []int64) ([]record.Hash, error) {
 			reads++
 			return m.ReadHashes(idx)
 		})
@@ -390,7 +390,7 @@ func TestAppendProofsWithoutStore(t *testing.T) {
 		for i := old; i < old+300; i++ {
 			leaves = append(leaves, leafData(i))
 		}
-		a, err := tlog.StoredHashesForLeaves(int64(old), leaves, r)
+		a, err := record.StoredHashesForLeaves(int64(old), leaves, r)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package tlog_test
+package record_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // MustKey returns a deterministic Ed25519 key for seed byte b.
@@ -21,9 +21,9 @@ func MustKey(b byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
 }
 
-func MustSign(tb testing.TB, c tlog.Checkpoint, key ed25519.PrivateKey) []byte {
+func MustSign(tb testing.TB, c record.Checkpoint, key ed25519.PrivateKey) []byte {
 	tb.Helper()
-	b, err := tlog.SignCheckpoint(c, key)
+	b, err := record.SignCheckpoint(c, key)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -31,14 +31,14 @@ func MustSign(tb testing.TB, c tlog.Checkpoint, key ed25519.PrivateKey) []byte {
 }
 
 func TestOrigin(t *testing.T) {
-	o, err := tlog.Origin("node.example.org/ops", "ru-us-syria")
+	o, err := record.Origin("node.example.org/ops", "ru-us-syria")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := o, "node.example.org/ops/ru-us-syria"; got != want {
 		t.Fatalf("Origin=%q, want %q", got, want)
 	}
-	node, ch, err := tlog.SplitOrigin(o)
+	node, ch, err := record.SplitOrigin(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +46,12 @@ func TestOrigin(t *testing.T) {
 		t.Fatalf("SplitOrigin=%q, %q", node, ch)
 	}
 	for _, tc := range [][2]string{{"", "c"}, {"n", ""}, {"n", "a/b"}, {"n n", "c"}, {"n+1", "c"}, {"n", "c\n"}, {"n\xff", "c"}} {
-		if _, err := tlog.Origin(tc[0], tc[1]); !errors.Is(err, tlog.ErrMalformed) {
+		if _, err := record.Origin(tc[0], tc[1]); !errors.Is(err, record.ErrMalformed) {
 			t.Errorf("Origin(%q, %q): err=%v, want ErrMalformed", tc[0], tc[1], err)
 		}
 	}
 	for _, o := range []string{"", "nochannel", "/c", "n/", "a b/c"} {
-		if _, _, err := tlog.SplitOrigin(o); !errors.Is(err, tlog.ErrMalformed) {
+		if _, _, err := record.SplitOrigin(o); !errors.Is(err, record.ErrMalformed) {
 			t.Errorf("SplitOrigin(%q): err=%v, want ErrMalformed", o, err)
 		}
 	}
@@ -62,7 +62,7 @@ func TestOrigin(t *testing.T) {
 func TestVerifierKeyID(t *testing.T) {
 	key := MustKey(1)
 	pub := key.Public().(ed25519.PublicKey)
-	vkey, err := tlog.VerifierKey("n1/ch", pub)
+	vkey, err := record.VerifierKey("n1/ch", pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestVerifierKeyID(t *testing.T) {
 	if vkey != want {
 		t.Fatalf("VerifierKey=%q, want %q", vkey, want)
 	}
-	name, got, err := tlog.ParseVerifierKey(vkey)
+	name, got, err := record.ParseVerifierKey(vkey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestVerifierKeyID(t *testing.T) {
 		t.Fatalf("ParseVerifierKey=%q, %x", name, got)
 	}
 	for _, bad := range []string{"", "n1/ch", "n1/ch+00000000+" + want[len("n1/ch+12345678+"):], "PRIVATE+KEY+x"} {
-		if _, _, err := tlog.ParseVerifierKey(bad); !errors.Is(err, tlog.ErrMalformed) {
+		if _, _, err := record.ParseVerifierKey(bad); !errors.Is(err, record.ErrMalformed) {
 			t.Errorf("ParseVerifierKey(%q): err=%v, want ErrMalformed", bad, err)
 		}
 	}
@@ -88,24 +88,24 @@ func TestVerifierKeyID(t *testing.T) {
 func TestCheckpointSignOpen(t *testing.T) {
 	key := MustKey(1)
 	pub := key.Public().(ed25519.PublicKey)
-	c := tlog.Checkpoint{Origin: "n1/ch", Size: 120, Root: refMTH(leafHashes(120))}
+	c := record.Checkpoint{Origin: "n1/ch", Size: 120, Root: refMTH(leafHashes(120))}
 	signed := MustSign(t, c, key)
 	if !strings.HasPrefix(string(signed), c.Text()+"\n\u2014 n1/ch ") {
 		t.Fatalf("signed checkpoint:\n%s", signed)
 	}
-	got, err := tlog.OpenCheckpoint(signed, "n1/ch", pub)
+	got, err := record.OpenCheckpoint(signed, "n1/ch", pub)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != c {
 		t.Fatalf("OpenCheckpoint=%v, want %v", got, c)
 	}
-	if got, err := tlog.OpenCheckpoint(signed, "", pub); err != nil || got != c {
+	if got, err := record.OpenCheckpoint(signed, "", pub); err != nil || got != c {
 		t.Fatalf("OpenCheckpoint(any origin)=%v, %v", got, err)
 	}
 
 	// A witness cosignature (another key) is ignored.
-	ws, err := tlog.CheckpointSigner("witness.example", MustKey(9))
+	ws, err := record.CheckpointSigner("witness.example", MustKey(9))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,30 +117,30 @@ func TestCheckpointSignOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := tlog.OpenCheckpoint(cosigned, "n1/ch", pub); err != nil || got != c {
+	if got, err := record.OpenCheckpoint(cosigned, "n1/ch", pub); err != nil || got != c {
 		t.Fatalf("OpenCheckpoint(cosigned)=%v, %v", got, err)
 	}
 
 	flipSig := append([]byte(nil), signed...)
 	flipSig[len(flipSig)-5] ^= 'A' ^ 'B'
 	otherKey := MustSign(t, c, MustKey(2))
-	otherOrigin := MustSign(t, tlog.Checkpoint{Origin: "n1/other", Size: 120, Root: c.Root}, key)
+	otherOrigin := MustSign(t, record.Checkpoint{Origin: "n1/other", Size: 120, Root: c.Root}, key)
 	changedSize := bytes.Replace(signed, []byte("\n120\n"), []byte("\n121\n"), 1)
 	for name, tc := range map[string]struct {
 		msg  []byte
 		want error
 		text string
 	}{
-		"ErrBadSignature": {flipSig, tlog.ErrBadSignature, "bad signature"},
-		"ErrChangedSize":  {changedSize, tlog.ErrBadSignature, "bad signature"},
-		"ErrWrongKey":     {otherKey, tlog.ErrUnknownKey, "not signed by the expected key"},
-		"ErrWrongOrigin":  {otherOrigin, tlog.ErrWrongOrigin, `origin "n1/other", want "n1/ch"`},
-		"ErrEmpty":        {nil, tlog.ErrMalformed, "no origin line"},
-		"ErrNoSignature":  {[]byte(c.Text()), tlog.ErrMalformed, "malformed"},
-		"ErrGarbage":      {[]byte("n1/ch\n\x00\x01"), tlog.ErrMalformed, "malformed"},
+		"ErrBadSignature": {flipSig, record.ErrBadSignature, "bad signature"},
+		"ErrChangedSize":  {changedSize, record.ErrBadSignature, "bad signature"},
+		"ErrWrongKey":     {otherKey, record.ErrUnknownKey, "not signed by the expected key"},
+		"ErrWrongOrigin":  {otherOrigin, record.ErrWrongOrigin, `origin "n1/other", want "n1/ch"`},
+		"ErrEmpty":        {nil, record.ErrMalformed, "no origin line"},
+		"ErrNoSignature":  {[]byte(c.Text()), record.ErrMalformed, "malformed"},
+		"ErrGarbage":      {[]byte("n1/ch\n\x00\x01"), record.ErrMalformed, "malformed"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := tlog.OpenCheckpoint(tc.msg, "n1/ch", pub)
+			_, err := record.OpenCheckpoint(tc.msg, "n1/ch", pub)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err=%v, want %v", err, tc.want)
 			}
@@ -153,7 +153,7 @@ func TestCheckpointSignOpen(t *testing.T) {
 
 func mustVerifier(tb testing.TB, name string, pub ed25519.PublicKey) note.Verifier {
 	tb.Helper()
-	vkey, err := tlog.VerifierKey(name, pub)
+	vkey, err := record.VerifierKey(name, pub)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func mustVerifier(tb testing.TB, name string, pub ed25519.PublicKey) note.Verifi
 func TestCheckpointMalformed(t *testing.T) {
 	key := MustKey(1)
 	pub := key.Public().(ed25519.PublicKey)
-	s, err := tlog.CheckpointSigner("n1/ch", key)
+	s, err := record.CheckpointSigner("n1/ch", key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,11 +192,11 @@ func TestCheckpointMalformed(t *testing.T) {
 			msg, err := note.Sign(&note.Note{Text: tc.text}, s)
 			if err != nil {
 				// note refuses to sign some texts (blank lines); then parse the text alone.
-				_, err = tlog.ParseCheckpointText(tc.text)
+				_, err = record.ParseCheckpointText(tc.text)
 			} else {
-				_, err = tlog.OpenCheckpoint(msg, "n1/ch", pub)
+				_, err = record.OpenCheckpoint(msg, "n1/ch", pub)
 			}
-			if !errors.Is(err, tlog.ErrMalformed) {
+			if !errors.Is(err, record.ErrMalformed) {
 				t.Fatalf("err=%v, want ErrMalformed", err)
 			}
 			if !strings.Contains(err.Error(), tc.says) {
@@ -209,7 +209,7 @@ func TestCheckpointMalformed(t *testing.T) {
 // TestCheckpointC2SPExample parses the example of the C2SP specification,
 // extension lines included.
 func TestCheckpointC2SPExample(t *testing.T) {
-	c, err := tlog.ParseCheckpointText("example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\nextension\n")
+	c, err := record.ParseCheckpointText("example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\nextension\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,13 +225,13 @@ func TestCheckpointC2SPExample(t *testing.T) {
 }
 
 func TestSignCheckpointErrors(t *testing.T) {
-	if _, err := tlog.SignCheckpoint(tlog.Checkpoint{Origin: "a b", Size: 1}, MustKey(1)); !errors.Is(err, tlog.ErrMalformed) {
+	if _, err := record.SignCheckpoint(record.Checkpoint{Origin: "a b", Size: 1}, MustKey(1)); !errors.Is(err, record.ErrMalformed) {
 		t.Fatalf("origin with a space: err=%v, want ErrMalformed", err)
 	}
-	if _, err := tlog.SignCheckpoint(tlog.Checkpoint{Origin: "a/b", Size: -1}, MustKey(1)); !errors.Is(err, tlog.ErrMalformed) {
+	if _, err := record.SignCheckpoint(record.Checkpoint{Origin: "a/b", Size: -1}, MustKey(1)); !errors.Is(err, record.ErrMalformed) {
 		t.Fatalf("negative size: err=%v, want ErrMalformed", err)
 	}
-	if _, err := tlog.SignCheckpoint(tlog.Checkpoint{Origin: "a/b"}, MustKey(1)[:10]); !errors.Is(err, tlog.ErrMalformed) {
+	if _, err := record.SignCheckpoint(record.Checkpoint{Origin: "a/b"}, MustKey(1)[:10]); !errors.Is(err, record.ErrMalformed) {
 		t.Fatalf("short key: err=%v, want ErrMalformed", err)
 	}
 }
@@ -243,7 +243,7 @@ func TestParseVerifierKeyPlusInKey(t *testing.T) {
 	for b := byte(0); b < 255 && n < 20; b++ {
 		key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
 		pub := key.Public().(ed25519.PublicKey)
-		vkey, err := tlog.VerifierKey("node/ch", pub)
+		vkey, err := record.VerifierKey("node/ch", pub)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +251,7 @@ func TestParseVerifierKeyPlusInKey(t *testing.T) {
 			continue
 		}
 		n++
-		name, got, err := tlog.ParseVerifierKey(vkey)
+		name, got, err := record.ParseVerifierKey(vkey)
 		if err != nil || name != "node/ch" || !got.Equal(pub) {
 			t.Fatalf("ParseVerifierKey(%q) = %q, %v, %v; want node/ch and the key", vkey, name, got, err)
 		}
