@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -8,18 +9,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/record"
+	"github.com/deconflict/deconflict/witness"
 )
 
 func init() {
 	register("verify", &command{
 		Summary: "audit a channel's log, or check a saved receipt offline",
 		Usage: `
-usage: deconflict verify --channel C [--node-key PUB] [--state DIR]
-       deconflict verify --receipt FILE [--node-key PUB]
+usage: deconflict verify --channel C [--node-key PUB] [--state DIR] [--policy FILE [--wait D]]
+       deconflict verify --receipt FILE [--node-key PUB] [--policy FILE]
 
 --channel audits channel C as a member: it fetches the signed checkpoint
 and every logged envelope (as C2SP tiles), checks each envelope's signature
@@ -31,6 +34,14 @@ The node key is pinned on first use unless --node-key gives it.
 
 --receipt checks a receipt saved with 'send --receipt' offline: the
 envelope's signature, its inclusion proof and the checkpoint's signature.
+FILE may be the JSON receipt or a C2SP tlog-proof file (the envelope in its
+extra data; the node key from --node-key or the policy's "log" line).
+
+--policy FILE (C2SP tlog-policy) also demands the policy's quorum of
+witness cosignatures on the checkpoint: verify --channel waits up to --wait
+(default 10s) for the node to serve a checkpoint that carries it, then
+fails naming the witnesses that did not cosign and what the node reports
+of them; no state is saved then.
 
 Exit status 0 when everything holds; 1, naming the first bad index and
 what is wrong with it, otherwise.
@@ -49,6 +60,8 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	receipt := fs.String("receipt", "", "receipt file to check offline")
 	nodeKey := fs.String("node-key", m.Getenv("DECONFLICT_NODE_KEY"), "the node's public key (base64), if known from elsewhere (env DECONFLICT_NODE_KEY)")
 	state := fs.String("state", m.Getenv("DECONFLICT_STATE"), "directory of verified checkpoints (default: the user's config directory/deconflict; env DECONFLICT_STATE)")
+	policyFile := fs.String("policy", "", "C2SP tlog-policy file: demand its quorum of witness cosignatures")
+	wait := fs.Duration("wait", 10*time.Second, "with --policy and --channel: how long to wait for a checkpoint with the quorum")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -64,11 +77,17 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 		}
 		pinned = k
 	}
+	var pol *witness.Policy
+	if *policyFile != "" {
+		if pol, err = readPolicy(*policyFile); err != nil {
+			return err
+		}
+	}
 	switch {
 	case *receipt != "" && *channel == "":
-		return m.verifyReceipt(*receipt, pinned)
+		return m.verifyReceipt(*receipt, pinned, pol)
 	case *channel != "" && *receipt == "":
-		return m.verifyChannel(ctx, cf, *channel, pinned, *state)
+		return m.verifyChannel(ctx, cf, *channel, pinned, *state, pol, *wait)
 	default:
 		return usagef("verify: give either --channel C or --receipt FILE")
 	}
@@ -80,10 +99,13 @@ func (m *Main) failed(format string, args ...any) error {
 	return &exitError{Code: 1}
 }
 
-func (m *Main) verifyReceipt(path string, pinned ed25519.PublicKey) error {
+func (m *Main) verifyReceipt(path string, pinned ed25519.PublicKey, pol *witness.Policy) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
+	}
+	if bytes.HasPrefix(data, []byte(witness.TlogProofHeader+"\n")) {
+		return m.verifyTlogProof(path, data, pinned, pol)
 	}
 	r, err := record.ParseReceipt(data)
 	if err != nil {
@@ -108,6 +130,13 @@ func (m *Main) verifyReceipt(path string, pinned ed25519.PublicKey) error {
 		}
 		what = fmt.Sprintf("envelope %s by %s (%s, signed %s)", p.ID, p.Author, p.Kind, p.Time.Format(time.RFC3339))
 	}
+	if pol != nil {
+		names, err := pol.Verify([]byte(r.Checkpoint))
+		if err != nil {
+			return m.failed("receipt %s: %v", path, err)
+		}
+		what += ", cosigned by " + strings.Join(names, ", ")
+	}
 	fmt.Fprintf(m.Stdout, "verify: receipt OK: %s is at index %d of %s, in the checkpoint of size %d signed by %s\n", what, r.Index, cp.Origin, cp.Size, r.NodeKey)
 	if pinned == nil {
 		fmt.Fprintln(m.Stdout, "verify: note: the node key was taken from the receipt itself; give --node-key to check it against the key you know")
@@ -126,7 +155,7 @@ func stateDir(flagValue string) (string, error) {
 	return filepath.Join(dir, "deconflict"), nil
 }
 
-func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel string, pinned ed25519.PublicKey, stateFlag string) error {
+func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel string, pinned ed25519.PublicKey, stateFlag string, pol *witness.Policy, wait time.Duration) error {
 	dir, err := stateDir(stateFlag)
 	if err != nil {
 		return err
@@ -179,6 +208,19 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	checkpoint, err := c.Checkpoint(ctx, channel)
 	if err != nil {
 		return err
+	}
+	var cosigners []string
+	if pol != nil {
+		// Audit the checkpoint that carries the quorum, or fail before
+		// trusting (and saving) one that does not.
+		cp, names, missing, err := m.awaitQuorum(ctx, c, channel, pol, wait)
+		if err != nil {
+			return err
+		}
+		if missing != "" {
+			return m.failed("channel %s: %s", channel, missing)
+		}
+		checkpoint, cosigners = cp, names
 	}
 	logPath := "/v1/channels/" + channel + "/log/"
 	a := &record.Auditor{
@@ -279,6 +321,9 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		if text, ok := policyChanges[i]; ok {
 			fmt.Fprintf(m.Stdout, "verify: note: index %d: %s\n", i, text)
 		}
+	}
+	if pol != nil {
+		since += "; cosigned by " + strings.Join(cosigners, ", ") + ", the policy's quorum"
 	}
 	fmt.Fprintf(m.Stdout, "verify: channel %s OK: %d envelopes, every signature valid, root %v (%s; %s)\n", channel, cp.Size, cp.Root, since, time.Since(began).Round(time.Millisecond))
 	return nil
