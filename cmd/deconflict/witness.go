@@ -476,3 +476,105 @@ func (m *Main) verifyTlogProof(path string, data []byte, pinned ed25519.PublicKe
 		pl.ID, pl.Author, pl.Kind, pl.Time.Format(time.RFC3339), tp.Index, cp.Origin, cp.N, cosigned)
 	return nil
 }
+
+func init() {
+	register("receipt", &command{
+		Summary: "save an envelope's receipt as a C2SP tlog-proof, cosigned by the witnesses",
+		Usage: `
+usage: deconflict receipt --channel C INDEX --out FILE [--policy P [--wait D]]
+
+Fetches the receipt of the envelope at INDEX of channel C as a C2SP
+tlog-proof file (the envelope's logged bytes as its extra data, its
+inclusion proof, and the latest checkpoint with the cosignatures the
+channel's witnesses have given it) and writes it to FILE. With --policy P
+(C2SP tlog-policy) it waits up to --wait (default 10s) for the policy's
+quorum and fails, naming the witnesses missing, if it does not come.
+'deconflict verify --receipt FILE --policy P' checks it offline.
+
+example:
+  deconflict receipt --channel ru-us-syria 12 --out msg12.tlog-proof --policy ru-us.policy --key us.key`,
+		Run: runReceipt,
+	})
+}
+
+func runReceipt(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("receipt")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	out := fs.String("out", "", "the tlog-proof file to write")
+	policyFile := fs.String("policy", "", "C2SP tlog-policy file: wait for its quorum of cosignatures")
+	wait := fs.Duration("wait", 10*time.Second, "with --policy: how long to wait for the cosignatures")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *channel == "" || len(pos) != 1 || *out == "" {
+		return usagef("receipt: want --channel C, one INDEX and --out FILE")
+	}
+	idx, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || idx < 0 {
+		return usagef("receipt: INDEX %q: want a log index", pos[0])
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	return m.fetchTlogProof(ctx, c, *channel, idx, *out, *policyFile, *wait)
+}
+
+// saveTlogProof prints the receipt of a sent envelope at once, then saves
+// it as a tlog-proof file, waiting for the policy's quorum if one is given.
+func (m *Main) saveTlogProof(ctx context.Context, c *dhttp.Client, rec *deconflict.Receipt, file, policyFile string, wait time.Duration) error {
+	if file == "" {
+		return usagef("send: --policy needs --receipt FILE.tlog-proof")
+	}
+	if err := m.printReceipt(rec, ""); err != nil {
+		return err
+	}
+	return m.fetchTlogProof(ctx, c, rec.Channel, rec.Index, file, policyFile, wait)
+}
+
+// fetchTlogProof writes the tlog-proof of channel's envelope at index to
+// file, first as the node serves it, then (with a policy) again once the
+// checkpoint carries the quorum, or fails after wait naming who is missing.
+func (m *Main) fetchTlogProof(ctx context.Context, c *dhttp.Client, channel string, index int64, file, policyFile string, wait time.Duration) error {
+	var pol *witness.Policy
+	if policyFile != "" {
+		var err error
+		if pol, err = readPolicy(policyFile); err != nil {
+			return err
+		}
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		b, err := c.TlogProof(ctx, channel, index)
+		if err != nil {
+			return err
+		}
+		tp, err := witness.ParseTlogProof(b)
+		if err != nil {
+			return fmt.Errorf("the node's tlog-proof of %s/%d: %w", channel, index, err)
+		}
+		if err := writeFile(file, b); err != nil {
+			return err
+		}
+		if pol == nil {
+			fmt.Fprintf(m.Stdout, "receipt %s: index %d of %s (not checked against a witness policy)\n", file, index, channel)
+			return nil
+		}
+		names, verr := pol.Verify(tp.Checkpoint)
+		if verr == nil {
+			fmt.Fprintf(m.Stdout, "receipt %s: index %d of %s, cosigned by %s (the policy's quorum)\n", file, index, channel, strings.Join(names, ", "))
+			return nil
+		}
+		var qe *witness.QuorumError
+		if !errors.As(verr, &qe) || !time.Now().Before(deadline) {
+			return fmt.Errorf("receipt %s saved without the policy's quorum: %w", file, verr)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
