@@ -60,6 +60,14 @@ type Node struct {
 	// WitnessHTTPClient calls witnesses (a client with
 	// DefaultWitnessTimeout when nil).
 	WitnessHTTPClient *http.Client
+	// Replicas, when set, coordinates this node with the other replicas
+	// that share its store (the PostgreSQL store): deadlines and webhooks
+	// run on the replica holding the timers lease, and this replica
+	// follows the logs the others append to.
+	Replicas deconflict.Replicas
+	// PollInterval is how often a replica re-reads what the others wrote
+	// even without a notification (DefaultPollInterval when zero).
+	PollInterval time.Duration
 
 	policyMu sync.Mutex // serialises policy changes
 	mu       sync.Mutex
@@ -67,6 +75,7 @@ type Node struct {
 	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
 	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
 	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
+	leases   map[string]bool                 // leases this replica holds; guarded by mu
 	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
 	metrics  Metrics
 	changed  []func(context.Context) error // told when channels change; guarded by mu
@@ -161,9 +170,7 @@ func (n *Node) Open(ctx context.Context) error {
 			n.Logger.Error("channel not witnessed: its witness policy does not parse", "channel", c.ID, "err", err)
 		}
 	}
-	n.wg.Add(2)
-	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("deadline loop"), n.deadlineLoop) }()
-	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("webhook loop"), n.webhookLoop) }()
+	n.startWorkers(wctx)
 	return nil
 }
 

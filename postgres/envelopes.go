@@ -114,7 +114,8 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 			return err
 		}
 		q.Queue(`UPDATE channels SET policy = $1 WHERE id = $2`, string(pol), b.Channel)
-		what = append(what, "update policy")
+		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, "channel "+b.Channel)
+		what = append(what, "update policy", "notify policy")
 	}
 	if len(b.Envelopes) > 0 {
 		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, "append "+strconv.FormatInt(size+int64(len(b.Envelopes)), 10)+" "+b.Channel)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/deconflict/deconflict"
@@ -27,6 +28,9 @@ var _ deconflict.Store = (*DB)(nil)
 type DB struct {
 	pool *pgxpool.Pool
 	dsn  string
+
+	locksMu sync.Mutex
+	locks   *pgxpool.Pool // for channel locks, made on first use; guarded by locksMu
 }
 
 // migrateLock is the advisory lock key that serialises migrations of
@@ -66,6 +70,11 @@ func redact(dsn string) string {
 
 // Close closes the connection pool.
 func (db *DB) Close() error {
+	db.locksMu.Lock()
+	if db.locks != nil {
+		db.locks.Close()
+	}
+	db.locksMu.Unlock()
 	db.pool.Close()
 	return nil
 }

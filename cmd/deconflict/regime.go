@@ -1,17 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/regime"
@@ -480,4 +484,59 @@ func runMeasures(ctx context.Context, m *Main, args []string) error {
 		fmt.Fprintln(m.Stdout, "  none: the channel's defaults")
 	}
 	return nil
+}
+
+// loadExplainer reads a scan --notifications file (one form a line with
+// its submission "time"; blank lines skipped) and returns what explains
+// an encounter: the notifications whose area and window hold, at the
+// closest approach, the track of the party that notified them.
+func (m *Main) loadExplainer(path string) (func(detect.Row) []string, error) {
+	rc, err := m.openInput(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var ns []regime.Notified
+	sc := bufio.NewScanner(rc)
+	sc.Buffer(make([]byte, 0, 64<<10), deconflict.MaxEnvelopeBytes)
+	base := filepath.Base(path)
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		f, at, err := regime.ParseSubmitted(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %s", path, line, deconflict.ErrorMessage(err))
+		}
+		ns = append(ns, regime.NotifiedAreas(f, base+":"+strconv.Itoa(line), at)...)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func(r detect.Row) []string {
+		var out []string
+		for _, side := range []struct {
+			party string
+			t     *detect.RecordedTrack
+		}{{r.PartyA, r.TrackA}, {r.PartyB, r.TrackB}} {
+			if side.t == nil {
+				continue
+			}
+			gap := deconflict.DefaultAirLost
+			if side.t.Domain == deconflict.Sea {
+				gap = deconflict.DefaultSeaLost
+			}
+			pos, alt, ok := side.t.At(r.ClosestTime, gap)
+			if !ok {
+				continue
+			}
+			for _, l := range regime.Explain(ns, side.party, pos.Lat, pos.Lon, alt, r.ClosestTime) {
+				if !slices.Contains(out, l) {
+					out = append(out, l)
+				}
+			}
+		}
+		return out
+	}, nil
 }

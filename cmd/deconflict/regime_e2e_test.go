@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -126,3 +127,44 @@ func TestRegimesEndToEnd(t *testing.T) {
 	}
 	c.run(false, "verify", "--channel", "ru-nato", "--key", "ru.key")
 }
+
+// TestScanNotifications: scan --notifications labels an encounter inside
+// an area its RU track's party notified, and only with that file.
+func TestScanNotifications(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, dir: dir}
+	var csv strings.Builder
+	csv.WriteString("time,id,party,domain,lat,lon,alt_m,speed_ms,course_deg,climb_ms\n")
+	t0 := time.Date(2027, 9, 11, 12, 0, 0, 0, time.UTC)
+	for s := 0; s <= 1800; s += 30 {
+		// Two ships head-on along 54.5 N, 5 m/s each, 12.9 km apart at t0.
+		d := float64(s) * 5 / (111320 * 0.5807)
+		at := t0.Add(time.Duration(s) * time.Second).Format(time.RFC3339)
+		csv.WriteString(at + ",RU-1,RU,sea,54.5," + strconvF(21.4+d) + ",,5,90,\n")
+		csv.WriteString(at + ",NATO-1,NATO,sea,54.5," + strconvF(21.6-d) + ",,5,270,\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ships.csv"), []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	area := `"area":{"polygon":[[54.0,20.0],[54.0,23.0],[55.5,23.0],[55.5,20.0]]}`
+	notes := `{"time":"2027-07-20T09:00:00Z","regime":"vd11-prior","state":"RU","designation":"ZAPAD","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12800,` + area + `}
+{"time":"2027-07-20T09:00:00Z","regime":"intention","state":"NATO","start":"2027-10-01","end":"2027-10-02",` + area + `}
+`
+	if err := os.WriteFile(filepath.Join(dir, "notes.jsonl"), []byte(notes), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain := c.run(false, "scan", "--format", "csv", "ships.csv")
+	if strings.Contains(plain, "explained_by") {
+		t.Fatalf("explained_by without --notifications:\n%s", plain)
+	}
+	out := c.run(false, "scan", "--format", "csv", "ships.csv", "--notifications", "notes.jsonl")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], ",explained_by") || !strings.HasSuffix(lines[1], ",notes.jsonl:1") {
+		t.Fatalf("scan --notifications:\n%s", out)
+	}
+	if e := c.run(true, "scan", "--format", "csv", "ships.csv", "--notifications", "ships.csv"); !strings.Contains(e, "line 1") {
+		t.Fatalf("a bad notifications file: %q", e)
+	}
+}
+
+func strconvF(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }

@@ -205,4 +205,3 @@ func copyTree(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
-
