@@ -271,7 +271,7 @@ func (wn *witnessedNode) restart(t *testing.T, dir string) *witnessedNode {
 }
 
 // copyDir copies the files of a stopped node's data directory.
-func copyDir(t *testing.T, from string) string {
+func copyDir(t testing.TB, from string) string {
 	t.Helper()
 	to := t.TempDir()
 	ents, err := os.ReadDir(from)
