@@ -18,6 +18,7 @@ import (
 
 	"filippo.io/torchwood"
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/witness"
@@ -204,7 +205,7 @@ func openWitness(ctx context.Context, dir, name string) (w *witness.Witness, cre
 			st.Close()
 		}
 	}()
-	key, created, err := node.LoadOrCreateKey(filepath.Join(dir, "witness.key"))
+	key, created, err := custody.LoadOrCreateKey(filepath.Join(dir, "witness.key"))
 	if err != nil {
 		return nil, false, fmt.Errorf("witness key: %w", err)
 	}
