@@ -267,17 +267,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	m := s.Node.Metrics()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	overdue := 0
-	if chans, err := s.Node.Store.FindChannels(r.Context()); err == nil {
-		now := s.Node.Now()
-		for _, c := range chans {
-			duties, _ := s.Node.Store.PendingAcks(r.Context(), c.ID, "", true)
-			for _, d := range duties {
-				if !now.Before(d.Deadline) {
-					overdue++
-				}
-			}
-		}
+	overdue, err := s.Node.OverdueAcks(r.Context())
+	if err != nil {
+		s.Logger.Error("metrics: overdue acknowledgements", "err", err)
 	}
 	if s.Version != "" {
 		fmt.Fprintf(w, "# HELP deconflict_build_info The node software's version.\n# TYPE deconflict_build_info gauge\ndeconflict_build_info{version=%q} 1\n", s.Version)
@@ -453,14 +445,9 @@ func (s *Server) inclusion(w http.ResponseWriter, r *http.Request, caller string
 		if err != nil || len(b) != 32 {
 			return nil, deconflict.Errorf(deconflict.EINVALID, "hash %q: want base64 of 32 bytes", h)
 		}
-		if _, err := s.Node.Channel(r.Context(), caller, ch); err != nil {
+		if index, err = s.Node.IndexOfLeaf(r.Context(), caller, ch, [32]byte(b)); err != nil {
 			return nil, err
 		}
-		e, err := s.Node.Store.FindEnvelopeByLeafHash(r.Context(), ch, [32]byte(b))
-		if err != nil {
-			return nil, err
-		}
-		index = e.Index
 	} else if index, err = intParam(q.Get("index"), "index"); err != nil {
 		return nil, err
 	}

@@ -10,15 +10,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,7 +23,6 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/detect"
-	"github.com/deconflict/deconflict/internal/atomicfile"
 	"github.com/deconflict/deconflict/internal/safe"
 	"github.com/deconflict/deconflict/record"
 )
@@ -207,58 +202,6 @@ func (n *Node) Close() error {
 	n.mu.Unlock()
 	n.wg.Wait()
 	return nil
-}
-
-// LoadOrCreateKey reads the Ed25519 key at path, creating it (mode 0600,
-// written atomically) when the file does not exist.
-func LoadOrCreateKey(path string) (ed25519.PrivateKey, bool, error) {
-	k, err := ReadKeyFile(path)
-	if err == nil {
-		return k, false, nil
-	} else if !os.IsNotExist(err) {
-		return nil, false, err
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := WriteKeyFile(path, priv); err != nil {
-		return nil, false, err
-	}
-	return priv, true, nil
-}
-
-// Key files hold one line: "deconflict-ed25519-seed:" and the base64 of the
-// 32-byte seed.
-const keyFilePrefix = "deconflict-ed25519-seed:"
-
-// ReadKeyFile reads a key file written by WriteKeyFile (or keygen).
-func ReadKeyFile(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s := strings.TrimSpace(string(b))
-	if !strings.HasPrefix(s, keyFilePrefix) {
-		return nil, fmt.Errorf("key file %s: does not start with %q", path, keyFilePrefix)
-	}
-	seed, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, keyFilePrefix))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("key file %s: want base64 of a %d-byte seed", path, ed25519.SeedSize)
-	}
-	return ed25519.NewKeyFromSeed(seed), nil
-}
-
-// WriteKeyFile writes priv to path atomically with mode 0600. It refuses
-// to overwrite an existing file.
-func WriteKeyFile(path string, priv ed25519.PrivateKey) error {
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("key file %s already exists; refusing to overwrite it", path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, []byte(keyFilePrefix+base64.StdEncoding.EncodeToString(priv.Seed())+"\n"), 0o600)
 }
 
 // authorise returns the channel if caller may read it. A non-member gets

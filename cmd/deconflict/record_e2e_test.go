@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
-	"github.com/deconflict/deconflict/node"
 	_ "modernc.org/sqlite"
 )
 
@@ -84,7 +84,7 @@ func editDB(t *testing.T, data string, stmts ...string) {
 // alone is told which channels are refused.
 func health(t *testing.T, addr, data string) map[string]any {
 	t.Helper()
-	key, err := node.ReadKeyFile(filepath.Join(data, "node.key"))
+	key, err := custody.ReadKeyFile(filepath.Join(data, "node.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
