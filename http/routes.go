@@ -80,6 +80,10 @@ type PartyRequest struct {
 // KeyRequest names one key.
 type KeyRequest struct {
 	Key string `json:"key"`
+	// Emergency and Reason: the operator's emergency re-keying of a party
+	// (members' verify reports it and refuses it unless accepted).
+	Emergency bool   `json:"emergency,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // InboxEntry is one item of an inbox.
@@ -121,7 +125,7 @@ func (s *Server) routes() {
 		if err != nil {
 			return nil, err
 		}
-		return statusValue{http.StatusCreated, map[string]string{"party": r.PathValue("id"), "key": req.Key}}, s.Node.AddPartyKey(r.Context(), caller, r.PathValue("id"), pub)
+		return statusValue{http.StatusCreated, map[string]string{"party": r.PathValue("id"), "key": req.Key}}, s.Node.AddPartyKey(r.Context(), caller, r.PathValue("id"), pub, req.Emergency, req.Reason)
 	}))
 	m.HandleFunc("POST /v1/keys/revoke", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var req KeyRequest
@@ -132,7 +136,7 @@ func (s *Server) routes() {
 		if err != nil {
 			return nil, err
 		}
-		return map[string]string{"revoked": req.Key}, s.Node.RevokePartyKey(r.Context(), caller, pub)
+		return map[string]string{"revoked": req.Key}, s.Node.RevokePartyKey(r.Context(), caller, pub, req.Reason)
 	}))
 	m.HandleFunc("POST /v1/channels", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var c deconflict.Channel
@@ -501,6 +505,24 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.CloseNow()
 	ctx := c.CloseRead(r.Context())
+	// A stream opened with a key ends when that key is revoked: what a
+	// revoked key may no longer read, it does not go on reading.
+	if pub, err := deconflict.DecodeKey(r.Header.Get(HeaderKey)); err == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		revoked := s.Node.WatchKey(ctx, pub)
+		go func() {
+			select {
+			case <-revoked:
+				if ctx.Err() == nil {
+					c.Close(websocket.StatusPolicyViolation, "key revoked")
+				}
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	// With batch=1 each message is a JSON array of the envelopes that were
 	// ready together, which saves a frame and a write per envelope for
 	// watchers that keep up with busy channels.

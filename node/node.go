@@ -58,20 +58,21 @@ type Node struct {
 	// even without a notification (DefaultPollInterval when zero).
 	PollInterval time.Duration
 
-	policyMu sync.Mutex // serialises policy changes
-	mu       sync.Mutex
-	logs     map[string]*channelLog          // guarded by mu
-	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
-	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
-	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
-	leases   map[string]bool                 // leases this replica holds; guarded by mu
-	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
-	metrics  Metrics
-	changed  []func(context.Context) error // told when channels change; guarded by mu
-	regimes  map[string]*regimeState       // notifications and measures per channel; guarded by mu
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	wakeHook chan struct{}
+	policyMu    sync.Mutex // serialises policy changes
+	mu          sync.Mutex
+	logs        map[string]*channelLog          // guarded by mu
+	chans       map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
+	keys        map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
+	refused     map[string]string               // channels refused at start-up, with the reason; guarded by mu
+	leases      map[string]bool                 // leases this replica holds; guarded by mu
+	keysChanged chan struct{}                   // closed and replaced at every key change; guarded by mu
+	frozen      map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
+	metrics     Metrics
+	changed     []func(context.Context) error // told when channels change; guarded by mu
+	regimes     map[string]*regimeState       // notifications and measures per channel; guarded by mu
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	wakeHook    chan struct{}
 }
 
 // Metrics are the node's counters, exported at /metrics.
@@ -101,6 +102,7 @@ func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
 		keys:         map[string]*deconflict.PartyKey{},
 		refused:      map[string]string{},
 		frozen:       map[string]string{},
+		keysChanged:  make(chan struct{}),
 		wakeHook:     make(chan struct{}, 1),
 	}
 }
@@ -129,7 +131,12 @@ func (n *Node) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list channels: %w", err)
 	}
+	ids := []string{deconflict.KeyLog}
 	for _, c := range chans {
+		ids = append(ids, c.ID)
+	}
+	for _, id := range ids {
+		c := &deconflict.Channel{ID: id}
 		if err := n.checkStoredLog(ctx, c.ID); err != nil {
 			// A channel whose store fails its check is frozen either way:
 			// nothing is appended to it and no checkpoint is signed over
@@ -146,6 +153,9 @@ func (n *Node) Open(ctx context.Context) error {
 			n.refused[c.ID] = err.Error()
 			n.mu.Unlock()
 		}
+	}
+	if err := n.backfillKeyLog(ctx); err != nil {
+		return fmt.Errorf("key log: %w", err)
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
@@ -212,7 +222,9 @@ func (n *Node) authorise(ctx context.Context, caller, channel string) (*deconfli
 	if err != nil {
 		return nil, err
 	}
-	if caller != deconflict.NodeAuthor && !c.IsMember(caller) {
+	// The key log is read by every authenticated caller: every member
+	// needs it to check the signatures of its channels.
+	if caller != deconflict.NodeAuthor && !c.IsMember(caller) && channel != deconflict.KeyLog {
 		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", channel)
 	}
 	n.mu.Lock()
@@ -258,36 +270,6 @@ func (n *Node) UseRequestOnce(ctx context.Context, sig []byte, signedAt time.Tim
 	digest := sha256.Sum256(append([]byte("deconflict-request-nonce\x00"), sig...))
 	now := n.Now()
 	return n.Store.UseNonce(ctx, digest, now, signedAt.Add(n.TimeWindow+time.Second))
-}
-
-// CreateParty registers a party (operator only).
-func (n *Node) CreateParty(ctx context.Context, caller string, p *deconflict.Party) error {
-	if err := requireOperator(caller, "party add"); err != nil {
-		return err
-	}
-	p.Created = n.Now().UTC()
-	for i := range p.Keys {
-		p.Keys[i].Added = p.Created
-	}
-	return n.Store.CreateParty(ctx, p)
-}
-
-// AddPartyKey adds a key to a party (operator only).
-func (n *Node) AddPartyKey(ctx context.Context, caller, party string, pub ed25519.PublicKey) error {
-	if err := requireOperator(caller, "party key add"); err != nil {
-		return err
-	}
-	defer n.forgetKeys()
-	return n.Store.AddPartyKey(ctx, &deconflict.PartyKey{Party: party, Public: pub, Added: n.Now().UTC()})
-}
-
-// RevokePartyKey revokes a key from now on (operator only).
-func (n *Node) RevokePartyKey(ctx context.Context, caller string, pub ed25519.PublicKey) error {
-	if err := requireOperator(caller, "party key revoke"); err != nil {
-		return err
-	}
-	defer n.forgetKeys()
-	return n.Store.RevokePartyKey(ctx, pub, n.Now().UTC())
 }
 
 // Parties lists the registered parties and their keys: public information
@@ -476,8 +458,12 @@ func (n *Node) findKey(ctx context.Context, pub ed25519.PublicKey) (*deconflict.
 	return k, nil
 }
 
+// forgetKeys drops the key cache and wakes every watcher of a key
+// (WatchKey), after a key change here or on another replica.
 func (n *Node) forgetKeys() {
 	n.mu.Lock()
 	clear(n.keys)
+	close(n.keysChanged)
+	n.keysChanged = make(chan struct{})
 	n.mu.Unlock()
 }
