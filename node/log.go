@@ -39,12 +39,13 @@ type channelLog struct {
 }
 
 type appendReq struct {
-	signed  *deconflict.Signed
-	payload *deconflict.Payload
-	missed  []deconflict.PendingAck // missed-ack: the duties it reports
-	hooks   []deconflict.WebhookJob // missed-ack: webhook calls to queue
-	policy  *deconflict.Policy      // policy: the channel's policy from this envelope on
-	resp    chan appendResp
+	signed   *deconflict.Signed
+	payload  *deconflict.Payload
+	missed   []deconflict.PendingAck // missed-ack: the duties it reports
+	hooks    []deconflict.WebhookJob // missed-ack: webhook calls to queue
+	policy   *deconflict.Policy      // policy: the channel's policy from this envelope on
+	backfill bool                    // key log: records a key registered before the key log; changes no table
+	resp     chan appendResp
 }
 
 type appendResp struct {
@@ -230,6 +231,7 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 	accepted := make([]int, 0, len(reqs)) // request positions appended
 	inBatch := map[string]int{}           // id -> position in b.Envelopes
 	var acked map[[2]any]bool
+	kb := &keyBatch{parties: map[string]bool{}, added: map[string]*deconflict.PartyKey{}, revoked: map[string]bool{}}
 	ids := make([]string, len(reqs))
 	for i, r := range reqs {
 		ids[i] = r.payload.ID
@@ -267,7 +269,12 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 			continue
 		}
 		idx := size + int64(len(b.Envelopes))
-		if err := l.checkState(ctx, ch, r, idx, b, &acked); err != nil {
+		if l.id == deconflict.KeyLog {
+			err = l.checkKeyEvent(ctx, r, b, kb, now)
+		} else {
+			err = l.checkState(ctx, ch, r, idx, b, &acked)
+		}
+		if err != nil {
 			results[i] = appendResp{err: err}
 			continue
 		}
@@ -318,6 +325,9 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 		} else {
 			if b.Policy != nil {
 				n.forgetChannel(l.id)
+			}
+			if b.Keys != nil {
+				n.forgetKeys()
 			}
 			n.metrics.Appended.Add(int64(len(b.Envelopes)))
 			n.metrics.Batches.Add(1)

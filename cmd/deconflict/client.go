@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
-	"github.com/deconflict/deconflict/node"
 )
 
 // DefaultNodeURL is where client commands look for a node unless told.
@@ -66,7 +66,7 @@ func (cf *clientFlags) client() (*dhttp.Client, ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	k, err := node.ReadKeyFile(path)
+	k, err := custody.ReadKeyFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, nil, fmt.Errorf("key file %s does not exist", path)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
-	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/custody"
 	"github.com/deconflict/deconflict/sim"
 )
 
@@ -96,7 +96,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		path := filepath.Join(keysDir, p.ID+".key")
 		if _, err := n.Store.FindParty(ctx, p.ID); err == nil {
 			// A kept data directory already has the sample set.
-			k, err := node.ReadKeyFile(path)
+			k, err := custody.ReadKeyFile(path)
 			if err != nil {
 				return fmt.Errorf("demo party %s: %w", p.ID, err)
 			}
@@ -107,7 +107,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		if err := n.CreateParty(ctx, op, &deconflict.Party{ID: p.ID, Name: p.Name, Keys: []deconflict.PartyKey{{Public: priv.Public().(ed25519.PublicKey)}}}); err != nil {
 			return err
 		}
-		if err := node.WriteKeyFile(path, priv); err != nil {
+		if err := custody.WriteKeyFile(path, priv); err != nil {
 			return err
 		}
 		keys[p.ID] = priv

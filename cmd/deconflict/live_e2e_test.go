@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
-	"github.com/deconflict/deconflict/node"
 )
 
 // operatorClient returns a client signing with the node key of a data dir.
 func operatorClient(t *testing.T, addr, data string) *dhttp.Client {
 	t.Helper()
-	k, err := node.ReadKeyFile(filepath.Join(data, "node.key"))
+	k, err := custody.ReadKeyFile(filepath.Join(data, "node.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestDemoEncounters(t *testing.T) {
 	if !strings.Contains(string(printed), "http://"+addr) || !strings.Contains(string(printed), "Scenario:") {
 		t.Fatalf("demo did not print its address and scenario:\n%s", printed)
 	}
-	nato, err := node.ReadKeyFile(filepath.Join(data, "party-keys", "NATO.key"))
+	nato, err := custody.ReadKeyFile(filepath.Join(data, "party-keys", "NATO.key"))
 	if err != nil {
 		t.Fatal(err)
 	}

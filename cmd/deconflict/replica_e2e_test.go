@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/pgtest"
 	"github.com/deconflict/deconflict/node"
@@ -112,11 +113,11 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 		c.run(false, "party", "add", p, "--pubkey", pub, "--data", rs[0].data)
 	}
 	c.run(false, "channel", "create", "ru-us", "--members", "RU,US", "--ack", "flash=1s", "--webhook", "http://"+hookLn.Addr().String()+"/hook", "--data", rs[0].data)
-	us, err := node.ReadKeyFile(filepath.Join(work, "us.key"))
+	us, err := custody.ReadKeyFile(filepath.Join(work, "us.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ru, _ := node.ReadKeyFile(filepath.Join(work, "ru.key"))
+	ru, _ := custody.ReadKeyFile(filepath.Join(work, "ru.key"))
 
 	// Which replica runs the timers? That one dies.
 	var victim, survivor *replica
@@ -220,7 +221,7 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 
 	// Every FLASH message gets its missed-ack, from whichever replica ran
 	// the timers when it fell due.
-	operator, err := node.ReadKeyFile(filepath.Join(survivor.data, "node.key"))
+	operator, err := custody.ReadKeyFile(filepath.Join(survivor.data, "node.key"))
 	if err != nil {
 		t.Fatal(err)
 	}

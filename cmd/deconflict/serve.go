@@ -15,6 +15,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/console"
+	"github.com/deconflict/deconflict/custody"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/ingest"
@@ -125,7 +126,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 			lock.Release()
 		}
 	}()
-	key, created, err := node.LoadOrCreateKey(filepath.Join(o.data, "node.key"))
+	key, created, err := custody.LoadOrCreateKey(filepath.Join(o.data, "node.key"))
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
 	}
