@@ -69,7 +69,7 @@ func TestAlertsNotDroppedWhenQueueFull(t *testing.T) {
 	const n = 50
 	var evs []detect.Event
 	for i := 0; i < n; i++ {
-		evs = append(evs, detect.Event{Type: detect.Opened, Encounter: detect.Encounter{ID: uint64(i + 1), A: "a", B: "b", PartyA: "RU", PartyB: "US", Severity: detect.Critical}})
+		evs = append(evs, detect.Event{Type: detect.Opened, Alert: true, Encounter: detect.Encounter{ID: uint64(i + 1), A: "a", B: "b", PartyA: "RU", PartyB: "US", Severity: detect.Critical}})
 	}
 	l.handle(evs)
 	if got := l.Stats().AlertsOverflow; got == 0 {
