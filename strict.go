@@ -58,7 +58,7 @@ func CheckJSON(b []byte, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	c := &strictChecker{dec: dec}
-	if err := c.value(t, 0, "$"); err != nil {
+	if err := c.value(t, 0); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -68,7 +68,28 @@ func CheckJSON(b []byte, t reflect.Type) error {
 }
 
 type strictChecker struct {
-	dec *json.Decoder
+	dec  *json.Decoder
+	path []step // from the top to the value being read, for errors
+}
+
+// step is an object key or, when key is "" and index >= 0, an array index.
+type step struct {
+	key   string
+	index int
+}
+
+// at returns the path of the value being read, as $.a.b[2].
+func (c *strictChecker) at() string {
+	var b strings.Builder
+	b.WriteString("$")
+	for _, s := range c.path {
+		if s.index >= 0 {
+			fmt.Fprintf(&b, "[%d]", s.index)
+		} else {
+			b.WriteString("." + s.key)
+		}
+	}
+	return b.String()
 }
 
 func (c *strictChecker) token() (json.Token, error) {
@@ -85,8 +106,8 @@ func (c *strictChecker) token() (json.Token, error) {
 	return tok, nil
 }
 
-// value reads one value of type t (nil: unchecked names) at path.
-func (c *strictChecker) value(t reflect.Type, depth int, path string) error {
+// value reads one value of type t (nil: unchecked names).
+func (c *strictChecker) value(t reflect.Type, depth int) error {
 	tok, err := c.token()
 	if err != nil {
 		return err
@@ -96,7 +117,7 @@ func (c *strictChecker) value(t reflect.Type, depth int, path string) error {
 		return nil // a scalar: its decoder checks its type
 	}
 	if depth+1 > MaxJSONDepth {
-		return Errorf(EINVALID, "%s: nested deeper than %d levels", path, MaxJSONDepth)
+		return Errorf(EINVALID, "%s: nested deeper than %d levels", c.at(), MaxJSONDepth)
 	}
 	t = strictType(t)
 	switch d {
@@ -118,9 +139,8 @@ func (c *strictChecker) value(t reflect.Type, depth int, path string) error {
 				return err
 			}
 			key := kt.(string) // the decoder only yields string keys
-			kpath := path + "." + key
 			if seen[key] {
-				return Errorf(EINVALID, "%s: key %q appears twice", path, key)
+				return Errorf(EINVALID, "%s: key %q appears twice", c.at(), key)
 			}
 			seen[key] = true
 			ft := elem
@@ -129,15 +149,17 @@ func (c *strictChecker) value(t reflect.Type, depth int, path string) error {
 				if ft, ok = fields[key]; !ok {
 					for name := range fields {
 						if strings.EqualFold(name, key) {
-							return Errorf(EINVALID, "%s: unknown field %q (the field is %q: names are case-sensitive)", path, key, name)
+							return Errorf(EINVALID, "%s: unknown field %q (the field is %q: names are case-sensitive)", c.at(), key, name)
 						}
 					}
-					return Errorf(EINVALID, "%s: unknown field %q", path, key)
+					return Errorf(EINVALID, "%s: unknown field %q", c.at(), key)
 				}
 			}
-			if err := c.value(ft, depth+1, kpath); err != nil {
+			c.path = append(c.path, step{key: key, index: -1})
+			if err := c.value(ft, depth+1); err != nil {
 				return err
 			}
+			c.path = c.path[:len(c.path)-1]
 		}
 	case '[':
 		var elem reflect.Type
@@ -145,9 +167,11 @@ func (c *strictChecker) value(t reflect.Type, depth int, path string) error {
 			elem = t.Elem()
 		}
 		for i := 0; c.dec.More(); i++ {
-			if err := c.value(elem, depth+1, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			c.path = append(c.path, step{index: i})
+			if err := c.value(elem, depth+1); err != nil {
 				return err
 			}
+			c.path = c.path[:len(c.path)-1]
 		}
 	}
 	_, err = c.token() // the closing delimiter

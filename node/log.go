@@ -35,6 +35,7 @@ type channelLog struct {
 	changed chan struct{}          // closed and replaced at each commit; guarded by mu
 	ring    []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
 	ringLow int64                  // the first index appended since start; older ones are only in the store
+	written []byte                 // the checkpoint of this appender's last commit, nil before one; guarded by mu
 	stopped bool
 }
 
@@ -89,6 +90,17 @@ func (l *channelLog) stop() {
 		l.stopped = true
 		close(l.done)
 	}
+}
+
+// lastCheckpoint returns the checkpoint of the appender's last commit and
+// its size (nil if it committed nothing).
+func (l *channelLog) lastCheckpoint() ([]byte, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.written == nil {
+		return nil, 0
+	}
+	return l.written, l.size
 }
 
 // Size returns the committed log size and a channel closed at the next commit.
@@ -309,6 +321,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 				l.ring[e.Index%ringSize] = e
 			}
 			l.size = b.TreeSize
+			l.written = b.Checkpoint
 			close(l.changed)
 			l.changed = make(chan struct{})
 			l.mu.Unlock()
