@@ -241,7 +241,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, z := range zones(time.Now().UTC()) {
-		if err := tn.AddZone(ctx, deconflict.NodeAuthor, z); err != nil {
+		if err := tn.Live.AddZone(ctx, deconflict.NodeAuthor, z); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -337,7 +337,7 @@ func TestBrowser(t *testing.T) {
 
 	// A scripted encounter: an RU frigate and a NATO destroyer head-on in
 	// the southern Baltic, with other traffic around.
-	if err := tn.Ingest(ctx, deconflict.NodeAuthor, scenario(time.Now().UTC())); err != nil {
+	if err := tn.Live.Ingest(ctx, deconflict.NodeAuthor, scenario(time.Now().UTC())); err != nil {
 		t.Fatal(err)
 	}
 	ru.wait("encounter on the map", `!!document.querySelector('#encounters button.encounter') && window.deconflictConsole.map.openEncounters().length > 0`, 20*time.Second)

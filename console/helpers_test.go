@@ -16,8 +16,10 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
+	"github.com/deconflict/deconflict/custody"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/sqlite"
 )
@@ -29,6 +31,7 @@ import (
 // case) with password "<party>-password".
 type testNode struct {
 	*node.Node
+	Live    *live.Picture
 	Server  *dhttp.Server
 	Console *console.Console
 	Dir     string
@@ -64,7 +67,7 @@ func startNode(tb testing.TB) *testNode {
 		if err := n.CreateParty(ctx, deconflict.NodeAuthor, &deconflict.Party{ID: p, Keys: []deconflict.PartyKey{{Party: p, Public: pub}}}); err != nil {
 			tb.Fatal(err)
 		}
-		if err := console.HostParty(dir, p, priv); err != nil {
+		if err := custody.Host(dir, p, priv); err != nil {
 			tb.Fatal(err)
 		}
 		if err := console.AddUser(dir, username(p), p, password(p)); err != nil {
@@ -77,10 +80,14 @@ func startNode(tb testing.TB) *testNode {
 			tb.Fatal(err)
 		}
 	}
-	if err := n.EnableLive(nil, detect.Config{}); err != nil {
+	pic := live.New(n, db)
+	pic.Now, pic.Logger = n.Now, n.Logger
+	if err := pic.Open(ctx, nil, detect.Config{}); err != nil {
 		tb.Fatal(err)
 	}
+	tn.Live = pic
 	s := dhttp.NewServer(n)
+	s.SetLive(pic)
 	c, err := console.Mount(s, n, dir)
 	if err != nil {
 		tb.Fatal(err)
@@ -91,6 +98,7 @@ func startNode(tb testing.TB) *testNode {
 	tn.Server, tn.Console = s, c
 	tb.Cleanup(func() {
 		s.Close()
+		pic.Close()
 		n.Close()
 		db.Close()
 	})

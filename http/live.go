@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/picture"
 )
@@ -38,8 +39,8 @@ type TrackView struct {
 // NewTrackView returns the API view of t.
 func NewTrackView(t *picture.Track) TrackView {
 	return TrackView{ID: t.ID, Party: t.Party, How: t.How, Domain: t.Domain, Source: t.Source, Time: t.Time,
-		Lat: node.Num(t.Lat), Lon: node.Num(t.Lon), AltM: node.Num(t.AltM), SpeedMS: node.Num(t.SpeedMS),
-		CourseDeg: node.Num(t.CourseDeg), ClimbMS: node.Num(t.ClimbMS), Name: t.Name, Callsign: t.Callsign,
+		Lat: deconflict.Nullable(t.Lat), Lon: deconflict.Nullable(t.Lon), AltM: deconflict.Nullable(t.AltM), SpeedMS: deconflict.Nullable(t.SpeedMS),
+		CourseDeg: deconflict.Nullable(t.CourseDeg), ClimbMS: deconflict.Nullable(t.ClimbMS), Name: t.Name, Callsign: t.Callsign,
 		Type: t.Type, Military: t.Military, Stale: t.Lost}
 }
 
@@ -71,8 +72,8 @@ func val(p *float64) float64 {
 
 // NewReportView returns the wire form of r.
 func NewReportView(r *deconflict.Report) ReportView {
-	return ReportView{Time: r.Time, ID: r.ID, Domain: r.Domain, Source: r.Source, Lat: node.Num(r.Lat), Lon: node.Num(r.Lon),
-		AltM: node.Num(r.AltM), SpeedMS: node.Num(r.SpeedMS), CourseDeg: node.Num(r.CourseDeg), ClimbMS: node.Num(r.ClimbMS),
+	return ReportView{Time: r.Time, ID: r.ID, Domain: r.Domain, Source: r.Source, Lat: deconflict.Nullable(r.Lat), Lon: deconflict.Nullable(r.Lon),
+		AltM: deconflict.Nullable(r.AltM), SpeedMS: deconflict.Nullable(r.SpeedMS), CourseDeg: deconflict.Nullable(r.CourseDeg), ClimbMS: deconflict.Nullable(r.ClimbMS),
 		Party: r.Party, Name: r.Name, Callsign: r.Callsign, Type: r.Type, Military: r.Military}
 }
 
@@ -83,8 +84,13 @@ func (v *ReportView) Report() deconflict.Report {
 		Party: v.Party, Name: v.Name, Callsign: v.Callsign, Type: v.Type, Military: v.Military}
 }
 
-func (s *Server) live() (*node.Live, error) {
-	l := s.Node.Live()
+// SetLive makes the server serve the live picture p (the picture,
+// encounters, zones, reports and assets routes); without it they answer
+// EUNAVAILABLE.
+func (s *Server) SetLive(p *live.Picture) { s.pic.Store(p) }
+
+func (s *Server) live() (*live.Picture, error) {
+	l := s.pic.Load()
 	if l == nil {
 		return nil, deconflict.Errorf(deconflict.EUNAVAILABLE, "this node runs no live picture")
 	}
@@ -144,9 +150,9 @@ func (s *Server) liveRoutes() {
 			return nil, err
 		}
 		encs := l.Encounters(r.Context(), caller, r.URL.Query().Get("closed") == "1")
-		out := make([]node.EncounterView, len(encs))
+		out := make([]deconflict.EncounterView, len(encs))
 		for i := range encs {
-			out[i] = node.NewEncounterView(&encs[i])
+			out[i] = live.NewEncounterView(&encs[i])
 			out[i].Incident = l.IncidentID(&encs[i])
 		}
 		return out, nil
@@ -156,18 +162,22 @@ func (s *Server) liveRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		out := []node.ZoneView{}
-		for _, z := range l.Zones() {
-			out = append(out, node.NewZoneView(&z))
+		out := []deconflict.Zone{}
+		for _, z := range l.VisibleZones(r.Context(), caller) {
+			out = append(out, live.ZoneOf(&z))
 		}
 		return out, nil
 	}))
 	m.HandleFunc("POST /v1/zones", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
-		var v node.ZoneView
+		var v deconflict.Zone
 		if err := DecodeJSON(body, &v); err != nil {
 			return nil, err
 		}
-		if err := s.Node.AddZone(r.Context(), caller, v.Zone()); err != nil {
+		l, err := s.live()
+		if err != nil {
+			return nil, err
+		}
+		if err := l.AddZone(r.Context(), caller, live.EngineZone(&v)); err != nil {
 			return nil, err
 		}
 		return statusValue{http.StatusCreated, v}, nil
@@ -177,11 +187,15 @@ func (s *Server) liveRoutes() {
 		if err := DecodeJSON(body, &vs); err != nil {
 			return nil, err
 		}
+		l, err := s.live()
+		if err != nil {
+			return nil, err
+		}
 		rs := make([]deconflict.Report, len(vs))
 		for i := range vs {
 			rs[i] = vs[i].Report()
 		}
-		if err := s.Node.Ingest(r.Context(), caller, rs); err != nil {
+		if err := l.Ingest(r.Context(), caller, rs); err != nil {
 			return nil, err
 		}
 		return statusValue{http.StatusAccepted, map[string]int{"accepted": len(rs)}}, nil
@@ -200,17 +214,22 @@ func (s *Server) liveRoutes() {
 		return s.Node.VerifyChannel(r.Context(), caller, r.PathValue("id"))
 	}))
 	m.HandleFunc("GET /v1/assets", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
-		if _, err := s.live(); err != nil {
+		l, err := s.live()
+		if err != nil {
 			return nil, err
 		}
-		return s.Node.DeclaredAssets(), nil
+		return l.VisibleAssets(r.Context(), caller), nil
 	}))
 	m.HandleFunc("PUT /v1/assets/{party}", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
-		var a node.Assets
+		var a deconflict.Assets
 		if err := DecodeJSON(body, &a); err != nil {
 			return nil, err
 		}
-		if err := s.Node.DeclareAssets(r.Context(), caller, r.PathValue("party"), a); err != nil {
+		l, err := s.live()
+		if err != nil {
+			return nil, err
+		}
+		if err := l.DeclareAssets(r.Context(), caller, r.PathValue("party"), a); err != nil {
 			return nil, err
 		}
 		return a, nil
@@ -256,14 +275,14 @@ func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, e := range l.Encounters(ctx, caller, false) {
-		v := node.NewEncounterView(&e)
+		v := live.NewEncounterView(&e)
 		v.Incident = l.IncidentID(&e)
 		if send(map[string]any{"type": "encounter", "event": "opened", "encounter": v}) != nil {
 			return
 		}
 	}
 	for {
-		var ev node.LiveEvent
+		var ev live.Event
 		select {
 		case <-ctx.Done():
 			return
@@ -280,7 +299,7 @@ func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 			if !l.VisibleEncounter(ctx, caller, ev.Encounter) {
 				continue
 			}
-			v := node.NewEncounterView(ev.Encounter)
+			v := live.NewEncounterView(ev.Encounter)
 			v.Incident = l.IncidentID(ev.Encounter)
 			msg = map[string]any{"type": "encounter", "event": ev.Event, "encounter": v}
 		default:

@@ -77,7 +77,7 @@ func TestLiveEncounterAlertsAndIncident(t *testing.T) {
 	}
 	var p deconflict.Payload
 	json.Unmarshal(alert.Payload, &p)
-	var body2 node.AlertBody
+	var body2 deconflict.AlertBody
 	json.Unmarshal(p.Body, &body2)
 	if body2.Encounter.PartyA == body2.Encounter.PartyB || body2.Incident == "" {
 		t.Fatalf("alert body %+v", body2)
@@ -118,7 +118,7 @@ func TestLiveEncounterAlertsAndIncident(t *testing.T) {
 		t.Fatalf("timeline kinds %v, want alerts, 2 acks and a note", kinds)
 	}
 	// The US sees neither the encounter nor the incident list of ru-nato.
-	var encs []node.EncounterView
+	var encs []deconflict.EncounterView
 	if err := getJSON(tn.Client("US"), "/v1/encounters", &encs); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestChannelThresholds(t *testing.T) {
 		for _, e := range envs {
 			var p deconflict.Payload
 			json.Unmarshal(e.Payload, &p)
-			var b node.AlertBody
+			var b deconflict.AlertBody
 			json.Unmarshal(p.Body, &b)
 			if b.Encounter.Severity == "dangerous" {
 				if len(p.AckFrom) != 2 {
@@ -218,11 +218,11 @@ func TestDeclaredAssets(t *testing.T) {
 		t.Fatalf("German-flagged ship attributed to %s by %s, want NATO by mid", p, how)
 	}
 	ctx := context.Background()
-	err := tn.Client("NATO").Do(ctx, "PUT", "/v1/assets/RU", node.Assets{MMSI: []string{"211234560"}}, nil)
+	err := tn.Client("NATO").Do(ctx, "PUT", "/v1/assets/RU", deconflict.Assets{MMSI: []string{"211234560"}}, nil)
 	if deconflict.ErrorCode(err) != deconflict.EFORBIDDEN {
 		t.Fatalf("NATO declaring for RU: %v, want forbidden", err)
 	}
-	if err := tn.Client("RU").Do(ctx, "PUT", "/v1/assets/RU", node.Assets{MMSI: []string{"211234560"}}, nil); err != nil {
+	if err := tn.Client("RU").Do(ctx, "PUT", "/v1/assets/RU", deconflict.Assets{MMSI: []string{"211234560"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -235,7 +235,7 @@ func TestDeclaredAssets(t *testing.T) {
 		post()
 		time.Sleep(50 * time.Millisecond)
 	}
-	err = tn.Client("NATO").Do(ctx, "PUT", "/v1/assets/NATO", node.Assets{MMSI: []string{"211234560"}}, nil)
+	err = tn.Client("NATO").Do(ctx, "PUT", "/v1/assets/NATO", deconflict.Assets{MMSI: []string{"211234560"}}, nil)
 	if deconflict.ErrorCode(err) != deconflict.EINVALID {
 		t.Fatalf("NATO claiming RU's declared ship: %v, want invalid", err)
 	}

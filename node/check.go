@@ -9,7 +9,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/internal/safe"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -40,7 +40,7 @@ func (n *Node) checkAtStart(ctx context.Context, channel string) error {
 			return err
 		}
 		if size < from.Size {
-			return &dtlog.AuditError{Index: -1, Kind: dtlog.KindRollback, Reason: fmt.Sprintf("the stored checkpoint has %d envelopes, fewer than the %d checked before", size, from.Size)}
+			return &record.AuditError{Index: -1, Kind: record.KindRollback, Reason: fmt.Sprintf("the stored checkpoint has %d envelopes, fewer than the %d checked before", size, from.Size)}
 		}
 	}
 	if err := n.checkStoredLog(ctx, channel, signedFrom); err != nil {
@@ -53,7 +53,7 @@ func (n *Node) checkAtStart(ctx context.Context, channel string) error {
 			return err
 		}
 		if root != from.Root {
-			return &dtlog.AuditError{Index: -1, Kind: dtlog.KindFork, Reason: fmt.Sprintf("the log no longer gives the root of the checkpoint of size %d checked before: it was rewritten", from.Size)}
+			return &record.AuditError{Index: -1, Kind: record.KindFork, Reason: fmt.Sprintf("the log no longer gives the root of the checkpoint of size %d checked before: it was rewritten", from.Size)}
 		}
 	}
 	n.markChecked(ctx, channel)
@@ -62,15 +62,15 @@ func (n *Node) checkAtStart(ctx context.Context, channel string) error {
 
 // checkedCheckpoint returns the checkpoint recorded as checked, if there
 // is one signed by this node's key for this channel's origin.
-func (n *Node) checkedCheckpoint(ctx context.Context, channel string) (dtlog.Checkpoint, bool) {
+func (n *Node) checkedCheckpoint(ctx context.Context, channel string) (record.Checkpoint, bool) {
 	text, err := n.Store.Meta(ctx, checkedMetaKey(channel))
 	if err != nil || text == "" {
-		return dtlog.Checkpoint{}, false
+		return record.Checkpoint{}, false
 	}
 	cp, err := n.parseCheckpoint(channel, []byte(text))
 	if err != nil {
 		n.Logger.Warn("the checked checkpoint does not open; checking the whole log", "channel", channel, "err", err)
-		return dtlog.Checkpoint{}, false
+		return record.Checkpoint{}, false
 	}
 	return cp, true
 }
@@ -105,53 +105,53 @@ func (n *Node) markCheckedText(ctx context.Context, channel string, text []byte,
 // verify, which reads every leaf against the tiles. Envelopes appended
 // while it runs, beyond the checkpoint it read, are left to the next
 // check. It returns the checkpoint checked; a fault is an *AuditError.
-func (n *Node) checkStoredLogSince(ctx context.Context, channel string, from dtlog.Checkpoint) (dtlog.Checkpoint, error) {
+func (n *Node) checkStoredLogSince(ctx context.Context, channel string, from record.Checkpoint) (record.Checkpoint, error) {
 	text, size, err := n.Store.Checkpoint(ctx, channel)
 	if err != nil {
-		return dtlog.Checkpoint{}, err
+		return record.Checkpoint{}, err
 	}
 	cp, err := n.parseCheckpoint(channel, text)
 	if err != nil {
-		return dtlog.Checkpoint{}, err
+		return record.Checkpoint{}, err
 	}
 	if cp.Size != size {
-		return dtlog.Checkpoint{}, fmt.Errorf("the signed checkpoint says size %d, its stored size column %d", cp.Size, size)
+		return record.Checkpoint{}, fmt.Errorf("the signed checkpoint says size %d, its stored size column %d", cp.Size, size)
 	}
 	if cp.Size < from.Size {
-		return dtlog.Checkpoint{}, &dtlog.AuditError{Index: -1, Kind: dtlog.KindRollback, Reason: fmt.Sprintf("the stored checkpoint has %d envelopes, fewer than the %d checked before", cp.Size, from.Size)}
+		return record.Checkpoint{}, &record.AuditError{Index: -1, Kind: record.KindRollback, Reason: fmt.Sprintf("the stored checkpoint has %d envelopes, fewer than the %d checked before", cp.Size, from.Size)}
 	}
 	stored, err := n.Store.LogSize(ctx, channel)
 	if err != nil {
-		return dtlog.Checkpoint{}, err
+		return record.Checkpoint{}, err
 	}
 	if stored < cp.Size {
-		return dtlog.Checkpoint{}, fmt.Errorf("index %d: missing (the store ends there, the signed checkpoint has %d envelopes)", stored, cp.Size)
+		return record.Checkpoint{}, fmt.Errorf("index %d: missing (the store ends there, the signed checkpoint has %d envelopes)", stored, cp.Size)
 	}
 	hr := n.storeHashReader(ctx, channel)
 	if from.Size > 0 {
 		root, err := tlog.TreeHash(from.Size, hr)
 		if err != nil {
-			return dtlog.Checkpoint{}, fmt.Errorf("root of the checked size %d: %w", from.Size, err)
+			return record.Checkpoint{}, fmt.Errorf("root of the checked size %d: %w", from.Size, err)
 		}
 		if root != from.Root {
-			return dtlog.Checkpoint{}, &dtlog.AuditError{Index: -1, Kind: dtlog.KindFork, Reason: fmt.Sprintf("the stored hashes no longer give the root of the checkpoint of size %d checked before: the log below it was rewritten", from.Size)}
+			return record.Checkpoint{}, &record.AuditError{Index: -1, Kind: record.KindFork, Reason: fmt.Sprintf("the stored hashes no longer give the root of the checkpoint of size %d checked before: the log below it was rewritten", from.Size)}
 		}
 	}
 	if from.Size == cp.Size {
 		if cp.Root != from.Root {
-			return dtlog.Checkpoint{}, &dtlog.AuditError{Index: -1, Kind: dtlog.KindFork, Reason: fmt.Sprintf("the stored checkpoint of size %d has another root than the one checked before", cp.Size)}
+			return record.Checkpoint{}, &record.AuditError{Index: -1, Kind: record.KindFork, Reason: fmt.Sprintf("the stored checkpoint of size %d has another root than the one checked before", cp.Size)}
 		}
 		return cp, nil
 	}
 	root := from.Root
 	for start := from.Size; start < cp.Size; start += checkChunk {
 		if err := ctx.Err(); err != nil {
-			return dtlog.Checkpoint{}, err
+			return record.Checkpoint{}, err
 		}
 		end := min(start+checkChunk, cp.Size)
 		envs, err := n.Store.FindEnvelopes(ctx, channel, start, int(end-start))
 		if err != nil {
-			return dtlog.Checkpoint{}, err
+			return record.Checkpoint{}, err
 		}
 		lhs := make([]tlog.Hash, 0, end-start)
 		for i, e := range envs {
@@ -159,26 +159,26 @@ func (n *Node) checkStoredLogSince(ctx context.Context, channel string, from dtl
 				break
 			}
 			if e.Index != start+int64(i) {
-				return dtlog.Checkpoint{}, &dtlog.AuditError{Index: start + int64(i), Kind: dtlog.KindMissing, Reason: fmt.Sprintf("missing from the store (checkpoint size %d)", cp.Size)}
+				return record.Checkpoint{}, &record.AuditError{Index: start + int64(i), Kind: record.KindMissing, Reason: fmt.Sprintf("missing from the store (checkpoint size %d)", cp.Size)}
 			}
 			leaf := e.Leaf()
 			h := deconflict.LeafHash(leaf)
 			if h != e.LeafHash {
-				return dtlog.Checkpoint{}, &dtlog.AuditError{Index: e.Index, Kind: dtlog.KindLeaf, Reason: "the stored leaf hash does not match the envelope's bytes"}
+				return record.Checkpoint{}, &record.AuditError{Index: e.Index, Kind: record.KindLeaf, Reason: "the stored leaf hash does not match the envelope's bytes"}
 			}
 			lhs = append(lhs, tlog.Hash(h))
 		}
 		if int64(len(lhs)) != end-start {
-			return dtlog.Checkpoint{}, &dtlog.AuditError{Index: start + int64(len(lhs)), Kind: dtlog.KindMissing, Reason: fmt.Sprintf("missing from the store (checkpoint size %d)", cp.Size)}
+			return record.Checkpoint{}, &record.AuditError{Index: start + int64(len(lhs)), Kind: record.KindMissing, Reason: fmt.Sprintf("missing from the store (checkpoint size %d)", cp.Size)}
 		}
 		if err := n.checkEnvelopes(ctx, envs[:len(lhs)]); err != nil {
-			return dtlog.Checkpoint{}, err
+			return record.Checkpoint{}, err
 		}
 		// The chunk's stored hashes, recomputed from the tree below it
 		// (checked already) and its leaves, must be the stored ones.
-		app, err := dtlog.StoredHashesForLeafHashes(start, lhs, hr)
+		app, err := record.StoredHashesForLeafHashes(start, lhs, hr)
 		if err != nil {
-			return dtlog.Checkpoint{}, fmt.Errorf("recompute the stored hashes of [%d, %d): %w", start, end, err)
+			return record.Checkpoint{}, fmt.Errorf("recompute the stored hashes of [%d, %d): %w", start, end, err)
 		}
 		for k := 0; k < len(app.Hashes); k += checkChunk {
 			idx := make([]int64, 0, min(checkChunk, len(app.Hashes)-k))
@@ -187,22 +187,22 @@ func (n *Node) checkStoredLogSince(ctx context.Context, channel string, from dtl
 			}
 			got, err := hr.ReadHashes(idx)
 			if err != nil {
-				return dtlog.Checkpoint{}, fmt.Errorf("read stored hashes: %w", err)
+				return record.Checkpoint{}, fmt.Errorf("read stored hashes: %w", err)
 			}
 			for j, h := range got {
 				if h != app.Hashes[k+j] {
 					level, i := storedHashPlace(idx[j])
 					if level == 0 {
-						return dtlog.Checkpoint{}, &dtlog.AuditError{Index: i, Kind: dtlog.KindLeaf, Reason: "leaf hash differs from the stored log"}
+						return record.Checkpoint{}, &record.AuditError{Index: i, Kind: record.KindLeaf, Reason: "leaf hash differs from the stored log"}
 					}
-					return dtlog.Checkpoint{}, &dtlog.AuditError{Index: -1, Kind: dtlog.KindHash, Reason: fmt.Sprintf("stored hash at level %d (storage index %d) differs from the one recomputed from the leaves", level, idx[j])}
+					return record.Checkpoint{}, &record.AuditError{Index: -1, Kind: record.KindHash, Reason: fmt.Sprintf("stored hash at level %d (storage index %d) differs from the one recomputed from the leaves", level, idx[j])}
 				}
 			}
 		}
 		root = app.Root
 	}
 	if root != cp.Root {
-		return dtlog.Checkpoint{}, &dtlog.AuditError{Index: -1, Kind: dtlog.KindRoot, Reason: fmt.Sprintf("the %d stored leaves hash to %v, the checkpoint says %v", cp.Size, root, cp.Root)}
+		return record.Checkpoint{}, &record.AuditError{Index: -1, Kind: record.KindRoot, Reason: fmt.Sprintf("the %d stored leaves hash to %v, the checkpoint says %v", cp.Size, root, cp.Root)}
 	}
 	return cp, nil
 }
@@ -243,11 +243,11 @@ func (n *Node) checkEnvelopes(ctx context.Context, envs []*deconflict.Envelope) 
 	wg.Wait()
 	for j, err := range errs {
 		if err != nil {
-			var ae *dtlog.AuditError
+			var ae *record.AuditError
 			if errors.As(err, &ae) {
 				return ae
 			}
-			return &dtlog.AuditError{Index: envs[j].Index, Kind: dtlog.KindLeaf, Reason: err.Error(), Err: err}
+			return &record.AuditError{Index: envs[j].Index, Kind: record.KindLeaf, Reason: err.Error(), Err: err}
 		}
 	}
 	return nil

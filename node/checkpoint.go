@@ -9,7 +9,7 @@ import (
 	"net/http"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -28,16 +28,16 @@ func (n *Node) Origin(channel string) string { return n.Name + "/" + channel }
 // signCheckpoint returns a C2SP signed-note checkpoint of the tree, signed
 // by the node key under the origin's name.
 func (n *Node) signCheckpoint(channel string, size int64, root tlog.Hash) ([]byte, error) {
-	return dtlog.SignCheckpoint(dtlog.Checkpoint{Origin: n.Origin(channel), Size: size, Root: root}, n.Key)
+	return record.SignCheckpoint(record.Checkpoint{Origin: n.Origin(channel), Size: size, Root: root}, n.Key)
 }
 
 // parseCheckpoint verifies a stored checkpoint's signature and origin.
 // A nil checkpoint is the empty tree.
-func (n *Node) parseCheckpoint(channel string, cp []byte) (dtlog.Checkpoint, error) {
+func (n *Node) parseCheckpoint(channel string, cp []byte) (record.Checkpoint, error) {
 	if cp == nil {
-		return dtlog.Checkpoint{Origin: n.Origin(channel), Root: dtlog.EmptyRoot}, nil
+		return record.Checkpoint{Origin: n.Origin(channel), Root: record.EmptyRoot}, nil
 	}
-	return dtlog.OpenCheckpoint(cp, n.Origin(channel), n.PublicKey())
+	return record.OpenCheckpoint(cp, n.Origin(channel), n.PublicKey())
 }
 
 // newWebhookRequest returns a webhook call to url, signed by the node key

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // Incident is a case on a channel, opened by an encounter alert, with the
@@ -41,11 +41,6 @@ type TimelineEntry struct {
 	Missing  []string  `json:"missing,omitempty"`  // missed-acks
 }
 
-// NoteBody is the body of a note about an incident.
-type NoteBody struct {
-	Incident string `json:"incident"`
-}
-
 var severityRank = map[string]int{"advisory": 1, "warning": 2, "dangerous": 3, "critical": 4, "nmac": 5, "intrusion": 3}
 
 // Incidents returns the incidents of a channel, newest first, built from
@@ -72,7 +67,7 @@ func (n *Node) Incidents(ctx context.Context, caller, channel string) ([]*Incide
 			entry := TimelineEntry{Index: e.Index, Time: e.Received, Kind: e.Kind, Author: e.Author, Text: p.Text}
 			switch e.Kind {
 			case deconflict.KindAlert:
-				var b AlertBody
+				var b deconflict.AlertBody
 				if json.Unmarshal(p.Body, &b) != nil || b.Incident == "" {
 					continue
 				}
@@ -107,7 +102,7 @@ func (n *Node) Incidents(ctx context.Context, caller, channel string) ([]*Incide
 				}
 			case deconflict.KindNote, deconflict.KindMessage:
 				var inc *Incident
-				var b NoteBody
+				var b deconflict.NoteBody
 				if len(p.Body) > 0 && json.Unmarshal(p.Body, &b) == nil && b.Incident != "" {
 					inc = byID[b.Incident]
 				}
@@ -164,7 +159,7 @@ func (n *Node) VerifyChannel(ctx context.Context, caller, channel string) (*Veri
 	}
 	from, ok := n.checkedCheckpoint(ctx, channel)
 	if !ok {
-		from = dtlog.Checkpoint{Origin: n.Origin(channel), Root: dtlog.EmptyRoot}
+		from = record.Checkpoint{Origin: n.Origin(channel), Root: record.EmptyRoot}
 	}
 	cp, err := n.checkStoredLogSince(ctx, channel, from)
 	res := &VerifyResult{OK: err == nil, From: from.Size}

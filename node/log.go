@@ -10,7 +10,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/internal/safe"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -30,22 +30,24 @@ type channelLog struct {
 	reqs chan *appendReq
 	done chan struct{}
 
-	mu      sync.Mutex
-	size    int64                  // committed log size; guarded by mu
-	changed chan struct{}          // closed and replaced at each commit; guarded by mu
-	ring    []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
-	ringLow int64                  // the first index appended since start; older ones are only in the store
-	written []byte                 // the checkpoint of this appender's last commit, nil before one; guarded by mu
-	stopped bool
+	mu          sync.Mutex
+	size        int64                  // committed log size; guarded by mu
+	changed     chan struct{}          // closed and replaced at each commit; guarded by mu
+	ring        []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
+	ringLow     int64                  // the first index appended since start; older ones are only in the store
+	written     []byte                 // the checkpoint of this appender's last commit, nil before one; guarded by mu
+	writtenSize int64                  // its size; guarded by mu
+	stopped     bool
 }
 
 type appendReq struct {
-	signed  *deconflict.Signed
-	payload *deconflict.Payload
-	missed  []deconflict.PendingAck // missed-ack: the duties it reports
-	hooks   []deconflict.WebhookJob // missed-ack: webhook calls to queue
-	policy  *deconflict.Policy      // policy: the channel's policy from this envelope on
-	resp    chan appendResp
+	signed   *deconflict.Signed
+	payload  *deconflict.Payload
+	missed   []deconflict.PendingAck // missed-ack: the duties it reports
+	hooks    []deconflict.WebhookJob // missed-ack: webhook calls to queue
+	policy   *deconflict.Policy      // policy: the channel's policy from this envelope on
+	backfill bool                    // key log: records a key registered before the key log; changes no table
+	resp     chan appendResp
 }
 
 type appendResp struct {
@@ -100,7 +102,7 @@ func (l *channelLog) lastCheckpoint() ([]byte, int64) {
 	if l.written == nil {
 		return nil, 0
 	}
-	return l.written, l.size
+	return l.written, l.writtenSize
 }
 
 // Size returns the committed log size and a channel closed at the next commit.
@@ -155,7 +157,11 @@ func (l *channelLog) run() {
 // unknown to the appender, so it rereads the log size from the store
 // before the next batch.
 func (l *channelLog) commitRecovered(reqs []*appendReq) {
-	err := safe.Call(func() error { l.commit(reqs); return nil })
+	err := safe.Call(func() error {
+		for attempt := 1; l.commit(reqs, attempt); attempt++ {
+		}
+		return nil
+	})
 	pe, ok := err.(*safe.PanicError)
 	if !ok {
 		return
@@ -198,10 +204,26 @@ func (l *channelLog) failQueued() {
 
 // commit validates the batch against stored state, writes the accepted
 // envelopes with their log hashes and checkpoint in one transaction, and
-// answers every request.
-func (l *channelLog) commit(reqs []*appendReq) {
+// answers every request. It answers nothing and returns true when the
+// store refused the batch because another replica appended first: the
+// caller commits it again, validated against the log as it now is.
+func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 	ctx := context.Background()
 	n := l.n
+	if n.Replicas != nil {
+		// Validate and append while no other replica appends here.
+		unlock, err := n.Replicas.LockChannel(ctx, l.id)
+		if err == nil {
+			defer unlock()
+			err = l.resync(ctx)
+		}
+		if err != nil {
+			for _, r := range reqs {
+				r.resp <- appendResp{err: err}
+			}
+			return false
+		}
+	}
 	l.mu.Lock()
 	size := l.size
 	l.mu.Unlock()
@@ -214,7 +236,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
 		}
-		return
+		return false
 	}
 	now := n.Now().UTC()
 	b := &deconflict.Batch{Channel: l.id}
@@ -222,6 +244,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	accepted := make([]int, 0, len(reqs)) // request positions appended
 	inBatch := map[string]int{}           // id -> position in b.Envelopes
 	var acked map[[2]any]bool
+	kb := &keyBatch{parties: map[string]bool{}, added: map[string]*deconflict.PartyKey{}, revoked: map[string]bool{}}
 	ids := make([]string, len(reqs))
 	for i, r := range reqs {
 		ids[i] = r.payload.ID
@@ -231,7 +254,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
 		}
-		return
+		return false
 	}
 
 	for i, r := range reqs {
@@ -259,7 +282,12 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			continue
 		}
 		idx := size + int64(len(b.Envelopes))
-		if err := l.checkState(ctx, ch, r, idx, b, &acked); err != nil {
+		if l.id == deconflict.KeyLog {
+			err = l.checkKeyEvent(ctx, r, b, kb, now)
+		} else {
+			err = l.checkState(ctx, ch, r, idx, b, &acked)
+		}
+		if err != nil {
 			results[i] = appendResp{err: err}
 			continue
 		}
@@ -286,7 +314,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for k, e := range b.Envelopes {
 			lhs[k] = tlog.Hash(e.LeafHash)
 		}
-		app, err := dtlog.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
+		app, err := record.StoredHashesForLeafHashes(size, lhs, n.storeHashReader(ctx, l.id))
 		if err == nil {
 			b.TreeSize = app.Size
 			for k, h := range app.Hashes {
@@ -297,6 +325,10 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		if err == nil {
 			err = n.Store.Append(ctx, b)
 		}
+		if deconflict.ErrorCode(err) == deconflict.ECONFLICT && attempt < maxAppendAttempts && l.resync(ctx) == nil {
+			n.Logger.Debug("another replica appended first; validating the batch again", "channel", l.id, "attempt", attempt)
+			return true
+		}
 		if err != nil {
 			n.Logger.Error("append failed", "channel", l.id, "envelopes", len(b.Envelopes), "err", err)
 			for _, i := range accepted {
@@ -306,6 +338,9 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		} else {
 			if b.Policy != nil {
 				n.forgetChannel(l.id)
+			}
+			if b.Keys != nil {
+				n.forgetKeys()
 			}
 			n.metrics.Appended.Add(int64(len(b.Envelopes)))
 			n.metrics.Batches.Add(1)
@@ -320,8 +355,8 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			for _, e := range b.Envelopes {
 				l.ring[e.Index%ringSize] = e
 			}
-			l.size = b.TreeSize
-			l.written = b.Checkpoint
+			l.size = max(l.size, b.TreeSize) // observe may have seen a later append already
+			l.written, l.writtenSize = b.Checkpoint, b.TreeSize
 			close(l.changed)
 			l.changed = make(chan struct{})
 			l.mu.Unlock()
@@ -333,10 +368,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			}
 		}
 	}
-	l.mu.Lock()
-	treeSize := l.size
-	l.mu.Unlock()
-	cp := b.Checkpoint
+	treeSize, cp := b.TreeSize, b.Checkpoint
 	if len(b.Envelopes) == 0 || cp == nil {
 		cp, treeSize, _ = n.Store.Checkpoint(ctx, l.id)
 	}
@@ -349,6 +381,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		}
 		r.resp <- res
 	}
+	return false
 }
 
 // checkState applies the rules that depend on what is already logged.
@@ -367,6 +400,9 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 		if _, err := find(*p.ReplyTo); err != nil {
 			return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: no such envelope in channel %s", *p.ReplyTo, l.id)
 		}
+	}
+	if p.Kind == deconflict.KindMissedAck {
+		return l.checkMissedOpen(ctx, r)
 	}
 	if p.Kind != deconflict.KindAck {
 		return nil

@@ -1,22 +1,20 @@
-// Package node is the orchestration layer: it verifies, authorises,
-// orders, stores and logs envelopes, keeps acknowledgement deadlines,
-// calls escalation webhooks and publishes to watchers. It is the only
-// package that combines the store, the Merkle log and live fan-out.
+// Package node is the channel log's orchestration: it verifies,
+// authorises, orders, stores and logs envelopes (store and Merkle log in
+// one transaction), keeps acknowledgement deadlines, calls escalation
+// webhooks and publishes to watchers. The live picture (package live)
+// talks to it as an author: it posts node-signed alerts through
+// SubmitNode.
 package node
 
 import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -24,9 +22,9 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
-	"github.com/deconflict/deconflict/internal/atomicfile"
+	"github.com/deconflict/deconflict/detect"
 	"github.com/deconflict/deconflict/internal/safe"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 )
 
 // DefaultTimeWindow is how far an envelope's own time may be from the
@@ -55,20 +53,30 @@ type Node struct {
 	// (every envelope, every stored hash) instead of only what was added
 	// since the checkpoint last checked (serve --full-check).
 	FullCheck bool
+	// Replicas, when set, coordinates this node with the other replicas
+	// that share its store (the PostgreSQL store): deadlines and webhooks
+	// run on the replica holding the timers lease, and this replica
+	// follows the logs the others append to.
+	Replicas deconflict.Replicas
+	// PollInterval is how often a replica re-reads what the others wrote
+	// even without a notification (DefaultPollInterval when zero).
+	PollInterval time.Duration
 
-	policyMu sync.Mutex // serialises policy changes
-	mu       sync.Mutex
-	logs     map[string]*channelLog          // guarded by mu
-	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
-	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
-	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
-	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
-	metrics  Metrics
-	live     *Live                   // the air and sea picture, when enabled
-	regimes  map[string]*regimeState // notifications and measures per channel; guarded by mu
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	wakeHook chan struct{}
+	policyMu    sync.Mutex // serialises policy changes
+	mu          sync.Mutex
+	logs        map[string]*channelLog          // guarded by mu
+	chans       map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
+	keys        map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
+	refused     map[string]string               // channels refused at start-up, with the reason; guarded by mu
+	leases      map[string]bool                 // leases this replica holds; guarded by mu
+	keysChanged chan struct{}                   // closed and replaced at every key change; guarded by mu
+	frozen      map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
+	metrics     Metrics
+	changed     []func(context.Context) error // told when channels change; guarded by mu
+	regimes     map[string]*regimeState       // notifications and measures per channel; guarded by mu
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	wakeHook    chan struct{}
 }
 
 // Metrics are the node's counters, exported at /metrics.
@@ -98,6 +106,7 @@ func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
 		keys:         map[string]*deconflict.PartyKey{},
 		refused:      map[string]string{},
 		frozen:       map[string]string{},
+		keysChanged:  make(chan struct{}),
 		wakeHook:     make(chan struct{}, 1),
 	}
 }
@@ -111,7 +120,7 @@ func (n *Node) PublicKey() ed25519.PublicKey { return n.Key.Public().(ed25519.Pu
 // VerifierKey returns the note verifier key of a channel's checkpoints
 // (C2SP signed-note form; its name is the checkpoint origin).
 func (n *Node) VerifierKey(channel string) string {
-	vk, _ := dtlog.VerifierKey(n.Origin(channel), n.PublicKey())
+	vk, _ := record.VerifierKey(n.Origin(channel), n.PublicKey())
 	return vk
 }
 
@@ -119,14 +128,19 @@ func (n *Node) VerifierKey(channel string) string {
 // refusing to serve any channel whose store was altered, and starts the
 // deadline and webhook workers.
 func (n *Node) Open(ctx context.Context) error {
-	if _, err := dtlog.Origin(n.Name, "c"); err != nil {
+	if _, err := record.Origin(n.Name, "c"); err != nil {
 		return fmt.Errorf("node name %q: %w", n.Name, err)
 	}
 	chans, err := n.Store.FindChannels(ctx)
 	if err != nil {
 		return fmt.Errorf("list channels: %w", err)
 	}
+	ids := []string{deconflict.KeyLog}
 	for _, c := range chans {
+		ids = append(ids, c.ID)
+	}
+	for _, id := range ids {
+		c := &deconflict.Channel{ID: id}
 		if err := n.checkAtStart(ctx, c.ID); err != nil {
 			// A channel whose store fails its check is frozen either way:
 			// nothing is appended to it and no checkpoint is signed over
@@ -144,11 +158,12 @@ func (n *Node) Open(ctx context.Context) error {
 			n.mu.Unlock()
 		}
 	}
+	if err := n.backfillKeyLog(ctx); err != nil {
+		return fmt.Errorf("key log: %w", err)
+	}
 	wctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.wg.Add(2)
-	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("deadline loop"), n.deadlineLoop) }()
-	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("webhook loop"), n.webhookLoop) }()
+	n.startWorkers(wctx)
 	return nil
 }
 
@@ -218,58 +233,6 @@ func (n *Node) Close() error {
 	return nil
 }
 
-// LoadOrCreateKey reads the Ed25519 key at path, creating it (mode 0600,
-// written atomically) when the file does not exist.
-func LoadOrCreateKey(path string) (ed25519.PrivateKey, bool, error) {
-	k, err := ReadKeyFile(path)
-	if err == nil {
-		return k, false, nil
-	} else if !os.IsNotExist(err) {
-		return nil, false, err
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := WriteKeyFile(path, priv); err != nil {
-		return nil, false, err
-	}
-	return priv, true, nil
-}
-
-// Key files hold one line: "deconflict-ed25519-seed:" and the base64 of the
-// 32-byte seed.
-const keyFilePrefix = "deconflict-ed25519-seed:"
-
-// ReadKeyFile reads a key file written by WriteKeyFile (or keygen).
-func ReadKeyFile(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s := strings.TrimSpace(string(b))
-	if !strings.HasPrefix(s, keyFilePrefix) {
-		return nil, fmt.Errorf("key file %s: does not start with %q", path, keyFilePrefix)
-	}
-	seed, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, keyFilePrefix))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("key file %s: want base64 of a %d-byte seed", path, ed25519.SeedSize)
-	}
-	return ed25519.NewKeyFromSeed(seed), nil
-}
-
-// WriteKeyFile writes priv to path atomically with mode 0600. It refuses
-// to overwrite an existing file.
-func WriteKeyFile(path string, priv ed25519.PrivateKey) error {
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("key file %s already exists; refusing to overwrite it", path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, []byte(keyFilePrefix+base64.StdEncoding.EncodeToString(priv.Seed())+"\n"), 0o600)
-}
-
 // authorise returns the channel if caller may read it. A non-member gets
 // the same ENOTFOUND as for a channel that does not exist. The node
 // operator (NodeAuthor) reads every channel.
@@ -278,7 +241,9 @@ func (n *Node) authorise(ctx context.Context, caller, channel string) (*deconfli
 	if err != nil {
 		return nil, err
 	}
-	if caller != deconflict.NodeAuthor && !c.IsMember(caller) {
+	// The key log is read by every authenticated caller: every member
+	// needs it to check the signatures of its channels.
+	if caller != deconflict.NodeAuthor && !c.IsMember(caller) && channel != deconflict.KeyLog {
 		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", channel)
 	}
 	n.mu.Lock()
@@ -326,36 +291,6 @@ func (n *Node) UseRequestOnce(ctx context.Context, sig []byte, signedAt time.Tim
 	return n.Store.UseNonce(ctx, digest, now, signedAt.Add(n.TimeWindow+time.Second))
 }
 
-// CreateParty registers a party (operator only).
-func (n *Node) CreateParty(ctx context.Context, caller string, p *deconflict.Party) error {
-	if err := requireOperator(caller, "party add"); err != nil {
-		return err
-	}
-	p.Created = n.Now().UTC()
-	for i := range p.Keys {
-		p.Keys[i].Added = p.Created
-	}
-	return n.Store.CreateParty(ctx, p)
-}
-
-// AddPartyKey adds a key to a party (operator only).
-func (n *Node) AddPartyKey(ctx context.Context, caller, party string, pub ed25519.PublicKey) error {
-	if err := requireOperator(caller, "party key add"); err != nil {
-		return err
-	}
-	defer n.forgetKeys()
-	return n.Store.AddPartyKey(ctx, &deconflict.PartyKey{Party: party, Public: pub, Added: n.Now().UTC()})
-}
-
-// RevokePartyKey revokes a key from now on (operator only).
-func (n *Node) RevokePartyKey(ctx context.Context, caller string, pub ed25519.PublicKey) error {
-	if err := requireOperator(caller, "party key revoke"); err != nil {
-		return err
-	}
-	defer n.forgetKeys()
-	return n.Store.RevokePartyKey(ctx, pub, n.Now().UTC())
-}
-
 // Parties lists the registered parties and their keys: public information
 // every authenticated caller may read, since verifying a log needs it.
 func (n *Node) Parties(ctx context.Context) ([]*deconflict.Party, error) {
@@ -370,17 +305,14 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	if c.Policy.AckDeadlines == nil {
 		c.Policy.AckDeadlines = deconflict.DefaultPolicy().AckDeadlines
 	}
-	if _, err := ChannelThresholds(&c.Policy); err != nil {
+	if _, err := detect.PolicyThresholds(&c.Policy); err != nil {
 		return err
 	}
 	c.Created = n.Now().UTC()
 	if err := n.Store.CreateChannel(ctx, c); err != nil {
 		return err
 	}
-	if n.live != nil {
-		return n.live.pairsChanged(ctx)
-	}
-	return nil
+	return n.channelsChanged(ctx)
 }
 
 // UpdatePolicy replaces a channel's policy (operator only), recording the
@@ -423,7 +355,7 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 	if err := next.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := ChannelThresholds(&p); err != nil {
+	if _, err := detect.PolicyThresholds(&p); err != nil {
 		return nil, err
 	}
 	changed := deconflict.PolicyDiff(c.Policy, p)
@@ -440,12 +372,30 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 		return nil, err
 	}
 	n.forgetChannel(channel)
-	if n.live != nil {
-		if err := n.live.pairsChanged(ctx); err != nil {
-			return nil, err
-		}
+	if err := n.channelsChanged(ctx); err != nil {
+		return nil, err
 	}
 	return &next, nil
+}
+
+// OnChannelsChanged registers f, called after a channel is created or its
+// policy changes (the live picture recomputes which parties it watches).
+func (n *Node) OnChannelsChanged(f func(ctx context.Context) error) {
+	n.mu.Lock()
+	n.changed = append(n.changed, f)
+	n.mu.Unlock()
+}
+
+func (n *Node) channelsChanged(ctx context.Context) error {
+	n.mu.Lock()
+	fs := slices.Clone(n.changed)
+	n.mu.Unlock()
+	for _, f := range fs {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // policyText says what a policy change changed, for people reading the log.
@@ -527,8 +477,12 @@ func (n *Node) findKey(ctx context.Context, pub ed25519.PublicKey) (*deconflict.
 	return k, nil
 }
 
+// forgetKeys drops the key cache and wakes every watcher of a key
+// (WatchKey), after a key change here or on another replica.
 func (n *Node) forgetKeys() {
 	n.mu.Lock()
 	clear(n.keys)
+	close(n.keysChanged)
+	n.keysChanged = make(chan struct{})
 	n.mu.Unlock()
 }

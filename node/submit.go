@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -473,12 +473,12 @@ func (n *Node) checkStoredLog(ctx context.Context, channel string, signedFrom in
 	if stored < cp.Size {
 		return fmt.Errorf("index %d: missing (the store ends there, the signed checkpoint has %d envelopes)", stored, cp.Size)
 	}
-	leaves := func(ctx context.Context, start, end int64) ([]dtlog.Leaf, error) {
+	leaves := func(ctx context.Context, start, end int64) ([]record.Leaf, error) {
 		envs, err := n.Store.FindEnvelopes(ctx, channel, start, int(end-start))
 		if err != nil {
 			return nil, err
 		}
-		out := make([]dtlog.Leaf, 0, len(envs))
+		out := make([]record.Leaf, 0, len(envs))
 		var full []*deconflict.Envelope
 		for _, e := range envs {
 			if e.Index >= end {
@@ -486,22 +486,22 @@ func (n *Node) checkStoredLog(ctx context.Context, channel string, signedFrom in
 			}
 			leaf := e.Leaf()
 			if deconflict.LeafHash(leaf) != e.LeafHash {
-				return nil, &dtlog.AuditError{Index: e.Index, Kind: dtlog.KindLeaf, Reason: "the stored leaf hash does not match the envelope's bytes"}
+				return nil, &record.AuditError{Index: e.Index, Kind: record.KindLeaf, Reason: "the stored leaf hash does not match the envelope's bytes"}
 			}
 			if e.Index >= signedFrom {
 				full = append(full, e)
 			} else if err := checkColumns(e); err != nil {
-				return nil, &dtlog.AuditError{Index: e.Index, Kind: dtlog.KindLeaf, Reason: err.Error(), Err: err}
+				return nil, &record.AuditError{Index: e.Index, Kind: record.KindLeaf, Reason: err.Error(), Err: err}
 			}
-			out = append(out, dtlog.Leaf{Index: e.Index, Data: leaf})
+			out = append(out, record.Leaf{Index: e.Index, Data: leaf})
 		}
 		if err := n.checkEnvelopes(ctx, full); err != nil {
 			return nil, err
 		}
 		return out, nil
 	}
-	err = dtlog.VerifyStore(ctx, cp, n.storeHashReader(ctx, channel), leaves, nil)
-	var ae *dtlog.AuditError
+	err = record.VerifyStore(ctx, cp, n.storeHashReader(ctx, channel), leaves, nil)
+	var ae *record.AuditError
 	if errors.As(err, &ae) {
 		return ae
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/deconflict/deconflict"
-	dtlog "github.com/deconflict/deconflict/tlog"
+	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -135,7 +135,7 @@ func (n *Node) Checkpoint(ctx context.Context, caller, channel string) ([]byte, 
 	}
 	if err == nil && cp == nil {
 		// An empty log still has a signed checkpoint, so members can pin it.
-		cp, err = n.signCheckpoint(channel, 0, dtlog.EmptyRoot)
+		cp, err = n.signCheckpoint(channel, 0, record.EmptyRoot)
 	}
 	return cp, size, err
 }
@@ -149,6 +149,42 @@ func (n *Node) InclusionProof(ctx context.Context, caller, channel string, index
 		return nil, deconflict.Errorf(deconflict.EINVALID, "index %d is not in a tree of size %d", index, size)
 	}
 	return tlog.ProveRecord(size, index, n.storeHashReader(ctx, channel))
+}
+
+// IndexOfLeaf returns the index of the envelope of channel whose leaf
+// hash is h. ENOTFOUND if none, or if caller is not a member.
+func (n *Node) IndexOfLeaf(ctx context.Context, caller, channel string, h [32]byte) (int64, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return 0, err
+	}
+	e, err := n.Store.FindEnvelopeByLeafHash(ctx, channel, h)
+	if err != nil {
+		return 0, err
+	}
+	return e.Index, nil
+}
+
+// OverdueAcks counts the acknowledgement duties, on every channel, still
+// open at or after their deadline: a node-wide figure, for /metrics.
+func (n *Node) OverdueAcks(ctx context.Context) (int, error) {
+	chans, err := n.Store.FindChannels(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := n.Now()
+	overdue := 0
+	for _, c := range chans {
+		duties, err := n.Store.PendingAcks(ctx, c.ID, "", true)
+		if err != nil {
+			return 0, err
+		}
+		for _, d := range duties {
+			if !now.Before(d.Deadline) {
+				overdue++
+			}
+		}
+	}
+	return overdue, nil
 }
 
 // ConsistencyProof proves that the tree of size old is a prefix of the tree of size new.
@@ -184,15 +220,15 @@ func (n *Node) Tile(ctx context.Context, caller, channel, path string) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	t, err := dtlog.ParseTilePath(path)
+	t, err := record.ParseTilePath(path)
 	if err != nil {
 		return nil, deconflict.Errorf(deconflict.EINVALID, "%v", err)
 	}
 	if err := t.Check(size); err != nil {
 		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "%v", err)
 	}
-	if t.Level != dtlog.EntriesLevel {
-		return dtlog.ReadTile(t, size, n.storeHashReader(ctx, channel))
+	if t.Level != record.EntriesLevel {
+		return record.ReadTile(t, size, n.storeHashReader(ctx, channel))
 	}
 	start, end := t.Leaves()
 	envs, err := n.Store.FindEnvelopes(ctx, channel, start, int(end-start))
@@ -206,5 +242,5 @@ func (n *Node) Tile(ctx context.Context, caller, channel, path string) ([]byte, 
 	for i, e := range envs {
 		leaves[i] = e.Leaf()
 	}
-	return dtlog.EncodeEntryBundle(leaves)
+	return record.EncodeEntryBundle(leaves)
 }

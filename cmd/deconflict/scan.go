@@ -27,7 +27,7 @@ func init() {
 	register("scan", &command{
 		Summary: "find close encounters in recorded or simulated traffic",
 		Usage: `
-usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--parties FILE] [--all]
+usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--parties FILE] [--all] [--notifications FILE]
 
 Replays the recordings in time order through the encounter engine, as a
 live node would have seen them, and writes the encounters actually reached
@@ -46,7 +46,12 @@ Parties come from the reports (the positions CSV's party column) or, with
 --parties FILE, from a parties file (declared assets, callsign patterns,
 then the report's own party, then the flag state's alliance; see
 docs/picture.md). Only pairs of different, known parties are reported
-unless --all is given, which reports every pair. Thresholds are the defaults of DESIGN.md. Files may be
+unless --all is given, which reports every pair. Thresholds are the defaults of DESIGN.md.
+--notifications FILE reads notification forms, one JSON object a line
+with its submission "time" beside the form's fields, and adds the column
+explained_by: the notifications (FILE:LINE, ';'-separated) whose area
+and window hold, at the closest approach, the track of the party that
+notified them. Files may be
 gzip-compressed; "-" is standard input. A progress bar is drawn on a
 terminal; a summary goes to standard error.
 
@@ -64,6 +69,7 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	out := fs.String("out", "", "output file: .csv, .geojson or .json (default: CSV on standard output)")
 	partiesFile := fs.String("parties", "", "parties file (assets and flags) for attribution")
 	all := fs.Bool("all", false, "report every pair, whatever the parties")
+	notifications := fs.String("notifications", "", "notification forms (JSON lines, each with its submission \"time\") that explain encounters")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -79,6 +85,12 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	if *partiesFile != "" {
 		if attributor, err = attrib.LoadFile(*partiesFile); err != nil {
 			return fmt.Errorf("scan: --parties: %w", err)
+		}
+	}
+	var explain func(detect.Row) []string
+	if *notifications != "" {
+		if explain, err = m.loadExplainer(*notifications); err != nil {
+			return fmt.Errorf("scan: --notifications: %w", err)
 		}
 	}
 	kind := "csv"
@@ -150,9 +162,9 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	switch kind {
 	case "csv":
-		err = writeEncountersCSV(bw, rows)
+		err = writeEncountersCSV(bw, rows, explain)
 	case "json":
-		err = writeEncountersJSON(bw, rows)
+		err = writeEncountersJSON(bw, rows, explain)
 	case "geojson":
 		err = writeEncountersGeoJSON(bw, rows)
 	}
@@ -229,14 +241,26 @@ func fmtM(v float64) string {
 	return s
 }
 
-func writeEncountersCSV(w io.Writer, rows []detect.Row) error {
-	if _, err := fmt.Fprintln(w, encountersHeader); err != nil {
+// writeEncountersCSV writes the encounters CSV; with explain (scan
+// --notifications) the last column is explained_by.
+func writeEncountersCSV(w io.Writer, rows []detect.Row, explain func(detect.Row) []string) error {
+	header := encountersHeader
+	if explain != nil {
+		header += ",explained_by"
+	}
+	if _, err := fmt.Fprintln(w, header); err != nil {
 		return err
 	}
 	for _, r := range rows {
-		_, err := fmt.Fprintf(w, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+		_, err := fmt.Fprintf(w, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s",
 			csvField(r.A), csvField(r.B), csvField(r.PartyA), csvField(r.PartyB), r.Domain, r.Severity,
 			fmtTime(r.FirstAlert), fmtTime(r.ClosestTime), fmtM(r.ClosestM), fmtM(r.ClosestVertM))
+		if err == nil && explain != nil {
+			_, err = fmt.Fprintf(w, ",%s", csvField(strings.Join(explain(r), ";")))
+		}
+		if err == nil {
+			_, err = fmt.Fprintln(w)
+		}
 		if err != nil {
 			return err
 		}
@@ -257,6 +281,7 @@ type jsonRow struct {
 	ClosestVerticalM *float64 `json:"closest_vertical_m"`
 	Start            string   `json:"start"`
 	End              string   `json:"end"`
+	ExplainedBy      []string `json:"explained_by,omitempty"` // scan --notifications: the notifications that explain it
 }
 
 func toJSONRow(r detect.Row) jsonRow {
@@ -275,10 +300,13 @@ func toJSONRow(r detect.Row) jsonRow {
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
-func writeEncountersJSON(w io.Writer, rows []detect.Row) error {
+func writeEncountersJSON(w io.Writer, rows []detect.Row, explain func(detect.Row) []string) error {
 	out := make([]jsonRow, len(rows))
 	for i, r := range rows {
 		out[i] = toJSONRow(r)
+		if explain != nil {
+			out[i].ExplainedBy = explain(r)
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/attrib"
+	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/sqlite"
 )
@@ -22,6 +25,7 @@ import (
 type Node struct {
 	*node.Node
 	DB     *sqlite.DB
+	Live   *live.Picture // the live picture, once EnableLive
 	Server *dhttp.Server
 	Dir    string
 	Keys   map[string]ed25519.PrivateKey // party -> key
@@ -81,9 +85,25 @@ func (tn *Node) Stop() {
 		return
 	}
 	tn.Server.Close()
+	if tn.Live != nil {
+		tn.Live.Close()
+	}
 	tn.Node.Close()
 	tn.DB.Close()
 	tn.Server = nil
+}
+
+// EnableLive starts the node's live picture with the parties file base
+// (nil: the default alliances) and engine configuration cfg, and serves it.
+func (tn *Node) EnableLive(base *attrib.File, cfg detect.Config) error {
+	p := live.New(tn.Node, tn.DB)
+	p.Now, p.Logger = tn.Node.Now, tn.Node.Logger
+	if err := p.Open(context.Background(), base, cfg); err != nil {
+		return err
+	}
+	tn.Live = p
+	tn.Server.SetLive(p)
+	return nil
 }
 
 // Operator returns a client signing with the node key.

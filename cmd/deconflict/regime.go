@@ -1,0 +1,542 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/regime"
+)
+
+func init() {
+	register("notify", &command{
+		Summary: "submit a notification under a regime; prints its index, deadlines and findings",
+		Usage: `
+usage: deconflict notify --channel C FORM.json
+
+Signs the form in FORM.json ("-" for standard input) and submits it on C.
+Its "regime" picks the rules: vd11-prior, vd11-calendar, vd11-explanation,
+vd11-hazard, launch-1988, incsea-notice or intention (docs/regimes.md).
+The node refuses a form missing what its regime requires, naming the
+field; it derives from the numbers whether an activity is notifiable or
+observable. Prints the index, the deadline and the findings raised at
+receipt (for example "late").
+
+example:
+  echo '{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise",
+    "start":"2027-09-10","end":"2027-09-16","troops":12800,
+    "area":{"polygon":[[54,20],[54,23],[55.5,23],[55.5,20]]}}' > zapad.json
+  deconflict notify --channel ru-nato zapad.json`,
+		Run: runNotify,
+	})
+	register("notifications", &command{
+		Summary: "notifications of a channel with their state",
+		Usage: `
+usage: deconflict notifications --channel C [--json]
+
+One notification a line: index, regime, state (the notifying party),
+designation, deadline, acknowledgements, responses and findings,
+tab-separated. --json prints one JSON object per line: index, regime,
+state, form (as submitted), received, deadline, acks, responses, findings.
+
+example:
+  deconflict notifications --channel ru-nato`,
+		Run: runNotifications,
+	})
+	register("respond", &command{
+		Summary: "respond to a notification or request: accept, question, object, answer",
+		Usage: `
+usage: deconflict respond --channel C INDEX --accept|--question|--object|--answer [TEXT]
+
+Signs a response to the notification at INDEX. Acknowledging receipt is
+'deconflict ack' (receipt is not acceptance); a request for explanation
+is answered with --answer within 48 hours.
+
+example:
+  deconflict respond --channel ru-nato 3 --answer "Scheduled readiness check, ends 18:00 UTC"`,
+		Run: runRespond,
+	})
+	register("findings", &command{
+		Summary: "node-signed compliance findings of a channel, in log order",
+		Usage: `
+usage: deconflict findings --channel C [--json]
+
+One finding a line: index, code, rule, the notification it is about, the
+state concerned, time and text, tab-separated. --json prints one JSON
+object per line: index, code, rule, regime, about, state, text, time.
+
+example:
+  deconflict findings --channel ru-nato`,
+		Run: runFindings,
+	})
+	register("measure", &command{
+		Summary: "propose, sign or withdraw from an agreed measure",
+		Usage: `
+usage: deconflict measure propose --channel C MEASURE.json
+       deconflict measure sign --channel C INDEX
+       deconflict measure withdraw --channel C INDEX
+
+A measure binds once every member has signed its exact bytes (the
+proposer by proposing). 'sign' prints the terms it signs and checks the
+proposal's leaf hash against its bytes before signing. A withdrawal takes
+effect after the measure's notice_period_s, then the measure lapses for
+all. Kinds: separation, zone, notification-threshold, ack-deadlines,
+relevance (docs/regimes.md).
+
+example:
+  echo '{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":3000}' > sep.json
+  deconflict measure propose --channel ru-nato sep.json
+  deconflict measure sign --channel ru-nato 7`,
+		Run: runMeasure,
+	})
+	register("measures", &command{
+		Summary: "measures of a channel and their state; with --at, the rules in force at an index",
+		Usage: `
+usage: deconflict measures --channel C [--json] [--at N]
+
+One measure a line: index, kind, state (proposed, binding, withdrawn),
+signed by, awaiting, binding since and terms, tab-separated; with --at N
+the states at index N, followed by the rules then in force. --json
+prints one JSON object per measure: index, kind, state, signed_by,
+binding_since, terms.
+
+example:
+  deconflict measures --channel ru-nato --at 12`,
+		Run: runMeasures,
+	})
+}
+
+func (m *Main) readBody(path string) ([]byte, error) {
+	rc, err := m.openInput(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, int64(deconflict.MaxEnvelopeBytes)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > deconflict.MaxEnvelopeBytes {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "%s: more than %d bytes", path, deconflict.MaxEnvelopeBytes)
+	}
+	var c bytes.Buffer
+	if err := json.Compact(&c, b); err != nil {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "%s: not JSON: %v", path, err)
+	}
+	return c.Bytes(), nil
+}
+
+func channelAndOne(name string, channel string, pos []string, what string) error {
+	if channel == "" || len(pos) != 1 {
+		return usagef("%s: want --channel C and one %s", name, what)
+	}
+	return nil
+}
+
+func runNotify(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("notify")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := channelAndOne("notify", *channel, pos, "FORM.json"); err != nil {
+		return err
+	}
+	body, err := m.readBody(pos[0])
+	if err != nil {
+		return err
+	}
+	// Refuse locally what the node would refuse, with the same message.
+	if _, err := regime.ParseForm(body); err != nil {
+		return err
+	}
+	c, party, err := cf.partyClient(ctx)
+	if err != nil {
+		return err
+	}
+	rec, err := c.Send(ctx, party, &deconflict.Payload{Channel: *channel, Kind: deconflict.KindNotification, Body: body})
+	if err != nil {
+		return err
+	}
+	if err := m.printReceipt(rec, *receiptFile); err != nil {
+		return err
+	}
+	ns, err := c.Notifications(ctx, *channel)
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if n.Index != rec.Index {
+			continue
+		}
+		fmt.Fprintf(m.Stdout, "regime %s: notifiable %v, observable %v\n", n.Regime, n.Notifiable, n.Observable)
+		if n.Deadline != nil {
+			fmt.Fprintf(m.Stdout, "deadline: %s\n", n.Deadline.Format(time.RFC3339))
+		}
+		if n.ReplyDue != nil {
+			fmt.Fprintf(m.Stdout, "reply due: %s\n", n.ReplyDue.Format(time.RFC3339))
+		}
+		for _, o := range n.Obligations {
+			fmt.Fprintf(m.Stdout, "obligation: %s\n", o)
+		}
+		if len(n.Findings) == 0 {
+			fmt.Fprintln(m.Stdout, "findings: none")
+		} else {
+			fmt.Fprintf(m.Stdout, "findings: %s\n", strings.Join(n.Findings, ", "))
+		}
+	}
+	return nil
+}
+
+func listClient(m *Main, name string, args []string) (*dhttp.Client, string, bool, error) {
+	fs := m.newFlagSet(name)
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	asJSON := addJSONFlag(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if *channel == "" {
+		return nil, "", false, usagef("%s: --channel is required", name)
+	}
+	if len(pos) != 0 {
+		return nil, "", false, usagef("%s: unexpected argument %q", name, pos[0])
+	}
+	c, _, err := cf.client()
+	return c, *channel, *asJSON, err
+}
+
+func runNotifications(ctx context.Context, m *Main, args []string) error {
+	c, channel, asJSON, err := listClient(m, "notifications", args)
+	if err != nil {
+		return err
+	}
+	ns, err := c.Notifications(ctx, channel)
+	if err != nil {
+		return err
+	}
+	return writeList(m.Stdout, asJSON, ns, func(n node.NotificationView) []string {
+		var f struct {
+			Designation string `json:"designation"`
+		}
+		json.Unmarshal(n.Form, &f)
+		deadline := "no deadline"
+		if n.Deadline != nil {
+			deadline = "deadline " + n.Deadline.Format(time.RFC3339)
+		} else if n.ReplyDue != nil {
+			deadline = "reply due " + n.ReplyDue.Format(time.RFC3339)
+		}
+		var resp []string
+		for _, r := range n.Responses {
+			resp = append(resp, r.Author+":"+r.Response)
+		}
+		return []string{strconv.FormatInt(n.Index, 10), n.Regime, n.State, f.Designation, deadline,
+			"acks " + orNone(n.Acks), "responses " + orNone(resp), "findings " + orNone(n.Findings)}
+	})
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ",")
+}
+
+func runRespond(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("respond")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	kinds := map[string]*bool{}
+	for _, k := range regime.ResponseKinds {
+		kinds[k] = fs.Bool(k, false, k+" the notification")
+	}
+	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *channel == "" || len(pos) < 1 {
+		return usagef("respond: want --channel C, INDEX and one of --accept, --question, --object, --answer")
+	}
+	idx, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || idx < 0 {
+		return usagef("respond: INDEX %q: want a non-negative integer", pos[0])
+	}
+	var kind string
+	for _, k := range regime.ResponseKinds {
+		if *kinds[k] {
+			if kind != "" {
+				return usagef("respond: --%s and --%s: want one", kind, k)
+			}
+			kind = k
+		}
+	}
+	if kind == "" {
+		return usagef("respond: want one of --accept, --question, --object, --answer")
+	}
+	c, party, err := cf.partyClient(ctx)
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(node.ResponseBody{Response: kind})
+	rec, err := c.Send(ctx, party, &deconflict.Payload{Channel: *channel, Kind: deconflict.KindResponse, ReplyTo: &idx, Text: strings.Join(pos[1:], " "), Body: body})
+	if err != nil {
+		return err
+	}
+	return m.printReceipt(rec, *receiptFile)
+}
+
+func runFindings(ctx context.Context, m *Main, args []string) error {
+	c, channel, asJSON, err := listClient(m, "findings", args)
+	if err != nil {
+		return err
+	}
+	fs, err := c.Findings(ctx, channel)
+	if err != nil {
+		return err
+	}
+	if len(fs) == 0 && !asJSON {
+		fmt.Fprintf(m.Stdout, "findings of %s: none\n", channel)
+		return nil
+	}
+	return writeList(m.Stdout, asJSON, fs, func(f node.FindingView) []string {
+		rule := f.Rule
+		if rule == "" {
+			rule = "-"
+		}
+		return []string{strconv.FormatInt(f.Index, 10), f.Code, rule, "about " + strconv.FormatInt(f.About[0], 10), f.State, f.Time.Format(time.RFC3339), f.Text}
+	})
+}
+
+func runMeasure(ctx context.Context, m *Main, args []string) error {
+	return m.runSubcommand(ctx, "measure", args, map[string]subcommand{
+		"propose": runMeasurePropose,
+		"sign":    func(ctx context.Context, m *Main, args []string) error { return runMeasureRef(ctx, m, "sign", args) },
+		"withdraw": func(ctx context.Context, m *Main, args []string) error {
+			return runMeasureRef(ctx, m, "withdraw", args)
+		},
+	})
+}
+
+func runMeasurePropose(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("measure")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := channelAndOne("measure propose", *channel, pos, "MEASURE.json"); err != nil {
+		return err
+	}
+	body, err := m.readBody(pos[0])
+	if err != nil {
+		return err
+	}
+	if _, err := regime.ParseMeasure(body); err != nil {
+		return err
+	}
+	c, party, err := cf.partyClient(ctx)
+	if err != nil {
+		return err
+	}
+	rec, err := c.Send(ctx, party, &deconflict.Payload{Channel: *channel, Kind: deconflict.KindMeasure, Body: body})
+	if err != nil {
+		return err
+	}
+	return m.printReceipt(rec, *receiptFile)
+}
+
+// runMeasureRef signs or withdraws from the proposal at INDEX, naming its
+// leaf hash computed here from the proposal's bytes.
+func runMeasureRef(ctx context.Context, m *Main, verb string, args []string) error {
+	fs := m.newFlagSet("measure")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := channelAndOne("measure "+verb, *channel, pos, "INDEX"); err != nil {
+		return err
+	}
+	idx, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || idx < 0 {
+		return usagef("measure %s: INDEX %q: want a non-negative integer", verb, pos[0])
+	}
+	c, party, err := cf.partyClient(ctx)
+	if err != nil {
+		return err
+	}
+	envs, err := c.Envelopes(ctx, *channel, idx, 1)
+	if err != nil {
+		return err
+	}
+	if len(envs) == 0 || envs[0].Index != idx {
+		return deconflict.Errorf(deconflict.ENOTFOUND, "channel %s: no envelope at index %d", *channel, idx)
+	}
+	s, err := envs[0].Signed()
+	if err != nil {
+		return err
+	}
+	if err := s.VerifySignature(); err != nil {
+		return err
+	}
+	p, err := deconflict.ParsePayload(s.Payload)
+	if err != nil {
+		return err
+	}
+	if p.Kind != deconflict.KindMeasure {
+		return deconflict.Errorf(deconflict.EINVALID, "index %d is a %s, not a measure", idx, p.Kind)
+	}
+	hash := deconflict.LeafHash(s.Leaf())
+	if got := base64.StdEncoding.EncodeToString(hash[:]); got != envs[0].LeafHash {
+		return deconflict.Errorf(deconflict.EINVALID, "index %d: the node's leaf hash %s is not the hash of its bytes %s", idx, envs[0].LeafHash, got)
+	}
+	fmt.Fprintf(m.Stdout, "%s measure %d proposed by %s: %s\nleaf hash %s\n", verb, idx, p.Author, p.Body, base64.StdEncoding.EncodeToString(hash[:]))
+	kind := regime.KindSign
+	if verb == "withdraw" {
+		kind = regime.KindWithdraw
+	}
+	rec, err := c.Send(ctx, party, &deconflict.Payload{Channel: *channel, Kind: kind, Body: regime.Ref{Index: idx, LeafHash: hash[:]}.Marshal()})
+	if err != nil {
+		return err
+	}
+	return m.printReceipt(rec, *receiptFile)
+}
+
+func runMeasures(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("measures")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	asJSON := addJSONFlag(fs)
+	at := fs.Int64("at", -1, "the rules in force at this log index")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *channel == "" {
+		return usagef("measures: --channel is required")
+	}
+	if len(pos) != 0 {
+		return usagef("measures: unexpected argument %q", pos[0])
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	r, err := c.Measures(ctx, *channel, *at)
+	if err != nil {
+		return err
+	}
+	if err := writeList(m.Stdout, *asJSON, r.Measures, func(s regime.MeasureState) []string {
+		since := "-"
+		if s.BindingSince != nil {
+			since = "binding since " + strconv.FormatInt(*s.BindingSince, 10)
+		}
+		state := s.State
+		if s.WithdrawnBy != "" {
+			state += " (withdrawn by " + s.WithdrawnBy + ", lapses " + s.Lapses.Format(time.RFC3339) + ")"
+		}
+		return []string{strconv.FormatInt(s.Index, 10), s.Kind, state, "signed by " + orNone(s.SignedBy), "awaiting " + orNone(s.Awaiting), since, string(s.Terms)}
+	}); err != nil {
+		return err
+	}
+	if *asJSON || *at < 0 {
+		return nil
+	}
+	fmt.Fprintf(m.Stdout, "rules in force at index %d:\n", r.Index)
+	for _, s := range r.Separations {
+		fmt.Fprintf(m.Stdout, "  separation %s %s: %g m (measure %d)\n", s.Domain, s.Tier, s.DistanceM, s.Measure)
+	}
+	for _, z := range r.Zones {
+		fmt.Fprintf(m.Stdout, "  zone %s (%s, measure %d)\n", z.Name, z.ZoneKind, z.Measure)
+	}
+	for p, d := range r.AckDeadlinesS {
+		fmt.Fprintf(m.Stdout, "  ack deadline %s: %ds (measure %d)\n", p, d, r.AckMeasure[p])
+	}
+	for reg, th := range r.Notify {
+		fmt.Fprintf(m.Stdout, "  %s thresholds: %+v\n", reg, th)
+	}
+	for _, rel := range r.Relevance {
+		fmt.Fprintf(m.Stdout, "  relevance: civilian tracks in an area (measure %d)\n", rel.Measure)
+	}
+	if len(r.Separations)+len(r.Zones)+len(r.AckDeadlinesS)+len(r.Notify)+len(r.Relevance) == 0 {
+		fmt.Fprintln(m.Stdout, "  none: the channel's defaults")
+	}
+	return nil
+}
+
+// loadExplainer reads a scan --notifications file (one form a line with
+// its submission "time"; blank lines skipped) and returns what explains
+// an encounter: the notifications whose area and window hold, at the
+// closest approach, the track of the party that notified them.
+func (m *Main) loadExplainer(path string) (func(detect.Row) []string, error) {
+	rc, err := m.openInput(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var ns []regime.Notified
+	sc := bufio.NewScanner(rc)
+	sc.Buffer(make([]byte, 0, 64<<10), deconflict.MaxEnvelopeBytes)
+	base := filepath.Base(path)
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		f, at, err := regime.ParseSubmitted(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %s", path, line, deconflict.ErrorMessage(err))
+		}
+		ns = append(ns, regime.NotifiedAreas(f, base+":"+strconv.Itoa(line), at)...)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func(r detect.Row) []string {
+		var out []string
+		for _, side := range []struct {
+			party string
+			t     *detect.RecordedTrack
+		}{{r.PartyA, r.TrackA}, {r.PartyB, r.TrackB}} {
+			if side.t == nil {
+				continue
+			}
+			gap := deconflict.DefaultAirLost
+			if side.t.Domain == deconflict.Sea {
+				gap = deconflict.DefaultSeaLost
+			}
+			pos, alt, ok := side.t.At(r.ClosestTime, gap)
+			if !ok {
+				continue
+			}
+			for _, l := range regime.Explain(ns, side.party, pos.Lat, pos.Lon, alt, r.ClosestTime) {
+				if !slices.Contains(out, l) {
+					out = append(out, l)
+				}
+			}
+		}
+		return out
+	}, nil
+}

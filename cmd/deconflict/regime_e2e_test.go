@@ -1,0 +1,170 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRegimesEndToEnd files notifications and measures through the real
+// binary against a real node: a Zapad-like activity on time, a late one
+// (its finding), a refused form, acknowledgement and acceptance as
+// separate envelopes, a measure that binds on the last signature and the
+// rules at each index, and a verify of the whole channel.
+func TestRegimesEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "data")
+	startServe(t, dir, data, addr)
+	c := &cli{t: t, dir: dir, env: []string{"DECONFLICT_NODE=http://" + addr}}
+	for _, p := range []string{"RU", "NATO"} {
+		pub := strings.TrimSpace(c.run(false, "keygen", "--out", strings.ToLower(p)+".key"))
+		c.run(false, "party", "add", p, "--pubkey", pub, "--data", data)
+	}
+	c.run(false, "channel", "create", "ru-nato", "--members", "RU,NATO", "--data", data)
+
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := func(d int) string { return time.Now().UTC().AddDate(0, 0, d).Format(time.DateOnly) }
+	area := `"area":{"polygon":[[54.0,20.0],[54.0,23.0],[55.5,23.0],[55.5,20.0]]}`
+	write("zapad.json", `{"regime":"vd11-prior","state":"RU","designation":"ZAPAD","purpose":"exercise","start":"`+day(60)+`","end":"`+day(66)+`","troops":12800,`+area+`}`)
+	write("ladoga.json", `{"regime":"vd11-prior","state":"RU","designation":"LADOGA","purpose":"exercise","start":"`+day(10)+`","end":"`+day(12)+`","troops":9500,`+area+`}`)
+	write("noarea.json", `{"regime":"intention","state":"RU","start":"`+day(1)+`","end":"`+day(2)+`"}`)
+
+	out := c.run(false, "notify", "--channel", "ru-nato", "zapad.json", "--key", "ru.key")
+	if !strings.Contains(out, "index 0") || !strings.Contains(out, "notifiable true, observable false") || !strings.Contains(out, "findings: none") {
+		t.Fatalf("notify zapad: %q", out)
+	}
+	out = c.run(false, "notify", "--channel", "ru-nato", "--key", "ru.key", "ladoga.json")
+	if !strings.Contains(out, "index 1") || !strings.Contains(out, "findings: late") {
+		t.Fatalf("notify ladoga: %q", out)
+	}
+	if e := c.run(true, "notify", "--channel", "ru-nato", "--key", "ru.key", "noarea.json"); !strings.Contains(e, `missing required field "area"`) {
+		t.Fatalf("notify without area: %q", e)
+	}
+	// The late finding is at index 2 (node-signed); NATO acknowledges and accepts Zapad.
+	c.run(false, "ack", "--channel", "ru-nato", "0", "--key", "nato.key")
+	c.run(false, "respond", "--channel", "ru-nato", "0", "--accept", "--key", "nato.key", "noted")
+
+	type notification struct {
+		Index     int64
+		Regime    string
+		State     string
+		Deadline  *time.Time
+		Acks      []string
+		Responses []struct{ Author, Response, Text string }
+		Findings  []string
+	}
+	var ns []notification
+	for _, l := range strings.Split(strings.TrimSpace(c.run(false, "notifications", "--channel", "ru-nato", "--json", "--key", "nato.key")), "\n") {
+		var v notification
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("notifications --json line %q: %v", l, err)
+		}
+		ns = append(ns, v)
+	}
+	if len(ns) != 2 || ns[0].State != "RU" || strings.Join(ns[0].Acks, ",") != "NATO" || len(ns[0].Responses) != 1 ||
+		ns[0].Responses[0].Response != "accept" || ns[0].Responses[0].Text != "noted" || strings.Join(ns[1].Findings, ",") != "late" {
+		t.Fatalf("notifications: %+v", ns)
+	}
+	fl := strings.TrimSpace(c.run(false, "findings", "--channel", "ru-nato", "--json", "--key", "ru.key"))
+	var f struct {
+		Index int64
+		Code  string
+		About []int64
+		State string
+	}
+	if err := json.Unmarshal([]byte(fl), &f); err != nil || f.Code != "late" || f.Index != 2 || f.About[0] != 1 || f.State != "RU" {
+		t.Fatalf("findings: %q (%v)", fl, err)
+	}
+	if out := c.run(false, "findings", "--channel", "ru-nato", "--key", "ru.key"); !strings.Contains(out, "late") || !strings.Contains(out, "LADOGA") {
+		t.Fatalf("findings: %q", out)
+	}
+
+	// A measure: proposed by NATO (index 5), binding once RU signs (index 6).
+	write("sep.json", `{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":3000}`)
+	if out := c.run(false, "measure", "propose", "--channel", "ru-nato", "sep.json", "--key", "nato.key"); !strings.Contains(out, "index 5") {
+		t.Fatalf("measure propose: %q", out)
+	}
+	if out := c.run(false, "measures", "--channel", "ru-nato", "--key", "ru.key"); !strings.Contains(out, "proposed") || !strings.Contains(out, "awaiting RU") {
+		t.Fatalf("measures before signing: %q", out)
+	}
+	if out := c.run(false, "measure", "sign", "--channel", "ru-nato", "5", "--key", "ru.key"); !strings.Contains(out, `"distance_m":3000`) || !strings.Contains(out, "index 6") {
+		t.Fatalf("measure sign: %q", out)
+	}
+	if e := c.run(true, "measure", "sign", "--channel", "ru-nato", "5", "--key", "ru.key"); !strings.Contains(e, "already signed") {
+		t.Fatalf("second signature: %q", e)
+	}
+	for at, want := range map[string]string{"5": "proposed", "6": "binding"} {
+		var st struct {
+			Index        int64
+			State        string
+			SignedBy     []string `json:"signed_by"`
+			BindingSince *int64   `json:"binding_since"`
+		}
+		l := c.run(false, "measures", "--channel", "ru-nato", "--json", "--at", at, "--key", "nato.key")
+		if err := json.Unmarshal([]byte(strings.TrimSpace(l)), &st); err != nil || st.State != want {
+			t.Fatalf("measures --at %s: %q, want %s", at, l, want)
+		}
+	}
+	if out := c.run(false, "measures", "--channel", "ru-nato", "--at", "6", "--key", "nato.key"); !strings.Contains(out, "separation sea dangerous: 3000 m (measure 5)") {
+		t.Fatalf("rules at 6: %q", out)
+	}
+	if e := c.run(true, "measure", "propose", "--channel", "ru-nato", "zapad.json", "--key", "nato.key"); !strings.Contains(e, `missing required field "kind"`) {
+		t.Fatalf("propose a form: %q", e)
+	}
+	// Help for the verbs, and the whole channel verifies.
+	if out := c.run(false, "measure", "sign", "-h"); !strings.Contains(out, "usage: deconflict measure") || !strings.Contains(out, "example:") {
+		t.Fatalf("measure sign -h: %q", out)
+	}
+	c.run(false, "verify", "--channel", "ru-nato", "--key", "ru.key")
+}
+
+// TestScanNotifications: scan --notifications labels an encounter inside
+// an area its RU track's party notified, and only with that file.
+func TestScanNotifications(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, dir: dir}
+	var csv strings.Builder
+	csv.WriteString("time,id,party,domain,lat,lon,alt_m,speed_ms,course_deg,climb_ms\n")
+	t0 := time.Date(2027, 9, 11, 12, 0, 0, 0, time.UTC)
+	for s := 0; s <= 1800; s += 30 {
+		// Two ships head-on along 54.5 N, 5 m/s each, 12.9 km apart at t0.
+		d := float64(s) * 5 / (111320 * 0.5807)
+		at := t0.Add(time.Duration(s) * time.Second).Format(time.RFC3339)
+		csv.WriteString(at + ",RU-1,RU,sea,54.5," + strconvF(21.4+d) + ",,5,90,\n")
+		csv.WriteString(at + ",NATO-1,NATO,sea,54.5," + strconvF(21.6-d) + ",,5,270,\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ships.csv"), []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	area := `"area":{"polygon":[[54.0,20.0],[54.0,23.0],[55.5,23.0],[55.5,20.0]]}`
+	notes := `{"time":"2027-07-20T09:00:00Z","regime":"vd11-prior","state":"RU","designation":"ZAPAD","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12800,` + area + `}
+{"time":"2027-07-20T09:00:00Z","regime":"intention","state":"NATO","start":"2027-10-01","end":"2027-10-02",` + area + `}
+`
+	if err := os.WriteFile(filepath.Join(dir, "notes.jsonl"), []byte(notes), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain := c.run(false, "scan", "--format", "csv", "ships.csv")
+	if strings.Contains(plain, "explained_by") {
+		t.Fatalf("explained_by without --notifications:\n%s", plain)
+	}
+	out := c.run(false, "scan", "--format", "csv", "ships.csv", "--notifications", "notes.jsonl")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], ",explained_by") || !strings.HasSuffix(lines[1], ",notes.jsonl:1") {
+		t.Fatalf("scan --notifications:\n%s", out)
+	}
+	if e := c.run(true, "scan", "--format", "csv", "ships.csv", "--notifications", "ships.csv"); !strings.Contains(e, "line 1") {
+		t.Fatalf("a bad notifications file: %q", e)
+	}
+}
+
+func strconvF(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }

@@ -1,0 +1,327 @@
+// Package live is the node's air and sea picture and its encounter
+// detection: reports come in (Ingest), tracks are attributed and kept
+// (picture.Table), the engine predicts encounters, and each encounter that
+// opens, escalates or closes becomes a node-signed alert on every channel
+// the two parties share. It reaches the channel log only through
+// ChannelLog, posting alerts like any other author, and keeps its zones
+// and declared assets through Store.
+package live
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/attrib"
+	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/picture"
+)
+
+// ChannelLog is the channel log as the live picture uses it; *node.Node
+// implements it.
+type ChannelLog interface {
+	// Channels returns the channels caller belongs to; every channel for
+	// deconflict.NodeAuthor.
+	Channels(ctx context.Context, caller string) ([]*deconflict.Channel, error)
+	// Refused returns the channels the node refuses to serve, with the reason.
+	Refused() map[string]string
+	// SubmitNode signs p with the node's key and appends it to its channel.
+	SubmitNode(ctx context.Context, p *deconflict.Payload) (*deconflict.Receipt, error)
+	// OnChannelsChanged registers f, called after a channel is created or
+	// its policy changes.
+	OnChannelsChanged(f func(ctx context.Context) error)
+}
+
+// Store keeps what the live picture is told to remember; deconflict.Store
+// implements it.
+type Store interface {
+	FindParty(ctx context.Context, id string) (*deconflict.Party, error)
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+}
+
+// Picture is the live picture: the track table, the encounter engine and
+// the alerts they raise. Create it with New, start it with Open, stop it
+// with Close before the channel log closes.
+type Picture struct {
+	Table  *picture.Table
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	log    ChannelLog
+	store  Store
+	base   attrib.File // the parties file the picture started with
+	attr   atomic.Pointer[attrib.Attributor]
+	assets map[string]deconflict.Assets // declared assets by party; guarded by amu
+	amu    sync.Mutex
+	engine *detect.Engine // owned by the run goroutine
+	in     chan []deconflict.Report
+	ops    chan func(*detect.Engine) // work on the engine, run by the run goroutine
+	alerts chan detect.Event
+	epoch  string // distinguishes incident ids across restarts
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	zones  map[string]detect.Zone          // guarded by mu
+	open   map[uint64]detect.Encounter     // open encounters; guarded by mu
+	closed []detect.Encounter              // recently closed, newest last; guarded by mu
+	subs   map[chan Event]struct{}         // guarded by mu
+	pairs  map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
+	stats  Stats                           // guarded by mu
+}
+
+// Stats counts what the live picture has processed.
+type Stats struct {
+	Reports    int64 `json:"reports"`
+	Alerts     int64 `json:"alerts"`
+	Encounters int64 `json:"encounters_opened"`
+}
+
+// Event is what picture watchers receive: a track change or an
+// encounter event.
+type Event struct {
+	Type      string            `json:"type"` // "track", "removed", "encounter"
+	Track     *picture.Track    `json:"-"`
+	Event     string            `json:"event,omitempty"` // opened, escalated, updated, closed
+	Encounter *detect.Encounter `json:"-"`
+	ID        string            `json:"id,omitempty"`
+}
+
+// maxClosedKept bounds the list of recently closed encounters.
+const maxClosedKept = 500
+
+// New returns a picture that posts alerts to log and keeps zones and
+// assets in store. Set Now and Logger (the node's) before Open.
+func New(log ChannelLog, store Store) *Picture {
+	return &Picture{log: log, store: store, Now: time.Now, Logger: slog.Default()}
+}
+
+// Open starts the picture with the parties file base (nil: the default
+// alliances), to which the parties' declared assets are added, and engine
+// configuration cfg (its Pair hook is set from the channels parties share).
+func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config) error {
+	if base == nil {
+		base = &attrib.File{}
+	}
+	l.base = *base
+	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, 4096)
+	l.epoch = l.Now().UTC().Format("20060102T150405")
+	l.zones, l.open, l.subs = map[string]detect.Zone{}, map[uint64]detect.Encounter{}, map[chan Event]struct{}{}
+	if err := l.loadAssets(ctx); err != nil {
+		return err
+	}
+	l.Table = picture.New(picture.Options{Now: l.Now, Attribute: l.attribute})
+	cfg.Pair = l.pair
+	if cfg.Envelope == (detect.Thresholds{}) {
+		cfg.Envelope = detect.DefaultThresholds().Scale(EnvelopeScale)
+	}
+	eng, err := detect.New(cfg)
+	if err != nil {
+		return err
+	}
+	l.engine = eng
+	if err := l.refreshPairs(ctx); err != nil {
+		return err
+	}
+	if err := l.loadZones(ctx); err != nil {
+		return err
+	}
+	l.log.OnChannelsChanged(l.channelsChanged)
+	wctx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	l.wg.Add(4)
+	go func() { defer l.wg.Done(); l.Table.Run(wctx, time.Second) }()
+	go func() { defer l.wg.Done(); l.forwardTracks(wctx) }()
+	go func() { defer l.wg.Done(); l.run(wctx) }()
+	go func() { defer l.wg.Done(); l.postAlerts(wctx) }()
+	return nil
+}
+
+// Close stops the picture's goroutines.
+func (l *Picture) Close() error {
+	if l.cancel != nil {
+		l.cancel()
+	}
+	l.wg.Wait()
+	return nil
+}
+
+// MaxSpeedMS is the fastest ground speed a report may give (m/s): above
+// any aircraft or missile a picture is meant to hold, so that a corrupt
+// report cannot poison predictions.
+const MaxSpeedMS = 10000
+
+// Ingest queues reports for the picture. Reports posted by a party (not
+// the operator) are its own assets: their party is forced to the caller,
+// their identity prefixed with it, and only members of channels that
+// party shares will see them.
+func (l *Picture) Ingest(ctx context.Context, caller string, rs []deconflict.Report) error {
+	if caller != deconflict.NodeAuthor {
+		for i := range rs {
+			rs[i].Party = caller
+			rs[i].Source = "party"
+			if !strings.HasPrefix(rs[i].ID, caller+":") {
+				rs[i].ID = caller + ":" + rs[i].ID
+			}
+		}
+	}
+	for i := range rs {
+		if err := checkReport(&rs[i]); err != nil {
+			return deconflict.Errorf(deconflict.EINVALID, "report %d (%s): %s", i, rs[i].ID, err)
+		}
+	}
+	select {
+	case l.in <- rs:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func checkReport(r *deconflict.Report) error {
+	switch {
+	case r.ID == "":
+		return fmt.Errorf("id is empty")
+	case r.Domain != deconflict.Air && r.Domain != deconflict.Sea:
+		return fmt.Errorf("domain %q: want air or sea", r.Domain)
+	case deconflict.Known(r.Lat) && (r.Lat < -90 || r.Lat > 90):
+		return fmt.Errorf("lat %g out of range", r.Lat)
+	case deconflict.Known(r.Lon) && (r.Lon < -180 || r.Lon > 180):
+		return fmt.Errorf("lon %g out of range", r.Lon)
+	case deconflict.Known(r.SpeedMS) && (r.SpeedMS < 0 || r.SpeedMS > MaxSpeedMS):
+		return fmt.Errorf("speed %g m/s out of range", r.SpeedMS)
+	}
+	return nil
+}
+
+func (l *Picture) run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case rs := <-l.in:
+			now := l.Now().UTC()
+			for i := range rs {
+				r := &rs[i]
+				if r.Time.IsZero() {
+					r.Time = now
+				}
+				// The table attributes the track (declared assets, callsign
+				// patterns, the source's party, the flag) and keeps how.
+				res := l.Table.Update(r)
+				if res != picture.Created && res != picture.Updated {
+					continue // old, invalid, or another receiver's copy
+				}
+				if !r.HasPosition() {
+					continue
+				}
+				tr, err := l.Table.Get(r.ID)
+				if err != nil {
+					continue
+				}
+				er := *r
+				er.Party = tr.Party
+				l.handle(l.engine.Update(er))
+			}
+			l.mu.Lock()
+			l.stats.Reports += int64(len(rs))
+			l.mu.Unlock()
+		case op := <-l.ops:
+			op(l.engine)
+		case <-tick.C:
+			l.handle(l.engine.Tick(l.Now().UTC()))
+		}
+	}
+}
+
+// forwardTracks republishes the table's track events to live subscribers.
+func (l *Picture) forwardTracks(ctx context.Context) {
+	sub := l.Table.Subscribe(picture.Query{IncludeLost: true}, 4096)
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-sub.C:
+			tr := ev.Track
+			if ev.Kind == picture.EventRemoved {
+				l.publish(Event{Type: "removed", ID: tr.ID, Track: &tr})
+			} else {
+				l.publish(Event{Type: "track", Track: &tr})
+			}
+		}
+	}
+}
+
+func (l *Picture) handle(evs []detect.Event) {
+	for _, ev := range evs {
+		enc := ev.Encounter
+		l.mu.Lock()
+		switch ev.Type {
+		case detect.Closed:
+			delete(l.open, enc.ID)
+			l.closed = append(l.closed, enc)
+			if len(l.closed) > maxClosedKept {
+				l.closed = l.closed[len(l.closed)-maxClosedKept:]
+			}
+		case detect.Opened:
+			l.stats.Encounters++
+			l.open[enc.ID] = enc
+		default:
+			l.open[enc.ID] = enc
+		}
+		l.mu.Unlock()
+		l.publish(Event{Type: "encounter", Event: ev.Type.String(), Encounter: &enc})
+		if ev.Type != detect.Updated {
+			select {
+			case l.alerts <- ev:
+			default:
+				l.Logger.Error("alert queue full; alert dropped", "encounter", enc.ID, "event", ev.Type.String())
+			}
+		}
+	}
+}
+
+// Subscribe returns a channel of live events; cancel with Unsubscribe. A
+// subscriber that does not keep up loses events (never slowing the
+// picture) and should re-read the picture.
+func (l *Picture) Subscribe() chan Event {
+	ch := make(chan Event, 1024)
+	l.mu.Lock()
+	l.subs[ch] = struct{}{}
+	l.mu.Unlock()
+	return ch
+}
+
+// Unsubscribe ends a subscription.
+func (l *Picture) Unsubscribe(ch chan Event) {
+	l.mu.Lock()
+	delete(l.subs, ch)
+	l.mu.Unlock()
+}
+
+func (l *Picture) publish(ev Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ch := range l.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+// Stats returns the live counters.
+func (l *Picture) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
+}

@@ -1,0 +1,76 @@
+package live
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
+)
+
+// refreshPairs recomputes which party pairs share a channel and tells the engine.
+func (l *Picture) refreshPairs(ctx context.Context) error {
+	chans, err := l.log.Channels(ctx, deconflict.NodeAuthor)
+	if err != nil {
+		return err
+	}
+	pairs := map[[2]string]detect.Thresholds{}
+	for _, c := range chans {
+		th, err := detect.PolicyThresholds(&c.Policy)
+		if err != nil {
+			return fmt.Errorf("channel %s: %w", c.ID, err)
+		}
+		for _, a := range c.Members {
+			for _, b := range c.Members {
+				if a < b {
+					k := [2]string{a, b}
+					if old, ok := pairs[k]; ok {
+						th = old.Widest(th)
+					}
+					pairs[k] = th
+				}
+			}
+		}
+	}
+	l.mu.Lock()
+	l.pairs = pairs
+	l.mu.Unlock()
+	return nil
+}
+
+// channelsChanged recomputes the party pairs and makes the engine forget
+// its cached answers, in the engine's goroutine.
+func (l *Picture) channelsChanged(ctx context.Context) error {
+	if err := l.refreshPairs(ctx); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	select {
+	case l.ops <- func(e *detect.Engine) { e.SetPair(l.pair); close(done) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-done
+	return nil
+}
+
+// pair is the engine's Pair hook: parties are watched when they share a
+// channel, with the default thresholds (agreed measures will set them per
+// channel).
+func (l *Picture) pair(a, b string) (detect.Thresholds, bool) {
+	if a == "" || b == "" || a == b {
+		return detect.Thresholds{}, false
+	}
+	if b < a {
+		a, b = b, a
+	}
+	l.mu.Lock()
+	th, ok := l.pairs[[2]string{a, b}]
+	l.mu.Unlock()
+	return th, ok
+}
+
+// EnvelopeScale is how far above the defaults a channel may set its
+// thresholds; the engine's spatial index is sized for it, and larger
+// values are clamped.
+const EnvelopeScale = 3
