@@ -18,6 +18,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // the caller may not do this
 	ETOOLARGE     = "too_large"    // the request body is over the limit
 	EUNAVAILABLE  = "unavailable"  // the node refuses service (e.g. a tampered channel)
+	ETOOMANY      = "too_many"     // too many attempts (console sign-in); try again later
 )
 
 // Error is an error with a code and a message meant for the user. Errors

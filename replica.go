@@ -16,6 +16,12 @@ type Replicas interface {
 	// ends. The returned context ends when the lease is lost (the session
 	// that holds it ended) or ctx ends; release gives the lease up.
 	Lead(ctx context.Context, name string) (held context.Context, release func(), err error)
+	// LockChannel blocks until this process holds the append lock of
+	// channel, so that it validates and appends a batch while no other
+	// replica appends to the channel, and returns the function that
+	// releases it. The lock saves work, not correctness: Append refuses a
+	// batch that does not start at the log's size whatever happens to it.
+	LockChannel(ctx context.Context, channel string) (unlock func(), err error)
 }
 
 // Change is what a replica committed: a channel's log grew to Size, a

@@ -51,6 +51,9 @@ type Batch struct {
 	// transaction: the batch holds the node-signed policy envelope that
 	// records the change.
 	Policy *Policy
+	// Keys, when set, are the party-key changes of a key log batch
+	// (Channel KeyLog), applied in the same transaction.
+	Keys *KeyChanges
 }
 
 // HashAt is one stored hash of the Merkle log at its storage index.

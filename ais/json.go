@@ -206,9 +206,13 @@ func (m *Message) AppendJSON(dst []byte, device string) []byte {
 		dst = appendU(dst, `,"seqno":`, p.u(38, 2))
 		dst = appendU(dst, `,"dest_mmsi":`, p.u(40, 30))
 		dst = appendBool(dst, `,"retransmit":`, p.u(70, 1) != 0)
-		dst = appendU(dst, `,"dac":`, p.u(72, 10))
-		dst = appendU(dst, `,"fid":`, p.u(82, 6))
-		dst = appendData(dst, p, 88, p.n-88, false)
+		dac, fid := p.u(72, 10), p.u(82, 6)
+		dst = appendU(dst, `,"dac":`, dac)
+		dst = appendU(dst, `,"fid":`, fid)
+		var ok bool
+		if dst, ok = appendApp6(dst, p, dac, fid); !ok {
+			dst = appendData(dst, p, 88, p.n-88, false)
+		}
 	case 7, 13:
 		for i := 0; i < 4; i++ {
 			dst = append(dst, `,"mmsi`...)
@@ -220,9 +224,13 @@ func (m *Message) AppendJSON(dst []byte, device string) []byte {
 			}
 		}
 	case 8:
-		dst = appendU(dst, `,"dac":`, p.u(40, 10))
-		dst = appendU(dst, `,"fid":`, p.u(50, 6))
-		dst = appendData(dst, p, 56, p.n-56, true)
+		dac, fid := p.u(40, 10), p.u(50, 6)
+		dst = appendU(dst, `,"dac":`, dac)
+		dst = appendU(dst, `,"fid":`, fid)
+		var ok bool
+		if dst, ok = appendApp8(dst, p, dac, fid); !ok {
+			dst = appendData(dst, p, 56, p.n-56, true)
+		}
 	case 9:
 		dst = append(dst, `,"alt":`...)
 		switch m.Alt {

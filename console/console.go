@@ -15,16 +15,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/node"
 )
@@ -49,9 +48,6 @@ const (
 	MaxLoginFailures   = 5
 	LoginFailureWindow = time.Minute
 )
-
-// maxConsoleBody bounds the body of console requests (bytes).
-const maxConsoleBody = 256 << 10
 
 // MaxTextBytes is the longest message or note text the console sends.
 const MaxTextBytes = 16 << 10
@@ -101,12 +97,12 @@ func Mount(s *dhttp.Server, n *node.Node, dataDir string) (*Console, error) {
 	m := s.Mux
 	m.HandleFunc("GET /{$}", c.index)
 	m.Handle("GET /console/assets/", http.StripPrefix("/console/assets/", staticHandler(http.FileServerFS(static))))
-	m.HandleFunc("POST /console/login", c.handle(false, c.login))
-	m.HandleFunc("POST /console/logout", c.handle(false, c.logout))
-	m.HandleFunc("GET /console/me", c.handle(true, c.me))
-	m.HandleFunc("POST /v1/console/send", c.handle(true, c.send))
-	m.HandleFunc("POST /v1/console/ack", c.handle(true, c.ack))
-	m.HandleFunc("POST /v1/console/note", c.handle(true, c.note))
+	m.HandleFunc("POST /console/login", c.handle(s, false, c.login))
+	m.HandleFunc("POST /console/logout", c.handle(s, false, c.logout))
+	m.HandleFunc("GET /console/me", c.handle(s, true, c.me))
+	m.HandleFunc("POST /v1/console/send", c.handle(s, true, c.send))
+	m.HandleFunc("POST /v1/console/ack", c.handle(s, true, c.ack))
+	m.HandleFunc("POST /v1/console/note", c.handle(s, true, c.note))
 	prev := s.SessionAuth
 	s.SessionAuth = func(r *http.Request) (string, error) {
 		if p, err := c.Authenticate(r); p != "" || err != nil || prev == nil {
@@ -182,60 +178,44 @@ func (c *Console) pruneLocked(now time.Time) {
 // as JSON, or an error.
 type consoleHandler func(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error)
 
-func (c *Console) handle(needSession bool, h consoleHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+// handle adapts h to the API's handler (http.Server's body reading, JSON
+// and error writing): sign-in and sign-out are open to anyone, the rest
+// need a console session. Every state-changing console request needs
+// CSRFHeader.
+func (c *Console) handle(s *dhttp.Server, needSession bool, h consoleHandler) http.HandlerFunc {
+	wrapped := func(w http.ResponseWriter, r *http.Request, _ string, body []byte) (any, error) {
 		w.Header().Set("Cache-Control", "no-store")
-		status, v, err := c.serve(w, r, needSession, h)
+		if r.Method != http.MethodGet && r.Header.Get(CSRFHeader) != "1" {
+			return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "console %s request without the %s: 1 header", r.Method, CSRFHeader)
+		}
+		var sess *session
+		if needSession {
+			var err error
+			if sess, err = c.session(r); err != nil {
+				return nil, err
+			} else if sess == nil {
+				return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "not signed in to the console")
+			}
+		}
+		status, v, err := h(w, r, sess, body)
 		if err != nil {
-			c.writeError(w, r, err)
-			return
+			return nil, err
 		}
-		dhttp.WriteJSON(w, status, v)
+		return dhttp.WithStatus(status, v), nil
 	}
+	return s.Unauthenticated(wrapped)
 }
 
-func (c *Console) serve(w http.ResponseWriter, r *http.Request, needSession bool, h consoleHandler) (int, any, error) {
-	if r.Method != http.MethodGet && r.Header.Get(CSRFHeader) != "1" {
-		return 0, nil, deconflict.Errorf(deconflict.EFORBIDDEN, "console %s request without the %s: 1 header", r.Method, CSRFHeader)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxConsoleBody+1))
-	if err != nil {
-		return 0, nil, deconflict.Errorf(deconflict.EINVALID, "reading body: %v", err)
-	} else if len(body) > maxConsoleBody {
-		return 0, nil, deconflict.Errorf(deconflict.ETOOLARGE, "request body over %d bytes", maxConsoleBody)
-	}
-	var s *session
-	if needSession {
-		if s, err = c.session(r); err != nil {
-			return 0, nil, err
-		} else if s == nil {
-			return 0, nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "not signed in to the console")
-		}
-	}
-	return h(w, r, s, body)
-}
-
-// rateLimitError is a refused sign-in; it is written with status 429.
+// rateLimitError is a refused sign-in: ETOOMANY, written with status 429
+// and Retry-After.
 type rateLimitError struct {
 	err   *deconflict.Error
 	retry time.Duration
 }
 
-func (e *rateLimitError) Error() string { return e.err.Error() }
-func (e *rateLimitError) Unwrap() error { return e.err }
-
-func (c *Console) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code, msg := deconflict.ErrorCode(err), deconflict.ErrorMessage(err)
-	status := dhttp.ErrorStatus(code)
-	if rl, ok := err.(*rateLimitError); ok {
-		status = http.StatusTooManyRequests
-		w.Header().Set("Retry-After", strconv.Itoa(int(rl.retry.Seconds()+0.999)))
-	}
-	if code == deconflict.EINTERNAL {
-		c.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	dhttp.WriteJSON(w, status, &dhttp.ErrorResponse{Code: code, Message: msg})
-}
+func (e *rateLimitError) Error() string             { return e.err.Error() }
+func (e *rateLimitError) Unwrap() error             { return e.err }
+func (e *rateLimitError) RetryAfter() time.Duration { return e.retry }
 
 // LoginRequest signs in to the console.
 type LoginRequest struct {
@@ -264,7 +244,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, _ *session, body
 	}
 	now := c.Now()
 	if wait := c.lockedOut(req.Username, now); wait > 0 {
-		return 0, nil, &rateLimitError{deconflict.Errorf(deconflict.EUNAUTHORIZED, "too many failed sign-ins for %s: try again in %d s", req.Username, int(wait.Seconds()+0.999)), wait}
+		return 0, nil, &rateLimitError{deconflict.Errorf(deconflict.ETOOMANY, "too many failed sign-ins for %s: try again in %d s", req.Username, int(wait.Seconds()+0.999)), wait}
 	}
 	users, err := readUsers(c.dataDir)
 	if err != nil {
@@ -356,7 +336,7 @@ func (c *Console) me(w http.ResponseWriter, r *http.Request, s *session, _ []byt
 }
 
 func (c *Console) meOf(s *session) *Me {
-	_, err := hostedKey(c.dataDir, s.party)
+	_, err := custody.HostedKey(c.dataDir, s.party)
 	return &Me{Username: s.username, Party: s.party, Expires: s.expires, CanSign: err == nil}
 }
 
@@ -450,12 +430,8 @@ func (c *Console) submit(ctx context.Context, s *session, p *deconflict.Payload)
 	if _, err := c.node.Channel(ctx, s.party, p.Channel); err != nil {
 		return 0, nil, err
 	}
-	key, err := hostedKey(c.dataDir, s.party)
-	if err != nil {
-		return 0, nil, err
-	}
 	p.V, p.ID, p.Author, p.Time = 1, deconflict.NewEnvelopeID(), s.party, c.node.Now().UTC()
-	signed, err := deconflict.SignPayload(key, p)
+	signed, err := custody.SignAs(c.dataDir, p)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -471,7 +447,7 @@ func (c *Console) submit(ctx context.Context, s *session, p *deconflict.Payload)
 func (c *Console) index(w http.ResponseWriter, r *http.Request) {
 	b, err := assets.ReadFile("assets/index.html")
 	if err != nil {
-		c.writeError(w, r, fmt.Errorf("console page: %w", err))
+		dhttp.WriteError(w, r, c.logger, fmt.Errorf("console page: %w", err))
 		return
 	}
 	securityHeaders(w, r)

@@ -106,28 +106,6 @@ func TestUsersAndRemoveUser(t *testing.T) {
 	}
 }
 
-func TestHostParty(t *testing.T) {
-	dir := t.TempDir()
-	_, k1, _ := ed25519.GenerateKey(rand.Reader)
-	_, k2, _ := ed25519.GenerateKey(rand.Reader)
-	if err := console.HostParty(dir, "RU", k1); err != nil {
-		t.Fatal(err)
-	}
-	if err := console.HostParty(dir, "RU", k1); err != nil {
-		t.Fatalf("same key again: %v, want nil", err)
-	}
-	if err := console.HostParty(dir, "RU", k2); deconflict.ErrorCode(err) != deconflict.ECONFLICT {
-		t.Fatalf("another key: %v, want conflict", err)
-	}
-	fi, err := os.Stat(filepath.Join(dir, "parties", "RU.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := fi.Mode().Perm(), os.FileMode(0o600); got != want {
-		t.Fatalf("mode=%v, want %v", got, want)
-	}
-}
-
 func TestLoginAndSession(t *testing.T) {
 	tn := startNode(t)
 	base := tn.Server.URL()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
+	"github.com/deconflict/deconflict/custody"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/live"
@@ -66,7 +67,7 @@ func startNode(tb testing.TB) *testNode {
 		if err := n.CreateParty(ctx, deconflict.NodeAuthor, &deconflict.Party{ID: p, Keys: []deconflict.PartyKey{{Party: p, Public: pub}}}); err != nil {
 			tb.Fatal(err)
 		}
-		if err := console.HostParty(dir, p, priv); err != nil {
+		if err := custody.Host(dir, p, priv); err != nil {
 			tb.Fatal(err)
 		}
 		if err := console.AddUser(dir, username(p), p, password(p)); err != nil {

@@ -19,18 +19,13 @@ import (
 	"sync"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/custody"
 	"github.com/deconflict/deconflict/internal/atomicfile"
-	"github.com/deconflict/deconflict/node"
 )
 
 // UsersFile is the name, inside the data directory, of the file holding
 // the console's users and their password hashes.
 const UsersFile = "console-users.json"
-
-// PartiesDir is the folder, inside the data directory, holding the keys of
-// the parties this node hosts: one key file per party, <PARTY>.key, in the
-// format of node.WriteKeyFile.
-const PartiesDir = "parties"
 
 // PasswordIterations is the PBKDF2-HMAC-SHA256 iteration count for new
 // password hashes: OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
@@ -71,7 +66,7 @@ var usersMu sync.Mutex
 // (written atomically, mode 0600). The password is stored as a salted
 // PBKDF2-HMAC-SHA256 hash. It returns EINVALID naming the input if the
 // username, party or password is unacceptable. The party need not exist
-// yet; sending also needs its key hosted (HostParty).
+// yet; sending also needs its key hosted (custody.Host).
 func AddUser(dataDir, username, party, password string) error {
 	if !usernameRe.MatchString(username) {
 		return deconflict.Errorf(deconflict.EINVALID, "username %q: want 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit", username)
@@ -184,50 +179,6 @@ func readUsers(dataDir string) ([]User, error) {
 	return f.Users, nil
 }
 
-// HostParty stores key as the hosted key of party in
-// dataDir/parties/<party>.key (mode 0600), so that the party's console
-// officers can sign with it. Storing the same key again is a no-op; a
-// different key for a party already hosted is ECONFLICT (remove the file
-// first to replace it). The key must also be registered for the party
-// with the node (party add / AddPartyKey) for its envelopes to be accepted.
-func HostParty(dataDir, party string, key ed25519.PrivateKey) error {
-	if !deconflict.ValidPartyID(party) {
-		return deconflict.Errorf(deconflict.EINVALID, "party %q: not a valid party id", party)
-	}
-	if len(key) != ed25519.PrivateKeySize {
-		return deconflict.Errorf(deconflict.EINVALID, "key of party %s: %d bytes, want an Ed25519 private key of %d", party, len(key), ed25519.PrivateKeySize)
-	}
-	path := hostedKeyPath(dataDir, party)
-	if old, err := node.ReadKeyFile(path); err == nil {
-		if old.Equal(key) {
-			return nil
-		}
-		return deconflict.Errorf(deconflict.ECONFLICT, "party %s is already hosted with another key in %s; remove that file to replace it", party, path)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("hosted key of %s: %w", party, err)
-	}
-	return node.WriteKeyFile(path, key)
-}
-
-func hostedKeyPath(dataDir, party string) string {
-	return filepath.Join(dataDir, PartiesDir, party+".key")
-}
-
-// hostedKey reads the hosted key of party. EFORBIDDEN if the node does not
-// host it.
-func hostedKey(dataDir, party string) (ed25519.PrivateKey, error) {
-	if !deconflict.ValidPartyID(party) {
-		return nil, deconflict.Errorf(deconflict.EINVALID, "party %q: not a valid party id", party)
-	}
-	k, err := node.ReadKeyFile(hostedKeyPath(dataDir, party))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "this node does not host the key of party %s, so its console cannot sign for it", party)
-	} else if err != nil {
-		return nil, fmt.Errorf("hosted key of %s: %w", party, err)
-	}
-	return k, nil
-}
-
 // Credential is a console sign-in made for a party by DemoUsers.
 type Credential struct {
 	Party, Username, Password string
@@ -246,7 +197,7 @@ func DemoUsers(dataDir string, keys map[string]ed25519.PrivateKey) ([]Credential
 	sort.Strings(parties)
 	var out []Credential
 	for _, p := range parties {
-		if err := HostParty(dataDir, p, keys[p]); err != nil {
+		if err := custody.Host(dataDir, p, keys[p]); err != nil {
 			return nil, err
 		}
 		c := Credential{Party: p, Username: strings.ToLower(p) + "-officer", Password: randomPassword()}

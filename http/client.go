@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -19,14 +20,52 @@ import (
 
 // Client is the Go client of a node's API, used by the command line. Every
 // request is signed with Key.
+//
+// URL may list several replicas of one node, separated by commas: the
+// client sends to one, and moves to the next when it cannot reach it (a
+// connection error or 503) and retries the request there. A retried
+// request may have been carried out by the first replica already:
+// envelope submissions are idempotent (the same envelope gets the same
+// receipt); an operator command may then answer that its effect exists.
 type Client struct {
-	URL  string // base URL, e.g. http://127.0.0.1:8080
+	URL  string // base URL, e.g. http://127.0.0.1:8080, or several: http://a:8080,http://b:8080
 	Key  ed25519.PrivateKey
 	HTTP *http.Client
 	Now  func() time.Time
+
+	cur atomic.Int64 // which of the URLs is in use
 }
 
-// NewClient returns a client of the node at baseURL signing with key.
+// bases returns the node URLs of c.URL.
+func (c *Client) bases() []string {
+	var out []string
+	for _, u := range strings.Split(c.URL, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			out = append(out, u)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	return out
+}
+
+// base returns the node URL in use.
+func (c *Client) base() string {
+	bs := c.bases()
+	return bs[int(c.cur.Load()%int64(len(bs)))]
+}
+
+// failover moves to the next URL, unless another request already moved
+// away from failed.
+func (c *Client) failover(failed string) {
+	if c.base() == failed {
+		c.cur.Add(1)
+	}
+}
+
+// NewClient returns a client of the node at baseURL (or of the replicas
+// listed in it, separated by commas) signing with key.
 func NewClient(baseURL string, key ed25519.PrivateKey) *Client {
 	// Keep connections for concurrent senders instead of the default two
 	// idle per host, which makes busy clients open a connection a request.
@@ -35,14 +74,15 @@ func NewClient(baseURL string, key ed25519.PrivateKey) *Client {
 	return &Client{URL: strings.TrimRight(baseURL, "/"), Key: key, HTTP: &http.Client{Timeout: 60 * time.Second, Transport: t}, Now: time.Now}
 }
 
-func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
-	return c.newRequestSigned(ctx, method, path, body, true)
+func (c *Client) newRequest(ctx context.Context, base, method, path string, body []byte) (*http.Request, error) {
+	return c.newRequestSigned(ctx, base, method, path, body, true)
 }
 
-// newRequestSigned builds a request, signed when sign is set (envelope
-// submissions authenticate themselves and need no request signature).
-func (c *Client) newRequestSigned(ctx context.Context, method, path string, body []byte, sign bool) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(body))
+// newRequestSigned builds a request to the node at base, signed when sign
+// is set (envelope submissions authenticate themselves and need no
+// request signature).
+func (c *Client) newRequestSigned(ctx context.Context, base, method, path string, body []byte, sign bool) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -78,18 +118,29 @@ func (c *Client) doSigned(ctx context.Context, method, path string, in, out any,
 			return err
 		}
 	}
-	req, err := c.newRequestSigned(ctx, method, path, body, sign)
-	if err != nil {
-		return err
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("node %s: %w", c.URL, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("node %s: reading answer: %w", c.URL, err)
+	var resp *http.Response
+	var data []byte
+	for tries := len(c.bases()); ; tries-- {
+		base := c.base()
+		req, err := c.newRequestSigned(ctx, base, method, path, body, sign)
+		if err != nil {
+			return err
+		}
+		resp, err = c.HTTP.Do(req)
+		if err == nil {
+			data, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		if err == nil && (resp.StatusCode != http.StatusServiceUnavailable || tries <= 1) {
+			break
+		}
+		if tries <= 1 || ctx.Err() != nil {
+			if err == nil {
+				break
+			}
+			return fmt.Errorf("node %s: %w", base, err)
+		}
+		c.failover(base)
 	}
 	if resp.StatusCode/100 != 2 {
 		var e ErrorResponse
@@ -137,13 +188,34 @@ func (c *Client) CreateParty(ctx context.Context, req *PartyRequest) error {
 }
 
 // AddKey adds a key to a party (operator).
-func (c *Client) AddKey(ctx context.Context, party string, pub ed25519.PublicKey) error {
-	return c.do(ctx, "POST", "/v1/parties/"+url.PathEscape(party)+"/keys", &KeyRequest{Key: deconflict.EncodeKey(pub)}, nil)
+func (c *Client) AddKey(ctx context.Context, party string, pub ed25519.PublicKey, reason string) error {
+	return c.do(ctx, "POST", "/v1/parties/"+url.PathEscape(party)+"/keys", &KeyRequest{Key: deconflict.EncodeKey(pub), Emergency: true, Reason: reason}, nil)
 }
 
-// RevokeKey revokes a key from now on (operator).
-func (c *Client) RevokeKey(ctx context.Context, pub ed25519.PublicKey) error {
-	return c.do(ctx, "POST", "/v1/keys/revoke", &KeyRequest{Key: deconflict.EncodeKey(pub)}, nil)
+// RevokeKey revokes a key from now on: the operator's emergency re-keying.
+func (c *Client) RevokeKey(ctx context.Context, pub ed25519.PublicKey, reason string) error {
+	return c.do(ctx, "POST", "/v1/keys/revoke", &KeyRequest{Key: deconflict.EncodeKey(pub), Reason: reason}, nil)
+}
+
+// AddOwnKey adds pub to party, the client's own party, by a key-add
+// envelope in the key log signed with the client's key (a current key of
+// the party).
+func (c *Client) AddOwnKey(ctx context.Context, party string, pub ed25519.PublicKey) (*deconflict.Receipt, error) {
+	return c.keyEvent(ctx, party, deconflict.KindKeyAdd, &deconflict.KeyEvent{Party: party, Key: deconflict.EncodeKey(pub)})
+}
+
+// RevokeOwnKey revokes pub, a key of party, the client's own party, by a
+// key-revoke envelope signed with the client's key.
+func (c *Client) RevokeOwnKey(ctx context.Context, party string, pub ed25519.PublicKey, reason string) (*deconflict.Receipt, error) {
+	return c.keyEvent(ctx, party, deconflict.KindKeyRevoke, &deconflict.KeyEvent{Party: party, Key: deconflict.EncodeKey(pub), Reason: reason})
+}
+
+func (c *Client) keyEvent(ctx context.Context, party, kind string, ev *deconflict.KeyEvent) (*deconflict.Receipt, error) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	return c.Send(ctx, party, &deconflict.Payload{Channel: deconflict.KeyLog, Kind: kind, Body: body})
 }
 
 // Parties lists the parties and their keys.
@@ -301,13 +373,26 @@ func asErr(err error, target **deconflict.Error) bool {
 	return false
 }
 
+// watchOnce follows one connection to one replica; when that fails other
+// than with an answer of the node, the next connection goes to the next
+// replica.
 func (c *Client) watchOnce(ctx context.Context, channel string, after *int64, fn func(*EnvelopeView) error) error {
+	base := c.base()
+	err := c.watchAt(ctx, base, channel, after, fn)
+	var de *deconflict.Error
+	if _, ok := err.(fnError); !ok && ctx.Err() == nil && (!asErr(err, &de) || de.Code == deconflict.EUNAVAILABLE) {
+		c.failover(base)
+	}
+	return err
+}
+
+func (c *Client) watchAt(ctx context.Context, base, channel string, after *int64, fn func(*EnvelopeView) error) error {
 	path := "/v1/channels/" + url.PathEscape(channel) + "/watch?batch=1&after=" + strconv.FormatInt(*after, 10)
-	req, err := c.newRequest(ctx, "GET", path, nil)
+	req, err := c.newRequest(ctx, base, "GET", path, nil)
 	if err != nil {
 		return err
 	}
-	wsURL := "ws" + strings.TrimPrefix(c.URL, "http") + path
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + path
 	conn, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: req.Header, HTTPClient: &http.Client{}})
 	if err != nil {
 		if resp != nil && resp.StatusCode/100 == 4 {

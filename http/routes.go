@@ -80,6 +80,10 @@ type PartyRequest struct {
 // KeyRequest names one key.
 type KeyRequest struct {
 	Key string `json:"key"`
+	// Emergency and Reason: the operator's emergency re-keying of a party
+	// (members' verify reports it and refuses it unless accepted).
+	Emergency bool   `json:"emergency,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // InboxEntry is one item of an inbox.
@@ -121,7 +125,7 @@ func (s *Server) routes() {
 		if err != nil {
 			return nil, err
 		}
-		return statusValue{http.StatusCreated, map[string]string{"party": r.PathValue("id"), "key": req.Key}}, s.Node.AddPartyKey(r.Context(), caller, r.PathValue("id"), pub)
+		return statusValue{http.StatusCreated, map[string]string{"party": r.PathValue("id"), "key": req.Key}}, s.Node.AddPartyKey(r.Context(), caller, r.PathValue("id"), pub, req.Emergency, req.Reason)
 	}))
 	m.HandleFunc("POST /v1/keys/revoke", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var req KeyRequest
@@ -132,7 +136,7 @@ func (s *Server) routes() {
 		if err != nil {
 			return nil, err
 		}
-		return map[string]string{"revoked": req.Key}, s.Node.RevokePartyKey(r.Context(), caller, pub)
+		return map[string]string{"revoked": req.Key}, s.Node.RevokePartyKey(r.Context(), caller, pub, req.Reason)
 	}))
 	m.HandleFunc("POST /v1/channels", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var c deconflict.Channel
@@ -267,17 +271,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	m := s.Node.Metrics()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	overdue := 0
-	if chans, err := s.Node.Store.FindChannels(r.Context()); err == nil {
-		now := s.Node.Now()
-		for _, c := range chans {
-			duties, _ := s.Node.Store.PendingAcks(r.Context(), c.ID, "", true)
-			for _, d := range duties {
-				if !now.Before(d.Deadline) {
-					overdue++
-				}
-			}
-		}
+	overdue, err := s.Node.OverdueAcks(r.Context())
+	if err != nil {
+		s.Logger.Error("metrics: overdue acknowledgements", "err", err)
 	}
 	if s.Version != "" {
 		fmt.Fprintf(w, "# HELP deconflict_build_info The node software's version.\n# TYPE deconflict_build_info gauge\ndeconflict_build_info{version=%q} 1\n", s.Version)
@@ -453,14 +449,9 @@ func (s *Server) inclusion(w http.ResponseWriter, r *http.Request, caller string
 		if err != nil || len(b) != 32 {
 			return nil, deconflict.Errorf(deconflict.EINVALID, "hash %q: want base64 of 32 bytes", h)
 		}
-		if _, err := s.Node.Channel(r.Context(), caller, ch); err != nil {
+		if index, err = s.Node.IndexOfLeaf(r.Context(), caller, ch, [32]byte(b)); err != nil {
 			return nil, err
 		}
-		e, err := s.Node.Store.FindEnvelopeByLeafHash(r.Context(), ch, [32]byte(b))
-		if err != nil {
-			return nil, err
-		}
-		index = e.Index
 	} else if index, err = intParam(q.Get("index"), "index"); err != nil {
 		return nil, err
 	}
@@ -514,6 +505,24 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.CloseNow()
 	ctx := c.CloseRead(r.Context())
+	// A stream opened with a key ends when that key is revoked: what a
+	// revoked key may no longer read, it does not go on reading.
+	if pub, err := deconflict.DecodeKey(r.Header.Get(HeaderKey)); err == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		revoked := s.Node.WatchKey(ctx, pub)
+		go func() {
+			select {
+			case <-revoked:
+				if ctx.Err() == nil {
+					c.Close(websocket.StatusPolicyViolation, "key revoked")
+				}
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	// With batch=1 each message is a JSON array of the envelopes that were
 	// ready together, which saves a frame and a write per envelope for
 	// watchers that keep up with busy channels.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -154,6 +155,7 @@ var statuses = map[string]int{
 	deconflict.EFORBIDDEN:    http.StatusForbidden,
 	deconflict.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	deconflict.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	deconflict.ETOOMANY:      http.StatusTooManyRequests,
 	deconflict.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -181,12 +183,29 @@ type ErrorResponse struct {
 	Message string `json:"error"`
 }
 
-func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+// RetryAfter is implemented by errors that tell the client when to try
+// again (a refused console sign-in): WriteError sends it as Retry-After.
+type RetryAfter interface {
+	error
+	RetryAfter() time.Duration
+}
+
+// WriteError writes err as an ErrorResponse with the status of its code
+// (the one table above), logging internal errors with their detail: the
+// one error path of every route, the console's included.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	code, msg := deconflict.ErrorCode(err), deconflict.ErrorMessage(err)
 	if code == deconflict.EINTERNAL {
 		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if ra, ok := errors.AsType[RetryAfter](err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.RetryAfter().Seconds()))))
+	}
 	WriteJSON(w, ErrorStatus(code), &ErrorResponse{Code: code, Message: msg})
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	WriteError(w, r, log, err)
 }
 
 // WriteJSON writes v as a JSON response with the given status.
@@ -253,18 +272,40 @@ type Authenticator func(r *http.Request) (party string, err error)
 // body already read, and returns a value to write as JSON or an error.
 type handler func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error)
 
+// Handler is an API handler: it gets the authenticated caller ("" on an
+// Unauthenticated route) and the body already read, and returns a value
+// to write as JSON (WithStatus for another status than 200; nil when it
+// wrote the response itself) or an error, which WriteError writes.
+type Handler = handler
+
+// Authed wraps h with body reading, authentication (a request signature
+// or the SessionAuth session), JSON and error writing: what every route
+// of the node uses, exported for the console's.
+func (s *Server) Authed(h Handler) http.HandlerFunc { return s.authed(h) }
+
+// Unauthenticated is Authed for a route anyone may call (the console's
+// sign-in): h gets caller "".
+func (s *Server) Unauthenticated(h Handler) http.HandlerFunc { return s.serve(false, h) }
+
+// WithStatus makes a handler's value be written with status.
+func WithStatus(status int, v any) any { return statusValue{status, v} }
+
 // authed wraps h with body reading and request-signature authentication.
-func (s *Server) authed(h handler) http.HandlerFunc {
+func (s *Server) authed(h handler) http.HandlerFunc { return s.serve(true, h) }
+
+func (s *Server) serve(auth bool, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)
 		if err != nil {
 			writeError(w, r, s.Logger, err)
 			return
 		}
-		caller, err := s.authenticate(r, body)
-		if err != nil {
-			writeError(w, r, s.Logger, err)
-			return
+		caller := ""
+		if auth {
+			if caller, err = s.authenticate(r, body); err != nil {
+				writeError(w, r, s.Logger, err)
+				return
+			}
 		}
 		r = r.WithContext(WithCaller(r.Context(), caller))
 		v, err := h(w, r, caller, body)

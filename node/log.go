@@ -39,12 +39,13 @@ type channelLog struct {
 }
 
 type appendReq struct {
-	signed  *deconflict.Signed
-	payload *deconflict.Payload
-	missed  []deconflict.PendingAck // missed-ack: the duties it reports
-	hooks   []deconflict.WebhookJob // missed-ack: webhook calls to queue
-	policy  *deconflict.Policy      // policy: the channel's policy from this envelope on
-	resp    chan appendResp
+	signed   *deconflict.Signed
+	payload  *deconflict.Payload
+	missed   []deconflict.PendingAck // missed-ack: the duties it reports
+	hooks    []deconflict.WebhookJob // missed-ack: webhook calls to queue
+	policy   *deconflict.Policy      // policy: the channel's policy from this envelope on
+	backfill bool                    // key log: records a key registered before the key log; changes no table
+	resp     chan appendResp
 }
 
 type appendResp struct {
@@ -143,7 +144,11 @@ func (l *channelLog) run() {
 // unknown to the appender, so it rereads the log size from the store
 // before the next batch.
 func (l *channelLog) commitRecovered(reqs []*appendReq) {
-	err := safe.Call(func() error { l.commit(reqs); return nil })
+	err := safe.Call(func() error {
+		for attempt := 1; l.commit(reqs, attempt); attempt++ {
+		}
+		return nil
+	})
 	pe, ok := err.(*safe.PanicError)
 	if !ok {
 		return
@@ -186,10 +191,26 @@ func (l *channelLog) failQueued() {
 
 // commit validates the batch against stored state, writes the accepted
 // envelopes with their log hashes and checkpoint in one transaction, and
-// answers every request.
-func (l *channelLog) commit(reqs []*appendReq) {
+// answers every request. It answers nothing and returns true when the
+// store refused the batch because another replica appended first: the
+// caller commits it again, validated against the log as it now is.
+func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 	ctx := context.Background()
 	n := l.n
+	if n.Replicas != nil {
+		// Validate and append while no other replica appends here.
+		unlock, err := n.Replicas.LockChannel(ctx, l.id)
+		if err == nil {
+			defer unlock()
+			err = l.resync(ctx)
+		}
+		if err != nil {
+			for _, r := range reqs {
+				r.resp <- appendResp{err: err}
+			}
+			return false
+		}
+	}
 	l.mu.Lock()
 	size := l.size
 	l.mu.Unlock()
@@ -202,7 +223,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
 		}
-		return
+		return false
 	}
 	now := n.Now().UTC()
 	b := &deconflict.Batch{Channel: l.id}
@@ -210,6 +231,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 	accepted := make([]int, 0, len(reqs)) // request positions appended
 	inBatch := map[string]int{}           // id -> position in b.Envelopes
 	var acked map[[2]any]bool
+	kb := &keyBatch{parties: map[string]bool{}, added: map[string]*deconflict.PartyKey{}, revoked: map[string]bool{}}
 	ids := make([]string, len(reqs))
 	for i, r := range reqs {
 		ids[i] = r.payload.ID
@@ -219,7 +241,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}
 		}
-		return
+		return false
 	}
 
 	for i, r := range reqs {
@@ -247,7 +269,12 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			continue
 		}
 		idx := size + int64(len(b.Envelopes))
-		if err := l.checkState(ctx, ch, r, idx, b, &acked); err != nil {
+		if l.id == deconflict.KeyLog {
+			err = l.checkKeyEvent(ctx, r, b, kb, now)
+		} else {
+			err = l.checkState(ctx, ch, r, idx, b, &acked)
+		}
+		if err != nil {
 			results[i] = appendResp{err: err}
 			continue
 		}
@@ -285,6 +312,10 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		if err == nil {
 			err = n.Store.Append(ctx, b)
 		}
+		if deconflict.ErrorCode(err) == deconflict.ECONFLICT && attempt < maxAppendAttempts && l.resync(ctx) == nil {
+			n.Logger.Debug("another replica appended first; validating the batch again", "channel", l.id, "attempt", attempt)
+			return true
+		}
 		if err != nil {
 			n.Logger.Error("append failed", "channel", l.id, "envelopes", len(b.Envelopes), "err", err)
 			for _, i := range accepted {
@@ -294,6 +325,9 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		} else {
 			if b.Policy != nil {
 				n.forgetChannel(l.id)
+			}
+			if b.Keys != nil {
+				n.forgetKeys()
 			}
 			n.metrics.Appended.Add(int64(len(b.Envelopes)))
 			n.metrics.Batches.Add(1)
@@ -308,7 +342,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			for _, e := range b.Envelopes {
 				l.ring[e.Index%ringSize] = e
 			}
-			l.size = b.TreeSize
+			l.size = max(l.size, b.TreeSize) // observe may have seen a later append already
 			close(l.changed)
 			l.changed = make(chan struct{})
 			l.mu.Unlock()
@@ -320,10 +354,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 			}
 		}
 	}
-	l.mu.Lock()
-	treeSize := l.size
-	l.mu.Unlock()
-	cp := b.Checkpoint
+	treeSize, cp := b.TreeSize, b.Checkpoint
 	if len(b.Envelopes) == 0 || cp == nil {
 		cp, treeSize, _ = n.Store.Checkpoint(ctx, l.id)
 	}
@@ -336,6 +367,7 @@ func (l *channelLog) commit(reqs []*appendReq) {
 		}
 		r.resp <- res
 	}
+	return false
 }
 
 // checkState applies the rules that depend on what is already logged.
@@ -354,6 +386,9 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 		if _, err := find(*p.ReplyTo); err != nil {
 			return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: no such envelope in channel %s", *p.ReplyTo, l.id)
 		}
+	}
+	if p.Kind == deconflict.KindMissedAck {
+		return l.checkMissedOpen(ctx, r)
 	}
 	if p.Kind != deconflict.KindAck {
 		return nil

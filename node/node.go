@@ -10,15 +10,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,7 +23,6 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/detect"
-	"github.com/deconflict/deconflict/internal/atomicfile"
 	"github.com/deconflict/deconflict/internal/safe"
 	"github.com/deconflict/deconflict/record"
 )
@@ -54,20 +49,30 @@ type Node struct {
 	// check instead of refusing them (read-only forensics: members can
 	// then audit what the store holds). Never for normal operation.
 	ServeAltered bool
+	// Replicas, when set, coordinates this node with the other replicas
+	// that share its store (the PostgreSQL store): deadlines and webhooks
+	// run on the replica holding the timers lease, and this replica
+	// follows the logs the others append to.
+	Replicas deconflict.Replicas
+	// PollInterval is how often a replica re-reads what the others wrote
+	// even without a notification (DefaultPollInterval when zero).
+	PollInterval time.Duration
 
-	policyMu sync.Mutex // serialises policy changes
-	mu       sync.Mutex
-	logs     map[string]*channelLog          // guarded by mu
-	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
-	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
-	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
-	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
-	metrics  Metrics
-	changed  []func(context.Context) error // told when channels change; guarded by mu
-	regimes  map[string]*regimeState       // notifications and measures per channel; guarded by mu
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	wakeHook chan struct{}
+	policyMu    sync.Mutex // serialises policy changes
+	mu          sync.Mutex
+	logs        map[string]*channelLog          // guarded by mu
+	chans       map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
+	keys        map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
+	refused     map[string]string               // channels refused at start-up, with the reason; guarded by mu
+	leases      map[string]bool                 // leases this replica holds; guarded by mu
+	keysChanged chan struct{}                   // closed and replaced at every key change; guarded by mu
+	frozen      map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
+	metrics     Metrics
+	changed     []func(context.Context) error // told when channels change; guarded by mu
+	regimes     map[string]*regimeState       // notifications and measures per channel; guarded by mu
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	wakeHook    chan struct{}
 }
 
 // Metrics are the node's counters, exported at /metrics.
@@ -97,6 +102,7 @@ func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
 		keys:         map[string]*deconflict.PartyKey{},
 		refused:      map[string]string{},
 		frozen:       map[string]string{},
+		keysChanged:  make(chan struct{}),
 		wakeHook:     make(chan struct{}, 1),
 	}
 }
@@ -125,7 +131,12 @@ func (n *Node) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list channels: %w", err)
 	}
+	ids := []string{deconflict.KeyLog}
 	for _, c := range chans {
+		ids = append(ids, c.ID)
+	}
+	for _, id := range ids {
+		c := &deconflict.Channel{ID: id}
 		if err := n.checkStoredLog(ctx, c.ID); err != nil {
 			// A channel whose store fails its check is frozen either way:
 			// nothing is appended to it and no checkpoint is signed over
@@ -143,11 +154,12 @@ func (n *Node) Open(ctx context.Context) error {
 			n.mu.Unlock()
 		}
 	}
+	if err := n.backfillKeyLog(ctx); err != nil {
+		return fmt.Errorf("key log: %w", err)
+	}
 	wctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.wg.Add(2)
-	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("deadline loop"), n.deadlineLoop) }()
-	go func() { defer n.wg.Done(); safe.Loop(wctx, n.panicked("webhook loop"), n.webhookLoop) }()
+	n.startWorkers(wctx)
 	return nil
 }
 
@@ -202,58 +214,6 @@ func (n *Node) Close() error {
 	return nil
 }
 
-// LoadOrCreateKey reads the Ed25519 key at path, creating it (mode 0600,
-// written atomically) when the file does not exist.
-func LoadOrCreateKey(path string) (ed25519.PrivateKey, bool, error) {
-	k, err := ReadKeyFile(path)
-	if err == nil {
-		return k, false, nil
-	} else if !os.IsNotExist(err) {
-		return nil, false, err
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := WriteKeyFile(path, priv); err != nil {
-		return nil, false, err
-	}
-	return priv, true, nil
-}
-
-// Key files hold one line: "deconflict-ed25519-seed:" and the base64 of the
-// 32-byte seed.
-const keyFilePrefix = "deconflict-ed25519-seed:"
-
-// ReadKeyFile reads a key file written by WriteKeyFile (or keygen).
-func ReadKeyFile(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s := strings.TrimSpace(string(b))
-	if !strings.HasPrefix(s, keyFilePrefix) {
-		return nil, fmt.Errorf("key file %s: does not start with %q", path, keyFilePrefix)
-	}
-	seed, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, keyFilePrefix))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("key file %s: want base64 of a %d-byte seed", path, ed25519.SeedSize)
-	}
-	return ed25519.NewKeyFromSeed(seed), nil
-}
-
-// WriteKeyFile writes priv to path atomically with mode 0600. It refuses
-// to overwrite an existing file.
-func WriteKeyFile(path string, priv ed25519.PrivateKey) error {
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("key file %s already exists; refusing to overwrite it", path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, []byte(keyFilePrefix+base64.StdEncoding.EncodeToString(priv.Seed())+"\n"), 0o600)
-}
-
 // authorise returns the channel if caller may read it. A non-member gets
 // the same ENOTFOUND as for a channel that does not exist. The node
 // operator (NodeAuthor) reads every channel.
@@ -262,7 +222,9 @@ func (n *Node) authorise(ctx context.Context, caller, channel string) (*deconfli
 	if err != nil {
 		return nil, err
 	}
-	if caller != deconflict.NodeAuthor && !c.IsMember(caller) {
+	// The key log is read by every authenticated caller: every member
+	// needs it to check the signatures of its channels.
+	if caller != deconflict.NodeAuthor && !c.IsMember(caller) && channel != deconflict.KeyLog {
 		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", channel)
 	}
 	n.mu.Lock()
@@ -308,36 +270,6 @@ func (n *Node) UseRequestOnce(ctx context.Context, sig []byte, signedAt time.Tim
 	digest := sha256.Sum256(append([]byte("deconflict-request-nonce\x00"), sig...))
 	now := n.Now()
 	return n.Store.UseNonce(ctx, digest, now, signedAt.Add(n.TimeWindow+time.Second))
-}
-
-// CreateParty registers a party (operator only).
-func (n *Node) CreateParty(ctx context.Context, caller string, p *deconflict.Party) error {
-	if err := requireOperator(caller, "party add"); err != nil {
-		return err
-	}
-	p.Created = n.Now().UTC()
-	for i := range p.Keys {
-		p.Keys[i].Added = p.Created
-	}
-	return n.Store.CreateParty(ctx, p)
-}
-
-// AddPartyKey adds a key to a party (operator only).
-func (n *Node) AddPartyKey(ctx context.Context, caller, party string, pub ed25519.PublicKey) error {
-	if err := requireOperator(caller, "party key add"); err != nil {
-		return err
-	}
-	defer n.forgetKeys()
-	return n.Store.AddPartyKey(ctx, &deconflict.PartyKey{Party: party, Public: pub, Added: n.Now().UTC()})
-}
-
-// RevokePartyKey revokes a key from now on (operator only).
-func (n *Node) RevokePartyKey(ctx context.Context, caller string, pub ed25519.PublicKey) error {
-	if err := requireOperator(caller, "party key revoke"); err != nil {
-		return err
-	}
-	defer n.forgetKeys()
-	return n.Store.RevokePartyKey(ctx, pub, n.Now().UTC())
 }
 
 // Parties lists the registered parties and their keys: public information
@@ -526,8 +458,12 @@ func (n *Node) findKey(ctx context.Context, pub ed25519.PublicKey) (*deconflict.
 	return k, nil
 }
 
+// forgetKeys drops the key cache and wakes every watcher of a key
+// (WatchKey), after a key change here or on another replica.
 func (n *Node) forgetKeys() {
 	n.mu.Lock()
 	clear(n.keys)
+	close(n.keysChanged)
+	n.keysChanged = make(chan struct{})
 	n.mu.Unlock()
 }

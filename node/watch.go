@@ -151,6 +151,42 @@ func (n *Node) InclusionProof(ctx context.Context, caller, channel string, index
 	return tlog.ProveRecord(size, index, n.storeHashReader(ctx, channel))
 }
 
+// IndexOfLeaf returns the index of the envelope of channel whose leaf
+// hash is h. ENOTFOUND if none, or if caller is not a member.
+func (n *Node) IndexOfLeaf(ctx context.Context, caller, channel string, h [32]byte) (int64, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return 0, err
+	}
+	e, err := n.Store.FindEnvelopeByLeafHash(ctx, channel, h)
+	if err != nil {
+		return 0, err
+	}
+	return e.Index, nil
+}
+
+// OverdueAcks counts the acknowledgement duties, on every channel, still
+// open at or after their deadline: a node-wide figure, for /metrics.
+func (n *Node) OverdueAcks(ctx context.Context) (int, error) {
+	chans, err := n.Store.FindChannels(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := n.Now()
+	overdue := 0
+	for _, c := range chans {
+		duties, err := n.Store.PendingAcks(ctx, c.ID, "", true)
+		if err != nil {
+			return 0, err
+		}
+		for _, d := range duties {
+			if !now.Before(d.Deadline) {
+				overdue++
+			}
+		}
+	}
+	return overdue, nil
+}
+
 // ConsistencyProof proves that the tree of size old is a prefix of the tree of size new.
 func (n *Node) ConsistencyProof(ctx context.Context, caller, channel string, old, new int64) (tlog.TreeProof, error) {
 	if err := n.checkSize(ctx, caller, channel, new); err != nil {

@@ -41,6 +41,11 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 	if len(b.Envelopes) > 0 && b.Envelopes[0].Index != size {
 		return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: append at index %d, log size is %d", b.Channel, b.Envelopes[0].Index, size)
 	}
+	if b.Keys != nil {
+		if err := applyKeyChanges(ctx, tx, b.Keys); err != nil {
+			return err
+		}
+	}
 	var q pgx.Batch
 	var what []string // what each queued statement does, for errors
 	missedAt := -1    // the statement marking missed duties
@@ -114,7 +119,8 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 			return err
 		}
 		q.Queue(`UPDATE channels SET policy = $1 WHERE id = $2`, string(pol), b.Channel)
-		what = append(what, "update policy")
+		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, "channel "+b.Channel)
+		what = append(what, "update policy", "notify policy")
 	}
 	if len(b.Envelopes) > 0 {
 		q.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, "append "+strconv.FormatInt(size+int64(len(b.Envelopes)), 10)+" "+b.Channel)

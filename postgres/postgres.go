@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/deconflict/deconflict"
@@ -27,6 +28,9 @@ var _ deconflict.Store = (*DB)(nil)
 type DB struct {
 	pool *pgxpool.Pool
 	dsn  string
+
+	locksMu sync.Mutex
+	locks   *pgxpool.Pool // for channel locks, made on first use; guarded by locksMu
 }
 
 // migrateLock is the advisory lock key that serialises migrations of
@@ -66,6 +70,11 @@ func redact(dsn string) string {
 
 // Close closes the connection pool.
 func (db *DB) Close() error {
+	db.locksMu.Lock()
+	if db.locks != nil {
+		db.locks.Close()
+	}
+	db.locksMu.Unlock()
 	db.pool.Close()
 	return nil
 }
@@ -136,6 +145,8 @@ CREATE INDEX webhooks_due ON webhooks(next_try) WHERE NOT done;
 `, `
 CREATE TABLE request_nonces (digest BYTEA PRIMARY KEY, expires BIGINT NOT NULL);
 CREATE INDEX request_nonces_expires ON request_nonces(expires);
+`, `
+INSERT INTO channels (id, policy, created) VALUES ('_keys', '{"ack_deadlines":null}', 0);
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock
@@ -236,6 +247,42 @@ func insertKey(ctx context.Context, tx pgx.Tx, k *deconflict.PartyKey) error {
 		return deconflict.Errorf(deconflict.ENOTFOUND, "party %s not found", k.Party)
 	}
 	return err
+}
+
+// applyKeyChanges writes a key log batch's changes to the key tables and
+// tells the replicas.
+func applyKeyChanges(ctx context.Context, tx pgx.Tx, kc *deconflict.KeyChanges) error {
+	for _, p := range kc.Parties {
+		if !deconflict.ValidPartyID(p.ID) {
+			return deconflict.Errorf(deconflict.EINVALID, "party id %q is not valid", p.ID)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO parties (id, name, created) VALUES ($1, $2, $3)`, p.ID, p.Name, nanos(p.Created)); isUnique(err) {
+			return deconflict.Errorf(deconflict.ECONFLICT, "party %s already exists", p.ID)
+		} else if err != nil {
+			return fmt.Errorf("insert party: %w", err)
+		}
+		for _, k := range p.Keys {
+			k.Party = p.ID
+			if err := insertKey(ctx, tx, &k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range kc.Add {
+		if err := insertKey(ctx, tx, &k); err != nil {
+			return err
+		}
+	}
+	for _, r := range kc.Revoke {
+		tag, err := tx.Exec(ctx, `UPDATE party_keys SET revoked = $1 WHERE pub = $2 AND revoked IS NULL`, nanos(r.At), []byte(r.Key))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return deconflict.Errorf(deconflict.ENOTFOUND, "key %s not found or already revoked", deconflict.EncodeKey(r.Key))
+		}
+	}
+	return notify(ctx, tx, "keys")
 }
 
 // AddPartyKey implements deconflict.PartyService.
@@ -416,7 +463,9 @@ func (db *DB) FindChannels(ctx context.Context) ([]*deconflict.Channel, error) {
 }
 
 func (db *DB) findChannels(ctx context.Context, id string) ([]*deconflict.Channel, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, policy, created FROM channels WHERE $1 = '' OR id = $1 ORDER BY id`, id)
+	// The key log has a row (its envelopes reference it) but is not a
+	// channel: FindChannels leaves it out.
+	rows, err := db.pool.Query(ctx, `SELECT id, policy, created FROM channels WHERE ($1 = '' AND id <> $2) OR id = $1 ORDER BY id`, id, deconflict.KeyLog)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 var _ deconflict.Replicas = (*DB)(nil)
@@ -81,10 +82,10 @@ func parseChange(s string) (deconflict.Change, bool) {
 	return deconflict.Change{}, false
 }
 
-// leaseKey maps a lease name to an advisory lock key.
-func leaseKey(name string) int64 {
+// lockKey maps a lock's name to an advisory lock key.
+func lockKey(name string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("deconflict lease " + name))
+	h.Write([]byte("deconflict " + name))
 	return int64(h.Sum64())
 }
 
@@ -98,7 +99,7 @@ func (db *DB) Lead(ctx context.Context, name string) (context.Context, func(), e
 	if err != nil {
 		return nil, nil, fmt.Errorf("lease %s: %w", name, err)
 	}
-	if _, err := c.Exec(ctx, `SELECT pg_advisory_lock($1)`, leaseKey(name)); err != nil {
+	if _, err := c.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockKey("lease "+name)); err != nil {
 		c.Close(context.WithoutCancel(ctx))
 		return nil, nil, fmt.Errorf("lease %s: %w", name, err)
 	}
@@ -127,4 +128,53 @@ func (db *DB) Lead(ctx context.Context, name string) (context.Context, func(), e
 	var once sync.Once
 	release := func() { once.Do(func() { cancel(); <-done }) }
 	return held, release, nil
+}
+
+// lockConns is how many channel locks one process holds at once; more
+// channels appending together wait for a connection.
+const lockConns = 32
+
+// LockChannel implements deconflict.Replicas with a session advisory lock
+// on a connection of a pool kept for locks, so that the connections that
+// read and append are never all held by lock holders waiting for them.
+func (db *DB) LockChannel(ctx context.Context, channel string) (func(), error) {
+	p, err := db.lockPool(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock channel %s: %w", channel, err)
+	}
+	key := lockKey("channel " + channel)
+	if _, err := c.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		c.Conn().Close(context.WithoutCancel(ctx))
+		c.Release()
+		return nil, fmt.Errorf("lock channel %s: %w", channel, err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if _, err := c.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, key); err != nil {
+				c.Conn().Close(context.Background()) // the session, and its lock, end with it
+			}
+			c.Release()
+		})
+	}, nil
+}
+
+func (db *DB) lockPool(ctx context.Context) (*pgxpool.Pool, error) {
+	db.locksMu.Lock()
+	defer db.locksMu.Unlock()
+	if db.locks != nil {
+		return db.locks, nil
+	}
+	cfg := db.pool.Config().Copy()
+	cfg.MaxConns, cfg.MinConns = lockConns, 0
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	db.locks = p
+	return p, nil
 }

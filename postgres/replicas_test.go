@@ -147,3 +147,61 @@ func TestWatchChanges(t *testing.T) {
 		t.Fatal("WatchChanges returned no error when its context ended")
 	}
 }
+
+// TestLockChannel: a second process waits for a channel's lock until the
+// first releases it; another channel's lock is free meanwhile.
+func TestLockChannel(t *testing.T) {
+	dsn := server.NewDatabase(t)
+	ctx := context.Background()
+	a, b := open(t, dsn), open(t, dsn)
+	unlockA, err := a.LockChannel(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan func(), 1)
+	go func() {
+		unlock, err := b.LockChannel(ctx, "c")
+		if err != nil {
+			t.Error(err)
+		}
+		got <- unlock
+	}()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var waiting int
+		if err := admin.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second process never queued for the channel's lock")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case <-got:
+		t.Fatal("the second process got a held channel lock")
+	default:
+	}
+	unlockD, err := b.LockChannel(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlockD()
+	unlockA()
+	unlockA() // releasing twice is harmless
+	select {
+	case unlock := <-got:
+		if unlock != nil {
+			unlock()
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second process did not get the released lock")
+	}
+}

@@ -89,6 +89,11 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 			return fmt.Errorf("queue webhook: %w", err)
 		}
 	}
+	if b.Keys != nil {
+		if err := applyKeyChanges(ctx, tx, b.Keys); err != nil {
+			return err
+		}
+	}
 	if b.Policy != nil {
 		pol, err := json.Marshal(b.Policy)
 		if err != nil {

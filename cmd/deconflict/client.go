@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
-	"github.com/deconflict/deconflict/node"
 )
 
 // DefaultNodeURL is where client commands look for a node unless told.
@@ -28,7 +28,7 @@ type clientFlags struct {
 
 func (m *Main) addClientFlags(fs *flag.FlagSet, operator bool) *clientFlags {
 	cf := &clientFlags{operator: operator}
-	cf.node = fs.String("node", m.envOr("DECONFLICT_NODE", DefaultNodeURL), "node URL (env DECONFLICT_NODE)")
+	cf.node = fs.String("node", m.envOr("DECONFLICT_NODE", DefaultNodeURL), "node URL, or several replicas' URLs separated by commas, tried in turn (env DECONFLICT_NODE)")
 	if operator {
 		cf.key = fs.String("key", m.Getenv("DECONFLICT_KEY"), "key file; for operator commands the node key (default DATA/node.key; env DECONFLICT_KEY)")
 		cf.data = fs.String("data", m.envOr("DECONFLICT_DATA", DefaultDataDir), "the node's data directory, whose node.key is used when --key is not given")
@@ -42,7 +42,7 @@ func (m *Main) addClientFlags(fs *flag.FlagSet, operator bool) *clientFlags {
 // runs with its key (--key) and the operator with the node key (--data).
 func (m *Main) addPartyOrOperatorFlags(fs *flag.FlagSet) *clientFlags {
 	cf := &clientFlags{either: true}
-	cf.node = fs.String("node", m.envOr("DECONFLICT_NODE", DefaultNodeURL), "node URL (env DECONFLICT_NODE)")
+	cf.node = fs.String("node", m.envOr("DECONFLICT_NODE", DefaultNodeURL), "node URL, or several replicas' URLs separated by commas, tried in turn (env DECONFLICT_NODE)")
 	cf.key = fs.String("key", m.Getenv("DECONFLICT_KEY"), "your party's key file (env DECONFLICT_KEY)")
 	cf.data = fs.String("data", "", "the node's data directory, to act as the operator with its node.key")
 	return cf
@@ -66,7 +66,7 @@ func (cf *clientFlags) client() (*dhttp.Client, ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	k, err := node.ReadKeyFile(path)
+	k, err := custody.ReadKeyFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, nil, fmt.Errorf("key file %s does not exist", path)

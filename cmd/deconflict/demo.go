@@ -12,8 +12,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
-	"github.com/deconflict/deconflict/live"
-	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/custody"
 	"github.com/deconflict/deconflict/sim"
 )
 
@@ -97,7 +96,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		path := filepath.Join(keysDir, p.ID+".key")
 		if _, err := n.Store.FindParty(ctx, p.ID); err == nil {
 			// A kept data directory already has the sample set.
-			k, err := node.ReadKeyFile(path)
+			k, err := custody.ReadKeyFile(path)
 			if err != nil {
 				return fmt.Errorf("demo party %s: %w", p.ID, err)
 			}
@@ -108,7 +107,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		if err := n.CreateParty(ctx, op, &deconflict.Party{ID: p.ID, Name: p.Name, Keys: []deconflict.PartyKey{{Public: priv.Public().(ed25519.PublicKey)}}}); err != nil {
 			return err
 		}
-		if err := node.WriteKeyFile(path, priv); err != nil {
+		if err := custody.WriteKeyFile(path, priv); err != nil {
 			return err
 		}
 		keys[p.ID] = priv
@@ -149,46 +148,16 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "    deconflict inbox --channel ru-nato --key %s\n\n", filepath.Join(keysDir, "RU.key"))
 	fmt.Fprintf(m.Stdout, "  Scenario: Baltic, %d movers, %d scripted encounters, speed x%g, repeating every %s. Ctrl-C stops.\n",
 		len(scen.Movers), len(scen.Expected), *speed, time.Duration(float64(scen.Duration) / *speed).Round(time.Second))
-	return playScenario(ctx, r.live, scen, *speed, *seed)
-}
-
-// playScenario feeds the scenario to the node in real time (times
-// *speed), with report times moved onto the node's clock, and starts it
-// again, with a new seed, when it ends.
-func playScenario(ctx context.Context, n *live.Picture, scen *sim.Scenario, speed float64, seed uint64) error {
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for round := uint64(0); ; round++ {
-		start := n.Now().UTC()
-		prev := scen.Start
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-tick.C:
-			}
-			st := scen.Start.Add(time.Duration(float64(n.Now().Sub(start)) * speed))
-			if st.After(scen.Start.Add(scen.Duration)) {
-				break
-			}
-			rs := scen.Reports(prev, st)
-			prev = st
-			for i := range rs {
-				rs[i].Time = start.Add(time.Duration(float64(rs[i].Time.Sub(scen.Start)) / speed))
-				// Scaled time needs scaled speeds for predictions to match the picture.
-				if speed != 1 {
-					rs[i].SpeedMS *= speed
-					rs[i].ClimbMS *= speed
-				}
-			}
-			if len(rs) > 0 {
-				if err := n.Ingest(ctx, deconflict.NodeAuthor, rs); err != nil {
-					return err
-				}
-			}
-		}
-		scen = sim.Baltic(seed + round + 1)
+	// The scenario repeats, with a new seed each round.
+	pic := r.live
+	player := &sim.Player{
+		Speed: *speed, Now: pic.Now,
+		Next: func(round uint64) *sim.Scenario { return sim.Baltic(*seed + round) },
+		Sink: func(ctx context.Context, rs []deconflict.Report) error {
+			return pic.Ingest(ctx, deconflict.NodeAuthor, rs)
+		},
 	}
+	return player.Play(ctx, scen)
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {

@@ -21,13 +21,24 @@ import (
 
 var binary string
 
+// raceBuild is set when the tests run with -race (race_test.go): the
+// binary is then built with the race detector as well.
+var raceBuild bool
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "deconflict-bin")
 	if err != nil {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "deconflict")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	build := []string{"build", "-o", binary}
+	if raceBuild {
+		build = append(build, "-race")
+		// A race in a child process ends it at once with status 66, its
+		// report in the child's standard error (serve.log for nodes).
+		os.Setenv("GORACE", "halt_on_error=1 exitcode=66")
+	}
+	out, err := exec.Command("go", append(build, ".")...).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
 		os.Exit(1)
@@ -63,7 +74,10 @@ func (c *cli) run(wantErr bool, args ...string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), c.env...)
+	// The verify state (and the receipts kept in it) goes to the test's
+	// directory unless the test names one, never the user's.
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(c.dir, ".config"))
+	cmd.Env = append(cmd.Env, c.env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -108,6 +108,13 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 }
 
 func (m *Main) printReceipt(rec *deconflict.Receipt, file string) error {
+	// Every receipt is kept in the verify state, so that each later
+	// 'verify --channel' checks the log still holds it.
+	if dir, err := stateDir(m.Getenv("DECONFLICT_STATE")); err == nil {
+		if err := keepReceipt(dir, rec); err != nil {
+			fmt.Fprintf(m.Stderr, "warning: could not keep the receipt in %s: %v\n", dir, err)
+		}
+	}
 	if file != "" {
 		b, err := json.MarshalIndent(rec, "", "  ")
 		if err != nil {

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/ingest"
 	"github.com/deconflict/deconflict/source"
 )
 
@@ -34,14 +32,15 @@ example:
 	})
 }
 
-// ingestBatch bounds the reports posted in one request.
-const ingestBatch = 1000
-
 func runIngest(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("ingest")
 	cf := m.addClientFlags(fs, true)
 	format := fs.String("format", "", "input format: "+strings.Join(reportFormatNames(), ", "))
 	specs, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	read, err := reportFormatNamed(*format)
 	if err != nil {
 		return err
 	}
@@ -52,94 +51,27 @@ func runIngest(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	var total int
-	err = m.feedReports(ctx, *format, specs, func(rs []deconflict.Report) error {
+	st, err := ingest.Run(ctx, specs, read, func(ctx context.Context, rs []deconflict.Report) error {
 		vs := make([]dhttp.ReportView, len(rs))
 		for i := range rs {
 			vs[i] = dhttp.NewReportView(&rs[i])
 		}
-		total += len(rs)
 		return c.Do(ctx, "POST", "/v1/reports", vs, nil)
-	})
-	fmt.Fprintf(m.Stderr, "ingest: %d reports posted\n", total)
+	}, &ingest.Options{Source: m.sourceOptions()})
+	fmt.Fprintf(m.Stderr, "ingest: %d reports posted\n", st.Reports)
 	return err
 }
 
-// feedReports reads the sources, decodes their lines with format's reader
-// and calls flush with batches of reports (at most ingestBatch, at least
-// every 200 ms while reports come). It returns when every source has
-// ended (files) or ctx is cancelled (live feeds).
-func (m *Main) feedReports(ctx context.Context, format string, specs []string, flush func([]deconflict.Report) error) error {
-	read, ok := reportFormats[format]
+// reportFormatNamed returns the reader of a --format name.
+func reportFormatNamed(name string) (ingest.Format, error) {
+	read, ok := reportFormats[name]
 	if !ok {
-		return usagef("--format %q: want one of %s", format, strings.Join(reportFormatNames(), ", "))
+		return nil, usagef("--format %q: want one of %s", name, strings.Join(reportFormatNames(), ", "))
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	lines, _, err := source.Merge(ctx, specs, &source.Options{Stdin: m.Stdin, Logf: func(f string, a ...any) { fmt.Fprintf(m.Stderr, "source: "+f+"\n", a...) }})
-	if err != nil {
-		return err
-	}
-	// The format readers take a stream: join the lines back into one.
-	pr, pw := io.Pipe()
-	go func() {
-		for l := range lines {
-			if _, err := pw.Write(append(l.Data, '\n')); err != nil {
-				return
-			}
-		}
-		pw.Close()
-	}()
-	var mu sync.Mutex
-	var batch []deconflict.Report
-	var flushErr error
-	doFlush := func() {
-		mu.Lock()
-		b := batch
-		batch = nil
-		mu.Unlock()
-		if len(b) == 0 {
-			return
-		}
-		if err := flush(b); err != nil && flushErr == nil {
-			flushErr = err
-			cancel()
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				doFlush()
-			}
-		}
-	}()
-	err = read(pr, func(r deconflict.Report) error {
-		mu.Lock()
-		batch = append(batch, r)
-		full := len(batch) >= ingestBatch
-		mu.Unlock()
-		if full {
-			doFlush()
-		}
-		if flushErr != nil {
-			return flushErr
-		}
-		return ctx.Err()
-	})
-	close(done)
-	pr.CloseWithError(io.ErrClosedPipe)
-	doFlush()
-	if flushErr != nil {
-		return flushErr
-	}
-	if err != nil && ctx.Err() == nil {
-		return err
-	}
-	return nil
+	return read, nil
+}
+
+// sourceOptions are the feeds' options: standard input and logging.
+func (m *Main) sourceOptions() *source.Options {
+	return &source.Options{Stdin: m.Stdin, Logf: func(f string, a ...any) { fmt.Fprintf(m.Stderr, "source: "+f+"\n", a...) }}
 }

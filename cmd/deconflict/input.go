@@ -7,14 +7,14 @@ import (
 	"io"
 	"os"
 
-	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/ingest"
 )
 
 // reportFormat reads one recording format and calls emit for every
 // position or static report in stream order. It returns the first error
 // from emit, or an error naming a fault that stops reading; undecodable
 // lines are skipped (decoders count them) rather than ending the read.
-type reportFormat func(r io.Reader, emit func(deconflict.Report) error) error
+type reportFormat = ingest.Format
 
 // reportFormats maps a --format name (ais, sbs, aircraft-json, trace, csv)
 // to its reader. Each decoder's command file registers its formats.

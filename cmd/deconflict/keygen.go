@@ -7,7 +7,7 @@ import (
 	"fmt"
 
 	"github.com/deconflict/deconflict"
-	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/custody"
 )
 
 func init() {
@@ -39,7 +39,7 @@ example:
 			if err != nil {
 				return err
 			}
-			if err := node.WriteKeyFile(*out, priv); err != nil {
+			if err := custody.WriteKeyFile(*out, priv); err != nil {
 				return err
 			}
 			fmt.Fprintln(m.Stdout, deconflict.EncodeKey(pub))

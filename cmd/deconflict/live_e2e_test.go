@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
-	"github.com/deconflict/deconflict/node"
 )
 
 // operatorClient returns a client signing with the node key of a data dir.
 func operatorClient(t *testing.T, addr, data string) *dhttp.Client {
 	t.Helper()
-	k, err := node.ReadKeyFile(filepath.Join(data, "node.key"))
+	k, err := custody.ReadKeyFile(filepath.Join(data, "node.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +102,41 @@ func TestIngestFromFileAndTCP(t *testing.T) {
 	}
 }
 
+// TestServeSource: a node started with --source feeds its own live
+// picture from a recording, and stops the feed when it stops.
+func TestServeSource(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "data")
+	recording, _ := filepath.Abs("../../testdata/ais/dma-aislib/stream_example.txt")
+	node := startServeWith(t, dir, []string{"serve", "--data", data, "--addr", addr, "--source", recording, "--source-format", "ais"})
+	op := operatorClient(t, addr, data)
+	deadline := time.Now().Add(20 * time.Second)
+	var n int
+	for time.Now().Before(deadline) {
+		var pic struct {
+			Tracks []dhttp.TrackView `json:"tracks"`
+		}
+		if err := op.Do(t.Context(), "GET", "/v1/picture?lost=1", nil, &pic); err != nil {
+			t.Fatal(err)
+		}
+		if n = len(pic.Tracks); n > 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n <= 50 {
+		t.Fatalf("serve --source %s: the picture has %d tracks, want the recording's ships", filepath.Base(recording), n)
+	}
+	node.Process.Signal(os.Interrupt)
+	if err := node.Wait(); err != nil {
+		t.Fatalf("serve after Ctrl-C: %v, want exit 0", err)
+	}
+	if log, _ := os.ReadFile(filepath.Join(dir, "serve.log")); !strings.Contains(string(log), "sources ended") || strings.Contains(string(log), "level=ERROR") {
+		t.Errorf("serve.log does not say the sources ended cleanly:\n%s", log)
+	}
+}
+
 // TestDemoEncounters runs the demo (at 10x) and expects its scripted
 // encounters to alert RU and NATO on ru-nato, with a flash alert that
 // both must acknowledge, within the first simulated minutes.
@@ -129,7 +164,7 @@ func TestDemoEncounters(t *testing.T) {
 	if !strings.Contains(string(printed), "http://"+addr) || !strings.Contains(string(printed), "Scenario:") {
 		t.Fatalf("demo did not print its address and scenario:\n%s", printed)
 	}
-	nato, err := node.ReadKeyFile(filepath.Join(data, "party-keys", "NATO.key"))
+	nato, err := custody.ReadKeyFile(filepath.Join(data, "party-keys", "NATO.key"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,10 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/console"
+	"github.com/deconflict/deconflict/custody"
 	"github.com/deconflict/deconflict/detect"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/ingest"
 	"github.com/deconflict/deconflict/internal/flock"
 	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
@@ -81,10 +83,14 @@ type running struct {
 	live   *live.Picture
 	store  deconflict.Store
 	server *dhttp.Server
-	lock   *flock.Lock // the data directory's, held until Close
+	lock   *flock.Lock    // the data directory's, held until Close
+	feeds  *ingest.Feeder // the --source feeds, nil without any
 }
 
 func (r *running) Close() {
+	if r.feeds != nil {
+		r.feeds.Close()
+	}
 	r.server.Close()
 	r.live.Close()
 	r.node.Close()
@@ -98,6 +104,10 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		h = slog.NewJSONHandler(m.Stderr, nil)
 	} else if o.logFormat != "text" {
 		return nil, usagef("--log-format %q: want text or json", o.logFormat)
+	}
+	readSource, err := reportFormatNamed(o.sourceFormat)
+	if err != nil {
+		return nil, err
 	}
 	logger := slog.New(h)
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
@@ -116,7 +126,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 			lock.Release()
 		}
 	}()
-	key, created, err := node.LoadOrCreateKey(filepath.Join(o.data, "node.key"))
+	key, created, err := custody.LoadOrCreateKey(filepath.Join(o.data, "node.key"))
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
 	}
@@ -151,6 +161,11 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	n.Logger = logger
 	n.TickInterval = o.tick
 	n.ServeAltered = o.serveAltered
+	if r, ok := db.(deconflict.Replicas); ok {
+		// Other replicas may share this database: timers under a lease,
+		// logs followed through notifications and polling.
+		n.Replicas = r
+	}
 	if err := n.Open(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -188,7 +203,21 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		return nil, err
 	}
 	logger.Info("node serving", "name", name, "url", srv.URL(), "data", o.data, "node_key", deconflict.EncodeKey(n.PublicKey()))
-	return &running{node: n, live: pic, store: db, server: srv, lock: lock}, nil
+	r := &running{node: n, live: pic, store: db, server: srv, lock: lock}
+	if len(o.sources) > 0 {
+		r.feeds = ingest.Start(ctx, o.sources, readSource, func(ctx context.Context, rs []deconflict.Report) error {
+			return pic.Ingest(ctx, deconflict.NodeAuthor, rs)
+		}, &ingest.Options{Source: m.sourceOptions()})
+		go func() {
+			<-r.feeds.Done()
+			if err := r.feeds.Err(); err != nil {
+				logger.Error("sources ended", "err", err, "reports", r.feeds.Stats().Reports)
+			} else {
+				logger.Info("sources ended", "reports", r.feeds.Stats().Reports)
+			}
+		}()
+	}
+	return r, nil
 }
 
 // openStore opens the node's database: PostgreSQL when o.db is set,
@@ -220,16 +249,6 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	defer r.Close()
 	fmt.Fprintf(m.Stdout, "deconflict node %q listening on %s\n", r.node.Name, r.server.URL())
-	if len(o.sources) > 0 {
-		go func() {
-			err := m.feedReports(ctx, o.sourceFormat, o.sources, func(rs []deconflict.Report) error {
-				return r.live.Ingest(ctx, deconflict.NodeAuthor, rs)
-			})
-			if err != nil && ctx.Err() == nil {
-				r.node.Logger.Error("sources ended", "err", err)
-			}
-		}()
-	}
 	<-ctx.Done()
 	return nil
 }

@@ -14,8 +14,8 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
+	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
-	"github.com/deconflict/deconflict/node"
 )
 
 func init() {
@@ -70,7 +70,7 @@ func (m *Main) addUserFlags(fs *flag.FlagSet, asksNode bool) *userFlags {
 // party asks the node of uf, as its operator, for party id: ENOTFOUND if
 // the node does not know it.
 func (uf *userFlags) party(ctx context.Context, id string) (*deconflict.Party, error) {
-	k, err := node.ReadKeyFile(filepath.Join(*uf.data, "node.key"))
+	k, err := custody.ReadKeyFile(filepath.Join(*uf.data, "node.key"))
 	if err != nil {
 		return nil, fmt.Errorf("the node key of %s: %w", *uf.data, err)
 	}
@@ -100,7 +100,7 @@ func runUserHost(ctx context.Context, m *Main, args []string) error {
 	if *partyKey == "" {
 		return usagef("user host: --party-key FILE is required")
 	}
-	k, err := node.ReadKeyFile(*partyKey)
+	k, err := custody.ReadKeyFile(*partyKey)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func runUserHost(ctx context.Context, m *Main, args []string) error {
 	case p.Keys[i].Revoked != nil:
 		return deconflict.Errorf(deconflict.EFORBIDDEN, "the key in %s (%s) of party %s was revoked at %s", *partyKey, deconflict.EncodeKey(pub), p.ID, p.Keys[i].Revoked.UTC().Format(time.RFC3339))
 	}
-	if err := console.HostParty(*uf.data, p.ID, k); err != nil {
+	if err := custody.Host(*uf.data, p.ID, k); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "party %s is hosted: its officers can sign in to the console\n", p.ID)

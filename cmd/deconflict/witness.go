@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/custody"
 	"github.com/deconflict/deconflict/witness"
 )
 
@@ -196,7 +196,7 @@ func openWitness(ctx context.Context, dir, name string) (w *witness.Witness, cre
 			st.Close()
 		}
 	}()
-	key, created, err := node.LoadOrCreateKey(filepath.Join(dir, "witness.key"))
+	key, created, err := custody.LoadOrCreateKey(filepath.Join(dir, "witness.key"))
 	if err != nil {
 		return nil, false, fmt.Errorf("witness key: %w", err)
 	}
