@@ -26,16 +26,18 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 		if _, r := refused[c.ID]; hasRules && !r {
 			// The channel's binding measures: separations set its tiers,
 			// zones and notified hazard areas become zones.
+			// A channel whose rules cannot be read keeps its policy's
+			// thresholds: the picture must not stop for one channel.
 			rules, err := rs.ChannelRules(ctx, c.ID)
-			if err != nil {
-				return fmt.Errorf("channel %s rules: %w", c.ID, err)
+			if err == nil {
+				th = ApplySeparations(th, rules.Separations)
+				var zs []detect.Zone
+				zs, err = derivedZones(ctx, rs, c, rules)
+				derived = append(derived, zs...)
 			}
-			th = ApplySeparations(th, rules.Separations)
-			zs, err := derivedZones(ctx, rs, c, rules)
 			if err != nil {
-				return fmt.Errorf("channel %s zones: %w", c.ID, err)
+				l.Logger.Error("channel rules", "channel", c.ID, "err", err)
 			}
-			derived = append(derived, zs...)
 		}
 		for _, a := range c.Members {
 			for _, b := range c.Members {
