@@ -286,7 +286,15 @@ func (n *Node) Receipt(ctx context.Context, caller, channel string, index int64)
 	if err != nil {
 		return nil, err
 	}
-	return n.receipt(ctx, e, 0, nil)
+	r, err := n.receipt(ctx, e, 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	// Fetched after the fact, a receipt carries the cosignatures the
+	// witnesses have given its checkpoint by now.
+	cp, _ := n.addCosignatures(channel, []byte(r.Checkpoint))
+	r.Checkpoint = string(cp)
+	return r, nil
 }
 
 // deadlineLoop writes a missed-ack envelope for every message whose
