@@ -43,6 +43,14 @@ func (n *Node) SubmitTo(ctx context.Context, channel string, s *deconflict.Signe
 			n.Logger.Error("findings", "channel", r.payload.Channel, "err", err)
 		}
 	}
+	switch r.payload.Kind {
+	case deconflict.KindNotification, deconflict.KindSign, deconflict.KindWithdraw:
+		// Notified areas and binding measures change what the live
+		// picture watches.
+		if err := n.channelsChanged(ctx); err != nil {
+			n.Logger.Error("channels changed", "channel", r.payload.Channel, "err", err)
+		}
+	}
 	return rec, nil
 }
 
