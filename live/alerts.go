@@ -36,26 +36,49 @@ func alertPolicy(ev detect.EventType, s detect.Severity) (deconflict.Precedence,
 	}
 }
 
-// alertJob returns the alert an encounter event raises, for the outbox.
-func (l *Picture) alertJob(ev detect.Event) deconflict.AlertJob {
+// alertJob returns the alert an encounter event raises, for the outbox:
+// one payload per channel the two parties share, each with that channel's
+// own explanation of the encounter (its notifications).
+func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.AlertJob, error) {
 	enc := ev.Encounter
-	prec, ack := alertPolicy(ev.Type, enc.Severity)
-	view := NewEncounterView(&enc)
-	body, _ := json.Marshal(deconflict.AlertBody{Event: ev.Type.String(), Incident: l.IncidentID(&enc), Encounter: view})
-	p := &deconflict.Payload{Kind: deconflict.KindAlert, Precedence: prec, Text: alertText(ev.Type, &enc), Body: body}
-	if ack {
-		p.AckFrom = []string{enc.PartyA, enc.PartyB}
-		slices.Sort(p.AckFrom)
-		p.AckFrom = slices.Compact(p.AckFrom)
+	j := deconflict.AlertJob{PartyA: enc.PartyA, PartyB: enc.PartyB, Created: l.Now().UTC()}
+	chans, err := l.sharedChannels(ctx, enc.PartyA, enc.PartyB)
+	if err != nil {
+		return j, fmt.Errorf("alert channels: %w", err)
 	}
-	pj, _ := json.Marshal(p)
-	return deconflict.AlertJob{PartyA: enc.PartyA, PartyB: enc.PartyB, Payload: pj, Created: l.Now().UTC()}
+	prec, ack := alertPolicy(ev.Type, enc.Severity)
+	ps := []*deconflict.Payload{}
+	for _, ch := range chans {
+		view := NewEncounterView(&enc)
+		text := alertText(ev.Type, &enc)
+		if ev.Type != detect.Closed {
+			var why string
+			view.ExplainedBy, why = l.explain(ctx, ch, &enc)
+			if why != "" {
+				text += "; " + why
+			}
+		}
+		body, _ := json.Marshal(deconflict.AlertBody{Event: ev.Type.String(), Incident: l.IncidentID(&enc), Encounter: view})
+		p := &deconflict.Payload{Channel: ch, Kind: deconflict.KindAlert, Precedence: prec, Text: text, Body: body}
+		if ack {
+			p.AckFrom = []string{enc.PartyA, enc.PartyB}
+			slices.Sort(p.AckFrom)
+			p.AckFrom = slices.Compact(p.AckFrom)
+		}
+		ps = append(ps, p)
+	}
+	j.Payload, err = json.Marshal(ps)
+	return j, err
 }
 
 // overflowAlert writes an alert to the outbox from the engine's goroutine,
 // when the memory queue is full, and wakes the poster.
-func (l *Picture) overflowAlert(j deconflict.AlertJob) {
-	err := l.store.QueueAlert(context.Background(), &j)
+func (l *Picture) overflowAlert(ev detect.Event) {
+	ctx := context.Background()
+	j, err := l.alertJob(ctx, ev)
+	if err == nil {
+		err = l.store.QueueAlert(ctx, &j)
+	}
 	l.mu.Lock()
 	if err != nil {
 		l.stats.AlertsLost++
@@ -65,7 +88,7 @@ func (l *Picture) overflowAlert(j deconflict.AlertJob) {
 	}
 	l.mu.Unlock()
 	if err != nil {
-		l.Logger.Error("alert outbox refused an alert; it is lost", "parties", j.PartyA+","+j.PartyB, "err", err)
+		l.Logger.Error("alert outbox refused an alert; it is lost", "encounter", ev.Encounter.ID, "err", err)
 		return
 	}
 	select {
@@ -88,12 +111,12 @@ func (l *Picture) postAlerts(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case j := <-l.alerts:
-			l.queueAlert(ctx, j)
+		case ev := <-l.alerts:
+			l.queueAlert(ctx, ev)
 			for drained := false; !drained; {
 				select {
-				case j := <-l.alerts:
-					l.queueAlert(ctx, j)
+				case ev := <-l.alerts:
+					l.queueAlert(ctx, ev)
 				default:
 					drained = true
 				}
@@ -105,8 +128,18 @@ func (l *Picture) postAlerts(ctx context.Context) {
 	}
 }
 
-func (l *Picture) queueAlert(ctx context.Context, j deconflict.AlertJob) {
-	err := l.store.QueueAlert(ctx, &j)
+func (l *Picture) queueAlert(ctx context.Context, ev detect.Event) {
+	j, err := l.alertJob(ctx, ev)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.Logger.Error("alert", "encounter", ev.Encounter.ID, "err", err)
+			l.mu.Lock()
+			l.stats.AlertsLost++
+			l.mu.Unlock()
+		}
+		return
+	}
+	err = l.store.QueueAlert(ctx, &j)
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -160,21 +193,14 @@ func (l *Picture) postDue(ctx context.Context) {
 // record of it) is refused as a used id and counts as posted. It returns
 // false when the alert must be tried again later.
 func (l *Picture) postAlert(ctx context.Context, j deconflict.AlertJob) bool {
-	var tmpl deconflict.Payload
-	if err := json.Unmarshal(j.Payload, &tmpl); err != nil {
+	var ps []deconflict.Payload
+	if err := json.Unmarshal(j.Payload, &ps); err != nil {
 		l.Logger.Error("alert outbox: unreadable alert; skipped", "alert", j.ID, "err", err)
 		return true
 	}
-	chans, err := l.sharedChannels(ctx, j.PartyA, j.PartyB)
-	if err != nil {
-		if ctx.Err() == nil {
-			l.Logger.Error("alert channels", "err", err)
-		}
-		return false
-	}
-	for _, ch := range chans {
-		p := tmpl
-		p.Channel, p.Time = ch, l.Now().UTC()
+	for _, p := range ps {
+		ch := p.Channel
+		p.Time = l.Now().UTC()
 		if j.ID != 0 {
 			p.ID = alertEnvelopeID(j, ch)
 		}

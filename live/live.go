@@ -70,19 +70,21 @@ type Picture struct {
 	engine     *detect.Engine // owned by the run goroutine
 	in         chan []deconflict.Report
 	ops        chan func(*detect.Engine) // work on the engine, run by the run goroutine
-	alerts     chan deconflict.AlertJob
+	alerts     chan detect.Event
 	wakeAlerts chan struct{}
 	epoch      string // distinguishes incident ids across restarts
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
-	mu     sync.Mutex
-	zones  map[string]detect.Zone          // guarded by mu
-	open   map[uint64]detect.Encounter     // open encounters; guarded by mu
-	closed []detect.Encounter              // recently closed, newest last; guarded by mu
-	subs   map[chan Event]struct{}         // guarded by mu
-	pairs  map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
-	stats  Stats                           // guarded by mu
+	mu      sync.Mutex
+	zones   map[string]detect.Zone          // declared zones, stored; guarded by mu
+	derived map[string]detect.Zone          // zones the channels' logs declare (notified hazard areas, zone measures); guarded by mu
+	open    map[uint64]detect.Encounter     // open encounters; guarded by mu
+	closed  []detect.Encounter              // recently closed, newest last; guarded by mu
+	subs    map[chan Event]struct{}         // guarded by mu
+	pairs   map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
+	pending []detect.Zone                   // derived zones of the last refreshPairs, for setDerived; guarded by mu
+	stats   Stats                           // guarded by mu
 }
 
 // DefaultAlertQueue is how many alerts wait in memory for the poster.
@@ -134,10 +136,11 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	if l.AlertQueue <= 0 {
 		l.AlertQueue = DefaultAlertQueue
 	}
-	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan deconflict.AlertJob, l.AlertQueue)
+	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, l.AlertQueue)
 	l.wakeAlerts = make(chan struct{}, 1)
 	l.epoch = l.Now().UTC().Format("20060102T150405")
 	l.zones, l.open, l.subs = map[string]detect.Zone{}, map[uint64]detect.Encounter{}, map[chan Event]struct{}{}
+	l.derived = map[string]detect.Zone{}
 	if err := l.loadAssets(ctx); err != nil {
 		return err
 	}
@@ -156,6 +159,13 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	}
 	if err := l.loadZones(ctx); err != nil {
 		return err
+	}
+	for _, z := range l.pending {
+		if _, err := l.engine.AddZone(z, l.Now()); err != nil {
+			l.Logger.Error("zone from a channel's log", "zone", z.ID, "err", err)
+			continue
+		}
+		l.derived[z.ID] = z
 	}
 	l.log.OnChannelsChanged(l.channelsChanged)
 	wctx, cancel := context.WithCancel(context.Background())
@@ -308,13 +318,12 @@ func (l *Picture) handle(evs []detect.Event) {
 		l.mu.Unlock()
 		l.publish(Event{Type: "encounter", Event: ev.Type.String(), Encounter: &enc})
 		if ev.Alert {
-			j := l.alertJob(ev)
 			select {
-			case l.alerts <- j:
+			case l.alerts <- ev:
 			default:
 				// The poster is behind: the outbox takes the alert now
 				// rather than dropping it.
-				l.overflowAlert(j)
+				l.overflowAlert(ev)
 			}
 		}
 	}
