@@ -19,6 +19,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/internal/safe"
 	"github.com/deconflict/deconflict/picture"
 )
 
@@ -171,10 +172,20 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	wctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	l.wg.Add(4)
-	go func() { defer l.wg.Done(); l.Table.Run(wctx, time.Second) }()
-	go func() { defer l.wg.Done(); l.forwardTracks(wctx) }()
-	go func() { defer l.wg.Done(); l.run(wctx) }()
-	go func() { defer l.wg.Done(); l.postAlerts(wctx) }()
+	// No input may end the process: a worker that panics is logged and
+	// restarted.
+	report := func(worker string) func(*safe.PanicError) {
+		return func(pe *safe.PanicError) {
+			l.Logger.Error("panic in a live picture worker; restarting it", "worker", worker, "panic", pe.Value, "stack", string(pe.Stack))
+		}
+	}
+	go func() {
+		defer l.wg.Done()
+		safe.Loop(wctx, report("track table"), func(ctx context.Context) { l.Table.Run(ctx, time.Second) })
+	}()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("track forwarder"), l.forwardTracks) }()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("encounter engine"), l.run) }()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("alert poster"), l.postAlerts) }()
 	return nil
 }
 
