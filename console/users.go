@@ -108,8 +108,8 @@ func Users(dataDir string) ([]User, error) {
 }
 
 // RemoveUser removes console user username from dataDir's users file, so
-// that it can no longer sign in; sessions it has open last until they
-// expire (SessionTTL). ENOTFOUND if there is no such user.
+// that it can no longer sign in; a session it has open ends at its next
+// request. ENOTFOUND if there is no such user.
 func RemoveUser(dataDir, username string) error {
 	usersMu.Lock()
 	defer usersMu.Unlock()
