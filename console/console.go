@@ -276,7 +276,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, _ *session, body
 	} else {
 		// Spend the same time as for a real user, so that timing does not
 		// tell which usernames exist.
-		dummy := User{Algorithm: algorithm, Iterations: PasswordIterations, Salt: make([]byte, saltBytes), Hash: make([]byte, hashBytes)}
+		dummy := User{Algorithm: algorithm, Iterations: passwordIterations, Salt: make([]byte, saltBytes), Hash: make([]byte, hashBytes)}
 		dummy.checkPassword(req.Password)
 	}
 	<-c.hashing
