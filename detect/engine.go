@@ -91,7 +91,7 @@ type track struct {
 	ref    entry        // the track's entries in the index (reach grown by skinM); id < 0: none
 	m      geo.Motion
 	id     string
-	cells  []int32  // index cells the track is registered in (sorted)
+	cells  []int32 // index cells the track is registered in (sorted)
 	// low: an aircraft that can be under the air-sea height within its
 	// horizon, registered in the sea grid too (in cells2, sorted), where
 	// ships find it and it finds ships.
