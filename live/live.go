@@ -19,6 +19,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/internal/safe"
 	"github.com/deconflict/deconflict/picture"
 )
 
@@ -67,13 +68,15 @@ type Picture struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	zones  map[string]detect.Zone          // guarded by mu
-	open   map[uint64]detect.Encounter     // open encounters; guarded by mu
-	closed []detect.Encounter              // recently closed, newest last; guarded by mu
-	subs   map[chan Event]struct{}         // guarded by mu
-	pairs  map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
-	stats  Stats                           // guarded by mu
+	mu      sync.Mutex
+	zones   map[string]detect.Zone          // declared zones, stored; guarded by mu
+	derived map[string]detect.Zone          // zones the channels' logs declare (notified hazard areas, zone measures); guarded by mu
+	open    map[uint64]detect.Encounter     // open encounters; guarded by mu
+	closed  []detect.Encounter              // recently closed, newest last; guarded by mu
+	subs    map[chan Event]struct{}         // guarded by mu
+	pairs   map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
+	pending []detect.Zone                   // derived zones of the last refreshPairs, for setDerived; guarded by mu
+	stats   Stats                           // guarded by mu
 }
 
 // Stats counts what the live picture has processed.
@@ -113,6 +116,7 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, 4096)
 	l.epoch = l.Now().UTC().Format("20060102T150405")
 	l.zones, l.open, l.subs = map[string]detect.Zone{}, map[uint64]detect.Encounter{}, map[chan Event]struct{}{}
+	l.derived = map[string]detect.Zone{}
 	if err := l.loadAssets(ctx); err != nil {
 		return err
 	}
@@ -132,14 +136,31 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	if err := l.loadZones(ctx); err != nil {
 		return err
 	}
+	for _, z := range l.pending {
+		if _, err := l.engine.AddZone(z, l.Now()); err != nil {
+			l.Logger.Error("zone from a channel's log", "zone", z.ID, "err", err)
+			continue
+		}
+		l.derived[z.ID] = z
+	}
 	l.log.OnChannelsChanged(l.channelsChanged)
 	wctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	l.wg.Add(4)
-	go func() { defer l.wg.Done(); l.Table.Run(wctx, time.Second) }()
-	go func() { defer l.wg.Done(); l.forwardTracks(wctx) }()
-	go func() { defer l.wg.Done(); l.run(wctx) }()
-	go func() { defer l.wg.Done(); l.postAlerts(wctx) }()
+	// No input may end the process: a worker that panics is logged and
+	// restarted.
+	report := func(worker string) func(*safe.PanicError) {
+		return func(pe *safe.PanicError) {
+			l.Logger.Error("panic in a live picture worker; restarting it", "worker", worker, "panic", pe.Value, "stack", string(pe.Stack))
+		}
+	}
+	go func() {
+		defer l.wg.Done()
+		safe.Loop(wctx, report("track table"), func(ctx context.Context) { l.Table.Run(ctx, time.Second) })
+	}()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("track forwarder"), l.forwardTracks) }()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("encounter engine"), l.run) }()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("alert poster"), l.postAlerts) }()
 	return nil
 }
 
