@@ -49,6 +49,10 @@ type Node struct {
 	// check instead of refusing them (read-only forensics: members can
 	// then audit what the store holds). Never for normal operation.
 	ServeAltered bool
+	// FullCheck makes Open check every channel's whole stored log
+	// (every envelope, every stored hash) instead of only what was added
+	// since the checkpoint last checked (serve --full-check).
+	FullCheck bool
 	// WitnessRetry is how long the node waits before asking again a
 	// witness that failed (DefaultWitnessRetry when 0).
 	WitnessRetry time.Duration
@@ -145,7 +149,7 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	for _, id := range ids {
 		c := &deconflict.Channel{ID: id}
-		if err := n.checkStoredLog(ctx, c.ID); err != nil {
+		if err := n.checkAtStart(ctx, c.ID); err != nil {
 			// A channel whose store fails its check is frozen either way:
 			// nothing is appended to it and no checkpoint is signed over
 			// what the store now holds.
@@ -228,6 +232,21 @@ func (n *Node) Close() error {
 	}
 	n.mu.Unlock()
 	n.wg.Wait()
+	// What this node appended it checked and hashed itself: the next
+	// start need not check it again.
+	n.mu.Lock()
+	logs := make([]*channelLog, 0, len(n.logs))
+	for id, l := range n.logs {
+		if _, frozen := n.frozen[id]; !frozen {
+			logs = append(logs, l)
+		}
+	}
+	n.mu.Unlock()
+	for _, l := range logs {
+		if cp, size := l.lastCheckpoint(); cp != nil {
+			n.markCheckedText(context.Background(), l.id, cp, size)
+		}
+	}
 	return nil
 }
 
