@@ -56,6 +56,9 @@ type Node struct {
 	// WitnessRetry is how long the node waits before asking again a
 	// witness that failed (DefaultWitnessRetry when 0).
 	WitnessRetry time.Duration
+	// WitnessInterval is the least time between two requests to one
+	// witness (DefaultWitnessInterval when 0).
+	WitnessInterval time.Duration
 	// WitnessHTTPClient calls witnesses (a client with
 	// DefaultWitnessTimeout when nil).
 	WitnessHTTPClient *http.Client
