@@ -192,10 +192,28 @@ func ParsePayload(b []byte) (*Payload, error) {
 		}
 	case KindMissedAck, KindAlert, KindPolicy, KindFinding:
 		// node-signed kinds: authorisation is the node's check
+	case KindParty, KindKeyAdd, KindKeyRevoke:
+		if p.Channel != KeyLog {
+			return nil, Errorf(EINVALID, "payload: kind %s belongs in the key log %s, not channel %s", p.Kind, KeyLog, p.Channel)
+		}
+		if _, err := ParseKeyEvent(p.Kind, p.Body); err != nil {
+			return nil, Errorf(EINVALID, "payload: %s", ErrorMessage(err))
+		}
 	case "":
 		return nil, Errorf(EINVALID, "payload: kind is missing")
 	default:
 		return nil, Errorf(EINVALID, "payload: unknown kind %q", p.Kind)
+	}
+	if p.Channel == KeyLog && !IsKeyEvent(p.Kind) {
+		return nil, Errorf(EINVALID, "payload: the key log %s takes only party, key-add and key-revoke envelopes, not %s", KeyLog, p.Kind)
+	}
+	if (p.Kind == KindMessage || p.Kind == KindNote) && len(p.Body) > 0 {
+		// What readers take from a party's message or note body (the
+		// incident it is about) must be the same for every reader.
+		var nb NoteBody
+		if err := DecodeStrict(p.Body, &nb); err != nil {
+			return nil, Errorf(EINVALID, "payload: %s body: %s (want {\"incident\": ID})", p.Kind, ErrorMessage(err))
+		}
 	}
 	if p.ReplyTo != nil && *p.ReplyTo < 0 {
 		return nil, Errorf(EINVALID, "payload: reply_to %d is negative", *p.ReplyTo)

@@ -188,13 +188,34 @@ func (c *Client) CreateParty(ctx context.Context, req *PartyRequest) error {
 }
 
 // AddKey adds a key to a party (operator).
-func (c *Client) AddKey(ctx context.Context, party string, pub ed25519.PublicKey) error {
-	return c.do(ctx, "POST", "/v1/parties/"+url.PathEscape(party)+"/keys", &KeyRequest{Key: deconflict.EncodeKey(pub)}, nil)
+func (c *Client) AddKey(ctx context.Context, party string, pub ed25519.PublicKey, reason string) error {
+	return c.do(ctx, "POST", "/v1/parties/"+url.PathEscape(party)+"/keys", &KeyRequest{Key: deconflict.EncodeKey(pub), Emergency: true, Reason: reason}, nil)
 }
 
-// RevokeKey revokes a key from now on (operator).
-func (c *Client) RevokeKey(ctx context.Context, pub ed25519.PublicKey) error {
-	return c.do(ctx, "POST", "/v1/keys/revoke", &KeyRequest{Key: deconflict.EncodeKey(pub)}, nil)
+// RevokeKey revokes a key from now on: the operator's emergency re-keying.
+func (c *Client) RevokeKey(ctx context.Context, pub ed25519.PublicKey, reason string) error {
+	return c.do(ctx, "POST", "/v1/keys/revoke", &KeyRequest{Key: deconflict.EncodeKey(pub), Reason: reason}, nil)
+}
+
+// AddOwnKey adds pub to party, the client's own party, by a key-add
+// envelope in the key log signed with the client's key (a current key of
+// the party).
+func (c *Client) AddOwnKey(ctx context.Context, party string, pub ed25519.PublicKey) (*deconflict.Receipt, error) {
+	return c.keyEvent(ctx, party, deconflict.KindKeyAdd, &deconflict.KeyEvent{Party: party, Key: deconflict.EncodeKey(pub)})
+}
+
+// RevokeOwnKey revokes pub, a key of party, the client's own party, by a
+// key-revoke envelope signed with the client's key.
+func (c *Client) RevokeOwnKey(ctx context.Context, party string, pub ed25519.PublicKey, reason string) (*deconflict.Receipt, error) {
+	return c.keyEvent(ctx, party, deconflict.KindKeyRevoke, &deconflict.KeyEvent{Party: party, Key: deconflict.EncodeKey(pub), Reason: reason})
+}
+
+func (c *Client) keyEvent(ctx context.Context, party, kind string, ev *deconflict.KeyEvent) (*deconflict.Receipt, error) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	return c.Send(ctx, party, &deconflict.Payload{Channel: deconflict.KeyLog, Kind: kind, Body: body})
 }
 
 // Parties lists the parties and their keys.

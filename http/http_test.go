@@ -234,14 +234,15 @@ func TestBadInput(t *testing.T) {
 
 	t.Run("ErrRevokedKey", func(t *testing.T) {
 		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-		if err := tn.Operator().AddKey(ctx, "US", pub); err != nil {
+		// US adds its second key itself, signed with its first.
+		if _, err := tn.Client("US").AddOwnKey(ctx, "US", pub); err != nil {
 			t.Fatal(err)
 		}
 		c := dhttp.NewClient(tn.Server.URL(), priv)
 		if _, err := c.Send(ctx, "US", &deconflict.Payload{Channel: "ru-us-syria", Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: "from the second key"}); err != nil {
 			t.Fatalf("second key before revocation: %v", err)
 		}
-		if err := tn.Operator().RevokeKey(ctx, pub); err != nil {
+		if _, err := tn.Client("US").RevokeOwnKey(ctx, "US", pub, "rotated"); err != nil {
 			t.Fatal(err)
 		}
 		before := logSize(t, tn)

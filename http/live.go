@@ -163,7 +163,7 @@ func (s *Server) liveRoutes() {
 			return nil, err
 		}
 		out := []deconflict.Zone{}
-		for _, z := range l.Zones() {
+		for _, z := range l.VisibleZones(r.Context(), caller) {
 			out = append(out, live.ZoneOf(&z))
 		}
 		return out, nil
@@ -218,7 +218,7 @@ func (s *Server) liveRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		return l.DeclaredAssets(), nil
+		return l.VisibleAssets(r.Context(), caller), nil
 	}))
 	m.HandleFunc("PUT /v1/assets/{party}", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var a deconflict.Assets

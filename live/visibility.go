@@ -75,3 +75,36 @@ func (l *Picture) Encounters(ctx context.Context, caller string, closed bool) []
 func (l *Picture) VisibleEncounter(ctx context.Context, caller string, e *detect.Encounter) bool {
 	return l.visible(ctx, caller, e.PartyA, e.PartyB)
 }
+
+// sharesChannel reports whether caller may see what party declared: the
+// operator, the party itself, or a member of a channel the party is in.
+func (l *Picture) sharesChannel(ctx context.Context, caller, party string) bool {
+	return l.visible(ctx, caller, party, party)
+}
+
+// VisibleZones returns the declared zones caller may see, ordered by id:
+// every zone for the operator; for a party its own, those of the parties
+// it shares a channel with, and zones without an owner.
+func (l *Picture) VisibleZones(ctx context.Context, caller string) []detect.Zone {
+	all := l.Zones()
+	out := all[:0]
+	for _, z := range all {
+		if z.Owner == "" || l.sharesChannel(ctx, caller, z.Owner) {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
+// VisibleAssets returns the declared assets caller may see, by party: all
+// for the operator; for a party its own and those of the parties it
+// shares a channel with.
+func (l *Picture) VisibleAssets(ctx context.Context, caller string) map[string]deconflict.Assets {
+	all := l.DeclaredAssets()
+	for party := range all {
+		if !l.sharesChannel(ctx, caller, party) {
+			delete(all, party)
+		}
+	}
+	return all
+}

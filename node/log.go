@@ -30,21 +30,24 @@ type channelLog struct {
 	reqs chan *appendReq
 	done chan struct{}
 
-	mu      sync.Mutex
-	size    int64                  // committed log size; guarded by mu
-	changed chan struct{}          // closed and replaced at each commit; guarded by mu
-	ring    []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
-	ringLow int64                  // the first index appended since start; older ones are only in the store
-	stopped bool
+	mu          sync.Mutex
+	size        int64                  // committed log size; guarded by mu
+	changed     chan struct{}          // closed and replaced at each commit; guarded by mu
+	ring        []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
+	ringLow     int64                  // the first index appended since start; older ones are only in the store
+	written     []byte                 // the checkpoint of this appender's last commit, nil before one; guarded by mu
+	writtenSize int64                  // its size; guarded by mu
+	stopped     bool
 }
 
 type appendReq struct {
-	signed  *deconflict.Signed
-	payload *deconflict.Payload
-	missed  []deconflict.PendingAck // missed-ack: the duties it reports
-	hooks   []deconflict.WebhookJob // missed-ack: webhook calls to queue
-	policy  *deconflict.Policy      // policy: the channel's policy from this envelope on
-	resp    chan appendResp
+	signed   *deconflict.Signed
+	payload  *deconflict.Payload
+	missed   []deconflict.PendingAck // missed-ack: the duties it reports
+	hooks    []deconflict.WebhookJob // missed-ack: webhook calls to queue
+	policy   *deconflict.Policy      // policy: the channel's policy from this envelope on
+	backfill bool                    // key log: records a key registered before the key log; changes no table
+	resp     chan appendResp
 }
 
 type appendResp struct {
@@ -89,6 +92,17 @@ func (l *channelLog) stop() {
 		l.stopped = true
 		close(l.done)
 	}
+}
+
+// lastCheckpoint returns the checkpoint of the appender's last commit and
+// its size (nil if it committed nothing).
+func (l *channelLog) lastCheckpoint() ([]byte, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.written == nil {
+		return nil, 0
+	}
+	return l.written, l.writtenSize
 }
 
 // Size returns the committed log size and a channel closed at the next commit.
@@ -230,6 +244,7 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 	accepted := make([]int, 0, len(reqs)) // request positions appended
 	inBatch := map[string]int{}           // id -> position in b.Envelopes
 	var acked map[[2]any]bool
+	kb := &keyBatch{parties: map[string]bool{}, added: map[string]*deconflict.PartyKey{}, revoked: map[string]bool{}}
 	ids := make([]string, len(reqs))
 	for i, r := range reqs {
 		ids[i] = r.payload.ID
@@ -267,7 +282,12 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 			continue
 		}
 		idx := size + int64(len(b.Envelopes))
-		if err := l.checkState(ctx, ch, r, idx, b, &acked); err != nil {
+		if l.id == deconflict.KeyLog {
+			err = l.checkKeyEvent(ctx, r, b, kb, now)
+		} else {
+			err = l.checkState(ctx, ch, r, idx, b, &acked)
+		}
+		if err != nil {
 			results[i] = appendResp{err: err}
 			continue
 		}
@@ -319,6 +339,9 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 			if b.Policy != nil {
 				n.forgetChannel(l.id)
 			}
+			if b.Keys != nil {
+				n.forgetKeys()
+			}
 			n.metrics.Appended.Add(int64(len(b.Envelopes)))
 			n.metrics.Batches.Add(1)
 			n.metrics.MissedAcks.Add(int64(len(b.Missed)))
@@ -333,6 +356,7 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 				l.ring[e.Index%ringSize] = e
 			}
 			l.size = max(l.size, b.TreeSize) // observe may have seen a later append already
+			l.written, l.writtenSize = b.Checkpoint, b.TreeSize
 			close(l.changed)
 			l.changed = make(chan struct{})
 			l.mu.Unlock()

@@ -49,6 +49,19 @@ type Node struct {
 	// check instead of refusing them (read-only forensics: members can
 	// then audit what the store holds). Never for normal operation.
 	ServeAltered bool
+	// FullCheck makes Open check every channel's whole stored log
+	// (every envelope, every stored hash) instead of only what was added
+	// since the checkpoint last checked (serve --full-check).
+	FullCheck bool
+	// WitnessRetry is how long the node waits before asking again a
+	// witness that failed (DefaultWitnessRetry when 0).
+	WitnessRetry time.Duration
+	// WitnessInterval is the least time between two requests to one
+	// witness (DefaultWitnessInterval when 0).
+	WitnessInterval time.Duration
+	// WitnessHTTPClient calls witnesses (a client with
+	// DefaultWitnessTimeout when nil).
+	WitnessHTTPClient *http.Client
 	// Replicas, when set, coordinates this node with the other replicas
 	// that share its store (the PostgreSQL store): deadlines and webhooks
 	// run on the replica holding the timers lease, and this replica
@@ -58,20 +71,23 @@ type Node struct {
 	// even without a notification (DefaultPollInterval when zero).
 	PollInterval time.Duration
 
-	policyMu sync.Mutex // serialises policy changes
-	mu       sync.Mutex
-	logs     map[string]*channelLog          // guarded by mu
-	chans    map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
-	keys     map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
-	refused  map[string]string               // channels refused at start-up, with the reason; guarded by mu
-	leases   map[string]bool                 // leases this replica holds; guarded by mu
-	frozen   map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
-	metrics  Metrics
-	changed  []func(context.Context) error // told when channels change; guarded by mu
-	regimes  map[string]*regimeState       // notifications and measures per channel; guarded by mu
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	wakeHook chan struct{}
+	policyMu    sync.Mutex // serialises policy changes
+	mu          sync.Mutex
+	logs        map[string]*channelLog          // guarded by mu
+	chans       map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
+	keys        map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
+	refused     map[string]string               // channels refused at start-up, with the reason; guarded by mu
+	leases      map[string]bool                 // leases this replica holds; guarded by mu
+	keysChanged chan struct{}                   // closed and replaced at every key change; guarded by mu
+	frozen      map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
+	metrics     Metrics
+	changed     []func(context.Context) error // told when channels change; guarded by mu
+	regimes     map[string]*regimeState       // notifications and measures per channel; guarded by mu
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	wakeHook    chan struct{}
+
+	witnesses witnessing // the channels' witness clients (witness.go)
 }
 
 // Metrics are the node's counters, exported at /metrics.
@@ -101,6 +117,7 @@ func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
 		keys:         map[string]*deconflict.PartyKey{},
 		refused:      map[string]string{},
 		frozen:       map[string]string{},
+		keysChanged:  make(chan struct{}),
 		wakeHook:     make(chan struct{}, 1),
 	}
 }
@@ -129,8 +146,13 @@ func (n *Node) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list channels: %w", err)
 	}
+	ids := []string{deconflict.KeyLog}
 	for _, c := range chans {
-		if err := n.checkStoredLog(ctx, c.ID); err != nil {
+		ids = append(ids, c.ID)
+	}
+	for _, id := range ids {
+		c := &deconflict.Channel{ID: id}
+		if err := n.checkAtStart(ctx, c.ID); err != nil {
 			// A channel whose store fails its check is frozen either way:
 			// nothing is appended to it and no checkpoint is signed over
 			// what the store now holds.
@@ -147,8 +169,19 @@ func (n *Node) Open(ctx context.Context) error {
 			n.mu.Unlock()
 		}
 	}
+	if err := n.backfillKeyLog(ctx); err != nil {
+		return fmt.Errorf("key log: %w", err)
+	}
 	wctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	n.witnesses.mu.Lock()
+	n.witnesses.base = wctx
+	n.witnesses.mu.Unlock()
+	for _, c := range chans {
+		if err := n.startWitnessing(c); err != nil {
+			n.Logger.Error("channel not witnessed: its witness policy does not parse", "channel", c.ID, "err", err)
+		}
+	}
 	n.startWorkers(wctx)
 	return nil
 }
@@ -167,6 +200,18 @@ func (n *Node) Refused() map[string]string {
 	defer n.mu.Unlock()
 	out := make(map[string]string, len(n.refused))
 	for k, v := range n.refused {
+		out[k] = v
+	}
+	return out
+}
+
+// FrozenChannels returns every channel nothing may be appended to, with
+// the reason: those refused and those served altered (ServeAltered).
+func (n *Node) FrozenChannels() map[string]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]string, len(n.frozen))
+	for k, v := range n.frozen {
 		out[k] = v
 	}
 	return out
@@ -195,12 +240,28 @@ func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	n.stopWitnessing()
 	n.mu.Lock()
 	for _, l := range n.logs {
 		l.stop()
 	}
 	n.mu.Unlock()
 	n.wg.Wait()
+	// What this node appended it checked and hashed itself: the next
+	// start need not check it again.
+	n.mu.Lock()
+	logs := make([]*channelLog, 0, len(n.logs))
+	for id, l := range n.logs {
+		if _, frozen := n.frozen[id]; !frozen {
+			logs = append(logs, l)
+		}
+	}
+	n.mu.Unlock()
+	for _, l := range logs {
+		if cp, size := l.lastCheckpoint(); cp != nil {
+			n.markCheckedText(context.Background(), l.id, cp, size)
+		}
+	}
 	return nil
 }
 
@@ -212,7 +273,9 @@ func (n *Node) authorise(ctx context.Context, caller, channel string) (*deconfli
 	if err != nil {
 		return nil, err
 	}
-	if caller != deconflict.NodeAuthor && !c.IsMember(caller) {
+	// The key log is read by every authenticated caller: every member
+	// needs it to check the signatures of its channels.
+	if caller != deconflict.NodeAuthor && !c.IsMember(caller) && channel != deconflict.KeyLog {
 		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", channel)
 	}
 	n.mu.Lock()
@@ -260,36 +323,6 @@ func (n *Node) UseRequestOnce(ctx context.Context, sig []byte, signedAt time.Tim
 	return n.Store.UseNonce(ctx, digest, now, signedAt.Add(n.TimeWindow+time.Second))
 }
 
-// CreateParty registers a party (operator only).
-func (n *Node) CreateParty(ctx context.Context, caller string, p *deconflict.Party) error {
-	if err := requireOperator(caller, "party add"); err != nil {
-		return err
-	}
-	p.Created = n.Now().UTC()
-	for i := range p.Keys {
-		p.Keys[i].Added = p.Created
-	}
-	return n.Store.CreateParty(ctx, p)
-}
-
-// AddPartyKey adds a key to a party (operator only).
-func (n *Node) AddPartyKey(ctx context.Context, caller, party string, pub ed25519.PublicKey) error {
-	if err := requireOperator(caller, "party key add"); err != nil {
-		return err
-	}
-	defer n.forgetKeys()
-	return n.Store.AddPartyKey(ctx, &deconflict.PartyKey{Party: party, Public: pub, Added: n.Now().UTC()})
-}
-
-// RevokePartyKey revokes a key from now on (operator only).
-func (n *Node) RevokePartyKey(ctx context.Context, caller string, pub ed25519.PublicKey) error {
-	if err := requireOperator(caller, "party key revoke"); err != nil {
-		return err
-	}
-	defer n.forgetKeys()
-	return n.Store.RevokePartyKey(ctx, pub, n.Now().UTC())
-}
-
 // Parties lists the registered parties and their keys: public information
 // every authenticated caller may read, since verifying a log needs it.
 func (n *Node) Parties(ctx context.Context) ([]*deconflict.Party, error) {
@@ -307,8 +340,14 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	if _, err := detect.PolicyThresholds(&c.Policy); err != nil {
 		return err
 	}
+	if err := checkWitnessPolicy(c.ID, c.Policy.Witnesses); err != nil {
+		return err
+	}
 	c.Created = n.Now().UTC()
 	if err := n.Store.CreateChannel(ctx, c); err != nil {
+		return err
+	}
+	if err := n.startWitnessing(c); err != nil {
 		return err
 	}
 	return n.channelsChanged(ctx)
@@ -357,6 +396,9 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 	if _, err := detect.PolicyThresholds(&p); err != nil {
 		return nil, err
 	}
+	if err := checkWitnessPolicy(channel, p.Witnesses); err != nil {
+		return nil, err
+	}
 	changed := deconflict.PolicyDiff(c.Policy, p)
 	if len(changed) == 0 {
 		return c, nil
@@ -371,6 +413,9 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 		return nil, err
 	}
 	n.forgetChannel(channel)
+	if err := n.startWitnessing(&next); err != nil {
+		return nil, err
+	}
 	if err := n.channelsChanged(ctx); err != nil {
 		return nil, err
 	}
@@ -476,8 +521,12 @@ func (n *Node) findKey(ctx context.Context, pub ed25519.PublicKey) (*deconflict.
 	return k, nil
 }
 
+// forgetKeys drops the key cache and wakes every watcher of a key
+// (WatchKey), after a key change here or on another replica.
 func (n *Node) forgetKeys() {
 	n.mu.Lock()
 	clear(n.keys)
+	close(n.keysChanged)
+	n.keysChanged = make(chan struct{})
 	n.mu.Unlock()
 }

@@ -145,6 +145,11 @@ CREATE INDEX webhooks_due ON webhooks(next_try) WHERE NOT done;
 `, `
 CREATE TABLE request_nonces (digest BYTEA PRIMARY KEY, expires BIGINT NOT NULL);
 CREATE INDEX request_nonces_expires ON request_nonces(expires);
+`, `
+INSERT INTO channels (id, policy, created) VALUES ('_keys', '{"ack_deadlines":null}', 0);
+`, `
+CREATE TABLE alert_outbox (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, party_a TEXT NOT NULL, party_b TEXT NOT NULL, payload BYTEA NOT NULL, created BIGINT NOT NULL, posted BOOLEAN NOT NULL DEFAULT false);
+CREATE INDEX alert_outbox_due ON alert_outbox(id) WHERE NOT posted;
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock
@@ -245,6 +250,42 @@ func insertKey(ctx context.Context, tx pgx.Tx, k *deconflict.PartyKey) error {
 		return deconflict.Errorf(deconflict.ENOTFOUND, "party %s not found", k.Party)
 	}
 	return err
+}
+
+// applyKeyChanges writes a key log batch's changes to the key tables and
+// tells the replicas.
+func applyKeyChanges(ctx context.Context, tx pgx.Tx, kc *deconflict.KeyChanges) error {
+	for _, p := range kc.Parties {
+		if !deconflict.ValidPartyID(p.ID) {
+			return deconflict.Errorf(deconflict.EINVALID, "party id %q is not valid", p.ID)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO parties (id, name, created) VALUES ($1, $2, $3)`, p.ID, p.Name, nanos(p.Created)); isUnique(err) {
+			return deconflict.Errorf(deconflict.ECONFLICT, "party %s already exists", p.ID)
+		} else if err != nil {
+			return fmt.Errorf("insert party: %w", err)
+		}
+		for _, k := range p.Keys {
+			k.Party = p.ID
+			if err := insertKey(ctx, tx, &k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range kc.Add {
+		if err := insertKey(ctx, tx, &k); err != nil {
+			return err
+		}
+	}
+	for _, r := range kc.Revoke {
+		tag, err := tx.Exec(ctx, `UPDATE party_keys SET revoked = $1 WHERE pub = $2 AND revoked IS NULL`, nanos(r.At), []byte(r.Key))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return deconflict.Errorf(deconflict.ENOTFOUND, "key %s not found or already revoked", deconflict.EncodeKey(r.Key))
+		}
+	}
+	return notify(ctx, tx, "keys")
 }
 
 // AddPartyKey implements deconflict.PartyService.
@@ -425,7 +466,9 @@ func (db *DB) FindChannels(ctx context.Context) ([]*deconflict.Channel, error) {
 }
 
 func (db *DB) findChannels(ctx context.Context, id string) ([]*deconflict.Channel, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, policy, created FROM channels WHERE $1 = '' OR id = $1 ORDER BY id`, id)
+	// The key log has a row (its envelopes reference it) but is not a
+	// channel: FindChannels leaves it out.
+	rows, err := db.pool.Query(ctx, `SELECT id, policy, created FROM channels WHERE ($1 = '' AND id <> $2) OR id = $1 ORDER BY id`, id, deconflict.KeyLog)
 	if err != nil {
 		return nil, err
 	}

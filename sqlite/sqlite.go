@@ -122,6 +122,11 @@ CREATE INDEX webhooks_due ON webhooks(next_try) WHERE done = 0;
 `, `
 CREATE TABLE request_nonces (digest BLOB PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX request_nonces_expires ON request_nonces(expires);
+`, `
+INSERT INTO channels (id, policy, created) VALUES ('_keys', '{"ack_deadlines":null}', 0);
+`, `
+CREATE TABLE alert_outbox (id INTEGER PRIMARY KEY, party_a TEXT NOT NULL, party_b TEXT NOT NULL, payload BLOB NOT NULL, created INTEGER NOT NULL, posted INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX alert_outbox_due ON alert_outbox(id) WHERE posted = 0;
 `}
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -185,6 +190,41 @@ func (db *DB) CreateParty(ctx context.Context, p *deconflict.Party) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// applyKeyChanges writes a key log batch's changes to the key tables.
+func applyKeyChanges(ctx context.Context, tx *sql.Tx, kc *deconflict.KeyChanges) error {
+	for _, p := range kc.Parties {
+		if !deconflict.ValidPartyID(p.ID) {
+			return deconflict.Errorf(deconflict.EINVALID, "party id %q is not valid", p.ID)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO parties (id, name, created) VALUES (?, ?, ?)`, p.ID, p.Name, nanos(p.Created)); isUnique(err) {
+			return deconflict.Errorf(deconflict.ECONFLICT, "party %s already exists", p.ID)
+		} else if err != nil {
+			return fmt.Errorf("insert party: %w", err)
+		}
+		for _, k := range p.Keys {
+			k.Party = p.ID
+			if err := insertKey(ctx, tx, &k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range kc.Add {
+		if err := insertKey(ctx, tx, &k); err != nil {
+			return err
+		}
+	}
+	for _, r := range kc.Revoke {
+		res, err := tx.ExecContext(ctx, `UPDATE party_keys SET revoked = ? WHERE pub = ? AND revoked IS NULL`, nanos(r.At), []byte(r.Key))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return deconflict.Errorf(deconflict.ENOTFOUND, "key %s not found or already revoked", deconflict.EncodeKey(r.Key))
+		}
+	}
+	return nil
 }
 
 func insertKey(ctx context.Context, tx *sql.Tx, k *deconflict.PartyKey) error {
@@ -380,7 +420,9 @@ func (db *DB) FindChannels(ctx context.Context) ([]*deconflict.Channel, error) {
 }
 
 func (db *DB) findChannels(ctx context.Context, id string) ([]*deconflict.Channel, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, policy, created FROM channels WHERE ? = '' OR id = ? ORDER BY id`, id, id)
+	// The key log has a row (its envelopes reference it) but is not a
+	// channel: FindChannels leaves it out.
+	rows, err := db.r.QueryContext(ctx, `SELECT id, policy, created FROM channels WHERE (? = '' AND id <> ?) OR id = ? ORDER BY id`, id, deconflict.KeyLog, id)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,8 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("Meta", func(t *testing.T) { testMeta(t, open(t)) })
 	t.Run("Nonces", func(t *testing.T) { testNonces(t, open(t)) })
 	t.Run("AppendPolicy", func(t *testing.T) { testAppendPolicy(t, open(t)) })
+	t.Run("KeyLog", func(t *testing.T) { testKeyLog(t, open(t)) })
+	t.Run("AlertOutbox", func(t *testing.T) { testAlertOutbox(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
@@ -326,4 +328,77 @@ func testAppendPolicy(t *testing.T, s deconflict.Store) {
 	if c, _ := s.FindChannel(ctx, "c"); c.Policy.AckDeadline(deconflict.Flash) != 30*time.Second {
 		t.Fatalf("a refused batch changed the policy: flash %v", c.Policy.AckDeadline(deconflict.Flash))
 	}
+}
+
+// testKeyLog: the key log exists in every store, is not listed among the
+// channels, and its batches change the key tables in their transaction.
+func testKeyLog(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	if _, err := s.FindChannel(ctx, deconflict.KeyLog); err != nil {
+		t.Fatalf("FindChannel(%s): %v", deconflict.KeyLog, err)
+	}
+	if cs, err := s.FindChannels(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("FindChannels of an empty store: %d channels, %v; the key log is not one", len(cs), err)
+	}
+	k1, _, _ := ed25519.GenerateKey(rand.Reader)
+	k2, _, _ := ed25519.GenerateKey(rand.Reader)
+	b := &deconflict.Batch{Channel: deconflict.KeyLog, TreeSize: 2, Checkpoint: []byte("cp2"),
+		Envelopes: []*deconflict.Envelope{envelope(deconflict.KeyLog, 0, fmt.Sprintf("%032x", 0)), envelope(deconflict.KeyLog, 1, fmt.Sprintf("%032x", 1))},
+		Keys: &deconflict.KeyChanges{
+			Parties: []*deconflict.Party{{ID: "US", Created: t0, Keys: []deconflict.PartyKey{{Public: k1, Added: t0}}}},
+			Add:     []deconflict.PartyKey{{Party: "US", Public: k2, Added: t0.Add(time.Minute)}},
+		}}
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.FindParty(ctx, "US")
+	if err != nil || len(p.Keys) != 2 {
+		t.Fatalf("party after the key log batch: %+v, %v; want 2 keys", p, err)
+	}
+	// A batch whose key change fails is refused whole.
+	err = s.Append(ctx, &deconflict.Batch{Channel: deconflict.KeyLog, TreeSize: 3, Checkpoint: []byte("cp3"),
+		Envelopes: []*deconflict.Envelope{envelope(deconflict.KeyLog, 2, fmt.Sprintf("%032x", 2))},
+		Keys:      &deconflict.KeyChanges{Add: []deconflict.PartyKey{{Party: "US", Public: k1, Added: t0}}}})
+	wantCode(t, "adding a registered key", err, deconflict.ECONFLICT)
+	if n, _ := s.LogSize(ctx, deconflict.KeyLog); n != 2 {
+		t.Fatalf("key log size %d after a refused batch, want 2", n)
+	}
+	if err := s.Append(ctx, &deconflict.Batch{Channel: deconflict.KeyLog, TreeSize: 3, Checkpoint: []byte("cp3"),
+		Envelopes: []*deconflict.Envelope{envelope(deconflict.KeyLog, 2, fmt.Sprintf("%032x", 3))},
+		Keys:      &deconflict.KeyChanges{Revoke: []deconflict.KeyRevocation{{Key: k2, At: t0.Add(time.Hour)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := s.FindKey(ctx, k2)
+	if err != nil || k.Revoked == nil || !k.Revoked.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("revoked key: %+v, %v", k, err)
+	}
+}
+
+func testAlertOutbox(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	var jobs []deconflict.AlertJob
+	for i := 0; i < 3; i++ {
+		j := deconflict.AlertJob{PartyA: "RU", PartyB: "US", Payload: []byte(fmt.Sprintf(`{"text":"%d"}`, i)), Created: t0.Add(time.Duration(i) * time.Second)}
+		if err := s.QueueAlert(ctx, &j); err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, j)
+	}
+	if jobs[0].ID == jobs[1].ID {
+		t.Fatalf("two alerts got id %d", jobs[0].ID)
+	}
+	if err := s.AlertPosted(ctx, jobs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.DueAlerts(ctx, 10)
+	if err != nil || len(due) != 2 || due[0].ID != jobs[0].ID || due[1].ID != jobs[2].ID {
+		t.Fatalf("DueAlerts: %+v, %v; want alerts 0 and 2", due, err)
+	}
+	if string(due[1].Payload) != `{"text":"2"}` || due[1].PartyB != "US" || !due[1].Created.Equal(jobs[2].Created) {
+		t.Fatalf("DueAlerts read back %+v", due[1])
+	}
+	if due, _ := s.DueAlerts(ctx, 1); len(due) != 1 {
+		t.Fatalf("DueAlerts(limit 1) returned %d", len(due))
+	}
+	wantCode(t, "posting an unknown alert", s.AlertPosted(ctx, 1<<40), deconflict.ENOTFOUND)
 }

@@ -68,7 +68,10 @@ func (c *cli) run(wantErr bool, args ...string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), c.env...)
+	// The verify state (and the receipts kept in it) goes to the test's
+	// directory unless the test names one, never the user's.
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(c.dir, ".config"))
+	cmd.Env = append(cmd.Env, c.env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

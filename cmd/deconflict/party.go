@@ -15,15 +15,23 @@ import (
 
 func init() {
 	register("party", &command{
-		Summary: "(operator) register parties, add and revoke their keys, list them",
+		Summary: "register parties (operator); add and revoke a party's keys; list them",
 		Usage: `
-usage: deconflict party add ID --pubkey PUB [--name N]
-       deconflict party key-add ID --pubkey PUB
-       deconflict party key-revoke --pubkey PUB
+usage: deconflict party add ID --pubkey PUB [--name N]                      (operator)
+       deconflict party key-add ID --pubkey PUB --key PARTY.key             (the party)
+       deconflict party key-revoke --pubkey PUB --key PARTY.key [--reason R] (the party)
+       deconflict party key-add ID --pubkey PUB --data DIR --emergency --reason R   (operator)
+       deconflict party key-revoke --pubkey PUB --data DIR --reason R               (operator)
        deconflict party list [--json]
 
-Operator commands are signed with the node key (DATA/node.key, or --key).
-A party may hold several keys; a revoked key signs nothing after its
+A party's keys form a chain that members check: the operator registers a
+party with its first key; every later key is added, and every key
+revoked, by the party itself, signed with one of its current keys
+(--key). All of these are envelopes of the node's key log, which
+'verify' audits. The operator (the node key, DATA/node.key) may add or
+revoke a party's key only as an emergency re-keying, with a reason: every
+member's verify then reports it and fails until told to accept it
+(verify --accept-rekey). A revoked key signs nothing after its
 revocation, and what it signed before stays valid. 'list' prints one
 party a line: ID, name and keys (comma-separated, revoked ones marked),
 tab-separated; --json prints one JSON object per line.
@@ -85,8 +93,10 @@ func runPartyAdd(ctx context.Context, m *Main, args []string) error {
 
 func runPartyKeyAdd(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("party")
-	cf := m.addClientFlags(fs, true)
+	cf := m.addPartyOrOperatorFlags(fs)
 	pub := pubkeyFlag(fs)
+	emergency := fs.Bool("emergency", false, "operator: an emergency re-keying of the party (members' verify reports it)")
+	reason := fs.String("reason", "", "why (required for an emergency re-keying)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -101,17 +111,36 @@ func runPartyKeyAdd(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.AddKey(ctx, pos[0], *pub); err != nil {
+	who, err := c.Whoami(ctx)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "key added to party %s\n", pos[0])
+	if who == deconflict.NodeAuthor {
+		if !*emergency || *reason == "" {
+			return usagef("party key-add: the operator cannot add a key for party %s except as an emergency re-keying (--emergency --reason R), which every member's verify reports; the party adds its own keys with --key PARTY.key", pos[0])
+		}
+		if err := c.AddKey(ctx, pos[0], *pub, *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "key added to party %s by emergency re-keying; every member's verify will report it\n", pos[0])
+		return nil
+	}
+	if who != pos[0] {
+		return fmt.Errorf("party key-add: your key belongs to party %s, not %s: a party adds only its own keys", who, pos[0])
+	}
+	rec, err := c.AddOwnKey(ctx, who, *pub)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "key added to party %s (key log index %d)\n", who, rec.Index)
 	return nil
 }
 
 func runPartyKeyRevoke(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("party")
-	cf := m.addClientFlags(fs, true)
+	cf := m.addPartyOrOperatorFlags(fs)
 	pub := pubkeyFlag(fs)
+	reason := fs.String("reason", "", "why (required when the operator revokes: an emergency re-keying)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -126,10 +155,25 @@ func runPartyKeyRevoke(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.RevokeKey(ctx, *pub); err != nil {
+	who, err := c.Whoami(ctx)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(m.Stdout, "key revoked")
+	if who == deconflict.NodeAuthor {
+		if *reason == "" {
+			return usagef("party key-revoke: the operator revokes a party's key only as an emergency re-keying, with --reason R; every member's verify reports it")
+		}
+		if err := c.RevokeKey(ctx, *pub, *reason); err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, "key revoked by emergency re-keying; every member's verify will report it")
+		return nil
+	}
+	rec, err := c.RevokeOwnKey(ctx, who, *pub, *reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "key of party %s revoked (key log index %d)\n", who, rec.Index)
 	return nil
 }
 

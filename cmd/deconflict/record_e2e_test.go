@@ -227,10 +227,19 @@ func TestRollbackCaught(t *testing.T) {
 func TestReceiptsVerifyOffline(t *testing.T) {
 	fx := newRecordFixture(t)
 	c := &cli{t: t, dir: fx.dir}
+	// The node key comes from the party's own records (here the node's
+	// key file), not from the receipt.
+	nodeKey := pubOf(t, filepath.Join(fx.data, "node.key"))
 	for i := 0; i < 10; i++ {
-		if out := c.run(false, "verify", "--receipt", fmt.Sprintf("r%d.json", i)); !strings.Contains(out, "receipt OK") || !strings.Contains(out, fmt.Sprintf("index %d", i)) {
+		out := c.run(false, "verify", "--receipt", fmt.Sprintf("r%d.json", i), "--node-key", nodeKey)
+		if !strings.Contains(out, "receipt OK") || !strings.Contains(out, fmt.Sprintf("index %d", i)) || strings.Contains(out, "taken from the receipt") {
 			t.Fatalf("receipt %d: %q", i, out)
 		}
+	}
+	// A receipt signed by another node key fails against the pinned one.
+	other := strings.TrimSpace(c.run(false, "keygen", "--out", "other.key"))
+	if out := c.run(true, "verify", "--receipt", "r0.json", "--node-key", other); !strings.Contains(out, "FAILED") || !strings.Contains(out, "not the trusted node key") {
+		t.Fatalf("receipt against another node key: %q", out)
 	}
 	b, _ := os.ReadFile(filepath.Join(fx.dir, "r3.json"))
 	var r map[string]any
@@ -238,7 +247,7 @@ func TestReceiptsVerifyOffline(t *testing.T) {
 	r["index"] = 4
 	b, _ = json.Marshal(r)
 	os.WriteFile(filepath.Join(fx.dir, "bad.json"), b, 0o600)
-	if out := c.run(true, "verify", "--receipt", "bad.json"); !strings.Contains(out, "FAILED") {
+	if out := c.run(true, "verify", "--receipt", "bad.json", "--node-key", nodeKey); !strings.Contains(out, "FAILED") {
 		t.Fatalf("altered receipt: %q", out)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -8,18 +9,21 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/record"
+	"github.com/deconflict/deconflict/witness"
 )
 
 func init() {
 	register("verify", &command{
 		Summary: "audit a channel's log, or check a saved receipt offline",
 		Usage: `
-usage: deconflict verify --channel C [--node-key PUB] [--state DIR]
-       deconflict verify --receipt FILE [--node-key PUB]
+usage: deconflict verify --channel C [--node-key PUB] [--state DIR] [--accept-rekey] [--party-key ID=PUB]... [--policy FILE [--wait D]]
+       deconflict verify --receipt FILE [--node-key PUB] [--key FILE] [--policy FILE]
 
 --channel audits channel C as a member: it fetches the signed checkpoint
 and every logged envelope (as C2SP tiles), checks each envelope's signature
@@ -29,8 +33,31 @@ from the checkpoint it verified last time (kept in DIR, default the user's
 config directory), so a rewritten entry, a rollback or a fork is caught.
 The node key is pinned on first use unless --node-key gives it.
 
+The party keys are taken from the node's key log, audited the same way:
+each party's first keys registered by the operator, every later key added
+and every revocation signed by a current key of that party. An emergency
+re-keying by the operator (a key added or revoked with the node key) is
+reported and fails verify until you accept it with --accept-rekey, after
+confirming it with the party; accepted ones are remembered in DIR.
+--party-key ID=PUB pins a party's first key as you were given it.
+
+Every receipt kept in DIR (send and ack keep theirs there) must still be
+in the log: the same envelope at the same index, in a log consistent with
+the receipt's checkpoint.
+
 --receipt checks a receipt saved with 'send --receipt' offline: the
-envelope's signature, its inclusion proof and the checkpoint's signature.
+envelope's signature, its inclusion proof and the checkpoint's signature;
+with --key (or DECONFLICT_KEY) it also checks the node's current log still
+holds it (inclusion, and consistency from the receipt's checkpoint). FILE
+may also be a C2SP tlog-proof file (the envelope in its extra data; the
+node key from --node-key or the policy's "log" line), checked offline.
+
+--policy FILE (C2SP tlog-policy) also demands the policy's quorum of
+witness cosignatures on the checkpoint: verify --channel waits up to --wait
+(default 10s) for the node to serve a checkpoint that carries it, then
+fails naming the witnesses that did not cosign and what the node reports
+of them (no state is saved then); verify --receipt checks the receipt's
+checkpoint.
 
 Exit status 0 when everything holds; 1, naming the first bad index and
 what is wrong with it, otherwise.
@@ -49,6 +76,21 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	receipt := fs.String("receipt", "", "receipt file to check offline")
 	nodeKey := fs.String("node-key", m.Getenv("DECONFLICT_NODE_KEY"), "the node's public key (base64), if known from elsewhere (env DECONFLICT_NODE_KEY)")
 	state := fs.String("state", m.Getenv("DECONFLICT_STATE"), "directory of verified checkpoints (default: the user's config directory/deconflict; env DECONFLICT_STATE)")
+	policyFile := fs.String("policy", "", "C2SP tlog-policy file: demand its quorum of witness cosignatures")
+	wait := fs.Duration("wait", 10*time.Second, "with --policy and --channel: how long to wait for a checkpoint with the quorum")
+	acceptRekey := fs.Bool("accept-rekey", false, "accept the operator's emergency re-keyings found in the key log (confirm them with the party first)")
+	pins := map[string]string{}
+	fs.Func("party-key", "ID=PUB: a party's first key as you were given it (repeatable)", func(v string) error {
+		id, pub, ok := strings.Cut(v, "=")
+		if !ok {
+			return fmt.Errorf("want ID=PUB")
+		}
+		if _, err := deconflict.DecodeKey(pub); err != nil {
+			return errors.New(deconflict.ErrorMessage(err))
+		}
+		pins[id] = pub
+		return nil
+	})
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -64,11 +106,17 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 		}
 		pinned = k
 	}
+	var pol *witness.Policy
+	if *policyFile != "" {
+		if pol, err = readPolicy(*policyFile); err != nil {
+			return err
+		}
+	}
 	switch {
 	case *receipt != "" && *channel == "":
-		return m.verifyReceipt(*receipt, pinned)
+		return m.verifyReceipt(ctx, cf, *receipt, pinned, pol)
 	case *channel != "" && *receipt == "":
-		return m.verifyChannel(ctx, cf, *channel, pinned, *state)
+		return m.verifyChannel(ctx, cf, *channel, pinned, *state, *acceptRekey, pins, pol, *wait)
 	default:
 		return usagef("verify: give either --channel C or --receipt FILE")
 	}
@@ -80,10 +128,13 @@ func (m *Main) failed(format string, args ...any) error {
 	return &exitError{Code: 1}
 }
 
-func (m *Main) verifyReceipt(path string, pinned ed25519.PublicKey) error {
+func (m *Main) verifyReceipt(ctx context.Context, cf *clientFlags, path string, pinned ed25519.PublicKey, pol *witness.Policy) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
+	}
+	if bytes.HasPrefix(data, []byte(witness.TlogProofHeader+"\n")) {
+		return m.verifyTlogProof(path, data, pinned, pol) // witness.go
 	}
 	r, err := record.ParseReceipt(data)
 	if err != nil {
@@ -108,9 +159,46 @@ func (m *Main) verifyReceipt(path string, pinned ed25519.PublicKey) error {
 		}
 		what = fmt.Sprintf("envelope %s by %s (%s, signed %s)", p.ID, p.Author, p.Kind, p.Time.Format(time.RFC3339))
 	}
-	fmt.Fprintf(m.Stdout, "verify: receipt OK: %s is at index %d of %s, in the checkpoint of size %d signed by %s\n", what, r.Index, cp.Origin, cp.Size, r.NodeKey)
+	online := ""
+	if *cf.key != "" {
+		// Still in the log? The node's current checkpoint, signed by the
+		// same key, must hold the leaf at its index and extend the
+		// receipt's checkpoint.
+		_, channel, err := record.SplitOrigin(cp.Origin)
+		if err != nil {
+			return m.failed("receipt %s: %v", path, err)
+		}
+		_, key, _ := record.ParseVerifierKey(r.NodeKey)
+		c, _, err := cf.client()
+		if err != nil {
+			return err
+		}
+		text, err := c.Checkpoint(ctx, channel)
+		if err != nil {
+			return err
+		}
+		cur, err := record.OpenCheckpoint(text, cp.Origin, key)
+		if err != nil {
+			return m.failed("receipt %s: the node's current checkpoint of %s: %v", path, channel, err)
+		}
+		if err := checkReceiptAgainst(ctx, c, channel, r, key, cur, nil); err != nil {
+			return m.failed("receipt %s: %v", path, err)
+		}
+		online = fmt.Sprintf("; still in the node's log of %d envelopes, which extends the receipt's checkpoint", cur.Size)
+	}
+	if pol != nil {
+		names, err := pol.Verify([]byte(r.Checkpoint))
+		if err != nil {
+			return m.failed("receipt %s: %v", path, err)
+		}
+		what += ", cosigned by " + strings.Join(names, ", ")
+	}
+	fmt.Fprintf(m.Stdout, "verify: receipt OK: %s is at index %d of %s, in the checkpoint of size %d signed by %s%s\n", what, r.Index, cp.Origin, cp.Size, r.NodeKey, online)
 	if pinned == nil {
 		fmt.Fprintln(m.Stdout, "verify: note: the node key was taken from the receipt itself; give --node-key to check it against the key you know")
+	}
+	if online == "" {
+		fmt.Fprintln(m.Stdout, "verify: note: checked offline: it proves the node accepted the envelope; give --key to check that the node's log still holds it")
 	}
 	return nil
 }
@@ -126,7 +214,7 @@ func stateDir(flagValue string) (string, error) {
 	return filepath.Join(dir, "deconflict"), nil
 }
 
-func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel string, pinned ed25519.PublicKey, stateFlag string) error {
+func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel string, pinned ed25519.PublicKey, stateFlag string, acceptRekey bool, pins map[string]string, pol *witness.Policy, wait time.Duration) error {
 	dir, err := stateDir(stateFlag)
 	if err != nil {
 		return err
@@ -166,78 +254,44 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	if !trusted.Equal(served) {
 		return m.failed("the node now presents key %s, not the key %s trusted for %s", info.Key, deconflict.EncodeKey(trusted), origin)
 	}
-	parties, err := c.Parties(ctx)
+	// The party keys come from the node's key log, audited like a channel
+	// log, never from the node's say-so.
+	chain, err := m.auditKeyLog(ctx, c, info.Name, trusted, dir, acceptRekey, pins)
 	if err != nil {
 		return err
-	}
-	keys := map[string]deconflict.PartyKey{}
-	for _, p := range parties {
-		for _, k := range p.Keys {
-			keys[string(k.Public)] = k
-		}
 	}
 	checkpoint, err := c.Checkpoint(ctx, channel)
 	if err != nil {
 		return err
 	}
-	logPath := "/v1/channels/" + channel + "/log/"
-	a := &record.Auditor{
-		Origin:  origin,
-		NodeKey: trusted,
-		FetchTile: func(ctx context.Context, path string) ([]byte, error) {
-			return c.Get(ctx, logPath+path)
-		},
-		FetchConsistency: func(ctx context.Context, oldSize, newSize int64) ([]record.Hash, error) {
-			p, err := c.ConsistencyProof(ctx, channel, oldSize, newSize)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]record.Hash, len(p.Proof))
-			for i, h := range p.Proof {
-				if len(h) != record.HashSize {
-					return nil, fmt.Errorf("consistency proof: hash %d has %d bytes", i, len(h))
-				}
-				copy(out[i][:], h)
-			}
-			return out, nil
-		},
-		CheckLeaf: func(index int64, leaf []byte) error {
-			return checkLeaf(leaf, channel, trusted, keys)
-		},
-	}
-	// Leaves come from the envelopes API, which returns what the node has
-	// even when leaves are missing, so that the audit names the first
-	// missing index; every leaf is checked against the tiles' hashes.
-	policyChanges := map[int64]string{} // index -> what changed, to report
-	a.FetchLeaves = func(ctx context.Context, start, end int64) ([]record.Leaf, error) {
-		var out []record.Leaf
-		for from := start; from < end; {
-			envs, err := c.Envelopes(ctx, channel, from, int(min(end-from, 1000)))
-			if err != nil {
-				return nil, err
-			}
-			for _, v := range envs {
-				if v.Index >= end {
-					break
-				}
-				s, err := v.Signed()
-				if err != nil {
-					return nil, fmt.Errorf("envelope %d: %w", v.Index, err)
-				}
-				if v.Kind == deconflict.KindPolicy {
-					if p, err := deconflict.ParsePayload(s.Payload); err == nil {
-						policyChanges[v.Index] = p.Text
-					}
-				}
-				out = append(out, record.Leaf{Index: v.Index, Data: s.Leaf()})
-			}
-			if len(envs) == 0 {
-				break
-			}
-			from = envs[len(envs)-1].Index + 1
+	var cosigners []string
+	if pol != nil {
+		// Audit the checkpoint that carries the quorum, or fail before
+		// trusting (and saving) one that does not (witness.go).
+		cp, names, missing, err := m.awaitQuorum(ctx, c, channel, pol, wait)
+		if err != nil {
+			return err
 		}
-		return out, nil
+		if missing != "" {
+			return m.failed("channel %s: %s", channel, missing)
+		}
+		checkpoint, cosigners = cp, names
 	}
+	policyChanges := map[int64]string{} // index -> what changed, to report
+	var leafHashes []record.Hash        // by index, for the kept receipts
+	seen := func(i int64, v *dhttp.EnvelopeView, s *deconflict.Signed) {
+		if i == int64(len(leafHashes)) {
+			leafHashes = append(leafHashes, record.LeafHash(s.Leaf()))
+		}
+		if v.Kind == deconflict.KindPolicy {
+			if p, err := deconflict.ParsePayload(s.Payload); err == nil {
+				policyChanges[v.Index] = p.Text
+			}
+		}
+	}
+	a := newAuditor(c, channel, origin, trusted, func(index int64, leaf []byte) error {
+		return checkLeaf(leaf, channel, trusted, chain.keys)
+	}, seen)
 	var prevCP *record.Checkpoint
 	if prev != nil {
 		t := prev.Tree()
@@ -264,6 +318,23 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	} else if err != nil {
 		return err
 	}
+	// Every receipt the member holds must still be in the log: the same
+	// leaf at the same index, in a log consistent with its checkpoint.
+	kept, err := loadReceipts(dir, origin)
+	if err != nil {
+		return err
+	}
+	leafAt := func(i int64) (record.Hash, bool) {
+		if i < 0 || i >= int64(len(leafHashes)) {
+			return record.Hash{}, false
+		}
+		return leafHashes[i], true
+	}
+	for _, k := range kept {
+		if err := checkReceiptAgainst(ctx, c, channel, k.r, trusted, cp, leafAt); err != nil {
+			return m.failed("channel %s: receipt %s: %v", channel, k.path, err)
+		}
+	}
 	vkey, err := record.VerifierKey(origin, trusted)
 	if err != nil {
 		return err
@@ -280,7 +351,14 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 			fmt.Fprintf(m.Stdout, "verify: note: index %d: %s\n", i, text)
 		}
 	}
-	fmt.Fprintf(m.Stdout, "verify: channel %s OK: %d envelopes, every signature valid, root %v (%s; %s)\n", channel, cp.Size, cp.Root, since, time.Since(began).Round(time.Millisecond))
+	if pol != nil {
+		since += "; cosigned by " + strings.Join(cosigners, ", ") + ", the policy's quorum"
+	}
+	receipts := ""
+	if len(kept) > 0 {
+		receipts = fmt.Sprintf(", %d kept receipts still in the log", len(kept))
+	}
+	fmt.Fprintf(m.Stdout, "verify: channel %s OK: %d envelopes, every signature valid, root %v%s (%s; %s)\n", channel, cp.Size, cp.Root, receipts, since, time.Since(began).Round(time.Millisecond))
 	return nil
 }
 
