@@ -205,6 +205,18 @@ func (n *Node) Refused() map[string]string {
 	return out
 }
 
+// FrozenChannels returns every channel nothing may be appended to, with
+// the reason: those refused and those served altered (ServeAltered).
+func (n *Node) FrozenChannels() map[string]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]string, len(n.frozen))
+	for k, v := range n.frozen {
+		out[k] = v
+	}
+	return out
+}
+
 // Frozen reports whether nothing may be appended to channel, and why: its
 // stored log failed the start-up check (whether refused or, with
 // ServeAltered, served read-only).

@@ -134,6 +134,9 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer stopWitnesses()
+	if err := demoRegimes(ctx, n, keys); err != nil {
+		return err
+	}
 	scen := sim.Baltic(*seed)
 	for _, z := range scen.Zones {
 		// The scenario repeats on the demo's clock: its zones stay active.
@@ -154,6 +157,9 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "    deconflict watch --channel ru-nato --follow --key %s\n", filepath.Join(keysDir, "NATO.key"))
 	fmt.Fprintf(m.Stdout, "    deconflict send --channel ru-nato --precedence flash --key %s \"Your frigate is closing on our destroyer, alter course\"\n", filepath.Join(keysDir, "NATO.key"))
 	fmt.Fprintf(m.Stdout, "    deconflict inbox --channel ru-nato --key %s\n", filepath.Join(keysDir, "RU.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict notifications --channel ru-nato --key %s\n", filepath.Join(keysDir, "NATO.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict findings --channel ru-nato --key %s\n", filepath.Join(keysDir, "NATO.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict measures --channel ru-nato --key %s\n", filepath.Join(keysDir, "RU.key"))
 	fmt.Fprintf(m.Stdout, "    deconflict verify --channel ru-nato --key %s --policy %s\n\n", filepath.Join(keysDir, "NATO.key"), filepath.Join(o.data, "policies", "ru-nato.policy"))
 	fmt.Fprintf(m.Stdout, "  Witnesses (each channel's members' witnesses must all cosign; policies in %s):\n", filepath.Join(o.data, "policies"))
 	for _, l := range witnessLines {
