@@ -41,6 +41,12 @@ func (l *Picture) postAlerts(ctx context.Context) {
 			return
 		case ev = <-l.alerts:
 		}
+		if l.Leading != nil && !l.Leading() {
+			l.mu.Lock()
+			l.stats.AlertsLeft++ // the replica holding the detector lease posts it
+			l.mu.Unlock()
+			continue
+		}
 		enc := ev.Encounter
 		chans, err := l.sharedChannels(ctx, enc.PartyA, enc.PartyB)
 		if err != nil {

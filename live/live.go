@@ -45,6 +45,18 @@ type Store interface {
 	SetMeta(ctx context.Context, key, value string) error
 }
 
+// ReportBus shares reports among the replicas of one node (the
+// PostgreSQL store implements it with LISTEN/NOTIFY). Delivery is best
+// effort: the picture is soft state, rebuilt by the next reports.
+type ReportBus interface {
+	// PublishReports sends reports to every replica's WatchReports, this
+	// one's included.
+	PublishReports(ctx context.Context, rs []deconflict.Report) error
+	// WatchReports calls fn with every replica's reports, in the order
+	// published, until ctx ends or the connection fails.
+	WatchReports(ctx context.Context, fn func([]deconflict.Report)) error
+}
+
 // Picture is the live picture: the track table, the encounter engine and
 // the alerts they raise. Create it with New, start it with Open, stop it
 // with Close before the channel log closes.
@@ -52,6 +64,14 @@ type Picture struct {
 	Table  *picture.Table
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Bus, when set before Open, shares reports among the replicas of a
+	// node: Ingest publishes them and every replica's picture takes the
+	// reports of all, so each one's engine sees the same picture.
+	Bus ReportBus
+	// Leading, when set, tells whether this replica posts the alerts
+	// (holds the detector lease); the others' engines raise the same
+	// events and drop them, so an alert is posted once.
+	Leading func() bool
 
 	log    ChannelLog
 	store  Store
@@ -81,6 +101,9 @@ type Stats struct {
 	Reports    int64 `json:"reports"`
 	Alerts     int64 `json:"alerts"`
 	Encounters int64 `json:"encounters_opened"`
+	// AlertsLeft counts alerts this replica's engine raised and left to
+	// the replica holding the detector lease.
+	AlertsLeft int64 `json:"alerts_left_to_leader,omitempty"`
 }
 
 // Event is what picture watchers receive: a track change or an
@@ -135,6 +158,10 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	l.log.OnChannelsChanged(l.channelsChanged)
 	wctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
+	if l.Bus != nil {
+		l.wg.Add(1)
+		go func() { defer l.wg.Done(); l.watchBus(wctx) }()
+	}
 	l.wg.Add(4)
 	go func() { defer l.wg.Done(); l.Table.Run(wctx, time.Second) }()
 	go func() { defer l.wg.Done(); l.forwardTracks(wctx) }()
@@ -176,11 +203,36 @@ func (l *Picture) Ingest(ctx context.Context, caller string, rs []deconflict.Rep
 			return deconflict.Errorf(deconflict.EINVALID, "report %d (%s): %s", i, rs[i].ID, err)
 		}
 	}
+	if l.Bus != nil {
+		return l.Bus.PublishReports(ctx, rs)
+	}
 	select {
 	case l.in <- rs:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// watchBus feeds the picture with the reports all replicas publish,
+// listening again after a failed connection (what was published
+// meanwhile is missed; the next reports restore the tracks).
+func (l *Picture) watchBus(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := l.Bus.WatchReports(ctx, func(rs []deconflict.Report) {
+			select {
+			case l.in <- rs:
+			case <-ctx.Done():
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		l.Logger.Warn("listening for the replicas' reports failed; listening again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
 }
 
