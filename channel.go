@@ -51,6 +51,11 @@ type Policy struct {
 	// detection engine's JSON, e.g. {"Sea":{"AdvisoryM":5000}}; fields not
 	// given keep their defaults). Absent: the defaults of DESIGN.md.
 	Thresholds json.RawMessage `json:"thresholds,omitempty"`
+	// Witnesses is a C2SP tlog-policy (https://c2sp.org/tlog-policy)
+	// naming the witnesses the node asks to cosign the channel's
+	// checkpoints ("witness NAME VKEY URL" lines) and the quorum members
+	// are expected to demand. Empty: the channel is not witnessed.
+	Witnesses string `json:"witnesses,omitempty"`
 }
 
 // PolicyChange is the body of a policy envelope: the channel's policy
@@ -72,11 +77,13 @@ type PolicyPatch struct {
 	Webhooks *[]string `json:"webhooks,omitempty"`
 	// Thresholds, when not empty, replaces the thresholds (null: the defaults).
 	Thresholds json.RawMessage `json:"thresholds,omitempty"`
+	// Witnesses, when not nil, replaces the witness policy (empty: none).
+	Witnesses *string `json:"witnesses,omitempty"`
 }
 
 // Apply returns p changed by the patch (p itself is not modified).
 func (pt *PolicyPatch) Apply(p Policy) Policy {
-	out := Policy{AckDeadlines: map[Precedence]Duration{}, Webhooks: slices.Clone(p.Webhooks), Thresholds: p.Thresholds}
+	out := Policy{AckDeadlines: map[Precedence]Duration{}, Webhooks: slices.Clone(p.Webhooks), Thresholds: p.Thresholds, Witnesses: p.Witnesses}
 	for k, v := range p.AckDeadlines {
 		out.AckDeadlines[k] = v
 	}
@@ -92,12 +99,15 @@ func (pt *PolicyPatch) Apply(p Policy) Policy {
 			out.Thresholds = nil
 		}
 	}
+	if pt.Witnesses != nil {
+		out.Witnesses = *pt.Witnesses
+	}
 	return out
 }
 
 // PolicyDiff names what differs between two policies, in a fixed order:
 // "ack_deadlines.<precedence>" for each deadline in force that changed,
-// then "webhooks", then "thresholds".
+// then "webhooks", then "thresholds", then "witnesses".
 func PolicyDiff(a, b Policy) []string {
 	var out []string
 	for _, prec := range Precedences {
@@ -110,6 +120,9 @@ func PolicyDiff(a, b Policy) []string {
 	}
 	if string(a.Thresholds) != string(b.Thresholds) {
 		out = append(out, "thresholds")
+	}
+	if a.Witnesses != b.Witnesses {
+		out = append(out, "witnesses")
 	}
 	return out
 }

@@ -34,6 +34,10 @@ type Config struct {
 	// (in memory independent of the number of parties, see pairs.go):
 	// call SetPair to change it.
 	Pair func(partyA, partyB string) (Thresholds, bool)
+	// Civilian also watches pairs of two civilian tracks (reports whose
+	// Asset is false), which DESIGN.md's "Relevance" excludes by default:
+	// `scan --all`, or a channel's measure widening relevance.
+	Civilian bool
 	// Envelope bounds the thresholds Pair may return; the spatial index is
 	// sized for it (zero: Thresholds). The node gives the widest of the
 	// thresholds its channels agree (Thresholds.Widest): a wider envelope
@@ -43,6 +47,11 @@ type Config struct {
 	// SeaCloseHold and AirCloseHold (zero: defaults) set the hysteresis.
 	CloseMargin                float64
 	SeaCloseHold, AirCloseHold time.Duration
+	// SeaRearm and AirRearm (zero: defaults; negative: none) are how long
+	// after an encounter closes a new one of the same pair (track and
+	// zone) alerts only when its tier is higher (Event.Alert). Air-sea
+	// encounters take AirRearm.
+	SeaRearm, AirRearm time.Duration
 	// SeaLost and AirLost (zero: defaults) are how long a track lives
 	// without a report.
 	SeaLost, AirLost time.Duration
@@ -67,11 +76,12 @@ const (
 // track is a track's state. The fields an evaluation of a pair reads come
 // first, within two cache lines.
 type track struct {
-	t      int64 // unix ns of the last report
-	party  uint16
+	t      int64  // unix ns of the last report
+	label  uint16 // party, asset or civilian, domain: see intern
 	domain uint8
 	live   bool
 	refReg bool         // ref was set when the track was last registered (see Update)
+	still  bool         // stationary (see still): a pair of stationary tracks opens nothing
 	stamp  uint32       // evaluate: seen as a candidate
 	paired uint32       // evaluate: pair run
 	encs   []*encounter // open encounters involving the track
@@ -89,6 +99,23 @@ type encounter struct {
 	key  uint64
 	a, b int32 // track indices (a's ID < b's); b < 0: zone -1-b
 	life lifecycle
+	// alerted is the highest tier the pair was alerted for (with its
+	// recent encounters, see closed); alertedAny whether an event of this
+	// encounter alerted.
+	alerted    Severity
+	alertedAny bool
+}
+
+// pairName names a pair (or a track and a zone) across encounters, for
+// the re-arm memory.
+type pairName struct{ a, b, zone string }
+
+// closedPair is what the re-arm memory keeps of a pair's last encounter:
+// the tier it was alerted for, and until when (unix ns) a new encounter
+// of the pair alerts only above it.
+type closedPair struct {
+	sev   Severity
+	until int64
 }
 
 // Engine predicts encounters. It is not safe for concurrent use: the node
@@ -116,14 +143,16 @@ type Engine struct {
 	// epoch (unix ns) is the origin of entry.ms; see rebase.
 	epoch int64
 
-	parties  []string // by label (see intern)
-	partyIdx map[string]uint16
+	labels   []label // see intern
+	labelIdx map[label]uint16
 	pc       pairCache
 
 	zones   []*zone
 	zoneIdx map[string]int32
 
 	open   map[uint64]*encounter
+	rearm  [2]int64 // ns, Config.SeaRearm and AirRearm
+	closed map[pairName]closedPair
 	nextID uint64
 	stamp  uint32
 	// compacted is the engine time (unix ns) of the last Compact by Tick.
@@ -172,6 +201,15 @@ func New(cfg Config) (*Engine, error) {
 	def(&cfg.SeaCloseHold, DefaultSeaCloseHold)
 	def(&cfg.AirCloseHold, DefaultAirCloseHold)
 	def(&cfg.SeaLost, deconflict.DefaultSeaLost)
+	rearm := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		} else if *d < 0 {
+			*d = 0
+		}
+	}
+	rearm(&cfg.SeaRearm, DefaultSeaRearm)
+	rearm(&cfg.AirRearm, DefaultAirRearm)
 	def(&cfg.AirLost, deconflict.DefaultAirLost)
 	if cfg.CompactEvery == 0 {
 		cfg.CompactEvery = DefaultCompactEvery
@@ -190,11 +228,13 @@ func New(cfg Config) (*Engine, error) {
 		margin:   1 + cfg.CloseMargin,
 		hold:     [2]int64{int64(cfg.SeaCloseHold), int64(cfg.AirCloseHold)},
 		lost:     [2]int64{int64(cfg.SeaLost), int64(cfg.AirLost)},
+		rearm:    [2]int64{int64(cfg.SeaRearm), int64(cfg.AirRearm)},
 		byID:     newIDMap(0),
-		partyIdx: map[string]uint16{},
+		labelIdx: map[label]uint16{},
 		pc:       pairCache{thIdx: map[Thresholds]int32{}},
 		zoneIdx:  map[string]int32{},
 		open:     map[uint64]*encounter{},
+		closed:   map[pairName]closedPair{},
 	}
 	env := cfg.Envelope
 	e.slack = [2]float64{500, 1500}
@@ -268,12 +308,12 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		e.stats.Ignored++
 		return nil
 	}
-	var party uint16
-	if known && r.Party == e.parties[e.tracks[idx].party] {
-		party = e.tracks[idx].party // most reports keep their party: no map lookup
+	var label uint16
+	if known && e.sameLabel(e.tracks[idx].label, r.Party, r.Asset) {
+		label = e.tracks[idx].label // most reports keep their label: no map lookup
 	} else {
 		var ok bool
-		if party, ok = e.intern(r.Party); !ok {
+		if label, ok = e.intern(r.Party, r.Asset, dom); !ok {
 			e.stats.Ignored++
 			return nil
 		}
@@ -286,23 +326,24 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 			idx = int32(len(e.tracks))
 			e.tracks = append(e.tracks, track{})
 		}
-		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, party: party, encs: e.tracks[idx].encs[:0], cells: e.tracks[idx].cells[:0], ref: entry{id: -1}}
+		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, label: label, encs: e.tracks[idx].encs[:0], cells: e.tracks[idx].cells[:0], ref: entry{id: -1}}
 		e.byID.set(r.ID, idx)
 	}
 	e.stats.Reports++
 	t := &e.tracks[idx]
 	placed := known
-	if known && party != t.party {
-		// Entries are sorted by party: leave every cell, and join again
-		// below under the new party.
+	if known && label != t.label {
+		// Entries are sorted by label: leave every cell, and join again
+		// below under the new label.
 		for _, c := range t.cells {
 			e.unindex(dom, c, idx)
 		}
 		t.cells = t.cells[:0]
 		placed = false
 	}
-	t.party = party
+	t.label = label
 	t.t = now
+	t.still = still(&r)
 	alt := r.AltM
 	if dom == sea {
 		alt = math.NaN()
@@ -312,7 +353,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		p:     [3]float32{float32(t.m.P.X), float32(t.m.P.Y), float32(t.m.P.Z)},
 		v:     [3]float32{float32(t.m.V.X), float32(t.m.V.Y), float32(t.m.V.Z)},
 		reach: float32(e.reach(t)), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
-		ms: e.ms(now), id: idx, party: party,
+		ms: e.ms(now), id: idx, label: label,
 	}
 	// A steady track whose entries were written when it was registered
 	// needs no registration check for a quarter of its horizon: its path
@@ -345,8 +386,8 @@ func (e *Engine) flush() []Event {
 	return out
 }
 
-func (e *Engine) emit(typ EventType, now int64, en *encounter) {
-	e.events = append(e.events, Event{Type: typ, Time: nsToTime(now), Encounter: en.pub})
+func (e *Engine) emit(typ EventType, now int64, en *encounter, alert bool) {
+	e.events = append(e.events, Event{Type: typ, Time: nsToTime(now), Encounter: en.pub, Alert: alert})
 }
 
 // Remove drops the track id (closing its encounters with reason TrackLost
@@ -397,11 +438,7 @@ func (e *Engine) Tick(now time.Time) []Event {
 	}
 	var due []*encounter
 	for _, en := range e.open {
-		dom := sea
-		if en.pub.Domain == deconflict.Air {
-			dom = air
-		}
-		if en.life.due(ns, e.hold[dom]) {
+		if en.life.due(ns, e.hold[en.dom()]) {
 			due = append(due, en)
 		} else if en.b < 0 && e.zones[-1-en.b].to <= ns {
 			due = append(due, en)
@@ -415,6 +452,7 @@ func (e *Engine) Tick(now time.Time) []Event {
 		}
 		e.close(en, ns, why)
 	}
+	e.forget(ns)
 	out := e.flush()
 	// Track drops close encounters in track order; keep the documented
 	// order by ID.

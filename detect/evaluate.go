@@ -35,7 +35,7 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 	for _, c := range t.cells {
 		es := cells[c]
 		if rewrite {
-			if k, ok := find(es, me.party, idx); ok {
+			if k, ok := find(es, me.label, idx); ok {
 				run := es[k].run
 				es[k] = t.ref
 				es[k].run = run
@@ -46,9 +46,9 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 			if end == k || end-k == math.MaxUint16 {
 				end = runEnd(es, k)
 			}
-			p := es[k].party
+			p := es[k].label
 			if !asked || p != lastP {
-				lastP, lastW, asked = p, e.watched(me.party, p), true
+				lastP, lastW, asked = p, e.watched(me.label, p), true
 			}
 			if !lastW {
 				k = end
@@ -109,7 +109,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 	if len(a.encs) > 0 && len(b.encs) > 0 {
 		en = e.open[key]
 	}
-	th := e.pairInfo(a.party, b.party)
+	th := e.pairInfo(a.label, b.label)
 	if th == nil {
 		if en != nil {
 			e.close(en, now, NotShared)
@@ -117,6 +117,14 @@ func (e *Engine) pair(i, j int32, now int64) {
 		return
 	}
 	e.stats.Pairs++
+	if a.still && b.still {
+		// Not an encounter until one of them moves; one open closes
+		// after the hold, as when separated.
+		if en != nil {
+			e.judge(en, None, false, now, e.rulesFor(th, a.domain, false), func(bool) Prediction { return en.pub.Prediction })
+		}
+		return
+	}
 	ma := a.m.At(float64(now-a.t) / 1e9)
 	mb := b.m.At(float64(now-b.t) / 1e9)
 	var sev Severity
@@ -190,7 +198,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 	}
 	if en == nil {
 		en = &encounter{key: key, a: i, b: j, pub: Encounter{
-			A: a.id, B: b.id, PartyA: e.parties[a.party], PartyB: e.parties[b.party],
+			A: a.id, B: b.id, PartyA: e.party(a.label), PartyB: e.party(b.label),
 			Domain: domainName(a.domain),
 		}}
 		if a.id > b.id {

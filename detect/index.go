@@ -34,9 +34,9 @@ type entry struct {
 	reach float32    // track's reach (m), see Engine.reach
 	alt   float32    // as track.m.AltM (NaN unknown, and at sea)
 	climb float32
-	ms    int32 // time of the report, ms since Engine.epoch, rounded down
-	id    int32 // track index
-	party uint16
+	ms    int32  // time of the report, ms since Engine.epoch, rounded down
+	id    int32  // track index
+	label uint16 // as track.label
 	run   uint16 // first of a party's run in a cell: its length (65535: that or more); else 0
 }
 
@@ -174,7 +174,7 @@ func (e *Engine) register(idx int32, me *entry) {
 
 // unindex removes track idx's entry from cell c of domain dom.
 func (e *Engine) unindex(dom uint8, c, idx int32) {
-	e.cells[dom][c] = deleteEntry(e.cells[dom][c], e.tracks[idx].party, idx)
+	e.cells[dom][c] = deleteEntry(e.cells[dom][c], e.tracks[idx].label, idx)
 }
 
 // deleteEntry removes the entry of track id of party from es (sorted by
@@ -200,17 +200,17 @@ func deleteEntry(es []entry, party uint16, id int32) []entry {
 // insertEntry inserts x into es (sorted by party, then track) and keeps
 // the run lengths.
 func insertEntry(es []entry, x entry) []entry {
-	s, _ := find(es, x.party, math.MinInt32) // the run's start
-	k, _ := find(es[s:], x.party, x.id)
+	s, _ := find(es, x.label, math.MinInt32) // the run's start
+	k, _ := find(es[s:], x.label, x.id)
 	k += s
 	n := 0
-	if s < len(es) && es[s].party == x.party {
+	if s < len(es) && es[s].label == x.label {
 		n = int(es[s].run)
 	}
 	x.run = 0
 	es = slices.Insert(es, k, x)
 	if n >= math.MaxUint16-1 {
-		fixRun(es, x.party)
+		fixRun(es, x.label)
 		return es
 	}
 	if k == s && n > 0 {
@@ -223,7 +223,7 @@ func insertEntry(es []entry, x entry) []entry {
 // fixRun sets the run lengths of party's entries in es.
 func fixRun(es []entry, party uint16) {
 	k, _ := find(es, party, math.MinInt32)
-	if k == len(es) || es[k].party != party {
+	if k == len(es) || es[k].label != party {
 		return
 	}
 	setRun(es, k)
@@ -246,23 +246,23 @@ func find(es []entry, party uint16, id int32) (int, bool) {
 	lo, hi := 0, len(es)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if o := &es[m]; o.party < party || o.party == party && o.id < id {
+		if o := &es[m]; o.label < party || o.label == party && o.id < id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(es) && es[lo].party == party && es[lo].id == id
+	return lo, lo < len(es) && es[lo].label == party && es[lo].id == id
 }
 
 // runEnd returns the end of the run of entries of es[k]'s party that
 // starts at k.
 func runEnd(es []entry, k int) int {
-	p := es[k].party
+	p := es[k].label
 	lo, hi := k+1, len(es)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if es[m].party <= p {
+		if es[m].label <= p {
 			lo = m + 1
 		} else {
 			hi = m
@@ -315,7 +315,7 @@ func (e *Engine) Compact() {
 			for k := range es {
 				es[k].id = remap[es[k].id]
 			}
-			slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.party, b.party), cmp.Compare(a.id, b.id)) })
+			slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.label, b.label), cmp.Compare(a.id, b.id)) })
 			for k := 0; k < len(es); {
 				k = setRun(es, k)
 			}

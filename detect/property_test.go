@@ -477,7 +477,7 @@ func TestBlueSkySnapshot(t *testing.T) {
 			}
 		}
 	}
-	e := MustEngine(t, detect.Config{Pair: func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }})
+	e := MustEngine(t, detect.Config{Civilian: true, Pair: func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }})
 	got := map[[2]string]bool{}
 	for _, a := range fleet {
 		r := deconflict.Report{Time: t0, ID: a.id, Domain: deconflict.Air, Lat: a.pos.Lat, Lon: a.pos.Lon, AltM: a.alt,

@@ -30,6 +30,8 @@ type allPairs struct {
 	hold   [2]time.Duration
 	lost   [2]time.Duration
 	pair   func(a, b string) (detect.Thresholds, bool) // nil: different non-empty parties
+	// civilian also watches pairs of civilian tracks (Config.Civilian).
+	civilian bool
 
 	tracks map[string]*refMover
 	byDom  [2][]*refMover // in order of creation
@@ -42,6 +44,8 @@ type allPairs struct {
 
 type refMover struct {
 	id, party string
+	asset     bool // a state asset; else civilian
+	still     bool // stationary: under detect.StillSpeedMS, or moored
 	dom       int
 	t         time.Time
 	m         geo.Motion
@@ -109,7 +113,8 @@ func (r *allPairs) Update(rep deconflict.Report) []detect.Event {
 	if dom == 0 {
 		alt = math.NaN()
 	}
-	tr.party, tr.t = rep.Party, rep.Time
+	tr.party, tr.asset, tr.t = rep.Party, rep.Asset, rep.Time
+	tr.still = dom == 0 && (rep.Moored || rep.SpeedMS < detect.StillSpeedMS)
 	tr.m = geo.NewMotion(rep.Lat, rep.Lon, alt, rep.SpeedMS, rep.CourseDeg, rep.ClimbMS)
 	for _, o := range r.byDom[dom] {
 		if o == tr || o.gone || rep.Time.Sub(o.t) > r.lost[dom] {
@@ -136,6 +141,9 @@ func (r *allPairs) evaluate(a, b *refMover, now time.Time) {
 	k := [2]string{a.id, b.id}
 	en := r.open[k]
 	th, ok := r.thresholds(a.party, b.party)
+	if !a.asset && !b.asset && !r.civilian {
+		ok = false // two civilian tracks never make an encounter
+	}
 	if !ok {
 		if en != nil {
 			r.close(en, now, detect.NotShared)
@@ -143,6 +151,14 @@ func (r *allPairs) evaluate(a, b *refMover, now time.Time) {
 		return
 	}
 	r.Pairs++
+	if a.still && b.still {
+		if en != nil {
+			p := en.pub.Prediction
+			p.Severity = detect.None
+			r.step(en, p, false, now)
+		}
+		return
+	}
 	x := a.m.At(float64(now.UnixNano()-a.t.UnixNano()) / 1e9)
 	y := b.m.At(float64(now.UnixNano()-b.t.UnixNano()) / 1e9)
 	ap := geo.ClosestApproach(x, y)
@@ -204,6 +220,12 @@ func (r *allPairs) evaluate(a, b *refMover, now time.Time) {
 		r.emit(detect.Opened, now, en)
 		return
 	}
+	r.step(en, p, stay, now)
+}
+
+// step runs en's lifecycle with prediction p.
+func (r *allPairs) step(en *refEnc, p detect.Prediction, stay bool, now time.Time) {
+	p.Time = now
 	typ, q := en.life.Step(p, stay)
 	if typ == 0 {
 		return

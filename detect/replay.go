@@ -18,6 +18,7 @@ type Sample struct {
 	P         geo.Vec3
 	SpeedMS   float64
 	CourseDeg float64
+	Still     bool // stationary: under StillSpeedMS, or AIS status at anchor or moored
 }
 
 // RecordedTrack is a track of a recording: its samples in time order (one
@@ -25,6 +26,7 @@ type Sample struct {
 type RecordedTrack struct {
 	ID      string
 	Party   string // the first non-empty party its reports name
+	Asset   bool   // a report said the track is a state asset
 	Domain  deconflict.Domain
 	Samples []Sample
 }
@@ -142,10 +144,11 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 		if t.Party == "" {
 			t.Party = r.Party
 		}
+		t.Asset = t.Asset || r.Asset
 		if r.Domain != t.Domain {
 			continue
 		}
-		s := Sample{Time: r.Time, Lat: r.Lat, Lon: r.Lon, AltM: r.AltM, P: geo.ECEF(r.Lat, r.Lon), SpeedMS: r.SpeedMS, CourseDeg: r.CourseDeg}
+		s := Sample{Time: r.Time, Lat: r.Lat, Lon: r.Lon, AltM: r.AltM, P: geo.ECEF(r.Lat, r.Lon), SpeedMS: r.SpeedMS, CourseDeg: r.CourseDeg, Still: still(&r)}
 		if t.Domain == deconflict.Sea {
 			s.AltM = math.NaN()
 		}
@@ -169,8 +172,8 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 	var rows []Row
 	for _, p := range pairs {
 		a, b := tracks[p[0]], tracks[p[1]]
-		pa, okA := e.intern(a.Party)
-		pb, okB := e.intern(b.Party)
+		pa, okA := e.intern(a.Party, a.Asset, sea)
+		pb, okB := e.intern(b.Party, b.Asset, sea)
 		if !okA || !okB {
 			continue
 		}
@@ -179,6 +182,9 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 			continue
 		}
 		for _, o := range observe(a, b, th, e.margin, e.lost, base) {
+			if a.still(at(base, o.start), at(base, o.end)) && b.still(at(base, o.start), at(base, o.end)) {
+				continue // a stationary pair is no encounter (DESIGN.md "Relevance")
+			}
 			row := Row{A: a.ID, B: b.ID, PartyA: a.Party, PartyB: b.Party, Domain: a.Domain,
 				Severity: o.sev, ClosestM: o.closestM, ClosestVertM: o.closestVert,
 				ClosestTime: at(base, o.closestT), Start: at(base, o.start), End: at(base, o.end),
@@ -544,4 +550,33 @@ func (t *RecordedTrack) At(when time.Time, maxGap time.Duration) (pos geo.LatLon
 	}
 	f := float64(when.Sub(a.Time)) / float64(span)
 	return geo.ToLatLon(lerp(a.P, b.P, f)), a.AltM + (b.AltM-a.AltM)*f, true
+}
+
+// StillSpeedMS is the speed under which a ship is stationary (0.5 kn,
+// DESIGN.md "Relevance"): a pair of stationary ships is not an encounter
+// until one of them moves.
+const StillSpeedMS = 0.5 * deconflict.KnotMS
+
+// still reports whether r shows a stationary ship: a known speed under
+// StillSpeedMS, or AIS status at anchor or moored. Aircraft are never
+// stationary (one at 0 kn in the air is hovering; reports here do not
+// say whether an aircraft is on the ground).
+func still(r *deconflict.Report) bool {
+	return r.Domain == deconflict.Sea && (r.Moored || r.SpeedMS == r.SpeedMS && r.SpeedMS < StillSpeedMS)
+}
+
+// still reports whether the track was stationary throughout [from, to]:
+// the sample in force at from and every later one up to to.
+func (t *RecordedTrack) still(from, to time.Time) bool {
+	ss := t.Samples
+	k, _ := slices.BinarySearchFunc(ss, from, func(s Sample, x time.Time) int { return s.Time.Compare(x) })
+	if k > 0 && (k == len(ss) || ss[k].Time.After(from)) {
+		k--
+	}
+	for ; k < len(ss) && !ss[k].Time.After(to); k++ {
+		if !ss[k].Still {
+			return false
+		}
+	}
+	return true
 }

@@ -52,6 +52,14 @@ const (
 	// does not close and reopen it.
 	DefaultSeaCloseHold = 60 * time.Second
 	DefaultAirCloseHold = 10 * time.Second
+	// DefaultSeaRearm and DefaultAirRearm are how long after an encounter
+	// closes a new encounter of the same pair alerts only at a higher tier
+	// (proposed: the lookahead of the domain, so that two ships that part
+	// and meet again within the half hour of OpenCPN's TCPA limit, or a
+	// pair whose CPA hovers at a threshold, alert once; OpenCPN's users ask
+	// for such re-arming, OpenCPN issue 4872).
+	DefaultSeaRearm = 30 * time.Minute
+	DefaultAirRearm = 5 * time.Minute
 	// DefaultZoneMarginM is how far (m) outside a zone a track must be,
 	// besides not being predicted to enter it, before its zone encounter
 	// closes (proposed).

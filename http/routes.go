@@ -229,11 +229,12 @@ func (s *Server) routes() {
 	// The C2SP tlog-tiles view of a channel log, for standard tooling.
 	m.HandleFunc("GET /v1/channels/{id}/log/checkpoint", s.authed(s.checkpoint))
 	m.HandleFunc("GET /v1/channels/{id}/log/tile/{rest...}", s.authed(s.tile))
+	s.witnessRoutes(m)
 }
 
 // checkpoint writes a channel's latest signed checkpoint as text.
 func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
-	cp, _, err := s.Node.Checkpoint(r.Context(), caller, r.PathValue("id"))
+	cp, _, _, err := s.Node.CosignedCheckpoint(r.Context(), caller, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +251,12 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	refused := s.Node.Refused()
 	out := map[string]any{"status": "ok", "node": s.Node.Name}
 	code := http.StatusOK
+	failing := s.Node.WitnessesFailing()
+	if len(failing) > 0 {
+		// A witness that refuses or is away does not stop the node
+		// serving: degraded, still 200.
+		out["status"] = "degraded"
+	}
 	if len(refused) > 0 {
 		out["status"], code = "degraded", http.StatusServiceUnavailable
 	}
@@ -261,6 +268,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		}
 		if caller == deconflict.NodeAuthor {
 			out["refused_channels"] = refused
+			if len(failing) > 0 {
+				out["witnesses_failing"] = failing
+			}
 		}
 	}
 	WriteJSON(w, code, out)
@@ -285,6 +295,13 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "# HELP deconflict_channels_refused Channels refused because their stored log failed its check (which ones: /healthz, signed by the operator).\n# TYPE deconflict_channels_refused gauge\ndeconflict_channels_refused %d\n", len(s.Node.Refused()))
 	fmt.Fprintf(w, "# HELP deconflict_acks_overdue Acknowledgement duties past their deadline and still open.\n# TYPE deconflict_acks_overdue gauge\ndeconflict_acks_overdue %d\n", overdue)
 	fmt.Fprintf(w, "# HELP deconflict_missed_acks_total Missed-acknowledgement duties recorded since start.\n# TYPE deconflict_missed_acks_total counter\ndeconflict_missed_acks_total %d\n", m.MissedAcks.Load())
+	wm := s.Node.WitnessCounters()
+	fmt.Fprintf(w, "# HELP deconflict_witness_requests_total Add-checkpoint calls to witnesses by outcome.\n# TYPE deconflict_witness_requests_total counter\ndeconflict_witness_requests_total{outcome=\"cosigned\"} %d\ndeconflict_witness_requests_total{outcome=\"refused\"} %d\ndeconflict_witness_requests_total{outcome=\"unreachable\"} %d\n", wm.Cosigned.Load(), wm.Refused.Load(), wm.Unreachable.Load())
+	nf := 0
+	for _, names := range s.Node.WitnessesFailing() {
+		nf += len(names)
+	}
+	fmt.Fprintf(w, "# HELP deconflict_witnesses_failing Witnesses (per channel) that refused or could not be reached at the last attempt (which ones: /healthz, signed by the operator).\n# TYPE deconflict_witnesses_failing gauge\ndeconflict_witnesses_failing %d\n", nf)
 	fmt.Fprintf(w, "# HELP deconflict_webhook_calls_total Escalation webhook calls by outcome.\n# TYPE deconflict_webhook_calls_total counter\ndeconflict_webhook_calls_total{outcome=\"ok\"} %d\ndeconflict_webhook_calls_total{outcome=\"error\"} %d\n", m.WebhookOK.Load(), m.WebhookFail.Load())
 }
 

@@ -54,10 +54,19 @@ func (l *Picture) postAlerts(ctx context.Context) {
 			continue
 		}
 		prec, ack := alertPolicy(ev.Type, enc.Severity)
-		view := NewEncounterView(&enc)
-		body, _ := json.Marshal(deconflict.AlertBody{Event: ev.Type.String(), Incident: l.IncidentID(&enc), Encounter: view})
 		for _, ch := range chans {
-			p := &deconflict.Payload{Channel: ch, Kind: deconflict.KindAlert, Precedence: prec, Text: alertText(ev.Type, &enc), Body: body}
+			// Each channel's own notifications explain the encounter.
+			view := NewEncounterView(&enc)
+			text := alertText(ev.Type, &enc)
+			if ev.Type != detect.Closed {
+				var why string
+				view.ExplainedBy, why = l.explain(ctx, ch, &enc)
+				if why != "" {
+					text += "; " + why
+				}
+			}
+			body, _ := json.Marshal(deconflict.AlertBody{Event: ev.Type.String(), Incident: l.IncidentID(&enc), Encounter: view})
+			p := &deconflict.Payload{Channel: ch, Kind: deconflict.KindAlert, Precedence: prec, Text: text, Body: body}
 			if ack {
 				p.AckFrom = []string{enc.PartyA, enc.PartyB}
 				slices.Sort(p.AckFrom)

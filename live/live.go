@@ -87,13 +87,15 @@ type Picture struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	zones  map[string]detect.Zone          // guarded by mu
-	open   map[uint64]detect.Encounter     // open encounters; guarded by mu
-	closed []detect.Encounter              // recently closed, newest last; guarded by mu
-	subs   map[chan Event]struct{}         // guarded by mu
-	pairs  map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
-	stats  Stats                           // guarded by mu
+	mu      sync.Mutex
+	zones   map[string]detect.Zone          // declared zones, stored; guarded by mu
+	derived map[string]detect.Zone          // zones the channels' logs declare (notified hazard areas, zone measures); guarded by mu
+	open    map[uint64]detect.Encounter     // open encounters; guarded by mu
+	closed  []detect.Encounter              // recently closed, newest last; guarded by mu
+	subs    map[chan Event]struct{}         // guarded by mu
+	pairs   map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
+	pending []detect.Zone                   // derived zones of the last refreshPairs, for setDerived; guarded by mu
+	stats   Stats                           // guarded by mu
 }
 
 // Stats counts what the live picture has processed.
@@ -136,6 +138,7 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, 4096)
 	l.epoch = l.Now().UTC().Format("20060102T150405")
 	l.zones, l.open, l.subs = map[string]detect.Zone{}, map[uint64]detect.Encounter{}, map[chan Event]struct{}{}
+	l.derived = map[string]detect.Zone{}
 	if err := l.loadAssets(ctx); err != nil {
 		return err
 	}
@@ -154,6 +157,13 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	}
 	if err := l.loadZones(ctx); err != nil {
 		return err
+	}
+	for _, z := range l.pending {
+		if _, err := l.engine.AddZone(z, l.Now()); err != nil {
+			l.Logger.Error("zone from a channel's log", "zone", z.ID, "err", err)
+			continue
+		}
+		l.derived[z.ID] = z
 	}
 	l.log.OnChannelsChanged(l.channelsChanged)
 	wctx, cancel := context.WithCancel(context.Background())
@@ -281,6 +291,8 @@ func (l *Picture) run(ctx context.Context) {
 				}
 				er := *r
 				er.Party = tr.Party
+				er.Military = tr.Military // remembered from static reports
+				er.Asset = tr.Party != "" && attrib.IsAsset(tr.ID, tr.How, tr.Military)
 				l.handle(l.engine.Update(er))
 			}
 			l.mu.Lock()
@@ -332,7 +344,7 @@ func (l *Picture) handle(evs []detect.Event) {
 		}
 		l.mu.Unlock()
 		l.publish(Event{Type: "encounter", Event: ev.Type.String(), Encounter: &enc})
-		if ev.Type != detect.Updated {
+		if ev.Alert {
 			select {
 			case l.alerts <- ev:
 			default:

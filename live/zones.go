@@ -12,12 +12,16 @@ import (
 	"github.com/deconflict/deconflict/geo"
 )
 
-// Zones returns the declared zones, ordered by id.
+// Zones returns the declared zones and those the channels' logs declare
+// (notified hazard areas, binding zone measures), ordered by id.
 func (l *Picture) Zones() []detect.Zone {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]detect.Zone, 0, len(l.zones))
+	out := make([]detect.Zone, 0, len(l.zones)+len(l.derived))
 	for _, z := range l.zones {
+		out = append(out, z)
+	}
+	for _, z := range l.derived {
 		out = append(out, z)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -35,7 +39,9 @@ func (l *Picture) AddZone(ctx context.Context, caller string, z detect.Zone) err
 	}
 	l.mu.Lock()
 	_, exists := l.zones[z.ID]
+	_, derived := l.derived[z.ID]
 	l.mu.Unlock()
+	exists = exists || derived
 	if exists {
 		return deconflict.Errorf(deconflict.ECONFLICT, "zone %s already exists", z.ID)
 	}
@@ -84,7 +90,12 @@ func (l *Picture) loadZones(ctx context.Context) error {
 func (l *Picture) saveZones(ctx context.Context) error {
 	var out []deconflict.Zone
 	for _, z := range l.Zones() {
-		out = append(out, ZoneOf(&z))
+		l.mu.Lock()
+		_, declared := l.zones[z.ID]
+		l.mu.Unlock()
+		if declared {
+			out = append(out, ZoneOf(&z))
+		}
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

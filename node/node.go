@@ -49,6 +49,16 @@ type Node struct {
 	// check instead of refusing them (read-only forensics: members can
 	// then audit what the store holds). Never for normal operation.
 	ServeAltered bool
+	// FullCheck makes Open check every channel's whole stored log
+	// (every envelope, every stored hash) instead of only what was added
+	// since the checkpoint last checked (serve --full-check).
+	FullCheck bool
+	// WitnessRetry is how long the node waits before asking again a
+	// witness that failed (DefaultWitnessRetry when 0).
+	WitnessRetry time.Duration
+	// WitnessHTTPClient calls witnesses (a client with
+	// DefaultWitnessTimeout when nil).
+	WitnessHTTPClient *http.Client
 	// Replicas, when set, coordinates this node with the other replicas
 	// that share its store (the PostgreSQL store): deadlines and webhooks
 	// run on the replica holding the timers lease, and this replica
@@ -73,6 +83,8 @@ type Node struct {
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 	wakeHook    chan struct{}
+
+	witnesses witnessing // the channels' witness clients (witness.go)
 }
 
 // Metrics are the node's counters, exported at /metrics.
@@ -137,7 +149,7 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	for _, id := range ids {
 		c := &deconflict.Channel{ID: id}
-		if err := n.checkStoredLog(ctx, c.ID); err != nil {
+		if err := n.checkAtStart(ctx, c.ID); err != nil {
 			// A channel whose store fails its check is frozen either way:
 			// nothing is appended to it and no checkpoint is signed over
 			// what the store now holds.
@@ -159,6 +171,14 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	n.witnesses.mu.Lock()
+	n.witnesses.base = wctx
+	n.witnesses.mu.Unlock()
+	for _, c := range chans {
+		if err := n.startWitnessing(c); err != nil {
+			n.Logger.Error("channel not witnessed: its witness policy does not parse", "channel", c.ID, "err", err)
+		}
+	}
 	n.startWorkers(wctx)
 	return nil
 }
@@ -205,12 +225,28 @@ func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	n.stopWitnessing()
 	n.mu.Lock()
 	for _, l := range n.logs {
 		l.stop()
 	}
 	n.mu.Unlock()
 	n.wg.Wait()
+	// What this node appended it checked and hashed itself: the next
+	// start need not check it again.
+	n.mu.Lock()
+	logs := make([]*channelLog, 0, len(n.logs))
+	for id, l := range n.logs {
+		if _, frozen := n.frozen[id]; !frozen {
+			logs = append(logs, l)
+		}
+	}
+	n.mu.Unlock()
+	for _, l := range logs {
+		if cp, size := l.lastCheckpoint(); cp != nil {
+			n.markCheckedText(context.Background(), l.id, cp, size)
+		}
+	}
 	return nil
 }
 
@@ -289,8 +325,14 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	if _, err := detect.PolicyThresholds(&c.Policy); err != nil {
 		return err
 	}
+	if err := checkWitnessPolicy(c.ID, c.Policy.Witnesses); err != nil {
+		return err
+	}
 	c.Created = n.Now().UTC()
 	if err := n.Store.CreateChannel(ctx, c); err != nil {
+		return err
+	}
+	if err := n.startWitnessing(c); err != nil {
 		return err
 	}
 	return n.channelsChanged(ctx)
@@ -339,6 +381,9 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 	if _, err := detect.PolicyThresholds(&p); err != nil {
 		return nil, err
 	}
+	if err := checkWitnessPolicy(channel, p.Witnesses); err != nil {
+		return nil, err
+	}
 	changed := deconflict.PolicyDiff(c.Policy, p)
 	if len(changed) == 0 {
 		return c, nil
@@ -353,6 +398,9 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 		return nil, err
 	}
 	n.forgetChannel(channel)
+	if err := n.startWitnessing(&next); err != nil {
+		return nil, err
+	}
 	if err := n.channelsChanged(ctx); err != nil {
 		return nil, err
 	}

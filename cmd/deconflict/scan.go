@@ -42,11 +42,14 @@ first_alert is when a live node would first have alerted (empty if never).
 encounter, FILE.json the rows as JSON; without --out the CSV goes to
 standard output. The same input gives byte-identical output.
 
-Parties come from the reports (the positions CSV's party column) or, with
---parties FILE, from a parties file (declared assets, callsign patterns,
-then the report's own party, then the flag state's alliance; see
-docs/picture.md). Only pairs of different, known parties are reported
-unless --all is given, which reports every pair. Thresholds are the defaults of DESIGN.md.
+Parties come, as in a live node, from declared assets and callsign
+patterns (--parties FILE, a parties file; see docs/picture.md), then the
+report's own party (the positions CSV's party column), then the flag
+state's alliance. Only pairs of different, known parties with at least one
+state asset (declared, named by the source, or marked military or state:
+AIS ship type 35 or 55, ADS-B military flag) are reported, and not pairs
+of stationary ships, unless --all is given, which reports every pair.
+Thresholds are the defaults of DESIGN.md.
 --notifications FILE reads notification forms, one JSON object a line
 with its submission "time" beside the form's fields, and adds the column
 explained_by: the notifications (FILE:LINE, ';'-separated) whose area
@@ -81,12 +84,16 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	if len(files) == 0 {
 		return usagef("scan: no input FILE (use - for standard input)")
 	}
-	var attributor *attrib.Attributor
+	// The same attribution as a live node: declared assets, the source's
+	// party, then the flag's alliance; a track is a state asset or
+	// civilian (attrib.IsAsset), remembered across its static reports.
+	attributor := attrib.Default()
 	if *partiesFile != "" {
 		if attributor, err = attrib.LoadFile(*partiesFile); err != nil {
 			return fmt.Errorf("scan: --parties: %w", err)
 		}
 	}
+	classify := attrib.NewTracks(attributor)
 	var explain func(detect.Row) []string
 	if *notifications != "" {
 		if explain, err = m.loadExplainer(*notifications); err != nil {
@@ -117,10 +124,8 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 			return fmt.Errorf("scan: %w", err)
 		}
 		err = read(rc, func(r deconflict.Report) error {
+			classify.Classify(&r)
 			if r.HasPosition() {
-				if attributor != nil {
-					r.Party, _ = attributor.Attribute(&r)
-				}
 				reports = append(reports, r)
 				if len(reports)%8192 == 0 {
 					bar.show(fmt.Sprintf("reading %s: %d reports", filepath.Base(name), len(reports)), -1)
@@ -139,6 +144,7 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	cfg := detect.Config{}
 	if *all {
 		cfg.Pair = func(a, b string) (detect.Thresholds, bool) { return detect.DefaultThresholds(), true }
+		cfg.Civilian = true
 	}
 	rows, stats, err := detect.Replay(reports, cfg, func(done int) {
 		if len(reports) > 0 {
