@@ -295,6 +295,14 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "# HELP deconflict_channels_refused Channels refused because their stored log failed its check (which ones: /healthz, signed by the operator).\n# TYPE deconflict_channels_refused gauge\ndeconflict_channels_refused %d\n", len(s.Node.Refused()))
 	fmt.Fprintf(w, "# HELP deconflict_acks_overdue Acknowledgement duties past their deadline and still open.\n# TYPE deconflict_acks_overdue gauge\ndeconflict_acks_overdue %d\n", overdue)
 	fmt.Fprintf(w, "# HELP deconflict_missed_acks_total Missed-acknowledgement duties recorded since start.\n# TYPE deconflict_missed_acks_total counter\ndeconflict_missed_acks_total %d\n", m.MissedAcks.Load())
+	if pic := s.pic.Load(); pic != nil {
+		st := pic.Stats()
+		fmt.Fprintf(w, "# HELP deconflict_alerts_posted_total Alert envelopes posted to channels since start.\n# TYPE deconflict_alerts_posted_total counter\ndeconflict_alerts_posted_total %d\n", st.Alerts)
+		fmt.Fprintf(w, "# HELP deconflict_alerts_queued_total Alerts written to the durable alert outbox since start.\n# TYPE deconflict_alerts_queued_total counter\ndeconflict_alerts_queued_total %d\n", st.AlertsQueued)
+		fmt.Fprintf(w, "# HELP deconflict_alerts_overflow_total Alerts the engine wrote to the outbox itself because the memory queue was full.\n# TYPE deconflict_alerts_overflow_total counter\ndeconflict_alerts_overflow_total %d\n", st.AlertsOverflow)
+		fmt.Fprintf(w, "# HELP deconflict_alerts_pending Alerts raised and not yet posted (memory queue and outbox).\n# TYPE deconflict_alerts_pending gauge\ndeconflict_alerts_pending %d\n", st.AlertsPending)
+		fmt.Fprintf(w, "# HELP deconflict_alerts_lost_total Alerts the store refused to take into the outbox (logged).\n# TYPE deconflict_alerts_lost_total counter\ndeconflict_alerts_lost_total %d\n", st.AlertsLost)
+	}
 	wm := s.Node.WitnessCounters()
 	fmt.Fprintf(w, "# HELP deconflict_witness_requests_total Add-checkpoint calls to witnesses by outcome.\n# TYPE deconflict_witness_requests_total counter\ndeconflict_witness_requests_total{outcome=\"cosigned\"} %d\ndeconflict_witness_requests_total{outcome=\"refused\"} %d\ndeconflict_witness_requests_total{outcome=\"unreachable\"} %d\n", wm.Cosigned.Load(), wm.Refused.Load(), wm.Unreachable.Load())
 	nf := 0

@@ -2,8 +2,11 @@ package http_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/deconflict/deconflict"
@@ -69,5 +72,17 @@ func TestAssetAndZoneVisibility(t *testing.T) {
 	var assets map[string]deconflict.Assets
 	if err := getJSON(tn.Operator(), "/v1/assets", &assets); err != nil || len(assets) != 3 {
 		t.Fatalf("the operator sees %d parties' assets (%v), want 3", len(assets), err)
+	}
+	// The alert outbox's metrics are exported with the live picture.
+	resp, err := http.Get(tn.Server.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"deconflict_alerts_pending 0", "deconflict_alerts_overflow_total 0", "deconflict_alerts_queued_total 0"} {
+		if !strings.Contains(string(b), m) {
+			t.Errorf("/metrics lacks %q", m)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/internal/safe"
 	"github.com/deconflict/deconflict/picture"
 )
 
@@ -41,6 +42,10 @@ type ChannelLog interface {
 // implements it.
 type Store interface {
 	FindParty(ctx context.Context, id string) (*deconflict.Party, error)
+	// The alert outbox (see deconflict.Store).
+	QueueAlert(ctx context.Context, j *deconflict.AlertJob) error
+	DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error)
+	AlertPosted(ctx context.Context, id int64) error
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
 }
@@ -69,23 +74,29 @@ type Picture struct {
 	// reports of all, so each one's engine sees the same picture.
 	Bus ReportBus
 	// Leading, when set, tells whether this replica posts the alerts
-	// (holds the detector lease); the others' engines raise the same
-	// events and drop them, so an alert is posted once.
+	// (holds the detector lease): the others' engines raise the same
+	// events and leave them to it, and only it queues alerts in the
+	// shared outbox and posts them, so an alert is posted once.
 	Leading func() bool
+	// AlertQueue is how many alerts wait in memory for the poster
+	// (DefaultAlertQueue when 0); when it is full the engine writes an
+	// alert to the store's outbox itself, so none is dropped.
+	AlertQueue int
 
-	log    ChannelLog
-	store  Store
-	base   attrib.File // the parties file the picture started with
-	attr   atomic.Pointer[attrib.Attributor]
-	assets map[string]deconflict.Assets // declared assets by party; guarded by amu
-	amu    sync.Mutex
-	engine *detect.Engine // owned by the run goroutine
-	in     chan []deconflict.Report
-	ops    chan func(*detect.Engine) // work on the engine, run by the run goroutine
-	alerts chan detect.Event
-	epoch  string // distinguishes incident ids across restarts
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	log        ChannelLog
+	store      Store
+	base       attrib.File // the parties file the picture started with
+	attr       atomic.Pointer[attrib.Attributor]
+	assets     map[string]deconflict.Assets // declared assets by party; guarded by amu
+	amu        sync.Mutex
+	engine     *detect.Engine // owned by the run goroutine
+	in         chan []deconflict.Report
+	ops        chan func(*detect.Engine) // work on the engine, run by the run goroutine
+	alerts     chan detect.Event
+	wakeAlerts chan struct{}
+	epoch      string // distinguishes incident ids across restarts
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 
 	mu      sync.Mutex
 	zones   map[string]detect.Zone          // declared zones, stored; guarded by mu
@@ -98,11 +109,23 @@ type Picture struct {
 	stats   Stats                           // guarded by mu
 }
 
+// DefaultAlertQueue is how many alerts wait in memory for the poster.
+const DefaultAlertQueue = 4096
+
 // Stats counts what the live picture has processed.
 type Stats struct {
 	Reports    int64 `json:"reports"`
-	Alerts     int64 `json:"alerts"`
+	Alerts     int64 `json:"alerts"` // alert envelopes posted
 	Encounters int64 `json:"encounters_opened"`
+	// AlertsQueued counts the alerts written to the outbox; AlertsOverflow
+	// those the engine wrote itself because the memory queue was full;
+	// AlertsPending the alerts raised and not yet posted (in memory and in
+	// the outbox, as of the poster's last pass); AlertsLost those the
+	// store refused to take (logged).
+	AlertsQueued   int64 `json:"alerts_queued"`
+	AlertsOverflow int64 `json:"alerts_overflow"`
+	AlertsPending  int64 `json:"alerts_pending"`
+	AlertsLost     int64 `json:"alerts_lost"`
 	// AlertsLeft counts alerts this replica's engine raised and left to
 	// the replica holding the detector lease.
 	AlertsLeft int64 `json:"alerts_left_to_leader,omitempty"`
@@ -135,7 +158,11 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 		base = &attrib.File{}
 	}
 	l.base = *base
-	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, 4096)
+	if l.AlertQueue <= 0 {
+		l.AlertQueue = DefaultAlertQueue
+	}
+	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, l.AlertQueue)
+	l.wakeAlerts = make(chan struct{}, 1)
 	l.epoch = l.Now().UTC().Format("20060102T150405")
 	l.zones, l.open, l.subs = map[string]detect.Zone{}, map[uint64]detect.Encounter{}, map[chan Event]struct{}{}
 	l.derived = map[string]detect.Zone{}
@@ -168,15 +195,25 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	l.log.OnChannelsChanged(l.channelsChanged)
 	wctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
+	l.wg.Add(4)
+	// No input may end the process: a worker that panics is logged and
+	// restarted.
+	report := func(worker string) func(*safe.PanicError) {
+		return func(pe *safe.PanicError) {
+			l.Logger.Error("panic in a live picture worker; restarting it", "worker", worker, "panic", pe.Value, "stack", string(pe.Stack))
+		}
+	}
 	if l.Bus != nil {
 		l.wg.Add(1)
-		go func() { defer l.wg.Done(); l.watchBus(wctx) }()
+		go func() { defer l.wg.Done(); safe.Loop(wctx, report("report bus"), l.watchBus) }()
 	}
-	l.wg.Add(4)
-	go func() { defer l.wg.Done(); l.Table.Run(wctx, time.Second) }()
-	go func() { defer l.wg.Done(); l.forwardTracks(wctx) }()
-	go func() { defer l.wg.Done(); l.run(wctx) }()
-	go func() { defer l.wg.Done(); l.postAlerts(wctx) }()
+	go func() {
+		defer l.wg.Done()
+		safe.Loop(wctx, report("track table"), func(ctx context.Context) { l.Table.Run(ctx, time.Second) })
+	}()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("track forwarder"), l.forwardTracks) }()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("encounter engine"), l.run) }()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("alert poster"), l.postAlerts) }()
 	return nil
 }
 
@@ -348,7 +385,9 @@ func (l *Picture) handle(evs []detect.Event) {
 			select {
 			case l.alerts <- ev:
 			default:
-				l.Logger.Error("alert queue full; alert dropped", "encounter", enc.ID, "event", ev.Type.String())
+				// The poster is behind: the outbox takes the alert now
+				// rather than dropping it.
+				l.overflowAlert(ev)
 			}
 		}
 	}

@@ -147,6 +147,9 @@ CREATE TABLE request_nonces (digest BYTEA PRIMARY KEY, expires BIGINT NOT NULL);
 CREATE INDEX request_nonces_expires ON request_nonces(expires);
 `, `
 INSERT INTO channels (id, policy, created) VALUES ('_keys', '{"ack_deadlines":null}', 0);
+`, `
+CREATE TABLE alert_outbox (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, party_a TEXT NOT NULL, party_b TEXT NOT NULL, payload BYTEA NOT NULL, created BIGINT NOT NULL, posted BOOLEAN NOT NULL DEFAULT false);
+CREATE INDEX alert_outbox_due ON alert_outbox(id) WHERE NOT posted;
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock
