@@ -31,6 +31,22 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An alert raised while no replica holds the detector lease (at
+	// start-up, or while it changes hands) is posted by none: wait for
+	// the lease first.
+	leader, other := a, b
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if b.Node.Leading(node.LeaseDetector) {
+			leader, other = b, a
+			break
+		}
+		if a.Node.Leading(node.LeaseDetector) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no replica holds the detector lease")
+		}
+	}
 	// Both pictures know the pair (b learns of the channel from a's
 	// notification, or had it when its picture opened).
 	f := func(v float64) *float64 { return &v }
@@ -51,19 +67,6 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 			if err := p.to.Operator().Do(ctx, "POST", "/v1/reports", raw, nil); err != nil {
 				t.Fatal(err)
 			}
-		}
-	}
-	leader, other := a, b
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if b.Node.Leading(node.LeaseDetector) {
-			leader, other = b, a
-			break
-		}
-		if a.Node.Leading(node.LeaseDetector) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no replica holds the detector lease")
 		}
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
