@@ -56,6 +56,9 @@ type Node struct {
 	// WitnessRetry is how long the node waits before asking again a
 	// witness that failed (DefaultWitnessRetry when 0).
 	WitnessRetry time.Duration
+	// WitnessInterval is the least time between two requests to one
+	// witness (DefaultWitnessInterval when 0).
+	WitnessInterval time.Duration
 	// WitnessHTTPClient calls witnesses (a client with
 	// DefaultWitnessTimeout when nil).
 	WitnessHTTPClient *http.Client
@@ -197,6 +200,18 @@ func (n *Node) Refused() map[string]string {
 	defer n.mu.Unlock()
 	out := make(map[string]string, len(n.refused))
 	for k, v := range n.refused {
+		out[k] = v
+	}
+	return out
+}
+
+// FrozenChannels returns every channel nothing may be appended to, with
+// the reason: those refused and those served altered (ServeAltered).
+func (n *Node) FrozenChannels() map[string]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]string, len(n.frozen))
+	for k, v := range n.frozen {
 		out[k] = v
 	}
 	return out

@@ -573,7 +573,10 @@ func (n *Node) checkEnvelope(ctx context.Context, e *deconflict.Envelope) error 
 	if k.Party != p.Author {
 		return fmt.Errorf("signed by a key of %s, author says %s", k.Party, p.Author)
 	}
-	if !k.ValidAt(e.Received) {
+	// A key that revokes itself is revoked at the very time its
+	// revocation was received: valid for that one envelope.
+	selfRevoked := p.Kind == deconflict.KindKeyRevoke && k.Revoked != nil && k.Revoked.Equal(e.Received)
+	if !k.ValidAt(e.Received) && !selfRevoked {
 		return fmt.Errorf("signed by key %s, not valid when received at %s", deconflict.EncodeKey(e.Key), e.Received.Format(time.RFC3339))
 	}
 	return nil

@@ -22,6 +22,13 @@ import (
 // comes first.
 const DefaultWitnessRetry = 5 * time.Second
 
+// DefaultWitnessInterval is the least time between two requests to one
+// witness: appends faster than that are cosigned together, so that the
+// load witnessing puts on the node and on each witness is bounded
+// whatever the append rate (a hotline message waits for nothing; its
+// cosigned checkpoint comes within about this long).
+const DefaultWitnessInterval = 200 * time.Millisecond
+
 // DefaultWitnessTimeout bounds one add-checkpoint call.
 const DefaultWitnessTimeout = 10 * time.Second
 
@@ -169,34 +176,51 @@ func (w *witnessWorker) run(ctx context.Context) {
 	if retry <= 0 {
 		retry = DefaultWitnessRetry
 	}
-	var timer *time.Timer
-	var wait <-chan time.Time
+	interval := w.n.WitnessInterval
+	if interval <= 0 {
+		interval = DefaultWitnessInterval
+	}
+	var last, retryAt time.Time // when the last request started; when to retry a failed one
+	failedSize := int64(-1)     // the size of the last failed request (-1: it did not fail)
+	unreachable := false        // whether it failed for want of an answer
 	for {
 		size, changed := l.Size()
 		w.mu.Lock()
 		due := w.status.CosignedSize != size || w.status.State != WitnessOK
 		w.mu.Unlock()
+		var wait <-chan time.Time
 		if due {
-			if err := w.ask(ctx); err != nil && ctx.Err() == nil {
-				if timer == nil {
-					timer = time.NewTimer(retry)
-				} else {
-					timer.Reset(retry)
-				}
-				wait = timer.C
+			next := last.Add(interval)
+			// A witness that did not answer is left alone until the
+			// retry time; one that refused is asked again at once about a
+			// new checkpoint (it may well refuse that too: a split view
+			// is best seen early), else at the retry time.
+			if failedSize >= 0 && (unreachable || size == failedSize) && retryAt.After(next) {
+				next = retryAt
+			}
+			if d := time.Until(next); d > 0 {
+				wait = time.After(d)
 			} else {
-				wait = nil
+				last = time.Now()
+				err := w.ask(ctx)
+				if ctx.Err() != nil {
+					return
+				}
+				failedSize, unreachable = -1, false
+				if err != nil {
+					failedSize, retryAt = size, time.Now().Add(retry)
+					w.mu.Lock()
+					unreachable = w.status.State == WitnessUnreachable
+					w.mu.Unlock()
+				}
+				continue
 			}
 		}
 		select {
 		case <-ctx.Done():
-			if timer != nil {
-				timer.Stop()
-			}
 			return
 		case <-changed:
 		case <-wait:
-			wait = nil
 		}
 	}
 }
@@ -207,6 +231,9 @@ func (w *witnessWorker) ask(ctx context.Context) error {
 	n := w.n
 	cp, size, err := n.Checkpoint(ctx, deconflict.NodeAuthor, w.channel)
 	if err != nil {
+		w.mu.Lock()
+		w.status.State, w.status.Error = WitnessUnreachable, "reading the checkpoint: "+err.Error()
+		w.mu.Unlock()
 		return err
 	}
 	w.mu.Lock()

@@ -21,10 +21,12 @@ import (
 // as serve runs) whose channel ru-us is witnessed by k of our witnesses
 // (each its own SQLite store and HTTP server) and, with lw, by a
 // litewitness too; the quorum is all of them.
-func benchNode(b *testing.B, k int, lw bool) (*nodetest.Node, *witness.Policy) {
+func benchNode(b *testing.B, k int, lw bool, interval time.Duration) (*nodetest.Node, *witness.Policy) {
 	b.Helper()
 	ctx := context.Background()
 	n := nodetest.Start(b, nodetest.Options{})
+	n.WitnessRetry = 20 * time.Millisecond
+	n.WitnessInterval = interval // read when the workers start
 	n.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	n.AddParties(b, "RU", "US")
 	n.AddChannel(b, "ru-us", []string{"RU", "US"}, nil)
@@ -83,14 +85,27 @@ func waitQuorum(b *testing.B, n *nodetest.Node, p *witness.Policy, size int64) {
 // "seq" is one sender at a time (latency), "par8" eight at once
 // (throughput).
 func BenchmarkAppendWitnessed(b *testing.B) {
-	for _, k := range []int{0, 2, 5} {
+	for _, k := range []int{0, 2, 5, 1000} {
+		if k == 1000 {
+			// 5 witnesses asked about every checkpoint (interval 1 ns):
+			// what the interval saves.
+			k = -5
+		}
 		for _, par := range []int{1, 8} {
-			name := fmt.Sprintf("witnesses=%d/seq", k)
+			kk, label := k, fmt.Sprint(k)
+			if k < 0 {
+				kk, label = -k, fmt.Sprintf("%d-every-checkpoint", -k)
+			}
+			name := fmt.Sprintf("witnesses=%s/seq", label)
 			if par > 1 {
-				name = fmt.Sprintf("witnesses=%d/par%d", k, par)
+				name = fmt.Sprintf("witnesses=%s/par%d", label, par)
 			}
 			b.Run(name, func(b *testing.B) {
-				n, _ := benchNode(b, k, false)
+				var interval time.Duration
+				if k < 0 {
+					interval = 1
+				}
+				n, _ := benchNode(b, kk, false, interval)
 				c := n.Client("RU")
 				ctx := context.Background()
 				b.ResetTimer()
@@ -119,15 +134,23 @@ func BenchmarkAppendWitnessed(b *testing.B) {
 // BenchmarkAppendToCosigned: the time from an append's receipt to the node
 // serving a checkpoint that includes it with every witness's cosignature:
 // with 2 and 5 of our witnesses, and with one of ours against one
-// litewitness (the independent implementation, same run).
+// litewitness (the independent implementation, same run). "now" asks
+// every witness as soon as a checkpoint is new (interval 1 ns): the
+// witnessing round trip itself; "default" keeps the node's
+// DefaultWitnessInterval between two requests to a witness, so appends one
+// after the other wait for the interval.
 func BenchmarkAppendToCosigned(b *testing.B) {
 	for _, c := range []struct {
-		name string
-		k    int
-		lw   bool
-	}{{"deconflict=1", 1, false}, {"litewitness=1", 0, true}, {"deconflict=2", 2, false}, {"deconflict=5", 5, false}} {
+		name     string
+		k        int
+		lw       bool
+		interval time.Duration
+	}{
+		{"now/deconflict=1", 1, false, 1}, {"now/litewitness=1", 0, true, 1}, {"now/deconflict=2", 2, false, 1}, {"now/deconflict=5", 5, false, 1},
+		{"default/deconflict=2", 2, false, 0},
+	} {
 		b.Run(c.name, func(b *testing.B) {
-			n, p := benchNode(b, c.k, c.lw)
+			n, p := benchNode(b, c.k, c.lw, c.interval)
 			waitQuorum(b, n, p, 1)
 			cl := n.Client("RU")
 			ctx := context.Background()
@@ -156,7 +179,7 @@ func BenchmarkSplitViewDetection(b *testing.B) {
 	var total time.Duration
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
-		n, p := benchNode(b, 1, true)
+		n, p := benchNode(b, 1, true, 0)
 		for j := 0; j < 3; j++ {
 			n.Send(b, "RU", "ru-us", deconflict.Routine, "agreed")
 		}

@@ -126,6 +126,9 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 			return err
 		}
 	}
+	if err := demoRegimes(ctx, n, keys); err != nil {
+		return err
+	}
 	scen := sim.Baltic(*seed)
 	for _, z := range scen.Zones {
 		// The scenario repeats on the demo's clock: its zones stay active.
@@ -145,7 +148,10 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "    export DECONFLICT_NODE=%s\n", url)
 	fmt.Fprintf(m.Stdout, "    deconflict watch --channel ru-nato --follow --key %s\n", filepath.Join(keysDir, "NATO.key"))
 	fmt.Fprintf(m.Stdout, "    deconflict send --channel ru-nato --precedence flash --key %s \"Your frigate is closing on our destroyer, alter course\"\n", filepath.Join(keysDir, "NATO.key"))
-	fmt.Fprintf(m.Stdout, "    deconflict inbox --channel ru-nato --key %s\n\n", filepath.Join(keysDir, "RU.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict inbox --channel ru-nato --key %s\n", filepath.Join(keysDir, "RU.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict notifications --channel ru-nato --key %s\n", filepath.Join(keysDir, "NATO.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict findings --channel ru-nato --key %s\n", filepath.Join(keysDir, "NATO.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict measures --channel ru-nato --key %s\n\n", filepath.Join(keysDir, "RU.key"))
 	fmt.Fprintf(m.Stdout, "  Scenario: Baltic, %d movers, %d scripted encounters, speed x%g, repeating every %s. Ctrl-C stops.\n",
 		len(scen.Movers), len(scen.Expected), *speed, time.Duration(float64(scen.Duration) / *speed).Round(time.Second))
 	// The scenario repeats, with a new seed each round.

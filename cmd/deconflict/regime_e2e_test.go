@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -168,3 +169,43 @@ func TestScanNotifications(t *testing.T) {
 }
 
 func strconvF(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+
+// TestDemoRegimes: the demo files its notifications and measures on
+// ru-nato: the Zapad-like one on time, a late one with its finding, a
+// launch, an INCSEA notice, a binding special caution area and a
+// separation awaiting RU's signature.
+func TestDemoRegimes(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "data")
+	cmd := exec.Command(binary, "demo", "--addr", addr, "--data", data)
+	cmd.Dir = dir
+	out, _ := os.Create(filepath.Join(dir, "demo.out"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if printed, _ := os.ReadFile(filepath.Join(dir, "demo.out")); strings.Contains(string(printed), "Scenario:") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c := &cli{t: t, dir: dir, env: []string{"DECONFLICT_NODE=http://" + addr}}
+	key := filepath.Join(data, "party-keys", "NATO.key")
+	ns := c.run(false, "notifications", "--channel", "ru-nato", "--key", key)
+	for _, want := range []string{"vd11-prior\tRU\tZAPAD\t", "LADOGA", "findings late", "launch-1988", "incsea-notice", "intention"} {
+		if !strings.Contains(ns, want) {
+			t.Errorf("demo notifications lack %q:\n%s", want, ns)
+		}
+	}
+	if strings.Count(ns, "findings late") != 1 {
+		t.Errorf("demo notifications: want exactly one late:\n%s", ns)
+	}
+	ms := c.run(false, "measures", "--channel", "ru-nato", "--key", key)
+	if !strings.Contains(ms, "zone\tbinding") || !strings.Contains(ms, "separation\tproposed\tsigned by NATO\tawaiting RU") {
+		t.Errorf("demo measures:\n%s", ms)
+	}
+}

@@ -43,6 +43,9 @@ type Options struct {
 	// when nil. A store that coordinates replicas (PostgreSQL) makes the
 	// node a replica, as serve does.
 	Store deconflict.Store
+	// FullCheck re-checks every signature at start-up, not only those of
+	// envelopes added since the last checked checkpoint.
+	FullCheck bool
 }
 
 // Start starts a node and stops it when the test ends.
@@ -73,6 +76,7 @@ func Start(tb testing.TB, o Options) *Node {
 		n.Now = o.Now
 	}
 	n.ServeAltered = o.ServeAltered
+	n.FullCheck = o.FullCheck
 	if o.Tick > 0 {
 		n.TickInterval = o.Tick
 	} else {
