@@ -336,4 +336,3 @@ func TestListings(t *testing.T) {
 		t.Errorf("user list --json: %q", out)
 	}
 }
-
