@@ -248,7 +248,7 @@ func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, caller strin
 // operator (a request signed by the node key): to anyone else it would
 // reveal channel names and the state of their logs.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	refused := s.Node.Refused()
+	refused, frozen := s.Node.Refused(), s.Node.FrozenChannels()
 	out := map[string]any{"status": "ok", "node": s.Node.Name}
 	code := http.StatusOK
 	failing := s.Node.WitnessesFailing()
@@ -257,7 +257,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		// serving: degraded, still 200.
 		out["status"] = "degraded"
 	}
-	if len(refused) > 0 {
+	if len(refused) > 0 || len(frozen) > 0 {
 		out["status"], code = "degraded", http.StatusServiceUnavailable
 	}
 	if r.Header.Get(HeaderKey) != "" {
@@ -268,6 +268,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		}
 		if caller == deconflict.NodeAuthor {
 			out["refused_channels"] = refused
+			out["frozen_channels"] = frozen
 			if len(failing) > 0 {
 				out["witnesses_failing"] = failing
 			}
@@ -293,6 +294,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "# HELP deconflict_envelopes_rejected_total Envelopes refused since start.\n# TYPE deconflict_envelopes_rejected_total counter\ndeconflict_envelopes_rejected_total %d\n", m.Rejected.Load())
 	fmt.Fprintf(w, "# HELP deconflict_watchers Live watchers.\n# TYPE deconflict_watchers gauge\ndeconflict_watchers %d\n", m.Watchers.Load())
 	fmt.Fprintf(w, "# HELP deconflict_channels_refused Channels refused because their stored log failed its check (which ones: /healthz, signed by the operator).\n# TYPE deconflict_channels_refused gauge\ndeconflict_channels_refused %d\n", len(s.Node.Refused()))
+	fmt.Fprintf(w, "# HELP deconflict_channels_frozen Channels nothing is appended to because their stored log failed its check (refused or served altered).\n# TYPE deconflict_channels_frozen gauge\ndeconflict_channels_frozen %d\n", len(s.Node.FrozenChannels()))
 	fmt.Fprintf(w, "# HELP deconflict_acks_overdue Acknowledgement duties past their deadline and still open.\n# TYPE deconflict_acks_overdue gauge\ndeconflict_acks_overdue %d\n", overdue)
 	fmt.Fprintf(w, "# HELP deconflict_missed_acks_total Missed-acknowledgement duties recorded since start.\n# TYPE deconflict_missed_acks_total counter\ndeconflict_missed_acks_total %d\n", m.MissedAcks.Load())
 	if pic := s.pic.Load(); pic != nil {

@@ -135,15 +135,24 @@ func TestUnknownChannelsCreateNothing(t *testing.T) {
 	s, _ := deconflict.SignPayload(tn.Keys["US"], &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: "ru-us-syria", Author: "US", Time: time.Now().UTC(), Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: "x"})
 	b, _ := json.Marshal([]*deconflict.Signed{s})
 	post(t, tn, nil, "/v1/channels/warm-up/envelopes/batch", b, time.Now())
+	one, _ := json.Marshal(s)
 	before := runtime.NumGoroutine()
 	for i := 0; i < 300; i++ {
-		status, _ := post(t, tn, nil, fmt.Sprintf("/v1/channels/no-such-%d/envelopes/batch", i), b, time.Now())
-		if status != 200 {
+		ch := fmt.Sprintf("/v1/channels/no-such-%d", i)
+		if status, _ := post(t, tn, nil, ch+"/envelopes/batch", b, time.Now()); status != 200 {
 			t.Fatalf("batch %d: status %d", i, status)
+		}
+		if status, _ := post(t, tn, nil, ch+"/envelopes", one, time.Now()); status != 400 {
+			t.Fatalf("envelope %d: status %d", i, status)
+		}
+		for _, path := range []string{"/envelopes", "/watch", "/checkpoint", "/verify", "/notifications"} {
+			if status, _ := get(t, tn, tn.Keys["US"], ch+path, time.Now()); status != 404 {
+				t.Fatalf("GET %s%s: status %d, want 404", ch, path, status)
+			}
 		}
 	}
 	if after := runtime.NumGoroutine(); after > before+50 {
-		t.Fatalf("%d goroutines after 300 batches to unknown channels, %d before: each left something running", after, before)
+		t.Fatalf("%d goroutines after 300 rounds of requests about unknown channels, %d before: they left something running", after, before)
 	}
 }
 
@@ -257,5 +266,16 @@ func TestHealthzRefusedChannel(t *testing.T) {
 	resp.Body.Close()
 	if strings.Contains(string(m), "ru-us-syria") || strings.Contains(string(m), "channel=") || !strings.Contains(string(m), "deconflict_channels_refused 1\n") {
 		t.Fatalf("metrics:\n%s\nwant node-wide figures only, deconflict_channels_refused 1", m)
+	}
+	// Served read-only for forensics, the channel still makes the node
+	// degraded.
+	tn.Stop()
+	tn = nodetest.Start(t, nodetest.Options{Dir: tn.Dir, Key: tn.Node.Key, ServeAltered: true})
+	tn.Keys = keys
+	if status, body := healthz(nil); status != 503 || strings.Contains(body, "ru-us-syria") {
+		t.Fatalf("anonymous healthz with a channel served altered: %d %s, want 503 naming no channel", status, body)
+	}
+	if status, body := healthz(tn.Node.Key); status != 503 || !strings.Contains(body, `"frozen_channels":{"ru-us-syria"`) {
+		t.Fatalf("operator's healthz with a channel served altered: %d %s", status, body)
 	}
 }

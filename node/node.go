@@ -205,6 +205,18 @@ func (n *Node) Refused() map[string]string {
 	return out
 }
 
+// FrozenChannels returns every channel nothing may be appended to, with
+// the reason: those refused and those served altered (ServeAltered).
+func (n *Node) FrozenChannels() map[string]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]string, len(n.frozen))
+	for k, v := range n.frozen {
+		out[k] = v
+	}
+	return out
+}
+
 // Frozen reports whether nothing may be appended to channel, and why: its
 // stored log failed the start-up check (whether refused or, with
 // ServeAltered, served read-only).
@@ -440,6 +452,8 @@ func policyText(from, to deconflict.Policy, changed []string) string {
 			parts = append(parts, fmt.Sprintf("%s acknowledgement deadline %s -> %s", prec, from.AckDeadline(prec), to.AckDeadline(prec)))
 		case c == "webhooks":
 			parts = append(parts, fmt.Sprintf("webhooks %d -> %d", len(from.Webhooks), len(to.Webhooks)))
+		case c == "witnesses":
+			parts = append(parts, witnessPolicyText(to.Witnesses))
 		default:
 			parts = append(parts, c+" changed")
 		}
