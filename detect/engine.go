@@ -71,6 +71,9 @@ type Config struct {
 const (
 	sea = 0
 	air = 1
+	// airSea is the kind of a pair of an aircraft and a ship (no track's
+	// domain, no grid's).
+	airSea = 2
 )
 
 // track is a track's state. The fields an evaluation of a pair reads come
@@ -88,7 +91,12 @@ type track struct {
 	ref    entry        // the track's entries in the index (reach grown by skinM); id < 0: none
 	m      geo.Motion
 	id     string
-	cells  []int32  // index cells the track is registered in (sorted)
+	cells  []int32 // index cells the track is registered in (sorted)
+	// low: an aircraft that can be under the air-sea height within its
+	// horizon, registered in the sea grid too (in cells2, sorted), where
+	// ships find it and it finds ships.
+	low    bool
+	cells2 []int32
 	reg0   geo.Vec3 // the registered capsule: segment reg0-reg1 (ECEF, m)
 	reg1   geo.Vec3
 	regR   float64 // and radius (m)
@@ -129,6 +137,8 @@ type Engine struct {
 	radius  [2]float64 // m, half the grown advisory radius of the envelope
 	slack   [2]float64 // m, extra radius of a registration, so that it lasts a few reports (500 m at sea, 1.5 km in the air)
 	look    [2]float64 // s, grown advisory lookahead of the envelope
+	lookAS  float64    // s, grown air-sea lookahead of the envelope
+	ceilAS  float64    // m, grown air-sea height of the envelope, plus the vertical skin
 	vert    float64    // m, grown advisory vertical threshold of the envelope (air)
 
 	tracks []track
@@ -240,10 +250,16 @@ func New(cfg Config) (*Engine, error) {
 	e.slack = [2]float64{500, 1500}
 	e.look = [2]float64{env.Sea.LookaheadS * e.margin, env.Air.Advisory.LookaheadS * e.margin}
 	e.vert = env.Air.Advisory.VerticalM*e.margin + 1 // float32 copies of altitudes
-	e.horizon[sea] = env.Sea.LookaheadS*e.margin + cfg.SeaLost.Seconds()
-	e.horizon[air] = env.Air.Advisory.LookaheadS*e.margin + cfg.AirLost.Seconds()
-	e.radius[sea] = env.Sea.AdvisoryM * e.margin / 2
-	e.radius[air] = env.Air.Advisory.HorizontalM * e.margin / 2
+	// Horizons and reaches cover the air-sea tiers too, in case a channel
+	// sets them wider than a domain's own: an aircraft and a ship meet in
+	// the sea grid, each registered there with its own.
+	as := env.AirSea.Dangerous
+	e.lookAS = as.LookaheadS * e.margin
+	e.ceilAS = as.VerticalM*e.margin + vskinM + 1
+	e.horizon[sea] = max(env.Sea.LookaheadS, as.LookaheadS)*e.margin + cfg.SeaLost.Seconds()
+	e.horizon[air] = max(env.Air.Advisory.LookaheadS, as.LookaheadS)*e.margin + cfg.AirLost.Seconds()
+	e.radius[sea] = max(env.Sea.AdvisoryM, as.HorizontalM) * e.margin / 2
+	e.radius[air] = max(env.Air.Advisory.HorizontalM, as.HorizontalM) * e.margin / 2
 	e.grid = [2]*geo.Surface{geo.NewSurface(cfg.SeaCellM), geo.NewSurface(cfg.AirCellM)}
 	if n := cfg.Tracks; n > 0 && n < 1<<26 {
 		e.tracks = make([]track, 0, n)
@@ -326,7 +342,8 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 			idx = int32(len(e.tracks))
 			e.tracks = append(e.tracks, track{})
 		}
-		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, label: label, encs: e.tracks[idx].encs[:0], cells: e.tracks[idx].cells[:0], ref: entry{id: -1}}
+		old := &e.tracks[idx]
+		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, label: label, encs: old.encs[:0], cells: old.cells[:0], cells2: old.cells2[:0], ref: entry{id: -1}}
 		e.byID.set(r.ID, idx)
 	}
 	e.stats.Reports++
@@ -335,10 +352,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 	if known && label != t.label {
 		// Entries are sorted by label: leave every cell, and join again
 		// below under the new label.
-		for _, c := range t.cells {
-			e.unindex(dom, c, idx)
-		}
-		t.cells = t.cells[:0]
+		e.unindexAll(idx)
 		placed = false
 	}
 	t.label = label
@@ -362,7 +376,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 	steady := placed && e.steady(t, &me)
 	rewrite := !steady
 	if !steady || !t.refReg || float64(me.ms-t.ref.ms) > e.horizon[dom]*250 {
-		moved := !placed || !e.registered(t)
+		moved := !placed || !e.registered(t) || e.lowNow(t) != t.low
 		if moved || !steady {
 			t.ref = me
 			t.ref.reach += skinM
@@ -404,12 +418,10 @@ func (e *Engine) drop(idx int32, now int64, why CloseReason) {
 	for len(t.encs) > 0 {
 		e.close(t.encs[0], now, why)
 	}
-	for _, c := range t.cells {
-		e.unindex(t.domain, c, idx)
-	}
+	e.unindexAll(idx)
 	e.byID.del(t.id)
-	encs, cells := t.encs[:0], t.cells[:0]
-	*t = track{encs: encs, cells: cells, ref: entry{id: -1}}
+	encs, cells, cells2 := t.encs[:0], t.cells[:0], t.cells2[:0]
+	*t = track{encs: encs, cells: cells, cells2: cells2, ref: entry{id: -1}}
 	e.free = append(e.free, idx)
 }
 
@@ -482,8 +494,11 @@ func (e *Engine) Open() []Encounter {
 }
 
 func domainName(d uint8) deconflict.Domain {
-	if d == air {
+	switch d {
+	case air:
 		return deconflict.Air
+	case airSea:
+		return deconflict.AirSea
 	}
 	return deconflict.Sea
 }

@@ -134,26 +134,44 @@ func (e *Engine) registered(t *track) bool {
 // still contains the capsule (registered), so that most reports move no
 // registration at all. Cells the track joins get a copy of me; evaluate
 // rewrites it in the others.
+//
+// An aircraft that can be under the air-sea height within its horizon
+// (lowNow) is registered with the same capsule in the sea grid as well,
+// where ships are: both domains meet in that index, and the air-sea
+// pairs are found there.
 func (e *Engine) register(idx int32, me *entry) {
 	t := &e.tracks[idx]
 	dom := t.domain
-	g := e.grid[dom]
 	h := e.horizon[dom]
 	r := e.reach(t)
 	p0 := t.m.P
 	t.reg0, t.reg1 = p0, t.m.P.Add(t.m.V.Scale(h*1.25))
 	t.regR = r + e.slack[dom]
-	e.keys = g.CapsuleKeys(e.keys[:0], t.reg0, t.reg1, t.regR)
+	t.cells = e.place(dom, idx, me, t.cells, true)
+	if dom == air {
+		t.low = e.lowNow(t)
+		t.cells2 = e.place(sea, idx, me, t.cells2, t.low)
+	}
+}
+
+// place moves track idx's entries in grid dom from the cells old to those
+// its registered capsule covers (none unless in), and returns the new
+// list (old's storage reused).
+func (e *Engine) place(dom uint8, idx int32, me *entry, old []int32, in bool) []int32 {
+	t := &e.tracks[idx]
+	g := e.grid[dom]
 	cells := e.bufs[:0]
-	for _, k := range e.keys {
-		cells = append(cells, g.Cell(k, true))
+	if in {
+		e.keys = g.CapsuleKeys(e.keys[:0], t.reg0, t.reg1, t.regR)
+		for _, k := range e.keys {
+			cells = append(cells, g.Cell(k, true))
+		}
+		for n := g.Cells(); len(e.cells[dom]) < n; {
+			e.cells[dom] = append(e.cells[dom], nil)
+		}
+		slices.Sort(cells)
 	}
-	for n := g.Cells(); len(e.cells[dom]) < n; {
-		e.cells[dom] = append(e.cells[dom], nil)
-	}
-	slices.Sort(cells)
 	// Merge the sorted old and new cell lists.
-	old := t.cells
 	i, j := 0, 0
 	for i < len(old) || j < len(cells) {
 		switch {
@@ -169,7 +187,36 @@ func (e *Engine) register(idx int32, me *entry) {
 		}
 	}
 	e.bufs = cells
-	t.cells = append(t.cells[:0], cells...)
+	return append(old[:0], cells...)
+}
+
+// lowNow reports whether aircraft t can be under the grown air-sea height
+// within its horizon, at its present altitude and climb (unknown
+// altitude: always, conservatively). Ships are never low.
+func (e *Engine) lowNow(t *track) bool {
+	if t.domain != air {
+		return false
+	}
+	alt := t.m.AltM
+	if alt != alt {
+		return true
+	}
+	if c := t.m.ClimbMS; c == c && c < 0 {
+		alt += c * e.horizon[air]
+	}
+	return alt < e.ceilAS
+}
+
+// unindexAll removes track idx from every cell it is in.
+func (e *Engine) unindexAll(idx int32) {
+	t := &e.tracks[idx]
+	for _, c := range t.cells {
+		e.unindex(t.domain, c, idx)
+	}
+	for _, c := range t.cells2 {
+		e.unindex(sea, c, idx)
+	}
+	t.cells, t.cells2, t.low = t.cells[:0], t.cells2[:0], false
 }
 
 // unindex removes track idx's entry from cell c of domain dom.

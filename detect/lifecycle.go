@@ -28,14 +28,18 @@ type lifeRules struct {
 	materialS float64
 }
 
-// rulesFor returns the lifecycle rules for thresholds th in domain dom
-// (zone: a zone encounter): updates are material when the CPA moves by a
-// quarter of the advisory distance, or its time by a tenth of the
-// lookahead, of the pair's own thresholds.
-func (e *Engine) rulesFor(th *Thresholds, dom uint8, zone bool) lifeRules {
-	r := lifeRules{hold: e.hold[dom], materialM: th.Sea.AdvisoryM / 4, materialS: th.Sea.LookaheadS / 10}
-	if dom == air {
-		r.materialM, r.materialS = th.Air.Advisory.HorizontalM/4, th.Air.Advisory.LookaheadS/10
+// rulesFor returns the lifecycle rules for thresholds th and a pair of
+// kind sea, air or airSea (zone: a zone encounter): updates are material
+// when the CPA moves by a quarter of the lowest tier's distance, or its
+// time by a tenth of its lookahead, of the pair's own thresholds; air-sea
+// encounters take the air's hold.
+func (e *Engine) rulesFor(th *Thresholds, kind uint8, zone bool) lifeRules {
+	r := lifeRules{hold: e.hold[sea], materialM: th.Sea.AdvisoryM / 4, materialS: th.Sea.LookaheadS / 10}
+	switch kind {
+	case air:
+		r = lifeRules{hold: e.hold[air], materialM: th.Air.Advisory.HorizontalM / 4, materialS: th.Air.Advisory.LookaheadS / 10}
+	case airSea:
+		r = lifeRules{hold: e.hold[air], materialM: th.AirSea.Dangerous.HorizontalM / 4, materialS: th.AirSea.Dangerous.LookaheadS / 10}
 	}
 	if zone {
 		r.materialM = math.Inf(1)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
 	"github.com/deconflict/deconflict/record"
 )
 
@@ -41,7 +42,14 @@ type TimelineEntry struct {
 	Missing  []string  `json:"missing,omitempty"`  // missed-acks
 }
 
-var severityRank = map[string]int{"advisory": 1, "warning": 2, "dangerous": 3, "critical": 4, "nmac": 5, "intrusion": 3}
+// higherSeverity reports whether the severity named a is above the one
+// named b, in detect.Severity's order (names it does not know count as
+// none).
+func higherSeverity(a, b string) bool {
+	x, _ := detect.ParseSeverity(a)
+	y, _ := detect.ParseSeverity(b)
+	return x > y
+}
 
 // Incidents returns the incidents of a channel, newest first, built from
 // its log: everything about them is in signed envelopes, so any member can
@@ -78,7 +86,7 @@ func (n *Node) Incidents(ctx context.Context, caller, channel string) ([]*Incide
 					byID[b.Incident] = inc
 					order = append(order, inc)
 				}
-				if severityRank[b.Encounter.Severity] > severityRank[inc.Severity] {
+				if higherSeverity(b.Encounter.Severity, inc.Severity) {
 					inc.Severity = b.Encounter.Severity
 				}
 				if b.Event == "closed" {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -405,4 +406,21 @@ func (n *Node) TlogProof(ctx context.Context, caller, channel string, index int6
 		p.Proof = append(p.Proof, x)
 	}
 	return p.Marshal(), nil
+}
+
+// witnessPolicyText says what a channel's new witness policy is, for the
+// policy envelope's text.
+func witnessPolicyText(text string) string {
+	if text == "" {
+		return "no longer witnessed"
+	}
+	p, err := witness.ParsePolicy([]byte(text))
+	if err != nil {
+		return "witnesses changed"
+	}
+	names := make([]string, 0, len(p.Witnesses))
+	for _, w := range p.Witnesses {
+		names = append(names, w.Name)
+	}
+	return fmt.Sprintf("witnesses %s, quorum %s", strings.Join(names, ", "), p.Quorum)
 }
