@@ -34,6 +34,11 @@ type EncounterView struct {
 	Opened     time.Time      `json:"opened"`
 	Prediction PredictionView `json:"prediction"`
 	Reason     string         `json:"reason,omitempty"`
+	// ExplainedBy lists the notifications ("channel:index") of a party
+	// whose area and window held that party's track at the alert; empty:
+	// unexplained. Alerts of one encounter on different channels may
+	// differ: each channel's own notifications explain it.
+	ExplainedBy []string `json:"explained_by,omitempty"`
 }
 
 // PredictionView is a prediction with units in its names; unknown values are null.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +52,11 @@ type Policy struct {
 	// detection engine's JSON, e.g. {"Sea":{"AdvisoryM":5000}}; fields not
 	// given keep their defaults). Absent: the defaults of DESIGN.md.
 	Thresholds json.RawMessage `json:"thresholds,omitempty"`
+	// Witnesses is a C2SP tlog-policy (https://c2sp.org/tlog-policy)
+	// naming the witnesses the node asks to cosign the channel's
+	// checkpoints ("witness NAME VKEY URL" lines) and the quorum members
+	// are expected to demand. Empty: the channel is not witnessed.
+	Witnesses string `json:"witnesses,omitempty"`
 }
 
 // PolicyChange is the body of a policy envelope: the channel's policy
@@ -72,11 +78,13 @@ type PolicyPatch struct {
 	Webhooks *[]string `json:"webhooks,omitempty"`
 	// Thresholds, when not empty, replaces the thresholds (null: the defaults).
 	Thresholds json.RawMessage `json:"thresholds,omitempty"`
+	// Witnesses, when not nil, replaces the witness policy (empty: none).
+	Witnesses *string `json:"witnesses,omitempty"`
 }
 
 // Apply returns p changed by the patch (p itself is not modified).
 func (pt *PolicyPatch) Apply(p Policy) Policy {
-	out := Policy{AckDeadlines: map[Precedence]Duration{}, Webhooks: slices.Clone(p.Webhooks), Thresholds: p.Thresholds}
+	out := Policy{AckDeadlines: map[Precedence]Duration{}, Webhooks: slices.Clone(p.Webhooks), Thresholds: p.Thresholds, Witnesses: p.Witnesses}
 	for k, v := range p.AckDeadlines {
 		out.AckDeadlines[k] = v
 	}
@@ -92,12 +100,15 @@ func (pt *PolicyPatch) Apply(p Policy) Policy {
 			out.Thresholds = nil
 		}
 	}
+	if pt.Witnesses != nil {
+		out.Witnesses = *pt.Witnesses
+	}
 	return out
 }
 
 // PolicyDiff names what differs between two policies, in a fixed order:
 // "ack_deadlines.<precedence>" for each deadline in force that changed,
-// then "webhooks", then "thresholds".
+// then "webhooks", then "thresholds", then "witnesses".
 func PolicyDiff(a, b Policy) []string {
 	var out []string
 	for _, prec := range Precedences {
@@ -110,6 +121,9 @@ func PolicyDiff(a, b Policy) []string {
 	}
 	if string(a.Thresholds) != string(b.Thresholds) {
 		out = append(out, "thresholds")
+	}
+	if a.Witnesses != b.Witnesses {
+		out = append(out, "witnesses")
 	}
 	return out
 }
@@ -197,14 +211,26 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 }
 
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if v, err := time.ParseDuration(s); err == nil {
+	// One meaning only: a JSON string is Go duration text, all of it
+	// ("2m", not "2m later" nor "120"); a JSON number is seconds.
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("duration %s: %w", b, err)
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %s: want Go duration text like \"2m\" or a number of seconds", b)
+		}
 		*d = Duration(v)
 		return nil
 	}
 	var secs float64
-	if _, err := fmt.Sscanf(s, "%g", &secs); err != nil {
-		return fmt.Errorf("duration %s: want text like \"2m\" or seconds", b)
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("duration %s: want Go duration text like \"2m\" or a number of seconds", b)
+	}
+	if math.IsNaN(secs) || math.Abs(secs) > float64(math.MaxInt64/int64(time.Second)) {
+		return fmt.Errorf("duration %s: out of range", b)
 	}
 	*d = Duration(secs * float64(time.Second))
 	return nil

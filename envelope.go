@@ -206,6 +206,14 @@ func ParsePayload(b []byte) (*Payload, error) {
 	if p.Channel == KeyLog && !IsKeyEvent(p.Kind) {
 		return nil, Errorf(EINVALID, "payload: the key log %s takes only party, key-add and key-revoke envelopes, not %s", KeyLog, p.Kind)
 	}
+	if (p.Kind == KindMessage || p.Kind == KindNote) && len(p.Body) > 0 {
+		// What readers take from a party's message or note body (the
+		// incident it is about) must be the same for every reader.
+		var nb NoteBody
+		if err := DecodeStrict(p.Body, &nb); err != nil {
+			return nil, Errorf(EINVALID, "payload: %s body: %s (want {\"incident\": ID})", p.Kind, ErrorMessage(err))
+		}
+	}
 	if p.ReplyTo != nil && *p.ReplyTo < 0 {
 		return nil, Errorf(EINVALID, "payload: reply_to %d is negative", *p.ReplyTo)
 	}

@@ -8,10 +8,12 @@ import (
 // Domain is where a track moves: in the air or at sea.
 type Domain string
 
-// Domains.
+// Domains. AirSea is no track's: it is the domain of an encounter
+// between an aircraft and a ship.
 const (
-	Air Domain = "air"
-	Sea Domain = "sea"
+	Air    Domain = "air"
+	Sea    Domain = "sea"
+	AirSea Domain = "air-sea"
 )
 
 // Unknown marks an absent numeric value in a Report (NaN). Test with Known.
@@ -40,7 +42,18 @@ type Report struct {
 	Name     string // ship name or aircraft registration, when the source gives one
 	Callsign string // callsign or flight number
 	Type     string // ship type or aircraft category, as text
-	Military bool   // the source flags the object as military (readsb dbFlags bit 0)
+	// Military: the source marks the object as military or state: readsb
+	// dbFlags bit 0 (ADS-B), AIS ship type 35 (military operations) or 55
+	// (law enforcement) in a static report.
+	Military bool
+	// Moored: AIS navigational status 1 (at anchor) or 5 (moored).
+	Moored bool
+	// Asset is set by attribution, not by sources: the track is a state
+	// ship or aircraft of Party (declared, named by the source, or marked
+	// military or state; see attrib.IsAsset). False: a civilian track,
+	// whose Party is only its affiliation (the country and alliance of
+	// its flag). Two civilian tracks never make an encounter.
+	Asset bool
 }
 
 // Track lost times (DESIGN.md "Tracks"): a track without a report for

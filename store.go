@@ -34,6 +34,16 @@ type WebhookJob struct {
 	LastErr  string    `json:"last_error,omitempty"`
 }
 
+// AlertJob is an alert owed to the channels two parties share: the live
+// picture writes it to a durable outbox first, then posts it to each of
+// those channels, so that no alert is lost to a full queue or a restart.
+type AlertJob struct {
+	ID             int64     `json:"id"`
+	PartyA, PartyB string    // the encounter's parties
+	Payload        []byte    // JSON of the deconflict.Payload to post; its channel, id and time are set per channel
+	Created        time.Time // when the alert was raised; the posted envelopes' time
+}
+
 // Batch is everything one append changes in a channel, written in one
 // transaction: envelopes, their log hashes, the new checkpoint and the
 // acknowledgement book-keeping they imply.
@@ -100,6 +110,13 @@ type Store interface {
 	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]WebhookJob, error)
 	// UpdateWebhook records an attempt's outcome.
 	UpdateWebhook(ctx context.Context, j *WebhookJob) error
+
+	// QueueAlert writes an alert to the outbox and sets j.ID.
+	QueueAlert(ctx context.Context, j *AlertJob) error
+	// DueAlerts returns up to limit alerts not yet posted, oldest first.
+	DueAlerts(ctx context.Context, limit int) ([]AlertJob, error)
+	// AlertPosted marks an alert posted. ENOTFOUND if there is no such alert.
+	AlertPosted(ctx context.Context, id int64) error
 
 	// UseNonce records that the signed write request with digest was
 	// accepted, remembering it until expires (after which the request's

@@ -3,9 +3,7 @@ package deconflict
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -54,104 +52,245 @@ func DecodeStrict(b []byte, v any) error {
 // CheckJSON checks that b holds exactly one JSON value, within
 // MaxJSONDepth, without duplicate keys, whose objects, where t (nil: any
 // value) is a struct, use exactly its field names. See DecodeStrict.
+//
+// It is a small scanner of its own, for speed (it runs on every payload
+// and request body): it finds the structure and the keys and skips
+// strings, numbers and literals, leaving their validation to
+// encoding/json, which DecodeStrict runs next. Its tests compare it with
+// a reference built on encoding/json's Decoder tokens.
 func CheckJSON(b []byte, t reflect.Type) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	c := &strictChecker{dec: dec}
-	if err := c.value(t, 0, "$"); err != nil {
+	c := &strictChecker{b: b}
+	if err := c.value(t, 0); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Errorf(EINVALID, "data after the JSON value at byte %d", dec.InputOffset())
+	c.space()
+	if c.i < len(c.b) {
+		return Errorf(EINVALID, "data after the JSON value at byte %d", c.i)
 	}
 	return nil
 }
 
 type strictChecker struct {
-	dec *json.Decoder
+	b    []byte
+	i    int    // the next byte to read
+	path []step // from the top to the value being read, for errors
 }
 
-func (c *strictChecker) token() (json.Token, error) {
-	tok, err := c.dec.Token()
-	if err == io.EOF {
-		return nil, Errorf(EINVALID, "unexpected end of JSON input")
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return nil, Errorf(EINVALID, "malformed JSON at byte %d: %v", se.Offset, se)
-	} else if err != nil {
-		return nil, Errorf(EINVALID, "malformed JSON: %v", err)
-	}
-	return tok, nil
+// step is an object key or, when index >= 0, an array index.
+type step struct {
+	key   string
+	index int
 }
 
-// value reads one value of type t (nil: unchecked names) at path.
-func (c *strictChecker) value(t reflect.Type, depth int, path string) error {
-	tok, err := c.token()
+// at returns the path of the value being read, as $.a.b[2].
+func (c *strictChecker) at() string {
+	var b strings.Builder
+	b.WriteString("$")
+	for _, s := range c.path {
+		if s.index >= 0 {
+			fmt.Fprintf(&b, "[%d]", s.index)
+		} else {
+			b.WriteString("." + s.key)
+		}
+	}
+	return b.String()
+}
+
+func (c *strictChecker) space() {
+	for c.i < len(c.b) {
+		switch c.b[c.i] {
+		case ' ', '\t', '\n', '\r':
+			c.i++
+		default:
+			return
+		}
+	}
+}
+
+func (c *strictChecker) malformed(what string) error {
+	if c.i >= len(c.b) {
+		return Errorf(EINVALID, "malformed JSON: unexpected end of input (%s)", what)
+	}
+	return Errorf(EINVALID, "malformed JSON at byte %d: %s", c.i, what)
+}
+
+// expect consumes byte d after optional space.
+func (c *strictChecker) expect(d byte) error {
+	c.space()
+	if c.i >= len(c.b) || c.b[c.i] != d {
+		return c.malformed(fmt.Sprintf("want %q", d))
+	}
+	c.i++
+	return nil
+}
+
+// str reads a string starting at its opening quote and returns its raw
+// contents (between the quotes) and whether they hold an escape.
+func (c *strictChecker) str() ([]byte, bool, error) {
+	start := c.i + 1
+	escaped := false
+	for j := start; j < len(c.b); j++ {
+		switch ch := c.b[j]; {
+		case ch == '"':
+			c.i = j + 1
+			return c.b[start:j], escaped, nil
+		case ch == '\\':
+			escaped = true
+			j++ // the escaped byte; \uXXXX's hex digits hold no quote or backslash
+		case ch < 0x20:
+			c.i = j
+			return nil, false, c.malformed("control character in a string")
+		}
+	}
+	c.i = len(c.b)
+	return nil, false, c.malformed("unterminated string")
+}
+
+// key reads an object key and returns it unescaped.
+func (c *strictChecker) key() (string, error) {
+	c.space()
+	if c.i >= len(c.b) || c.b[c.i] != '"' {
+		return "", c.malformed("want an object key")
+	}
+	at := c.i
+	raw, escaped, err := c.str()
 	if err != nil {
-		return err
+		return "", err
 	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return nil // a scalar: its decoder checks its type
+	if !escaped {
+		return string(raw), nil
+	}
+	var k string
+	if err := json.Unmarshal(c.b[at:c.i], &k); err != nil {
+		c.i = at
+		return "", c.malformed("bad escape in an object key")
+	}
+	return k, nil
+}
+
+// value reads one value of type t (nil: unchecked names).
+func (c *strictChecker) value(t reflect.Type, depth int) error {
+	c.space()
+	if c.i >= len(c.b) {
+		return c.malformed("want a value")
+	}
+	switch c.b[c.i] {
+	case '{', '[':
+	case '"':
+		_, _, err := c.str()
+		return err
+	default:
+		// A number or literal: skip it; encoding/json checks it.
+		start := c.i
+		for c.i < len(c.b) {
+			ch := c.b[c.i]
+			if ch == ',' || ch == '}' || ch == ']' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == ':' || ch == '"' || ch == '{' || ch == '[' {
+				break
+			}
+			c.i++
+		}
+		if c.i == start {
+			return c.malformed("want a value")
+		}
+		return nil
 	}
 	if depth+1 > MaxJSONDepth {
-		return Errorf(EINVALID, "%s: nested deeper than %d levels", path, MaxJSONDepth)
+		return Errorf(EINVALID, "%s: nested deeper than %d levels", c.at(), MaxJSONDepth)
 	}
 	t = strictType(t)
-	switch d {
-	case '{':
-		var fields map[string]reflect.Type
-		var elem reflect.Type
-		if t != nil {
-			switch t.Kind() {
-			case reflect.Struct:
-				fields = structFields(t)
-			case reflect.Map:
-				elem = t.Elem()
-			}
-		}
-		seen := map[string]bool{}
-		for c.dec.More() {
-			kt, err := c.token()
-			if err != nil {
-				return err
-			}
-			key := kt.(string) // the decoder only yields string keys
-			kpath := path + "." + key
-			if seen[key] {
-				return Errorf(EINVALID, "%s: key %q appears twice", path, key)
-			}
-			seen[key] = true
-			ft := elem
-			if fields != nil {
-				var ok bool
-				if ft, ok = fields[key]; !ok {
-					for name := range fields {
-						if strings.EqualFold(name, key) {
-							return Errorf(EINVALID, "%s: unknown field %q (the field is %q: names are case-sensitive)", path, key, name)
-						}
-					}
-					return Errorf(EINVALID, "%s: unknown field %q", path, key)
-				}
-			}
-			if err := c.value(ft, depth+1, kpath); err != nil {
-				return err
-			}
-		}
-	case '[':
+	if c.b[c.i] == '[' {
+		c.i++
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
 		}
-		for i := 0; c.dec.More(); i++ {
-			if err := c.value(elem, depth+1, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+		c.space()
+		if c.i < len(c.b) && c.b[c.i] == ']' {
+			c.i++
+			return nil
+		}
+		for i := 0; ; i++ {
+			c.path = append(c.path, step{index: i})
+			if err := c.value(elem, depth+1); err != nil {
 				return err
 			}
+			c.path = c.path[:len(c.path)-1]
+			c.space()
+			if c.i < len(c.b) && c.b[c.i] == ',' {
+				c.i++
+				continue
+			}
+			return c.expect(']')
 		}
 	}
-	_, err = c.token() // the closing delimiter
-	return err
+	c.i++ // '{'
+	var fields map[string]reflect.Type
+	var elem reflect.Type
+	if t != nil {
+		switch t.Kind() {
+		case reflect.Struct:
+			fields = structFields(t)
+		case reflect.Map:
+			elem = t.Elem()
+		}
+	}
+	c.space()
+	if c.i < len(c.b) && c.b[c.i] == '}' {
+		c.i++
+		return nil
+	}
+	// Most objects are small, where a slice beats a map; large ones get
+	// a map, so that no body costs quadratic time.
+	var seen []string
+	var seenMap map[string]bool
+	for {
+		key, err := c.key()
+		if err != nil {
+			return err
+		}
+		dup := seenMap[key]
+		for _, k := range seen {
+			dup = dup || k == key
+		}
+		if dup {
+			return Errorf(EINVALID, "%s: key %q appears twice", c.at(), key)
+		}
+		if seenMap != nil {
+			seenMap[key] = true
+		} else if seen = append(seen, key); len(seen) > 16 {
+			seenMap = make(map[string]bool, 2*len(seen))
+			for _, k := range seen {
+				seenMap[k] = true
+			}
+			seen = nil
+		}
+		ft := elem
+		if fields != nil {
+			var ok bool
+			if ft, ok = fields[key]; !ok {
+				for name := range fields {
+					if strings.EqualFold(name, key) {
+						return Errorf(EINVALID, "%s: unknown field %q (the field is %q: names are case-sensitive)", c.at(), key, name)
+					}
+				}
+				return Errorf(EINVALID, "%s: unknown field %q", c.at(), key)
+			}
+		}
+		if err := c.expect(':'); err != nil {
+			return err
+		}
+		c.path = append(c.path, step{key: key, index: -1})
+		if err := c.value(ft, depth+1); err != nil {
+			return err
+		}
+		c.path = c.path[:len(c.path)-1]
+		c.space()
+		if c.i < len(c.b) && c.b[c.i] == ',' {
+			c.i++
+			continue
+		}
+		return c.expect('}')
+	}
 }
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()

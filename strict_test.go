@@ -27,10 +27,20 @@ func TestParsePayloadStrict(t *testing.T) {
 	note := func(body string) string {
 		return `{"v":1,"id":"00112233445566778899aabbccddeeff","channel":"ru-us","author":"US","time":"2026-12-01T10:00:00Z","kind":"note","text":"x","body":` + body + `}`
 	}
-	// The payload is level 1, its body level 2: a body nested to
-	// MaxJSONDepth-1 levels is the deepest accepted.
-	if _, err := deconflict.ParsePayload([]byte(note(nested(deconflict.MaxJSONDepth - 1)))); err != nil {
-		t.Fatalf("a note body at the depth limit is refused: %v", err)
+	if _, err := deconflict.ParsePayload([]byte(note(`{"incident":"i-1"}`))); err != nil {
+		t.Fatalf("a note about an incident is refused: %v", err)
+	}
+	// The payload is level 1: a value nested to MaxJSONDepth levels in
+	// all is the deepest accepted (here in a notification's body, which
+	// the regime package reads).
+	notification := func(body string) string {
+		return `{"v":1,"id":"00112233445566778899aabbccddeeff","channel":"ru-us","author":"US","time":"2026-12-01T10:00:00Z","kind":"notification","body":` + body + `}`
+	}
+	if err := deconflict.CheckJSON([]byte(notification(nested(deconflict.MaxJSONDepth-1))), nil); err != nil {
+		t.Fatalf("a body at the depth limit is refused: %v", err)
+	}
+	if err := deconflict.CheckJSON([]byte(notification(nested(deconflict.MaxJSONDepth))), nil); err == nil {
+		t.Fatalf("a body beyond the depth limit is accepted")
 	}
 	for _, tc := range []struct {
 		name, payload, says string
@@ -43,6 +53,8 @@ func TestParsePayloadStrict(t *testing.T) {
 		{"ErrUnknownField", rawPayload(`,"extra":1`), `unknown field "extra"`},
 		{"ErrDuplicateInBody", note(`{"incident":"a","incident":"b"}`), `"incident" appears twice`},
 		{"ErrBodyTooDeep", note(nested(deconflict.MaxJSONDepth)), "nested deeper than"},
+		{"ErrNoteBodyOtherCase", note(`{"incident":"a","INCIDENT":"b"}`), `the field is "incident"`},
+		{"ErrNoteBodyUnknown", note(`{"incident":"a","extra":1}`), `unknown field "extra"`},
 		{"ErrNote9000Deep", note(nested(9000)), "nested deeper than"},
 		{"ErrInvalidUTF8", strings.Replace(rawPayload(""), `"text":"x"`, "\"text\":\"\xff\"", 1), "invalid UTF-8"},
 		{"ErrTrailingData", rawPayload("") + `{}`, "data after"},
@@ -61,13 +73,18 @@ func TestParsePayloadStrict(t *testing.T) {
 
 func TestDecodeStrictNestedStructs(t *testing.T) {
 	var p deconflict.Policy
-	if err := deconflict.DecodeStrict([]byte(`{"ack_deadlines":{"flash":"1m"},"thresholds":{"Sea":{"AdvisoryM":1}}}`), &p); err != nil {
+	if err := deconflict.DecodeStrict([]byte(`{"ack_deadlines":{"flash":"1m","immediate":600},"thresholds":{"Sea":{"AdvisoryM":1}}}`), &p); err != nil {
 		t.Fatal(err)
+	}
+	if got, want := time.Duration(p.AckDeadlines[deconflict.Immediate]), 10*time.Minute; got != want {
+		t.Fatalf("immediate deadline %v, want %v (600 seconds)", got, want)
 	}
 	for _, tc := range []struct{ name, body, says string }{
 		{"ErrDuplicateDeadline", `{"ack_deadlines":{"flash":"1m","flash":"1h"}}`, "appears twice"},
 		{"ErrFieldOtherCase", `{"Ack_Deadlines":{}}`, "case-sensitive"},
 		{"ErrDuplicateInThresholds", `{"thresholds":{"Sea":{},"Sea":{}}}`, "appears twice"},
+		{"ErrDurationTrailingText", `{"ack_deadlines":{"flash":"60xyz"}}`, "duration"},
+		{"ErrDurationQuotedNumber", `{"ack_deadlines":{"flash":"60"}}`, "duration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var p deconflict.Policy

@@ -95,7 +95,9 @@ func ReadReports(r io.Reader, emit func(deconflict.Report) error) error {
 // false. Absent values are deconflict.Unknown: the not-available sentinels
 // and out-of-range positions. ID is "mmsi:" and the 9-digit MMSI; Domain is
 // Sea, or Air with AltM for a type 9 SAR aircraft; Time is m.Time (zero
-// when the feed gives no time). Name and Callsign allocate.
+// when the feed gives no time). Static reports of ship type 35 or 55 set
+// Military (StateShipType); position reports with navigational status at
+// anchor or moored set Moored. Name and Callsign allocate.
 func (m *Message) Report(r *deconflict.Report) bool { return m.report(r, nil) }
 
 // maxIDCache bounds each of the string caches of ReadReports (ids, names
@@ -124,12 +126,14 @@ func (m *Message) report(r *deconflict.Report, c *reportCache) bool {
 		r.Callsign = c.str(m.AppendCallsign(buf[:0]))
 		if m.Type == 5 || m.Part != PartA {
 			r.Type = ShipTypeText(m.ShipType)
+			r.Military = StateShipType(m.ShipType)
 		}
 		return true
 	case 19:
 		var buf [40]byte
 		r.Name = c.str(m.AppendShipName(buf[:0]))
 		r.Type = ShipTypeText(m.ShipType)
+		r.Military = StateShipType(m.ShipType)
 	case 9:
 		r.Domain = deconflict.Air
 		r.Type = "SAR aircraft"
@@ -148,8 +152,17 @@ func (m *Message) report(r *deconflict.Report, c *reportCache) bool {
 	if c, ok := m.CourseDeg(); ok {
 		r.CourseDeg = c
 	}
+	switch m.Type {
+	case 1, 2, 3:
+		r.Moored = m.Status == 1 || m.Status == 5 // at anchor, moored
+	}
 	return true
 }
+
+// StateShipType reports whether an AIS ship type code marks a state
+// vessel: 35, military operations, or 55, law enforcement (ITU-R M.1371-5
+// Table 53).
+func StateShipType(code int) bool { return code == 35 || code == 55 }
 
 // reportCache keeps the strings of reports (ids, names, callsigns) so
 // that a stream of reports about the same ships does not allocate them

@@ -48,6 +48,7 @@ type block struct {
 var (
 	mids           map[int]midEntry // MID -> flag
 	blocks         []block          // sorted by start, not overlapping
+	militaryBlocks []block          // data/icao24-military.csv, sorted, not overlapping
 	defaultParties map[string]string
 )
 
@@ -56,7 +57,10 @@ func init() {
 	if mids, err = loadMIDs(); err != nil {
 		panic(err) // the embedded table is broken: a build fault, caught by the tests
 	}
-	if blocks, err = loadBlocks(); err != nil {
+	if blocks, err = loadBlocks("icao24.csv"); err != nil {
+		panic(err)
+	}
+	if militaryBlocks, err = loadBlocks("icao24-military.csv"); err != nil {
 		panic(err)
 	}
 	if defaultParties, err = loadAlliances(); err != nil {
@@ -103,8 +107,8 @@ func loadMIDs() (map[int]midEntry, error) {
 	return m, nil
 }
 
-func loadBlocks() ([]block, error) {
-	rows, err := readTable("icao24.csv", "start", "end", "country", "name")
+func loadBlocks(name string) ([]block, error) {
+	rows, err := readTable(name, "start", "end", "country", "name")
 	if err != nil {
 		return nil, err
 	}
@@ -113,14 +117,14 @@ func loadBlocks() ([]block, error) {
 		s, err1 := strconv.ParseUint(r[0], 16, 24)
 		e, err2 := strconv.ParseUint(r[1], 16, 24)
 		if err1 != nil || err2 != nil || e < s || (r[2] != "" && !isCountry(r[2])) {
-			return nil, fmt.Errorf("attrib: data/icao24.csv: row %d: %v", i+2, r)
+			return nil, fmt.Errorf("attrib: data/%s: row %d: %v", name, i+2, r)
 		}
 		bs = append(bs, block{start: uint32(s), end: uint32(e), country: r[2], name: r[3]})
 	}
 	sort.Slice(bs, func(i, j int) bool { return bs[i].start < bs[j].start })
 	for i := 1; i < len(bs); i++ {
 		if bs[i].start <= bs[i-1].end {
-			return nil, fmt.Errorf("attrib: data/icao24.csv: %s overlaps %s", bs[i].name, bs[i-1].name)
+			return nil, fmt.Errorf("attrib: data/%s: %s overlaps %s", name, bs[i].name, bs[i-1].name)
 		}
 	}
 	return bs, nil
@@ -230,6 +234,39 @@ func ICAOCountry(icao uint32) (country string, ok bool) {
 		return blocks[i].country, true
 	}
 	return "", false
+}
+
+// MilitaryICAO reports whether a 24-bit address lies in a range of state
+// aircraft (data/icao24-military.csv, which names its sources).
+func MilitaryICAO(icao uint32) bool {
+	i := sort.Search(len(militaryBlocks), func(i int) bool { return militaryBlocks[i].end >= icao })
+	return i < len(militaryBlocks) && militaryBlocks[i].start <= icao
+}
+
+// militaryID reports whether a track identity "icao:hhhhhh" has a
+// military address (MilitaryICAO).
+func militaryID(id string) bool {
+	hex, ok := strings.CutPrefix(id, "icao:")
+	if !ok || len(hex) != 6 {
+		return false
+	}
+	v, err := strconv.ParseUint(hex, 16, 24)
+	return err == nil && MilitaryICAO(uint32(v))
+}
+
+// IsAsset reports whether the track id, attributed as how (Attribute),
+// is a state asset of its party, as DESIGN.md's "Relevance" defines it:
+// declared by the party (HowAsset, HowCallsign), named by the source
+// (HowSource: the positions CSV's party), or marked military or state by
+// the source itself (military: readsb dbFlags bit 0, AIS ship type 35 or
+// 55) or by a military ICAO address (MilitaryICAO). Otherwise the track
+// is civilian and its party, if any, only its affiliation.
+func IsAsset(id, how string, military bool) bool {
+	switch how {
+	case HowAsset, HowCallsign, HowSource:
+		return true
+	}
+	return military || militaryID(id)
 }
 
 // Flag returns the country of a track identity ("mmsi:NNNNNNNNN" by its
@@ -370,4 +407,31 @@ func compilePattern(p string) ([]string, error) {
 		return nil, fmt.Errorf("%q: matches every callsign", p)
 	}
 	return strings.Split(strings.ToUpper(p), "*"), nil
+}
+
+// Tracks classifies a stream of reports (a recording): each report's
+// party (Attribute) and whether its track is a state asset (IsAsset),
+// remembering per track identity that a static report marked it military
+// or state (AIS ship type 35 or 55 comes in static reports only, which
+// position reports do not repeat). The live picture keeps the same mark
+// per track (picture.Track.Military). Not safe for concurrent use.
+type Tracks struct {
+	a        *Attributor
+	military map[string]bool // identities marked military or state so far
+}
+
+// NewTracks returns a Tracks attributing with a.
+func NewTracks(a *Attributor) *Tracks { return &Tracks{a: a, military: map[string]bool{}} }
+
+// Classify sets r.Party, r.Asset and r.Military (from what earlier
+// reports of the track said).
+func (t *Tracks) Classify(r *deconflict.Report) {
+	if r.Military {
+		t.military[r.ID] = true
+	} else if t.military[r.ID] {
+		r.Military = true
+	}
+	var how string
+	r.Party, how = t.a.Attribute(r)
+	r.Asset = r.Party != "" && IsAsset(r.ID, how, r.Military)
 }

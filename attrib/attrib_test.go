@@ -219,3 +219,56 @@ func BenchmarkAttribute(b *testing.B) {
 		a.Attribute(r)
 	}
 }
+
+// TestIsAsset: affiliation is not an asset. A Danish merchant ship is
+// NATO-affiliated and civilian; declared, source-named and
+// military-marked tracks are assets.
+func TestIsAsset(t *testing.T) {
+	for _, tc := range []struct {
+		id, how  string
+		military bool
+		want     bool
+	}{
+		{"mmsi:219000001", attrib.HowMID, false, false},
+		{"mmsi:219000001", attrib.HowMID, true, true}, // AIS ship type 35 or 55
+		{"icao:3c6444", attrib.HowICAO, false, false},
+		{"icao:3c6444", attrib.HowICAO, true, true},   // readsb dbFlags
+		{"icao:ae1234", attrib.HowICAO, false, true},  // US state range
+		{"icao:adf7c7", attrib.HowICAO, false, false}, // the last N-number address
+		{"icao:adf7c8", attrib.HowICAO, false, true},
+		{"mmsi:273000001", attrib.HowAsset, false, true},
+		{"RU:frigate-1", attrib.HowSource, false, true},
+		{"icao:151abc", attrib.HowCallsign, false, true},
+		{"icao:zzzzzz", "", false, false},
+	} {
+		if got := attrib.IsAsset(tc.id, tc.how, tc.military); got != tc.want {
+			t.Errorf("IsAsset(%s, %s, %v) = %v, want %v", tc.id, tc.how, tc.military, got, tc.want)
+		}
+	}
+}
+
+// TestTracksRemembersStaticMark: a static report of ship type 35 marks
+// the MMSI, and the position reports that follow are a state asset's.
+func TestTracksRemembersStaticMark(t *testing.T) {
+	c := attrib.NewTracks(attrib.Default())
+	pos := func() deconflict.Report {
+		return deconflict.Report{ID: "mmsi:273000001", Domain: deconflict.Sea, Lat: 55, Lon: 20}
+	}
+	r := pos()
+	c.Classify(&r)
+	if r.Party != "RU" || r.Asset {
+		t.Fatalf("before the static report: party %q asset %v, want RU civilian", r.Party, r.Asset)
+	}
+	static := deconflict.Report{ID: "mmsi:273000001", Domain: deconflict.Sea, Lat: math.NaN(), Lon: math.NaN(), Military: true}
+	c.Classify(&static)
+	r = pos()
+	c.Classify(&r)
+	if r.Party != "RU" || !r.Asset || !r.Military {
+		t.Fatalf("after a static report of type 35: party %q asset %v military %v, want an RU asset", r.Party, r.Asset, r.Military)
+	}
+	other := deconflict.Report{ID: "mmsi:273000002", Domain: deconflict.Sea, Lat: 55, Lon: 20}
+	c.Classify(&other)
+	if other.Asset {
+		t.Fatal("another MMSI became an asset")
+	}
+}

@@ -220,7 +220,7 @@ func BenchmarkMemoryParties(b *testing.B) {
 				var before, after runtime.MemStats
 				runtime.GC()
 				runtime.ReadMemStats(&before)
-				e := fill(b, first, detect.Config{Pair: every})
+				e := fill(b, first, detect.Config{Pair: every, Civilian: true})
 				runtime.GC()
 				runtime.ReadMemStats(&after)
 				perTrack = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
@@ -257,7 +257,7 @@ func BenchmarkBlueSkySnapshot(b *testing.B) {
 		b.Run(fmt.Sprintf("aircraft=%d", len(rs)), func(b *testing.B) {
 			var st detect.Stats
 			for i := 0; i < b.N; i++ {
-				e := fill(b, rs, detect.Config{Pair: every, Tracks: len(rs)})
+				e := fill(b, rs, detect.Config{Pair: every, Civilian: true, Tracks: len(rs)})
 				st = e.Stats()
 			}
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/pass")

@@ -56,7 +56,7 @@ func mover(id, party string, dom deconflict.Domain, start geo.LatLon, altM, spee
 		if speed > 0 {
 			crs = geo.Bearing(p, geo.Destination(start, course, speed*s+1))
 		}
-		r := deconflict.Report{Time: t0.Add(time.Duration(s * float64(time.Second))), ID: id, Party: party, Domain: dom,
+		r := deconflict.Report{Time: t0.Add(time.Duration(s * float64(time.Second))), ID: id, Party: party, Asset: party != "", Domain: dom,
 			Lat: p.Lat, Lon: p.Lon, SpeedMS: speed, CourseDeg: crs, AltM: math.NaN(), ClimbMS: math.NaN()}
 		if dom == deconflict.Air {
 			r.AltM, r.ClimbMS = altM+climb*s, climb

@@ -34,6 +34,10 @@ type Config struct {
 	// (in memory independent of the number of parties, see pairs.go):
 	// call SetPair to change it.
 	Pair func(partyA, partyB string) (Thresholds, bool)
+	// Civilian also watches pairs of two civilian tracks (reports whose
+	// Asset is false), which DESIGN.md's "Relevance" excludes by default:
+	// `scan --all`, or a channel's measure widening relevance.
+	Civilian bool
 	// Envelope bounds the thresholds Pair may return; the spatial index is
 	// sized for it (zero: Thresholds). The node gives the widest of the
 	// thresholds its channels agree (Thresholds.Widest): a wider envelope
@@ -43,6 +47,11 @@ type Config struct {
 	// SeaCloseHold and AirCloseHold (zero: defaults) set the hysteresis.
 	CloseMargin                float64
 	SeaCloseHold, AirCloseHold time.Duration
+	// SeaRearm and AirRearm (zero: defaults; negative: none) are how long
+	// after an encounter closes a new one of the same pair (track and
+	// zone) alerts only when its tier is higher (Event.Alert). Air-sea
+	// encounters take AirRearm.
+	SeaRearm, AirRearm time.Duration
 	// SeaLost and AirLost (zero: defaults) are how long a track lives
 	// without a report.
 	SeaLost, AirLost time.Duration
@@ -62,23 +71,32 @@ type Config struct {
 const (
 	sea = 0
 	air = 1
+	// airSea is the kind of a pair of an aircraft and a ship (no track's
+	// domain, no grid's).
+	airSea = 2
 )
 
 // track is a track's state. The fields an evaluation of a pair reads come
 // first, within two cache lines.
 type track struct {
-	t      int64 // unix ns of the last report
-	party  uint16
+	t      int64  // unix ns of the last report
+	label  uint16 // party, asset or civilian, domain: see intern
 	domain uint8
 	live   bool
 	refReg bool         // ref was set when the track was last registered (see Update)
+	still  bool         // stationary (see still): a pair of stationary tracks opens nothing
 	stamp  uint32       // evaluate: seen as a candidate
 	paired uint32       // evaluate: pair run
 	encs   []*encounter // open encounters involving the track
 	ref    entry        // the track's entries in the index (reach grown by skinM); id < 0: none
 	m      geo.Motion
 	id     string
-	cells  []int32  // index cells the track is registered in (sorted)
+	cells  []int32 // index cells the track is registered in (sorted)
+	// low: an aircraft that can be under the air-sea height within its
+	// horizon, registered in the sea grid too (in cells2, sorted), where
+	// ships find it and it finds ships.
+	low    bool
+	cells2 []int32
 	reg0   geo.Vec3 // the registered capsule: segment reg0-reg1 (ECEF, m)
 	reg1   geo.Vec3
 	regR   float64 // and radius (m)
@@ -89,6 +107,23 @@ type encounter struct {
 	key  uint64
 	a, b int32 // track indices (a's ID < b's); b < 0: zone -1-b
 	life lifecycle
+	// alerted is the highest tier the pair was alerted for (with its
+	// recent encounters, see closed); alertedAny whether an event of this
+	// encounter alerted.
+	alerted    Severity
+	alertedAny bool
+}
+
+// pairName names a pair (or a track and a zone) across encounters, for
+// the re-arm memory.
+type pairName struct{ a, b, zone string }
+
+// closedPair is what the re-arm memory keeps of a pair's last encounter:
+// the tier it was alerted for, and until when (unix ns) a new encounter
+// of the pair alerts only above it.
+type closedPair struct {
+	sev   Severity
+	until int64
 }
 
 // Engine predicts encounters. It is not safe for concurrent use: the node
@@ -102,6 +137,8 @@ type Engine struct {
 	radius  [2]float64 // m, half the grown advisory radius of the envelope
 	slack   [2]float64 // m, extra radius of a registration, so that it lasts a few reports (500 m at sea, 1.5 km in the air)
 	look    [2]float64 // s, grown advisory lookahead of the envelope
+	lookAS  float64    // s, grown air-sea lookahead of the envelope
+	ceilAS  float64    // m, grown air-sea height of the envelope, plus the vertical skin
 	vert    float64    // m, grown advisory vertical threshold of the envelope (air)
 
 	tracks []track
@@ -116,14 +153,16 @@ type Engine struct {
 	// epoch (unix ns) is the origin of entry.ms; see rebase.
 	epoch int64
 
-	parties  []string // by label (see intern)
-	partyIdx map[string]uint16
+	labels   []label // see intern
+	labelIdx map[label]uint16
 	pc       pairCache
 
 	zones   []*zone
 	zoneIdx map[string]int32
 
 	open   map[uint64]*encounter
+	rearm  [2]int64 // ns, Config.SeaRearm and AirRearm
+	closed map[pairName]closedPair
 	nextID uint64
 	stamp  uint32
 	// compacted is the engine time (unix ns) of the last Compact by Tick.
@@ -172,6 +211,15 @@ func New(cfg Config) (*Engine, error) {
 	def(&cfg.SeaCloseHold, DefaultSeaCloseHold)
 	def(&cfg.AirCloseHold, DefaultAirCloseHold)
 	def(&cfg.SeaLost, deconflict.DefaultSeaLost)
+	rearm := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		} else if *d < 0 {
+			*d = 0
+		}
+	}
+	rearm(&cfg.SeaRearm, DefaultSeaRearm)
+	rearm(&cfg.AirRearm, DefaultAirRearm)
 	def(&cfg.AirLost, deconflict.DefaultAirLost)
 	if cfg.CompactEvery == 0 {
 		cfg.CompactEvery = DefaultCompactEvery
@@ -190,20 +238,28 @@ func New(cfg Config) (*Engine, error) {
 		margin:   1 + cfg.CloseMargin,
 		hold:     [2]int64{int64(cfg.SeaCloseHold), int64(cfg.AirCloseHold)},
 		lost:     [2]int64{int64(cfg.SeaLost), int64(cfg.AirLost)},
+		rearm:    [2]int64{int64(cfg.SeaRearm), int64(cfg.AirRearm)},
 		byID:     newIDMap(0),
-		partyIdx: map[string]uint16{},
+		labelIdx: map[label]uint16{},
 		pc:       pairCache{thIdx: map[Thresholds]int32{}},
 		zoneIdx:  map[string]int32{},
 		open:     map[uint64]*encounter{},
+		closed:   map[pairName]closedPair{},
 	}
 	env := cfg.Envelope
 	e.slack = [2]float64{500, 1500}
 	e.look = [2]float64{env.Sea.LookaheadS * e.margin, env.Air.Advisory.LookaheadS * e.margin}
 	e.vert = env.Air.Advisory.VerticalM*e.margin + 1 // float32 copies of altitudes
-	e.horizon[sea] = env.Sea.LookaheadS*e.margin + cfg.SeaLost.Seconds()
-	e.horizon[air] = env.Air.Advisory.LookaheadS*e.margin + cfg.AirLost.Seconds()
-	e.radius[sea] = env.Sea.AdvisoryM * e.margin / 2
-	e.radius[air] = env.Air.Advisory.HorizontalM * e.margin / 2
+	// Horizons and reaches cover the air-sea tiers too, in case a channel
+	// sets them wider than a domain's own: an aircraft and a ship meet in
+	// the sea grid, each registered there with its own.
+	as := env.AirSea.Dangerous
+	e.lookAS = as.LookaheadS * e.margin
+	e.ceilAS = as.VerticalM*e.margin + vskinM + 1
+	e.horizon[sea] = max(env.Sea.LookaheadS, as.LookaheadS)*e.margin + cfg.SeaLost.Seconds()
+	e.horizon[air] = max(env.Air.Advisory.LookaheadS, as.LookaheadS)*e.margin + cfg.AirLost.Seconds()
+	e.radius[sea] = max(env.Sea.AdvisoryM, as.HorizontalM) * e.margin / 2
+	e.radius[air] = max(env.Air.Advisory.HorizontalM, as.HorizontalM) * e.margin / 2
 	e.grid = [2]*geo.Surface{geo.NewSurface(cfg.SeaCellM), geo.NewSurface(cfg.AirCellM)}
 	if n := cfg.Tracks; n > 0 && n < 1<<26 {
 		e.tracks = make([]track, 0, n)
@@ -268,12 +324,12 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		e.stats.Ignored++
 		return nil
 	}
-	var party uint16
-	if known && r.Party == e.parties[e.tracks[idx].party] {
-		party = e.tracks[idx].party // most reports keep their party: no map lookup
+	var label uint16
+	if known && e.sameLabel(e.tracks[idx].label, r.Party, r.Asset) {
+		label = e.tracks[idx].label // most reports keep their label: no map lookup
 	} else {
 		var ok bool
-		if party, ok = e.intern(r.Party); !ok {
+		if label, ok = e.intern(r.Party, r.Asset, dom); !ok {
 			e.stats.Ignored++
 			return nil
 		}
@@ -286,23 +342,22 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 			idx = int32(len(e.tracks))
 			e.tracks = append(e.tracks, track{})
 		}
-		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, party: party, encs: e.tracks[idx].encs[:0], cells: e.tracks[idx].cells[:0], ref: entry{id: -1}}
+		old := &e.tracks[idx]
+		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, label: label, encs: old.encs[:0], cells: old.cells[:0], cells2: old.cells2[:0], ref: entry{id: -1}}
 		e.byID.set(r.ID, idx)
 	}
 	e.stats.Reports++
 	t := &e.tracks[idx]
 	placed := known
-	if known && party != t.party {
-		// Entries are sorted by party: leave every cell, and join again
-		// below under the new party.
-		for _, c := range t.cells {
-			e.unindex(dom, c, idx)
-		}
-		t.cells = t.cells[:0]
+	if known && label != t.label {
+		// Entries are sorted by label: leave every cell, and join again
+		// below under the new label.
+		e.unindexAll(idx)
 		placed = false
 	}
-	t.party = party
+	t.label = label
 	t.t = now
+	t.still = still(&r)
 	alt := r.AltM
 	if dom == sea {
 		alt = math.NaN()
@@ -312,7 +367,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		p:     [3]float32{float32(t.m.P.X), float32(t.m.P.Y), float32(t.m.P.Z)},
 		v:     [3]float32{float32(t.m.V.X), float32(t.m.V.Y), float32(t.m.V.Z)},
 		reach: float32(e.reach(t)), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
-		ms: e.ms(now), id: idx, party: party,
+		ms: e.ms(now), id: idx, label: label,
 	}
 	// A steady track whose entries were written when it was registered
 	// needs no registration check for a quarter of its horizon: its path
@@ -321,7 +376,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 	steady := placed && e.steady(t, &me)
 	rewrite := !steady
 	if !steady || !t.refReg || float64(me.ms-t.ref.ms) > e.horizon[dom]*250 {
-		moved := !placed || !e.registered(t)
+		moved := !placed || !e.registered(t) || e.lowNow(t) != t.low
 		if moved || !steady {
 			t.ref = me
 			t.ref.reach += skinM
@@ -345,8 +400,8 @@ func (e *Engine) flush() []Event {
 	return out
 }
 
-func (e *Engine) emit(typ EventType, now int64, en *encounter) {
-	e.events = append(e.events, Event{Type: typ, Time: nsToTime(now), Encounter: en.pub})
+func (e *Engine) emit(typ EventType, now int64, en *encounter, alert bool) {
+	e.events = append(e.events, Event{Type: typ, Time: nsToTime(now), Encounter: en.pub, Alert: alert})
 }
 
 // Remove drops the track id (closing its encounters with reason TrackLost
@@ -363,12 +418,10 @@ func (e *Engine) drop(idx int32, now int64, why CloseReason) {
 	for len(t.encs) > 0 {
 		e.close(t.encs[0], now, why)
 	}
-	for _, c := range t.cells {
-		e.unindex(t.domain, c, idx)
-	}
+	e.unindexAll(idx)
 	e.byID.del(t.id)
-	encs, cells := t.encs[:0], t.cells[:0]
-	*t = track{encs: encs, cells: cells, ref: entry{id: -1}}
+	encs, cells, cells2 := t.encs[:0], t.cells[:0], t.cells2[:0]
+	*t = track{encs: encs, cells: cells, cells2: cells2, ref: entry{id: -1}}
 	e.free = append(e.free, idx)
 }
 
@@ -397,11 +450,7 @@ func (e *Engine) Tick(now time.Time) []Event {
 	}
 	var due []*encounter
 	for _, en := range e.open {
-		dom := sea
-		if en.pub.Domain == deconflict.Air {
-			dom = air
-		}
-		if en.life.due(ns, e.hold[dom]) {
+		if en.life.due(ns, e.hold[en.dom()]) {
 			due = append(due, en)
 		} else if en.b < 0 && e.zones[-1-en.b].to <= ns {
 			due = append(due, en)
@@ -415,6 +464,7 @@ func (e *Engine) Tick(now time.Time) []Event {
 		}
 		e.close(en, ns, why)
 	}
+	e.forget(ns)
 	out := e.flush()
 	// Track drops close encounters in track order; keep the documented
 	// order by ID.
@@ -444,8 +494,11 @@ func (e *Engine) Open() []Encounter {
 }
 
 func domainName(d uint8) deconflict.Domain {
-	if d == air {
+	switch d {
+	case air:
 		return deconflict.Air
+	case airSea:
+		return deconflict.AirSea
 	}
 	return deconflict.Sea
 }

@@ -11,76 +11,23 @@ import (
 // rewrite is set.
 func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 	e.stamp++
-	stamp := e.stamp
 	t := &e.tracks[idx]
-	tracks := e.tracks
-	t.stamp, t.paired = stamp, stamp
+	t.stamp, t.paired = e.stamp, e.stamp
 	dom := t.domain
-	lost := e.lost[dom]
-	// The candidate loop: the engine's hottest code. In each of the
-	// track's cells it rewrites the track's own entry, then reads in
-	// sequence the runs of entries of parties watched with the track's,
-	// skipping those lost or that cannot come within reach (apartEntry):
-	// no encounter can open with those; one already open is run below.
-	// Entries of a track in several of the cells are told apart by the
-	// stamp only when they pass. Whether a run's party is watched is asked
-	// once per run (the pair cache), and remembered for the last party
-	// asked, since the same few parties' runs follow each other from cell
-	// to cell.
-	look, vert := e.look[dom], e.vert+vskinM
-	cells := e.cells[dom]
-	n := uint64(0)
-	lastP, lastW := uint16(0), false
-	asked := false
-	for _, c := range t.cells {
-		es := cells[c]
-		if rewrite {
-			if k, ok := find(es, me.party, idx); ok {
-				run := es[k].run
-				es[k] = t.ref
-				es[k].run = run
-			}
-		}
-		for k := 0; k < len(es); {
-			end := k + int(es[k].run)
-			if end == k || end-k == math.MaxUint16 {
-				end = runEnd(es, k)
-			}
-			p := es[k].party
-			if !asked || p != lastP {
-				lastP, lastW, asked = p, e.watched(me.party, p), true
-			}
-			if !lastW {
-				k = end
-				continue
-			}
-			n += uint64(end - k)
-			for ; k < end; k++ {
-				o := &es[k]
-				if o.id == idx || apartEntry(me, o, look, vert) {
-					continue
-				}
-				j := o.id
-				h := &tracks[j]
-				if h.stamp == stamp {
-					continue
-				}
-				h.stamp = stamp
-				if now-h.t > lost {
-					continue
-				}
-				h.paired = stamp
-				e.pair(idx, j, now)
-			}
-		}
+	// Its own domain's grid: pairs of the domain, and for a ship the
+	// aircraft registered there (low ones): air-sea pairs. A low
+	// aircraft then looks for ships in the sea grid.
+	e.scan(idx, now, me, rewrite, dom, t.cells, false)
+	if dom == air && len(t.cells2) > 0 {
+		e.scan(idx, now, me, rewrite, sea, t.cells2, true)
 	}
-	e.stats.Candidate += n
 	// Open encounters not run above (the other track is not among the
 	// candidates, or was skipped as not watched or out of reach), unless
 	// the other track is lost, as the all-pairs reference of the tests
-	// does (property_test.go): it closes those no longer watched.
-	if len(e.tracks[idx].encs) > 0 {
-		e.encBuf = append(e.encBuf[:0], e.tracks[idx].encs...)
+	// does (reference_test.go): it closes those no longer watched.
+	tracks := e.tracks
+	if len(tracks[idx].encs) > 0 {
+		e.encBuf = append(e.encBuf[:0], tracks[idx].encs...)
 		for _, en := range e.encBuf {
 			if en.b < 0 {
 				continue
@@ -89,13 +36,85 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 			if other == idx {
 				other = en.b
 			}
-			if o := &tracks[other]; o.paired != stamp && o.live && now-o.t <= lost {
-				o.stamp, o.paired = stamp, stamp
+			if o := &tracks[other]; o.paired != e.stamp && o.live && now-o.t <= e.lost[o.domain] {
+				o.stamp, o.paired = e.stamp, e.stamp
 				e.pair(idx, other, now)
 			}
 		}
 	}
 	e.zonesFor(idx, now)
+}
+
+// scan is the candidate loop, the engine's hottest code: in each of the
+// cells (of grid g) of track idx it rewrites the track's own entry (when
+// rewrite), then reads in sequence the runs of entries of labels watched
+// with the track's, skipping those lost or that cannot come within reach
+// (apartEntry): no encounter can open with those; one already open is run
+// by evaluate. Entries of a track in several of the cells are told apart
+// by the stamp only when they pass. Whether a run's label is watched is
+// asked once per run (the pair cache), and remembered for the last label
+// asked, since the same few labels' runs follow each other from cell to
+// cell. Runs of the other domain are air-sea candidates, compared over
+// the air-sea lookahead; cross takes only those (a low aircraft in the
+// sea grid, where the aircraft it meets are found in its own).
+func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, cellList []int32, cross bool) {
+	stamp := e.stamp
+	tracks := e.tracks
+	dom := tracks[idx].domain
+	cells := e.cells[g]
+	vert := e.vert + vskinM
+	n := uint64(0)
+	lastP, lastW, lastLook := uint16(0), false, 0.0
+	asked := false
+	for _, c := range cellList {
+		es := cells[c]
+		if rewrite {
+			if k, ok := find(es, me.label, idx); ok {
+				run := es[k].run
+				es[k] = tracks[idx].ref
+				es[k].run = run
+			}
+		}
+		for k := 0; k < len(es); {
+			end := k + int(es[k].run)
+			if end == k || end-k == math.MaxUint16 {
+				end = runEnd(es, k)
+			}
+			p := es[k].label
+			if !asked || p != lastP {
+				lastP, lastW, asked = p, e.watched(me.label, p), true
+				lastLook = e.look[dom]
+				if od := e.labels[p].dom; od != dom {
+					lastLook = e.lookAS
+				} else if cross {
+					lastW = false
+				}
+			}
+			if !lastW {
+				k = end
+				continue
+			}
+			n += uint64(end - k)
+			for ; k < end; k++ {
+				o := &es[k]
+				if o.id == idx || apartEntry(me, o, lastLook, vert) {
+					continue
+				}
+				j := o.id
+				h := &tracks[j]
+				if h.stamp == stamp {
+					continue
+				}
+				h.stamp = stamp
+				if now-h.t > e.lost[h.domain] {
+					continue
+				}
+				h.paired = stamp
+				e.pair(idx, j, now)
+			}
+		}
+	}
+	e.stats.Candidate += n
 }
 
 // pair evaluates tracks i and j at now and runs the lifecycle.
@@ -109,7 +128,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 	if len(a.encs) > 0 && len(b.encs) > 0 {
 		en = e.open[key]
 	}
-	th := e.pairInfo(a.party, b.party)
+	th := e.pairInfo(a.label, b.label)
 	if th == nil {
 		if en != nil {
 			e.close(en, now, NotShared)
@@ -117,12 +136,45 @@ func (e *Engine) pair(i, j int32, now int64) {
 		return
 	}
 	e.stats.Pairs++
+	kind := a.domain
+	if a.domain != b.domain {
+		kind = airSea
+	}
+	if a.still && b.still {
+		// Not an encounter until one of them moves; one open closes
+		// after the hold, as when separated.
+		if en != nil {
+			e.judge(en, None, false, now, e.rulesFor(th, kind, false), func(bool) Prediction { return en.pub.Prediction })
+		}
+		return
+	}
 	ma := a.m.At(float64(now-a.t) / 1e9)
 	mb := b.m.At(float64(now-b.t) / 1e9)
 	var sev Severity
 	var stay bool
 	var c geo.Conflict
-	if a.domain == sea {
+	switch kind {
+	case airSea:
+		// The ship at height 0: the state-based test's vertical band is
+		// then the height under which the aircraft counts.
+		if a.domain == sea {
+			ma.AltM, ma.ClimbMS = 0, 0
+		} else {
+			mb.AltM, mb.ClimbMS = 0, 0
+		}
+		v := &th.AirSea
+		var ok bool
+		c, ok = geo.StateBased(ma, mb, v.Dangerous.HorizontalM*e.margin, v.Dangerous.VerticalM*e.margin, v.Dangerous.LookaheadS*e.margin)
+		stay = ok
+		if ok {
+			if c, ok = geo.StateBased(ma, mb, v.Dangerous.HorizontalM, v.Dangerous.VerticalM, v.Dangerous.LookaheadS); ok {
+				sev = Dangerous
+				if _, ok := geo.StateBased(ma, mb, v.Critical.HorizontalM, v.Critical.VerticalM, v.Critical.LookaheadS); ok {
+					sev = Critical
+				}
+			}
+		}
+	case sea:
 		s := &th.Sea
 		ap := geo.ClosestApproach(ma, mb)
 		if ap.TCPAS < s.LookaheadS*e.margin && ap.CPAM < s.AdvisoryM*e.margin {
@@ -138,7 +190,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 				}
 			}
 		}
-	} else {
+	default:
 		v := &th.Air
 		var ok bool
 		c, ok = geo.StateBased(ma, mb, v.Advisory.HorizontalM*e.margin, v.Advisory.VerticalM*e.margin, v.Advisory.LookaheadS*e.margin)
@@ -179,7 +231,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 			TCPAS: ap.TCPAS, CPAM: ap.CPAM, CPAVertical: ap.VerticalM,
 			ConflictInS: math.NaN(), ConflictOutS: math.NaN(),
 		}
-		if a.domain == air && sev != None {
+		if kind != sea && sev != None {
 			p.ConflictInS, p.ConflictOutS = c.InS, c.OutS
 		}
 		if withPos {
@@ -190,8 +242,8 @@ func (e *Engine) pair(i, j int32, now int64) {
 	}
 	if en == nil {
 		en = &encounter{key: key, a: i, b: j, pub: Encounter{
-			A: a.id, B: b.id, PartyA: e.parties[a.party], PartyB: e.parties[b.party],
-			Domain: domainName(a.domain),
+			A: a.id, B: b.id, PartyA: e.party(a.label), PartyB: e.party(b.label),
+			Domain: domainName(kind),
 		}}
 		if a.id > b.id {
 			en.pub.A, en.pub.B, en.pub.PartyA, en.pub.PartyB = b.id, a.id, en.pub.PartyB, en.pub.PartyA
@@ -199,5 +251,5 @@ func (e *Engine) pair(i, j int32, now int64) {
 		e.openEnc(en, pred(true), now)
 		return
 	}
-	e.judge(en, sev, stay, now, e.rulesFor(th, a.domain, false), pred)
+	e.judge(en, sev, stay, now, e.rulesFor(th, kind, false), pred)
 }

@@ -102,4 +102,11 @@ type Event struct {
 	Type      EventType
 	Time      time.Time
 	Encounter Encounter
+	// Alert says whether the event is worth an alert (the hotline's):
+	// an opening, unless the pair's last encounter closed less than the
+	// re-arm time ago (Config.SeaRearm, AirRearm) at the same tier or
+	// higher; an escalation above every tier the pair was alerted for in
+	// that time; a closing of an encounter that alerted. Updates never
+	// alert: what is merely updated is not news.
+	Alert bool
 }

@@ -34,9 +34,9 @@ type entry struct {
 	reach float32    // track's reach (m), see Engine.reach
 	alt   float32    // as track.m.AltM (NaN unknown, and at sea)
 	climb float32
-	ms    int32 // time of the report, ms since Engine.epoch, rounded down
-	id    int32 // track index
-	party uint16
+	ms    int32  // time of the report, ms since Engine.epoch, rounded down
+	id    int32  // track index
+	label uint16 // as track.label
 	run   uint16 // first of a party's run in a cell: its length (65535: that or more); else 0
 }
 
@@ -134,26 +134,44 @@ func (e *Engine) registered(t *track) bool {
 // still contains the capsule (registered), so that most reports move no
 // registration at all. Cells the track joins get a copy of me; evaluate
 // rewrites it in the others.
+//
+// An aircraft that can be under the air-sea height within its horizon
+// (lowNow) is registered with the same capsule in the sea grid as well,
+// where ships are: both domains meet in that index, and the air-sea
+// pairs are found there.
 func (e *Engine) register(idx int32, me *entry) {
 	t := &e.tracks[idx]
 	dom := t.domain
-	g := e.grid[dom]
 	h := e.horizon[dom]
 	r := e.reach(t)
 	p0 := t.m.P
 	t.reg0, t.reg1 = p0, t.m.P.Add(t.m.V.Scale(h*1.25))
 	t.regR = r + e.slack[dom]
-	e.keys = g.CapsuleKeys(e.keys[:0], t.reg0, t.reg1, t.regR)
+	t.cells = e.place(dom, idx, me, t.cells, true)
+	if dom == air {
+		t.low = e.lowNow(t)
+		t.cells2 = e.place(sea, idx, me, t.cells2, t.low)
+	}
+}
+
+// place moves track idx's entries in grid dom from the cells old to those
+// its registered capsule covers (none unless in), and returns the new
+// list (old's storage reused).
+func (e *Engine) place(dom uint8, idx int32, me *entry, old []int32, in bool) []int32 {
+	t := &e.tracks[idx]
+	g := e.grid[dom]
 	cells := e.bufs[:0]
-	for _, k := range e.keys {
-		cells = append(cells, g.Cell(k, true))
+	if in {
+		e.keys = g.CapsuleKeys(e.keys[:0], t.reg0, t.reg1, t.regR)
+		for _, k := range e.keys {
+			cells = append(cells, g.Cell(k, true))
+		}
+		for n := g.Cells(); len(e.cells[dom]) < n; {
+			e.cells[dom] = append(e.cells[dom], nil)
+		}
+		slices.Sort(cells)
 	}
-	for n := g.Cells(); len(e.cells[dom]) < n; {
-		e.cells[dom] = append(e.cells[dom], nil)
-	}
-	slices.Sort(cells)
 	// Merge the sorted old and new cell lists.
-	old := t.cells
 	i, j := 0, 0
 	for i < len(old) || j < len(cells) {
 		switch {
@@ -169,12 +187,41 @@ func (e *Engine) register(idx int32, me *entry) {
 		}
 	}
 	e.bufs = cells
-	t.cells = append(t.cells[:0], cells...)
+	return append(old[:0], cells...)
+}
+
+// lowNow reports whether aircraft t can be under the grown air-sea height
+// within its horizon, at its present altitude and climb (unknown
+// altitude: always, conservatively). Ships are never low.
+func (e *Engine) lowNow(t *track) bool {
+	if t.domain != air {
+		return false
+	}
+	alt := t.m.AltM
+	if alt != alt {
+		return true
+	}
+	if c := t.m.ClimbMS; c == c && c < 0 {
+		alt += c * e.horizon[air]
+	}
+	return alt < e.ceilAS
+}
+
+// unindexAll removes track idx from every cell it is in.
+func (e *Engine) unindexAll(idx int32) {
+	t := &e.tracks[idx]
+	for _, c := range t.cells {
+		e.unindex(t.domain, c, idx)
+	}
+	for _, c := range t.cells2 {
+		e.unindex(sea, c, idx)
+	}
+	t.cells, t.cells2, t.low = t.cells[:0], t.cells2[:0], false
 }
 
 // unindex removes track idx's entry from cell c of domain dom.
 func (e *Engine) unindex(dom uint8, c, idx int32) {
-	e.cells[dom][c] = deleteEntry(e.cells[dom][c], e.tracks[idx].party, idx)
+	e.cells[dom][c] = deleteEntry(e.cells[dom][c], e.tracks[idx].label, idx)
 }
 
 // deleteEntry removes the entry of track id of party from es (sorted by
@@ -200,17 +247,17 @@ func deleteEntry(es []entry, party uint16, id int32) []entry {
 // insertEntry inserts x into es (sorted by party, then track) and keeps
 // the run lengths.
 func insertEntry(es []entry, x entry) []entry {
-	s, _ := find(es, x.party, math.MinInt32) // the run's start
-	k, _ := find(es[s:], x.party, x.id)
+	s, _ := find(es, x.label, math.MinInt32) // the run's start
+	k, _ := find(es[s:], x.label, x.id)
 	k += s
 	n := 0
-	if s < len(es) && es[s].party == x.party {
+	if s < len(es) && es[s].label == x.label {
 		n = int(es[s].run)
 	}
 	x.run = 0
 	es = slices.Insert(es, k, x)
 	if n >= math.MaxUint16-1 {
-		fixRun(es, x.party)
+		fixRun(es, x.label)
 		return es
 	}
 	if k == s && n > 0 {
@@ -223,7 +270,7 @@ func insertEntry(es []entry, x entry) []entry {
 // fixRun sets the run lengths of party's entries in es.
 func fixRun(es []entry, party uint16) {
 	k, _ := find(es, party, math.MinInt32)
-	if k == len(es) || es[k].party != party {
+	if k == len(es) || es[k].label != party {
 		return
 	}
 	setRun(es, k)
@@ -246,23 +293,23 @@ func find(es []entry, party uint16, id int32) (int, bool) {
 	lo, hi := 0, len(es)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if o := &es[m]; o.party < party || o.party == party && o.id < id {
+		if o := &es[m]; o.label < party || o.label == party && o.id < id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(es) && es[lo].party == party && es[lo].id == id
+	return lo, lo < len(es) && es[lo].label == party && es[lo].id == id
 }
 
 // runEnd returns the end of the run of entries of es[k]'s party that
 // starts at k.
 func runEnd(es []entry, k int) int {
-	p := es[k].party
+	p := es[k].label
 	lo, hi := k+1, len(es)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if es[m].party <= p {
+		if es[m].label <= p {
 			lo = m + 1
 		} else {
 			hi = m
@@ -315,7 +362,7 @@ func (e *Engine) Compact() {
 			for k := range es {
 				es[k].id = remap[es[k].id]
 			}
-			slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.party, b.party), cmp.Compare(a.id, b.id)) })
+			slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.label, b.label), cmp.Compare(a.id, b.id)) })
 			for k := 0; k < len(es); {
 				k = setRun(es, k)
 			}

@@ -2,6 +2,8 @@ package detect
 
 import (
 	"math"
+
+	"github.com/deconflict/deconflict"
 )
 
 // lifecycle decides an open encounter's events from its successive
@@ -26,14 +28,18 @@ type lifeRules struct {
 	materialS float64
 }
 
-// rulesFor returns the lifecycle rules for thresholds th in domain dom
-// (zone: a zone encounter): updates are material when the CPA moves by a
-// quarter of the advisory distance, or its time by a tenth of the
-// lookahead, of the pair's own thresholds.
-func (e *Engine) rulesFor(th *Thresholds, dom uint8, zone bool) lifeRules {
-	r := lifeRules{hold: e.hold[dom], materialM: th.Sea.AdvisoryM / 4, materialS: th.Sea.LookaheadS / 10}
-	if dom == air {
-		r.materialM, r.materialS = th.Air.Advisory.HorizontalM/4, th.Air.Advisory.LookaheadS/10
+// rulesFor returns the lifecycle rules for thresholds th and a pair of
+// kind sea, air or airSea (zone: a zone encounter): updates are material
+// when the CPA moves by a quarter of the lowest tier's distance, or its
+// time by a tenth of its lookahead, of the pair's own thresholds; air-sea
+// encounters take the air's hold.
+func (e *Engine) rulesFor(th *Thresholds, kind uint8, zone bool) lifeRules {
+	r := lifeRules{hold: e.hold[sea], materialM: th.Sea.AdvisoryM / 4, materialS: th.Sea.LookaheadS / 10}
+	switch kind {
+	case air:
+		r = lifeRules{hold: e.hold[air], materialM: th.Air.Advisory.HorizontalM / 4, materialS: th.Air.Advisory.LookaheadS / 10}
+	case airSea:
+		r = lifeRules{hold: e.hold[air], materialM: th.AirSea.Dangerous.HorizontalM / 4, materialS: th.AirSea.Dangerous.LookaheadS / 10}
 	}
 	if zone {
 		r.materialM = math.Inf(1)
@@ -126,7 +132,11 @@ func (e *Engine) openEnc(en *encounter, p Prediction, now int64) {
 	if en.b >= 0 {
 		e.tracks[en.b].encs = append(e.tracks[en.b].encs, en)
 	}
-	e.emit(Opened, now, en)
+	en.alerted, en.alertedAny = p.Severity, true
+	if c, ok := e.closed[en.name()]; ok && now < c.until && p.Severity <= c.sev {
+		en.alerted, en.alertedAny = c.sev, false
+	}
+	e.emit(Opened, now, en, en.alertedAny)
 }
 
 // judge runs en's lifecycle at now (see lifecycle.step) and emits its
@@ -142,7 +152,11 @@ func (e *Engine) judge(en *encounter, sev Severity, stay bool, now int64, r life
 		e.close(en, now, Separated)
 		return
 	}
-	e.emit(typ, now, en)
+	alert := false
+	if typ == Escalated && en.life.highest > en.alerted {
+		en.alerted, en.alertedAny, alert = en.life.highest, true, true
+	}
+	e.emit(typ, now, en, alert)
 }
 
 // close closes en at now for reason why and emits Closed.
@@ -162,5 +176,29 @@ func (e *Engine) close(en *encounter, now int64, why CloseReason) {
 	if en.b >= 0 {
 		remove(en.b)
 	}
-	e.emit(Closed, now, en)
+	if d := e.rearm[en.dom()]; d > 0 {
+		e.closed[en.name()] = closedPair{en.alerted, now + d}
+	}
+	e.emit(Closed, now, en, en.alertedAny)
+}
+
+// name names en's pair for the re-arm memory.
+func (en *encounter) name() pairName { return pairName{en.pub.A, en.pub.B, en.pub.Zone} }
+
+// dom returns the index of en's domain for the per-domain settings:
+// air-sea encounters take the air's.
+func (en *encounter) dom() uint8 {
+	if en.pub.Domain == deconflict.Sea {
+		return sea
+	}
+	return air
+}
+
+// forget drops the re-arm memory of pairs whose time has passed.
+func (e *Engine) forget(now int64) {
+	for k, c := range e.closed {
+		if now >= c.until {
+			delete(e.closed, k)
+		}
+	}
 }

@@ -3,8 +3,8 @@ package detect
 // Party labels and the pair cache: which pairs of tracks the engine
 // watches, and with which thresholds.
 //
-// Tracks carry a label: a small number standing for their party string
-// (intern). Whether two labels' tracks are watched, and with which
+// Tracks carry a label: a small number standing for their party, whether
+// they are a state asset or civilian, and their domain (intern). Whether two labels' tracks are watched, and with which
 // thresholds, is the Pair hook's answer (Config.Pair), which the engine
 // remembers in a fixed number of slots (pairCache): its memory does not
 // grow with the number of parties, as a table of every pair did (10,000
@@ -41,32 +41,59 @@ func (c *pairCache) reset() {
 	clear(c.thIdx)
 }
 
-// MaxParties is how many distinct parties an engine tells apart (its
-// labels are 16 bits). Reports naming a party past it are ignored.
+// MaxParties bounds the labels an engine tells apart (16 bits): a label
+// is a party with its tracks' kind (asset or civilian) and domain, so
+// there are up to four per party. Reports that would need one more are
+// ignored.
 const MaxParties = 1<<16 - 1
 
-// intern returns the label of party, making one for a new party; false
-// when MaxParties are known and party is not one of them.
-func (e *Engine) intern(party string) (uint16, bool) {
-	if i, ok := e.partyIdx[party]; ok {
+// label is what a track's label stands for: its party (its owner for an
+// asset, its affiliation for a civilian track; "" unattributed), whether
+// it is a state asset, and its domain.
+type label struct {
+	party string
+	asset bool
+	dom   uint8
+}
+
+// intern returns the label of (party, asset, dom), making a new one;
+// false when MaxParties labels are known and this is not one of them.
+func (e *Engine) intern(party string, asset bool, dom uint8) (uint16, bool) {
+	l := label{party, asset, dom}
+	if i, ok := e.labelIdx[l]; ok {
 		return i, true
 	}
-	if len(e.parties) >= MaxParties {
+	if len(e.labels) >= MaxParties {
 		return 0, false
 	}
-	i := uint16(len(e.parties))
-	e.parties = append(e.parties, party)
-	e.partyIdx[party] = i
+	i := uint16(len(e.labels))
+	e.labels = append(e.labels, l)
+	e.labelIdx[l] = i
 	return i, true
 }
 
+// sameLabel reports whether label i stands for party and asset (in its
+// domain): most reports keep their track's label.
+func (e *Engine) sameLabel(i uint16, party string, asset bool) bool {
+	l := &e.labels[i]
+	return l.party == party && l.asset == asset
+}
+
+// party returns the party of label i.
+func (e *Engine) party(i uint16) string { return e.labels[i].party }
+
 // pairTh returns the index in e.pc.ths of the thresholds for labels pa
-// and pb, or -1 when the pair is not watched. Without a Pair hook, pairs
-// of different, non-empty parties are watched with Config.Thresholds
-// (index 0).
+// and pb, or -1 when the pair is not watched. A pair of two civilian
+// tracks is never watched (DESIGN.md "Relevance"), unless
+// Config.Civilian. Without a Pair hook, pairs of different, non-empty
+// parties are watched with Config.Thresholds (index 0).
 func (e *Engine) pairTh(pa, pb uint16) int32 {
+	la, lb := &e.labels[pa], &e.labels[pb]
+	if !la.asset && !lb.asset && !e.cfg.Civilian {
+		return -1
+	}
 	if e.cfg.Pair == nil {
-		if pa == pb || e.parties[pa] == "" || e.parties[pb] == "" {
+		if la.party == lb.party || la.party == "" || lb.party == "" {
 			return -1
 		}
 		return 0
@@ -89,7 +116,7 @@ func (e *Engine) pairTh(pa, pb uint16) int32 {
 	if s2.key == key+1 {
 		return s2.th
 	}
-	a, b := e.parties[pa], e.parties[pb]
+	a, b := e.labels[pa].party, e.labels[pb].party
 	if a > b {
 		a, b = b, a
 	}

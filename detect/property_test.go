@@ -177,20 +177,39 @@ func reference(rs []deconflict.Report, alerts map[[2]string][][2]int64) []refRow
 	for i := range ids {
 		for j := i + 1; j < len(ids); j++ {
 			A, B := byID[ids[i]], byID[ids[j]]
-			if A.dom != B.dom || A.party == B.party || A.party == "" || B.party == "" {
+			if A.party == B.party || A.party == "" || B.party == "" {
 				continue
 			}
-			gap := deconflict.DefaultSeaLost.Seconds()
+			gapOf := func(tr *refTrack) float64 {
+				if tr.dom == deconflict.Air {
+					return deconflict.DefaultAirLost.Seconds()
+				}
+				return deconflict.DefaultSeaLost.Seconds()
+			}
+			gapA, gapB := gapOf(A), gapOf(B)
+			cross := A.dom != B.dom
 			type vol struct {
 				r, h float64
 				sev  detect.Severity
 			}
 			vols := []vol{{th.Sea.AdvisoryM, math.NaN(), detect.Advisory}, {th.Sea.DangerousM, math.NaN(), detect.Dangerous}, {th.Sea.CriticalM, math.NaN(), detect.Critical}}
-			if A.dom == deconflict.Air {
-				gap = deconflict.DefaultAirLost.Seconds()
+			switch {
+			case cross:
+				// The ship at height 0: the heights are the band the
+				// aircraft is under.
+				v := th.AirSea
+				vols = []vol{{v.Dangerous.HorizontalM, v.Dangerous.VerticalM, detect.Dangerous}, {v.Critical.HorizontalM, v.Critical.VerticalM, detect.Critical}}
+			case A.dom == deconflict.Air:
 				a := th.Air
 				vols = []vol{{a.Advisory.HorizontalM, a.Advisory.VerticalM, detect.Advisory}, {a.Warning.HorizontalM, a.Warning.VerticalM, detect.Warning},
 					{a.Critical.HorizontalM, a.Critical.VerticalM, detect.Critical}, {a.NMAC.HorizontalM, a.NMAC.VerticalM, detect.NMAC}}
+			}
+			// seaLevel puts a ship of a cross pair at height 0.
+			seaLevel := func(tr *refTrack, z float64) float64 {
+				if cross && tr.dom == deconflict.Sea {
+					return 0
+				}
+				return z
 			}
 			grown := vol{vols[0].r * m, vols[0].h * m, 0}
 			// All instants either track reported, in the common span.
@@ -251,35 +270,36 @@ func reference(rs []deconflict.Report, alerts map[[2]string][][2]int64) []refRow
 				// either track cannot be interpolated past it.
 				x1 := x0
 				if k+1 < len(ts) {
-					_, _, okA := A.pos((x0+ts[k+1])/2, gap)
-					_, _, okB := B.pos((x0+ts[k+1])/2, gap)
+					_, _, okA := A.pos((x0+ts[k+1])/2, gapA)
+					_, _, okB := B.pos((x0+ts[k+1])/2, gapB)
 					if okA && okB {
 						x1 = ts[k+1]
 					}
 				}
-				pa0, za0, okA := A.pos(x0, gap)
-				pb0, zb0, okB := B.pos(x0, gap)
+				pa0, za0, okA := A.pos(x0, gapA)
+				pb0, zb0, okB := B.pos(x0, gapB)
 				if !okA || !okB {
 					continue
 				}
 				if x1 == x0 && k+1 < len(ts) {
 					// The instant alone: skip it when both are mid-segment
 					// and it was already covered by the previous interval.
-					if _, _, ok := A.pos((x0+ts[k+1])/2, gap); ok {
-						if _, _, ok := B.pos((x0+ts[k+1])/2, gap); ok {
+					if _, _, ok := A.pos((x0+ts[k+1])/2, gapA); ok {
+						if _, _, ok := B.pos((x0+ts[k+1])/2, gapB); ok {
 							continue
 						}
 					}
 				}
 				if x1 == x0 && k > 0 {
-					_, _, okA := A.pos((ts[k-1]+x0)/2, gap)
-					_, _, okB := B.pos((ts[k-1]+x0)/2, gap)
+					_, _, okA := A.pos((ts[k-1]+x0)/2, gapA)
+					_, _, okB := B.pos((ts[k-1]+x0)/2, gapB)
 					if okA && okB {
 						continue // the end of the previous interval
 					}
 				}
-				pa1, za1, _ := A.pos(x1, gap)
-				pb1, zb1, _ := B.pos(x1, gap)
+				pa1, za1, _ := A.pos(x1, gapA)
+				pb1, zb1, _ := B.pos(x1, gapB)
+				za0, za1, zb0, zb1 = seaLevel(A, za0), seaLevel(A, za1), seaLevel(B, zb0), seaLevel(B, zb1)
 				d0, d1 := pb0.Sub(pa0), pb1.Sub(pa1)
 				z0, z1 := zb0-za0, zb1-za1
 				glo, ghi, ok := inside(x0, x1, d0, d1, z0, z1, grown)
@@ -340,10 +360,18 @@ func reference(rs []deconflict.Report, alerts map[[2]string][][2]int64) []refRow
 // same tiers and closest points; first alerts match those of the
 // all-pairs reference engine (allPairs).
 func TestReplayMatchesReference(t *testing.T) {
+	type scenario struct {
+		name string
+		rs   func() []deconflict.Report
+	}
+	var scs []scenario
 	for _, pl := range places {
-		t.Run(pl.name, func(t *testing.T) {
-			s := denseScenario(pl.at, 7)
-			rs := s.All()
+		scs = append(scs, scenario{pl.name, func() []deconflict.Report { return denseScenario(pl.at, 7).All() }})
+	}
+	scs = append(scs, scenario{"AirSea", func() []deconflict.Report { return airSeaScenario(4).All() }})
+	for _, sc := range scs {
+		t.Run(sc.name, func(t *testing.T) {
+			rs := sc.rs()
 			rows, _, err := detect.Replay(rs, detect.Config{}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -477,7 +505,7 @@ func TestBlueSkySnapshot(t *testing.T) {
 			}
 		}
 	}
-	e := MustEngine(t, detect.Config{Pair: func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }})
+	e := MustEngine(t, detect.Config{Civilian: true, Pair: func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }})
 	got := map[[2]string]bool{}
 	for _, a := range fleet {
 		r := deconflict.Report{Time: t0, ID: a.id, Domain: deconflict.Air, Lat: a.pos.Lat, Lon: a.pos.Lon, AltM: a.alt,

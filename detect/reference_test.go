@@ -30,6 +30,8 @@ type allPairs struct {
 	hold   [2]time.Duration
 	lost   [2]time.Duration
 	pair   func(a, b string) (detect.Thresholds, bool) // nil: different non-empty parties
+	// civilian also watches pairs of civilian tracks (Config.Civilian).
+	civilian bool
 
 	tracks map[string]*refMover
 	byDom  [2][]*refMover // in order of creation
@@ -42,6 +44,8 @@ type allPairs struct {
 
 type refMover struct {
 	id, party string
+	asset     bool // a state asset; else civilian
+	still     bool // stationary: under detect.StillSpeedMS, or moored
 	dom       int
 	t         time.Time
 	m         geo.Motion
@@ -109,13 +113,18 @@ func (r *allPairs) Update(rep deconflict.Report) []detect.Event {
 	if dom == 0 {
 		alt = math.NaN()
 	}
-	tr.party, tr.t = rep.Party, rep.Time
+	tr.party, tr.asset, tr.t = rep.Party, rep.Asset, rep.Time
+	tr.still = dom == 0 && (rep.Moored || rep.SpeedMS < detect.StillSpeedMS)
 	tr.m = geo.NewMotion(rep.Lat, rep.Lon, alt, rep.SpeedMS, rep.CourseDeg, rep.ClimbMS)
-	for _, o := range r.byDom[dom] {
-		if o == tr || o.gone || rep.Time.Sub(o.t) > r.lost[dom] {
-			continue
+	// Every other live track, of both domains: an aircraft and a ship
+	// are an air-sea pair.
+	for _, d := range r.byDom {
+		for _, o := range d {
+			if o == tr || o.gone || rep.Time.Sub(o.t) > r.lost[o.dom] {
+				continue
+			}
+			r.evaluate(tr, o, rep.Time)
 		}
-		r.evaluate(tr, o, rep.Time)
 	}
 	return r.flush()
 }
@@ -136,6 +145,9 @@ func (r *allPairs) evaluate(a, b *refMover, now time.Time) {
 	k := [2]string{a.id, b.id}
 	en := r.open[k]
 	th, ok := r.thresholds(a.party, b.party)
+	if !a.asset && !b.asset && !r.civilian {
+		ok = false // two civilian tracks never make an encounter
+	}
 	if !ok {
 		if en != nil {
 			r.close(en, now, detect.NotShared)
@@ -143,6 +155,14 @@ func (r *allPairs) evaluate(a, b *refMover, now time.Time) {
 		return
 	}
 	r.Pairs++
+	if a.still && b.still {
+		if en != nil {
+			p := en.pub.Prediction
+			p.Severity = detect.None
+			r.step(en, p, false, now)
+		}
+		return
+	}
 	x := a.m.At(float64(now.UnixNano()-a.t.UnixNano()) / 1e9)
 	y := b.m.At(float64(now.UnixNano()-b.t.UnixNano()) / 1e9)
 	ap := geo.ClosestApproach(x, y)
@@ -150,7 +170,30 @@ func (r *allPairs) evaluate(a, b *refMover, now time.Time) {
 		CPAVertical: ap.VerticalM, ConflictInS: math.NaN(), ConflictOutS: math.NaN()}
 	var stay bool
 	m := r.margin
-	if a.dom == 0 {
+	if a.dom != b.dom {
+		// Air-sea: the ship at height 0, the tiers' heights the band the
+		// aircraft must be under.
+		if a.dom == 0 {
+			x.AltM, x.ClimbMS = 0, 0
+		} else {
+			y.AltM, y.ClimbMS = 0, 0
+		}
+		ap = geo.ClosestApproach(x, y)
+		p = detect.Prediction{Time: now, DistanceM: ap.DistanceM, VerticalM: ap.VerticalNow, TCPAS: ap.TCPAS, CPAM: ap.CPAM,
+			CPAVertical: ap.VerticalM, ConflictInS: math.NaN(), ConflictOutS: math.NaN()}
+		v := th.AirSea
+		in := func(vol detect.Volume, k float64) (geo.Conflict, bool) {
+			return geo.StateBased(x, y, vol.HorizontalM*k, vol.VerticalM*k, vol.LookaheadS*k)
+		}
+		_, stay = in(v.Dangerous, m)
+		if c, ok := in(v.Dangerous, 1); stay && ok {
+			p.Severity = detect.Dangerous
+			p.ConflictInS, p.ConflictOutS = c.InS, c.OutS
+			if _, ok := in(v.Critical, 1); ok {
+				p.Severity = detect.Critical
+			}
+		}
+	} else if a.dom == 0 {
 		s := th.Sea
 		stay = ap.TCPAS < s.LookaheadS*m && ap.CPAM < s.AdvisoryM*m
 		if stay && ap.TCPAS < s.LookaheadS {
@@ -193,17 +236,28 @@ func (r *allPairs) evaluate(a, b *refMover, now time.Time) {
 	}
 	if en == nil {
 		r.nextID++
-		en = &refEnc{pub: detect.Encounter{ID: r.nextID, A: a.id, B: b.id, PartyA: a.party, PartyB: b.party,
-			Domain: []deconflict.Domain{deconflict.Sea, deconflict.Air}[a.dom], Severity: p.Severity, Opened: now, Prediction: p}}
-		dist, look := th.Sea.AdvisoryM, th.Sea.LookaheadS
-		if a.dom == 1 {
-			dist, look = th.Air.Advisory.HorizontalM, th.Air.Advisory.LookaheadS
+		dom := []deconflict.Domain{deconflict.Sea, deconflict.Air}[a.dom]
+		dist, look, hold := th.Sea.AdvisoryM, th.Sea.LookaheadS, r.hold[0]
+		switch {
+		case a.dom != b.dom:
+			dom = deconflict.AirSea
+			dist, look, hold = th.AirSea.Dangerous.HorizontalM, th.AirSea.Dangerous.LookaheadS, r.hold[1]
+		case a.dom == 1:
+			dist, look, hold = th.Air.Advisory.HorizontalM, th.Air.Advisory.LookaheadS, r.hold[1]
 		}
-		en.life = detect.NewLifecycle(p, r.hold[a.dom], dist/4, look/10)
+		en = &refEnc{pub: detect.Encounter{ID: r.nextID, A: a.id, B: b.id, PartyA: a.party, PartyB: b.party,
+			Domain: dom, Severity: p.Severity, Opened: now, Prediction: p}}
+		en.life = detect.NewLifecycle(p, hold, dist/4, look/10)
 		r.open[k] = en
 		r.emit(detect.Opened, now, en)
 		return
 	}
+	r.step(en, p, stay, now)
+}
+
+// step runs en's lifecycle with prediction p.
+func (r *allPairs) step(en *refEnc, p detect.Prediction, stay bool, now time.Time) {
+	p.Time = now
 	typ, q := en.life.Step(p, stay)
 	if typ == 0 {
 		return

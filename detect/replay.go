@@ -18,6 +18,7 @@ type Sample struct {
 	P         geo.Vec3
 	SpeedMS   float64
 	CourseDeg float64
+	Still     bool // stationary: under StillSpeedMS, or AIS status at anchor or moored
 }
 
 // RecordedTrack is a track of a recording: its samples in time order (one
@@ -25,6 +26,7 @@ type Sample struct {
 type RecordedTrack struct {
 	ID      string
 	Party   string // the first non-empty party its reports name
+	Asset   bool   // a report said the track is a state asset
 	Domain  deconflict.Domain
 	Samples []Sample
 }
@@ -142,10 +144,11 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 		if t.Party == "" {
 			t.Party = r.Party
 		}
+		t.Asset = t.Asset || r.Asset
 		if r.Domain != t.Domain {
 			continue
 		}
-		s := Sample{Time: r.Time, Lat: r.Lat, Lon: r.Lon, AltM: r.AltM, P: geo.ECEF(r.Lat, r.Lon), SpeedMS: r.SpeedMS, CourseDeg: r.CourseDeg}
+		s := Sample{Time: r.Time, Lat: r.Lat, Lon: r.Lon, AltM: r.AltM, P: geo.ECEF(r.Lat, r.Lon), SpeedMS: r.SpeedMS, CourseDeg: r.CourseDeg, Still: still(&r)}
 		if t.Domain == deconflict.Sea {
 			s.AltM = math.NaN()
 		}
@@ -169,8 +172,8 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 	var rows []Row
 	for _, p := range pairs {
 		a, b := tracks[p[0]], tracks[p[1]]
-		pa, okA := e.intern(a.Party)
-		pb, okB := e.intern(b.Party)
+		pa, okA := e.intern(a.Party, a.Asset, sea)
+		pb, okB := e.intern(b.Party, b.Asset, sea)
 		if !okA || !okB {
 			continue
 		}
@@ -179,7 +182,14 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 			continue
 		}
 		for _, o := range observe(a, b, th, e.margin, e.lost, base) {
-			row := Row{A: a.ID, B: b.ID, PartyA: a.Party, PartyB: b.Party, Domain: a.Domain,
+			if a.still(at(base, o.start), at(base, o.end)) && b.still(at(base, o.start), at(base, o.end)) {
+				continue // a stationary pair is no encounter (DESIGN.md "Relevance")
+			}
+			dom := a.Domain
+			if a.Domain != b.Domain {
+				dom = deconflict.AirSea
+			}
+			row := Row{A: a.ID, B: b.ID, PartyA: a.Party, PartyB: b.Party, Domain: dom,
 				Severity: o.sev, ClosestM: o.closestM, ClosestVertM: o.closestVert,
 				ClosestTime: at(base, o.closestT), Start: at(base, o.start), End: at(base, o.end),
 				TrackA: a, TrackB: b}
@@ -231,15 +241,17 @@ func (e *Engine) candidates(tracks []*RecordedTrack, base time.Time) [][2]int32 
 		if t.Domain == deconflict.Air {
 			dom = air
 		}
-		g := grids[dom]
 		inflate := e.radius[dom] + 200
 		last = last[:0]
-		add := func(minute int64, box geo.Box) {
-			r := g.Range(box)
+		// add registers the piece in grid gd; an aircraft's pieces under
+		// the air-sea height go into the sea grid too, where the ships
+		// are (air-sea candidates).
+		add1 := func(gd uint8, minute int64, box geo.Box) {
+			r := grids[gd].Range(box)
 			for x := r.X0; x <= r.X1; x++ {
 				for y := r.Y0; y <= r.Y1; y++ {
 					for z := r.Z0; z <= r.Z1; z++ {
-						k := cellKey{minute, x, y, z, dom}
+						k := cellKey{minute, x, y, z, gd}
 						if slices.Contains(last, k) {
 							continue
 						}
@@ -253,7 +265,20 @@ func (e *Engine) candidates(tracks []*RecordedTrack, base time.Time) [][2]int32 
 			}
 		}
 		ss := t.Samples
+		low := func(k int) bool {
+			alt := ss[k].AltM
+			if k+1 < len(ss) && ss[k+1].AltM == ss[k+1].AltM {
+				alt = math.Min(alt, ss[k+1].AltM)
+			}
+			return !(alt >= e.ceilAS)
+		}
 		for k := range ss {
+			add := func(minute int64, box geo.Box) {
+				add1(dom, minute, box)
+				if dom == air && low(k) {
+					add1(sea, minute, box)
+				}
+			}
 			m0 := int64(ss[k].Time.Sub(base) / time.Minute)
 			if k+1 < len(ss) && ss[k+1].Time.Sub(ss[k].Time) <= time.Duration(e.lost[dom]) {
 				m1 := int64(ss[k+1].Time.Sub(base) / time.Minute)
@@ -327,12 +352,18 @@ type piece struct {
 // pieces returns the stretches on which both a and b are interpolable, in
 // time order (a lone sample, or both tracks' samples at one instant, gives
 // a zero-length piece).
+//
+// Each track is interpolated across gaps under its own domain's lost time;
+// in a pair of an aircraft and a ship the ship's height is 0.
 func pieces(a, b *RecordedTrack, lost [2]int64, base time.Time) []piece {
-	dom := sea
-	if a.Domain == deconflict.Air {
-		dom = air
+	gap := func(t *RecordedTrack) float64 {
+		if t.Domain == deconflict.Air {
+			return float64(lost[air]) / 1e9
+		}
+		return float64(lost[sea]) / 1e9
 	}
-	maxGap := float64(lost[dom]) / 1e9
+	gapA, gapB := gap(a), gap(b)
+	cross := a.Domain != b.Domain
 	ta := times(a.Samples, base)
 	tb := times(b.Samples, base)
 	var out []piece
@@ -341,11 +372,11 @@ func pieces(a, b *RecordedTrack, lost [2]int64, base time.Time) []piece {
 		// Current segment of each: [ta[i], ta[i+1]] valid when the gap is
 		// under the lost time; a single instant otherwise.
 		ea := ta[i]
-		if i+1 < len(ta) && ta[i+1]-ta[i] <= maxGap {
+		if i+1 < len(ta) && ta[i+1]-ta[i] <= gapA {
 			ea = ta[i+1]
 		}
 		eb := tb[j]
-		if j+1 < len(tb) && tb[j+1]-tb[j] <= maxGap {
+		if j+1 < len(tb) && tb[j+1]-tb[j] <= gapB {
 			eb = tb[j+1]
 		}
 		u := math.Max(ta[i], tb[j])
@@ -355,6 +386,11 @@ func pieces(a, b *RecordedTrack, lost [2]int64, base time.Time) []piece {
 			pb, vb := motion(b.Samples, tb, j, eb)
 			za, zva := altMotion(a.Samples, ta, i, ea)
 			zb, zvb := altMotion(b.Samples, tb, j, eb)
+			if cross && a.Domain == deconflict.Sea {
+				za, zva = 0, 0
+			} else if cross {
+				zb, zvb = 0, 0
+			}
 			// Positions at u.
 			pa = pa.Add(va.Scale(u - ta[i]))
 			pb = pb.Add(vb.Scale(u - tb[j]))
@@ -444,7 +480,19 @@ func observe(a, b *RecordedTrack, th *Thresholds, margin float64, lost [2]int64,
 		v   vol
 		sev Severity
 	}
-	if a.Domain == deconflict.Sea {
+	lowest := Advisory
+	if a.Domain != b.Domain {
+		// Air-sea: the ship at height 0 (see pieces), the tiers' heights
+		// the band the aircraft is under.
+		v := th.AirSea
+		lowest = Dangerous
+		adv = vol{v.Dangerous.HorizontalM, v.Dangerous.VerticalM}
+		grown = vol{adv.r * margin, adv.h * margin}
+		tiers = append(tiers, struct {
+			v   vol
+			sev Severity
+		}{vol{v.Critical.HorizontalM, v.Critical.VerticalM}, Critical})
+	} else if a.Domain == deconflict.Sea {
 		nan := math.NaN()
 		adv, grown = vol{th.Sea.AdvisoryM, nan}, vol{th.Sea.AdvisoryM * margin, nan}
 		tiers = append(tiers, struct {
@@ -499,7 +547,7 @@ func observe(a, b *RecordedTrack, th *Thresholds, margin float64, lost [2]int64,
 			continue
 		}
 		if cur.sev == None {
-			cur.sev = Advisory
+			cur.sev = lowest
 		}
 		// Least horizontal distance over [lo, hi].
 		s := lo
@@ -544,4 +592,33 @@ func (t *RecordedTrack) At(when time.Time, maxGap time.Duration) (pos geo.LatLon
 	}
 	f := float64(when.Sub(a.Time)) / float64(span)
 	return geo.ToLatLon(lerp(a.P, b.P, f)), a.AltM + (b.AltM-a.AltM)*f, true
+}
+
+// StillSpeedMS is the speed under which a ship is stationary (0.5 kn,
+// DESIGN.md "Relevance"): a pair of stationary ships is not an encounter
+// until one of them moves.
+const StillSpeedMS = 0.5 * deconflict.KnotMS
+
+// still reports whether r shows a stationary ship: a known speed under
+// StillSpeedMS, or AIS status at anchor or moored. Aircraft are never
+// stationary (one at 0 kn in the air is hovering; reports here do not
+// say whether an aircraft is on the ground).
+func still(r *deconflict.Report) bool {
+	return r.Domain == deconflict.Sea && (r.Moored || r.SpeedMS == r.SpeedMS && r.SpeedMS < StillSpeedMS)
+}
+
+// still reports whether the track was stationary throughout [from, to]:
+// the sample in force at from and every later one up to to.
+func (t *RecordedTrack) still(from, to time.Time) bool {
+	ss := t.Samples
+	k, _ := slices.BinarySearchFunc(ss, from, func(s Sample, x time.Time) int { return s.Time.Compare(x) })
+	if k > 0 && (k == len(ss) || ss[k].Time.After(from)) {
+		k--
+	}
+	for ; k < len(ss) && !ss[k].Time.After(to); k++ {
+		if !ss[k].Still {
+			return false
+		}
+	}
+	return true
 }

@@ -14,10 +14,10 @@ func TestRuns(t *testing.T) {
 	var es []entry
 	in := map[[2]int32]bool{}
 	for step := 0; step < 20000; step++ {
-		x := entry{party: uint16(rng.IntN(4)), id: int32(rng.IntN(60))}
-		k := [2]int32{int32(x.party), x.id}
+		x := entry{label: uint16(rng.IntN(4)), id: int32(rng.IntN(60))}
+		k := [2]int32{int32(x.label), x.id}
 		if in[k] {
-			es = deleteEntry(es, x.party, x.id)
+			es = deleteEntry(es, x.label, x.id)
 			delete(in, k)
 		} else {
 			es = insertEntry(es, x)
@@ -33,8 +33,8 @@ func TestRuns(t *testing.T) {
 			i = end
 		}
 		if !slices.IsSortedFunc(es, func(a, b entry) int {
-			if a.party != b.party {
-				return int(a.party) - int(b.party)
+			if a.label != b.label {
+				return int(a.label) - int(b.label)
 			}
 			return int(a.id - b.id)
 		}) || !slices.Equal(es, want) || len(es) != len(in) {

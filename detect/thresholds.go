@@ -41,6 +41,19 @@ const (
 	DefaultNMACM         = 500 * deconflict.MetresPerFoot
 	DefaultNMACVerticalM = 100 * deconflict.MetresPerFoot
 
+	// DefaultAirSeaDangerous* and DefaultAirSeaCritical* are the air-sea
+	// tiers (proposed, DESIGN.md): an aircraft of one party predicted
+	// within 1 NM horizontally of another party's ship below 1,500 ft
+	// within 120 s (INCSEA Art. IV: no simulated attacks or aerobatics
+	// over ships), and within 0.25 NM below 500 ft (the April 2016 Baltic
+	// passes over USS Donald Cook were reported at about 30 ft and
+	// 1,000 yd). Heights are above the sea (the aircraft's altitude).
+	DefaultAirSeaDangerousM       = 1 * deconflict.MetresPerNM
+	DefaultAirSeaDangerousHeightM = 1500 * deconflict.MetresPerFoot
+	DefaultAirSeaCriticalM        = 0.25 * deconflict.MetresPerNM
+	DefaultAirSeaCriticalHeightM  = 500 * deconflict.MetresPerFoot
+	DefaultAirSeaLookaheadS       = 120
+
 	// DefaultCloseMargin is the hysteresis of the lifecycle (proposed): an
 	// open encounter stays open until its prediction is outside the
 	// advisory thresholds grown by this fraction (horizontal distance,
@@ -52,6 +65,14 @@ const (
 	// does not close and reopen it.
 	DefaultSeaCloseHold = 60 * time.Second
 	DefaultAirCloseHold = 10 * time.Second
+	// DefaultSeaRearm and DefaultAirRearm are how long after an encounter
+	// closes a new encounter of the same pair alerts only at a higher tier
+	// (proposed: the lookahead of the domain, so that two ships that part
+	// and meet again within the half hour of OpenCPN's TCPA limit, or a
+	// pair whose CPA hovers at a threshold, alert once; OpenCPN's users ask
+	// for such re-arming, OpenCPN issue 4872).
+	DefaultSeaRearm = 30 * time.Minute
+	DefaultAirRearm = 5 * time.Minute
 	// DefaultZoneMarginM is how far (m) outside a zone a track must be,
 	// besides not being predicted to enter it, before its zone encounter
 	// closes (proposed).
@@ -84,10 +105,20 @@ type AirThresholds struct {
 	Advisory, Warning, Critical, NMAC Volume
 }
 
+// AirSeaThresholds are the tiers between an aircraft and a ship: a tier
+// holds when the aircraft is predicted within its Volume of the ship
+// within its lookahead, the ship taken at height 0 (VerticalM is the
+// height under which the aircraft counts), by the same state-based
+// definition as in the air. There is no advisory tier.
+type AirSeaThresholds struct {
+	Dangerous, Critical Volume
+}
+
 // Thresholds are the tiers applied to one pair of parties.
 type Thresholds struct {
-	Sea SeaThresholds
-	Air AirThresholds
+	Sea    SeaThresholds
+	Air    AirThresholds
+	AirSea AirSeaThresholds
 }
 
 // DefaultThresholds returns the defaults of DESIGN.md.
@@ -99,6 +130,10 @@ func DefaultThresholds() Thresholds {
 			Warning:  Volume{DefaultAirWarningM, DefaultAirWarningVerticalM, DefaultAirWarningLookaheadS},
 			Critical: Volume{DefaultAirCriticalM, DefaultAirCriticalVerticalM, DefaultAirCriticalLookaheadS},
 			NMAC:     Volume{DefaultNMACM, DefaultNMACVerticalM, 0},
+		},
+		AirSea: AirSeaThresholds{
+			Dangerous: Volume{DefaultAirSeaDangerousM, DefaultAirSeaDangerousHeightM, DefaultAirSeaLookaheadS},
+			Critical:  Volume{DefaultAirSeaCriticalM, DefaultAirSeaCriticalHeightM, DefaultAirSeaLookaheadS},
 		},
 	}
 }
@@ -130,7 +165,13 @@ var thresholdFields = [...]struct {
 	{"NMAC horizontal", func(t *Thresholds) *float64 { return &t.Air.NMAC.HorizontalM }, true, -1},             // 13
 	{"NMAC vertical", func(t *Thresholds) *float64 { return &t.Air.NMAC.VerticalM }, true, -1},                 // 14
 	// NMAC is observed, not predicted: its lookahead is not used.
-	{"NMAC lookahead", func(t *Thresholds) *float64 { return &t.Air.NMAC.LookaheadS }, false, -1}, // 15
+	{"NMAC lookahead", func(t *Thresholds) *float64 { return &t.Air.NMAC.LookaheadS }, false, -1},                       // 15
+	{"air-sea dangerous horizontal", func(t *Thresholds) *float64 { return &t.AirSea.Dangerous.HorizontalM }, true, -1}, // 16
+	{"air-sea dangerous height", func(t *Thresholds) *float64 { return &t.AirSea.Dangerous.VerticalM }, true, -1},       // 17
+	{"air-sea dangerous lookahead", func(t *Thresholds) *float64 { return &t.AirSea.Dangerous.LookaheadS }, true, -1},   // 18
+	{"air-sea critical horizontal", func(t *Thresholds) *float64 { return &t.AirSea.Critical.HorizontalM }, true, 16},   // 19
+	{"air-sea critical height", func(t *Thresholds) *float64 { return &t.AirSea.Critical.VerticalM }, true, 17},         // 20
+	{"air-sea critical lookahead", func(t *Thresholds) *float64 { return &t.AirSea.Critical.LookaheadS }, true, 18},     // 21
 }
 
 // Validate reports whether the tiers are positive and nested (each tier

@@ -71,8 +71,10 @@ func TestEnvelopeClamps(t *testing.T) {
 	wide := detect.DefaultThresholds().Scale(5)
 	e := MustEngine(t, detect.Config{Pair: func(a, b string) (detect.Thresholds, bool) { return wide, a != b }})
 	rs := merge(
+		// mmsi:2 passes 3 NM east of mmsi:1 (a pair of stationary ships
+		// would open nothing whatever the thresholds).
 		mover("mmsi:1", "A", deconflict.Sea, places[0].at, 0, 0, 0, 0, 10, 60),
-		mover("mmsi:2", "B", deconflict.Sea, geo.Destination(places[0].at, 90, 3*nm), 0, 0, 0, 0, 10, 60),
+		mover("mmsi:2", "B", deconflict.Sea, geo.Destination(geo.Destination(places[0].at, 90, 3*nm), 180, 3000), 0, 5, 0, 0, 10, 60),
 	)
 	if evs := run(e, rs); len(evs) != 0 {
 		t.Fatalf("events %s, want none beyond the envelope", summary(evs))

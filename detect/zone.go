@@ -46,8 +46,8 @@ type Zone struct {
 type zone struct {
 	Zone
 	area     geo.Area
-	party    uint16
-	from, to int64 // unix ns; math.MinInt64 / MaxInt64 when unbounded
+	label    uint16 // the owner's (see intern)
+	from, to int64  // unix ns; math.MinInt64 / MaxInt64 when unbounded
 	ranges   [2]geo.CellRange
 }
 
@@ -133,14 +133,16 @@ func (e *Engine) AddZone(z Zone, now time.Time) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	party, ok := e.intern(z.Owner)
+	// The owner's label is a civilian one, so that only state assets
+	// (pairTh), or every track under Config.Civilian, trigger the zone.
+	owner, ok := e.intern(z.Owner, false, sea)
 	if !ok {
 		return nil, deconflict.Errorf(deconflict.EINVALID, "zone %s: owner %q past the engine's %d parties", z.ID, z.Owner, MaxParties)
 	}
 	if i, ok := e.zoneIdx[z.ID]; ok {
 		e.removeZone(i, now.UnixNano())
 	}
-	zz.party = party
+	zz.label = owner
 	b := zz.area.Bounds().Inflate(e.cfg.ZoneMarginM)
 	idx := int32(len(e.zones))
 	for d := range e.zgrid {
@@ -222,8 +224,8 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 	if len(t.encs) > 0 {
 		en = e.open[key]
 	}
-	th := e.pairInfo(t.party, z.party)
-	if th == nil || t.party == z.party {
+	th := e.pairInfo(t.label, z.label)
+	if th == nil || e.party(t.label) == z.Owner {
 		if en != nil {
 			e.close(en, now, NotShared)
 		}
@@ -293,7 +295,7 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 	}
 	if en == nil {
 		en = &encounter{key: key, a: idx, b: -1 - zi, pub: Encounter{
-			A: t.id, PartyA: e.parties[t.party], PartyB: z.Owner,
+			A: t.id, PartyA: e.party(t.label), PartyB: z.Owner,
 			Domain: domainName(t.domain), Zone: z.ID, ZoneKind: z.Kind,
 		}}
 		e.openEnc(en, pred(true), now)

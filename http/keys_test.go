@@ -5,12 +5,15 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/nodetest"
+	"github.com/deconflict/deconflict/sqlite"
 )
 
 // TestKeyChain: the operator cannot add a key for a party (only the party
@@ -119,5 +122,65 @@ func TestWatchEndsAtRevocation(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the revoked key's watch stream did not end")
+	}
+}
+
+// TestKeyLogAcrossRestarts: a party's key that revokes itself, and a data
+// directory from before the key log (parties only in the tables), both
+// pass the start-up check; the old parties get node-signed party
+// envelopes, once.
+func TestKeyLogAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	// An older data directory: a party registered straight in the tables.
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "deconflict.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	created := time.Now().Add(-48 * time.Hour).UTC()
+	if err := db.CreateParty(ctx, &deconflict.Party{ID: "FR", Created: created, Keys: []deconflict.PartyKey{{Public: oldPub, Added: created}}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	tn := nodetest.Start(t, nodetest.Options{Dir: dir})
+	key := tn.Node.Key
+	tn.AddParties(t, "RU", "US")
+	pub2, priv2, _ := ed25519.GenerateKey(rand.Reader)
+	if _, err := tn.Client("US").AddOwnKey(ctx, "US", pub2); err != nil {
+		t.Fatal(err)
+	}
+	// US's second key revokes itself.
+	if _, err := dhttp.NewClient(tn.Server.URL(), priv2).RevokeOwnKey(ctx, "US", pub2, "compromised"); err != nil {
+		t.Fatalf("self-revocation: %v", err)
+	}
+	for restart := 0; restart < 2; restart++ {
+		tn.Stop()
+		tn = nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, FullCheck: true})
+		if reason, frozen := tn.Node.Frozen(deconflict.KeyLog); frozen {
+			t.Fatalf("restart %d: the key log fails its start-up check: %s", restart, reason)
+		}
+	}
+	envs, err := tn.Operator().Envelopes(ctx, deconflict.KeyLog, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range envs {
+		got = append(got, e.Kind+"/"+e.Author)
+	}
+	want := []string{"party/node", "party/node", "party/node", "key-add/US", "key-revoke/US"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("key log %v, want %v (FR's backfilled registration first, once)", got, want)
+	}
+	var p struct {
+		Body deconflict.KeyEvent `json:"body"`
+	}
+	if err := json.Unmarshal(envs[0].Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Body.Party != "FR" || p.Body.Since == nil || !p.Body.Since.Equal(created) {
+		t.Fatalf("backfilled registration %+v, want FR since %s", p.Body, created)
 	}
 }

@@ -229,11 +229,12 @@ func (s *Server) routes() {
 	// The C2SP tlog-tiles view of a channel log, for standard tooling.
 	m.HandleFunc("GET /v1/channels/{id}/log/checkpoint", s.authed(s.checkpoint))
 	m.HandleFunc("GET /v1/channels/{id}/log/tile/{rest...}", s.authed(s.tile))
+	s.witnessRoutes(m)
 }
 
 // checkpoint writes a channel's latest signed checkpoint as text.
 func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
-	cp, _, err := s.Node.Checkpoint(r.Context(), caller, r.PathValue("id"))
+	cp, _, _, err := s.Node.CosignedCheckpoint(r.Context(), caller, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -247,10 +248,16 @@ func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request, caller strin
 // operator (a request signed by the node key): to anyone else it would
 // reveal channel names and the state of their logs.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	refused := s.Node.Refused()
+	refused, frozen := s.Node.Refused(), s.Node.FrozenChannels()
 	out := map[string]any{"status": "ok", "node": s.Node.Name}
 	code := http.StatusOK
-	if len(refused) > 0 {
+	failing := s.Node.WitnessesFailing()
+	if len(failing) > 0 {
+		// A witness that refuses or is away does not stop the node
+		// serving: degraded, still 200.
+		out["status"] = "degraded"
+	}
+	if len(refused) > 0 || len(frozen) > 0 {
 		out["status"], code = "degraded", http.StatusServiceUnavailable
 	}
 	if r.Header.Get(HeaderKey) != "" {
@@ -261,6 +268,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		}
 		if caller == deconflict.NodeAuthor {
 			out["refused_channels"] = refused
+			out["frozen_channels"] = frozen
+			if len(failing) > 0 {
+				out["witnesses_failing"] = failing
+			}
 		}
 	}
 	WriteJSON(w, code, out)
@@ -283,8 +294,24 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "# HELP deconflict_envelopes_rejected_total Envelopes refused since start.\n# TYPE deconflict_envelopes_rejected_total counter\ndeconflict_envelopes_rejected_total %d\n", m.Rejected.Load())
 	fmt.Fprintf(w, "# HELP deconflict_watchers Live watchers.\n# TYPE deconflict_watchers gauge\ndeconflict_watchers %d\n", m.Watchers.Load())
 	fmt.Fprintf(w, "# HELP deconflict_channels_refused Channels refused because their stored log failed its check (which ones: /healthz, signed by the operator).\n# TYPE deconflict_channels_refused gauge\ndeconflict_channels_refused %d\n", len(s.Node.Refused()))
+	fmt.Fprintf(w, "# HELP deconflict_channels_frozen Channels nothing is appended to because their stored log failed its check (refused or served altered).\n# TYPE deconflict_channels_frozen gauge\ndeconflict_channels_frozen %d\n", len(s.Node.FrozenChannels()))
 	fmt.Fprintf(w, "# HELP deconflict_acks_overdue Acknowledgement duties past their deadline and still open.\n# TYPE deconflict_acks_overdue gauge\ndeconflict_acks_overdue %d\n", overdue)
 	fmt.Fprintf(w, "# HELP deconflict_missed_acks_total Missed-acknowledgement duties recorded since start.\n# TYPE deconflict_missed_acks_total counter\ndeconflict_missed_acks_total %d\n", m.MissedAcks.Load())
+	if pic := s.pic.Load(); pic != nil {
+		st := pic.Stats()
+		fmt.Fprintf(w, "# HELP deconflict_alerts_posted_total Alert envelopes posted to channels since start.\n# TYPE deconflict_alerts_posted_total counter\ndeconflict_alerts_posted_total %d\n", st.Alerts)
+		fmt.Fprintf(w, "# HELP deconflict_alerts_queued_total Alerts written to the durable alert outbox since start.\n# TYPE deconflict_alerts_queued_total counter\ndeconflict_alerts_queued_total %d\n", st.AlertsQueued)
+		fmt.Fprintf(w, "# HELP deconflict_alerts_overflow_total Alerts the engine wrote to the outbox itself because the memory queue was full.\n# TYPE deconflict_alerts_overflow_total counter\ndeconflict_alerts_overflow_total %d\n", st.AlertsOverflow)
+		fmt.Fprintf(w, "# HELP deconflict_alerts_pending Alerts raised and not yet posted (memory queue and outbox).\n# TYPE deconflict_alerts_pending gauge\ndeconflict_alerts_pending %d\n", st.AlertsPending)
+		fmt.Fprintf(w, "# HELP deconflict_alerts_lost_total Alerts the store refused to take into the outbox (logged).\n# TYPE deconflict_alerts_lost_total counter\ndeconflict_alerts_lost_total %d\n", st.AlertsLost)
+	}
+	wm := s.Node.WitnessCounters()
+	fmt.Fprintf(w, "# HELP deconflict_witness_requests_total Add-checkpoint calls to witnesses by outcome.\n# TYPE deconflict_witness_requests_total counter\ndeconflict_witness_requests_total{outcome=\"cosigned\"} %d\ndeconflict_witness_requests_total{outcome=\"refused\"} %d\ndeconflict_witness_requests_total{outcome=\"unreachable\"} %d\n", wm.Cosigned.Load(), wm.Refused.Load(), wm.Unreachable.Load())
+	nf := 0
+	for _, names := range s.Node.WitnessesFailing() {
+		nf += len(names)
+	}
+	fmt.Fprintf(w, "# HELP deconflict_witnesses_failing Witnesses (per channel) that refused or could not be reached at the last attempt (which ones: /healthz, signed by the operator).\n# TYPE deconflict_witnesses_failing gauge\ndeconflict_witnesses_failing %d\n", nf)
 	fmt.Fprintf(w, "# HELP deconflict_webhook_calls_total Escalation webhook calls by outcome.\n# TYPE deconflict_webhook_calls_total counter\ndeconflict_webhook_calls_total{outcome=\"ok\"} %d\ndeconflict_webhook_calls_total{outcome=\"error\"} %d\n", m.WebhookOK.Load(), m.WebhookFail.Load())
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/nodetest"
@@ -135,15 +136,24 @@ func TestUnknownChannelsCreateNothing(t *testing.T) {
 	s, _ := deconflict.SignPayload(tn.Keys["US"], &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: "ru-us-syria", Author: "US", Time: time.Now().UTC(), Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: "x"})
 	b, _ := json.Marshal([]*deconflict.Signed{s})
 	post(t, tn, nil, "/v1/channels/warm-up/envelopes/batch", b, time.Now())
+	one, _ := json.Marshal(s)
 	before := runtime.NumGoroutine()
 	for i := 0; i < 300; i++ {
-		status, _ := post(t, tn, nil, fmt.Sprintf("/v1/channels/no-such-%d/envelopes/batch", i), b, time.Now())
-		if status != 200 {
+		ch := fmt.Sprintf("/v1/channels/no-such-%d", i)
+		if status, _ := post(t, tn, nil, ch+"/envelopes/batch", b, time.Now()); status != 200 {
 			t.Fatalf("batch %d: status %d", i, status)
+		}
+		if status, _ := post(t, tn, nil, ch+"/envelopes", one, time.Now()); status != 400 {
+			t.Fatalf("envelope %d: status %d", i, status)
+		}
+		for _, path := range []string{"/envelopes", "/watch", "/checkpoint", "/verify", "/notifications"} {
+			if status, _ := get(t, tn, tn.Keys["US"], ch+path, time.Now()); status != 404 {
+				t.Fatalf("GET %s%s: status %d, want 404", ch, path, status)
+			}
 		}
 	}
 	if after := runtime.NumGoroutine(); after > before+50 {
-		t.Fatalf("%d goroutines after 300 batches to unknown channels, %d before: each left something running", after, before)
+		t.Fatalf("%d goroutines after 300 rounds of requests about unknown channels, %d before: they left something running", after, before)
 	}
 }
 
@@ -257,5 +267,51 @@ func TestHealthzRefusedChannel(t *testing.T) {
 	resp.Body.Close()
 	if strings.Contains(string(m), "ru-us-syria") || strings.Contains(string(m), "channel=") || !strings.Contains(string(m), "deconflict_channels_refused 1\n") {
 		t.Fatalf("metrics:\n%s\nwant node-wide figures only, deconflict_channels_refused 1", m)
+	}
+	// Served read-only for forensics, the channel still makes the node
+	// degraded.
+	tn.Stop()
+	tn = nodetest.Start(t, nodetest.Options{Dir: tn.Dir, Key: tn.Node.Key, ServeAltered: true})
+	tn.Keys = keys
+	if status, body := healthz(nil); status != 503 || strings.Contains(body, "ru-us-syria") {
+		t.Fatalf("anonymous healthz with a channel served altered: %d %s, want 503 naming no channel", status, body)
+	}
+	if status, body := healthz(tn.Node.Key); status != 503 || !strings.Contains(body, `"frozen_channels":{"ru-us-syria"`) {
+		t.Fatalf("operator's healthz with a channel served altered: %d %s", status, body)
+	}
+}
+
+// TestWatchOutlivesBodyDeadline: the body deadline does not touch
+// WebSocket streams, which have no body: a watch opened on a server with a
+// short body deadline still delivers after it has long passed.
+func TestWatchOutlivesBodyDeadline(t *testing.T) {
+	tn := setup(t)
+	srv := dhttp.NewServer(tn.Node)
+	srv.BodyTimeout = 100 * time.Millisecond
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	path := "/v1/channels/ru-us-syria/watch?after=-1"
+	k, ts, sig := dhttp.SignRequest(tn.Keys["RU"], "GET", path, time.Now(), nil)
+	h := http.Header{}
+	h.Set(dhttp.HeaderKey, k)
+	h.Set(dhttp.HeaderTime, ts)
+	h.Set(dhttp.HeaderSig, sig)
+	c, _, err := websocket.Dial(ctx, "ws://"+srv.Addr()+path, &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	time.Sleep(5 * srv.BodyTimeout) // let any deadline the stream might carry pass
+	tn.Send(t, "US", "ru-us-syria", deconflict.Flash, "after the deadline")
+	_, msg, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("watch stream after the body deadline: %v", err)
+	}
+	if !strings.Contains(string(msg), `"author":"US"`) {
+		t.Fatalf("watch message %s", msg)
 	}
 }

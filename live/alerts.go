@@ -2,10 +2,13 @@ package live
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/detect"
@@ -33,41 +36,217 @@ func alertPolicy(ev detect.EventType, s detect.Severity) (deconflict.Precedence,
 	}
 }
 
+// alertJob returns the alert an encounter event raises, for the outbox:
+// one payload per channel the two parties share, each with that channel's
+// own explanation of the encounter (its notifications).
+func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.AlertJob, error) {
+	enc := ev.Encounter
+	j := deconflict.AlertJob{PartyA: enc.PartyA, PartyB: enc.PartyB, Created: l.Now().UTC()}
+	chans, err := l.sharedChannels(ctx, enc.PartyA, enc.PartyB)
+	if err != nil {
+		return j, fmt.Errorf("alert channels: %w", err)
+	}
+	prec, ack := alertPolicy(ev.Type, enc.Severity)
+	ps := []*deconflict.Payload{}
+	for _, ch := range chans {
+		view := NewEncounterView(&enc)
+		text := alertText(ev.Type, &enc)
+		if ev.Type != detect.Closed {
+			var why string
+			view.ExplainedBy, why = l.explain(ctx, ch, &enc)
+			if why != "" {
+				text += "; " + why
+			}
+		}
+		body, _ := json.Marshal(deconflict.AlertBody{Event: ev.Type.String(), Incident: l.IncidentID(&enc), Encounter: view})
+		p := &deconflict.Payload{Channel: ch, Kind: deconflict.KindAlert, Precedence: prec, Text: text, Body: body}
+		if ack {
+			p.AckFrom = []string{enc.PartyA, enc.PartyB}
+			slices.Sort(p.AckFrom)
+			p.AckFrom = slices.Compact(p.AckFrom)
+		}
+		ps = append(ps, p)
+	}
+	j.Payload, err = json.Marshal(ps)
+	return j, err
+}
+
+// overflowAlert writes an alert to the outbox from the engine's goroutine,
+// when the memory queue is full, and wakes the poster.
+func (l *Picture) overflowAlert(ev detect.Event) {
+	if l.leftToLeader() {
+		return
+	}
+	ctx := context.Background()
+	j, err := l.alertJob(ctx, ev)
+	if err == nil {
+		err = l.store.QueueAlert(ctx, &j)
+	}
+	l.mu.Lock()
+	if err != nil {
+		l.stats.AlertsLost++
+	} else {
+		l.stats.AlertsOverflow++
+		l.stats.AlertsQueued++
+	}
+	l.mu.Unlock()
+	if err != nil {
+		l.Logger.Error("alert outbox refused an alert; it is lost", "encounter", ev.Encounter.ID, "err", err)
+		return
+	}
+	select {
+	case l.wakeAlerts <- struct{}{}:
+	default:
+	}
+}
+
+// alertBatch bounds how many outbox alerts one pass of the poster reads.
+const alertBatch = 64
+
+// postAlerts moves alerts from the memory queue to the durable outbox and
+// posts the outbox's alerts, oldest first, to every channel their parties
+// share; an alert leaves the outbox once posted. Alerts left in the
+// outbox by a stop or a crash are posted after the restart.
 func (l *Picture) postAlerts(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
 	for {
-		var ev detect.Event
 		select {
 		case <-ctx.Done():
 			return
-		case ev = <-l.alerts:
-		}
-		enc := ev.Encounter
-		chans, err := l.sharedChannels(ctx, enc.PartyA, enc.PartyB)
-		if err != nil {
-			l.Logger.Error("alert channels", "err", err)
-			continue
-		}
-		prec, ack := alertPolicy(ev.Type, enc.Severity)
-		view := NewEncounterView(&enc)
-		body, _ := json.Marshal(deconflict.AlertBody{Event: ev.Type.String(), Incident: l.IncidentID(&enc), Encounter: view})
-		for _, ch := range chans {
-			p := &deconflict.Payload{Channel: ch, Kind: deconflict.KindAlert, Precedence: prec, Text: alertText(ev.Type, &enc), Body: body}
-			if ack {
-				p.AckFrom = []string{enc.PartyA, enc.PartyB}
-				slices.Sort(p.AckFrom)
-				p.AckFrom = slices.Compact(p.AckFrom)
-			}
-			if _, err := l.log.SubmitNode(ctx, p); err != nil {
-				if ctx.Err() == nil {
-					l.Logger.Error("alert", "channel", ch, "encounter", enc.ID, "err", err)
+		case ev := <-l.alerts:
+			l.queueAlert(ctx, ev)
+			for drained := false; !drained; {
+				select {
+				case ev := <-l.alerts:
+					l.queueAlert(ctx, ev)
+				default:
+					drained = true
 				}
-				continue
 			}
+		case <-l.wakeAlerts:
+		case <-t.C:
+		}
+		l.postDue(ctx)
+	}
+}
+
+// leftToLeader reports (and counts) that another replica holds the
+// detector lease and so queues and posts the alerts.
+func (l *Picture) leftToLeader() bool {
+	if l.Leading == nil || l.Leading() {
+		return false
+	}
+	l.mu.Lock()
+	l.stats.AlertsLeft++
+	l.mu.Unlock()
+	return true
+}
+
+func (l *Picture) queueAlert(ctx context.Context, ev detect.Event) {
+	if l.leftToLeader() {
+		return
+	}
+	j, err := l.alertJob(ctx, ev)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.Logger.Error("alert", "encounter", ev.Encounter.ID, "err", err)
 			l.mu.Lock()
-			l.stats.Alerts++
+			l.stats.AlertsLost++
 			l.mu.Unlock()
 		}
+		return
 	}
+	err = l.store.QueueAlert(ctx, &j)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		// Not durable, but not dropped: post it now.
+		l.Logger.Error("alert outbox", "err", err)
+		l.postAlert(ctx, j)
+		return
+	}
+	l.mu.Lock()
+	l.stats.AlertsQueued++
+	l.mu.Unlock()
+}
+
+// postDue posts the outbox's alerts until it is empty or a post must be
+// retried later.
+func (l *Picture) postDue(ctx context.Context) {
+	if l.Leading != nil && !l.Leading() {
+		return // the outbox is shared: its alerts are the lease holder's to post
+	}
+	for ctx.Err() == nil {
+		due, err := l.store.DueAlerts(ctx, alertBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				l.Logger.Error("alert outbox", "err", err)
+			}
+			return
+		}
+		l.mu.Lock()
+		l.stats.AlertsPending = int64(len(due) + len(l.alerts))
+		l.mu.Unlock()
+		if len(due) == 0 {
+			return
+		}
+		for _, j := range due {
+			if !l.postAlert(ctx, j) {
+				return
+			}
+			if j.ID != 0 {
+				if err := l.store.AlertPosted(ctx, j.ID); err != nil {
+					if ctx.Err() == nil {
+						l.Logger.Error("alert outbox", "alert", j.ID, "err", err)
+					}
+					return
+				}
+			}
+		}
+	}
+}
+
+// postAlert posts one alert to every channel its parties share. Each
+// channel's envelope has an id derived from the outbox alert's, so that
+// posting it again (after a crash between the post and the outbox's
+// record of it) is refused as a used id and counts as posted. It returns
+// false when the alert must be tried again later.
+func (l *Picture) postAlert(ctx context.Context, j deconflict.AlertJob) bool {
+	var ps []deconflict.Payload
+	if err := json.Unmarshal(j.Payload, &ps); err != nil {
+		l.Logger.Error("alert outbox: unreadable alert; skipped", "alert", j.ID, "err", err)
+		return true
+	}
+	for _, p := range ps {
+		ch := p.Channel
+		p.Time = l.Now().UTC()
+		if j.ID != 0 {
+			p.ID = alertEnvelopeID(j, ch)
+		}
+		if _, err := l.log.SubmitNode(ctx, &p); err != nil {
+			if j.ID != 0 && deconflict.ErrorCode(err) == deconflict.ECONFLICT {
+				continue // posted before the restart
+			}
+			if ctx.Err() != nil || deconflict.ErrorCode(err) == deconflict.EINTERNAL {
+				return false // the node or the store is in trouble: later
+			}
+			// Refused for good (a frozen channel): logged, not retried.
+			l.Logger.Error("alert", "channel", ch, "alert", j.ID, "err", err)
+			continue
+		}
+		l.mu.Lock()
+		l.stats.Alerts++
+		l.mu.Unlock()
+	}
+	return true
+}
+
+// alertEnvelopeID is the envelope id of outbox alert j on channel ch.
+func alertEnvelopeID(j deconflict.AlertJob, ch string) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("deconflict-alert\x00%d\x00%d\x00%s", j.ID, j.Created.UnixNano(), ch)))
+	return hex.EncodeToString(h[:16])
 }
 
 // sharedChannels returns the channels, served and not refused, that both

@@ -19,6 +19,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/internal/safe"
 	"github.com/deconflict/deconflict/picture"
 )
 
@@ -46,6 +47,22 @@ type Store interface {
 	FindZones(ctx context.Context) ([]*deconflict.Zone, error)
 	SetAssets(ctx context.Context, party string, a *deconflict.Assets) error
 	FindAssets(ctx context.Context) (map[string]deconflict.Assets, error)
+	// The alert outbox (see deconflict.Store).
+	QueueAlert(ctx context.Context, j *deconflict.AlertJob) error
+	DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error)
+	AlertPosted(ctx context.Context, id int64) error
+}
+
+// ReportBus shares reports among the replicas of one node (the
+// PostgreSQL store implements it with LISTEN/NOTIFY). Delivery is best
+// effort: the picture is soft state, rebuilt by the next reports.
+type ReportBus interface {
+	// PublishReports sends reports to every replica's WatchReports, this
+	// one's included.
+	PublishReports(ctx context.Context, rs []deconflict.Report) error
+	// WatchReports calls fn with every replica's reports, in the order
+	// published, until ctx ends or the connection fails.
+	WatchReports(ctx context.Context, fn func([]deconflict.Report)) error
 }
 
 // Picture is the live picture: the track table, the encounter engine and
@@ -55,35 +72,69 @@ type Picture struct {
 	Table  *picture.Table
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Bus, when set before Open, shares reports among the replicas of a
+	// node: Ingest publishes them and every replica's picture takes the
+	// reports of all, so each one's engine sees the same picture.
+	Bus ReportBus
+	// Leading, when set, tells whether this replica posts the alerts
+	// (holds the detector lease): the others' engines raise the same
+	// events and leave them to it, and only it queues alerts in the
+	// shared outbox and posts them, so an alert is posted once.
+	Leading func() bool
+	// AlertQueue is how many alerts wait in memory for the poster
+	// (DefaultAlertQueue when 0); when it is full the engine writes an
+	// alert to the store's outbox itself, so none is dropped.
+	AlertQueue int
 
-	log    ChannelLog
-	store  Store
-	base   attrib.File // the parties file the picture started with
-	attr   atomic.Pointer[attrib.Attributor]
-	assets map[string]deconflict.Assets // declared assets by party; guarded by amu
-	amu    sync.Mutex
-	engine *detect.Engine // owned by the run goroutine
-	in     chan []deconflict.Report
-	ops    chan func(*detect.Engine) // work on the engine, run by the run goroutine
-	alerts chan detect.Event
-	epoch  string // distinguishes incident ids across restarts
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	log   ChannelLog
+	store Store
+	base  attrib.File // the parties file the picture started with
+	attr  atomic.Pointer[attrib.Attributor]
+	// baseAttr attributes by the parties file alone, without any party's
+	// declarations: what a caller who may not see a declaration is shown.
+	baseAttr   atomic.Pointer[attrib.Attributor]
+	assets     map[string]deconflict.Assets // declared assets by party; guarded by amu
+	amu        sync.Mutex
+	engine     *detect.Engine // owned by the run goroutine
+	in         chan []deconflict.Report
+	ops        chan func(*detect.Engine) // work on the engine, run by the run goroutine
+	alerts     chan detect.Event
+	wakeAlerts chan struct{}
+	epoch      string // distinguishes incident ids across restarts
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 
-	mu     sync.Mutex
-	zones  map[string]detect.Zone          // guarded by mu
-	open   map[uint64]detect.Encounter     // open encounters; guarded by mu
-	closed []detect.Encounter              // recently closed, newest last; guarded by mu
-	subs   map[chan Event]struct{}         // guarded by mu
-	pairs  map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
-	stats  Stats                           // guarded by mu
+	mu      sync.Mutex
+	zones   map[string]detect.Zone          // declared zones, stored; guarded by mu
+	derived map[string]detect.Zone          // zones the channels' logs declare (notified hazard areas, zone measures); guarded by mu
+	open    map[uint64]detect.Encounter     // open encounters; guarded by mu
+	closed  []detect.Encounter              // recently closed, newest last; guarded by mu
+	subs    map[chan Event]struct{}         // guarded by mu
+	pairs   map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
+	pending []detect.Zone                   // derived zones of the last refreshPairs, for setDerived; guarded by mu
+	stats   Stats                           // guarded by mu
 }
+
+// DefaultAlertQueue is how many alerts wait in memory for the poster.
+const DefaultAlertQueue = 4096
 
 // Stats counts what the live picture has processed.
 type Stats struct {
 	Reports    int64 `json:"reports"`
-	Alerts     int64 `json:"alerts"`
+	Alerts     int64 `json:"alerts"` // alert envelopes posted
 	Encounters int64 `json:"encounters_opened"`
+	// AlertsQueued counts the alerts written to the outbox; AlertsOverflow
+	// those the engine wrote itself because the memory queue was full;
+	// AlertsPending the alerts raised and not yet posted (in memory and in
+	// the outbox, as of the poster's last pass); AlertsLost those the
+	// store refused to take (logged).
+	AlertsQueued   int64 `json:"alerts_queued"`
+	AlertsOverflow int64 `json:"alerts_overflow"`
+	AlertsPending  int64 `json:"alerts_pending"`
+	AlertsLost     int64 `json:"alerts_lost"`
+	// AlertsLeft counts alerts this replica's engine raised and left to
+	// the replica holding the detector lease.
+	AlertsLeft int64 `json:"alerts_left_to_leader,omitempty"`
 }
 
 // Event is what picture watchers receive: a track change or an
@@ -113,9 +164,14 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 		base = &attrib.File{}
 	}
 	l.base = *base
-	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, 4096)
+	if l.AlertQueue <= 0 {
+		l.AlertQueue = DefaultAlertQueue
+	}
+	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, l.AlertQueue)
+	l.wakeAlerts = make(chan struct{}, 1)
 	l.epoch = l.Now().UTC().Format("20060102T150405")
 	l.zones, l.open, l.subs = map[string]detect.Zone{}, map[uint64]detect.Encounter{}, map[chan Event]struct{}{}
+	l.derived = map[string]detect.Zone{}
 	if err := l.loadAssets(ctx); err != nil {
 		return err
 	}
@@ -135,14 +191,35 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	if err := l.loadZones(ctx); err != nil {
 		return err
 	}
+	for _, z := range l.pending {
+		if _, err := l.engine.AddZone(z, l.Now()); err != nil {
+			l.Logger.Error("zone from a channel's log", "zone", z.ID, "err", err)
+			continue
+		}
+		l.derived[z.ID] = z
+	}
 	l.log.OnChannelsChanged(l.channelsChanged)
 	wctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	l.wg.Add(4)
-	go func() { defer l.wg.Done(); l.Table.Run(wctx, time.Second) }()
-	go func() { defer l.wg.Done(); l.forwardTracks(wctx) }()
-	go func() { defer l.wg.Done(); l.run(wctx) }()
-	go func() { defer l.wg.Done(); l.postAlerts(wctx) }()
+	// No input may end the process: a worker that panics is logged and
+	// restarted.
+	report := func(worker string) func(*safe.PanicError) {
+		return func(pe *safe.PanicError) {
+			l.Logger.Error("panic in a live picture worker; restarting it", "worker", worker, "panic", pe.Value, "stack", string(pe.Stack))
+		}
+	}
+	if l.Bus != nil {
+		l.wg.Add(1)
+		go func() { defer l.wg.Done(); safe.Loop(wctx, report("report bus"), l.watchBus) }()
+	}
+	go func() {
+		defer l.wg.Done()
+		safe.Loop(wctx, report("track table"), func(ctx context.Context) { l.Table.Run(ctx, time.Second) })
+	}()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("track forwarder"), l.forwardTracks) }()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("encounter engine"), l.run) }()
+	go func() { defer l.wg.Done(); safe.Loop(wctx, report("alert poster"), l.postAlerts) }()
 	return nil
 }
 
@@ -179,11 +256,36 @@ func (l *Picture) Ingest(ctx context.Context, caller string, rs []deconflict.Rep
 			return deconflict.Errorf(deconflict.EINVALID, "report %d (%s): %s", i, rs[i].ID, err)
 		}
 	}
+	if l.Bus != nil {
+		return l.Bus.PublishReports(ctx, rs)
+	}
 	select {
 	case l.in <- rs:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// watchBus feeds the picture with the reports all replicas publish,
+// listening again after a failed connection (what was published
+// meanwhile is missed; the next reports restore the tracks).
+func (l *Picture) watchBus(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := l.Bus.WatchReports(ctx, func(rs []deconflict.Report) {
+			select {
+			case l.in <- rs:
+			case <-ctx.Done():
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		l.Logger.Warn("listening for the replicas' reports failed; listening again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
 }
 
@@ -232,6 +334,8 @@ func (l *Picture) run(ctx context.Context) {
 				}
 				er := *r
 				er.Party = tr.Party
+				er.Military = tr.Military // remembered from static reports
+				er.Asset = tr.Party != "" && attrib.IsAsset(tr.ID, tr.How, tr.Military)
 				l.handle(l.engine.Update(er))
 			}
 			l.mu.Lock()
@@ -283,11 +387,13 @@ func (l *Picture) handle(evs []detect.Event) {
 		}
 		l.mu.Unlock()
 		l.publish(Event{Type: "encounter", Event: ev.Type.String(), Encounter: &enc})
-		if ev.Type != detect.Updated {
+		if ev.Alert {
 			select {
 			case l.alerts <- ev:
 			default:
-				l.Logger.Error("alert queue full; alert dropped", "encounter", enc.ID, "event", ev.Type.String())
+				// The poster is behind: the outbox takes the alert now
+				// rather than dropping it.
+				l.overflowAlert(ev)
 			}
 		}
 	}

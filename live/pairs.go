@@ -15,10 +15,29 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 		return err
 	}
 	pairs := map[[2]string]detect.Thresholds{}
+	rs, hasRules := l.log.(RulesSource)
+	var derived []detect.Zone
+	refused := l.log.Refused()
 	for _, c := range chans {
 		th, err := detect.PolicyThresholds(&c.Policy)
 		if err != nil {
 			return fmt.Errorf("channel %s: %w", c.ID, err)
+		}
+		if _, r := refused[c.ID]; hasRules && !r {
+			// The channel's binding measures: separations set its tiers,
+			// zones and notified hazard areas become zones.
+			// A channel whose rules cannot be read keeps its policy's
+			// thresholds: the picture must not stop for one channel.
+			rules, err := rs.ChannelRules(ctx, c.ID)
+			if err == nil {
+				th = ApplySeparations(th, rules.Separations)
+				var zs []detect.Zone
+				zs, err = derivedZones(ctx, rs, c, rules)
+				derived = append(derived, zs...)
+			}
+			if err != nil {
+				l.Logger.Error("channel rules", "channel", c.ID, "err", err)
+			}
 		}
 		for _, a := range c.Members {
 			for _, b := range c.Members {
@@ -34,6 +53,7 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	l.pairs = pairs
+	l.pending = derived
 	l.mu.Unlock()
 	return nil
 }
@@ -51,7 +71,10 @@ func (l *Picture) channelsChanged(ctx context.Context) error {
 		return ctx.Err()
 	}
 	<-done
-	return nil
+	l.mu.Lock()
+	zs := l.pending
+	l.mu.Unlock()
+	return l.setDerived(ctx, zs)
 }
 
 // pair is the engine's Pair hook: parties are watched when they share a

@@ -11,12 +11,16 @@ import (
 	"github.com/deconflict/deconflict/geo"
 )
 
-// Zones returns the declared zones, ordered by id.
+// Zones returns the declared zones and those the channels' logs declare
+// (notified hazard areas, binding zone measures), ordered by id.
 func (l *Picture) Zones() []detect.Zone {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]detect.Zone, 0, len(l.zones))
+	out := make([]detect.Zone, 0, len(l.zones)+len(l.derived))
 	for _, z := range l.zones {
+		out = append(out, z)
+	}
+	for _, z := range l.derived {
 		out = append(out, z)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -32,6 +36,12 @@ func (l *Picture) AddZone(ctx context.Context, caller string, z detect.Zone) err
 	}
 	if z.ID == "" {
 		return deconflict.Errorf(deconflict.EINVALID, "zone: id is empty")
+	}
+	l.mu.Lock()
+	_, derived := l.derived[z.ID]
+	l.mu.Unlock()
+	if derived {
+		return deconflict.Errorf(deconflict.ECONFLICT, "zone %s already exists (a channel's log declares it)", z.ID)
 	}
 	// The store decides which of two declarations of one id wins: each
 	// zone is its own row, so concurrent declarations lose nothing.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/record"
 )
 
 // Incident is a case on a channel, opened by an encounter alert, with the
@@ -40,7 +42,14 @@ type TimelineEntry struct {
 	Missing  []string  `json:"missing,omitempty"`  // missed-acks
 }
 
-var severityRank = map[string]int{"advisory": 1, "warning": 2, "dangerous": 3, "critical": 4, "nmac": 5, "intrusion": 3}
+// higherSeverity reports whether the severity named a is above the one
+// named b, in detect.Severity's order (names it does not know count as
+// none).
+func higherSeverity(a, b string) bool {
+	x, _ := detect.ParseSeverity(a)
+	y, _ := detect.ParseSeverity(b)
+	return x > y
+}
 
 // Incidents returns the incidents of a channel, newest first, built from
 // its log: everything about them is in signed envelopes, so any member can
@@ -77,7 +86,7 @@ func (n *Node) Incidents(ctx context.Context, caller, channel string) ([]*Incide
 					byID[b.Incident] = inc
 					order = append(order, inc)
 				}
-				if severityRank[b.Encounter.Severity] > severityRank[inc.Severity] {
+				if higherSeverity(b.Encounter.Severity, inc.Severity) {
 					inc.Severity = b.Encounter.Severity
 				}
 				if b.Event == "closed" {
@@ -141,22 +150,40 @@ type VerifyResult struct {
 	Size       int64  `json:"size"`
 	Checkpoint string `json:"checkpoint"`
 	Error      string `json:"error,omitempty"`
+	// From is the size of the checkpoint checked before, from which this
+	// check started: envelopes below it were not reread.
+	From int64 `json:"from"`
 }
 
-// VerifyChannel re-checks a channel's stored log against its signed
-// checkpoint, as at start-up, for a member. Members who do not trust the
-// node run 'deconflict verify' themselves.
+// VerifyChannel checks, for a member, what a channel's stored log gained
+// since the checkpoint last checked (at start-up, by an earlier verify, or
+// written by this node), as the start-up check does, and records the
+// result as checked: each call costs only the envelopes added since the
+// last. Members who do not trust the node run 'deconflict verify'
+// themselves, which reads every leaf.
 func (n *Node) VerifyChannel(ctx context.Context, caller, channel string) (*VerifyResult, error) {
 	if _, err := n.authorise(ctx, caller, channel); err != nil {
 		return nil, err
 	}
-	cp, size, err := n.Store.Checkpoint(ctx, channel)
-	if err != nil {
-		return nil, err
+	from, ok := n.checkedCheckpoint(ctx, channel)
+	if !ok {
+		from = record.Checkpoint{Origin: n.Origin(channel), Root: record.EmptyRoot}
 	}
-	res := &VerifyResult{OK: true, Size: size, Checkpoint: string(cp)}
-	if err := n.checkStoredLog(ctx, channel); err != nil {
-		res.OK, res.Error = false, err.Error()
+	cp, err := n.checkStoredLogSince(ctx, channel, from)
+	res := &VerifyResult{OK: err == nil, From: from.Size}
+	if err != nil {
+		res.Error = err.Error()
+		text, size, cerr := n.Store.Checkpoint(ctx, channel)
+		if cerr != nil {
+			return nil, cerr
+		}
+		res.Size, res.Checkpoint = size, string(text)
+		return res, nil
+	}
+	res.Size = cp.Size
+	if text, size, err := n.Store.Checkpoint(ctx, channel); err == nil && size == cp.Size {
+		res.Checkpoint = string(text)
+		n.markCheckedText(ctx, channel, text, size)
 	}
 	return res, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/deconflict/deconflict"
@@ -100,7 +101,13 @@ func (n *Node) submitKeyEvent(ctx context.Context, kind string, ev *deconflict.K
 func (n *Node) WatchKey(ctx context.Context, pub ed25519.PublicKey) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
+		// A panic ends the watch (closing done ends the stream), logged.
 		defer close(done)
+		defer func() {
+			if v := recover(); v != nil {
+				n.Logger.Error("panic watching a key; its stream ends", "panic", v, "stack", string(debug.Stack()))
+			}
+		}()
 		for {
 			n.mu.Lock()
 			changed := n.keysChanged

@@ -30,12 +30,14 @@ type channelLog struct {
 	reqs chan *appendReq
 	done chan struct{}
 
-	mu      sync.Mutex
-	size    int64                  // committed log size; guarded by mu
-	changed chan struct{}          // closed and replaced at each commit; guarded by mu
-	ring    []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
-	ringLow int64                  // the first index appended since start; older ones are only in the store
-	stopped bool
+	mu          sync.Mutex
+	size        int64                  // committed log size; guarded by mu
+	changed     chan struct{}          // closed and replaced at each commit; guarded by mu
+	ring        []*deconflict.Envelope // ring[i%ringSize] holds index i when i >= max(ringLow, size-ringSize); guarded by mu
+	ringLow     int64                  // the first index appended since start; older ones are only in the store
+	written     []byte                 // the checkpoint of this appender's last commit, nil before one; guarded by mu
+	writtenSize int64                  // its size; guarded by mu
+	stopped     bool
 }
 
 type appendReq struct {
@@ -90,6 +92,17 @@ func (l *channelLog) stop() {
 		l.stopped = true
 		close(l.done)
 	}
+}
+
+// lastCheckpoint returns the checkpoint of the appender's last commit and
+// its size (nil if it committed nothing).
+func (l *channelLog) lastCheckpoint() ([]byte, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.written == nil {
+		return nil, 0
+	}
+	return l.written, l.writtenSize
 }
 
 // Size returns the committed log size and a channel closed at the next commit.
@@ -343,6 +356,7 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 				l.ring[e.Index%ringSize] = e
 			}
 			l.size = max(l.size, b.TreeSize) // observe may have seen a later append already
+			l.written, l.writtenSize = b.Checkpoint, b.TreeSize
 			close(l.changed)
 			l.changed = make(chan struct{})
 			l.mu.Unlock()

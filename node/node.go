@@ -49,6 +49,19 @@ type Node struct {
 	// check instead of refusing them (read-only forensics: members can
 	// then audit what the store holds). Never for normal operation.
 	ServeAltered bool
+	// FullCheck makes Open check every channel's whole stored log
+	// (every envelope, every stored hash) instead of only what was added
+	// since the checkpoint last checked (serve --full-check).
+	FullCheck bool
+	// WitnessRetry is how long the node waits before asking again a
+	// witness that failed (DefaultWitnessRetry when 0).
+	WitnessRetry time.Duration
+	// WitnessInterval is the least time between two requests to one
+	// witness (DefaultWitnessInterval when 0).
+	WitnessInterval time.Duration
+	// WitnessHTTPClient calls witnesses (a client with
+	// DefaultWitnessTimeout when nil).
+	WitnessHTTPClient *http.Client
 	// Replicas, when set, coordinates this node with the other replicas
 	// that share its store (the PostgreSQL store): deadlines and webhooks
 	// run on the replica holding the timers lease, and this replica
@@ -73,6 +86,8 @@ type Node struct {
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 	wakeHook    chan struct{}
+
+	witnesses witnessing // the channels' witness clients (witness.go)
 }
 
 // Metrics are the node's counters, exported at /metrics.
@@ -137,7 +152,7 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	for _, id := range ids {
 		c := &deconflict.Channel{ID: id}
-		if err := n.checkStoredLog(ctx, c.ID); err != nil {
+		if err := n.checkAtStart(ctx, c.ID); err != nil {
 			// A channel whose store fails its check is frozen either way:
 			// nothing is appended to it and no checkpoint is signed over
 			// what the store now holds.
@@ -159,6 +174,14 @@ func (n *Node) Open(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	n.witnesses.mu.Lock()
+	n.witnesses.base = wctx
+	n.witnesses.mu.Unlock()
+	for _, c := range chans {
+		if err := n.startWitnessing(c); err != nil {
+			n.Logger.Error("channel not witnessed: its witness policy does not parse", "channel", c.ID, "err", err)
+		}
+	}
 	n.startWorkers(wctx)
 	return nil
 }
@@ -177,6 +200,18 @@ func (n *Node) Refused() map[string]string {
 	defer n.mu.Unlock()
 	out := make(map[string]string, len(n.refused))
 	for k, v := range n.refused {
+		out[k] = v
+	}
+	return out
+}
+
+// FrozenChannels returns every channel nothing may be appended to, with
+// the reason: those refused and those served altered (ServeAltered).
+func (n *Node) FrozenChannels() map[string]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]string, len(n.frozen))
+	for k, v := range n.frozen {
 		out[k] = v
 	}
 	return out
@@ -205,12 +240,28 @@ func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	n.stopWitnessing()
 	n.mu.Lock()
 	for _, l := range n.logs {
 		l.stop()
 	}
 	n.mu.Unlock()
 	n.wg.Wait()
+	// What this node appended it checked and hashed itself: the next
+	// start need not check it again.
+	n.mu.Lock()
+	logs := make([]*channelLog, 0, len(n.logs))
+	for id, l := range n.logs {
+		if _, frozen := n.frozen[id]; !frozen {
+			logs = append(logs, l)
+		}
+	}
+	n.mu.Unlock()
+	for _, l := range logs {
+		if cp, size := l.lastCheckpoint(); cp != nil {
+			n.markCheckedText(context.Background(), l.id, cp, size)
+		}
+	}
 	return nil
 }
 
@@ -289,8 +340,14 @@ func (n *Node) CreateChannel(ctx context.Context, caller string, c *deconflict.C
 	if _, err := detect.PolicyThresholds(&c.Policy); err != nil {
 		return err
 	}
+	if err := checkWitnessPolicy(c.ID, c.Policy.Witnesses); err != nil {
+		return err
+	}
 	c.Created = n.Now().UTC()
 	if err := n.Store.CreateChannel(ctx, c); err != nil {
+		return err
+	}
+	if err := n.startWitnessing(c); err != nil {
 		return err
 	}
 	return n.channelsChanged(ctx)
@@ -339,6 +396,9 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 	if _, err := detect.PolicyThresholds(&p); err != nil {
 		return nil, err
 	}
+	if err := checkWitnessPolicy(channel, p.Witnesses); err != nil {
+		return nil, err
+	}
 	changed := deconflict.PolicyDiff(c.Policy, p)
 	if len(changed) == 0 {
 		return c, nil
@@ -353,6 +413,9 @@ func (n *Node) changePolicy(ctx context.Context, caller, channel string, change 
 		return nil, err
 	}
 	n.forgetChannel(channel)
+	if err := n.startWitnessing(&next); err != nil {
+		return nil, err
+	}
 	if err := n.channelsChanged(ctx); err != nil {
 		return nil, err
 	}
@@ -389,6 +452,8 @@ func policyText(from, to deconflict.Policy, changed []string) string {
 			parts = append(parts, fmt.Sprintf("%s acknowledgement deadline %s -> %s", prec, from.AckDeadline(prec), to.AckDeadline(prec)))
 		case c == "webhooks":
 			parts = append(parts, fmt.Sprintf("webhooks %d -> %d", len(from.Webhooks), len(to.Webhooks)))
+		case c == "witnesses":
+			parts = append(parts, witnessPolicyText(to.Witnesses))
 		default:
 			parts = append(parts, c+" changed")
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,11 @@ type regimeState struct {
 	// ack is the acknowledgement deadlines the channel's measures put in
 	// force at next-1, read by the appender without taking mu.
 	ack atomic.Pointer[map[string]time.Duration]
+	// binding names the measures binding at the last catch-up; told is
+	// the value the live picture was last told of.
+	binding, told string
+	breaches      []regime.Finding // measure-breach facts found in alerts, raised once
+	breached      map[string]bool  // incidents that already raised a breach
 }
 
 type noticeRecord struct {
@@ -102,11 +108,13 @@ func (n *Node) catchUp(ctx context.Context, channel string, st *regimeState) err
 			return err
 		}
 		for _, e := range envs {
-			if e.Index != st.next {
-				return fmt.Errorf("channel %s: read index %d, want %d", channel, e.Index, st.next)
+			// A store altered under the node may miss rows (served only
+			// with --serve-altered, for forensics): read what is there.
+			if e.Index < st.next {
+				continue
 			}
 			st.apply(e)
-			st.next++
+			st.next = e.Index + 1
 		}
 		if len(envs) < 1000 {
 			break
@@ -115,6 +123,13 @@ func (n *Node) catchUp(ctx context.Context, channel string, st *regimeState) err
 	r := st.book.At(st.next-1, n.Now())
 	ack := r.AckDeadlines
 	st.ack.Store(&ack)
+	var b strings.Builder
+	for _, m := range r.Measures {
+		if m.State == regime.Binding {
+			fmt.Fprintf(&b, "%d,", m.Index)
+		}
+	}
+	st.binding = b.String()
 	return nil
 }
 
@@ -160,7 +175,55 @@ func (st *regimeState) apply(e *deconflict.Envelope) {
 		}
 	case deconflict.KindMeasure, deconflict.KindSign, deconflict.KindWithdraw:
 		st.book.Add(regime.LogEntry{Index: e.Index, Kind: p.Kind, Author: p.Author, Received: e.Received, LeafHash: e.LeafHash, Body: p.Body})
+	case deconflict.KindAlert:
+		if p.Author == deconflict.NodeAuthor {
+			st.checkBreach(e, p)
+		}
 	}
+}
+
+// checkBreach finds in an alert an encounter predicted closer than a
+// binding separation of its domain: the closest approach the alert
+// predicts under the agreed distance (and, where the measure has one, the
+// vertical separation there under the agreed vertical). The live picture
+// alerts on tier changes only, so the prediction is what the log holds.
+// Each incident raises one breach.
+func (st *regimeState) checkBreach(e *deconflict.Envelope, p *deconflict.Payload) {
+	var body deconflict.AlertBody
+	if json.Unmarshal(p.Body, &body) != nil || body.Event == "closed" || body.Encounter.Zone != "" {
+		return
+	}
+	enc := body.Encounter
+	d := enc.Prediction.CPAM
+	if d == nil || st.breached[body.Incident] {
+		return
+	}
+	for _, sep := range st.book.At(e.Index, e.Received).Separations {
+		if sep.Domain != string(enc.Domain) || *d >= sep.DistanceM {
+			continue
+		}
+		if v := enc.Prediction.CPAVerticalM; sep.VerticalM > 0 && v != nil && abs(*v) >= sep.VerticalM {
+			continue
+		}
+		if st.breached == nil {
+			st.breached = map[string]bool{}
+		}
+		st.breached[body.Incident] = true
+		parties := []string{enc.PartyA, enc.PartyB}
+		slices.Sort(parties)
+		st.breaches = append(st.breaches, regime.Finding{Code: regime.MeasureBreach, Rule: "separation", Regime: "measure",
+			About: []int64{e.Index, sep.Measure}, State: strings.Join(slices.Compact(parties), ","), Time: e.Received,
+			Text: fmt.Sprintf("%s (%s) and %s (%s) predicted to pass %.0f m apart, under the %.0f m %s %s separation of measure %d (incident %s)",
+				enc.A, enc.PartyA, enc.B, enc.PartyB, *d, sep.DistanceM, sep.Domain, sep.Tier, sep.Measure, body.Incident)})
+		return
+	}
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // checkRegime refuses a party's notification, response or measure
@@ -229,7 +292,13 @@ func (n *Node) RaiseFindings(ctx context.Context, channel string) error {
 	if err := n.catchUp(ctx, channel, st); err != nil {
 		return err
 	}
-	for _, f := range st.ledger.Pending(n.Now()) {
+	pending := st.ledger.Pending(n.Now())
+	for _, f := range st.breaches {
+		if !st.ledger.IsRaised(f) {
+			pending = append(pending, f)
+		}
+	}
+	for _, f := range pending {
 		body, err := json.Marshal(f)
 		if err != nil {
 			return err
@@ -261,8 +330,44 @@ func (n *Node) CheckFindings(ctx context.Context) error {
 		if err := n.RaiseFindings(ctx, c.ID); err != nil {
 			return err
 		}
+		// A withdrawal's notice ends with time alone: tell the live
+		// picture when the binding measures changed.
+		st, err := n.regimeState(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		st.mu.Lock()
+		changed := st.binding != st.told
+		st.told = st.binding
+		st.mu.Unlock()
+		if changed {
+			if err := n.channelsChanged(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// ChannelRules returns the rules channel's measures put in force now (the
+// live picture's thresholds and zones).
+func (n *Node) ChannelRules(ctx context.Context, channel string) (*regime.Rules, error) {
+	return n.Measures(ctx, deconflict.NodeAuthor, channel, -1)
+}
+
+// NotifiedAreas returns the areas and windows notified on channel, each
+// labelled "channel:index".
+func (n *Node) NotifiedAreas(ctx context.Context, channel string) ([]regime.Notified, error) {
+	st, err := n.readState(ctx, deconflict.NodeAuthor, channel)
+	if err != nil {
+		return nil, err
+	}
+	defer st.mu.Unlock()
+	var out []regime.Notified
+	for _, no := range st.ledger.Notices() {
+		out = append(out, regime.NotifiedAreas(no.Form, fmt.Sprintf("%s:%d", channel, no.Index), no.Received)...)
+	}
+	return out, nil
 }
 
 // ackDeadline returns the acknowledgement deadline for precedence prec

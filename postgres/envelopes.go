@@ -335,3 +335,43 @@ func (db *DB) UpdateWebhook(ctx context.Context, j *deconflict.WebhookJob) error
 	_, err := db.pool.Exec(ctx, `UPDATE webhooks SET attempts = $1, next_try = $2, done = $3, last_error = $4 WHERE id = $5`, j.Attempts, nanos(j.NextTry), j.Done, j.LastErr, j.ID)
 	return err
 }
+
+// QueueAlert implements deconflict.Store.
+func (db *DB) QueueAlert(ctx context.Context, j *deconflict.AlertJob) error {
+	if err := db.pool.QueryRow(ctx, `INSERT INTO alert_outbox (party_a, party_b, payload, created) VALUES ($1, $2, $3, $4) RETURNING id`, j.PartyA, j.PartyB, j.Payload, nanos(j.Created)).Scan(&j.ID); err != nil {
+		return fmt.Errorf("queue alert: %w", err)
+	}
+	return nil
+}
+
+// DueAlerts implements deconflict.Store.
+func (db *DB) DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, party_a, party_b, payload, created FROM alert_outbox WHERE NOT posted ORDER BY id LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []deconflict.AlertJob
+	for rows.Next() {
+		var j deconflict.AlertJob
+		var created int64
+		if err := rows.Scan(&j.ID, &j.PartyA, &j.PartyB, &j.Payload, &created); err != nil {
+			return nil, err
+		}
+		j.Created = fromNanos(created)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// AlertPosted implements deconflict.Store.
+func (db *DB) AlertPosted(ctx context.Context, id int64) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE alert_outbox SET posted = true WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return deconflict.Errorf(deconflict.ENOTFOUND, "alert %d not found", id)
+	}
+	return nil
+}

@@ -148,6 +148,9 @@ CREATE INDEX request_nonces_expires ON request_nonces(expires);
 `, `
 INSERT INTO channels (id, policy, created) VALUES ('_keys', '{"ack_deadlines":null}', 0);
 `, `
+CREATE TABLE alert_outbox (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, party_a TEXT NOT NULL, party_b TEXT NOT NULL, payload BYTEA NOT NULL, created BIGINT NOT NULL, posted BOOLEAN NOT NULL DEFAULT false);
+CREATE INDEX alert_outbox_due ON alert_outbox(id) WHERE NOT posted;
+`, `
 CREATE TABLE zones (
 	id TEXT PRIMARY KEY,
 	name TEXT NOT NULL,

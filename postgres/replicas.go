@@ -108,6 +108,11 @@ func (db *DB) Lead(ctx context.Context, name string) (context.Context, func(), e
 	go func() {
 		defer close(done)
 		defer c.Close(context.Background()) // ends the session: the lock goes with it
+		defer func() {
+			if recover() != nil {
+				cancel() // a panic gives the lease up rather than end the process
+			}
+		}()
 		t := time.NewTicker(LeaseCheckInterval)
 		defer t.Stop()
 		for {

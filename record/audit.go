@@ -96,12 +96,23 @@ func (a *Auditor) checkLeaves(leaves []Leaf) []error {
 		go func() {
 			defer wg.Done()
 			for j := w; j < len(leaves); j += p {
-				errs[j] = a.CheckLeaf(leaves[j].Index, leaves[j].Data)
+				errs[j] = a.checkLeaf(leaves[j])
 			}
 		}()
 	}
 	wg.Wait()
 	return errs
+}
+
+// checkLeaf runs CheckLeaf, turning a panic into that leaf's fault, so
+// that no leaf a node serves can end the auditor's process.
+func (a *Auditor) checkLeaf(l Leaf) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("checking the leaf panicked: %v", v)
+		}
+	}()
+	return a.CheckLeaf(l.Index, l.Data)
 }
 
 // auditChunk is how many leaves an Auditor reads at once: one tile.

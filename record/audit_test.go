@@ -184,6 +184,19 @@ func TestAuditTampered(t *testing.T) {
 			},
 			kind: record.KindLeaf, index: 7, says: "index 7: envelope signature does not verify for key RU1",
 		},
+		"LeafCheckPanics": { // a leaf that makes the check panic is that leaf's fault, not a crash
+			tamper: func(f *fakeNode) *record.Checkpoint { return nil },
+			edit: func(a *record.Auditor) {
+				a.CheckLeaf = func(i int64, leaf []byte) error {
+					if i == 9 {
+						var m map[string]int
+						m["x"] = 1
+					}
+					return nil
+				}
+			},
+			kind: record.KindLeaf, index: 9, says: "index 9: checking the leaf panicked",
+		},
 		"BadTiles": { // leaves fine, hash tiles served wrong
 			tamper: func(f *fakeNode) *record.Checkpoint {
 				f.badTiles = func(p string, d []byte) []byte {

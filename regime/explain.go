@@ -8,12 +8,13 @@ import (
 // Notified is an area a party notified for a window: what explains an
 // encounter of that party's track inside it.
 type Notified struct {
-	Label     string    // how encounters cite it: "channel:index"
-	State     string    // the notifying party
-	Regime    string    // the form's regime
-	Submitted time.Time // when the node received it (scan: the line's "time")
-	Area      *Area
-	From, To  time.Time
+	Label       string    // how encounters cite it: "channel:index"
+	Designation string    // the form's designation, else its regime
+	State       string    // the notifying party
+	Regime      string    // the form's regime
+	Submitted   time.Time // when the node received it (scan: the line's "time")
+	Area        *Area
+	From, To    time.Time
 }
 
 // LaunchWindow is the window of a launch notification that gives no end:
@@ -35,7 +36,11 @@ func NotifiedAreas(f *Form, label string, submitted time.Time) []Notified {
 	var out []Notified
 	add := func(a *Area, from, to time.Time) {
 		if a != nil {
-			out = append(out, Notified{Label: label, State: f.State, Regime: f.Regime, Submitted: submitted, Area: a, From: from, To: to})
+			d := f.Designation
+			if d == "" {
+				d = f.Regime
+			}
+			out = append(out, Notified{Label: label, Designation: d, State: f.State, Regime: f.Regime, Submitted: submitted, Area: a, From: from, To: to})
 		}
 	}
 	add(f.Area, f.Start, end)
@@ -47,16 +52,28 @@ func NotifiedAreas(f *Form, label string, submitted time.Time) []Notified {
 	return out
 }
 
+// Explaining returns the notifications of party, received by t, whose
+// area and window contain the point at t, in the order of ns.
+func Explaining(ns []Notified, party string, lat, lon, altM float64, t time.Time) []Notified {
+	var out []Notified
+	for _, n := range ns {
+		if n.State != party || party == "" || n.Submitted.After(t) || t.Before(n.From) || t.After(n.To) {
+			continue
+		}
+		if n.Area.Contains(lat, lon, altM) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Explain returns the labels of the notifications of party, received by
 // t, whose area and window contain the point (degrees; altitude m, NaN
 // when unknown) at t, each once, in the order of ns.
 func Explain(ns []Notified, party string, lat, lon, altM float64, t time.Time) []string {
 	var out []string
-	for _, n := range ns {
-		if n.State != party || party == "" || n.Submitted.After(t) || t.Before(n.From) || t.After(n.To) {
-			continue
-		}
-		if n.Area.Contains(lat, lon, altM) && !slices.Contains(out, n.Label) {
+	for _, n := range Explaining(ns, party, lat, lon, altM, t) {
+		if !slices.Contains(out, n.Label) {
 			out = append(out, n.Label)
 		}
 	}

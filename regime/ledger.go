@@ -145,6 +145,9 @@ func (l *Ledger) AddResponse(r Response) error {
 // not raise it again.
 func (l *Ledger) MarkRaised(f Finding) { l.raised[f.Key()] = true }
 
+// IsRaised reports whether f (by its Key) was marked raised.
+func (l *Ledger) IsRaised(f Finding) bool { return l.raised[f.Key()] }
+
 // Pending returns the findings true at now that were not raised yet, in
 // the order they became true.
 func (l *Ledger) Pending(now time.Time) []Finding {

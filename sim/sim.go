@@ -29,6 +29,9 @@ type Leg struct {
 // sea) at the scenario's start plus OffsetS, flies or sails its legs (the
 // last one extends forever) and reports every IntervalS seconds.
 type Mover struct {
+	// ID, Party and Name of the track; a mover with a party is that
+	// party's state asset (its reports have Asset set, as the positions
+	// CSV's party column makes them), one without is civilian traffic.
 	ID, Party, Name string
 	Domain          deconflict.Domain
 	Start           geo.LatLon
@@ -131,7 +134,7 @@ func (s *Scenario) report(i int, m *Mover, k int) deconflict.Report {
 		spd = math.Max(0, spd*(1+rng.NormFloat64()*0.01))
 	}
 	r := deconflict.Report{
-		Time: at.UTC(), ID: m.ID, Domain: m.Domain, Source: "sim", Party: m.Party, Name: m.Name,
+		Time: at.UTC(), ID: m.ID, Domain: m.Domain, Source: "sim", Party: m.Party, Asset: m.Party != "", Name: m.Name,
 		Lat: round(p.Lat, 1e7), Lon: round(p.Lon, 1e7), AltM: deconflict.Unknown, ClimbMS: deconflict.Unknown,
 		SpeedMS: round(spd, 100), CourseDeg: round(crs, 100),
 	}

@@ -324,3 +324,45 @@ func (db *DB) UpdateWebhook(ctx context.Context, j *deconflict.WebhookJob) error
 	_, err := db.w.ExecContext(ctx, `UPDATE webhooks SET attempts = ?, next_try = ?, done = ?, last_error = ? WHERE id = ?`, j.Attempts, nanos(j.NextTry), j.Done, j.LastErr, j.ID)
 	return err
 }
+
+// QueueAlert implements deconflict.Store.
+func (db *DB) QueueAlert(ctx context.Context, j *deconflict.AlertJob) error {
+	res, err := db.w.ExecContext(ctx, `INSERT INTO alert_outbox (party_a, party_b, payload, created) VALUES (?, ?, ?, ?)`, j.PartyA, j.PartyB, j.Payload, nanos(j.Created))
+	if err != nil {
+		return fmt.Errorf("queue alert: %w", err)
+	}
+	j.ID, err = res.LastInsertId()
+	return err
+}
+
+// DueAlerts implements deconflict.Store.
+func (db *DB) DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, party_a, party_b, payload, created FROM alert_outbox WHERE posted = 0 ORDER BY id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []deconflict.AlertJob
+	for rows.Next() {
+		var j deconflict.AlertJob
+		var created int64
+		if err := rows.Scan(&j.ID, &j.PartyA, &j.PartyB, &j.Payload, &created); err != nil {
+			return nil, err
+		}
+		j.Created = fromNanos(created)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// AlertPosted implements deconflict.Store.
+func (db *DB) AlertPosted(ctx context.Context, id int64) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE alert_outbox SET posted = 1 WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return deconflict.Errorf(deconflict.ENOTFOUND, "alert %d not found", id)
+	}
+	return nil
+}

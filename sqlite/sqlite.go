@@ -129,6 +129,9 @@ CREATE INDEX request_nonces_expires ON request_nonces(expires);
 `, `
 INSERT INTO channels (id, policy, created) VALUES ('_keys', '{"ack_deadlines":null}', 0);
 `, `
+CREATE TABLE alert_outbox (id INTEGER PRIMARY KEY, party_a TEXT NOT NULL, party_b TEXT NOT NULL, payload BLOB NOT NULL, created INTEGER NOT NULL, posted INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX alert_outbox_due ON alert_outbox(id) WHERE posted = 0;
+`, `
 CREATE TABLE zones (
 	id TEXT PRIMARY KEY,
 	name TEXT NOT NULL,

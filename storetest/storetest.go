@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("Nonces", func(t *testing.T) { testNonces(t, open(t)) })
 	t.Run("AppendPolicy", func(t *testing.T) { testAppendPolicy(t, open(t)) })
 	t.Run("KeyLog", func(t *testing.T) { testKeyLog(t, open(t)) })
+	t.Run("AlertOutbox", func(t *testing.T) { testAlertOutbox(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
@@ -363,6 +364,35 @@ func testKeyLog(t *testing.T, s deconflict.Store) {
 	if err != nil || k.Revoked == nil || !k.Revoked.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("revoked key: %+v, %v", k, err)
 	}
+}
+
+func testAlertOutbox(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	var jobs []deconflict.AlertJob
+	for i := 0; i < 3; i++ {
+		j := deconflict.AlertJob{PartyA: "RU", PartyB: "US", Payload: []byte(fmt.Sprintf(`{"text":"%d"}`, i)), Created: t0.Add(time.Duration(i) * time.Second)}
+		if err := s.QueueAlert(ctx, &j); err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, j)
+	}
+	if jobs[0].ID == jobs[1].ID {
+		t.Fatalf("two alerts got id %d", jobs[0].ID)
+	}
+	if err := s.AlertPosted(ctx, jobs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.DueAlerts(ctx, 10)
+	if err != nil || len(due) != 2 || due[0].ID != jobs[0].ID || due[1].ID != jobs[2].ID {
+		t.Fatalf("DueAlerts: %+v, %v; want alerts 0 and 2", due, err)
+	}
+	if string(due[1].Payload) != `{"text":"2"}` || due[1].PartyB != "US" || !due[1].Created.Equal(jobs[2].Created) {
+		t.Fatalf("DueAlerts read back %+v", due[1])
+	}
+	if due, _ := s.DueAlerts(ctx, 1); len(due) != 1 {
+		t.Fatalf("DueAlerts(limit 1) returned %d", len(due))
+	}
+	wantCode(t, "posting an unknown alert", s.AlertPosted(ctx, 1<<40), deconflict.ENOTFOUND)
 }
 
 func testZones(t *testing.T, s deconflict.Store) {

@@ -68,3 +68,55 @@ func FuzzAddCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePolicy: the policy parser never panics, every error wraps
+// ErrMalformed, and a parsed policy's quorum evaluates without error for
+// any set of its own witnesses.
+func FuzzParsePolicy(f *testing.F) {
+	_, wl := cosigners(f, 3)
+	f.Add([]byte(wl + "group G 2 W0 W1 W2\nquorum G\n"))
+	f.Add([]byte(wl + "group A any W0 W1\ngroup B all A W2\nquorum B\n"))
+	f.Add([]byte("quorum none\n"))
+	f.Add([]byte("# comment\n\t \nquorum none"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := witness.ParsePolicy(b)
+		if err != nil {
+			if !errors.Is(err, witness.ErrMalformed) {
+				t.Fatalf("error %v does not wrap ErrMalformed", err)
+			}
+			return
+		}
+		var all []string
+		for _, w := range p.Witnesses {
+			all = append(all, w.Name)
+		}
+		if p.Satisfied(nil) && p.Quorum != "none" {
+			t.Fatalf("quorum %q met with no cosignature", p.Quorum)
+		}
+		if !p.Satisfied(all) {
+			t.Fatalf("quorum %q not met with every witness", p.Quorum)
+		}
+	})
+}
+
+// FuzzParseTlogProof: the tlog-proof parser never panics, errors wrap
+// ErrMalformed, and what it accepts marshals back to the same bytes.
+func FuzzParseTlogProof(f *testing.F) {
+	lg := newMemLog(f, "example.test/log").append("a", 5)
+	p, _ := tlogRecordProof(lg, 2, 5)
+	f.Add((&witness.TlogProof{Extra: []byte("leaf bytes"), Index: 2, Proof: p, Checkpoint: lg.checkpoint(5)}).Marshal())
+	f.Add((&witness.TlogProof{Index: 0, Checkpoint: lg.checkpoint(1)}).Marshal())
+	f.Add([]byte("c2sp.org/tlog-proof@v1\nindex 0\n\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := witness.ParseTlogProof(b)
+		if err != nil {
+			if !errors.Is(err, witness.ErrMalformed) {
+				t.Fatalf("error %v does not wrap ErrMalformed", err)
+			}
+			return
+		}
+		if got := p.Marshal(); !bytes.Equal(got, b) {
+			t.Fatalf("Marshal = %q, want the input %q", got, b)
+		}
+	})
+}

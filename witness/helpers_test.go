@@ -6,13 +6,15 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +132,7 @@ type testWitness struct {
 	URL  string
 	Path string
 	now  time.Time
+	srv  *http.Server
 }
 
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -156,10 +159,36 @@ func startWitness(tb testing.TB, logs ...*memLog) *testWitness {
 			tb.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(tw.Handler())
-	tb.Cleanup(srv.Close)
-	tw.URL = srv.URL
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tw.URL = "http://" + ln.Addr().String()
+	tw.serve(ln)
+	tb.Cleanup(tw.srvClose)
 	return tw
+}
+
+func (tw *testWitness) serve(ln net.Listener) {
+	tw.srv = &http.Server{Handler: tw.Handler()}
+	go tw.srv.Serve(ln)
+}
+
+// srvClose stops the witness's HTTP server (its store stays open).
+func (tw *testWitness) srvClose() {
+	if tw.srv != nil {
+		tw.srv.Close()
+	}
+}
+
+// restart serves the witness again on the address it had.
+func (tw *testWitness) restart(tb testing.TB) {
+	tb.Helper()
+	ln, err := net.Listen("tcp", strings.TrimPrefix(tw.URL, "http://"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tw.serve(ln)
 }
 
 type response struct {
@@ -188,3 +217,15 @@ func mustStatus(tb testing.TB, r response, want int) {
 		tb.Fatalf("status %d (%q), want %d", r.Status, r.Body, want)
 	}
 }
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -16,6 +16,7 @@ func init() {
 usage: deconflict channel create ID --members A,B[,C] [--ack flash=2m,immediate=10m,...] [--webhook URL]...
        deconflict channel policy ID [--ack flash=1m,...] [--webhook URL]... [--no-webhooks]
        deconflict channel list [--json] [--key FILE | --data DIR]
+       deconflict channel witnesses ID [--policy FILE | --clear] [--json]
 
 A channel is a forum of two or more parties with its own log and rules:
 acknowledgement deadlines per precedence (defaults flash 2m, immediate 10m,
@@ -29,6 +30,14 @@ object per line).
 precedences it lists, --webhook replaces the webhooks, --no-webhooks
 removes them. Every change is a node-signed policy envelope in the
 channel's log (before and after), which members see with watch and verify.
+
+'witnesses --policy FILE' (operator) sets the witnesses the node asks to
+cosign the channel's checkpoints: a C2SP tlog-policy file with a
+"witness NAME VKEY URL" line per witness and the quorum members should
+demand (verify --policy). The policy is logged like any policy change.
+It prints the channel's origin and log key, which each witness's operator
+gives to 'deconflict witness add-log'. Without --policy it lists each
+witness's state as the node sees it (ok, behind, refused, unreachable).
 
 example:
   deconflict channel create ru-us-syria --members RU,US --ack flash=1m --webhook http://127.0.0.1:9000/escalate`,
@@ -74,6 +83,8 @@ func runChannel(ctx context.Context, m *Main, args []string) error {
 		"create": func(ctx context.Context, m *Main, args []string) error { return runChannelSet(ctx, m, "create", args) },
 		"policy": func(ctx context.Context, m *Main, args []string) error { return runChannelSet(ctx, m, "policy", args) },
 		"list":   runChannelList,
+		// witnesses: cmd/deconflict/witness.go
+		"witnesses": runChannelWitnesses,
 	})
 }
 

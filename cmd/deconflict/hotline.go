@@ -16,12 +16,16 @@ func init() {
 	register("send", &command{
 		Summary: "send a signed hotline message",
 		Usage: `
-usage: deconflict send --channel C [--precedence flash|immediate|priority|routine] [--reply-to N] [--receipt FILE] TEXT
+usage: deconflict send --channel C [--precedence flash|immediate|priority|routine] [--reply-to N] [--receipt FILE [--policy P --wait D]] TEXT
 
 Signs TEXT with your key and sends it on channel C. Prints the receipt: the
 message's index in the channel log and the checkpoint that includes it.
 --receipt FILE keeps the full receipt (with its inclusion proof), which
-'deconflict verify --receipt FILE' checks offline.
+'deconflict verify --receipt FILE' checks offline. A FILE ending in
+.tlog-proof is written as a C2SP tlog-proof (the envelope in its extra
+data); with --policy P (C2SP tlog-policy) send then waits up to --wait
+(default 10s) for the witnesses' cosignatures and rewrites FILE with the
+quorum, the message having been sent and its receipt printed already.
 
 example:
   deconflict send --channel ru-us-syria --precedence flash "Two aircraft entering sector 4 at FL250"`,
@@ -77,6 +81,8 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	prec := fs.String("precedence", "routine", "flash, immediate, priority or routine")
 	replyTo := fs.Int64("reply-to", -1, "index of the envelope this answers")
 	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
+	policyFile := fs.String("policy", "", "with --receipt FILE.tlog-proof: wait for this C2SP tlog-policy's quorum of cosignatures")
+	wait := fs.Duration("wait", 10*time.Second, "with --policy: how long to wait for the cosignatures")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -103,6 +109,10 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	rec, err := c.Send(ctx, party, pl)
 	if err != nil {
 		return err
+	}
+	if strings.HasSuffix(*receiptFile, ".tlog-proof") || *policyFile != "" {
+		// witness.go
+		return m.saveTlogProof(ctx, c, rec, *receiptFile, *policyFile, *wait)
 	}
 	return m.printReceipt(rec, *receiptFile)
 }

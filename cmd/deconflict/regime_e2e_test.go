@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -168,3 +169,81 @@ func TestScanNotifications(t *testing.T) {
 }
 
 func strconvF(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+
+// TestDemoRegimes: the demo files its notifications and measures on
+// ru-nato: the Zapad-like one on time, a late one with its finding, a
+// launch, an INCSEA notice, a binding special caution area and a
+// separation awaiting RU's signature.
+func TestDemoRegimes(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "data")
+	cmd := exec.Command(binary, "demo", "--addr", addr, "--data", data)
+	cmd.Dir = dir
+	out, _ := os.Create(filepath.Join(dir, "demo.out"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if printed, _ := os.ReadFile(filepath.Join(dir, "demo.out")); strings.Contains(string(printed), "Scenario:") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c := &cli{t: t, dir: dir, env: []string{"DECONFLICT_NODE=http://" + addr}}
+	key := filepath.Join(data, "party-keys", "NATO.key")
+	ns := c.run(false, "notifications", "--channel", "ru-nato", "--key", key)
+	for _, want := range []string{"vd11-prior\tRU\tZAPAD\t", "LADOGA", "findings late", "launch-1988", "incsea-notice", "intention"} {
+		if !strings.Contains(ns, want) {
+			t.Errorf("demo notifications lack %q:\n%s", want, ns)
+		}
+	}
+	if strings.Count(ns, "findings late") != 1 {
+		t.Errorf("demo notifications: want exactly one late:\n%s", ns)
+	}
+	ms := c.run(false, "measures", "--channel", "ru-nato", "--key", key)
+	if !strings.Contains(ms, "zone\tbinding") || !strings.Contains(ms, "separation\tproposed\tsigned by NATO\tawaiting RU") {
+		t.Errorf("demo measures:\n%s", ms)
+	}
+}
+
+// TestScanMeasures: ships passing 1.5 km apart are an advisory under the
+// defaults and dangerous under a binding 2 km sea separation, as the live
+// node alerts them (http's TestMeasureSeparationLive).
+func TestScanMeasures(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, dir: dir}
+	var csv strings.Builder
+	csv.WriteString("time,id,party,domain,lat,lon,alt_m,speed_ms,course_deg,climb_ms\n")
+	t0 := time.Date(2027, 9, 11, 12, 0, 0, 0, time.UTC)
+	for s := 0; s <= 1200; s += 20 {
+		d := float64(s) * 5 / (111320 * 0.5807)
+		at := t0.Add(time.Duration(s) * time.Second).Format(time.RFC3339)
+		csv.WriteString(at + ",RU-1,RU,sea,54.5," + strconvF(21.4+d) + ",,5,90,\n")
+		csv.WriteString(at + ",NATO-1,NATO,sea,54.5135," + strconvF(21.6-d) + ",,5,270,\n")
+	}
+	os.WriteFile(filepath.Join(dir, "ships.csv"), []byte(csv.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "m.jsonl"), []byte(`{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":2000}
+{"kind":"ack-deadlines","flash_s":60}
+`), 0o644)
+	severity := func(out string) string {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("scan: %q, want one encounter", out)
+		}
+		return strings.Split(lines[1], ",")[5]
+	}
+	if got := severity(c.run(false, "scan", "--format", "csv", "ships.csv")); got != "advisory" {
+		t.Errorf("defaults: %s, want advisory", got)
+	}
+	if got := severity(c.run(false, "scan", "--format", "csv", "ships.csv", "--measures", "m.jsonl")); got != "dangerous" {
+		t.Errorf("with the measure: %s, want dangerous", got)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.jsonl"), []byte(`{"kind":"separation","domain":"sea","tier":"dangerous"}`+"\n"), 0o644)
+	if e := c.run(true, "scan", "--format", "csv", "ships.csv", "--measures", "bad.jsonl"); !strings.Contains(e, `line 1: measure: missing required field "distance_m"`) {
+		t.Errorf("bad measures file: %q", e)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/positions"
 )
 
@@ -27,7 +28,7 @@ func init() {
 	register("scan", &command{
 		Summary: "find close encounters in recorded or simulated traffic",
 		Usage: `
-usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--parties FILE] [--all] [--notifications FILE]
+usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--parties FILE] [--all] [--notifications FILE] [--measures FILE]
 
 Replays the recordings in time order through the encounter engine, as a
 live node would have seen them, and writes the encounters actually reached
@@ -42,16 +43,21 @@ first_alert is when a live node would first have alerted (empty if never).
 encounter, FILE.json the rows as JSON; without --out the CSV goes to
 standard output. The same input gives byte-identical output.
 
-Parties come from the reports (the positions CSV's party column) or, with
---parties FILE, from a parties file (declared assets, callsign patterns,
-then the report's own party, then the flag state's alliance; see
-docs/picture.md). Only pairs of different, known parties are reported
-unless --all is given, which reports every pair. Thresholds are the defaults of DESIGN.md.
+Parties come, as in a live node, from declared assets and callsign
+patterns (--parties FILE, a parties file; see docs/picture.md), then the
+report's own party (the positions CSV's party column), then the flag
+state's alliance. Only pairs of different, known parties with at least one
+state asset (declared, named by the source, or marked military or state:
+AIS ship type 35 or 55, ADS-B military flag) are reported, and not pairs
+of stationary ships, unless --all is given, which reports every pair.
+Thresholds are the defaults of DESIGN.md.
 --notifications FILE reads notification forms, one JSON object a line
 with its submission "time" beside the form's fields, and adds the column
 explained_by: the notifications (FILE:LINE, ';'-separated) whose area
 and window hold, at the closest approach, the track of the party that
-notified them. Files may be
+notified them. --measures FILE reads binding measures, one measure's
+terms a line (as 'measure propose' takes them): their separations set
+the tiers, as a live node does for a channel where they bind. Files may be
 gzip-compressed; "-" is standard input. A progress bar is drawn on a
 terminal; a summary goes to standard error.
 
@@ -69,6 +75,7 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	out := fs.String("out", "", "output file: .csv, .geojson or .json (default: CSV on standard output)")
 	partiesFile := fs.String("parties", "", "parties file (assets and flags) for attribution")
 	all := fs.Bool("all", false, "report every pair, whatever the parties")
+	measuresFile := fs.String("measures", "", "binding measures (JSON lines, one measure's terms a line) whose separations set the tiers")
 	notifications := fs.String("notifications", "", "notification forms (JSON lines, each with its submission \"time\") that explain encounters")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -81,12 +88,16 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	if len(files) == 0 {
 		return usagef("scan: no input FILE (use - for standard input)")
 	}
-	var attributor *attrib.Attributor
+	// The same attribution as a live node: declared assets, the source's
+	// party, then the flag's alliance; a track is a state asset or
+	// civilian (attrib.IsAsset), remembered across its static reports.
+	attributor := attrib.Default()
 	if *partiesFile != "" {
 		if attributor, err = attrib.LoadFile(*partiesFile); err != nil {
 			return fmt.Errorf("scan: --parties: %w", err)
 		}
 	}
+	classify := attrib.NewTracks(attributor)
 	var explain func(detect.Row) []string
 	if *notifications != "" {
 		if explain, err = m.loadExplainer(*notifications); err != nil {
@@ -117,10 +128,8 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 			return fmt.Errorf("scan: %w", err)
 		}
 		err = read(rc, func(r deconflict.Report) error {
+			classify.Classify(&r)
 			if r.HasPosition() {
-				if attributor != nil {
-					r.Party, _ = attributor.Attribute(&r)
-				}
 				reports = append(reports, r)
 				if len(reports)%8192 == 0 {
 					bar.show(fmt.Sprintf("reading %s: %d reports", filepath.Base(name), len(reports)), -1)
@@ -136,9 +145,18 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 			return fmt.Errorf("scan: %s: %w", name, err)
 		}
 	}
-	cfg := detect.Config{}
+	cfg := detect.Config{Thresholds: detect.DefaultThresholds()}
+	if *measuresFile != "" {
+		seps, err := m.loadSeparations(*measuresFile)
+		if err != nil {
+			return fmt.Errorf("scan: --measures: %w", err)
+		}
+		cfg.Thresholds = live.ApplySeparations(cfg.Thresholds, seps)
+	}
 	if *all {
-		cfg.Pair = func(a, b string) (detect.Thresholds, bool) { return detect.DefaultThresholds(), true }
+		th := cfg.Thresholds
+		cfg.Pair = func(a, b string) (detect.Thresholds, bool) { return th, true }
+		cfg.Civilian = true
 	}
 	rows, stats, err := detect.Replay(reports, cfg, func(done int) {
 		if len(reports) > 0 {

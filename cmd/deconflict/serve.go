@@ -41,8 +41,10 @@ node.key. The node's name (the first part of every checkpoint origin) is
 --name, or else "deconflict-" and 12 hex digits of the node key's hash,
 fixed at the first start. A second process on a DIR in use refuses to
 start (DIR/lock is held for the node's life). On every start it checks
-each channel's stored log against its last signed checkpoint and refuses
-to serve a channel whose store was altered.
+each channel's stored log against its last signed checkpoint (every
+leaf's bytes and stored hash; the signatures and keys of the envelopes
+added since the checkpoint it last checked, or of all with --full-check)
+and refuses to serve a channel whose store was altered.
 
 Environment: DECONFLICT_DATA, DECONFLICT_DB, DECONFLICT_ADDR, DECONFLICT_NAME.
 
@@ -62,9 +64,11 @@ type nodeOptions struct {
 	sources                     []string // feeds to ingest directly
 	sourceFormat                string   // their format
 	serveAltered                bool     // serve channels that fail the start-up check
+	fullCheck                   bool     // check every envelope's signature at start-up
 }
 
 func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
+	fs.BoolVar(&o.fullCheck, "full-check", false, "at start-up, check every envelope's signature and key, not only those added since the last checked checkpoint")
 	fs.BoolVar(&o.serveAltered, "serve-altered", false, "serve channels whose stored log fails the start-up check, so members can audit it (forensics only)")
 	fs.StringVar(&o.parties, "parties", "", "parties file (JSON) for attributing tracks: declared assets and alliances (default: NATO members to NATO, Russia to RU)")
 	fs.Func("source", "a feed to ingest directly (file, tcp://HOST:PORT, tcp-listen://:PORT, udp://:PORT; repeatable)", func(v string) error { o.sources = append(o.sources, v); return nil })
@@ -164,6 +168,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	n.Logger = logger
 	n.TickInterval = o.tick
 	n.ServeAltered = o.serveAltered
+	n.FullCheck = o.fullCheck
 	if r, ok := db.(deconflict.Replicas); ok {
 		// Other replicas may share this database: timers under a lease,
 		// logs followed through notifications and polling.
@@ -185,6 +190,11 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	}
 	pic := live.New(n, db)
 	pic.Now, pic.Logger = n.Now, n.Logger
+	if bus, ok := db.(live.ReportBus); ok && n.Replicas != nil {
+		// Replicas share reports; the detector lease's holder posts alerts.
+		pic.Bus = bus
+		pic.Leading = func() bool { return n.Leading(node.LeaseDetector) }
+	}
 	if err := pic.Open(ctx, base, detect.Config{}); err != nil {
 		n.Close()
 		db.Close()

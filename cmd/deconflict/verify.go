@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -14,14 +15,15 @@ import (
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/record"
+	"github.com/deconflict/deconflict/witness"
 )
 
 func init() {
 	register("verify", &command{
 		Summary: "audit a channel's log, or check a saved receipt offline",
 		Usage: `
-usage: deconflict verify --channel C [--node-key PUB] [--state DIR] [--accept-rekey] [--party-key ID=PUB]...
-       deconflict verify --receipt FILE [--node-key PUB] [--key FILE]
+usage: deconflict verify --channel C [--node-key PUB] [--state DIR] [--accept-rekey] [--party-key ID=PUB]... [--policy FILE [--wait D]]
+       deconflict verify --receipt FILE [--node-key PUB] [--key FILE] [--policy FILE]
 
 --channel audits channel C as a member: it fetches the signed checkpoint
 and every logged envelope (as C2SP tiles), checks each envelope's signature
@@ -46,7 +48,16 @@ the receipt's checkpoint.
 --receipt checks a receipt saved with 'send --receipt' offline: the
 envelope's signature, its inclusion proof and the checkpoint's signature;
 with --key (or DECONFLICT_KEY) it also checks the node's current log still
-holds it (inclusion, and consistency from the receipt's checkpoint).
+holds it (inclusion, and consistency from the receipt's checkpoint). FILE
+may also be a C2SP tlog-proof file (the envelope in its extra data; the
+node key from --node-key or the policy's "log" line), checked offline.
+
+--policy FILE (C2SP tlog-policy) also demands the policy's quorum of
+witness cosignatures on the checkpoint: verify --channel waits up to --wait
+(default 10s) for the node to serve a checkpoint that carries it, then
+fails naming the witnesses that did not cosign and what the node reports
+of them (no state is saved then); verify --receipt checks the receipt's
+checkpoint.
 
 Exit status 0 when everything holds; 1, naming the first bad index and
 what is wrong with it, otherwise.
@@ -65,6 +76,8 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	receipt := fs.String("receipt", "", "receipt file to check offline")
 	nodeKey := fs.String("node-key", m.Getenv("DECONFLICT_NODE_KEY"), "the node's public key (base64), if known from elsewhere (env DECONFLICT_NODE_KEY)")
 	state := fs.String("state", m.Getenv("DECONFLICT_STATE"), "directory of verified checkpoints (default: the user's config directory/deconflict; env DECONFLICT_STATE)")
+	policyFile := fs.String("policy", "", "C2SP tlog-policy file: demand its quorum of witness cosignatures")
+	wait := fs.Duration("wait", 10*time.Second, "with --policy and --channel: how long to wait for a checkpoint with the quorum")
 	acceptRekey := fs.Bool("accept-rekey", false, "accept the operator's emergency re-keyings found in the key log (confirm them with the party first)")
 	pins := map[string]string{}
 	fs.Func("party-key", "ID=PUB: a party's first key as you were given it (repeatable)", func(v string) error {
@@ -93,11 +106,17 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 		}
 		pinned = k
 	}
+	var pol *witness.Policy
+	if *policyFile != "" {
+		if pol, err = readPolicy(*policyFile); err != nil {
+			return err
+		}
+	}
 	switch {
 	case *receipt != "" && *channel == "":
-		return m.verifyReceipt(ctx, cf, *receipt, pinned)
+		return m.verifyReceipt(ctx, cf, *receipt, pinned, pol)
 	case *channel != "" && *receipt == "":
-		return m.verifyChannel(ctx, cf, *channel, pinned, *state, *acceptRekey, pins)
+		return m.verifyChannel(ctx, cf, *channel, pinned, *state, *acceptRekey, pins, pol, *wait)
 	default:
 		return usagef("verify: give either --channel C or --receipt FILE")
 	}
@@ -109,10 +128,13 @@ func (m *Main) failed(format string, args ...any) error {
 	return &exitError{Code: 1}
 }
 
-func (m *Main) verifyReceipt(ctx context.Context, cf *clientFlags, path string, pinned ed25519.PublicKey) error {
+func (m *Main) verifyReceipt(ctx context.Context, cf *clientFlags, path string, pinned ed25519.PublicKey, pol *witness.Policy) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
+	}
+	if bytes.HasPrefix(data, []byte(witness.TlogProofHeader+"\n")) {
+		return m.verifyTlogProof(path, data, pinned, pol) // witness.go
 	}
 	r, err := record.ParseReceipt(data)
 	if err != nil {
@@ -164,6 +186,13 @@ func (m *Main) verifyReceipt(ctx context.Context, cf *clientFlags, path string, 
 		}
 		online = fmt.Sprintf("; still in the node's log of %d envelopes, which extends the receipt's checkpoint", cur.Size)
 	}
+	if pol != nil {
+		names, err := pol.Verify([]byte(r.Checkpoint))
+		if err != nil {
+			return m.failed("receipt %s: %v", path, err)
+		}
+		what += ", cosigned by " + strings.Join(names, ", ")
+	}
 	fmt.Fprintf(m.Stdout, "verify: receipt OK: %s is at index %d of %s, in the checkpoint of size %d signed by %s%s\n", what, r.Index, cp.Origin, cp.Size, r.NodeKey, online)
 	if pinned == nil {
 		fmt.Fprintln(m.Stdout, "verify: note: the node key was taken from the receipt itself; give --node-key to check it against the key you know")
@@ -185,7 +214,7 @@ func stateDir(flagValue string) (string, error) {
 	return filepath.Join(dir, "deconflict"), nil
 }
 
-func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel string, pinned ed25519.PublicKey, stateFlag string, acceptRekey bool, pins map[string]string) error {
+func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel string, pinned ed25519.PublicKey, stateFlag string, acceptRekey bool, pins map[string]string, pol *witness.Policy, wait time.Duration) error {
 	dir, err := stateDir(stateFlag)
 	if err != nil {
 		return err
@@ -234,6 +263,19 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	checkpoint, err := c.Checkpoint(ctx, channel)
 	if err != nil {
 		return err
+	}
+	var cosigners []string
+	if pol != nil {
+		// Audit the checkpoint that carries the quorum, or fail before
+		// trusting (and saving) one that does not (witness.go).
+		cp, names, missing, err := m.awaitQuorum(ctx, c, channel, pol, wait)
+		if err != nil {
+			return err
+		}
+		if missing != "" {
+			return m.failed("channel %s: %s", channel, missing)
+		}
+		checkpoint, cosigners = cp, names
 	}
 	policyChanges := map[int64]string{} // index -> what changed, to report
 	var leafHashes []record.Hash        // by index, for the kept receipts
@@ -308,6 +350,9 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		if text, ok := policyChanges[i]; ok {
 			fmt.Fprintf(m.Stdout, "verify: note: index %d: %s\n", i, text)
 		}
+	}
+	if pol != nil {
+		since += "; cosigned by " + strings.Join(cosigners, ", ") + ", the policy's quorum"
 	}
 	receipts := ""
 	if len(kept) > 0 {

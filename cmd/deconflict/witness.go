@@ -5,16 +5,25 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"filippo.io/torchwood"
+	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/custody"
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/witness"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 func init() {
@@ -279,4 +288,366 @@ func recoverHandler(logger *slog.Logger, h http.Handler) http.Handler {
 		}()
 		h.ServeHTTP(w, r)
 	})
+}
+
+// runChannelWitnesses sets a channel's witness policy (operator) or lists
+// its witnesses' state as the node sees it.
+func runChannelWitnesses(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("channel")
+	cf := m.addPartyOrOperatorFlags(fs)
+	policy := fs.String("policy", "", "C2SP tlog-policy file: the witnesses to ask (with their URLs) and the quorum")
+	clear := fs.Bool("clear", false, "stop witnessing the channel")
+	asJSON := addJSONFlag(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("channel witnesses: want exactly one channel ID")
+	}
+	id := pos[0]
+	if *policy != "" && *clear {
+		return usagef("channel witnesses: --policy and --clear exclude each other")
+	}
+	set := *policy != "" || *clear
+	if set && *cf.key == "" && *cf.data == "" {
+		*cf.data = m.envOr("DECONFLICT_DATA", DefaultDataDir)
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	if !set {
+		st, err := c.WitnessStatus(ctx, id)
+		if err != nil {
+			return err
+		}
+		return writeList(m.Stdout, *asJSON, st, func(s node.WitnessStatus) []string {
+			return []string{s.Name, s.State, strconv.FormatInt(s.CosignedSize, 10), s.URL, s.Error}
+		})
+	}
+	text := ""
+	if *policy != "" {
+		b, err := os.ReadFile(*policy)
+		if err != nil {
+			return err
+		}
+		p, err := witness.ParsePolicy(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *policy, err)
+		}
+		for _, w := range p.Witnesses {
+			if w.URL == "" {
+				return fmt.Errorf("%s: witness %s has no URL: the node must know where to ask it", *policy, w.Name)
+			}
+		}
+		text = string(b)
+	}
+	if _, err := c.PatchPolicy(ctx, id, &deconflict.PolicyPatch{Witnesses: &text}); err != nil {
+		return err
+	}
+	if *clear {
+		fmt.Fprintf(m.Stdout, "channel %s is no longer witnessed\n", id)
+		return nil
+	}
+	info, err := c.Node(ctx)
+	if err != nil {
+		return err
+	}
+	pub, err := deconflict.DecodeKey(info.Key)
+	if err != nil {
+		return err
+	}
+	origin := info.Name + "/" + id
+	vkey, err := note.NewEd25519VerifierKey(origin, pub)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "channel %s witness policy set (%s)\norigin %s\nlog key %s\neach witness's operator runs: deconflict witness add-log --data DIR %s %s\n", id, *policy, origin, vkey, origin, vkey)
+	return nil
+}
+
+// readPolicy reads a --policy file.
+func readPolicy(path string) (*witness.Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--policy: %v", err)
+	}
+	p, err := witness.ParsePolicy(b)
+	if err != nil {
+		return nil, usagef("--policy %s: %v", path, err)
+	}
+	return p, nil
+}
+
+// awaitQuorum fetches the channel's cosigned checkpoint until it carries
+// the policy's quorum or wait has passed; it returns the last checkpoint
+// and, if the quorum is missing, a message naming the witnesses that did
+// not cosign, with what the node reports of them.
+func (m *Main) awaitQuorum(ctx context.Context, c *dhttp.Client, channel string, p *witness.Policy, wait time.Duration) ([]byte, []string, string, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		cp, err := c.Checkpoint(ctx, channel)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		names, verr := p.Verify(cp)
+		var qe *witness.QuorumError
+		if verr == nil {
+			return cp, names, "", nil
+		}
+		if !errors.As(verr, &qe) || !time.Now().Before(deadline) {
+			msg := verr.Error()
+			if st, err := c.WitnessStatus(ctx, channel); err == nil {
+				for _, s := range st {
+					if s.State != node.WitnessOK && s.Error != "" {
+						msg += fmt.Sprintf("; the node reports witness %s %s: %s", s.Name, s.State, s.Error)
+					}
+				}
+			}
+			return cp, names, msg, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// verifyTlogProof checks a C2SP tlog-proof file offline: the envelope in
+// its extra data (signature, canonical form), its inclusion in the
+// checkpoint, the checkpoint's signature by the node key (--node-key or the
+// policy's log lines) and, with a policy, the quorum of cosignatures.
+func (m *Main) verifyTlogProof(path string, data []byte, pinned ed25519.PublicKey, p *witness.Policy) error {
+	tp, err := witness.ParseTlogProof(data)
+	if err != nil {
+		return m.failed("tlog-proof %s: %v", path, err)
+	}
+	origin, _, _ := strings.Cut(string(tp.Checkpoint), "\n")
+	var vs []note.Verifier
+	if pinned != nil {
+		vkey, err := note.NewEd25519VerifierKey(origin, pinned)
+		if err != nil {
+			return m.failed("tlog-proof %s: origin %q: %v", path, origin, err)
+		}
+		v, _ := note.NewVerifier(vkey)
+		vs = append(vs, v)
+	}
+	if p != nil {
+		for _, l := range p.Logs {
+			v, _ := note.NewVerifier(l.VKey)
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return usagef("verify: a tlog-proof names no key: give --node-key or a --policy with a log line")
+	}
+	n, err := note.Open(tp.Checkpoint, note.VerifierList(vs...))
+	if err != nil {
+		return m.failed("tlog-proof %s: checkpoint of %s is not signed by the node key: %v", path, origin, err)
+	}
+	cp, err := torchwood.ParseCheckpoint(n.Text)
+	if err != nil {
+		return m.failed("tlog-proof %s: checkpoint: %v", path, err)
+	}
+	if err := tlog.CheckRecord(tp.Proof, cp.N, cp.Hash, tp.Index, tlog.RecordHash(tp.Extra)); err != nil {
+		return m.failed("tlog-proof %s: index %d is not proved in the checkpoint of size %d: %v", path, tp.Index, cp.N, err)
+	}
+	s, err := deconflict.ParseLeaf(tp.Extra)
+	if err != nil {
+		return m.failed("tlog-proof %s: index %d: %s", path, tp.Index, deconflict.ErrorMessage(err))
+	}
+	if err := s.VerifySignature(); err != nil {
+		return m.failed("tlog-proof %s: index %d: %s", path, tp.Index, deconflict.ErrorMessage(err))
+	}
+	pl, err := deconflict.ParsePayload(s.Payload)
+	if err != nil {
+		return m.failed("tlog-proof %s: index %d: %s", path, tp.Index, deconflict.ErrorMessage(err))
+	}
+	cosigned := "cosignatures not checked (no --policy)"
+	if p != nil {
+		names, err := p.Verify(tp.Checkpoint)
+		if err != nil {
+			return m.failed("tlog-proof %s: %v", path, err)
+		}
+		cosigned = "cosigned by " + strings.Join(names, ", ") + " (the policy's quorum)"
+	}
+	fmt.Fprintf(m.Stdout, "verify: tlog-proof OK: envelope %s by %s (%s, signed %s) is at index %d of %s, in the checkpoint of size %d; %s\n",
+		pl.ID, pl.Author, pl.Kind, pl.Time.Format(time.RFC3339), tp.Index, cp.Origin, cp.N, cosigned)
+	return nil
+}
+
+func init() {
+	register("receipt", &command{
+		Summary: "save an envelope's receipt as a C2SP tlog-proof, cosigned by the witnesses",
+		Usage: `
+usage: deconflict receipt --channel C INDEX --out FILE [--policy P [--wait D]]
+
+Fetches the receipt of the envelope at INDEX of channel C as a C2SP
+tlog-proof file (the envelope's logged bytes as its extra data, its
+inclusion proof, and the latest checkpoint with the cosignatures the
+channel's witnesses have given it) and writes it to FILE. With --policy P
+(C2SP tlog-policy) it waits up to --wait (default 10s) for the policy's
+quorum and fails, naming the witnesses missing, if it does not come.
+'deconflict verify --receipt FILE --policy P' checks it offline.
+
+example:
+  deconflict receipt --channel ru-us-syria 12 --out msg12.tlog-proof --policy ru-us.policy --key us.key`,
+		Run: runReceipt,
+	})
+}
+
+func runReceipt(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("receipt")
+	cf := m.addClientFlags(fs, false)
+	channel := fs.String("channel", "", "channel id")
+	out := fs.String("out", "", "the tlog-proof file to write")
+	policyFile := fs.String("policy", "", "C2SP tlog-policy file: wait for its quorum of cosignatures")
+	wait := fs.Duration("wait", 10*time.Second, "with --policy: how long to wait for the cosignatures")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *channel == "" || len(pos) != 1 || *out == "" {
+		return usagef("receipt: want --channel C, one INDEX and --out FILE")
+	}
+	idx, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || idx < 0 {
+		return usagef("receipt: INDEX %q: want a log index", pos[0])
+	}
+	c, _, err := cf.client()
+	if err != nil {
+		return err
+	}
+	return m.fetchTlogProof(ctx, c, *channel, idx, *out, *policyFile, *wait)
+}
+
+// saveTlogProof prints the receipt of a sent envelope at once, then saves
+// it as a tlog-proof file, waiting for the policy's quorum if one is given.
+func (m *Main) saveTlogProof(ctx context.Context, c *dhttp.Client, rec *deconflict.Receipt, file, policyFile string, wait time.Duration) error {
+	if file == "" {
+		return usagef("send: --policy needs --receipt FILE.tlog-proof")
+	}
+	if err := m.printReceipt(rec, ""); err != nil {
+		return err
+	}
+	return m.fetchTlogProof(ctx, c, rec.Channel, rec.Index, file, policyFile, wait)
+}
+
+// fetchTlogProof writes the tlog-proof of channel's envelope at index to
+// file, first as the node serves it, then (with a policy) again once the
+// checkpoint carries the quorum, or fails after wait naming who is missing.
+func (m *Main) fetchTlogProof(ctx context.Context, c *dhttp.Client, channel string, index int64, file, policyFile string, wait time.Duration) error {
+	var pol *witness.Policy
+	if policyFile != "" {
+		var err error
+		if pol, err = readPolicy(policyFile); err != nil {
+			return err
+		}
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		b, err := c.TlogProof(ctx, channel, index)
+		if err != nil {
+			return err
+		}
+		tp, err := witness.ParseTlogProof(b)
+		if err != nil {
+			return fmt.Errorf("the node's tlog-proof of %s/%d: %w", channel, index, err)
+		}
+		if err := writeFile(file, b); err != nil {
+			return err
+		}
+		if pol == nil {
+			fmt.Fprintf(m.Stdout, "receipt %s: index %d of %s (not checked against a witness policy)\n", file, index, channel)
+			return nil
+		}
+		names, verr := pol.Verify(tp.Checkpoint)
+		if verr == nil {
+			fmt.Fprintf(m.Stdout, "receipt %s: index %d of %s, cosigned by %s (the policy's quorum)\n", file, index, channel, strings.Join(names, ", "))
+			return nil
+		}
+		var qe *witness.QuorumError
+		if !errors.As(verr, &qe) || !time.Now().Before(deadline) {
+			return fmt.Errorf("receipt %s saved without the policy's quorum: %w", file, verr)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// demoWitnesses runs a witness per demo party in the demo's process (each
+// its own key and SQLite state under DATA/witnesses/PARTY, HTTP on a free
+// loopback port), makes each witness its party's channels' logs, and sets
+// each channel's witness policy to its members' witnesses, all required.
+// The policies are also written to DATA/policies/CHANNEL.policy, for
+// verify --policy. It returns what to print and a function that stops the
+// witnesses.
+func (m *Main) demoWitnesses(ctx context.Context, n *node.Node, data string) ([]string, func(), error) {
+	type running struct {
+		w   *witness.Witness
+		srv *http.Server
+		url string
+	}
+	ws := map[string]*running{}
+	stop := func() {
+		for _, r := range ws {
+			r.srv.Close()
+			r.w.Store.Close()
+		}
+	}
+	var out []string
+	for _, p := range demoParties {
+		w, _, err := openWitness(ctx, filepath.Join(data, "witnesses", p.ID), strings.ToLower(p.ID)+".demo/witness")
+		if err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("demo witness %s: %w", p.ID, err)
+		}
+		w.Logger = n.Logger
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			w.Store.Close()
+			stop()
+			return nil, nil, err
+		}
+		r := &running{w: w, srv: &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}, url: "http://" + ln.Addr().String()}
+		go r.srv.Serve(ln)
+		ws[p.ID] = r
+		out = append(out, fmt.Sprintf("%s's witness %s at %s", p.ID, w.Cosigner.Name(), r.url))
+	}
+	if err := os.MkdirAll(filepath.Join(data, "policies"), 0o700); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	for _, c := range demoChannels {
+		origin, vkey := n.Origin(c.ID), n.VerifierKey(c.ID)
+		text := "# " + c.ID + ": every member's witness must cosign\nlog " + vkey + "\n"
+		for _, p := range c.Members {
+			r := ws[p]
+			if _, err := r.w.Store.AddLog(ctx, origin, vkey); err != nil {
+				stop()
+				return nil, nil, err
+			}
+			text += fmt.Sprintf("witness %s-witness %s %s\n", p, r.w.Cosigner.VerifierKey(), r.url)
+		}
+		text += "group members all"
+		for _, p := range c.Members {
+			text += " " + p + "-witness"
+		}
+		text += "\nquorum members\n"
+		path := filepath.Join(data, "policies", c.ID+".policy")
+		if err := writeFile(path, []byte(text)); err != nil {
+			stop()
+			return nil, nil, err
+		}
+		if _, err := n.PatchPolicy(ctx, deconflict.NodeAuthor, c.ID, deconflict.PolicyPatch{Witnesses: &text}); err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("demo channel %s witnesses: %w", c.ID, err)
+		}
+	}
+	return out, stop, nil
 }

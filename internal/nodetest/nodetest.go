@@ -39,6 +39,13 @@ type Options struct {
 	Tick time.Duration
 	// ServeAltered serves channels whose stored log fails its check (read-only).
 	ServeAltered bool
+	// Store is the node's store, which the caller closes; SQLite in Dir
+	// when nil. A store that coordinates replicas (PostgreSQL) makes the
+	// node a replica, as serve does.
+	Store deconflict.Store
+	// FullCheck re-checks every signature at start-up, not only those of
+	// envelopes added since the last checked checkpoint.
+	FullCheck bool
 }
 
 // Start starts a node and stops it when the test ends.
@@ -51,23 +58,34 @@ func Start(tb testing.TB, o Options) *Node {
 	if o.Key == nil {
 		_, o.Key, _ = ed25519.GenerateKey(rand.Reader)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(o.Dir, "deconflict.db"))
-	if err != nil {
-		tb.Fatal(err)
+	var db *sqlite.DB
+	store := o.Store
+	if store == nil {
+		var err error
+		if db, err = sqlite.Open(ctx, filepath.Join(o.Dir, "deconflict.db")); err != nil {
+			tb.Fatal(err)
+		}
+		store = db
 	}
-	n := node.New(db, o.Key, "test-node")
+	n := node.New(store, o.Key, "test-node")
+	if r, ok := store.(deconflict.Replicas); ok {
+		n.Replicas = r
+	}
 	n.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if o.Now != nil {
 		n.Now = o.Now
 	}
 	n.ServeAltered = o.ServeAltered
+	n.FullCheck = o.FullCheck
 	if o.Tick > 0 {
 		n.TickInterval = o.Tick
 	} else {
 		n.TickInterval = 20 * time.Millisecond
 	}
 	if err := n.Open(ctx); err != nil {
-		db.Close()
+		if db != nil {
+			db.Close()
+		}
 		tb.Fatal(err)
 	}
 	s := dhttp.NewServer(n)
@@ -89,15 +107,21 @@ func (tn *Node) Stop() {
 		tn.Live.Close()
 	}
 	tn.Node.Close()
-	tn.DB.Close()
+	if tn.DB != nil {
+		tn.DB.Close()
+	}
 	tn.Server = nil
 }
 
 // EnableLive starts the node's live picture with the parties file base
 // (nil: the default alliances) and engine configuration cfg, and serves it.
 func (tn *Node) EnableLive(base *attrib.File, cfg detect.Config) error {
-	p := live.New(tn.Node, tn.DB)
+	p := live.New(tn.Node, tn.Node.Store)
 	p.Now, p.Logger = tn.Node.Now, tn.Node.Logger
+	if bus, ok := tn.Node.Store.(live.ReportBus); ok && tn.Node.Replicas != nil {
+		p.Bus = bus
+		p.Leading = func() bool { return tn.Node.Leading(node.LeaseDetector) }
+	}
 	if err := p.Open(context.Background(), base, cfg); err != nil {
 		return err
 	}

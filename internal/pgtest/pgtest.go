@@ -35,6 +35,7 @@ type Server struct {
 	Port   int
 	Bin    string // directory of initdb, pg_ctl, postgres
 	cred   *syscall.Credential
+	opts   Options
 	proc   *exec.Cmd
 	exited chan error // receives the server's exit, then is closed
 	n      atomic.Int64
@@ -81,46 +82,68 @@ func Start(t testing.TB, o Options) *Server {
 // New starts a server that the caller stops with Stop, for a TestMain
 // that shares one server among a package's tests.
 func New(o Options) (s *Server, err error) {
-	bin, err := BinDir()
-	if err != nil {
+	if s, err = newServer(o); err != nil {
 		return nil, err
 	}
-	s = &Server{Bin: bin}
-	dir, err := os.MkdirTemp("", "deconflict-pg-")
-	if err != nil {
-		return nil, err
-	}
-	s.Dir = dir
 	defer func() {
 		if err != nil {
 			s.Stop()
 		}
 	}()
+	if out, err := s.command("initdb", "-D", s.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-instructions", "--no-sync").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("pgtest: initdb: %v\n%s", err, out)
+	}
+	if err := s.run(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newServer makes the server's directory, owned by the user PostgreSQL
+// runs as, and picks its port.
+func newServer(o Options) (*Server, error) {
+	bin, err := BinDir()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Bin: bin, opts: o}
+	dir, err := os.MkdirTemp("", "deconflict-pg-")
+	if err != nil {
+		return nil, err
+	}
+	s.Dir = dir
 	if os.Geteuid() == 0 {
 		if s.cred, err = unprivileged(); err != nil {
+			s.Stop()
 			return nil, err
 		}
 		if err := os.Chown(dir, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+			s.Stop()
 			return nil, fmt.Errorf("pgtest: chown %s: %w", dir, err)
 		}
 	}
-	data := filepath.Join(dir, "data")
-	if out, err := s.command("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-instructions", "--no-sync").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("pgtest: initdb: %v\n%s", err, out)
-	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		s.Stop()
 		return nil, err
 	}
 	s.Port = l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	args := []string{"-D", data, "-p", strconv.Itoa(s.Port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"}
-	if !o.Durable {
+	return s, nil
+}
+
+func (s *Server) data() string { return filepath.Join(s.Dir, "data") }
+
+// run starts the server on its data directory and waits until it takes
+// connections.
+func (s *Server) run() error {
+	args := []string{"-D", s.data(), "-p", strconv.Itoa(s.Port), "-k", s.Dir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"}
+	if !s.opts.Durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer logf.Close()
 	// The server is the test process's own child, so that it dies with
@@ -129,7 +152,8 @@ func New(o Options) (s *Server, err error) {
 	s.proc.Stdout, s.proc.Stderr = logf, logf
 	s.proc.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	if err := s.proc.Start(); err != nil {
-		return nil, fmt.Errorf("pgtest: start postgres: %w", err)
+		s.proc = nil
+		return fmt.Errorf("pgtest: start postgres: %w", err)
 	}
 	proc, exited := s.proc, make(chan error, 1)
 	s.exited = exited
@@ -141,21 +165,84 @@ func New(o Options) (s *Server, err error) {
 		cancel()
 		if err == nil {
 			c.Close(context.Background())
-			break
+			return nil
 		}
 		select {
 		case werr := <-exited:
 			s.proc, s.exited = nil, nil
-			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-			return nil, fmt.Errorf("pgtest: postgres exited: %v\n%s", werr, log)
+			return fmt.Errorf("pgtest: postgres exited: %v\n%s", werr, s.Log())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-			return nil, fmt.Errorf("pgtest: postgres did not accept connections within 60s: %v\n%s", err, log)
+			return fmt.Errorf("pgtest: postgres did not accept connections within 60s: %v\n%s", err, s.Log())
 		}
 	}
-	return s, nil
+}
+
+// NewStandby makes a streaming replica of s (pg_basebackup, with the
+// replication settings it writes) on a port of its own, starts it, and
+// stops it when t ends. s must be running. It replicates asynchronously
+// unless s names it in synchronous_standby_names.
+func (s *Server) NewStandby(t testing.TB) *Server {
+	t.Helper()
+	r, err := newServer(s.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	if out, err := r.command("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", "-D", r.data(), "-R", "-X", "stream", "-c", "fast", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("pgtest: pg_basebackup: %v\n%s", err, out)
+	}
+	if err := r.run(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Crash stops the server at once, as a failing machine would (pg_ctl's
+// immediate mode: no checkpoint, crash recovery at the next start); its
+// data stays for Resume.
+func (s *Server) Crash() error { return s.halt("immediate") }
+
+// Halt stops the server cleanly (pg_ctl's fast mode); its data stays for
+// Resume.
+func (s *Server) Halt() error { return s.halt("fast") }
+
+// Resume starts a crashed or halted server again on the same port.
+func (s *Server) Resume() error {
+	if s.proc != nil {
+		return errors.New("pgtest: the server is running")
+	}
+	return s.run()
+}
+
+// Promote makes a standby the primary (pg_ctl promote) and waits until
+// it takes writes.
+func (s *Server) Promote() error {
+	if out, err := s.command("pg_ctl", "promote", "-D", s.data(), "-w", "-t", "60").CombinedOutput(); err != nil {
+		return fmt.Errorf("pgtest: pg_ctl promote: %v\n%s", err, out)
+	}
+	return nil
+}
+
+func (s *Server) halt(mode string) error {
+	if s.proc == nil {
+		return nil
+	}
+	var err error
+	stop := s.command("pg_ctl", "stop", "-D", s.data(), "-m", mode, "-w", "-t", "30")
+	if out, cerr := stop.CombinedOutput(); cerr != nil {
+		err = fmt.Errorf("pgtest: pg_ctl stop: %v\n%s", cerr, out)
+		s.proc.Process.Kill()
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(30 * time.Second):
+		s.proc.Process.Kill()
+		<-s.exited
+	}
+	s.proc, s.exited = nil, nil
+	return err
 }
 
 // unprivileged returns the credentials of the user PostgreSQL runs as
@@ -183,19 +270,8 @@ func (s *Server) command(name string, args ...string) *exec.Cmd {
 
 // Stop stops the server (pg_ctl stop, fast mode) and removes its directory.
 func (s *Server) Stop() {
-	if s.proc != nil {
-		stop := s.command("pg_ctl", "stop", "-D", filepath.Join(s.Dir, "data"), "-m", "fast", "-w", "-t", "30")
-		if out, err := stop.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "pgtest: pg_ctl stop: %v\n%s", err, out)
-			s.proc.Process.Kill()
-		}
-		select {
-		case <-s.exited:
-		case <-time.After(30 * time.Second):
-			s.proc.Process.Kill()
-			<-s.exited
-		}
-		s.proc = nil
+	if err := s.halt("fast"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
 	if s.Dir != "" {
 		os.RemoveAll(s.Dir)

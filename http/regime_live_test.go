@@ -1,0 +1,166 @@
+package http_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/internal/nodetest"
+	"github.com/deconflict/deconflict/regime"
+)
+
+// alertsOf returns the alert bodies and texts of a channel, in log order.
+func alertsOf(t *testing.T, c *dhttp.Client, channel string) ([]deconflict.AlertBody, []string) {
+	t.Helper()
+	envs, err := c.Envelopes(context.Background(), channel, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []deconflict.AlertBody
+	var texts []string
+	for _, e := range envs {
+		if e.Kind != deconflict.KindAlert {
+			continue
+		}
+		var p deconflict.Payload
+		json.Unmarshal(e.Payload, &p)
+		var b deconflict.AlertBody
+		json.Unmarshal(p.Body, &b)
+		bodies, texts = append(bodies, b), append(texts, p.Text)
+	}
+	return bodies, texts
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func submit(t *testing.T, c *dhttp.Client, party string, p *deconflict.Payload) *deconflict.Receipt {
+	t.Helper()
+	r, err := c.Send(context.Background(), party, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestMeasureSeparationLive: ships passing 1.5 km apart are an advisory
+// under the defaults; a proposed 2 km dangerous separation changes
+// nothing until the other member signs; once binding, the live picture
+// escalates the encounter to dangerous, the node raises a measure-breach
+// finding citing the measure, and the alert says which notified exercise
+// area the RU frigate is in.
+func TestMeasureSeparationLive(t *testing.T) {
+	tn := nodetest.Start(t, nodetest.Options{})
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	tn.AddParties(t, "RU", "NATO")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	ru, nato := tn.Client("RU"), tn.Client("NATO")
+	now := time.Now().UTC()
+	// RU notified an exercise area around the frigate's track (55.5 N, 19.0-19.2 E).
+	form := `{"regime":"intention","state":"RU","designation":"BALTIC-SHIELD","purpose":"exercise","start":"` + now.Add(-time.Hour).Format(time.RFC3339) +
+		`","end":"` + now.Add(time.Hour).Format(time.RFC3339) + `","area":{"polygon":[[55.3,18.8],[55.3,19.4],[55.7,19.4],[55.7,18.8]]}}`
+	ni := submit(t, ru, "RU", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindNotification, Body: json.RawMessage(form)}).Index
+	prop := submit(t, nato, "NATO", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindMeasure, Body: json.RawMessage(`{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":2000}`)})
+
+	rs := passing(now.Add(-100*time.Second), 3, 20*time.Second, 1500)
+	body, _ := json.Marshal(rs)
+	if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+		t.Fatal(err)
+	}
+	var bodies []deconflict.AlertBody
+	var texts []string
+	waitFor(t, "an advisory alert", func() bool { bodies, texts = alertsOf(t, nato, "ru-nato"); return len(bodies) > 0 })
+	if got := bodies[0].Encounter.Severity; got != "advisory" {
+		t.Fatalf("before the signature: %s, want advisory (the proposal changes nothing)", got)
+	}
+	want := "ru-nato:" + itoa(ni)
+	if !slices.Equal(bodies[0].Encounter.ExplainedBy, []string{want}) || !strings.Contains(texts[0], "ru-frigate (RU) inside notified BALTIC-SHIELD, "+want) {
+		t.Fatalf("explained_by %v, text %q; want %s", bodies[0].Encounter.ExplainedBy, texts[0], want)
+	}
+
+	// RU signs the proposal's exact bytes: binding from this index.
+	ref := regime.Ref{Index: prop.Index, LeafHash: prop.LeafHash}
+	submit(t, ru, "RU", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindSign, Body: ref.Marshal()})
+	rs = passing(now.Add(-100*time.Second), 6, 20*time.Second, 1500)[6:]
+	body, _ = json.Marshal(rs)
+	if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a dangerous alert", func() bool {
+		bodies, _ = alertsOf(t, nato, "ru-nato")
+		return slices.ContainsFunc(bodies, func(b deconflict.AlertBody) bool { return b.Encounter.Severity == "dangerous" })
+	})
+	var fs []regime.Finding
+	waitFor(t, "a measure-breach finding", func() bool {
+		got, err := ru.Findings(context.Background(), "ru-nato")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = fs[:0]
+		for _, f := range got {
+			fs = append(fs, f.Finding)
+		}
+		return len(fs) > 0
+	})
+	if len(fs) != 1 || fs[0].Code != regime.MeasureBreach || fs[0].About[1] != prop.Index || fs[0].State != "NATO,RU" {
+		t.Fatalf("findings %+v, want one measure-breach citing measure %d", fs, prop.Index)
+	}
+}
+
+// TestNotifiedHazardAreaIsAZone: an INCSEA notice's hazard area becomes a
+// zone of the notifying party; another party's ship heading into it is
+// alerted as a zone entry.
+func TestNotifiedHazardAreaIsAZone(t *testing.T) {
+	tn := nodetest.Start(t, nodetest.Options{})
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	tn.AddParties(t, "RU", "NATO")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	now := time.Now().UTC()
+	form := `{"regime":"incsea-notice","state":"RU","designation":"GUNNERY-7","start":"` + now.Add(-time.Hour).Format(time.RFC3339) +
+		`","end":"` + now.Add(time.Hour).Format(time.RFC3339) + `","area":{"circle":{"lat":55.5,"lon":19.1,"radius_m":3000}}}`
+	submit(t, tn.Client("RU"), "RU", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindNotification, Body: json.RawMessage(form)})
+	var zones []deconflict.Zone
+	if err := getJSON(tn.Client("NATO"), "/v1/zones", &zones); err != nil {
+		t.Fatal(err)
+	}
+	if len(zones) != 1 || zones[0].Owner != "RU" || zones[0].Kind != "missile-hazard-area" || zones[0].Name != "GUNNERY-7" {
+		t.Fatalf("zones %+v, want RU's hazard area", zones)
+	}
+	// Only the NATO destroyer, heading west into the area.
+	var rs []dhttp.ReportView
+	for _, r := range passing(now.Add(-60*time.Second), 4, 20*time.Second, 0) {
+		if r.Party == "NATO" {
+			rs = append(rs, r)
+		}
+	}
+	body, _ := json.Marshal(rs)
+	if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a zone alert", func() bool {
+		bodies, _ := alertsOf(t, tn.Client("NATO"), "ru-nato")
+		return slices.ContainsFunc(bodies, func(b deconflict.AlertBody) bool {
+			return b.Encounter.Zone == zones[0].ID && b.Encounter.PartyA == "NATO"
+		})
+	})
+}
+
+func itoa(i int64) string { return jsonInt(i) }
+
+func jsonInt(i int64) string { b, _ := json.Marshal(i); return string(b) }
