@@ -182,8 +182,12 @@ func (m *Main) usage(w io.Writer) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	width := 0
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].Summary)
+		width = max(width, len(n))
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].Summary)
 	}
 	fmt.Fprintln(w, "\n'deconflict help COMMAND' or 'deconflict COMMAND -h' explains a command with an example.")
 	fmt.Fprintln(w, "Exit status: 0 success, 1 a failure the command reports, 2 a usage error.")
