@@ -73,13 +73,18 @@ func TestParsePayloadStrict(t *testing.T) {
 
 func TestDecodeStrictNestedStructs(t *testing.T) {
 	var p deconflict.Policy
-	if err := deconflict.DecodeStrict([]byte(`{"ack_deadlines":{"flash":"1m"},"thresholds":{"Sea":{"AdvisoryM":1}}}`), &p); err != nil {
+	if err := deconflict.DecodeStrict([]byte(`{"ack_deadlines":{"flash":"1m","immediate":600},"thresholds":{"Sea":{"AdvisoryM":1}}}`), &p); err != nil {
 		t.Fatal(err)
+	}
+	if got, want := time.Duration(p.AckDeadlines[deconflict.Immediate]), 10*time.Minute; got != want {
+		t.Fatalf("immediate deadline %v, want %v (600 seconds)", got, want)
 	}
 	for _, tc := range []struct{ name, body, says string }{
 		{"ErrDuplicateDeadline", `{"ack_deadlines":{"flash":"1m","flash":"1h"}}`, "appears twice"},
 		{"ErrFieldOtherCase", `{"Ack_Deadlines":{}}`, "case-sensitive"},
 		{"ErrDuplicateInThresholds", `{"thresholds":{"Sea":{},"Sea":{}}}`, "appears twice"},
+		{"ErrDurationTrailingText", `{"ack_deadlines":{"flash":"60xyz"}}`, "duration"},
+		{"ErrDurationQuotedNumber", `{"ack_deadlines":{"flash":"60"}}`, "duration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var p deconflict.Policy

@@ -21,24 +21,18 @@ import (
 
 var binary string
 
-// raceBuild is set when the tests run with -race (race_test.go): the
-// binary is then built with the race detector as well.
-var raceBuild bool
-
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "deconflict-bin")
 	if err != nil {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "deconflict")
-	build := []string{"build", "-o", binary}
-	if raceBuild {
-		build = append(build, "-race")
-		// A race in a child process ends it at once with status 66, its
-		// report in the child's standard error (serve.log for nodes).
-		os.Setenv("GORACE", "halt_on_error=1 exitcode=66")
-	}
-	out, err := exec.Command("go", append(build, ".")...).CombinedOutput()
+	// Built without -race even under go test -race: the end-to-end tests
+	// hold real deadlines (a 1 s FLASH acknowledgement) that a
+	// race-instrumented node misses on a loaded machine. The node's
+	// concurrency runs under -race in the node, live, http and console
+	// tests, in process.
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
 		os.Exit(1)
