@@ -83,10 +83,13 @@ type Picture struct {
 	// alert to the store's outbox itself, so none is dropped.
 	AlertQueue int
 
-	log        ChannelLog
-	store      Store
-	base       attrib.File // the parties file the picture started with
-	attr       atomic.Pointer[attrib.Attributor]
+	log   ChannelLog
+	store Store
+	base  attrib.File // the parties file the picture started with
+	attr  atomic.Pointer[attrib.Attributor]
+	// baseAttr attributes by the parties file alone, without any party's
+	// declarations: what a caller who may not see a declaration is shown.
+	baseAttr   atomic.Pointer[attrib.Attributor]
 	assets     map[string]deconflict.Assets // declared assets by party; guarded by amu
 	amu        sync.Mutex
 	engine     *detect.Engine // owned by the run goroutine
