@@ -24,6 +24,9 @@ func TestParsePayloadStrict(t *testing.T) {
 	if _, err := deconflict.ParsePayload([]byte(rawPayload(""))); err != nil {
 		t.Fatalf("the valid payload is refused: %v", err)
 	}
+	if p, err := deconflict.ParsePayload([]byte(strings.Replace(rawPayload(""), `"text":"x"`, `"text":"\ud83d\ude00 \u00e9\\u"`, 1))); err != nil || p.Text != "\U0001F600 \u00e9\\u" {
+		t.Fatalf("escaped pair, BMP escape and escaped backslash: %+v %v", p, err)
+	}
 	note := func(body string) string {
 		return `{"v":1,"id":"00112233445566778899aabbccddeeff","channel":"ru-us","author":"US","time":"2026-12-01T10:00:00Z","kind":"note","text":"x","body":` + body + `}`
 	}
@@ -58,6 +61,8 @@ func TestParsePayloadStrict(t *testing.T) {
 		{"ErrNote9000Deep", note(nested(9000)), "nested deeper than"},
 		{"ErrInvalidUTF8", strings.Replace(rawPayload(""), `"text":"x"`, "\"text\":\"\xff\"", 1), "invalid UTF-8"},
 		{"ErrTrailingData", rawPayload("") + `{}`, "data after"},
+		{"ErrLoneSurrogate", strings.Replace(rawPayload(""), `"text":"x"`, `"text":"a\ud800b"`, 1), "surrogate"},
+		{"ErrLowSurrogateFirst", strings.Replace(rawPayload(""), `"text":"x"`, `"text":"\udc00\ud800"`, 1), "surrogate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := deconflict.ParsePayload([]byte(tc.payload))

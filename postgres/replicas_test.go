@@ -43,7 +43,7 @@ func TestLeadTakeover(t *testing.T) {
 	var holder int
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var waiting int
-		err := admin.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE NOT granted), COALESCE(MAX(pid) FILTER (WHERE granted), 0) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&waiting, &holder)
+		err := admin.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE NOT granted), COALESCE(MAX(pid) FILTER (WHERE granted), 0) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting, &holder)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +175,7 @@ func TestLockChannel(t *testing.T) {
 	defer admin.Close(ctx)
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var waiting int
-		if err := admin.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting); err != nil {
+		if err := admin.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND NOT granted`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 		if waiting == 1 {

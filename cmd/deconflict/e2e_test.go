@@ -182,7 +182,7 @@ func TestHotlineEndToEnd(t *testing.T) {
 		c.run(false, "party", "add", p, "--pubkey", pub[p], "--data", data)
 	}
 	c.run(false, "channel", "create", "ru-us-syria", "--members", "RU,US", "--data", data,
-		"--ack", "flash=1s", "--webhook", "http://"+hookLn.Addr().String()+"/escalate")
+		"--ack", "flash=8s", "--webhook", "http://"+hookLn.Addr().String()+"/escalate")
 
 	// A FLASH message from US; flags after the text, as people type them.
 	out := c.run(false, "send", "Two Su-34 entering sector 4 at FL250, request intentions", "--channel", "ru-us-syria", "--precedence", "flash", "--key", "us.key")
@@ -202,7 +202,8 @@ func TestHotlineEndToEnd(t *testing.T) {
 		t.Fatalf("RU inbox after ack: %q", out)
 	}
 
-	// A second message nobody acknowledges: a missed-ack after the 1 s deadline.
+	// A second message nobody acknowledges: a missed-ack after the 8 s deadline (long enough for RU to
+	// read and acknowledge the first one with a -race binary on a loaded machine).
 	c.run(false, "send", "--channel", "ru-us-syria", "--precedence", "flash", "--key", "us.key", "Second warning, please answer")
 	var missed *envLine
 	deadline := time.Now().Add(30 * time.Second)
