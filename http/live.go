@@ -294,7 +294,8 @@ func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 			if !l.VisibleTrack(ctx, caller, ev.Track) {
 				continue
 			}
-			msg = map[string]any{"type": "track", "track": NewTrackView(ev.Track)}
+			t := l.ViewTrack(ctx, caller, *ev.Track)
+			msg = map[string]any{"type": "track", "track": NewTrackView(&t)}
 		case "encounter":
 			if !l.VisibleEncounter(ctx, caller, ev.Encounter) {
 				continue

@@ -44,7 +44,12 @@ func (l *Picture) rebuild(assets map[string]deconflict.Assets) error {
 	if err != nil {
 		return err
 	}
+	base, err := attrib.New(l.base)
+	if err != nil {
+		return err
+	}
 	l.attr.Store(a)
+	l.baseAttr.Store(base)
 	if l.Table != nil {
 		l.Table.Reattribute(l.attribute)
 	}

@@ -187,6 +187,11 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	}
 	pic := live.New(n, db)
 	pic.Now, pic.Logger = n.Now, n.Logger
+	if bus, ok := db.(live.ReportBus); ok && n.Replicas != nil {
+		// Replicas share reports; the detector lease's holder posts alerts.
+		pic.Bus = bus
+		pic.Leading = func() bool { return n.Leading(node.LeaseDetector) }
+	}
 	if err := pic.Open(ctx, base, detect.Config{}); err != nil {
 		n.Close()
 		db.Close()
