@@ -59,7 +59,7 @@ func denseScenario(place geo.LatLon, seed uint64) *sim.Scenario {
 func eventKey(ev detect.Event) string {
 	en := ev.Encounter
 	p := en.Prediction
-	return fmt.Sprintf("%s %s %s/%s%s %s %s cpa=%.6f tcpa=%.6f d=%.6f", ev.Time.Format(time.RFC3339Nano), ev.Type, en.A, en.B, en.Zone,
+	return fmt.Sprintf("%s %s %s %s/%s%s %s %s cpa=%.6f tcpa=%.6f d=%.6f", ev.Time.Format(time.RFC3339Nano), ev.Type, en.Kind, en.A, en.B, en.Zone,
 		en.Severity, en.Reason, p.CPAM, p.TCPAS, p.DistanceM)
 }
 
