@@ -168,8 +168,8 @@ type Engine struct {
 	closed map[pairName]closedPair
 	// shadows are the running shadowing episodes, by pair key.
 	shadows map[uint64]*shadowState
-	nextID uint64
-	stamp  uint32
+	nextID  uint64
+	stamp   uint32
 	// compacted is the engine time (unix ns) of the last Compact by Tick.
 	compacted int64
 	events    []Event

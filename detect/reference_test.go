@@ -39,7 +39,7 @@ type allPairs struct {
 	// shadows are the pairs' shadowing episodes.
 	shadows map[[2]string]*refShadow
 	nextID  uint64
-	events []detect.Event
+	events  []detect.Event
 	// Pairs counts pair evaluations, as Stats.Pairs does.
 	Pairs uint64
 }
