@@ -96,7 +96,10 @@ type Encounter struct {
 	Opened         time.Time
 	// Since is, for shadowing, when the episode began: the pair has been
 	// within ShadowM since (Opened is ShadowFor later); zero otherwise.
-	Since      time.Time
+	Since time.Time
+	// ClosestAt is, for shadowing, when the episode's least distance
+	// (Prediction.CPAM) was seen; zero otherwise.
+	ClosestAt  time.Time
 	Prediction Prediction
 	Reason     CloseReason // set on Closed
 }

@@ -32,6 +32,7 @@ type shadowState struct {
 	since   int64 // unix ns: the pair came within ShadowM
 	within  int64 // unix ns: last seen within the grown ShadowM
 	closest float64
+	closeAt int64      // unix ns: when closest was seen
 	en      *encounter // open once the episode lasted ShadowFor
 }
 
@@ -52,7 +53,7 @@ func (e *Engine) shadow(i, j int32, key uint64, now int64, watched bool, ma, mb 
 	switch {
 	case d < ShadowM:
 		if st == nil {
-			st = &shadowState{since: now, closest: d}
+			st = &shadowState{since: now, closest: d, closeAt: now}
 			e.shadows[key] = st
 		}
 		st.within = now
@@ -65,12 +66,12 @@ func (e *Engine) shadow(i, j int32, key uint64, now int64, watched bool, ma, mb 
 		return
 	}
 	if d == d && st.closest > d {
-		st.closest = d
+		st.closest, st.closeAt = d, now
 	}
 	if st.en == nil && now-st.within < int64(ShadowGap) && now-st.since >= int64(ShadowFor) && st.within == now {
 		en := &encounter{key: key | shadowKey, a: i, b: j, pub: Encounter{
 			Kind: Shadowing, A: a.id, B: b.id, PartyA: e.party(a.label), PartyB: e.party(b.label),
-			Domain: deconflict.Sea, Since: nsToTime(st.since),
+			Domain: deconflict.Sea, Since: nsToTime(st.since), ClosestAt: nsToTime(st.closeAt),
 		}}
 		x, y := ma, mb
 		if a.id > b.id {
@@ -87,6 +88,7 @@ func (e *Engine) shadow(i, j int32, key uint64, now int64, watched bool, ma, mb 
 			x, y = mb, ma
 		}
 		st.en.pub.Prediction = shadowPrediction(now, Advisory, d, st.closest, x, y)
+		st.en.pub.ClosestAt = nsToTime(st.closeAt)
 	}
 }
 

@@ -120,3 +120,26 @@ func TestShadowingMatchesReference(t *testing.T) {
 	sameEvents(t, got, want, len(rs))
 	t.Logf("%d shadowing episodes", shadows)
 }
+
+// TestReplayShadowing: scan's replay reports the episode as one row of
+// kind shadowing, from its start to its end, with its least distance.
+func TestReplayShadowing(t *testing.T) {
+	rows, _, err := detect.Replay(shadowPair(t, 2700, false), detect.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sh []detect.Row
+	for _, r := range rows {
+		if r.Kind == detect.Shadowing {
+			sh = append(sh, r)
+		}
+	}
+	if len(sh) != 1 {
+		t.Fatalf("%d shadowing rows, want 1", len(sh))
+	}
+	r := sh[0]
+	if !r.Start.Equal(t0) || r.End.Sub(t0) < 55*time.Minute || r.End.Sub(t0) > 60*time.Minute || math.Abs(r.ClosestM-0.8*nm) > 150 ||
+		r.FirstAlert.Sub(t0) < 30*time.Minute || r.TrackA == nil || r.ClosestTime.Before(r.Start) || r.ClosestTime.After(r.End) {
+		t.Fatalf("row %s/%s from %v to %v, closest %.0f m at %v, first alert %v", r.A, r.B, r.Start.Sub(t0), r.End.Sub(t0), r.ClosestM, r.ClosestTime.Sub(t0), r.FirstAlert.Sub(t0))
+	}
+}
