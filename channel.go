@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -197,8 +198,8 @@ type ChannelService interface {
 	FindChannel(ctx context.Context, id string) (*Channel, error)
 	// FindChannels lists every channel.
 	FindChannels(ctx context.Context) ([]*Channel, error)
-	// UpdatePolicy replaces a channel's policy. ENOTFOUND if none.
-	UpdatePolicy(ctx context.Context, id string, p Policy) error
+	// A channel's policy changes only with the envelope that records the
+	// change (Batch.Policy), in the append's transaction.
 }
 
 // Duration is a time.Duration that reads and writes JSON as Go duration
@@ -210,14 +211,26 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 }
 
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if v, err := time.ParseDuration(s); err == nil {
+	// One meaning only: a JSON string is Go duration text, all of it
+	// ("2m", not "2m later" nor "120"); a JSON number is seconds.
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("duration %s: %w", b, err)
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %s: want Go duration text like \"2m\" or a number of seconds", b)
+		}
 		*d = Duration(v)
 		return nil
 	}
 	var secs float64
-	if _, err := fmt.Sscanf(s, "%g", &secs); err != nil {
-		return fmt.Errorf("duration %s: want text like \"2m\" or seconds", b)
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("duration %s: want Go duration text like \"2m\" or a number of seconds", b)
+	}
+	if math.IsNaN(secs) || math.Abs(secs) > float64(math.MaxInt64/int64(time.Second)) {
+		return fmt.Errorf("duration %s: out of range", b)
 	}
 	*d = Duration(secs * float64(time.Second))
 	return nil

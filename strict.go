@@ -133,7 +133,12 @@ func (c *strictChecker) str() ([]byte, bool, error) {
 		switch ch := c.b[j]; {
 		case ch == '"':
 			c.i = j + 1
-			return c.b[start:j], escaped, nil
+			raw := c.b[start:j]
+			if escaped && loneSurrogate(raw) {
+				c.i = start - 1
+				return nil, false, c.malformed("a \\u escape of half a UTF-16 surrogate pair (Go would read U+FFFD, others the half)")
+			}
+			return raw, escaped, nil
 		case ch == '\\':
 			escaped = true
 			j++ // the escaped byte; \uXXXX's hex digits hold no quote or backslash
@@ -350,6 +355,53 @@ func addStructFields(t reflect.Type, m map[string]reflect.Type) {
 			m[name] = f.Type
 		}
 	}
+}
+
+// loneSurrogate reports whether the raw contents of a JSON string escape
+// a UTF-16 surrogate that is not part of a pair.
+func loneSurrogate(raw []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		var r rune
+		for _, h := range raw[i+2 : i+6] {
+			switch {
+			case '0' <= h && h <= '9':
+				r = r<<4 | rune(h-'0')
+			case 'a' <= h && h <= 'f':
+				r = r<<4 | rune(h-'a'+10)
+			case 'A' <= h && h <= 'F':
+				r = r<<4 | rune(h-'A'+10)
+			default:
+				return 0, false
+			}
+		}
+		return r, true
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // another escape: skip its letter
+			continue
+		}
+		switch {
+		case 0xD800 <= r && r < 0xDC00: // high half: a low half must follow
+			lo, ok := hex4(i + 6)
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 11
+		case 0xDC00 <= r && r <= 0xDFFF:
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
 }
 
 func invalidUTF8At(b []byte) int {

@@ -24,6 +24,9 @@ func TestParsePayloadStrict(t *testing.T) {
 	if _, err := deconflict.ParsePayload([]byte(rawPayload(""))); err != nil {
 		t.Fatalf("the valid payload is refused: %v", err)
 	}
+	if p, err := deconflict.ParsePayload([]byte(strings.Replace(rawPayload(""), `"text":"x"`, `"text":"\ud83d\ude00 \u00e9\\u"`, 1))); err != nil || p.Text != "\U0001F600 \u00e9\\u" {
+		t.Fatalf("escaped pair, BMP escape and escaped backslash: %+v %v", p, err)
+	}
 	note := func(body string) string {
 		return `{"v":1,"id":"00112233445566778899aabbccddeeff","channel":"ru-us","author":"US","time":"2026-12-01T10:00:00Z","kind":"note","text":"x","body":` + body + `}`
 	}
@@ -58,6 +61,8 @@ func TestParsePayloadStrict(t *testing.T) {
 		{"ErrNote9000Deep", note(nested(9000)), "nested deeper than"},
 		{"ErrInvalidUTF8", strings.Replace(rawPayload(""), `"text":"x"`, "\"text\":\"\xff\"", 1), "invalid UTF-8"},
 		{"ErrTrailingData", rawPayload("") + `{}`, "data after"},
+		{"ErrLoneSurrogate", strings.Replace(rawPayload(""), `"text":"x"`, `"text":"a\ud800b"`, 1), "surrogate"},
+		{"ErrLowSurrogateFirst", strings.Replace(rawPayload(""), `"text":"x"`, `"text":"\udc00\ud800"`, 1), "surrogate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := deconflict.ParsePayload([]byte(tc.payload))
@@ -73,13 +78,18 @@ func TestParsePayloadStrict(t *testing.T) {
 
 func TestDecodeStrictNestedStructs(t *testing.T) {
 	var p deconflict.Policy
-	if err := deconflict.DecodeStrict([]byte(`{"ack_deadlines":{"flash":"1m"},"thresholds":{"Sea":{"AdvisoryM":1}}}`), &p); err != nil {
+	if err := deconflict.DecodeStrict([]byte(`{"ack_deadlines":{"flash":"1m","immediate":600},"thresholds":{"Sea":{"AdvisoryM":1}}}`), &p); err != nil {
 		t.Fatal(err)
+	}
+	if got, want := time.Duration(p.AckDeadlines[deconflict.Immediate]), 10*time.Minute; got != want {
+		t.Fatalf("immediate deadline %v, want %v (600 seconds)", got, want)
 	}
 	for _, tc := range []struct{ name, body, says string }{
 		{"ErrDuplicateDeadline", `{"ack_deadlines":{"flash":"1m","flash":"1h"}}`, "appears twice"},
 		{"ErrFieldOtherCase", `{"Ack_Deadlines":{}}`, "case-sensitive"},
 		{"ErrDuplicateInThresholds", `{"thresholds":{"Sea":{},"Sea":{}}}`, "appears twice"},
+		{"ErrDurationTrailingText", `{"ack_deadlines":{"flash":"60xyz"}}`, "duration"},
+		{"ErrDurationQuotedNumber", `{"ack_deadlines":{"flash":"60"}}`, "duration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var p deconflict.Policy

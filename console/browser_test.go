@@ -383,9 +383,12 @@ func TestBrowser(t *testing.T) {
 	ru.wait("note in the timeline", `[...document.querySelectorAll("#panel-incidents .timeline li.tl-note")].some(li => li.textContent.includes("starboard"))`, 10*time.Second)
 	ru.screenshot(shots, "4b-incidents-ru-nato.png")
 
-	// The record: checkpoint and verification.
+	// The record: checkpoint, witnesses and verification. ru-nato gets a
+	// witness that cosigns and one that is away.
+	witnessChannel(t, tn, "ru-nato")
 	ru.do(chromedp.Click(chromedp.ID("tab-record")))
 	ru.wait("checkpoint", `/envelopes/.test(document.getElementById("checkpoint-size")?.textContent || "")`, 5*time.Second)
+	ru.wait("witness status", `(() => { const w = document.getElementById("witness-status"); return w && /W1\s*ok/.test(w.textContent) && w.textContent.includes("Witness W2 could not be reached"); })()`, 15*time.Second)
 	ru.do(chromedp.Click(chromedp.ID("verify-button")))
 	ru.wait("verified", `document.querySelector(".verify-result.ok")?.textContent.startsWith("Verified")`, 10*time.Second)
 	ru.screenshot(shots, "6-record-ru-nato-verified.png")

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -103,6 +104,7 @@ func Mount(s *dhttp.Server, n *node.Node, dataDir string) (*Console, error) {
 	m.HandleFunc("POST /v1/console/send", c.handle(s, true, c.send))
 	m.HandleFunc("POST /v1/console/ack", c.handle(s, true, c.ack))
 	m.HandleFunc("POST /v1/console/note", c.handle(s, true, c.note))
+	c.regimeRoutes(s)
 	prev := s.SessionAuth
 	s.SessionAuth = func(r *http.Request) (string, error) {
 		if p, err := c.Authenticate(r); p != "" || err != nil || prev == nil {
@@ -141,6 +143,18 @@ func (c *Console) session(r *http.Request) (*session, error) {
 	c.mu.Unlock()
 	if s == nil {
 		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "console session expired or unknown; sign in again")
+	}
+	// An officer removed ('deconflict user remove') or moved to another
+	// party since signing in is signed out at the next request.
+	users, err := Users(c.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(users, func(u User) bool { return u.Username == s.username && u.Party == s.party }) {
+		c.mu.Lock()
+		delete(c.sessions, key)
+		c.mu.Unlock()
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "console user %s no longer signs in for %s; sign in again", s.username, s.party)
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -263,7 +277,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, _ *session, body
 	} else {
 		// Spend the same time as for a real user, so that timing does not
 		// tell which usernames exist.
-		dummy := User{Algorithm: algorithm, Iterations: PasswordIterations, Salt: make([]byte, saltBytes), Hash: make([]byte, hashBytes)}
+		dummy := User{Algorithm: algorithm, Iterations: passwordIterations, Salt: make([]byte, saltBytes), Hash: make([]byte, hashBytes)}
 		dummy.checkPassword(req.Password)
 	}
 	<-c.hashing

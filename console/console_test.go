@@ -157,7 +157,30 @@ func TestLoginAndSession(t *testing.T) {
 			t.Fatalf("old cookie after logout: status=%d, want 401", st)
 		}
 	})
+	t.Run("ErrUserRemoved", func(t *testing.T) {
+		if err := console.AddUser(tn.Dir, "us-temp", "US", "temporary password"); err != nil {
+			t.Fatal(err)
+		}
+		b := newBrowserless(t, base)
+		if st, code := b.do("POST", "/console/login", console.LoginRequest{Username: "us-temp", Password: "temporary password"}, nil); code != "" {
+			t.Fatalf("login: %d %s", st, code)
+		}
+		if st, code := b.do("GET", "/console/me", nil, nil); code != "" {
+			t.Fatalf("me before removal: %d %s", st, code)
+		}
+		if err := console.RemoveUser(tn.Dir, "us-temp"); err != nil {
+			t.Fatal(err)
+		}
+		if st, code := b.do("GET", "/console/me", nil, nil); st != http.StatusUnauthorized || code != deconflict.EUNAUTHORIZED {
+			t.Fatalf("me after removal: %d %s, want 401 unauthorized", st, code)
+		}
+	})
 	t.Run("ErrRateLimited", func(t *testing.T) {
+		// The clock stands still: however long each password hash takes
+		// (seconds under -race), the failures fall within one minute.
+		now := time.Now()
+		tn.Console.Now = func() time.Time { return now }
+		defer func() { tn.Console.Now = time.Now }()
 		b := newBrowserless(t, base)
 		for i := 0; i < console.MaxLoginFailures; i++ {
 			b.do("POST", "/console/login", console.LoginRequest{Username: "fr-officer", Password: "wrong-password"}, nil)

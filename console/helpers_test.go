@@ -47,6 +47,9 @@ func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
 
 func startNode(tb testing.TB) *testNode {
 	tb.Helper()
+	// Officers need to sign in, not strong hashes (TestAddUser checks
+	// those): each login hashes once, and -race makes 600,000 rounds slow.
+	console.SetPasswordIterations(tb, 1000)
 	ctx := context.Background()
 	dir := tb.TempDir()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "deconflict.db"))

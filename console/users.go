@@ -31,6 +31,11 @@ const UsersFile = "console-users.json"
 // password hashes: OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
 const PasswordIterations = 600_000
 
+// passwordIterations is the count AddUser uses: PasswordIterations, lowered
+// only by tests that need signed-in officers, not strong hashes
+// (export_test.go).
+var passwordIterations = PasswordIterations
+
 // MinPasswordLen is the shortest password AddUser accepts (bytes).
 const MinPasswordLen = 8
 
@@ -77,7 +82,7 @@ func AddUser(dataDir, username, party, password string) error {
 	if len(password) < MinPasswordLen {
 		return deconflict.Errorf(deconflict.EINVALID, "password of %s: %d characters, want at least %d", username, len(password), MinPasswordLen)
 	}
-	u, err := newUser(username, party, password, PasswordIterations)
+	u, err := newUser(username, party, password, passwordIterations)
 	if err != nil {
 		return err
 	}
@@ -108,8 +113,8 @@ func Users(dataDir string) ([]User, error) {
 }
 
 // RemoveUser removes console user username from dataDir's users file, so
-// that it can no longer sign in; sessions it has open last until they
-// expire (SessionTTL). ENOTFOUND if there is no such user.
+// that it can no longer sign in; a session it has open ends at its next
+// request. ENOTFOUND if there is no such user.
 func RemoveUser(dataDir, username string) error {
 	usersMu.Lock()
 	defer usersMu.Unlock()

@@ -362,7 +362,9 @@ func TestMissedAckAndWebhook(t *testing.T) {
 	tn := nodetest.Start(t, nodetest.Options{})
 	tn.AddParties(t, "RU", "US", "NATO")
 	pol := deconflict.DefaultPolicy()
-	pol.AckDeadlines[deconflict.Flash] = deconflict.Duration(300 * time.Millisecond)
+	// Long enough for US's acknowledgement to arrive first under -race on
+	// a loaded machine (300 ms was not).
+	pol.AckDeadlines[deconflict.Flash] = deconflict.Duration(2 * time.Second)
 	pol.Webhooks = []string{"http://" + ln.Addr().String() + "/escalate"}
 	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO", "US"}, &pol)
 	ctx := context.Background()

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/nodetest"
@@ -277,5 +278,40 @@ func TestHealthzRefusedChannel(t *testing.T) {
 	}
 	if status, body := healthz(tn.Node.Key); status != 503 || !strings.Contains(body, `"frozen_channels":{"ru-us-syria"`) {
 		t.Fatalf("operator's healthz with a channel served altered: %d %s", status, body)
+	}
+}
+
+// TestWatchOutlivesBodyDeadline: the body deadline does not touch
+// WebSocket streams, which have no body: a watch opened on a server with a
+// short body deadline still delivers after it has long passed.
+func TestWatchOutlivesBodyDeadline(t *testing.T) {
+	tn := setup(t)
+	srv := dhttp.NewServer(tn.Node)
+	srv.BodyTimeout = 100 * time.Millisecond
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	path := "/v1/channels/ru-us-syria/watch?after=-1"
+	k, ts, sig := dhttp.SignRequest(tn.Keys["RU"], "GET", path, time.Now(), nil)
+	h := http.Header{}
+	h.Set(dhttp.HeaderKey, k)
+	h.Set(dhttp.HeaderTime, ts)
+	h.Set(dhttp.HeaderSig, sig)
+	c, _, err := websocket.Dial(ctx, "ws://"+srv.Addr()+path, &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	time.Sleep(5 * srv.BodyTimeout) // let any deadline the stream might carry pass
+	tn.Send(t, "US", "ru-us-syria", deconflict.Flash, "after the deadline")
+	_, msg, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("watch stream after the body deadline: %v", err)
+	}
+	if !strings.Contains(string(msg), `"author":"US"`) {
+		t.Fatalf("watch message %s", msg)
 	}
 }

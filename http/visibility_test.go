@@ -2,14 +2,17 @@ package http_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/nodetest"
 )
 
@@ -83,6 +86,52 @@ func TestAssetAndZoneVisibility(t *testing.T) {
 	for _, m := range []string{"deconflict_alerts_pending 0", "deconflict_alerts_overflow_total 0", "deconflict_alerts_queued_total 0"} {
 		if !strings.Contains(string(b), m) {
 			t.Errorf("/metrics lacks %q", m)
+		}
+	}
+}
+
+// TestPictureHidesDeclarations: a ship RU declared as its own shows as
+// RU's asset to RU and to US (who share a channel with RU), and to FR, who
+// shares none, as its flag attributes it: the declaration does not leak
+// through the picture.
+func TestPictureHidesDeclarations(t *testing.T) {
+	ctx := context.Background()
+	tn := nodetest.Start(t, nodetest.Options{})
+	tn.AddParties(t, "RU", "US", "FR")
+	tn.AddChannel(t, "ru-us", []string{"RU", "US"}, nil)
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.Client("RU").Do(ctx, "PUT", "/v1/assets/RU", deconflict.Assets{MMSI: []string{"211234560"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f := func(v float64) *float64 { return &v }
+	body, _ := json.Marshal([]dhttp.ReportView{{Time: time.Now().UTC(), ID: "mmsi:211234560", Domain: deconflict.Sea, Source: "ais", Lat: f(54.5), Lon: f(12.1), SpeedMS: f(5), CourseDeg: f(90)}})
+	if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+		t.Fatal(err)
+	}
+	seen := func(who string) (string, string) {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			var pic struct {
+				Tracks []dhttp.TrackView `json:"tracks"`
+			}
+			getJSON(tn.Client(who), "/v1/picture", &pic)
+			if len(pic.Tracks) == 1 {
+				return pic.Tracks[0].Party, pic.Tracks[0].How
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("%s sees no track", who)
+		return "", ""
+	}
+	for _, tc := range []struct{ who, party, how string }{
+		{"RU", "RU", "asset"},
+		{"US", "RU", "asset"},
+		{"FR", "NATO", "mid"},
+	} {
+		if p, how := seen(tc.who); p != tc.party || how != tc.how {
+			t.Errorf("%s sees the ship as %s by %s, want %s by %s", tc.who, p, how, tc.party, tc.how)
 		}
 	}
 }

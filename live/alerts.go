@@ -74,6 +74,9 @@ func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.Ale
 // overflowAlert writes an alert to the outbox from the engine's goroutine,
 // when the memory queue is full, and wakes the poster.
 func (l *Picture) overflowAlert(ev detect.Event) {
+	if l.leftToLeader() {
+		return
+	}
 	ctx := context.Background()
 	j, err := l.alertJob(ctx, ev)
 	if err == nil {
@@ -128,7 +131,22 @@ func (l *Picture) postAlerts(ctx context.Context) {
 	}
 }
 
+// leftToLeader reports (and counts) that another replica holds the
+// detector lease and so queues and posts the alerts.
+func (l *Picture) leftToLeader() bool {
+	if l.Leading == nil || l.Leading() {
+		return false
+	}
+	l.mu.Lock()
+	l.stats.AlertsLeft++
+	l.mu.Unlock()
+	return true
+}
+
 func (l *Picture) queueAlert(ctx context.Context, ev detect.Event) {
+	if l.leftToLeader() {
+		return
+	}
 	j, err := l.alertJob(ctx, ev)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -157,6 +175,9 @@ func (l *Picture) queueAlert(ctx context.Context, ev detect.Event) {
 // postDue posts the outbox's alerts until it is empty or a post must be
 // retried later.
 func (l *Picture) postDue(ctx context.Context) {
+	if l.Leading != nil && !l.Leading() {
+		return // the outbox is shared: its alerts are the lease holder's to post
+	}
 	for ctx.Err() == nil {
 		due, err := l.store.DueAlerts(ctx, alertBatch)
 		if err != nil {

@@ -42,12 +42,27 @@ type ChannelLog interface {
 // implements it.
 type Store interface {
 	FindParty(ctx context.Context, id string) (*deconflict.Party, error)
+	CreateZone(ctx context.Context, z *deconflict.Zone) error
+	DeleteZone(ctx context.Context, id string) error
+	FindZones(ctx context.Context) ([]*deconflict.Zone, error)
+	SetAssets(ctx context.Context, party string, a *deconflict.Assets) error
+	FindAssets(ctx context.Context) (map[string]deconflict.Assets, error)
 	// The alert outbox (see deconflict.Store).
 	QueueAlert(ctx context.Context, j *deconflict.AlertJob) error
 	DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error)
 	AlertPosted(ctx context.Context, id int64) error
-	Meta(ctx context.Context, key string) (string, error)
-	SetMeta(ctx context.Context, key, value string) error
+}
+
+// ReportBus shares reports among the replicas of one node (the
+// PostgreSQL store implements it with LISTEN/NOTIFY). Delivery is best
+// effort: the picture is soft state, rebuilt by the next reports.
+type ReportBus interface {
+	// PublishReports sends reports to every replica's WatchReports, this
+	// one's included.
+	PublishReports(ctx context.Context, rs []deconflict.Report) error
+	// WatchReports calls fn with every replica's reports, in the order
+	// published, until ctx ends or the connection fails.
+	WatchReports(ctx context.Context, fn func([]deconflict.Report)) error
 }
 
 // Picture is the live picture: the track table, the encounter engine and
@@ -57,15 +72,27 @@ type Picture struct {
 	Table  *picture.Table
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Bus, when set before Open, shares reports among the replicas of a
+	// node: Ingest publishes them and every replica's picture takes the
+	// reports of all, so each one's engine sees the same picture.
+	Bus ReportBus
+	// Leading, when set, tells whether this replica posts the alerts
+	// (holds the detector lease): the others' engines raise the same
+	// events and leave them to it, and only it queues alerts in the
+	// shared outbox and posts them, so an alert is posted once.
+	Leading func() bool
 	// AlertQueue is how many alerts wait in memory for the poster
 	// (DefaultAlertQueue when 0); when it is full the engine writes an
 	// alert to the store's outbox itself, so none is dropped.
 	AlertQueue int
 
-	log        ChannelLog
-	store      Store
-	base       attrib.File // the parties file the picture started with
-	attr       atomic.Pointer[attrib.Attributor]
+	log   ChannelLog
+	store Store
+	base  attrib.File // the parties file the picture started with
+	attr  atomic.Pointer[attrib.Attributor]
+	// baseAttr attributes by the parties file alone, without any party's
+	// declarations: what a caller who may not see a declaration is shown.
+	baseAttr   atomic.Pointer[attrib.Attributor]
 	assets     map[string]deconflict.Assets // declared assets by party; guarded by amu
 	amu        sync.Mutex
 	engine     *detect.Engine // owned by the run goroutine
@@ -105,6 +132,9 @@ type Stats struct {
 	AlertsOverflow int64 `json:"alerts_overflow"`
 	AlertsPending  int64 `json:"alerts_pending"`
 	AlertsLost     int64 `json:"alerts_lost"`
+	// AlertsLeft counts alerts this replica's engine raised and left to
+	// the replica holding the detector lease.
+	AlertsLeft int64 `json:"alerts_left_to_leader,omitempty"`
 }
 
 // Event is what picture watchers receive: a track change or an
@@ -179,6 +209,10 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 			l.Logger.Error("panic in a live picture worker; restarting it", "worker", worker, "panic", pe.Value, "stack", string(pe.Stack))
 		}
 	}
+	if l.Bus != nil {
+		l.wg.Add(1)
+		go func() { defer l.wg.Done(); safe.Loop(wctx, report("report bus"), l.watchBus) }()
+	}
 	go func() {
 		defer l.wg.Done()
 		safe.Loop(wctx, report("track table"), func(ctx context.Context) { l.Table.Run(ctx, time.Second) })
@@ -222,11 +256,36 @@ func (l *Picture) Ingest(ctx context.Context, caller string, rs []deconflict.Rep
 			return deconflict.Errorf(deconflict.EINVALID, "report %d (%s): %s", i, rs[i].ID, err)
 		}
 	}
+	if l.Bus != nil {
+		return l.Bus.PublishReports(ctx, rs)
+	}
 	select {
 	case l.in <- rs:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// watchBus feeds the picture with the reports all replicas publish,
+// listening again after a failed connection (what was published
+// meanwhile is missed; the next reports restore the tracks).
+func (l *Picture) watchBus(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := l.Bus.WatchReports(ctx, func(rs []deconflict.Report) {
+			select {
+			case l.in <- rs:
+			case <-ctx.Done():
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		l.Logger.Warn("listening for the replicas' reports failed; listening again", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
 	"github.com/deconflict/deconflict/picture"
 )
@@ -37,13 +38,64 @@ func (l *Picture) VisibleTrack(ctx context.Context, caller string, t *picture.Tr
 	return l.visible(ctx, caller, t.Party, t.Party)
 }
 
-// Tracks returns the tracks caller may see that match q.
+// Tracks returns the tracks caller may see that match q, as caller may
+// see them (ViewTrack).
 func (l *Picture) Tracks(ctx context.Context, caller string, q picture.Query) []picture.Track {
 	ts := l.Table.Query(q)
 	out := ts[:0]
+	partners := l.partners(ctx, caller)
 	for i := range ts {
 		if l.VisibleTrack(ctx, caller, &ts[i]) {
-			out = append(out, ts[i])
+			out = append(out, l.viewTrack(caller, partners, ts[i]))
+		}
+	}
+	return out
+}
+
+// ViewTrack returns t as caller may see it: a track attributed by a
+// party's declaration (its assets or callsign patterns) is shown to a
+// caller who may not see that declaration (one sharing no channel with
+// the party) as the parties file alone attributes it, so that the
+// declaration does not leak through the picture.
+func (l *Picture) ViewTrack(ctx context.Context, caller string, t picture.Track) picture.Track {
+	if !declared(&t) || caller == deconflict.NodeAuthor || caller == t.Party {
+		return t
+	}
+	return l.viewTrack(caller, l.partners(ctx, caller), t)
+}
+
+func declared(t *picture.Track) bool {
+	return t.How == attrib.HowAsset || t.How == attrib.HowCallsign
+}
+
+func (l *Picture) viewTrack(caller string, partners map[string]bool, t picture.Track) picture.Track {
+	if !declared(&t) || caller == deconflict.NodeAuthor || caller == t.Party || partners[t.Party] {
+		return t
+	}
+	base := l.baseAttr.Load()
+	if base == nil {
+		t.Party, t.How = "", ""
+		return t
+	}
+	r := deconflict.Report{ID: t.ID, Callsign: t.Callsign, Party: t.SourceParty}
+	t.Party, t.How = base.Attribute(&r)
+	return t
+}
+
+// partners returns the parties caller shares a channel with (nil for the
+// operator, who sees everything).
+func (l *Picture) partners(ctx context.Context, caller string) map[string]bool {
+	out := map[string]bool{}
+	if caller == deconflict.NodeAuthor {
+		return out
+	}
+	chans, err := l.log.Channels(ctx, caller)
+	if err != nil {
+		return out
+	}
+	for _, c := range chans {
+		for _, m := range c.Members {
+			out[m] = true
 		}
 	}
 	return out

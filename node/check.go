@@ -86,6 +86,9 @@ func (n *Node) markChecked(ctx context.Context, channel string) {
 }
 
 func (n *Node) markCheckedText(ctx context.Context, channel string, text []byte, size int64) {
+	if text == nil {
+		return // the empty log: nothing to record
+	}
 	if old, ok := n.checkedCheckpoint(ctx, channel); ok && old.Size >= size {
 		return
 	}

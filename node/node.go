@@ -452,6 +452,8 @@ func policyText(from, to deconflict.Policy, changed []string) string {
 			parts = append(parts, fmt.Sprintf("%s acknowledgement deadline %s -> %s", prec, from.AckDeadline(prec), to.AckDeadline(prec)))
 		case c == "webhooks":
 			parts = append(parts, fmt.Sprintf("webhooks %d -> %d", len(from.Webhooks), len(to.Webhooks)))
+		case c == "witnesses":
+			parts = append(parts, witnessPolicyText(to.Witnesses))
 		default:
 			parts = append(parts, c+" changed")
 		}

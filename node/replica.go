@@ -19,6 +19,10 @@ const DefaultPollInterval = time.Second
 // deadlines and webhook deliveries.
 const LeaseTimers = "timers"
 
+// LeaseDetector is the lease of the replica that posts the live
+// picture's alerts (Leading(LeaseDetector)).
+const LeaseDetector = "detector"
+
 // maxAppendAttempts bounds how often a batch is validated again after the
 // store refused it because another replica appended first.
 const maxAppendAttempts = 16
@@ -44,7 +48,13 @@ func (n *Node) startWorkers(ctx context.Context) {
 		defer n.wg.Done()
 		safe.Loop(ctx, n.panicked("timers lease"), func(ctx context.Context) { n.leadLoop(ctx, LeaseTimers, timers) })
 	}()
-	n.wg.Add(2)
+	n.wg.Add(3)
+	go func() {
+		defer n.wg.Done()
+		safe.Loop(ctx, n.panicked("detector lease"), func(ctx context.Context) {
+			n.leadLoop(ctx, LeaseDetector, func(held context.Context) { <-held.Done() })
+		})
+	}()
 	go func() { defer n.wg.Done(); safe.Loop(ctx, n.panicked("replica listener"), n.listenLoop) }()
 	go func() { defer n.wg.Done(); safe.Loop(ctx, n.panicked("replica poller"), n.pollLoop) }()
 }
@@ -131,6 +141,11 @@ func (n *Node) applyChange(c deconflict.Change) {
 		}
 	case c.Channel != "":
 		n.forgetChannel(c.Channel)
+		// Another replica created the channel or changed its policy: the
+		// live picture's party pairs follow.
+		if err := n.channelsChanged(context.Background()); err != nil {
+			n.Logger.Error("channel changed on another replica", "channel", c.Channel, "err", err)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,7 @@ type WitnessStatus struct {
 	Error        string    `json:"error,omitempty"`
 	Cosigned     time.Time `json:"cosigned,omitzero"` // when it last cosigned
 	Asked        time.Time `json:"asked,omitzero"`    // when the node last asked it
+	AskedSize    int64     `json:"asked_size"`        // the size of the checkpoint it was last asked about (-1: none)
 }
 
 // WitnessMetrics count the node's add-checkpoint calls by outcome.
@@ -74,7 +76,6 @@ type channelWitnesses struct {
 	text    string // the policy as set
 	workers []*witnessWorker
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
 }
 
 // witnessWorker keeps one witness up to date with one channel's log.
@@ -105,8 +106,10 @@ func (n *Node) startWitnessing(c *deconflict.Channel) error {
 		return nil
 	}
 	if old != nil {
+		// Its workers stop at their next step (a request in flight is
+		// cancelled); not waited for here, so that serving checkpoints
+		// never waits on a slow witness.
 		old.cancel()
-		old.wg.Wait()
 		delete(w.chans, c.ID)
 	}
 	if _, frozen := n.Frozen(c.ID); frozen || c.Policy.Witnesses == "" || w.base == nil {
@@ -124,7 +127,7 @@ func (n *Node) startWitnessing(c *deconflict.Channel) error {
 	}
 	for _, pw := range p.Witnesses {
 		ww := &witnessWorker{n: n, channel: c.ID, client: &witness.Client{URL: pw.URL, Verifier: p.Verifier(pw.Name), HTTP: hc},
-			status: WitnessStatus{Name: pw.Name, URL: pw.URL, State: WitnessPending, CosignedSize: -1}}
+			status: WitnessStatus{Name: pw.Name, URL: pw.URL, State: WitnessPending, CosignedSize: -1, AskedSize: -1}}
 		if pw.URL == "" {
 			ww.status.State, ww.status.Error = WitnessUnreachable, "the policy gives no URL for this witness"
 		}
@@ -132,11 +135,9 @@ func (n *Node) startWitnessing(c *deconflict.Channel) error {
 		if pw.URL == "" {
 			continue
 		}
-		cw.wg.Add(1)
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			defer cw.wg.Done()
 			ww.run(ctx)
 		}()
 	}
@@ -249,7 +250,7 @@ func (w *witnessWorker) ask(ctx context.Context) error {
 	now := n.Now().UTC()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.status.Asked = now
+	w.status.Asked, w.status.AskedSize = now, size
 	if nowHeld >= 0 {
 		w.held, w.status.Held = nowHeld, nowHeld
 	}
@@ -405,4 +406,21 @@ func (n *Node) TlogProof(ctx context.Context, caller, channel string, index int6
 		p.Proof = append(p.Proof, x)
 	}
 	return p.Marshal(), nil
+}
+
+// witnessPolicyText says what a channel's new witness policy is, for the
+// policy envelope's text.
+func witnessPolicyText(text string) string {
+	if text == "" {
+		return "no longer witnessed"
+	}
+	p, err := witness.ParsePolicy([]byte(text))
+	if err != nil {
+		return "witnesses changed"
+	}
+	names := make([]string, 0, len(p.Witnesses))
+	for _, w := range p.Witnesses {
+		names = append(names, w.Name)
+	}
+	return fmt.Sprintf("witnesses %s, quorum %s", strings.Join(names, ", "), p.Quorum)
 }

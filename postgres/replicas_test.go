@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestLeadTakeover(t *testing.T) {
 	var holder int
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var waiting int
-		err := admin.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE NOT granted), COALESCE(MAX(pid) FILTER (WHERE granted), 0) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&waiting, &holder)
+		err := admin.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE NOT granted), COALESCE(MAX(pid) FILTER (WHERE granted), 0) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting, &holder)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +130,8 @@ func TestWatchChanges(t *testing.T) {
 	if err := a.RevokePartyKey(ctx, pub, t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.UpdatePolicy(ctx, "c", deconflict.DefaultPolicy()); err != nil {
+	pol := deconflict.DefaultPolicy()
+	if err := a.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 1, "y")}, Policy: &pol}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []deconflict.Change{{Channel: "c"}, {Channel: "c", Size: 1}, {Keys: true}, {Channel: "c"}} {
@@ -173,7 +175,7 @@ func TestLockChannel(t *testing.T) {
 	defer admin.Close(ctx)
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var waiting int
-		if err := admin.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting); err != nil {
+		if err := admin.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND NOT granted`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 		if waiting == 1 {
@@ -203,5 +205,56 @@ func TestLockChannel(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the second process did not get the released lock")
+	}
+}
+
+// TestShareReports publishes reports from one handle, more than one
+// notification holds, and receives them all, in order, Unknown values
+// kept, on another.
+func TestShareReports(t *testing.T) {
+	dsn := server.NewDatabase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, b := open(t, dsn), open(t, dsn)
+	got := make(chan []deconflict.Report, 64)
+	listening := make(chan error, 1)
+	go func() { listening <- b.WatchReports(ctx, func(rs []deconflict.Report) { got <- rs }) }()
+	probe := []deconflict.Report{{ID: "probe", Domain: deconflict.Sea, Lat: deconflict.Unknown, Lon: deconflict.Unknown}}
+	for up := false; !up; {
+		if err := a.PublishReports(ctx, probe); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got:
+			up = true
+		case err := <-listening:
+			t.Fatal(err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	for len(got) > 0 {
+		<-got
+	}
+	var rs []deconflict.Report
+	for i := 0; i < 500; i++ {
+		rs = append(rs, deconflict.Report{Time: t0.Add(time.Duration(i) * time.Second), ID: fmt.Sprintf("mmsi:%09d", i), Domain: deconflict.Sea, Source: "ais", Lat: 55 + float64(i)/1000, Lon: 19, AltM: deconflict.Unknown, SpeedMS: 5, CourseDeg: 90, ClimbMS: deconflict.Unknown, Name: "SHIP"})
+	}
+	if err := a.PublishReports(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	var back []deconflict.Report
+	for len(back) < len(rs) {
+		select {
+		case part := <-got:
+			back = append(back, part...)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("received %d of %d reports", len(back), len(rs))
+		}
+	}
+	for i, r := range back {
+		w := rs[i]
+		if r.ID != w.ID || !r.Time.Equal(w.Time) || r.Lat != w.Lat || deconflict.Known(r.AltM) || r.Name != w.Name {
+			t.Fatalf("report %d: got %+v, want %+v", i, r, w)
+		}
 	}
 }

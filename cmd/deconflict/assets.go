@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/deconflict/deconflict"
 )
 
 func init() {
@@ -40,17 +42,10 @@ func splitList(s string) []string {
 	return out
 }
 
-// declaredAssets is a party's declaration as GET and PUT /v1/assets carry it.
-type declaredAssets struct {
-	MMSI      []string `json:"mmsi,omitempty"`
-	ICAO      []string `json:"icao,omitempty"`
-	Callsigns []string `json:"callsigns,omitempty"`
-}
-
 // assetsLine is one line of 'assets list'.
 type assetsLine struct {
 	Party string `json:"party"`
-	declaredAssets
+	deconflict.Assets
 }
 
 func runAssets(ctx context.Context, m *Main, args []string) error {
@@ -84,7 +79,7 @@ func runAssetsDeclare(ctx context.Context, m *Main, args []string) error {
 			return err
 		}
 	}
-	a := declaredAssets{MMSI: splitList(*mmsi), ICAO: splitList(*icao), Callsigns: splitList(*calls)}
+	a := deconflict.Assets{MMSI: splitList(*mmsi), ICAO: splitList(*icao), Callsigns: splitList(*calls)}
 	if err := c.Do(ctx, "PUT", "/v1/assets/"+url.PathEscape(p), a, nil); err != nil {
 		return err
 	}
@@ -107,13 +102,13 @@ func runAssetsList(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	var byParty map[string]declaredAssets
+	var byParty map[string]deconflict.Assets
 	if err := c.Do(ctx, "GET", "/v1/assets", nil, &byParty); err != nil {
 		return err
 	}
 	lines := make([]assetsLine, 0, len(byParty))
 	for p, a := range byParty {
-		lines = append(lines, assetsLine{Party: p, declaredAssets: a})
+		lines = append(lines, assetsLine{Party: p, Assets: a})
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Party < lines[j].Party })
 	return writeList(m.Stdout, *asJSON, lines, func(l assetsLine) []string {

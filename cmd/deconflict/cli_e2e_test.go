@@ -83,7 +83,7 @@ func TestHelp(t *testing.T) {
 			ways = append(ways, []string{name, v, "-h"})
 		}
 		if len(verbs[name]) > 0 {
-			ways = append(ways, []string{name, "help"})
+			ways = append(ways, []string{name, "help"}, []string{"help", name, verbs[name][0]})
 		}
 		for _, args := range ways {
 			out, errs, code := c.runCode("", args...)

@@ -24,7 +24,9 @@ usage: deconflict demo [--addr HOST:PORT] [--data DIR] [--speed X] [--seed N]
 
 Starts a node with the parties RU, NATO, US and FR, the channels ru-nato,
 ru-us-syria and ru-fr, console sign-in credentials for each party (printed),
-party keys for the command line, and a live Baltic scenario from the
+party keys for the command line, a witness per party (C2SP tlog-witness, in
+the demo's process) that cosigns its channels' checkpoints, with each
+channel's witness policy in DATA/policies, and a live Baltic scenario from the
 scenario generator: Russian and NATO ships and aircraft, airliners and
 merchant ships, an exercise area and a missile hazard area, and scripted
 close encounters of every tier that develop within the first minutes, each
@@ -126,6 +128,12 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 			return err
 		}
 	}
+	// A witness per party cosigns its channels' checkpoints (witness.go).
+	witnessLines, stopWitnesses, err := m.demoWitnesses(ctx, n, o.data)
+	if err != nil {
+		return err
+	}
+	defer stopWitnesses()
 	if err := demoRegimes(ctx, n, keys); err != nil {
 		return err
 	}
@@ -151,7 +159,13 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "    deconflict inbox --channel ru-nato --key %s\n", filepath.Join(keysDir, "RU.key"))
 	fmt.Fprintf(m.Stdout, "    deconflict notifications --channel ru-nato --key %s\n", filepath.Join(keysDir, "NATO.key"))
 	fmt.Fprintf(m.Stdout, "    deconflict findings --channel ru-nato --key %s\n", filepath.Join(keysDir, "NATO.key"))
-	fmt.Fprintf(m.Stdout, "    deconflict measures --channel ru-nato --key %s\n\n", filepath.Join(keysDir, "RU.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict measures --channel ru-nato --key %s\n", filepath.Join(keysDir, "RU.key"))
+	fmt.Fprintf(m.Stdout, "    deconflict verify --channel ru-nato --key %s --policy %s\n\n", filepath.Join(keysDir, "NATO.key"), filepath.Join(o.data, "policies", "ru-nato.policy"))
+	fmt.Fprintf(m.Stdout, "  Witnesses (each channel's members' witnesses must all cosign; policies in %s):\n", filepath.Join(o.data, "policies"))
+	for _, l := range witnessLines {
+		fmt.Fprintf(m.Stdout, "    %s\n", l)
+	}
+	fmt.Fprintln(m.Stdout)
 	fmt.Fprintf(m.Stdout, "  Scenario: Baltic, %d movers, %d scripted encounters, speed x%g, repeating every %s. Ctrl-C stops.\n",
 		len(scen.Movers), len(scen.Expected), *speed, time.Duration(float64(scen.Duration) / *speed).Round(time.Second))
 	// The scenario repeats, with a new seed each round.

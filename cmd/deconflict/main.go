@@ -139,7 +139,7 @@ func init() {
 	register("help", &command{
 		Summary: "list the commands, or explain one with an example",
 		Usage: `
-usage: deconflict help [COMMAND]
+usage: deconflict help [COMMAND [VERB]]
 
 Without COMMAND, lists every command with a one-line summary. With
 COMMAND, prints its synopsis, what it does and an example, as
@@ -160,9 +160,9 @@ example:
 			case 0:
 				m.usage(m.Stdout)
 				return nil
-			case 1:
+			case 1, 2: // help CMD, help CMD VERB (party add): the command's usage covers its verbs
 			default:
-				return usagef("help: want at most one COMMAND")
+				return usagef("help: want at most COMMAND and a VERB")
 			}
 			c, ok := commands[pos[0]]
 			if !ok {
@@ -182,8 +182,12 @@ func (m *Main) usage(w io.Writer) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	width := 0
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].Summary)
+		width = max(width, len(n))
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].Summary)
 	}
 	fmt.Fprintln(w, "\n'deconflict help COMMAND' or 'deconflict COMMAND -h' explains a command with an example.")
 	fmt.Fprintln(w, "Exit status: 0 success, 1 a failure the command reports, 2 a usage error.")

@@ -540,3 +540,31 @@ func (m *Main) loadExplainer(path string) (func(detect.Row) []string, error) {
 		return out
 	}, nil
 }
+
+// loadSeparations reads a scan --measures file: one measure's terms a
+// line (blank lines skipped), taken as binding in file order; it returns
+// their separations (other kinds are read and checked, not applied).
+func (m *Main) loadSeparations(path string) ([]regime.SeparationRule, error) {
+	rc, err := m.openInput(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var out []regime.SeparationRule
+	sc := bufio.NewScanner(rc)
+	sc.Buffer(make([]byte, 0, 64<<10), deconflict.MaxEnvelopeBytes)
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		ms, err := regime.ParseMeasure(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %s", path, line, deconflict.ErrorMessage(err))
+		}
+		if ms.Separation != nil {
+			out = append(out, regime.SeparationRule{Measure: int64(line), Separation: *ms.Separation})
+		}
+	}
+	return out, sc.Err()
+}

@@ -209,3 +209,41 @@ func TestDemoRegimes(t *testing.T) {
 		t.Errorf("demo measures:\n%s", ms)
 	}
 }
+
+// TestScanMeasures: ships passing 1.5 km apart are an advisory under the
+// defaults and dangerous under a binding 2 km sea separation, as the live
+// node alerts them (http's TestMeasureSeparationLive).
+func TestScanMeasures(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, dir: dir}
+	var csv strings.Builder
+	csv.WriteString("time,id,party,domain,lat,lon,alt_m,speed_ms,course_deg,climb_ms\n")
+	t0 := time.Date(2027, 9, 11, 12, 0, 0, 0, time.UTC)
+	for s := 0; s <= 1200; s += 20 {
+		d := float64(s) * 5 / (111320 * 0.5807)
+		at := t0.Add(time.Duration(s) * time.Second).Format(time.RFC3339)
+		csv.WriteString(at + ",RU-1,RU,sea,54.5," + strconvF(21.4+d) + ",,5,90,\n")
+		csv.WriteString(at + ",NATO-1,NATO,sea,54.5135," + strconvF(21.6-d) + ",,5,270,\n")
+	}
+	os.WriteFile(filepath.Join(dir, "ships.csv"), []byte(csv.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "m.jsonl"), []byte(`{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":2000}
+{"kind":"ack-deadlines","flash_s":60}
+`), 0o644)
+	severity := func(out string) string {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("scan: %q, want one encounter", out)
+		}
+		return strings.Split(lines[1], ",")[5]
+	}
+	if got := severity(c.run(false, "scan", "--format", "csv", "ships.csv")); got != "advisory" {
+		t.Errorf("defaults: %s, want advisory", got)
+	}
+	if got := severity(c.run(false, "scan", "--format", "csv", "ships.csv", "--measures", "m.jsonl")); got != "dangerous" {
+		t.Errorf("with the measure: %s, want dangerous", got)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.jsonl"), []byte(`{"kind":"separation","domain":"sea","tier":"dangerous"}`+"\n"), 0o644)
+	if e := c.run(true, "scan", "--format", "csv", "ships.csv", "--measures", "bad.jsonl"); !strings.Contains(e, `line 1: measure: missing required field "distance_m"`) {
+		t.Errorf("bad measures file: %q", e)
+	}
+}

@@ -38,13 +38,13 @@ func (r *replica) log() string {
 	return string(b)
 }
 
-// leaseTime returns when the replica's log says it took the timers
-// lease, and whether it did.
-func (r *replica) leaseTime() (time.Time, bool) {
+// leaseTime returns when the replica's log says it took the lease name,
+// and whether it did.
+func (r *replica) leaseTime(name string) (time.Time, bool) {
 	sc := bufio.NewScanner(strings.NewReader(r.log()))
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.Contains(line, `msg="holding lease" lease=timers`) {
+		if !strings.Contains(line, `msg="holding lease" lease=`+name) {
 			continue
 		}
 		ts, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
@@ -123,7 +123,7 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	var victim, survivor *replica
 	for deadline := time.Now().Add(30 * time.Second); victim == nil; {
 		for i, r := range rs {
-			if _, ok := r.leaseTime(); ok {
+			if _, ok := r.leaseTime("timers"); ok {
 				victim, survivor = r, rs[1-i]
 			}
 		}
@@ -132,7 +132,7 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, ok := survivor.leaseTime(); ok {
+	if _, ok := survivor.leaseTime("timers"); ok {
 		t.Fatal("both replicas hold the timers lease")
 	}
 
@@ -212,12 +212,21 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	}
 	took, ok := time.Time{}, false
 	for deadline := time.Now().Add(30 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		took, ok = survivor.leaseTime()
+		took, ok = survivor.leaseTime("timers")
 	}
 	if !ok {
 		t.Fatalf("the survivor never took the timers lease over:\n%s", survivor.log())
 	}
-	t.Logf("%d receipts (%d before the kill); the survivor took the timers over %s after the SIGKILL", n, before, took.Sub(killed).Round(time.Millisecond))
+	detector := "never"
+	if victimDetector, _ := victim.leaseTime("detector"); !victimDetector.IsZero() {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if at, ok := survivor.leaseTime("detector"); ok {
+				detector = at.Sub(killed).Round(time.Millisecond).String() + " after the SIGKILL"
+				break
+			}
+		}
+	}
+	t.Logf("%d receipts (%d before the kill); the survivor took the timers over %s after the SIGKILL, the detector lease (if the victim held it) %s", n, before, took.Sub(killed).Round(time.Millisecond), detector)
 
 	// Every FLASH message gets its missed-ack, from whichever replica ran
 	// the timers when it fell due.

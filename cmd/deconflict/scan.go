@@ -18,6 +18,7 @@ import (
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
 	"github.com/deconflict/deconflict/geo"
+	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/positions"
 )
 
@@ -28,7 +29,7 @@ func init() {
 	register("scan", &command{
 		Summary: "find close encounters in recorded or simulated traffic",
 		Usage: `
-usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--parties FILE] [--all] [--notifications FILE]
+usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--parties FILE] [--all] [--notifications FILE] [--measures FILE]
 
 Replays the recordings in time order through the encounter engine, as a
 live node would have seen them, and writes the encounters actually reached
@@ -55,7 +56,9 @@ Thresholds are the defaults of DESIGN.md.
 with its submission "time" beside the form's fields, and adds the column
 explained_by: the notifications (FILE:LINE, ';'-separated) whose area
 and window hold, at the closest approach, the track of the party that
-notified them. Files may be
+notified them. --measures FILE reads binding measures, one measure's
+terms a line (as 'measure propose' takes them): their separations set
+the tiers, as a live node does for a channel where they bind. Files may be
 gzip-compressed; "-" is standard input. A progress bar is drawn on a
 terminal; a summary goes to standard error.
 
@@ -73,6 +76,7 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	out := fs.String("out", "", "output file: .csv, .geojson or .json (default: CSV on standard output)")
 	partiesFile := fs.String("parties", "", "parties file (assets and flags) for attribution")
 	all := fs.Bool("all", false, "report every pair, whatever the parties")
+	measuresFile := fs.String("measures", "", "binding measures (JSON lines, one measure's terms a line) whose separations set the tiers")
 	notifications := fs.String("notifications", "", "notification forms (JSON lines, each with its submission \"time\") that explain encounters")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -150,9 +154,17 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 			return fmt.Errorf("scan: %s: %w", name, err)
 		}
 	}
-	cfg := detect.Config{}
+	cfg := detect.Config{Thresholds: detect.DefaultThresholds()}
+	if *measuresFile != "" {
+		seps, err := m.loadSeparations(*measuresFile)
+		if err != nil {
+			return fmt.Errorf("scan: --measures: %w", err)
+		}
+		cfg.Thresholds = live.ApplySeparations(cfg.Thresholds, seps)
+	}
 	if *all {
-		cfg.Pair = func(a, b string) (detect.Thresholds, bool) { return detect.DefaultThresholds(), true }
+		th := cfg.Thresholds
+		cfg.Pair = func(a, b string) (detect.Thresholds, bool) { return th, true }
 		cfg.Civilian = true
 	}
 	rows, stats, err := detect.Replay(reports, cfg, func(done int) {

@@ -142,6 +142,9 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		return nil, err
 	}
 	name, err := db.Meta(ctx, "node_name")
+	if deconflict.ErrorCode(err) == deconflict.ENOTFOUND {
+		name, err = "", nil // a new data directory
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -187,6 +190,11 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	}
 	pic := live.New(n, db)
 	pic.Now, pic.Logger = n.Now, n.Logger
+	if bus, ok := db.(live.ReportBus); ok && n.Replicas != nil {
+		// Replicas share reports; the detector lease's holder posts alerts.
+		pic.Bus = bus
+		pic.Leading = func() bool { return n.Leading(node.LeaseDetector) }
+	}
 	if err := pic.Open(ctx, base, detect.Config{}); err != nil {
 		n.Close()
 		db.Close()

@@ -35,7 +35,7 @@ for a party the node knows; the password is read from --password-file,
 else from standard input (one line), and stored as a PBKDF2-SHA256 hash.
 'list' prints one officer a line, username and party, tab-separated
 (--json: one JSON object per line); 'remove' ends an officer's sign-in
-(sessions already open last until they expire, 12 hours at most). They
+and signs out the sessions it has open at their next request. They
 act on the data directory of a node on this machine and take effect
 without a restart.
 

@@ -579,3 +579,75 @@ func (m *Main) fetchTlogProof(ctx context.Context, c *dhttp.Client, channel stri
 		}
 	}
 }
+
+// demoWitnesses runs a witness per demo party in the demo's process (each
+// its own key and SQLite state under DATA/witnesses/PARTY, HTTP on a free
+// loopback port), makes each witness its party's channels' logs, and sets
+// each channel's witness policy to its members' witnesses, all required.
+// The policies are also written to DATA/policies/CHANNEL.policy, for
+// verify --policy. It returns what to print and a function that stops the
+// witnesses.
+func (m *Main) demoWitnesses(ctx context.Context, n *node.Node, data string) ([]string, func(), error) {
+	type running struct {
+		w   *witness.Witness
+		srv *http.Server
+		url string
+	}
+	ws := map[string]*running{}
+	stop := func() {
+		for _, r := range ws {
+			r.srv.Close()
+			r.w.Store.Close()
+		}
+	}
+	var out []string
+	for _, p := range demoParties {
+		w, _, err := openWitness(ctx, filepath.Join(data, "witnesses", p.ID), strings.ToLower(p.ID)+".demo/witness")
+		if err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("demo witness %s: %w", p.ID, err)
+		}
+		w.Logger = n.Logger
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			w.Store.Close()
+			stop()
+			return nil, nil, err
+		}
+		r := &running{w: w, srv: &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}, url: "http://" + ln.Addr().String()}
+		go r.srv.Serve(ln)
+		ws[p.ID] = r
+		out = append(out, fmt.Sprintf("%s's witness %s at %s", p.ID, w.Cosigner.Name(), r.url))
+	}
+	if err := os.MkdirAll(filepath.Join(data, "policies"), 0o700); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	for _, c := range demoChannels {
+		origin, vkey := n.Origin(c.ID), n.VerifierKey(c.ID)
+		text := "# " + c.ID + ": every member's witness must cosign\nlog " + vkey + "\n"
+		for _, p := range c.Members {
+			r := ws[p]
+			if _, err := r.w.Store.AddLog(ctx, origin, vkey); err != nil {
+				stop()
+				return nil, nil, err
+			}
+			text += fmt.Sprintf("witness %s-witness %s %s\n", p, r.w.Cosigner.VerifierKey(), r.url)
+		}
+		text += "group members all"
+		for _, p := range c.Members {
+			text += " " + p + "-witness"
+		}
+		text += "\nquorum members\n"
+		path := filepath.Join(data, "policies", c.ID+".policy")
+		if err := writeFile(path, []byte(text)); err != nil {
+			stop()
+			return nil, nil, err
+		}
+		if _, err := n.PatchPolicy(ctx, deconflict.NodeAuthor, c.ID, deconflict.PolicyPatch{Witnesses: &text}); err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("demo channel %s witnesses: %w", c.ID, err)
+		}
+	}
+	return out, stop, nil
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/deconflict/deconflict"
 )
 
 func init() {
@@ -42,21 +44,6 @@ example:
 			})
 		},
 	})
-}
-
-// zoneLine is a zone as /v1/zones carries it.
-type zoneLine struct {
-	ID      string       `json:"id"`
-	Name    string       `json:"name,omitempty"`
-	Kind    string       `json:"kind"`
-	Owner   string       `json:"owner"`
-	Polygon [][2]float64 `json:"polygon,omitempty"` // [lat, lon] vertices
-	Center  *[2]float64  `json:"center,omitempty"`  // [lat, lon]
-	RadiusM float64      `json:"radius_m,omitempty"`
-	MinAltM *float64     `json:"min_alt_m"`
-	MaxAltM *float64     `json:"max_alt_m"`
-	From    *time.Time   `json:"from,omitempty"`
-	Until   *time.Time   `json:"until,omitempty"`
 }
 
 // floats parses n comma-separated numbers; s names the flag for errors.
@@ -97,7 +84,7 @@ func runZoneAdd(ctx context.Context, m *Main, args []string) error {
 	if *kind == "" {
 		return usagef("zone add: --kind is required")
 	}
-	z := zoneLine{ID: pos[0], Name: *name, Kind: *kind, Owner: *owner}
+	z := deconflict.Zone{ID: pos[0], Name: *name, Kind: *kind, Owner: *owner}
 	switch {
 	case (*polygon == "") == (*circle == ""):
 		return usagef("zone add: give either --polygon or --circle")
@@ -179,11 +166,11 @@ func runZoneList(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	var zones []zoneLine
+	var zones []deconflict.Zone
 	if err := c.Do(ctx, "GET", "/v1/zones", nil, &zones); err != nil {
 		return err
 	}
-	return writeList(m.Stdout, *asJSON, zones, func(z zoneLine) []string {
+	return writeList(m.Stdout, *asJSON, zones, func(z deconflict.Zone) []string {
 		shape := ""
 		if z.Center != nil {
 			shape = fmt.Sprintf("circle %g,%g,%g", z.Center[0], z.Center[1], z.RadiusM)

@@ -116,8 +116,12 @@ func (tn *Node) Stop() {
 // EnableLive starts the node's live picture with the parties file base
 // (nil: the default alliances) and engine configuration cfg, and serves it.
 func (tn *Node) EnableLive(base *attrib.File, cfg detect.Config) error {
-	p := live.New(tn.Node, tn.DB)
+	p := live.New(tn.Node, tn.Node.Store)
 	p.Now, p.Logger = tn.Node.Now, tn.Node.Logger
+	if bus, ok := tn.Node.Store.(live.ReportBus); ok && tn.Node.Replicas != nil {
+		p.Bus = bus
+		p.Leading = func() bool { return tn.Node.Leading(node.LeaseDetector) }
+	}
 	if err := p.Open(context.Background(), base, cfg); err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ export const api = {
   acks: (ch) => request("GET", `/v1/channels/${enc(ch)}/acks`),
   checkpoint: (ch) => request("GET", `/v1/channels/${enc(ch)}/checkpoint`, undefined, "text"),
   verify: (ch) => request("GET", `/v1/channels/${enc(ch)}/verify`),
+  witnesses: (ch) => request("GET", `/v1/channels/${enc(ch)}/witnesses`),
   incidents: (ch) => request("GET", `/v1/channels/${enc(ch)}/incidents`),
   picture: () => request("GET", "/v1/picture"),
   encounters: () => request("GET", "/v1/encounters"),

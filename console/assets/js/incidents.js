@@ -140,7 +140,35 @@ export class Record {
     this.root.replaceChildren(
       el("h3", {}, `Record of ${channel}`),
       el("p", { class: "hint" }, "The latest checkpoint the node signed. Verify asks the node to re-check the stored log against it; members who do not trust the node run 'deconflict verify' themselves."),
-      cpBox, btn, out);
+      cpBox, await this.witnesses(channel), btn, out);
+  }
+
+  // witnesses shows the channel's witnesses as the node sees them: who
+  // cosigned the latest checkpoint, and a note for each that refused or
+  // could not be reached.
+  async witnesses(channel) {
+    const box = el("div", { class: "witnesses", id: "witness-status" });
+    let ws;
+    try {
+      ws = await api.witnesses(channel);
+    } catch (e) {
+      box.append(el("p", { class: "error-box" }, `Witnesses: ${e.message}`));
+      return box;
+    }
+    if (!ws || ws.length === 0) {
+      box.append(el("p", { class: "hint" }, "No witnesses: this channel's checkpoints are signed by the node alone (the operator sets them with 'deconflict channel witnesses')."));
+      return box;
+    }
+    box.append(el("h4", {}, "Witnesses"),
+      el("table", { class: "witness-table" },
+        el("thead", {}, el("tr", {}, el("th", {}, "Witness"), el("th", {}, "State"), el("th", {}, "Cosigned size"))),
+        el("tbody", {}, ...ws.map((w) => el("tr", { class: `witness-${w.state}` },
+          el("td", {}, w.name), el("td", {}, w.state), el("td", {}, w.cosigned_size >= 0 ? String(w.cosigned_size) : "—"))))));
+    for (const w of ws.filter((w) => w.state === "refused" || w.state === "unreachable")) {
+      box.append(el("p", { class: "error-box", role: "alert" },
+        `Witness ${w.name} ${w.state === "refused" ? "refused to cosign" : "could not be reached"}: ${w.error}. Members who verify with the channel's witness policy will not accept checkpoints it has not cosigned.`));
+    }
+    return box;
   }
 
   async verify(out, btn) {
