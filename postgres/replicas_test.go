@@ -130,7 +130,8 @@ func TestWatchChanges(t *testing.T) {
 	if err := a.RevokePartyKey(ctx, pub, t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.UpdatePolicy(ctx, "c", deconflict.DefaultPolicy()); err != nil {
+	pol := deconflict.DefaultPolicy()
+	if err := a.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 1, "y")}, Policy: &pol}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []deconflict.Change{{Channel: "c"}, {Channel: "c", Size: 1}, {Keys: true}, {Channel: "c"}} {
