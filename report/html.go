@@ -14,7 +14,7 @@ h2 { font-size: 14pt; border-bottom: 1px solid #888; padding-bottom: .2em; margi
 p.sub { color: #444; margin-top: 0; }
 table { border-collapse: collapse; margin: .8em 0 1.2em; width: 100%; font-size: 9pt; }
 caption { text-align: left; font-weight: bold; padding: .3em 0; }
-th, td { border: 1px solid #bbb; padding: .25em .4em; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
+th, td { border: 1px solid #bbb; padding: .25em .4em; vertical-align: top; text-align: left; overflow-wrap: break-word; }
 th { background: #eee; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1em 0 1.5em; break-inside: avoid; page-break-inside: avoid; }

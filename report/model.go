@@ -68,8 +68,9 @@ func (p Provenance) Line() string {
 	return fmt.Sprintf("checkpoint %s size %d root %s sig %s", p.Origin, p.Size, p.Root, sig)
 }
 
-// AckStats are one party's acknowledgements of the period's messages and
-// alerts it had to acknowledge.
+// AckStats are one party's acknowledgements of the period's messages,
+// alerts and notifications it had to acknowledge (the kinds the node
+// keeps acknowledgement duties for).
 type AckStats struct {
 	Party  string
 	Due    int // messages and alerts the party had to acknowledge
@@ -390,14 +391,19 @@ func (r *Report) messages(log []parsed) {
 	for _, x := range log {
 		e, p := x.e, x.p
 		switch e.Kind {
-		case deconflict.KindMessage, deconflict.KindAlert:
+		case deconflict.KindMessage, deconflict.KindAlert, deconflict.KindNotification:
+			// The three kinds the node makes members acknowledge.
 			if !r.in(e.Received) {
 				continue
 			}
 			if e.Kind == deconflict.KindMessage {
 				counts[p.Precedence]++
 			}
-			d := &duty{prec: p.Precedence, author: p.Author, kind: e.Kind, sent: e.Received, missed: map[string]bool{}}
+			prec := p.Precedence
+			if prec == "" {
+				prec = deconflict.Routine
+			}
+			d := &duty{prec: prec, author: p.Author, kind: e.Kind, sent: e.Received, missed: map[string]bool{}}
 			if e.Kind == deconflict.KindAlert {
 				d.due = p.AckFrom
 			} else {
