@@ -165,7 +165,7 @@ func scenario(t *testing.T) (*world, time.Time, time.Time) {
 	t0 := time.Date(2027, 3, 1, 8, 0, 0, 0, time.UTC) // a Monday
 	w := newWorld(t, t0.Add(-30*time.Minute))
 	before := w.msg("NATO", deconflict.Routine, "before the period")
-	w.at(t0.Add(-29 * time.Minute)).ack("RU", before)
+	w.at(t0.Add(-29*time.Minute)).ack("RU", before)
 
 	flashA := w.at(t0).msg("NATO", deconflict.Flash, "Your frigate is closing on our destroyer, alter course")
 	w.at(t0.Add(30*time.Second)).ack("RU", flashA)
@@ -187,11 +187,11 @@ func scenario(t *testing.T) (*world, time.Time, time.Time) {
 	// Week 1: a sea encounter, advisory then dangerous, then closed.
 	both := []string{"NATO", "RU"}
 	a1 := w.at(t0.Add(3*time.Hour)).alert("opened", "inc-sea-1", "enc-sea-1", deconflict.Sea, "advisory", 55.50, 19.00, 1500, 0, both)
-	w.at(t0.Add(3*time.Hour + 40*time.Second)).ack("RU", a1)
-	w.at(t0.Add(3*time.Hour + 60*time.Second)).ack("NATO", a1)
+	w.at(t0.Add(3*time.Hour+40*time.Second)).ack("RU", a1)
+	w.at(t0.Add(3*time.Hour+60*time.Second)).ack("NATO", a1)
 	a2 := w.at(t0.Add(3*time.Hour+5*time.Minute)).alert("escalated", "inc-sea-1", "enc-sea-1", deconflict.Sea, "dangerous", 55.52, 19.05, 700, 0, both)
-	w.at(t0.Add(3*time.Hour + 5*time.Minute + 20*time.Second)).ack("RU", a2)
-	w.at(t0.Add(3*time.Hour + 5*time.Minute + 90*time.Second)).ack("NATO", a2)
+	w.at(t0.Add(3*time.Hour+5*time.Minute+20*time.Second)).ack("RU", a2)
+	w.at(t0.Add(3*time.Hour+5*time.Minute+90*time.Second)).ack("NATO", a2)
 	w.at(t0.Add(4*time.Hour)).alert("closed", "inc-sea-1", "enc-sea-1", deconflict.Sea, "dangerous", 55.60, 19.20, 5000, 0, nil)
 	w.send("NATO", &deconflict.Payload{Kind: deconflict.KindNote, Text: "Closed after RU frigate altered course", Body: json.RawMessage(`{"incident":"inc-sea-1"}`)})
 
@@ -215,7 +215,7 @@ func scenario(t *testing.T) (*world, time.Time, time.Time) {
 
 	req := w.at(t1.Add(2*time.Hour)).send("NATO", &deconflict.Payload{Kind: deconflict.KindNotification,
 		Body: json.RawMessage(`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"Explain the low pass over our destroyer","incident":"inc-air-1"}`)}).Index
-	w.at(t1.Add(2*time.Hour + time.Minute)).ack("RU", req)
+	w.at(t1.Add(2*time.Hour+time.Minute)).ack("RU", req)
 	w.at(t1.Add(5*time.Hour)).send("RU", &deconflict.Payload{Kind: deconflict.KindResponse, ReplyTo: &req, Text: "A training flight; the pilot has been briefed", Body: json.RawMessage(`{"response":"answer"}`)})
 
 	from, to := t0.Add(-10*time.Minute), t0.Add(14*24*time.Hour)
