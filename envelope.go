@@ -21,6 +21,7 @@ const (
 	KindAlert     = "alert"      // node-signed: an encounter opened, escalated or closed
 	KindNote      = "note"       // an annotation of an incident or message (reply_to)
 	KindPolicy    = "policy"     // node-signed: the channel's policy changed; Body is a PolicyChange
+	KindSeen      = "seen"       // node-signed: party AckFrom[0] fetched the envelope at Ack (once per party and envelope)
 
 	// Notifications and measures (package regime reads their bodies).
 	KindNotification = "notification" // a form under a regime: body is the form
@@ -188,6 +189,10 @@ func ParsePayload(b []byte) (*Payload, error) {
 	case KindResponse:
 		if p.ReplyTo == nil || len(p.Body) == 0 {
 			return nil, Errorf(EINVALID, "payload: response needs reply_to (the notification) and a body")
+		}
+	case KindSeen:
+		if p.Ack == nil || len(p.AckFrom) != 1 || p.AckFrom[0] == "" {
+			return nil, Errorf(EINVALID, "payload: seen names no message index (ack) or not exactly one party (ack_from)")
 		}
 	case KindMissedAck, KindAlert, KindPolicy, KindFinding:
 		// node-signed kinds: authorisation is the node's check

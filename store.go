@@ -13,6 +13,10 @@ type PendingAck struct {
 	Deadline time.Time `json:"deadline"`
 	AckIndex *int64    `json:"ack_index,omitempty"` // the acknowledgement's index, once made
 	Missed   bool      `json:"missed"`              // a missed-ack record names this party
+	// Seen is when the node logged that Party fetched the message (a seen
+	// envelope); nil if it never did. Filled by the node from its log,
+	// not kept by stores.
+	Seen *time.Time `json:"seen,omitempty"`
 }
 
 // AckMark records that Party acknowledged message Index at AckIndex.

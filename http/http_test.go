@@ -75,8 +75,12 @@ func TestHotlineFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(envs), 3; got != want {
+	// message, RU's seen of it (its inbox fetch), ack, reply
+	if got, want := len(envs), 4; got != want {
 		t.Fatalf("%d envelopes, want %d", got, want)
+	}
+	if envs[1].Kind != deconflict.KindSeen || envs[1].Author != deconflict.NodeAuthor {
+		t.Fatalf("envelope 1: %s by %s, want the node's seen of RU's inbox fetch", envs[1].Kind, envs[1].Author)
 	}
 	var p deconflict.Payload
 	json.Unmarshal(envs[rep.Index].Payload, &p)

@@ -91,6 +91,9 @@ type InboxEntry struct {
 	Envelope *EnvelopeView `json:"envelope"`
 	Deadline time.Time     `json:"deadline"`
 	Overdue  bool          `json:"overdue"`
+	// Seen is when the node logged the caller fetching the message (this
+	// fetch, or an earlier one).
+	Seen *time.Time `json:"seen,omitempty"`
 }
 
 // ProofResponse carries a proof as base64 hashes.
@@ -459,7 +462,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, caller string, _ 
 	}
 	out := make([]InboxEntry, len(items))
 	for i, it := range items {
-		out[i] = InboxEntry{Envelope: NewEnvelopeView(it.Envelope), Deadline: it.Duty.Deadline, Overdue: it.Overdue}
+		out[i] = InboxEntry{Envelope: NewEnvelopeView(it.Envelope), Deadline: it.Duty.Deadline, Overdue: it.Overdue, Seen: it.Duty.Seen}
 	}
 	return out, nil
 }

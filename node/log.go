@@ -38,6 +38,8 @@ type channelLog struct {
 	written     []byte                 // the checkpoint of this appender's last commit, nil before one; guarded by mu
 	writtenSize int64                  // its size; guarded by mu
 	stopped     bool
+
+	seen seenSet // who has fetched which message, from the channel's seen envelopes
 }
 
 type appendReq struct {

@@ -170,7 +170,7 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, channel)
 	}
 	switch p.Kind {
-	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding:
+	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding, deconflict.KindSeen:
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
 	}
 	party, err := n.Caller(ctx, s.Key)
@@ -332,7 +332,12 @@ type MissedAckBody struct {
 	Precedence string    `json:"precedence,omitempty"`
 	Deadline   time.Time `json:"deadline"`
 	Missing    []string  `json:"missing"` // parties that did not acknowledge in time
-	Index      int64     `json:"index"`   // the missed-ack envelope's index (webhook only)
+	// Seen are the parties of Missing the node logged fetching the
+	// message (seen and not answered); Unseen those it never delivered
+	// it to (never fetched).
+	Seen   []string `json:"seen,omitempty"`
+	Unseen []string `json:"unseen,omitempty"`
+	Index  int64    `json:"index"` // the missed-ack envelope's index (webhook only)
 }
 
 // CheckDeadlines records every acknowledgement deadline that has passed.
@@ -376,10 +381,20 @@ func (n *Node) CheckDeadlines(ctx context.Context) error {
 		if mp != nil {
 			body.Precedence = string(mp.Precedence)
 		}
+		text := fmt.Sprintf("no acknowledgement of message %d from %v by its deadline %s", k.idx, missing, body.Deadline.Format(time.RFC3339))
+		for _, m := range missing {
+			if t := n.seenAt(ctx, k.ch, k.idx, m); t != nil {
+				body.Seen = append(body.Seen, m)
+				text += fmt.Sprintf("; %s: seen at %s and not answered", m, t.Format(time.RFC3339))
+			} else {
+				body.Unseen = append(body.Unseen, m)
+				text += fmt.Sprintf("; %s: never delivered (not fetched)", m)
+			}
+		}
 		bj, _ := json.Marshal(body)
 		idx := k.idx
 		p := &deconflict.Payload{Channel: k.ch, Kind: deconflict.KindMissedAck, Ack: &idx, AckFrom: missing, Precedence: mp.Precedence,
-			Text: fmt.Sprintf("no acknowledgement of message %d from %v by its deadline %s", k.idx, missing, body.Deadline.Format(time.RFC3339)), Body: bj}
+			Text: text, Body: bj}
 		var hooks []deconflict.WebhookJob
 		for _, u := range ch.Policy.Webhooks {
 			hooks = append(hooks, deconflict.WebhookJob{Channel: k.ch, URL: u, NextTry: n.Now()})

@@ -10,6 +10,8 @@ import (
 )
 
 // Envelopes returns up to limit envelopes of channel from index from on.
+// Fetching a message caller owes an acknowledgement of logs, the first
+// time, a seen envelope (as do Follow and Inbox).
 func (n *Node) Envelopes(ctx context.Context, caller, channel string, from int64, limit int) ([]*deconflict.Envelope, error) {
 	if _, err := n.authorise(ctx, caller, channel); err != nil {
 		return nil, err
@@ -17,12 +19,18 @@ func (n *Node) Envelopes(ctx context.Context, caller, channel string, from int64
 	if from < 0 {
 		return nil, deconflict.Errorf(deconflict.EINVALID, "from %d is negative", from)
 	}
+	var envs []*deconflict.Envelope
 	if l, err := n.channelLog(ctx, channel); err == nil {
-		if envs := l.recent(from, limit); envs != nil {
-			return envs, nil
+		envs = l.recent(from, limit)
+	}
+	if envs == nil {
+		var err error
+		if envs, err = n.Store.FindEnvelopes(ctx, channel, from, limit); err != nil {
+			return nil, err
 		}
 	}
-	return n.Store.FindEnvelopes(ctx, channel, from, limit)
+	n.markSeen(ctx, caller, channel, envs)
+	return envs, nil
 }
 
 // Follow calls fn for every envelope of channel from index from on, in
@@ -83,6 +91,7 @@ func (n *Node) FollowBatches(ctx context.Context, caller, channel string, from i
 				if err := fn(batch); err != nil {
 					return err
 				}
+				n.markSeen(ctx, caller, channel, batch)
 			}
 		}
 		select {
@@ -111,12 +120,18 @@ func (n *Node) Inbox(ctx context.Context, caller, channel string) ([]InboxItem, 
 	}
 	now := n.Now()
 	out := make([]InboxItem, 0, len(duties))
+	envs := make([]*deconflict.Envelope, 0, len(duties))
 	for _, d := range duties {
 		e, err := n.Store.FindEnvelope(ctx, channel, d.Index)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, InboxItem{Duty: d, Envelope: e, Overdue: !now.Before(d.Deadline)})
+		envs = append(envs, e)
+	}
+	n.markSeen(ctx, caller, channel, envs)
+	for i, d := range duties {
+		d.Seen = n.seenAt(ctx, channel, d.Index, d.Party)
+		out = append(out, InboxItem{Duty: d, Envelope: envs[i], Overdue: !now.Before(d.Deadline)})
 	}
 	return out, nil
 }
@@ -127,7 +142,11 @@ func (n *Node) AckDuties(ctx context.Context, caller, channel string) ([]deconfl
 	if _, err := n.authorise(ctx, caller, channel); err != nil {
 		return nil, err
 	}
-	return n.Store.PendingAcks(ctx, channel, "", false)
+	duties, err := n.Store.PendingAcks(ctx, channel, "", false)
+	if err != nil {
+		return nil, err
+	}
+	return n.withSeen(ctx, duties), nil
 }
 
 // Checkpoint returns a channel's latest signed checkpoint.

@@ -122,7 +122,7 @@ export class Hotline {
     if (v.index > st.last) st.last = v.index;
     if (!live) return;
     if (st.id !== this.selected || document.hidden) st.unread++;
-    if (["message", "alert", "ack", "missed-ack"].includes(v.kind)) this.refreshDuties(st);
+    if (["message", "alert", "ack", "missed-ack", "seen"].includes(v.kind)) this.refreshDuties(st);
     this.onEnvelope(st.id, v);
     if (st.id === this.selected) this.render();
     this.onChange();
@@ -183,7 +183,7 @@ export class Hotline {
     const children = new Map(), tops = [], missed = new Map();
     for (const v of [...st.envs.values()].sort((a, b) => a.index - b.index)) {
       const p = v.payload || {};
-      if (v.kind === "ack") continue;
+      if (v.kind === "ack" || v.kind === "seen") continue;
       if (v.kind === "missed-ack") {
         if (p.ack != null) { (missed.get(p.ack) || missed.set(p.ack, []).get(p.ack)).push(v); continue; }
       }
@@ -236,11 +236,14 @@ export class Hotline {
     const dutyRows = duties.map((d) => {
       const row = el("li", { class: "duty", dataset: { deadline: d.deadline, party: d.party, index: String(d.index), acked: d.ack_index != null ? "1" : "", missed: d.missed ? "1" : "" } },
         el("span", { class: "duty-party", style: `--party:${partyColor(d.party)}` }, d.party),
-        el("span", { class: "duty-state" }));
+        el("span", { class: "duty-state" }),
+        el("span", { class: "duty-seen" }, d.seen ? `seen ${fmtTime(d.seen)}` : d.ack_index == null ? "not yet delivered" : ""));
       return row;
     });
     const missedRows = missed.map((m) => el("div", { class: "missed-line", role: "alert" },
-      `MISSED ACKNOWLEDGEMENT: ${(m.payload.ack_from || []).join(", ")} did not acknowledge by ${fmtTime((m.payload.body || {}).deadline || m.received)} (record #${m.index})`));
+      `MISSED ACKNOWLEDGEMENT: ${(m.payload.ack_from || []).join(", ")} did not acknowledge by ${fmtTime((m.payload.body || {}).deadline || m.received)}` +
+      ((m.payload.body || {}).seen ? `; seen and not answered: ${m.payload.body.seen.join(", ")}` : "") +
+      ((m.payload.body || {}).unseen ? `; never delivered: ${m.payload.body.unseen.join(", ")}` : "") + ` (record #${m.index})`));
     const actions = el("div", { class: "msg-actions" },
       mine && this.me.can_sign ? el("button", {
         class: "ack-button", type: "button", "aria-label": `Acknowledge message ${v.index} on ${st.id}`, dataset: { index: String(v.index) },

@@ -1,0 +1,185 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/deconflict/deconflict"
+)
+
+// seenKey is one party's fetch of one envelope.
+type seenKey struct {
+	index int64
+	party string
+}
+
+// seenSet is what a channel's seen envelopes say: when each party first
+// fetched each envelope it owes an acknowledgement. It is read from the
+// log on first use and kept as the node appends seen envelopes, so that
+// one party's fetch of one message is logged once, however many fetches
+// run at the same time.
+type seenSet struct {
+	mu     sync.Mutex
+	loaded bool                  // guarded by mu
+	at     map[seenKey]*seenMark // guarded by mu
+}
+
+// seenMark is one logged (or being logged) seen envelope.
+type seenMark struct {
+	done chan struct{} // closed once the append is over
+	at   time.Time     // the seen envelope's time; zero until logged
+}
+
+// load reads the channel's seen envelopes from the store, once. The
+// caller holds s.mu.
+func (s *seenSet) load(ctx context.Context, n *Node, channel string) error {
+	if s.loaded {
+		return nil
+	}
+	at := map[seenKey]*seenMark{}
+	for from := int64(0); ; {
+		envs, err := n.Store.FindEnvelopes(ctx, channel, from, 1000)
+		if err != nil {
+			return fmt.Errorf("read seen envelopes of %s: %w", channel, err)
+		}
+		if len(envs) == 0 {
+			break
+		}
+		for _, e := range envs {
+			if e.Kind != deconflict.KindSeen {
+				continue
+			}
+			p, err := deconflict.ParsePayload(e.Payload)
+			if err != nil {
+				return fmt.Errorf("seen envelope %d of %s: %w", e.Index, channel, err)
+			}
+			done := make(chan struct{})
+			close(done)
+			at[seenKey{*p.Ack, p.AckFrom[0]}] = &seenMark{done: done, at: p.Time}
+		}
+		from = envs[len(envs)-1].Index + 1
+	}
+	s.at, s.loaded = at, true
+	return nil
+}
+
+// owesAck reports whether party owes an acknowledgement of e: e is a
+// message or notification of another member, or an alert naming party.
+func owesAck(e *deconflict.Envelope, party string) bool {
+	if e.Author == party {
+		return false
+	}
+	switch e.Kind {
+	case deconflict.KindMessage, deconflict.KindNotification:
+		return true
+	case deconflict.KindAlert:
+		p, err := deconflict.ParsePayload(e.Payload)
+		return err == nil && slices.Contains(p.AckFrom, party)
+	}
+	return false
+}
+
+// markSeen logs a seen envelope for every envelope of envs that caller
+// owes an acknowledgement of and had not fetched before: the node's
+// record that the message reached the party. It returns once every such
+// envelope's seen record is logged, by this call or a concurrent one.
+// Failures are logged, never returned: a fetch succeeds whether or not
+// its seen record could be written (a frozen channel takes none). The
+// record is written even if the fetching request has ended (a watcher
+// that disconnected after the envelope reached it).
+func (n *Node) markSeen(ctx context.Context, caller, channel string, envs []*deconflict.Envelope) {
+	ctx = context.WithoutCancel(ctx)
+	if caller == deconflict.NodeAuthor || channel == deconflict.KeyLog {
+		return
+	}
+	var todo []*deconflict.Envelope
+	for _, e := range envs {
+		if owesAck(e, caller) {
+			todo = append(todo, e)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	if _, frozen := n.Frozen(channel); frozen {
+		return
+	}
+	l, err := n.channelLog(ctx, channel)
+	if err != nil {
+		return
+	}
+	l.seen.mu.Lock()
+	if err := l.seen.load(ctx, n, channel); err != nil {
+		l.seen.mu.Unlock()
+		n.Logger.Error("seen", "channel", channel, "err", err)
+		return
+	}
+	var fresh []*deconflict.Envelope
+	var others []*seenMark
+	mine := map[int64]*seenMark{}
+	for _, e := range todo {
+		k := seenKey{e.Index, caller}
+		if m, ok := l.seen.at[k]; ok {
+			others = append(others, m)
+			continue
+		}
+		m := &seenMark{done: make(chan struct{})}
+		l.seen.at[k] = m // in flight: a concurrent fetch waits for it
+		mine[e.Index] = m
+		fresh = append(fresh, e)
+	}
+	l.seen.mu.Unlock()
+	for _, e := range fresh {
+		idx := e.Index
+		p := &deconflict.Payload{Channel: channel, Kind: deconflict.KindSeen, Ack: &idx, AckFrom: []string{caller},
+			Time: n.Now().UTC(), Text: fmt.Sprintf("%s fetched envelope %d", caller, idx)}
+		_, err := n.SubmitNode(ctx, p)
+		m := mine[idx]
+		l.seen.mu.Lock()
+		if err != nil {
+			delete(l.seen.at, seenKey{idx, caller}) // a later fetch tries again
+		} else {
+			m.at = p.Time
+		}
+		l.seen.mu.Unlock()
+		close(m.done)
+		if err != nil {
+			n.Logger.Error("seen", "channel", channel, "index", idx, "party", caller, "err", err)
+		}
+	}
+	for _, m := range others {
+		<-m.done
+	}
+}
+
+// seenAt returns when party's fetch of the envelope at index was logged,
+// nil if it never was.
+func (n *Node) seenAt(ctx context.Context, channel string, index int64, party string) *time.Time {
+	l, err := n.channelLog(ctx, channel)
+	if err != nil {
+		return nil
+	}
+	l.seen.mu.Lock()
+	defer l.seen.mu.Unlock()
+	if err := l.seen.load(ctx, n, channel); err != nil {
+		n.Logger.Error("seen", "channel", channel, "err", err)
+		return nil
+	}
+	m, ok := l.seen.at[seenKey{index, party}]
+	if !ok || m.at.IsZero() {
+		return nil
+	}
+	t := m.at
+	return &t
+}
+
+// withSeen fills in when each duty's party fetched its message.
+func (n *Node) withSeen(ctx context.Context, duties []deconflict.PendingAck) []deconflict.PendingAck {
+	for i := range duties {
+		duties[i].Seen = n.seenAt(ctx, duties[i].Channel, duties[i].Index, duties[i].Party)
+	}
+	return duties
+}

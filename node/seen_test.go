@@ -1,0 +1,172 @@
+package node_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/internal/nodetest"
+	"github.com/deconflict/deconflict/node"
+)
+
+// seenOf returns the (message index, party) of every seen envelope of
+// channel, in log order, read as the operator (whose reads log nothing).
+func seenOf(t *testing.T, tn *nodetest.Node, channel string) []string {
+	t.Helper()
+	envs, err := tn.Node.Envelopes(context.Background(), deconflict.NodeAuthor, channel, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range envs {
+		if e.Kind != deconflict.KindSeen {
+			continue
+		}
+		if e.Author != deconflict.NodeAuthor {
+			t.Fatalf("seen envelope %d authored by %s, want the node", e.Index, e.Author)
+		}
+		p, err := deconflict.ParsePayload(e.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%d:%s", *p.Ack, p.AckFrom[0]))
+	}
+	return out
+}
+
+// TestSeen: through a real node and HTTP, a member's fetches of a message
+// (envelopes, inbox, watch; many at once) log one seen envelope for it;
+// the other member never fetches it. The missed acknowledgement then says
+// who saw it and did not answer and who it never reached; the
+// acknowledgement states say so too, and a restarted node logs no second
+// seen envelope.
+func TestSeen(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Now()}
+	dir := t.TempDir()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	tn := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn.AddParties(t, "US", "RU", "FR")
+	pol := deconflict.DefaultPolicy()
+	pol.AckDeadlines[deconflict.Flash] = deconflict.Duration(2 * time.Minute)
+	tn.AddChannel(t, "hot", []string{"US", "RU", "FR"}, &pol)
+	us, ru := client(tn, "US", clk), client(tn, "RU", clk)
+
+	msg, err := us.Send(ctx, "US", &deconflict.Payload{Channel: "hot", Kind: deconflict.KindMessage, Precedence: deconflict.Flash, Text: "state your intentions"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The author's own fetch, and the operator's, log nothing.
+	if _, err := us.Envelopes(ctx, "hot", 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	if got := seenOf(t, tn, "hot"); len(got) != 0 {
+		t.Fatalf("seen after the author's fetch: %v, want none", got)
+	}
+
+	clk.Add(30 * time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			switch i % 3 {
+			case 0:
+				_, err = ru.Envelopes(ctx, "hot", 0, 100)
+			case 1:
+				_, err = ru.Inbox(ctx, "hot")
+			case 2:
+				wctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				err = ru.Watch(wctx, "hot", -1, func(v *dhttp.EnvelopeView) error {
+					cancel() // the first envelope delivered is enough
+					return nil
+				})
+				if wctx.Err() != nil {
+					err = nil
+				}
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := fmt.Sprint(seenOf(t, tn, "hot")), fmt.Sprintf("[%d:RU]", msg.Index); got != want {
+		t.Fatalf("seen envelopes after 30 concurrent fetches by RU: %s, want %s", got, want)
+	}
+	seenTime := clk.Now().UTC()
+
+	inbox, err := ru.Inbox(ctx, "hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inbox) != 1 || inbox[0].Seen == nil || !inbox[0].Seen.Equal(seenTime) {
+		t.Fatalf("RU's inbox %+v, want the message seen at %s", inbox, seenTime)
+	}
+
+	clk.Add(2 * time.Minute)
+	if err := tn.Node.CheckDeadlines(ctx); err != nil {
+		t.Fatal(err)
+	}
+	envs, err := tn.Node.Envelopes(ctx, deconflict.NodeAuthor, "hot", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := envs[len(envs)-1]
+	if last.Kind != deconflict.KindMissedAck {
+		t.Fatalf("last envelope %s, want missed-ack", last.Kind)
+	}
+	p, err := deconflict.ParsePayload(last.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body node.MissedAckBody
+	if err := json.Unmarshal(p.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(body.Missing, body.Seen, body.Unseen), "[FR RU] [RU] [FR]"; got != want {
+		t.Fatalf("missed-ack missing, seen, unseen: %s, want %s", got, want)
+	}
+	if !strings.Contains(p.Text, "RU: seen at "+seenTime.Format(time.RFC3339)+" and not answered") || !strings.Contains(p.Text, "FR: never delivered") {
+		t.Fatalf("missed-ack text %q does not tell seen from never delivered", p.Text)
+	}
+
+	duties, err := us.Acks(ctx, "hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, d := range duties {
+		got[d.Party] = d.Seen != nil
+	}
+	if fmt.Sprint(got) != "map[FR:false RU:true]" {
+		t.Fatalf("acknowledgement states (party: seen) %v, want RU seen, FR not", got)
+	}
+
+	// A restarted node reads who saw what from its log.
+	tn.Stop()
+	tn2 := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn2.Keys = tn.Keys
+	ru2 := client(tn2, "RU", clk)
+	if _, err := ru2.Envelopes(ctx, "hot", 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(seenOf(t, tn2, "hot")), fmt.Sprintf("[%d:RU]", msg.Index); got != want {
+		t.Fatalf("seen envelopes after a restart and another fetch: %s, want %s", got, want)
+	}
+}
