@@ -41,6 +41,21 @@ const (
 	DefaultAckRoutine   = 24 * time.Hour
 )
 
+// Default re-notification intervals: a FLASH or IMMEDIATE message that a
+// member has not acknowledged is notified to it again at this interval
+// (re-notify envelope, escalation webhooks, console), up to
+// DefaultRenotifyMax times. DefaultRenotifyImmediate is Mattermost's
+// persistent notification interval (5 min); DefaultRenotifyFlash is
+// proposed here, as FLASH's 2 min deadline is shorter than that.
+const (
+	DefaultRenotifyFlash     = time.Minute
+	DefaultRenotifyImmediate = 5 * time.Minute
+	// DefaultRenotifyMax bounds the re-notifications of one message
+	// (proposed: 6 min of FLASH, 30 min of IMMEDIATE), so that an
+	// abandoned message does not grow the log for ever.
+	DefaultRenotifyMax = 6
+)
+
 // Policy is a channel's agreed rules.
 type Policy struct {
 	// AckDeadlines maps each precedence to how long every other member has
@@ -57,6 +72,27 @@ type Policy struct {
 	// checkpoints ("witness NAME VKEY URL" lines) and the quorum members
 	// are expected to demand. Empty: the channel is not witnessed.
 	Witnesses string `json:"witnesses,omitempty"`
+	// Renotify maps flash and immediate to the interval at which a message
+	// not yet acknowledged is notified again to the members that owe the
+	// acknowledgement; a precedence not named takes its default
+	// (DefaultRenotifyFlash, DefaultRenotifyImmediate), "0s" turns it off.
+	// Priority and routine messages are not re-notified.
+	Renotify map[Precedence]Duration `json:"renotify,omitempty"`
+}
+
+// RenotifyInterval returns the re-notification interval of a message of
+// precedence prec; 0: it is not re-notified.
+func (p *Policy) RenotifyInterval(prec Precedence) time.Duration {
+	if d, ok := p.Renotify[prec]; ok {
+		return max(time.Duration(d), 0)
+	}
+	switch prec {
+	case Flash:
+		return DefaultRenotifyFlash
+	case Immediate:
+		return DefaultRenotifyImmediate
+	}
+	return 0
 }
 
 // PolicyChange is the body of a policy envelope: the channel's policy
@@ -80,6 +116,9 @@ type PolicyPatch struct {
 	Thresholds json.RawMessage `json:"thresholds,omitempty"`
 	// Witnesses, when not nil, replaces the witness policy (empty: none).
 	Witnesses *string `json:"witnesses,omitempty"`
+	// Renotify sets the re-notification intervals of the precedences it
+	// names ("0s": off).
+	Renotify map[Precedence]Duration `json:"renotify,omitempty"`
 }
 
 // Apply returns p changed by the patch (p itself is not modified).
@@ -103,12 +142,23 @@ func (pt *PolicyPatch) Apply(p Policy) Policy {
 	if pt.Witnesses != nil {
 		out.Witnesses = *pt.Witnesses
 	}
+	if len(p.Renotify)+len(pt.Renotify) > 0 {
+		out.Renotify = map[Precedence]Duration{}
+		for k, v := range p.Renotify {
+			out.Renotify[k] = v
+		}
+		for k, v := range pt.Renotify {
+			out.Renotify[k] = v
+		}
+	}
 	return out
 }
 
 // PolicyDiff names what differs between two policies, in a fixed order:
 // "ack_deadlines.<precedence>" for each deadline in force that changed,
-// then "webhooks", then "thresholds", then "witnesses".
+// then "webhooks", then "thresholds", then "witnesses", then
+// "renotify.<precedence>" for each re-notification interval in force that
+// changed.
 func PolicyDiff(a, b Policy) []string {
 	var out []string
 	for _, prec := range Precedences {
@@ -124,6 +174,11 @@ func PolicyDiff(a, b Policy) []string {
 	}
 	if a.Witnesses != b.Witnesses {
 		out = append(out, "witnesses")
+	}
+	for _, prec := range []Precedence{Flash, Immediate} {
+		if a.RenotifyInterval(prec) != b.RenotifyInterval(prec) {
+			out = append(out, "renotify."+string(prec))
+		}
 	}
 	return out
 }
@@ -179,6 +234,14 @@ func (c *Channel) Validate() error {
 		}
 		if d <= 0 {
 			return Errorf(EINVALID, "channel %s: %s deadline %v must be positive", c.ID, p, time.Duration(d))
+		}
+	}
+	for p, d := range c.Policy.Renotify {
+		if p != Flash && p != Immediate {
+			return Errorf(EINVALID, "channel %s: renotify interval for precedence %q: want flash or immediate (lowercase)", c.ID, short(string(p)))
+		}
+		if d < 0 || d > 0 && time.Duration(d) < time.Second {
+			return Errorf(EINVALID, "channel %s: %s renotify interval %v: want 0 (off) or at least 1s", c.ID, p, time.Duration(d))
 		}
 	}
 	for _, u := range c.Policy.Webhooks {

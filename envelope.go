@@ -22,6 +22,7 @@ const (
 	KindNote      = "note"       // an annotation of an incident or message (reply_to)
 	KindPolicy    = "policy"     // node-signed: the channel's policy changed; Body is a PolicyChange
 	KindSeen      = "seen"       // node-signed: party AckFrom[0] fetched the envelope at Ack (once per party and envelope)
+	KindRenotify  = "renotify"   // node-signed: message Ack is still not acknowledged by AckFrom; notified again
 
 	// Notifications and measures (package regime reads their bodies).
 	KindNotification = "notification" // a form under a regime: body is the form
@@ -193,6 +194,10 @@ func ParsePayload(b []byte) (*Payload, error) {
 	case KindSeen:
 		if p.Ack == nil || len(p.AckFrom) != 1 || p.AckFrom[0] == "" {
 			return nil, Errorf(EINVALID, "payload: seen names no message index (ack) or not exactly one party (ack_from)")
+		}
+	case KindRenotify:
+		if p.Ack == nil || len(p.AckFrom) == 0 {
+			return nil, Errorf(EINVALID, "payload: renotify names no message index (ack) or no party (ack_from)")
 		}
 	case KindMissedAck, KindAlert, KindPolicy, KindFinding:
 		// node-signed kinds: authorisation is the node's check

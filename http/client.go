@@ -292,6 +292,13 @@ func (c *Client) Envelopes(ctx context.Context, channel string, from int64, limi
 	return out, c.do(ctx, "GET", fmt.Sprintf("/v1/channels/%s/envelopes?from=%d&limit=%d", url.PathEscape(channel), from, limit), nil, &out)
 }
 
+// AuditEnvelopes is Envelopes for an audit: the node logs no seen
+// envelope for what it returns.
+func (c *Client) AuditEnvelopes(ctx context.Context, channel string, from int64, limit int) ([]*EnvelopeView, error) {
+	var out []*EnvelopeView
+	return out, c.do(ctx, "GET", fmt.Sprintf("/v1/channels/%s/envelopes?from=%d&limit=%d&audit=1", url.PathEscape(channel), from, limit), nil, &out)
+}
+
 // Inbox returns what the caller still has to acknowledge.
 func (c *Client) Inbox(ctx context.Context, channel string) ([]InboxEntry, error) {
 	var out []InboxEntry

@@ -444,7 +444,15 @@ func (s *Server) envelopes(w http.ResponseWriter, r *http.Request, caller string
 			return nil, deconflict.Errorf(deconflict.EINVALID, "limit %q: want 1 to 10000", v)
 		}
 	}
-	envs, err := s.Node.Envelopes(r.Context(), caller, r.PathValue("id"), from, int(limit))
+	read := s.Node.Envelopes
+	switch q.Get("audit") {
+	case "":
+	case "1":
+		read = s.Node.AuditEnvelopes
+	default:
+		return nil, deconflict.Errorf(deconflict.EINVALID, "audit %q: want 1 or nothing", q.Get("audit"))
+	}
+	envs, err := read(r.Context(), caller, r.PathValue("id"), from, int(limit))
 	if err != nil {
 		return nil, err
 	}

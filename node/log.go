@@ -473,6 +473,15 @@ func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict
 				b.Pending[k].AckIndex = &v
 			}
 		}
+	case deconflict.KindRenotify:
+		var body RenotifyBody
+		json.Unmarshal(p.Body, &body)
+		body.Index = e.Index
+		bj, _ := json.Marshal(body)
+		for _, h := range r.hooks {
+			h.Body = bj
+			b.Webhooks = append(b.Webhooks, h)
+		}
 	case deconflict.KindMissedAck:
 		b.Missed = append(b.Missed, r.missed...)
 		var body MissedAckBody

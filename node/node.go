@@ -452,6 +452,9 @@ func policyText(from, to deconflict.Policy, changed []string) string {
 			parts = append(parts, fmt.Sprintf("%s acknowledgement deadline %s -> %s", prec, from.AckDeadline(prec), to.AckDeadline(prec)))
 		case c == "webhooks":
 			parts = append(parts, fmt.Sprintf("webhooks %d -> %d", len(from.Webhooks), len(to.Webhooks)))
+		case strings.HasPrefix(c, "renotify."):
+			prec := deconflict.Precedence(strings.TrimPrefix(c, "renotify."))
+			parts = append(parts, fmt.Sprintf("%s re-notification interval %s -> %s", prec, from.RenotifyInterval(prec), to.RenotifyInterval(prec)))
 		case c == "witnesses":
 			parts = append(parts, witnessPolicyText(to.Witnesses))
 		default:

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -25,6 +26,17 @@ type seenSet struct {
 	mu     sync.Mutex
 	loaded bool                  // guarded by mu
 	at     map[seenKey]*seenMark // guarded by mu
+	// renotified counts the renotify envelopes of each message; guarded by mu
+	renotified map[int64]int
+	// msgs caches what CheckRenotify reads of messages with open duties; guarded by mu
+	msgs map[int64]renotifyMsg
+}
+
+type renotifyMsg struct {
+	prec     deconflict.Precedence
+	kind     string
+	author   string
+	received time.Time
 }
 
 // seenMark is one logged (or being logged) seen envelope.
@@ -40,6 +52,7 @@ func (s *seenSet) load(ctx context.Context, n *Node, channel string) error {
 		return nil
 	}
 	at := map[seenKey]*seenMark{}
+	renotified := map[int64]int{}
 	for from := int64(0); ; {
 		envs, err := n.Store.FindEnvelopes(ctx, channel, from, 1000)
 		if err != nil {
@@ -49,12 +62,18 @@ func (s *seenSet) load(ctx context.Context, n *Node, channel string) error {
 			break
 		}
 		for _, e := range envs {
-			if e.Kind != deconflict.KindSeen {
+			if e.Kind != deconflict.KindSeen && e.Kind != deconflict.KindRenotify {
 				continue
 			}
 			p, err := deconflict.ParsePayload(e.Payload)
 			if err != nil {
-				return fmt.Errorf("seen envelope %d of %s: %w", e.Index, channel, err)
+				return fmt.Errorf("%s envelope %d of %s: %w", e.Kind, e.Index, channel, err)
+			}
+			if e.Kind == deconflict.KindRenotify {
+				var b RenotifyBody
+				json.Unmarshal(p.Body, &b)
+				renotified[*p.Ack] = max(renotified[*p.Ack], b.Count)
+				continue
 			}
 			done := make(chan struct{})
 			close(done)
@@ -62,29 +81,28 @@ func (s *seenSet) load(ctx context.Context, n *Node, channel string) error {
 		}
 		from = envs[len(envs)-1].Index + 1
 	}
-	s.at, s.loaded = at, true
+	s.at, s.renotified, s.loaded = at, renotified, true
 	return nil
 }
 
-// owesAck reports whether party owes an acknowledgement of e: e is a
-// message or notification of another member, or an alert naming party.
-func owesAck(e *deconflict.Envelope, party string) bool {
+// mayOweAck reports whether party may owe an acknowledgement of e: the
+// kinds that carry duties, written by someone else.
+func mayOweAck(e *deconflict.Envelope, party string) bool {
 	if e.Author == party {
 		return false
 	}
 	switch e.Kind {
-	case deconflict.KindMessage, deconflict.KindNotification:
+	case deconflict.KindMessage, deconflict.KindNotification, deconflict.KindAlert:
 		return true
-	case deconflict.KindAlert:
-		p, err := deconflict.ParsePayload(e.Payload)
-		return err == nil && slices.Contains(p.AckFrom, party)
 	}
 	return false
 }
 
 // markSeen logs a seen envelope for every envelope of envs that caller
-// owes an acknowledgement of and had not fetched before: the node's
-// record that the message reached the party. It returns once every such
+// still owes an acknowledgement of (an open duty) and had not fetched
+// before: the node's record that the message reached the party. An
+// acknowledgement already proves delivery, so acknowledged messages and
+// envelopes that carry no duty of caller's log nothing. It returns once every such
 // envelope's seen record is logged, by this call or a concurrent one.
 // Failures are logged, never returned: a fetch succeeds whether or not
 // its seen record could be written (a frozen channel takes none). The
@@ -95,16 +113,28 @@ func (n *Node) markSeen(ctx context.Context, caller, channel string, envs []*dec
 	if caller == deconflict.NodeAuthor || channel == deconflict.KeyLog {
 		return
 	}
+	if !slices.ContainsFunc(envs, func(e *deconflict.Envelope) bool { return mayOweAck(e, caller) }) {
+		return
+	}
+	if _, frozen := n.Frozen(channel); frozen {
+		return
+	}
+	duties, err := n.Store.PendingAcks(ctx, channel, caller, true)
+	if err != nil {
+		n.Logger.Error("seen", "channel", channel, "err", err)
+		return
+	}
+	open := map[int64]bool{}
+	for _, d := range duties {
+		open[d.Index] = true
+	}
 	var todo []*deconflict.Envelope
 	for _, e := range envs {
-		if owesAck(e, caller) {
+		if open[e.Index] && mayOweAck(e, caller) {
 			todo = append(todo, e)
 		}
 	}
 	if len(todo) == 0 {
-		return
-	}
-	if _, frozen := n.Frozen(channel); frozen {
 		return
 	}
 	l, err := n.channelLog(ctx, channel)

@@ -170,7 +170,7 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, channel)
 	}
 	switch p.Kind {
-	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding, deconflict.KindSeen:
+	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding, deconflict.KindSeen, deconflict.KindRenotify:
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
 	}
 	party, err := n.Caller(ctx, s.Key)
@@ -318,6 +318,9 @@ func (n *Node) deadlineLoop(ctx context.Context) {
 		}
 		if err := n.CheckFindings(ctx); err != nil && ctx.Err() == nil {
 			n.Logger.Error("findings check", "err", err)
+		}
+		if err := n.CheckRenotify(ctx); err != nil && ctx.Err() == nil {
+			n.Logger.Error("renotify check", "err", err)
 		}
 	}
 }

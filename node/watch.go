@@ -10,9 +10,20 @@ import (
 )
 
 // Envelopes returns up to limit envelopes of channel from index from on.
-// Fetching a message caller owes an acknowledgement of logs, the first
-// time, a seen envelope (as do Follow and Inbox).
+// Fetching a message caller still owes an acknowledgement of logs, the
+// first time, a seen envelope (as do Follow and Inbox).
 func (n *Node) Envelopes(ctx context.Context, caller, channel string, from int64, limit int) ([]*deconflict.Envelope, error) {
+	return n.readEnvelopes(ctx, caller, channel, from, limit, true)
+}
+
+// AuditEnvelopes is Envelopes for an audit (verify, reports): a read of
+// the record, not a delivery, so it logs no seen envelope and leaves the
+// log it reads as it is.
+func (n *Node) AuditEnvelopes(ctx context.Context, caller, channel string, from int64, limit int) ([]*deconflict.Envelope, error) {
+	return n.readEnvelopes(ctx, caller, channel, from, limit, false)
+}
+
+func (n *Node) readEnvelopes(ctx context.Context, caller, channel string, from int64, limit int, delivery bool) ([]*deconflict.Envelope, error) {
 	if _, err := n.authorise(ctx, caller, channel); err != nil {
 		return nil, err
 	}
@@ -29,7 +40,9 @@ func (n *Node) Envelopes(ctx context.Context, caller, channel string, from int64
 			return nil, err
 		}
 	}
-	n.markSeen(ctx, caller, channel, envs)
+	if delivery {
+		n.markSeen(ctx, caller, channel, envs)
+	}
 	return envs, nil
 }
 

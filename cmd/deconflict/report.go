@@ -125,7 +125,7 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 	}
 	var envs []*deconflict.Envelope
 	for int64(len(envs)) < prov.Size {
-		page, err := c.Envelopes(ctx, *channel, int64(len(envs)), 1000)
+		page, err := c.AuditEnvelopes(ctx, *channel, int64(len(envs)), 1000)
 		if err != nil {
 			return err
 		}

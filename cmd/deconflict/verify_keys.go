@@ -54,7 +54,7 @@ func newAuditor(c *dhttp.Client, id, origin string, trusted ed25519.PublicKey, c
 	a.FetchLeaves = func(ctx context.Context, start, end int64) ([]record.Leaf, error) {
 		var out []record.Leaf
 		for from := start; from < end; {
-			envs, err := c.Envelopes(ctx, id, from, int(min(end-from, 1000)))
+			envs, err := c.AuditEnvelopes(ctx, id, from, int(min(end-from, 1000)))
 			if err != nil {
 				return nil, err
 			}
