@@ -198,8 +198,8 @@ type ChannelService interface {
 	FindChannel(ctx context.Context, id string) (*Channel, error)
 	// FindChannels lists every channel.
 	FindChannels(ctx context.Context) ([]*Channel, error)
-	// UpdatePolicy replaces a channel's policy. ENOTFOUND if none.
-	UpdatePolicy(ctx context.Context, id string, p Policy) error
+	// A channel's policy changes only with the envelope that records the
+	// change (Batch.Policy), in the append's transaction.
 }
 
 // Duration is a time.Duration that reads and writes JSON as Go duration

@@ -2,7 +2,6 @@ package deconflict
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -269,12 +268,4 @@ type Receipt struct {
 	Checkpoint string    `json:"checkpoint,omitempty"` // signed checkpoint that includes Index
 	Proof      [][]byte  `json:"proof,omitempty"`      // inclusion proof, base64 hashes
 	NodeKey    string    `json:"node_key,omitempty"`   // the node's note verifier key
-}
-
-// EnvelopeService accepts and reads envelopes.
-type EnvelopeService interface {
-	// Submit verifies, authorises, appends and logs a signed envelope and
-	// returns its receipt. Resending an accepted envelope returns the same
-	// receipt; another envelope with the same id is ECONFLICT.
-	Submit(ctx context.Context, s *Signed) (*Receipt, error)
 }

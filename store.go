@@ -84,8 +84,6 @@ type Store interface {
 	LogSize(ctx context.Context, channel string) (int64, error)
 	// FindEnvelope returns the envelope at index. ENOTFOUND if none.
 	FindEnvelope(ctx context.Context, channel string, index int64) (*Envelope, error)
-	// FindEnvelopeByID returns the envelope with payload id. ENOTFOUND if none.
-	FindEnvelopeByID(ctx context.Context, channel, id string) (*Envelope, error)
 	// FindEnvelopesByID returns the envelopes among ids that exist, by id.
 	FindEnvelopesByID(ctx context.Context, channel string, ids []string) (map[string]*Envelope, error)
 	// FindEnvelopeByLeafHash returns the envelope whose leaf hash is h. ENOTFOUND if none.
@@ -127,8 +125,21 @@ type Store interface {
 	// forgotten.
 	UseNonce(ctx context.Context, digest [32]byte, now, expires time.Time) error
 
-	// Meta reads and writes node-level settings (node name, versions).
+	// CreateZone stores a declared zone. ECONFLICT if its id is taken.
+	CreateZone(ctx context.Context, z *Zone) error
+	// DeleteZone removes a zone. ENOTFOUND if none has that id.
+	DeleteZone(ctx context.Context, id string) error
+	// FindZones returns the declared zones, ordered by id.
+	FindZones(ctx context.Context) ([]*Zone, error)
+	// SetAssets replaces the assets party declares as its own, keeping
+	// their order. ENOTFOUND if the party is not registered.
+	SetAssets(ctx context.Context, party string, a *Assets) error
+	// FindAssets returns every party's declared assets, by party.
+	FindAssets(ctx context.Context) (map[string]Assets, error)
+
+	// Meta reads a node-level setting (node name). ENOTFOUND if unset.
 	Meta(ctx context.Context, key string) (string, error)
+	// SetMeta writes a node-level setting.
 	SetMeta(ctx context.Context, key, value string) error
 
 	Close() error

@@ -182,6 +182,16 @@ func (s *Server) liveRoutes() {
 		}
 		return statusValue{http.StatusCreated, v}, nil
 	}))
+	m.HandleFunc("DELETE /v1/zones/{zone}", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		l, err := s.live()
+		if err != nil {
+			return nil, err
+		}
+		if err := l.RemoveZone(r.Context(), caller, r.PathValue("zone")); err != nil {
+			return nil, err
+		}
+		return map[string]string{"removed": r.PathValue("zone")}, nil
+	}))
 	m.HandleFunc("POST /v1/reports", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, body []byte) (any, error) {
 		var vs []ReportView
 		if err := DecodeJSON(body, &vs); err != nil {

@@ -2,8 +2,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"sort"
 
 	"github.com/deconflict/deconflict"
@@ -57,16 +55,11 @@ func (l *Picture) rebuild(assets map[string]deconflict.Assets) error {
 }
 
 func (l *Picture) loadAssets(ctx context.Context) error {
-	l.assets = map[string]deconflict.Assets{}
-	text, err := l.store.Meta(ctx, "assets")
+	as, err := l.store.FindAssets(ctx)
 	if err != nil {
 		return err
 	}
-	if text != "" {
-		if err := json.Unmarshal([]byte(text), &l.assets); err != nil {
-			return fmt.Errorf("stored assets: %w", err)
-		}
-	}
+	l.assets = as
 	return l.rebuild(l.assets)
 }
 
@@ -90,11 +83,7 @@ func (l *Picture) DeclareAssets(ctx context.Context, caller, party string, a dec
 	if err := l.rebuild(next); err != nil {
 		return err
 	}
-	b, err := json.Marshal(next)
-	if err != nil {
-		return err
-	}
-	if err := l.store.SetMeta(ctx, "assets", string(b)); err != nil {
+	if err := l.store.SetAssets(ctx, party, &a); err != nil {
 		l.rebuild(l.assets)
 		return err
 	}

@@ -42,12 +42,15 @@ type ChannelLog interface {
 // implements it.
 type Store interface {
 	FindParty(ctx context.Context, id string) (*deconflict.Party, error)
+	CreateZone(ctx context.Context, z *deconflict.Zone) error
+	DeleteZone(ctx context.Context, id string) error
+	FindZones(ctx context.Context) ([]*deconflict.Zone, error)
+	SetAssets(ctx context.Context, party string, a *deconflict.Assets) error
+	FindAssets(ctx context.Context) (map[string]deconflict.Assets, error)
 	// The alert outbox (see deconflict.Store).
 	QueueAlert(ctx context.Context, j *deconflict.AlertJob) error
 	DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error)
 	AlertPosted(ctx context.Context, id int64) error
-	Meta(ctx context.Context, key string) (string, error)
-	SetMeta(ctx context.Context, key, value string) error
 }
 
 // ReportBus shares reports among the replicas of one node (the

@@ -25,8 +25,8 @@ type RulesSource interface {
 // ApplySeparations returns th with the binding separations of a channel
 // applied: each sets its domain and tier's distance (and vertical and
 // look-ahead where given). An outer tier narrower than an agreed inner one
-// is widened to it, so the tiers stay nested. Air-sea separations are not
-// applied: the engine has no air-sea tiers yet.
+// is widened to it, so the tiers stay nested. An air-sea separation's
+// vertical is the height under which the aircraft counts.
 func ApplySeparations(th detect.Thresholds, seps []regime.SeparationRule) detect.Thresholds {
 	vol := func(v *detect.Volume, s regime.Separation) {
 		v.HorizontalM = s.DistanceM
@@ -51,6 +51,13 @@ func ApplySeparations(th detect.Thresholds, seps []regime.SeparationRule) detect
 			case "critical":
 				th.Sea.CriticalM = s.DistanceM
 			}
+		case "air-sea":
+			switch s.Tier {
+			case "dangerous":
+				vol(&th.AirSea.Dangerous, s.Separation)
+			case "critical":
+				vol(&th.AirSea.Critical, s.Separation)
+			}
 		case "air":
 			switch s.Tier {
 			case "advisory":
@@ -73,6 +80,7 @@ func ApplySeparations(th detect.Thresholds, seps []regime.SeparationRule) detect
 	}
 	widen(&th.Air.Warning, th.Air.Critical)
 	widen(&th.Air.Advisory, th.Air.Warning)
+	widen(&th.AirSea.Dangerous, th.AirSea.Critical)
 	return th
 }
 

@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -29,7 +28,8 @@ func (l *Picture) Zones() []detect.Zone {
 }
 
 // AddZone declares a zone: the operator for any owner, a party for its
-// own. It is kept in the store and given to the engine.
+// own. It is kept in the store (ECONFLICT if its id is taken) and given
+// to the engine (EINVALID if the engine refuses it).
 func (l *Picture) AddZone(ctx context.Context, caller string, z detect.Zone) error {
 	if caller != deconflict.NodeAuthor && caller != z.Owner {
 		return deconflict.Errorf(deconflict.EFORBIDDEN, "zone %s: a party declares only its own zones (owner %s)", z.ID, z.Owner)
@@ -38,12 +38,16 @@ func (l *Picture) AddZone(ctx context.Context, caller string, z detect.Zone) err
 		return deconflict.Errorf(deconflict.EINVALID, "zone: id is empty")
 	}
 	l.mu.Lock()
-	_, exists := l.zones[z.ID]
 	_, derived := l.derived[z.ID]
 	l.mu.Unlock()
-	exists = exists || derived
-	if exists {
-		return deconflict.Errorf(deconflict.ECONFLICT, "zone %s already exists", z.ID)
+	if derived {
+		return deconflict.Errorf(deconflict.ECONFLICT, "zone %s already exists (a channel's log declares it)", z.ID)
+	}
+	// The store decides which of two declarations of one id wins: each
+	// zone is its own row, so concurrent declarations lose nothing.
+	rec := ZoneOf(&z)
+	if err := l.store.CreateZone(ctx, &rec); err != nil {
+		return err
 	}
 	// The engine belongs to the run goroutine: hand it the zone there.
 	done := make(chan error, 1)
@@ -57,51 +61,72 @@ func (l *Picture) AddZone(ctx context.Context, caller string, z detect.Zone) err
 		}
 		done <- err
 	}
+	var err error
 	select {
 	case l.ops <- op:
+		err = <-done
+		if err != nil {
+			err = deconflict.Errorf(deconflict.EINVALID, "zone %s: %v", z.ID, err)
+		}
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		if derr := l.store.DeleteZone(context.WithoutCancel(ctx), z.ID); derr != nil {
+			l.Logger.Error("zone refused but still stored", "zone", z.ID, "err", derr)
+		}
+		return err
+	}
+	return nil
+}
+
+// RemoveZone withdraws a zone: its owner or the operator. Its open
+// encounters close. ENOTFOUND if there is no such zone.
+func (l *Picture) RemoveZone(ctx context.Context, caller, id string) error {
+	l.mu.Lock()
+	z, ok := l.zones[id]
+	l.mu.Unlock()
+	if !ok {
+		return deconflict.Errorf(deconflict.ENOTFOUND, "zone %s not found", id)
+	}
+	if caller != deconflict.NodeAuthor && caller != z.Owner {
+		return deconflict.Errorf(deconflict.EFORBIDDEN, "zone %s: only its owner (%s) or the operator removes it", id, z.Owner)
+	}
+	if err := l.store.DeleteZone(ctx, id); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	op := func(e *detect.Engine) {
+		evs, err := e.RemoveZone(id, l.Now().UTC())
+		if err == nil {
+			l.mu.Lock()
+			delete(l.zones, id)
+			l.mu.Unlock()
+			l.handle(evs)
+		}
+		done <- err
+	}
+	select {
+	case l.ops <- op:
+		return <-done
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if err := <-done; err != nil {
-		return deconflict.Errorf(deconflict.EINVALID, "zone %s: %v", z.ID, err)
-	}
-	return l.saveZones(ctx)
 }
 
 func (l *Picture) loadZones(ctx context.Context) error {
-	text, err := l.store.Meta(ctx, "zones")
-	if err != nil || text == "" {
+	zs, err := l.store.FindZones(ctx)
+	if err != nil {
 		return err
 	}
-	var zs []deconflict.Zone
-	if err := json.Unmarshal([]byte(text), &zs); err != nil {
-		return fmt.Errorf("stored zones: %w", err)
-	}
 	for _, zv := range zs {
-		z := EngineZone(&zv)
+		z := EngineZone(zv)
 		if _, err := l.engine.AddZone(z, l.Now()); err != nil {
 			return fmt.Errorf("stored zone %s: %w", z.ID, err)
 		}
 		l.zones[z.ID] = z
 	}
 	return nil
-}
-
-func (l *Picture) saveZones(ctx context.Context) error {
-	var out []deconflict.Zone
-	for _, z := range l.Zones() {
-		l.mu.Lock()
-		_, declared := l.zones[z.ID]
-		l.mu.Unlock()
-		if declared {
-			out = append(out, ZoneOf(&z))
-		}
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	return l.store.SetMeta(ctx, "zones", string(b))
 }
 
 // ZoneOf returns the declared (stored and API) form of an engine zone.

@@ -168,6 +168,9 @@ func (st *regimeState) apply(e *deconflict.Envelope) {
 		if json.Unmarshal(p.Body, &f) != nil || len(f.About) == 0 {
 			return
 		}
+		if st.ledger.IsRaised(f) {
+			return // a duplicate (two writers raced): listed once
+		}
 		st.ledger.MarkRaised(f)
 		st.findings = append(st.findings, FindingView{Index: e.Index, Finding: f})
 		if r := st.notices[f.About[0]]; r != nil {
@@ -308,8 +311,9 @@ func (n *Node) RaiseFindings(ctx context.Context, channel string) error {
 		if _, err := n.SubmitNode(ctx, p); err != nil {
 			return fmt.Errorf("finding %s about %s/%d: %w", f.Code, channel, about, err)
 		}
-		st.ledger.MarkRaised(f)
 	}
+	// Reading the findings back from the log marks them raised (st.mu is
+	// held throughout, so no other caller raises them meanwhile).
 	return n.catchUp(ctx, channel, st)
 }
 

@@ -38,7 +38,12 @@ func (n *Node) SubmitTo(ctx context.Context, channel string, s *deconflict.Signe
 	switch r.payload.Kind {
 	case deconflict.KindNotification, deconflict.KindResponse:
 		// Findings true at receipt are in the log before the receipt is
-		// returned, so the submitter sees them.
+		// returned, so the submitter sees them. Among replicas only the
+		// timers lease holder raises findings (within a tick), so that two
+		// replicas never raise the same one.
+		if !n.Leading(LeaseTimers) {
+			break
+		}
 		if err := n.RaiseFindings(ctx, r.payload.Channel); err != nil {
 			n.Logger.Error("findings", "channel", r.payload.Channel, "err", err)
 		}

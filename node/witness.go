@@ -52,6 +52,7 @@ type WitnessStatus struct {
 	Error        string    `json:"error,omitempty"`
 	Cosigned     time.Time `json:"cosigned,omitzero"` // when it last cosigned
 	Asked        time.Time `json:"asked,omitzero"`    // when the node last asked it
+	AskedSize    int64     `json:"asked_size"`        // the size of the checkpoint it was last asked about (-1: none)
 }
 
 // WitnessMetrics count the node's add-checkpoint calls by outcome.
@@ -75,7 +76,6 @@ type channelWitnesses struct {
 	text    string // the policy as set
 	workers []*witnessWorker
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
 }
 
 // witnessWorker keeps one witness up to date with one channel's log.
@@ -106,8 +106,10 @@ func (n *Node) startWitnessing(c *deconflict.Channel) error {
 		return nil
 	}
 	if old != nil {
+		// Its workers stop at their next step (a request in flight is
+		// cancelled); not waited for here, so that serving checkpoints
+		// never waits on a slow witness.
 		old.cancel()
-		old.wg.Wait()
 		delete(w.chans, c.ID)
 	}
 	if _, frozen := n.Frozen(c.ID); frozen || c.Policy.Witnesses == "" || w.base == nil {
@@ -125,7 +127,7 @@ func (n *Node) startWitnessing(c *deconflict.Channel) error {
 	}
 	for _, pw := range p.Witnesses {
 		ww := &witnessWorker{n: n, channel: c.ID, client: &witness.Client{URL: pw.URL, Verifier: p.Verifier(pw.Name), HTTP: hc},
-			status: WitnessStatus{Name: pw.Name, URL: pw.URL, State: WitnessPending, CosignedSize: -1}}
+			status: WitnessStatus{Name: pw.Name, URL: pw.URL, State: WitnessPending, CosignedSize: -1, AskedSize: -1}}
 		if pw.URL == "" {
 			ww.status.State, ww.status.Error = WitnessUnreachable, "the policy gives no URL for this witness"
 		}
@@ -133,11 +135,9 @@ func (n *Node) startWitnessing(c *deconflict.Channel) error {
 		if pw.URL == "" {
 			continue
 		}
-		cw.wg.Add(1)
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			defer cw.wg.Done()
 			ww.run(ctx)
 		}()
 	}
@@ -250,7 +250,7 @@ func (w *witnessWorker) ask(ctx context.Context) error {
 	now := n.Now().UTC()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.status.Asked = now
+	w.status.Asked, w.status.AskedSize = now, size
 	if nowHeld >= 0 {
 		w.held, w.status.Held = nowHeld, nowHeld
 	}

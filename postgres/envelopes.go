@@ -189,11 +189,6 @@ func (db *DB) FindEnvelope(ctx context.Context, channel string, index int64) (*d
 	return db.findOne(ctx, channel, fmt.Sprintf("at index %d", index), `channel = $1 AND idx = $2`, channel, index)
 }
 
-// FindEnvelopeByID implements deconflict.Store.
-func (db *DB) FindEnvelopeByID(ctx context.Context, channel, id string) (*deconflict.Envelope, error) {
-	return db.findOne(ctx, channel, "with id "+id, `channel = $1 AND id = $2`, channel, id)
-}
-
 // FindEnvelopesByID implements deconflict.Store.
 func (db *DB) FindEnvelopesByID(ctx context.Context, channel string, ids []string) (map[string]*deconflict.Envelope, error) {
 	out := map[string]*deconflict.Envelope{}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,17 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 	}
 	if opened != 1 {
 		t.Fatalf("%d alerts of the encounter's opening on ru-nato, want 1", opened)
+	}
+	for _, r := range []struct {
+		n    *nodetest.Node
+		want string
+	}{{leader, `deconflict_lease_held{lease="detector"} 1`}, {other, `deconflict_lease_held{lease="detector"} 0`}} {
+		m, err := r.n.Operator().Get(ctx, "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(m), r.want) {
+			t.Fatalf("metrics do not say %s:\n%s", r.want, m)
+		}
 	}
 }

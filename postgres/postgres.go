@@ -150,6 +150,28 @@ INSERT INTO channels (id, policy, created) VALUES ('_keys', '{"ack_deadlines":nu
 `, `
 CREATE TABLE alert_outbox (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, party_a TEXT NOT NULL, party_b TEXT NOT NULL, payload BYTEA NOT NULL, created BIGINT NOT NULL, posted BOOLEAN NOT NULL DEFAULT false);
 CREATE INDEX alert_outbox_due ON alert_outbox(id) WHERE NOT posted;
+`, `
+CREATE TABLE zones (
+	id TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	owner TEXT NOT NULL,
+	polygon TEXT,
+	center_lat DOUBLE PRECISION,
+	center_lon DOUBLE PRECISION,
+	radius_m DOUBLE PRECISION NOT NULL,
+	min_alt_m DOUBLE PRECISION,
+	max_alt_m DOUBLE PRECISION,
+	valid_from BIGINT,
+	valid_until BIGINT
+);
+CREATE TABLE assets (
+	party TEXT NOT NULL REFERENCES parties(id),
+	kind TEXT NOT NULL CHECK (kind IN ('mmsi', 'icao', 'callsign')),
+	n INTEGER NOT NULL,
+	ident TEXT NOT NULL,
+	PRIMARY KEY (party, kind, n)
+);
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock
@@ -427,28 +449,6 @@ func (db *DB) CreateChannel(ctx context.Context, c *deconflict.Channel) error {
 	})
 }
 
-// UpdatePolicy implements deconflict.ChannelService.
-func (db *DB) UpdatePolicy(ctx context.Context, id string, p deconflict.Policy) error {
-	c := deconflict.Channel{ID: id, Members: []string{"a", "b"}, Policy: p}
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	pol, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE channels SET policy = $1 WHERE id = $2`, string(pol), id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", id)
-		}
-		return notify(ctx, tx, "channel "+id)
-	})
-}
-
 // FindChannel implements deconflict.ChannelService.
 func (db *DB) FindChannel(ctx context.Context, id string) (*deconflict.Channel, error) {
 	cs, err := db.findChannels(ctx, id)
@@ -511,12 +511,12 @@ func (db *DB) findChannels(ctx context.Context, id string) ([]*deconflict.Channe
 	return out, mrows.Err()
 }
 
-// Meta implements deconflict.Store. It returns "" for an unset key.
+// Meta implements deconflict.Store. ENOTFOUND for an unset key.
 func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 	var v string
 	err := db.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
+		return "", deconflict.Errorf(deconflict.ENOTFOUND, "setting %s not found", key)
 	}
 	return v, err
 }

@@ -73,7 +73,7 @@ func parseChange(s string) (deconflict.Change, bool) {
 	case "append":
 		size, channel, ok := strings.Cut(rest, " ")
 		n, err := strconv.ParseInt(size, 10, 64)
-		return deconflict.Change{Channel: channel, Size: n}, ok && err == nil && channel != ""
+		return deconflict.Change{Channel: channel, Size: n}, ok && err == nil && n > 0 && channel != ""
 	case "channel":
 		return deconflict.Change{Channel: rest}, rest != ""
 	case "keys":

@@ -43,7 +43,7 @@ func TestLeadTakeover(t *testing.T) {
 	var holder int
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var waiting int
-		err := admin.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE NOT granted), COALESCE(MAX(pid) FILTER (WHERE granted), 0) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&waiting, &holder)
+		err := admin.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE NOT granted), COALESCE(MAX(pid) FILTER (WHERE granted), 0) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting, &holder)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,8 @@ func TestWatchChanges(t *testing.T) {
 	if err := a.RevokePartyKey(ctx, pub, t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.UpdatePolicy(ctx, "c", deconflict.DefaultPolicy()); err != nil {
+	pol := deconflict.DefaultPolicy()
+	if err := a.Append(ctx, &deconflict.Batch{Channel: "c", Envelopes: []*deconflict.Envelope{envelope("c", 1, "y")}, Policy: &pol}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []deconflict.Change{{Channel: "c"}, {Channel: "c", Size: 1}, {Keys: true}, {Channel: "c"}} {
@@ -174,7 +175,7 @@ func TestLockChannel(t *testing.T) {
 	defer admin.Close(ctx)
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var waiting int
-		if err := admin.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting); err != nil {
+		if err := admin.QueryRow(ctx, `SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND NOT granted`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 		if waiting == 1 {

@@ -74,14 +74,21 @@ func (db *DB) WatchReports(ctx context.Context, fn func([]deconflict.Report)) er
 		if err != nil {
 			return fmt.Errorf("listen for reports: %w", err)
 		}
-		b, err := base64.StdEncoding.DecodeString(n.Payload)
-		if err != nil {
-			continue // not ours
+		if rs, err := decodeReports(n.Payload); err == nil {
+			fn(rs)
 		}
-		var rs []deconflict.Report
-		if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&rs); err != nil {
-			continue
-		}
-		fn(rs)
 	}
+}
+
+// decodeReports reads a notification of ReportsChannel.
+func decodeReports(payload string) ([]deconflict.Report, error) {
+	b, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		return nil, fmt.Errorf("reports notification: %w", err)
+	}
+	var rs []deconflict.Report
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&rs); err != nil {
+		return nil, fmt.Errorf("reports notification: %w", err)
+	}
+	return rs, nil
 }

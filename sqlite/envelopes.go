@@ -147,11 +147,6 @@ func (db *DB) FindEnvelope(ctx context.Context, channel string, index int64) (*d
 	return db.findOne(ctx, fmt.Sprintf("at index %d", index), `channel = ? AND idx = ?`, channel, index)
 }
 
-// FindEnvelopeByID implements deconflict.Store.
-func (db *DB) FindEnvelopeByID(ctx context.Context, channel, id string) (*deconflict.Envelope, error) {
-	return db.findOne(ctx, "with id "+id, `channel = ? AND id = ?`, channel, id)
-}
-
 // FindEnvelopesByID implements deconflict.Store.
 func (db *DB) FindEnvelopesByID(ctx context.Context, channel string, ids []string) (map[string]*deconflict.Envelope, error) {
 	out := map[string]*deconflict.Envelope{}

@@ -51,6 +51,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	if err := db.moveLegacyMeta(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -127,6 +131,28 @@ INSERT INTO channels (id, policy, created) VALUES ('_keys', '{"ack_deadlines":nu
 `, `
 CREATE TABLE alert_outbox (id INTEGER PRIMARY KEY, party_a TEXT NOT NULL, party_b TEXT NOT NULL, payload BLOB NOT NULL, created INTEGER NOT NULL, posted INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX alert_outbox_due ON alert_outbox(id) WHERE posted = 0;
+`, `
+CREATE TABLE zones (
+	id TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	owner TEXT NOT NULL,
+	polygon TEXT,
+	center_lat REAL,
+	center_lon REAL,
+	radius_m REAL NOT NULL,
+	min_alt_m REAL,
+	max_alt_m REAL,
+	valid_from INTEGER,
+	valid_until INTEGER
+);
+CREATE TABLE assets (
+	party TEXT NOT NULL REFERENCES parties(id),
+	kind TEXT NOT NULL CHECK (kind IN ('mmsi', 'icao', 'callsign')),
+	n INTEGER NOT NULL,
+	ident TEXT NOT NULL,
+	PRIMARY KEY (party, kind, n)
+);
 `}
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -383,26 +409,6 @@ func (db *DB) CreateChannel(ctx context.Context, c *deconflict.Channel) error {
 	return tx.Commit()
 }
 
-// UpdatePolicy implements deconflict.ChannelService.
-func (db *DB) UpdatePolicy(ctx context.Context, id string, p deconflict.Policy) error {
-	c := deconflict.Channel{ID: id, Members: []string{"a", "b"}, Policy: p}
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	pol, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	res, err := db.w.ExecContext(ctx, `UPDATE channels SET policy = ? WHERE id = ?`, string(pol), id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", id)
-	}
-	return nil
-}
-
 // FindChannel implements deconflict.ChannelService.
 func (db *DB) FindChannel(ctx context.Context, id string) (*deconflict.Channel, error) {
 	cs, err := db.findChannels(ctx, id)
@@ -483,12 +489,12 @@ func (db *DB) UseNonce(ctx context.Context, digest [32]byte, now, expires time.T
 	return tx.Commit()
 }
 
-// Meta implements deconflict.Store. It returns "" for an unset key.
+// Meta implements deconflict.Store. ENOTFOUND for an unset key.
 func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 	var v string
 	err := db.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return "", deconflict.Errorf(deconflict.ENOTFOUND, "setting %s not found", key)
 	}
 	return v, err
 }

@@ -21,6 +21,9 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("Acks", func(t *testing.T) { testAcks(t, open(t)) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open(t)) })
 	t.Run("Meta", func(t *testing.T) { testMeta(t, open(t)) })
+	t.Run("Zones", func(t *testing.T) { testZones(t, open(t)) })
+	t.Run("ZonesConcurrent", func(t *testing.T) { testZonesConcurrent(t, open(t)) })
+	t.Run("Assets", func(t *testing.T) { testAssets(t, open(t)) })
 	t.Run("Nonces", func(t *testing.T) { testNonces(t, open(t)) })
 	t.Run("AppendPolicy", func(t *testing.T) { testAppendPolicy(t, open(t)) })
 	t.Run("KeyLog", func(t *testing.T) { testKeyLog(t, open(t)) })
@@ -115,16 +118,6 @@ func testChannels(t *testing.T, s deconflict.Store) {
 	if _, err := s.FindChannel(ctx, "ru-xx"); deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
 		t.Fatalf("a failed create left channel ru-xx behind: %v", err)
 	}
-	p := deconflict.DefaultPolicy()
-	p.AckDeadlines[deconflict.Flash] = deconflict.Duration(30 * time.Second)
-	if err := s.UpdatePolicy(ctx, "ru-us-syria", p); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = s.FindChannel(ctx, "ru-us-syria")
-	if got.Policy.AckDeadline(deconflict.Flash) != 30*time.Second {
-		t.Fatalf("policy after update: %+v", got.Policy)
-	}
-	wantCode(t, "policy of a missing channel", s.UpdatePolicy(ctx, "nope", p), deconflict.ENOTFOUND)
 }
 
 func envelope(channel string, index int64, id string) *deconflict.Envelope {
@@ -266,9 +259,8 @@ func testWebhooks(t *testing.T, s deconflict.Store) {
 
 func testMeta(t *testing.T, s deconflict.Store) {
 	ctx := context.Background()
-	if v, err := s.Meta(ctx, "k"); v != "" || err != nil {
-		t.Fatalf("unset meta: %q %v", v, err)
-	}
+	_, err := s.Meta(ctx, "k")
+	wantCode(t, "unset meta", err, deconflict.ENOTFOUND)
 	s.SetMeta(ctx, "k", "1")
 	s.SetMeta(ctx, "k", "2")
 	if v, _ := s.Meta(ctx, "k"); v != "2" {
@@ -401,4 +393,124 @@ func testAlertOutbox(t *testing.T, s deconflict.Store) {
 		t.Fatalf("DueAlerts(limit 1) returned %d", len(due))
 	}
 	wantCode(t, "posting an unknown alert", s.AlertPosted(ctx, 1<<40), deconflict.ENOTFOUND)
+}
+
+func testZones(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	if zs, err := s.FindZones(ctx); err != nil || len(zs) != 0 {
+		t.Fatalf("FindZones of an empty store: %v, %v; want none", zs, err)
+	}
+	lo, hi := 0.0, 3000.0
+	from, until := t0, t0.Add(48*time.Hour)
+	poly := &deconflict.Zone{ID: "b-exercise", Name: "Exercise B", Kind: "exercise", Owner: "RU",
+		Polygon: [][2]float64{{55, 19}, {55.5, 19}, {55.5, 20}}, MinAltM: &lo, MaxAltM: &hi, From: &from, Until: &until}
+	circle := &deconflict.Zone{ID: "a-hazard", Kind: "hazard", Owner: "NATO", Center: &[2]float64{56.1, 20.2}, RadiusM: 5000}
+	for _, z := range []*deconflict.Zone{poly, circle} {
+		if err := s.CreateZone(ctx, z); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantCode(t, "zone id taken", s.CreateZone(ctx, &deconflict.Zone{ID: "a-hazard", Kind: "hazard", Owner: "RU", Center: &[2]float64{1, 1}, RadiusM: 1}), deconflict.ECONFLICT)
+	wantCode(t, "zone without id", s.CreateZone(ctx, &deconflict.Zone{Kind: "hazard"}), deconflict.EINVALID)
+	zs, err := s.FindZones(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(zs), 2; got != want {
+		t.Fatalf("FindZones: %d zones, want %d", got, want)
+	}
+	if got, want := fmt.Sprint(zoneText(zs[0]), zoneText(zs[1])), fmt.Sprint(zoneText(circle), zoneText(poly)); got != want {
+		t.Fatalf("FindZones:\n got %s\nwant %s (ordered by id, every field kept)", got, want)
+	}
+	if err := s.DeleteZone(ctx, "a-hazard"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "delete a deleted zone", s.DeleteZone(ctx, "a-hazard"), deconflict.ENOTFOUND)
+	if zs, _ := s.FindZones(ctx); len(zs) != 1 || zs[0].ID != "b-exercise" {
+		t.Fatalf("after delete: %+v, want only b-exercise", zs)
+	}
+}
+
+// zoneText spells every field of z, pointers dereferenced, times in UTC.
+func zoneText(z *deconflict.Zone) string {
+	f := func(p *float64) string {
+		if p == nil {
+			return "nil"
+		}
+		return fmt.Sprint(*p)
+	}
+	tm := func(p *time.Time) string {
+		if p == nil {
+			return "nil"
+		}
+		return p.UTC().Format(time.RFC3339Nano)
+	}
+	c := "nil"
+	if z.Center != nil {
+		c = fmt.Sprint(*z.Center)
+	}
+	return fmt.Sprintf("{%s %q %s %s poly=%v center=%s r=%g alt=%s..%s %s..%s}", z.ID, z.Name, z.Kind, z.Owner, z.Polygon, c, z.RadiusM, f(z.MinAltM), f(z.MaxAltM), tm(z.From), tm(z.Until))
+}
+
+// testZonesConcurrent declares zones from many goroutines at once: every
+// one must be kept (a store that rewrote one list of all zones could
+// lose one to another's write).
+func testZonesConcurrent(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	const n = 32
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			errs <- s.CreateZone(ctx, &deconflict.Zone{ID: fmt.Sprintf("z%02d", i), Kind: "hazard", Owner: "RU", Center: &[2]float64{55, 19}, RadiusM: 1000})
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	zs, err := s.FindZones(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(zs), n; got != want {
+		t.Fatalf("%d zones kept of %d declared at once", got, want)
+	}
+}
+
+func testAssets(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	mustParties(t, s, "RU", "NATO")
+	if as, err := s.FindAssets(ctx); err != nil || len(as) != 0 {
+		t.Fatalf("FindAssets of an empty store: %v, %v; want none", as, err)
+	}
+	ru := &deconflict.Assets{MMSI: []string{"273000002", "273000001"}, ICAO: []string{"15abcd"}, Callsigns: []string{"RFF*"}}
+	if err := s.SetAssets(ctx, "RU", ru); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAssets(ctx, "NATO", &deconflict.Assets{ICAO: []string{"ae1234"}}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "assets of an unknown party", s.SetAssets(ctx, "XX", &deconflict.Assets{MMSI: []string{"123456789"}}), deconflict.ENOTFOUND)
+	as, err := s.FindAssets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(as["RU"]), fmt.Sprint(*ru); got != want {
+		t.Fatalf("RU assets %s, want %s (in the declared order)", got, want)
+	}
+	if got, want := len(as), 2; got != want {
+		t.Fatalf("%d parties with assets, want %d", got, want)
+	}
+	// A declaration replaces the party's previous one.
+	if err := s.SetAssets(ctx, "RU", &deconflict.Assets{Callsigns: []string{"RSD*"}}); err != nil {
+		t.Fatal(err)
+	}
+	as, _ = s.FindAssets(ctx)
+	if got, want := fmt.Sprint(as["RU"]), fmt.Sprint(deconflict.Assets{Callsigns: []string{"RSD*"}}); got != want {
+		t.Fatalf("RU assets after replacing %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(as["NATO"]), fmt.Sprint(deconflict.Assets{ICAO: []string{"ae1234"}}); got != want {
+		t.Fatalf("NATO assets %s, want %s (untouched)", got, want)
+	}
 }

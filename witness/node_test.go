@@ -205,6 +205,17 @@ func TestNodeWitnessing(t *testing.T) {
 			t.Fatalf("failing %v with both witnesses up", got)
 		}
 	})
+	t.Run("BadPolicyRefused", func(t *testing.T) {
+		bad := "witness W1 " + wn.ours.Cosigner.VerifierKey() + "\nquorum W1\n" // no URL
+		_, err := wn.Operator().PatchPolicy(ctx, "ru-us", &deconflict.PolicyPatch{Witnesses: &bad})
+		if deconflict.ErrorCode(err) != deconflict.EINVALID || !strings.Contains(err.Error(), "no URL") {
+			t.Fatalf("policy without a URL: %v, want invalid", err)
+		}
+		bad = "quorum W9\n"
+		if _, err := wn.Operator().PatchPolicy(ctx, "ru-us", &deconflict.PolicyPatch{Witnesses: &bad}); deconflict.ErrorCode(err) != deconflict.EINVALID {
+			t.Fatalf("policy that does not parse: %v, want invalid", err)
+		}
+	})
 	t.Run("WitnessDownThenBack", func(t *testing.T) {
 		// Take our witness's HTTP server away: the next checkpoint lacks
 		// its cosignature, and the node says so.
@@ -234,6 +245,25 @@ func TestNodeWitnessing(t *testing.T) {
 		wn.waitCosigned(t, 7)
 		if h := httpGetJSON(t, wn.Server.URL()+"/healthz"); h["status"] != "ok" {
 			t.Fatalf("/healthz %v after the witness came back", h)
+		}
+	})
+	t.Run("Clear", func(t *testing.T) {
+		empty := ""
+		if _, err := wn.Operator().PatchPolicy(ctx, "ru-us", &deconflict.PolicyPatch{Witnesses: &empty}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := member.WitnessStatus(ctx, "ru-us")
+		if err != nil || len(st) != 0 {
+			t.Fatalf("status after clearing: %+v (%v)", st, err)
+		}
+		cp, _ := member.Checkpoint(ctx, "ru-us")
+		if ok, _, _ := wn.policy.Cosigned(cp); len(ok) != 0 || !bytes.HasPrefix(cp, fmt.Appendf(nil, "%s\n8\n", wn.Origin("ru-us"))) {
+			t.Fatalf("checkpoint after clearing %q carries cosignatures of %v", cp, ok)
+		}
+		// The change is in the log, as every policy change.
+		envs, _ := member.Envelopes(ctx, "ru-us", 7, 1)
+		if len(envs) != 1 || envs[0].Kind != deconflict.KindPolicy {
+			t.Fatalf("entry 7: %+v, want the policy change", envs)
 		}
 	})
 }
@@ -333,7 +363,7 @@ func TestSplitView(t *testing.T) {
 		st, _ := member.WitnessStatus(ctx, "ru-us")
 		ok := len(st) == 2
 		for _, s := range st {
-			ok = ok && s.State == node.WitnessRefused && strings.Contains(s.Error, "422")
+			ok = ok && s.State == node.WitnessRefused && strings.Contains(s.Error, "422") && s.AskedSize == 9
 		}
 		return ok, fmt.Sprintf("%+v", st)
 	})

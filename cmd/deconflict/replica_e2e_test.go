@@ -83,7 +83,8 @@ func startReplicas(t *testing.T, dsn string, n int) []*replica {
 // watcher follows the channel on the replica that will survive; the
 // replica that runs the timers is killed with SIGKILL mid-load. Then:
 // every envelope with a receipt is in the log exactly once at its index,
-// the log has no gap, the watcher saw all of it in order, verify passes,
+// the log has no gap, the watcher on the survivor and one that started on
+// the killed replica and failed over saw all of it in order, verify passes,
 // and each FLASH message left unacknowledged got exactly one missed-ack,
 // those falling due after the kill written by the survivor.
 func TestReplicasSurviveSIGKILL(t *testing.T) {
@@ -145,6 +146,17 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 		watchMu.Lock()
 		watched = append(watched, v.Index)
 		watchMu.Unlock()
+		return nil
+	})
+
+	// A watcher that starts on the victim and must move to the survivor
+	// (the client behind 'watch --follow'), resuming after its last index.
+	var failMu sync.Mutex
+	var failedOver []int64
+	go dhttp.NewClient(victim.url()+","+survivor.url(), ru).Watch(ctx, "ru-us", -1, func(v *dhttp.EnvelopeView) error {
+		failMu.Lock()
+		failedOver = append(failedOver, v.Index)
+		failMu.Unlock()
 		return nil
 	})
 
@@ -319,6 +331,25 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 		}
 	}
 	watchMu.Unlock()
+
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		failMu.Lock()
+		got := len(failedOver)
+		failMu.Unlock()
+		if got >= len(envs) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the watcher that started on the killed replica has %d of %d envelopes", got, len(envs))
+		}
+	}
+	failMu.Lock()
+	for i, idx := range failedOver[:len(envs)] {
+		if idx != int64(i) {
+			t.Fatalf("the failed-over watcher's envelope %d has index %d", i, idx)
+		}
+	}
+	failMu.Unlock()
 
 	c.env[0] = "DECONFLICT_NODE=" + survivor.url()
 	if out := c.run(false, "verify", "--channel", "ru-us", "--key", filepath.Join(work, "ru.key")); !strings.Contains(out, "OK:") {

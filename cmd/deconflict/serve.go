@@ -142,6 +142,9 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		return nil, err
 	}
 	name, err := db.Meta(ctx, "node_name")
+	if deconflict.ErrorCode(err) == deconflict.ENOTFOUND {
+		name, err = "", nil // a new data directory
+	}
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -5,6 +5,7 @@ import { api, Stream, el, fmtDuration, partyColor, partyColors, unattributedColo
 import { MapView, cpaTime, fmtCPA } from "./map.js";
 import { Hotline } from "./hotline.js";
 import { Incidents, Record } from "./incidents.js";
+import { Notices } from "./notices.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -79,12 +80,14 @@ function start(me) {
   // the side panel
   const incidents = new Incidents($("panel-incidents"), me);
   const record = new Record($("panel-record"), me);
+  const notices = new Notices($("panel-notices"), me);
   const links = new Map();
   const hotline = new Hotline($("panel-hotline"), me, {
     onChange: () => renderChannels(),
     onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); },
     onEnvelope: (ch, v) => {
       if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
+      if (["notification", "response", "finding", "measure", "sign", "withdraw", "ack"].includes(v.kind) && ch === hotline.selected && tab === "notices") notices.refresh();
       if ((v.kind === "message" || v.kind === "alert") && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
     },
   });
@@ -119,7 +122,7 @@ function start(me) {
   async function select(ch, t) {
     tab = t || tab;
     history.replaceState(null, "", `#${encodeURIComponent(ch)}/${tab}`);
-    for (const name of ["hotline", "incidents", "record"]) {
+    for (const name of ["hotline", "incidents", "notices", "record"]) {
       $(`tab-${name}`).setAttribute("aria-selected", String(name === tab));
       $(`tab-${name}`).tabIndex = name === tab ? 0 : -1;
       $(`panel-${name}`).hidden = name !== tab;
@@ -127,15 +130,16 @@ function start(me) {
     await hotline.open(ch);
     if (tab === "incidents") await incidents.show(ch);
     if (tab === "record") await record.show(ch);
+    if (tab === "notices") await notices.show(ch);
     renderChannels();
   }
 
-  const tabs = ["hotline", "incidents", "record"];
+  const tabs = ["hotline", "incidents", "notices", "record"];
   for (const name of tabs) {
     $(`tab-${name}`).addEventListener("click", () => hotline.selected && select(hotline.selected, name));
     $(`tab-${name}`).addEventListener("keydown", (e) => {
       const i = tabs.indexOf(name);
-      const next = e.key === "ArrowRight" ? tabs[(i + 1) % 3] : e.key === "ArrowLeft" ? tabs[(i + 2) % 3] : null;
+      const next = e.key === "ArrowRight" ? tabs[(i + 1) % tabs.length] : e.key === "ArrowLeft" ? tabs[(i + tabs.length - 1) % tabs.length] : null;
       if (next) { e.preventDefault(); $(`tab-${next}`).focus(); select(hotline.selected, next); }
     });
   }

@@ -1,0 +1,172 @@
+// Notifications, findings and agreed measures of a channel: their state,
+// a form to file each regime's notification, responses, and the Sign
+// button that shows exactly what is signed.
+import { api, el, fmtDateTime, fmtDuration } from "./api.js";
+
+const enc = encodeURIComponent;
+
+// templates gives a starting form per regime for the signed-in party.
+function templates(party) {
+  const day = (d) => new Date(Date.now() + d * 86400e3).toISOString().slice(0, 10);
+  const at = (h) => new Date(Date.now() + h * 3600e3).toISOString().slice(0, 19) + "Z";
+  const area = { polygon: [[54.4, 19.9], [54.4, 22.8], [55.3, 22.8], [55.3, 19.9]] };
+  return {
+    "vd11-prior": { regime: "vd11-prior", state: party, designation: "EXERCISE", purpose: "exercise", start: day(60), end: day(66), troops: 12800, area },
+    "vd11-explanation": { regime: "vd11-explanation", state: party, to: "", text: "Request for explanation of unusual military activity", meeting: false },
+    "vd11-hazard": { regime: "vd11-hazard", state: party, to: "", text: "Hazardous incident of a military nature" },
+    "launch-1988": { regime: "launch-1988", state: party, missile: "icbm", start: at(48), end: at(72),
+      launch_area: { circle: { lat: 62.93, lon: 40.45, radius_m: 30000 } }, impact_area: { circle: { lat: 56.9, lon: 160.3, radius_m: 60000 } } },
+    "incsea-notice": { regime: "incsea-notice", state: party, designation: "LIVE FIRING", start: day(4), end: day(5), area: { circle: { lat: 55.2, lon: 15.2, radius_m: 15000 }, alt_m: [0, 12000] } },
+    "intention": { regime: "intention", state: party, designation: "TRANSIT", purpose: "transit", start: at(1), end: at(48), area },
+  };
+}
+
+export class Notices {
+  constructor(root, me) {
+    this.root = root;
+    this.me = me;
+    this.channel = null;
+    this.signing = false; // a signature is being confirmed: live updates wait
+    this.seq = 0;         // bumped by each user step; a reload begun before one is dropped
+    this.root.replaceChildren(el("p", { class: "empty" }, "Choose a channel."));
+  }
+
+  async show(channel) {
+    this.channel = channel;
+    this.signing = false;
+    await this.refresh(true);
+  }
+
+  // refresh reloads the panel; a live update does not wipe a signature
+  // being confirmed or a form being typed (force: after an action).
+  async refresh(force = false) {
+    const ch = this.channel;
+    if (!ch) return;
+    const a = document.activeElement;
+    if (!force && (this.signing || (a && this.root.contains(a) && a.tagName === "TEXTAREA"))) return;
+    const seq = this.seq;
+    let ns, fs, rules;
+    try {
+      [ns, fs, rules] = await Promise.all([
+        api.get(`/v1/channels/${enc(ch)}/notifications`), api.get(`/v1/channels/${enc(ch)}/findings`), api.get(`/v1/channels/${enc(ch)}/measures`)]);
+    } catch (e) {
+      this.root.replaceChildren(el("p", { class: "error-box", role: "alert" }, e.message));
+      return;
+    }
+    if (ch !== this.channel || seq !== this.seq) return;
+    this.root.replaceChildren(
+      el("h3", {}, `Notifications on ${ch}`), this.notifications(ns || []),
+      el("h3", {}, "Findings"), this.findings(fs || []),
+      el("h3", {}, "Measures"), this.measures(rules?.measures || []),
+      this.fileForm(), this.proposeForm());
+  }
+
+  notifications(ns) {
+    if (!ns.length) return el("p", { class: "empty" }, "No notifications.");
+    return el("ul", { class: "notices", id: "notification-list" }, ...ns.map((n) => {
+      const due = n.deadline || n.reply_due;
+      const left = due ? new Date(due) - Date.now() : null;
+      const mine = n.state === this.me.party;
+      const actions = mine ? [] : [
+        n.acks.includes(this.me.party) ? null : el("button", { type: "button", onclick: () => this.act(() => api.ack(this.channel, n.index)) }, "Acknowledge"),
+        ...["accept", "question", "object", "answer"].map((r) => el("button", { type: "button", dataset: { respond: r, index: String(n.index) },
+          onclick: () => this.act(() => api.post("/v1/console/respond", { channel: this.channel, index: n.index, response: r })) }, r)),
+      ];
+      return el("li", { class: "notice", dataset: { index: String(n.index) } },
+        el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, n.form?.designation || n.regime), ` by ${n.state} (#${n.index})`),
+        el("div", { class: "small" }, `received ${fmtDateTime(n.received)}`,
+          due ? ` · ${n.deadline ? "deadline" : "reply due"} ${fmtDateTime(due)}${left > 0 ? ` (${fmtDuration(left)} left)` : ""}` : " · no deadline",
+          n.notifiable ? " · notifiable" : "", n.observable ? " · observable" : ""),
+        el("div", { class: "small" }, `acknowledged by: ${n.acks.join(", ") || "awaiting"}`,
+          n.responses.length ? ` · responses: ${n.responses.map((r) => `${r.author} ${r.response}`).join(", ")}` : ""),
+        n.findings.length ? el("div", {}, ...n.findings.map((f) => el("span", { class: "badge finding" }, f))) : null,
+        actions.length ? el("div", { class: "actions" }, ...actions) : null);
+    }));
+  }
+
+  findings(fs) {
+    if (!fs.length) return el("p", { class: "empty" }, "No findings.");
+    return el("ul", { class: "findings", id: "finding-list" }, ...fs.map((f) =>
+      el("li", { class: "finding-item" }, el("span", { class: "badge finding" }, f.code + (f.rule ? ` ${f.rule}` : "")), ` #${f.index} `, f.text)));
+  }
+
+  measures(ms) {
+    if (!ms.length) return el("p", { class: "empty" }, "No measures.");
+    return el("ul", { class: "measures", id: "measure-list" }, ...ms.map((m) => {
+      const awaitingMe = m.state === "proposed" && (m.awaiting || []).includes(this.me.party);
+      const box = el("div", { class: "sign-box" });
+      const sign = awaitingMe ? el("button", { type: "button", class: "primary", dataset: { sign: String(m.index) }, onclick: () => this.confirmSign(m, box, false) }, "Sign…") : null;
+      const withdraw = m.state === "binding" && !m.withdrawn_by ? el("button", { type: "button", onclick: () => this.confirmSign(m, box, true) }, "Withdraw…") : null;
+      return el("li", { class: `measure measure-${m.state}` },
+        el("div", {}, el("span", { class: "badge kind" }, m.kind), ` #${m.index} `, el("b", {}, m.state),
+          m.binding_since != null ? ` since #${m.binding_since}` : "", m.withdrawn_by ? ` · withdrawn by ${m.withdrawn_by}, lapses ${fmtDateTime(m.lapses)}` : ""),
+        el("div", { class: "small" }, `signed by ${(m.signed_by || []).join(", ")}`, m.awaiting?.length ? ` · awaiting ${m.awaiting.join(", ")}` : ""),
+        el("pre", { class: "mono small" }, JSON.stringify(m.terms)), sign, withdraw, box);
+    }));
+  }
+
+  // confirmSign shows the exact bytes logged at the proposal's index and
+  // their leaf hash before signing them.
+  async confirmSign(m, box, withdraw) {
+    this.signing = true;
+    this.seq++;
+    let env;
+    try {
+      [env] = await api.get(`/v1/channels/${enc(this.channel)}/envelopes?from=${m.index}&limit=1`);
+    } catch (e) {
+      box.replaceChildren(el("p", { class: "error-box" }, e.message));
+      return;
+    }
+    box.replaceChildren(
+      el("p", {}, withdraw ? "You withdraw from the measure whose signed proposal is:" : "You sign exactly these bytes (the proposal as logged):"),
+      el("pre", { class: "mono small", id: "sign-bytes" }, atob(env.payload_b64)),
+      el("p", { class: "small" }, "Leaf hash: ", el("span", { class: "mono" }, env.leaf_hash)),
+      el("button", { type: "button", class: "primary", id: "sign-confirm", onclick: () => this.act(() => api.post("/v1/console/measure", { channel: this.channel, index: m.index, withdraw })) },
+        withdraw ? "Confirm withdrawal" : "Confirm signature"));
+  }
+
+  fileForm() {
+    const t = templates(this.me.party);
+    const sel = el("select", { id: "notify-regime", "aria-label": "Regime" }, ...Object.keys(t).map((r) => el("option", { value: r }, r)));
+    const text = el("textarea", { id: "notify-form", rows: "8", "aria-label": "Notification form (JSON)", class: "mono small" });
+    const err = el("div", { class: "form-error", role: "alert", id: "notify-error" });
+    const fill = () => { text.value = JSON.stringify(t[sel.value], null, 1); };
+    sel.addEventListener("change", fill);
+    fill();
+    const submit = async () => {
+      err.textContent = "";
+      let form;
+      try { form = JSON.parse(text.value); } catch (e) { err.textContent = `not JSON: ${e.message}`; return; }
+      try {
+        await api.post("/v1/console/notify", { channel: this.channel, form });
+        await this.refresh(true);
+      } catch (e) { err.textContent = e.message; }
+    };
+    return el("details", { class: "notify-form" }, el("summary", {}, "File a notification"),
+      el("p", { class: "hint" }, "Areas are {\"polygon\": [[lat, lon], ...]} or {\"circle\": {\"lat\", \"lon\", \"radius_m\"}}; the node derives from the numbers whether an activity is notifiable or observable."),
+      sel, text, el("button", { type: "button", class: "primary", id: "notify-submit", onclick: submit }, "File"), err);
+  }
+
+  proposeForm() {
+    const text = el("textarea", { id: "measure-terms", rows: "4", class: "mono small", "aria-label": "Measure terms (JSON)" });
+    text.value = JSON.stringify({ kind: "separation", domain: "sea", tier: "dangerous", distance_m: 2000 });
+    const err = el("div", { class: "form-error", role: "alert" });
+    const submit = async () => {
+      err.textContent = "";
+      try {
+        await api.post("/v1/console/measure", { channel: this.channel, terms: JSON.parse(text.value) });
+        await this.refresh(true);
+      } catch (e) { err.textContent = e.message; }
+    };
+    return el("details", { class: "notify-form" }, el("summary", {}, "Propose a measure"),
+      el("p", { class: "hint" }, "Kinds: separation, zone, notification-threshold, ack-deadlines, relevance. It binds once every member has signed it."),
+      text, el("button", { type: "button", class: "primary", onclick: submit }, "Propose"), err);
+  }
+
+  async act(f) {
+    this.signing = false;
+    this.seq++;
+    try { await f(); } catch (e) { this.root.prepend(el("p", { class: "error-box", role: "alert" }, e.message)); return; }
+    await this.refresh(true);
+  }
+}

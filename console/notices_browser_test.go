@@ -1,0 +1,96 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/console"
+)
+
+// TestBrowserNotices drives the Notices tab in Chromium: RU files a
+// notification of an activity starting in 10 days (42 days are due) with
+// the form; NATO, in its own browser, sees it with its "late" finding and
+// acknowledges it; NATO proposes a separation and RU signs it after the
+// Sign button showed the exact bytes; both see it binding.
+func TestBrowserNotices(t *testing.T) {
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
+	}
+	testStart = time.Now()
+	tn := startNode(t)
+	base := tn.Server.URL()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath()), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	root, cancelRoot := chromedp.NewContext(allocCtx)
+	defer cancelRoot()
+	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start %s: %v", chromiumPath(), err)
+	}
+	ru, nato := newBrowser(t, root, "RU", base), newBrowser(t, root, "NATO", base)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, b := range []*browser{ru, nato} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = b.login(b.name) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range []*browser{ru, nato} {
+		b.do(chromedp.Navigate(base + "/#ru-nato/notices"))
+		b.wait("the notices tab", `!!document.getElementById("notify-form")`, 15*time.Second)
+	}
+
+	// RU files the form: the LADOGA template's start moved to 10 days from now.
+	start := time.Now().UTC().AddDate(0, 0, 10).Format(time.DateOnly)
+	end := time.Now().UTC().AddDate(0, 0, 12).Format(time.DateOnly)
+	form := `{"regime":"vd11-prior","state":"RU","designation":"LADOGA","purpose":"exercise","start":"` + start + `","end":"` + end + `","troops":9500,"area":{"polygon":[[54.4,19.9],[54.4,22.8],[55.3,22.8],[55.3,19.9]]}}`
+	q, _ := json.Marshal(form)
+	ru.eval(`(() => { document.getElementById("notify-form").value = ` + string(q) + `; document.getElementById("notify-submit").click(); return "ok"; })()`)
+	ru.wait("RU's own notification with its finding", `!!document.querySelector("#notification-list .badge.finding") && document.getElementById("notification-list").innerText.includes("LADOGA")`, 15*time.Second)
+
+	// NATO sees it live, with the finding, and acknowledges it.
+	nato.wait("the notification on NATO's side", `!!document.querySelector("#finding-list") && document.getElementById("finding-list").innerText.includes("late") && document.getElementById("notification-list").innerText.includes("LADOGA")`, 15*time.Second)
+	nato.click(`#notification-list li[data-index] .actions button`)
+	nato.wait("NATO's acknowledgement", `document.getElementById("notification-list").innerText.includes("acknowledged by: NATO")`, 15*time.Second)
+
+	// NATO proposes a measure at the API; RU signs it in the console.
+	api := newBrowserless(t, base)
+	api.login("NATO")
+	if st, code := api.do("POST", "/v1/console/measure", console.MeasureRequest{Channel: "ru-nato", Terms: json.RawMessage(`{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":2000}`)}, nil); code != "" {
+		t.Fatalf("propose: %d %s", st, code)
+	}
+	ru.do(chromedp.Navigate(base + "/#ru-nato/hotline"))
+	ru.do(chromedp.Navigate(base + "/#ru-nato/notices"))
+	ru.wait("the proposal awaiting RU", `!!document.querySelector("#measure-list button[data-sign]")`, 15*time.Second)
+	ru.click(`#measure-list button[data-sign]`)
+	ru.wait("the bytes to sign", `!!document.getElementById("sign-bytes") && document.getElementById("sign-bytes").textContent.includes('"distance_m":2000')`, 15*time.Second)
+	ru.click(`#sign-confirm`)
+	ru.wait("the measure binding", `document.getElementById("measure-list").innerText.includes("binding")`, 15*time.Second)
+	nato.do(chromedp.Navigate(base + "/#ru-nato/hotline"))
+	nato.do(chromedp.Navigate(base + "/#ru-nato/notices"))
+	nato.wait("the measure binding on NATO's side", `!!document.getElementById("measure-list") && document.getElementById("measure-list").innerText.includes("binding")`, 15*time.Second)
+	ru.screenshot(artifactsDir(t), "notices-ru.png")
+	ru.checkNoErrors()
+	nato.checkNoErrors()
+	if fs, err := tn.Findings(ctx, deconflict.NodeAuthor, "ru-nato"); err != nil || len(fs) != 1 || fs[0].Code != "late" {
+		t.Fatalf("findings %+v (%v), want one late", fs, err)
+	}
+}
