@@ -48,6 +48,7 @@ func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.Ale
 	}
 	prec, ack := alertPolicy(ev.Type, enc.Severity)
 	ps := []*deconflict.Payload{}
+	var explained []string
 	for _, ch := range chans {
 		view := NewEncounterView(&enc)
 		text := alertText(ev.Type, &enc)
@@ -57,6 +58,7 @@ func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.Ale
 			if why != "" {
 				text += "; " + why
 			}
+			explained = append(explained, view.ExplainedBy...)
 		}
 		body, _ := json.Marshal(deconflict.AlertBody{Event: ev.Type.String(), Incident: l.IncidentID(&enc), Encounter: view})
 		p := &deconflict.Payload{Channel: ch, Kind: deconflict.KindAlert, Precedence: prec, Text: text, Body: body}
@@ -67,8 +69,56 @@ func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.Ale
 		}
 		ps = append(ps, p)
 	}
+	if ev.Type != detect.Closed {
+		l.setExplained(enc.ID, explained)
+	}
 	j.Payload, err = json.Marshal(ps)
 	return j, err
+}
+
+// setExplained records what explains an open encounter (labels
+// "channel:index" of every channel it was alerted on) and tells the
+// picture's watchers.
+func (l *Picture) setExplained(id uint64, labels []string) {
+	l.mu.Lock()
+	if l.explained == nil {
+		l.explained = map[uint64][]string{}
+	}
+	l.explained[id] = labels
+	enc, open := l.open[id]
+	for k := range l.explained {
+		if _, ok := l.open[k]; !ok && k != id {
+			delete(l.explained, k)
+		}
+	}
+	l.mu.Unlock()
+	if open {
+		l.publish(Event{Type: "encounter", Event: "explained", Encounter: &enc})
+	}
+}
+
+// Explained returns the notifications that explain an encounter, of the
+// channels caller belongs to (every one for the operator); empty when it
+// is unexplained or not alerted yet.
+func (l *Picture) Explained(ctx context.Context, caller string, enc *detect.Encounter) []string {
+	l.mu.Lock()
+	labels := l.explained[enc.ID]
+	l.mu.Unlock()
+	if len(labels) == 0 {
+		return nil
+	}
+	chans, err := l.log.Channels(ctx, caller)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, lb := range labels {
+		ch, _, _ := strings.Cut(lb, ":")
+		if slices.ContainsFunc(chans, func(c *deconflict.Channel) bool { return c.ID == ch }) && !slices.Contains(out, lb) {
+			out = append(out, lb)
+		}
+	}
+	return out
 }
 
 // overflowAlert writes an alert to the outbox from the engine's goroutine,
