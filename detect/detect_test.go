@@ -338,11 +338,33 @@ func TestBaltic(t *testing.T) {
 	for _, r := range rows {
 		got[r.A+"/"+r.B] = r
 	}
+	shadows := map[string]time.Time{}
+	for _, ev := range evs {
+		if ev.Encounter.Kind == detect.Shadowing && ev.Type == detect.Opened {
+			shadows[ev.Encounter.A+"/"+ev.Encounter.B] = ev.Time
+		}
+	}
+	kinds := map[deconflict.Domain]bool{}
 	for _, x := range s.Expected {
 		if x.B == "" {
 			continue
 		}
 		k := x.A + "/" + x.B
+		if x.Kind == detect.Shadowing {
+			kinds["shadowing"] = true
+			if at, ok := shadows[k]; !ok || at.Before(x.At) || at.After(x.At.Add(20*time.Second)) {
+				t.Errorf("%s: shadowing opened at %v (%v), want at %v", k, at, ok, x.At)
+			}
+			found := false
+			for _, r := range rows {
+				found = found || r.Kind == detect.Shadowing && r.A+"/"+r.B == k && math.Abs(r.ClosestM-x.MissM) < 100
+			}
+			if !found {
+				t.Errorf("%s: no shadowing row at %.0f m", k, x.MissM)
+			}
+			continue
+		}
+		kinds[x.Domain] = true
 		if live[k] != x.Severity {
 			t.Errorf("%s: live severity %s, want %s", k, live[k], x.Severity)
 		}
@@ -364,8 +386,17 @@ func TestBaltic(t *testing.T) {
 		if math.Abs(r.ClosestM-x.MissM) > 0.02*x.MissM+40 {
 			t.Errorf("%s: closest %.1f m, scripted %.1f m", k, r.ClosestM, x.MissM)
 		}
-		if r.FirstAlert.IsZero() || !r.FirstAlert.Before(x.At.Add(-time.Minute)) {
-			t.Errorf("%s: first alert %v, want more than a minute before %v", k, r.FirstAlert, x.At)
+		lead := time.Minute
+		if x.Domain == deconflict.AirSea {
+			lead = 60 * time.Second // the air-sea lookahead is 120 s
+		}
+		if r.FirstAlert.IsZero() || !r.FirstAlert.Before(x.At.Add(-lead)) {
+			t.Errorf("%s: first alert %v, want more than %v before %v", k, r.FirstAlert, lead, x.At)
+		}
+	}
+	for _, k := range []deconflict.Domain{deconflict.Sea, deconflict.Air, deconflict.AirSea, "shadowing"} {
+		if !kinds[k] {
+			t.Errorf("no planted %s encounter", k)
 		}
 	}
 }

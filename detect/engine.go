@@ -116,7 +116,10 @@ type encounter struct {
 
 // pairName names a pair (or a track and a zone) across encounters, for
 // the re-arm memory.
-type pairName struct{ a, b, zone string }
+type pairName struct {
+	kind       Kind
+	a, b, zone string
+}
 
 // closedPair is what the re-arm memory keeps of a pair's last encounter:
 // the tier it was alerted for, and until when (unix ns) a new encounter
@@ -163,8 +166,10 @@ type Engine struct {
 	open   map[uint64]*encounter
 	rearm  [2]int64 // ns, Config.SeaRearm and AirRearm
 	closed map[pairName]closedPair
-	nextID uint64
-	stamp  uint32
+	// shadows are the running shadowing episodes, by pair key.
+	shadows map[uint64]*shadowState
+	nextID  uint64
+	stamp   uint32
 	// compacted is the engine time (unix ns) of the last Compact by Tick.
 	compacted int64
 	events    []Event
@@ -245,6 +250,7 @@ func New(cfg Config) (*Engine, error) {
 		zoneIdx:  map[string]int32{},
 		open:     map[uint64]*encounter{},
 		closed:   map[pairName]closedPair{},
+		shadows:  map[uint64]*shadowState{},
 	}
 	env := cfg.Envelope
 	e.slack = [2]float64{500, 1500}
@@ -418,6 +424,11 @@ func (e *Engine) drop(idx int32, now int64, why CloseReason) {
 	for len(t.encs) > 0 {
 		e.close(t.encs[0], now, why)
 	}
+	for key := range e.shadows {
+		if int32(key>>32) == idx || int32(uint32(key)) == idx {
+			delete(e.shadows, key)
+		}
+	}
 	e.unindexAll(idx)
 	e.byID.del(t.id)
 	encs, cells, cells2 := t.encs[:0], t.cells[:0], t.cells2[:0]
@@ -464,6 +475,7 @@ func (e *Engine) Tick(now time.Time) []Event {
 		}
 		e.close(en, ns, why)
 	}
+	e.tickShadows(ns)
 	e.forget(ns)
 	out := e.flush()
 	// Track drops close encounters in track order; keep the documented

@@ -129,6 +129,15 @@ func (e *Engine) pair(i, j int32, now int64) {
 		en = e.open[key]
 	}
 	th := e.pairInfo(a.label, b.label)
+	kind := a.domain
+	if a.domain != b.domain {
+		kind = airSea
+	}
+	ma := a.m.At(float64(now-a.t) / 1e9)
+	mb := b.m.At(float64(now-b.t) / 1e9)
+	if kind == sea && (th != nil && a.label != b.label || len(e.shadows) > 0) {
+		e.shadow(i, j, key, now, th != nil, ma, mb)
+	}
 	if th == nil {
 		if en != nil {
 			e.close(en, now, NotShared)
@@ -136,10 +145,6 @@ func (e *Engine) pair(i, j int32, now int64) {
 		return
 	}
 	e.stats.Pairs++
-	kind := a.domain
-	if a.domain != b.domain {
-		kind = airSea
-	}
 	if a.still && b.still {
 		// Not an encounter until one of them moves; one open closes
 		// after the hold, as when separated.
@@ -148,8 +153,6 @@ func (e *Engine) pair(i, j int32, now int64) {
 		}
 		return
 	}
-	ma := a.m.At(float64(now-a.t) / 1e9)
-	mb := b.m.At(float64(now-b.t) / 1e9)
 	var sev Severity
 	var stay bool
 	var c geo.Conflict
@@ -242,7 +245,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 	}
 	if en == nil {
 		en = &encounter{key: key, a: i, b: j, pub: Encounter{
-			A: a.id, B: b.id, PartyA: e.party(a.label), PartyB: e.party(b.label),
+			Kind: Approach, A: a.id, B: b.id, PartyA: e.party(a.label), PartyB: e.party(b.label),
 			Domain: domainName(kind),
 		}}
 		if a.id > b.id {

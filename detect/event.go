@@ -40,6 +40,7 @@ const (
 	TrackLost    CloseReason = "track-lost"    // a track went without reports past its lost time, or was removed
 	NotShared    CloseReason = "not-shared"    // the pair's parties no longer share a channel (or a party changed)
 	ZoneInactive CloseReason = "zone-inactive" // the zone's time window ended
+	Parted       CloseReason = "parted"        // shadowing: the pair stayed beyond the grown ShadowM for ShadowGap
 	ZoneRemoved  CloseReason = "zone-removed"  // the zone was withdrawn
 )
 
@@ -85,6 +86,7 @@ func (p Prediction) CPATime() time.Time {
 // the track in A, B empty, PartyB the zone's owner and Zone its ID.
 type Encounter struct {
 	ID             uint64 // unique within the Engine, increasing in order of opening
+	Kind           Kind
 	A, B           string
 	PartyA, PartyB string
 	Domain         deconflict.Domain
@@ -92,9 +94,25 @@ type Encounter struct {
 	ZoneKind       ZoneKind
 	Severity       Severity // the highest tier reached
 	Opened         time.Time
-	Prediction     Prediction
-	Reason         CloseReason // set on Closed
+	// Since is, for shadowing, when the episode began: the pair has been
+	// within ShadowM since (Opened is ShadowFor later); zero otherwise.
+	Since time.Time
+	// ClosestAt is, for shadowing, when the episode's least distance
+	// (Prediction.CPAM) was seen; zero otherwise.
+	ClosestAt  time.Time
+	Prediction Prediction
+	Reason     CloseReason // set on Closed
 }
+
+// Kind is what an encounter is (the encounters CSV's kind column).
+type Kind string
+
+// Encounter kinds.
+const (
+	Approach  Kind = "approach"  // a predicted or observed close approach of two tracks
+	ZoneEntry Kind = "zone"      // a track predicted to enter, or inside, a zone
+	Shadowing Kind = "shadowing" // a state asset staying near another party's asset (see ShadowM)
+)
 
 // Event is a change in an encounter's lifecycle, carrying a copy of the
 // encounter as it stands after the change.

@@ -377,12 +377,21 @@ func (e *Engine) Compact() {
 				en.a, en.b = en.b, en.a
 			}
 			en.key = uint64(en.a)<<32 | uint64(uint32(en.b))
+			if en.pub.Kind == Shadowing {
+				en.key |= shadowKey
+			}
 		} else {
 			en.key = uint64(en.a)<<32 | 1<<31 | uint64(-1-en.b)
 		}
 		open[en.key] = en
 	}
 	e.open = open
+	shadows := make(map[uint64]*shadowState, len(e.shadows))
+	for key, st := range e.shadows {
+		a, b := remap[int32(key>>32)], remap[int32(uint32(key))]
+		shadows[uint64(min(a, b))<<32|uint64(uint32(max(a, b)))] = st
+	}
+	e.shadows = shadows
 	e.tracks = tracks
 	e.free = e.free[:0]
 	e.stats.Compactions++

@@ -183,7 +183,7 @@ func (e *Engine) close(en *encounter, now int64, why CloseReason) {
 }
 
 // name names en's pair for the re-arm memory.
-func (en *encounter) name() pairName { return pairName{en.pub.A, en.pub.B, en.pub.Zone} }
+func (en *encounter) name() pairName { return pairName{en.pub.Kind, en.pub.A, en.pub.B, en.pub.Zone} }
 
 // dom returns the index of en's domain for the per-domain settings:
 // air-sea encounters take the air's.

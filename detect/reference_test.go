@@ -36,8 +36,10 @@ type allPairs struct {
 	tracks map[string]*refMover
 	byDom  [2][]*refMover // in order of creation
 	open   map[[2]string]*refEnc
-	nextID uint64
-	events []detect.Event
+	// shadows are the pairs' shadowing episodes.
+	shadows map[[2]string]*refShadow
+	nextID  uint64
+	events  []detect.Event
 	// Pairs counts pair evaluations, as Stats.Pairs does.
 	Pairs uint64
 }
@@ -57,12 +59,18 @@ type refEnc struct {
 	life *detect.Lifecycle
 }
 
+type refShadow struct {
+	since, within time.Time
+	closest       float64
+	en            *refEnc
+}
+
 func newAllPairs() *allPairs {
 	return &allPairs{
 		th: detect.DefaultThresholds(), margin: 1 + detect.DefaultCloseMargin,
 		hold:   [2]time.Duration{detect.DefaultSeaCloseHold, detect.DefaultAirCloseHold},
 		lost:   [2]time.Duration{deconflict.DefaultSeaLost, deconflict.DefaultAirLost},
-		tracks: map[string]*refMover{}, open: map[[2]string]*refEnc{},
+		tracks: map[string]*refMover{}, open: map[[2]string]*refEnc{}, shadows: map[[2]string]*refShadow{},
 	}
 }
 
@@ -147,6 +155,9 @@ func (r *allPairs) evaluate(a, b *refMover, now time.Time) {
 	th, ok := r.thresholds(a.party, b.party)
 	if !a.asset && !b.asset && !r.civilian {
 		ok = false // two civilian tracks never make an encounter
+	}
+	if a.dom == 0 && b.dom == 0 {
+		r.shadow(a, b, ok, now)
 	}
 	if !ok {
 		if en != nil {
@@ -245,7 +256,7 @@ func (r *allPairs) evaluate(a, b *refMover, now time.Time) {
 		case a.dom == 1:
 			dist, look, hold = th.Air.Advisory.HorizontalM, th.Air.Advisory.LookaheadS, r.hold[1]
 		}
-		en = &refEnc{pub: detect.Encounter{ID: r.nextID, A: a.id, B: b.id, PartyA: a.party, PartyB: b.party,
+		en = &refEnc{pub: detect.Encounter{ID: r.nextID, Kind: detect.Approach, A: a.id, B: b.id, PartyA: a.party, PartyB: b.party,
 			Domain: dom, Severity: p.Severity, Opened: now, Prediction: p}}
 		en.life = detect.NewLifecycle(p, hold, dist/4, look/10)
 		r.open[k] = en
@@ -286,8 +297,63 @@ func (r *allPairs) flush() []detect.Event {
 	return out
 }
 
+// shadow runs the shadowing episode of ships a and b (a.id < b.id):
+// within detect.ShadowM it runs, beyond it grown by the close margin for
+// detect.ShadowGap it ends; lasting detect.ShadowFor it is an encounter.
+// Only state ships of a watched pair, not both stationary, count.
+func (r *allPairs) shadow(a, b *refMover, watched bool, now time.Time) {
+	k := [2]string{a.id, b.id}
+	st := r.shadows[k]
+	d := math.NaN()
+	x := a.m.At(float64(now.UnixNano()-a.t.UnixNano()) / 1e9)
+	y := b.m.At(float64(now.UnixNano()-b.t.UnixNano()) / 1e9)
+	if watched && a.asset && b.asset && !(a.still && b.still) {
+		d = geo.ClosestApproach(x, y).DistanceM
+	}
+	if d < detect.ShadowM {
+		if st == nil {
+			st = &refShadow{since: now, closest: d}
+			r.shadows[k] = st
+		}
+		st.within = now
+	} else if d < detect.ShadowM*r.margin && st != nil {
+		st.within = now
+	} else if st == nil {
+		return
+	} else if !watched {
+		r.endShadow(k, st, now, detect.NotShared)
+		return
+	}
+	st.closest = math.Min(st.closest, d)
+	p := detect.Prediction{Time: now, Severity: detect.Advisory, DistanceM: d, VerticalM: math.NaN(), TCPAS: math.NaN(), CPAM: st.closest,
+		CPAVertical: math.NaN(), ConflictInS: math.NaN(), ConflictOutS: math.NaN()}
+	if st.en != nil {
+		st.en.pub.Prediction = p
+		return
+	}
+	if st.within.Equal(now) && now.Sub(st.since) >= detect.ShadowFor {
+		r.nextID++
+		st.en = &refEnc{pub: detect.Encounter{ID: r.nextID, Kind: detect.Shadowing, A: a.id, B: b.id, PartyA: a.party, PartyB: b.party,
+			Domain: deconflict.Sea, Severity: detect.Advisory, Opened: now, Since: st.since, Prediction: p}}
+		r.emit(detect.Opened, now, st.en)
+	}
+}
+
+func (r *allPairs) endShadow(k [2]string, st *refShadow, now time.Time, why detect.CloseReason) {
+	delete(r.shadows, k)
+	if st.en != nil {
+		st.en.pub.Reason = why
+		r.emit(detect.Closed, now, st.en)
+	}
+}
+
 // drop removes tr, closing its encounters (TrackLost).
 func (r *allPairs) drop(tr *refMover, now time.Time) {
+	for k, st := range r.shadows {
+		if k[0] == tr.id || k[1] == tr.id {
+			r.endShadow(k, st, now, detect.TrackLost)
+		}
+	}
 	for k, en := range r.open {
 		if k[0] == tr.id || k[1] == tr.id {
 			r.close(en, now, detect.TrackLost)
@@ -310,6 +376,11 @@ func (r *allPairs) Tick(now time.Time) []detect.Event {
 	for _, en := range r.open {
 		if en.life.Due(now) {
 			r.close(en, now, detect.Separated)
+		}
+	}
+	for k, st := range r.shadows {
+		if now.Sub(st.within) >= detect.ShadowGap {
+			r.endShadow(k, st, now, detect.Parted)
 		}
 	}
 	return r.flush()

@@ -27,6 +27,7 @@ type RecordedTrack struct {
 	ID      string
 	Party   string // the first non-empty party its reports name
 	Asset   bool   // a report said the track is a state asset
+	Name    string // the last name or callsign its reports gave
 	Domain  deconflict.Domain
 	Samples []Sample
 }
@@ -37,6 +38,7 @@ type Row struct {
 	A, B           string // A < B
 	PartyA, PartyB string
 	Domain         deconflict.Domain
+	Kind           Kind      // Approach, or Shadowing (an episode of the live engine's)
 	Severity       Severity  // highest tier actually reached along the recorded tracks
 	FirstAlert     time.Time // when the live engine first alerted for the pair (an alert open during the encounter); zero: never
 	ClosestTime    time.Time
@@ -90,10 +92,23 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 	type alert struct{ open, close int64 }
 	alerts := map[[2]string][]alert{}
 	openAt := map[uint64]int{}
+	// Shadowing episodes are the live engine's: a row each.
+	var shadows []Row
+	shadowRow := func(en *Encounter, end time.Time) {
+		shadows = append(shadows, Row{A: en.A, B: en.B, PartyA: en.PartyA, PartyB: en.PartyB, Domain: en.Domain, Kind: Shadowing,
+			Severity: en.Severity, FirstAlert: en.Opened, ClosestTime: en.ClosestAt, ClosestM: en.Prediction.CPAM,
+			ClosestVertM: math.NaN(), Start: en.Since, End: end})
+	}
 	record := func(evs []Event) {
 		for _, ev := range evs {
 			en := ev.Encounter
 			if en.Zone != "" {
+				continue
+			}
+			if en.Kind == Shadowing {
+				if ev.Type == Closed {
+					shadowRow(&en, ev.Time)
+				}
 				continue
 			}
 			k := [2]string{en.A, en.B}
@@ -130,6 +145,11 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 	if progress != nil {
 		progress(len(rs))
 	}
+	for _, en := range e.Open() {
+		if en.Kind == Shadowing {
+			shadowRow(&en, rs[len(rs)-1].Time)
+		}
+	}
 
 	// Recorded tracks.
 	byID := map[string]*RecordedTrack{}
@@ -145,6 +165,11 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 			t.Party = r.Party
 		}
 		t.Asset = t.Asset || r.Asset
+		if r.Name != "" {
+			t.Name = r.Name
+		} else if r.Callsign != "" && t.Name == "" {
+			t.Name = r.Callsign
+		}
 		if r.Domain != t.Domain {
 			continue
 		}
@@ -189,7 +214,7 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 			if a.Domain != b.Domain {
 				dom = deconflict.AirSea
 			}
-			row := Row{A: a.ID, B: b.ID, PartyA: a.Party, PartyB: b.Party, Domain: dom,
+			row := Row{A: a.ID, B: b.ID, PartyA: a.Party, PartyB: b.Party, Domain: dom, Kind: Approach,
 				Severity: o.sev, ClosestM: o.closestM, ClosestVertM: o.closestVert,
 				ClosestTime: at(base, o.closestT), Start: at(base, o.start), End: at(base, o.end),
 				TrackA: a, TrackB: b}
@@ -202,6 +227,10 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 			}
 			rows = append(rows, row)
 		}
+	}
+	for _, r := range shadows {
+		r.TrackA, r.TrackB = byID[r.A], byID[r.B]
+		rows = append(rows, r)
 	}
 	SortRows(rows)
 	return rows, stats, nil

@@ -296,7 +296,7 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 	if en == nil {
 		en = &encounter{key: key, a: idx, b: -1 - zi, pub: Encounter{
 			A: t.id, PartyA: e.party(t.label), PartyB: z.Owner,
-			Domain: domainName(t.domain), Zone: z.ID, ZoneKind: z.Kind,
+			Kind: ZoneEntry, Domain: domainName(t.domain), Zone: z.ID, ZoneKind: z.Kind,
 		}}
 		e.openEnc(en, pred(true), now)
 		return

@@ -14,7 +14,7 @@ import (
 var BalticStart = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 
 // BalticDuration is the Baltic scenario's default length.
-const BalticDuration = 30 * time.Minute
+const BalticDuration = 40 * time.Minute
 
 const ft = deconflict.MetresPerFoot
 const nm = deconflict.MetresPerNM
@@ -24,8 +24,11 @@ const nm = deconflict.MetresPerNM
 // merchant ships in transit, a Russian exercise area and a NATO missile
 // hazard area, and scripted close encounters of every tier at sea
 // (advisory, dangerous, critical) and in the air (advisory, warning,
-// critical, near mid-air collision) plus a zone intrusion in each domain,
-// all developing within the first minutes (see Expected). Ships report
+// critical, near mid-air collision), a low pass of a Russian aircraft
+// over a NATO ship (air-sea, critical), a Russian intelligence ship
+// shadowing a NATO frigate at 0.7 NM for the whole scenario (shadowing,
+// an encounter from minute 30), and a zone intrusion in each domain, the
+// approaches developing within the first minutes (see Expected). Ships report
 // every 10 s, aircraft every 2 s, with realistic noise drawn from seed;
 // the scripted geometry does not depend on the seed.
 func Baltic(seed uint64) *Scenario {
@@ -100,6 +103,18 @@ func Baltic(seed uint64) *Scenario {
 	meet(deconflict.Air, detect.NMAC, geo.LatLon{Lat: 55.50, Lon: 19.50}, 13*60,
 		plane("RU:su27-36", "RU", "SU-27 RF-92236", geo.LatLon{}, 9020), plane("NATO:rc135-64", "NATO", "RC-135W 64-14845", geo.LatLon{}, 0),
 		60, 230, 60, 200, 60, -20)
+	// Air-sea: an Su-24 at 100 ft passing 250 m from a destroyer (the
+	// April 2016 passes over USS Donald Cook, closer).
+	meet(deconflict.AirSea, detect.Critical, geo.LatLon{Lat: 55.30, Lon: 17.20}, 6*60,
+		ship("NATO:donald-cook", "NATO", "USS DONALD COOK", geo.LatLon{}), plane("RU:su24-07", "RU", "SU-24MR RF-95007", geo.LatLon{}, 100*ft),
+		100, 6, 280, 200, 250, 0)
+	// Shadowing: an intelligence ship keeping 0.7 NM off a frigate's
+	// starboard beam.
+	absalon := geo.LatLon{Lat: 56.60, Lon: 16.30}
+	ship("NATO:absalon", "NATO", "HDMS ABSALON", absalon, Leg{DurationS: forever, SpeedMS: 7, CourseDeg: 45})
+	ship("RU:vasily-tatishchev", "RU", "VASILY TATISHCHEV", geo.Destination(absalon, 135, 0.7*nm), Leg{DurationS: forever, SpeedMS: 7, CourseDeg: 45})
+	s.Expected = append(s.Expected, Expected{A: "NATO:absalon", B: "RU:vasily-tatishchev", Kind: detect.Shadowing, Domain: deconflict.Sea,
+		Severity: detect.Advisory, At: s.Start.Add(detect.ShadowFor), MissM: 0.7 * nm})
 
 	// Zones: a Russian exercise area west of Kaliningrad, surface to
 	// 6,000 m, and a NATO missile hazard area off Gotland, active from

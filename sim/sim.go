@@ -67,6 +67,7 @@ type Scenario struct {
 // Expected is a scripted encounter.
 type Expected struct {
 	A, B     string
+	Kind     detect.Kind // zero: an approach (or a zone entry, B empty)
 	Domain   deconflict.Domain
 	Severity detect.Severity
 	At       time.Time // scripted time of closest approach

@@ -17,6 +17,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/geo"
 	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/positions"
 )
@@ -98,6 +99,7 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 		}
 	}
 	classify := attrib.NewTracks(attributor)
+	names := map[string]string{}
 	var explain func(detect.Row) []string
 	if *notifications != "" {
 		if explain, err = m.loadExplainer(*notifications); err != nil {
@@ -129,6 +131,13 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 		}
 		err = read(rc, func(r deconflict.Report) error {
 			classify.Classify(&r)
+			// Names come in static reports (AIS 5, 24): keep them for
+			// the tracks' position reports.
+			if r.Name != "" {
+				names[r.ID] = r.Name
+			} else if n, ok := names[r.ID]; ok {
+				r.Name = n
+			}
 			if r.HasPosition() {
 				reports = append(reports, r)
 				if len(reports)%8192 == 0 {
@@ -262,7 +271,7 @@ func fmtM(v float64) string {
 // writeEncountersCSV writes the encounters CSV; with explain (scan
 // --notifications) the last column is explained_by.
 func writeEncountersCSV(w io.Writer, rows []detect.Row, explain func(detect.Row) []string) error {
-	header := encountersHeader
+	header := encountersHeader + ",kind,closest_lat,closest_lon,name_a,name_b"
 	if explain != nil {
 		header += ",explained_by"
 	}
@@ -273,6 +282,10 @@ func writeEncountersCSV(w io.Writer, rows []detect.Row, explain func(detect.Row)
 		_, err := fmt.Fprintf(w, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s",
 			csvField(r.A), csvField(r.B), csvField(r.PartyA), csvField(r.PartyB), r.Domain, r.Severity,
 			fmtTime(r.FirstAlert), fmtTime(r.ClosestTime), fmtM(r.ClosestM), fmtM(r.ClosestVertM))
+		if err == nil {
+			lat, lon := closestPosition(r)
+			_, err = fmt.Fprintf(w, ",%s,%s,%s,%s,%s", r.Kind, fmtDeg(lat), fmtDeg(lon), csvField(trackName(r.TrackA)), csvField(trackName(r.TrackB)))
+		}
 		if err == nil && explain != nil {
 			_, err = fmt.Fprintf(w, ",%s", csvField(strings.Join(explain(r), ";")))
 		}
@@ -299,12 +312,22 @@ type jsonRow struct {
 	ClosestVerticalM *float64 `json:"closest_vertical_m"`
 	Start            string   `json:"start"`
 	End              string   `json:"end"`
+	Kind             string   `json:"kind"` // approach or shadowing
+	ClosestLat       *float64 `json:"closest_lat"`
+	ClosestLon       *float64 `json:"closest_lon"`
+	NameA            string   `json:"name_a,omitempty"`
+	NameB            string   `json:"name_b,omitempty"`
 	ExplainedBy      []string `json:"explained_by,omitempty"` // scan --notifications: the notifications that explain it
 }
 
 func toJSONRow(r detect.Row) jsonRow {
 	j := jsonRow{A: r.A, B: r.B, PartyA: r.PartyA, PartyB: r.PartyB, Domain: string(r.Domain), Severity: r.Severity.String(),
-		ClosestTime: fmtTime(r.ClosestTime), ClosestM: round1(r.ClosestM), Start: fmtTime(r.Start), End: fmtTime(r.End)}
+		ClosestTime: fmtTime(r.ClosestTime), ClosestM: round1(r.ClosestM), Start: fmtTime(r.Start), End: fmtTime(r.End),
+		Kind: string(r.Kind), NameA: trackName(r.TrackA), NameB: trackName(r.TrackB)}
+	if lat, lon := closestPosition(r); lat == lat {
+		la, lo := math.Round(lat*1e6)/1e6, math.Round(lon*1e6)/1e6
+		j.ClosestLat, j.ClosestLon = &la, &lo
+	}
 	if !r.FirstAlert.IsZero() {
 		s := fmtTime(r.FirstAlert)
 		j.FirstAlert = &s
@@ -317,6 +340,42 @@ func toJSONRow(r detect.Row) jsonRow {
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// closestPosition returns the midpoint (degrees) of the two tracks at the
+// closest approach, NaN where they cannot be interpolated.
+func closestPosition(r detect.Row) (lat, lon float64) {
+	if r.TrackA == nil || r.TrackB == nil {
+		return math.NaN(), math.NaN()
+	}
+	gap := func(t *detect.RecordedTrack) time.Duration {
+		if t.Domain == deconflict.Air {
+			return deconflict.DefaultAirLost
+		}
+		return deconflict.DefaultSeaLost
+	}
+	a, _, okA := r.TrackA.At(r.ClosestTime, gap(r.TrackA))
+	b, _, okB := r.TrackB.At(r.ClosestTime, gap(r.TrackB))
+	if !okA || !okB {
+		return math.NaN(), math.NaN()
+	}
+	m := geo.ToLatLon(geo.ECEF(a.Lat, a.Lon).Add(geo.ECEF(b.Lat, b.Lon)).Scale(0.5))
+	return m.Lat, m.Lon
+}
+
+func trackName(t *detect.RecordedTrack) string {
+	if t == nil {
+		return ""
+	}
+	return t.Name
+}
+
+// fmtDeg formats degrees with 6 decimals, empty for NaN.
+func fmtDeg(v float64) string {
+	if v != v {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', 6, 64)
+}
 
 func writeEncountersJSON(w io.Writer, rows []detect.Row, explain func(detect.Row) []string) error {
 	out := make([]jsonRow, len(rows))
@@ -351,12 +410,9 @@ func writeEncountersGeoJSON(w io.Writer, rows []detect.Row) error {
 	}
 	for i, r := range rows {
 		jr := toJSONRow(r)
-		base := map[string]any{"encounter": i + 1, "a": jr.A, "b": jr.B, "severity": jr.Severity, "domain": jr.Domain,
+		base := map[string]any{"encounter": i + 1, "encounter_kind": jr.Kind, "a": jr.A, "b": jr.B, "severity": jr.Severity, "domain": jr.Domain,
 			"closest_time": jr.ClosestTime, "closest_m": jr.ClosestM, "first_alert": jr.FirstAlert, "closest_vertical_m": jr.ClosestVerticalM}
-		maxGap := deconflict.DefaultSeaLost
-		if r.Domain == deconflict.Air {
-			maxGap = deconflict.DefaultAirLost
-		}
+
 		for _, side := range []struct {
 			role  string
 			t     *detect.RecordedTrack
@@ -378,6 +434,10 @@ func writeEncountersGeoJSON(w io.Writer, rows []detect.Row) error {
 			}
 			if len(line) >= 2 {
 				feats = append(feats, feature{"Feature", map[string]any{"type": "LineString", "coordinates": line}, props("track")})
+			}
+			maxGap := deconflict.DefaultSeaLost
+			if side.t.Domain == deconflict.Air {
+				maxGap = deconflict.DefaultAirLost
 			}
 			if p, alt, ok := side.t.At(r.ClosestTime, maxGap); ok {
 				feats = append(feats, feature{"Feature", map[string]any{"type": "Point", "coordinates": coord(p.Lat, p.Lon, alt)}, props("closest")})

@@ -37,7 +37,7 @@ func TestScanBaltic(t *testing.T) {
 	mustRun(t, "simulate", "--scenario", "baltic", "--out", csv)
 	out, errs := mustRun(t, "scan", "--format", "csv", csv)
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if got, want := lines[0], "a,b,party_a,party_b,domain,severity,first_alert,closest_time,closest_m,closest_vertical_m"; got != want {
+	if got, want := lines[0], "a,b,party_a,party_b,domain,severity,first_alert,closest_time,closest_m,closest_vertical_m,kind,closest_lat,closest_lon,name_a,name_b"; got != want {
 		t.Fatalf("header %q, want %q", got, want)
 	}
 	want := map[string]string{
@@ -48,11 +48,13 @@ func TestScanBaltic(t *testing.T) {
 		"NATO:typhoon-31,RU:su30-41":      "air,warning",
 		"NATO:f35-220,RU:il20-11":         "air,critical",
 		"NATO:rc135-64,RU:su27-36":        "air,nmac",
+		"NATO:donald-cook,RU:su24-07":     "air-sea,critical",
 	}
+	shadowing := false
 	prevClosest := ""
 	for _, l := range lines[1:] {
 		f := strings.Split(l, ",")
-		if len(f) != 10 {
+		if len(f) != 15 {
 			t.Fatalf("row %q: %d fields", l, len(f))
 		}
 		if f[7] < prevClosest {
@@ -61,6 +63,12 @@ func TestScanBaltic(t *testing.T) {
 		prevClosest = f[7]
 		if f[0] >= f[1] {
 			t.Errorf("row %q: a >= b", l)
+		}
+		if f[10] == "shadowing" {
+			// The episode alerts once it lasted 30 min, whenever its
+			// least distance was.
+			shadowing = shadowing || f[0]+","+f[1] == "NATO:absalon,RU:vasily-tatishchev"
+			continue
 		}
 		if f[6] == "" || f[6] >= f[7] {
 			t.Errorf("row %q: first alert not before the closest approach", l)
@@ -75,7 +83,10 @@ func TestScanBaltic(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("missing encounters %v in\n%s", want, out)
 	}
-	if !strings.Contains(errs, "scan: 51 tracks, 26460 reports, ") {
+	if !shadowing {
+		t.Errorf("no shadowing row in\n%s", out)
+	}
+	if !strings.Contains(errs, "scan: 55 tracks, 37200 reports, ") {
 		t.Errorf("summary %q", errs)
 	}
 	again, _ := mustRun(t, "scan", csv, "--format", "csv")
@@ -159,9 +170,10 @@ func TestScanErrors(t *testing.T) {
 	}
 }
 
-// TestScanRecordings runs scan over the project's real recordings: they
-// hold no close encounters between attributed parties, so this is a smoke
-// test of every reader through the engine (with --all, every pair).
+// TestScanRecordings runs scan over the project's real recordings, every
+// reader through the engine: with --all (every pair) as a smoke test, and
+// under the default rules, where these recordings of civilian traffic
+// give no encounter at all.
 func TestScanRecordings(t *testing.T) {
 	for _, tc := range []struct {
 		format string
@@ -179,10 +191,16 @@ func TestScanRecordings(t *testing.T) {
 				t.Fatalf("no files for %s: %v", tc.glob, err)
 			}
 			out, errs := mustRun(t, append([]string{"scan", "--all", "--format", tc.format}, files...)...)
-			if !strings.HasPrefix(out, encountersHeader+"\n") {
+			if !strings.HasPrefix(out, encountersHeader+",kind,") {
 				t.Fatalf("output %q", out)
 			}
-			t.Logf("%s: %s", tc.glob, strings.TrimSpace(errs))
+			t.Logf("%s: --all: %s", tc.glob, strings.TrimSpace(errs))
+			// Under the default rules (relevance: a state asset in every
+			// encounter) the recordings, civilian traffic only, give none.
+			out, errs = mustRun(t, append([]string{"scan", "--format", tc.format}, files...)...)
+			if strings.Count(out, "\n") != 1 || !strings.Contains(errs, " 0 encounters") {
+				t.Fatalf("default rules: %s\n%s", strings.TrimSpace(errs), out)
+			}
 		})
 	}
 }
