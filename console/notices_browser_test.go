@@ -17,7 +17,10 @@ import (
 // notification of an activity starting in 10 days (42 days are due) with
 // the form; NATO, in its own browser, sees it with its "late" finding and
 // acknowledges it; NATO proposes a separation and RU signs it after the
-// Sign button showed the exact bytes; both see it binding.
+// Sign button showed the exact bytes; both see it binding. An encounter
+// is then listed unexplained, NATO asks RU for an explanation from the
+// list, and RU sees the request with its reply deadline; the encounter,
+// 300 m apart, breaches the separation.
 func TestBrowserNotices(t *testing.T) {
 	if _, err := os.Stat(chromiumPath()); err != nil {
 		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
@@ -87,10 +90,23 @@ func TestBrowserNotices(t *testing.T) {
 	nato.do(chromedp.Navigate(base + "/#ru-nato/hotline"))
 	nato.do(chromedp.Navigate(base + "/#ru-nato/notices"))
 	nato.wait("the measure binding on NATO's side", `!!document.getElementById("measure-list") && document.getElementById("measure-list").innerText.includes("binding")`, 15*time.Second)
+	// An encounter nobody notified is unexplained; NATO asks RU for an
+	// explanation from the encounter list, and RU sees the request.
+	if err := tn.Live.Ingest(ctx, deconflict.NodeAuthor, scenario(time.Now().UTC())); err != nil {
+		t.Fatal(err)
+	}
+	nato.wait("an unexplained encounter", `!!document.querySelector('#encounters .explained.unexplained') && !!document.querySelector('#encounters button.ask')`, 20*time.Second)
+	nato.click(`#encounters button.ask`)
+	nato.wait("the request filed", `document.getElementById("encounters").innerText.includes("explanation requested on ru-nato")`, 15*time.Second)
+	ru.do(chromedp.Navigate(base + "/#ru-nato/hotline"))
+	ru.do(chromedp.Navigate(base + "/#ru-nato/notices"))
+	ru.wait("the request on RU's side", `!!document.getElementById("notification-list") && document.getElementById("notification-list").innerText.includes("vd11-explanation") && document.getElementById("notification-list").innerText.includes("reply due")`, 15*time.Second)
 	ru.screenshot(artifactsDir(t), "notices-ru.png")
 	ru.checkNoErrors()
 	nato.checkNoErrors()
-	if fs, err := tn.Findings(ctx, deconflict.NodeAuthor, "ru-nato"); err != nil || len(fs) != 1 || fs[0].Code != "late" {
-		t.Fatalf("findings %+v (%v), want one late", fs, err)
+	// The encounter passes 300 m apart, under the 2 km separation RU signed.
+	fs, err := tn.Findings(ctx, deconflict.NodeAuthor, "ru-nato")
+	if err != nil || len(fs) != 2 || fs[0].Code != "late" || fs[1].Code != "measure-breach" {
+		t.Fatalf("findings %+v (%v), want late and measure-breach", fs, err)
 	}
 }

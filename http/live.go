@@ -154,6 +154,7 @@ func (s *Server) liveRoutes() {
 		for i := range encs {
 			out[i] = live.NewEncounterView(&encs[i])
 			out[i].Incident = l.IncidentID(&encs[i])
+			out[i].ExplainedBy = l.Explained(r.Context(), caller, &encs[i])
 		}
 		return out, nil
 	}))
@@ -287,6 +288,7 @@ func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 	for _, e := range l.Encounters(ctx, caller, false) {
 		v := live.NewEncounterView(&e)
 		v.Incident = l.IncidentID(&e)
+		v.ExplainedBy = l.Explained(ctx, caller, &e)
 		if send(map[string]any{"type": "encounter", "event": "opened", "encounter": v}) != nil {
 			return
 		}
@@ -312,6 +314,7 @@ func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 			}
 			v := live.NewEncounterView(ev.Encounter)
 			v.Incident = l.IncidentID(ev.Encounter)
+			v.ExplainedBy = l.Explained(ctx, caller, ev.Encounter)
 			msg = map[string]any{"type": "encounter", "event": ev.Event, "encounter": v}
 		default:
 			if ev.Track != nil && !l.VisibleTrack(ctx, caller, ev.Track) {

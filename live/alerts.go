@@ -48,15 +48,17 @@ func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.Ale
 	}
 	prec, ack := alertPolicy(ev.Type, enc.Severity)
 	ps := []*deconflict.Payload{}
+	var explained []string
 	for _, ch := range chans {
 		view := NewEncounterView(&enc)
-		text := alertText(ev.Type, &enc)
+		text := l.alertText(ev.Type, &enc)
 		if ev.Type != detect.Closed {
 			var why string
 			view.ExplainedBy, why = l.explain(ctx, ch, &enc)
 			if why != "" {
 				text += "; " + why
 			}
+			explained = append(explained, view.ExplainedBy...)
 		}
 		body, _ := json.Marshal(deconflict.AlertBody{Event: ev.Type.String(), Incident: l.IncidentID(&enc), Encounter: view})
 		p := &deconflict.Payload{Channel: ch, Kind: deconflict.KindAlert, Precedence: prec, Text: text, Body: body}
@@ -67,8 +69,56 @@ func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.Ale
 		}
 		ps = append(ps, p)
 	}
+	if ev.Type != detect.Closed {
+		l.setExplained(enc.ID, explained)
+	}
 	j.Payload, err = json.Marshal(ps)
 	return j, err
+}
+
+// setExplained records what explains an open encounter (labels
+// "channel:index" of every channel it was alerted on) and tells the
+// picture's watchers.
+func (l *Picture) setExplained(id uint64, labels []string) {
+	l.mu.Lock()
+	if l.explained == nil {
+		l.explained = map[uint64][]string{}
+	}
+	l.explained[id] = labels
+	enc, open := l.open[id]
+	for k := range l.explained {
+		if _, ok := l.open[k]; !ok && k != id {
+			delete(l.explained, k)
+		}
+	}
+	l.mu.Unlock()
+	if open {
+		l.publish(Event{Type: "encounter", Event: "explained", Encounter: &enc})
+	}
+}
+
+// Explained returns the notifications that explain an encounter, of the
+// channels caller belongs to (every one for the operator); empty when it
+// is unexplained or not alerted yet.
+func (l *Picture) Explained(ctx context.Context, caller string, enc *detect.Encounter) []string {
+	l.mu.Lock()
+	labels := l.explained[enc.ID]
+	l.mu.Unlock()
+	if len(labels) == 0 {
+		return nil
+	}
+	chans, err := l.log.Channels(ctx, caller)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, lb := range labels {
+		ch, _, _ := strings.Cut(lb, ":")
+		if slices.ContainsFunc(chans, func(c *deconflict.Channel) bool { return c.ID == ch }) && !slices.Contains(out, lb) {
+			out = append(out, lb)
+		}
+	}
+	return out
 }
 
 // overflowAlert writes an alert to the outbox from the engine's goroutine,
@@ -268,20 +318,13 @@ func (l *Picture) sharedChannels(ctx context.Context, a, b string) ([]string, er
 	return out, nil
 }
 
-func alertText(t detect.EventType, e *detect.Encounter) string {
-	p := e.Prediction
-	what := fmt.Sprintf("%s %s (%s) and %s (%s)", strings.ToUpper(e.Severity.String()), e.A, e.PartyA, e.B, e.PartyB)
-	if e.Zone != "" {
-		what = fmt.Sprintf("%s: %s (%s) and %s %s of %s", strings.ToUpper(e.Severity.String()), e.A, e.PartyA, e.ZoneKind, e.Zone, e.PartyB)
-	}
-	switch t {
-	case detect.Closed:
-		return fmt.Sprintf("Encounter closed (%s): %s", e.Reason, what)
-	case detect.Escalated:
-		return fmt.Sprintf("Encounter escalated to %s: %s; CPA %.0f m in %.0f s", e.Severity, what, p.CPAM, p.TCPAS)
-	default:
-		return fmt.Sprintf("Encounter predicted: %s; CPA %.0f m in %.0f s", what, p.CPAM, p.TCPAS)
-	}
+func (l *Picture) alertText(t detect.EventType, e *detect.Encounter) string {
+	return AlertText(t, e, func(id string) string {
+		if tr, err := l.Table.Get(id); err == nil {
+			return TrackName(tr.Name, tr.Callsign)
+		}
+		return ""
+	})
 }
 
 // NewEncounterView returns the logged (and API) view of e.

@@ -104,15 +104,16 @@ type Picture struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
-	mu      sync.Mutex
-	zones   map[string]detect.Zone          // declared zones, stored; guarded by mu
-	derived map[string]detect.Zone          // zones the channels' logs declare (notified hazard areas, zone measures); guarded by mu
-	open    map[uint64]detect.Encounter     // open encounters; guarded by mu
-	closed  []detect.Encounter              // recently closed, newest last; guarded by mu
-	subs    map[chan Event]struct{}         // guarded by mu
-	pairs   map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
-	pending []detect.Zone                   // derived zones of the last refreshPairs, for setDerived; guarded by mu
-	stats   Stats                           // guarded by mu
+	mu        sync.Mutex
+	zones     map[string]detect.Zone          // declared zones, stored; guarded by mu
+	explained map[uint64][]string             // what explains each open encounter, from its last alert; guarded by mu
+	derived   map[string]detect.Zone          // zones the channels' logs declare (notified hazard areas, zone measures); guarded by mu
+	open      map[uint64]detect.Encounter     // open encounters; guarded by mu
+	closed    []detect.Encounter              // recently closed, newest last; guarded by mu
+	subs      map[chan Event]struct{}         // guarded by mu
+	pairs     map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
+	pending   []detect.Zone                   // derived zones of the last refreshPairs, for setDerived; guarded by mu
+	stats     Stats                           // guarded by mu
 }
 
 // DefaultAlertQueue is how many alerts wait in memory for the poster.

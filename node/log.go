@@ -19,7 +19,7 @@ const maxBatch = 1024
 
 // ringSize is how many recent envelopes each channel keeps in memory for
 // watchers, so live fan-out rarely reads the store.
-const ringSize = 8192
+var ringSize = int64(8192) // a variable only so that tests can wrap it quickly
 
 // channelLog owns the appends of one channel: a single goroutine takes
 // queued requests, writes them in one transaction (group commit) and only

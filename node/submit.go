@@ -405,17 +405,26 @@ func (n *Node) webhookLoop(ctx context.Context) {
 		case <-t.C:
 		case <-n.wakeHook:
 		}
-		jobs, err := n.Store.DueWebhooks(ctx, n.Now(), 64)
-		if err != nil {
-			if ctx.Err() == nil {
-				n.Logger.Error("webhook queue", "err", err)
-			}
-			continue
-		}
-		for i := range jobs {
-			n.deliver(ctx, &jobs[i])
+		if err := n.DeliverWebhooks(ctx); err != nil && ctx.Err() == nil {
+			n.Logger.Error("webhook queue", "err", err)
 		}
 	}
+}
+
+// DeliverWebhooks makes one attempt at every webhook call due now (up to
+// 64), recording each outcome: done, or due again after a backoff that
+// doubles per attempt (1 s, 2 s, ... up to 256 s, plus up to a quarter
+// more at random), given up after MaxWebhookAttempts. The webhook loop
+// calls it every TickInterval and after an append that queued a call.
+func (n *Node) DeliverWebhooks(ctx context.Context) error {
+	jobs, err := n.Store.DueWebhooks(ctx, n.Now(), 64)
+	if err != nil {
+		return err
+	}
+	for i := range jobs {
+		n.deliver(ctx, &jobs[i])
+	}
+	return nil
 }
 
 // MaxWebhookAttempts is how often a webhook call is tried before it is

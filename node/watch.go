@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/record"
@@ -63,6 +64,11 @@ func (n *Node) FollowBatches(ctx context.Context, caller, channel string, from i
 			if envs == nil {
 				if envs, err = n.Store.FindEnvelopes(ctx, channel, next, 512); err != nil {
 					return err
+				}
+				// The store must hold every index below the log's size;
+				// a gap is damage to report, not a reason to read again.
+				if len(envs) == 0 || envs[0].Index != next {
+					return fmt.Errorf("channel %s: envelope %d is missing from the store (log size %d)", channel, next, size)
 				}
 			}
 			batch := envs[:0:0]

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/deconflict/deconflict"
@@ -27,7 +28,8 @@ type Player struct {
 }
 
 // Play plays s, then the scenarios Next gives, until ctx is cancelled
-// (it returns nil) or Sink fails (it returns Sink's error).
+// (it returns nil) or Sink fails (it returns Sink's error). A scenario
+// without a duration is an error (it would play nothing, forever).
 func (p *Player) Play(ctx context.Context, s *Scenario) error {
 	speed := p.Speed
 	if speed == 0 {
@@ -43,17 +45,25 @@ func (p *Player) Play(ctx context.Context, s *Scenario) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	// Each round starts on the clock's time read at the tick that ended
+	// the previous one, so that rounds follow each other with no gap
+	// whatever the goroutines' timing.
+	start := now().UTC()
 	for round := uint64(1); ; round++ {
-		start := now().UTC()
+		if s == nil || s.Duration <= 0 {
+			return fmt.Errorf("play round %d: the scenario has no duration", round)
+		}
 		end := s.Start.Add(s.Duration)
 		prev := s.Start
+		var last time.Time
 		for prev.Before(end) {
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-tick:
 			}
-			at := s.Start.Add(time.Duration(float64(now().Sub(start)) * speed))
+			last = now().UTC()
+			at := s.Start.Add(time.Duration(float64(last.Sub(start)) * speed))
 			if at.After(end) {
 				at = end
 			}
@@ -72,6 +82,7 @@ func (p *Player) Play(ctx context.Context, s *Scenario) error {
 				}
 			}
 		}
+		start = last
 		if p.Next != nil {
 			s = p.Next(round)
 		}

@@ -12,12 +12,21 @@ import (
 )
 
 // clock is a settable clock, safe to read from the player's goroutine.
+// read is closed at the first read, so that a test sets the clock only
+// once the player has taken its start time.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	once sync.Once
+	read chan struct{}
 }
 
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time {
+	c.once.Do(func() { close(c.read) })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 func shortBaltic(seed uint64) *sim.Scenario {
 	s := sim.Baltic(seed)
@@ -39,7 +48,7 @@ func onClock(rs []deconflict.Report, scenStart, clockStart time.Time, speed floa
 func TestPlayer(t *testing.T) {
 	const speed = 4
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	clk := &clock{t: t0}
+	clk := &clock{t: t0, read: make(chan struct{})}
 	tick := make(chan time.Time)
 	got := make(chan []deconflict.Report)
 	var rounds []uint64
@@ -52,6 +61,7 @@ func TestPlayer(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- p.Play(ctx, shortBaltic(1)) }()
 
+	<-clk.read // the round's start is t0
 	ref := shortBaltic(1)
 	step := func(at time.Time, want []deconflict.Report, what string) {
 		t.Helper()
@@ -88,5 +98,14 @@ func TestPlayerSinkError(t *testing.T) {
 	p := &sim.Player{Now: now, Tick: tick, Sink: func(ctx context.Context, rs []deconflict.Report) error { return errFull }}
 	if err := p.Play(t.Context(), shortBaltic(1)); !errors.Is(err, errFull) {
 		t.Fatalf("Play: %v, want the sink's error", err)
+	}
+}
+
+func TestPlayerNoDuration(t *testing.T) {
+	s := shortBaltic(1)
+	s.Duration = 0
+	p := &sim.Player{Tick: make(chan time.Time), Sink: func(context.Context, []deconflict.Report) error { return nil }}
+	if err := p.Play(t.Context(), s); err == nil {
+		t.Fatal("Play of a scenario without duration: nil error, want one")
 	}
 }

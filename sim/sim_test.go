@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/detect"
 	"github.com/deconflict/deconflict/geo"
 	"github.com/deconflict/deconflict/sim"
 )
@@ -78,10 +79,20 @@ func TestBalticShape(t *testing.T) {
 	if got, want := s.Parties, []string{"NATO", "RU"}; !slices.Equal(got, want) {
 		t.Errorf("parties %v, want %v", got, want)
 	}
-	if got := len(s.Expected); got != 9 {
-		t.Errorf("%d scripted encounters, want 9", got)
+	// Seven approaches (three at sea, four in the air), an air-sea pass, a
+	// shadowing episode and a zone intrusion in each domain.
+	if got := len(s.Expected); got != 11 {
+		t.Errorf("%d scripted encounters, want 11", got)
 	}
 	for _, x := range s.Expected {
+		// A shadowing episode becomes an encounter only after
+		// detect.ShadowFor; every approach develops in the first minutes.
+		if x.Kind == detect.Shadowing {
+			if d := x.At.Sub(s.Start); d != detect.ShadowFor || d >= s.Duration {
+				t.Errorf("%s/%s shadowing scripted at +%v, want +%v within the scenario", x.A, x.B, d, detect.ShadowFor)
+			}
+			continue
+		}
 		if d := x.At.Sub(s.Start); d > 25*time.Minute {
 			t.Errorf("%s/%s scripted at +%v, want within the scenario's first minutes", x.A, x.B, d)
 		}

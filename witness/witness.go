@@ -113,12 +113,12 @@ func (w *Witness) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 		return nil, err
 	}
 	origin, _, _ := bytesCut(req.Checkpoint, '\n')
-	var line string
-	var refusal *Refusal
-	err = w.Store.update(ctx, origin, func(cur LogState) (*LogState, error) {
-		vs, err := keysVerifiers(cur)
+	// open checks the checkpoint against the log's keys: its signature,
+	// its text, and the old size against its size.
+	open := func(l LogState) (*note.Note, torchwood.Checkpoint, error) {
+		vs, err := keysVerifiers(l)
 		if err != nil {
-			return nil, err
+			return nil, torchwood.Checkpoint{}, err
 		}
 		n, err := note.Open(req.Checkpoint, vs)
 		if err != nil {
@@ -126,18 +126,36 @@ func (w *Witness) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 			var unverified *note.UnverifiedNoteError
 			switch {
 			case errors.As(err, &bad):
-				return nil, fmt.Errorf("checkpoint of %q: %w: the signature by %s+%08x does not verify", short(origin), ErrUntrusted, bad.Name, bad.Hash)
+				return nil, torchwood.Checkpoint{}, fmt.Errorf("checkpoint of %q: %w: the signature by %s+%08x does not verify", short(origin), ErrUntrusted, bad.Name, bad.Hash)
 			case errors.As(err, &unverified):
-				return nil, fmt.Errorf("checkpoint of %q: %w: signed only by %s", short(origin), ErrUntrusted, sigNames(unverified.Note.UnverifiedSigs))
+				return nil, torchwood.Checkpoint{}, fmt.Errorf("checkpoint of %q: %w: signed only by %s", short(origin), ErrUntrusted, sigNames(unverified.Note.UnverifiedSigs))
 			}
-			return nil, fmt.Errorf("checkpoint of %q: %w: not a signed note: %v", short(origin), ErrMalformed, err)
+			return nil, torchwood.Checkpoint{}, fmt.Errorf("checkpoint of %q: %w: not a signed note: %v", short(origin), ErrMalformed, err)
 		}
 		cp, err := torchwood.ParseCheckpoint(n.Text)
 		if err != nil {
-			return nil, fmt.Errorf("checkpoint of %q: %w: %v", short(origin), ErrMalformed, err)
+			return nil, torchwood.Checkpoint{}, fmt.Errorf("checkpoint of %q: %w: %v", short(origin), ErrMalformed, err)
 		}
 		if req.Old > cp.N {
-			return nil, fmt.Errorf("%w: old size %d is larger than the checkpoint's %d", ErrMalformed, req.Old, cp.N)
+			return nil, torchwood.Checkpoint{}, fmt.Errorf("%w: old size %d is larger than the checkpoint's %d", ErrMalformed, req.Old, cp.N)
+		}
+		return n, cp, nil
+	}
+	// Requests that fail these checks are answered before the write
+	// transaction, so that unsigned junk does not hold the writer.
+	l, err := w.Store.Log(ctx, origin)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := open(l); err != nil {
+		return nil, err
+	}
+	var line string
+	var refusal *Refusal
+	err = w.Store.update(ctx, origin, func(cur LogState) (*LogState, error) {
+		n, cp, err := open(cur) // again: the keys are the transaction's
+		if err != nil {
+			return nil, err
 		}
 		if req.Old != cur.Size {
 			return nil, &ConflictError{Size: cur.Size, Reason: fmt.Sprintf("old size %d", req.Old)}

@@ -20,6 +20,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/internal/flock"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/witness"
 	"golang.org/x/mod/sumdb/note"
@@ -234,6 +235,18 @@ func openWitness(ctx context.Context, dir, name string) (w *witness.Witness, cre
 }
 
 func (m *Main) witnessServe(ctx context.Context, dir, addr, name string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("witness: %w", err)
+	}
+	// One witness per data directory: 'add-log' may run beside it, a
+	// second 'serve' may not.
+	lock, err := flock.Acquire(filepath.Join(dir, "serve.lock"))
+	if errors.Is(err, flock.ErrLocked) {
+		return fmt.Errorf("witness serve: %s is in use by another 'witness serve'", dir)
+	} else if err != nil {
+		return fmt.Errorf("witness serve: %w", err)
+	}
+	defer lock.Release()
 	w, created, err := openWitness(ctx, dir, name)
 	if err != nil {
 		return err

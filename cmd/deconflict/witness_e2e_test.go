@@ -84,6 +84,9 @@ func TestWitnessEndToEnd(t *testing.T) {
 	ruAddr, usAddr := freeAddr(t), freeAddr(t)
 	ruKey, _ := startWitnessServe(t, dir, filepath.Join(dir, "ru-witness"), ruAddr, "ru.test/witness")
 	usKey, usW := startWitnessServe(t, dir, filepath.Join(dir, "us-witness"), usAddr, "us.test/witness")
+	if out := c.run(true, "witness", "serve", "--data", filepath.Join(dir, "ru-witness"), "--addr", freeAddr(t)); !strings.Contains(out, "in use by another 'witness serve'") {
+		t.Fatalf("a second witness serve on the same data directory: %q", out)
+	}
 	lw := witnesstest.StartLitewitness(t, "lw.test/witness", origin, logKey)
 	policy := "# ru-us: every member's witness and an independent one\n" +
 		"log " + logKey + "\n" +

@@ -72,8 +72,8 @@ func runZoneAdd(ctx context.Context, m *Main, args []string) error {
 	polygon := fs.String("polygon", "", `vertices "LAT,LON LAT,LON ..." (degrees)`)
 	circle := fs.String("circle", "", "LAT,LON,RADIUS_M")
 	alt := fs.String("alt", "", "LOW,HIGH altitude bounds (m); either may be empty")
-	from := fs.String("from", "", "start (RFC 3339; default: now)")
-	until := fs.String("until", "", "end (RFC 3339; default: none)")
+	from := fs.String("from", "", "start (RFC 3339; default: none, active from now on)")
+	until := fs.String("until", "", "end (RFC 3339; default: none, active until removed)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

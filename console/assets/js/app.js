@@ -81,6 +81,7 @@ function start(me) {
   const incidents = new Incidents($("panel-incidents"), me);
   const record = new Record($("panel-record"), me);
   const notices = new Notices($("panel-notices"), me);
+  consoleMe = me;
   const links = new Map();
   const hotline = new Hotline($("panel-hotline"), me, {
     onChange: () => renderChannels(),
@@ -91,6 +92,7 @@ function start(me) {
       if ((v.kind === "message" || v.kind === "alert") && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
     },
   });
+  consoleHotline = hotline;
   let tab = "hotline";
 
   function renderChannels() {
@@ -215,6 +217,29 @@ function startPicture(map, onEncounter) {
   load();
 }
 
+// askButton offers, on an unexplained encounter with another party's
+// track, to file a vd11-explanation request citing it on a channel both
+// parties share.
+let consoleMe = null, consoleHotline = null;
+const asked = new Map(); // encounter id -> what the request became
+function askButton(e) {
+  const me = consoleMe?.party;
+  if (!me || e.explained_by?.length || !e.b) return null;
+  const other = e.party_a === me ? e.party_b : e.party_b === me ? e.party_a : null;
+  if (!other) return null;
+  if (asked.has(e.id)) return el("span", { class: "small" }, asked.get(e.id));
+  const ch = [...(consoleHotline?.channels.values() || [])].find((st) => st.channel?.members?.includes(me) && st.channel.members.includes(other));
+  if (!ch) return null;
+  return el("button", { type: "button", class: "ask", dataset: { ask: e.id }, "aria-label": `Ask ${other} for an explanation of encounter ${e.id}`, onclick: async () => {
+    const form = { regime: "vd11-explanation", state: me, to: other, encounter: e.id,
+      text: `Request for explanation of unusual military activity: ${e.a} and ${e.b}, ${e.severity} encounter (${e.incident || e.id}).` };
+    try {
+      const r = await api.post("/v1/console/notify", { channel: ch.id, form });
+      asked.set(e.id, `explanation requested on ${ch.id} (#${r.index})`);
+    } catch (err) { asked.set(e.id, `request failed: ${err.message}`); }
+  } }, "Ask for explanation");
+}
+
 function renderEncounterList(map) {
   const list = map.openEncounters().sort((a, b) => (SEVERITY_RANK[b.severity] || 0) - (SEVERITY_RANK[a.severity] || 0));
   const box = $("encounters");
@@ -233,7 +258,10 @@ function renderEncounterList(map) {
       el("span", {}, el("b", { style: `color:${partyColor(e.party_a)}` }, e.party_a), ` ${map.trackLabel(e.a)} ↔ `,
         e.b ? [el("b", { style: `color:${partyColor(e.party_b)}` }, e.party_b), ` ${map.trackLabel(e.b)}`] : `zone ${e.zone}`),
       el("span", { class: "domain" }, e.domain),
-      el("span", { class: "cpa" }, `CPA ${fmtCPA(p)}${at == null ? "" : at > now ? ` in ${fmtDuration(at - now)}` : " now"}`)));
+      el("span", { class: "cpa" }, `CPA ${fmtCPA(p)}${at == null ? "" : at > now ? ` in ${fmtDuration(at - now)}` : " now"}`)),
+      el("span", { class: `explained${e.explained_by?.length ? "" : " unexplained"}`, dataset: { explained: e.id } },
+        e.explained_by?.length ? `explained by ${e.explained_by.join(", ")}` : "unexplained"),
+      askButton(e));
   });
   box.replaceChildren(...(items.length ? items : [el("li", { class: "empty" }, "No open encounters")]));
 }

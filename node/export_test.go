@@ -1,0 +1,10 @@
+package node
+
+// SetRingSize sets how many recent envelopes channel logs opened from now
+// on keep in memory, and returns a function restoring the default: a
+// test wraps the ring with a few envelopes instead of thousands.
+func SetRingSize(n int64) (restore func()) {
+	old := ringSize
+	ringSize = n
+	return func() { ringSize = old }
+}

@@ -1,0 +1,453 @@
+package report
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// The PDF is written by this file alone: PDF 1.4, A4 pages, the standard
+// Type 1 fonts Helvetica and Helvetica-Bold (which every reader has, so
+// nothing is embedded) in WinAnsiEncoding, text, lines and filled paths,
+// content streams compressed with zlib (FlateDecode). No PDF library is
+// among the project's allowed dependencies; this is the least that lays
+// out the report's Doc with page numbers and the provenance on every page.
+
+const (
+	pageW, pageH = 595.28, 841.89
+	marginL      = 42.0
+	marginR      = 42.0
+	marginT      = 48.0
+	footerH      = 58.0
+	contentW     = pageW - marginL - marginR
+)
+
+// helvetica holds the Helvetica AFM widths (1/1000 em) of ASCII 32 to 126.
+var helvetica = [95]int{
+	278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, // space to /
+	556, 556, 556, 556, 556, 556, 556, 556, 556, 556, // 0-9
+	278, 278, 584, 584, 584, 556, 1015, // : to @
+	667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, // A-Z
+	278, 278, 278, 469, 556, 333, // [ to `
+	556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, // a-z
+	334, 260, 334, 584, // { to ~
+}
+
+// winAnsi returns s in WinAnsiEncoding: Latin-1 as itself, a few
+// punctuation marks at their Windows-1252 codes, anything else as '?'.
+func winAnsi(s string) []byte {
+	out := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r >= 32 && r < 127, r >= 0xa0 && r <= 0xff:
+			out = append(out, byte(r))
+		case r == '\u2014':
+			out = append(out, 0x97)
+		case r == '\u2013':
+			out = append(out, 0x96)
+		case r == '\u2026':
+			out = append(out, 0x85)
+		case r == '\u2019':
+			out = append(out, 0x92)
+		case r == '\t':
+			out = append(out, ' ')
+		default:
+			out = append(out, '?')
+		}
+	}
+	return out
+}
+
+func textWidth(s string, size float64, bold bool) float64 {
+	w := 0
+	for _, c := range winAnsi(s) {
+		if c >= 32 && c < 127 {
+			w += helvetica[c-32]
+		} else {
+			w += 556
+		}
+	}
+	f := 1.0
+	if bold {
+		f = 1.07 // Helvetica-Bold is a little wider; an upper bound for layout
+	}
+	return float64(w) / 1000 * size * f
+}
+
+// wrap breaks s into lines no wider than width at size; a word wider
+// than a line is broken where it must be (hashes, signatures).
+func wrap(s string, size, width float64, bold bool) []string {
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		cur := ""
+		for _, word := range strings.Fields(para) {
+			for textWidth(word, size, bold) > width {
+				// Break the word: as many runes as fit.
+				rs := []rune(word)
+				n := 1
+				for n < len(rs) && textWidth(string(rs[:n+1]), size, bold) <= width {
+					n++
+				}
+				if cur != "" {
+					lines = append(lines, cur)
+					cur = ""
+				}
+				lines = append(lines, string(rs[:n]))
+				word = string(rs[n:])
+			}
+			if word == "" {
+				continue
+			}
+			if cur == "" {
+				cur = word
+			} else if textWidth(cur+" "+word, size, bold) <= width {
+				cur += " " + word
+			} else {
+				lines = append(lines, cur)
+				cur = word
+			}
+		}
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+func pdfString(s string) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for _, c := range winAnsi(s) {
+		switch c {
+		case '(', ')', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+func rgb(c Color) string {
+	return fmt.Sprintf("%s %s %s", f2(float64(c.R)/255), f2(float64(c.G)/255), f2(float64(c.B)/255))
+}
+
+// pdfLayout lays a Doc out on pages; y grows downwards from the top.
+type pdfLayout struct {
+	pages []*strings.Builder
+	cur   *strings.Builder
+	y     float64
+}
+
+func (l *pdfLayout) newPage() {
+	l.cur = &strings.Builder{}
+	l.pages = append(l.pages, l.cur)
+	l.y = marginT
+}
+
+func (l *pdfLayout) room(h float64) {
+	if l.y+h > pageH-footerH {
+		l.newPage()
+	}
+}
+
+func (l *pdfLayout) text(x, y float64, s string, size float64, bold bool, c Color) {
+	font := "F1"
+	if bold {
+		font = "F2"
+	}
+	fmt.Fprintf(l.cur, "BT %s rg /%s %s Tf %s %s Td %s Tj ET\n", rgb(c), font, f2(size), f2(x), f2(pageH-y), pdfString(s))
+}
+
+func (l *pdfLayout) para(s string, size float64, bold bool, c Color) {
+	lead := size * 1.3
+	for _, line := range wrap(s, size, contentW, bold) {
+		l.room(lead)
+		l.text(marginL, l.y+size, line, size, bold, c)
+		l.y += lead
+	}
+	l.y += size * 0.5
+}
+
+func (l *pdfLayout) table(t *Table) {
+	const size, pad = 7.5, 2.5
+	lead := size * 1.25
+	n := len(t.Head)
+	nat := make([]float64, n)
+	for i, h := range t.Head {
+		nat[i] = math.Min(textWidth(h, size, true), 160)
+	}
+	for _, row := range t.Rows {
+		for i, c := range row {
+			if i < n {
+				nat[i] = math.Max(nat[i], math.Min(textWidth(c, size, false), 220))
+			}
+		}
+	}
+	widths := make([]float64, n)
+	sum := 0.0
+	for i := range nat {
+		nat[i] += 2 * pad
+		sum += nat[i]
+	}
+	for i := range nat {
+		if sum <= contentW {
+			widths[i] = nat[i]
+		} else {
+			widths[i] = math.Max(math.Min(nat[i], 36), contentW*nat[i]/sum)
+		}
+	}
+	if sum > contentW {
+		total := 0.0
+		for _, w := range widths {
+			total += w
+		}
+		for i := range widths {
+			widths[i] *= contentW / total
+		}
+	}
+	cells := func(row []string, bold bool) ([][]string, float64) {
+		out := make([][]string, n)
+		h := 0.0
+		for i := 0; i < n; i++ {
+			c := ""
+			if i < len(row) {
+				c = row[i]
+			}
+			out[i] = wrap(c, size, widths[i]-2*pad, bold)
+			h = math.Max(h, float64(len(out[i]))*lead+2*pad)
+		}
+		return out, h
+	}
+	drawRow := func(cs [][]string, h float64, bold bool) {
+		x := marginL
+		if bold {
+			tw := 0.0
+			for _, w := range widths {
+				tw += w
+			}
+			fmt.Fprintf(l.cur, "%s rg %s %s %s %s re f\n", rgb(Color{0xee, 0xee, 0xee}), f2(x), f2(pageH-l.y-h), f2(tw), f2(h))
+		}
+		for i, lines := range cs {
+			for j, line := range lines {
+				tx := x + pad
+				if !bold && i < len(t.Numeric) && t.Numeric[i] {
+					tx = x + widths[i] - pad - textWidth(line, size, false)
+				}
+				l.text(tx, l.y+pad+size+float64(j)*lead, line, size, bold, black)
+			}
+			fmt.Fprintf(l.cur, "%s RG 0.4 w %s %s %s %s re S\n", rgb(Color{0xaa, 0xaa, 0xaa}), f2(x), f2(pageH-l.y-h), f2(widths[i]), f2(h))
+			x += widths[i]
+		}
+		l.y += h
+	}
+	l.room(size*2 + lead*3)
+	l.text(marginL, l.y+size+1, t.Caption, size+1, true, black)
+	l.y += (size + 1) * 1.6
+	head, hh := cells(t.Head, true)
+	drawRow(head, hh, true)
+	maxH := pageH - footerH - marginT - hh - 4
+	for _, row := range t.Rows {
+		cs, h := cells(row, false)
+		if h > maxH { // a cell longer than a page: cut it
+			keep := int((maxH - 2*pad) / lead)
+			for i := range cs {
+				if len(cs[i]) > keep {
+					cs[i] = append(cs[i][:keep-1], "[continued in the HTML and CSV]")
+				}
+			}
+			h = maxH
+		}
+		if l.y+h > pageH-footerH {
+			l.newPage()
+			drawRow(head, hh, true)
+		}
+		drawRow(cs, h, false)
+	}
+	l.y += 8
+}
+
+func (l *pdfLayout) figure(f *Figure) {
+	s := f.Scene
+	scale := math.Min(1, contentW/s.W)
+	h := s.H * scale
+	l.room(h + 40)
+	l.text(marginL, l.y+10, f.Title, 10, true, black)
+	l.y += 16
+	x0, y0 := marginL, l.y
+	P := func(p [2]float64) string { return f2(x0+p[0]*scale) + " " + f2(pageH-(y0+p[1]*scale)) }
+	b := l.cur
+	b.WriteString("q\n")
+	if s.Clip {
+		fmt.Fprintf(b, "%s %s %s %s re W n\n", f2(x0), f2(pageH-y0-h), f2(s.W*scale), f2(h))
+	}
+	for _, sh := range s.Shapes {
+		switch sh.Kind {
+		case shapePath:
+			if len(sh.Pts) == 0 {
+				continue
+			}
+			for i, p := range sh.Pts {
+				op := "l"
+				if i == 0 {
+					op = "m"
+				}
+				fmt.Fprintf(b, "%s %s ", P(p), op)
+			}
+			if sh.Closed {
+				b.WriteString("h ")
+			}
+			l.paint(sh)
+		case shapeCircle:
+			c, r := sh.Pts[0], sh.R*scale
+			cx, cy := x0+c[0]*scale, pageH-(y0+c[1]*scale)
+			k := 0.5523 * r
+			fmt.Fprintf(b, "%s %s m %s %s %s %s %s %s c %s %s %s %s %s %s c %s %s %s %s %s %s c %s %s %s %s %s %s c h ",
+				f2(cx+r), f2(cy),
+				f2(cx+r), f2(cy+k), f2(cx+k), f2(cy+r), f2(cx), f2(cy+r),
+				f2(cx-k), f2(cy+r), f2(cx-r), f2(cy+k), f2(cx-r), f2(cy),
+				f2(cx-r), f2(cy-k), f2(cx-k), f2(cy-r), f2(cx), f2(cy-r),
+				f2(cx+k), f2(cy-r), f2(cx+r), f2(cy-k), f2(cx+r), f2(cy))
+			l.paint(sh)
+		case shapeText:
+			size := sh.Size * scale
+			x := x0 + sh.Pts[0][0]*scale
+			switch sh.Anchor {
+			case "middle":
+				x -= textWidth(sh.Text, size, sh.Bold) / 2
+			case "end":
+				x -= textWidth(sh.Text, size, sh.Bold)
+			}
+			fill := black
+			if sh.Fill != nil {
+				fill = *sh.Fill
+			}
+			l.text(x, y0+sh.Pts[0][1]*scale, sh.Text, size, sh.Bold, fill)
+		}
+	}
+	b.WriteString("Q\n")
+	fmt.Fprintf(b, "%s RG 0.5 w %s %s %s %s re S\n", rgb(light), f2(x0), f2(pageH-y0-h), f2(s.W*scale), f2(h))
+	l.y += h + 6
+	if len(f.Legend) > 0 {
+		x := marginL
+		l.room(14)
+		for _, it := range f.Legend {
+			w := 12 + textWidth(it.Label, 8, false) + 12
+			if x+w > marginL+contentW {
+				x = marginL
+				l.y += 12
+			}
+			fmt.Fprintf(b, "%s rg %s %s 8 8 re f\n", rgb(it.Color), f2(x), f2(pageH-l.y-9))
+			l.text(x+11, l.y+8, it.Label, 8, false, black)
+			x += w
+		}
+		l.y += 16
+	}
+	if f.Caption != "" {
+		l.para(f.Caption, 8, false, grey)
+	}
+	if f.Text != nil {
+		l.table(f.Text)
+	}
+}
+
+func (l *pdfLayout) paint(sh Shape) {
+	b := l.cur
+	dash := ""
+	if sh.Dash {
+		dash = "[4 2] 0 d "
+	}
+	switch {
+	case sh.Fill != nil && sh.Stroke != nil:
+		fmt.Fprintf(b, "%s rg %s RG %s w %sB [] 0 d\n", rgb(*sh.Fill), rgb(*sh.Stroke), f2(sh.Width), dash)
+	case sh.Fill != nil:
+		fmt.Fprintf(b, "%s rg f\n", rgb(*sh.Fill))
+	case sh.Stroke != nil:
+		fmt.Fprintf(b, "%s RG %s w %sS [] 0 d\n", rgb(*sh.Stroke), f2(sh.Width), dash)
+	default:
+		b.WriteString("n\n")
+	}
+}
+
+// WritePDF writes the report as a PDF made from the same Doc as the
+// HTML, with the page number and the provenance at the foot of every page.
+func (r *Report) WritePDF(w io.Writer) error {
+	d := r.Doc()
+	l := &pdfLayout{}
+	l.newPage()
+	l.para(d.Title, 18, true, black)
+	l.para(d.Subtitle, 9, false, black)
+	for i, s := range d.Sections {
+		if i > 0 {
+			l.newPage()
+		}
+		l.para(s.Title, 14, true, black)
+		for _, bl := range s.Blocks {
+			switch x := bl.(type) {
+			case *Para:
+				l.para(x.Text, 9, false, black)
+			case *Table:
+				l.table(x)
+			case *Figure:
+				l.figure(x)
+			}
+		}
+	}
+	// Footers, now that the number of pages is known.
+	for i, p := range l.pages {
+		l.cur = p
+		y := pageH - footerH + 14
+		fmt.Fprintf(p, "%s RG 0.5 w %s %s m %s %s l S\n", rgb(grey), f2(marginL), f2(pageH-y), f2(pageW-marginR), f2(pageH-y))
+		num := fmt.Sprintf("page %d of %d", i+1, len(l.pages))
+		l.text(pageW-marginR-textWidth(num, 8, false), y+10, num, 8, false, black)
+		for j, line := range wrap("Built from "+d.Provenance, 6.5, contentW-70, false) {
+			if j > 3 {
+				break
+			}
+			l.text(marginL, y+9+float64(j)*8, line, 6.5, false, grey)
+		}
+	}
+	return writePDFFile(w, d.Title, l.pages)
+}
+
+func writePDFFile(w io.Writer, title string, pages []*strings.Builder) error {
+	var out bytes.Buffer
+	var offsets []int
+	obj := func(body string) {
+		offsets = append(offsets, out.Len())
+		fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", len(offsets), body)
+	}
+	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	// 1 catalog, 2 pages, 3 and 4 fonts, 5 info; then page i at 6+2i and its content at 7+2i.
+	kids := make([]string, len(pages))
+	for i := range pages {
+		kids[i] = fmt.Sprintf("%d 0 R", 6+2*i)
+	}
+	obj("<< /Type /Catalog /Pages 2 0 R >>")
+	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages)))
+	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")
+	obj(fmt.Sprintf("<< /Title %s /Producer (deconflict report) >>", pdfString(title)))
+	for i, p := range pages {
+		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>", f2(pageW), f2(pageH), 7+2*i))
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		zw.Write([]byte(p.String()))
+		zw.Close()
+		offsets = append(offsets, out.Len())
+		fmt.Fprintf(&out, "%d 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n", len(offsets), z.Len())
+		out.Write(z.Bytes())
+		out.WriteString("\nendstream\nendobj\n")
+	}
+	xref := out.Len()
+	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", len(offsets)+1)
+	for _, o := range offsets {
+		fmt.Fprintf(&out, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref)
+	_, err := w.Write(out.Bytes())
+	return err
+}
