@@ -25,6 +25,15 @@ func (n *Node) Envelopes(ctx context.Context, caller, channel string, from int64
 	return n.Store.FindEnvelopes(ctx, channel, from, limit)
 }
 
+// Envelope returns the envelope of channel at index, for a member.
+// ENOTFOUND if there is none.
+func (n *Node) Envelope(ctx context.Context, caller, channel string, index int64) (*deconflict.Envelope, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return nil, err
+	}
+	return n.Store.FindEnvelope(ctx, channel, index)
+}
+
 // Follow calls fn for every envelope of channel from index from on, in
 // index order, exactly once each, waiting for new ones until ctx ends or
 // fn fails. A slow fn delays only this follower: the appender never waits

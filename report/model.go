@@ -273,10 +273,10 @@ func ParseCheckpoint(b []byte) (Provenance, error) {
 	}
 	size, err := strconv.ParseInt(lines[1], 10, 64)
 	if err != nil || size < 0 {
-		return Provenance{}, deconflict.Errorf(deconflict.EINVALID, "checkpoint: size %q is not a non-negative integer", lines[1])
+		return Provenance{}, deconflict.Errorf(deconflict.EINVALID, "checkpoint: size %.40q is not a non-negative integer", lines[1])
 	}
 	if r, err := base64.StdEncoding.DecodeString(lines[2]); err != nil || len(r) != 32 {
-		return Provenance{}, deconflict.Errorf(deconflict.EINVALID, "checkpoint: root %q is not 32 base64 bytes", lines[2])
+		return Provenance{}, deconflict.Errorf(deconflict.EINVALID, "checkpoint: root %.60q is not 32 base64 bytes", lines[2])
 	}
 	p := Provenance{Origin: lines[0], Size: size, Root: lines[2], Text: text}
 	for _, l := range strings.Split(strings.TrimRight(sigs, "\n"), "\n") {
