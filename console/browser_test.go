@@ -391,6 +391,11 @@ func TestBrowser(t *testing.T) {
 	ru.wait("witness status", `(() => { const w = document.getElementById("witness-status"); return w && /W1\s*ok/.test(w.textContent) && w.textContent.includes("Witness W2 could not be reached"); })()`, 15*time.Second)
 	ru.do(chromedp.Click(chromedp.ID("verify-button")))
 	ru.wait("verified", `document.querySelector(".verify-result.ok")?.textContent.startsWith("Verified")`, 10*time.Second)
+	// The record offers the report of a period; its link downloads a PDF.
+	ru.wait("report links", `(document.getElementById("report-pdf")?.href || "").includes("/console/report?channel=ru-nato")`, 5*time.Second)
+	if got := ru.eval(`fetch(document.getElementById("report-pdf").href).then((r) => r.headers.get("content-type"))`); got != "application/pdf" {
+		t.Fatalf("report link: content type %q, want application/pdf", got)
+	}
 	ru.screenshot(shots, "6-record-ru-nato-verified.png")
 
 	// Signing out ends the session: the page asks for the password again.

@@ -84,10 +84,7 @@ func (c *Console) measure(w http.ResponseWriter, r *http.Request, s *session, bo
 		return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindMeasure, Body: req.Terms})
 	}
 	// Sign (or withdraw from) the exact bytes logged at Index.
-	if _, err := c.node.Channel(r.Context(), s.party, req.Channel); err != nil {
-		return 0, nil, err
-	}
-	e, err := c.node.Store.FindEnvelope(r.Context(), req.Channel, *req.Index)
+	e, err := c.node.Envelope(r.Context(), s.party, req.Channel, *req.Index)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -252,20 +252,8 @@ func New(cfg Config) (*Engine, error) {
 		closed:   map[pairName]closedPair{},
 		shadows:  map[uint64]*shadowState{},
 	}
-	env := cfg.Envelope
 	e.slack = [2]float64{500, 1500}
-	e.look = [2]float64{env.Sea.LookaheadS * e.margin, env.Air.Advisory.LookaheadS * e.margin}
-	e.vert = env.Air.Advisory.VerticalM*e.margin + 1 // float32 copies of altitudes
-	// Horizons and reaches cover the air-sea tiers too, in case a channel
-	// sets them wider than a domain's own: an aircraft and a ship meet in
-	// the sea grid, each registered there with its own.
-	as := env.AirSea.Dangerous
-	e.lookAS = as.LookaheadS * e.margin
-	e.ceilAS = as.VerticalM*e.margin + vskinM + 1
-	e.horizon[sea] = max(env.Sea.LookaheadS, as.LookaheadS)*e.margin + cfg.SeaLost.Seconds()
-	e.horizon[air] = max(env.Air.Advisory.LookaheadS, as.LookaheadS)*e.margin + cfg.AirLost.Seconds()
-	e.radius[sea] = max(env.Sea.AdvisoryM, as.HorizontalM) * e.margin / 2
-	e.radius[air] = max(env.Air.Advisory.HorizontalM, as.HorizontalM) * e.margin / 2
+	e.sized(cfg.Envelope)
 	e.grid = [2]*geo.Surface{geo.NewSurface(cfg.SeaCellM), geo.NewSurface(cfg.AirCellM)}
 	if n := cfg.Tracks; n > 0 && n < 1<<26 {
 		e.tracks = make([]track, 0, n)
@@ -278,6 +266,61 @@ func New(cfg Config) (*Engine, error) {
 	e.zgrid = [2]*geo.Grid{geo.NewGrid(cfg.SeaCellM), geo.NewGrid(cfg.AirCellM)}
 	return e, nil
 }
+
+// sized sets what the index is sized for from the envelope env.
+func (e *Engine) sized(env Thresholds) {
+	e.look = [2]float64{env.Sea.LookaheadS * e.margin, env.Air.Advisory.LookaheadS * e.margin}
+	e.vert = env.Air.Advisory.VerticalM*e.margin + 1 // float32 copies of altitudes
+	// Horizons and reaches cover the air-sea tiers too, in case a channel
+	// sets them wider than a domain's own: an aircraft and a ship meet in
+	// the sea grid, each registered there with its own.
+	as := env.AirSea.Dangerous
+	e.lookAS = as.LookaheadS * e.margin
+	e.ceilAS = as.VerticalM*e.margin + vskinM + 1
+	e.horizon[sea] = max(env.Sea.LookaheadS, as.LookaheadS)*e.margin + e.cfg.SeaLost.Seconds()
+	e.horizon[air] = max(env.Air.Advisory.LookaheadS, as.LookaheadS)*e.margin + e.cfg.AirLost.Seconds()
+	e.radius[sea] = max(env.Sea.AdvisoryM, as.HorizontalM) * e.margin / 2
+	e.radius[air] = max(env.Air.Advisory.HorizontalM, as.HorizontalM) * e.margin / 2
+}
+
+// SetEnvelope sizes the index for env (see Config.Envelope), which the
+// node takes as the widest thresholds its channels agree, so that a
+// channel's wider tiers are not clamped and narrower ones cost nothing:
+// every track is registered again (O(N), for a change of channels or
+// measures), and the pair cache forgotten. It fails (EINVALID) when env is
+// not valid, changing nothing. Config.Thresholds is clamped to the new
+// envelope.
+func (e *Engine) SetEnvelope(env Thresholds) error {
+	if err := env.Validate(); err != nil {
+		return err
+	}
+	if env == e.cfg.Envelope {
+		return nil
+	}
+	e.cfg.Envelope = env
+	e.cfg.Thresholds = clamp(e.cfg.Thresholds, env)
+	e.sized(env)
+	e.pc.reset()
+	for i := range e.tracks {
+		t := &e.tracks[i]
+		if !t.live {
+			continue
+		}
+		e.unindexAll(int32(i))
+		t.ref = entry{
+			p:     [3]float32{float32(t.m.P.X), float32(t.m.P.Y), float32(t.m.P.Z)},
+			v:     [3]float32{float32(t.m.V.X), float32(t.m.V.Y), float32(t.m.V.Z)},
+			reach: float32(e.reach(t)) + skinM, alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
+			ms: e.ms(t.t), id: int32(i), label: t.label,
+		}
+		t.refReg = true
+		e.register(int32(i), &t.ref)
+	}
+	return nil
+}
+
+// Envelope returns the thresholds the index is sized for.
+func (e *Engine) Envelope() Thresholds { return e.cfg.Envelope }
 
 // SetPair replaces the Pair hook (see Config) and forgets cached answers.
 // Open encounters of pairs no longer watched close with reason NotShared

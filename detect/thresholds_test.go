@@ -84,3 +84,44 @@ func TestEnvelopeClamps(t *testing.T) {
 		t.Fatalf("events %q, want an advisory at 3 NM under 5x thresholds (10 NM)", summary(evs))
 	}
 }
+
+// TestSetEnvelope: the index sized again in the middle of dense traffic
+// (twice the defaults, then back) loses nothing: the events are the
+// all-pairs reference's. And a pair watched with wider tiers than the
+// envelope is clamped until the envelope widens.
+func TestSetEnvelope(t *testing.T) {
+	s := denseScenario(places[0].at, 9)
+	rs := s.All()
+	e := MustEngine(t, detect.Config{})
+	n := len(rs) / 3
+	got := run(e, rs[:n])
+	if err := e.SetEnvelope(detect.DefaultThresholds().Scale(2)); err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, run(e, rs[n:2*n])...)
+	if err := e.SetEnvelope(detect.DefaultThresholds()); err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, run(e, rs[2*n:])...)
+	sameEvents(t, got, runRef(newAllPairs(), rs), len(rs))
+
+	if err := e.SetEnvelope(detect.Thresholds{}); err == nil {
+		t.Fatal("SetEnvelope of zero thresholds: nil error")
+	}
+
+	wide := detect.DefaultThresholds().Scale(5)
+	rs = merge(
+		mover("mmsi:1", "A", deconflict.Sea, places[0].at, 0, 0, 0, 0, 10, 600),
+		mover("mmsi:2", "B", deconflict.Sea, geo.Destination(geo.Destination(places[0].at, 90, 3*nm), 180, 3000), 0, 5, 0, 0, 10, 600),
+	)
+	e = MustEngine(t, detect.Config{Pair: func(a, b string) (detect.Thresholds, bool) { return wide, a != b }})
+	if evs := run(e, rs[:20]); len(evs) != 0 {
+		t.Fatalf("before widening: %s, want nothing", summary(evs))
+	}
+	if err := e.SetEnvelope(wide); err != nil {
+		t.Fatal(err)
+	}
+	if evs := run(e, rs[20:]); !strings.Contains(summary(evs), "opened mmsi:1/mmsi:2 advisory") {
+		t.Fatalf("after widening: %q, want an advisory at 3 NM", summary(evs))
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/live"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/picture"
@@ -33,7 +34,10 @@ type TrackView struct {
 	Callsign  string            `json:"callsign,omitempty"`
 	Type      string            `json:"type,omitempty"`
 	Military  bool              `json:"military,omitempty"`
-	Stale     bool              `json:"stale"`
+	// Asset: a state ship or aircraft of Party (attrib.IsAsset); false: a
+	// civilian track, Party only its affiliation.
+	Asset bool `json:"asset"`
+	Stale bool `json:"stale"`
 }
 
 // NewTrackView returns the API view of t.
@@ -41,7 +45,7 @@ func NewTrackView(t *picture.Track) TrackView {
 	return TrackView{ID: t.ID, Party: t.Party, How: t.How, Domain: t.Domain, Source: t.Source, Time: t.Time,
 		Lat: deconflict.Nullable(t.Lat), Lon: deconflict.Nullable(t.Lon), AltM: deconflict.Nullable(t.AltM), SpeedMS: deconflict.Nullable(t.SpeedMS),
 		CourseDeg: deconflict.Nullable(t.CourseDeg), ClimbMS: deconflict.Nullable(t.ClimbMS), Name: t.Name, Callsign: t.Callsign,
-		Type: t.Type, Military: t.Military, Stale: t.Lost}
+		Type: t.Type, Military: t.Military, Asset: t.Party != "" && attrib.IsAsset(t.ID, t.How, t.Military), Stale: t.Lost}
 }
 
 // ReportView is a position report as POST /v1/reports takes it.

@@ -164,3 +164,49 @@ func TestNotifiedHazardAreaIsAZone(t *testing.T) {
 func itoa(i int64) string { return jsonInt(i) }
 
 func jsonInt(i int64) string { b, _ := json.Marshal(i); return string(b) }
+
+// TestZoneEntryWithoutNotice: a binding special caution area requiring an
+// hour's notice before entry; an RU ship entering it with no notice
+// raises a measure-breach citing the measure.
+func TestZoneEntryWithoutNotice(t *testing.T) {
+	tn := nodetest.Start(t, nodetest.Options{})
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	tn.AddParties(t, "RU", "NATO")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	ru, nato := tn.Client("RU"), tn.Client("NATO")
+	prop := submit(t, nato, "NATO", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindMeasure,
+		Body: json.RawMessage(`{"kind":"zone","name":"SCA-1","zone_kind":"special-caution-area","area":{"circle":{"lat":55.5,"lon":19.0,"radius_m":2000}},"entry_notice_s":3600}`)})
+	submit(t, ru, "RU", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindSign, Body: regime.Ref{Index: prop.Index, LeafHash: prop.LeafHash}.Marshal()})
+	var zones []deconflict.Zone
+	if err := getJSON(nato, "/v1/zones", &zones); err != nil || len(zones) != 1 || zones[0].Kind != "special-caution-area" || zones[0].Owner != "NATO" {
+		t.Fatalf("zones %+v (%v), want NATO's special caution area", zones, err)
+	}
+	// Only the RU frigate, which starts inside the area.
+	var rs []dhttp.ReportView
+	for _, r := range passing(time.Now().UTC().Add(-60*time.Second), 4, 20*time.Second, 0) {
+		if r.Party == "RU" {
+			rs = append(rs, r)
+		}
+	}
+	body, _ := json.Marshal(rs)
+	if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+		t.Fatal(err)
+	}
+	var fs []regime.Finding
+	waitFor(t, "a zone-entry measure-breach", func() bool {
+		got, err := nato.Findings(context.Background(), "ru-nato")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = fs[:0]
+		for _, f := range got {
+			fs = append(fs, f.Finding)
+		}
+		return len(fs) > 0
+	})
+	if len(fs) != 1 || fs[0].Code != regime.MeasureBreach || fs[0].Rule != "zone-entry-notice" || fs[0].About[1] != prop.Index || fs[0].State != "RU" {
+		t.Fatalf("findings %+v, want one zone-entry-notice breach by RU citing %d", fs, prop.Index)
+	}
+}

@@ -51,7 +51,7 @@ func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.Ale
 	var explained []string
 	for _, ch := range chans {
 		view := NewEncounterView(&enc)
-		text := alertText(ev.Type, &enc)
+		text := l.alertText(ev.Type, &enc)
 		if ev.Type != detect.Closed {
 			var why string
 			view.ExplainedBy, why = l.explain(ctx, ch, &enc)
@@ -318,20 +318,13 @@ func (l *Picture) sharedChannels(ctx context.Context, a, b string) ([]string, er
 	return out, nil
 }
 
-func alertText(t detect.EventType, e *detect.Encounter) string {
-	p := e.Prediction
-	what := fmt.Sprintf("%s %s (%s) and %s (%s)", strings.ToUpper(e.Severity.String()), e.A, e.PartyA, e.B, e.PartyB)
-	if e.Zone != "" {
-		what = fmt.Sprintf("%s: %s (%s) and %s %s of %s", strings.ToUpper(e.Severity.String()), e.A, e.PartyA, e.ZoneKind, e.Zone, e.PartyB)
-	}
-	switch t {
-	case detect.Closed:
-		return fmt.Sprintf("Encounter closed (%s): %s", e.Reason, what)
-	case detect.Escalated:
-		return fmt.Sprintf("Encounter escalated to %s: %s; CPA %.0f m in %.0f s", e.Severity, what, p.CPAM, p.TCPAS)
-	default:
-		return fmt.Sprintf("Encounter predicted: %s; CPA %.0f m in %.0f s", what, p.CPAM, p.TCPAS)
-	}
+func (l *Picture) alertText(t detect.EventType, e *detect.Encounter) string {
+	return AlertText(t, e, func(id string) string {
+		if tr, err := l.Table.Get(id); err == nil {
+			return TrackName(tr.Name, tr.Callsign)
+		}
+		return ""
+	})
 }
 
 // NewEncounterView returns the logged (and API) view of e.

@@ -113,7 +113,12 @@ type Picture struct {
 	subs      map[chan Event]struct{}         // guarded by mu
 	pairs     map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
 	pending   []detect.Zone                   // derived zones of the last refreshPairs, for setDerived; guarded by mu
-	stats     Stats                           // guarded by mu
+	// envelope is the widest of the defaults and every channel's
+	// thresholds (refreshPairs), which the engine's index is sized for
+	// unless Open was given an envelope (fixedEnvelope). Guarded by mu.
+	envelope      detect.Thresholds
+	fixedEnvelope bool
+	stats         Stats // guarded by mu
 }
 
 // DefaultAlertQueue is how many alerts wait in memory for the poster.
@@ -178,17 +183,20 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	}
 	l.Table = picture.New(picture.Options{Now: l.Now, Attribute: l.attribute})
 	cfg.Pair = l.pair
-	if cfg.Envelope == (detect.Thresholds{}) {
-		cfg.Envelope = detect.DefaultThresholds().Scale(EnvelopeScale)
+	if err := l.refreshPairs(ctx); err != nil {
+		return err
+	}
+	// The index is sized for the widest thresholds the channels agree
+	// (and the defaults), and sized again when they change.
+	l.fixedEnvelope = cfg.Envelope != (detect.Thresholds{})
+	if !l.fixedEnvelope {
+		cfg.Envelope = l.envelope
 	}
 	eng, err := detect.New(cfg)
 	if err != nil {
 		return err
 	}
 	l.engine = eng
-	if err := l.refreshPairs(ctx); err != nil {
-		return err
-	}
 	if err := l.loadZones(ctx); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -224,5 +225,67 @@ func TestZoneIntrusion(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no zone encounter for a ship inside another party's zone")
 		}
+	}
+}
+
+// TestAlertPostedToChannelLog: a RU and a NATO ship head-on become an
+// encounter, posted through the channel log as a node alert on the
+// channel both share, with a body in the logged format and, for a
+// dangerous or critical tier, both parties asked to acknowledge.
+func TestAlertPostedToChannelLog(t *testing.T) {
+	db := openStore(t, filepath.Join(t.TempDir(), "d.db"))
+	log := &channelLog{chans: []*deconflict.Channel{
+		{ID: "ru-nato", Members: []string{"RU", "NATO"}},
+		{ID: "ru-us", Members: []string{"RU", "US"}},
+	}}
+	p := live.New(log, db)
+	p.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	if err := p.Open(ctx, nil, detect.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	now := time.Now().UTC()
+	ship := func(id, party string, lon, course float64) deconflict.Report {
+		return deconflict.Report{Time: now, ID: id, Domain: deconflict.Sea, Source: "csv", Party: party, Lat: 55, Lon: lon,
+			AltM: deconflict.Unknown, SpeedMS: 10, CourseDeg: course, ClimbMS: deconflict.Unknown}
+	}
+	// 1.3 km apart on one parallel, closing at 20 m/s: CPA 0 m in about a minute.
+	if err := p.Ingest(ctx, deconflict.NodeAuthor, []deconflict.Report{ship("ru", "RU", 19, 90), ship("nato", "NATO", 19.02, 270)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		log.mu.Lock()
+		posts := append([]*deconflict.Payload(nil), log.posts...)
+		log.mu.Unlock()
+		if len(posts) > 0 {
+			a := posts[0]
+			if a.Kind != deconflict.KindAlert || a.Channel != "ru-nato" {
+				t.Fatalf("posted %s on %s, want an alert on ru-nato", a.Kind, a.Channel)
+			}
+			var b deconflict.AlertBody
+			if err := json.Unmarshal(a.Body, &b); err != nil {
+				t.Fatal(err)
+			}
+			if b.Event != "opened" || b.Incident == "" || b.Encounter.PartyA == b.Encounter.PartyB || b.Encounter.Domain != deconflict.Sea {
+				t.Fatalf("alert body %+v", b)
+			}
+			if b.Encounter.Severity == "critical" || b.Encounter.Severity == "dangerous" {
+				if fmt.Sprint(a.AckFrom) != "[NATO RU]" {
+					t.Fatalf("%s alert asks %v to acknowledge, want [NATO RU]", b.Encounter.Severity, a.AckFrom)
+				}
+			}
+			for _, q := range posts {
+				if q.Channel == "ru-us" {
+					t.Fatalf("alert posted on ru-us, which NATO is not a member of")
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no alert posted for two ships head-on")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

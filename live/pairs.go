@@ -15,6 +15,7 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 		return err
 	}
 	pairs := map[[2]string]detect.Thresholds{}
+	env := detect.DefaultThresholds()
 	rs, hasRules := l.log.(RulesSource)
 	var derived []detect.Zone
 	refused := l.log.Refused()
@@ -39,19 +40,22 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 				l.Logger.Error("channel rules", "channel", c.ID, "err", err)
 			}
 		}
+		env = env.Widest(th)
 		for _, a := range c.Members {
 			for _, b := range c.Members {
 				if a < b {
 					k := [2]string{a, b}
+					pt := th
 					if old, ok := pairs[k]; ok {
-						th = old.Widest(th)
+						pt = old.Widest(th)
 					}
-					pairs[k] = th
+					pairs[k] = pt
 				}
 			}
 		}
 	}
 	l.mu.Lock()
+	l.envelope = env
 	l.pairs = pairs
 	l.pending = derived
 	l.mu.Unlock()
@@ -59,18 +63,32 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 }
 
 // channelsChanged recomputes the party pairs and makes the engine forget
-// its cached answers, in the engine's goroutine.
+// its cached answers and size its index for the channels' widest
+// thresholds, in the engine's goroutine.
 func (l *Picture) channelsChanged(ctx context.Context) error {
 	if err := l.refreshPairs(ctx); err != nil {
 		return err
 	}
+	l.mu.Lock()
+	env, fixed := l.envelope, l.fixedEnvelope
+	l.mu.Unlock()
 	done := make(chan struct{})
+	var envErr error
 	select {
-	case l.ops <- func(e *detect.Engine) { e.SetPair(l.pair); close(done) }:
+	case l.ops <- func(e *detect.Engine) {
+		e.SetPair(l.pair)
+		if !fixed {
+			envErr = e.SetEnvelope(env)
+		}
+		close(done)
+	}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	<-done
+	if envErr != nil {
+		l.Logger.Error("index envelope", "err", envErr)
+	}
 	l.mu.Lock()
 	zs := l.pending
 	l.mu.Unlock()
@@ -92,8 +110,3 @@ func (l *Picture) pair(a, b string) (detect.Thresholds, bool) {
 	l.mu.Unlock()
 	return th, ok
 }
-
-// EnvelopeScale is how far above the defaults a channel may set its
-// thresholds; the engine's spatial index is sized for it, and larger
-// values are clamped.
-const EnvelopeScale = 3

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,8 +19,13 @@ import (
 )
 
 // benchStartupEnvelopes is the size of the channel BenchmarkStartupCheck
-// restarts over.
-const benchStartupEnvelopes = 50_000
+// restarts over: 50,000, or DECONFLICT_BENCH_ENVELOPES.
+var benchStartupEnvelopes = func() int {
+	if n, err := strconv.Atoi(os.Getenv("DECONFLICT_BENCH_ENVELOPES")); err == nil && n > 0 {
+		return n
+	}
+	return 50_000
+}()
 
 // BenchmarkStartupCheck restarts a node (node.Open, the start-up check of
 // every channel) over a SQLite store holding one channel of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -193,7 +194,11 @@ func (st *regimeState) apply(e *deconflict.Envelope) {
 // Each incident raises one breach.
 func (st *regimeState) checkBreach(e *deconflict.Envelope, p *deconflict.Payload) {
 	var body deconflict.AlertBody
-	if json.Unmarshal(p.Body, &body) != nil || body.Event == "closed" || body.Encounter.Zone != "" {
+	if json.Unmarshal(p.Body, &body) != nil || body.Event == "closed" {
+		return
+	}
+	if body.Encounter.Zone != "" {
+		st.checkZoneEntry(e, &body)
 		return
 	}
 	enc := body.Encounter
@@ -220,6 +225,56 @@ func (st *regimeState) checkBreach(e *deconflict.Envelope, p *deconflict.Payload
 				enc.A, enc.PartyA, enc.B, enc.PartyB, *d, sep.DistanceM, sep.Domain, sep.Tier, sep.Measure, body.Incident)})
 		return
 	}
+}
+
+// checkZoneEntry finds in a zone alert a track inside (intrusion) a zone
+// of a binding zone measure of this channel that requires notice before
+// entry, with no notification of the track's party, received that long
+// before the entry, whose area and window hold the entry point.
+func (st *regimeState) checkZoneEntry(e *deconflict.Envelope, body *deconflict.AlertBody) {
+	enc := body.Encounter
+	rest, ok := strings.CutPrefix(enc.Zone, "measure:"+e.Channel+":")
+	if !ok || enc.Severity != "intrusion" || st.breached[body.Incident] {
+		return
+	}
+	var zone *regime.ZoneRule
+	for _, z := range st.book.At(e.Index, e.Received).Zones {
+		if fmt.Sprint(z.Measure) == rest {
+			zone = &z
+		}
+	}
+	if zone == nil || zone.EntryNotice <= 0 {
+		return
+	}
+	pr := enc.Prediction
+	entry := pr.Time
+	if pr.TCPAS != nil {
+		entry = entry.Add(time.Duration(*pr.TCPAS * float64(time.Second)))
+	}
+	lat, lon, alt := pr.PosA.Lat, pr.PosA.Lon, pr.PosA.AltM
+	if lat == nil || lon == nil {
+		return
+	}
+	altM := math.NaN()
+	if alt != nil {
+		altM = *alt
+	}
+	for _, no := range st.ledger.Notices() {
+		if no.Index >= e.Index || no.Received.After(entry.Add(-zone.EntryNotice)) {
+			continue
+		}
+		if len(regime.Explaining(regime.NotifiedAreas(no.Form, "", no.Received), enc.PartyA, *lat, *lon, altM, entry)) > 0 {
+			return
+		}
+	}
+	if st.breached == nil {
+		st.breached = map[string]bool{}
+	}
+	st.breached[body.Incident] = true
+	st.breaches = append(st.breaches, regime.Finding{Code: regime.MeasureBreach, Rule: "zone-entry-notice", Regime: "measure",
+		About: []int64{e.Index, zone.Measure}, State: enc.PartyA, Time: e.Received,
+		Text: fmt.Sprintf("%s (%s) entered %s without the %s notice measure %d requires (incident %s)",
+			enc.A, enc.PartyA, zone.Name, zone.EntryNotice, zone.Measure, body.Incident)})
 }
 
 func abs(v float64) float64 {

@@ -598,7 +598,7 @@ func (n *Node) checkEnvelope(ctx context.Context, e *deconflict.Envelope) error 
 		}
 		return nil
 	}
-	k, err := n.Store.FindKey(ctx, e.Key)
+	k, err := n.findKey(ctx, e.Key) // cached: a check reads each key once, not once per envelope
 	if err != nil {
 		return fmt.Errorf("key of %s: %w", p.Author, err)
 	}

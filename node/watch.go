@@ -46,6 +46,15 @@ func (n *Node) readEnvelopes(ctx context.Context, caller, channel string, from i
 	return envs, nil
 }
 
+// Envelope returns the envelope of channel at index, for a member.
+// ENOTFOUND if there is none.
+func (n *Node) Envelope(ctx context.Context, caller, channel string, index int64) (*deconflict.Envelope, error) {
+	if _, err := n.authorise(ctx, caller, channel); err != nil {
+		return nil, err
+	}
+	return n.Store.FindEnvelope(ctx, channel, index)
+}
+
 // Follow calls fn for every envelope of channel from index from on, in
 // index order, exactly once each, waiting for new ones until ctx ends or
 // fn fails. A slow fn delays only this follower: the appender never waits

@@ -25,17 +25,25 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	size := int64(-1)
 	if len(b.Envelopes) > 0 || b.Checkpoint != nil {
-		// Two statements: under READ COMMITTED the second takes its
-		// snapshot after the lock is granted, so it sees the envelopes of
-		// the append that held the lock before.
+		// Two statements, sent together: under READ COMMITTED the second
+		// takes its snapshot after the first has the lock, so it sees the
+		// envelopes of the append that held the lock before.
+		var lock pgx.Batch
+		lock.Queue(`SELECT 1 FROM channels WHERE id = $1 FOR UPDATE`, b.Channel)
+		lock.Queue(`SELECT COALESCE(MAX(idx)+1, 0) FROM envelopes WHERE channel = $1`, b.Channel)
+		br := tx.SendBatch(ctx, &lock)
 		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM channels WHERE id = $1 FOR UPDATE`, b.Channel).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+		err := br.QueryRow().Scan(&one)
+		if err == nil {
+			err = br.QueryRow().Scan(&size)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if errors.Is(err, pgx.ErrNoRows) {
 			return deconflict.Errorf(deconflict.ENOTFOUND, "channel %s not found", b.Channel)
 		} else if err != nil {
 			return fmt.Errorf("lock channel %s: %w", b.Channel, err)
-		}
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(idx)+1, 0) FROM envelopes WHERE channel = $1`, b.Channel).Scan(&size); err != nil {
-			return fmt.Errorf("log size of %s: %w", b.Channel, err)
 		}
 	}
 	if len(b.Envelopes) > 0 && b.Envelopes[0].Index != size {

@@ -48,9 +48,21 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 			t.Fatal("no replica holds the detector lease")
 		}
 	}
+	// Each picture listens for the replicas' reports once its listening
+	// connection is up; reports published before are not its to see (the
+	// picture is soft state). Post a probe until both have taken one.
+	f := func(v float64) *float64 { return &v }
+	for deadline := time.Now().Add(30 * time.Second); a.Live.Stats().Reports == 0 || b.Live.Stats().Reports == 0; time.Sleep(50 * time.Millisecond) {
+		raw, _ := json.Marshal([]dhttp.ReportView{{Time: time.Now().UTC(), ID: "probe", Domain: deconflict.Sea, Lat: f(-40), Lon: f(-100), SpeedMS: f(1), CourseDeg: f(0)}})
+		if err := a.Operator().Do(ctx, "POST", "/v1/reports", json.RawMessage(raw), nil); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pictures never took the probe report")
+		}
+	}
 	// Both pictures know the pair (b learns of the channel from a's
 	// notification, or had it when its picture opened).
-	f := func(v float64) *float64 { return &v }
 	const lat = 55.5
 	mPerDegLon := 111320 * 0.5664
 	t0 := time.Now().UTC().Add(-100 * time.Second)

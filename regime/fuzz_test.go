@@ -2,6 +2,7 @@ package regime_test
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -71,5 +72,24 @@ func FuzzParseRef(f *testing.F) {
 		if len(r.LeafHash) != 32 || r.Index < 0 {
 			t.Fatalf("accepted %+v", r)
 		}
+	})
+}
+
+// FuzzParseSubmitted: lines of a scan --notifications file.
+func FuzzParseSubmitted(f *testing.F) {
+	f.Add([]byte(`{"time":"2027-07-20T09:00:00Z","regime":"intention","state":"RU","start":"2027-09-10","end":"2027-09-16","area":{"circle":{"lat":55,"lon":20,"radius_m":1000}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		form, at, err := regime.ParseSubmitted(b)
+		if err != nil {
+			if code := deconflict.ErrorCode(err); code != deconflict.EINVALID {
+				t.Fatalf("error code %s: %v", code, err)
+			}
+			return
+		}
+		if at.IsZero() {
+			t.Fatal("accepted a line without its time")
+		}
+		ns := regime.NotifiedAreas(form, "f:1", at)
+		regime.Explain(ns, form.State, 55, 20, math.NaN(), at)
 	})
 }

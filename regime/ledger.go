@@ -32,7 +32,7 @@ const (
 // about which envelopes (channel indexes, the one concerned first).
 type Finding struct {
 	Code   string    `json:"code"`
-	Rule   string    `json:"rule,omitempty"`
+	Rule   string    `json:"rule"` // Ch. VIII rule, measure rule; "" for the others
 	Regime string    `json:"regime"`
 	About  []int64   `json:"about"`
 	State  string    `json:"state"` // the party whose obligation it concerns

@@ -262,10 +262,14 @@ func (r *Report) provenanceSection() Section {
 		{"Origin", r.Provenance.Origin},
 		{"Size", i64(r.Provenance.Size)},
 		{"Root hash", r.Provenance.Root},
-		{"Node signature", map[bool]string{true: "checked with the node's key when the report was made", false: "not checked (no node key given)"}[r.Provenance.SignatureChecked]},
+		{"Node signature checked", map[bool]string{true: "yes, with the node's key, when the report was made", false: "no (no node key given)"}[r.Provenance.SignatureChecked]},
 	}}
 	for _, s := range r.Provenance.Signatures {
-		t.Rows = append(t.Rows, []string{"Signature", s})
+		what := "Cosignature"
+		if f := strings.Fields(s); len(f) == 3 && f[1] == r.Provenance.Origin {
+			what = "Node signature"
+		}
+		t.Rows = append(t.Rows, []string{what, s})
 	}
 	return Section{ID: "provenance", Title: "Provenance", Blocks: []Block{
 		&Para{fmt.Sprintf("The report was built from the first %d envelopes of the channel's log, whose leaf hashes were checked to make the root hash of the signed checkpoint below. Check it with: deconflict verify --channel %s, and compare the checkpoint it prints.", r.Provenance.Size, r.Channel)},
@@ -344,7 +348,11 @@ func (r *Report) weekFigure() *Figure {
 	s := &Scene{W: 520, H: 220}
 	left, top, bottom := 36.0, 12.0, 180.0
 	ymax := niceMax(float64(maxN))
-	for _, v := range []float64{0, ymax / 2, ymax} {
+	yticks := []float64{0, ymax}
+	if math.Mod(ymax, 2) == 0 {
+		yticks = append(yticks, ymax/2) // counts: whole numbers only
+	}
+	for _, v := range yticks {
 		y := bottom - v/ymax*(bottom-top)
 		s.line(left, y, s.W-4, y, light, 0.5)
 		s.text(left-4, y+3, f2(v), 8, "end", black)
@@ -400,9 +408,21 @@ func (r *Report) ackFigure() *Figure {
 	rowH := 26.0
 	s := &Scene{W: 520, H: 40 + rowH*float64(len(r.Acks))}
 	left, right := 60.0, 500.0
-	xmax := niceMax(maxS)
-	x := func(v float64) float64 { return left + v/xmax*(right-left) }
-	for _, v := range []float64{0, xmax / 2, xmax} {
+	// A logarithmic axis: acknowledgements within seconds and within
+	// hours both stay readable.
+	ticks := []float64{1, 10, 60, 600, 3600, 6 * 3600, 24 * 3600, 7 * 24 * 3600}
+	xmax := 60.0
+	for _, tk := range ticks {
+		if xmax < maxS {
+			xmax = tk
+		}
+	}
+	xmax = math.Max(xmax, maxS)
+	x := func(v float64) float64 { return left + math.Log10(math.Max(v, 1))/math.Log10(xmax)*(right-left) }
+	for _, v := range ticks {
+		if v > xmax {
+			break
+		}
 		s.line(x(v), 6, x(v), s.H-24, light, 0.5)
 		s.text(x(v), s.H-12, secs(v), 8, "middle", black)
 	}
@@ -419,8 +439,8 @@ func (r *Report) ackFigure() *Figure {
 	}
 	return &Figure{ID: "fig-acks", Title: "Time to acknowledge per party", Scene: s, Text: text,
 		Legend:  []LegendItem{{notified, "one acknowledgement"}, {black, "median (bar)"}},
-		Desc:    "One dot per acknowledgement of a message or alert, by time from its receipt; the bar is the party's median.",
-		Caption: "Dots: acknowledgements; bar: median."}
+		Desc:    "One dot per acknowledgement of a message, alert or notification, by time from its receipt on a logarithmic axis; the bar is the party's median.",
+		Caption: "Dots: acknowledgements; bar: median; the time axis is logarithmic."}
 }
 
 func (r *Report) findingFigure() *Figure {

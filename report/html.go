@@ -15,25 +15,24 @@ p.sub { color: #444; margin-top: 0; }
 table { border-collapse: collapse; margin: .8em 0 1.2em; width: 100%; font-size: 9pt; }
 caption { text-align: left; font-weight: bold; padding: .3em 0; }
 th, td { border: 1px solid #bbb; padding: .25em .4em; vertical-align: top; text-align: left; overflow-wrap: break-word; }
-th { background: #eee; }
+th { background: #eee; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1em 0 1.5em; break-inside: avoid; page-break-inside: avoid; }
 figcaption { font-weight: bold; margin-bottom: .3em; }
 figure svg { max-width: 40em; display: block; border: 1px solid #ccc; font-family: Helvetica, Arial, sans-serif; }
 ul.legend { list-style: none; padding: 0; margin: .3em 0; font-size: 9pt; }
 ul.legend li { display: inline-block; margin-right: 1.2em; }
-ul.legend span { display: inline-block; width: .9em; height: .9em; margin-right: .3em; vertical-align: -0.1em; border: 1px solid #444; }
+ul.legend span { -webkit-print-color-adjust: exact; print-color-adjust: exact; display: inline-block; width: .9em; height: .9em; margin-right: .3em; vertical-align: -0.1em; border: 1px solid #444; }
 details { margin: .3em 0; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 8.5pt; background: #f6f6f6; padding: .5em; }
 footer.prov { font-size: 7.5pt; color: #555; border-top: 1px solid #aaa; margin-top: 2em; padding-top: .3em; overflow-wrap: anywhere; }
-@page { size: A4; margin: 16mm 14mm 22mm; }
 @media print {
   body { margin: 0; max-width: none; padding: 0; font-size: 9.5pt; }
   section + section { break-before: page; page-break-before: always; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; page-break-inside: avoid; }
   details > summary { display: none; }
-  footer.prov { position: fixed; bottom: -14mm; left: 0; right: 0; margin: 0; }
+  footer.prov { display: none; }
 }
 `
 
@@ -47,7 +46,13 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
 	b.WriteString(`<meta name="viewport" content="width=device-width, initial-scale=1">`)
-	fmt.Fprintf(&b, "<title>%s</title><style>%s</style></head><body>\n", esc(d.Title), css)
+	// The page's margin boxes carry the provenance and the page number
+	// on every printed page.
+	page := fmt.Sprintf(`@page { size: A4; margin: 16mm 14mm 24mm;
+  @bottom-left { content: "Built from %s"; font: 6.5pt Helvetica, Arial, sans-serif; color: #555; vertical-align: top; padding-top: 3mm; }
+  @bottom-right { content: "page " counter(page) " of " counter(pages); font: 8pt Helvetica, Arial, sans-serif; vertical-align: top; padding-top: 3mm; width: 25mm; }
+}`, cssString(d.Provenance))
+	fmt.Fprintf(&b, "<title>%s</title><style>%s%s</style></head><body>\n", esc(d.Title), css, page)
 	fmt.Fprintf(&b, "<header><h1>%s</h1><p class=\"sub\">%s</p></header>\n<main>\n", esc(d.Title), esc(d.Subtitle))
 	for _, s := range d.Sections {
 		fmt.Fprintf(&b, "<section id=\"%s\" aria-labelledby=\"%s-h\"><h2 id=\"%s-h\">%s</h2>\n", s.ID, s.ID, s.ID, esc(s.Title))
@@ -110,4 +115,20 @@ func writeTable(b *strings.Builder, t *Table) {
 		b.WriteString("</tr>")
 	}
 	b.WriteString("</tbody></table>\n")
+}
+
+// cssString escapes s for a CSS string in double quotes inside a <style>
+// element: quotes, backslashes and line breaks as CSS escapes, and "<" so
+// that no "</style>" can end the element.
+func cssString(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\' || r == '<' || r < 0x20:
+			fmt.Fprintf(&b, "\\%x ", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

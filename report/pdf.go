@@ -190,7 +190,7 @@ func (l *pdfLayout) table(t *Table) {
 	widths := make([]float64, n)
 	sum := 0.0
 	for i := range nat {
-		nat[i] += 2 * pad
+		nat[i] += 2*pad + 0.5 // and a little, so that a word as wide as its column stays whole
 		sum += nat[i]
 	}
 	for i := range nat {

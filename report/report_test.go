@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
@@ -466,15 +468,7 @@ func TestReportOfAPeriod(t *testing.T) {
 	shots := artifacts(t)
 
 	t.Run("PDF", func(t *testing.T) {
-		info, err := exec.Command("pdfinfo", pdfPath).CombinedOutput()
-		if err != nil {
-			t.Fatalf("pdfinfo: %v\n%s", err, info)
-		}
-		m := regexp.MustCompile(`(?m)^Pages:\s+(\d+)`).FindSubmatch(info)
-		if m == nil {
-			t.Fatalf("pdfinfo: no page count:\n%s", info)
-		}
-		pages, _ := strconv.Atoi(string(m[1]))
+		pages := pdfPages(t, pdfPath)
 		if pages < 3 {
 			t.Fatalf("%d pages", pages)
 		}
@@ -646,7 +640,49 @@ func TestReportOfAPeriod(t *testing.T) {
 		path := filepath.Join(shots, "report-html.png")
 		os.WriteFile(path, png, 0o644)
 		t.Logf("screenshot %s", path)
+
+		// Printed, the stylesheet starts each section on a new page and
+		// puts the provenance at the foot of every page.
+		printed, err := chromedp.Run(bctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+			yes := true
+			r, err := cdp.Call(ctx, tg, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &yes})
+			if err != nil {
+				return nil, err
+			}
+			return r.Data, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		printPath := filepath.Join(dir, "printed.pdf")
+		os.WriteFile(printPath, printed, 0o644)
+		pages := pdfPages(t, printPath)
+		if pages < len(r.Doc().Sections) {
+			t.Errorf("printed: %d pages for %d sections", pages, len(r.Doc().Sections))
+		}
+		for i := 1; i <= pages; i++ {
+			out, _ := exec.Command("pdftotext", "-f", strconv.Itoa(i), "-l", strconv.Itoa(i), printPath, "-").CombinedOutput()
+			if !strings.Contains(string(out), "Built from checkpoint") {
+				t.Errorf("printed page %d has no provenance:\n%s", i, out)
+			}
+		}
+		exec.Command("pdftoppm", "-r", "50", "-f", "1", "-l", "3", "-png", printPath, filepath.Join(shots, "report-printed")).Run()
 	})
+}
+
+// pdfPages returns the page count pdfinfo reads.
+func pdfPages(t *testing.T, path string) int {
+	t.Helper()
+	info, err := exec.Command("pdfinfo", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdfinfo %s: %v\n%s", path, err, info)
+	}
+	m := regexp.MustCompile(`(?m)^Pages:\s+(\d+)`).FindSubmatch(info)
+	if m == nil {
+		t.Fatalf("pdfinfo %s: no page count:\n%s", path, info)
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
 }
 
 func sum(m map[string]int) int {

@@ -2,20 +2,27 @@ package main_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/deconflict/deconflict"
+	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
 // TestServeOnPostgres runs the binary with --db on a real PostgreSQL:
-// parties, a channel, messages with an acknowledgement, watch and verify;
-// then a restart that keeps everything, and an edit of the database that
-// the start-up check refuses.
+// parties, a channel, messages with an acknowledgement, watch and verify,
+// a report in the live picture, the console's page; then a restart that
+// keeps everything, and an edit of the database that the start-up check
+// refuses.
 func TestServeOnPostgres(t *testing.T) {
 	pg := pgtest.Start(t, pgtest.Options{})
 	dsn := pg.NewDatabase(t)
@@ -38,6 +45,37 @@ func TestServeOnPostgres(t *testing.T) {
 	c.run(false, "ack", "--channel", "ru-us", "0", "--key", "ru.key")
 	if out := c.run(false, "verify", "--channel", "ru-us", "--key", "ru.key"); !strings.Contains(out, "OK: 6 envelopes") {
 		t.Fatalf("verify: %q", out)
+	}
+	// The live picture and the console run on it too.
+	op := operatorClient(t, addr, data)
+	f := func(v float64) *float64 { return &v }
+	var raw json.RawMessage
+	raw, _ = json.Marshal([]dhttp.ReportView{{Time: time.Now().UTC(), ID: "mmsi:211234560", Domain: deconflict.Sea, Lat: f(55.5), Lon: f(19), SpeedMS: f(5), CourseDeg: f(90)}})
+	if err := op.Do(t.Context(), "POST", "/v1/reports", raw, nil); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var pic struct {
+			Tracks []dhttp.TrackView `json:"tracks"`
+		}
+		if err := op.Do(t.Context(), "GET", "/v1/picture", nil, &pic); err != nil {
+			t.Fatal(err)
+		}
+		if len(pic.Tracks) == 1 && pic.Tracks[0].ID == "mmsi:211234560" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the picture holds %+v, want the reported ship", pic.Tracks)
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(string(page)), "<html") {
+		t.Fatalf("console page: %s %.200q", resp.Status, page)
 	}
 	node.Process.Signal(syscall.SIGKILL)
 	node.Wait()

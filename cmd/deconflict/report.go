@@ -43,22 +43,6 @@ example:
 	})
 }
 
-// parseReportDate reads a report date: YYYY-MM-DD (its 00:00 UTC, or
-// with endOfDay the next day's) or RFC 3339.
-func parseReportDate(flagName, s string, endOfDay bool) (time.Time, error) {
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		if endOfDay {
-			t = t.Add(24 * time.Hour)
-		}
-		return t, nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, usagef("report: --%s %q: want YYYY-MM-DD or RFC 3339 (2027-09-01T00:00:00Z)", flagName, s)
-	}
-	return t.UTC(), nil
-}
-
 func runReport(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("report")
 	cf := m.addClientFlags(fs, false)
@@ -82,16 +66,9 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 	if ext != ".html" && ext != ".pdf" {
 		return usagef("report: --out %q: want a name ending in .html or .pdf", *out)
 	}
-	from, err := parseReportDate("from", *fromS, false)
+	from, to, err := report.ParsePeriod(*fromS, *toS)
 	if err != nil {
-		return err
-	}
-	to, err := parseReportDate("to", *toS, true)
-	if err != nil {
-		return err
-	}
-	if !from.Before(to) {
-		return usagef("report: --from %s is not before --to %s", *fromS, *toS)
+		return usagef("report: %s", deconflict.ErrorMessage(err))
 	}
 	c, party, err := cf.partyClient(ctx)
 	if err != nil {
@@ -115,34 +92,24 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 			return fmt.Errorf("the node's key: %w", err)
 		}
 	}
-	cp, err := c.Checkpoint(ctx, *channel)
-	if err != nil {
-		return err
-	}
-	prov, err := report.ParseCheckpoint(cp)
-	if err != nil {
-		return err
-	}
-	var envs []*deconflict.Envelope
-	for int64(len(envs)) < prov.Size {
-		page, err := c.AuditEnvelopes(ctx, *channel, int64(len(envs)), 1000)
+	cp, envs, err := report.Fetch(func() ([]byte, error) { return c.Checkpoint(ctx, *channel) }, func(from int64, limit int) ([]*deconflict.Envelope, error) {
+		page, err := c.AuditEnvelopes(ctx, *channel, from, limit)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if len(page) == 0 {
-			return deconflict.Errorf(deconflict.EINTERNAL, "channel %s: the node served %d envelopes of a checkpoint of size %d", *channel, len(envs), prov.Size)
-		}
-		for _, v := range page {
-			if int64(len(envs)) >= prov.Size {
-				break
-			}
+		out := make([]*deconflict.Envelope, len(page))
+		for i, v := range page {
 			s, err := v.Signed()
 			if err != nil {
-				return fmt.Errorf("envelope %d: %w", v.Index, err)
+				return nil, fmt.Errorf("envelope %d: %w", v.Index, err)
 			}
-			envs = append(envs, &deconflict.Envelope{Signed: *s, Channel: v.Channel, Index: v.Index, ID: v.ID, Author: v.Author, Kind: v.Kind,
-				Received: v.Received, LeafHash: deconflict.LeafHash(s.Leaf())})
+			out[i] = &deconflict.Envelope{Signed: *s, Channel: v.Channel, Index: v.Index, ID: v.ID, Author: v.Author, Kind: v.Kind,
+				Received: v.Received, LeafHash: deconflict.LeafHash(s.Leaf())}
 		}
+		return out, nil
+	})
+	if err != nil {
+		return err
 	}
 	r, err := report.Build(report.Input{Channel: ch, Checkpoint: cp, Envelopes: envs, From: from, To: to, Member: party,
 		Generated: time.Now(), NodeKey: pub, Basemap: console.Basemap()})
@@ -182,6 +149,6 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 			}
 		}
 	}
-	fmt.Fprintf(m.Stdout, "report: channel %s, %s to %s, built from checkpoint size %d root %s\n", *channel, from.Format(time.RFC3339), to.Format(time.RFC3339), prov.Size, prov.Root)
+	fmt.Fprintf(m.Stdout, "report: channel %s, %s to %s, built from checkpoint size %d root %s\n", *channel, from.Format(time.RFC3339), to.Format(time.RFC3339), r.Provenance.Size, r.Provenance.Root)
 	return nil
 }

@@ -72,7 +72,8 @@ function start(me) {
   $("zoom-out").addEventListener("click", () => map.zoomBy(-0.5));
   $("zoom-home").addEventListener("click", () => map.fitBounds(53, 9, 61, 31));
   $("legend").replaceChildren(...[...Object.keys(partyColors), "other"].map((p) =>
-    el("span", { class: "legend-item" }, el("i", { style: `background:${p === "other" ? unattributedColor : partyColor(p)}` }), p === "other" ? "unattributed" : p)));
+    el("span", { class: "legend-item" }, el("i", { style: `background:${p === "other" ? unattributedColor : partyColor(p)}` }), p === "other" ? "unattributed" : p)),
+    el("span", { class: "legend-item" }, el("i", { style: "background:#fff;border:1.5px solid #555" }), "civilian (hollow: flag's alliance)"));
   map.onChange = () => renderEncounterList(map);
   setInterval(() => { renderEncounterList(map); map.draw(); }, 1000);
   startPicture(map, () => incidents.refreshSoon());

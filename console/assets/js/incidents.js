@@ -140,7 +140,29 @@ export class Record {
     this.root.replaceChildren(
       el("h3", {}, `Record of ${channel}`),
       el("p", { class: "hint" }, "The latest checkpoint the node signed. Verify asks the node to re-check the stored log against it; members who do not trust the node run 'deconflict verify' themselves."),
-      cpBox, await this.witnesses(channel), btn, out);
+      cpBox, await this.witnesses(channel), btn, out, this.reportForm(channel));
+  }
+
+  // reportForm offers the record of a period for a meeting
+  // (docs/reports.md), made by the node from what this party may read.
+  reportForm(channel) {
+    const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+    const from = el("input", { type: "date", id: "report-from", value: day(Date.now() - 30 * 864e5), required: true });
+    const to = el("input", { type: "date", id: "report-to", value: day(Date.now()), required: true });
+    const link = (fmt, label) => el("a", { id: `report-${fmt}`, class: "button", download: "" }, label);
+    const html = link("html", "Download HTML"), pdf = link("pdf", "Download PDF");
+    const update = () => {
+      const q = `channel=${encodeURIComponent(channel)}&from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}`;
+      html.href = `/console/report?${q}&format=html`;
+      pdf.href = `/console/report?${q}&format=pdf`;
+    };
+    from.addEventListener("change", update);
+    to.addEventListener("change", update);
+    update();
+    return el("section", { class: "report-form", "aria-labelledby": "report-heading" },
+      el("h4", { id: "report-heading" }, "Report for a meeting"),
+      el("p", { class: "hint" }, "The record of a period: messages, acknowledgements, encounters, incidents, notifications, findings and measures, with charts, a map and the checkpoint it was built from. Days are UTC; the last day is included."),
+      el("label", { for: "report-from" }, "From "), from, el("label", { for: "report-to" }, " to "), to, " ", html, " ", pdf);
   }
 
   // witnesses shows the channel's witnesses as the node sees them: who

@@ -486,8 +486,15 @@ export class MapView {
       } else {
         ctx.moveTo(0, -8); ctx.lineTo(5, 0); ctx.lineTo(4, 6); ctx.lineTo(-4, 6); ctx.lineTo(-5, 0); ctx.closePath();
       }
-      ctx.fillStyle = color; ctx.fill();
-      ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.2; ctx.stroke();
+      if (t.asset) {
+        // A state asset: filled in its party's colour.
+        ctx.fillStyle = color; ctx.fill();
+        ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.2; ctx.stroke();
+      } else {
+        // Civilian traffic: hollow, outlined in its affiliation's colour.
+        ctx.fillStyle = "#fff"; ctx.fill();
+        ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.stroke();
+      }
       ctx.restore();
       if (t === this.hover || (inEncounter.has(t.id) && this.zoom >= 8)) {
         ctx.font = "600 11px system-ui, sans-serif";
