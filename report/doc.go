@@ -262,10 +262,14 @@ func (r *Report) provenanceSection() Section {
 		{"Origin", r.Provenance.Origin},
 		{"Size", i64(r.Provenance.Size)},
 		{"Root hash", r.Provenance.Root},
-		{"Node signature", map[bool]string{true: "checked with the node's key when the report was made", false: "not checked (no node key given)"}[r.Provenance.SignatureChecked]},
+		{"Node signature checked", map[bool]string{true: "yes, with the node's key, when the report was made", false: "no (no node key given)"}[r.Provenance.SignatureChecked]},
 	}}
 	for _, s := range r.Provenance.Signatures {
-		t.Rows = append(t.Rows, []string{"Signature", s})
+		what := "Cosignature"
+		if f := strings.Fields(s); len(f) == 3 && f[1] == r.Provenance.Origin {
+			what = "Node signature"
+		}
+		t.Rows = append(t.Rows, []string{what, s})
 	}
 	return Section{ID: "provenance", Title: "Provenance", Blocks: []Block{
 		&Para{fmt.Sprintf("The report was built from the first %d envelopes of the channel's log, whose leaf hashes were checked to make the root hash of the signed checkpoint below. Check it with: deconflict verify --channel %s, and compare the checkpoint it prints.", r.Provenance.Size, r.Channel)},

@@ -28,3 +28,25 @@ func FuzzParseCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePeriod: any two strings give a non-empty period or an error
+// naming the date or saying the period is empty, never a panic.
+func FuzzParsePeriod(f *testing.F) {
+	f.Add("2027-09-01", "2027-09-30")
+	f.Add("2027-09-01T06:00:00Z", "2027-09-01T06:00:00Z")
+	f.Add("yesterday", "2027-09-30")
+	f.Add("2027-09-30", "2027-09-01T00:00:00+03:00")
+	f.Fuzz(func(t *testing.T, from, to string) {
+		a, b, err := report.ParsePeriod(from, to)
+		if err != nil {
+			msg := deconflict.ErrorMessage(err)
+			if !strings.HasPrefix(msg, "from ") && !strings.HasPrefix(msg, "to ") && !strings.HasPrefix(msg, "period: ") {
+				t.Fatalf("error %q names neither date nor period", msg)
+			}
+			return
+		}
+		if !a.Before(b) {
+			t.Fatalf("period %v to %v is empty", a, b)
+		}
+	})
+}

@@ -56,16 +56,27 @@ type Provenance struct {
 	SignatureChecked bool
 }
 
-// Line returns the provenance in one line, as every page carries it.
+// Line returns the provenance in one line, as every page carries it: the
+// origin, size, root hash, the node's signature and who cosigned.
 func (p Provenance) Line() string {
 	sig := ""
-	if len(p.Signatures) > 0 {
-		sig = p.Signatures[0]
-		if f := strings.Fields(sig); len(f) == 3 {
-			sig = f[1] + " " + f[2]
+	var cosigners []string
+	for _, l := range p.Signatures {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			continue
+		}
+		if f[1] == p.Origin && sig == "" {
+			sig = f[2]
+		} else {
+			cosigners = append(cosigners, f[1])
 		}
 	}
-	return fmt.Sprintf("checkpoint %s size %d root %s sig %s", p.Origin, p.Size, p.Root, sig)
+	line := fmt.Sprintf("checkpoint %s size %d root %s sig %s", p.Origin, p.Size, p.Root, sig)
+	if len(cosigners) > 0 {
+		line += "; cosigned by " + strings.Join(cosigners, ", ")
+	}
+	return line
 }
 
 // AckStats are one party's acknowledgements of the period's messages,
