@@ -466,6 +466,8 @@ func TestReportOfAPeriod(t *testing.T) {
 	os.WriteFile(htmlPath, hb.Bytes(), 0o644)
 	os.WriteFile(pdfPath, pb.Bytes(), 0o644)
 	shots := artifacts(t)
+	os.WriteFile(filepath.Join(shots, "report.pdf"), pb.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(shots, "report.html"), hb.Bytes(), 0o644)
 
 	t.Run("PDF", func(t *testing.T) {
 		pages := pdfPages(t, pdfPath)
