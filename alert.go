@@ -21,8 +21,13 @@ type NoteBody struct {
 
 // EncounterView is an encounter as alerts log it and the API shows it.
 type EncounterView struct {
-	ID         string         `json:"id"`
-	Incident   string         `json:"incident,omitempty"`
+	ID       string `json:"id"`
+	Incident string `json:"incident,omitempty"`
+	// Kind is "approach", "zone" or "shadowing" (absent in alerts logged
+	// before kinds existed: an approach, or a zone entry when Zone is set).
+	Kind string `json:"kind,omitempty"`
+	// Since is, for shadowing, when the episode began.
+	Since      *time.Time     `json:"since,omitempty"`
 	A          string         `json:"a"`
 	B          string         `json:"b,omitempty"`
 	PartyA     string         `json:"party_a"`

@@ -331,8 +331,13 @@ func (l *Picture) alertText(t detect.EventType, e *detect.Encounter) string {
 func NewEncounterView(e *detect.Encounter) deconflict.EncounterView {
 	p := e.Prediction
 	num := deconflict.Nullable
+	var since *time.Time
+	if !e.Since.IsZero() {
+		t := e.Since
+		since = &t
+	}
 	return deconflict.EncounterView{
-		ID: fmt.Sprint(e.ID), A: e.A, B: e.B, PartyA: e.PartyA, PartyB: e.PartyB, Domain: e.Domain,
+		ID: fmt.Sprint(e.ID), Kind: string(e.Kind), Since: since, A: e.A, B: e.B, PartyA: e.PartyA, PartyB: e.PartyB, Domain: e.Domain,
 		Zone: e.Zone, ZoneKind: string(e.ZoneKind), Severity: e.Severity.String(), Opened: e.Opened, Reason: string(e.Reason),
 		Prediction: deconflict.PredictionView{Time: p.Time, Severity: p.Severity.String(), DistanceM: num(p.DistanceM), VerticalM: num(p.VerticalM),
 			TCPAS: num(p.TCPAS), CPAM: num(p.CPAM), CPAVerticalM: num(p.CPAVertical),

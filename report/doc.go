@@ -141,7 +141,7 @@ func (r *Report) summary() Section {
 		{"Incidents closed", itoa(r.Closed), ""},
 		{"Notifications", itoa(len(r.Notifications)), orDash(strings.Join(nots, ", "))},
 		{"Findings", itoa(len(r.Findings)), orDash(countList(r.FindingsByRegime()))},
-		{"Explanation requests", itoa(len(r.Explanations)), fmt.Sprintf("%d answered", answered)},
+		{"Explanation requests", itoa(len(r.Explanations)), fmt.Sprintf("%d answered (requests for explanation and hazard reports)", answered)},
 		{"Measures proposed", itoa(r.Proposed), ""},
 		{"Measures bound", itoa(r.Bound), ""},
 		{"Measures withdrawn", itoa(r.WithdrawnN), ""},
@@ -226,14 +226,14 @@ func (r *Report) regimeSection() Section {
 		}
 		f.Rows = append(f.Rows, []string{"#" + i64(x.Index), x.Code, orDash(x.Rule), x.Regime, strings.Join(about, ", "), x.State, stamp(x.Time), x.Text})
 	}
-	e := &Table{Caption: "Requests for explanation and their answers", Head: []string{"Index", "From", "To", "Request", "Received", "Answered", "Answer"}}
+	e := &Table{Caption: "Requests for explanation and hazard reports, and their answers", Head: []string{"Index", "Regime", "From", "To", "Request", "Received", "Answered", "Answer"}}
 	for _, x := range r.Explanations {
 		ans, text := "not answered", "-"
 		if x.Answer != nil {
 			ans = fmt.Sprintf("%s by %s after %s", stamp(x.Answer.Received), x.Answer.Author, secs(x.Answer.Received.Sub(x.Received).Seconds()))
 			text = orDash(x.Answer.Text)
 		}
-		e.Rows = append(e.Rows, []string{"#" + i64(x.Index), x.State, orDash(x.To), x.Text, stamp(x.Received), ans, text})
+		e.Rows = append(e.Rows, []string{"#" + i64(x.Index), x.Regime, x.State, orDash(x.To), x.Text, stamp(x.Received), ans, text})
 	}
 	m := &Table{Caption: "Measures", Head: []string{"Index", "Kind", "State", "Proposed by", "Proposed", "Bound", "Withdrawn", "Terms"}}
 	for _, x := range r.Measures {

@@ -158,9 +158,12 @@ type Finding struct {
 	regime.Finding
 }
 
-// Explanation is a request for explanation (vd11-explanation) and its answer.
+// Explanation is a request for explanation (vd11-explanation) or a
+// hazardous-incident report asking for clarification (vd11-hazard), and
+// its answer.
 type Explanation struct {
 	Index    int64
+	Regime   string
 	State    string // who asks
 	To       string // who is asked
 	Text     string
@@ -649,8 +652,8 @@ func (r *Report) regimes(log []parsed) {
 			if err != nil {
 				continue
 			}
-			if f.Regime == regime.VD11Explanation {
-				expl[e.Index] = &Explanation{Index: e.Index, State: f.State, To: f.To, Text: f.Text, Received: e.Received}
+			if f.Regime == regime.VD11Explanation || f.Regime == regime.VD11Hazard {
+				expl[e.Index] = &Explanation{Index: e.Index, Regime: f.Regime, State: f.State, To: f.To, Text: f.Text, Received: e.Received}
 			}
 			if !r.in(e.Received) {
 				continue

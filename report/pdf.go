@@ -187,26 +187,36 @@ func (l *pdfLayout) table(t *Table) {
 			}
 		}
 	}
+	// Each column gets at least its header's longest word (so that header
+	// words stay whole); what is left is shared in proportion to what the
+	// columns would take beyond that.
 	widths := make([]float64, n)
-	sum := 0.0
+	mins := make([]float64, n)
+	sum, sumMin := 0.0, 0.0
 	for i := range nat {
 		nat[i] += 2*pad + 0.5 // and a little, so that a word as wide as its column stays whole
+		for _, w := range strings.Fields(t.Head[i]) {
+			mins[i] = math.Max(mins[i], math.Min(textWidth(w, size, true)+2*pad+0.5, 80))
+		}
+		for _, row := range t.Rows {
+			if i < len(row) {
+				for _, w := range strings.Fields(row[i]) {
+					mins[i] = math.Max(mins[i], math.Min(textWidth(w, size, false)+2*pad+0.5, 56))
+				}
+			}
+		}
+		mins[i] = math.Min(math.Max(mins[i], math.Min(nat[i], 30)), nat[i])
 		sum += nat[i]
+		sumMin += mins[i]
 	}
 	for i := range nat {
-		if sum <= contentW {
+		switch {
+		case sum <= contentW:
 			widths[i] = nat[i]
-		} else {
-			widths[i] = math.Max(math.Min(nat[i], 36), contentW*nat[i]/sum)
-		}
-	}
-	if sum > contentW {
-		total := 0.0
-		for _, w := range widths {
-			total += w
-		}
-		for i := range widths {
-			widths[i] *= contentW / total
+		case sumMin < contentW:
+			widths[i] = mins[i] + (nat[i]-mins[i])*(contentW-sumMin)/(sum-sumMin)
+		default:
+			widths[i] = nat[i] * contentW / sum
 		}
 	}
 	cells := func(row []string, bold bool) ([][]string, float64) {
@@ -244,12 +254,17 @@ func (l *pdfLayout) table(t *Table) {
 		}
 		l.y += h
 	}
-	l.room(size*2 + lead*3)
+	head, hh := cells(t.Head, true)
+	maxH := pageH - footerH - marginT - hh - 4
+	// The caption and header stay with the first row.
+	first := 0.0
+	if len(t.Rows) > 0 {
+		_, first = cells(t.Rows[0], false)
+	}
+	l.room((size+1)*1.6 + hh + math.Min(first, maxH/2))
 	l.text(marginL, l.y+size+1, t.Caption, size+1, true, black)
 	l.y += (size + 1) * 1.6
-	head, hh := cells(t.Head, true)
 	drawRow(head, hh, true)
-	maxH := pageH - footerH - marginT - hh - 4
 	for _, row := range t.Rows {
 		cs, h := cells(row, false)
 		if h > maxH { // a cell longer than a page: cut it

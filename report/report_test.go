@@ -328,7 +328,7 @@ func fromLog(t *testing.T, views []*dhttp.EnvelopeView, from, to time.Time) expe
 				Regime string `json:"regime"`
 			}
 			json.Unmarshal(p.Body, &b)
-			if b.Regime == "vd11-explanation" {
+			if b.Regime == "vd11-explanation" || b.Regime == "vd11-hazard" {
 				x.explanations++
 			}
 		case "response":
@@ -466,6 +466,8 @@ func TestReportOfAPeriod(t *testing.T) {
 	os.WriteFile(htmlPath, hb.Bytes(), 0o644)
 	os.WriteFile(pdfPath, pb.Bytes(), 0o644)
 	shots := artifacts(t)
+	os.WriteFile(filepath.Join(shots, "report.pdf"), pb.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(shots, "report.html"), hb.Bytes(), 0o644)
 
 	t.Run("PDF", func(t *testing.T) {
 		pages := pdfPages(t, pdfPath)
@@ -492,6 +494,10 @@ func TestReportOfAPeriod(t *testing.T) {
 		checkRow(t, "PDF", text, "Encounters", len(x.tiers))
 		checkRow(t, "PDF", text, "Incidents opened", x.incOpened)
 		checkRow(t, "PDF", text, "Findings", len(x.findingCodes))
+		// The missed FLASH, in the table of missed acknowledgements.
+		if !regexp.MustCompile(`#\d+\s+#\d+\s+message\s+FLASH\s+NATO\s.*\sRU\s*\n`).MatchString(text) {
+			t.Errorf("PDF: no row for the missed FLASH:\n%s", text)
+		}
 		for _, want := range []string{"LADOGA-2027", "late", "Gotland caution area", "Explain the low pass", "Map of the period", r.Provenance.Root[:20]} {
 			if !strings.Contains(text, want) {
 				t.Errorf("PDF text lacks %q", want)

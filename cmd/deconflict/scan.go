@@ -100,6 +100,7 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	}
 	classify := attrib.NewTracks(attributor)
 	names := map[string]string{}
+	untimed := 0 // position reports without a time, skipped
 	var explain func(detect.Row) []string
 	if *notifications != "" {
 		if explain, err = m.loadExplainer(*notifications); err != nil {
@@ -138,6 +139,10 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 			} else if n, ok := names[r.ID]; ok {
 				r.Name = n
 			}
+			if r.HasPosition() && r.Time.IsZero() {
+				untimed++ // a feed without times cannot be replayed
+				return nil
+			}
 			if r.HasPosition() {
 				reports = append(reports, r)
 				if len(reports)%8192 == 0 {
@@ -166,6 +171,13 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 		th := cfg.Thresholds
 		cfg.Pair = func(a, b string) (detect.Thresholds, bool) { return th, true }
 		cfg.Civilian = true
+	}
+	if len(reports) == 0 {
+		bar.done()
+		if untimed > 0 {
+			return fmt.Errorf("scan: no position report with a time in %s (%d without one: AIS needs tag blocks or receiver times)", strings.Join(files, ", "), untimed)
+		}
+		return fmt.Errorf("scan: no position report in %s: is --format %s right?", strings.Join(files, ", "), *format)
 	}
 	rows, stats, err := detect.Replay(reports, cfg, func(done int) {
 		if len(reports) > 0 {
@@ -222,8 +234,12 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	if len(tiers) > 0 {
 		tierText = " (" + strings.Join(tiers, ", ") + ")"
 	}
-	fmt.Fprintf(m.Stderr, "scan: %d tracks, %d reports, %d encounters%s, %d alerted in advance; %d live alerts; %s\n",
-		stats.Tracks, stats.Reports, len(rows), tierText, alerted, stats.Alerts, time.Since(began).Round(time.Millisecond))
+	skipped := ""
+	if untimed > 0 {
+		skipped = fmt.Sprintf(" (%d without a time skipped)", untimed)
+	}
+	fmt.Fprintf(m.Stderr, "scan: %d tracks, %d reports%s, %d encounters%s, %d alerted in advance; %d live alerts; %s\n",
+		stats.Tracks, stats.Reports, skipped, len(rows), tierText, alerted, stats.Alerts, time.Since(began).Round(time.Millisecond))
 	return nil
 }
 

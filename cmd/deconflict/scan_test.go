@@ -204,3 +204,23 @@ func TestScanRecordings(t *testing.T) {
 		})
 	}
 }
+
+// TestScanNothingUsable: a wrong --format, or AIS without times, is an
+// error naming the cause, not "0 encounters".
+func TestScanNothingUsable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"WrongFormat", []string{"scan", "--format", "sbs", "../../testdata/ais/dma-aislib/stream_example.txt"}, "is --format sbs right?"},
+		{"Untimed", []string{"scan", "--format", "ais", "../../testdata/ais/gpsd/sample.aivdm"}, "without one: AIS needs tag blocks or receiver times"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runCmd(t, tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

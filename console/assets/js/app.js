@@ -2,7 +2,7 @@
 // picture, the hotline, incidents and the record.
 
 import { api, Stream, el, fmtDuration, partyColor, partyColors, unattributedColor, severityColor, SEVERITY_RANK } from "./api.js";
-import { MapView, cpaTime, fmtCPA } from "./map.js";
+import { MapView, cpaTime, fmtCPA, fmtIn, fmtUTC } from "./map.js";
 import { Hotline } from "./hotline.js";
 import { Incidents, Record } from "./incidents.js";
 import { Notices } from "./notices.js";
@@ -259,7 +259,11 @@ function renderEncounterList(map) {
       el("span", {}, el("b", { style: `color:${partyColor(e.party_a)}` }, e.party_a), ` ${map.trackLabel(e.a)} ↔ `,
         e.b ? [el("b", { style: `color:${partyColor(e.party_b)}` }, e.party_b), ` ${map.trackLabel(e.b)}`] : `zone ${e.zone}`),
       el("span", { class: "domain" }, e.domain),
-      el("span", { class: "cpa" }, `CPA ${fmtCPA(p)}${at == null ? "" : at > now ? ` in ${fmtDuration(at - now)}` : " now"}`)),
+      el("span", { class: "cpa" }, e.kind === "shadowing"
+        ? `shadowing since ${e.since ? fmtUTC(e.since) : "?"}, closest ${fmtCPA({ cpa_m: p.cpa_m })}`
+        : e.zone
+          ? (p.severity === "intrusion" ? "inside the zone" : at == null ? "near the zone" : `enters the zone ${fmtIn(at - now)} (${fmtUTC(at)})`)
+          : `CPA ${fmtCPA(p)}${at == null ? "" : at > now ? ` at ${fmtUTC(at)}, ${fmtIn(at - now)}` : " now"}`)),
       el("span", { class: `explained${e.explained_by?.length ? "" : " unexplained"}`, dataset: { explained: e.id } },
         e.explained_by?.length ? `explained by ${e.explained_by.join(", ")}` : "unexplained"),
       askButton(e));

@@ -434,7 +434,7 @@ export class MapView {
       ctx.moveTo(mx - 5, my - 5); ctx.lineTo(mx + 5, my + 5); ctx.moveTo(mx + 5, my - 5); ctx.lineTo(mx - 5, my + 5);
       ctx.lineWidth = 2; ctx.stroke();
       const cpaAt = cpaTime(e);
-      labels.unshift({ e, mx, my, color, text: `${(e.severity || "").toUpperCase()}  CPA ${fmtCPA(p)}  ${cpaAt == null ? "" : cpaAt > now ? "in " + fmtDuration(cpaAt - now) : "now"}` });
+      labels.unshift({ e, mx, my, color, text: `${(e.severity || "").toUpperCase()}  CPA ${fmtCPA(p)}  ${cpaAt == null ? "" : cpaAt > now ? fmtIn(cpaAt - now) : "now"}` });
     }
     this.encounterLabels = labels;
   }
@@ -526,11 +526,25 @@ export function cpaTime(e) {
 export function fmtCPA(p) {
   if (!p) return "";
   const h = p.cpa_m ?? p.distance_m;
-  let s = h == null ? "?" : h >= 0.1 * M_PER_NM ? `${(h / M_PER_NM).toFixed(1)} NM` : `${Math.round(h)} m`;
+  const nm = (m) => (m / M_PER_NM).toFixed(m < M_PER_NM ? 2 : 1);
+  let s = h == null ? "?" : `${nm(h)} NM (${Math.round(h).toLocaleString("en")} m)`;
   const v = p.cpa_vertical_m ?? p.vertical_m;
-  if (v != null && v > 0) s += ` / ${Math.round(v / M_PER_FT)} ft`;
+  if (v != null && Math.abs(v) > 0) s += ` / ${(Math.round(Math.abs(v) / M_PER_FT / 10) * 10).toLocaleString("en")} ft (${Math.round(Math.abs(v))} m)`;
   return s;
 }
+
+// fmtIn says how far ahead a time is, as an officer reads it: "in 45 s",
+// "in 3 min 20 s", "in 25 min", "in 1 h 5 min".
+export function fmtIn(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `in ${s} s`;
+  if (s < 600) return `in ${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ""}`;
+  if (s < 3600) return `in ${Math.round(s / 60)} min`;
+  return `in ${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+// fmtUTC gives a time of day in UTC, "10:14:00 UTC".
+export function fmtUTC(t) { return new Date(t).toISOString().slice(11, 19) + " UTC"; }
 
 function zoneColor(kind) {
   return {
