@@ -217,11 +217,15 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 		return fmt.Errorf("scan: write: %w", err)
 	}
 	bySev := map[detect.Severity]int{}
-	alerted := 0
+	alerted, late := 0, 0
 	for _, r := range rows {
 		bySev[r.Severity]++
-		if !r.FirstAlert.IsZero() {
+		switch {
+		case r.FirstAlert.IsZero() || r.Kind == detect.Shadowing:
+		case r.FirstAlert.Before(r.ClosestTime):
 			alerted++
+		default:
+			late++ // the live engine opened only at or after the closest point
 		}
 	}
 	var tiers []string
@@ -238,8 +242,12 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	if untimed > 0 {
 		skipped = fmt.Sprintf(" (%d without a time skipped)", untimed)
 	}
-	fmt.Fprintf(m.Stderr, "scan: %d tracks, %d reports%s, %d encounters%s, %d alerted in advance; %d live alerts; %s\n",
-		stats.Tracks, stats.Reports, skipped, len(rows), tierText, alerted, stats.Alerts, time.Since(began).Round(time.Millisecond))
+	lateText := ""
+	if late > 0 {
+		lateText = fmt.Sprintf(", %d only at or after the closest approach", late)
+	}
+	fmt.Fprintf(m.Stderr, "scan: %d tracks, %d reports%s, %d encounters%s, %d alerted in advance%s; %d live alerts; %s\n",
+		stats.Tracks, stats.Reports, skipped, len(rows), tierText, alerted, lateText, stats.Alerts, time.Since(began).Round(time.Millisecond))
 	return nil
 }
 
@@ -329,17 +337,22 @@ type jsonRow struct {
 	Start            string   `json:"start"`
 	End              string   `json:"end"`
 	Kind             string   `json:"kind"` // approach or shadowing
-	ClosestLat       *float64 `json:"closest_lat"`
-	ClosestLon       *float64 `json:"closest_lon"`
-	NameA            string   `json:"name_a,omitempty"`
-	NameB            string   `json:"name_b,omitempty"`
-	ExplainedBy      []string `json:"explained_by,omitempty"` // scan --notifications: the notifications that explain it
+	// AlertedLate: the live engine first alerted only at or after the
+	// closest approach (it opened late: the pair came into view close,
+	// or its prediction was below the tiers until then).
+	AlertedLate bool     `json:"alerted_late,omitempty"`
+	ClosestLat  *float64 `json:"closest_lat"`
+	ClosestLon  *float64 `json:"closest_lon"`
+	NameA       string   `json:"name_a,omitempty"`
+	NameB       string   `json:"name_b,omitempty"`
+	ExplainedBy []string `json:"explained_by,omitempty"` // scan --notifications: the notifications that explain it
 }
 
 func toJSONRow(r detect.Row) jsonRow {
 	j := jsonRow{A: r.A, B: r.B, PartyA: r.PartyA, PartyB: r.PartyB, Domain: string(r.Domain), Severity: r.Severity.String(),
 		ClosestTime: fmtTime(r.ClosestTime), ClosestM: round1(r.ClosestM), Start: fmtTime(r.Start), End: fmtTime(r.End),
-		Kind: string(r.Kind), NameA: trackName(r.TrackA), NameB: trackName(r.TrackB)}
+		Kind: string(r.Kind), NameA: trackName(r.TrackA), NameB: trackName(r.TrackB),
+		AlertedLate: r.Kind != detect.Shadowing && !r.FirstAlert.IsZero() && !r.FirstAlert.Before(r.ClosestTime)}
 	if lat, lon := closestPosition(r); lat == lat {
 		la, lo := math.Round(lat*1e6)/1e6, math.Round(lon*1e6)/1e6
 		j.ClosestLat, j.ClosestLon = &la, &lo
