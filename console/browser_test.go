@@ -237,6 +237,9 @@ func TestBrowser(t *testing.T) {
 	// that a missed acknowledgement happens during the test.
 	policy := deconflict.DefaultPolicy()
 	policy.AckDeadlines[deconflict.Routine] = deconflict.Duration(3 * time.Second)
+	// FLASH messages not acknowledged are re-notified every second, so that
+	// RU's console shows a re-notification before it acknowledges.
+	policy.Renotify = map[deconflict.Precedence]deconflict.Duration{deconflict.Flash: deconflict.Duration(time.Second)}
 	if err := tn.UpdatePolicy(ctx, deconflict.NodeAuthor, "ru-us-syria", policy); err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +288,8 @@ func TestBrowser(t *testing.T) {
 	ru.wait("FLASH toast", `!document.getElementById("flash-toast").hidden && document.getElementById("flash-toast").textContent.includes("Al-Tanf")`, 5*time.Second)
 	ru.wait("FLASH banner", `document.querySelector(".await-banner.flash") && !document.querySelector(".await-banner").hidden`, 5*time.Second)
 	ru.screenshot(shots, "1-hotline-ru-flash-awaiting-ack.png")
+	ru.wait("re-notification toast", `document.getElementById("flash-toast").textContent.includes("RE-NOTIFICATION") && document.getElementById("flash-toast").textContent.includes("Al-Tanf")`, 10*time.Second)
+	us.wait("US sees that RU has seen the FLASH", `/seen/.test(document.querySelector('article.msg.prec-flash li.duty[data-party="RU"] .duty-seen').textContent)`, 10*time.Second)
 
 	// RU acknowledges; both views show it.
 	ru.click(`article.msg.prec-flash .ack-button`)

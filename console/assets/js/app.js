@@ -91,6 +91,11 @@ function start(me) {
       if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
       if (["notification", "response", "finding", "measure", "sign", "withdraw", "ack"].includes(v.kind) && ch === hotline.selected && tab === "notices") notices.refresh();
       if ((v.kind === "message" || v.kind === "alert") && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
+      if (v.kind === "renotify" && (v.payload?.ack_from || []).includes(me.party)) {
+        const d = hotline.myDuty(ch, v.payload.ack);
+        const orig = hotline.channels.get(ch)?.envs?.get(v.payload.ack);
+        if (!d || d.ack_index == null) renotifyAlert(ch, v, orig?.payload?.text);
+      }
     },
   });
   consoleHotline = hotline;
@@ -174,6 +179,44 @@ function flashAlert(ch, v) {
   box.replaceChildren(el("strong", {}, `${from} on ${ch}`), el("div", {}, v.payload.text),
     el("button", { type: "button", "aria-label": "Open the FLASH message", onclick: () => { box.hidden = true; location.hash = `#${ch}/hotline`; } }, "Open"),
     el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"));
+}
+
+// renotifyAlert shows the node's re-notification of a message that still
+// awaits my acknowledgement, with a short soft tone unless this session
+// turned sound off.
+function renotifyAlert(ch, v, text) {
+  const box = $("flash-toast");
+  box.hidden = false;
+  box.dataset.channel = ch;
+  box.dataset.index = String(v.payload.ack);
+  box.classList.add("renotify");
+  const soundOn = () => sessionStorage.getItem("deconflict-sound") !== "off";
+  const toggle = el("button", { type: "button", class: "link-button sound-toggle", "aria-pressed": String(!soundOn()),
+    onclick: () => { sessionStorage.setItem("deconflict-sound", soundOn() ? "off" : "on"); toggle.textContent = soundOn() ? "Sound off" : "Sound on"; toggle.setAttribute("aria-pressed", String(!soundOn())); } },
+    soundOn() ? "Sound off" : "Sound on");
+  box.replaceChildren(el("strong", {}, `RE-NOTIFICATION on ${ch}: ${String(v.payload.precedence || "").toUpperCase()} #${v.payload.ack} awaits your acknowledgement`),
+    el("div", {}, text || v.payload.text), el("div", {}, `re-notification ${(v.payload.body || {}).count || ""} of ${(v.payload.body || {}).max || ""}`),
+    el("button", { type: "button", "aria-label": "Open the message", onclick: () => { box.hidden = true; location.hash = `#${ch}/hotline`; } }, "Open"),
+    el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"), toggle);
+  if (soundOn()) chime();
+}
+
+// chime plays a short, quiet two-tone (no file, no loop).
+function chime() {
+  try {
+    const ctx = new (window.AudioContext || window.webkitAudioContext)();
+    const g = ctx.createGain();
+    g.gain.value = 0.06;
+    g.connect(ctx.destination);
+    [660, 880].forEach((f, i) => {
+      const o = ctx.createOscillator();
+      o.frequency.value = f;
+      o.connect(g);
+      o.start(ctx.currentTime + i * 0.18);
+      o.stop(ctx.currentTime + i * 0.18 + 0.14);
+    });
+    setTimeout(() => ctx.close(), 800);
+  } catch (_) { /* no audio: the toast is enough */ }
 }
 
 function renderLinks(links) {

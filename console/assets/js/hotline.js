@@ -180,10 +180,11 @@ export class Hotline {
     const keepBottom = this.thread.scrollHeight - this.thread.scrollTop - this.thread.clientHeight < 40;
     // the thread is rebuilt: keep the keyboard focus on the same control
     const active = this.thread.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
-    const children = new Map(), tops = [], missed = new Map();
+    const children = new Map(), tops = [], missed = new Map(), renotified = new Map();
     for (const v of [...st.envs.values()].sort((a, b) => a.index - b.index)) {
       const p = v.payload || {};
       if (v.kind === "ack" || v.kind === "seen") continue;
+      if (v.kind === "renotify" && p.ack != null) { renotified.set(p.ack, (p.body || {}).count || 0); continue; }
       if (v.kind === "missed-ack") {
         if (p.ack != null) { (missed.get(p.ack) || missed.set(p.ack, []).get(p.ack)).push(v); continue; }
       }
@@ -197,6 +198,7 @@ export class Hotline {
     for (const d of st.duties) (dutiesOf.get(d.index) || dutiesOf.set(d.index, []).get(d.index)).push(d);
     const card = (v, depth) => {
       const node = this.card(st, v, dutiesOf.get(v.index) || [], missed.get(v.index) || []);
+      if (renotified.has(v.index)) node.append(el("div", { class: "renotified-line" }, `re-notified ${renotified.get(v.index)}×`));
       const kids = children.get(v.index) || [];
       if (!kids.length) return node;
       return el("div", { class: "thread-group" }, node,
