@@ -53,18 +53,24 @@ const MaxEnvelopeBytes = (MaxLeafBytes - leafOverhead) / 4 * 3
 // Payload is the content an author signs. Its JSON bytes are signed,
 // stored and logged verbatim; these fields are what the node reads of them.
 type Payload struct {
-	V          int             `json:"v"`       // format version, 1
-	ID         string          `json:"id"`      // unique per channel, chosen by the author (hex, 16-64 chars)
-	Channel    string          `json:"channel"` // the channel it is addressed to
-	Author     string          `json:"author"`  // the party that signs it
-	Time       time.Time       `json:"time"`    // when the author signed it
-	Kind       string          `json:"kind"`
-	Precedence Precedence      `json:"precedence,omitempty"` // messages and alerts
-	Text       string          `json:"text,omitempty"`
-	ReplyTo    *int64          `json:"reply_to,omitempty"` // the index this answers
-	Ack        *int64          `json:"ack,omitempty"`      // ack and missed-ack: the message's index
-	AckFrom    []string        `json:"ack_from,omitempty"` // node alerts: who must acknowledge; missed-ack: who did not
-	Body       json.RawMessage `json:"body,omitempty"`     // kind-specific structured content
+	V          int        `json:"v"`       // format version, 1
+	ID         string     `json:"id"`      // unique per channel, chosen by the author (hex, 16-64 chars)
+	Channel    string     `json:"channel"` // the channel it is addressed to
+	Author     string     `json:"author"`  // the party that signs it
+	Time       time.Time  `json:"time"`    // when the author signed it
+	Kind       string     `json:"kind"`
+	Precedence Precedence `json:"precedence,omitempty"` // messages and alerts
+	Text       string     `json:"text,omitempty"`
+	// Phrase and Params: a message may carry a standard phrase (package
+	// phrase) by its code and parameters, which the signature covers; each
+	// reader renders it in its own language. Text is then optional free
+	// text in the sender's language.
+	Phrase  string            `json:"phrase,omitempty"`
+	Params  map[string]string `json:"params,omitempty"`
+	ReplyTo *int64            `json:"reply_to,omitempty"` // the index this answers
+	Ack     *int64            `json:"ack,omitempty"`      // ack and missed-ack: the message's index
+	AckFrom []string          `json:"ack_from,omitempty"` // node alerts: who must acknowledge; missed-ack: who did not
+	Body    json.RawMessage   `json:"body,omitempty"`     // kind-specific structured content
 }
 
 // NewEnvelopeID returns a fresh random envelope id (32 hex digits).
@@ -172,8 +178,8 @@ func ParsePayload(b []byte) (*Payload, error) {
 		if p.Precedence == "" {
 			return nil, Errorf(EINVALID, "payload: message has no precedence")
 		}
-		if p.Text == "" {
-			return nil, Errorf(EINVALID, "payload: message text is empty")
+		if p.Text == "" && p.Phrase == "" {
+			return nil, Errorf(EINVALID, "payload: message has neither text nor phrase")
 		}
 	case KindAck:
 		if p.Ack == nil {
@@ -223,6 +229,12 @@ func ParsePayload(b []byte) (*Payload, error) {
 		if err := DecodeStrict(p.Body, &nb); err != nil {
 			return nil, Errorf(EINVALID, "payload: %s body: %s (want {\"incident\": ID})", p.Kind, ErrorMessage(err))
 		}
+	}
+	if p.Phrase != "" && p.Kind != KindMessage {
+		return nil, Errorf(EINVALID, "payload: phrase on a %s: only messages carry phrases", p.Kind)
+	}
+	if len(p.Params) > 0 && p.Phrase == "" {
+		return nil, Errorf(EINVALID, "payload: params without a phrase")
 	}
 	if p.ReplyTo != nil && *p.ReplyTo < 0 {
 		return nil, Errorf(EINVALID, "payload: reply_to %d is negative", *p.ReplyTo)

@@ -288,6 +288,16 @@ func TestBrowser(t *testing.T) {
 	ru.wait("FLASH toast", `!document.getElementById("flash-toast").hidden && document.getElementById("flash-toast").textContent.includes("Al-Tanf")`, 5*time.Second)
 	ru.wait("FLASH banner", `document.querySelector(".await-banner.flash") && !document.querySelector(".await-banner").hidden`, 5*time.Second)
 	ru.screenshot(shots, "1-hotline-ru-flash-awaiting-ack.png")
+	// A standard phrase sent from US's console is read in RU's in
+	// Russian (RU's officer chose Russian for the session), in US's in
+	// English (the browser's language).
+	ru.eval(`sessionStorage.setItem("deconflict-lang", "ru"), "ok"`)
+	if got := us.eval(`fetch("/v1/console/send", {method: "POST", headers: {"X-Deconflict-Console": "1", "Content-Type": "application/json"},
+		body: JSON.stringify({channel: "ru-us-syria", precedence: "routine", phrase: "KEEP-CLEAR", params: {bearing: "045", distance: "2.5"}})}).then(r => String(r.status))`); got != "201" && got != "200" {
+		t.Fatalf("US console sends a phrase: status %s", got)
+	}
+	ru.wait("phrase shown in Russian", `[...document.querySelectorAll('.msg-text[data-phrase="KEEP-CLEAR"]')].some(d => d.textContent.includes("по пеленгу 045"))`, 10*time.Second)
+	us.wait("phrase shown in English", `[...document.querySelectorAll('.msg-text[data-phrase="KEEP-CLEAR"]')].some(d => d.textContent.includes("You are bearing 045"))`, 10*time.Second)
 	ru.wait("re-notification toast", `document.getElementById("flash-toast").textContent.includes("RE-NOTIFICATION") && document.getElementById("flash-toast").textContent.includes("Al-Tanf")`, 10*time.Second)
 	us.wait("US sees that RU has seen the FLASH", `/seen/.test(document.querySelector('article.msg.prec-flash li.duty[data-party="RU"] .duty-seen').textContent)`, 10*time.Second)
 

@@ -361,6 +361,10 @@ type SendRequest struct {
 	Precedence string `json:"precedence"`
 	Text       string `json:"text"`
 	ReplyTo    *int64 `json:"reply_to,omitempty"`
+	// Phrase and Params send a standard phrase (docs/phrases.md); Text is
+	// then optional.
+	Phrase string            `json:"phrase,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // AckRequest acknowledges the message or alert at Index.
@@ -387,10 +391,13 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session, body 
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := checkText("message", req.Text); err != nil {
-		return 0, nil, err
+	if req.Phrase == "" {
+		if err := checkText("message", req.Text); err != nil {
+			return 0, nil, err
+		}
 	}
-	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindMessage, Precedence: prec, Text: req.Text, ReplyTo: req.ReplyTo})
+	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindMessage, Precedence: prec, Text: req.Text, ReplyTo: req.ReplyTo,
+		Phrase: req.Phrase, Params: req.Params})
 }
 
 func (c *Console) ack(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/phrase"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -109,6 +110,9 @@ func (s *Server) routes() {
 	m := s.Mux
 	m.HandleFunc("GET /healthz", s.health)
 	m.HandleFunc("GET /metrics", s.metrics)
+	m.HandleFunc("GET /v1/phrases", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, phrase.All())
+	})
 	m.HandleFunc("GET /v1/node", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, &NodeInfo{Name: s.Node.Name, Key: deconflict.EncodeKey(s.Node.PublicKey()), Version: s.Version})
 	})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/phrase"
 	"github.com/deconflict/deconflict/record"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -172,6 +173,11 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 	switch p.Kind {
 	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding, deconflict.KindSeen, deconflict.KindRenotify:
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
+	}
+	if p.Phrase != "" {
+		if err := phrase.Check(p.Phrase, p.Params); err != nil {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "payload: %v", err)
+		}
 	}
 	party, err := n.Caller(ctx, s.Key)
 	if err != nil {

@@ -4,21 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/phrase"
 )
 
 func init() {
 	register("send", &command{
 		Summary: "send a signed hotline message",
 		Usage: `
-usage: deconflict send --channel C [--precedence flash|immediate|priority|routine] [--reply-to N] [--receipt FILE [--policy P --wait D]] TEXT
+usage: deconflict send --channel C [--precedence flash|immediate|priority|routine] [--reply-to N] [--phrase CODE [--param NAME=VALUE]...] [--receipt FILE [--policy P --wait D]] [TEXT]
 
-Signs TEXT with your key and sends it on channel C. Prints the receipt: the
+Signs TEXT with your key and sends it on channel C. --phrase sends a
+standard phrase (deconflict phrases) by its code and parameters, which
+the signature covers; each reader sees it in its own language, and TEXT
+is then optional free text in yours. Prints the receipt: the
 message's index in the channel log and the checkpoint that includes it.
 --receipt FILE keeps the full receipt (with its inclusion proof), which
 'deconflict verify --receipt FILE' checks offline. A FILE ending in
@@ -28,8 +33,23 @@ data); with --policy P (C2SP tlog-policy) send then waits up to --wait
 quorum, the message having been sent and its receipt printed already.
 
 example:
-  deconflict send --channel ru-us-syria --precedence flash "Two aircraft entering sector 4 at FL250"`,
+  deconflict send --channel ru-us-syria --precedence flash "Two aircraft entering sector 4 at FL250"
+  deconflict send --channel ru-us-syria --precedence flash --phrase KEEP-CLEAR --param bearing=045 --param distance=2.5`,
 		Run: runSend,
+	})
+	register("phrases", &command{
+		Summary: "the standard phrases a message can carry",
+		Usage: `
+usage: deconflict phrases [--lang en|ru|fr] [--json]
+
+Lists the standard phrases (package phrase): code, parameters and text
+in the language asked for (English by default), tab-separated, one a
+line; --json prints the whole table (every language, the source of each
+phrase), one JSON object per line.
+
+example:
+  deconflict phrases --lang ru`,
+		Run: runPhrases,
 	})
 	register("ack", &command{
 		Summary: "acknowledge receipt of a message",
@@ -46,12 +66,14 @@ example:
 	register("inbox", &command{
 		Summary: "messages still awaiting my acknowledgement",
 		Usage: `
-usage: deconflict inbox --channel C [--json]
+usage: deconflict inbox --channel C [--lang en|ru|fr] [--json]
 
 Lists the messages and alerts on C that your party has still to
 acknowledge, with their deadlines; OVERDUE marks missed deadlines. One
 message a line: index, precedence, author, state and text, tab-separated;
 a tab, a line break or a backslash in the text is written \t, \n or \\.
+A standard phrase is shown in --lang (English by default), then the
+sender's free text, if any.
 --json prints one JSON object per line instead.
 
 example:
@@ -61,12 +83,14 @@ example:
 	register("watch", &command{
 		Summary: "envelopes of a channel as JSON lines, in log order",
 		Usage: `
-usage: deconflict watch --channel C [--after N] [--follow]
+usage: deconflict watch --channel C [--after N] [--follow] [--lang en|ru|fr]
 
 Prints every envelope of C after index N (from the start by default), one
 JSON object per line, in log order. With --follow it keeps printing new
 envelopes as they arrive, reconnecting by itself, with no gap and no
 duplicate; resume later with --after set to the last index printed.
+A message carrying a standard phrase gets "phrase_text": the phrase in
+--lang (English by default), rendered here; the signed payload is as sent.
 
 example:
   deconflict watch --channel ru-us-syria --follow`,
@@ -83,6 +107,9 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
 	policyFile := fs.String("policy", "", "with --receipt FILE.tlog-proof: wait for this C2SP tlog-policy's quorum of cosignatures")
 	wait := fs.Duration("wait", 10*time.Second, "with --policy: how long to wait for the cosignatures")
+	code := fs.String("phrase", "", "a standard phrase's code (deconflict phrases)")
+	var params multiFlag
+	fs.Var(&params, "param", "a phrase parameter NAME=VALUE (repeatable)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -91,8 +118,30 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 		return usagef("send: --channel is required")
 	}
 	text := strings.Join(pos, " ")
-	if strings.TrimSpace(text) == "" {
-		return usagef("send: the message TEXT is empty")
+	if strings.TrimSpace(text) == "" && *code == "" {
+		return usagef("send: the message TEXT is empty (and no --phrase)")
+	}
+	var pm map[string]string
+	if len(params) > 0 && *code == "" {
+		return usagef("send: --param without --phrase")
+	}
+	for _, kv := range params {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usagef("send: --param %q: want NAME=VALUE", kv)
+		}
+		if pm == nil {
+			pm = map[string]string{}
+		}
+		if _, dup := pm[k]; dup {
+			return usagef("send: --param %s given twice", k)
+		}
+		pm[k] = v
+	}
+	if *code != "" {
+		if err := phrase.Check(*code, pm); err != nil {
+			return usagef("send: %v", err)
+		}
 	}
 	p, err := deconflict.ParsePrecedence(*prec)
 	if err != nil {
@@ -102,7 +151,7 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	pl := &deconflict.Payload{Channel: *channel, Kind: deconflict.KindMessage, Precedence: p, Text: text}
+	pl := &deconflict.Payload{Channel: *channel, Kind: deconflict.KindMessage, Precedence: p, Text: text, Phrase: *code, Params: pm}
 	if *replyTo >= 0 {
 		pl.ReplyTo = replyTo
 	}
@@ -174,12 +223,16 @@ func runInbox(ctx context.Context, m *Main, args []string) error {
 	cf := m.addClientFlags(fs, false)
 	channel := fs.String("channel", "", "channel id")
 	asJSON := addJSONFlag(fs)
+	lang := fs.String("lang", "en", "the language phrases are shown in: en, ru or fr")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if *channel == "" {
 		return usagef("inbox: --channel is required")
+	}
+	if !slices.Contains(phrase.Languages, *lang) {
+		return usagef("inbox: --lang %q: want en, ru or fr", *lang)
 	}
 	if len(pos) != 0 {
 		return usagef("inbox: unexpected argument %q", pos[0])
@@ -199,6 +252,7 @@ func runInbox(ctx context.Context, m *Main, args []string) error {
 	return writeList(m.Stdout, *asJSON, items, func(it dhttp.InboxEntry) []string {
 		var p deconflict.Payload
 		json.Unmarshal(it.Envelope.Payload, &p)
+		p.Text = messageText(&p, *lang)
 		state := "due " + it.Deadline.Format(time.RFC3339)
 		if it.Overdue {
 			state = "OVERDUE since " + it.Deadline.Format(time.RFC3339)
@@ -213,9 +267,13 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 	channel := fs.String("channel", "", "channel id")
 	after := fs.Int64("after", -1, "print envelopes after this index")
 	follow := fs.Bool("follow", false, "keep following new envelopes")
+	lang := fs.String("lang", "en", "the language phrases are shown in: en, ru or fr")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(phrase.Languages, *lang) {
+		return usagef("watch: --lang %q: want en, ru or fr", *lang)
 	}
 	if *channel == "" {
 		return usagef("watch: --channel is required")
@@ -228,8 +286,9 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	enc := json.NewEncoder(m.Stdout)
+	encode := func(v *dhttp.EnvelopeView) error { return enc.Encode(newWatchLine(v, *lang)) }
 	if *follow {
-		err := c.Watch(ctx, *channel, *after, func(v *dhttp.EnvelopeView) error { return enc.Encode(v) })
+		err := c.Watch(ctx, *channel, *after, encode)
 		if ctx.Err() != nil {
 			// Interrupted (Ctrl-C): what was printed is complete, one
 			// envelope a line; resume with --after.
@@ -244,7 +303,7 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 			return err
 		}
 		for _, v := range envs {
-			if err := enc.Encode(v); err != nil {
+			if err := encode(v); err != nil {
 				return err
 			}
 			from = v.Index + 1
@@ -253,4 +312,62 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 			return nil
 		}
 	}
+}
+
+// watchLine is a watch output line: the envelope as the API shows it and,
+// for a standard phrase, its text in the reader's language.
+type watchLine struct {
+	*dhttp.EnvelopeView
+	PhraseText string `json:"phrase_text,omitempty"`
+}
+
+func newWatchLine(v *dhttp.EnvelopeView, lang string) watchLine {
+	var p struct {
+		Phrase string            `json:"phrase"`
+		Params map[string]string `json:"params"`
+	}
+	json.Unmarshal(v.Payload, &p)
+	if p.Phrase == "" {
+		return watchLine{EnvelopeView: v}
+	}
+	t, err := phrase.Render(p.Phrase, p.Params, lang)
+	if err != nil {
+		t = fmt.Sprintf("[phrase %s: %v]", p.Phrase, err)
+	}
+	return watchLine{EnvelopeView: v, PhraseText: t}
+}
+
+// messageText is what a reader in lang sees of a message: its standard
+// phrase in lang, then the sender's free text.
+func messageText(p *deconflict.Payload, lang string) string {
+	if p.Phrase == "" {
+		return p.Text
+	}
+	t, err := phrase.Render(p.Phrase, p.Params, lang)
+	if err != nil {
+		t = fmt.Sprintf("[phrase %s: %v]", p.Phrase, err)
+	}
+	if p.Text != "" {
+		t += " / " + p.Text
+	}
+	return t
+}
+
+func runPhrases(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("phrases")
+	lang := fs.String("lang", "en", "language: en, ru or fr")
+	asJSON := fs.Bool("json", false, "JSON lines: the whole table")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("phrases: unexpected argument %q", pos[0])
+	}
+	if !slices.Contains(phrase.Languages, *lang) {
+		return usagef("phrases: --lang %q: want en, ru or fr", *lang)
+	}
+	return writeList(m.Stdout, *asJSON, phrase.All(), func(p phrase.Phrase) []string {
+		return []string{p.Code, strings.Join(p.Params, ","), p.Text[*lang]}
+	})
 }

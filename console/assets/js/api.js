@@ -48,6 +48,7 @@ export const api = {
   channels: () => request("GET", "/v1/channels"),
   envelopes: (ch, from = 0) => request("GET", `/v1/channels/${enc(ch)}/envelopes?from=${from}&limit=1000`),
   acks: (ch) => request("GET", `/v1/channels/${enc(ch)}/acks`),
+  phrases: () => request("GET", "/v1/phrases"),
   checkpoint: (ch) => request("GET", `/v1/channels/${enc(ch)}/checkpoint`, undefined, "text"),
   verify: (ch) => request("GET", `/v1/channels/${enc(ch)}/verify`),
   witnesses: (ch) => request("GET", `/v1/channels/${enc(ch)}/witnesses`),

@@ -3,7 +3,7 @@
 
 import { api, Stream, el, fmtDuration, partyColor, partyColors, unattributedColor, severityColor, SEVERITY_RANK } from "./api.js";
 import { MapView, cpaTime, fmtCPA, fmtIn, fmtUTC } from "./map.js";
-import { Hotline } from "./hotline.js";
+import { Hotline, loadPhrases } from "./hotline.js";
 import { Incidents, Record } from "./incidents.js";
 import { Notices } from "./notices.js";
 
@@ -11,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 
 async function main() {
   $("login-form").addEventListener("submit", onLogin);
+  await loadPhrases(); // public: the standard phrases, before any message is shown
   window.addEventListener("deconflict-unauthorized", () => {
     if (started) showLogin("Your session has ended; sign in again.");
   });

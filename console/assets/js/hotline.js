@@ -234,7 +234,8 @@ export class Hotline {
       el("span", { class: "idx" }, `#${v.index}`),
       p.reply_to != null ? el("span", { class: "re" }, `re #${p.reply_to}`) : null,
       el("time", { datetime: v.received }, fmtTime(v.received)));
-    const body = el("div", { class: "msg-text" }, p.text || (p.body ? JSON.stringify(p.body) : ""));
+    const said = p.phrase ? [phraseText(p), p.text].filter(Boolean).join(" / ") : p.text;
+    const body = el("div", { class: "msg-text", dataset: p.phrase ? { phrase: p.phrase } : {} }, said || (p.body ? JSON.stringify(p.body) : ""));
     const dutyRows = duties.map((d) => {
       const row = el("li", { class: "duty", dataset: { deadline: d.deadline, party: d.party, index: String(d.index), acked: d.ack_index != null ? "1" : "", missed: d.missed ? "1" : "" } },
         el("span", { class: "duty-party", style: `--party:${partyColor(d.party)}` }, d.party),
@@ -355,4 +356,23 @@ export function dutyState(d, now = Date.now()) {
   if (d.ack_index != null) return "acked";
   if (d.missed) return "missed";
   return now >= Date.parse(d.deadline) ? "overdue" : "pending";
+}
+
+// Standard phrases (docs/phrases.md): the node's table, rendered in the
+// officer's language (the browser's, if en, ru or fr; else English). The
+// signed payload holds only the code and parameters.
+let phraseTable = null;
+export function phraseLang() {
+  const l = (sessionStorage.getItem("deconflict-lang") || navigator.language || "en").slice(0, 2).toLowerCase();
+  return ["en", "ru", "fr"].includes(l) ? l : "en";
+}
+export async function loadPhrases() {
+  try { phraseTable = new Map((await api.phrases()).map((p) => [p.code, p])); } catch (_) { phraseTable = new Map(); }
+}
+function phraseText(p) {
+  const ph = phraseTable && phraseTable.get(p.phrase);
+  if (!ph) return `[${p.phrase} ${JSON.stringify(p.params || {})}]`;
+  let t = ph.text[phraseLang()] || ph.text.en;
+  for (const [k, v] of Object.entries(p.params || {})) t = t.split(`{${k}}`).join(v);
+  return t;
 }
