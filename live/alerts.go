@@ -319,11 +319,11 @@ func (l *Picture) sharedChannels(ctx context.Context, a, b string) ([]string, er
 }
 
 func (l *Picture) alertText(t detect.EventType, e *detect.Encounter) string {
-	return AlertText(t, e, func(id string) string {
+	return AlertText(t, e, func(id string) TrackLabel {
 		if tr, err := l.Table.Get(id); err == nil {
-			return TrackName(tr.Name, tr.Callsign)
+			return TrackLabel{Name: TrackName(tr.Name, tr.Callsign), SpeedKnown: deconflict.Known(tr.SpeedMS), SpeedMS: tr.SpeedMS, CourseDeg: tr.CourseDeg}
 		}
-		return ""
+		return TrackLabel{}
 	})
 }
 

@@ -12,19 +12,27 @@ import (
 )
 
 // AlertText is the text of an alert about encounter e (event t) that a
-// duty officer reads: the tracks by name or callsign (name, the lookup;
-// "" for none) with their identity and party, distances in nautical
+// duty officer reads: the tracks by name or callsign with their identity,
+// party, speed in knots and course (track, the lookup), distances in nautical
 // miles and heights in feet with metres in brackets, flight levels in
 // the air, the time of closest approach in UTC and how far ahead, and
 // the position; zone entries say when the track enters the zone.
-func AlertText(t detect.EventType, e *detect.Encounter, name func(id string) string) string {
+func AlertText(t detect.EventType, e *detect.Encounter, track func(id string) TrackLabel) string {
 	p := e.Prediction
 	sev := strings.ToUpper(e.Severity.String())
 	who := func(id, party string) string {
-		if n := name(id); n != "" {
-			return fmt.Sprintf("%s (%s, %s)", n, id, party)
+		l := track(id)
+		motion := ""
+		if l.SpeedKnown && l.SpeedMS == l.SpeedMS {
+			motion = ", " + knots(l.SpeedMS)
+			if l.CourseDeg == l.CourseDeg && l.SpeedMS >= 0.5*deconflict.KnotMS {
+				motion += fmt.Sprintf(" on %03.0f°", math.Mod(math.Round(l.CourseDeg)+360, 360))
+			}
 		}
-		return fmt.Sprintf("%s (%s)", id, party)
+		if l.Name != "" {
+			return fmt.Sprintf("%s (%s, %s%s)", l.Name, id, party, motion)
+		}
+		return fmt.Sprintf("%s (%s%s)", id, party, motion)
 	}
 	a := who(e.A, e.PartyA)
 	var what, detail string
@@ -199,4 +207,19 @@ func midpoint(p detect.Prediction) string {
 	}
 	lon := p.PosA.Lon + math.Remainder(p.PosB.Lon-p.PosA.Lon, 360)/2
 	return latLon((p.PosA.Lat+p.PosB.Lat)/2, math.Remainder(lon, 360))
+}
+
+// TrackLabel is what an alert says of a track besides its id and party:
+// its name (TrackName, "" for none) and, when SpeedKnown, its ground speed
+// (m/s) and course (degrees true, NaN when unknown) at the alert. The
+// zero value says nothing of the track.
+type TrackLabel struct {
+	Name               string
+	SpeedKnown         bool
+	SpeedMS, CourseDeg float64
+}
+
+// knots returns a speed in knots, as officers read it.
+func knots(ms float64) string {
+	return fmt.Sprintf("%.0f kn", ms/deconflict.KnotMS)
 }

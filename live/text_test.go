@@ -12,8 +12,14 @@ import (
 
 var t0 = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 
-func names(id string) string {
-	return map[string]string{"RU:su24-07": "SU-24MR RF-95007", "NATO:donald-cook": "USS DONALD COOK", "NATO:bainbridge": "USS BAINBRIDGE"}[id]
+// names knows three tracks by name and the motion of two of them.
+func names(id string) live.TrackLabel {
+	nan := math.NaN()
+	return map[string]live.TrackLabel{
+		"RU:su24-07":       {Name: "SU-24MR RF-95007", SpeedKnown: true, SpeedMS: 200, CourseDeg: 279.6},
+		"NATO:donald-cook": {Name: "USS DONALD COOK", SpeedKnown: true, SpeedMS: 0.1, CourseDeg: 45},
+		"NATO:bainbridge":  {Name: "USS BAINBRIDGE", SpeedMS: nan, CourseDeg: nan},
+	}[id]
 }
 
 func TestAlertText(t *testing.T) {
@@ -28,7 +34,7 @@ func TestAlertText(t *testing.T) {
 			Domain: deconflict.AirSea, Severity: detect.Critical, Prediction: detect.Prediction{Time: t0, Severity: detect.Critical,
 				CPAM: 250, TCPAS: 100, DistanceM: 20400, CPAVertical: 30, PosA: detect.Position{Lat: 55.3, Lon: 17.2, AltM: nan},
 				PosB: detect.Position{Lat: 55.302, Lon: 17.2, AltM: 30.48}}},
-			"CRITICAL air-sea encounter: USS DONALD COOK (NATO:donald-cook, NATO) and SU-24MR RF-95007 (RU:su24-07, RU); " +
+			"CRITICAL air-sea encounter: USS DONALD COOK (NATO:donald-cook, NATO, 0 kn) and SU-24MR RF-95007 (RU:su24-07, RU, 389 kn on 280°); " +
 				"CPA 0.13 NM (250 m) at 100 ft (30 m) at 10:01:40 UTC, in 1 min 40 s; now 11.0 NM (20,400 m) apart; at 55°18.060'N 17°12.000'E"},
 		{"Air", detect.Escalated, detect.Encounter{Kind: detect.Approach, A: "icao:1", B: "icao:2", PartyA: "NATO", PartyB: "RU",
 			Domain: deconflict.Air, Severity: detect.Warning, Prediction: detect.Prediction{Time: t0, Severity: detect.Warning,
