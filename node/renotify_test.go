@@ -131,4 +131,13 @@ func TestRenotify(t *testing.T) {
 	if want := fmt.Sprintf("[%d:1:[RU]]", f2.Index); fmt.Sprint(got) != want {
 		t.Fatalf("with a 30 s interval and immediate off, after 30 s: %v, want %s", got, want)
 	}
+	// At most DefaultRenotifyMax: 10 min later one more, numbered 6, then none.
+	fx.clk.Add(10 * time.Minute)
+	check()
+	fx.clk.Add(10 * time.Minute)
+	check()
+	got = renotifies(t, fx.envelopes())[before:]
+	if want := fmt.Sprintf("[%d:1:[RU] %d:%d:[RU]]", f2.Index, f2.Index, deconflict.DefaultRenotifyMax); fmt.Sprint(got) != want {
+		t.Fatalf("after 20 min more: %v, want %s", got, want)
+	}
 }

@@ -13,15 +13,17 @@ func init() {
 	register("channel", &command{
 		Summary: "(operator) create channels and set their policy; list yours",
 		Usage: `
-usage: deconflict channel create ID --members A,B[,C] [--ack flash=2m,immediate=10m,...] [--webhook URL]...
-       deconflict channel policy ID [--ack flash=1m,...] [--webhook URL]... [--no-webhooks]
+usage: deconflict channel create ID --members A,B[,C] [--ack flash=2m,immediate=10m,...] [--renotify flash=1m,immediate=5m] [--webhook URL]...
+       deconflict channel policy ID [--ack flash=1m,...] [--renotify flash=30s,immediate=0s] [--webhook URL]... [--no-webhooks]
        deconflict channel list [--json] [--key FILE | --data DIR]
        deconflict channel witnesses ID [--policy FILE | --clear] [--json]
 
 A channel is a forum of two or more parties with its own log and rules:
 acknowledgement deadlines per precedence (defaults flash 2m, immediate 10m,
 priority 1h, routine 24h) and escalation webhooks called when an
-acknowledgement is missed. 'list' prints the channels a party's key
+acknowledgement is missed. --renotify sets how often a FLASH or IMMEDIATE
+message not yet acknowledged is notified again (defaults flash 1m,
+immediate 5m; 0s turns it off). 'list' prints the channels a party's key
 (--key) is a member of, or with the node key (--data) every channel: one
 a line, ID, members and creation time, tab-separated (--json: one JSON
 object per line).
@@ -78,6 +80,30 @@ func parseAcksOver(out map[deconflict.Precedence]deconflict.Duration, s string) 
 	return out, nil
 }
 
+// parseRenotify reads --renotify: flash and immediate intervals, 0s for off.
+func parseRenotify(s string) (map[deconflict.Precedence]deconflict.Duration, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[deconflict.Precedence]deconflict.Duration{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--renotify %q: want PRECEDENCE=DURATION pairs like flash=1m", kv)
+		}
+		p, err := deconflict.ParsePrecedence(strings.TrimSpace(k))
+		if err != nil || p != deconflict.Flash && p != deconflict.Immediate {
+			return nil, fmt.Errorf("--renotify %q: only flash and immediate are re-notified", k)
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < 0 || d > 0 && d < time.Second {
+			return nil, fmt.Errorf("--renotify %s=%q: want 0s (off) or a duration of at least 1s like 30s or 5m", k, v)
+		}
+		out[p] = deconflict.Duration(d)
+	}
+	return out, nil
+}
+
 func runChannel(ctx context.Context, m *Main, args []string) error {
 	return m.runSubcommand(ctx, "channel", args, map[string]subcommand{
 		"create": func(ctx context.Context, m *Main, args []string) error { return runChannelSet(ctx, m, "create", args) },
@@ -98,6 +124,7 @@ func runChannelSet(ctx context.Context, m *Main, sub string, args []string) erro
 		members = fs.String("members", "", "member parties, comma-separated")
 	}
 	acks := fs.String("ack", "", "acknowledgement deadlines, e.g. flash=2m,immediate=10m")
+	renotify := fs.String("renotify", "", "re-notification intervals, e.g. flash=1m,immediate=5m (0s: off)")
 	var hooks multiFlag
 	fs.Var(&hooks, "webhook", "escalation webhook URL (repeatable)")
 	var noHooks *bool
@@ -111,14 +138,18 @@ func runChannelSet(ctx context.Context, m *Main, sub string, args []string) erro
 	if len(pos) != 1 {
 		return usagef("channel %s: want exactly one channel ID", sub)
 	}
+	rn, err := parseRenotify(*renotify)
+	if err != nil {
+		return &usageError{err}
+	}
 	if sub == "policy" {
-		return changePolicy(ctx, m, cf, pos[0], *acks, hooks, *noHooks)
+		return changePolicy(ctx, m, cf, pos[0], *acks, rn, hooks, *noHooks)
 	}
 	ad, err := parseAcks(*acks)
 	if err != nil {
 		return &usageError{err}
 	}
-	pol := deconflict.Policy{AckDeadlines: ad, Webhooks: hooks}
+	pol := deconflict.Policy{AckDeadlines: ad, Webhooks: hooks, Renotify: rn}
 	var ms []string
 	if sub == "create" {
 		if ms = splitList(*members); len(ms) == 0 {
@@ -138,8 +169,8 @@ func runChannelSet(ctx context.Context, m *Main, sub string, args []string) erro
 }
 
 // changePolicy changes only what the flags name of a channel's policy.
-func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string, hooks []string, noHooks bool) error {
-	patch := &deconflict.PolicyPatch{}
+func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string, renotify map[deconflict.Precedence]deconflict.Duration, hooks []string, noHooks bool) error {
+	patch := &deconflict.PolicyPatch{Renotify: renotify}
 	var err error
 	if patch.AckDeadlines, err = parseAcksOver(map[deconflict.Precedence]deconflict.Duration{}, acks); err != nil {
 		return &usageError{err}
@@ -152,8 +183,8 @@ func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string
 	case len(hooks) > 0:
 		patch.Webhooks = &hooks
 	}
-	if len(patch.AckDeadlines) == 0 && patch.Webhooks == nil {
-		return usagef("channel policy: nothing to change: give --ack, --webhook or --no-webhooks")
+	if len(patch.AckDeadlines) == 0 && patch.Webhooks == nil && len(patch.Renotify) == 0 {
+		return usagef("channel policy: nothing to change: give --ack, --renotify, --webhook or --no-webhooks")
 	}
 	c, _, err := cf.client()
 	if err != nil {
@@ -167,6 +198,7 @@ func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string
 	for _, p := range deconflict.Precedences {
 		fmt.Fprintf(m.Stdout, " %s %s", p, ch.Policy.AckDeadline(p))
 	}
+	fmt.Fprintf(m.Stdout, "; re-notify flash %s immediate %s", ch.Policy.RenotifyInterval(deconflict.Flash), ch.Policy.RenotifyInterval(deconflict.Immediate))
 	fmt.Fprintf(m.Stdout, "; %d webhooks\n", len(ch.Policy.Webhooks))
 	return nil
 }
