@@ -146,38 +146,48 @@ func channelAndOne(name string, channel string, pos []string, what string) error
 	return nil
 }
 
-func runNotify(ctx context.Context, m *Main, args []string) error {
-	fs := m.newFlagSet("notify")
+// submitFile is notify and measure propose: it reads the one JSON file
+// args name (cmd, what it is), checks it with parse so that what the node
+// would refuse is refused locally with the same message, signs it as an
+// envelope of kind and prints its receipt. It returns the client, the
+// channel and the receipt for what the command prints next.
+func submitFile(ctx context.Context, m *Main, args []string, cmd, what, kind string, parse func([]byte) error) (*dhttp.Client, string, *deconflict.Receipt, error) {
+	fs := m.newFlagSet(strings.Fields(cmd)[0]) // the command's usage: "measure" for "measure propose"
 	cf := m.addClientFlags(fs, false)
 	channel := fs.String("channel", "", "channel id")
 	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
-	if err := channelAndOne("notify", *channel, pos, "FORM.json"); err != nil {
-		return err
+	if err := channelAndOne(cmd, *channel, pos, what); err != nil {
+		return nil, "", nil, err
 	}
 	body, err := m.readBody(pos[0])
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
-	// Refuse locally what the node would refuse, with the same message.
-	if _, err := regime.ParseForm(body); err != nil {
-		return err
+	if err := parse(body); err != nil {
+		return nil, "", nil, err
 	}
 	c, party, err := cf.partyClient(ctx)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
-	rec, err := c.Send(ctx, party, &deconflict.Payload{Channel: *channel, Kind: deconflict.KindNotification, Body: body})
+	rec, err := c.Send(ctx, party, &deconflict.Payload{Channel: *channel, Kind: kind, Body: body})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return c, *channel, rec, m.printReceipt(rec, *receiptFile)
+}
+
+func runNotify(ctx context.Context, m *Main, args []string) error {
+	c, channel, rec, err := submitFile(ctx, m, args, "notify", "FORM.json", deconflict.KindNotification,
+		func(b []byte) error { _, err := regime.ParseForm(b); return err })
 	if err != nil {
 		return err
 	}
-	if err := m.printReceipt(rec, *receiptFile); err != nil {
-		return err
-	}
-	ns, err := c.Notifications(ctx, *channel)
+	ns, err := c.Notifications(ctx, channel)
 	if err != nil {
 		return err
 	}
@@ -336,33 +346,9 @@ func runMeasure(ctx context.Context, m *Main, args []string) error {
 }
 
 func runMeasurePropose(ctx context.Context, m *Main, args []string) error {
-	fs := m.newFlagSet("measure")
-	cf := m.addClientFlags(fs, false)
-	channel := fs.String("channel", "", "channel id")
-	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := channelAndOne("measure propose", *channel, pos, "MEASURE.json"); err != nil {
-		return err
-	}
-	body, err := m.readBody(pos[0])
-	if err != nil {
-		return err
-	}
-	if _, err := regime.ParseMeasure(body); err != nil {
-		return err
-	}
-	c, party, err := cf.partyClient(ctx)
-	if err != nil {
-		return err
-	}
-	rec, err := c.Send(ctx, party, &deconflict.Payload{Channel: *channel, Kind: deconflict.KindMeasure, Body: body})
-	if err != nil {
-		return err
-	}
-	return m.printReceipt(rec, *receiptFile)
+	_, _, _, err := submitFile(ctx, m, args, "measure propose", "MEASURE.json", deconflict.KindMeasure,
+		func(b []byte) error { _, err := regime.ParseMeasure(b); return err })
+	return err
 }
 
 // runMeasureRef signs or withdraws from the proposal at INDEX, naming its
