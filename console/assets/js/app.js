@@ -200,6 +200,10 @@ function renotifyAlert(ch, v, text) {
     el("button", { type: "button", "aria-label": "Open the message", onclick: () => { box.hidden = true; location.hash = `#${ch}/hotline`; } }, "Open"),
     el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"), toggle);
   if (soundOn()) chime();
+  // the browser's desktop notification, where the officer allowed it
+  if (window.Notification && Notification.permission === "granted" && document.hidden) {
+    try { new Notification(`deconflict: re-notification on ${ch}`, { body: text || v.payload.text, tag: `renotify-${ch}-${v.payload.ack}` }); } catch (_) { /* not allowed here */ }
+  }
 }
 
 // chime plays a short, quiet two-tone (no file, no loop).
