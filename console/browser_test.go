@@ -292,10 +292,13 @@ func TestBrowser(t *testing.T) {
 	// Russian (RU's officer chose Russian for the session), in US's in
 	// English (the browser's language).
 	ru.eval(`sessionStorage.setItem("deconflict-lang", "ru"), "ok"`)
-	if got := us.eval(`fetch("/v1/console/send", {method: "POST", headers: {"X-Deconflict-Console": "1", "Content-Type": "application/json"},
-		body: JSON.stringify({channel: "ru-us-syria", precedence: "routine", phrase: "KEEP-CLEAR", params: {bearing: "045", distance: "2.5"}})}).then(r => String(r.status))`); got != "201" && got != "200" {
-		t.Fatalf("US console sends a phrase: status %s", got)
-	}
+	us.do(chromedp.SetValue(chromedp.ID("send-phrase"), "KEEP-CLEAR"))
+	us.eval(`document.getElementById("send-phrase").dispatchEvent(new Event("change")), "ok"`)
+	us.do(
+		chromedp.SetValue(chromedp.ID("phrase-param-bearing"), "045"),
+		chromedp.SetValue(chromedp.ID("phrase-param-distance"), "2.5"),
+		chromedp.Click(chromedp.ID("send-button")),
+	)
 	ru.wait("phrase shown in Russian", `[...document.querySelectorAll('.msg-text[data-phrase="KEEP-CLEAR"]')].some(d => d.textContent.includes("по пеленгу 045"))`, 10*time.Second)
 	us.wait("phrase shown in English", `[...document.querySelectorAll('.msg-text[data-phrase="KEEP-CLEAR"]')].some(d => d.textContent.includes("You are bearing 045"))`, 10*time.Second)
 	ru.wait("re-notification toast", `document.getElementById("flash-toast").textContent.includes("RE-NOTIFICATION") && document.getElementById("flash-toast").textContent.includes("Al-Tanf")`, 10*time.Second)

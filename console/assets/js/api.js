@@ -56,8 +56,9 @@ export const api = {
   picture: () => request("GET", "/v1/picture"),
   encounters: () => request("GET", "/v1/encounters"),
   zones: () => request("GET", "/v1/zones"),
-  send: (channel, precedence, text, replyTo) =>
-    request("POST", "/v1/console/send", { channel, precedence, text, ...(replyTo != null ? { reply_to: replyTo } : {}) }),
+  send: (channel, precedence, text, replyTo, phrase, params) =>
+    request("POST", "/v1/console/send", { channel, precedence, text, ...(replyTo != null ? { reply_to: replyTo } : {}),
+      ...(phrase ? { phrase, params } : {}) }),
   ack: (channel, index) => request("POST", "/v1/console/ack", { channel, index }),
   note: (channel, text, replyTo, incident) =>
     request("POST", "/v1/console/note", { channel, text, reply_to: replyTo, ...(incident ? { incident } : {}) }),

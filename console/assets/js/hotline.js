@@ -48,6 +48,12 @@ export class Hotline {
     this.text = el("textarea", { id: "send-text", rows: 2, "aria-label": "Message text", placeholder: "Message to the other side…" });
     this.sendBtn = el("button", { type: "submit", class: "primary", id: "send-button", "aria-label": "Send message" }, "Send");
     this.sendErr = el("div", { class: "form-error", role: "alert" });
+    // a standard phrase (docs/phrases.md) instead of, or besides, free text
+    this.phrase = el("select", { id: "send-phrase", "aria-label": "Standard phrase" },
+      el("option", { value: "" }, "Free text"),
+      [...(phraseTable || new Map()).values()].map((p) => el("option", { value: p.code }, p.code)));
+    this.params = el("span", { class: "phrase-params" });
+    this.phrase.addEventListener("change", () => this.renderParams());
     this.prec.addEventListener("change", () => this.form.classList.toggle("flash", this.prec.value === "flash"));
     this.text.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.form.requestSubmit(); }
@@ -57,6 +63,8 @@ export class Hotline {
       el("div", { class: "compose-row" },
         el("label", { for: "send-precedence", class: "sr-only" }, "Precedence"), this.prec,
         el("label", { for: "send-text", class: "sr-only" }, "Message"), this.text, this.sendBtn),
+      el("div", { class: "compose-row phrase-row" },
+        el("label", { for: "send-phrase", class: "sr-only" }, "Standard phrase"), this.phrase, this.params),
       this.sendErr);
     if (!this.me.can_sign) {
       this.sendBtn.disabled = true;
@@ -326,13 +334,27 @@ export class Hotline {
     }
   }
 
+  // renderParams shows an input per parameter of the chosen phrase, and
+  // the phrase in my language as the text's placeholder.
+  renderParams() {
+    const ph = phraseTable && phraseTable.get(this.phrase.value);
+    this.params.replaceChildren(...(ph?.params || []).map((n) =>
+      el("input", { id: `phrase-param-${n}`, "aria-label": `${n} (${PARAM_HINTS[n] || ""})`, placeholder: `${n}: ${PARAM_HINTS[n] || ""}`, size: 10, dataset: { param: n } })));
+    this.text.placeholder = ph ? `${ph.text[phraseLang()] || ph.text.en} (optional free text)` : "Message to the other side…";
+  }
+
   async send() {
     const text = this.text.value.trim();
-    if (!text || !this.selected) return;
+    const code = this.phrase.value;
+    if ((!text && !code) || !this.selected) return;
+    const params = {};
+    for (const i of this.params.querySelectorAll("input[data-param]")) params[i.dataset.param] = i.value.trim();
     this.sendBtn.disabled = true;
     this.sendErr.textContent = "";
     try {
-      await api.send(this.selected, this.prec.value, text, this.replyTo);
+      await api.send(this.selected, this.prec.value, text, this.replyTo, code, params);
+      this.phrase.value = "";
+      this.renderParams();
       this.text.value = "";
       this.replyTo = null;
       this.prec.value = "routine";
@@ -362,6 +384,7 @@ export function dutyState(d, now = Date.now()) {
 // officer's language (the browser's, if en, ru or fr; else English). The
 // signed payload holds only the code and parameters.
 let phraseTable = null;
+const PARAM_HINTS = { bearing: "000-359", course: "000-359", distance: "NM, e.g. 2.5", speed: "knots", time: "HHMM UTC", altitude: "feet" };
 export function phraseLang() {
   const l = (sessionStorage.getItem("deconflict-lang") || navigator.language || "en").slice(0, 2).toLowerCase();
   return ["en", "ru", "fr"].includes(l) ? l : "en";
