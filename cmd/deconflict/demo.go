@@ -79,9 +79,9 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		defer os.RemoveAll(dir)
 		o.data = dir
 	}
-	if !flagSet(fs, "name") && o.name == "" {
-		o.name = "demo"
-	}
+	// No fixed default name: every demo node gets serve's unique default,
+	// so that a member's verify state (pinned keys, kept receipts, keyed
+	// by checkpoint origin) from an earlier demo never meets a later one.
 	r, err := m.startNode(ctx, &o)
 	if err != nil {
 		return err
