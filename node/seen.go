@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/internal/safe"
 )
 
 // seenKey is one party's fetch of one envelope.
@@ -102,13 +103,14 @@ func mayOweAck(e *deconflict.Envelope, party string) bool {
 // still owes an acknowledgement of (an open duty) and had not fetched
 // before: the node's record that the message reached the party. An
 // acknowledgement already proves delivery, so acknowledged messages and
-// envelopes that carry no duty of caller's log nothing. It returns once every such
-// envelope's seen record is logged, by this call or a concurrent one.
-// Failures are logged, never returned: a fetch succeeds whether or not
-// its seen record could be written (a frozen channel takes none). The
-// record is written even if the fetching request has ended (a watcher
-// that disconnected after the envelope reached it).
-func (n *Node) markSeen(ctx context.Context, caller, channel string, envs []*deconflict.Envelope) {
+// envelopes that carry no duty of caller's log nothing. With wait, it
+// returns once every such envelope's seen record is logged, by this call
+// or a concurrent one (the API's reads); without, it does not wait for
+// another call's appends (the watch stream, which logs after delivering). Failures are
+// logged, never returned: a fetch succeeds whether or not its seen record
+// could be written (a frozen channel takes none). The record is written
+// even if the fetching request has ended.
+func (n *Node) markSeen(ctx context.Context, caller, channel string, envs []*deconflict.Envelope, wait bool) {
 	ctx = context.WithoutCancel(ctx)
 	if caller == deconflict.NodeAuthor || channel == deconflict.KeyLog {
 		return
@@ -119,69 +121,94 @@ func (n *Node) markSeen(ctx context.Context, caller, channel string, envs []*dec
 	if _, frozen := n.Frozen(channel); frozen {
 		return
 	}
-	duties, err := n.Store.PendingAcks(ctx, channel, caller, true)
-	if err != nil {
-		n.Logger.Error("seen", "channel", channel, "err", err)
-		return
-	}
-	open := map[int64]bool{}
-	for _, d := range duties {
-		open[d.Index] = true
-	}
-	var todo []*deconflict.Envelope
-	for _, e := range envs {
-		if open[e.Index] && mayOweAck(e, caller) {
-			todo = append(todo, e)
-		}
-	}
-	if len(todo) == 0 {
-		return
-	}
 	l, err := n.channelLog(ctx, channel)
 	if err != nil {
 		return
 	}
+	// What this node already logged (or is logging) needs no query: most
+	// fetches after the first find everything here.
+	var candidates []*deconflict.Envelope
+	var others []*seenMark
 	l.seen.mu.Lock()
 	if err := l.seen.load(ctx, n, channel); err != nil {
 		l.seen.mu.Unlock()
 		n.Logger.Error("seen", "channel", channel, "err", err)
 		return
 	}
-	var fresh []*deconflict.Envelope
-	var others []*seenMark
-	mine := map[int64]*seenMark{}
-	for _, e := range todo {
-		k := seenKey{e.Index, caller}
-		if m, ok := l.seen.at[k]; ok {
-			others = append(others, m)
+	for _, e := range envs {
+		if !mayOweAck(e, caller) {
 			continue
 		}
-		m := &seenMark{done: make(chan struct{})}
-		l.seen.at[k] = m // in flight: a concurrent fetch waits for it
-		mine[e.Index] = m
-		fresh = append(fresh, e)
+		if m, ok := l.seen.at[seenKey{e.Index, caller}]; ok {
+			others = append(others, m)
+		} else {
+			candidates = append(candidates, e)
+		}
 	}
 	l.seen.mu.Unlock()
-	for _, e := range fresh {
-		idx := e.Index
-		p := &deconflict.Payload{Channel: channel, Kind: deconflict.KindSeen, Ack: &idx, AckFrom: []string{caller},
-			Time: n.Now().UTC(), Text: fmt.Sprintf("%s fetched envelope %d", caller, idx)}
-		_, err := n.SubmitNode(ctx, p)
-		m := mine[idx]
+	var fresh []*deconflict.Envelope
+	mine := map[int64]*seenMark{}
+	if len(candidates) > 0 {
+		// Only the candidates' duties: a party's open duties can be many.
+		open := map[int64]bool{}
+		for _, e := range candidates {
+			duties, err := n.Store.AckStatus(ctx, channel, e.Index)
+			if err != nil {
+				n.Logger.Error("seen", "channel", channel, "err", err)
+				return
+			}
+			for _, d := range duties {
+				if d.Party == caller && d.AckIndex == nil {
+					open[e.Index] = true
+				}
+			}
+		}
 		l.seen.mu.Lock()
-		if err != nil {
-			delete(l.seen.at, seenKey{idx, caller}) // a later fetch tries again
-		} else {
-			m.at = p.Time
+		for _, e := range candidates {
+			if !open[e.Index] {
+				continue
+			}
+			k := seenKey{e.Index, caller}
+			if m, ok := l.seen.at[k]; ok { // marked meanwhile
+				others = append(others, m)
+				continue
+			}
+			m := &seenMark{done: make(chan struct{})}
+			l.seen.at[k] = m // in flight: a concurrent fetch finds it
+			mine[e.Index] = m
+			fresh = append(fresh, e)
 		}
 		l.seen.mu.Unlock()
-		close(m.done)
-		if err != nil {
-			n.Logger.Error("seen", "channel", channel, "index", idx, "party", caller, "err", err)
-		}
 	}
-	for _, m := range others {
-		<-m.done
+	// Appended together, so that the appender commits them in one batch.
+	var wg sync.WaitGroup
+	for _, e := range fresh {
+		wg.Add(1)
+		func() {
+			defer wg.Done()
+			idx := e.Index
+			p := &deconflict.Payload{Channel: channel, Kind: deconflict.KindSeen, Ack: &idx, AckFrom: []string{caller},
+				Time: n.Now().UTC(), Text: fmt.Sprintf("%s fetched envelope %d", caller, idx)}
+			err := safe.Call(func() error { _, err := n.SubmitNode(ctx, p); return err })
+			m := mine[idx]
+			l.seen.mu.Lock()
+			if err != nil {
+				delete(l.seen.at, seenKey{idx, caller}) // a later fetch tries again
+			} else {
+				m.at = p.Time
+			}
+			l.seen.mu.Unlock()
+			close(m.done)
+			if err != nil {
+				n.Logger.Error("seen", "channel", channel, "index", idx, "party", caller, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wait {
+		for _, m := range others {
+			<-m.done
+		}
 	}
 }
 

@@ -41,7 +41,7 @@ func (n *Node) readEnvelopes(ctx context.Context, caller, channel string, from i
 		}
 	}
 	if delivery {
-		n.markSeen(ctx, caller, channel, envs)
+		n.markSeen(ctx, caller, channel, envs, true)
 	}
 	return envs, nil
 }
@@ -113,7 +113,7 @@ func (n *Node) FollowBatches(ctx context.Context, caller, channel string, from i
 				if err := fn(batch); err != nil {
 					return err
 				}
-				n.markSeen(ctx, caller, channel, batch)
+				n.markSeen(ctx, caller, channel, batch, false)
 			}
 		}
 		select {
@@ -150,7 +150,7 @@ func (n *Node) Inbox(ctx context.Context, caller, channel string) ([]InboxItem, 
 		}
 		envs = append(envs, e)
 	}
-	n.markSeen(ctx, caller, channel, envs)
+	n.markSeen(ctx, caller, channel, envs, true)
 	for i, d := range duties {
 		d.Seen = n.seenAt(ctx, channel, d.Index, d.Party)
 		out = append(out, InboxItem{Duty: d, Envelope: envs[i], Overdue: !now.Before(d.Deadline)})
