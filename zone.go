@@ -26,3 +26,39 @@ type Assets struct {
 	ICAO      []string `json:"icao,omitempty"`      // 6 hex digits
 	Callsigns []string `json:"callsigns,omitempty"` // patterns, '*' any run: "RFF*"
 }
+
+// AssetIdent is one identifier of a declaration as storage keeps it: its
+// kind ("mmsi", "icao" or "callsign"), its position among those of its
+// kind, and the identifier.
+type AssetIdent struct {
+	Kind  string
+	N     int
+	Ident string
+}
+
+// Idents lists a's identifiers by kind, in order: the rows a backend stores.
+func (a *Assets) Idents() []AssetIdent {
+	var out []AssetIdent
+	for _, l := range []struct {
+		kind string
+		ids  []string
+	}{{"mmsi", a.MMSI}, {"icao", a.ICAO}, {"callsign", a.Callsigns}} {
+		for i, id := range l.ids {
+			out = append(out, AssetIdent{Kind: l.kind, N: i, Ident: id})
+		}
+	}
+	return out
+}
+
+// AddIdent appends one stored identifier of kind to a (the inverse of
+// Idents, row by row in order); an unknown kind is ignored.
+func (a *Assets) AddIdent(kind, ident string) {
+	switch kind {
+	case "mmsi":
+		a.MMSI = append(a.MMSI, ident)
+	case "icao":
+		a.ICAO = append(a.ICAO, ident)
+	case "callsign":
+		a.Callsigns = append(a.Callsigns, ident)
+	}
+}

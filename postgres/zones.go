@@ -108,14 +108,9 @@ func (db *DB) SetAssets(ctx context.Context, party string, a *deconflict.Assets)
 		if _, err := tx.Exec(ctx, `DELETE FROM assets WHERE party = $1`, party); err != nil {
 			return fmt.Errorf("assets of %s: %w", party, err)
 		}
-		for _, l := range []struct {
-			kind string
-			ids  []string
-		}{{"mmsi", a.MMSI}, {"icao", a.ICAO}, {"callsign", a.Callsigns}} {
-			for i, id := range l.ids {
-				if _, err := tx.Exec(ctx, `INSERT INTO assets (party, kind, n, ident) VALUES ($1, $2, $3, $4)`, party, l.kind, i, id); err != nil {
-					return fmt.Errorf("assets of %s: %w", party, err)
-				}
+		for _, x := range a.Idents() {
+			if _, err := tx.Exec(ctx, `INSERT INTO assets (party, kind, n, ident) VALUES ($1, $2, $3, $4)`, party, x.Kind, x.N, x.Ident); err != nil {
+				return fmt.Errorf("assets of %s: %w", party, err)
 			}
 		}
 		return nil
@@ -136,14 +131,7 @@ func (db *DB) FindAssets(ctx context.Context) (map[string]deconflict.Assets, err
 			return nil, err
 		}
 		a := out[party]
-		switch kind {
-		case "mmsi":
-			a.MMSI = append(a.MMSI, id)
-		case "icao":
-			a.ICAO = append(a.ICAO, id)
-		case "callsign":
-			a.Callsigns = append(a.Callsigns, id)
-		}
+		a.AddIdent(kind, id)
 		out[party] = a
 	}
 	return out, rows.Err()

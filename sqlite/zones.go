@@ -140,14 +140,9 @@ func insertAssets(ctx context.Context, tx *sql.Tx, party string, a *deconflict.A
 	if _, err := tx.ExecContext(ctx, `DELETE FROM assets WHERE party = ?`, party); err != nil {
 		return fmt.Errorf("assets of %s: %w", party, err)
 	}
-	for _, l := range []struct {
-		kind string
-		ids  []string
-	}{{"mmsi", a.MMSI}, {"icao", a.ICAO}, {"callsign", a.Callsigns}} {
-		for i, id := range l.ids {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO assets (party, kind, n, ident) VALUES (?, ?, ?, ?)`, party, l.kind, i, id); err != nil {
-				return fmt.Errorf("assets of %s: %w", party, err)
-			}
+	for _, x := range a.Idents() {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO assets (party, kind, n, ident) VALUES (?, ?, ?, ?)`, party, x.Kind, x.N, x.Ident); err != nil {
+			return fmt.Errorf("assets of %s: %w", party, err)
 		}
 	}
 	return nil
@@ -167,14 +162,7 @@ func (db *DB) FindAssets(ctx context.Context) (map[string]deconflict.Assets, err
 			return nil, err
 		}
 		a := out[party]
-		switch kind {
-		case "mmsi":
-			a.MMSI = append(a.MMSI, id)
-		case "icao":
-			a.ICAO = append(a.ICAO, id)
-		case "callsign":
-			a.Callsigns = append(a.Callsigns, id)
-		}
+		a.AddIdent(kind, id)
 		out[party] = a
 	}
 	return out, rows.Err()
