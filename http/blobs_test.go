@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,21 +325,24 @@ func unsignedGet(t *testing.T, tn *nodetest.Node, path string) *http.Response {
 	return resp
 }
 
-// countingReader counts what the node took of an upload.
+// countingReader counts what the client sent of an upload (the
+// transport may still be reading it when the answer arrives).
 type countingReader struct {
-	n, limit int
+	n     atomic.Int64
+	limit int64
 }
 
 func (r *countingReader) Read(p []byte) (int, error) {
-	if r.n >= r.limit {
+	n := r.n.Load()
+	if n >= r.limit {
 		return 0, io.EOF
 	}
-	k := min(len(p), r.limit-r.n)
+	k := min(int64(len(p)), r.limit-n)
 	for i := range p[:k] {
 		p[i] = 'a'
 	}
-	r.n += k
-	return k, nil
+	r.n.Add(k)
+	return int(k), nil
 }
 
 // chunkedUpload sends size bytes with no Content-Length, signed over a
@@ -346,7 +350,7 @@ func (r *countingReader) Read(p []byte) (int, error) {
 // returns the status and how much of the body was sent.
 func chunkedUpload(t *testing.T, tn *nodetest.Node, party, path string, size int) (int, int) {
 	t.Helper()
-	body := &countingReader{limit: size}
+	body := &countingReader{limit: int64(size)}
 	req, _ := http.NewRequest("POST", tn.Server.URL()+path, io.NopCloser(body))
 	req.ContentLength = -1
 	req.Header.Set("Content-Type", "text/plain")
@@ -358,8 +362,8 @@ func chunkedUpload(t *testing.T, tn *nodetest.Node, party, path string, size int
 	if err != nil {
 		// The node may close the connection while the body is still
 		// being sent; what it answered is then lost with it.
-		t.Fatalf("chunked upload: %v (after %d bytes)", err, body.n)
+		t.Fatalf("chunked upload: %v (after %d bytes)", err, body.n.Load())
 	}
 	resp.Body.Close()
-	return resp.StatusCode, body.n
+	return resp.StatusCode, int(body.n.Load())
 }
