@@ -6,6 +6,8 @@ import { MapView, cpaTime, fmtCPA, fmtIn, fmtUTC } from "./map.js";
 import { Hotline, loadPhrases } from "./hotline.js";
 import { Incidents, Record } from "./incidents.js";
 import { Notices } from "./notices.js";
+import { Trails } from "./trails.js";
+import { TargetPanel } from "./target.js";
 import { RecordCheck } from "./verify.js";
 
 const $ = (id) => document.getElementById(id);
@@ -76,6 +78,8 @@ function start(me) {
   $("legend").replaceChildren(...[...Object.keys(partyColors), "other"].map((p) =>
     el("span", { class: "legend-item" }, el("i", { style: `background:${p === "other" ? unattributedColor : partyColor(p)}` }), p === "other" ? "unattributed" : p)),
     el("span", { class: "legend-item" }, el("i", { style: "background:#fff;border:1.5px solid #555" }), "civilian (hollow: flag's alliance)"));
+  const trails = new Trails(map, document.querySelector(".map-controls"));
+  const target = new TargetPanel(map, document.querySelector(".map-pane"));
   map.onChange = () => renderEncounterList(map);
   setInterval(() => { renderEncounterList(map); map.draw(); }, 1000);
   startPicture(map, () => incidents.refreshSoon());
@@ -174,6 +178,7 @@ function start(me) {
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
   window.deconflictConsole = { map, hotline, incidents, record, recordCheck }; // for tests and the curious
+  Object.assign(window.deconflictConsole, { trails, target });
 }
 
 function flashAlert(ch, v) {
