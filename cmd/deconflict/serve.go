@@ -74,6 +74,7 @@ type nodeOptions struct {
 	attachMaxBytes              int64    // the largest attachment
 	attachQuotaBytes            int64    // all attachments together
 	attachTypes                 string   // the media types allowed as attachments, comma-separated
+	metricsChannels             bool     // per-channel link test figures on /metrics
 }
 
 func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
@@ -91,6 +92,7 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 	fs.Int64Var(&o.attachQuotaBytes, "attach-quota-bytes", node.DefaultAttachQuotaBytes, "all attachments the node stores together (each file once), bytes")
 	fs.StringVar(&o.attachTypes, "attach-types", strings.Join(node.DefaultAttachTypes, ","), "the media types the node takes as attachments, comma-separated")
 	fs.DurationVar(&o.tick, "tick", 500*time.Millisecond, "how often acknowledgement deadlines and webhooks are checked")
+	fs.BoolVar(&o.metricsChannels, "metrics-channels", false, "add each channel's and party's link test availability to /metrics, labelled (whoever reaches /metrics then sees channel ids and members)")
 }
 
 // attachLimits reads the --attach-* flags.
@@ -241,6 +243,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	srv := dhttp.NewServer(n)
 	srv.SetLive(pic)
 	srv.Version = buildVersion()
+	srv.MetricsChannels = o.metricsChannels
 	if _, err := console.Mount(srv, n, o.data); err != nil {
 		pic.Close()
 		n.Close()
