@@ -103,6 +103,12 @@ export class MapView {
     this.hover = null;
     this.pending = false;
     this.onChange = () => {};
+    // Hooks for other modules: layers draw over the zones, under the
+    // encounters and tracks ({render(view, ctx, w, h)}: trails.js,
+    // target.js, the incident replay); pickBase returns the decoded
+    // basemap for the view's zoom (basemap.js).
+    this.layers = [];
+    this.pickBase = null;
     this.fitBounds(53, 9, 61, 31);
     this.bind();
     new ResizeObserver(() => this.draw()).observe(canvas);
@@ -293,9 +299,11 @@ export class MapView {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = "#c9d8e6";
     ctx.fillRect(0, 0, w, h);
+    if (this.pickBase) this.base = this.pickBase(this) || this.base;
     this.renderBase(w, h);
     this.renderGraticule(w, h);
     this.renderZones();
+    for (const l of this.layers) l.render(this, ctx, w, h);
     this.renderEncounters();
     this.renderTracks();
     this.renderEncounterLabels(w);
