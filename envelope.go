@@ -53,11 +53,17 @@ const MaxEnvelopeBytes = (MaxLeafBytes - leafOverhead) / 4 * 3
 // Payload is the content an author signs. Its JSON bytes are signed,
 // stored and logged verbatim; these fields are what the node reads of them.
 type Payload struct {
-	V          int        `json:"v"`       // format version, 1
-	ID         string     `json:"id"`      // unique per channel, chosen by the author (hex, 16-64 chars)
-	Channel    string     `json:"channel"` // the channel it is addressed to
-	Author     string     `json:"author"`  // the party that signs it
-	Time       time.Time  `json:"time"`    // when the author signed it
+	V       int    `json:"v"`       // format version, 1
+	ID      string `json:"id"`      // unique per channel, chosen by the author (hex, 16-64 chars)
+	Channel string `json:"channel"` // the channel it is addressed to
+	Author  string `json:"author"`  // the party that signs it
+	// Officer is the person of the author's party who sent it: the
+	// console user signed in (the node checks it is the session's user),
+	// or what a party's own client says (--officer): the party's word,
+	// signed with its key. Optional, omitted when empty, so envelopes
+	// from before it existed keep their bytes. ValidOfficer is its form.
+	Officer    string     `json:"officer,omitempty"`
+	Time       time.Time  `json:"time"` // when the author signed it
 	Kind       string     `json:"kind"`
 	Precedence Precedence `json:"precedence,omitempty"` // messages and alerts
 	Text       string     `json:"text,omitempty"`
@@ -169,6 +175,15 @@ func ParsePayload(b []byte) (*Payload, error) {
 		return nil, Errorf(EINVALID, "payload: channel is missing")
 	case p.Author == "":
 		return nil, Errorf(EINVALID, "payload: author is missing")
+	}
+	if p.Officer != "" {
+		if !ValidOfficer(p.Officer) {
+			return nil, Errorf(EINVALID, "payload: officer %q: want 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit", short(p.Officer))
+		}
+		switch p.Kind {
+		case KindMissedAck, KindAlert, KindPolicy, KindFinding, KindRenotify, KindParty, KindKeyAdd, KindKeyRevoke:
+			return nil, Errorf(EINVALID, "payload: officer %q on kind %s: only a party's envelopes (and seen records) name an officer", p.Officer, p.Kind)
+		}
 	}
 	if p.Precedence != "" && !slices.Contains(Precedences, p.Precedence) {
 		return nil, Errorf(EINVALID, "payload: precedence %q: want flash, immediate, priority or routine (lowercase)", short(string(p.Precedence)))

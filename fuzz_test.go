@@ -11,7 +11,7 @@ import (
 
 // payloadFields are the payload's field names as docs/api.md lists them,
 // written out here rather than taken from the Payload type.
-var payloadFields = []string{"v", "id", "channel", "author", "time", "kind", "precedence", "text", "phrase", "params", "reply_to", "ack", "ack_from", "body"}
+var payloadFields = []string{"v", "id", "channel", "author", "officer", "time", "kind", "precedence", "text", "phrase", "params", "reply_to", "ack", "ack_from", "body"}
 
 // jsonDepth returns the nesting depth of valid JSON text: a scanner of its
 // own, sharing nothing with DecodeStrict.
@@ -85,7 +85,7 @@ func FuzzParsePayload(f *testing.F) {
 			json.Unmarshal(m[k], &s)
 			return s
 		}
-		if str("author") != p.Author || str("channel") != p.Channel || str("kind") != p.Kind || str("id") != p.ID || str("precedence") != string(p.Precedence) {
+		if str("author") != p.Author || str("channel") != p.Channel || str("kind") != p.Kind || str("id") != p.ID || str("precedence") != string(p.Precedence) || str("officer") != p.Officer {
 			t.Fatalf("an exact reader sees %s, the node %+v", b, p)
 		}
 		if p.Precedence != "" && !slices.Contains(deconflict.Precedences, p.Precedence) {

@@ -15,11 +15,17 @@ const NodeAuthor = "node"
 var (
 	partyIDRe   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,31}$`)
 	channelIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	officerRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`)
 )
 
 // ValidPartyID reports whether id may name a party: a letter, then up to 31
 // letters, digits, '_', '.', '-'; "node" is reserved.
 func ValidPartyID(id string) bool { return partyIDRe.MatchString(id) && id != NodeAuthor }
+
+// ValidOfficer reports whether s may name an officer (a console user, the
+// payload's officer): a letter or digit, then up to 63 letters, digits,
+// '_', '.', '-' or '@'.
+func ValidOfficer(s string) bool { return officerRe.MatchString(s) }
 
 // ValidChannelID reports whether id may name a channel: lowercase letters,
 // digits, '_', '.', '-', 1 to 64 characters, not starting with punctuation.

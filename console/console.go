@@ -365,12 +365,16 @@ type SendRequest struct {
 	// then optional.
 	Phrase string            `json:"phrase,omitempty"`
 	Params map[string]string `json:"params,omitempty"`
+	// Officer, when given, must be the signed-in user (EFORBIDDEN
+	// otherwise); the envelope names the signed-in user either way.
+	Officer string `json:"officer,omitempty"`
 }
 
 // AckRequest acknowledges the message or alert at Index.
 type AckRequest struct {
 	Channel string `json:"channel"`
 	Index   *int64 `json:"index"`
+	Officer string `json:"officer,omitempty"` // as in SendRequest
 }
 
 // NoteRequest annotates an envelope (ReplyTo), optionally naming the
@@ -380,6 +384,7 @@ type NoteRequest struct {
 	Text     string `json:"text"`
 	ReplyTo  *int64 `json:"reply_to"`
 	Incident string `json:"incident,omitempty"`
+	Officer  string `json:"officer,omitempty"` // as in SendRequest
 }
 
 func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
@@ -397,7 +402,7 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session, body 
 		}
 	}
 	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindMessage, Precedence: prec, Text: req.Text, ReplyTo: req.ReplyTo,
-		Phrase: req.Phrase, Params: req.Params})
+		Phrase: req.Phrase, Params: req.Params, Officer: req.Officer})
 }
 
 func (c *Console) ack(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
@@ -408,7 +413,7 @@ func (c *Console) ack(w http.ResponseWriter, r *http.Request, s *session, body [
 	if req.Index == nil {
 		return 0, nil, deconflict.Errorf(deconflict.EINVALID, "ack names no message index")
 	}
-	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindAck, Ack: req.Index})
+	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindAck, Ack: req.Index, Officer: req.Officer})
 }
 
 func (c *Console) note(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
@@ -419,7 +424,7 @@ func (c *Console) note(w http.ResponseWriter, r *http.Request, s *session, body 
 	if err := checkText("note", req.Text); err != nil {
 		return 0, nil, err
 	}
-	p := &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindNote, Text: req.Text, ReplyTo: req.ReplyTo}
+	p := &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindNote, Text: req.Text, ReplyTo: req.ReplyTo, Officer: req.Officer}
 	if req.Incident != "" {
 		b, err := json.Marshal(deconflict.NoteBody{Incident: req.Incident})
 		if err != nil {
@@ -440,13 +445,19 @@ func checkText(what, text string) error {
 	return nil
 }
 
-// submit completes p for the session's party, signs it with the hosted
-// key and submits it to the node, which checks membership as for any
-// envelope (a non-member gets not_found).
+// submit completes p for the session's party and officer, signs it with
+// the hosted key and submits it to the node, which checks membership as
+// for any envelope (a non-member gets not_found) and that the envelope
+// names the session's officer (node.SubmitOfficer). A request naming
+// another officer than the signed-in one is EFORBIDDEN.
 func (c *Console) submit(ctx context.Context, s *session, p *deconflict.Payload) (int, any, error) {
 	if p.Channel == "" {
 		return 0, nil, deconflict.Errorf(deconflict.EINVALID, "channel is missing")
 	}
+	if p.Officer != "" && p.Officer != s.username {
+		return 0, nil, deconflict.Errorf(deconflict.EFORBIDDEN, "officer %q: you are signed in as %s, and send only in your own name", p.Officer, s.username)
+	}
+	p.Officer = s.username
 	// Check membership before touching the key, so that a non-member
 	// learns nothing more than not_found.
 	if _, err := c.node.Channel(ctx, s.party, p.Channel); err != nil {
@@ -457,7 +468,7 @@ func (c *Console) submit(ctx context.Context, s *session, p *deconflict.Payload)
 	if err != nil {
 		return 0, nil, err
 	}
-	rec, err := c.node.Submit(ctx, signed)
+	rec, err := c.node.SubmitOfficer(ctx, s.username, signed)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -15,6 +15,7 @@ import (
 type NotifyRequest struct {
 	Channel string          `json:"channel"`
 	Form    json.RawMessage `json:"form"`
+	Officer string          `json:"officer,omitempty"` // as in SendRequest
 }
 
 // RespondRequest responds to the notification at Index.
@@ -23,6 +24,7 @@ type RespondRequest struct {
 	Index    *int64 `json:"index"`
 	Response string `json:"response"` // accept, question, object, answer
 	Text     string `json:"text,omitempty"`
+	Officer  string `json:"officer,omitempty"` // as in SendRequest
 }
 
 // MeasureRequest proposes a measure (Terms), or signs or withdraws from
@@ -32,6 +34,7 @@ type MeasureRequest struct {
 	Terms    json.RawMessage `json:"terms,omitempty"`
 	Index    *int64          `json:"index,omitempty"`
 	Withdraw bool            `json:"withdraw,omitempty"`
+	Officer  string          `json:"officer,omitempty"` // as in SendRequest
 }
 
 // regimeRoutes serves the console's notification and measure actions,
@@ -51,7 +54,7 @@ func (c *Console) notify(w http.ResponseWriter, r *http.Request, s *session, bod
 	if _, err := regime.ParseForm(req.Form); err != nil {
 		return 0, nil, err
 	}
-	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindNotification, Body: req.Form})
+	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindNotification, Body: req.Form, Officer: req.Officer})
 }
 
 func (c *Console) respond(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
@@ -69,7 +72,7 @@ func (c *Console) respond(w http.ResponseWriter, r *http.Request, s *session, bo
 		return 0, nil, err
 	}
 	b, _ := json.Marshal(node.ResponseBody{Response: req.Response})
-	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindResponse, ReplyTo: req.Index, Text: req.Text, Body: b})
+	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindResponse, ReplyTo: req.Index, Text: req.Text, Body: b, Officer: req.Officer})
 }
 
 func (c *Console) measure(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
@@ -81,7 +84,7 @@ func (c *Console) measure(w http.ResponseWriter, r *http.Request, s *session, bo
 		if _, err := regime.ParseMeasure(req.Terms); err != nil {
 			return 0, nil, err
 		}
-		return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindMeasure, Body: req.Terms})
+		return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindMeasure, Body: req.Terms, Officer: req.Officer})
 	}
 	// Sign (or withdraw from) the exact bytes logged at Index.
 	e, err := c.node.Envelope(r.Context(), s.party, req.Channel, *req.Index)
@@ -96,5 +99,5 @@ func (c *Console) measure(w http.ResponseWriter, r *http.Request, s *session, bo
 		kind = deconflict.KindWithdraw
 	}
 	ref := regime.Ref{Index: *req.Index, LeafHash: e.LeafHash[:]}
-	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: kind, Body: ref.Marshal()})
+	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: kind, Body: ref.Marshal(), Officer: req.Officer})
 }

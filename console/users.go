@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -45,8 +44,6 @@ const (
 	algorithm = "pbkdf2-sha256"
 )
 
-var usernameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`)
-
 // User is one console user as stored in UsersFile: the party its officer
 // acts for and a salted PBKDF2 hash of the password, never the password.
 type User struct {
@@ -73,7 +70,9 @@ var usersMu sync.Mutex
 // username, party or password is unacceptable. The party need not exist
 // yet; sending also needs its key hosted (custody.Host).
 func AddUser(dataDir, username, party, password string) error {
-	if !usernameRe.MatchString(username) {
+	// A username is what envelopes its officer sends name as their
+	// officer, so it has the officer's form.
+	if !deconflict.ValidOfficer(username) {
 		return deconflict.Errorf(deconflict.EINVALID, "username %q: want 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit", username)
 	}
 	if !deconflict.ValidPartyID(party) {

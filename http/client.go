@@ -32,6 +32,9 @@ type Client struct {
 	Key  ed25519.PrivateKey
 	HTTP *http.Client
 	Now  func() time.Time
+	// Officer, when not "", is the officer Send names in payloads that
+	// name none (the person of the party who sends: the party's word).
+	Officer string
 
 	cur atomic.Int64 // which of the URLs is in use
 }
@@ -273,6 +276,9 @@ func (c *Client) SubmitBatch(ctx context.Context, channel string, envs []*deconf
 // signs it with the client key and submits it.
 func (c *Client) Send(ctx context.Context, author string, p *deconflict.Payload) (*deconflict.Receipt, error) {
 	p.V, p.Author = 1, author
+	if p.Officer == "" {
+		p.Officer = c.Officer
+	}
 	if p.ID == "" {
 		p.ID = deconflict.NewEnvelopeID()
 	}

@@ -38,6 +38,10 @@ type TrackView struct {
 	// civilian track, Party only its affiliation.
 	Asset bool `json:"asset"`
 	Stale bool `json:"stale"`
+	// Trail is the track's stored positions of the last minutes
+	// (GET /v1/picture?trail=MINUTES), oldest first, as [lat, lon, Unix
+	// seconds]; absent unless asked for.
+	Trail []trailPoint `json:"trail,omitempty"`
 }
 
 // NewTrackView returns the API view of t.
@@ -47,6 +51,40 @@ func NewTrackView(t *picture.Track) TrackView {
 		CourseDeg: deconflict.Nullable(t.CourseDeg), ClimbMS: deconflict.Nullable(t.ClimbMS), Name: t.Name, Callsign: t.Callsign,
 		Type: t.Type, Military: t.Military, Asset: t.Party != "" && attrib.IsAsset(t.ID, t.How, t.Military), Stale: t.Lost}
 }
+
+// HistoryView is one stored position of a track (GET
+// /v1/picture/tracks/{id}); unknown numbers are null.
+type HistoryView struct {
+	Time      time.Time `json:"time"`
+	Lat       float64   `json:"lat"`
+	Lon       float64   `json:"lon"`
+	AltM      *float64  `json:"alt_m"`
+	SpeedMS   *float64  `json:"speed_ms"`
+	CourseDeg *float64  `json:"course_deg"`
+	Source    string    `json:"source,omitempty"`
+}
+
+// TrackDetailView is everything the picture knows of one track: the
+// track, the flag of its identity (attrib.Flag: the country of an MMSI's
+// MID or an ICAO address block, and the state responsible for it) and its
+// stored positions, oldest first, the track's own position last.
+type TrackDetailView struct {
+	Time      time.Time     `json:"time"`
+	Track     TrackView     `json:"track"`
+	Flag      string        `json:"flag,omitempty"`
+	FlagState string        `json:"flag_state,omitempty"`
+	History   []HistoryView `json:"history"`
+}
+
+// NewHistoryView returns the API view of p.
+func NewHistoryView(p *picture.HistoryPoint) HistoryView {
+	return HistoryView{Time: p.Time, Lat: p.Lat, Lon: p.Lon, AltM: deconflict.Nullable(p.AltM), SpeedMS: deconflict.Nullable(p.SpeedMS),
+		CourseDeg: deconflict.Nullable(p.CourseDeg), Source: p.Source}
+}
+
+// trailPoint is a stored position in the compact form of /v1/picture's
+// trails: [lat, lon, Unix seconds].
+type trailPoint [3]float64
 
 // ReportView is a position report as POST /v1/reports takes it.
 type ReportView struct {
@@ -130,6 +168,41 @@ func parseQuery(r *http.Request) (picture.Query, error) {
 	return q, nil
 }
 
+// MaxTrailMinutes bounds /v1/picture's trail parameter: the history
+// reaches no further back (picture.DefaultHistoryAge).
+const MaxTrailMinutes = 30
+
+// parseTrail reads /v1/picture's trail parameter, minutes; 0 when absent.
+func parseTrail(r *http.Request) (time.Duration, error) {
+	v := r.URL.Query().Get("trail")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxTrailMinutes {
+		return 0, deconflict.Errorf(deconflict.EINVALID, "trail %q: want whole minutes from 1 to %d", v, MaxTrailMinutes)
+	}
+	return time.Duration(n) * time.Minute, nil
+}
+
+// trailOf returns the stored positions of track id within d of its
+// latest, in the compact trail form. The caller has checked that the
+// track is visible.
+func trailOf(l *live.Picture, id string, d time.Duration) []trailPoint {
+	tr, h, err := l.Table.History(id)
+	if err != nil {
+		return nil // removed meanwhile
+	}
+	from := tr.Time.Add(-d)
+	var out []trailPoint
+	for _, p := range h {
+		if !p.Time.Before(from) {
+			out = append(out, trailPoint{p.Lat, p.Lon, float64(p.Time.UnixMilli()) / 1000})
+		}
+	}
+	return out
+}
+
 func (s *Server) liveRoutes() {
 	m := s.Mux
 	m.HandleFunc("GET /v1/picture", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
@@ -141,12 +214,35 @@ func (s *Server) liveRoutes() {
 		if err != nil {
 			return nil, err
 		}
+		trail, err := parseTrail(r)
+		if err != nil {
+			return nil, err
+		}
 		ts := l.Tracks(r.Context(), caller, q)
 		out := make([]TrackView, len(ts))
 		for i := range ts {
 			out[i] = NewTrackView(&ts[i])
+			if trail > 0 {
+				out[i].Trail = trailOf(l, ts[i].ID, trail)
+			}
 		}
 		return map[string]any{"time": s.Node.Now().UTC(), "tracks": out, "stats": l.Stats()}, nil
+	}))
+	m.HandleFunc("GET /v1/picture/tracks/{track}", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		l, err := s.live()
+		if err != nil {
+			return nil, err
+		}
+		tr, h, err := l.TrackHistory(r.Context(), caller, r.PathValue("track"))
+		if err != nil {
+			return nil, err
+		}
+		v := TrackDetailView{Time: s.Node.Now().UTC(), Track: NewTrackView(&tr), History: make([]HistoryView, len(h))}
+		v.Flag, v.FlagState, _ = attrib.Flag(tr.ID)
+		for i := range h {
+			v.History[i] = NewHistoryView(&h[i])
+		}
+		return v, nil
 	}))
 	m.HandleFunc("GET /v1/encounters", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		l, err := s.live()

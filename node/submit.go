@@ -32,6 +32,31 @@ func (n *Node) SubmitTo(ctx context.Context, channel string, s *deconflict.Signe
 	if err != nil {
 		return nil, err
 	}
+	return n.submitChecked(ctx, r)
+}
+
+// SubmitOfficer is Submit for an envelope signed for officer, the user a
+// front end such as the console authenticated (its signed-in officer):
+// EFORBIDDEN unless the payload names exactly that officer, so that no
+// officer sends or acknowledges in another's name through it. Through the
+// API (Submit), the officer a party's key signs for is the party's word.
+func (n *Node) SubmitOfficer(ctx context.Context, officer string, s *deconflict.Signed) (*deconflict.Receipt, error) {
+	if !deconflict.ValidOfficer(officer) {
+		return nil, deconflict.Errorf(deconflict.EINVALID, "officer %q: not a valid officer name", officer)
+	}
+	r, err := n.check(ctx, "", s)
+	if err != nil {
+		return nil, err
+	}
+	if r.payload.Officer != officer {
+		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "envelope names officer %q, but it is submitted by officer %s", r.payload.Officer, officer)
+	}
+	return n.submitChecked(ctx, r)
+}
+
+// submitChecked appends a checked envelope and does what its kind asks
+// after (findings, the live picture's areas).
+func (n *Node) submitChecked(ctx context.Context, r *appendReq) (*deconflict.Receipt, error) {
 	rec, err := n.append(ctx, r)
 	if err != nil {
 		return nil, err

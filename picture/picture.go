@@ -56,6 +56,8 @@ type Track struct {
 	Party       string  // the party the track is attributed to; "" unattributed
 	How         string  // how it was attributed (attrib's "asset", "mid", "icao", ...)
 	Lost        bool    // no report for the domain's lost time
+
+	histMS int64 // Unix ms of the latest position in the history ring; noHistory when none
 }
 
 // HasPosition reports whether t has a position.
@@ -101,6 +103,8 @@ type Options struct {
 	Attribute AttributeFunc
 	// Sea and Air default to deconflict.DefaultSeaLost and DefaultSeaRemove, deconflict.DefaultAirLost and DefaultAirRemove.
 	Sea, Air Limits
+	// History bounds the ring of positions each track keeps (History).
+	History HistoryOptions
 }
 
 // Table is the live picture. Its methods are safe for concurrent use.
@@ -110,13 +114,16 @@ type Table struct {
 	mu        sync.RWMutex
 	attribute AttributeFunc // guarded by mu
 	tracks    []Track       // guarded by mu; dense, order not meaningful
+	hist      []ring        // guarded by mu; hist[i] is the history of tracks[i]
 	index     map[string]int32
 	subs      []*Subscription // guarded by mu
+	history   HistoryOptions
+	sources   []string // guarded by mu; the source names history points refer to
 }
 
 // New returns an empty table.
 func New(opts Options) *Table {
-	t := &Table{now: opts.Now, attribute: opts.Attribute, index: make(map[string]int32)}
+	t := &Table{now: opts.Now, attribute: opts.Attribute, index: make(map[string]int32), history: opts.History.withDefaults()}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -190,7 +197,8 @@ func (t *Table) update(r *deconflict.Report) Result {
 	if !ok {
 		t.tracks = append(t.tracks, Track{ID: r.ID, Domain: r.Domain, Lat: math.NaN(), Lon: math.NaN(),
 			AltM: math.NaN(), SpeedMS: math.NaN(), CourseDeg: math.NaN(), EastMS: math.NaN(),
-			NorthMS: math.NaN(), ClimbMS: math.NaN()})
+			NorthMS: math.NaN(), ClimbMS: math.NaN(), histMS: noHistory})
+		t.hist = append(t.hist, ring{})
 		i = int32(len(t.tracks) - 1)
 		t.index[r.ID] = i
 		tr := &t.tracks[i]
@@ -199,6 +207,7 @@ func (t *Table) update(r *deconflict.Report) Result {
 		}
 		if hasPos {
 			setPosition(tr, r)
+			t.record(i, tr)
 		}
 		tr.Seen = r.Time
 		t.publish(EventUpdated, tr)
@@ -233,6 +242,7 @@ func (t *Table) update(r *deconflict.Report) Result {
 	}
 	t.setStatic(tr, r)
 	setPosition(tr, r)
+	t.record(i, tr)
 	if r.Time.After(tr.Seen) {
 		tr.Seen = r.Time
 	}
@@ -368,10 +378,13 @@ func (t *Table) remove(i int) {
 	delete(t.index, t.tracks[i].ID)
 	if i != last {
 		t.tracks[i] = t.tracks[last]
+		t.hist[i] = t.hist[last]
 		t.index[t.tracks[i].ID] = int32(i)
 	}
 	t.tracks[last] = Track{}
+	t.hist[last] = ring{}
 	t.tracks = t.tracks[:last]
+	t.hist = t.hist[:last]
 }
 
 // Len returns the number of tracks, lost ones included.

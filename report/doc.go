@@ -168,13 +168,20 @@ func countList(cs []Count) string {
 func (r *Report) hotline() Section {
 	missed := &Table{Caption: "Missed acknowledgements", Head: []string{"Record", "Message", "Kind", "Precedence", "From", "Sent", "Recorded", "Not acknowledged by"}}
 	for _, m := range r.MissedAcks {
-		missed.Rows = append(missed.Rows, []string{"#" + i64(m.Index), "#" + i64(m.Message), m.Kind, strings.ToUpper(string(m.Precedence)), m.Author, stamp(m.Sent), stamp(m.Recorded), strings.Join(m.Missing, ", ")})
+		missed.Rows = append(missed.Rows, []string{"#" + i64(m.Index), "#" + i64(m.Message), m.Kind, strings.ToUpper(string(m.Precedence)), Signer(m.Author, m.Officer), stamp(m.Sent), stamp(m.Recorded), strings.Join(m.Missing, ", ")})
 	}
 	blocks := []Block{r.ackFigure()}
 	if len(missed.Rows) == 0 {
 		blocks = append(blocks, &Para{"No acknowledgement was missed in the period."})
 	} else {
 		blocks = append(blocks, missed)
+	}
+	if len(r.Officers) > 0 {
+		off := &Table{Caption: "Officers who signed for their party (the officer is part of the party's signed envelope)", Head: []string{"Party", "Officer", "Messages", "Acknowledgements", "Other"}, Numeric: []bool{false, false, true, true, true}}
+		for _, o := range r.Officers {
+			off.Rows = append(off.Rows, []string{o.Party, o.Officer, itoa(o.Messages), itoa(o.Acks), itoa(o.Other)})
+		}
+		blocks = append(blocks, off)
 	}
 	return Section{ID: "hotline", Title: "Hotline and acknowledgements", Blocks: blocks}
 }
@@ -230,7 +237,7 @@ func (r *Report) regimeSection() Section {
 	for _, x := range r.Explanations {
 		ans, text := "not answered", "-"
 		if x.Answer != nil {
-			ans = fmt.Sprintf("%s by %s after %s", stamp(x.Answer.Received), x.Answer.Author, secs(x.Answer.Received.Sub(x.Received).Seconds()))
+			ans = fmt.Sprintf("%s by %s after %s", stamp(x.Answer.Received), Signer(x.Answer.Author, x.Answer.Officer), secs(x.Answer.Received.Sub(x.Received).Seconds()))
 			text = orDash(x.Answer.Text)
 		}
 		e.Rows = append(e.Rows, []string{"#" + i64(x.Index), x.Regime, x.State, orDash(x.To), x.Text, stamp(x.Received), ans, text})

@@ -67,12 +67,25 @@ func (r *Report) WriteAcksCSV(w io.Writer) error {
 }
 
 // WriteMissedCSV writes one row per missed-ack record: index, message,
-// kind, precedence, author, sent, recorded, missing (";"-separated).
+// kind, precedence, author, sent, recorded, missing (";"-separated),
+// officer (the author's officer who sent the message, empty if none).
 func (r *Report) WriteMissedCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"index", "message", "kind", "precedence", "author", "sent", "recorded", "missing"})
+	cw.Write([]string{"index", "message", "kind", "precedence", "author", "sent", "recorded", "missing", "officer"})
 	for _, m := range r.MissedAcks {
-		cw.Write([]string{i64(m.Index), i64(m.Message), m.Kind, string(m.Precedence), m.Author, rfc(m.Sent), rfc(m.Recorded), strings.Join(m.Missing, ";")})
+		cw.Write([]string{i64(m.Index), i64(m.Message), m.Kind, string(m.Precedence), m.Author, rfc(m.Sent), rfc(m.Recorded), strings.Join(m.Missing, ";"), m.Officer})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteOfficersCSV writes one row per party and officer that signed in
+// the period: party, officer, messages, acks, other.
+func (r *Report) WriteOfficersCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"party", "officer", "messages", "acks", "other"})
+	for _, o := range r.Officers {
+		cw.Write([]string{o.Party, o.Officer, itoa(o.Messages), itoa(o.Acks), itoa(o.Other)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -101,6 +101,7 @@ type Missed struct {
 	Kind       string
 	Precedence deconflict.Precedence
 	Author     string
+	Officer    string // the officer of Author who sent it ("" if it names none)
 	Sent       time.Time
 	Recorded   time.Time
 	Missing    []string
@@ -175,9 +176,20 @@ type Explanation struct {
 type Response struct {
 	Index    int64
 	Author   string
+	Officer  string // the officer of Author who signed it ("" if none named)
 	Kind     string
 	Text     string
 	Received time.Time
+}
+
+// OfficerStats counts what one officer of a party signed for it in the
+// period (envelopes whose payload names the officer): messages sent,
+// acknowledgements, and everything else (notes, notifications,
+// responses, measures).
+type OfficerStats struct {
+	Party, Officer string
+	Messages, Acks int
+	Other          int
 }
 
 // Measure is a measure's state at the end of the period.
@@ -206,6 +218,7 @@ type Report struct {
 	Messages      []Count // by precedence, flash first
 	Acks          []AckStats
 	MissedAcks    []Missed
+	Officers      []OfficerStats // by party, then officer
 	Encounters    []Encounter
 	Incidents     []Incident // opened, or still open, in the period
 	Opened        int        // incidents opened in the period
@@ -380,6 +393,7 @@ func Build(in Input) (*Report, error) {
 		log = append(log, parsed{e, p})
 	}
 	r.messages(log)
+	r.officers(log)
 	r.encounters(log)
 	r.regimes(log)
 	r.measures(log)
@@ -389,12 +403,13 @@ func Build(in Input) (*Report, error) {
 func (r *Report) messages(log []parsed) {
 	counts := map[deconflict.Precedence]int{}
 	type duty struct {
-		prec   deconflict.Precedence
-		author string
-		kind   string
-		sent   time.Time
-		due    []string
-		missed map[string]bool
+		prec    deconflict.Precedence
+		author  string
+		officer string
+		kind    string
+		sent    time.Time
+		due     []string
+		missed  map[string]bool
 	}
 	duties := map[int64]*duty{}
 	stats := map[string]*AckStats{}
@@ -417,7 +432,7 @@ func (r *Report) messages(log []parsed) {
 			if prec == "" {
 				prec = deconflict.Routine
 			}
-			d := &duty{prec: prec, author: p.Author, kind: e.Kind, sent: e.Received, missed: map[string]bool{}}
+			d := &duty{prec: prec, author: p.Author, officer: p.Officer, kind: e.Kind, sent: e.Received, missed: map[string]bool{}}
 			if e.Kind == deconflict.KindAlert {
 				d.due = p.AckFrom
 			} else {
@@ -450,7 +465,7 @@ func (r *Report) messages(log []parsed) {
 					s.Missed++
 				}
 			}
-			r.MissedAcks = append(r.MissedAcks, Missed{Index: e.Index, Message: *p.Ack, Kind: d.kind, Precedence: d.prec, Author: d.author,
+			r.MissedAcks = append(r.MissedAcks, Missed{Index: e.Index, Message: *p.Ack, Kind: d.kind, Precedence: d.prec, Author: d.author, Officer: d.officer,
 				Sent: d.sent, Recorded: e.Received, Missing: slices.Clone(p.AckFrom), Text: p.Text})
 		case deconflict.KindAck:
 			if p.Ack == nil {
@@ -485,6 +500,50 @@ func (r *Report) messages(log []parsed) {
 		s.MedianFlashS, s.MedianImmediateS = median(flash[m]), median(imm[m])
 		r.Acks = append(r.Acks, *s)
 	}
+}
+
+// Signer returns who signed: the party, and its officer in brackets
+// when the envelope names one ("RU (ru-officer)").
+func Signer(party, officer string) string {
+	if officer == "" {
+		return party
+	}
+	return party + " (" + officer + ")"
+}
+
+func signer(p *deconflict.Payload) string { return Signer(p.Author, p.Officer) }
+
+// officers counts, per party and officer, the period's envelopes that
+// name an officer.
+func (r *Report) officers(log []parsed) {
+	stats := map[[2]string]*OfficerStats{}
+	for _, x := range log {
+		e, p := x.e, x.p
+		if p.Officer == "" || p.Author == deconflict.NodeAuthor || !r.in(e.Received) {
+			continue
+		}
+		k := [2]string{p.Author, p.Officer}
+		s := stats[k]
+		if s == nil {
+			s = &OfficerStats{Party: p.Author, Officer: p.Officer}
+			stats[k] = s
+		}
+		switch e.Kind {
+		case deconflict.KindMessage:
+			s.Messages++
+		case deconflict.KindAck:
+			s.Acks++
+		default:
+			s.Other++
+		}
+	}
+	for _, s := range stats {
+		r.Officers = append(r.Officers, *s)
+	}
+	sort.Slice(r.Officers, func(i, j int) bool {
+		a, b := r.Officers[i], r.Officers[j]
+		return a.Party < b.Party || a.Party == b.Party && a.Officer < b.Officer
+	})
 }
 
 // median returns the median of v (NaN when empty).
@@ -588,7 +647,7 @@ func (r *Report) encounters(log []parsed) {
 			}
 			if inc := byAlert[*p.Ack]; inc != nil {
 				if e.Kind == deconflict.KindAck {
-					inc.Timeline = append(inc.Timeline, fmt.Sprintf("%s ack %s (#%d)", clock(e.Received), p.Author, e.Index))
+					inc.Timeline = append(inc.Timeline, fmt.Sprintf("%s ack %s (#%d)", clock(e.Received), signer(p), e.Index))
 				} else {
 					inc.Timeline = append(inc.Timeline, fmt.Sprintf("%s missed ack %s (#%d)", clock(e.Received), strings.Join(p.AckFrom, ","), e.Index))
 				}
@@ -603,7 +662,7 @@ func (r *Report) encounters(log []parsed) {
 				inc = byAlert[*p.ReplyTo]
 			}
 			if inc != nil {
-				inc.Timeline = append(inc.Timeline, fmt.Sprintf("%s %s by %s (#%d): %s", clock(e.Received), e.Kind, p.Author, e.Index, brief(p.Text, 60)))
+				inc.Timeline = append(inc.Timeline, fmt.Sprintf("%s %s by %s (#%d): %s", clock(e.Received), e.Kind, signer(p), e.Index, brief(p.Text, 60)))
 			}
 		}
 	}
@@ -679,7 +738,7 @@ func (r *Report) regimes(log []parsed) {
 				continue
 			}
 			if x := expl[*p.ReplyTo]; x != nil && x.Answer == nil {
-				x.Answer = &Response{Index: e.Index, Author: p.Author, Kind: b.Response, Text: p.Text, Received: e.Received}
+				x.Answer = &Response{Index: e.Index, Author: p.Author, Officer: p.Officer, Kind: b.Response, Text: p.Text, Received: e.Received}
 			}
 		case deconflict.KindFinding:
 			if p.Author != deconflict.NodeAuthor || !r.in(e.Received) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
 )
@@ -21,6 +22,7 @@ const DefaultDataDir = "deconflict-data"
 // clientFlags are the flags every client command takes.
 type clientFlags struct {
 	node, key, data *string
+	officer         *string // addOfficerFlag: the officer the envelopes name
 	// operator: sign with the node key of --data unless --key is given.
 	// With either, only when --data is given.
 	operator, either bool
@@ -36,6 +38,13 @@ func (m *Main) addClientFlags(fs *flag.FlagSet, operator bool) *clientFlags {
 		cf.key = fs.String("key", m.Getenv("DECONFLICT_KEY"), "your party's key file (env DECONFLICT_KEY)")
 	}
 	return cf
+}
+
+// addOfficerFlag adds --officer (env DECONFLICT_OFFICER) to a command
+// that signs envelopes with a party key: the person of the party sending,
+// named in each envelope's officer field and covered by its signature.
+func (m *Main) addOfficerFlag(fs *flag.FlagSet, cf *clientFlags) {
+	cf.officer = fs.String("officer", m.Getenv("DECONFLICT_OFFICER"), "your name as the envelopes record it (the party's officer who sends; env DECONFLICT_OFFICER)")
 }
 
 // addPartyOrOperatorFlags adds the client flags of a command that a party
@@ -76,11 +85,18 @@ func (cf *clientFlags) client() (*dhttp.Client, ed25519.PrivateKey, error) {
 	return dhttp.NewClient(*cf.node, k), k, nil
 }
 
-// partyClient returns a client and the party its key belongs to.
+// partyClient returns a client and the party its key belongs to; with
+// addOfficerFlag, the client names --officer in what it sends.
 func (cf *clientFlags) partyClient(ctx context.Context) (*dhttp.Client, string, error) {
+	if cf.officer != nil && *cf.officer != "" && !deconflict.ValidOfficer(*cf.officer) {
+		return nil, "", usagef("--officer %q: want 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit", *cf.officer)
+	}
 	c, _, err := cf.client()
 	if err != nil {
 		return nil, "", err
+	}
+	if cf.officer != nil {
+		c.Officer = *cf.officer
 	}
 	party, err := c.Whoami(ctx)
 	if err != nil {

@@ -18,7 +18,7 @@ func init() {
 	register("send", &command{
 		Summary: "send a signed hotline message",
 		Usage: `
-usage: deconflict send --channel C [--precedence flash|immediate|priority|routine] [--reply-to N] [--phrase CODE [--param NAME=VALUE]...] [--receipt FILE [--policy P --wait D]] [TEXT]
+usage: deconflict send --channel C [--precedence flash|immediate|priority|routine] [--reply-to N] [--phrase CODE [--param NAME=VALUE]...] [--officer NAME] [--receipt FILE [--policy P --wait D]] [TEXT]
 
 Signs TEXT with your key and sends it on channel C. --phrase sends a
 standard phrase (deconflict phrases) by its code and parameters, which
@@ -31,6 +31,9 @@ message's index in the channel log and the checkpoint that includes it.
 data); with --policy P (C2SP tlog-policy) send then waits up to --wait
 (default 10s) for the witnesses' cosignatures and rewrites FILE with the
 quorum, the message having been sent and its receipt printed already.
+--officer NAME (env DECONFLICT_OFFICER) names the person of your party
+who sends, in the envelope: signed with the party's key, it is the
+party's word.
 
 example:
   deconflict send --channel ru-us-syria --precedence flash "Two aircraft entering sector 4 at FL250"
@@ -54,10 +57,11 @@ example:
 	register("ack", &command{
 		Summary: "acknowledge receipt of a message",
 		Usage: `
-usage: deconflict ack --channel C INDEX
+usage: deconflict ack --channel C [--officer NAME] INDEX
 
 Signs and sends an acknowledgement of the message at INDEX. It records
-receipt, not agreement.
+receipt, not agreement. --officer NAME (env DECONFLICT_OFFICER) names
+the person of your party who acknowledges, in the envelope.
 
 example:
   deconflict ack --channel ru-us-syria 0`,
@@ -101,6 +105,7 @@ example:
 func runSend(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("send")
 	cf := m.addClientFlags(fs, false)
+	m.addOfficerFlag(fs, cf)
 	channel := fs.String("channel", "", "channel id")
 	prec := fs.String("precedence", "routine", "flash, immediate, priority or routine")
 	replyTo := fs.Int64("reply-to", -1, "index of the envelope this answers")
@@ -194,6 +199,7 @@ func (m *Main) printReceipt(rec *deconflict.Receipt, file string) error {
 func runAck(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("ack")
 	cf := m.addClientFlags(fs, false)
+	m.addOfficerFlag(fs, cf)
 	channel := fs.String("channel", "", "channel id")
 	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
 	pos, err := parseInterspersed(fs, args)
@@ -314,27 +320,31 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 	}
 }
 
-// watchLine is a watch output line: the envelope as the API shows it and,
-// for a standard phrase, its text in the reader's language.
+// watchLine is a watch output line: the envelope as the API shows it,
+// the officer its payload names (beside the author, for the reader's
+// eye; the signed payload holds it) and, for a standard phrase, its text
+// in the reader's language.
 type watchLine struct {
 	*dhttp.EnvelopeView
+	Officer    string `json:"officer,omitempty"`
 	PhraseText string `json:"phrase_text,omitempty"`
 }
 
 func newWatchLine(v *dhttp.EnvelopeView, lang string) watchLine {
 	var p struct {
-		Phrase string            `json:"phrase"`
-		Params map[string]string `json:"params"`
+		Officer string            `json:"officer"`
+		Phrase  string            `json:"phrase"`
+		Params  map[string]string `json:"params"`
 	}
 	json.Unmarshal(v.Payload, &p)
 	if p.Phrase == "" {
-		return watchLine{EnvelopeView: v}
+		return watchLine{EnvelopeView: v, Officer: p.Officer}
 	}
 	t, err := phrase.Render(p.Phrase, p.Params, lang)
 	if err != nil {
 		t = fmt.Sprintf("[phrase %s: %v]", p.Phrase, err)
 	}
-	return watchLine{EnvelopeView: v, PhraseText: t}
+	return watchLine{EnvelopeView: v, Officer: p.Officer, PhraseText: t}
 }
 
 // messageText is what a reader in lang sees of a message: its standard

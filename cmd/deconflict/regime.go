@@ -25,7 +25,7 @@ func init() {
 	register("notify", &command{
 		Summary: "submit a notification under a regime; prints its index, deadlines and findings",
 		Usage: `
-usage: deconflict notify --channel C FORM.json
+usage: deconflict notify --channel C [--officer NAME] FORM.json
 
 Signs the form in FORM.json ("-" for standard input) and submits it on C.
 Its "regime" picks the rules: vd11-prior, vd11-calendar, vd11-explanation,
@@ -59,7 +59,7 @@ example:
 	register("respond", &command{
 		Summary: "respond to a notification or request: accept, question, object, answer",
 		Usage: `
-usage: deconflict respond --channel C INDEX --accept|--question|--object|--answer [TEXT]
+usage: deconflict respond --channel C [--officer NAME] INDEX --accept|--question|--object|--answer [TEXT]
 
 Signs a response to the notification at INDEX. Acknowledging receipt is
 'deconflict ack' (receipt is not acceptance); a request for explanation
@@ -94,7 +94,8 @@ proposer by proposing). 'sign' prints the terms it signs and checks the
 proposal's leaf hash against its bytes before signing. A withdrawal takes
 effect after the measure's notice_period_s, then the measure lapses for
 all. Kinds: separation, zone, notification-threshold, ack-deadlines,
-relevance (docs/regimes.md).
+relevance (docs/regimes.md). --officer NAME (env DECONFLICT_OFFICER)
+names the person of your party who signs, in the envelope.
 
 example:
   echo '{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":3000}' > sep.json
@@ -154,6 +155,7 @@ func channelAndOne(name string, channel string, pos []string, what string) error
 func submitFile(ctx context.Context, m *Main, args []string, cmd, what, kind string, parse func([]byte) error) (*dhttp.Client, string, *deconflict.Receipt, error) {
 	fs := m.newFlagSet(strings.Fields(cmd)[0]) // the command's usage: "measure" for "measure propose"
 	cf := m.addClientFlags(fs, false)
+	m.addOfficerFlag(fs, cf)
 	channel := fs.String("channel", "", "channel id")
 	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
 	pos, err := parseInterspersed(fs, args)
@@ -272,6 +274,7 @@ func orNone(s []string) string {
 func runRespond(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("respond")
 	cf := m.addClientFlags(fs, false)
+	m.addOfficerFlag(fs, cf)
 	channel := fs.String("channel", "", "channel id")
 	kinds := map[string]*bool{}
 	for _, k := range regime.ResponseKinds {
@@ -356,6 +359,7 @@ func runMeasurePropose(ctx context.Context, m *Main, args []string) error {
 func runMeasureRef(ctx context.Context, m *Main, verb string, args []string) error {
 	fs := m.newFlagSet("measure")
 	cf := m.addClientFlags(fs, false)
+	m.addOfficerFlag(fs, cf)
 	channel := fs.String("channel", "", "channel id")
 	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
 	pos, err := parseInterspersed(fs, args)

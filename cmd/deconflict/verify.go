@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -278,6 +279,7 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		checkpoint, cosigners = cp, names
 	}
 	policyChanges := map[int64]string{} // index -> what changed, to report
+	officers := map[[2]string]int{}     // {party, officer} -> envelopes it signed for the party
 	var leafHashes []record.Hash        // by index, for the kept receipts
 	seen := func(i int64, v *dhttp.EnvelopeView, s *deconflict.Signed) {
 		if i == int64(len(leafHashes)) {
@@ -286,6 +288,11 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		if v.Kind == deconflict.KindPolicy {
 			if p, err := deconflict.ParsePayload(s.Payload); err == nil {
 				policyChanges[v.Index] = p.Text
+			}
+		}
+		if bytes.Contains(s.Payload, []byte(`"officer":`)) {
+			if p, err := deconflict.ParsePayload(s.Payload); err == nil && p.Officer != "" {
+				officers[[2]string{p.Author, p.Officer}]++
 			}
 		}
 	}
@@ -350,6 +357,20 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		if text, ok := policyChanges[i]; ok {
 			fmt.Fprintf(m.Stdout, "verify: note: index %d: %s\n", i, text)
 		}
+	}
+	if len(officers) > 0 {
+		// Who signed for each party, as the verified signatures say: the
+		// officer is covered by the party's signature.
+		keys := make([][2]string, 0, len(officers))
+		for k := range officers {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s %s %d", k[0], k[1], officers[k]))
+		}
+		fmt.Fprintf(m.Stdout, "verify: officers (party, officer, envelopes signed): %s\n", strings.Join(parts, ", "))
 	}
 	if pol != nil {
 		since += "; cosigned by " + strings.Join(cosigners, ", ") + ", the policy's quorum"

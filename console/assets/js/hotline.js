@@ -239,6 +239,7 @@ export class Hotline {
       : el("span", { class: "badge kind" }, v.kind.toUpperCase());
     const head = el("div", { class: "msg-head" }, badge,
       el("span", { class: "author", style: `--party:${partyColor(v.author)}` }, v.author),
+      p.officer ? el("span", { class: "officer", title: "the officer who signed it for the party" }, p.officer) : null,
       el("span", { class: "idx" }, `#${v.index}`),
       p.reply_to != null ? el("span", { class: "re" }, `re #${p.reply_to}`) : null,
       el("time", { datetime: v.received }, fmtTime(v.received)));
@@ -248,6 +249,8 @@ export class Hotline {
       const row = el("li", { class: "duty", dataset: { deadline: d.deadline, party: d.party, index: String(d.index), acked: d.ack_index != null ? "1" : "", missed: d.missed ? "1" : "" } },
         el("span", { class: "duty-party", style: `--party:${partyColor(d.party)}` }, d.party),
         el("span", { class: "duty-state" }),
+        d.ack_index != null && st.envs.get(d.ack_index)?.payload?.officer
+          ? el("span", { class: "duty-officer" }, `by ${st.envs.get(d.ack_index).payload.officer}`) : null,
         el("span", { class: "duty-seen" }, d.seen ? `seen ${fmtTime(d.seen)}` : d.ack_index == null ? "not yet delivered" : ""));
       return row;
     });

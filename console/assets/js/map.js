@@ -268,6 +268,12 @@ export class MapView {
     this.labelPrev = new Map();
     this.onChange = () => {};
     this.onSelect = () => {};    // (track or null) when a track is selected or deselected
+    // Hooks for other modules: layers draw over the zones, under the
+    // encounters and tracks ({render(view, ctx, w, h)}: trails.js,
+    // target.js, the incident replay); pickBase returns the decoded
+    // basemap for the view's zoom (basemap.js).
+    this.layers = [];
+    this.pickBase = null;
     this.theme = storage("localStorage").getItem("deconflict-theme") === "night" ? "night" : "day";
     this.buildOverlays();
     this.applyTheme();
@@ -739,9 +745,11 @@ export class MapView {
     ctx.fillRect(0, 0, w, h);
     this.labels = [];
     this.markers = [];
+    if (this.pickBase) this.base = this.pickBase(this) || this.base;
     this.renderBase(w, h);
     this.renderGraticule(w, h);
     this.renderZones(w, h);
+    for (const l of this.layers) l.render(this, ctx, w, h);
     this.renderRings(w, h);
     this.renderEncounters(w, h);
     this.renderTracks(w, h);
