@@ -607,6 +607,7 @@ export class MapView {
       if (!d) return;
       const [px, py] = at(e);
       if (this.measuring && this.measure) {
+        e.stopImmediatePropagation(); // a measuring click selects nothing (target.js listens after)
         const m = this.measure;
         m.b = this.screenToLatLon(px, py);
         // a drag ends the measurement; a click ends it when it is the second
