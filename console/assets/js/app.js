@@ -92,7 +92,7 @@ function start(me) {
   const links = new Map();
   const hotline = new Hotline($("panel-hotline"), me, {
     onChange: () => renderChannels(),
-    onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); },
+    onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); if (s === "live") recordCheck.soon(ch); },
     onEnvelope: (ch, v) => {
       recordCheck.soon(ch); // every new entry: verify the new checkpoint
       if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
@@ -147,7 +147,7 @@ function start(me) {
     await hotline.open(ch);
     recordCheck.select(ch);
     if (tab === "incidents") await incidents.show(ch);
-    if (tab === "record") await record.show(ch);
+    if (tab === "record") { await record.show(ch); recordCheck.summary($("panel-record"), ch); }
     if (tab === "notices") await notices.show(ch);
     renderChannels();
   }
