@@ -153,6 +153,17 @@ CREATE TABLE assets (
 	ident TEXT NOT NULL,
 	PRIMARY KEY (party, kind, n)
 );
+`, `
+CREATE TABLE console_sessions (
+	token_hash BLOB PRIMARY KEY,
+	username TEXT NOT NULL,
+	party TEXT NOT NULL,
+	credential TEXT NOT NULL,
+	created INTEGER NOT NULL,
+	expires INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX console_sessions_user ON console_sessions(username);
+CREATE INDEX console_sessions_expires ON console_sessions(expires);
 `}
 
 func (db *DB) migrate(ctx context.Context) error {
