@@ -39,7 +39,8 @@ type channelLog struct {
 	writtenSize int64                  // its size; guarded by mu
 	stopped     bool
 
-	seen seenSet // who has fetched which message, from the channel's seen envelopes
+	seen  seenSet // who has fetched which message, from the channel's seen envelopes
+	links linkSet // the channel's link tests and their answers (linktest.go)
 }
 
 type appendReq struct {
@@ -49,7 +50,12 @@ type appendReq struct {
 	hooks    []deconflict.WebhookJob // missed-ack: webhook calls to queue
 	policy   *deconflict.Policy      // policy: the channel's policy from this envelope on
 	backfill bool                    // key log: records a key registered before the key log; changes no table
-	resp     chan appendResp
+	// finish, when set, completes a node envelope in the appender, just
+	// before it is checked and appended at the commit's time now (after
+	// everything logged before it): it sets the request's payload and
+	// signature (a link-result's body, linktest.go).
+	finish func(ctx context.Context, now time.Time) error
+	resp   chan appendResp
 }
 
 type appendResp struct {
@@ -278,6 +284,12 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 			}
 			continue
 		}
+		if r.finish != nil {
+			if err := r.finish(ctx, now); err != nil {
+				results[i] = appendResp{err: err}
+				continue
+			}
+		}
 		// The replay window applies to new envelopes only.
 		if d := p.Time.Sub(now); d > n.TimeWindow || d < -n.TimeWindow {
 			results[i] = appendResp{err: deconflict.Errorf(deconflict.EINVALID, "envelope time %s is %s from the node's clock %s; the window is ±%s", p.Time.Format(time.RFC3339), d.Round(time.Second), now.Format(time.RFC3339), n.TimeWindow)}
@@ -405,6 +417,9 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	}
 	if p.Kind == deconflict.KindMissedAck {
 		return l.checkMissedOpen(ctx, r)
+	}
+	if p.Kind == deconflict.KindLinkAnswer {
+		return l.checkLinkAnswer(ctx, p, b, find)
 	}
 	if p.Kind != deconflict.KindAck {
 		return nil

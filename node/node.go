@@ -67,6 +67,11 @@ type Node struct {
 	// run on the replica holding the timers lease, and this replica
 	// follows the logs the others append to.
 	Replicas deconflict.Replicas
+	// OnLinkTest, when set, is called after the node logged a link test
+	// (its index) on channel asking parties to answer: the demo answers
+	// at once for the parties whose keys it hosts. It runs on the deadline
+	// loop and must not block for long.
+	OnLinkTest func(ctx context.Context, channel string, index int64, parties []string)
 	// PollInterval is how often a replica re-reads what the others wrote
 	// even without a notification (DefaultPollInterval when zero).
 	PollInterval time.Duration
@@ -99,6 +104,7 @@ type Metrics struct {
 	WebhookOK   atomic.Int64
 	WebhookFail atomic.Int64
 	Rejected    atomic.Int64 // envelopes refused
+	LinkTests   atomic.Int64 // link-test envelopes logged since start
 }
 
 // New returns a node over store. Call Open before use and Close after.
@@ -457,6 +463,10 @@ func policyText(from, to deconflict.Policy, changed []string) string {
 			parts = append(parts, fmt.Sprintf("%s re-notification interval %s -> %s", prec, from.RenotifyInterval(prec), to.RenotifyInterval(prec)))
 		case c == "witnesses":
 			parts = append(parts, witnessPolicyText(to.Witnesses))
+		case c == "link_test":
+			parts = append(parts, fmt.Sprintf("link test interval %s -> %s", from.LinkTestInterval(), to.LinkTestInterval()))
+		case c == "link_test_within":
+			parts = append(parts, fmt.Sprintf("link test answer time %s -> %s", from.LinkTestAnswerWithin(), to.LinkTestAnswerWithin()))
 		default:
 			parts = append(parts, c+" changed")
 		}

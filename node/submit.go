@@ -196,7 +196,8 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, channel)
 	}
 	switch p.Kind {
-	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding, deconflict.KindSeen, deconflict.KindRenotify:
+	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding, deconflict.KindSeen, deconflict.KindRenotify,
+		deconflict.KindLinkTest, deconflict.KindLinkResult:
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
 	}
 	if p.Phrase != "" {
@@ -352,6 +353,9 @@ func (n *Node) deadlineLoop(ctx context.Context) {
 		}
 		if err := n.CheckRenotify(ctx); err != nil && ctx.Err() == nil {
 			n.Logger.Error("renotify check", "err", err)
+		}
+		if err := n.CheckLinkTests(ctx); err != nil && ctx.Err() == nil {
+			n.Logger.Error("link test check", "err", err)
 		}
 	}
 }

@@ -1,0 +1,215 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/deconflict/deconflict"
+)
+
+// degMin formats a coordinate in degrees and decimal minutes, written
+// here apart from target.js's fmtLatLon: "055°15.000′N".
+func degMin(v float64, width int, pos, neg string) string {
+	h := pos
+	if v < 0 {
+		h = neg
+	}
+	a := math.Abs(v)
+	d := math.Floor(a)
+	return fmt.Sprintf("%0*d°%06.3f′%s", width, int(d), (a-d)*60, h)
+}
+
+// trackScenario returns reports ending at now: RU's frigate steaming
+// east at 10 m/s for 12 minutes (a report a minute), a Russian-flagged
+// merchant ship (AIS, with its static data) and a Russian-registered
+// airliner at 9,000 m.
+func trackScenario(now time.Time) []deconflict.Report {
+	u := deconflict.Unknown
+	var out []deconflict.Report
+	for i := 0; i <= 12; i++ {
+		ts := now.Add(time.Duration(i-12) * time.Minute)
+		out = append(out,
+			deconflict.Report{Time: ts, ID: "RU:frigate-1", Domain: deconflict.Sea, Source: "party", Party: "RU", Name: "SOOBRAZITELNY",
+				Lat: 55.25, Lon: 19 + float64(i)*0.01, AltM: u, SpeedMS: 10, CourseDeg: 90, ClimbMS: u},
+			deconflict.Report{Time: ts, ID: "mmsi:273123456", Domain: deconflict.Sea, Source: "ais", Name: "KAPITAN GOTSKY", Callsign: "UBCF7", Type: "tanker",
+				Lat: 55.6, Lon: 19.5 - float64(i)*0.005, AltM: u, SpeedMS: 6, CourseDeg: 270, ClimbMS: u},
+			deconflict.Report{Time: ts, ID: "icao:155aa1", Domain: deconflict.Air, Source: "sbs", Callsign: "AFL2142",
+				Lat: 54.9 + float64(i)*0.02, Lon: 19.8, AltM: 9000, SpeedMS: 220, CourseDeg: 0, ClimbMS: 0},
+		)
+	}
+	return out
+}
+
+// TestBrowserTracks drives trails and the target panel in Chromium: the
+// frigate's trail is drawn from the node's history ring (its points are
+// the API's, and the canvas shows them until trails are turned off), and
+// a click on a track opens the target panel with what the picture's API
+// says of it.
+func TestBrowserTracks(t *testing.T) {
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
+	}
+	testStart = time.Now()
+	tn := startNode(t)
+	base := tn.Server.URL()
+	shots := artifactsDir(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath()), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	root, cancelRoot := chromedp.NewContext(allocCtx)
+	defer cancelRoot()
+	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start %s: %v", chromiumPath(), err)
+	}
+	ru := newBrowser(t, root, "RU", base)
+	if err := ru.login("RU"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	if err := tn.Live.Ingest(ctx, deconflict.NodeAuthor, trackScenario(now)); err != nil {
+		t.Fatal(err)
+	}
+	ru.wait("tracks on the map", `window.deconflictConsole.map.tracks.size === 3 && Date.parse(window.deconflictConsole.map.tracks.get("RU:frigate-1").time) === `+fmt.Sprint(now.UnixMilli()), 15*time.Second)
+	ru.eval(`window.deconflictConsole.map.fitBounds(55.0, 18.9, 55.8, 19.9), ""`)
+
+	// The trail: the frigate's stored positions of the last 10 minutes
+	// (the default), as the API gives them, drawn on the canvas.
+	var detail struct {
+		Track struct {
+			Lat, Lon float64
+		} `json:"track"`
+		History []struct {
+			Time     time.Time `json:"time"`
+			Lat, Lon float64
+		} `json:"history"`
+	}
+	if err := json.Unmarshal([]byte(ru.eval(`fetch("/v1/picture/tracks/RU%3Afrigate-1").then(r => r.text())`)), &detail); err != nil {
+		t.Fatal(err)
+	}
+	var want [][2]float64
+	for _, p := range detail.History {
+		if !p.Time.Before(now.Add(-10 * time.Minute)) {
+			want = append(want, [2]float64{p.Lat, p.Lon})
+		}
+	}
+	if len(want) != 11 {
+		t.Fatalf("the API's history has %d points in the last 10 minutes, want 11", len(want))
+	}
+	ru.wait("trail drawn", `(window.deconflictConsole.trails.drawn.get("RU:frigate-1") || []).length === 11`, 15*time.Second)
+	wantJSON, _ := json.Marshal(want)
+	if got := ru.eval(fmt.Sprintf(`(() => {
+		const m = window.deconflictConsole.map, drawn = window.deconflictConsole.trails.drawn.get("RU:frigate-1");
+		const bad = %s.map(([lat, lon], i) => { const [x, y] = m.latLonToScreen(lat, lon); return Math.hypot(x - drawn[i][0], y - drawn[i][1]) > 0.5 ? i : -1; }).filter(i => i >= 0);
+		return bad.join(",");
+	})()`, wantJSON)); got != "" {
+		t.Fatalf("trail points %s are not the API's history", got)
+	}
+	// The canvas has the trail's colour between its two oldest points,
+	// and the background there once trails are off.
+	pixel := `(() => {
+		const m = window.deconflictConsole.map, d = %s, dpr = window.devicePixelRatio || 1;
+		const [x, y] = [(d[0][0] + d[1][0]) / 2, (d[0][1] + d[1][1]) / 2];
+		return Array.from(m.ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data.slice(0, 3)).join(",");
+	})()`
+	drawnJSON := ru.eval(`JSON.stringify(window.deconflictConsole.trails.drawn.get("RU:frigate-1"))`)
+	ru.do(chromedp.Sleep(200 * time.Millisecond))
+	on := ru.eval(fmt.Sprintf(pixel, drawnJSON))
+	ru.screenshot(shots, "tracks-1-trails.png")
+	ru.click("#trails-toggle")
+	ru.wait("trails off", `window.deconflictConsole.trails.drawn.size === 0`, 5*time.Second)
+	ru.do(chromedp.Sleep(200 * time.Millisecond))
+	off := ru.eval(fmt.Sprintf(pixel, drawnJSON))
+	if on == off {
+		t.Fatalf("pixel between the trail's first points is %s with trails on and off, want the trail's colour when on", on)
+	}
+	var r, g, b int
+	if _, err := fmt.Sscanf(on, "%d,%d,%d", &r, &g, &b); err != nil || r <= b {
+		t.Fatalf("pixel on the trail %s, want RU's red over the sea", on)
+	}
+	ru.click("#trails-toggle")
+	ru.wait("trails on again", `(window.deconflictConsole.trails.drawn.get("RU:frigate-1") || []).length === 11`, 15*time.Second)
+
+	// The target panel opens on a click on a track and says what the API says.
+	clickTrack := func(id string) {
+		ru.eval(fmt.Sprintf(`(() => {
+			const m = window.deconflictConsole.map, t = m.tracks.get(%q);
+			const [x, y] = m.latLonToScreen(t.lat, t.lon), r = m.canvas.getBoundingClientRect();
+			const o = {clientX: r.left + x, clientY: r.top + y, bubbles: true, pointerId: 1};
+			m.canvas.dispatchEvent(new PointerEvent("pointerdown", o));
+			m.canvas.dispatchEvent(new PointerEvent("pointerup", o));
+			return "";
+		})()`, id))
+	}
+	field := func(name string) string {
+		return ru.eval(fmt.Sprintf(`document.querySelector('#target-panel [data-field=%q]')?.textContent ?? "(none)"`, name))
+	}
+	clickTrack("RU:frigate-1")
+	ru.wait("target panel", `!document.getElementById("target-panel").hidden && !!document.querySelector('#target-panel [data-field="position"]')`, 5*time.Second)
+	for name, want := range map[string]string{
+		"id":       "RU:frigate-1",
+		"name":     "SOOBRAZITELNY",
+		"party":    "RU (named by the source)",
+		"position": degMin(detail.Track.Lat, 2, "N", "S") + " " + degMin(detail.Track.Lon, 3, "E", "W"),
+		"course":   "090°",
+		"speed":    fmt.Sprintf("%.1f kn (10.0 m/s)", 10*3600/1852.0),
+		"source":   "party",
+		"asset":    "state ship",
+	} {
+		if got := field(name); got != want {
+			t.Errorf("target panel %s: %q, want %q", name, got, want)
+		}
+	}
+	if got := field("time"); !strings.Contains(got, now.Format("15:04:05")) || !strings.Contains(got, "ago") {
+		t.Errorf("target panel time: %q, want %s and its age", got, now.Format("15:04:05"))
+	}
+	rows := ru.eval(`JSON.stringify([...document.querySelectorAll("#target-panel .target-history tbody tr")].map(r => r.dataset.time))`)
+	var times []time.Time
+	json.Unmarshal([]byte(rows), &times)
+	if len(times) != 10 || !times[0].Equal(now) || !times[9].Equal(now.Add(-9*time.Minute)) {
+		t.Errorf("last reports %s, want the 10 newest of the history, newest first", rows)
+	}
+	ru.screenshot(shots, "tracks-2-target-panel.png")
+
+	clickTrack("mmsi:273123456")
+	ru.wait("target panel of the tanker", `document.querySelector('#target-panel [data-field="id"]')?.textContent === "mmsi:273123456"`, 5*time.Second)
+	for name, want := range map[string]string{
+		"id-kind":  "273123456",
+		"name":     "KAPITAN GOTSKY",
+		"callsign": "UBCF7",
+		"type":     "tanker",
+		"flag":     "RU",
+		"party":    "RU (flag, by the MMSI's MID)",
+		"asset":    "civilian",
+		"source":   "ais",
+	} {
+		if got := field(name); got != want {
+			t.Errorf("tanker's %s: %q, want %q", name, got, want)
+		}
+	}
+	clickTrack("icao:155aa1")
+	ru.wait("target panel of the airliner", `document.querySelector('#target-panel [data-field="id"]')?.textContent === "icao:155aa1"`, 5*time.Second)
+	if got, want := field("altitude"), "FL295 (29,528 ft, 9,000 m)"; got != want {
+		t.Errorf("airliner's altitude %q, want %q", got, want)
+	}
+	if got, want := field("id-kind"), "155AA1"; got != want {
+		t.Errorf("airliner's ICAO address %q, want %q", got, want)
+	}
+	ru.do(chromedp.KeyEvent(kb.Escape))
+	ru.wait("target panel closed by Escape", `document.getElementById("target-panel").hidden`, 5*time.Second)
+	ru.checkNoErrors()
+}
