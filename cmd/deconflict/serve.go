@@ -66,6 +66,9 @@ type nodeOptions struct {
 	serveAltered                bool     // serve channels that fail the start-up check
 	fullCheck                   bool     // check every envelope's signature at start-up
 	metricsChannels             bool     // per-channel link test figures on /metrics
+	// onLinkTest, when set, is the node's OnLinkTest (the demo answers
+	// for the parties whose keys it hosts).
+	onLinkTest func(ctx context.Context, n *node.Node, channel string, index int64, parties []string)
 }
 
 func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
@@ -169,6 +172,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	n := node.New(db, key, name)
 	n.Logger = logger
 	n.TickInterval = o.tick
+	n.OnLinkTest = o.onLinkTest
 	n.ServeAltered = o.serveAltered
 	n.FullCheck = o.fullCheck
 	if r, ok := db.(deconflict.Replicas); ok {
