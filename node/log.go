@@ -29,6 +29,10 @@ type channelLog struct {
 	id   string
 	reqs chan *appendReq
 	done chan struct{}
+	// exited is closed once run has returned, after answering every
+	// request queued before it stopped: a request queued later is never
+	// answered, and its sender learns so here.
+	exited chan struct{}
 
 	mu          sync.Mutex
 	size        int64                  // committed log size; guarded by mu
@@ -77,6 +81,10 @@ func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 	if l := n.logs[id]; l != nil {
 		return l, nil
 	}
+	if n.closing {
+		// No appender starts once Close has stopped the others.
+		return nil, deconflict.Errorf(deconflict.EUNAVAILABLE, "node is shutting down")
+	}
 	// Only a channel that exists gets an appender: requests about unknown
 	// channels must create nothing.
 	if _, err := n.Store.FindChannel(ctx, id); err != nil {
@@ -86,10 +94,10 @@ func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), size: size, ringLow: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
+	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), exited: make(chan struct{}), size: size, ringLow: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
 	n.logs[id] = l
 	n.wg.Add(1)
-	go func() { defer n.wg.Done(); l.run() }()
+	go func() { defer n.wg.Done(); defer close(l.exited); l.run() }()
 	return l, nil
 }
 
@@ -417,6 +425,9 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	}
 	if p.Kind == deconflict.KindMissedAck {
 		return l.checkMissedOpen(ctx, r)
+	}
+	if p.Kind == deconflict.KindSeen {
+		return l.checkSeenOnce(ctx, p)
 	}
 	if p.Kind == deconflict.KindLinkAnswer {
 		return l.checkLinkAnswer(ctx, p, b, find)

@@ -154,7 +154,7 @@ func (n *Node) SubmitBatch(ctx context.Context, channel string, envs []*deconfli
 		}
 		// Once queued, each request is committed or refused whatever the
 		// caller does: wait for every answer.
-		res := <-r.resp
+		res := l.wait(r)
 		if res.err != nil {
 			out[i].Err = res.err
 			continue
@@ -222,6 +222,9 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 	if err := n.checkRegime(ctx, ch, p); err != nil {
 		return nil, err
 	}
+	if err := n.checkAttachments(ctx, p); err != nil {
+		return nil, err
+	}
 	return &appendReq{signed: s, payload: p}, nil
 }
 
@@ -245,6 +248,15 @@ func (n *Node) submitNodeReq(ctx context.Context, p *deconflict.Payload, r *appe
 	if err := n.frozenError(p.Channel); err != nil {
 		return nil, err
 	}
+	if _, err := n.nodeReq(p, r); err != nil {
+		return nil, err
+	}
+	return n.append(ctx, r)
+}
+
+// nodeReq completes p as a node-signed payload and r as the request to
+// append it.
+func (n *Node) nodeReq(p *deconflict.Payload, r *appendReq) (*appendReq, error) {
 	p.V, p.Author = 1, deconflict.NodeAuthor
 	if p.ID == "" {
 		p.ID = deconflict.NewEnvelopeID()
@@ -260,7 +272,7 @@ func (n *Node) submitNodeReq(ctx context.Context, p *deconflict.Payload, r *appe
 		return nil, fmt.Errorf("node payload: %w", err)
 	}
 	r.signed, r.payload = s, p
-	return n.append(ctx, r)
+	return r, nil
 }
 
 func (n *Node) append(ctx context.Context, r *appendReq) (*deconflict.Receipt, error) {
@@ -278,11 +290,29 @@ func (n *Node) append(ctx context.Context, r *appendReq) (*deconflict.Receipt, e
 	}
 	// Once queued, the request is committed or refused whatever the caller
 	// does; wait for the answer so the result is never in doubt.
-	res := <-r.resp
+	res := l.wait(r)
 	if res.err != nil {
 		return nil, res.err
 	}
 	return n.receiptWith(ctx, res.env, res.treeSize, res.checkpoint, res.proofs)
+}
+
+// wait returns the answer to r, queued on l: EUNAVAILABLE if the
+// appender stopped before taking it (the node is closing).
+func (l *channelLog) wait(r *appendReq) appendResp {
+	select {
+	case res := <-r.resp:
+		return res
+	case <-l.exited:
+		// Everything queued before run returned was answered before exited
+		// closed.
+		select {
+		case res := <-r.resp:
+			return res
+		default:
+			return appendResp{err: deconflict.Errorf(deconflict.EUNAVAILABLE, "node is shutting down")}
+		}
+	}
 }
 
 // receipt builds the receipt of e against the checkpoint of treeSize.

@@ -172,6 +172,15 @@ CREATE TABLE assets (
 	ident TEXT NOT NULL,
 	PRIMARY KEY (party, kind, n)
 );
+`, `
+CREATE TABLE blobs (sha256 BYTEA PRIMARY KEY, size BIGINT NOT NULL, created BIGINT NOT NULL, data BYTEA NOT NULL);
+CREATE TABLE channel_blobs (
+	channel TEXT NOT NULL REFERENCES channels(id),
+	sha256 BYTEA NOT NULL REFERENCES blobs(sha256),
+	type TEXT NOT NULL,
+	created BIGINT NOT NULL,
+	PRIMARY KEY (channel, sha256)
+);
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock

@@ -153,6 +153,15 @@ CREATE TABLE assets (
 	ident TEXT NOT NULL,
 	PRIMARY KEY (party, kind, n)
 );
+`, `
+CREATE TABLE blobs (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, size INTEGER NOT NULL, created INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE channel_blobs (
+	channel TEXT NOT NULL REFERENCES channels(id),
+	sha256 BLOB NOT NULL REFERENCES blobs(sha256),
+	type TEXT NOT NULL,
+	created INTEGER NOT NULL,
+	PRIMARY KEY (channel, sha256)
+) WITHOUT ROWID;
 `}
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -75,7 +75,7 @@ function start(me) {
   map.loadBasemap("/console/assets/map/countries-50m.json").catch((e) => setStatus("picture-status", `basemap: ${e.message}`, "down"));
   $("zoom-in").addEventListener("click", () => map.zoomBy(0.5));
   $("zoom-out").addEventListener("click", () => map.zoomBy(-0.5));
-  $("zoom-home").addEventListener("click", () => map.fitBounds(53, 9, 61, 31));
+  $("zoom-home").addEventListener("click", () => { map.moved(); map.goHome(); });
   $("legend").replaceChildren(...[...Object.keys(partyColors), "other"].map((p) =>
     el("span", { class: "legend-item" }, el("i", { style: `background:${p === "other" ? unattributedColor : partyColor(p)}` }), p === "other" ? "unattributed" : p)),
     el("span", { class: "legend-item" }, el("i", { style: "background:#fff;border:1.5px solid #555" }), "civilian (hollow: flag's alliance)"));
@@ -94,7 +94,7 @@ function start(me) {
   const linkTests = new LinkTests(document.querySelector("aside.side"), me); // link tests: answered while signed in
   const hotline = new Hotline($("panel-hotline"), me, {
     onChange: () => renderChannels(),
-    onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); },
+    onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); if (s === "live") recordCheck.soon(ch); },
     onEnvelope: (ch, v) => {
       recordCheck.soon(ch); // every new entry: verify the new checkpoint
       linkTests.seen(ch, v);
@@ -148,10 +148,11 @@ function start(me) {
       $(`panel-${name}`).hidden = name !== tab;
     }
     await hotline.open(ch);
+    map.setChannel(hotline.channels.get(ch)?.channel); // the map opens on where the channel's parties meet
     recordCheck.select(ch);
     linkTests.select(ch);
     if (tab === "incidents") await incidents.show(ch);
-    if (tab === "record") await record.show(ch);
+    if (tab === "record") { await record.show(ch); recordCheck.summary($("panel-record"), ch); }
     if (tab === "notices") await notices.show(ch);
     renderChannels();
   }
