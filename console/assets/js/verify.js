@@ -208,6 +208,17 @@ export function envelopeLeaf(v) {
   return utf8.encode(`{"payload":"${v.payload_b64}","key":"${v.key}","sig":"${v.sig}"}`);
 }
 
+// samePayload says whether the payload object the page displays (the
+// API's payload) is the signed bytes (payload_b64) read as JSON.
+export function samePayload(v) {
+  try {
+    const signed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(b64decode(v.payload_b64)));
+    return JSON.stringify(signed) === JSON.stringify(v.payload);
+  } catch (_) {
+    return false;
+  }
+}
+
 // fingerprint is how the console shows a node key: SHA-256 of the 32
 // key bytes, the first 16 in hex, in groups of four.
 export async function fingerprint(pub) {
@@ -362,6 +373,12 @@ export class RecordCheck {
         const msg = `the envelope shown at index ${i} is not the one the node logged: its bytes hash to ${b64encode(h)}, the node says ${v.leaf_hash}`;
         const e = new VerifyError("entries", msg);
         e.evidence = evidence(pin, ch, msg, null, cp.note);
+        throw e;
+      }
+      if (!samePayload(v)) {
+        const msg = `the envelope shown at index ${i} is not what its author signed: the payload the page displays differs from the signed bytes`;
+        const e = new VerifyError("entries", msg);
+        e.evidence = evidence(pin, ch, msg, null, cp.note) + `\nenvelope ${i} as served:\n${JSON.stringify(v)}\n`;
         throw e;
       }
       hashes.push(h);
