@@ -287,6 +287,14 @@ func TestBrowserVerifyJS(t *testing.T) {
 		}
 		const leaves = V.leaves.map(d);
 		for (const r of V.roots) res.roots.push(v.b64encode(await v.treeRoot(leaves.slice(0, r.size))));
+		// The frontier gives the same roots, leaf by leaf.
+		const f = new v.Frontier(), want = new Map(V.roots.map((r) => [r.size, r.root]));
+		res.frontier = [];
+		if (want.has(0)) res.frontier.push([0, v.b64encode(await f.root())]);
+		for (const [i, l] of leaves.entries()) {
+			await f.push(l);
+			if (want.has(i + 1)) res.frontier.push([i + 1, v.b64encode(await f.root())]);
+		}
 		for (const n of V.notes) {
 			try {
 				const cp = await v.openCheckpoint(n.note, n.origin, d(n.key));
@@ -335,6 +343,7 @@ func TestBrowserVerifyJS(t *testing.T) {
 		Notes     []string
 		Envelopes []string
 		Payloads  [][]bool
+		Frontier  [][2]any
 		Mutants   struct {
 			Refused, Accepted int
 			Bad               []string
@@ -374,6 +383,14 @@ func TestBrowserVerifyJS(t *testing.T) {
 	for i, e := range envs {
 		if res.Envelopes[i] != e["want"] {
 			t.Errorf("envelope %d: verify.js leaf hash %s, the node's %s", i, res.Envelopes[i], e["want"])
+		}
+	}
+	if len(res.Frontier) != len(roots) {
+		t.Errorf("frontier: %d roots, want %d", len(res.Frontier), len(roots))
+	}
+	for i, fr := range res.Frontier {
+		if i < len(roots) && (fr[0] != float64(roots[i]["size"].(int64)) || fr[1] != roots[i]["root"]) {
+			t.Errorf("frontier: size %v root %v, tlog: size %d root %s", fr[0], fr[1], roots[i]["size"], roots[i]["root"])
 		}
 	}
 	for i, p := range res.Payloads {
