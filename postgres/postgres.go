@@ -181,6 +181,17 @@ CREATE TABLE channel_blobs (
 	created BIGINT NOT NULL,
 	PRIMARY KEY (channel, sha256)
 );
+`, `
+CREATE TABLE console_sessions (
+	token_hash BYTEA PRIMARY KEY,
+	username TEXT NOT NULL,
+	party TEXT NOT NULL,
+	credential TEXT NOT NULL,
+	created BIGINT NOT NULL,
+	expires BIGINT NOT NULL
+);
+CREATE INDEX console_sessions_user ON console_sessions(username);
+CREATE INDEX console_sessions_expires ON console_sessions(expires);
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock
