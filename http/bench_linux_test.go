@@ -119,4 +119,3 @@ func childCPU(b *testing.B, pid int) time.Duration {
 	}
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
-
