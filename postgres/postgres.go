@@ -172,6 +172,16 @@ CREATE TABLE assets (
 	ident TEXT NOT NULL,
 	PRIMARY KEY (party, kind, n)
 );
+`, `
+CREATE TABLE incident_tracks (
+	incident TEXT NOT NULL,
+	track TEXT NOT NULL,
+	domain TEXT NOT NULL,
+	party TEXT NOT NULL,
+	label TEXT NOT NULL,
+	points BYTEA NOT NULL,
+	PRIMARY KEY (incident, track)
+);
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock

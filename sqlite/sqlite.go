@@ -153,6 +153,16 @@ CREATE TABLE assets (
 	ident TEXT NOT NULL,
 	PRIMARY KEY (party, kind, n)
 );
+`, `
+CREATE TABLE incident_tracks (
+	incident TEXT NOT NULL,
+	track TEXT NOT NULL,
+	domain TEXT NOT NULL,
+	party TEXT NOT NULL,
+	label TEXT NOT NULL,
+	points BLOB NOT NULL,
+	PRIMARY KEY (incident, track)
+);
 `}
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -8,6 +8,7 @@ import { Incidents, Record } from "./incidents.js";
 import { Notices } from "./notices.js";
 import { Trails } from "./trails.js";
 import { TargetPanel } from "./target.js";
+import { Replay } from "./replay.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -85,6 +86,8 @@ function start(me) {
 
   // the side panel
   const incidents = new Incidents($("panel-incidents"), me);
+  const replay = new Replay(map);
+  incidents.onReplay = (ch, inc) => replay.controls(ch, inc);
   const record = new Record($("panel-record"), me);
   const notices = new Notices($("panel-notices"), me);
   consoleMe = me;
@@ -173,7 +176,7 @@ function start(me) {
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
   window.deconflictConsole = { map, hotline, incidents, record }; // for tests and the curious
-  Object.assign(window.deconflictConsole, { trails, target });
+  Object.assign(window.deconflictConsole, { trails, target, replay });
 }
 
 function flashAlert(ch, v) {
