@@ -3,7 +3,6 @@ package detect_test
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -269,21 +268,15 @@ func BenchmarkBlueSkySnapshot(b *testing.B) {
 	}
 }
 
-// trafficBox is BlueSky's traffic box (issue 18): n aircraft uniform over
-// 1,000 x 1,000 km around 55N 20E, altitudes uniform 1,000-12,000 m,
-// ground speeds 100-250 m/s, random tracks, level flight, all at one
-// instant.
+// trafficBox is BlueSky's traffic box (issue 18, sim.TrafficBox): n
+// aircraft uniform over 1,000 x 1,000 km around 55N 20E, altitudes
+// uniform 1,000-12,000 m, ground speeds 100-250 m/s, random tracks, level
+// flight, all at one instant: what `deconflict simulate --scenario box
+// --n N --snapshot 0s` writes, which scripts/bench-bluesky.py feeds to
+// BlueSky's detection.
 func trafficBox(n int, seed uint64) []deconflict.Report {
-	rng := rand.New(rand.NewPCG(seed, 18))
-	center := geo.LatLon{Lat: 55, Lon: 20}
-	out := make([]deconflict.Report, n)
-	for i := range out {
-		x, y := (rng.Float64()-0.5)*1000e3, (rng.Float64()-0.5)*1000e3
-		p := geo.Destination(geo.Destination(center, 90, x), 0, y)
-		out[i] = deconflict.Report{Time: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), ID: fmt.Sprintf("icao:%06x", i), Domain: deconflict.Air,
-			Lat: p.Lat, Lon: p.Lon, AltM: 1000 + rng.Float64()*11000, SpeedMS: 100 + rng.Float64()*150, CourseDeg: rng.Float64() * 360, ClimbMS: 0}
-	}
-	return out
+	s := sim.TrafficBox(n, seed, 1000e3, time.Minute)
+	return s.Snapshot(s.Start)
 }
 
 // naiveGrid is the simplest index for the traffic box, as issue 18
@@ -333,22 +326,28 @@ func naiveGrid(rs []deconflict.Report) int {
 // with geo.StateBased).
 func BenchmarkTrafficBox(b *testing.B) {
 	every := func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }
-	for _, n := range []int{2_000, 10_000} {
+	for _, n := range []int{2_000, 10_000, 50_000} {
 		rs := trafficBox(n, 1)
 		b.Run(fmt.Sprintf("engine/N=%d", n), func(b *testing.B) {
 			var st detect.Stats
+			cpu := cpuTime()
 			for i := 0; i < b.N; i++ {
 				e := fill(b, rs, detect.Config{Pair: every, Civilian: true, Tracks: n})
 				st = e.Stats()
 			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/pass")
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/pass")
 			b.ReportMetric(float64(st.Open), "conflict_pairs")
+			b.ReportMetric(float64(st.Pairs)/float64(n), "pairs/track")
+			b.ReportMetric(float64(st.Candidate)/float64(n), "entries/track")
 		})
 		b.Run(fmt.Sprintf("naive-grid/N=%d", n), func(b *testing.B) {
 			pairs := 0
+			cpu := cpuTime()
 			for i := 0; i < b.N; i++ {
 				pairs = naiveGrid(rs)
 			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/pass")
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/pass")
 			b.ReportMetric(float64(pairs), "conflict_pairs")
 		})

@@ -142,7 +142,8 @@ type Engine struct {
 	look    [2]float64 // s, grown advisory lookahead of the envelope
 	lookAS  float64    // s, grown air-sea lookahead of the envelope
 	ceilAS  float64    // m, grown air-sea height of the envelope, plus the vertical skin
-	vert    float64    // m, grown advisory vertical threshold of the envelope (air)
+	vert    float64    // m, advisory vertical threshold of the envelope (air), see sized
+	vlook   float64    // s, advisory lookahead of the envelope (air), see sized
 
 	tracks []track
 	keys   []uint64 // scratch
@@ -151,10 +152,13 @@ type Engine struct {
 	free   []int32
 	byID   idMap
 	grid   [2]*geo.Surface
-	cells  [2][][]entry // per domain, per cell number of grid: the entries, sorted by party then track
+	cells  [2][]cell // per domain, per cell number of grid
 	zgrid  [2]*geo.Grid
 	// epoch (unix ns) is the origin of entry.ms; see rebase.
 	epoch int64
+	// latest (unix ns) is the time of the latest report applied (see
+	// vertWindow).
+	latest int64
 
 	labels   []label // see intern
 	labelIdx map[label]uint16
@@ -260,7 +264,7 @@ func New(cfg Config) (*Engine, error) {
 		e.byID = newIDMap(n)
 		for d := range e.grid {
 			e.grid[d].Reserve(n)
-			e.cells[d] = make([][]entry, 0, n)
+			e.cells[d] = make([]cell, 0, n)
 		}
 	}
 	e.zgrid = [2]*geo.Grid{geo.NewGrid(cfg.SeaCellM), geo.NewGrid(cfg.AirCellM)}
@@ -270,7 +274,13 @@ func New(cfg Config) (*Engine, error) {
 // sized sets what the index is sized for from the envelope env.
 func (e *Engine) sized(env Thresholds) {
 	e.look = [2]float64{env.Sea.LookaheadS * e.margin, env.Air.Advisory.LookaheadS * e.margin}
-	e.vert = env.Air.Advisory.VerticalM*e.margin + 1 // float32 copies of altitudes
+	// The candidate loop's vertical test (apartEntry, vertWindow) takes
+	// the advisory vertical threshold and lookahead as they are, not
+	// grown: a pair beyond them cannot open an encounter, and a pair
+	// whose encounter is open is evaluated apart (evaluate), grown
+	// thresholds and all.
+	e.vert = env.Air.Advisory.VerticalM + 1 // float32 copies of altitudes
+	e.vlook = env.Air.Advisory.LookaheadS
 	// Horizons and reaches cover the air-sea tiers too, in case a channel
 	// sets them wider than a domain's own: an aircraft and a ship meet in
 	// the sea grid, each registered there with its own.
@@ -313,6 +323,7 @@ func (e *Engine) SetEnvelope(env Thresholds) error {
 			reach: float32(e.reach(t)) + skinM, alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
 			ms: e.ms(t.t), id: int32(i), label: t.label,
 		}
+		t.ref.band = t.ref.levelBand()
 		t.refReg = true
 		e.register(int32(i), &t.ref)
 	}
@@ -396,6 +407,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		e.byID.set(r.ID, idx)
 	}
 	e.stats.Reports++
+	e.latest = max(e.latest, now)
 	t := &e.tracks[idx]
 	placed := known
 	if known && label != t.label {
@@ -418,13 +430,19 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		reach: float32(e.reach(t)), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
 		ms: e.ms(now), id: idx, label: label,
 	}
+	me.band = me.levelBand()
 	// A steady track whose entries were written when it was registered
 	// needs no registration check for a quarter of its horizon: its path
 	// stays within skinM of the one registered, whose capsule is a quarter
 	// longer and slack wider (see register).
-	steady := placed && e.steady(t, &me)
+	//
+	// The entries of a level aircraft are rewritten when older than a
+	// quarter of the horizon, so that the candidate loop's band window
+	// can bound their drift (vertWindow).
+	aged := float64(me.ms-t.ref.ms) > e.horizon[dom]*250
+	steady := placed && e.steady(t, &me) && !(aged && t.ref.band != 0)
 	rewrite := !steady
-	if !steady || !t.refReg || float64(me.ms-t.ref.ms) > e.horizon[dom]*250 {
+	if !steady || !t.refReg || aged {
 		moved := !placed || !e.registered(t) || e.lowNow(t) != t.low
 		if moved || !steady {
 			t.ref = me
@@ -435,6 +453,8 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		if moved {
 			e.register(idx, &t.ref)
 		}
+		// A track placed afresh has its reference in every cell.
+		rewrite = rewrite && placed
 	}
 	e.evaluate(idx, now, &me, rewrite)
 	return e.flush()

@@ -48,7 +48,9 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 // scan is the candidate loop, the engine's hottest code: in each of the
 // cells (of grid g) of track idx it rewrites the track's own entry (when
 // rewrite), then reads in sequence the runs of entries of labels watched
-// with the track's, skipping those lost or that cannot come within reach
+// with the track's, skipping level aircraft outside the altitude bands it
+// can meet (by the cell's band list, before reading their entries: see
+// vertWindow) and those lost or that cannot come within reach
 // (apartEntry): no encounter can open with those; one already open is run
 // by evaluate. Entries of a track in several of the cells are told apart
 // by the stamp only when they pass. Whether a run's label is watched is
@@ -66,13 +68,23 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 	n := uint64(0)
 	lastP, lastW, lastLook := uint16(0), false, 0.0
 	asked := false
+	// The bands of level aircraft that me can meet vertically, for runs of
+	// aircraft (the air grid's; in the sea grid, ships are band 0 and
+	// a low aircraft looks for ships only).
+	bandLo, bandHi := uint16(0), uint16(math.MaxUint16)
+	if g == air {
+		if lo, hi, ok := e.vertWindow(me, now, e.vlook, vert); ok {
+			bandLo, bandHi = lo, hi
+		}
+	}
 	for _, c := range cellList {
-		es := cells[c]
+		es, bands := cells[c].es, cells[c].bands
 		if rewrite {
 			if k, ok := find(es, me.label, idx); ok {
 				run := es[k].run
 				es[k] = tracks[idx].ref
 				es[k].run = run
+				bands[k] = es[k].band
 			}
 		}
 		for k := 0; k < len(es); {
@@ -94,8 +106,13 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 				k = end
 				continue
 			}
-			n += uint64(end - k)
+			// Band 0 and the bands within reach (b-bandLo wraps around
+			// below bandLo).
 			for ; k < end; k++ {
+				if b := bands[k]; b != 0 && b-bandLo > bandHi-bandLo {
+					continue
+				}
+				n++
 				o := &es[k]
 				if o.id == idx || apartEntry(me, o, lastLook, vert) {
 					continue

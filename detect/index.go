@@ -38,6 +38,72 @@ type entry struct {
 	id    int32  // track index
 	label uint16 // as track.label
 	run   uint16 // first of a party's run in a cell: its length (65535: that or more); else 0
+	band  uint16 // altitude band (levelBand), also in the cell's band list
+}
+
+// A cell of the index: its entries, sorted by party then track, and their
+// altitude bands in the same order, which the candidate loop reads first
+// (two bytes an entry instead of 52) to skip aircraft at other levels.
+type cell struct {
+	es    []entry
+	bands []uint16
+}
+
+// Altitude bands. Band 0 is for the entries the candidate loop must
+// always read (unknown altitude, ships, aircraft climbing or descending
+// faster than levelMS); bands 1 and up are for the level aircraft, by
+// altitude in steps of bandM from bandBaseM. An aircraft looking for
+// candidates reads, of the level ones, only those in the bands its
+// vertical reach can meet (vertWindow): on traffic spread over 11 km of
+// altitude (BlueSky's traffic box, issue 18), about a tenth. A level
+// aircraft's entries are rewritten at least every quarter of its horizon
+// (Update), which bounds how far their altitude drifts.
+const (
+	bandM     = 150
+	bandBaseM = -2000
+	levelMS   = 0.35
+)
+
+// bandOf returns the band of a level entry at altitude alt (m, not NaN):
+// non-decreasing in alt, 1 and up.
+func bandOf(alt float64) uint16 {
+	// A product by a positive constant is non-decreasing, and so is the
+	// conversion, which truncates (rounds down, from 0 up).
+	x := (alt - bandBaseM) * (1.0 / bandM)
+	switch {
+	case !(x >= 0):
+		return 1
+	case x >= math.MaxUint16-1:
+		return math.MaxUint16
+	}
+	return uint16(x) + 1
+}
+
+// levelBand returns x's band (0: always read), which x.band keeps.
+func (x *entry) levelBand() uint16 {
+	if x.alt != x.alt || !(math.Abs(float64(x.climb)) <= levelMS) {
+		return 0
+	}
+	return bandOf(float64(x.alt))
+}
+
+// vertWindow returns the bands (lo to hi) in which lie the level entries
+// that me (just reported, at now) can come within the vertical threshold
+// vert (m) of within look (s): a level entry's altitude drifts by at most
+// levelMS over its age and look, and its age is at most the air lost time
+// plus a quarter of the air horizon (Update rewrites older ones), or how
+// far the latest report is ahead of me. false when me's altitude is
+// unknown (or not finite): every entry must then be read.
+func (e *Engine) vertWindow(me *entry, now int64, look, vert float64) (lo, hi uint16, ok bool) {
+	alt, climb := float64(me.alt), float64(me.climb)
+	if !(math.Abs(alt) < 1e7 && math.Abs(climb) < 1e4) {
+		return 0, 0, false
+	}
+	age := float64(e.lost[air])/1e9 + e.horizon[air]/4
+	age = max(age, float64(e.latest-now)/1e9) + 2e-3 // ms rounding, both ways
+	d := vert + 1e-3 + levelMS*(age+look) + 1
+	a0, a1 := alt, alt+climb*look
+	return bandOf(min(a0, a1) - d), bandOf(max(a0, a1) + d), true
 }
 
 // ms returns now as entry.ms, rebasing the epoch first when now is too
@@ -59,9 +125,9 @@ func (e *Engine) rebase(now int64) {
 	shift := (now - e.epoch) / 1e6
 	move := func(ms int32) int32 { return int32(max(int64(ms)-shift, math.MinInt32)) }
 	for d := range e.cells {
-		for _, es := range e.cells[d] {
-			for k := range es {
-				es[k].ms = move(es[k].ms)
+		for _, c := range e.cells[d] {
+			for k := range c.es {
+				c.es[k].ms = move(c.es[k].ms)
 			}
 		}
 	}
@@ -167,7 +233,7 @@ func (e *Engine) place(dom uint8, idx int32, me *entry, old []int32, in bool) []
 			cells = append(cells, g.Cell(k, true))
 		}
 		for n := g.Cells(); len(e.cells[dom]) < n; {
-			e.cells[dom] = append(e.cells[dom], nil)
+			e.cells[dom] = append(e.cells[dom], cell{})
 		}
 		slices.Sort(cells)
 	}
@@ -179,7 +245,10 @@ func (e *Engine) place(dom uint8, idx int32, me *entry, old []int32, in bool) []
 			e.unindex(dom, old[i], idx)
 			i++
 		case i == len(old) || cells[j] < old[i]:
-			e.cells[dom][cells[j]] = insertEntry(e.cells[dom][cells[j]], *me)
+			c := &e.cells[dom][cells[j]]
+			var k int
+			c.es, k = insertEntry(c.es, *me)
+			c.bands = slices.Insert(c.bands, k, me.band)
 			j++
 		default:
 			i++
@@ -221,16 +290,21 @@ func (e *Engine) unindexAll(idx int32) {
 
 // unindex removes track idx's entry from cell c of domain dom.
 func (e *Engine) unindex(dom uint8, c, idx int32) {
-	e.cells[dom][c] = deleteEntry(e.cells[dom][c], e.tracks[idx].label, idx)
+	x := &e.cells[dom][c]
+	var k int
+	if x.es, k = deleteEntry(x.es, e.tracks[idx].label, idx); k >= 0 {
+		x.bands = slices.Delete(x.bands, k, k+1)
+	}
 }
 
 // deleteEntry removes the entry of track id of party from es (sorted by
-// party, then track) and keeps the run lengths.
-func deleteEntry(es []entry, party uint16, id int32) []entry {
+// party, then track) and keeps the run lengths. It returns where the entry
+// was (-1: not there).
+func deleteEntry(es []entry, party uint16, id int32) ([]entry, int) {
 	s, _ := find(es, party, math.MinInt32) // the run's start
 	k, ok := find(es[s:], party, id)
 	if !ok {
-		return es
+		return es, -1
 	}
 	k += s
 	n := int(es[s].run) // the run's length, unless saturated
@@ -241,12 +315,12 @@ func deleteEntry(es []entry, party uint16, id int32) []entry {
 	case n > 1:
 		es[s].run = uint16(n - 1) // a removed first hands the length on
 	}
-	return es
+	return es, k
 }
 
 // insertEntry inserts x into es (sorted by party, then track) and keeps
-// the run lengths.
-func insertEntry(es []entry, x entry) []entry {
+// the run lengths. It returns where x went.
+func insertEntry(es []entry, x entry) ([]entry, int) {
 	s, _ := find(es, x.label, math.MinInt32) // the run's start
 	k, _ := find(es[s:], x.label, x.id)
 	k += s
@@ -258,13 +332,13 @@ func insertEntry(es []entry, x entry) []entry {
 	es = slices.Insert(es, k, x)
 	if n >= math.MaxUint16-1 {
 		fixRun(es, x.label)
-		return es
+		return es, k
 	}
 	if k == s && n > 0 {
 		es[s+1].run = 0 // the old first, moved up: x goes first
 	}
 	es[s].run = uint16(n + 1)
-	return es
+	return es, k
 }
 
 // fixRun sets the run lengths of party's entries in es.
@@ -358,13 +432,17 @@ func (e *Engine) Compact() {
 	}
 	e.byID.remap(remap)
 	for d := range e.cells {
-		for _, es := range e.cells[d] {
+		for c := range e.cells[d] {
+			es, bands := e.cells[d][c].es, e.cells[d][c].bands
 			for k := range es {
 				es[k].id = remap[es[k].id]
 			}
 			slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.label, b.label), cmp.Compare(a.id, b.id)) })
 			for k := 0; k < len(es); {
 				k = setRun(es, k)
+			}
+			for k := range es {
+				bands[k] = es[k].band
 			}
 		}
 	}
@@ -398,12 +476,13 @@ func (e *Engine) Compact() {
 }
 
 // apartEntry reports whether a (just reported) and b (extrapolated from
-// its last report to a's time) cannot come within the grown advisory
-// thresholds within the grown lookahead look (s): the least straight-line
-// (ECEF) distance over that time is more than the sum of their reaches,
+// its last report to a's time) cannot come within the advisory thresholds
+// within the lookahead look (s, grown): the least straight-line (ECEF)
+// distance over that time is more than the sum of their reaches (grown),
 // which bounds the horizontal distance in the pair's tangent plane from
 // below (see reach); or, both altitudes known, the vertical separation
-// stays above vert (the grown vertical threshold, m) throughout.
+// stays above vert (the advisory vertical threshold, m, not grown: see
+// Engine.sized) throughout.
 func apartEntry(a, b *entry, look, vert float64) bool {
 	// b's time is good to a millisecond: it may be extrapolated up to
 	// 1 ms short, which moves it by under 1 m below 1,000 m/s.

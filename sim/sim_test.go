@@ -158,3 +158,33 @@ func TestSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestTrafficBox: BlueSky's box as issue 18 describes it: every aircraft
+// within about the square's half diagonal of its centre (Vincenty), at
+// 1,000-12,000 m, 100-250 m/s, level, civilian, all at the start.
+func TestTrafficBox(t *testing.T) {
+	const n, side = 3000, 1000e3
+	s := sim.TrafficBox(n, 1, side, time.Minute)
+	snap := s.Snapshot(s.Start)
+	if len(snap) != n {
+		t.Fatalf("%d aircraft, want %d", len(snap), n)
+	}
+	var courses [4]int
+	for _, r := range snap {
+		// Within half the diagonal of the centre, plus what the
+		// curvature adds (two legs of 500 km at right angles near 55N:
+		// about 730 km).
+		d, ok := geo.Vincenty(sim.BoxCenter, geo.LatLon{Lat: r.Lat, Lon: r.Lon})
+		if !ok || r.Domain != deconflict.Air || r.Party != "" || r.Asset || r.ClimbMS != 0 ||
+			r.AltM < 1000 || r.AltM > 12000 || r.SpeedMS < 100 || r.SpeedMS > 250 ||
+			d > side*0.75 || !r.Time.Equal(s.Start) {
+			t.Fatalf("report outside the box: %+v (%.0f m from the centre)", r, d)
+		}
+		courses[int(r.CourseDeg/90)%4]++
+	}
+	for q, c := range courses {
+		if c < n/5 {
+			t.Errorf("quadrant %d of courses: %d aircraft of %d", q, c, n)
+		}
+	}
+}

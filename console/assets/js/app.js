@@ -9,6 +9,7 @@ import { Notices } from "./notices.js";
 import { Trails } from "./trails.js";
 import { TargetPanel } from "./target.js";
 import { Replay } from "./replay.js";
+import { RecordCheck } from "./verify.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -96,6 +97,7 @@ function start(me) {
     onChange: () => renderChannels(),
     onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); },
     onEnvelope: (ch, v) => {
+      recordCheck.soon(ch); // every new entry: verify the new checkpoint
       if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
       if (["notification", "response", "finding", "measure", "sign", "withdraw", "ack"].includes(v.kind) && ch === hotline.selected && tab === "notices") notices.refresh();
       if ((v.kind === "message" || v.kind === "alert") && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
@@ -107,6 +109,8 @@ function start(me) {
     },
   });
   consoleHotline = hotline;
+  // the record's check in this browser (verify.js): pinned node key, consistency with what it verified before
+  const recordCheck = new RecordCheck(document.querySelector("aside.side"), (ch) => hotline.channels.get(ch)?.envs);
   let tab = "hotline";
 
   function renderChannels() {
@@ -144,6 +148,7 @@ function start(me) {
       $(`panel-${name}`).hidden = name !== tab;
     }
     await hotline.open(ch);
+    recordCheck.select(ch);
     if (tab === "incidents") await incidents.show(ch);
     if (tab === "record") await record.show(ch);
     if (tab === "notices") await notices.show(ch);
@@ -175,7 +180,7 @@ function start(me) {
     const [ch, t] = decodeURIComponent(location.hash.slice(1)).split("/");
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
-  window.deconflictConsole = { map, hotline, incidents, record }; // for tests and the curious
+  window.deconflictConsole = { map, hotline, incidents, record, recordCheck }; // for tests and the curious
   Object.assign(window.deconflictConsole, { trails, target, replay });
 }
 
