@@ -24,6 +24,11 @@ const (
 	KindSeen      = "seen"       // node-signed: party AckFrom[0] fetched the envelope at Ack (once per party and envelope)
 	KindRenotify  = "renotify"   // node-signed: message Ack is still not acknowledged by AckFrom; notified again
 
+	// Link tests (linktest.go).
+	KindLinkTest   = "link-test"   // node-signed: a test of the channel; AckFrom are the members asked to answer; Body is a LinkTestBody
+	KindLinkAnswer = "link-answer" // a member's answer to the link test at Ack, signed by the member
+	KindLinkResult = "link-result" // node-signed: who answered the link test at Ack in time; Body is a LinkResultBody
+
 	// Notifications and measures (package regime reads their bodies).
 	KindNotification = "notification" // a form under a regime: body is the form
 	KindResponse     = "response"     // accept, question, object or answer a notification (reply_to; body {"response": ...})
@@ -219,6 +224,26 @@ func ParsePayload(b []byte) (*Payload, error) {
 	case KindRenotify:
 		if p.Ack == nil || len(p.AckFrom) == 0 {
 			return nil, Errorf(EINVALID, "payload: renotify names no message index (ack) or no party (ack_from)")
+		}
+	case KindLinkTest:
+		if len(p.AckFrom) == 0 || len(p.Body) == 0 {
+			return nil, Errorf(EINVALID, "payload: link-test names no party to answer (ack_from) or has no body")
+		}
+		var b LinkTestBody
+		if err := DecodeStrict(p.Body, &b); err != nil {
+			return nil, Errorf(EINVALID, "payload: link-test body: %s", ErrorMessage(err))
+		}
+	case KindLinkAnswer:
+		if p.Ack == nil {
+			return nil, Errorf(EINVALID, "payload: link-answer names no link test index (ack)")
+		}
+	case KindLinkResult:
+		if p.Ack == nil || len(p.Body) == 0 {
+			return nil, Errorf(EINVALID, "payload: link-result names no link test index (ack) or has no body")
+		}
+		var b LinkResultBody
+		if err := DecodeStrict(p.Body, &b); err != nil {
+			return nil, Errorf(EINVALID, "payload: link-result body: %s", ErrorMessage(err))
 		}
 	case KindMissedAck, KindAlert, KindPolicy, KindFinding:
 		// node-signed kinds: authorisation is the node's check

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/deconflict/deconflict"
 )
@@ -136,6 +137,9 @@ func FuzzDecodePolicy(f *testing.F) {
 			if !slices.Contains(deconflict.Precedences, prec) {
 				t.Fatalf("valid policy with a deadline for %q", prec)
 			}
+		}
+		if iv, w := p.LinkTestInterval(), p.LinkTestAnswerWithin(); iv < 0 || iv > 0 && iv < time.Second || w < time.Second || iv > 0 && w > iv {
+			t.Fatalf("valid policy with link test interval %v, time to answer %v", iv, w)
 		}
 	})
 }

@@ -34,6 +34,10 @@ type Server struct {
 	// Version is the node software's version, reported by /v1/node and
 	// /metrics; "" leaves it out.
 	Version string
+	// MetricsChannels adds to /metrics each channel's and party's link
+	// test figures, labelled with their ids (serve --metrics-channels):
+	// whoever reaches /metrics then learns the channels and their members.
+	MetricsChannels bool
 
 	// BodyTimeout bounds how long a request's body may take to arrive
 	// (from the end of its headers), so that slow-body connections are not

@@ -87,7 +87,7 @@ example:
 	register("watch", &command{
 		Summary: "envelopes of a channel as JSON lines, in log order",
 		Usage: `
-usage: deconflict watch --channel C [--after N] [--follow] [--lang en|ru|fr]
+usage: deconflict watch --channel C [--after N] [--follow] [--lang en|ru|fr] [--no-answer]
 
 Prints every envelope of C after index N (from the start by default), one
 JSON object per line, in log order. With --follow it keeps printing new
@@ -95,6 +95,10 @@ envelopes as they arrive, reconnecting by itself, with no gap and no
 duplicate; resume later with --after set to the last index printed.
 A message carrying a standard phrase gets "phrase_text": the phrase in
 --lang (English by default), rendered here; the signed payload is as sent.
+A link test that asks your party to answer, and that the node sent within
+its interval of now, is answered as it is printed (a link-answer signed
+with --key; said on stderr), so that a watching party shows as available
+('deconflict availability'); --no-answer leaves tests unanswered.
 
 example:
   deconflict watch --channel ru-us-syria --follow`,
@@ -274,6 +278,7 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 	after := fs.Int64("after", -1, "print envelopes after this index")
 	follow := fs.Bool("follow", false, "keep following new envelopes")
 	lang := fs.String("lang", "en", "the language phrases are shown in: en, ru or fr")
+	noAnswer := fs.Bool("no-answer", false, "do not answer link tests")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -291,8 +296,24 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	var answerer *linkAnswerer
+	if !*noAnswer {
+		party, err := c.Whoami(ctx)
+		if err != nil {
+			return err
+		}
+		if party != deconflict.NodeAuthor {
+			answerer = &linkAnswerer{m: m, c: c, party: party, channel: *channel, now: time.Now}
+		}
+	}
 	enc := json.NewEncoder(m.Stdout)
-	encode := func(v *dhttp.EnvelopeView) error { return enc.Encode(newWatchLine(v, *lang)) }
+	encode := func(v *dhttp.EnvelopeView) error {
+		if err := enc.Encode(newWatchLine(v, *lang)); err != nil {
+			return err
+		}
+		answerer.see(ctx, v)
+		return nil
+	}
 	if *follow {
 		err := c.Watch(ctx, *channel, *after, encode)
 		if ctx.Err() != nil {

@@ -208,6 +208,11 @@ func TestDemoRegimes(t *testing.T) {
 	if !strings.Contains(ms, "zone\tbinding") || !strings.Contains(ms, "separation\tproposed\tsigned by NATO\tawaiting RU") {
 		t.Errorf("demo measures:\n%s", ms)
 	}
+	// ru-us-syria has its agreed zone in Syria (the console's home view of the channel).
+	ms = c.run(false, "measures", "--channel", "ru-us-syria", "--key", filepath.Join(data, "party-keys", "US.key"))
+	if !strings.Contains(ms, "zone\tbinding") || !strings.Contains(ms, "At-Tanf") {
+		t.Errorf("demo measures of ru-us-syria:\n%s", ms)
+	}
 }
 
 // TestScanMeasures: ships passing 1.5 km apart are an advisory under the

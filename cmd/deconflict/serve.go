@@ -65,6 +65,7 @@ type nodeOptions struct {
 	sourceFormat                string   // their format
 	serveAltered                bool     // serve channels that fail the start-up check
 	fullCheck                   bool     // check every envelope's signature at start-up
+	metricsChannels             bool     // per-channel link test figures on /metrics
 }
 
 func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
@@ -79,6 +80,7 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 	fs.StringVar(&o.name, "name", m.Getenv("DECONFLICT_NAME"), "node name, the first part of checkpoint origins (kept from the first start; env DECONFLICT_NAME)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&o.tick, "tick", 500*time.Millisecond, "how often acknowledgement deadlines and webhooks are checked")
+	fs.BoolVar(&o.metricsChannels, "metrics-channels", false, "add each channel's and party's link test availability to /metrics, labelled (whoever reaches /metrics then sees channel ids and members)")
 }
 
 // running is a started node with its HTTP server.
@@ -203,6 +205,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	srv := dhttp.NewServer(n)
 	srv.SetLive(pic)
 	srv.Version = buildVersion()
+	srv.MetricsChannels = o.metricsChannels
 	if _, err := console.Mount(srv, n, o.data); err != nil {
 		pic.Close()
 		n.Close()

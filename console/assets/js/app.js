@@ -75,7 +75,7 @@ function start(me) {
   map.loadBasemap("/console/assets/map/countries-50m.json").catch((e) => setStatus("picture-status", `basemap: ${e.message}`, "down"));
   $("zoom-in").addEventListener("click", () => map.zoomBy(0.5));
   $("zoom-out").addEventListener("click", () => map.zoomBy(-0.5));
-  $("zoom-home").addEventListener("click", () => map.fitBounds(53, 9, 61, 31));
+  $("zoom-home").addEventListener("click", () => { map.moved(); map.goHome(); });
   $("legend").replaceChildren(...[...Object.keys(partyColors), "other"].map((p) =>
     el("span", { class: "legend-item" }, el("i", { style: `background:${p === "other" ? unattributedColor : partyColor(p)}` }), p === "other" ? "unattributed" : p)),
     el("span", { class: "legend-item" }, el("i", { style: "background:#fff;border:1.5px solid #555" }), "civilian (hollow: flag's alliance)"));
@@ -148,6 +148,7 @@ function start(me) {
       $(`panel-${name}`).hidden = name !== tab;
     }
     await hotline.open(ch);
+    map.setChannel(hotline.channels.get(ch)?.channel); // the map opens on where the channel's parties meet
     recordCheck.select(ch);
     if (tab === "incidents") await incidents.show(ch);
     if (tab === "record") await record.show(ch);
