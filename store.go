@@ -149,6 +149,22 @@ type Store interface {
 	// FindAssets returns every party's declared assets, by party.
 	FindAssets(ctx context.Context) (map[string]Assets, error)
 
+	// PutBlob stores b.Data under its SHA-256 (once, however often it is
+	// uploaded, to whichever channels) and makes it readable on channel
+	// with media type b.Type, setting b.Created to when it first became
+	// readable there. Putting a blob the channel holds already, with the
+	// same type, changes nothing. EINVALID if b.SHA256 is not the hash of
+	// b.Data or b.Size not its length; ECONFLICT if channel holds the blob
+	// under another type; ENOTFOUND if the channel does not exist.
+	PutBlob(ctx context.Context, channel string, b *Blob) error
+	// StatBlob returns the blob readable on channel with that SHA-256,
+	// without its bytes. ENOTFOUND if the channel holds no such blob.
+	StatBlob(ctx context.Context, channel string, sum [32]byte) (*Blob, error)
+	// ReadBlob is StatBlob with the bytes.
+	ReadBlob(ctx context.Context, channel string, sum [32]byte) (*Blob, error)
+	// BlobBytes returns the bytes of every blob stored, each counted once.
+	BlobBytes(ctx context.Context) (int64, error)
+
 	// Meta reads a node-level setting (node name). ENOTFOUND if unset.
 	Meta(ctx context.Context, key string) (string, error)
 	// SetMeta writes a node-level setting.

@@ -49,6 +49,8 @@ type Server struct {
 	ln    net.Listener
 	srv   *http.Server
 	views viewCache
+	// blobSlots bounds the blob requests in flight (MaxBlobRequests).
+	blobSlots chan struct{}
 }
 
 // NewServer returns a server for n with every API route registered.
@@ -56,6 +58,7 @@ func NewServer(n *node.Node) *Server {
 	s := &Server{Node: n, Logger: n.Logger, Mux: http.NewServeMux()}
 	s.routes()
 	s.liveRoutes()
+	s.blobRoutes()
 	return s
 }
 

@@ -75,6 +75,9 @@ type Node struct {
 	// PollInterval is how often a replica re-reads what the others wrote
 	// even without a notification (DefaultPollInterval when zero).
 	PollInterval time.Duration
+	// Attach is what the operator allows as attachments (sizes, media
+	// types); its zero value means the defaults.
+	Attach AttachLimits
 
 	policyMu    sync.Mutex // serialises policy changes
 	mu          sync.Mutex

@@ -173,6 +173,14 @@ CREATE TABLE assets (
 	PRIMARY KEY (party, kind, n)
 );
 `, `
+CREATE TABLE blobs (sha256 BYTEA PRIMARY KEY, size BIGINT NOT NULL, created BIGINT NOT NULL, data BYTEA NOT NULL);
+CREATE TABLE channel_blobs (
+	channel TEXT NOT NULL REFERENCES channels(id),
+	sha256 BYTEA NOT NULL REFERENCES blobs(sha256),
+	type TEXT NOT NULL,
+	created BIGINT NOT NULL,
+	PRIMARY KEY (channel, sha256)
+`, `
 CREATE TABLE incident_tracks (
 	incident TEXT NOT NULL,
 	track TEXT NOT NULL,

@@ -154,6 +154,15 @@ CREATE TABLE assets (
 	PRIMARY KEY (party, kind, n)
 );
 `, `
+CREATE TABLE blobs (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, size INTEGER NOT NULL, created INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE channel_blobs (
+	channel TEXT NOT NULL REFERENCES channels(id),
+	sha256 BLOB NOT NULL REFERENCES blobs(sha256),
+	type TEXT NOT NULL,
+	created INTEGER NOT NULL,
+	PRIMARY KEY (channel, sha256)
+) WITHOUT ROWID;
+`, `
 CREATE TABLE incident_tracks (
 	incident TEXT NOT NULL,
 	track TEXT NOT NULL,

@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("AppendPolicy", func(t *testing.T) { testAppendPolicy(t, open(t)) })
 	t.Run("KeyLog", func(t *testing.T) { testKeyLog(t, open(t)) })
 	t.Run("AlertOutbox", func(t *testing.T) { testAlertOutbox(t, open(t)) })
+	t.Run("Blobs", func(t *testing.T) { testBlobs(t, open(t)) })
+	t.Run("BlobsConcurrent", func(t *testing.T) { testBlobsConcurrent(t, open(t)) })
 	t.Run("IncidentTracks", func(t *testing.T) { testIncidentTracks(t, open(t)) })
 }
 
