@@ -180,6 +180,7 @@ CREATE TABLE channel_blobs (
 	type TEXT NOT NULL,
 	created BIGINT NOT NULL,
 	PRIMARY KEY (channel, sha256)
+);
 `, `
 CREATE TABLE incident_tracks (
 	incident TEXT NOT NULL,
