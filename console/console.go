@@ -368,6 +368,9 @@ type SendRequest struct {
 	// Officer, when given, must be the signed-in user (EFORBIDDEN
 	// otherwise); the envelope names the signed-in user either way.
 	Officer string `json:"officer,omitempty"`
+	// Attachments are files uploaded to the channel first (POST
+	// /v1/channels/{id}/blobs); Text is then optional.
+	Attachments []deconflict.Attachment `json:"attachments,omitempty"`
 }
 
 // AckRequest acknowledges the message or alert at Index.
@@ -396,13 +399,13 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session, body 
 	if err != nil {
 		return 0, nil, err
 	}
-	if req.Phrase == "" {
+	if req.Phrase == "" && len(req.Attachments) == 0 {
 		if err := checkText("message", req.Text); err != nil {
 			return 0, nil, err
 		}
 	}
 	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindMessage, Precedence: prec, Text: req.Text, ReplyTo: req.ReplyTo,
-		Phrase: req.Phrase, Params: req.Params, Officer: req.Officer})
+		Phrase: req.Phrase, Params: req.Params, Officer: req.Officer, Attachments: req.Attachments})
 }
 
 func (c *Console) ack(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
@@ -503,7 +506,7 @@ func staticHandler(h http.Handler) http.Handler {
 // count ws: as 'self'.)
 func securityHeaders(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; connect-src 'self' ws://"+r.Host+" wss://"+r.Host+"; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws://"+r.Host+" wss://"+r.Host+"; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")

@@ -386,8 +386,10 @@ func (f *forkNode) start() {
 			}
 			f.keys[p] = priv
 		}
-		if err := n.CreateChannel(ctx, deconflict.NodeAuthor, &deconflict.Channel{ID: "ru-us-syria", Members: []string{"RU", "US"}}); err != nil {
-			f.t.Fatal(err)
+		for _, id := range []string{"ru-us-syria", "ru-us-quiet"} {
+			if err := n.CreateChannel(ctx, deconflict.NodeAuthor, &deconflict.Channel{ID: id, Members: []string{"RU", "US"}}); err != nil {
+				f.t.Fatal(err)
+			}
 		}
 	}
 	s := dhttp.NewServer(n)
@@ -508,6 +510,13 @@ func TestBrowserForkBanner(t *testing.T) {
 		t.Fatalf("status %q, want the consistency from size 6 and every entry checked", got)
 	}
 	verified := us.eval(`JSON.parse(localStorage.getItem("deconflict-record:cp:fork-node/ru-us-syria")).root`)
+	// The Record tab says what this browser checked.
+	us.click("#tab-record")
+	us.wait("the browser's check in the Record tab", `/: size 7(, as verified before| extends size 6); entries checked: all/.test(document.getElementById("record-browser-last")?.textContent || "")`, 10*time.Second)
+	if got := us.eval(`document.getElementById("record-browser-verified").textContent`); !strings.Contains(got, "size 7, root "+verified) {
+		t.Fatalf("Record tab: verified %q, want size 7 and root %s", got, verified)
+	}
+	us.click("#tab-hotline")
 
 	// The operator restores the old copy: a smaller, self-consistent log.
 	f.stop()
@@ -548,6 +557,13 @@ func TestBrowserForkBanner(t *testing.T) {
 		t.Fatalf("evidence lacks the proof:\n%s", ev)
 	}
 	us.screenshot(artifactsDir(t), "8-record-fork-banner.png")
+	// The banner is the forked channel's: another channel shows its views,
+	// and the top bar still names the fork.
+	us.click(`#channels button[data-channel="ru-us-quiet"]`)
+	us.wait("the other channel's views", `document.getElementById("record-banner").hidden && document.getElementById("panel-hotline").offsetParent !== null`, 10*time.Second)
+	if got := us.eval(`document.getElementById("record-status").textContent`); got != "record: FORK on ru-us-syria" {
+		t.Fatalf("status on the other channel %q, want the fork named", got)
+	}
 	// What this browser verified stays: the fork did not replace it.
 	if got := us.eval(`JSON.parse(localStorage.getItem("deconflict-record:cp:fork-node/ru-us-syria")).root`); got != verified {
 		t.Fatalf("stored verified root %q, want %q", got, verified)

@@ -95,7 +95,7 @@ function start(me) {
   const links = new Map();
   const hotline = new Hotline($("panel-hotline"), me, {
     onChange: () => renderChannels(),
-    onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); },
+    onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); if (s === "live") recordCheck.soon(ch); },
     onEnvelope: (ch, v) => {
       recordCheck.soon(ch); // every new entry: verify the new checkpoint
       if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
@@ -151,7 +151,7 @@ function start(me) {
     map.setChannel(hotline.channels.get(ch)?.channel); // the map opens on where the channel's parties meet
     recordCheck.select(ch);
     if (tab === "incidents") await incidents.show(ch);
-    if (tab === "record") await record.show(ch);
+    if (tab === "record") { await record.show(ch); recordCheck.summary($("panel-record"), ch); }
     if (tab === "notices") await notices.show(ch);
     renderChannels();
   }

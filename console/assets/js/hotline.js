@@ -2,6 +2,7 @@
 // acknowledgement duties with countdowns, and sending.
 
 import { api, Stream, el, fmtTime, fmtDuration, partyColor } from "./api.js";
+import { AttachPicker, attachmentList } from "./attach.js";
 
 const PRECEDENCES = ["flash", "immediate", "priority", "routine"];
 const MAX_THREADS = 300;
@@ -58,6 +59,7 @@ export class Hotline {
     this.text.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.form.requestSubmit(); }
     });
+    this.attach = new AttachPicker(); // attach.js
     this.form = el("form", { class: "compose", "aria-label": "Send a message", onsubmit: (e) => { e.preventDefault(); this.send(); } },
       this.replyChip,
       el("div", { class: "compose-row" },
@@ -65,6 +67,7 @@ export class Hotline {
         el("label", { for: "send-text", class: "sr-only" }, "Message"), this.text, this.sendBtn),
       el("div", { class: "compose-row phrase-row" },
         el("label", { for: "send-phrase", class: "sr-only" }, "Standard phrase"), this.phrase, this.params),
+      this.attach.element,
       this.sendErr);
     if (!this.me.can_sign) {
       this.sendBtn.disabled = true;
@@ -268,7 +271,7 @@ export class Hotline {
         onclick: () => { this.replyTo = v.index; this.renderReplyChip(); this.text.focus(); },
       }, "Reply") : null);
     return el("article", { class: cls, id: `msg-${st.id}-${v.index}`, dataset: { index: String(v.index), kind: v.kind }, "aria-label": `${prec || v.kind} message ${v.index} from ${v.author}` },
-      head, body, dutyRows.length ? el("ul", { class: "duties", "aria-label": "Acknowledgements" }, dutyRows) : null, missedRows, actions);
+      head, body, attachmentList(st.id, p.attachments), dutyRows.length ? el("ul", { class: "duties", "aria-label": "Acknowledgements" }, dutyRows) : null, missedRows, actions);
   }
 
   renderReplyChip() {
@@ -349,13 +352,16 @@ export class Hotline {
   async send() {
     const text = this.text.value.trim();
     const code = this.phrase.value;
-    if ((!text && !code) || !this.selected) return;
+    if ((!text && !code && !this.attach.count) || !this.selected) return;
     const params = {};
     for (const i of this.params.querySelectorAll("input[data-param]")) params[i.dataset.param] = i.value.trim();
     this.sendBtn.disabled = true;
     this.sendErr.textContent = "";
     try {
-      await api.send(this.selected, this.prec.value, text, this.replyTo, code, params);
+      // files first: the node takes no message naming a file it does not hold
+      const attachments = await this.attach.upload(this.selected);
+      await api.send(this.selected, this.prec.value, text, this.replyTo, code, params, attachments);
+      this.attach.reset();
       this.phrase.value = "";
       this.renderParams();
       this.text.value = "";

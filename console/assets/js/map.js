@@ -102,7 +102,7 @@ function destination(lat, lon, courseDeg, d) {
 // obstacles (the boxes floating over the map) and off every label placed
 // before it; covering another marker costs, but is allowed. A label with
 // no free candidate is hidden: the lower priorities go first.
-export const LABEL_RINGS = [6, 22, 42, 66, 96];
+export const LABEL_RINGS = [6, 16, 28, 42, 58, 78, 100, 126];
 const LABEL_DIRS = [[1, -1], [1, 1], [-1, -1], [-1, 1], [1, 0], [-1, 0], [0, -1], [0, 1]]; // NE SE NW SW E W N S
 const LABEL_GAP = 2;
 
@@ -910,15 +910,16 @@ export class MapView {
     if (!m) return;
     const ctx = this.ctx;
     const [x0, y0] = this.latLonToScreen(...m.a), [x1, y1] = this.latLonToScreen(...m.b);
-    ctx.strokeStyle = this.colors.measure; ctx.lineWidth = 2; ctx.setLineDash([8, 4]);
     ctx.beginPath();
-    // the great circle, in steps
+    // the great circle, in steps, dashed over a halo
     const n = 24;
     for (let i = 0; i <= n; i++) {
       const [la, lo] = m.range > 0 ? gcDestination(m.a[0], m.a[1], m.bearing, m.range * i / n) : m.a;
       const [x, y] = this.latLonToScreen(la, lo);
       if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
     }
+    ctx.strokeStyle = this.colors.halo; ctx.lineWidth = 5; ctx.stroke();
+    ctx.strokeStyle = this.colors.measure; ctx.lineWidth = 2; ctx.setLineDash([8, 4]);
     ctx.stroke(); ctx.setLineDash([]);
     for (const [x, y] of [[x0, y0], [x1, y1]]) { ctx.beginPath(); ctx.arc(x, y, 4, 0, 2 * Math.PI); ctx.stroke(); }
     // the readout sits by the end point, inside the canvas

@@ -232,6 +232,9 @@ export class RecordCheck {
     this.queue = new Map(); // channel -> the check running
     this.timers = new Map();
     this.selected = null;
+    // the selected channel again now and then: a node restored from a
+    // copy may serve no new envelope that would prompt a check
+    setInterval(() => { if (this.selected && !document.hidden) this.check(this.selected); }, 30000);
     this.chip = el("span", { id: "record-status", class: "link connecting", role: "status" }, "record…");
     const clock = document.getElementById("clock");
     if (clock) clock.before(this.chip);
@@ -373,7 +376,31 @@ export class RecordCheck {
     return "all";
   }
 
+  // summary appends to the Record tab what this browser checked of ch.
+  summary(panel, ch) {
+    panel.querySelector("#record-browser-check")?.remove();
+    this.summaryBox = el("section", { id: "record-browser-check", class: "record-browser-check", dataset: { channel: ch } });
+    panel.append(this.summaryBox);
+    this.renderSummary();
+  }
+
+  renderSummary() {
+    const box = this.summaryBox;
+    if (!box || !box.isConnected) return;
+    const ch = box.dataset.channel, st = this.states.get(ch), pin = this.get("node");
+    const last = pin ? this.get(`cp:${pin.name}/${ch}`) : null;
+    box.replaceChildren(el("h4", {}, "Checked in this browser"),
+      el("p", { class: "hint" }, "This browser checks every checkpoint the node serves against the node key it pinned and the last checkpoint it verified (docs/console.md, \"What the console verifies\")."),
+      el("dl", { class: "checkpoint" },
+        el("dt", {}, "Node key"), el("dd", { class: "mono small" }, pin ? `${pin.key} (${pin.fingerprint}), pinned ${pin.pinned}` : "not pinned yet"),
+        el("dt", {}, "Verified"), el("dd", { id: "record-browser-verified" }, last ? `size ${last.size}, root ${last.root}, on ${last.verified}` : "nothing yet"),
+        el("dt", {}, "Last check"), el("dd", { id: "record-browser-last" }, !st ? "running…" : st.ok
+          ? `${st.at}: size ${st.size}${st.from == null ? " (first check here)" : st.from === st.size ? ", as verified before" : ` extends size ${st.from}`}; entries checked: ${st.entries}`
+          : st.fault ? `${st.at}: ${st.fault.toUpperCase()}: ${st.message}` : `${st.at}: not checked: ${st.error || st.skipped}`)));
+  }
+
   render() {
+    this.renderSummary();
     const faults = [...this.states.values()].filter((s) => s.fault);
     const st = this.states.get(this.selected);
     if (faults.length) {
@@ -382,7 +409,7 @@ export class RecordCheck {
     } else if (st && st.ok) {
       this.chip.className = "link live";
       this.chip.textContent = `record verified (${st.size})`;
-      this.chip.title = `Checkpoint of ${st.channel} at size ${st.size} verified in this browser${st.from != null ? ` as extending size ${st.from}` : " (first check of this channel in this browser)"}; entries: ${st.entries}.`;
+      this.chip.title = `Checkpoint of ${st.channel} at size ${st.size} verified in this browser${st.from == null ? " (first check of this channel in this browser)" : st.from === st.size ? " (the size verified before)" : ` as extending size ${st.from}`}; entries: ${st.entries}.`;
     } else if (st && st.error) {
       this.chip.className = "link down";
       this.chip.textContent = "record unchecked";
