@@ -191,7 +191,7 @@ func ParsePayload(b []byte) (*Payload, error) {
 			return nil, Errorf(EINVALID, "payload: officer %q: want 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit", short(p.Officer))
 		}
 		switch p.Kind {
-		case KindMissedAck, KindAlert, KindPolicy, KindFinding, KindRenotify, KindParty, KindKeyAdd, KindKeyRevoke:
+		case KindMissedAck, KindAlert, KindPolicy, KindFinding, KindRenotify, KindLinkTest, KindLinkResult, KindParty, KindKeyAdd, KindKeyRevoke:
 			return nil, Errorf(EINVALID, "payload: officer %q on kind %s: only a party's envelopes (and seen records) name an officer", p.Officer, p.Kind)
 		}
 	}

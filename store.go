@@ -70,6 +70,22 @@ type Batch struct {
 	Keys *KeyChanges
 }
 
+// ConsoleSession is a web console sign-in as stored: the SHA-256 of its
+// cookie's token (never the token itself, so that a copy of the store
+// signs no one in), the officer, the party it acts for, and when it
+// ends. A session is revoked by deleting it.
+type ConsoleSession struct {
+	TokenHash [32]byte
+	Username  string
+	Party     string
+	// Credential identifies the password the officer signed in with
+	// (the console's digest of its salt): a new password ends the
+	// sessions made with the old one.
+	Credential string
+	Created    time.Time
+	Expires    time.Time
+}
+
 // HashAt is one stored hash of the Merkle log at its storage index.
 type HashAt struct {
 	Index int64
@@ -164,6 +180,20 @@ type Store interface {
 	ReadBlob(ctx context.Context, channel string, sum [32]byte) (*Blob, error)
 	// BlobBytes returns the bytes of every blob stored, each counted once.
 	BlobBytes(ctx context.Context) (int64, error)
+
+	// CreateSession stores a console session, forgetting the sessions
+	// expired at s.Created. ECONFLICT if its token hash is stored already.
+	CreateSession(ctx context.Context, s *ConsoleSession) error
+	// FindSession returns the console session whose token hash is h and
+	// that has not expired at now. ENOTFOUND if there is none (never
+	// stored, revoked or expired).
+	FindSession(ctx context.Context, h [32]byte, now time.Time) (*ConsoleSession, error)
+	// DeleteSession revokes the console session whose token hash is h.
+	// ENOTFOUND if there is none.
+	DeleteSession(ctx context.Context, h [32]byte) error
+	// DeleteUserSessions revokes every console session of username and
+	// returns how many there were.
+	DeleteUserSessions(ctx context.Context, username string) (int, error)
 
 	// Meta reads a node-level setting (node name). ENOTFOUND if unset.
 	Meta(ctx context.Context, key string) (string, error)

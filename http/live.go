@@ -411,7 +411,8 @@ func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.CloseNow()
-	ctx := c.CloseRead(r.Context())
+	ctx, stop := s.streamContext(c.CloseRead(r.Context()), r, c)
+	defer stop()
 	sub := l.Subscribe()
 	defer l.Unsubscribe(sub)
 	send := func(v any) error {

@@ -31,6 +31,9 @@ type Server struct {
 	// SessionAuth, when set, authenticates requests that carry no
 	// signature (the console's session cookie).
 	SessionAuth Authenticator
+	// SessionWatch, when set, ends a stream opened with a session once the
+	// session ends (see SessionWatch).
+	SessionWatch SessionWatch
 	// Version is the node software's version, reported by /v1/node and
 	// /metrics; "" leaves it out.
 	Version string

@@ -182,6 +182,17 @@ CREATE TABLE channel_blobs (
 	PRIMARY KEY (channel, sha256)
 );
 `, `
+CREATE TABLE console_sessions (
+	token_hash BYTEA PRIMARY KEY,
+	username TEXT NOT NULL,
+	party TEXT NOT NULL,
+	credential TEXT NOT NULL,
+	created BIGINT NOT NULL,
+	expires BIGINT NOT NULL
+);
+CREATE INDEX console_sessions_user ON console_sessions(username);
+CREATE INDEX console_sessions_expires ON console_sessions(expires);
+`, `
 CREATE TABLE incident_tracks (
 	incident TEXT NOT NULL,
 	track TEXT NOT NULL,

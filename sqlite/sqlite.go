@@ -163,6 +163,17 @@ CREATE TABLE channel_blobs (
 	PRIMARY KEY (channel, sha256)
 ) WITHOUT ROWID;
 `, `
+CREATE TABLE console_sessions (
+	token_hash BLOB PRIMARY KEY,
+	username TEXT NOT NULL,
+	party TEXT NOT NULL,
+	credential TEXT NOT NULL,
+	created INTEGER NOT NULL,
+	expires INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX console_sessions_user ON console_sessions(username);
+CREATE INDEX console_sessions_expires ON console_sessions(expires);
+`, `
 CREATE TABLE incident_tracks (
 	incident TEXT NOT NULL,
 	track TEXT NOT NULL,

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("AlertOutbox", func(t *testing.T) { testAlertOutbox(t, open(t)) })
 	t.Run("Blobs", func(t *testing.T) { testBlobs(t, open(t)) })
 	t.Run("BlobsConcurrent", func(t *testing.T) { testBlobsConcurrent(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("IncidentTracks", func(t *testing.T) { testIncidentTracks(t, open(t)) })
 }
 
@@ -516,6 +517,62 @@ func testAssets(t *testing.T, s deconflict.Store) {
 	}
 	if got, want := fmt.Sprint(as["NATO"]), fmt.Sprint(deconflict.Assets{ICAO: []string{"ae1234"}}); got != want {
 		t.Fatalf("NATO assets %s, want %s (untouched)", got, want)
+	}
+}
+
+// testSessions: console sessions are found by token hash until they
+// expire or are revoked (one, or all of a user's), and expired ones are
+// forgotten when a new one is made.
+func testSessions(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	mk := func(b byte, user, party string, created time.Time, ttl time.Duration) *deconflict.ConsoleSession {
+		return &deconflict.ConsoleSession{TokenHash: [32]byte{b}, Username: user, Party: party, Credential: "c-" + user, Created: created, Expires: created.Add(ttl)}
+	}
+	a := mk(1, "us-officer", "US", t0, time.Hour)
+	for _, x := range []*deconflict.ConsoleSession{a, mk(2, "us-officer", "US", t0, 2*time.Hour), mk(3, "ru-officer", "RU", t0, time.Hour)} {
+		if err := s.CreateSession(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantCode(t, "CreateSession of a stored token hash", s.CreateSession(ctx, mk(1, "other", "RU", t0, time.Hour)), deconflict.ECONFLICT)
+	got, err := s.FindSession(ctx, a.TokenHash, t0.Add(59*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got != *a {
+		t.Fatalf("FindSession=%+v, want %+v", got, a)
+	}
+	_, err = s.FindSession(ctx, a.TokenHash, t0.Add(time.Hour))
+	wantCode(t, "FindSession at its expiry", err, deconflict.ENOTFOUND)
+	_, err = s.FindSession(ctx, [32]byte{9}, t0)
+	wantCode(t, "FindSession of an unknown token hash", err, deconflict.ENOTFOUND)
+
+	// Revoking one session leaves the user's others.
+	if err := s.DeleteSession(ctx, a.TokenHash); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "DeleteSession twice", s.DeleteSession(ctx, a.TokenHash), deconflict.ENOTFOUND)
+	_, err = s.FindSession(ctx, a.TokenHash, t0)
+	wantCode(t, "FindSession after DeleteSession", err, deconflict.ENOTFOUND)
+	if _, err := s.FindSession(ctx, [32]byte{2}, t0); err != nil {
+		t.Fatalf("the user's other session: %v", err)
+	}
+	// Revoking a user's sessions leaves other users'.
+	if n, err := s.DeleteUserSessions(ctx, "us-officer"); err != nil || n != 1 {
+		t.Fatalf("DeleteUserSessions=%d, %v; want 1", n, err)
+	}
+	_, err = s.FindSession(ctx, [32]byte{2}, t0)
+	wantCode(t, "FindSession after DeleteUserSessions", err, deconflict.ENOTFOUND)
+	if _, err := s.FindSession(ctx, [32]byte{3}, t0); err != nil {
+		t.Fatalf("another user's session: %v", err)
+	}
+	// A session made after RU's expired forgets it: deleting it finds nothing.
+	if err := s.CreateSession(ctx, mk(4, "fr-officer", "FR", t0.Add(time.Hour), time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "DeleteSession of a session forgotten on expiry", s.DeleteSession(ctx, [32]byte{3}), deconflict.ENOTFOUND)
+	if n, err := s.DeleteUserSessions(ctx, "nobody"); err != nil || n != 0 {
+		t.Fatalf("DeleteUserSessions of a user with none=%d, %v; want 0", n, err)
 	}
 }
 
