@@ -130,6 +130,7 @@ func Mount(s *dhttp.Server, n *node.Node, dataDir string) (*Console, error) {
 	m.HandleFunc("POST /v1/console/note", c.handle(s, true, c.note))
 	c.regimeRoutes(s)
 	c.reportRoutes(s)
+	c.linkTestRoutes(s)
 	prev := s.SessionAuth
 	s.SessionAuth = func(r *http.Request) (string, error) {
 		if p, err := c.Authenticate(r); p != "" || err != nil || prev == nil {

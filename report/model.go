@@ -227,9 +227,11 @@ type Report struct {
 	Findings      []Finding
 	Explanations  []Explanation
 	Measures      []Measure
-	Proposed      int // measures proposed in the period
-	Bound         int // measures that became binding in the period
-	WithdrawnN    int // measures withdrawn from in the period
+	Proposed      int            // measures proposed in the period
+	Bound         int            // measures that became binding in the period
+	WithdrawnN    int            // measures withdrawn from in the period
+	LinkTests     int            // link tests of the period whose time to answer is over
+	Availability  []Availability // per member, when LinkTests > 0 (linktest.go)
 
 	basemap []byte
 }
@@ -397,6 +399,7 @@ func Build(in Input) (*Report, error) {
 	r.encounters(log)
 	r.regimes(log)
 	r.measures(log)
+	r.linkTests(log)
 	return r, nil
 }
 

@@ -75,6 +75,9 @@ type nodeOptions struct {
 	attachQuotaBytes            int64    // all attachments together
 	attachTypes                 string   // the media types allowed as attachments, comma-separated
 	metricsChannels             bool     // per-channel link test figures on /metrics
+	// onLinkTest, when set, is the node's OnLinkTest (the demo answers
+	// for the parties whose keys it hosts).
+	onLinkTest func(ctx context.Context, n *node.Node, channel string, index int64, parties []string)
 }
 
 func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
@@ -206,6 +209,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	n := node.New(db, key, name)
 	n.Logger = logger
 	n.TickInterval = o.tick
+	n.OnLinkTest = o.onLinkTest
 	n.ServeAltered = o.serveAltered
 	n.FullCheck = o.fullCheck
 	n.Attach = attach

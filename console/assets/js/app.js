@@ -10,6 +10,7 @@ import { Trails } from "./trails.js";
 import { TargetPanel } from "./target.js";
 import { Replay } from "./replay.js";
 import { RecordCheck } from "./verify.js";
+import { LinkTests } from "./linktest.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -93,11 +94,13 @@ function start(me) {
   const notices = new Notices($("panel-notices"), me);
   consoleMe = me;
   const links = new Map();
+  const linkTests = new LinkTests(document.querySelector("aside.side"), me); // link tests: answered while signed in
   const hotline = new Hotline($("panel-hotline"), me, {
     onChange: () => renderChannels(),
     onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); if (s === "live") recordCheck.soon(ch); },
     onEnvelope: (ch, v) => {
       recordCheck.soon(ch); // every new entry: verify the new checkpoint
+      linkTests.seen(ch, v);
       if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
       if (["notification", "response", "finding", "measure", "sign", "withdraw", "ack"].includes(v.kind) && ch === hotline.selected && tab === "notices") notices.refresh();
       if ((v.kind === "message" || v.kind === "alert") && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
@@ -150,6 +153,7 @@ function start(me) {
     await hotline.open(ch);
     map.setChannel(hotline.channels.get(ch)?.channel); // the map opens on where the channel's parties meet
     recordCheck.select(ch);
+    linkTests.select(ch);
     if (tab === "incidents") await incidents.show(ch);
     if (tab === "record") { await record.show(ch); recordCheck.summary($("panel-record"), ch); }
     if (tab === "notices") await notices.show(ch);
@@ -167,6 +171,7 @@ function start(me) {
   }
 
   hotline.load().then(() => {
+    for (const id of hotline.channels.keys()) if (id !== hotline.selected) linkTests.check(id);
     const [ch, t] = decodeURIComponent(location.hash.slice(1)).split("/");
     // start where something awaits me, else on the first channel
     const first = hotline.awaiting()[0]?.channel || hotline.channels.keys().next().value;
@@ -182,7 +187,7 @@ function start(me) {
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
   window.deconflictConsole = { map, hotline, incidents, record, recordCheck }; // for tests and the curious
-  Object.assign(window.deconflictConsole, { trails, target, replay });
+  Object.assign(window.deconflictConsole, { trails, target, replay, linkTests });
 }
 
 function flashAlert(ch, v) {
