@@ -12,7 +12,7 @@ import (
 
 // payloadFields are the payload's field names as docs/api.md lists them,
 // written out here rather than taken from the Payload type.
-var payloadFields = []string{"v", "id", "channel", "author", "officer", "time", "kind", "precedence", "text", "phrase", "params", "reply_to", "ack", "ack_from", "body"}
+var payloadFields = []string{"v", "id", "channel", "author", "officer", "time", "kind", "precedence", "text", "phrase", "params", "reply_to", "ack", "ack_from", "body", "attachments"}
 
 // jsonDepth returns the nesting depth of valid JSON text: a scanner of its
 // own, sharing nothing with DecodeStrict.

@@ -1,11 +1,17 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
+	"path/filepath"
+	"sort"
 	"regexp"
 	"strconv"
 	"strings"
@@ -136,12 +142,15 @@ func TestBrowserMap(t *testing.T) {
 	if err := ru.login("RU"); err != nil {
 		t.Fatal(err)
 	}
+	// docs/console.md shows these (the rest only go to the artifacts)
+	inDocs := map[string]bool{"map-home-1440x900.png": true, "map-home-1024x700.png": true, "map-encounter-1440x900.png": true,
+		"map-list-collapsed-1024x700.png": true, "map-night-1024x700.png": true}
 	shot := func(name string) {
 		t.Helper()
 		ru.do(chromedp.Sleep(400 * time.Millisecond)) // a frame or two
 		ru.screenshot(shots, name)
-		if docShots != "" {
-			ru.screenshot(docShots, name)
+		if docShots != "" && inDocs[name] {
+			docScreenshot(t, ru, filepath.Join(docShots, name))
 		}
 	}
 	size := func(w, h int) {
@@ -215,6 +224,47 @@ func TestBrowserMap(t *testing.T) {
 	zl := ru.eval(`[...document.querySelectorAll(".map-label-zone")].map(n => n.textContent).join("|")`)
 	if zl == "" || strings.Contains(zl, "…") || !strings.Contains(zl, "no time limit") {
 		t.Errorf("zone labels %q: want windows as dates or \"no time limit\"", zl)
+	}
+
+	// Decluttering drops the least important first: 40 labels of one size
+	// on one marker in a small box, in shuffled order, leave placed
+	// exactly the most important ones, none overlapping.
+	var declutter struct {
+		Placed  []int
+		Overlap bool
+		Out     bool
+	}
+	json.Unmarshal([]byte(ru.eval(`import("/console/assets/js/map.js").then((m) => {
+		const labels = [];
+		for (let i = 0; i < 40; i++) labels.push({key: "l" + i, prio: (i * 17) % 40, ax: 200, ay: 150, w: 90, h: 30});
+		m.placeLabels(labels, [0, 0, 400, 300], [[0, 0, 60, 300]]);
+		const on = labels.filter((l) => !l.hidden);
+		let overlap = false, out = false;
+		for (const a of on) {
+			if (a.box[0] < 60 || a.box[1] < 0 || a.box[2] > 400 || a.box[3] > 300) out = true;
+			for (const b of on) if (a !== b && a.box[0] < b.box[2] && b.box[0] < a.box[2] && a.box[1] < b.box[3] && b.box[1] < a.box[3]) overlap = true;
+		}
+		return JSON.stringify({Placed: on.map((l) => l.prio).sort((a, b) => b - a), Overlap: overlap, Out: out});
+	})`)), &declutter)
+	if n := len(declutter.Placed); n < 5 || n == 40 || declutter.Placed[0] != 39 || declutter.Placed[n-1] != 40-n || declutter.Overlap || declutter.Out {
+		t.Errorf("declutter: placed priorities %v (overlap %v, outside %v), want the %d highest of 0-39, apart, inside", declutter.Placed, declutter.Overlap, declutter.Out, n)
+	}
+
+	// Durations and windows as an officer reads them.
+	formats := ru.eval(`Promise.all([import("/console/assets/js/api.js"), import("/console/assets/js/map.js")]).then(([a, m]) => [
+		a.fmtDuration(249e3), a.fmtDuration(2 * 3600e3 + 5 * 60e3 + 9e3), a.fmtDuration(47 * 3600e3 + 12 * 60e3), a.fmtDuration(-3600e3),
+		m.fmtIn(2 * 3600e3 + 5 * 60e3), m.fmtIn(200e3),
+		m.fmtWindow("2026-06-03T14:00:00Z", "2026-06-04T02:00:00Z"), m.fmtWindow("2026-06-03T14:00:00Z", null), m.fmtWindow("0001-01-01T00:00:00Z", undefined),
+		m.flightLevel(9000), m.flightLevel(30),
+	].join("|"))`)
+	year := time.Now().UTC().Year()
+	wantFormats := "4:09|2 h 05 min|1 d 23 h|1 h 00 min|in 2 h 05 min|in 3 min 20 s|" +
+		"3 Jun 14:00Z – 4 Jun 02:00Z|from 3 Jun 14:00Z|no time limit|FL295|FL001"
+	if year != 2026 {
+		wantFormats = strings.NewReplacer("3 Jun", "3 Jun 2026", "4 Jun", "4 Jun 2026").Replace(wantFormats)
+	}
+	if formats != wantFormats {
+		t.Errorf("formats:\n got %s\nwant %s", formats, wantFormats)
 	}
 
 	// ru-us-syria opens on Syria.
@@ -479,3 +529,89 @@ func checkLabels(t *testing.T, b *browser, where string) {
 	}
 	t.Logf("%s: %d labels (%d of encounters, %d in view)", where, len(got.Labels), encLabels, got.Encounters)
 }
+
+// docScreenshot writes a screenshot for the docs, reduced to a palette of
+// docColors frequent and distinct colours (at 5 bits a channel, the rest
+// mapped to the nearest), so that the committed PNGs stay small.
+func docScreenshot(t *testing.T, b *browser, path string) {
+	t.Helper()
+	raw, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(c color.Color) int {
+		r, g, bl, _ := c.RGBA()
+		return int(r>>11)<<10 | int(g>>11)<<5 | int(bl>>11)
+	}
+	counts := map[int]int{}
+	bounds := img.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			counts[key(img.At(x, y))]++
+		}
+	}
+	keys := make([]int, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j] })
+	rgb := func(k int) [3]int { return [3]int{(k >> 10 & 31) << 3, (k >> 5 & 31) << 3, (k & 31) << 3} }
+	// the most frequent colours, skipping those close to one already
+	// taken, so that small areas of their own colour (status dots, party
+	// colours) keep it
+	var pal color.Palette
+	var taken [][3]int
+	for _, k := range keys {
+		if len(pal) == docColors {
+			break
+		}
+		c := rgb(k)
+		near := false
+		for _, o := range taken {
+			if abs(c[0]-o[0])+abs(c[1]-o[1])+abs(c[2]-o[2]) < 24 {
+				near = true
+				break
+			}
+		}
+		if near {
+			continue
+		}
+		taken = append(taken, c)
+		pal = append(pal, color.RGBA{uint8(c[0] | c[0]>>5), uint8(c[1] | c[1]>>5), uint8(c[2] | c[2]>>5), 255})
+	}
+	nearest := map[int]uint8{}
+	out := image.NewPaletted(bounds, pal)
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			k := key(img.At(x, y))
+			i, ok := nearest[k]
+			if !ok {
+				i = uint8(pal.Index(img.At(x, y)))
+				nearest[k] = i
+			}
+			out.SetColorIndex(x, y, i)
+		}
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("doc screenshot %s: %d KB", path, buf.Len()/1024)
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// docColors is the palette size of the docs' screenshots.
+const docColors = 96

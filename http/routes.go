@@ -557,25 +557,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.CloseNow()
-	ctx := c.CloseRead(r.Context())
-	// A stream opened with a key ends when that key is revoked: what a
-	// revoked key may no longer read, it does not go on reading.
-	if pub, err := deconflict.DecodeKey(r.Header.Get(HeaderKey)); err == nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		revoked := s.Node.WatchKey(ctx, pub)
-		go func() {
-			select {
-			case <-revoked:
-				if ctx.Err() == nil {
-					c.Close(websocket.StatusPolicyViolation, "key revoked")
-				}
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
+	// A stream ends when its key is revoked or its console session ends.
+	ctx, stop := s.streamContext(c.CloseRead(r.Context()), r, c)
+	defer stop()
 	// With batch=1 each message is a JSON array of the envelopes that were
 	// ready together, which saves a frame and a write per envelope for
 	// watchers that keep up with busy channels.

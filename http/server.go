@@ -31,6 +31,9 @@ type Server struct {
 	// SessionAuth, when set, authenticates requests that carry no
 	// signature (the console's session cookie).
 	SessionAuth Authenticator
+	// SessionWatch, when set, ends a stream opened with a session once the
+	// session ends (see SessionWatch).
+	SessionWatch SessionWatch
 	// Version is the node software's version, reported by /v1/node and
 	// /metrics; "" leaves it out.
 	Version string
@@ -49,6 +52,8 @@ type Server struct {
 	ln    net.Listener
 	srv   *http.Server
 	views viewCache
+	// blobSlots bounds the blob requests in flight (MaxBlobRequests).
+	blobSlots chan struct{}
 }
 
 // NewServer returns a server for n with every API route registered.
@@ -56,6 +61,7 @@ func NewServer(n *node.Node) *Server {
 	s := &Server{Node: n, Logger: n.Logger, Mux: http.NewServeMux()}
 	s.routes()
 	s.liveRoutes()
+	s.blobRoutes()
 	return s
 }
 

@@ -206,7 +206,7 @@ func (n *Node) linkTestChannel(ctx context.Context, c *deconflict.Channel) error
 	}
 	n.metrics.LinkTests.Add(1)
 	if f := n.OnLinkTest; f != nil {
-		f(ctx, c.ID, rec.Index, p.AckFrom)
+		f(ctx, n, c.ID, rec.Index, p.AckFrom)
 	}
 	return nil
 }

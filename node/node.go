@@ -71,10 +71,13 @@ type Node struct {
 	// (its index) on channel asking parties to answer: the demo answers
 	// at once for the parties whose keys it hosts. It runs on the deadline
 	// loop and must not block for long.
-	OnLinkTest func(ctx context.Context, channel string, index int64, parties []string)
+	OnLinkTest func(ctx context.Context, n *Node, channel string, index int64, parties []string)
 	// PollInterval is how often a replica re-reads what the others wrote
 	// even without a notification (DefaultPollInterval when zero).
 	PollInterval time.Duration
+	// Attach is what the operator allows as attachments (sizes, media
+	// types); its zero value means the defaults.
+	Attach AttachLimits
 
 	policyMu    sync.Mutex // serialises policy changes
 	mu          sync.Mutex

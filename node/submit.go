@@ -222,6 +222,9 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 	if err := n.checkRegime(ctx, ch, p); err != nil {
 		return nil, err
 	}
+	if err := n.checkAttachments(ctx, p); err != nil {
+		return nil, err
+	}
 	return &appendReq{signed: s, payload: p}, nil
 }
 

@@ -56,9 +56,9 @@ export const api = {
   picture: () => request("GET", "/v1/picture"),
   encounters: () => request("GET", "/v1/encounters"),
   zones: () => request("GET", "/v1/zones"),
-  send: (channel, precedence, text, replyTo, phrase, params) =>
+  send: (channel, precedence, text, replyTo, phrase, params, attachments) =>
     request("POST", "/v1/console/send", { channel, precedence, text, ...(replyTo != null ? { reply_to: replyTo } : {}),
-      ...(phrase ? { phrase, params } : {}) }),
+      ...(phrase ? { phrase, params } : {}), ...(attachments?.length ? { attachments } : {}) }),
   ack: (channel, index) => request("POST", "/v1/console/ack", { channel, index }),
   note: (channel, text, replyTo, incident) =>
     request("POST", "/v1/console/note", { channel, text, reply_to: replyTo, ...(incident ? { incident } : {}) }),

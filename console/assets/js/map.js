@@ -102,7 +102,7 @@ function destination(lat, lon, courseDeg, d) {
 // obstacles (the boxes floating over the map) and off every label placed
 // before it; covering another marker costs, but is allowed. A label with
 // no free candidate is hidden: the lower priorities go first.
-export const LABEL_RINGS = [6, 22, 42, 66, 96];
+export const LABEL_RINGS = [6, 16, 28, 42, 58, 78, 100, 126];
 const LABEL_DIRS = [[1, -1], [1, 1], [-1, -1], [-1, 1], [1, 0], [-1, 0], [0, -1], [0, 1]]; // NE SE NW SW E W N S
 const LABEL_GAP = 2;
 
@@ -125,11 +125,14 @@ function candidateBox(ax, ay, w, h, [dx, dy], r) {
 // bounds [x0, y0, x1, y1], off obstacles (boxes), preferring not to
 // cover markers ([x, y, radius]). prev maps a label's key to the
 // candidate it took last time, which it keeps when it still fits.
+export const MAX_LABELS = 400; // candidates beyond these (the least important) are hidden unplaced
+
 export function placeLabels(labels, bounds, obstacles = [], markers = [], prev = new Map()) {
-  labels.sort((a, b) => b.prio - a.prio);
+  labels.sort((a, b) => b.prio - a.prio || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const placed = [];
-  for (const l of labels) {
+  for (const [i, l] of labels.entries()) {
     l.hidden = true; l.box = null; l.leader = false;
+    if (i >= MAX_LABELS) continue;
     let best = null, bestScore = Infinity, bestCand = -1;
     LABEL_RINGS.forEach((r, ri) => {
       LABEL_DIRS.forEach((d, di) => {
@@ -910,15 +913,16 @@ export class MapView {
     if (!m) return;
     const ctx = this.ctx;
     const [x0, y0] = this.latLonToScreen(...m.a), [x1, y1] = this.latLonToScreen(...m.b);
-    ctx.strokeStyle = this.colors.measure; ctx.lineWidth = 2; ctx.setLineDash([8, 4]);
     ctx.beginPath();
-    // the great circle, in steps
+    // the great circle, in steps, dashed over a halo
     const n = 24;
     for (let i = 0; i <= n; i++) {
       const [la, lo] = m.range > 0 ? gcDestination(m.a[0], m.a[1], m.bearing, m.range * i / n) : m.a;
       const [x, y] = this.latLonToScreen(la, lo);
       if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
     }
+    ctx.strokeStyle = this.colors.halo; ctx.lineWidth = 5; ctx.stroke();
+    ctx.strokeStyle = this.colors.measure; ctx.lineWidth = 2; ctx.setLineDash([8, 4]);
     ctx.stroke(); ctx.setLineDash([]);
     for (const [x, y] of [[x0, y0], [x1, y1]]) { ctx.beginPath(); ctx.arc(x, y, 4, 0, 2 * Math.PI); ctx.stroke(); }
     // the readout sits by the end point, inside the canvas
