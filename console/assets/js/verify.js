@@ -91,6 +91,34 @@ export async function treeRoot(hashes) {
   return level(0, hashes.length);
 }
 
+// Frontier is the right edge of an RFC 6962 tree being built leaf by leaf:
+// the roots of its complete subtrees, largest first. It gives the root of
+// every size in O(log n) hashes, so a channel's entries are hashed once
+// however often its checkpoint is checked.
+export class Frontier {
+  constructor() { this.n = 0; this.stack = []; } // stack: [{size, hash}]
+
+  async push(h) {
+    let node = { size: 1, hash: h };
+    while (this.stack.length && this.stack[this.stack.length - 1].size === node.size) {
+      const left = this.stack.pop();
+      node = { size: left.size * 2, hash: await nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+    this.n++;
+  }
+
+  // root is the tree hash of the n leaves pushed: the first complete
+  // subtree is the left child of the root, the rest the right (RFC 6962's
+  // split at the largest power of two below n).
+  async root() {
+    if (!this.stack.length) return sha256();
+    let r = this.stack[this.stack.length - 1].hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) r = await nodeHash(this.stack[i].hash, r);
+    return r;
+  }
+}
+
 // verifyInclusion checks an RFC 9162 inclusion proof (section 2.1.3.2):
 // the leaf hash at index is in the tree of size whose root is root.
 export async function verifyInclusion(index, size, leaf, proof, root) {
@@ -208,6 +236,17 @@ export function envelopeLeaf(v) {
   return utf8.encode(`{"payload":"${v.payload_b64}","key":"${v.key}","sig":"${v.sig}"}`);
 }
 
+// samePayload says whether the payload object the page displays (the
+// API's payload) is the signed bytes (payload_b64) read as JSON.
+export function samePayload(v) {
+  try {
+    const signed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(b64decode(v.payload_b64)));
+    return JSON.stringify(signed) === JSON.stringify(v.payload);
+  } catch (_) {
+    return false;
+  }
+}
+
 // fingerprint is how the console shows a node key: SHA-256 of the 32
 // key bytes, the first 16 in hex, in groups of four.
 export async function fingerprint(pub) {
@@ -231,6 +270,7 @@ export class RecordCheck {
     this.states = new Map(); // channel -> {ok, error, checked, size, entries, ...}
     this.queue = new Map(); // channel -> the check running
     this.timers = new Map();
+    this.frontiers = new Map(); // channel -> Frontier of the entries checked so far
     this.selected = null;
     // the selected channel again now and then: a node restored from a
     // copy may serve no new envelope that would prompt a check
@@ -352,27 +392,31 @@ export class RecordCheck {
   // holds every index below the checkpoint's size, the root they make.
   async checkEntries(ch, cp, pin) {
     const envs = this.envelopes(ch);
-    if (!envs || cp.size === 0) return cp.size === 0 ? "none" : "not loaded";
-    const hashes = [];
-    for (let i = 0; i < cp.size; i++) {
-      const v = envs.get(i);
-      if (!v) return `${hashes.length} of ${cp.size} held`;
-      const h = await leafHash(envelopeLeaf(v));
-      if (v.leaf_hash !== b64encode(h)) {
-        const msg = `the envelope shown at index ${i} is not the one the node logged: its bytes hash to ${b64encode(h)}, the node says ${v.leaf_hash}`;
-        const e = new VerifyError("entries", msg);
-        e.evidence = evidence(pin, ch, msg, null, cp.note);
-        throw e;
-      }
-      hashes.push(h);
-    }
-    const root = await treeRoot(hashes);
-    if (!equalBytes(root, cp.root)) {
-      const msg = `the ${cp.size} envelopes shown make root ${b64encode(root)}, not the signed checkpoint's ${cp.rootB64}`;
+    if (cp.size === 0) return "none";
+    if (!envs) return "not loaded";
+    // The hotline never replaces an envelope it holds, so entries checked
+    // once stay checked: only those after the frontier are hashed.
+    let f = this.frontiers.get(ch);
+    if (!f || f.n > cp.size) f = new Frontier();
+    const fault = (msg, extra = "") => {
       const e = new VerifyError("entries", msg);
-      e.evidence = evidence(pin, ch, msg, null, cp.note);
-      throw e;
+      e.evidence = evidence(pin, ch, msg, null, cp.note) + extra;
+      return e;
+    };
+    for (let i = f.n; i < cp.size; i++) {
+      const v = envs.get(i);
+      if (!v) {
+        this.frontiers.set(ch, f);
+        return `${i} of ${cp.size} held`;
+      }
+      const h = await leafHash(envelopeLeaf(v));
+      if (v.leaf_hash !== b64encode(h)) throw fault(`the envelope shown at index ${i} is not the one the node logged: its bytes hash to ${b64encode(h)}, the node says ${v.leaf_hash}`);
+      if (!samePayload(v)) throw fault(`the envelope shown at index ${i} is not what its author signed: the payload the page displays differs from the signed bytes`, `\nenvelope ${i} as served:\n${JSON.stringify(v)}\n`);
+      await f.push(h);
     }
+    this.frontiers.set(ch, f);
+    const root = await f.root();
+    if (!equalBytes(root, cp.root)) throw fault(`the ${cp.size} envelopes shown make root ${b64encode(root)}, not the signed checkpoint's ${cp.rootB64}`);
     return "all";
   }
 
