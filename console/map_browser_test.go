@@ -336,6 +336,23 @@ func TestBrowserMap(t *testing.T) {
 	ru.click("#encounters-toggle")
 	ru.wait("open again", `!document.getElementById("encounters").hidden`, 5*time.Second)
 	ru.wait("encounters again", `window.deconflictConsole.map.openEncounters().length >= 4`, 20*time.Second)
+	// It is resized from its corner with the mouse, and keeps its size
+	// across a reload.
+	var box [4]float64
+	json.Unmarshal([]byte(ru.eval(`(() => { const r = document.querySelector(".encounter-box").getBoundingClientRect(); return JSON.stringify([r.left, r.top, r.right, r.bottom]); })()`)), &box)
+	cx, cy := box[2]-3, box[3]-3
+	ru.do(chromedp.MouseEvent(chromedp.MouseMoved, cx, cy), chromedp.MouseEvent(chromedp.MousePressed, cx, cy, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	for i := 1; i <= 5; i++ {
+		ru.do(chromedp.MouseEvent(chromedp.MouseMoved, cx-float64(i)*10, cy-float64(i)*8, chromedp.ButtonLeft))
+	}
+	ru.do(chromedp.MouseEvent(chromedp.MouseReleased, cx-50, cy-40, chromedp.ButtonLeft, chromedp.ClickCount(1)), chromedp.Sleep(300*time.Millisecond))
+	resized := mustFloat(t, ru.eval(`String(document.querySelector(".encounter-box").getBoundingClientRect().width)`))
+	if want := box[2] - box[0] - 50; math.Abs(resized-want) > 3 {
+		t.Errorf("encounter list %.0f px wide after dragging its corner 50 px in, want %.0f", resized, want)
+	}
+	ru.do(chromedp.Reload())
+	ru.wait("size kept after a reload", fmt.Sprintf(`!!document.getElementById("encounters-toggle") && Math.abs(document.querySelector(".encounter-box").getBoundingClientRect().width - %g) < 2`, resized), 15*time.Second)
+	ru.wait("encounters after the reload", `window.deconflictConsole.map.openEncounters().length >= 4`, 20*time.Second)
 
 	// The measure tool: a drag, then two clicks, against a haversine
 	// computed here.
