@@ -8,6 +8,7 @@ import { Incidents, Record } from "./incidents.js";
 import { Notices } from "./notices.js";
 import { Trails } from "./trails.js";
 import { TargetPanel } from "./target.js";
+import { Replay } from "./replay.js";
 import { RecordCheck } from "./verify.js";
 import { LinkTests } from "./linktest.js";
 
@@ -87,6 +88,8 @@ function start(me) {
 
   // the side panel
   const incidents = new Incidents($("panel-incidents"), me);
+  const replay = new Replay(map);
+  incidents.onReplay = (ch, inc) => replay.controls(ch, inc);
   const record = new Record($("panel-record"), me);
   const notices = new Notices($("panel-notices"), me);
   consoleMe = me;
@@ -185,7 +188,7 @@ function start(me) {
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
   window.deconflictConsole = { map, hotline, incidents, record, recordCheck }; // for tests and the curious
-  Object.assign(window.deconflictConsole, { trails, target, linkTests });
+  Object.assign(window.deconflictConsole, { trails, target, replay, linkTests });
 }
 
 function flashAlert(ch, v) {
