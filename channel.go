@@ -78,6 +78,14 @@ type Policy struct {
 	// (DefaultRenotifyFlash, DefaultRenotifyImmediate), "0s" turns it off.
 	// Priority and routine messages are not re-notified.
 	Renotify map[Precedence]Duration `json:"renotify,omitempty"`
+	// LinkTest is the interval at which the node sends a link test on the
+	// channel, which every member answers (linktest.go); nil:
+	// DefaultLinkTestInterval, "0s": no link tests.
+	LinkTest *Duration `json:"link_test,omitempty"`
+	// LinkTestWithin is how soon an answer to a link test must reach the
+	// node to count towards the member's availability; nil:
+	// DefaultLinkTestWithin.
+	LinkTestWithin *Duration `json:"link_test_within,omitempty"`
 }
 
 // RenotifyInterval returns the re-notification interval of a message of
@@ -119,11 +127,24 @@ type PolicyPatch struct {
 	// Renotify sets the re-notification intervals of the precedences it
 	// names ("0s": off).
 	Renotify map[Precedence]Duration `json:"renotify,omitempty"`
+	// LinkTest, when not nil, sets the link test interval ("0s": off).
+	LinkTest *Duration `json:"link_test,omitempty"`
+	// LinkTestWithin, when not nil, sets how soon an answer must come.
+	LinkTestWithin *Duration `json:"link_test_within,omitempty"`
 }
 
 // Apply returns p changed by the patch (p itself is not modified).
 func (pt *PolicyPatch) Apply(p Policy) Policy {
-	out := Policy{AckDeadlines: map[Precedence]Duration{}, Webhooks: slices.Clone(p.Webhooks), Thresholds: p.Thresholds, Witnesses: p.Witnesses}
+	out := Policy{AckDeadlines: map[Precedence]Duration{}, Webhooks: slices.Clone(p.Webhooks), Thresholds: p.Thresholds, Witnesses: p.Witnesses,
+		LinkTest: p.LinkTest, LinkTestWithin: p.LinkTestWithin}
+	if pt.LinkTest != nil {
+		d := *pt.LinkTest
+		out.LinkTest = &d
+	}
+	if pt.LinkTestWithin != nil {
+		d := *pt.LinkTestWithin
+		out.LinkTestWithin = &d
+	}
 	for k, v := range p.AckDeadlines {
 		out.AckDeadlines[k] = v
 	}
@@ -158,7 +179,7 @@ func (pt *PolicyPatch) Apply(p Policy) Policy {
 // "ack_deadlines.<precedence>" for each deadline in force that changed,
 // then "webhooks", then "thresholds", then "witnesses", then
 // "renotify.<precedence>" for each re-notification interval in force that
-// changed.
+// changed, then "link_test" and "link_test_within" (the values in force).
 func PolicyDiff(a, b Policy) []string {
 	var out []string
 	for _, prec := range Precedences {
@@ -179,6 +200,12 @@ func PolicyDiff(a, b Policy) []string {
 		if a.RenotifyInterval(prec) != b.RenotifyInterval(prec) {
 			out = append(out, "renotify."+string(prec))
 		}
+	}
+	if a.LinkTestInterval() != b.LinkTestInterval() {
+		out = append(out, "link_test")
+	}
+	if a.LinkTestAnswerWithin() != b.LinkTestAnswerWithin() {
+		out = append(out, "link_test_within")
 	}
 	return out
 }
@@ -243,6 +270,15 @@ func (c *Channel) Validate() error {
 		if d < 0 || d > 0 && time.Duration(d) < time.Second {
 			return Errorf(EINVALID, "channel %s: %s renotify interval %v: want 0 (off) or at least 1s", c.ID, p, time.Duration(d))
 		}
+	}
+	if d := c.Policy.LinkTest; d != nil && (*d < 0 || *d > 0 && time.Duration(*d) < time.Second) {
+		return Errorf(EINVALID, "channel %s: link test interval %v: want 0 (off) or at least 1s", c.ID, time.Duration(*d))
+	}
+	if d := c.Policy.LinkTestWithin; d != nil && time.Duration(*d) < time.Second {
+		return Errorf(EINVALID, "channel %s: link test answer time %v: want at least 1s", c.ID, time.Duration(*d))
+	}
+	if iv, w := c.Policy.LinkTestInterval(), c.Policy.LinkTestAnswerWithin(); iv > 0 && w > iv {
+		return Errorf(EINVALID, "channel %s: link test answer time %v is longer than the interval %v between tests", c.ID, w, iv)
 	}
 	for _, u := range c.Policy.Webhooks {
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {

@@ -24,6 +24,11 @@ const (
 	KindSeen      = "seen"       // node-signed: party AckFrom[0] fetched the envelope at Ack (once per party and envelope)
 	KindRenotify  = "renotify"   // node-signed: message Ack is still not acknowledged by AckFrom; notified again
 
+	// Link tests (linktest.go).
+	KindLinkTest   = "link-test"   // node-signed: a test of the channel; AckFrom are the members asked to answer; Body is a LinkTestBody
+	KindLinkAnswer = "link-answer" // a member's answer to the link test at Ack, signed by the member
+	KindLinkResult = "link-result" // node-signed: who answered the link test at Ack in time; Body is a LinkResultBody
+
 	// Notifications and measures (package regime reads their bodies).
 	KindNotification = "notification" // a form under a regime: body is the form
 	KindResponse     = "response"     // accept, question, object or answer a notification (reply_to; body {"response": ...})
@@ -77,6 +82,11 @@ type Payload struct {
 	Ack     *int64            `json:"ack,omitempty"`      // ack and missed-ack: the message's index
 	AckFrom []string          `json:"ack_from,omitempty"` // node alerts: who must acknowledge; missed-ack: who did not
 	Body    json.RawMessage   `json:"body,omitempty"`     // kind-specific structured content
+	// Attachments: files a message or note carries by reference (hash,
+	// name, type, size); the node holds their bytes as blobs apart from
+	// the log. Omitted when empty, so payloads without attachments are
+	// the bytes they always were.
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // NewEnvelopeID returns a fresh random envelope id (32 hex digits).
@@ -181,7 +191,7 @@ func ParsePayload(b []byte) (*Payload, error) {
 			return nil, Errorf(EINVALID, "payload: officer %q: want 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit", short(p.Officer))
 		}
 		switch p.Kind {
-		case KindMissedAck, KindAlert, KindPolicy, KindFinding, KindRenotify, KindParty, KindKeyAdd, KindKeyRevoke:
+		case KindMissedAck, KindAlert, KindPolicy, KindFinding, KindRenotify, KindLinkTest, KindLinkResult, KindParty, KindKeyAdd, KindKeyRevoke:
 			return nil, Errorf(EINVALID, "payload: officer %q on kind %s: only a party's envelopes (and seen records) name an officer", p.Officer, p.Kind)
 		}
 	}
@@ -193,16 +203,16 @@ func ParsePayload(b []byte) (*Payload, error) {
 		if p.Precedence == "" {
 			return nil, Errorf(EINVALID, "payload: message has no precedence")
 		}
-		if p.Text == "" && p.Phrase == "" {
-			return nil, Errorf(EINVALID, "payload: message has neither text nor phrase")
+		if p.Text == "" && p.Phrase == "" && len(p.Attachments) == 0 {
+			return nil, Errorf(EINVALID, "payload: message has neither text, phrase nor attachment")
 		}
 	case KindAck:
 		if p.Ack == nil {
 			return nil, Errorf(EINVALID, "payload: ack names no message index")
 		}
 	case KindNote:
-		if p.Text == "" && len(p.Body) == 0 {
-			return nil, Errorf(EINVALID, "payload: note has neither text nor body")
+		if p.Text == "" && len(p.Body) == 0 && len(p.Attachments) == 0 {
+			return nil, Errorf(EINVALID, "payload: note has neither text, body nor attachment")
 		}
 	case KindNotification, KindMeasure, KindSign, KindWithdraw:
 		if len(p.Body) == 0 {
@@ -219,6 +229,26 @@ func ParsePayload(b []byte) (*Payload, error) {
 	case KindRenotify:
 		if p.Ack == nil || len(p.AckFrom) == 0 {
 			return nil, Errorf(EINVALID, "payload: renotify names no message index (ack) or no party (ack_from)")
+		}
+	case KindLinkTest:
+		if len(p.AckFrom) == 0 || len(p.Body) == 0 {
+			return nil, Errorf(EINVALID, "payload: link-test names no party to answer (ack_from) or has no body")
+		}
+		var b LinkTestBody
+		if err := DecodeStrict(p.Body, &b); err != nil {
+			return nil, Errorf(EINVALID, "payload: link-test body: %s", ErrorMessage(err))
+		}
+	case KindLinkAnswer:
+		if p.Ack == nil {
+			return nil, Errorf(EINVALID, "payload: link-answer names no link test index (ack)")
+		}
+	case KindLinkResult:
+		if p.Ack == nil || len(p.Body) == 0 {
+			return nil, Errorf(EINVALID, "payload: link-result names no link test index (ack) or has no body")
+		}
+		var b LinkResultBody
+		if err := DecodeStrict(p.Body, &b); err != nil {
+			return nil, Errorf(EINVALID, "payload: link-result body: %s", ErrorMessage(err))
 		}
 	case KindMissedAck, KindAlert, KindPolicy, KindFinding:
 		// node-signed kinds: authorisation is the node's check
@@ -244,6 +274,9 @@ func ParsePayload(b []byte) (*Payload, error) {
 		if err := DecodeStrict(p.Body, &nb); err != nil {
 			return nil, Errorf(EINVALID, "payload: %s body: %s (want {\"incident\": ID})", p.Kind, ErrorMessage(err))
 		}
+	}
+	if err := checkAttachments(p.Kind, p.Attachments); err != nil {
+		return nil, err
 	}
 	if p.Phrase != "" && p.Kind != KindMessage {
 		return nil, Errorf(EINVALID, "payload: phrase on a %s: only messages carry phrases", p.Kind)

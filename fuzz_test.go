@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/deconflict/deconflict"
 )
 
 // payloadFields are the payload's field names as docs/api.md lists them,
 // written out here rather than taken from the Payload type.
-var payloadFields = []string{"v", "id", "channel", "author", "officer", "time", "kind", "precedence", "text", "phrase", "params", "reply_to", "ack", "ack_from", "body"}
+var payloadFields = []string{"v", "id", "channel", "author", "officer", "time", "kind", "precedence", "text", "phrase", "params", "reply_to", "ack", "ack_from", "body", "attachments"}
 
 // jsonDepth returns the nesting depth of valid JSON text: a scanner of its
 // own, sharing nothing with DecodeStrict.
@@ -136,6 +137,9 @@ func FuzzDecodePolicy(f *testing.F) {
 			if !slices.Contains(deconflict.Precedences, prec) {
 				t.Fatalf("valid policy with a deadline for %q", prec)
 			}
+		}
+		if iv, w := p.LinkTestInterval(), p.LinkTestAnswerWithin(); iv < 0 || iv > 0 && iv < time.Second || w < time.Second || iv > 0 && w > iv {
+			t.Fatalf("valid policy with link test interval %v, time to answer %v", iv, w)
 		}
 	})
 }

@@ -70,6 +70,22 @@ type Batch struct {
 	Keys *KeyChanges
 }
 
+// ConsoleSession is a web console sign-in as stored: the SHA-256 of its
+// cookie's token (never the token itself, so that a copy of the store
+// signs no one in), the officer, the party it acts for, and when it
+// ends. A session is revoked by deleting it.
+type ConsoleSession struct {
+	TokenHash [32]byte
+	Username  string
+	Party     string
+	// Credential identifies the password the officer signed in with
+	// (the console's digest of its salt): a new password ends the
+	// sessions made with the old one.
+	Credential string
+	Created    time.Time
+	Expires    time.Time
+}
+
 // HashAt is one stored hash of the Merkle log at its storage index.
 type HashAt struct {
 	Index int64
@@ -122,6 +138,14 @@ type Store interface {
 	// AlertPosted marks an alert posted. ENOTFOUND if there is no such alert.
 	AlertPosted(ctx context.Context, id int64) error
 
+	// SaveIncidentTrack stores a track of an incident, replacing what was
+	// stored for the same incident and track. EINVALID if it has more than
+	// MaxIncidentTrackPoints points or no incident or track identity.
+	SaveIncidentTrack(ctx context.Context, t *IncidentTrack) error
+	// FindIncidentTracks returns the stored tracks of an incident, ordered
+	// by track identity; none (and no error) when it has none.
+	FindIncidentTracks(ctx context.Context, incident string) ([]IncidentTrack, error)
+
 	// UseNonce records that the signed write request with digest was
 	// accepted, remembering it until expires (after which the request's
 	// time is outside the node's window anyway). ECONFLICT if digest was
@@ -140,6 +164,36 @@ type Store interface {
 	SetAssets(ctx context.Context, party string, a *Assets) error
 	// FindAssets returns every party's declared assets, by party.
 	FindAssets(ctx context.Context) (map[string]Assets, error)
+
+	// PutBlob stores b.Data under its SHA-256 (once, however often it is
+	// uploaded, to whichever channels) and makes it readable on channel
+	// with media type b.Type, setting b.Created to when it first became
+	// readable there. Putting a blob the channel holds already, with the
+	// same type, changes nothing. EINVALID if b.SHA256 is not the hash of
+	// b.Data or b.Size not its length; ECONFLICT if channel holds the blob
+	// under another type; ENOTFOUND if the channel does not exist.
+	PutBlob(ctx context.Context, channel string, b *Blob) error
+	// StatBlob returns the blob readable on channel with that SHA-256,
+	// without its bytes. ENOTFOUND if the channel holds no such blob.
+	StatBlob(ctx context.Context, channel string, sum [32]byte) (*Blob, error)
+	// ReadBlob is StatBlob with the bytes.
+	ReadBlob(ctx context.Context, channel string, sum [32]byte) (*Blob, error)
+	// BlobBytes returns the bytes of every blob stored, each counted once.
+	BlobBytes(ctx context.Context) (int64, error)
+
+	// CreateSession stores a console session, forgetting the sessions
+	// expired at s.Created. ECONFLICT if its token hash is stored already.
+	CreateSession(ctx context.Context, s *ConsoleSession) error
+	// FindSession returns the console session whose token hash is h and
+	// that has not expired at now. ENOTFOUND if there is none (never
+	// stored, revoked or expired).
+	FindSession(ctx context.Context, h [32]byte, now time.Time) (*ConsoleSession, error)
+	// DeleteSession revokes the console session whose token hash is h.
+	// ENOTFOUND if there is none.
+	DeleteSession(ctx context.Context, h [32]byte) error
+	// DeleteUserSessions revokes every console session of username and
+	// returns how many there were.
+	DeleteUserSessions(ctx context.Context, username string) (int, error)
 
 	// Meta reads a node-level setting (node name). ENOTFOUND if unset.
 	Meta(ctx context.Context, key string) (string, error)

@@ -26,6 +26,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/custody"
 	dhttp "github.com/deconflict/deconflict/http"
+	"github.com/deconflict/deconflict/internal/safe"
 	"github.com/deconflict/deconflict/node"
 )
 
@@ -53,6 +54,11 @@ const (
 // MaxTextBytes is the longest message or note text the console sends.
 const MaxTextBytes = 16 << 10
 
+// DefaultStreamCheck is how often the console checks that the sessions
+// of open streams (the hotline's and the picture's WebSockets) are still
+// signed in, ending the streams of those that are not.
+const DefaultStreamCheck = 2 * time.Second
+
 // Console is the web console mounted on a node's HTTP server.
 type Console struct {
 	node    *node.Node
@@ -60,17 +66,35 @@ type Console struct {
 	logger  *slog.Logger
 	// Now is the clock of sessions and rate limits (the node's by default).
 	Now func() time.Time
+	// StreamCheck is how often open streams' sessions are checked
+	// (DefaultStreamCheck when 0). A sign-out here ends its streams at
+	// once; a user removed, a session expired or signed out on another
+	// replica, within StreamCheck.
+	StreamCheck time.Duration
 
 	mu       sync.Mutex
-	sessions map[[32]byte]*session  // by SHA-256 of the token; guarded by mu
-	failures map[string][]time.Time // failed sign-ins per username; guarded by mu
-	hashing  chan struct{}          // bounds concurrent password hashing (CPU)
+	failures map[string][]time.Time    // failed sign-ins per username; guarded by mu
+	streams  map[*streamWatch]struct{} // open streams' sessions; guarded by mu
+	polling  bool                      // pollStreams runs; guarded by mu
+	hashing  chan struct{}             // bounds concurrent password hashing (CPU)
 }
 
+// session is a live console session: the SHA-256 of its token (its key
+// in the store) and whom it signs in.
 type session struct {
+	key             [32]byte
 	username, party string
 	expires         time.Time
 }
+
+// streamWatch is an open stream's session (SessionWatch).
+type streamWatch struct {
+	key   [32]byte
+	ended chan struct{} // closed by end
+	once  sync.Once
+}
+
+func (w *streamWatch) end() { w.once.Do(func() { close(w.ended) }) }
 
 // Mount registers the console's routes on s.Mux (the page at /, assets
 // under /console/assets/, sign-in under /console/, sending under
@@ -84,8 +108,8 @@ func Mount(s *dhttp.Server, n *node.Node, dataDir string) (*Console, error) {
 	}
 	c := &Console{
 		node: n, dataDir: dataDir, logger: n.Logger, Now: n.Now,
-		sessions: map[[32]byte]*session{},
 		failures: map[string][]time.Time{},
+		streams:  map[*streamWatch]struct{}{},
 		hashing:  make(chan struct{}, 2),
 	}
 	if c.logger == nil {
@@ -106,6 +130,7 @@ func Mount(s *dhttp.Server, n *node.Node, dataDir string) (*Console, error) {
 	m.HandleFunc("POST /v1/console/note", c.handle(s, true, c.note))
 	c.regimeRoutes(s)
 	c.reportRoutes(s)
+	c.linkTestRoutes(s)
 	prev := s.SessionAuth
 	s.SessionAuth = func(r *http.Request) (string, error) {
 		if p, err := c.Authenticate(r); p != "" || err != nil || prev == nil {
@@ -113,12 +138,14 @@ func Mount(s *dhttp.Server, n *node.Node, dataDir string) (*Console, error) {
 		}
 		return prev(r)
 	}
+	s.SessionWatch = c.watchSession
 	return c, nil
 }
 
 // Authenticate returns the party of the request's session cookie: "" and
-// no error when it carries none, EUNAUTHORIZED for an unknown or expired
-// session, EFORBIDDEN for a state-changing request without CSRFHeader.
+// no error when it carries none, EUNAUTHORIZED for an unknown, expired or
+// revoked session, EFORBIDDEN for a state-changing request without
+// CSRFHeader.
 func (c *Console) Authenticate(r *http.Request) (string, error) {
 	s, err := c.session(r)
 	if s == nil || err != nil {
@@ -133,29 +160,9 @@ func (c *Console) session(r *http.Request) (*session, error) {
 	if err != nil || ck.Value == "" {
 		return nil, nil
 	}
-	key := sha256.Sum256([]byte(ck.Value))
-	now := c.Now()
-	c.mu.Lock()
-	s := c.sessions[key]
-	if s != nil && !now.Before(s.expires) {
-		delete(c.sessions, key)
-		s = nil
-	}
-	c.mu.Unlock()
-	if s == nil {
-		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "console session expired or unknown; sign in again")
-	}
-	// An officer removed ('deconflict user remove') or moved to another
-	// party since signing in is signed out at the next request.
-	users, err := Users(c.dataDir)
+	s, err := c.check(r.Context(), sha256.Sum256([]byte(ck.Value)))
 	if err != nil {
 		return nil, err
-	}
-	if !slices.ContainsFunc(users, func(u User) bool { return u.Username == s.username && u.Party == s.party }) {
-		c.mu.Lock()
-		delete(c.sessions, key)
-		c.mu.Unlock()
-		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "console user %s no longer signs in for %s; sign in again", s.username, s.party)
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -167,20 +174,112 @@ func (c *Console) session(r *http.Request) (*session, error) {
 	return s, nil
 }
 
-// Sessions returns the number of live sessions.
-func (c *Console) Sessions() int {
+// check returns the session whose token hashes to key if it still signs
+// its officer in: stored (not signed out), not expired, and its user
+// still signs in for its party with the password it signed in with.
+// EUNAUTHORIZED otherwise; a session whose user was removed, moved or
+// given a new password is revoked.
+func (c *Console) check(ctx context.Context, key [32]byte) (*session, error) {
+	st, err := c.node.ConsoleSession(ctx, key, c.Now())
+	if deconflict.ErrorCode(err) == deconflict.ENOTFOUND {
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "console session expired, signed out or unknown; sign in again")
+	} else if err != nil {
+		return nil, err
+	}
+	// An officer removed ('deconflict user remove'), moved to another
+	// party or given a new password since signing in is signed out at
+	// the next request.
+	users, err := Users(c.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(users, func(u User) bool {
+		return u.Username == st.Username && u.Party == st.Party && u.credential() == st.Credential
+	}) {
+		if err := c.node.RevokeConsoleSession(ctx, key); err != nil && deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
+			return nil, err
+		}
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "console user %s no longer signs in for %s with that password; sign in again", st.Username, st.Party)
+	}
+	return &session{key: key, username: st.Username, party: st.Party, expires: st.Expires}, nil
+}
+
+// watchSession is the server's SessionWatch: the stream of r ends when
+// its session does.
+func (c *Console) watchSession(r *http.Request) (<-chan struct{}, func()) {
+	ck, err := r.Cookie(CookieName)
+	if err != nil || ck.Value == "" {
+		return nil, func() {}
+	}
+	w := &streamWatch{key: sha256.Sum256([]byte(ck.Value)), ended: make(chan struct{})}
+	c.mu.Lock()
+	c.streams[w] = struct{}{}
+	if !c.polling {
+		c.polling = true
+		go c.pollStreams()
+	}
+	c.mu.Unlock()
+	return w.ended, func() {
+		c.mu.Lock()
+		delete(c.streams, w)
+		c.mu.Unlock()
+	}
+}
+
+// pollStreams checks the sessions of open streams every StreamCheck and
+// ends the streams of those no longer signed in. It runs while any stream
+// is open: the streams own it.
+func (c *Console) pollStreams() {
+	every := c.StreamCheck
+	if every <= 0 {
+		every = DefaultStreamCheck
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for range t.C {
+		c.mu.Lock()
+		if len(c.streams) == 0 {
+			c.polling = false
+			c.mu.Unlock()
+			return
+		}
+		keys := map[[32]byte]bool{}
+		for w := range c.streams {
+			keys[w.key] = true
+		}
+		c.mu.Unlock()
+		for k := range keys {
+			err := safe.Call(func() error {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_, err := c.check(ctx, k)
+				return err
+			})
+			switch {
+			case deconflict.ErrorCode(err) == deconflict.EUNAUTHORIZED:
+				c.endStreams(k)
+			case err != nil:
+				// The store or users file could not be read: keep the
+				// stream, and say so.
+				c.logger.Error("console stream session check", "err", err)
+			}
+		}
+	}
+}
+
+// endStreams ends the open streams of the session key.
+func (c *Console) endStreams(key [32]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.pruneLocked(c.Now())
-	return len(c.sessions)
+	for w := range c.streams {
+		if w.key == key {
+			w.end()
+			delete(c.streams, w)
+		}
+	}
 }
 
 func (c *Console) pruneLocked(now time.Time) {
-	for k, s := range c.sessions {
-		if !now.Before(s.expires) {
-			delete(c.sessions, k)
-		}
-	}
 	for u, fs := range c.failures {
 		if len(fs) == 0 || now.Sub(fs[len(fs)-1]) >= LoginFailureWindow {
 			delete(c.failures, u)
@@ -290,11 +389,16 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, _ *session, body
 	var tok [32]byte
 	rand.Read(tok[:])
 	token := base64.RawURLEncoding.EncodeToString(tok[:])
-	s := &session{username: user.Username, party: user.Party, expires: now.Add(SessionTTL)}
+	s := &session{key: sha256.Sum256([]byte(token)), username: user.Username, party: user.Party, expires: now.Add(SessionTTL)}
+	// The store keeps the token's hash, not the token: a restart keeps the
+	// officer signed in, and a copy of the store signs no one in.
+	if err := c.node.CreateConsoleSession(r.Context(), &deconflict.ConsoleSession{TokenHash: s.key, Username: s.username, Party: s.party,
+		Credential: user.credential(), Created: now, Expires: s.expires}); err != nil {
+		return 0, nil, err
+	}
 	c.mu.Lock()
 	c.pruneLocked(now)
 	delete(c.failures, req.Username)
-	c.sessions[sha256.Sum256([]byte(token))] = s
 	c.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: token, Path: "/", Expires: s.expires, MaxAge: int(SessionTTL.Seconds()),
@@ -336,11 +440,17 @@ func (c *Console) recordFailure(username string, now time.Time) {
 	c.failures[username] = append(c.failures[username], now)
 }
 
+// logout revokes the session in the store, so that its cookie, replayed
+// from anywhere and on any replica, signs no one in again, and ends its
+// open streams.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, _ *session, _ []byte) (int, any, error) {
-	if ck, err := r.Cookie(CookieName); err == nil {
-		c.mu.Lock()
-		delete(c.sessions, sha256.Sum256([]byte(ck.Value)))
-		c.mu.Unlock()
+	if ck, err := r.Cookie(CookieName); err == nil && ck.Value != "" {
+		key := sha256.Sum256([]byte(ck.Value))
+		if err := c.node.RevokeConsoleSession(r.Context(), key); err != nil && deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
+			return 0, nil, err
+		}
+		c.endStreams(key)
+		c.logger.Info("console sign-out", "remote", r.RemoteAddr)
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	return http.StatusOK, map[string]bool{"signed_out": true}, nil
@@ -368,6 +478,9 @@ type SendRequest struct {
 	// Officer, when given, must be the signed-in user (EFORBIDDEN
 	// otherwise); the envelope names the signed-in user either way.
 	Officer string `json:"officer,omitempty"`
+	// Attachments are files uploaded to the channel first (POST
+	// /v1/channels/{id}/blobs); Text is then optional.
+	Attachments []deconflict.Attachment `json:"attachments,omitempty"`
 }
 
 // AckRequest acknowledges the message or alert at Index.
@@ -396,13 +509,13 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, s *session, body 
 	if err != nil {
 		return 0, nil, err
 	}
-	if req.Phrase == "" {
+	if req.Phrase == "" && len(req.Attachments) == 0 {
 		if err := checkText("message", req.Text); err != nil {
 			return 0, nil, err
 		}
 	}
 	return c.submit(r.Context(), s, &deconflict.Payload{Channel: req.Channel, Kind: deconflict.KindMessage, Precedence: prec, Text: req.Text, ReplyTo: req.ReplyTo,
-		Phrase: req.Phrase, Params: req.Params, Officer: req.Officer})
+		Phrase: req.Phrase, Params: req.Params, Officer: req.Officer, Attachments: req.Attachments})
 }
 
 func (c *Console) ack(w http.ResponseWriter, r *http.Request, s *session, body []byte) (int, any, error) {
@@ -503,7 +616,7 @@ func staticHandler(h http.Handler) http.Handler {
 // count ws: as 'self'.)
 func securityHeaders(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; connect-src 'self' ws://"+r.Host+" wss://"+r.Host+"; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws://"+r.Host+" wss://"+r.Host+"; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")

@@ -36,6 +36,9 @@ type testNode struct {
 	Console *console.Console
 	Dir     string
 	Keys    map[string]ed25519.PrivateKey
+
+	nodeKey ed25519.PrivateKey
+	db      *sqlite.DB
 }
 
 var testParties = []string{"RU", "US", "FR", "NATO"}
@@ -50,37 +53,48 @@ func startNode(tb testing.TB) *testNode {
 	// Officers need to sign in, not strong hashes (TestAddUser checks
 	// those): each login hashes once, and -race makes 600,000 rounds slow.
 	console.SetPasswordIterations(tb, 1000)
+	_, nodeKey, _ := ed25519.GenerateKey(rand.Reader)
+	tn := &testNode{Dir: tb.TempDir(), Keys: map[string]ed25519.PrivateKey{}, nodeKey: nodeKey}
+	tn.open(tb, true, "127.0.0.1:0")
+	tb.Cleanup(tn.close)
+	return tn
+}
+
+// open opens the node on tn.Dir with tn.nodeKey and serves it at addr;
+// first, it also registers the parties, channels and console users.
+func (tn *testNode) open(tb testing.TB, first bool, addr string) {
+	tb.Helper()
 	ctx := context.Background()
-	dir := tb.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "deconflict.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(tn.Dir, "deconflict.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	_, nodeKey, _ := ed25519.GenerateKey(rand.Reader)
-	n := node.New(db, nodeKey, "test-node")
+	n := node.New(db, tn.nodeKey, "test-node")
 	n.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	n.TickInterval = 50 * time.Millisecond
 	if err := n.Open(ctx); err != nil {
 		db.Close()
 		tb.Fatal(err)
 	}
-	tn := &testNode{Node: n, Dir: dir, Keys: map[string]ed25519.PrivateKey{}}
-	for _, p := range testParties {
-		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-		if err := n.CreateParty(ctx, deconflict.NodeAuthor, &deconflict.Party{ID: p, Keys: []deconflict.PartyKey{{Party: p, Public: pub}}}); err != nil {
-			tb.Fatal(err)
+	tn.Node, tn.db = n, db
+	if first {
+		for _, p := range testParties {
+			pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+			if err := n.CreateParty(ctx, deconflict.NodeAuthor, &deconflict.Party{ID: p, Keys: []deconflict.PartyKey{{Party: p, Public: pub}}}); err != nil {
+				tb.Fatal(err)
+			}
+			if err := custody.Host(tn.Dir, p, priv); err != nil {
+				tb.Fatal(err)
+			}
+			if err := console.AddUser(tn.Dir, username(p), p, password(p)); err != nil {
+				tb.Fatal(err)
+			}
+			tn.Keys[p] = priv
 		}
-		if err := custody.Host(dir, p, priv); err != nil {
-			tb.Fatal(err)
-		}
-		if err := console.AddUser(dir, username(p), p, password(p)); err != nil {
-			tb.Fatal(err)
-		}
-		tn.Keys[p] = priv
-	}
-	for id, members := range map[string][]string{"ru-us-syria": {"RU", "US"}, "ru-nato": {"RU", "NATO"}} {
-		if err := n.CreateChannel(ctx, deconflict.NodeAuthor, &deconflict.Channel{ID: id, Members: members}); err != nil {
-			tb.Fatal(err)
+		for id, members := range map[string][]string{"ru-us-syria": {"RU", "US"}, "ru-nato": {"RU", "NATO"}} {
+			if err := n.CreateChannel(ctx, deconflict.NodeAuthor, &deconflict.Channel{ID: id, Members: members}); err != nil {
+				tb.Fatal(err)
+			}
 		}
 	}
 	pic := live.New(n, db)
@@ -91,21 +105,31 @@ func startNode(tb testing.TB) *testNode {
 	tn.Live = pic
 	s := dhttp.NewServer(n)
 	s.SetLive(pic)
-	c, err := console.Mount(s, n, dir)
+	c, err := console.Mount(s, n, tn.Dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := s.Listen("127.0.0.1:0"); err != nil {
+	if err := s.Listen(addr); err != nil {
 		tb.Fatal(err)
 	}
 	tn.Server, tn.Console = s, c
-	tb.Cleanup(func() {
-		s.Close()
-		pic.Close()
-		n.Close()
-		db.Close()
-	})
-	return tn
+}
+
+// close stops the node's server, picture and node and closes its store.
+func (tn *testNode) close() {
+	tn.Server.Close()
+	tn.Live.Close()
+	tn.Node.Close()
+	tn.db.Close()
+}
+
+// Restart stops the node and starts it again on the same data directory,
+// node key and address, as an operator's restart does.
+func (tn *testNode) Restart(tb testing.TB) {
+	tb.Helper()
+	addr := tn.Server.Addr()
+	tn.close()
+	tn.open(tb, false, addr)
 }
 
 // browserless is a cookie-keeping HTTP client of the console API.

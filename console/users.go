@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,6 +151,14 @@ func newUser(username, party, password string, iterations int) (*User, error) {
 		return nil, fmt.Errorf("password hash of %s: %w", username, err)
 	}
 	return &User{Username: username, Party: party, Algorithm: algorithm, Iterations: iterations, Salt: salt, Hash: h}, nil
+}
+
+// credential identifies the password u was given: the hex SHA-256 of its
+// salt, fresh for every password AddUser sets. A session records it, so
+// that a new password ends the sessions made with the old one.
+func (u *User) credential() string {
+	h := sha256.Sum256(append([]byte("deconflict-console-credential\x00"), u.Salt...))
+	return hex.EncodeToString(h[:16])
 }
 
 // checkPassword reports whether password matches u's hash, comparing in

@@ -287,6 +287,14 @@ func TestBrowserVerifyJS(t *testing.T) {
 		}
 		const leaves = V.leaves.map(d);
 		for (const r of V.roots) res.roots.push(v.b64encode(await v.treeRoot(leaves.slice(0, r.size))));
+		// The frontier gives the same roots, leaf by leaf.
+		const f = new v.Frontier(), want = new Map(V.roots.map((r) => [r.size, r.root]));
+		res.frontier = [];
+		if (want.has(0)) res.frontier.push([0, v.b64encode(await f.root())]);
+		for (const [i, l] of leaves.entries()) {
+			await f.push(l);
+			if (want.has(i + 1)) res.frontier.push([i + 1, v.b64encode(await f.root())]);
+		}
 		for (const n of V.notes) {
 			try {
 				const cp = await v.openCheckpoint(n.note, n.origin, d(n.key));
@@ -294,6 +302,39 @@ func TestBrowserVerifyJS(t *testing.T) {
 			} catch (e) { res.notes.push((e.kind || "exception") + ": " + e.message); }
 		}
 		for (const e of V.envelopes) res.envelopes.push(v.b64encode(await v.leafHash(v.envelopeLeaf(e))));
+		// The payload shown must be the signed one.
+		res.payloads = V.envelopes.map((e) => {
+			const shown = JSON.parse(new TextDecoder().decode(d(e.payload_b64)));
+			const changed = { ...shown, text: shown.text + "!" };
+			return [v.samePayload({ ...e, payload: shown }), v.samePayload({ ...e, payload: changed }), v.samePayload({ ...e, payload: shown, payload_b64: "%%" })];
+		});
+		// Random changes to a signed checkpoint (seeded): every one is
+		// refused with a VerifyError, or (a change to the witness's line
+		// only) accepted with the same size and root; nothing else is thrown.
+		let seed = 7;
+		const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+		const base = V.notes[1], alphabet = "\n \u2014+/=0123456789AZaz-";
+		res.mutants = { refused: 0, accepted: 0, bad: [] };
+		const nodeLine = base.note.split("\n").find((l) => l.startsWith("\u2014 " + base.origin + " "));
+		for (let i = 0; i < 3000; i++) {
+			const chars = [...base.note];
+			for (let k = 1 + rnd(3); k > 0; k--) {
+				const at = rnd(chars.length + 1), op = rnd(3);
+				if (op === 0) chars.splice(at, 1);
+				else if (op === 1) chars.splice(at, 0, alphabet[rnd(alphabet.length)]);
+				else chars[at] = alphabet[rnd(alphabet.length)];
+			}
+			const m = chars.join("");
+			if (m === base.note) continue;
+			try {
+				const cp = await v.openCheckpoint(m, base.origin, d(base.key));
+				if (cp.size !== base.size || cp.rootB64 !== base.root || !m.startsWith(cp.origin + "\n" + cp.size + "\n" + cp.rootB64 + "\n\n") || !m.includes("\n" + nodeLine + "\n")) res.mutants.bad.push("accepted: " + JSON.stringify(m));
+				else res.mutants.accepted++;
+			} catch (e) {
+				if (e instanceof v.VerifyError) res.mutants.refused++;
+				else res.mutants.bad.push(e.name + " " + e.message + ": " + JSON.stringify(m));
+			}
+		}
 		return JSON.stringify(res);
 	})()`)
 	var res struct {
@@ -301,6 +342,12 @@ func TestBrowserVerifyJS(t *testing.T) {
 		Roots     []string
 		Notes     []string
 		Envelopes []string
+		Payloads  [][]bool
+		Frontier  [][2]any
+		Mutants   struct {
+			Refused, Accepted int
+			Bad               []string
+		}
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
@@ -338,6 +385,26 @@ func TestBrowserVerifyJS(t *testing.T) {
 			t.Errorf("envelope %d: verify.js leaf hash %s, the node's %s", i, res.Envelopes[i], e["want"])
 		}
 	}
+	if len(res.Frontier) != len(roots) {
+		t.Errorf("frontier: %d roots, want %d", len(res.Frontier), len(roots))
+	}
+	for i, fr := range res.Frontier {
+		if i < len(roots) && (fr[0] != float64(roots[i]["size"].(int64)) || fr[1] != roots[i]["root"]) {
+			t.Errorf("frontier: size %v root %v, tlog: size %d root %s", fr[0], fr[1], roots[i]["size"], roots[i]["root"])
+		}
+	}
+	for i, p := range res.Payloads {
+		if len(p) != 3 || !p[0] || p[1] || p[2] {
+			t.Errorf("envelope %d: samePayload of the signed, a changed and a malformed payload: %v, want [true false false]", i, p)
+		}
+	}
+	for _, bad := range res.Mutants.Bad {
+		t.Errorf("changed checkpoint: %s", bad)
+	}
+	if res.Mutants.Refused < 2000 {
+		t.Errorf("only %d changed checkpoints refused (%d accepted)", res.Mutants.Refused, res.Mutants.Accepted)
+	}
+	t.Logf("changed checkpoints: %d refused, %d accepted (witness line only)", res.Mutants.Refused, res.Mutants.Accepted)
 	t.Logf("%d proofs (%d tampered ones rejected), %d roots, %d notes, %d envelopes checked", len(vecs), rejected, len(roots), len(notes), len(envs))
 	b.checkNoErrors()
 }
@@ -386,8 +453,10 @@ func (f *forkNode) start() {
 			}
 			f.keys[p] = priv
 		}
-		if err := n.CreateChannel(ctx, deconflict.NodeAuthor, &deconflict.Channel{ID: "ru-us-syria", Members: []string{"RU", "US"}}); err != nil {
-			f.t.Fatal(err)
+		for _, id := range []string{"ru-us-syria", "ru-us-quiet"} {
+			if err := n.CreateChannel(ctx, deconflict.NodeAuthor, &deconflict.Channel{ID: id, Members: []string{"RU", "US"}}); err != nil {
+				f.t.Fatal(err)
+			}
 		}
 	}
 	s := dhttp.NewServer(n)
@@ -508,6 +577,13 @@ func TestBrowserForkBanner(t *testing.T) {
 		t.Fatalf("status %q, want the consistency from size 6 and every entry checked", got)
 	}
 	verified := us.eval(`JSON.parse(localStorage.getItem("deconflict-record:cp:fork-node/ru-us-syria")).root`)
+	// The Record tab says what this browser checked.
+	us.click("#tab-record")
+	us.wait("the browser's check in the Record tab", `/: size 7(, as verified before| extends size 6); entries checked: all/.test(document.getElementById("record-browser-last")?.textContent || "")`, 10*time.Second)
+	if got := us.eval(`document.getElementById("record-browser-verified").textContent`); !strings.Contains(got, "size 7, root "+verified) {
+		t.Fatalf("Record tab: verified %q, want size 7 and root %s", got, verified)
+	}
+	us.click("#tab-hotline")
 
 	// The operator restores the old copy: a smaller, self-consistent log.
 	f.stop()
@@ -548,6 +624,13 @@ func TestBrowserForkBanner(t *testing.T) {
 		t.Fatalf("evidence lacks the proof:\n%s", ev)
 	}
 	us.screenshot(artifactsDir(t), "8-record-fork-banner.png")
+	// The banner is the forked channel's: another channel shows its views,
+	// and the top bar still names the fork.
+	us.click(`#channels button[data-channel="ru-us-quiet"]`)
+	us.wait("the other channel's views", `document.getElementById("record-banner").hidden && document.getElementById("panel-hotline").offsetParent !== null`, 10*time.Second)
+	if got := us.eval(`document.getElementById("record-status").textContent`); got != "record: FORK on ru-us-syria" {
+		t.Fatalf("status on the other channel %q, want the fork named", got)
+	}
 	// What this browser verified stays: the fork did not replace it.
 	if got := us.eval(`JSON.parse(localStorage.getItem("deconflict-record:cp:fork-node/ru-us-syria")).root`); got != verified {
 		t.Fatalf("stored verified root %q, want %q", got, verified)

@@ -121,36 +121,13 @@ func (c *Client) doSigned(ctx context.Context, method, path string, in, out any,
 			return err
 		}
 	}
-	var resp *http.Response
-	var data []byte
-	for tries := len(c.bases()); ; tries-- {
-		base := c.base()
-		req, err := c.newRequestSigned(ctx, base, method, path, body, sign)
-		if err != nil {
-			return err
-		}
-		resp, err = c.HTTP.Do(req)
-		if err == nil {
-			data, err = io.ReadAll(resp.Body)
-			resp.Body.Close()
-		}
-		if err == nil && (resp.StatusCode != http.StatusServiceUnavailable || tries <= 1) {
-			break
-		}
-		if tries <= 1 || ctx.Err() != nil {
-			if err == nil {
-				break
-			}
-			return fmt.Errorf("node %s: %w", base, err)
-		}
-		c.failover(base)
+	ctype := ""
+	if body != nil {
+		ctype = "application/json"
 	}
-	if resp.StatusCode/100 != 2 {
-		var e ErrorResponse
-		if json.Unmarshal(data, &e) == nil && e.Code != "" {
-			return &deconflict.Error{Code: e.Code, Message: e.Message}
-		}
-		return &deconflict.Error{Code: errorCodeOf(resp.StatusCode), Message: fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(data))}
+	_, data, err := c.roundTrip(ctx, method, path, ctype, body, sign)
+	if err != nil {
+		return err
 	}
 	switch o := out.(type) {
 	case nil:
@@ -164,6 +141,48 @@ func (c *Client) doSigned(ctx context.Context, method, path string, in, out any,
 		}
 		return nil
 	}
+}
+
+// roundTrip sends a request with body of type ctype ("" for none), moving
+// to the next replica on a connection error or 503, and returns a 2xx
+// answer and its body, or the node's error as a *deconflict.Error with its
+// code.
+func (c *Client) roundTrip(ctx context.Context, method, path, ctype string, body []byte, sign bool) (*http.Response, []byte, error) {
+	var resp *http.Response
+	var data []byte
+	for tries := len(c.bases()); ; tries-- {
+		base := c.base()
+		req, err := c.newRequestSigned(ctx, base, method, path, body, sign)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err = c.HTTP.Do(req)
+		if err == nil {
+			data, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		if err == nil && (resp.StatusCode != http.StatusServiceUnavailable || tries <= 1) {
+			break
+		}
+		if tries <= 1 || ctx.Err() != nil {
+			if err == nil {
+				break
+			}
+			return nil, nil, fmt.Errorf("node %s: %w", base, err)
+		}
+		c.failover(base)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e ErrorResponse
+		if json.Unmarshal(data, &e) == nil && e.Code != "" {
+			return nil, nil, &deconflict.Error{Code: e.Code, Message: e.Message}
+		}
+		return nil, nil, &deconflict.Error{Code: errorCodeOf(resp.StatusCode), Message: fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(data))}
+	}
+	return resp, data, nil
 }
 
 // Do sends a request to path with in as its JSON body (nil for none) and

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,6 +76,32 @@ func FuzzDecodeBatch(f *testing.F) {
 			if e == nil {
 				t.Fatalf("element %d is null", i)
 			}
+		}
+	})
+}
+
+// uploadTypeRef is the one spelling of a media type an upload is stored
+// as, stated independently (RFC 6838 restricted names, lowercase).
+var uploadTypeRef = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$`)
+
+// FuzzUploadType: no Content-Type of an attachment upload panics its
+// reading; an accepted one gives a type in the one spelling, which is the
+// header's media type (before any parameter) in lowercase.
+func FuzzUploadType(f *testing.F) {
+	for _, s := range []string{"image/png", "text/plain; charset=utf-8", "Image/PNG", "image/svg+xml", "text/html;", "a/b/c", "", `text/plain; name="x;y"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ct string) {
+		typ, err := dhttp.UploadType(ct)
+		if err != nil {
+			if deconflict.ErrorCode(err) != deconflict.EINVALID {
+				t.Fatalf("error code %q: %v", deconflict.ErrorCode(err), err)
+			}
+			return
+		}
+		head, _, _ := strings.Cut(ct, ";")
+		if !uploadTypeRef.MatchString(typ) || typ != strings.ToLower(strings.TrimSpace(head)) {
+			t.Fatalf("Content-Type %q read as %q", ct, typ)
 		}
 	})
 }

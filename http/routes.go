@@ -209,6 +209,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/channels/{id}/watch", s.watch)
 	m.HandleFunc("GET /v1/channels/{id}/inbox", s.authed(s.inbox))
 	s.regimeRoutes()
+	s.linkTestRoutes()
 	m.HandleFunc("GET /v1/channels/{id}/acks", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		d, err := s.Node.AckDuties(r.Context(), caller, r.PathValue("id"))
 		if d == nil {
@@ -328,6 +329,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		nf += len(names)
 	}
 	fmt.Fprintf(w, "# HELP deconflict_witnesses_failing Witnesses (per channel) that refused or could not be reached at the last attempt (which ones: /healthz, signed by the operator).\n# TYPE deconflict_witnesses_failing gauge\ndeconflict_witnesses_failing %d\n", nf)
+	s.writeLinkMetrics(r.Context(), w)
 	fmt.Fprintf(w, "# HELP deconflict_webhook_calls_total Escalation webhook calls by outcome.\n# TYPE deconflict_webhook_calls_total counter\ndeconflict_webhook_calls_total{outcome=\"ok\"} %d\ndeconflict_webhook_calls_total{outcome=\"error\"} %d\n", m.WebhookOK.Load(), m.WebhookFail.Load())
 }
 
@@ -555,25 +557,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.CloseNow()
-	ctx := c.CloseRead(r.Context())
-	// A stream opened with a key ends when that key is revoked: what a
-	// revoked key may no longer read, it does not go on reading.
-	if pub, err := deconflict.DecodeKey(r.Header.Get(HeaderKey)); err == nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		revoked := s.Node.WatchKey(ctx, pub)
-		go func() {
-			select {
-			case <-revoked:
-				if ctx.Err() == nil {
-					c.Close(websocket.StatusPolicyViolation, "key revoked")
-				}
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
+	// A stream ends when its key is revoked or its console session ends.
+	ctx, stop := s.streamContext(c.CloseRead(r.Context()), r, c)
+	defer stop()
 	// With batch=1 each message is a JSON array of the envelopes that were
 	// ready together, which saves a frame and a write per envelope for
 	// watchers that keep up with busy channels.

@@ -31,9 +31,16 @@ type Server struct {
 	// SessionAuth, when set, authenticates requests that carry no
 	// signature (the console's session cookie).
 	SessionAuth Authenticator
+	// SessionWatch, when set, ends a stream opened with a session once the
+	// session ends (see SessionWatch).
+	SessionWatch SessionWatch
 	// Version is the node software's version, reported by /v1/node and
 	// /metrics; "" leaves it out.
 	Version string
+	// MetricsChannels adds to /metrics each channel's and party's link
+	// test figures, labelled with their ids (serve --metrics-channels):
+	// whoever reaches /metrics then learns the channels and their members.
+	MetricsChannels bool
 
 	// BodyTimeout bounds how long a request's body may take to arrive
 	// (from the end of its headers), so that slow-body connections are not
@@ -45,6 +52,8 @@ type Server struct {
 	ln    net.Listener
 	srv   *http.Server
 	views viewCache
+	// blobSlots bounds the blob requests in flight (MaxBlobRequests).
+	blobSlots chan struct{}
 }
 
 // NewServer returns a server for n with every API route registered.
@@ -52,6 +61,7 @@ func NewServer(n *node.Node) *Server {
 	s := &Server{Node: n, Logger: n.Logger, Mux: http.NewServeMux()}
 	s.routes()
 	s.liveRoutes()
+	s.blobRoutes()
 	return s
 }
 

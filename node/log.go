@@ -29,6 +29,10 @@ type channelLog struct {
 	id   string
 	reqs chan *appendReq
 	done chan struct{}
+	// exited is closed once run has returned, after answering every
+	// request queued before it stopped: a request queued later is never
+	// answered, and its sender learns so here.
+	exited chan struct{}
 
 	mu          sync.Mutex
 	size        int64                  // committed log size; guarded by mu
@@ -39,7 +43,8 @@ type channelLog struct {
 	writtenSize int64                  // its size; guarded by mu
 	stopped     bool
 
-	seen seenSet // who has fetched which message, from the channel's seen envelopes
+	seen  seenSet // who has fetched which message, from the channel's seen envelopes
+	links linkSet // the channel's link tests and their answers (linktest.go)
 }
 
 type appendReq struct {
@@ -49,7 +54,12 @@ type appendReq struct {
 	hooks    []deconflict.WebhookJob // missed-ack: webhook calls to queue
 	policy   *deconflict.Policy      // policy: the channel's policy from this envelope on
 	backfill bool                    // key log: records a key registered before the key log; changes no table
-	resp     chan appendResp
+	// finish, when set, completes a node envelope in the appender, just
+	// before it is checked and appended at the commit's time now (after
+	// everything logged before it): it sets the request's payload and
+	// signature (a link-result's body, linktest.go).
+	finish func(ctx context.Context, now time.Time) error
+	resp   chan appendResp
 }
 
 type appendResp struct {
@@ -71,6 +81,10 @@ func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 	if l := n.logs[id]; l != nil {
 		return l, nil
 	}
+	if n.closing {
+		// No appender starts once Close has stopped the others.
+		return nil, deconflict.Errorf(deconflict.EUNAVAILABLE, "node is shutting down")
+	}
 	// Only a channel that exists gets an appender: requests about unknown
 	// channels must create nothing.
 	if _, err := n.Store.FindChannel(ctx, id); err != nil {
@@ -80,10 +94,10 @@ func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), size: size, ringLow: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
+	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), exited: make(chan struct{}), size: size, ringLow: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
 	n.logs[id] = l
 	n.wg.Add(1)
-	go func() { defer n.wg.Done(); l.run() }()
+	go func() { defer n.wg.Done(); defer close(l.exited); l.run() }()
 	return l, nil
 }
 
@@ -278,6 +292,12 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 			}
 			continue
 		}
+		if r.finish != nil {
+			if err := r.finish(ctx, now); err != nil {
+				results[i] = appendResp{err: err}
+				continue
+			}
+		}
 		// The replay window applies to new envelopes only.
 		if d := p.Time.Sub(now); d > n.TimeWindow || d < -n.TimeWindow {
 			results[i] = appendResp{err: deconflict.Errorf(deconflict.EINVALID, "envelope time %s is %s from the node's clock %s; the window is ±%s", p.Time.Format(time.RFC3339), d.Round(time.Second), now.Format(time.RFC3339), n.TimeWindow)}
@@ -405,6 +425,12 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	}
 	if p.Kind == deconflict.KindMissedAck {
 		return l.checkMissedOpen(ctx, r)
+	}
+	if p.Kind == deconflict.KindSeen {
+		return l.checkSeenOnce(ctx, p)
+	}
+	if p.Kind == deconflict.KindLinkAnswer {
+		return l.checkLinkAnswer(ctx, p, b, find)
 	}
 	if p.Kind != deconflict.KindAck {
 		return nil

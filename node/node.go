@@ -67,13 +67,22 @@ type Node struct {
 	// run on the replica holding the timers lease, and this replica
 	// follows the logs the others append to.
 	Replicas deconflict.Replicas
+	// OnLinkTest, when set, is called after the node logged a link test
+	// (its index) on channel asking parties to answer: the demo answers
+	// at once for the parties whose keys it hosts. It runs on the deadline
+	// loop and must not block for long.
+	OnLinkTest func(ctx context.Context, n *Node, channel string, index int64, parties []string)
 	// PollInterval is how often a replica re-reads what the others wrote
 	// even without a notification (DefaultPollInterval when zero).
 	PollInterval time.Duration
+	// Attach is what the operator allows as attachments (sizes, media
+	// types); its zero value means the defaults.
+	Attach AttachLimits
 
 	policyMu    sync.Mutex // serialises policy changes
 	mu          sync.Mutex
 	logs        map[string]*channelLog          // guarded by mu
+	closing     bool                            // Close has begun: no new appender; guarded by mu
 	chans       map[string]*deconflict.Channel  // cache of FindChannel; guarded by mu
 	keys        map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
 	refused     map[string]string               // channels refused at start-up, with the reason; guarded by mu
@@ -84,6 +93,9 @@ type Node struct {
 	changed     []func(context.Context) error // told when channels change; guarded by mu
 	regimes     map[string]*regimeState       // notifications and measures per channel; guarded by mu
 	cancel      context.CancelFunc
+	seenQ       chan seenReq       // fetches for the seen writer (seen.go)
+	seenCancel  context.CancelFunc // stops the seen writer, nil until it starts; guarded by mu
+	seenDone    chan struct{}      // closed when the seen writer has returned
 	wg          sync.WaitGroup
 	wakeHook    chan struct{}
 
@@ -99,6 +111,7 @@ type Metrics struct {
 	WebhookOK   atomic.Int64
 	WebhookFail atomic.Int64
 	Rejected    atomic.Int64 // envelopes refused
+	LinkTests   atomic.Int64 // link-test envelopes logged since start
 }
 
 // New returns a node over store. Call Open before use and Close after.
@@ -119,6 +132,8 @@ func New(store deconflict.Store, key ed25519.PrivateKey, name string) *Node {
 		frozen:       map[string]string{},
 		keysChanged:  make(chan struct{}),
 		wakeHook:     make(chan struct{}, 1),
+		seenQ:        make(chan seenReq, seenQueueSize),
+		seenDone:     make(chan struct{}),
 	}
 }
 
@@ -239,6 +254,15 @@ func (n *Node) frozenError(channel string) error {
 func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
+	}
+	n.mu.Lock()
+	n.closing = true
+	stopSeen := n.seenCancel
+	n.mu.Unlock()
+	if stopSeen != nil {
+		// The seen writer logs what is queued while the appenders still run.
+		stopSeen()
+		<-n.seenDone
 	}
 	n.stopWitnessing()
 	n.mu.Lock()
@@ -457,6 +481,10 @@ func policyText(from, to deconflict.Policy, changed []string) string {
 			parts = append(parts, fmt.Sprintf("%s re-notification interval %s -> %s", prec, from.RenotifyInterval(prec), to.RenotifyInterval(prec)))
 		case c == "witnesses":
 			parts = append(parts, witnessPolicyText(to.Witnesses))
+		case c == "link_test":
+			parts = append(parts, fmt.Sprintf("link test interval %s -> %s", from.LinkTestInterval(), to.LinkTestInterval()))
+		case c == "link_test_within":
+			parts = append(parts, fmt.Sprintf("link test answer time %s -> %s", from.LinkTestAnswerWithin(), to.LinkTestAnswerWithin()))
 		default:
 			parts = append(parts, c+" changed")
 		}

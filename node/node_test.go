@@ -28,6 +28,15 @@ type faultyStore struct {
 	deconflict.Store
 	failAppend atomic.Bool
 	hide       atomic.Int64 // 1 + the index hidden from FindEnvelopes; 0 for none
+	// ackGate, when set, holds every AckStatus call until it is closed.
+	ackGate atomic.Pointer[chan struct{}]
+}
+
+func (s *faultyStore) AckStatus(ctx context.Context, channel string, index int64) ([]deconflict.PendingAck, error) {
+	if g := s.ackGate.Load(); g != nil {
+		<-*g
+	}
+	return s.Store.AckStatus(ctx, channel, index)
 }
 
 func (s *faultyStore) Append(ctx context.Context, b *deconflict.Batch) error {

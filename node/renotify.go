@@ -77,7 +77,7 @@ func (n *Node) renotifyChannel(ctx context.Context, c *deconflict.Channel, now t
 	}
 	for _, idx := range order {
 		l.seen.mu.Lock()
-		err := l.seen.load(ctx, n, c.ID)
+		err := l.seen.sync(ctx, l)
 		count := l.seen.renotified[idx]
 		m, cached := l.seen.msgs[idx]
 		l.seen.mu.Unlock()

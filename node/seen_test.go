@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,5 +169,114 @@ func TestSeen(t *testing.T) {
 	}
 	if got, want := fmt.Sprint(seenOf(t, tn2, "hot")), fmt.Sprintf("[%d:RU]", msg.Index); got != want {
 		t.Fatalf("seen envelopes after a restart and another fetch: %s, want %s", got, want)
+	}
+}
+
+// seenIn returns the (message index, party) of every seen envelope of envs.
+func seenIn(t *testing.T, envs []*deconflict.Envelope) []string {
+	t.Helper()
+	var out []string
+	for _, e := range envs {
+		if e.Kind != deconflict.KindSeen {
+			continue
+		}
+		p, err := deconflict.ParsePayload(e.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%d:%s", *p.Ack, p.AckFrom[0]))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// followAll follows ru-us as RU until want envelopes are delivered, and
+// fails the test if they are not within 30 s (a delivery held up).
+func followAll(t *testing.T, fx *fixture, want int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := 0
+	done := make(chan error, 1)
+	go func() {
+		done <- fx.n.FollowBatches(ctx, "RU", "ru-us", 0, func(envs []*deconflict.Envelope) error {
+			if got += len(envs); got >= want {
+				cancel()
+			}
+			return nil
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("following ru-us delivered %d of %d envelopes while the seen writer was held", got, want)
+	}
+}
+
+// TestSeenOffTheWatchPath: a follower gets every message while the seen
+// writer is held in the store (its duty check blocked); once the store
+// answers, every message has its one seen record, which a member's fetch
+// (waiting for the records) then finds in the log.
+func TestSeenOffTheWatchPath(t *testing.T) {
+	fx := newFixture(t, nil)
+	var want []string
+	for i := range 12 {
+		r := fx.send("US", deconflict.Routine, fmt.Sprint("message ", i))
+		want = append(want, fmt.Sprintf("%d:RU", r.Index))
+	}
+	slices.Sort(want)
+	gate := make(chan struct{})
+	fx.store.ackGate.Store(&gate)
+	followAll(t, fx, 12)
+	if got := seenIn(t, fx.envelopes()); len(got) != 0 {
+		t.Fatalf("seen records %v while the writer is held, want none yet", got)
+	}
+	close(gate)
+	if _, err := fx.n.Envelopes(context.Background(), "RU", "ru-us", 0, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if got := seenIn(t, fx.envelopes()); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("seen records %v, want %v", got, want)
+	}
+	followAll(t, fx, 24) // the seen records themselves log nothing more
+	if got := seenIn(t, fx.envelopes()); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("seen records after following again %v, want %v", got, want)
+	}
+}
+
+// TestSeenQueuedAtClose: seen records still queued when the node closes
+// are logged before its appenders stop, and a node restarted on the store
+// finds them.
+func TestSeenQueuedAtClose(t *testing.T) {
+	fx := newFixture(t, nil)
+	var want []string
+	for i := range 12 {
+		r := fx.send("US", deconflict.Routine, fmt.Sprint("message ", i))
+		want = append(want, fmt.Sprintf("%d:RU", r.Index))
+	}
+	slices.Sort(want)
+	gate := make(chan struct{})
+	fx.store.ackGate.Store(&gate)
+	followAll(t, fx, 12)
+	closed := make(chan error, 1)
+	go func() { closed <- fx.n.Close() }()
+	close(gate)
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close with seen records queued did not return")
+	}
+	n2 := node.New(fx.store, fx.n.Key, "node-test")
+	n2.Now = fx.clk.Now
+	defer n2.Close()
+	envs, err := n2.Envelopes(context.Background(), deconflict.NodeAuthor, "ru-us", 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := seenIn(t, envs); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("seen records after Close and a restart %v, want %v", got, want)
 	}
 }

@@ -154,7 +154,7 @@ func (n *Node) SubmitBatch(ctx context.Context, channel string, envs []*deconfli
 		}
 		// Once queued, each request is committed or refused whatever the
 		// caller does: wait for every answer.
-		res := <-r.resp
+		res := l.wait(r)
 		if res.err != nil {
 			out[i].Err = res.err
 			continue
@@ -196,7 +196,8 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 		return nil, deconflict.Errorf(deconflict.EINVALID, "payload is addressed to channel %s, posted to %s", p.Channel, channel)
 	}
 	switch p.Kind {
-	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding, deconflict.KindSeen, deconflict.KindRenotify:
+	case deconflict.KindMissedAck, deconflict.KindAlert, deconflict.KindPolicy, deconflict.KindFinding, deconflict.KindSeen, deconflict.KindRenotify,
+		deconflict.KindLinkTest, deconflict.KindLinkResult:
 		return nil, deconflict.Errorf(deconflict.EFORBIDDEN, "kind %s: only the node writes these", p.Kind)
 	}
 	if p.Phrase != "" {
@@ -219,6 +220,9 @@ func (n *Node) check(ctx context.Context, channel string, s *deconflict.Signed) 
 		return nil, err
 	}
 	if err := n.checkRegime(ctx, ch, p); err != nil {
+		return nil, err
+	}
+	if err := n.checkAttachments(ctx, p); err != nil {
 		return nil, err
 	}
 	return &appendReq{signed: s, payload: p}, nil
@@ -244,6 +248,15 @@ func (n *Node) submitNodeReq(ctx context.Context, p *deconflict.Payload, r *appe
 	if err := n.frozenError(p.Channel); err != nil {
 		return nil, err
 	}
+	if _, err := n.nodeReq(p, r); err != nil {
+		return nil, err
+	}
+	return n.append(ctx, r)
+}
+
+// nodeReq completes p as a node-signed payload and r as the request to
+// append it.
+func (n *Node) nodeReq(p *deconflict.Payload, r *appendReq) (*appendReq, error) {
 	p.V, p.Author = 1, deconflict.NodeAuthor
 	if p.ID == "" {
 		p.ID = deconflict.NewEnvelopeID()
@@ -259,7 +272,7 @@ func (n *Node) submitNodeReq(ctx context.Context, p *deconflict.Payload, r *appe
 		return nil, fmt.Errorf("node payload: %w", err)
 	}
 	r.signed, r.payload = s, p
-	return n.append(ctx, r)
+	return r, nil
 }
 
 func (n *Node) append(ctx context.Context, r *appendReq) (*deconflict.Receipt, error) {
@@ -277,11 +290,29 @@ func (n *Node) append(ctx context.Context, r *appendReq) (*deconflict.Receipt, e
 	}
 	// Once queued, the request is committed or refused whatever the caller
 	// does; wait for the answer so the result is never in doubt.
-	res := <-r.resp
+	res := l.wait(r)
 	if res.err != nil {
 		return nil, res.err
 	}
 	return n.receiptWith(ctx, res.env, res.treeSize, res.checkpoint, res.proofs)
+}
+
+// wait returns the answer to r, queued on l: EUNAVAILABLE if the
+// appender stopped before taking it (the node is closing).
+func (l *channelLog) wait(r *appendReq) appendResp {
+	select {
+	case res := <-r.resp:
+		return res
+	case <-l.exited:
+		// Everything queued before run returned was answered before exited
+		// closed.
+		select {
+		case res := <-r.resp:
+			return res
+		default:
+			return appendResp{err: deconflict.Errorf(deconflict.EUNAVAILABLE, "node is shutting down")}
+		}
+	}
 }
 
 // receipt builds the receipt of e against the checkpoint of treeSize.
@@ -352,6 +383,9 @@ func (n *Node) deadlineLoop(ctx context.Context) {
 		}
 		if err := n.CheckRenotify(ctx); err != nil && ctx.Err() == nil {
 			n.Logger.Error("renotify check", "err", err)
+		}
+		if err := n.CheckLinkTests(ctx); err != nil && ctx.Err() == nil {
+			n.Logger.Error("link test check", "err", err)
 		}
 	}
 }

@@ -172,6 +172,36 @@ CREATE TABLE assets (
 	ident TEXT NOT NULL,
 	PRIMARY KEY (party, kind, n)
 );
+`, `
+CREATE TABLE blobs (sha256 BYTEA PRIMARY KEY, size BIGINT NOT NULL, created BIGINT NOT NULL, data BYTEA NOT NULL);
+CREATE TABLE channel_blobs (
+	channel TEXT NOT NULL REFERENCES channels(id),
+	sha256 BYTEA NOT NULL REFERENCES blobs(sha256),
+	type TEXT NOT NULL,
+	created BIGINT NOT NULL,
+	PRIMARY KEY (channel, sha256)
+);
+`, `
+CREATE TABLE console_sessions (
+	token_hash BYTEA PRIMARY KEY,
+	username TEXT NOT NULL,
+	party TEXT NOT NULL,
+	credential TEXT NOT NULL,
+	created BIGINT NOT NULL,
+	expires BIGINT NOT NULL
+);
+CREATE INDEX console_sessions_user ON console_sessions(username);
+CREATE INDEX console_sessions_expires ON console_sessions(expires);
+`, `
+CREATE TABLE incident_tracks (
+	incident TEXT NOT NULL,
+	track TEXT NOT NULL,
+	domain TEXT NOT NULL,
+	party TEXT NOT NULL,
+	label TEXT NOT NULL,
+	points BYTEA NOT NULL,
+	PRIMARY KEY (incident, track)
+);
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock

@@ -145,6 +145,7 @@ func (r *Report) summary() Section {
 		{"Measures proposed", itoa(r.Proposed), ""},
 		{"Measures bound", itoa(r.Bound), ""},
 		{"Measures withdrawn", itoa(r.WithdrawnN), ""},
+		{"Link tests", itoa(r.LinkTests), orDash(linkSummary(r.Availability))},
 	}}
 	ack := &Table{Caption: "Acknowledgements per party", Head: []string{"Party", "Due", "In time", "Late", "Missed", "Median FLASH", "Median IMMEDIATE"},
 		Numeric: []bool{false, true, true, true, true, true, true}}
@@ -182,6 +183,27 @@ func (r *Report) hotline() Section {
 			off.Rows = append(off.Rows, []string{o.Party, o.Officer, itoa(o.Messages), itoa(o.Acks), itoa(o.Other)})
 		}
 		blocks = append(blocks, off)
+	}
+	if r.LinkTests > 0 {
+		lt := &Table{Caption: "Link tests: each member's availability (answers received within the test's time to answer)", Head: []string{"Party", "Tests", "In time", "Late", "Unanswered", "Availability", "Longest delay in time"},
+			Numeric: []bool{false, true, true, true, true, true, true}}
+		for _, a := range r.Availability {
+			pct := "-"
+			if a.Tests > 0 {
+				pct = fmt.Sprintf("%.1f%%", a.Percent())
+			}
+			lt.Rows = append(lt.Rows, []string{a.Party, itoa(a.Tests), itoa(a.InTime), itoa(a.Late), itoa(a.Missed), pct, secs(a.MaxDelay.Seconds())})
+		}
+		blocks = append(blocks, lt)
+	} else {
+		blocks = append(blocks, &Para{"No link test closed in the period."})
+	}
+	if len(r.Attachments) > 0 {
+		att := &Table{Caption: "Files attached (the signed message names each file's SHA-256; the file is kept apart from the log)", Head: []string{"Message", "From", "File", "Type", "Bytes", "SHA-256"}, Numeric: []bool{false, false, false, false, true, false}}
+		for _, a := range r.Attachments {
+			att.Rows = append(att.Rows, []string{"#" + i64(a.Index), Signer(a.Author, a.Officer), a.Name, a.Type, i64(a.Size), a.SHA256})
+		}
+		blocks = append(blocks, att)
 	}
 	return Section{ID: "hotline", Title: "Hotline and acknowledgements", Blocks: blocks}
 }

@@ -153,6 +153,36 @@ CREATE TABLE assets (
 	ident TEXT NOT NULL,
 	PRIMARY KEY (party, kind, n)
 );
+`, `
+CREATE TABLE blobs (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, size INTEGER NOT NULL, created INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE channel_blobs (
+	channel TEXT NOT NULL REFERENCES channels(id),
+	sha256 BLOB NOT NULL REFERENCES blobs(sha256),
+	type TEXT NOT NULL,
+	created INTEGER NOT NULL,
+	PRIMARY KEY (channel, sha256)
+) WITHOUT ROWID;
+`, `
+CREATE TABLE console_sessions (
+	token_hash BLOB PRIMARY KEY,
+	username TEXT NOT NULL,
+	party TEXT NOT NULL,
+	credential TEXT NOT NULL,
+	created INTEGER NOT NULL,
+	expires INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX console_sessions_user ON console_sessions(username);
+CREATE INDEX console_sessions_expires ON console_sessions(expires);
+`, `
+CREATE TABLE incident_tracks (
+	incident TEXT NOT NULL,
+	track TEXT NOT NULL,
+	domain TEXT NOT NULL,
+	party TEXT NOT NULL,
+	label TEXT NOT NULL,
+	points BLOB NOT NULL,
+	PRIMARY KEY (incident, track)
+);
 `}
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -13,8 +13,8 @@ func init() {
 	register("channel", &command{
 		Summary: "(operator) create channels and set their policy; list yours",
 		Usage: `
-usage: deconflict channel create ID --members A,B[,C] [--ack flash=2m,immediate=10m,...] [--renotify flash=1m,immediate=5m] [--webhook URL]...
-       deconflict channel policy ID [--ack flash=1m,...] [--renotify flash=30s,immediate=0s] [--webhook URL]... [--no-webhooks]
+usage: deconflict channel create ID --members A,B[,C] [--ack flash=2m,immediate=10m,...] [--renotify flash=1m,immediate=5m] [--link-test 1h] [--link-test-within 60s] [--webhook URL]...
+       deconflict channel policy ID [--ack flash=1m,...] [--renotify flash=30s,immediate=0s] [--link-test 30m|0s] [--link-test-within 30s] [--webhook URL]... [--no-webhooks]
        deconflict channel list [--json] [--key FILE | --data DIR]
        deconflict channel witnesses ID [--policy FILE | --clear] [--json]
 
@@ -23,7 +23,11 @@ acknowledgement deadlines per precedence (defaults flash 2m, immediate 10m,
 priority 1h, routine 24h) and escalation webhooks called when an
 acknowledgement is missed. --renotify sets how often a FLASH or IMMEDIATE
 message not yet acknowledged is notified again (defaults flash 1m,
-immediate 5m; 0s turns it off). 'list' prints the channels a party's key
+immediate 5m; 0s turns it off). --link-test sets how often the node sends
+a link test on the channel, which every member answers (default 1h, as
+the Washington-Moscow link is tested; 0s: no tests), --link-test-within
+how soon an answer must reach the node to count towards the member's
+availability (default 60s; 'deconflict availability'). 'list' prints the channels a party's key
 (--key) is a member of, or with the node key (--data) every channel: one
 a line, ID, members and creation time, tab-separated (--json: one JSON
 object per line).
@@ -104,6 +108,30 @@ func parseRenotify(s string) (map[deconflict.Precedence]deconflict.Duration, err
 	return out, nil
 }
 
+// durationFlag is a duration flag that knows whether it was given.
+type durationFlag struct{ d *deconflict.Duration }
+
+func (f *durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return time.Duration(*f.d).String()
+}
+
+func (f *durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want a duration like 1h, 30m or 60s")
+	}
+	x := deconflict.Duration(d)
+	f.d = &x
+	return nil
+}
+
+// linkTestFlags are --link-test and --link-test-within; the node checks
+// their values (EINVALID names what is wrong).
+type linkTestFlags struct{ interval, within durationFlag }
+
 func runChannel(ctx context.Context, m *Main, args []string) error {
 	return m.runSubcommand(ctx, "channel", args, map[string]subcommand{
 		"create": func(ctx context.Context, m *Main, args []string) error { return runChannelSet(ctx, m, "create", args) },
@@ -125,6 +153,9 @@ func runChannelSet(ctx context.Context, m *Main, sub string, args []string) erro
 	}
 	acks := fs.String("ack", "", "acknowledgement deadlines, e.g. flash=2m,immediate=10m")
 	renotify := fs.String("renotify", "", "re-notification intervals, e.g. flash=1m,immediate=5m (0s: off)")
+	var lt linkTestFlags
+	fs.Var(&lt.interval, "link-test", "link test interval, e.g. 1h (0s: no link tests)")
+	fs.Var(&lt.within, "link-test-within", "how soon an answer to a link test must come to count, e.g. 60s")
 	var hooks multiFlag
 	fs.Var(&hooks, "webhook", "escalation webhook URL (repeatable)")
 	var noHooks *bool
@@ -143,13 +174,13 @@ func runChannelSet(ctx context.Context, m *Main, sub string, args []string) erro
 		return &usageError{err}
 	}
 	if sub == "policy" {
-		return changePolicy(ctx, m, cf, pos[0], *acks, rn, hooks, *noHooks)
+		return changePolicy(ctx, m, cf, pos[0], *acks, rn, lt, hooks, *noHooks)
 	}
 	ad, err := parseAcks(*acks)
 	if err != nil {
 		return &usageError{err}
 	}
-	pol := deconflict.Policy{AckDeadlines: ad, Webhooks: hooks, Renotify: rn}
+	pol := deconflict.Policy{AckDeadlines: ad, Webhooks: hooks, Renotify: rn, LinkTest: lt.interval.d, LinkTestWithin: lt.within.d}
 	var ms []string
 	if sub == "create" {
 		if ms = splitList(*members); len(ms) == 0 {
@@ -169,8 +200,8 @@ func runChannelSet(ctx context.Context, m *Main, sub string, args []string) erro
 }
 
 // changePolicy changes only what the flags name of a channel's policy.
-func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string, renotify map[deconflict.Precedence]deconflict.Duration, hooks []string, noHooks bool) error {
-	patch := &deconflict.PolicyPatch{Renotify: renotify}
+func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string, renotify map[deconflict.Precedence]deconflict.Duration, lt linkTestFlags, hooks []string, noHooks bool) error {
+	patch := &deconflict.PolicyPatch{Renotify: renotify, LinkTest: lt.interval.d, LinkTestWithin: lt.within.d}
 	var err error
 	if patch.AckDeadlines, err = parseAcksOver(map[deconflict.Precedence]deconflict.Duration{}, acks); err != nil {
 		return &usageError{err}
@@ -183,8 +214,8 @@ func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string
 	case len(hooks) > 0:
 		patch.Webhooks = &hooks
 	}
-	if len(patch.AckDeadlines) == 0 && patch.Webhooks == nil && len(patch.Renotify) == 0 {
-		return usagef("channel policy: nothing to change: give --ack, --renotify, --webhook or --no-webhooks")
+	if len(patch.AckDeadlines) == 0 && patch.Webhooks == nil && len(patch.Renotify) == 0 && patch.LinkTest == nil && patch.LinkTestWithin == nil {
+		return usagef("channel policy: nothing to change: give --ack, --renotify, --link-test, --link-test-within, --webhook or --no-webhooks")
 	}
 	c, _, err := cf.client()
 	if err != nil {
@@ -199,6 +230,7 @@ func changePolicy(ctx context.Context, m *Main, cf *clientFlags, id, acks string
 		fmt.Fprintf(m.Stdout, " %s %s", p, ch.Policy.AckDeadline(p))
 	}
 	fmt.Fprintf(m.Stdout, "; re-notify flash %s immediate %s", ch.Policy.RenotifyInterval(deconflict.Flash), ch.Policy.RenotifyInterval(deconflict.Immediate))
+	fmt.Fprintf(m.Stdout, "; link test %s within %s", ch.Policy.LinkTestInterval(), ch.Policy.LinkTestAnswerWithin())
 	fmt.Fprintf(m.Stdout, "; %d webhooks\n", len(ch.Policy.Webhooks))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/custody"
+	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/sim"
 )
 
@@ -30,7 +31,9 @@ channel's witness policy in DATA/policies, and a live Baltic scenario from the
 scenario generator: Russian and NATO ships and aircraft, airliners and
 merchant ships, an exercise area and a missile hazard area, and scripted
 close encounters of every tier that develop within the first minutes, each
-alerting both parties on their channel. The scenario repeats. Open the
+alerting both parties on their channel. The scenario repeats. Each channel
+is link-tested every 5 minutes and the demo answers for every party, whose
+keys it hosts ('deconflict availability'). Open the
 printed address in a browser. The data directory is temporary unless
 --data is given. --speed runs the scenario faster than real time.
 
@@ -79,6 +82,12 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		defer os.RemoveAll(dir)
 		o.data = dir
 	}
+	// The demo hosts every party's key and answers each link test for them
+	// at once (the officers' consoles would, once signed in): the console
+	// then shows availability figures.
+	o.onLinkTest = func(ctx context.Context, n *node.Node, channel string, index int64, parties []string) {
+		demoAnswerLinkTest(ctx, m, n, o.data, channel, index, parties)
+	}
 	// No fixed default name: every demo node gets serve's unique default,
 	// so that a member's verify state (pinned keys, kept receipts, keyed
 	// by checkpoint origin) from an earlier demo never meets a later one.
@@ -124,7 +133,8 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		if _, err := n.Store.FindChannel(ctx, c.ID); err == nil {
 			continue
 		}
-		if err := n.CreateChannel(ctx, op, &deconflict.Channel{ID: c.ID, Members: c.Members}); err != nil {
+		every := deconflict.Duration(demoLinkTestInterval)
+		if err := n.CreateChannel(ctx, op, &deconflict.Channel{ID: c.ID, Members: c.Members, Policy: deconflict.Policy{LinkTest: &every}}); err != nil {
 			return err
 		}
 	}
@@ -178,6 +188,29 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		},
 	}
 	return player.Play(ctx, scen)
+}
+
+// demoLinkTestInterval is how often the demo tests its channels' links,
+// so that the console shows availability within minutes.
+const demoLinkTestInterval = 5 * time.Minute
+
+// demoAnswerLinkTest answers a link test for each party whose key the
+// demo hosts, signed with that key.
+func demoAnswerLinkTest(ctx context.Context, m *Main, n *node.Node, dataDir, channel string, index int64, parties []string) {
+	for _, party := range parties {
+		i := index
+		s, err := custody.SignAs(dataDir, &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: channel, Author: party, Time: n.Now().UTC(),
+			Kind: deconflict.KindLinkAnswer, Ack: &i})
+		if deconflict.ErrorCode(err) == deconflict.EFORBIDDEN {
+			continue // not hosted
+		}
+		if err == nil {
+			_, err = n.Submit(ctx, s)
+		}
+		if err != nil && deconflict.ErrorCode(err) != deconflict.ECONFLICT {
+			fmt.Fprintf(m.Stderr, "demo: %s's answer to link test %d on %s: %v\n", party, index, channel, err)
+		}
+	}
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {

@@ -21,6 +21,9 @@ import (
 // not), a binding special caution area in the Baltic and a separation
 // awaiting RU's signature.
 func demoRegimes(ctx context.Context, n *node.Node, keys map[string]ed25519.PrivateKey) error {
+	if err := demoSyria(ctx, n, keys); err != nil {
+		return err
+	}
 	const ch = "ru-nato"
 	ns, err := n.Notifications(ctx, deconflict.NodeAuthor, ch)
 	if err != nil || len(ns) > 0 {
@@ -61,5 +64,35 @@ func demoRegimes(ctx context.Context, n *node.Node, keys map[string]ed25519.Priv
 		return err
 	}
 	_, err = submit("NATO", deconflict.KindMeasure, `{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":2000}`)
+	return err
+}
+
+// demoSyria agrees, once per data directory, a deconfliction zone on
+// ru-us-syria: the 55 km circle around At-Tanf (proposed by US, signed by
+// RU), so that the channel's picture has a place of its own (the
+// console's home view of the channel opens on it).
+func demoSyria(ctx context.Context, n *node.Node, keys map[string]ed25519.PrivateKey) error {
+	const ch = "ru-us-syria"
+	rules, err := n.Measures(ctx, deconflict.NodeAuthor, ch, 0)
+	if err != nil || len(rules.Measures) > 0 {
+		return err
+	}
+	submit := func(party, kind, body string) (*deconflict.Receipt, error) {
+		p := &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: ch, Author: party, Time: n.Now().UTC(), Kind: kind, Body: json.RawMessage(body)}
+		s, err := deconflict.SignPayload(keys[party], p)
+		if err != nil {
+			return nil, err
+		}
+		r, err := n.Submit(ctx, s)
+		if err != nil {
+			return nil, fmt.Errorf("demo %s by %s on %s: %w", kind, party, ch, err)
+		}
+		return r, nil
+	}
+	z, err := submit("US", deconflict.KindMeasure, `{"kind":"zone","name":"At-Tanf deconfliction zone","zone_kind":"deconfliction-zone","area":{"circle":{"lat":33.50,"lon":38.65,"radius_m":55000}},"entry_notice_s":3600}`)
+	if err != nil {
+		return err
+	}
+	_, err = submit("RU", deconflict.KindSign, string(regime.Ref{Index: z.Index, LeafHash: z.LeafHash}.Marshal()))
 	return err
 }

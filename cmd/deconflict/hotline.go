@@ -18,7 +18,7 @@ func init() {
 	register("send", &command{
 		Summary: "send a signed hotline message",
 		Usage: `
-usage: deconflict send --channel C [--precedence flash|immediate|priority|routine] [--reply-to N] [--phrase CODE [--param NAME=VALUE]...] [--officer NAME] [--receipt FILE [--policy P --wait D]] [TEXT]
+usage: deconflict send --channel C [--precedence flash|immediate|priority|routine] [--reply-to N] [--phrase CODE [--param NAME=VALUE]...] [--attach FILE]... [--officer NAME] [--receipt FILE [--policy P --wait D]] [TEXT]
 
 Signs TEXT with your key and sends it on channel C. --phrase sends a
 standard phrase (deconflict phrases) by its code and parameters, which
@@ -31,13 +31,16 @@ message's index in the channel log and the checkpoint that includes it.
 data); with --policy P (C2SP tlog-policy) send then waits up to --wait
 (default 10s) for the witnesses' cosignatures and rewrites FILE with the
 quorum, the message having been sent and its receipt printed already.
+--attach FILE (repeatable) uploads FILE and attaches it: the message
+signs its SHA-256, name, media type and size (deconflict attachment).
 --officer NAME (env DECONFLICT_OFFICER) names the person of your party
 who sends, in the envelope: signed with the party's key, it is the
 party's word.
 
 example:
   deconflict send --channel ru-us-syria --precedence flash "Two aircraft entering sector 4 at FL250"
-  deconflict send --channel ru-us-syria --precedence flash --phrase KEEP-CLEAR --param bearing=045 --param distance=2.5`,
+  deconflict send --channel ru-us-syria --precedence flash --phrase KEEP-CLEAR --param bearing=045 --param distance=2.5
+  deconflict send --channel ru-us-syria --attach radar-1410Z.png "Radar picture of the pass at 1410Z"`,
 		Run: runSend,
 	})
 	register("phrases", &command{
@@ -87,7 +90,7 @@ example:
 	register("watch", &command{
 		Summary: "envelopes of a channel as JSON lines, in log order",
 		Usage: `
-usage: deconflict watch --channel C [--after N] [--follow] [--lang en|ru|fr]
+usage: deconflict watch --channel C [--after N] [--follow] [--lang en|ru|fr] [--no-answer]
 
 Prints every envelope of C after index N (from the start by default), one
 JSON object per line, in log order. With --follow it keeps printing new
@@ -95,6 +98,10 @@ envelopes as they arrive, reconnecting by itself, with no gap and no
 duplicate; resume later with --after set to the last index printed.
 A message carrying a standard phrase gets "phrase_text": the phrase in
 --lang (English by default), rendered here; the signed payload is as sent.
+A link test that asks your party to answer, and that the node sent within
+its interval of now, is answered as it is printed (a link-answer signed
+with --key; said on stderr), so that a watching party shows as available
+('deconflict availability'); --no-answer leaves tests unanswered.
 
 example:
   deconflict watch --channel ru-us-syria --follow`,
@@ -115,6 +122,8 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	code := fs.String("phrase", "", "a standard phrase's code (deconflict phrases)")
 	var params multiFlag
 	fs.Var(&params, "param", "a phrase parameter NAME=VALUE (repeatable)")
+	var attach multiFlag
+	fs.Var(&attach, "attach", "upload FILE and attach it (repeatable)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -123,8 +132,11 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 		return usagef("send: --channel is required")
 	}
 	text := strings.Join(pos, " ")
-	if strings.TrimSpace(text) == "" && *code == "" {
-		return usagef("send: the message TEXT is empty (and no --phrase)")
+	if strings.TrimSpace(text) == "" && *code == "" && len(attach) == 0 {
+		return usagef("send: the message TEXT is empty (and no --phrase or --attach)")
+	}
+	if len(attach) > deconflict.MaxAttachments {
+		return usagef("send: %d files attached; a message carries at most %d", len(attach), deconflict.MaxAttachments)
 	}
 	var pm map[string]string
 	if len(params) > 0 && *code == "" {
@@ -157,6 +169,10 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	pl := &deconflict.Payload{Channel: *channel, Kind: deconflict.KindMessage, Precedence: p, Text: text, Phrase: *code, Params: pm}
+	// Uploaded first: the node takes no message naming a file it does not hold.
+	if pl.Attachments, err = uploadFiles(ctx, c, *channel, "", attach); err != nil {
+		return err
+	}
 	if *replyTo >= 0 {
 		pl.ReplyTo = replyTo
 	}
@@ -263,7 +279,7 @@ func runInbox(ctx context.Context, m *Main, args []string) error {
 		if it.Overdue {
 			state = "OVERDUE since " + it.Deadline.Format(time.RFC3339)
 		}
-		return []string{strconv.FormatInt(it.Envelope.Index, 10), strings.ToUpper(string(p.Precedence)), it.Envelope.Author, state, p.Text}
+		return []string{strconv.FormatInt(it.Envelope.Index, 10), strings.ToUpper(string(p.Precedence)), it.Envelope.Author, state, p.Text + attachmentsText(p.Attachments)}
 	})
 }
 
@@ -274,6 +290,7 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 	after := fs.Int64("after", -1, "print envelopes after this index")
 	follow := fs.Bool("follow", false, "keep following new envelopes")
 	lang := fs.String("lang", "en", "the language phrases are shown in: en, ru or fr")
+	noAnswer := fs.Bool("no-answer", false, "do not answer link tests")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -291,8 +308,24 @@ func runWatch(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	var answerer *linkAnswerer
+	if !*noAnswer {
+		party, err := c.Whoami(ctx)
+		if err != nil {
+			return err
+		}
+		if party != deconflict.NodeAuthor {
+			answerer = &linkAnswerer{m: m, c: c, party: party, channel: *channel, now: time.Now}
+		}
+	}
 	enc := json.NewEncoder(m.Stdout)
-	encode := func(v *dhttp.EnvelopeView) error { return enc.Encode(newWatchLine(v, *lang)) }
+	encode := func(v *dhttp.EnvelopeView) error {
+		if err := enc.Encode(newWatchLine(v, *lang)); err != nil {
+			return err
+		}
+		answerer.see(ctx, v)
+		return nil
+	}
 	if *follow {
 		err := c.Watch(ctx, *channel, *after, encode)
 		if ctx.Err() != nil {
@@ -345,6 +378,16 @@ func newWatchLine(v *dhttp.EnvelopeView, lang string) watchLine {
 		t = fmt.Sprintf("[phrase %s: %v]", p.Phrase, err)
 	}
 	return watchLine{EnvelopeView: v, Officer: p.Officer, PhraseText: t}
+}
+
+// attachmentsText is how a text listing shows a message's attachments:
+// " [attached: NAME (TYPE, SIZE bytes, sha256 HEX)]" for each.
+func attachmentsText(as []deconflict.Attachment) string {
+	var b strings.Builder
+	for _, a := range as {
+		fmt.Fprintf(&b, " [attached: %s (%s, %d bytes, sha256 %s)]", a.Name, a.Type, a.Size, a.SHA256)
+	}
+	return b.String()
 }
 
 // messageText is what a reader in lang sees of a message: its standard

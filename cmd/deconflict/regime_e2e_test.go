@@ -208,6 +208,22 @@ func TestDemoRegimes(t *testing.T) {
 	if !strings.Contains(ms, "zone\tbinding") || !strings.Contains(ms, "separation\tproposed\tsigned by NATO\tawaiting RU") {
 		t.Errorf("demo measures:\n%s", ms)
 	}
+	// ru-us-syria has its agreed zone in Syria (the console's home view of the channel).
+	ms = c.run(false, "measures", "--channel", "ru-us-syria", "--key", filepath.Join(data, "party-keys", "US.key"))
+	if !strings.Contains(ms, "zone\tbinding") || !strings.Contains(ms, "At-Tanf") {
+		t.Errorf("demo measures of ru-us-syria:\n%s", ms)
+	}
+	// The demo answers link tests for the parties it hosts: tested every 2 s,
+	// ru-fr shows both ends answering.
+	c.run(false, "channel", "policy", "ru-fr", "--link-test", "2s", "--link-test-within", "2s", "--data", data)
+	var av string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		av = c.run(false, "availability", "--channel", "ru-fr", "--key", filepath.Join(data, "party-keys", "FR.key"))
+		if strings.Contains(av, "RU\t100.0%") && strings.Contains(av, "FR\t100.0%") {
+			return
+		}
+	}
+	t.Errorf("demo availability on ru-fr:\n%s", av)
 }
 
 // TestScanMeasures: ships passing 1.5 km apart are an advisory under the

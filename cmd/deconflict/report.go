@@ -28,7 +28,8 @@ envelopes make the checkpoint's root and that the node signed it, and
 writes the record of the period: messages by precedence, acknowledgements
 (in time, late, missed, median time for FLASH and IMMEDIATE), encounters
 by tier and domain with ELN classes and Airprox classes, incidents,
-notifications, findings, requests for explanation and measures, with
+notifications, findings, requests for explanation, measures and link
+tests (each member's availability), with
 charts and a map. The HTML is self-contained and printable; the PDF has
 the same content. DATE is YYYY-MM-DD (--from: 00:00 UTC that day; --to:
 the end of that day) or RFC 3339 (exact). Beside FILE it writes

@@ -46,6 +46,12 @@ leaf's bytes and stored hash; the signatures and keys of the envelopes
 added since the checkpoint it last checked, or of all with --full-check)
 and refuses to serve a channel whose store was altered.
 
+Attachments (files a message carries by hash, their bytes kept apart from
+the log): --attach-max-bytes (default 8 MiB) bounds one file,
+--attach-quota-bytes (default 1 GiB) all of them together, and
+--attach-types (default image/png,image/jpeg,application/pdf,text/plain)
+lists the media types taken; --attach-types '' takes none.
+
 Environment: DECONFLICT_DATA, DECONFLICT_DB, DECONFLICT_ADDR, DECONFLICT_NAME.
 
 example:
@@ -65,6 +71,13 @@ type nodeOptions struct {
 	sourceFormat                string   // their format
 	serveAltered                bool     // serve channels that fail the start-up check
 	fullCheck                   bool     // check every envelope's signature at start-up
+	attachMaxBytes              int64    // the largest attachment
+	attachQuotaBytes            int64    // all attachments together
+	attachTypes                 string   // the media types allowed as attachments, comma-separated
+	metricsChannels             bool     // per-channel link test figures on /metrics
+	// onLinkTest, when set, is the node's OnLinkTest (the demo answers
+	// for the parties whose keys it hosts).
+	onLinkTest func(ctx context.Context, n *node.Node, channel string, index int64, parties []string)
 }
 
 func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
@@ -78,7 +91,32 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 	fs.StringVar(&o.addr, "addr", m.envOr("DECONFLICT_ADDR", defAddr), "listen address (env DECONFLICT_ADDR)")
 	fs.StringVar(&o.name, "name", m.Getenv("DECONFLICT_NAME"), "node name, the first part of checkpoint origins (kept from the first start; env DECONFLICT_NAME)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.Int64Var(&o.attachMaxBytes, "attach-max-bytes", node.DefaultAttachMaxBytes, "the largest attachment (file) the node takes, bytes")
+	fs.Int64Var(&o.attachQuotaBytes, "attach-quota-bytes", node.DefaultAttachQuotaBytes, "all attachments the node stores together (each file once), bytes")
+	fs.StringVar(&o.attachTypes, "attach-types", strings.Join(node.DefaultAttachTypes, ","), "the media types the node takes as attachments, comma-separated")
 	fs.DurationVar(&o.tick, "tick", 500*time.Millisecond, "how often acknowledgement deadlines and webhooks are checked")
+	fs.BoolVar(&o.metricsChannels, "metrics-channels", false, "add each channel's and party's link test availability to /metrics, labelled (whoever reaches /metrics then sees channel ids and members)")
+}
+
+// attachLimits reads the --attach-* flags.
+func (o *nodeOptions) attachLimits() (node.AttachLimits, error) {
+	l := node.AttachLimits{MaxBytes: o.attachMaxBytes, QuotaBytes: o.attachQuotaBytes, Types: []string{}}
+	if l.MaxBytes < 1 || l.MaxBytes > 1<<30 {
+		return l, usagef("--attach-max-bytes %d: want 1 to %d", l.MaxBytes, 1<<30)
+	}
+	if l.QuotaBytes < l.MaxBytes {
+		return l, usagef("--attach-quota-bytes %d: want at least --attach-max-bytes (%d)", l.QuotaBytes, l.MaxBytes)
+	}
+	for _, t := range strings.Split(o.attachTypes, ",") {
+		if t = strings.TrimSpace(t); t == "" {
+			continue
+		}
+		if err := deconflict.CheckMediaType(t); err != nil {
+			return l, usagef("--attach-types: %s", deconflict.ErrorMessage(err))
+		}
+		l.Types = append(l.Types, t)
+	}
+	return l, nil
 }
 
 // running is a started node with its HTTP server.
@@ -110,6 +148,10 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		return nil, usagef("--log-format %q: want text or json", o.logFormat)
 	}
 	readSource, err := reportFormatNamed(o.sourceFormat)
+	if err != nil {
+		return nil, err
+	}
+	attach, err := o.attachLimits()
 	if err != nil {
 		return nil, err
 	}
@@ -167,8 +209,10 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	n := node.New(db, key, name)
 	n.Logger = logger
 	n.TickInterval = o.tick
+	n.OnLinkTest = o.onLinkTest
 	n.ServeAltered = o.serveAltered
 	n.FullCheck = o.fullCheck
+	n.Attach = attach
 	if r, ok := db.(deconflict.Replicas); ok {
 		// Other replicas may share this database: timers under a lease,
 		// logs followed through notifications and polling.
@@ -203,6 +247,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	srv := dhttp.NewServer(n)
 	srv.SetLive(pic)
 	srv.Version = buildVersion()
+	srv.MetricsChannels = o.metricsChannels
 	if _, err := console.Mount(srv, n, o.data); err != nil {
 		pic.Close()
 		n.Close()

@@ -35,7 +35,9 @@ for a party the node knows; the password is read from --password-file,
 else from standard input (one line), and stored as a PBKDF2-SHA256 hash.
 'list' prints one officer a line, username and party, tab-separated
 (--json: one JSON object per line); 'remove' ends an officer's sign-in
-and signs out the sessions it has open at their next request. They
+and signs out the sessions it has open at their next request (its open
+streams within seconds); 'add' for an existing officer sets a new
+password and signs out the sessions made with the old one. They
 act on the data directory of a node on this machine and take effect
 without a restart.
 

@@ -46,6 +46,8 @@ type Options struct {
 	// FullCheck re-checks every signature at start-up, not only those of
 	// envelopes added since the last checked checkpoint.
 	FullCheck bool
+	// Attach is what the node allows as attachments (defaults when zero).
+	Attach node.AttachLimits
 }
 
 // Start starts a node and stops it when the test ends.
@@ -77,6 +79,7 @@ func Start(tb testing.TB, o Options) *Node {
 	}
 	n.ServeAltered = o.ServeAltered
 	n.FullCheck = o.FullCheck
+	n.Attach = o.Attach
 	if o.Tick > 0 {
 		n.TickInterval = o.Tick
 	} else {

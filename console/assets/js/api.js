@@ -56,9 +56,9 @@ export const api = {
   picture: () => request("GET", "/v1/picture"),
   encounters: () => request("GET", "/v1/encounters"),
   zones: () => request("GET", "/v1/zones"),
-  send: (channel, precedence, text, replyTo, phrase, params) =>
+  send: (channel, precedence, text, replyTo, phrase, params, attachments) =>
     request("POST", "/v1/console/send", { channel, precedence, text, ...(replyTo != null ? { reply_to: replyTo } : {}),
-      ...(phrase ? { phrase, params } : {}) }),
+      ...(phrase ? { phrase, params } : {}), ...(attachments?.length ? { attachments } : {}) }),
   ack: (channel, index) => request("POST", "/v1/console/ack", { channel, index }),
   note: (channel, text, replyTo, incident) =>
     request("POST", "/v1/console/note", { channel, text, reply_to: replyTo, ...(incident ? { incident } : {}) }),
@@ -161,12 +161,16 @@ export function fmtDateTime(t) {
   return d.toISOString().slice(0, 16).replace("T", " ") + "Z";
 }
 
-// fmtDuration formats ms as "1:05:09", "4:09" or "0:09".
+// fmtDuration formats ms for an officer: under an hour as a running
+// clock, "4:09" or "0:09"; from an hour as "2 h 05 min"; from a day as
+// "1 d 23 h" (a clock would read "47:12:09").
 export function fmtDuration(ms) {
   const s = Math.max(0, Math.floor(Math.abs(ms) / 1000));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
   const pad = (n) => String(n).padStart(2, "0");
-  return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${pad(m)} min`;
+  return `${m}:${pad(sec)}`;
 }
 
 export const partyColors = {

@@ -91,6 +91,34 @@ export async function treeRoot(hashes) {
   return level(0, hashes.length);
 }
 
+// Frontier is the right edge of an RFC 6962 tree being built leaf by leaf:
+// the roots of its complete subtrees, largest first. It gives the root of
+// every size in O(log n) hashes, so a channel's entries are hashed once
+// however often its checkpoint is checked.
+export class Frontier {
+  constructor() { this.n = 0; this.stack = []; } // stack: [{size, hash}]
+
+  async push(h) {
+    let node = { size: 1, hash: h };
+    while (this.stack.length && this.stack[this.stack.length - 1].size === node.size) {
+      const left = this.stack.pop();
+      node = { size: left.size * 2, hash: await nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+    this.n++;
+  }
+
+  // root is the tree hash of the n leaves pushed: the first complete
+  // subtree is the left child of the root, the rest the right (RFC 6962's
+  // split at the largest power of two below n).
+  async root() {
+    if (!this.stack.length) return sha256();
+    let r = this.stack[this.stack.length - 1].hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) r = await nodeHash(this.stack[i].hash, r);
+    return r;
+  }
+}
+
 // verifyInclusion checks an RFC 9162 inclusion proof (section 2.1.3.2):
 // the leaf hash at index is in the tree of size whose root is root.
 export async function verifyInclusion(index, size, leaf, proof, root) {
@@ -208,6 +236,17 @@ export function envelopeLeaf(v) {
   return utf8.encode(`{"payload":"${v.payload_b64}","key":"${v.key}","sig":"${v.sig}"}`);
 }
 
+// samePayload says whether the payload object the page displays (the
+// API's payload) is the signed bytes (payload_b64) read as JSON.
+export function samePayload(v) {
+  try {
+    const signed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(b64decode(v.payload_b64)));
+    return JSON.stringify(signed) === JSON.stringify(v.payload);
+  } catch (_) {
+    return false;
+  }
+}
+
 // fingerprint is how the console shows a node key: SHA-256 of the 32
 // key bytes, the first 16 in hex, in groups of four.
 export async function fingerprint(pub) {
@@ -231,7 +270,11 @@ export class RecordCheck {
     this.states = new Map(); // channel -> {ok, error, checked, size, entries, ...}
     this.queue = new Map(); // channel -> the check running
     this.timers = new Map();
+    this.frontiers = new Map(); // channel -> Frontier of the entries checked so far
     this.selected = null;
+    // the selected channel again now and then: a node restored from a
+    // copy may serve no new envelope that would prompt a check
+    setInterval(() => { if (this.selected && !document.hidden) this.check(this.selected); }, 30000);
     this.chip = el("span", { id: "record-status", class: "link connecting", role: "status" }, "record…");
     const clock = document.getElementById("clock");
     if (clock) clock.before(this.chip);
@@ -349,31 +392,59 @@ export class RecordCheck {
   // holds every index below the checkpoint's size, the root they make.
   async checkEntries(ch, cp, pin) {
     const envs = this.envelopes(ch);
-    if (!envs || cp.size === 0) return cp.size === 0 ? "none" : "not loaded";
-    const hashes = [];
-    for (let i = 0; i < cp.size; i++) {
-      const v = envs.get(i);
-      if (!v) return `${hashes.length} of ${cp.size} held`;
-      const h = await leafHash(envelopeLeaf(v));
-      if (v.leaf_hash !== b64encode(h)) {
-        const msg = `the envelope shown at index ${i} is not the one the node logged: its bytes hash to ${b64encode(h)}, the node says ${v.leaf_hash}`;
-        const e = new VerifyError("entries", msg);
-        e.evidence = evidence(pin, ch, msg, null, cp.note);
-        throw e;
-      }
-      hashes.push(h);
-    }
-    const root = await treeRoot(hashes);
-    if (!equalBytes(root, cp.root)) {
-      const msg = `the ${cp.size} envelopes shown make root ${b64encode(root)}, not the signed checkpoint's ${cp.rootB64}`;
+    if (cp.size === 0) return "none";
+    if (!envs) return "not loaded";
+    // The hotline never replaces an envelope it holds, so entries checked
+    // once stay checked: only those after the frontier are hashed.
+    let f = this.frontiers.get(ch);
+    if (!f || f.n > cp.size) f = new Frontier();
+    const fault = (msg, extra = "") => {
       const e = new VerifyError("entries", msg);
-      e.evidence = evidence(pin, ch, msg, null, cp.note);
-      throw e;
+      e.evidence = evidence(pin, ch, msg, null, cp.note) + extra;
+      return e;
+    };
+    for (let i = f.n; i < cp.size; i++) {
+      const v = envs.get(i);
+      if (!v) {
+        this.frontiers.set(ch, f);
+        return `${i} of ${cp.size} held`;
+      }
+      const h = await leafHash(envelopeLeaf(v));
+      if (v.leaf_hash !== b64encode(h)) throw fault(`the envelope shown at index ${i} is not the one the node logged: its bytes hash to ${b64encode(h)}, the node says ${v.leaf_hash}`);
+      if (!samePayload(v)) throw fault(`the envelope shown at index ${i} is not what its author signed: the payload the page displays differs from the signed bytes`, `\nenvelope ${i} as served:\n${JSON.stringify(v)}\n`);
+      await f.push(h);
     }
+    this.frontiers.set(ch, f);
+    const root = await f.root();
+    if (!equalBytes(root, cp.root)) throw fault(`the ${cp.size} envelopes shown make root ${b64encode(root)}, not the signed checkpoint's ${cp.rootB64}`);
     return "all";
   }
 
+  // summary appends to the Record tab what this browser checked of ch.
+  summary(panel, ch) {
+    panel.querySelector("#record-browser-check")?.remove();
+    this.summaryBox = el("section", { id: "record-browser-check", class: "record-browser-check", dataset: { channel: ch } });
+    panel.append(this.summaryBox);
+    this.renderSummary();
+  }
+
+  renderSummary() {
+    const box = this.summaryBox;
+    if (!box || !box.isConnected) return;
+    const ch = box.dataset.channel, st = this.states.get(ch), pin = this.get("node");
+    const last = pin ? this.get(`cp:${pin.name}/${ch}`) : null;
+    box.replaceChildren(el("h4", {}, "Checked in this browser"),
+      el("p", { class: "hint" }, "This browser checks every checkpoint the node serves against the node key it pinned and the last checkpoint it verified (docs/console.md, \"What the console verifies\")."),
+      el("dl", { class: "checkpoint" },
+        el("dt", {}, "Node key"), el("dd", { class: "mono small" }, pin ? `${pin.key} (${pin.fingerprint}), pinned ${pin.pinned}` : "not pinned yet"),
+        el("dt", {}, "Verified"), el("dd", { id: "record-browser-verified" }, last ? `size ${last.size}, root ${last.root}, on ${last.verified}` : "nothing yet"),
+        el("dt", {}, "Last check"), el("dd", { id: "record-browser-last" }, !st ? "running…" : st.ok
+          ? `${st.at}: size ${st.size}${st.from == null ? " (first check here)" : st.from === st.size ? ", as verified before" : ` extends size ${st.from}`}; entries checked: ${st.entries}`
+          : st.fault ? `${st.at}: ${st.fault.toUpperCase()}: ${st.message}` : `${st.at}: not checked: ${st.error || st.skipped}`)));
+  }
+
   render() {
+    this.renderSummary();
     const faults = [...this.states.values()].filter((s) => s.fault);
     const st = this.states.get(this.selected);
     if (faults.length) {
@@ -382,7 +453,7 @@ export class RecordCheck {
     } else if (st && st.ok) {
       this.chip.className = "link live";
       this.chip.textContent = `record verified (${st.size})`;
-      this.chip.title = `Checkpoint of ${st.channel} at size ${st.size} verified in this browser${st.from != null ? ` as extending size ${st.from}` : " (first check of this channel in this browser)"}; entries: ${st.entries}.`;
+      this.chip.title = `Checkpoint of ${st.channel} at size ${st.size} verified in this browser${st.from == null ? " (first check of this channel in this browser)" : st.from === st.size ? " (the size verified before)" : ` as extending size ${st.from}`}; entries: ${st.entries}.`;
     } else if (st && st.error) {
       this.chip.className = "link down";
       this.chip.textContent = "record unchecked";
