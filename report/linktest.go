@@ -1,8 +1,10 @@
 package report
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"time"
@@ -32,15 +34,18 @@ func (a Availability) Percent() float64 {
 // member's answers, from the log alone: a test counts once its
 // link-result is in the log (its time to answer is over); an answer is in
 // time when the node received it at most the test's "within" after the
-// test. The node's link-result lists the same; this is recomputed from
-// the tests and answers, not read from it.
+// test, and logged it before the result. The node's link-result lists
+// the same; this is recomputed from the tests and answers, not read from
+// it.
 func (r *Report) linkTests(log []parsed) {
 	type test struct {
 		at      time.Time
 		within  time.Duration
 		parties []string
 		answers map[string]time.Time
+		logged  map[string]int64 // the answer's index
 		closed  bool
+		result  int64
 	}
 	tests := map[int64]*test{}
 	var order []int64
@@ -52,17 +57,17 @@ func (r *Report) linkTests(log []parsed) {
 			if p.Author != deconflict.NodeAuthor || json.Unmarshal(p.Body, &b) != nil {
 				continue
 			}
-			tests[e.Index] = &test{at: e.Received, within: time.Duration(b.Within), parties: p.AckFrom, answers: map[string]time.Time{}}
+			tests[e.Index] = &test{at: e.Received, within: time.Duration(b.Within), parties: p.AckFrom, answers: map[string]time.Time{}, logged: map[string]int64{}}
 			order = append(order, e.Index)
 		case deconflict.KindLinkAnswer:
 			if t := tests[*p.Ack]; t != nil {
 				if _, ok := t.answers[p.Author]; !ok {
-					t.answers[p.Author] = e.Received
+					t.answers[p.Author], t.logged[p.Author] = e.Received, e.Index
 				}
 			}
 		case deconflict.KindLinkResult:
-			if t := tests[*p.Ack]; t != nil && p.Author == deconflict.NodeAuthor {
-				t.closed = true
+			if t := tests[*p.Ack]; t != nil && p.Author == deconflict.NodeAuthor && !t.closed {
+				t.closed, t.result = true, e.Index
 			}
 		}
 	}
@@ -91,7 +96,7 @@ func (r *Report) linkTests(log []parsed) {
 			switch {
 			case !ok:
 				a.Missed++
-			case at.Sub(t.at) <= t.within:
+			case at.Sub(t.at) <= t.within && t.logged[p] < t.result:
 				a.InTime++
 				a.MaxDelay = max(a.MaxDelay, at.Sub(t.at))
 			default:
@@ -116,4 +121,17 @@ func linkSummary(as []Availability) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// WriteAvailabilityCSV writes one row per member asked by the period's
+// closed link tests: party, tests, in_time, late, unanswered, percent
+// (empty when no test asked it), max_delay_s (the longest delay in time).
+func (r *Report) WriteAvailabilityCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"party", "tests", "in_time", "late", "unanswered", "percent", "max_delay_s"})
+	for _, a := range r.Availability {
+		cw.Write([]string{a.Party, itoa(a.Tests), itoa(a.InTime), itoa(a.Late), itoa(a.Missed), fnum(a.Percent()), fnum(a.MaxDelay.Seconds())})
+	}
+	cw.Flush()
+	return cw.Error()
 }
