@@ -39,7 +39,7 @@ func trackScenario(now time.Time) []deconflict.Report {
 		out = append(out,
 			deconflict.Report{Time: ts, ID: "RU:frigate-1", Domain: deconflict.Sea, Source: "party", Party: "RU", Name: "SOOBRAZITELNY",
 				Lat: 55.25, Lon: 19 + float64(i)*0.01, AltM: u, SpeedMS: 10, CourseDeg: 90, ClimbMS: u},
-			deconflict.Report{Time: ts, ID: "mmsi:273123456", Domain: deconflict.Sea, Source: "ais", Name: "KAPITAN GOTSKY", Callsign: "UBCF7", Type: "tanker",
+			deconflict.Report{Time: ts, ID: "mmsi:273123456", Domain: deconflict.Sea, Source: "ais", Name: "KAPITAN GOTSKY", Callsign: "UBCF7", Type: "tanker", Destination: "PRIMORSK",
 				Lat: 55.6, Lon: 19.5 - float64(i)*0.005, AltM: u, SpeedMS: 6, CourseDeg: 270, ClimbMS: u},
 			deconflict.Report{Time: ts, ID: "icao:155aa1", Domain: deconflict.Air, Source: "sbs", Callsign: "AFL2142",
 				Lat: 54.9 + float64(i)*0.02, Lon: 19.8, AltM: 9000, SpeedMS: 220, CourseDeg: 0, ClimbMS: 0},
@@ -188,14 +188,15 @@ func TestBrowserTracks(t *testing.T) {
 	clickTrack("mmsi:273123456")
 	ru.wait("target panel of the tanker", `document.querySelector('#target-panel [data-field="id"]')?.textContent === "mmsi:273123456"`, 5*time.Second)
 	for name, want := range map[string]string{
-		"id-kind":  "273123456",
-		"name":     "KAPITAN GOTSKY",
-		"callsign": "UBCF7",
-		"type":     "tanker",
-		"flag":     "RU",
-		"party":    "RU (flag, by the MMSI's MID)",
-		"asset":    "civilian",
-		"source":   "ais",
+		"id-kind":     "273123456",
+		"name":        "KAPITAN GOTSKY",
+		"callsign":    "UBCF7",
+		"type":        "tanker",
+		"flag":        "RU",
+		"party":       "RU (flag, by the MMSI's MID)",
+		"asset":       "civilian",
+		"source":      "ais",
+		"destination": "PRIMORSK",
 	} {
 		if got := field(name); got != want {
 			t.Errorf("tanker's %s: %q, want %q", name, got, want)
@@ -211,6 +212,36 @@ func TestBrowserTracks(t *testing.T) {
 	}
 	ru.do(chromedp.KeyEvent(kb.Escape))
 	ru.wait("target panel closed by Escape", `document.getElementById("target-panel").hidden`, 5*time.Second)
+
+	// The coastline's level of detail: 1:10m zoomed in on a harbour
+	// (Gdańsk), 1:50m again zoomed out. The arcs drawn are the embedded
+	// files' own.
+	arcs := func(path string) int {
+		var topo struct {
+			Arcs []json.RawMessage `json:"arcs"`
+		}
+		b, err := os.ReadFile(path)
+		if err == nil {
+			err = json.Unmarshal(b, &topo)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(topo.Arcs)
+	}
+	ru.eval(`(() => { const m = window.deconflictConsole.map; m.centerOn(54.40, 18.66); m.zoomBy(11 - m.zoom); return ""; })()`)
+	ru.wait("1:10m coastline", `window.deconflictConsole.basemaps.level === "10m" && window.deconflictConsole.map.base === window.deconflictConsole.basemaps.fine`, 15*time.Second)
+	if got, want := ru.eval(`String(window.deconflictConsole.map.base.arcs.length)`), fmt.Sprint(arcs("assets/map/countries-10m.json")); got != want {
+		t.Fatalf("zoomed in, the map draws %s arcs, want the 1:10m file's %s", got, want)
+	}
+	t.Logf("1:10m decoded in %s ms", ru.eval(`window.deconflictConsole.basemaps.decodeMS.toFixed(0)`))
+	t.Logf("one frame at zoom 11 with the 1:10m coastline: %s ms", ru.eval(`(() => { const m = window.deconflictConsole.map, t0 = performance.now(); for (let i = 0; i < 5; i++) m.render(); return ((performance.now() - t0) / 5).toFixed(1); })()`))
+	ru.screenshot(shots, "tracks-5-coastline-10m-gdansk.png")
+	ru.eval(`(() => { const m = window.deconflictConsole.map; m.zoomBy(5 - m.zoom); return ""; })()`)
+	ru.wait("1:50m coastline", `window.deconflictConsole.basemaps.level === "50m" && window.deconflictConsole.map.base === window.deconflictConsole.basemaps.coarse`, 5*time.Second)
+	if got, want := ru.eval(`String(window.deconflictConsole.map.base.arcs.length)`), fmt.Sprint(arcs("assets/map/countries-50m.json")); got != want {
+		t.Fatalf("zoomed out, the map draws %s arcs, want the 1:50m file's %s", got, want)
+	}
 
 	// Timeline scrubbing: the RU-NATO encounter of the main browser test
 	// becomes an incident on ru-nato; its replay slider moves the
