@@ -100,7 +100,8 @@ function destination(lat, lon, courseDeg, d) {
 // and further out; a label placed off the first ring gets a leader line
 // to its marker. A candidate must lie inside the bounds, off the
 // obstacles (the boxes floating over the map) and off every label placed
-// before it; covering another marker costs, but is allowed. A label with
+// before it; covering another marker, or a leader line running under a
+// label placed before, costs, but is allowed. A label with
 // no free candidate is hidden: the lower priorities go first.
 export const LABEL_RINGS = [6, 16, 28, 42, 58, 78, 100, 126];
 const LABEL_DIRS = [[1, -1], [1, 1], [-1, -1], [-1, 1], [1, 0], [-1, 0], [0, -1], [0, 1]]; // NE SE NW SW E W N S
@@ -141,6 +142,11 @@ export function placeLabels(labels, bounds, obstacles = [], markers = [], prev =
         if (obstacles.some((o) => overlaps(box, o, LABEL_GAP))) return;
         if (placed.some((p) => overlaps(box, p.box, LABEL_GAP))) return;
         let score = ri * 100 + di;
+        if (ri > 0) {
+          // a leader line running under a label placed before costs
+          const [px, py] = nearestOnBox(box, l.ax, l.ay);
+          for (const p of placed) if (segmentHitsBox(l.ax, l.ay, px, py, p.box)) score += 80;
+        }
         for (const [mx, my, mr] of markers) {
           if (Math.abs(mx - l.ax) < 0.5 && Math.abs(my - l.ay) < 0.5) continue; // its own marker
           if (overlaps(box, [mx - mr, my - mr, mx + mr, my + mr])) score += 60;
@@ -155,6 +161,19 @@ export function placeLabels(labels, bounds, obstacles = [], markers = [], prev =
     placed.push(l);
   }
   return labels;
+}
+
+// segmentHitsBox reports whether the segment from (x0, y0) to (x1, y1)
+// crosses box (Liang-Barsky clipping).
+function segmentHitsBox(x0, y0, x1, y1, box) {
+  let t0 = 0, t1 = 1;
+  const dx = x1 - x0, dy = y1 - y0;
+  for (const [p, q] of [[-dx, x0 - box[0]], [dx, box[2] - x0], [-dy, y0 - box[1]], [dy, box[3] - y0]]) {
+    if (p === 0) { if (q < 0) return false; continue; }
+    const r = q / p;
+    if (p < 0) { if (r > t1) return false; if (r > t0) t0 = r; } else { if (r < t0) return false; if (r < t1) t1 = r; }
+  }
+  return t0 < t1;
 }
 
 // nearestOnBox returns the point of box closest to (x, y).
@@ -280,7 +299,7 @@ export class MapView {
     this.theme = storage("localStorage").getItem("deconflict-theme") === "night" ? "night" : "day";
     this.buildOverlays();
     this.applyTheme();
-    this.fitBounds(...HOME_DEFAULT);
+    this.fit(...HOME_DEFAULT);
     this.bind();
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
@@ -413,8 +432,15 @@ export class MapView {
   }
 
   // fitBounds shows the box from (lat0, lon0) to (lat1, lon1) in the free
-  // part of the canvas, at most at maxZoom.
+  // part of the canvas, at most at maxZoom: a view the officer (or another
+  // module, such as the incident replay) chose, which the channel's home
+  // view no longer replaces as the picture loads.
   fitBounds(lat0, lon0, lat1, lon1, maxZoom = MAX_ZOOM) {
+    this.moved();
+    this.fit(lat0, lon0, lat1, lon1, maxZoom);
+  }
+
+  fit(lat0, lon0, lat1, lon1, maxZoom = MAX_ZOOM) {
     const [x0, y1] = project(lat0, lon0), [x1, y0] = project(lat1, lon1);
     const w = this.canvas.clientWidth || 800, h = this.canvas.clientHeight || 600;
     const ins = this.freeInsets();
@@ -437,7 +463,7 @@ export class MapView {
     const padLat = Math.max((la1 - la0) * margin, (minSpanDeg - (la1 - la0)) / 2, 0);
     const cos = Math.max(0.2, Math.cos(rad((la0 + la1) / 2)));
     const padLon = Math.max((lo1 - lo0) * margin, (minSpanDeg / cos - (lo1 - lo0)) / 2, 0);
-    this.fitBounds(la0 - padLat, lo0 - padLon, la1 + padLat, lo1 + padLon, maxZoom);
+    this.fit(la0 - padLat, lo0 - padLon, la1 + padLat, lo1 + padLon, maxZoom);
     return true;
   }
 
@@ -560,7 +586,7 @@ export class MapView {
     if (!pts.length) {
       for (const t of this.tracks.values()) if (t.lat != null && t.lon != null) pts.push([t.lat, t.lon]);
     }
-    if (!this.fitPoints(pts, { margin: 0.1, minSpanDeg: 4, maxZoom: 10 })) this.fitBounds(...HOME_DEFAULT);
+    if (!this.fitPoints(pts, { margin: 0.1, minSpanDeg: 4, maxZoom: 10 })) this.fit(...HOME_DEFAULT);
   }
 
   // refitHome follows the picture's arrival with the home view until the
