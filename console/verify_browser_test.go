@@ -637,6 +637,9 @@ func TestBrowserForkBanner(t *testing.T) {
 	}
 
 	// The node comes back with another key: the banner names the change.
+	// (The page is loaded again: in this in-process restart the page's
+	// WebSocket streams to the old server stay open, as dhttp.Server.Close
+	// does not end hijacked connections, so no reconnection prompts a check.)
 	f.stop()
 	_, f.key, _ = ed25519.GenerateKey(rand.Reader)
 	f.start()
