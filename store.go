@@ -138,6 +138,14 @@ type Store interface {
 	// AlertPosted marks an alert posted. ENOTFOUND if there is no such alert.
 	AlertPosted(ctx context.Context, id int64) error
 
+	// SaveIncidentTrack stores a track of an incident, replacing what was
+	// stored for the same incident and track. EINVALID if it has more than
+	// MaxIncidentTrackPoints points or no incident or track identity.
+	SaveIncidentTrack(ctx context.Context, t *IncidentTrack) error
+	// FindIncidentTracks returns the stored tracks of an incident, ordered
+	// by track identity; none (and no error) when it has none.
+	FindIncidentTracks(ctx context.Context, incident string) ([]IncidentTrack, error)
+
 	// UseNonce records that the signed write request with digest was
 	// accepted, remembering it until expires (after which the request's
 	// time is outside the node's window anyway). ECONFLICT if digest was

@@ -226,6 +226,30 @@ func TestBrowserMap(t *testing.T) {
 		t.Errorf("zone labels %q: want windows as dates or \"no time limit\"", zl)
 	}
 
+	// Decluttering drops the least important first: 40 labels of one size
+	// on one marker in a small box, in shuffled order, leave placed
+	// exactly the most important ones, none overlapping.
+	var declutter struct {
+		Placed  []int
+		Overlap bool
+		Out     bool
+	}
+	json.Unmarshal([]byte(ru.eval(`import("/console/assets/js/map.js").then((m) => {
+		const labels = [];
+		for (let i = 0; i < 40; i++) labels.push({key: "l" + i, prio: (i * 17) % 40, ax: 200, ay: 150, w: 90, h: 30});
+		m.placeLabels(labels, [0, 0, 400, 300], [[0, 0, 60, 300]]);
+		const on = labels.filter((l) => !l.hidden);
+		let overlap = false, out = false;
+		for (const a of on) {
+			if (a.box[0] < 60 || a.box[1] < 0 || a.box[2] > 400 || a.box[3] > 300) out = true;
+			for (const b of on) if (a !== b && a.box[0] < b.box[2] && b.box[0] < a.box[2] && a.box[1] < b.box[3] && b.box[1] < a.box[3]) overlap = true;
+		}
+		return JSON.stringify({Placed: on.map((l) => l.prio).sort((a, b) => b - a), Overlap: overlap, Out: out});
+	})`)), &declutter)
+	if n := len(declutter.Placed); n < 5 || n == 40 || declutter.Placed[0] != 39 || declutter.Placed[n-1] != 40-n || declutter.Overlap || declutter.Out {
+		t.Errorf("declutter: placed priorities %v (overlap %v, outside %v), want the %d highest of 0-39, apart, inside", declutter.Placed, declutter.Overlap, declutter.Out, n)
+	}
+
 	// Durations and windows as an officer reads them.
 	formats := ru.eval(`Promise.all([import("/console/assets/js/api.js"), import("/console/assets/js/map.js")]).then(([a, m]) => [
 		a.fmtDuration(249e3), a.fmtDuration(2 * 3600e3 + 5 * 60e3 + 9e3), a.fmtDuration(47 * 3600e3 + 12 * 60e3), a.fmtDuration(-3600e3),

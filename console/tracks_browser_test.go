@@ -211,5 +211,75 @@ func TestBrowserTracks(t *testing.T) {
 	}
 	ru.do(chromedp.KeyEvent(kb.Escape))
 	ru.wait("target panel closed by Escape", `document.getElementById("target-panel").hidden`, 5*time.Second)
+
+	// Timeline scrubbing: the RU-NATO encounter of the main browser test
+	// becomes an incident on ru-nato; its replay slider moves the
+	// frigate from its first stored position to its last.
+	if err := tn.Live.Ingest(ctx, deconflict.NodeAuthor, scenario(time.Now().UTC())); err != nil {
+		t.Fatal(err)
+	}
+	ru.do(chromedp.Navigate(base + "/#ru-nato/incidents"))
+	ru.wait("incident listed", `!!document.querySelector("#panel-incidents li.incident")`, 20*time.Second)
+	ru.click(`#panel-incidents li.incident button.incident-head`)
+	ru.wait("replay button", `!!document.querySelector("#panel-incidents .replay-load")`, 5*time.Second)
+	ru.click(`#panel-incidents .replay-load`)
+	ru.wait("replay slider", `!!document.querySelector("#panel-incidents .replay-slider")`, 10*time.Second)
+	var inc struct {
+		Incident string `json:"incident"`
+		Tracks   []struct {
+			ID     string `json:"id"`
+			Points []struct {
+				Time     time.Time `json:"time"`
+				Lat, Lon float64
+			} `json:"points"`
+		} `json:"tracks"`
+	}
+	if err := json.Unmarshal([]byte(ru.eval(`fetch("/v1/channels/ru-nato/incidents/" + window.deconflictConsole.replay.data.incident + "/tracks").then(r => r.text())`)), &inc); err != nil {
+		t.Fatal(err)
+	}
+	var frigate []struct {
+		Time     time.Time `json:"time"`
+		Lat, Lon float64
+	}
+	for _, tr := range inc.Tracks {
+		if tr.ID == "RU:frigate-neustrashimy" {
+			frigate = tr.Points
+		}
+	}
+	if len(frigate) < 3 {
+		t.Fatalf("the incident's frigate has %d stored points, want the reports of its history", len(frigate))
+	}
+	scrub := func(ms int64) [2]float64 {
+		var p [2]float64
+		got := ru.eval(fmt.Sprintf(`(async () => {
+			const s = document.querySelector("#panel-incidents .replay-slider");
+			s.value = String(%d);
+			s.dispatchEvent(new Event("input"));
+			await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+			const d = window.deconflictConsole.replay.drawn.get("RU:frigate-neustrashimy");
+			return d ? JSON.stringify([d.lat, d.lon]) : "none";
+		})()`, ms))
+		if err := json.Unmarshal([]byte(got), &p); err != nil {
+			t.Fatalf("replayed frigate at %d: %s", ms, got)
+		}
+		return p
+	}
+	first, last := frigate[0], frigate[len(frigate)-1]
+	if min := ru.eval(`document.querySelector("#panel-incidents .replay-slider").min`); min != fmt.Sprint(first.Time.UnixMilli()) {
+		t.Errorf("slider starts at %s, want the first stored point's %d", min, first.Time.UnixMilli())
+	}
+	start := scrub(first.Time.UnixMilli())
+	ru.screenshot(shots, "tracks-3-replay-start.png")
+	end := scrub(last.Time.UnixMilli())
+	mid := scrub((first.Time.UnixMilli() + last.Time.UnixMilli()) / 2)
+	ru.screenshot(shots, "tracks-4-replay-middle.png")
+	if math.Abs(start[0]-first.Lat) > 1e-9 || math.Abs(start[1]-first.Lon) > 1e-9 || math.Abs(end[0]-last.Lat) > 1e-9 || math.Abs(end[1]-last.Lon) > 1e-9 {
+		t.Fatalf("replayed frigate at %v then %v, want the stored first %v,%v and last %v,%v", start, end, first.Lat, first.Lon, last.Lat, last.Lon)
+	}
+	// The frigate steams east at constant speed: half-way in time is
+	// half-way in longitude.
+	if want := (first.Lon + last.Lon) / 2; math.Abs(mid[1]-want) > 1e-6 {
+		t.Fatalf("replayed frigate half-way at lon %v, want %v", mid[1], want)
+	}
 	ru.checkNoErrors()
 }

@@ -3,8 +3,15 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -16,6 +23,8 @@ import (
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/nodetest"
+	"github.com/deconflict/deconflict/node"
+	"github.com/deconflict/deconflict/sqlite"
 )
 
 // BenchmarkSubmit appends signed envelopes to one channel through the
@@ -110,18 +119,114 @@ func BenchmarkSubmitBatch(b *testing.B) {
 // logs a seen record for each message. Sends start on a fixed schedule
 // (one every millisecond, late ones at once), each in its own goroutine,
 // so that a slow node shows as latency, not as a lower offered rate.
+// Node and clients share this process: cpu-cores is what they used
+// together (of the machine's 2).
 func BenchmarkWatchLatency(b *testing.B) {
-	const watchers, rate = 100, 1000
 	tn := nodetest.Start(b, nodetest.Options{Tick: 500 * time.Millisecond})
 	tn.AddParties(b, "RU", "US")
 	tn.AddChannel(b, "ru-us", []string{"RU", "US"}, nil)
+	before := processCPU()
+	st := watchLatency(b, tn.Server.Addr(), tn.Keys["RU"], tn.Keys["US"])
+	st.report(b)
+	if used := processCPU() - before; used > 0 {
+		b.ReportMetric(used.Seconds()/st.wall.Seconds(), "cpu-cores")
+	}
+}
+
+const (
+	benchNodeEnv    = "DECONFLICT_BENCH_NODE"     // the node key's seed (hex): run as the benchmark's node
+	benchNodeDirEnv = "DECONFLICT_BENCH_NODE_DIR" // its data directory
+	// DECONFLICT_BENCH_NODE_PROFILE, when set in the benchmark's
+	// environment, is where the node process writes its CPU profile.
+	benchNodeProfileEnv = "DECONFLICT_BENCH_NODE_PROFILE"
+)
+
+// TestMain runs the test binary as BenchmarkWatchLatencySplit's node when
+// asked to, and the tests otherwise.
+func TestMain(m *testing.M) {
+	if seed := os.Getenv(benchNodeEnv); seed != "" {
+		if err := runBenchNode(seed, os.Getenv(benchNodeDirEnv)); err != nil {
+			fmt.Fprintln(os.Stderr, "bench node:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runBenchNode serves a node as serve configures it (SQLite in dir, the
+// 500 ms tick) on 127.0.0.1, prints its address, and stops when its
+// standard input closes.
+func runBenchNode(seed, dir string) error {
+	raw, err := hex.DecodeString(seed)
+	if err != nil || len(raw) != ed25519.SeedSize {
+		return fmt.Errorf("%s: want a hex Ed25519 seed", benchNodeEnv)
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "deconflict.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n := node.New(db, ed25519.NewKeyFromSeed(raw), "bench-node")
+	n.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	n.TickInterval = 500 * time.Millisecond
+	if err := n.Open(ctx); err != nil {
+		return err
+	}
+	defer n.Close()
+	s := dhttp.NewServer(n)
+	if err := s.Listen("127.0.0.1:0"); err != nil {
+		return err
+	}
+	defer s.Close()
+	if path := os.Getenv(benchNodeProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Println(s.Addr())
+	io.Copy(io.Discard, os.Stdin)
+	return nil
+}
+
+// latencyStats are a watch-latency run's figures.
+type latencyStats struct {
+	lat     []time.Duration // sorted
+	sent    int
+	offered float64 // sends started per second
+	wall    time.Duration
+}
+
+func (st *latencyStats) report(b *testing.B) {
+	b.ReportMetric(float64(st.lat[len(st.lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(st.lat[len(st.lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(len(st.lat)), "deliveries")
+	b.ReportMetric(st.offered, "offered/s")
+	b.ReportMetric(float64(st.sent)/st.wall.Seconds(), "sent/s")
+}
+
+// watchLatency runs the load of BenchmarkWatchLatency against the node at
+// addr, whose channel ru-us has members RU and US: 100 watchers of RU,
+// and max(b.N, 2000) messages from US at 1,000 per second.
+func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *latencyStats {
+	const watchers, rate = 100, 1000
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	c := dhttp.NewClient("http://"+addr, usKey)
+	if _, err := c.Send(ctx, "US", &deconflict.Payload{Channel: "ru-us", Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: "warm-up"}); err != nil { // index 0
+		b.Fatal(err)
+	}
 	n := max(b.N, 2000)
 	var mu sync.Mutex
 	lat := make([]time.Duration, 0, n*watchers)
 	var wg, ready sync.WaitGroup
-	tn.Send(b, "US", "ru-us", deconflict.Routine, "warm-up") // index 0
 	marker := []byte(`"text":"`)
 	for w := 0; w < watchers; w++ {
 		wg.Add(1)
@@ -129,12 +234,12 @@ func BenchmarkWatchLatency(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			path := "/v1/channels/ru-us/watch?batch=1&after=0"
-			k, ts, sig := dhttp.SignRequest(tn.Keys["RU"], "GET", path, time.Now(), nil)
+			k, ts, sig := dhttp.SignRequest(ruKey, "GET", path, time.Now(), nil)
 			h := http.Header{}
 			h.Set(dhttp.HeaderKey, k)
 			h.Set(dhttp.HeaderTime, ts)
 			h.Set(dhttp.HeaderSig, sig)
-			conn, _, err := websocket.Dial(ctx, "ws://"+tn.Server.Addr()+path, &websocket.DialOptions{HTTPHeader: h})
+			conn, _, err := websocket.Dial(ctx, "ws://"+addr+path, &websocket.DialOptions{HTTPHeader: h})
 			ready.Done()
 			if err != nil {
 				b.Error(err)
@@ -169,7 +274,6 @@ func BenchmarkWatchLatency(b *testing.B) {
 	}
 	ready.Wait()
 	time.Sleep(200 * time.Millisecond)
-	c := tn.Client("US")
 	b.ResetTimer()
 	start := time.Now()
 	var sw sync.WaitGroup
@@ -182,7 +286,7 @@ func BenchmarkWatchLatency(b *testing.B) {
 			defer sw.Done()
 			// The send time travels in the text, taken just before signing
 			// and sending, so the latency includes both.
-			s, _ := deconflict.SignPayload(tn.Keys["US"], &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: "ru-us", Author: "US", Time: time.Now().UTC(), Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: strconv.FormatInt(time.Now().UnixNano(), 10)})
+			s, _ := deconflict.SignPayload(usKey, &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: "ru-us", Author: "US", Time: time.Now().UTC(), Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: strconv.FormatInt(time.Now().UnixNano(), 10)})
 			if _, err := c.Submit(ctx, "ru-us", s); err != nil {
 				b.Error(err)
 			}
@@ -191,14 +295,11 @@ func BenchmarkWatchLatency(b *testing.B) {
 	offered := float64(n) / time.Since(start).Seconds()
 	sw.Wait()
 	wg.Wait()
+	wall := time.Since(start)
 	b.StopTimer()
 	slices.Sort(lat)
 	if len(lat) == 0 {
 		b.Fatal("no latencies")
 	}
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(len(lat)), "deliveries")
-	b.ReportMetric(offered, "offered/s")
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "sent/s")
+	return &latencyStats{lat: lat, sent: n, offered: offered, wall: wall}
 }

@@ -1,7 +1,9 @@
 package http_test
 
 import (
+	"context"
 	"encoding/json"
+	"math"
 	"net/url"
 	"testing"
 	"time"
@@ -124,4 +126,94 @@ func TestTrackHistory(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestIncidentTracks: an encounter's alert stores its two tracks'
+// positions with the incident, and GET
+// /v1/channels/{id}/incidents/{inc}/tracks gives them, oldest first, to
+// the channel's members (not_found to others).
+func TestIncidentTracks(t *testing.T) {
+	tn := nodetest.Start(t, nodetest.Options{})
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	tn.AddParties(t, "RU", "NATO", "US")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	now := time.Now().UTC().Truncate(time.Second)
+	rs := headOn(now.Add(-100*time.Second), 6, 20*time.Second)
+	body, _ := json.Marshal(rs)
+	if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+		t.Fatal(err)
+	}
+	var incs []struct {
+		ID string `json:"id"`
+	}
+	for deadline := time.Now().Add(20 * time.Second); len(incs) == 0; time.Sleep(50 * time.Millisecond) {
+		if err := getJSON(tn.Client("NATO"), "/v1/channels/ru-nato/incidents", &incs); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no incident on ru-nato")
+		}
+	}
+	path := "/v1/channels/ru-nato/incidents/" + incs[0].ID + "/tracks"
+	// The store has both tracks once the alert is queued.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		stored, err := tn.DB.FindIncidentTracks(context.Background(), incs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stored incident tracks %+v, want 2", stored)
+		}
+	}
+	reported := map[string]map[time.Time]dhttp.ReportView{}
+	for _, r := range rs {
+		if reported[r.ID] == nil {
+			reported[r.ID] = map[time.Time]dhttp.ReportView{}
+		}
+		reported[r.ID][r.Time] = r
+	}
+	var v dhttp.IncidentTracksView
+	// Ingestion is asynchronous: wait for the last reports in the picture.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if err := getJSON(tn.Client("RU"), path, &v); err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Tracks) == 2 && len(v.Tracks[0].Points) > 0 && v.Tracks[0].Points[len(v.Tracks[0].Points)-1].Time.Equal(now) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("incident tracks %+v, want both up to %v", v, now)
+		}
+	}
+	if v.Incident != incs[0].ID || v.Tracks[0].ID != "nato-destroyer" || v.Tracks[1].ID != "ru-frigate" || v.Tracks[1].Party != "RU" {
+		t.Fatalf("incident tracks %+v", v)
+	}
+	for _, tr := range v.Tracks {
+		if first := tr.Points[0].Time; !first.Equal(now.Add(-100 * time.Second)) {
+			t.Errorf("%s starts at %v, want the first report's %v", tr.ID, first, now.Add(-100*time.Second))
+		}
+		for i, p := range tr.Points {
+			r, ok := reported[tr.ID][p.Time]
+			if !ok {
+				t.Fatalf("%s point %d at %v: no report then", tr.ID, i, p.Time)
+			}
+			if i > 0 && !p.Time.After(tr.Points[i-1].Time) {
+				t.Fatalf("%s points %d and %d out of order", tr.ID, i-1, i)
+			}
+			if math.Abs(p.Lat-*r.Lat) > 1e-6 || math.Abs(p.Lon-*r.Lon) > 1e-6 {
+				t.Fatalf("%s point %d at %v, %v, want the report's %v, %v", tr.ID, i, p.Lat, p.Lon, *r.Lat, *r.Lon)
+			}
+		}
+	}
+	if err := getJSON(tn.Client("US"), path, &v); deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
+		t.Fatalf("US reading ru-nato's incident tracks: %v, want not_found", err)
+	}
+	if err := getJSON(tn.Client("NATO"), "/v1/channels/ru-nato/incidents/inc-none/tracks", &v); deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
+		t.Fatalf("tracks of no incident: %v, want not_found", err)
+	}
 }

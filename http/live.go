@@ -82,6 +82,26 @@ func NewHistoryView(p *picture.HistoryPoint) HistoryView {
 		CourseDeg: deconflict.Nullable(p.CourseDeg), Source: p.Source}
 }
 
+// IncidentTracksView is what GET /v1/channels/{id}/incidents/{inc}/tracks
+// returns: the incident's tracks with the positions stored with it (and,
+// while it is open, those the picture holds now), to replay it.
+type IncidentTracksView struct {
+	Incident string              `json:"incident"`
+	Opened   time.Time           `json:"opened"`
+	Closed   *time.Time          `json:"closed,omitempty"`
+	Tracks   []IncidentTrackView `json:"tracks"`
+}
+
+// IncidentTrackView is one track of an incident and its positions,
+// oldest first.
+type IncidentTrackView struct {
+	ID     string            `json:"id"`
+	Domain deconflict.Domain `json:"domain"`
+	Party  string            `json:"party"`
+	Label  string            `json:"label,omitempty"`
+	Points []HistoryView     `json:"points"`
+}
+
 // trailPoint is a stored position in the compact form of /v1/picture's
 // trails: [lat, lon, Unix seconds].
 type trailPoint [3]float64
@@ -320,6 +340,29 @@ func (s *Server) liveRoutes() {
 	}))
 	m.HandleFunc("GET /v1/channels/{id}/incidents/{inc}", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		return s.Node.Incident(r.Context(), caller, r.PathValue("id"), r.PathValue("inc"))
+	}))
+	m.HandleFunc("GET /v1/channels/{id}/incidents/{inc}/tracks", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
+		inc, err := s.Node.Incident(r.Context(), caller, r.PathValue("id"), r.PathValue("inc"))
+		if err != nil {
+			return nil, err
+		}
+		l, err := s.live()
+		if err != nil {
+			return nil, err
+		}
+		ts, err := l.IncidentTracks(r.Context(), inc.ID, inc.Status == "open")
+		if err != nil {
+			return nil, err
+		}
+		out := IncidentTracksView{Incident: inc.ID, Opened: inc.Opened, Closed: inc.Closed, Tracks: make([]IncidentTrackView, len(ts))}
+		for i, t := range ts {
+			v := IncidentTrackView{ID: t.Track, Domain: t.Domain, Party: t.Party, Label: t.Label, Points: make([]HistoryView, len(t.Points))}
+			for k, p := range t.Points {
+				v.Points[k] = HistoryView{Time: p.Time, Lat: p.Lat, Lon: p.Lon, AltM: deconflict.Nullable(p.AltM), SpeedMS: deconflict.Nullable(p.SpeedMS), CourseDeg: deconflict.Nullable(p.CourseDeg)}
+			}
+			out.Tracks[i] = v
+		}
+		return out, nil
 	}))
 	m.HandleFunc("GET /v1/channels/{id}/verify", s.authed(func(w http.ResponseWriter, r *http.Request, caller string, _ []byte) (any, error) {
 		return s.Node.VerifyChannel(r.Context(), caller, r.PathValue("id"))

@@ -579,28 +579,47 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 			}
 			return nil
 		}
-		// Messages stay under MaxWatchMessageBytes: a full one is sent and
-		// the next begun.
-		buf := make([]byte, 0, 64<<10)
-		for _, e := range envs {
-			b, err := s.views.encode(e)
+		if len(envs) == 1 {
+			// The common case when the watcher keeps up: the array of one
+			// is encoded once for every watcher.
+			b, err := s.views.encodeArray(envs[0])
 			if err != nil {
 				return err
 			}
-			if len(buf) > 1 && len(buf)+len(b)+2 > MaxWatchMessageBytes {
-				if err := c.Write(wctx, websocket.MessageText, append(buf, ']')); err != nil {
-					return err
-				}
-				buf = buf[:0]
-			}
-			if len(buf) == 0 {
-				buf = append(buf, '[')
-			} else {
-				buf = append(buf, ',')
-			}
-			buf = append(buf, b...)
+			return c.Write(wctx, websocket.MessageText, b)
 		}
-		return c.Write(wctx, websocket.MessageText, append(buf, ']'))
+		// Messages stay under MaxWatchMessageBytes: a full one is sent and
+		// the next begun. Each is allocated at its size: a hundred
+		// watchers each copying into a large buffer cost more than the
+		// encoding.
+		views := make([][]byte, len(envs))
+		for i, e := range envs {
+			var err error
+			if views[i], err = s.views.encode(e); err != nil {
+				return err
+			}
+		}
+		for len(views) > 0 {
+			k, size := 1, len(views[0])+2
+			for k < len(views) && size+len(views[k])+1 <= MaxWatchMessageBytes {
+				size += len(views[k]) + 1
+				k++
+			}
+			buf := make([]byte, 0, size)
+			for i, b := range views[:k] {
+				if i == 0 {
+					buf = append(buf, '[')
+				} else {
+					buf = append(buf, ',')
+				}
+				buf = append(buf, b...)
+			}
+			if err := c.Write(wctx, websocket.MessageText, append(buf, ']')); err != nil {
+				return err
+			}
+			views = views[k:]
+		}
+		return nil
 	})
 	if err != nil && ctx.Err() == nil {
 		s.Logger.Warn("watch ended", "channel", ch, "caller", caller, "err", err)
@@ -626,16 +645,31 @@ type viewKey struct {
 // viewCacheSpan is how many indexes back an entry lives.
 const viewCacheSpan = 4096
 
+// encode returns the JSON view of e, encoded once for every watcher.
 func (c *viewCache) encode(e *deconflict.Envelope) ([]byte, error) {
+	b, err := c.encodeArray(e)
+	if err != nil {
+		return nil, err
+	}
+	return b[1 : len(b)-1 : len(b)-1], nil
+}
+
+// encodeArray returns the JSON array of e's view alone (a watch message
+// of one envelope). The cache keeps this form, whose inside is encode's.
+func (c *viewCache) encodeArray(e *deconflict.Envelope) ([]byte, error) {
 	k := viewKey{e.Channel, e.Index}
 	if b, ok := c.m.Load(k); ok {
 		return b.([]byte), nil
 	}
-	b, err := json.Marshal(NewEnvelopeView(e))
+	j, err := json.Marshal(NewEnvelopeView(e))
 	if err != nil {
 		return nil, err
 	}
-	if _, loaded := c.m.LoadOrStore(k, b); !loaded && e.Index >= viewCacheSpan {
+	b := make([]byte, 0, len(j)+2)
+	b = append(append(append(b, '['), j...), ']')
+	if v, loaded := c.m.LoadOrStore(k, b); loaded {
+		return v.([]byte), nil
+	} else if e.Index >= viewCacheSpan {
 		c.m.Delete(viewKey{e.Channel, e.Index - viewCacheSpan})
 	}
 	return b, nil

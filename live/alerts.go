@@ -128,6 +128,7 @@ func (l *Picture) overflowAlert(ev detect.Event) {
 		return
 	}
 	ctx := context.Background()
+	l.saveIncidentTracks(ctx, ev)
 	j, err := l.alertJob(ctx, ev)
 	if err == nil {
 		err = l.store.QueueAlert(ctx, &j)
@@ -197,6 +198,7 @@ func (l *Picture) queueAlert(ctx context.Context, ev detect.Event) {
 	if l.leftToLeader() {
 		return
 	}
+	l.saveIncidentTracks(ctx, ev)
 	j, err := l.alertJob(ctx, ev)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -51,6 +51,9 @@ type Store interface {
 	QueueAlert(ctx context.Context, j *deconflict.AlertJob) error
 	DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error)
 	AlertPosted(ctx context.Context, id int64) error
+	// The tracks of incidents (see deconflict.Store).
+	SaveIncidentTrack(ctx context.Context, t *deconflict.IncidentTrack) error
+	FindIncidentTracks(ctx context.Context, incident string) ([]deconflict.IncidentTrack, error)
 }
 
 // ReportBus shares reports among the replicas of one node (the

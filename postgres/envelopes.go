@@ -383,3 +383,41 @@ func (db *DB) AlertPosted(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// SaveIncidentTrack implements deconflict.Store.
+func (db *DB) SaveIncidentTrack(ctx context.Context, t *deconflict.IncidentTrack) error {
+	if err := t.Check(); err != nil {
+		return err
+	}
+	_, err := db.pool.Exec(ctx, `INSERT INTO incident_tracks (incident, track, domain, party, label, points) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (incident, track) DO UPDATE SET domain = excluded.domain, party = excluded.party, label = excluded.label, points = excluded.points`,
+		t.Incident, t.Track, string(t.Domain), t.Party, t.Label, deconflict.EncodeTrackPoints(t.Points))
+	if err != nil {
+		return fmt.Errorf("save incident %s track %s: %w", t.Incident, t.Track, err)
+	}
+	return nil
+}
+
+// FindIncidentTracks implements deconflict.Store.
+func (db *DB) FindIncidentTracks(ctx context.Context, incident string) ([]deconflict.IncidentTrack, error) {
+	rows, err := db.pool.Query(ctx, `SELECT track, domain, party, label, points FROM incident_tracks WHERE incident = $1 ORDER BY track COLLATE "C"`, incident)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []deconflict.IncidentTrack
+	for rows.Next() {
+		t := deconflict.IncidentTrack{Incident: incident}
+		var domain string
+		var points []byte
+		if err := rows.Scan(&t.Track, &domain, &t.Party, &t.Label, &points); err != nil {
+			return nil, err
+		}
+		t.Domain = deconflict.Domain(domain)
+		if t.Points, err = deconflict.DecodeTrackPoints(points); err != nil {
+			return nil, fmt.Errorf("incident %s track %s: %w", incident, t.Track, err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

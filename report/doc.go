@@ -198,6 +198,13 @@ func (r *Report) hotline() Section {
 	} else {
 		blocks = append(blocks, &Para{"No link test closed in the period."})
 	}
+	if len(r.Attachments) > 0 {
+		att := &Table{Caption: "Files attached (the signed message names each file's SHA-256; the file is kept apart from the log)", Head: []string{"Message", "From", "File", "Type", "Bytes", "SHA-256"}, Numeric: []bool{false, false, false, false, true, false}}
+		for _, a := range r.Attachments {
+			att.Rows = append(att.Rows, []string{"#" + i64(a.Index), Signer(a.Author, a.Officer), a.Name, a.Type, i64(a.Size), a.SHA256})
+		}
+		blocks = append(blocks, att)
+	}
 	return Section{ID: "hotline", Title: "Hotline and acknowledgements", Blocks: blocks}
 }
 

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"time"
@@ -116,4 +118,17 @@ func linkSummary(as []Availability) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// WriteAvailabilityCSV writes one row per member asked by the period's
+// closed link tests: party, tests, in_time, late, unanswered, percent
+// (empty when no test asked it), max_delay_s (the longest delay in time).
+func (r *Report) WriteAvailabilityCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"party", "tests", "in_time", "late", "unanswered", "percent", "max_delay_s"})
+	for _, a := range r.Availability {
+		cw.Write([]string{a.Party, itoa(a.Tests), itoa(a.InTime), itoa(a.Late), itoa(a.Missed), fnum(a.Percent()), fnum(a.MaxDelay.Seconds())})
+	}
+	cw.Flush()
+	return cw.Error()
 }

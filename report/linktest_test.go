@@ -80,6 +80,13 @@ func TestReportLinkTests(t *testing.T) {
 			t.Errorf("the HTML report lacks %q", s)
 		}
 	}
+	var b bytes.Buffer
+	if err := r.WriteAvailabilityCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), "party,tests,in_time,late,unanswered,percent,max_delay_s\nRU,2,1,0,1,50,5\nNATO,2,1,1,0,50,10\n"; got != want {
+		t.Fatalf("availability CSV %q, want %q", got, want)
+	}
 	if r, _ := w.build(t0, h1); r.LinkTests != 0 || r.Availability != nil {
 		t.Fatalf("a period without tests: %d %+v", r.LinkTests, r.Availability)
 	}

@@ -108,6 +108,16 @@ type Missed struct {
 	Text       string
 }
 
+// Attached is a file a message or note of the period attaches, as its
+// signed payload names it: the record holds the file's SHA-256, not its
+// bytes.
+type Attached struct {
+	Index   int64 // the message's or note's index
+	Author  string
+	Officer string
+	deconflict.Attachment
+}
+
 // Encounter is an encounter the period's alerts report.
 type Encounter struct {
 	ID, Incident   string
@@ -219,6 +229,7 @@ type Report struct {
 	Acks          []AckStats
 	MissedAcks    []Missed
 	Officers      []OfficerStats // by party, then officer
+	Attachments   []Attached     // files attached to messages and notes of the period, in log order
 	Encounters    []Encounter
 	Incidents     []Incident // opened, or still open, in the period
 	Opened        int        // incidents opened in the period
@@ -422,6 +433,11 @@ func (r *Report) messages(log []parsed) {
 	var flash, imm = map[string][]float64{}, map[string][]float64{}
 	for _, x := range log {
 		e, p := x.e, x.p
+		if r.in(e.Received) {
+			for _, a := range p.Attachments {
+				r.Attachments = append(r.Attachments, Attached{Index: e.Index, Author: p.Author, Officer: p.Officer, Attachment: a})
+			}
+		}
 		switch e.Kind {
 		case deconflict.KindMessage, deconflict.KindAlert, deconflict.KindNotification:
 			// The three kinds the node makes members acknowledge.

@@ -173,6 +173,16 @@ CREATE TABLE console_sessions (
 ) WITHOUT ROWID;
 CREATE INDEX console_sessions_user ON console_sessions(username);
 CREATE INDEX console_sessions_expires ON console_sessions(expires);
+`, `
+CREATE TABLE incident_tracks (
+	incident TEXT NOT NULL,
+	track TEXT NOT NULL,
+	domain TEXT NOT NULL,
+	party TEXT NOT NULL,
+	label TEXT NOT NULL,
+	points BLOB NOT NULL,
+	PRIMARY KEY (incident, track)
+);
 `}
 
 func (db *DB) migrate(ctx context.Context) error {

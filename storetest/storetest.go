@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("Blobs", func(t *testing.T) { testBlobs(t, open(t)) })
 	t.Run("BlobsConcurrent", func(t *testing.T) { testBlobsConcurrent(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("IncidentTracks", func(t *testing.T) { testIncidentTracks(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
@@ -571,5 +573,61 @@ func testSessions(t *testing.T, s deconflict.Store) {
 	wantCode(t, "DeleteSession of a session forgotten on expiry", s.DeleteSession(ctx, [32]byte{3}), deconflict.ENOTFOUND)
 	if n, err := s.DeleteUserSessions(ctx, "nobody"); err != nil || n != 0 {
 		t.Fatalf("DeleteUserSessions of a user with none=%d, %v; want 0", n, err)
+	}
+}
+
+func testIncidentTracks(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	if got, err := s.FindIncidentTracks(ctx, "inc-1"); err != nil || len(got) != 0 {
+		t.Fatalf("FindIncidentTracks of an empty store: %v, %v; want none", got, err)
+	}
+	u := deconflict.Unknown
+	pts := func(n int, lon float64) []deconflict.TrackPoint {
+		var out []deconflict.TrackPoint
+		for i := 0; i < n; i++ {
+			out = append(out, deconflict.TrackPoint{Time: t0.Add(time.Duration(i) * 30 * time.Second), Lat: 55.25, Lon: lon + float64(i)*0.001,
+				AltM: u, SpeedMS: 5.5, CourseDeg: 90})
+		}
+		return out
+	}
+	// Upper-case identities sort before lower-case ones in every store.
+	a := &deconflict.IncidentTrack{Incident: "inc-1", Track: "mmsi:273123456", Domain: deconflict.Sea, Party: "RU", Label: "KAPITAN GOTSKY", Points: pts(3, 19)}
+	b := &deconflict.IncidentTrack{Incident: "inc-1", Track: "NATO:destroyer-1", Domain: deconflict.Sea, Party: "NATO", Label: "DE RUYTER", Points: pts(2, 20)}
+	other := &deconflict.IncidentTrack{Incident: "inc-2", Track: "icao:155aa1", Domain: deconflict.Air, Party: "RU", Points: []deconflict.TrackPoint{{Time: t0, Lat: 1, Lon: 2, AltM: 9000, SpeedMS: u, CourseDeg: u}}}
+	for _, tr := range []*deconflict.IncidentTrack{a, b, other} {
+		if err := s.SaveIncidentTrack(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Saving again replaces the track's points.
+	a.Points = pts(5, 19)
+	if err := s.SaveIncidentTrack(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FindIncidentTracks(ctx, "inc-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Track != "NATO:destroyer-1" || got[1].Track != "mmsi:273123456" {
+		t.Fatalf("FindIncidentTracks: %+v, want the destroyer then the tanker", got)
+	}
+	g := got[1]
+	if g.Incident != "inc-1" || g.Domain != deconflict.Sea || g.Party != "RU" || g.Label != "KAPITAN GOTSKY" || len(g.Points) != 5 {
+		t.Fatalf("read back %+v", g)
+	}
+	for i, p := range g.Points {
+		w := a.Points[i]
+		if !p.Time.Equal(w.Time) || p.Lat != w.Lat || p.Lon != w.Lon || p.SpeedMS != w.SpeedMS || p.CourseDeg != w.CourseDeg || !math.IsNaN(p.AltM) {
+			t.Fatalf("point %d read back %+v, want %+v", i, p, w)
+		}
+	}
+	got, err = s.FindIncidentTracks(ctx, "inc-2")
+	if err != nil || len(got) != 1 || got[0].Points[0].AltM != 9000 || !math.IsNaN(got[0].Points[0].SpeedMS) {
+		t.Fatalf("inc-2: %+v, %v", got, err)
+	}
+	wantCode(t, "too many points", s.SaveIncidentTrack(ctx, &deconflict.IncidentTrack{Incident: "inc-3", Track: "x", Points: pts(deconflict.MaxIncidentTrackPoints+1, 0)}), deconflict.EINVALID)
+	wantCode(t, "no track identity", s.SaveIncidentTrack(ctx, &deconflict.IncidentTrack{Incident: "inc-3"}), deconflict.EINVALID)
+	if got, _ := s.FindIncidentTracks(ctx, "inc-3"); len(got) != 0 {
+		t.Fatalf("refused tracks were stored: %+v", got)
 	}
 }

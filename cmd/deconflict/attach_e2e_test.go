@@ -3,12 +3,15 @@ package main_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "modernc.org/sqlite"
 )
 
 // TestAttachmentEndToEnd drives the real binary: US sends a message with a
@@ -114,5 +117,36 @@ func TestAttachmentEndToEnd(t *testing.T) {
 	// Nothing of the refused sends reached the log.
 	if n := len(strings.Split(strings.TrimSpace(c.run(false, "attachment", "list", "--channel", "ru-us", "--key", "us.key")), "\n")); n != 2 {
 		t.Fatalf("%d attachments listed after refusals, want 2", n)
+	}
+
+	// verify counts the files; with --attachments it fetches and checks them.
+	if out := c.run(false, "verify", "--channel", "ru-us", "--key", "ru.key"); !strings.Contains(out, "verify: attachments: 2 files named by their signed hashes (not fetched") || !strings.Contains(out, "OK") {
+		t.Fatalf("verify: %q", out)
+	}
+	if out := c.run(false, "verify", "--channel", "ru-us", "--key", "ru.key", "--attachments"); !strings.Contains(out, "verify: attachments: 2 files (1546 bytes) fetched, each matching") {
+		t.Fatalf("verify --attachments: %q", out)
+	}
+	// The text file's stored bytes altered behind the node (same length):
+	// verify --attachments fails naming it, and get writes nothing.
+	db, err := sql.Open("sqlite", filepath.Join(data, "deconflict.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sum := sha256.Sum256(txt)
+	if res, err := db.Exec(`UPDATE blobs SET data = ? WHERE sha256 = ?`, bytes.ToUpper(txt), sum[:]); err != nil {
+		t.Fatal(err)
+	} else if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("altered %d blobs, want 1", n)
+	}
+	out = c.run(true, "verify", "--channel", "ru-us", "--key", "ru.key", "--attachments")
+	if !strings.Contains(out, "verify: FAILED: channel ru-us: index 0: attachment notes.txt (sha256 "+hexsum(txt)+")") || !strings.Contains(out, "do not match") {
+		t.Fatalf("verify --attachments of an altered file: %q", out)
+	}
+	if out := c.run(true, "attachment", "get", "--channel", "ru-us", hexsum(txt), "-o", "altered.txt", "--key", "ru.key"); !strings.Contains(out, "do not match") {
+		t.Fatalf("get of an altered file: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "altered.txt")); err == nil {
+		t.Fatal("get wrote an altered file")
 	}
 }

@@ -34,7 +34,8 @@ charts and a map. The HTML is self-contained and printable; the PDF has
 the same content. DATE is YYYY-MM-DD (--from: 00:00 UTC that day; --to:
 the end of that day) or RFC 3339 (exact). Beside FILE it writes
 FILE.incidents.csv, FILE.findings.csv, FILE.acks.csv,
-FILE.missed-acks.csv, FILE.officers.csv, FILE.geojson and FILE.kml (not
+FILE.missed-acks.csv, FILE.officers.csv, FILE.availability.csv (link
+tests), FILE.geojson and FILE.kml (not
 with --no-exports).
 --node-key is the node's public key to check the checkpoint's signature
 with (default: the key the node reports, as verify does on first use).
@@ -144,7 +145,7 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 			f      func(io.Writer) error
 		}{
 			{".incidents.csv", r.WriteIncidentsCSV}, {".findings.csv", r.WriteFindingsCSV}, {".acks.csv", r.WriteAcksCSV},
-			{".missed-acks.csv", r.WriteMissedCSV}, {".officers.csv", r.WriteOfficersCSV}, {".geojson", r.WriteGeoJSON}, {".kml", r.WriteKML},
+			{".missed-acks.csv", r.WriteMissedCSV}, {".officers.csv", r.WriteOfficersCSV}, {".availability.csv", r.WriteAvailabilityCSV}, {".geojson", r.WriteGeoJSON}, {".kml", r.WriteKML},
 		} {
 			if err := write(base+x.suffix, x.f); err != nil {
 				return err

@@ -41,7 +41,7 @@ func TestReportEndToEnd(t *testing.T) {
 		t.Fatalf("report: %q", out)
 	}
 	c.run(false, "report", "--channel", "ru-nato", "--from", day(-1), "--to", day(0), "--out", "council.html", "--key", "ru.key", "--no-exports")
-	for _, f := range []string{"council.pdf", "council.html", "council.incidents.csv", "council.findings.csv", "council.acks.csv", "council.missed-acks.csv", "council.officers.csv", "council.geojson", "council.kml"} {
+	for _, f := range []string{"council.pdf", "council.html", "council.incidents.csv", "council.findings.csv", "council.acks.csv", "council.missed-acks.csv", "council.officers.csv", "council.availability.csv", "council.geojson", "council.kml"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}

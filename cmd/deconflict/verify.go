@@ -23,7 +23,7 @@ func init() {
 	register("verify", &command{
 		Summary: "audit a channel's log, or check a saved receipt offline",
 		Usage: `
-usage: deconflict verify --channel C [--node-key PUB] [--state DIR] [--accept-rekey] [--party-key ID=PUB]... [--policy FILE [--wait D]]
+usage: deconflict verify --channel C [--node-key PUB] [--state DIR] [--accept-rekey] [--party-key ID=PUB]... [--policy FILE [--wait D]] [--attachments]
        deconflict verify --receipt FILE [--node-key PUB] [--key FILE] [--policy FILE]
 
 --channel audits channel C as a member: it fetches the signed checkpoint
@@ -45,6 +45,11 @@ confirming it with the party; accepted ones are remembered in DIR.
 Every receipt kept in DIR (send and ack keep theirs there) must still be
 in the log: the same envelope at the same index, in a log consistent with
 the receipt's checkpoint.
+
+Files attached to messages are not in the log, only their signed hashes:
+verify counts them; with --attachments it also fetches each one and checks
+it against the hash and size its envelope signs (a file the node no longer
+serves, or serves altered, fails verify).
 
 --receipt checks a receipt saved with 'send --receipt' offline: the
 envelope's signature, its inclusion proof and the checkpoint's signature;
@@ -79,6 +84,7 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	state := fs.String("state", m.Getenv("DECONFLICT_STATE"), "directory of verified checkpoints (default: the user's config directory/deconflict; env DECONFLICT_STATE)")
 	policyFile := fs.String("policy", "", "C2SP tlog-policy file: demand its quorum of witness cosignatures")
 	wait := fs.Duration("wait", 10*time.Second, "with --policy and --channel: how long to wait for a checkpoint with the quorum")
+	attachments := fs.Bool("attachments", false, "with --channel: also fetch every attached file and check it against the hash and size its envelope signs")
 	acceptRekey := fs.Bool("accept-rekey", false, "accept the operator's emergency re-keyings found in the key log (confirm them with the party first)")
 	pins := map[string]string{}
 	fs.Func("party-key", "ID=PUB: a party's first key as you were given it (repeatable)", func(v string) error {
@@ -117,7 +123,7 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	case *receipt != "" && *channel == "":
 		return m.verifyReceipt(ctx, cf, *receipt, pinned, pol)
 	case *channel != "" && *receipt == "":
-		return m.verifyChannel(ctx, cf, *channel, pinned, *state, *acceptRekey, pins, pol, *wait)
+		return m.verifyChannel(ctx, cf, *channel, pinned, *state, *acceptRekey, pins, pol, *wait, *attachments)
 	default:
 		return usagef("verify: give either --channel C or --receipt FILE")
 	}
@@ -215,7 +221,7 @@ func stateDir(flagValue string) (string, error) {
 	return filepath.Join(dir, "deconflict"), nil
 }
 
-func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel string, pinned ed25519.PublicKey, stateFlag string, acceptRekey bool, pins map[string]string, pol *witness.Policy, wait time.Duration) error {
+func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel string, pinned ed25519.PublicKey, stateFlag string, acceptRekey bool, pins map[string]string, pol *witness.Policy, wait time.Duration, fetchAttachments bool) error {
 	dir, err := stateDir(stateFlag)
 	if err != nil {
 		return err
@@ -280,6 +286,7 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	}
 	policyChanges := map[int64]string{} // index -> what changed, to report
 	officers := map[[2]string]int{}     // {party, officer} -> envelopes it signed for the party
+	var attached []attachedAt           // the files the verified envelopes attach, in log order
 	var leafHashes []record.Hash        // by index, for the kept receipts
 	seen := func(i int64, v *dhttp.EnvelopeView, s *deconflict.Signed) {
 		if i == int64(len(leafHashes)) {
@@ -288,6 +295,13 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		if v.Kind == deconflict.KindPolicy {
 			if p, err := deconflict.ParsePayload(s.Payload); err == nil {
 				policyChanges[v.Index] = p.Text
+			}
+		}
+		if bytes.Contains(s.Payload, []byte(`"attachments":`)) {
+			if p, err := deconflict.ParsePayload(s.Payload); err == nil {
+				for _, at := range p.Attachments {
+					attached = append(attached, attachedAt{v.Index, at})
+				}
 			}
 		}
 		if bytes.Contains(s.Payload, []byte(`"officer":`)) {
@@ -372,6 +386,26 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 		}
 		fmt.Fprintf(m.Stdout, "verify: officers (party, officer, envelopes signed): %s\n", strings.Join(parts, ", "))
 	}
+	if len(attached) > 0 {
+		if !fetchAttachments {
+			fmt.Fprintf(m.Stdout, "verify: attachments: %d files named by their signed hashes (not fetched; --attachments checks them)\n", len(attached))
+		} else {
+			var total int64
+			for _, at := range attached {
+				data, _, err := c.GetBlob(ctx, channel, at.SHA256)
+				if de := (*deconflict.Error)(nil); errors.As(err, &de) {
+					return m.failed("channel %s: index %d: attachment %s (sha256 %s): %s (%s)", channel, at.index, at.Name, at.SHA256, de.Message, de.Code)
+				} else if err != nil {
+					return m.failed("channel %s: index %d: attachment %s (sha256 %s): %v", channel, at.index, at.Name, at.SHA256, err)
+				}
+				if int64(len(data)) != at.Size {
+					return m.failed("channel %s: index %d: attachment %s: %d bytes, the envelope signs %d", channel, at.index, at.Name, len(data), at.Size)
+				}
+				total += at.Size
+			}
+			fmt.Fprintf(m.Stdout, "verify: attachments: %d files (%d bytes) fetched, each matching the hash and size its envelope signs\n", len(attached), total)
+		}
+	}
 	if pol != nil {
 		since += "; cosigned by " + strings.Join(cosigners, ", ") + ", the policy's quorum"
 	}
@@ -381,6 +415,12 @@ func (m *Main) verifyChannel(ctx context.Context, cf *clientFlags, channel strin
 	}
 	fmt.Fprintf(m.Stdout, "verify: channel %s OK: %d envelopes, every signature valid, root %v%s (%s; %s)\n", channel, cp.Size, cp.Root, receipts, since, time.Since(began).Round(time.Millisecond))
 	return nil
+}
+
+// attachedAt is a file an envelope of the audited log attaches.
+type attachedAt struct {
+	index int64
+	deconflict.Attachment
 }
 
 // checkLeaf checks one logged envelope as a member can: canonical form,

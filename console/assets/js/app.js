@@ -3,11 +3,12 @@
 
 import { api, Stream, el, fmtDuration, partyColor, partyColors, unattributedColor, severityColor, SEVERITY_RANK } from "./api.js";
 import { MapView, cpaTime, fmtCPA, fmtIn, fmtUTC } from "./map.js";
-import { Hotline, loadPhrases } from "./hotline.js";
+import { Hotline, loadPhrases, GO_TO_AWAITING } from "./hotline.js";
 import { Incidents, Record } from "./incidents.js";
 import { Notices } from "./notices.js";
 import { Trails } from "./trails.js";
 import { TargetPanel } from "./target.js";
+import { Replay } from "./replay.js";
 import { RecordCheck } from "./verify.js";
 import { LinkTests } from "./linktest.js";
 
@@ -87,6 +88,8 @@ function start(me) {
 
   // the side panel
   const incidents = new Incidents($("panel-incidents"), me);
+  const replay = new Replay(map);
+  incidents.onReplay = (ch, inc) => replay.controls(ch, inc);
   const record = new Record($("panel-record"), me);
   const notices = new Notices($("panel-notices"), me);
   consoleMe = me;
@@ -94,6 +97,7 @@ function start(me) {
   const linkTests = new LinkTests(document.querySelector("aside.side"), me); // link tests: answered while signed in
   const hotline = new Hotline($("panel-hotline"), me, {
     onChange: () => renderChannels(),
+    onSelect: (ch) => select(ch, "hotline"), // the hotline's keyboard shortcut and links switch the tab too
     onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); if (s === "live") recordCheck.soon(ch); },
     onEnvelope: (ch, v) => {
       recordCheck.soon(ch); // every new entry: verify the new checkpoint
@@ -184,7 +188,7 @@ function start(me) {
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
   window.deconflictConsole = { map, hotline, incidents, record, recordCheck }; // for tests and the curious
-  Object.assign(window.deconflictConsole, { trails, target, linkTests });
+  Object.assign(window.deconflictConsole, { trails, target, replay, linkTests });
 }
 
 function flashAlert(ch, v) {
@@ -194,8 +198,27 @@ function flashAlert(ch, v) {
   box.dataset.index = String(v.index);
   const from = v.kind === "alert" ? "FLASH alert" : `FLASH from ${v.author}`;
   box.replaceChildren(el("strong", {}, `${from} on ${ch}`), el("div", {}, v.payload.text),
-    el("button", { type: "button", "aria-label": "Open the FLASH message", onclick: () => { box.hidden = true; location.hash = `#${ch}/hotline`; } }, "Open"),
-    el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"));
+    el("button", { type: "button", "aria-label": "Open the FLASH message", "aria-keyshortcuts": GO_TO_AWAITING, onclick: () => openFromToast(box, ch, v.index) }, "Open"),
+    el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"),
+    toastHint());
+  box.onkeydown = toastKeys;
+}
+
+// openFromToast goes to the message with the keyboard focus on it
+// (hotline.js: on its Acknowledge button).
+function openFromToast(box, ch, index) {
+  box.hidden = true;
+  consoleHotline?.goToMessage(ch, index);
+}
+
+// toastHint tells the keyboard shortcut that reaches the message.
+function toastHint() {
+  return el("span", { class: "kbd-hint" }, "or press ", el("kbd", {}, GO_TO_AWAITING));
+}
+
+// toastKeys: Escape dismisses the toast the focus is in.
+function toastKeys(e) {
+  if (e.key === "Escape") { e.preventDefault(); e.currentTarget.hidden = true; }
 }
 
 // renotifyAlert shows the node's re-notification of a message that still
@@ -213,8 +236,9 @@ function renotifyAlert(ch, v, text) {
     soundOn() ? "Sound off" : "Sound on");
   box.replaceChildren(el("strong", {}, `RE-NOTIFICATION on ${ch}: ${String(v.payload.precedence || "").toUpperCase()} #${v.payload.ack} awaits your acknowledgement`),
     el("div", {}, text || v.payload.text), el("div", {}, `re-notification ${(v.payload.body || {}).count || ""} of ${(v.payload.body || {}).max || ""}`),
-    el("button", { type: "button", "aria-label": "Open the message", onclick: () => { box.hidden = true; location.hash = `#${ch}/hotline`; } }, "Open"),
-    el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"), toggle);
+    el("button", { type: "button", "aria-label": "Open the message", "aria-keyshortcuts": GO_TO_AWAITING, onclick: () => openFromToast(box, ch, v.payload.ack) }, "Open"),
+    el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"), toggle, toastHint());
+  box.onkeydown = toastKeys;
   if (soundOn()) chime();
   // the browser's desktop notification, where the officer allowed it
   if (window.Notification && Notification.permission === "granted" && document.hidden) {

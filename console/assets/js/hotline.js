@@ -7,6 +7,14 @@ import { AttachPicker, attachmentList } from "./attach.js";
 const PRECEDENCES = ["flash", "immediate", "priority", "routine"];
 const MAX_THREADS = 300;
 
+// GO_TO_AWAITING is the keyboard shortcut (docs/console.md) that takes the
+// officer to the most urgent message awaiting their acknowledgement, FLASH
+// first, with the keyboard focus on its Acknowledge button: Enter then
+// acknowledges. It matches the key's position (KeyF), not its letter, so
+// that it works in a Russian or French layout too.
+export const GO_TO_AWAITING = "Alt+Shift+F";
+const isGoToAwaiting = (e) => e.altKey && e.shiftKey && !e.ctrlKey && !e.metaKey && e.code === "KeyF";
+
 // ChannelState is what the console knows of one channel: its envelopes
 // (as the API views them), its acknowledgement duties and its live stream.
 class ChannelState {
@@ -24,13 +32,18 @@ class ChannelState {
 
 export class Hotline {
   // root: the panel element; me: {party, username, can_sign}; onChange is
-  // called when something the rest of the page shows changes.
-  constructor(root, me, { onChange = () => {}, onStatus = () => {}, onEnvelope = () => {} } = {}) {
+  // called when something the rest of the page shows changes; onSelect
+  // shows a channel's hotline (the page's tabs: app.js).
+  constructor(root, me, { onChange = () => {}, onStatus = () => {}, onEnvelope = () => {}, onSelect = null } = {}) {
     this.root = root;
     this.me = me;
     this.onChange = onChange;
     this.onStatus = onStatus;
     this.onEnvelope = onEnvelope;
+    this.onSelect = onSelect || ((ch) => this.open(ch));
+    this.focusAfter = null; // the card to focus once its acknowledgement is shown
+    this.onKey = (e) => { if (isGoToAwaiting(e)) { e.preventDefault(); this.goToAwaiting(); } };
+    document.addEventListener("keydown", this.onKey);
     this.channels = new Map();
     this.selected = null;
     this.replyTo = null;
@@ -42,6 +55,8 @@ export class Hotline {
 
   build() {
     this.banner = el("div", { class: "await-banner", role: "alert", hidden: true });
+    // what keyboard actions did, for screen readers (and the tests)
+    this.status = el("div", { class: "sr-only", role: "status", "aria-live": "polite", id: "hotline-announce" });
     this.thread = el("div", { class: "thread", "aria-live": "polite", "aria-label": "Messages" });
     this.replyChip = el("div", { class: "reply-chip", hidden: true });
     this.prec = el("select", { id: "send-precedence", "aria-label": "Precedence" },
@@ -73,7 +88,7 @@ export class Hotline {
       this.sendBtn.disabled = true;
       this.sendErr.textContent = `This node does not host ${this.me.party}'s key: you can read and not sign.`;
     }
-    this.root.replaceChildren(this.banner, this.thread, this.form);
+    this.root.replaceChildren(this.banner, this.status, this.thread, this.form);
   }
 
   async load() {
@@ -132,7 +147,7 @@ export class Hotline {
     st.envs.set(v.index, v);
     if (v.index > st.last) st.last = v.index;
     if (!live) return;
-    if (st.id !== this.selected || document.hidden) st.unread++;
+    if ((st.id !== this.selected || document.hidden) && !v.kind.startsWith("link-")) st.unread++; // link tests: linktest.js
     if (["message", "alert", "ack", "missed-ack", "seen"].includes(v.kind)) this.refreshDuties(st);
     this.onEnvelope(st.id, v);
     if (st.id === this.selected) this.render();
@@ -223,6 +238,14 @@ export class Hotline {
       ...shown.map((v) => card(v, 0)));
     if (keepBottom) this.thread.scrollTop = this.thread.scrollHeight;
     if (active) [...this.thread.querySelectorAll("[aria-label]")].find((n) => n.getAttribute("aria-label") === active)?.focus();
+    // after a keyboard acknowledgement the focus, whose button is gone,
+    // goes to the acknowledged card (unless the officer went elsewhere)
+    const lost = document.activeElement === document.body || this.thread.contains(document.activeElement);
+    const done = this.focusAfter && document.getElementById(this.focusAfter);
+    if (done && !done.querySelector(".ack-button")) {
+      this.focusAfter = null;
+      if (lost) done.focus();
+    }
     this.renderReplyChip();
     this.updateCountdowns();
   }
@@ -247,7 +270,8 @@ export class Hotline {
       p.reply_to != null ? el("span", { class: "re" }, `re #${p.reply_to}`) : null,
       el("time", { datetime: v.received }, fmtTime(v.received)));
     const said = p.phrase ? [phraseText(p), p.text].filter(Boolean).join(" / ") : p.text;
-    const body = el("div", { class: "msg-text", dataset: p.phrase ? { phrase: p.phrase } : {} }, said || (p.body ? JSON.stringify(p.body) : ""));
+    const textID = `msg-text-${st.id}-${v.index}`;
+    const body = el("div", { class: "msg-text", id: textID, dataset: p.phrase ? { phrase: p.phrase } : {} }, said || (p.body ? JSON.stringify(p.body) : ""));
     const dutyRows = duties.map((d) => {
       const row = el("li", { class: "duty", dataset: { deadline: d.deadline, party: d.party, index: String(d.index), acked: d.ack_index != null ? "1" : "", missed: d.missed ? "1" : "" } },
         el("span", { class: "duty-party", style: `--party:${partyColor(d.party)}` }, d.party),
@@ -264,13 +288,15 @@ export class Hotline {
     const actions = el("div", { class: "msg-actions" },
       mine && this.me.can_sign ? el("button", {
         class: "ack-button", type: "button", "aria-label": `Acknowledge message ${v.index} on ${st.id}`, dataset: { index: String(v.index) },
+        // the message is read out with the button that acknowledges it
+        "aria-describedby": textID,
         onclick: (e) => this.acknowledge(st.id, v.index, e.currentTarget),
       }, "Acknowledge") : null,
       v.kind !== "ack" && this.me.can_sign ? el("button", {
         class: "link-button", type: "button", "aria-label": `Reply to message ${v.index}`,
         onclick: () => { this.replyTo = v.index; this.renderReplyChip(); this.text.focus(); },
       }, "Reply") : null);
-    return el("article", { class: cls, id: `msg-${st.id}-${v.index}`, dataset: { index: String(v.index), kind: v.kind }, "aria-label": `${prec || v.kind} message ${v.index} from ${v.author}` },
+    return el("article", { class: cls, id: `msg-${st.id}-${v.index}`, tabindex: "-1", dataset: { index: String(v.index), kind: v.kind }, "aria-label": `${prec || v.kind} message ${v.index} from ${v.author}`, "aria-describedby": textID },
       head, body, attachmentList(st.id, p.attachments), dutyRows.length ? el("ul", { class: "duties", "aria-label": "Acknowledgements" }, dutyRows) : null, missedRows, actions);
   }
 
@@ -293,14 +319,43 @@ export class Hotline {
       el("strong", {}, `${list.length} awaiting your acknowledgement`),
       late ? el("strong", {}, ` (${list.filter((x) => dutyState(x.duty) !== "pending").length} overdue or missed)`) : "",
       " — ",
-      el("button", { type: "button", class: "link-button", onclick: () => this.open(first.channel).then(() => this.scrollTo(first.channel, first.duty.index)) },
+      el("button", { type: "button", class: "link-button", "aria-keyshortcuts": GO_TO_AWAITING, onclick: () => this.goToMessage(first.channel, first.duty.index) },
         `${first.prec.toUpperCase()} #${first.duty.index} on ${first.channel}`),
-      " ", el("span", { class: "countdown", dataset: { deadline: first.duty.deadline } }));
+      " ", el("span", { class: "countdown", dataset: { deadline: first.duty.deadline } }),
+      " ", el("kbd", { class: "kbd-hint", title: "keyboard shortcut" }, GO_TO_AWAITING));
   }
 
   scrollTo(ch, index) {
     const n = document.getElementById(`msg-${ch}-${index}`);
-    if (n) { n.scrollIntoView({ block: "center" }); n.querySelector(".ack-button")?.focus(); }
+    if (!n) return false;
+    n.scrollIntoView({ block: "center" });
+    (n.querySelector(".ack-button") || n).focus();
+    return true;
+  }
+
+  // goToMessage shows channel ch's hotline and puts the keyboard focus on
+  // message index: on its Acknowledge button when it awaits me, else on
+  // the message itself.
+  async goToMessage(ch, index) {
+    await this.onSelect(ch);
+    if (!this.scrollTo(ch, index)) this.announce(`Message #${index} on ${ch} is not shown.`);
+  }
+
+  // goToAwaiting is the GO_TO_AWAITING shortcut: the most urgent message
+  // awaiting my acknowledgement, FLASH first.
+  async goToAwaiting() {
+    const list = this.awaiting();
+    if (!list.length) { this.announce("Nothing awaits your acknowledgement."); return; }
+    const first = list[0];
+    await this.goToMessage(first.channel, first.duty.index);
+    this.announce(`${first.prec.toUpperCase()} #${first.duty.index} on ${first.channel} awaits your acknowledgement` +
+      (list.length > 1 ? `; ${list.length - 1} more after it.` : ".") + (this.me.can_sign ? " Enter acknowledges." : ""));
+  }
+
+  announce(text) {
+    // a change of text is what a live region reads out: clear it first
+    this.status.textContent = "";
+    setTimeout(() => { this.status.textContent = text; }, 50);
   }
 
   // updateCountdowns refreshes every deadline shown without rebuilding.
@@ -327,15 +382,21 @@ export class Hotline {
   }
 
   async acknowledge(ch, index, btn) {
+    // (taken before disabling the button, which drops its focus)
+    const focused = btn === document.activeElement;
     btn.disabled = true;
     btn.textContent = "Acknowledging…";
     try {
       await api.ack(ch, index);
       const st = this.channels.get(ch);
+      if (focused) this.focusAfter = `msg-${ch}-${index}`;
+      const left = this.awaiting().filter((x) => !(x.channel === ch && x.duty.index === index)).length;
+      this.announce(`Acknowledged #${index} on ${ch}.` + (left ? ` ${left} more await your acknowledgement (${GO_TO_AWAITING}).` : ""));
       if (st) this.refreshDuties(st);
     } catch (e) {
       btn.disabled = false;
       btn.textContent = "Acknowledge";
+      if (focused) btn.focus();
       this.sendErr.textContent = `Acknowledge #${index}: ${e.message}`;
     }
   }
@@ -378,6 +439,7 @@ export class Hotline {
 
   close() {
     clearInterval(this.tick);
+    document.removeEventListener("keydown", this.onKey);
     for (const st of this.channels.values()) st.stream?.close();
   }
 }

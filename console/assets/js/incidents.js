@@ -83,7 +83,8 @@ export class Incidents {
           el("span", { class: "author", style: `--party:${partyColor(e.author)}` }, e.author),
           el("span", { class: "tl-text" }, e.text || (e.kind === "ack" ? `acknowledged #${e.ack}` : e.kind === "missed-ack" ? `MISSED by ${(e.missing || []).join(", ")}` : ""))))) : null;
       const note = open && this.me.can_sign ? this.noteForm(inc) : null;
-      return el("li", { class: `incident sev-${inc.severity} ${inc.status}`, dataset: { id: inc.id } }, toggle, tl, note);
+      const replay = open && this.onReplay ? this.onReplay(ch, inc) : null; // replay.js
+      return el("li", { class: `incident sev-${inc.severity} ${inc.status}`, dataset: { id: inc.id } }, toggle, tl, replay, note);
     });
     this.root.replaceChildren(el("ul", { class: "incidents", "aria-label": `Incidents of ${ch}` }, items));
   }

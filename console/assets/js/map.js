@@ -125,11 +125,14 @@ function candidateBox(ax, ay, w, h, [dx, dy], r) {
 // bounds [x0, y0, x1, y1], off obstacles (boxes), preferring not to
 // cover markers ([x, y, radius]). prev maps a label's key to the
 // candidate it took last time, which it keeps when it still fits.
+export const MAX_LABELS = 400; // candidates beyond these (the least important) are hidden unplaced
+
 export function placeLabels(labels, bounds, obstacles = [], markers = [], prev = new Map()) {
-  labels.sort((a, b) => b.prio - a.prio);
+  labels.sort((a, b) => b.prio - a.prio || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const placed = [];
-  for (const l of labels) {
+  for (const [i, l] of labels.entries()) {
     l.hidden = true; l.box = null; l.leader = false;
+    if (i >= MAX_LABELS) continue;
     let best = null, bestScore = Infinity, bestCand = -1;
     LABEL_RINGS.forEach((r, ri) => {
       LABEL_DIRS.forEach((d, di) => {

@@ -1,5 +1,5 @@
-// target.js: the target panel. A click on a track (or Enter on the
-// hovered one) opens everything the picture knows of it, from GET
+// target.js: the target panel. Selecting a track on the map (a click,
+// or Enter on the hovered one) opens everything the picture knows of it, from GET
 // /v1/picture/tracks/{id}: identity, names, type, flag and party, MMSI
 // or ICAO address, position in degrees and minutes, course, speed,
 // altitude or flight level, source, age, and its last reports from the
@@ -8,7 +8,7 @@
 import { api, el, fmtTime, partyColor } from "./api.js";
 
 const M_PER_FT = 0.3048, KN_PER_MS = 3600 / 1852;
-const PICK_PX = 12, CLICK_PX = 5, REFRESH_MS = 5000, LAST_REPORTS = 10;
+const REFRESH_MS = 5000, LAST_REPORTS = 10;
 
 // fmtLatLon gives a position in degrees and decimal minutes, as charts
 // and voice reports do: "54°30.123′N 012°06.000′E".
@@ -71,35 +71,16 @@ export class TargetPanel {
     this.root = el("aside", { id: "target-panel", class: "target-panel", "aria-label": "Target", "aria-live": "polite" });
     this.root.hidden = true;
     pane.append(this.root);
-    map.layers.push({ render: (view, ctx) => this.renderLayer(view, ctx) });
-    const c = map.canvas;
-    let down = null;
-    c.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; });
-    c.addEventListener("pointerup", (e) => {
-      if (!down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > CLICK_PX) return;
-      const r = c.getBoundingClientRect();
-      const t = this.pick(e.clientX - r.left, e.clientY - r.top);
-      if (t) this.open(t.id);
+    // the map selects a track on a click (map.js); the panel follows
+    map.onSelect = (t) => (t ? this.open(t.id) : this.close());
+    map.canvas.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && map.hover) map.select(map.hover.id);
     });
-    c.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && map.hover) this.open(map.hover.id);
-    });
-    document.addEventListener("keydown", (e) => { if (e.key === "Escape" && this.id) this.close(); });
-  }
-
-  // pick returns the track nearest to a point of the canvas, within a few pixels.
-  pick(px, py) {
-    let best = null, bestD = PICK_PX;
-    for (const t of this.map.tracks.values()) {
-      if (t.lat == null || t.lon == null) continue;
-      const [x, y] = this.map.latLonToScreen(t.lat, t.lon);
-      const d = Math.hypot(x - px, y - py);
-      if (d < bestD) { best = t; bestD = d; }
-    }
-    return best;
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape" && this.id) map.select(null); });
   }
 
   async open(id) {
+    if (id === this.id) return;
     this.id = id;
     this.view = null;
     this.error = null;
@@ -109,6 +90,7 @@ export class TargetPanel {
   }
 
   close() {
+    if (!this.id) return;
     this.id = null;
     this.view = null;
     clearInterval(this.timer);
@@ -134,7 +116,7 @@ export class TargetPanel {
 
   render() {
     this.root.hidden = false;
-    const close = el("button", { type: "button", class: "target-close", "aria-label": "Close the target panel", onclick: () => this.close() }, "×");
+    const close = el("button", { type: "button", class: "target-close", "aria-label": "Close the target panel", onclick: () => this.map.select(null) }, "×");
     if (!this.view) {
       this.root.replaceChildren(close, el("p", { class: "error-box", role: "alert" }, this.error || "…"));
       return;
@@ -176,18 +158,5 @@ export class TargetPanel {
       fields,
       el("h4", {}, `Last reports (${history.length} kept, ${history.length > 1 ? fmtAge(Date.parse(history.at(-1).time) - Date.parse(history[0].time)) : "none"} of history)`),
       reports);
-  }
-
-  // render as a map layer: a ring around the selected track.
-  renderLayer(view, ctx) {
-    const t = this.id && view.tracks.get(this.id);
-    if (!t || t.lat == null) return;
-    const [x, y] = view.latLonToScreen(t.lat, t.lon);
-    ctx.save();
-    ctx.strokeStyle = "#111";
-    ctx.lineWidth = 2;
-    ctx.setLineDash([3, 3]);
-    ctx.strokeRect(x - 14, y - 14, 28, 28);
-    ctx.restore();
   }
 }
