@@ -624,6 +624,9 @@ func TestBrowserForkBanner(t *testing.T) {
 		t.Fatalf("evidence lacks the proof:\n%s", ev)
 	}
 	us.screenshot(artifactsDir(t), "8-record-fork-banner.png")
+	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
+		docScreenshot(t, us, filepath.Join(dir, "record-fork-banner-1280x800.png"))
+	}
 	// The banner is the forked channel's: another channel shows its views,
 	// and the top bar still names the fork.
 	us.click(`#channels button[data-channel="ru-us-quiet"]`)
