@@ -214,6 +214,25 @@ func TestBrowserMap(t *testing.T) {
 	checkLabels(t, ru, "zoomed to an encounter")
 	shot("map-encounter-1440x900.png")
 
+	// Zoom to a zone entry: the track and the whole zone in view, the zone
+	// taking at most two thirds of it.
+	zoneEnc := ru.eval(`(() => { const e = window.deconflictConsole.map.openEncounters().find((e) => e.zone && !e.b); if (!e) return "";
+		document.querySelector('#encounters button.encounter[data-id="' + e.id + '"]').click(); return e.zone; })()`)
+	if zoneEnc == "" {
+		t.Fatal("no zone entry among the open encounters")
+	}
+	v = view()
+	var zbox [4]float64 // south, west, north, east of the zone's outline
+	json.Unmarshal([]byte(ru.eval(`(() => { const m = window.deconflictConsole.map, z = m.zones.find((z) => z.id === `+strconv.Quote(zoneEnc)+`), p = m.zonePoints(z);
+		return JSON.stringify([Math.min(...p.map((q) => q[0])), Math.min(...p.map((q) => q[1])), Math.max(...p.map((q) => q[0])), Math.max(...p.map((q) => q[1]))]); })()`)), &zbox)
+	la0, lo0 := v.latLon(0, v.H)
+	la1, lo1 := v.latLon(v.W, 0)
+	if !v.shows(zbox[0], zbox[1]) || !v.shows(zbox[2], zbox[3]) || (zbox[3]-zbox[1])/(lo1-lo0) > 0.67 || (zbox[2]-zbox[0])/(la1-la0) > 0.67 {
+		t.Errorf("zoom to the entry of zone %s %v: view %.3f-%.3f N %.3f-%.3f E, want the zone inside, at most 2/3 of it", zoneEnc, zbox, la0, la1, lo0, lo1)
+	}
+	checkLabels(t, ru, "zoomed to a zone entry")
+	shot("map-zone-entry-1440x900.png")
+
 	// The track labels of aircraft carry flight levels.
 	ru.click("#zoom-home")
 	ru.do(chromedp.Sleep(300 * time.Millisecond))
@@ -336,6 +355,23 @@ func TestBrowserMap(t *testing.T) {
 	ru.click("#encounters-toggle")
 	ru.wait("open again", `!document.getElementById("encounters").hidden`, 5*time.Second)
 	ru.wait("encounters again", `window.deconflictConsole.map.openEncounters().length >= 4`, 20*time.Second)
+	// It is resized from its corner with the mouse, and keeps its size
+	// across a reload.
+	var box [4]float64
+	json.Unmarshal([]byte(ru.eval(`(() => { const r = document.querySelector(".encounter-box").getBoundingClientRect(); return JSON.stringify([r.left, r.top, r.right, r.bottom]); })()`)), &box)
+	cx, cy := box[2]-3, box[3]-3
+	ru.do(chromedp.MouseEvent(chromedp.MouseMoved, cx, cy), chromedp.MouseEvent(chromedp.MousePressed, cx, cy, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	for i := 1; i <= 5; i++ {
+		ru.do(chromedp.MouseEvent(chromedp.MouseMoved, cx-float64(i)*10, cy-float64(i)*8, chromedp.ButtonLeft))
+	}
+	ru.do(chromedp.MouseEvent(chromedp.MouseReleased, cx-50, cy-40, chromedp.ButtonLeft, chromedp.ClickCount(1)), chromedp.Sleep(300*time.Millisecond))
+	resized := mustFloat(t, ru.eval(`String(document.querySelector(".encounter-box").getBoundingClientRect().width)`))
+	if want := box[2] - box[0] - 50; math.Abs(resized-want) > 3 {
+		t.Errorf("encounter list %.0f px wide after dragging its corner 50 px in, want %.0f", resized, want)
+	}
+	ru.do(chromedp.Reload())
+	ru.wait("size kept after a reload", fmt.Sprintf(`!!document.getElementById("encounters-toggle") && Math.abs(document.querySelector(".encounter-box").getBoundingClientRect().width - %g) < 2`, resized), 15*time.Second)
+	ru.wait("encounters after the reload", `window.deconflictConsole.map.openEncounters().length >= 4`, 20*time.Second)
 
 	// The measure tool: a drag, then two clicks, against a haversine
 	// computed here.

@@ -212,6 +212,36 @@ func TestBrowserTracks(t *testing.T) {
 	ru.do(chromedp.KeyEvent(kb.Escape))
 	ru.wait("target panel closed by Escape", `document.getElementById("target-panel").hidden`, 5*time.Second)
 
+	// The coastline's level of detail: 1:10m zoomed in on a harbour
+	// (Gdańsk), 1:50m again zoomed out. The arcs drawn are the embedded
+	// files' own.
+	arcs := func(path string) int {
+		var topo struct {
+			Arcs []json.RawMessage `json:"arcs"`
+		}
+		b, err := os.ReadFile(path)
+		if err == nil {
+			err = json.Unmarshal(b, &topo)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(topo.Arcs)
+	}
+	ru.eval(`(() => { const m = window.deconflictConsole.map; m.centerOn(54.40, 18.66); m.zoomBy(11 - m.zoom); return ""; })()`)
+	ru.wait("1:10m coastline", `window.deconflictConsole.basemaps.level === "10m" && window.deconflictConsole.map.base === window.deconflictConsole.basemaps.fine`, 15*time.Second)
+	if got, want := ru.eval(`String(window.deconflictConsole.map.base.arcs.length)`), fmt.Sprint(arcs("assets/map/countries-10m.json")); got != want {
+		t.Fatalf("zoomed in, the map draws %s arcs, want the 1:10m file's %s", got, want)
+	}
+	t.Logf("1:10m decoded in %s ms", ru.eval(`window.deconflictConsole.basemaps.decodeMS.toFixed(0)`))
+	t.Logf("one frame at zoom 11 with the 1:10m coastline: %s ms", ru.eval(`(() => { const m = window.deconflictConsole.map, t0 = performance.now(); for (let i = 0; i < 5; i++) m.render(); return ((performance.now() - t0) / 5).toFixed(1); })()`))
+	ru.screenshot(shots, "tracks-5-coastline-10m-gdansk.png")
+	ru.eval(`(() => { const m = window.deconflictConsole.map; m.zoomBy(5 - m.zoom); return ""; })()`)
+	ru.wait("1:50m coastline", `window.deconflictConsole.basemaps.level === "50m" && window.deconflictConsole.map.base === window.deconflictConsole.basemaps.coarse`, 5*time.Second)
+	if got, want := ru.eval(`String(window.deconflictConsole.map.base.arcs.length)`), fmt.Sprint(arcs("assets/map/countries-50m.json")); got != want {
+		t.Fatalf("zoomed out, the map draws %s arcs, want the 1:50m file's %s", got, want)
+	}
+
 	// Timeline scrubbing: the RU-NATO encounter of the main browser test
 	// becomes an incident on ru-nato; its replay slider moves the
 	// frigate from its first stored position to its last.

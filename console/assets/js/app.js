@@ -9,6 +9,7 @@ import { Notices } from "./notices.js";
 import { Trails } from "./trails.js";
 import { TargetPanel } from "./target.js";
 import { Replay } from "./replay.js";
+import { Basemaps } from "./basemap.js";
 import { RecordCheck } from "./verify.js";
 import { LinkTests } from "./linktest.js";
 
@@ -80,6 +81,7 @@ function start(me) {
   $("legend").replaceChildren(...[...Object.keys(partyColors), "other"].map((p) =>
     el("span", { class: "legend-item" }, el("i", { style: `background:${p === "other" ? unattributedColor : partyColor(p)}` }), p === "other" ? "unattributed" : p)),
     el("span", { class: "legend-item" }, el("i", { style: "background:#fff;border:1.5px solid #555" }), "civilian (hollow: flag's alliance)"));
+  const basemaps = new Basemaps(map); // 1:10m coastline when zoomed in
   const trails = new Trails(map, document.querySelector(".map-controls"));
   const target = new TargetPanel(map, document.querySelector(".map-pane"));
   map.onChange = () => renderEncounterList(map);
@@ -188,7 +190,7 @@ function start(me) {
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
   window.deconflictConsole = { map, hotline, incidents, record, recordCheck }; // for tests and the curious
-  Object.assign(window.deconflictConsole, { trails, target, replay, linkTests });
+  Object.assign(window.deconflictConsole, { trails, target, replay, linkTests, basemaps });
 }
 
 function flashAlert(ch, v) {
