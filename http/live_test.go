@@ -100,7 +100,7 @@ func TestLiveEncounterAlertsAndIncident(t *testing.T) {
 		}
 	}
 	// A member annotates the incident.
-	if _, err := tn.Client("RU").Send(ctx, "RU", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindNote, Text: "frigate altering course to starboard", Body: json.RawMessage(`{"incident":"` + body2.Incident + `"}`)}); err != nil {
+	if _, err := tn.Client("RU").Send(ctx, "RU", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindNote, Officer: "ru-duty-1", Text: "frigate altering course to starboard", Body: json.RawMessage(`{"incident":"` + body2.Incident + `"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	var incs []node.Incident
@@ -113,6 +113,10 @@ func TestLiveEncounterAlertsAndIncident(t *testing.T) {
 	kinds := map[string]int{}
 	for _, e := range incs[0].Timeline {
 		kinds[e.Kind]++
+		// the timeline names the officer the note's signed payload names
+		if e.Kind == deconflict.KindNote && (e.Author != "RU" || e.Officer != "ru-duty-1") {
+			t.Fatalf("note in the timeline by %s officer %q, want RU's ru-duty-1", e.Author, e.Officer)
+		}
 	}
 	if kinds["alert"] < 1 || kinds["ack"] != 2 || kinds["note"] != 1 {
 		t.Fatalf("timeline kinds %v, want alerts, 2 acks and a note", kinds)

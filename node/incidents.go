@@ -35,6 +35,7 @@ type TimelineEntry struct {
 	Time     time.Time `json:"time"`
 	Kind     string    `json:"kind"`
 	Author   string    `json:"author"`
+	Officer  string    `json:"officer,omitempty"` // the author's officer its payload names
 	Text     string    `json:"text,omitempty"`
 	Event    string    `json:"event,omitempty"`    // alerts: opened, escalated, closed
 	Severity string    `json:"severity,omitempty"` // alerts
@@ -72,7 +73,7 @@ func (n *Node) Incidents(ctx context.Context, caller, channel string) ([]*Incide
 			if json.Unmarshal(e.Payload, &p) != nil {
 				continue
 			}
-			entry := TimelineEntry{Index: e.Index, Time: e.Received, Kind: e.Kind, Author: e.Author, Text: p.Text}
+			entry := TimelineEntry{Index: e.Index, Time: e.Received, Kind: e.Kind, Author: e.Author, Officer: p.Officer, Text: p.Text}
 			switch e.Kind {
 			case deconflict.KindAlert:
 				var b deconflict.AlertBody

@@ -53,6 +53,13 @@ type linkAnswer struct {
 // logged at or before it counts.
 func (t *linkTest) deadline() time.Time { return t.at.Add(t.within) }
 
+// inTime reports whether a counts as answered in time: logged by the
+// deadline and, once the result is logged, before it (the result then
+// says the same, also had the node's clock stepped back).
+func (t *linkTest) inTime(a linkAnswer) bool {
+	return !a.at.After(t.deadline()) && (t.result == nil || a.index < *t.result)
+}
+
 // catchUp reads what the channel's log gained since the last call, from
 // the appender's ring of recent envelopes where it can, else the store.
 // The caller holds s.mu.
@@ -412,7 +419,7 @@ func availability(c *deconflict.Channel, tests []*linkTest, from, to, now time.T
 				i, at, d := a.index, a.at.UTC(), a.at.Sub(t.at).Milliseconds()
 				av.Index, av.Time, av.DelayMS = &i, &at, &d
 				av.State = "late"
-				if !a.at.After(t.deadline()) {
+				if t.inTime(a) {
 					av.State = "answered"
 				}
 			case tv.Open:
@@ -501,7 +508,7 @@ func (n *Node) LinkEnds(ctx context.Context, period time.Duration) ([]LinkEnd, e
 			}
 			for _, p := range t.parties {
 				a, ok := t.answers[p]
-				last[p] = !ok || a.at.After(t.deadline())
+				last[p] = !ok || !t.inTime(a)
 			}
 			break
 		}

@@ -34,15 +34,18 @@ func (a Availability) Percent() float64 {
 // member's answers, from the log alone: a test counts once its
 // link-result is in the log (its time to answer is over); an answer is in
 // time when the node received it at most the test's "within" after the
-// test. The node's link-result lists the same; this is recomputed from
-// the tests and answers, not read from it.
+// test, and logged it before the result. The node's link-result lists
+// the same; this is recomputed from the tests and answers, not read from
+// it.
 func (r *Report) linkTests(log []parsed) {
 	type test struct {
 		at      time.Time
 		within  time.Duration
 		parties []string
 		answers map[string]time.Time
+		logged  map[string]int64 // the answer's index
 		closed  bool
+		result  int64
 	}
 	tests := map[int64]*test{}
 	var order []int64
@@ -54,17 +57,17 @@ func (r *Report) linkTests(log []parsed) {
 			if p.Author != deconflict.NodeAuthor || json.Unmarshal(p.Body, &b) != nil {
 				continue
 			}
-			tests[e.Index] = &test{at: e.Received, within: time.Duration(b.Within), parties: p.AckFrom, answers: map[string]time.Time{}}
+			tests[e.Index] = &test{at: e.Received, within: time.Duration(b.Within), parties: p.AckFrom, answers: map[string]time.Time{}, logged: map[string]int64{}}
 			order = append(order, e.Index)
 		case deconflict.KindLinkAnswer:
 			if t := tests[*p.Ack]; t != nil {
 				if _, ok := t.answers[p.Author]; !ok {
-					t.answers[p.Author] = e.Received
+					t.answers[p.Author], t.logged[p.Author] = e.Received, e.Index
 				}
 			}
 		case deconflict.KindLinkResult:
-			if t := tests[*p.Ack]; t != nil && p.Author == deconflict.NodeAuthor {
-				t.closed = true
+			if t := tests[*p.Ack]; t != nil && p.Author == deconflict.NodeAuthor && !t.closed {
+				t.closed, t.result = true, e.Index
 			}
 		}
 	}
@@ -93,7 +96,7 @@ func (r *Report) linkTests(log []parsed) {
 			switch {
 			case !ok:
 				a.Missed++
-			case at.Sub(t.at) <= t.within:
+			case at.Sub(t.at) <= t.within && t.logged[p] < t.result:
 				a.InTime++
 				a.MaxDelay = max(a.MaxDelay, at.Sub(t.at))
 			default:

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/deconflict/deconflict"
@@ -33,7 +34,7 @@ func demoRegimes(ctx context.Context, n *node.Node, keys map[string]ed25519.Priv
 	day := func(d int) string { return now.AddDate(0, 0, d).Format(time.DateOnly) }
 	at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
 	submit := func(party, kind, body string) (*deconflict.Receipt, error) {
-		p := &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: ch, Author: party, Time: n.Now().UTC(), Kind: kind, Body: json.RawMessage(body)}
+		p := &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: ch, Author: party, Officer: demoOfficer(party), Time: n.Now().UTC(), Kind: kind, Body: json.RawMessage(body)}
 		s, err := deconflict.SignPayload(keys[party], p)
 		if err != nil {
 			return nil, err
@@ -78,7 +79,7 @@ func demoSyria(ctx context.Context, n *node.Node, keys map[string]ed25519.Privat
 		return err
 	}
 	submit := func(party, kind, body string) (*deconflict.Receipt, error) {
-		p := &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: ch, Author: party, Time: n.Now().UTC(), Kind: kind, Body: json.RawMessage(body)}
+		p := &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: ch, Author: party, Officer: demoOfficer(party), Time: n.Now().UTC(), Kind: kind, Body: json.RawMessage(body)}
 		s, err := deconflict.SignPayload(keys[party], p)
 		if err != nil {
 			return nil, err
@@ -96,3 +97,7 @@ func demoSyria(ctx context.Context, n *node.Node, keys map[string]ed25519.Privat
 	_, err = submit("RU", deconflict.KindSign, string(regime.Ref{Index: z.Index, LeafHash: z.LeafHash}.Marshal()))
 	return err
 }
+
+// demoOfficer is the officer the demo's scripted envelopes name for
+// party: its console user (console.DemoUsers).
+func demoOfficer(party string) string { return strings.ToLower(party) + "-officer" }

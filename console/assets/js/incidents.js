@@ -81,6 +81,7 @@ export class Incidents {
           el("span", { class: "badge kind" }, e.kind === "alert" ? `ALERT ${e.event || ""}`.trim().toUpperCase() : e.kind.toUpperCase()),
           e.severity ? el("span", { class: "badge sev", style: `--sev:${severityColor(e.severity)}` }, e.severity.toUpperCase()) : null,
           el("span", { class: "author", style: `--party:${partyColor(e.author)}` }, e.author),
+          e.officer ? el("span", { class: "officer" }, e.officer) : null,
           el("span", { class: "tl-text" }, e.text || (e.kind === "ack" ? `acknowledged #${e.ack}` : e.kind === "missed-ack" ? `MISSED by ${(e.missing || []).join(", ")}` : ""))))) : null;
       const note = open && this.me.can_sign ? this.noteForm(inc) : null;
       const replay = open && this.onReplay ? this.onReplay(ch, inc) : null; // replay.js

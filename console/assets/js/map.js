@@ -280,7 +280,7 @@ export class MapView {
     this.theme = storage("localStorage").getItem("deconflict-theme") === "night" ? "night" : "day";
     this.buildOverlays();
     this.applyTheme();
-    this.fitBounds(...HOME_DEFAULT);
+    this.fit(...HOME_DEFAULT);
     this.bind();
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
@@ -413,8 +413,15 @@ export class MapView {
   }
 
   // fitBounds shows the box from (lat0, lon0) to (lat1, lon1) in the free
-  // part of the canvas, at most at maxZoom.
+  // part of the canvas, at most at maxZoom: a view the officer (or another
+  // module, such as the incident replay) chose, which the channel's home
+  // view no longer replaces as the picture loads.
   fitBounds(lat0, lon0, lat1, lon1, maxZoom = MAX_ZOOM) {
+    this.moved();
+    this.fit(lat0, lon0, lat1, lon1, maxZoom);
+  }
+
+  fit(lat0, lon0, lat1, lon1, maxZoom = MAX_ZOOM) {
     const [x0, y1] = project(lat0, lon0), [x1, y0] = project(lat1, lon1);
     const w = this.canvas.clientWidth || 800, h = this.canvas.clientHeight || 600;
     const ins = this.freeInsets();
@@ -437,7 +444,7 @@ export class MapView {
     const padLat = Math.max((la1 - la0) * margin, (minSpanDeg - (la1 - la0)) / 2, 0);
     const cos = Math.max(0.2, Math.cos(rad((la0 + la1) / 2)));
     const padLon = Math.max((lo1 - lo0) * margin, (minSpanDeg / cos - (lo1 - lo0)) / 2, 0);
-    this.fitBounds(la0 - padLat, lo0 - padLon, la1 + padLat, lo1 + padLon, maxZoom);
+    this.fit(la0 - padLat, lo0 - padLon, la1 + padLat, lo1 + padLon, maxZoom);
     return true;
   }
 
@@ -560,7 +567,7 @@ export class MapView {
     if (!pts.length) {
       for (const t of this.tracks.values()) if (t.lat != null && t.lon != null) pts.push([t.lat, t.lon]);
     }
-    if (!this.fitPoints(pts, { margin: 0.1, minSpanDeg: 4, maxZoom: 10 })) this.fitBounds(...HOME_DEFAULT);
+    if (!this.fitPoints(pts, { margin: 0.1, minSpanDeg: 4, maxZoom: 10 })) this.fit(...HOME_DEFAULT);
   }
 
   // refitHome follows the picture's arrival with the home view until the
