@@ -42,6 +42,9 @@ type Report struct {
 	Name     string // ship name or aircraft registration, when the source gives one
 	Callsign string // callsign or flight number
 	Type     string // ship type or aircraft category, as text
+	// Destination is where a ship says it is bound, as its AIS static
+	// report (type 5) gives it; "" when not said.
+	Destination string
 	// Military: the source marks the object as military or state: readsb
 	// dbFlags bit 0 (ADS-B), AIS ship type 35 (military operations) or 55
 	// (law enforcement) in a static report.

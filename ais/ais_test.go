@@ -500,6 +500,21 @@ func TestMessageValues(t *testing.T) {
 			t.Errorf("Report Name,Callsign,HasPosition=%q,%q,%v, want static data only", r.Name, r.Callsign, r.HasPosition())
 		}
 	})
+	t.Run("Destination", func(t *testing.T) {
+		// A type 5 report carries the destination gpsdecode prints for
+		// the same sentences (everDiademJSON).
+		var got []deconflict.Report
+		err := ais.ReadReports(strings.NewReader(everDiadem1+"\n"+everDiadem2+"\n"), func(r deconflict.Report) error {
+			got = append(got, r)
+			return nil
+		})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("ReadReports: %d reports, %v; want 1", len(got), err)
+		}
+		if r := got[0]; r.Destination != "NEW YORK" || r.Name != "EVER DIADEM" || r.HasPosition() {
+			t.Errorf("Destination, Name = %q, %q; want NEW YORK, EVER DIADEM and no position", r.Destination, r.Name)
+		}
+	})
 	t.Run("IDs", func(t *testing.T) {
 		for _, tt := range []struct{ payload, want string }{
 			{"1000>=gP?w<tSF0l4Q@>4?wp0h44", "mmsi:000003638"},  // zero-padded to 9 digits

@@ -128,6 +128,9 @@ func (m *Message) report(r *deconflict.Report, c *reportCache) bool {
 			r.Type = ShipTypeText(m.ShipType)
 			r.Military = StateShipType(m.ShipType)
 		}
+		if m.Type == 5 {
+			r.Destination = c.str(m.AppendDestination(buf[:0]))
+		}
 		return true
 	case 19:
 		var buf [40]byte

@@ -39,7 +39,7 @@ func trackScenario(now time.Time) []deconflict.Report {
 		out = append(out,
 			deconflict.Report{Time: ts, ID: "RU:frigate-1", Domain: deconflict.Sea, Source: "party", Party: "RU", Name: "SOOBRAZITELNY",
 				Lat: 55.25, Lon: 19 + float64(i)*0.01, AltM: u, SpeedMS: 10, CourseDeg: 90, ClimbMS: u},
-			deconflict.Report{Time: ts, ID: "mmsi:273123456", Domain: deconflict.Sea, Source: "ais", Name: "KAPITAN GOTSKY", Callsign: "UBCF7", Type: "tanker",
+			deconflict.Report{Time: ts, ID: "mmsi:273123456", Domain: deconflict.Sea, Source: "ais", Name: "KAPITAN GOTSKY", Callsign: "UBCF7", Type: "tanker", Destination: "PRIMORSK",
 				Lat: 55.6, Lon: 19.5 - float64(i)*0.005, AltM: u, SpeedMS: 6, CourseDeg: 270, ClimbMS: u},
 			deconflict.Report{Time: ts, ID: "icao:155aa1", Domain: deconflict.Air, Source: "sbs", Callsign: "AFL2142",
 				Lat: 54.9 + float64(i)*0.02, Lon: 19.8, AltM: 9000, SpeedMS: 220, CourseDeg: 0, ClimbMS: 0},
@@ -188,14 +188,15 @@ func TestBrowserTracks(t *testing.T) {
 	clickTrack("mmsi:273123456")
 	ru.wait("target panel of the tanker", `document.querySelector('#target-panel [data-field="id"]')?.textContent === "mmsi:273123456"`, 5*time.Second)
 	for name, want := range map[string]string{
-		"id-kind":  "273123456",
-		"name":     "KAPITAN GOTSKY",
-		"callsign": "UBCF7",
-		"type":     "tanker",
-		"flag":     "RU",
-		"party":    "RU (flag, by the MMSI's MID)",
-		"asset":    "civilian",
-		"source":   "ais",
+		"id-kind":     "273123456",
+		"name":        "KAPITAN GOTSKY",
+		"callsign":    "UBCF7",
+		"type":        "tanker",
+		"flag":        "RU",
+		"party":       "RU (flag, by the MMSI's MID)",
+		"asset":       "civilian",
+		"source":      "ais",
+		"destination": "PRIMORSK",
 	} {
 		if got := field(name); got != want {
 			t.Errorf("tanker's %s: %q, want %q", name, got, want)

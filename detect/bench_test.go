@@ -93,11 +93,13 @@ func BenchmarkFullPass(b *testing.B) {
 			first := firstReports(n)
 			b.ResetTimer()
 			var st detect.Stats
+			cpu := cpuTime()
 			for i := 0; i < b.N; i++ {
 				e := fill(b, first, detect.Config{Tracks: n})
 				st = e.Stats()
 			}
 			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/pass")
 			b.ReportMetric(sec, "s/pass")
 			b.ReportMetric(sec*1e9/float64(n), "ns/track")
 			b.ReportMetric(float64(st.Pairs)/float64(n), "pairs/track")
@@ -140,11 +142,15 @@ func BenchmarkUpdate(b *testing.B) {
 			e.Compact() // as Tick does every few minutes
 			b.ResetTimer()
 			k := 0
+			cpu := cpuTime()
+			var busy time.Duration
 			for i := 0; i < b.N; i++ {
 				if k == len(ls.next) {
 					b.StopTimer()
+					c := cpuTime()
 					e = fill(b, ls.first, detect.Config{})
 					e.Compact()
+					busy += cpuTime() - c
 					k = 0
 					b.StartTimer()
 				}
@@ -152,6 +158,7 @@ func BenchmarkUpdate(b *testing.B) {
 				k++
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+			b.ReportMetric(float64(b.N)/(cpuTime()-cpu-busy).Seconds(), "updates/cpu-s")
 		})
 	}
 }
@@ -326,7 +333,7 @@ func naiveGrid(rs []deconflict.Report) int {
 // with geo.StateBased).
 func BenchmarkTrafficBox(b *testing.B) {
 	every := func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }
-	for _, n := range []int{2_000, 10_000, 50_000} {
+	for _, n := range []int{2_000, 5_000, 10_000, 50_000} {
 		rs := trafficBox(n, 1)
 		b.Run(fmt.Sprintf("engine/N=%d", n), func(b *testing.B) {
 			var st detect.Stats
@@ -352,4 +359,49 @@ func BenchmarkTrafficBox(b *testing.B) {
 			b.ReportMetric(float64(pairs), "conflict_pairs")
 		})
 	}
+}
+
+// BenchmarkTrafficBoxUpdates: the engine's predictive updates on the
+// moving traffic box (sim.TrafficBox, 10,000 aircraft reporting every 5 s,
+// every pair watched): the first report of every aircraft loads the
+// engine, and the next 55 s of reports (110,000) are timed, as
+// Tile38's roaming geofence is given them (`deconflict simulate
+// --scenario box --n 10000 --duration 1m`, see docs/benchmarks.md).
+func BenchmarkTrafficBoxUpdates(b *testing.B) {
+	every := func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }
+	const n = 10_000
+	s := sim.TrafficBox(n, 1, 1000e3, time.Minute)
+	var first, next []deconflict.Report
+	seen := make(map[string]bool, n)
+	for _, r := range s.All() {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			first = append(first, r)
+		} else {
+			next = append(next, r)
+		}
+	}
+	b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+		cfg := detect.Config{Pair: every, Civilian: true, Tracks: n}
+		e := fill(b, first, cfg)
+		b.ResetTimer()
+		cpu := cpuTime()
+		k := 0
+		var busy time.Duration
+		for i := 0; i < b.N; i++ {
+			if k == len(next) {
+				b.StopTimer()
+				c := cpuTime()
+				e = fill(b, first, cfg)
+				busy += cpuTime() - c
+				k = 0
+				b.StartTimer()
+			}
+			e.Update(next[k])
+			k++
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+		b.ReportMetric(float64(b.N)/(cpuTime()-cpu-busy).Seconds(), "updates/cpu-s")
+		b.ReportMetric(float64(e.Stats().Open), "open")
+	})
 }

@@ -323,7 +323,6 @@ func (e *Engine) SetEnvelope(env Thresholds) error {
 			reach: float32(e.reach(t)) + skinM, alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
 			ms: e.ms(t.t), id: int32(i), label: t.label,
 		}
-		t.ref.band = t.ref.levelBand()
 		t.refReg = true
 		e.register(int32(i), &t.ref)
 	}
@@ -430,7 +429,6 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 		reach: float32(e.reach(t)), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
 		ms: e.ms(now), id: idx, label: label,
 	}
-	me.band = me.levelBand()
 	// A steady track whose entries were written when it was registered
 	// needs no registration check for a quarter of its horizon: its path
 	// stays within skinM of the one registered, whose capsule is a quarter
@@ -440,7 +438,7 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 	// quarter of the horizon, so that the candidate loop's band window
 	// can bound their drift (vertWindow).
 	aged := float64(me.ms-t.ref.ms) > e.horizon[dom]*250
-	steady := placed && e.steady(t, &me) && !(aged && t.ref.band != 0)
+	steady := placed && e.steady(t, &me) && !(aged && t.ref.levelBand() != 0)
 	rewrite := !steady
 	if !steady || !t.refReg || aged {
 		moved := !placed || !e.registered(t) || e.lowNow(t) != t.low

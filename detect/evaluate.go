@@ -68,9 +68,9 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 	n := uint64(0)
 	lastP, lastW, lastLook := uint16(0), false, 0.0
 	asked := false
-	// The bands of level aircraft that me can meet vertically, for runs of
-	// aircraft (the air grid's; in the sea grid, ships are band 0 and
-	// a low aircraft looks for ships only).
+	// The bands of level aircraft that me can meet vertically, in the air
+	// grid (the sea grid keeps no bands: a ship has no altitude, and a low
+	// aircraft looks for ships there).
 	bandLo, bandHi := uint16(0), uint16(math.MaxUint16)
 	if g == air {
 		if lo, hi, ok := e.vertWindow(me, now, e.vlook, vert); ok {
@@ -84,7 +84,9 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 				run := es[k].run
 				es[k] = tracks[idx].ref
 				es[k].run = run
-				bands[k] = es[k].band
+				if g == air {
+					bands[k] = es[k].levelBand()
+				}
 			}
 		}
 		for k := 0; k < len(es); {
@@ -109,8 +111,10 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 			// Band 0 and the bands within reach (b-bandLo wraps around
 			// below bandLo).
 			for ; k < end; k++ {
-				if b := bands[k]; b != 0 && b-bandLo > bandHi-bandLo {
-					continue
+				if g == air {
+					if b := bands[k]; b != 0 && b-bandLo > bandHi-bandLo {
+						continue
+					}
 				}
 				n++
 				o := &es[k]

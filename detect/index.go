@@ -38,12 +38,12 @@ type entry struct {
 	id    int32  // track index
 	label uint16 // as track.label
 	run   uint16 // first of a party's run in a cell: its length (65535: that or more); else 0
-	band  uint16 // altitude band (levelBand), also in the cell's band list
 }
 
-// A cell of the index: its entries, sorted by party then track, and their
-// altitude bands in the same order, which the candidate loop reads first
-// (two bytes an entry instead of 52) to skip aircraft at other levels.
+// A cell of the index: its entries, sorted by party then track, and (in
+// the air grid) their altitude bands (levelBand) in the same order, which
+// the candidate loop reads first (two bytes an entry instead of 48) to
+// skip aircraft at other levels.
 type cell struct {
 	es    []entry
 	bands []uint16
@@ -79,7 +79,7 @@ func bandOf(alt float64) uint16 {
 	return uint16(x) + 1
 }
 
-// levelBand returns x's band (0: always read), which x.band keeps.
+// levelBand returns x's altitude band (0: always read).
 func (x *entry) levelBand() uint16 {
 	if x.alt != x.alt || !(math.Abs(float64(x.climb)) <= levelMS) {
 		return 0
@@ -248,7 +248,9 @@ func (e *Engine) place(dom uint8, idx int32, me *entry, old []int32, in bool) []
 			c := &e.cells[dom][cells[j]]
 			var k int
 			c.es, k = insertEntry(c.es, *me)
-			c.bands = slices.Insert(c.bands, k, me.band)
+			if dom == air {
+				c.bands = slices.Insert(c.bands, k, me.levelBand())
+			}
 			j++
 		default:
 			i++
@@ -292,7 +294,7 @@ func (e *Engine) unindexAll(idx int32) {
 func (e *Engine) unindex(dom uint8, c, idx int32) {
 	x := &e.cells[dom][c]
 	var k int
-	if x.es, k = deleteEntry(x.es, e.tracks[idx].label, idx); k >= 0 {
+	if x.es, k = deleteEntry(x.es, e.tracks[idx].label, idx); k >= 0 && dom == air {
 		x.bands = slices.Delete(x.bands, k, k+1)
 	}
 }
@@ -441,8 +443,8 @@ func (e *Engine) Compact() {
 			for k := 0; k < len(es); {
 				k = setRun(es, k)
 			}
-			for k := range es {
-				bands[k] = es[k].band
+			for k := range bands {
+				bands[k] = es[k].levelBand()
 			}
 		}
 	}

@@ -33,7 +33,9 @@ type TrackView struct {
 	Name      string            `json:"name,omitempty"`
 	Callsign  string            `json:"callsign,omitempty"`
 	Type      string            `json:"type,omitempty"`
-	Military  bool              `json:"military,omitempty"`
+	// Destination: where a ship says it is bound (AIS static reports).
+	Destination string `json:"destination,omitempty"`
+	Military    bool   `json:"military,omitempty"`
 	// Asset: a state ship or aircraft of Party (attrib.IsAsset); false: a
 	// civilian track, Party only its affiliation.
 	Asset bool `json:"asset"`
@@ -49,7 +51,7 @@ func NewTrackView(t *picture.Track) TrackView {
 	return TrackView{ID: t.ID, Party: t.Party, How: t.How, Domain: t.Domain, Source: t.Source, Time: t.Time,
 		Lat: deconflict.Nullable(t.Lat), Lon: deconflict.Nullable(t.Lon), AltM: deconflict.Nullable(t.AltM), SpeedMS: deconflict.Nullable(t.SpeedMS),
 		CourseDeg: deconflict.Nullable(t.CourseDeg), ClimbMS: deconflict.Nullable(t.ClimbMS), Name: t.Name, Callsign: t.Callsign,
-		Type: t.Type, Military: t.Military, Asset: t.Party != "" && attrib.IsAsset(t.ID, t.How, t.Military), Stale: t.Lost}
+		Type: t.Type, Destination: t.Destination, Military: t.Military, Asset: t.Party != "" && attrib.IsAsset(t.ID, t.How, t.Military), Stale: t.Lost}
 }
 
 // HistoryView is one stored position of a track (GET
@@ -123,6 +125,8 @@ type ReportView struct {
 	Callsign  string            `json:"callsign,omitempty"`
 	Type      string            `json:"type,omitempty"`
 	Military  bool              `json:"military,omitempty"`
+	// Destination: where a ship says it is bound.
+	Destination string `json:"destination,omitempty"`
 }
 
 func val(p *float64) float64 {
@@ -136,14 +140,14 @@ func val(p *float64) float64 {
 func NewReportView(r *deconflict.Report) ReportView {
 	return ReportView{Time: r.Time, ID: r.ID, Domain: r.Domain, Source: r.Source, Lat: deconflict.Nullable(r.Lat), Lon: deconflict.Nullable(r.Lon),
 		AltM: deconflict.Nullable(r.AltM), SpeedMS: deconflict.Nullable(r.SpeedMS), CourseDeg: deconflict.Nullable(r.CourseDeg), ClimbMS: deconflict.Nullable(r.ClimbMS),
-		Party: r.Party, Name: r.Name, Callsign: r.Callsign, Type: r.Type, Military: r.Military}
+		Party: r.Party, Name: r.Name, Callsign: r.Callsign, Type: r.Type, Military: r.Military, Destination: r.Destination}
 }
 
 // Report returns the report the view describes.
 func (v *ReportView) Report() deconflict.Report {
 	return deconflict.Report{Time: v.Time, ID: v.ID, Domain: v.Domain, Source: v.Source, Lat: val(v.Lat), Lon: val(v.Lon),
 		AltM: val(v.AltM), SpeedMS: val(v.SpeedMS), CourseDeg: val(v.CourseDeg), ClimbMS: val(v.ClimbMS),
-		Party: v.Party, Name: v.Name, Callsign: v.Callsign, Type: v.Type, Military: v.Military}
+		Party: v.Party, Name: v.Name, Callsign: v.Callsign, Type: v.Type, Military: v.Military, Destination: v.Destination}
 }
 
 // SetLive makes the server serve the live picture p (the picture,

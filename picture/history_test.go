@@ -197,3 +197,20 @@ func BenchmarkMemoryPerTrackHistory(b *testing.B) {
 		runtime.KeepAlive(tab)
 	}
 }
+
+func TestTable_Destination(t *testing.T) {
+	// A static report's destination is kept; one without keeps the last.
+	tab := picture.New(picture.Options{})
+	r := report("mmsi:351759000", deconflict.Sea, 0, 54, 10)
+	tab.Update(&r)
+	s := report("mmsi:351759000", deconflict.Sea, 10, math.NaN(), math.NaN())
+	s.Name, s.Destination = "EVER DIADEM", "NEW YORK"
+	if got := tab.Update(&s); got != picture.Updated {
+		t.Fatalf("static report: %v, want %v", got, picture.Updated)
+	}
+	r = report("mmsi:351759000", deconflict.Sea, 20, 54.1, 10)
+	tab.Update(&r)
+	if got := mustGet(t, tab, r.ID); got.Destination != "NEW YORK" || got.Name != "EVER DIADEM" {
+		t.Fatalf("track %q bound for %q, want EVER DIADEM bound for NEW YORK", got.Name, got.Destination)
+	}
+}

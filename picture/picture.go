@@ -51,6 +51,7 @@ type Track struct {
 	Name        string  // ship name or aircraft registration
 	Callsign    string  // callsign or flight number
 	Type        string  // ship type or aircraft type, as text
+	Destination string  // where a ship says it is bound (AIS static reports)
 	Military    bool    // a source flagged the object as military
 	SourceParty string  // the party a source named (positions CSV), if any
 	Party       string  // the party the track is attributed to; "" unattributed
@@ -305,6 +306,9 @@ func (t *Table) setStatic(tr *Track, r *deconflict.Report) bool {
 	}
 	if r.Type != "" && r.Type != tr.Type {
 		tr.Type, changed = r.Type, true
+	}
+	if r.Destination != "" && r.Destination != tr.Destination {
+		tr.Destination, changed = r.Destination, true
 	}
 	if r.Military && !tr.Military {
 		tr.Military, changed = true, true

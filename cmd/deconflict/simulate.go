@@ -17,7 +17,7 @@ func init() {
 	register("simulate", &command{
 		Summary: "write a simulated traffic scenario as positions CSV",
 		Usage: `
-usage: deconflict simulate --scenario baltic|load|dense [--n N] [--seed S] [--duration D] [--snapshot D] [--out FILE]
+usage: deconflict simulate --scenario baltic|load|dense|box [--n N] [--seed S] [--duration D] [--snapshot D] [--out FILE]
 
 Writes a seeded, deterministic scenario as positions CSV (time,id,party,
 domain,lat,lon,alt_m,speed_ms,course_deg,climb_ms), in time order:
@@ -29,6 +29,9 @@ domain,lat,lon,alt_m,speed_ms,course_deg,climb_ms), in time order:
           traffic worldwide, for benchmarks (10 min by default)
   dense   N tracks (default 200) crowded within 30 km, turning at random,
           as used by the property tests (20 min by default)
+  box     BlueSky's traffic box: N aircraft (default 10000) uniform over
+          1,000 x 1,000 km around 55N 20E, 1,000-12,000 m, 100-250 m/s,
+          random tracks, level (10 min by default)
 
 With --snapshot D, it writes instead one report of every track, all at D
 after the scenario's start (ordered by ID): a picture at one instant, such
@@ -39,14 +42,15 @@ The same --seed gives byte-identical output.
 example:
   deconflict simulate --scenario baltic --out baltic.csv
   deconflict simulate --scenario load --n 50000 --duration 2m --seed 7 | gzip > load.csv.gz
-  deconflict simulate --scenario load --n 50000 --snapshot 10s --out snapshot.csv`,
+  deconflict simulate --scenario load --n 50000 --snapshot 10s --out snapshot.csv
+  deconflict simulate --scenario box --n 10000 --snapshot 0s --out box.csv`,
 		Run: runSimulate,
 	})
 }
 
 func runSimulate(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("simulate")
-	scenario := fs.String("scenario", "baltic", "scenario: baltic, load or dense")
+	scenario := fs.String("scenario", "baltic", "scenario: baltic, load, dense or box")
 	n := fs.Int("n", 0, "number of tracks (load, dense)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	duration := fs.Duration("duration", 0, "length of the scenario (default: the scenario's own)")
@@ -79,8 +83,13 @@ func runSimulate(ctx context.Context, m *Main, args []string) error {
 			*n = 200
 		}
 		s = sim.Dense(*n, *seed, geo.LatLon{Lat: 56, Lon: 19}, 30e3, 20*time.Minute)
+	case "box":
+		if *n == 0 {
+			*n = 10000
+		}
+		s = sim.TrafficBox(*n, *seed, 1000e3, 10*time.Minute)
 	default:
-		return usagef("simulate: unknown --scenario %q (want baltic, load or dense)", *scenario)
+		return usagef("simulate: unknown --scenario %q (want baltic, load, dense or box)", *scenario)
 	}
 	if *duration > 0 {
 		s.Duration = *duration

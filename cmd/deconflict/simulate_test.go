@@ -13,6 +13,7 @@ func TestSimulate(t *testing.T) {
 		{"Baltic", []string{"--scenario", "baltic", "--duration", "2m"}},
 		{"Load", []string{"--scenario", "load", "--n", "300", "--duration", "30s", "--seed", "9"}},
 		{"Dense", []string{"--scenario", "dense", "--n", "80", "--duration", "8m"}},
+		{"Box", []string{"--scenario", "box", "--n", "500", "--snapshot", "0s"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, _ := mustRun(t, append([]string{"simulate"}, tc.args...)...)

@@ -100,7 +100,8 @@ function destination(lat, lon, courseDeg, d) {
 // and further out; a label placed off the first ring gets a leader line
 // to its marker. A candidate must lie inside the bounds, off the
 // obstacles (the boxes floating over the map) and off every label placed
-// before it; covering another marker costs, but is allowed. A label with
+// before it; covering another marker, or a leader line running under a
+// label placed before, costs, but is allowed. A label with
 // no free candidate is hidden: the lower priorities go first.
 export const LABEL_RINGS = [6, 16, 28, 42, 58, 78, 100, 126];
 const LABEL_DIRS = [[1, -1], [1, 1], [-1, -1], [-1, 1], [1, 0], [-1, 0], [0, -1], [0, 1]]; // NE SE NW SW E W N S
@@ -141,6 +142,11 @@ export function placeLabels(labels, bounds, obstacles = [], markers = [], prev =
         if (obstacles.some((o) => overlaps(box, o, LABEL_GAP))) return;
         if (placed.some((p) => overlaps(box, p.box, LABEL_GAP))) return;
         let score = ri * 100 + di;
+        if (ri > 0) {
+          // a leader line running under a label placed before costs
+          const [px, py] = nearestOnBox(box, l.ax, l.ay);
+          for (const p of placed) if (segmentHitsBox(l.ax, l.ay, px, py, p.box)) score += 80;
+        }
         for (const [mx, my, mr] of markers) {
           if (Math.abs(mx - l.ax) < 0.5 && Math.abs(my - l.ay) < 0.5) continue; // its own marker
           if (overlaps(box, [mx - mr, my - mr, mx + mr, my + mr])) score += 60;
@@ -155,6 +161,19 @@ export function placeLabels(labels, bounds, obstacles = [], markers = [], prev =
     placed.push(l);
   }
   return labels;
+}
+
+// segmentHitsBox reports whether the segment from (x0, y0) to (x1, y1)
+// crosses box (Liang-Barsky clipping).
+function segmentHitsBox(x0, y0, x1, y1, box) {
+  let t0 = 0, t1 = 1;
+  const dx = x1 - x0, dy = y1 - y0;
+  for (const [p, q] of [[-dx, x0 - box[0]], [dx, box[2] - x0], [-dy, y0 - box[1]], [dy, box[3] - y0]]) {
+    if (p === 0) { if (q < 0) return false; continue; }
+    const r = q / p;
+    if (p < 0) { if (r > t1) return false; if (r > t0) t0 = r; } else { if (r < t0) return false; if (r < t1) t1 = r; }
+  }
+  return t0 < t1;
 }
 
 // nearestOnBox returns the point of box closest to (x, y).
