@@ -112,6 +112,12 @@ func TestBrowserTracks(t *testing.T) {
 		t.Fatalf("the API's history has %d points in the last 10 minutes, want 11", len(want))
 	}
 	ru.wait("trail drawn", `(window.deconflictConsole.trails.drawn.get("RU:frigate-1") || []).length === 11`, 15*time.Second)
+	// Trails are read for the area around the view only.
+	var box []float64
+	if err := json.Unmarshal([]byte(ru.eval(`JSON.stringify(window.deconflictConsole.trails.fetched)`)), &box); err != nil || len(box) != 4 ||
+		box[0] > 18.9 || box[2] < 19.9 || box[1] > 55.0 || box[3] < 55.8 || box[2]-box[0] > 10 {
+		t.Fatalf("trails fetched for %v (%v), want the area around the view (55.0-55.8 N, 18.9-19.9 E)", box, err)
+	}
 	wantJSON, _ := json.Marshal(want)
 	if got := ru.eval(fmt.Sprintf(`(() => {
 		const m = window.deconflictConsole.map, drawn = window.deconflictConsole.trails.drawn.get("RU:frigate-1");
