@@ -86,6 +86,7 @@ export class Hotline {
       this.sendErr);
     if (!this.me.can_sign) {
       this.sendBtn.disabled = true;
+      this.attach.input.disabled = true;
       this.sendErr.textContent = `This node does not host ${this.me.party}'s key: you can read and not sign.`;
     }
     this.root.replaceChildren(this.banner, this.status, this.thread, this.form);
