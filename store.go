@@ -68,6 +68,11 @@ type Batch struct {
 	// Keys, when set, are the party-key changes of a key log batch
 	// (Channel KeyLog), applied in the same transaction.
 	Keys *KeyChanges
+	// Attached are the SHA-256s of the blobs of Channel the batch's
+	// envelopes attach, marked attached in the same transaction, so that
+	// ForgetBlobs never forgets them. EUNAVAILABLE if the channel no
+	// longer holds one (forgotten since the envelope was checked).
+	Attached [][32]byte
 }
 
 // ConsoleSession is a web console sign-in as stored: the SHA-256 of its
@@ -180,6 +185,11 @@ type Store interface {
 	ReadBlob(ctx context.Context, channel string, sum [32]byte) (*Blob, error)
 	// BlobBytes returns the bytes of every blob stored, each counted once.
 	BlobBytes(ctx context.Context) (int64, error)
+	// ForgetBlobs removes, on every channel, the blobs uploaded before
+	// before that no envelope attaches (Batch.Attached), then the bytes of
+	// the blobs no channel holds any more, and returns how many bytes
+	// that freed.
+	ForgetBlobs(ctx context.Context, before time.Time) (int64, error)
 
 	// CreateSession stores a console session, forgetting the sessions
 	// expired at s.Created. ECONFLICT if its token hash is stored already.

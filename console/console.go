@@ -180,17 +180,22 @@ func (c *Console) session(r *http.Request) (*session, error) {
 // EUNAUTHORIZED otherwise; a session whose user was removed, moved or
 // given a new password is revoked.
 func (c *Console) check(ctx context.Context, key [32]byte) (*session, error) {
-	st, err := c.node.ConsoleSession(ctx, key, c.Now())
-	if deconflict.ErrorCode(err) == deconflict.ENOTFOUND {
-		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "console session expired, signed out or unknown; sign in again")
-	} else if err != nil {
-		return nil, err
-	}
 	// An officer removed ('deconflict user remove'), moved to another
 	// party or given a new password since signing in is signed out at
 	// the next request.
 	users, err := Users(c.dataDir)
 	if err != nil {
+		return nil, err
+	}
+	return c.checkWith(ctx, key, users)
+}
+
+// checkWith is check against users, the users file as read.
+func (c *Console) checkWith(ctx context.Context, key [32]byte, users []User) (*session, error) {
+	st, err := c.node.ConsoleSession(ctx, key, c.Now())
+	if deconflict.ErrorCode(err) == deconflict.ENOTFOUND {
+		return nil, deconflict.Errorf(deconflict.EUNAUTHORIZED, "console session expired, signed out or unknown; sign in again")
+	} else if err != nil {
 		return nil, err
 	}
 	if !slices.ContainsFunc(users, func(u User) bool {
@@ -248,11 +253,16 @@ func (c *Console) pollStreams() {
 			keys[w.key] = true
 		}
 		c.mu.Unlock()
+		users, err := Users(c.dataDir) // once a round, for every stream
+		if err != nil {
+			c.logger.Error("console stream session check", "err", err)
+			continue
+		}
 		for k := range keys {
 			err := safe.Call(func() error {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				_, err := c.check(ctx, k)
+				_, err := c.checkWith(ctx, k, users)
 				return err
 			})
 			switch {

@@ -624,6 +624,9 @@ func TestBrowserForkBanner(t *testing.T) {
 		t.Fatalf("evidence lacks the proof:\n%s", ev)
 	}
 	us.screenshot(artifactsDir(t), "8-record-fork-banner.png")
+	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
+		docScreenshot(t, us, filepath.Join(dir, "record-fork-banner-1280x800.png"))
+	}
 	// The banner is the forked channel's: another channel shows its views,
 	// and the top bar still names the fork.
 	us.click(`#channels button[data-channel="ru-us-quiet"]`)
@@ -637,6 +640,9 @@ func TestBrowserForkBanner(t *testing.T) {
 	}
 
 	// The node comes back with another key: the banner names the change.
+	// (The page is loaded again: in this in-process restart the page's
+	// WebSocket streams to the old server stay open, as dhttp.Server.Close
+	// does not end hijacked connections, so no reconnection prompts a check.)
 	f.stop()
 	_, f.key, _ = ed25519.GenerateKey(rand.Reader)
 	f.start()

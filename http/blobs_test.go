@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -366,4 +367,71 @@ func chunkedUpload(t *testing.T, tn *nodetest.Node, party, path string, size int
 	}
 	resp.Body.Close()
 	return resp.StatusCode, int(body.n.Load())
+}
+
+type attachClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *attachClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *attachClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// TestAttachmentUnattachedForgotten: an upload no message attaches within
+// an hour is forgotten (its quota freed, a message naming it refused);
+// an attached file is kept however old. Time is the test's clock.
+func TestAttachmentUnattachedForgotten(t *testing.T) {
+	clk := &attachClock{t: time.Now().UTC()}
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now})
+	tn.AddParties(t, "RU", "US")
+	tn.AddChannel(t, "ru-us-syria", []string{"RU", "US"}, nil)
+	ctx := context.Background()
+	us, ru := tn.Client("US"), tn.Client("RU")
+	us.Now, ru.Now = clk.Now, clk.Now
+	kept, left := []byte("attached at once"), []byte("uploaded, never sent")
+	for _, b := range [][]byte{kept, left} {
+		if _, err := us.PutBlob(ctx, "ru-us-syria", "text/plain", b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	att := func(b []byte) deconflict.Attachment {
+		return deconflict.Attachment{SHA256: sum(b), Name: "f.txt", Type: "text/plain", Size: int64(len(b))}
+	}
+	if _, err := us.Send(ctx, "US", attachMessage(att(kept))); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(59 * time.Minute)
+	if _, err := tn.ForgetUnattachedBlobs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ru.GetBlob(ctx, "ru-us-syria", sum(left)); err != nil {
+		t.Fatalf("an upload of 59 min ago: %v", err)
+	}
+	clk.Add(2 * time.Minute)
+	if _, err := tn.ForgetUnattachedBlobs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ru.GetBlob(ctx, "ru-us-syria", sum(left)); code(err) != deconflict.ENOTFOUND {
+		t.Fatalf("an upload of 61 min ago never attached: %v, want not_found", err)
+	}
+	if _, err := us.Send(ctx, "US", attachMessage(att(left))); code(err) != deconflict.EINVALID || !strings.Contains(err.Error(), "upload it first") {
+		t.Fatalf("attaching the forgotten upload: %v, want invalid (upload it first)", err)
+	}
+	if n, err := tn.DB.BlobBytes(ctx); err != nil || n != int64(len(kept)) {
+		t.Fatalf("BlobBytes=%d (%v), want %d: the forgotten upload's quota freed", n, err, len(kept))
+	}
+	clk.Add(30 * 24 * time.Hour)
+	if _, err := tn.ForgetUnattachedBlobs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := ru.GetBlob(ctx, "ru-us-syria", sum(kept)); err != nil || !bytes.Equal(got, kept) {
+		t.Fatalf("the attached file a month later: %v", err)
+	}
+	// Uploaded again, it can be attached again.
+	if _, err := us.PutBlob(ctx, "ru-us-syria", "text/plain", left); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := us.Send(ctx, "US", attachMessage(att(left))); err != nil {
+		t.Fatalf("attaching the file uploaded again: %v", err)
+	}
 }

@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"slices"
+	"time"
 
 	"github.com/deconflict/deconflict"
 )
@@ -18,6 +20,14 @@ const (
 	// DefaultAttachQuotaBytes bounds all blobs a node stores (each
 	// counted once): 1 GiB.
 	DefaultAttachQuotaBytes = 1 << 30
+	// DefaultAttachUnattachedTTL is how long an uploaded file waits to be
+	// attached to a message before the node forgets it: uploads come
+	// seconds before their message (send --attach, the console), and a
+	// member cannot fill the quota with files it never sends.
+	DefaultAttachUnattachedTTL = time.Hour
+	// blobSweepInterval is how often the deadline loop forgets unattached
+	// uploads.
+	blobSweepInterval = 10 * time.Minute
 )
 
 // DefaultAttachTypes are the media types a node takes as attachments
@@ -30,6 +40,9 @@ type AttachLimits struct {
 	MaxBytes   int64    // the largest blob, bytes; 0 means DefaultAttachMaxBytes
 	Types      []string // the media types allowed; nil means DefaultAttachTypes
 	QuotaBytes int64    // all blobs together, bytes; 0 means DefaultAttachQuotaBytes
+	// UnattachedTTL is how long an upload no envelope attaches is kept;
+	// 0 means DefaultAttachUnattachedTTL.
+	UnattachedTTL time.Duration
 }
 
 // Limits returns l with its defaults filled in.
@@ -42,6 +55,9 @@ func (l AttachLimits) Limits() AttachLimits {
 	}
 	if l.QuotaBytes <= 0 {
 		l.QuotaBytes = DefaultAttachQuotaBytes
+	}
+	if l.UnattachedTTL <= 0 {
+		l.UnattachedTTL = DefaultAttachUnattachedTTL
 	}
 	return l
 }
@@ -99,6 +115,21 @@ func (n *Node) PutBlob(ctx context.Context, caller, channel, typ string, data []
 	}
 	b.Data = nil
 	return b, nil
+}
+
+// ForgetUnattachedBlobs forgets the uploads no envelope attached within
+// Attach.UnattachedTTL of their upload, and returns the bytes freed. The
+// deadline loop calls it every 10 minutes (on the replica holding the
+// timers lease); a file once attached is kept for good.
+func (n *Node) ForgetUnattachedBlobs(ctx context.Context) (int64, error) {
+	freed, err := n.Store.ForgetBlobs(ctx, n.Now().Add(-n.Attach.Limits().UnattachedTTL))
+	if err != nil {
+		return 0, fmt.Errorf("forget unattached blobs: %w", err)
+	}
+	if freed > 0 {
+		n.Logger.Info("forgot attachments uploaded and never attached", "bytes", freed)
+	}
+	return freed, nil
 }
 
 // ReadBlob returns the blob with that SHA-256 readable on channel, bytes

@@ -468,6 +468,13 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 // effects adds the acknowledgement book-keeping an accepted envelope implies.
 func (l *channelLog) effects(ch *deconflict.Channel, r *appendReq, e *deconflict.Envelope, b *deconflict.Batch, now time.Time) {
 	p := r.payload
+	for _, a := range p.Attachments {
+		// The node checked the blob is held (checkAttachments); the store
+		// marks it attached, never to be forgotten, in the same transaction.
+		if sum, err := deconflict.ParseSHA256(a.SHA256); err == nil {
+			b.Attached = append(b.Attached, sum)
+		}
+	}
 	switch p.Kind {
 	case deconflict.KindMessage, deconflict.KindAlert, deconflict.KindNotification:
 		if p.Kind == deconflict.KindAlert && len(p.AckFrom) == 0 {

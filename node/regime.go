@@ -48,7 +48,8 @@ type noticeRecord struct {
 type ResponseView struct {
 	Index    int64     `json:"index"`
 	Author   string    `json:"author"`
-	Response string    `json:"response"` // accept, question, object, answer
+	Officer  string    `json:"officer,omitempty"` // the author's officer the response names
+	Response string    `json:"response"`          // accept, question, object, answer
 	Text     string    `json:"text,omitempty"`
 	Received time.Time `json:"received"`
 }
@@ -487,7 +488,7 @@ func (n *Node) Notifications(ctx context.Context, caller, channel string) ([]Not
 			rv := ResponseView{Index: resp.Index, Author: resp.Author, Response: resp.Kind, Received: resp.Received}
 			if e, err := n.Store.FindEnvelope(ctx, channel, resp.Index); err == nil {
 				if p, err := deconflict.ParsePayload(e.Payload); err == nil {
-					rv.Text = p.Text
+					rv.Text, rv.Officer = p.Text, p.Officer
 				}
 			}
 			v.Responses = append(v.Responses, rv)

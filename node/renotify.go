@@ -88,8 +88,11 @@ func (n *Node) renotifyChannel(ctx context.Context, c *deconflict.Channel, now t
 			continue
 		}
 		if !cached {
-			msg, err := n.Store.FindEnvelope(ctx, c.ID, idx)
-			if err != nil {
+			// A recent message is in the appender's ring: no store read.
+			var msg *deconflict.Envelope
+			if r := l.recent(idx, 1); len(r) == 1 {
+				msg = r[0]
+			} else if msg, err = n.Store.FindEnvelope(ctx, c.ID, idx); err != nil {
 				return err
 			}
 			mp, err := deconflict.ParsePayload(msg.Payload)

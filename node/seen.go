@@ -20,8 +20,9 @@ type seenKey struct {
 
 // seenQueueSize bounds the fetches waiting for the seen writer. A fetch
 // that finds the queue full leaves its seen record to a later fetch
-// rather than wait: the record must never delay a delivery.
-const seenQueueSize = 8192
+// rather than wait: the record must never delay a delivery. (A variable
+// only so that tests can fill it quickly.)
+var seenQueueSize = 8192
 
 // seenSet is what a channel's seen envelopes say: when each party first
 // fetched each envelope it owes an acknowledgement. It follows the log
@@ -183,6 +184,7 @@ func (n *Node) markSeen(ctx context.Context, caller, channel string, envs []*dec
 	}
 	l.seen.mu.Unlock()
 	if dropped > 0 {
+		n.metrics.SeenDropped.Add(int64(dropped))
 		n.Logger.Warn("seen: the writer's queue is full; records left to a later fetch", "channel", channel, "party", caller, "dropped", dropped)
 	}
 	for _, m := range waitFor {
@@ -345,6 +347,7 @@ func (n *Node) writeSeenChannel(l *channelLog, reqs []seenReq) error {
 		res := l.wait(ar)
 		switch {
 		case res.err == nil:
+			n.metrics.SeenLogged.Add(1)
 			settle(pos[k], ar.payload.Time, true)
 		case deconflict.ErrorCode(res.err) == deconflict.ECONFLICT:
 			// Another replica logged this fetch first: the set has its record.

@@ -369,6 +369,7 @@ func (n *Node) Receipt(ctx context.Context, caller, channel string, index int64)
 func (n *Node) deadlineLoop(ctx context.Context) {
 	t := time.NewTicker(n.TickInterval)
 	defer t.Stop()
+	var lastSweep time.Time // of unattached uploads
 	for {
 		select {
 		case <-ctx.Done():
@@ -386,6 +387,12 @@ func (n *Node) deadlineLoop(ctx context.Context) {
 		}
 		if err := n.CheckLinkTests(ctx); err != nil && ctx.Err() == nil {
 			n.Logger.Error("link test check", "err", err)
+		}
+		if now := n.Now(); now.Sub(lastSweep) >= blobSweepInterval {
+			lastSweep = now
+			if _, err := n.ForgetUnattachedBlobs(ctx); err != nil && ctx.Err() == nil {
+				n.Logger.Error("attachment sweep", "err", err)
+			}
 		}
 	}
 }

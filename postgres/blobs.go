@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/deconflict/deconflict"
 	"github.com/jackc/pgx/v5"
@@ -35,7 +36,7 @@ func (db *DB) PutBlob(ctx context.Context, channel string, b *deconflict.Blob) e
 				return fmt.Errorf("insert blob %s: %w", b.Hex(), err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO channel_blobs (channel, sha256, type, created) VALUES ($1, $2, $3, $4) ON CONFLICT (channel, sha256) DO NOTHING`, channel, b.SHA256[:], b.Type, nanos(b.Created)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO channel_blobs (channel, sha256, type, created, attached) VALUES ($1, $2, $3, $4, false) ON CONFLICT (channel, sha256) DO NOTHING`, channel, b.SHA256[:], b.Type, nanos(b.Created)); err != nil {
 			return fmt.Errorf("insert blob %s on %s: %w", b.Hex(), channel, err)
 		}
 		var typ string
@@ -90,4 +91,34 @@ func (db *DB) BlobBytes(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("blob bytes: %w", err)
 	}
 	return n, nil
+}
+
+// ForgetBlobs implements deconflict.Store.
+func (db *DB) ForgetBlobs(ctx context.Context, before time.Time) (int64, error) {
+	var freed int64
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM channel_blobs WHERE NOT attached AND created < $1`, nanos(before)); err != nil {
+			return fmt.Errorf("forget unattached blobs: %w", err)
+		}
+		err := tx.QueryRow(ctx, `WITH gone AS (DELETE FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM channel_blobs c WHERE c.sha256 = b.sha256) RETURNING size)
+			SELECT COALESCE(SUM(size), 0)::BIGINT FROM gone`).Scan(&freed)
+		if err != nil {
+			return fmt.Errorf("forget blobs no channel holds: %w", err)
+		}
+		return nil
+	})
+	return freed, err
+}
+
+// distinctSums returns sums without repeats, as byte slices.
+func distinctSums(sums [][32]byte) [][]byte {
+	done := map[[32]byte]bool{}
+	var out [][]byte
+	for _, s := range sums {
+		if !done[s] {
+			done[s] = true
+			out = append(out, s[:])
+		}
+	}
+	return out
 }

@@ -113,6 +113,13 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 			WHERE acks.channel = u.channel AND acks.idx = u.idx AND acks.party = u.party AND NOT acks.missed`, chans, idx, parties)
 		what = append(what, "mark missed acks")
 	}
+	attachedAt := -1 // the statement marking attached blobs
+	attached := distinctSums(b.Attached)
+	if len(attached) > 0 {
+		attachedAt = len(what)
+		q.Queue(`UPDATE channel_blobs SET attached = true WHERE channel = $1 AND sha256 = ANY($2::bytea[])`, b.Channel, attached)
+		what = append(what, "mark attached blobs")
+	}
 	if n := len(b.Webhooks); n > 0 {
 		chans, urls, bodies, next := make([]string, n), make([]string, n), make([][]byte, n), make([]int64, n)
 		for i, j := range b.Webhooks {
@@ -141,6 +148,10 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 			if err == nil && i == missedAt && tag.RowsAffected() != int64(len(b.Missed)) {
 				br.Close()
 				return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: %d of %d duties are already reported missed, or do not exist", b.Channel, int64(len(b.Missed))-tag.RowsAffected(), len(b.Missed))
+			}
+			if err == nil && i == attachedAt && tag.RowsAffected() != int64(len(attached)) {
+				br.Close()
+				return deconflict.Errorf(deconflict.EUNAVAILABLE, "channel %s no longer holds %d of the %d blobs the batch attaches (an upload not attached in time is forgotten); upload them again", b.Channel, int64(len(attached))-tag.RowsAffected(), len(attached))
 			}
 			if err != nil {
 				br.Close()

@@ -202,6 +202,10 @@ CREATE TABLE incident_tracks (
 	points BYTEA NOT NULL,
 	PRIMARY KEY (incident, track)
 );
+`, `
+ALTER TABLE channel_blobs ADD COLUMN attached BOOLEAN NOT NULL DEFAULT true;
+ALTER TABLE channel_blobs ALTER COLUMN attached SET DEFAULT false;
+CREATE INDEX channel_blobs_unattached ON channel_blobs(created) WHERE NOT attached;
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock

@@ -84,6 +84,9 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 			return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: the duty of %s to acknowledge %d is already reported missed, or does not exist", m.Channel, m.Party, m.Index)
 		}
 	}
+	if err := markAttached(ctx, tx, b.Channel, b.Attached); err != nil {
+		return err
+	}
 	for _, j := range b.Webhooks {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (channel, url, body, next_try) VALUES (?, ?, ?, ?)`, j.Channel, j.URL, j.Body, nanos(j.NextTry)); err != nil {
 			return fmt.Errorf("queue webhook: %w", err)

@@ -183,6 +183,9 @@ CREATE TABLE incident_tracks (
 	points BLOB NOT NULL,
 	PRIMARY KEY (incident, track)
 );
+`, `
+ALTER TABLE channel_blobs ADD COLUMN attached INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX channel_blobs_unattached ON channel_blobs(created) WHERE attached = 0;
 `}
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -151,3 +151,68 @@ func testBlobsConcurrent(t *testing.T, s deconflict.Store) {
 		t.Fatal(fmt.Sprint("read after concurrent puts: ", err))
 	}
 }
+
+// testBlobsForget: uploads no envelope attaches are forgotten once old
+// enough, on their channel only, and their bytes once no channel holds
+// them; attached ones never; an append attaching a forgotten blob fails
+// whole.
+func testBlobsForget(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	mustParties(t, s, "RU", "US")
+	for _, id := range []string{"a", "b"} {
+		if err := s.CreateChannel(ctx, &deconflict.Channel{ID: id, Members: []string{"RU", "US"}, Created: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, y := []byte("radar screen, attached"), []byte("chart, never attached")
+	for _, p := range []struct {
+		channel string
+		data    []byte
+		at      time.Time
+	}{{"a", x, t0}, {"a", y, t0}, {"b", x, t0.Add(2 * time.Hour)}} {
+		if err := s.PutBlob(ctx, p.channel, blob(p.data, "text/plain", p.at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attach := &deconflict.Batch{Channel: "a", TreeSize: 1, Checkpoint: []byte("cp1"), Envelopes: []*deconflict.Envelope{envelope("a", 0, fmt.Sprintf("%032x", 1))},
+		Hashes: []deconflict.HashAt{{Index: 0, Hash: [32]byte{1}}}, Attached: [][32]byte{sha256.Sum256(x), sha256.Sum256(x)}}
+	if err := s.Append(ctx, attach); err != nil {
+		t.Fatal(err)
+	}
+	freed, err := s.ForgetBlobs(ctx, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := freed, int64(len(y)); got != want {
+		t.Fatalf("ForgetBlobs freed %d bytes, want %d (y only)", got, want)
+	}
+	_, err = s.StatBlob(ctx, "a", sha256.Sum256(y))
+	wantCode(t, "the forgotten upload", err, deconflict.ENOTFOUND)
+	for _, c := range []string{"a", "b"} {
+		if _, err := s.ReadBlob(ctx, c, sha256.Sum256(x)); err != nil {
+			t.Fatalf("x on %s after the first sweep: %v", c, err)
+		}
+	}
+	// Later, x on b (never attached there) goes; its bytes stay for a.
+	if freed, err := s.ForgetBlobs(ctx, t0.Add(3*time.Hour)); err != nil || freed != 0 {
+		t.Fatalf("second sweep: freed %d, %v; want 0 (x is still a's)", freed, err)
+	}
+	_, err = s.StatBlob(ctx, "b", sha256.Sum256(x))
+	wantCode(t, "x on b after the second sweep", err, deconflict.ENOTFOUND)
+	if b, err := s.ReadBlob(ctx, "a", sha256.Sum256(x)); err != nil || !bytes.Equal(b.Data, x) {
+		t.Fatalf("the attached x on a: %v", err)
+	}
+	if n, err := s.BlobBytes(ctx); err != nil || n != int64(len(x)) {
+		t.Fatalf("BlobBytes=%d (%v), want %d", n, err, len(x))
+	}
+	// Attaching the forgotten y fails the whole append.
+	late := &deconflict.Batch{Channel: "a", TreeSize: 2, Checkpoint: []byte("cp2"), Envelopes: []*deconflict.Envelope{envelope("a", 1, fmt.Sprintf("%032x", 2))},
+		Hashes: []deconflict.HashAt{{Index: 1, Hash: [32]byte{2}}}, Attached: [][32]byte{sha256.Sum256(y)}}
+	wantCode(t, "attaching a forgotten blob", s.Append(ctx, late), deconflict.EUNAVAILABLE)
+	if n, err := s.LogSize(ctx, "a"); err != nil || n != 1 {
+		t.Fatalf("LogSize=%d (%v) after a refused append, want 1", n, err)
+	}
+	if n, err := s.BlobBytes(ctx); err != nil || n != int64(len(x)) {
+		t.Fatalf("BlobBytes=%d after the last sweep, want %d", n, len(x))
+	}
+}

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("AlertOutbox", func(t *testing.T) { testAlertOutbox(t, open(t)) })
 	t.Run("Blobs", func(t *testing.T) { testBlobs(t, open(t)) })
 	t.Run("BlobsConcurrent", func(t *testing.T) { testBlobsConcurrent(t, open(t)) })
+	t.Run("BlobsForget", func(t *testing.T) { testBlobsForget(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("IncidentTracks", func(t *testing.T) { testIncidentTracks(t, open(t)) })
 }

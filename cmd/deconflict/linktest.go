@@ -18,7 +18,7 @@ func init() {
 	register("availability", &command{
 		Summary: "each member's availability: the share of link tests it answered in time",
 		Usage: `
-usage: deconflict availability --channel C [--from DATE] [--to DATE | --since DURATION] [--json]
+usage: deconflict availability --channel C [--since DURATION | [--from DATE] [--to DATE]] [--json]
 
 The node sends a link test on every channel at the interval of its policy
 (hourly by default; channel policy --link-test) and each member answers
@@ -26,9 +26,11 @@ The node sends a link test on every channel at the interval of its policy
 member's availability over a period is the share of the period's link
 tests whose answer reached the node within the channel's time to answer
 (60 s by default; --link-test-within). Tests still open count in no
-figure. One line per member: party, percent (- when no test closed),
-answered in time/tests, late, unanswered and the longest delay of an
-answer in time, tab-separated; --json prints one JSON object per line.
+figure. A first line says the period, the tests closed and the channel's
+interval and time to answer; then one line per member: party, percent
+(- when no test closed), answered in time/tests, late, unanswered and the
+longest delay of an answer in time, tab-separated; --json prints only one
+JSON object per member and line.
 The period is the last 24 hours by default; DATE is YYYY-MM-DD (--from:
 00:00 UTC that day; --to: the end of that day) or RFC 3339; --since 168h
 is the week before now.
@@ -40,7 +42,7 @@ example:
 	register("linktest", &command{
 		Summary: "a channel's link tests and who answered them; --answer answers them",
 		Usage: `
-usage: deconflict linktest --channel C [--answer] [--from DATE] [--to DATE | --since DURATION] [--json]
+usage: deconflict linktest --channel C [--answer] [--since DURATION | [--from DATE] [--to DATE]] [--json]
 
 Lists the link tests of the period (the last 24 hours by default), one a
 line: index, number, time, open or closed, and each member's state

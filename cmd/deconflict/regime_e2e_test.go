@@ -53,7 +53,7 @@ func TestRegimesEndToEnd(t *testing.T) {
 	}
 	// The late finding is at index 2 (node-signed); NATO acknowledges and accepts Zapad.
 	c.run(false, "ack", "--channel", "ru-nato", "0", "--key", "nato.key")
-	c.run(false, "respond", "--channel", "ru-nato", "0", "--accept", "--key", "nato.key", "noted")
+	c.run(false, "respond", "--channel", "ru-nato", "0", "--accept", "--key", "nato.key", "--officer", "nato-arms-1", "noted")
 
 	type notification struct {
 		Index     int64
@@ -61,7 +61,7 @@ func TestRegimesEndToEnd(t *testing.T) {
 		State     string
 		Deadline  *time.Time
 		Acks      []string
-		Responses []struct{ Author, Response, Text string }
+		Responses []struct{ Author, Officer, Response, Text string }
 		Findings  []string
 	}
 	var ns []notification
@@ -73,7 +73,7 @@ func TestRegimesEndToEnd(t *testing.T) {
 		ns = append(ns, v)
 	}
 	if len(ns) != 2 || ns[0].State != "RU" || strings.Join(ns[0].Acks, ",") != "NATO" || len(ns[0].Responses) != 1 ||
-		ns[0].Responses[0].Response != "accept" || ns[0].Responses[0].Text != "noted" || strings.Join(ns[1].Findings, ",") != "late" {
+		ns[0].Responses[0].Response != "accept" || ns[0].Responses[0].Text != "noted" || ns[0].Responses[0].Officer != "nato-arms-1" || strings.Join(ns[1].Findings, ",") != "late" {
 		t.Fatalf("notifications: %+v", ns)
 	}
 	fl := strings.TrimSpace(c.run(false, "findings", "--channel", "ru-nato", "--json", "--key", "ru.key"))

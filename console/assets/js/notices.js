@@ -78,7 +78,7 @@ export class Notices {
           due ? ` · ${n.deadline ? "deadline" : "reply due"} ${fmtDateTime(due)}${left > 0 ? ` (${fmtDuration(left)} left)` : ""}` : " · no deadline",
           n.notifiable ? " · notifiable" : "", n.observable ? " · observable" : ""),
         el("div", { class: "small" }, `acknowledged by: ${n.acks.join(", ") || "awaiting"}`,
-          n.responses.length ? ` · responses: ${n.responses.map((r) => `${r.author} ${r.response}`).join(", ")}` : ""),
+          n.responses.length ? ` · responses: ${n.responses.map((r) => `${r.author}${r.officer ? ` (${r.officer})` : ""} ${r.response}`).join(", ")}` : ""),
         n.findings.length ? el("div", {}, ...n.findings.map((f) => el("span", { class: "badge finding" }, f))) : null,
         actions.length ? el("div", { class: "actions" }, ...actions) : null);
     }));
