@@ -178,7 +178,9 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 	}
 	waitFor(t, func() bool { return other.Node.Leading(node.LeaseDetector) }, func() string { return "the survivor never took the detector lease" })
 	took := time.Now()
-	waitFor(t, func() bool { return len(alertsOn(t, dhttp.NewClient(other.Server.URL(), a.Keys["RU"]), "ru-nato")) >= 2 }, func() string {
+	waitFor(t, func() bool {
+		return len(alertsOn(t, dhttp.NewClient(other.Server.URL(), a.Keys["RU"]), "ru-nato")) >= 2
+	}, func() string {
 		return "the escalation was never posted: " + statsOf(other)
 	})
 	posted := time.Now()
