@@ -16,17 +16,18 @@ import (
 // bounds-checked: a malformed font is an error, never a panic.
 
 type ttfFont struct {
-	data       []byte
-	tables     map[string][]byte
-	unitsPerEm int
-	bbox       [4]int // xMin yMin xMax yMax, font units
-	ascent     int
-	descent    int
-	capHeight  int
-	numGlyphs  int
-	advances   []uint16 // per glyph id
-	loca       []uint32 // numGlyphs+1 offsets into glyf
-	cmap       map[rune]uint16
+	data        []byte
+	tables      map[string][]byte
+	unitsPerEm  int
+	bbox        [4]int // xMin yMin xMax yMax, font units
+	ascent      int
+	descent     int
+	capHeight   int
+	numGlyphs   int
+	numHMetrics int
+	advances    []uint16 // per glyph id
+	loca        []uint32 // numGlyphs+1 offsets into glyf
+	cmap        map[rune]uint16
 }
 
 var errShort = errors.New("truncated")
@@ -110,6 +111,7 @@ func parseTTF(data []byte) (*ttfFont, error) {
 	if nh == 0 || nh > f.numGlyphs {
 		return nil, fmt.Errorf("ttf: hhea: %d horizontal metrics for %d glyphs", nh, f.numGlyphs)
 	}
+	f.numHMetrics = nh
 	f.capHeight = f.ascent
 	if os2 := f.tables["OS/2"]; os2 != nil {
 		o := &ttfReader{b: os2}
@@ -323,7 +325,19 @@ func (f *ttfFont) subset(used []uint16) ([]byte, error) {
 	}
 	binary.BigEndian.PutUint32(head[8:], 0)  // checksumAdjustment, set below
 	binary.BigEndian.PutUint16(head[50:], 1) // long loca
-	tables := map[string][]byte{"head": head, "hhea": f.tables["hhea"], "maxp": f.tables["maxp"], "hmtx": f.tables["hmtx"], "loca": loca, "glyf": glyf}
+	// The metrics of glyphs left out are zeroed (the PDF's /W gives the
+	// widths), which compresses them to almost nothing.
+	hmtx := slices.Clone(f.tables["hmtx"])
+	for i := range hmtx {
+		g := i / 4
+		if g >= f.numHMetrics { // the left side bearings after the last metric
+			g = f.numHMetrics + (i-4*f.numHMetrics)/2
+		}
+		if g != 0 && !keep[g] {
+			hmtx[i] = 0
+		}
+	}
+	tables := map[string][]byte{"head": head, "hhea": f.tables["hhea"], "maxp": f.tables["maxp"], "hmtx": hmtx, "loca": loca, "glyf": glyf}
 	for _, t := range []string{"cvt ", "fpgm", "prep"} {
 		if b := f.tables[t]; b != nil {
 			tables[t] = b

@@ -192,3 +192,33 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		t.Errorf("%s is not the tiny font (err %v)", path, err)
 	}
 }
+
+// The subset's hmtx keeps the metrics of the glyphs kept and zeroes the rest.
+func TestSubsetMetrics(t *testing.T) {
+	fs, err := pdfFonts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fs[0]
+	g, _ := f.runeGlyph('Э')
+	sub, err := f.subset([]uint16{g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parseTables(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p["cmap"] = f.tables["cmap"]
+	s, err := parseTTF(writeSfnt(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.advance(g) != f.advance(g) || s.advance(0) != f.advance(0) || s.numGlyphs != f.numGlyphs {
+		t.Errorf("kept glyphs' advances %d %d, want %d %d", s.advance(g), s.advance(0), f.advance(g), f.advance(0))
+	}
+	a, _ := f.runeGlyph('a')
+	if s.advance(a) != 0 || len(s.glyphData(int(a))) != 0 || len(s.glyphData(int(g))) == 0 {
+		t.Errorf("glyph 'a' left out keeps advance %d, outline %d bytes; 'Э' has %d bytes", s.advance(a), len(s.glyphData(int(a))), len(s.glyphData(int(g))))
+	}
+}
