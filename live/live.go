@@ -19,6 +19,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/geo"
 	"github.com/deconflict/deconflict/internal/safe"
 	"github.com/deconflict/deconflict/picture"
 )
@@ -115,7 +116,10 @@ type Picture struct {
 	closed    []detect.Encounter              // recently closed, newest last; guarded by mu
 	subs      map[chan Event]struct{}         // guarded by mu
 	pairs     map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
-	pending   []detect.Zone                   // derived zones of the last refreshPairs, for setDerived; guarded by mu
+	// wide holds, per party pair, the areas of their channels' binding
+	// relevance measures (civilian tracks watched inside); guarded by mu.
+	wide    map[[2]string][]geo.Area
+	pending []detect.Zone // derived zones of the last refreshPairs, for setDerived; guarded by mu
 	// envelope is the widest of the defaults and every channel's
 	// thresholds (refreshPairs), which the engine's index is sized for
 	// unless Open was given an envelope (fixedEnvelope). Guarded by mu.
@@ -186,6 +190,7 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	}
 	l.Table = picture.New(picture.Options{Now: l.Now, Attribute: l.attribute})
 	cfg.Pair = l.pair
+	cfg.Widen = l.widen
 	if err := l.refreshPairs(ctx); err != nil {
 		return err
 	}
