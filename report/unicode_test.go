@@ -67,9 +67,8 @@ func TestPDFUnicode(t *testing.T) {
 			t.Errorf("PDF text lacks %q:\n%s", s, text)
 		}
 	}
-	var in strings.Builder
-	r.WriteHTML(&in)
-	if strings.Contains(text, "\ufffd") || strings.Count(text, "?") > strings.Count(in.String(), "?") {
+	// None of the input has a '?'.
+	if strings.ContainsAny(text, "?\ufffd") {
 		t.Errorf("PDF text has '?' or U+FFFD the input had not:\n%s", text)
 	}
 	// The fonts are embedded as subsets: the file stays small.
