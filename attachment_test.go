@@ -1,6 +1,7 @@
 package deconflict_test
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -95,7 +96,11 @@ func TestParsePayloadAttachments(t *testing.T) {
 // media type the record keeps (RFC 6838 restricted names, lowercase).
 var mediaTypeRef = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$`)
 
-// FuzzAttachmentFields: no media type or file name panics the checks; an
+var sha256Ref = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// FuzzAttachmentFields: no hash, media type or file name panics the
+// checks; an accepted hash is 64 lowercase hex digits and decodes to
+// those bytes; an
 // accepted type matches the reference spelling, an accepted name holds no
 // directory, no control or bidirectional-override character, and is
 // valid UTF-8 of at most 255 bytes.
@@ -103,7 +108,16 @@ func FuzzAttachmentFields(f *testing.F) {
 	for _, s := range []string{"image/png", "text/plain; charset=utf-8", "Image/PNG", "a/b/c", "/", "x/", "radar-1410Z.png", "../etc/passwd", "a\u202egnp.exe", "карта.pdf"} {
 		f.Add(s)
 	}
+	f.Add(radarSum)
+	f.Add(strings.ToUpper(radarSum))
 	f.Fuzz(func(t *testing.T, s string) {
+		if h, err := deconflict.ParseSHA256(s); err == nil {
+			if !sha256Ref.MatchString(s) || hex.EncodeToString(h[:]) != s {
+				t.Fatalf("accepted sha256 %q as %x", s, h)
+			}
+		} else if deconflict.ErrorCode(err) != deconflict.EINVALID || sha256Ref.MatchString(s) {
+			t.Fatalf("sha256 %q: %v", s, err)
+		}
 		if err := deconflict.CheckMediaType(s); err == nil {
 			if !mediaTypeRef.MatchString(s) {
 				t.Fatalf("accepted media type %q", s)

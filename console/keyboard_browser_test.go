@@ -22,9 +22,11 @@ import (
 // hotline tab of its channel, with a visible focus on its Acknowledge
 // button, which reads out the message; Enter acknowledges it, the focus
 // goes to the acknowledged message and the page says so; the record
-// names RU's officer; with nothing left, the shortcut says so.
+// names RU's officer; with nothing left, the shortcut says so. A FLASH
+// carrying a standard phrase is read and acknowledged the same way.
 func TestBrowserFlashByKeyboard(t *testing.T) {
 	root := chromium(t, 90*time.Second)
+	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()
 	ctx := context.Background()
@@ -102,6 +104,23 @@ func TestBrowserFlashByKeyboard(t *testing.T) {
 	if got := ru.eval(`document.activeElement?.id || ""`); got != card {
 		t.Fatalf("focus moved to %q with nothing awaiting", got)
 	}
+
+	// A FLASH carrying a standard phrase: the toast and the button's
+	// description read the phrase, the same two keys acknowledge it.
+	var rec2 deconflict.Receipt
+	if st, code := us.do("POST", "/v1/console/send", console.SendRequest{Channel: "ru-us-syria", Precedence: "flash", Phrase: "KEEP-CLEAR",
+		Params: map[string]string{"bearing": "045", "distance": "2.5"}}, &rec2); st != http.StatusCreated {
+		t.Fatalf("US send phrase: %d %s", st, code)
+	}
+	const phrase = "You are bearing 045 from me at 2.5 nautical miles. Keep clear of me."
+	ru.wait("phrase in the toast", `!document.getElementById("flash-toast").hidden && document.getElementById("flash-toast").textContent.includes(`+strconv.Quote(phrase)+`)`, 10*time.Second)
+	ru.do(chromedp.KeyEvent("F", chromedp.KeyModifiers(chromedp.ModifierAlt, chromedp.ModifierShift)))
+	card2 := "msg-ru-us-syria-" + i64s(rec2.Index)
+	ru.wait("focus on the phrase FLASH's Acknowledge button", `(() => { const a = document.activeElement;
+		return a?.classList.contains("ack-button") && a.closest("article")?.id === "`+card2+`"
+			&& document.getElementById(a.getAttribute("aria-describedby"))?.textContent === `+strconv.Quote(phrase)+`; })()`, 10*time.Second)
+	ru.do(chromedp.KeyEvent(kb.Enter))
+	ru.wait("phrase FLASH acknowledged", `!!document.querySelector("#`+card2+` li.duty.acked[data-party='RU']") && document.activeElement?.id === "`+card2+`"`, 10*time.Second)
 	ru.checkNoErrors()
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,12 @@ func TestBrowserTracks(t *testing.T) {
 		t.Fatalf("the API's history has %d points in the last 10 minutes, want 11", len(want))
 	}
 	ru.wait("trail drawn", `(window.deconflictConsole.trails.drawn.get("RU:frigate-1") || []).length === 11`, 15*time.Second)
+	// Trails are read for the area around the view only.
+	var box []float64
+	if err := json.Unmarshal([]byte(ru.eval(`JSON.stringify(window.deconflictConsole.trails.fetched)`)), &box); err != nil || len(box) != 4 ||
+		box[0] > 18.9 || box[2] < 19.9 || box[1] > 55.0 || box[3] < 55.8 || box[2]-box[0] > 10 {
+		t.Fatalf("trails fetched for %v (%v), want the area around the view (55.0-55.8 N, 18.9-19.9 E)", box, err)
+	}
 	wantJSON, _ := json.Marshal(want)
 	if got := ru.eval(fmt.Sprintf(`(() => {
 		const m = window.deconflictConsole.map, drawn = window.deconflictConsole.trails.drawn.get("RU:frigate-1");
@@ -184,6 +191,18 @@ func TestBrowserTracks(t *testing.T) {
 		t.Errorf("last reports %s, want the 10 newest of the history, newest first", rows)
 	}
 	ru.screenshot(shots, "tracks-2-target-panel.png")
+	// The docs' screenshots of the panel (DECONFLICT_DOCS_SHOTS=docs/console).
+	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
+		for _, sz := range [][2]int64{{1440, 900}, {1024, 700}} {
+			ru.do(chromedp.EmulateViewport(sz[0], sz[1]))
+			ru.wait("resized", fmt.Sprintf(`window.innerWidth === %d`, sz[0]), 5*time.Second)
+			ru.eval(`window.deconflictConsole.map.fitBounds(55.0, 18.9, 55.8, 19.9), ""`)
+			ru.do(chromedp.Sleep(300 * time.Millisecond))
+			docScreenshot(t, ru, filepath.Join(dir, fmt.Sprintf("target-panel-%dx%d.png", sz[0], sz[1])))
+		}
+		ru.do(chromedp.EmulateViewport(1280, 800))
+		ru.wait("resized", `window.innerWidth === 1280`, 5*time.Second)
+	}
 
 	clickTrack("mmsi:273123456")
 	ru.wait("target panel of the tanker", `document.querySelector('#target-panel [data-field="id"]')?.textContent === "mmsi:273123456"`, 5*time.Second)
@@ -304,6 +323,15 @@ func TestBrowserTracks(t *testing.T) {
 	end := scrub(last.Time.UnixMilli())
 	mid := scrub((first.Time.UnixMilli() + last.Time.UnixMilli()) / 2)
 	ru.screenshot(shots, "tracks-4-replay-middle.png")
+	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
+		ru.do(chromedp.EmulateViewport(1440, 900))
+		ru.wait("resized", `window.innerWidth === 1440`, 5*time.Second)
+		ru.eval(`window.deconflictConsole.replay.frame(), ""`)
+		ru.do(chromedp.Sleep(300 * time.Millisecond))
+		docScreenshot(t, ru, filepath.Join(dir, "incident-replay-1440x900.png"))
+		ru.do(chromedp.EmulateViewport(1280, 800))
+		ru.wait("resized", `window.innerWidth === 1280`, 5*time.Second)
+	}
 	if math.Abs(start[0]-first.Lat) > 1e-9 || math.Abs(start[1]-first.Lon) > 1e-9 || math.Abs(end[0]-last.Lat) > 1e-9 || math.Abs(end[1]-last.Lon) > 1e-9 {
 		t.Fatalf("replayed frigate at %v then %v, want the stored first %v,%v and last %v,%v", start, end, first.Lat, first.Lon, last.Lat, last.Lon)
 	}

@@ -111,6 +111,8 @@ type Metrics struct {
 	WebhookOK   atomic.Int64
 	WebhookFail atomic.Int64
 	Rejected    atomic.Int64 // envelopes refused
+	SeenLogged  atomic.Int64 // seen envelopes appended since start
+	SeenDropped atomic.Int64 // first fetches left to a later fetch: the seen writer's queue was full
 	LinkTests   atomic.Int64 // link-test envelopes logged since start
 }
 

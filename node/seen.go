@@ -183,6 +183,7 @@ func (n *Node) markSeen(ctx context.Context, caller, channel string, envs []*dec
 	}
 	l.seen.mu.Unlock()
 	if dropped > 0 {
+		n.metrics.SeenDropped.Add(int64(dropped))
 		n.Logger.Warn("seen: the writer's queue is full; records left to a later fetch", "channel", channel, "party", caller, "dropped", dropped)
 	}
 	for _, m := range waitFor {
@@ -345,6 +346,7 @@ func (n *Node) writeSeenChannel(l *channelLog, reqs []seenReq) error {
 		res := l.wait(ar)
 		switch {
 		case res.err == nil:
+			n.metrics.SeenLogged.Add(1)
 			settle(pos[k], ar.payload.Time, true)
 		case deconflict.ErrorCode(res.err) == deconflict.ECONFLICT:
 			// Another replica logged this fetch first: the set has its record.

@@ -238,6 +238,9 @@ func TestSeenOffTheWatchPath(t *testing.T) {
 	if got := seenIn(t, fx.envelopes()); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("seen records %v, want %v", got, want)
 	}
+	if got := fx.n.Metrics().SeenLogged.Load(); got != 12 {
+		t.Fatalf("SeenLogged=%d, want 12", got)
+	}
 	followAll(t, fx, 24) // the seen records themselves log nothing more
 	if got := seenIn(t, fx.envelopes()); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("seen records after following again %v, want %v", got, want)

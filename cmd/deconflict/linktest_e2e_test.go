@@ -80,6 +80,10 @@ func TestLinkTestEndToEnd(t *testing.T) {
 			t.Fatal("no link test within 30 s")
 		}
 	}
+	// FR reads the open test with --no-answer: it stays unanswered.
+	if lines := parseLines(t, c.run(false, "watch", "--channel", "trio", "--key", "fr.key", "--no-answer")); len(lines) == 0 || lines[0].Kind != "link-test" {
+		t.Fatalf("FR's watch: %+v, want the link test first", lines)
+	}
 	// One test only: the next would come in an hour.
 	if out := c.run(false, "channel", "policy", "trio", "--link-test", "1h", "--data", data); !strings.Contains(out, "link test 1h0m0s within 3s") {
 		t.Fatalf("channel policy --link-test 1h: %q", out)
@@ -93,6 +97,10 @@ func TestLinkTestEndToEnd(t *testing.T) {
 		t.Fatalf("link tests %+v, want test 1 alone", got)
 	}
 	got = tests("--answer")
+	if out := c.run(false, "linktest", "--channel", "trio", "--key", "fr.key"); !strings.Contains(out, "\ttest 1\t") || !strings.Contains(out, "\tclosed\tRU answered ") ||
+		!strings.Contains(out, "\tUS late ") || !strings.HasSuffix(strings.TrimSpace(out), "\tFR missing") {
+		t.Fatalf("linktest:\n%s", out)
+	}
 	a := got[0].Answers
 	if len(a) != 3 || a[0].Party != "RU" || a[0].State != "answered" || *a[0].DelayMS > 3000 ||
 		a[1].Party != "US" || a[1].State != "late" || *a[1].DelayMS <= 3000 || a[2].Party != "FR" || a[2].State != "missing" || a[2].DelayMS != nil {

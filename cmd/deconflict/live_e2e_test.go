@@ -217,16 +217,32 @@ func TestConsoleUser(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	data := filepath.Join(dir, "data")
-	startServe(t, dir, data, addr)
+	serve := startServe(t, dir, data, addr)
 	c := &cli{t: t, dir: dir, env: []string{"DECONFLICT_NODE=http://" + addr, "DECONFLICT_DATA=" + data}}
 	c.run(false, "party", "add", "US", "--pubkey", strings.TrimSpace(c.run(false, "keygen", "--out", "us.key")))
 	c.run(false, "user", "host", "US", "--party-key", "us.key")
 	os.WriteFile(filepath.Join(dir, "pw"), []byte("correct horse battery\n"), 0o600)
 	c.run(false, "user", "add", "us-duty-1", "--party", "US", "--password-file", "pw")
+	var cookie *http.Cookie
 	login := func(pw string) int {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/console/login", strings.NewReader(`{"username":"us-duty-1","password":"`+pw+`"}`))
 		req.Header.Set("X-Deconflict-Console", "1")
 		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "deconflict_session" {
+				cookie = ck
+			}
+		}
+		return resp.StatusCode
+	}
+	me := func() int {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/console/me", nil)
+		req.AddCookie(cookie)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -237,7 +253,21 @@ func TestConsoleUser(t *testing.T) {
 	if got := login("wrong password"); got != http.StatusUnauthorized {
 		t.Fatalf("login with a wrong password: status %d, want 401", got)
 	}
-	if got := login("correct horse battery"); got != http.StatusOK {
-		t.Fatalf("login: status %d, want 200", got)
+	if got := login("correct horse battery"); got != http.StatusOK || cookie == nil {
+		t.Fatalf("login: status %d (cookie %v), want 200 and a session cookie", got, cookie)
+	}
+	// The officer stays signed in across a restart of serve on the same
+	// data directory (the session is in the store, hashed).
+	serve.Process.Kill()
+	serve.Wait()
+	startServe(t, dir, data, addr)
+	if got := me(); got != http.StatusOK {
+		t.Fatalf("/console/me after a restart: status %d, want 200", got)
+	}
+	// A new password signs the old session out.
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("another horse battery\n"), 0o600)
+	c.run(false, "user", "add", "us-duty-1", "--party", "US", "--password-file", "pw")
+	if got := me(); got != http.StatusUnauthorized {
+		t.Fatalf("/console/me after a new password: status %d, want 401", got)
 	}
 }

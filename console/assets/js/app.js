@@ -3,7 +3,7 @@
 
 import { api, Stream, el, fmtDuration, partyColor, partyColors, unattributedColor, severityColor, SEVERITY_RANK } from "./api.js";
 import { MapView, cpaTime, fmtCPA, fmtIn, fmtUTC } from "./map.js";
-import { Hotline, loadPhrases, GO_TO_AWAITING } from "./hotline.js";
+import { Hotline, loadPhrases, GO_TO_AWAITING, messageText } from "./hotline.js";
 import { Incidents, Record } from "./incidents.js";
 import { Notices } from "./notices.js";
 import { Trails } from "./trails.js";
@@ -110,7 +110,7 @@ function start(me) {
       if (v.kind === "renotify" && (v.payload?.ack_from || []).includes(me.party)) {
         const d = hotline.myDuty(ch, v.payload.ack);
         const orig = hotline.channels.get(ch)?.envs?.get(v.payload.ack);
-        if (!d || d.ack_index == null) renotifyAlert(ch, v, orig?.payload?.text);
+        if (!d || d.ack_index == null) renotifyAlert(ch, v, orig?.payload && messageText(orig.payload));
       }
     },
   });
@@ -198,8 +198,8 @@ function flashAlert(ch, v) {
   box.hidden = false;
   box.dataset.channel = ch;
   box.dataset.index = String(v.index);
-  const from = v.kind === "alert" ? "FLASH alert" : `FLASH from ${v.author}`;
-  box.replaceChildren(el("strong", {}, `${from} on ${ch}`), el("div", {}, v.payload.text),
+  const from = v.kind === "alert" ? "FLASH alert" : `FLASH from ${v.author}${v.payload.officer ? ` (${v.payload.officer})` : ""}`;
+  box.replaceChildren(el("strong", {}, `${from} on ${ch}`), el("div", {}, messageText(v.payload)),
     el("button", { type: "button", "aria-label": "Open the FLASH message", "aria-keyshortcuts": GO_TO_AWAITING, onclick: () => openFromToast(box, ch, v.index) }, "Open"),
     el("button", { type: "button", class: "link-button", "aria-label": "Dismiss", onclick: () => { box.hidden = true; } }, "Dismiss"),
     toastHint());

@@ -86,6 +86,7 @@ export class Hotline {
       this.sendErr);
     if (!this.me.can_sign) {
       this.sendBtn.disabled = true;
+      this.attach.input.disabled = true;
       this.sendErr.textContent = `This node does not host ${this.me.party}'s key: you can read and not sign.`;
     }
     this.root.replaceChildren(this.banner, this.status, this.thread, this.form);
@@ -157,12 +158,24 @@ export class Hotline {
   // refreshDuties reloads a channel's duties, coalescing bursts.
   refreshDuties(st) {
     clearTimeout(this.dutyTimers.get(st.id));
-    this.dutyTimers.set(st.id, setTimeout(async () => {
-      try { st.duties = await api.acks(st.id); } catch (_) { return; }
-      if (st.id === this.selected) this.render();
-      else this.renderBanner();
-      this.onChange();
-    }, 100));
+    this.dutyTimers.set(st.id, setTimeout(() => this.loadDuties(st), 100));
+  }
+
+  async loadDuties(st) {
+    this.dutyTimers.delete(st.id);
+    try { st.duties = await api.acks(st.id); } catch (_) { return; }
+    if (st.id === this.selected) this.render();
+    else this.renderBanner();
+    this.onChange();
+  }
+
+  // flushDuties loads at once the duties a refresh is pending for, so that
+  // a shortcut pressed as a FLASH arrives finds it.
+  async flushDuties() {
+    await Promise.all([...this.dutyTimers.keys()].map((id) => {
+      clearTimeout(this.dutyTimers.get(id));
+      return this.loadDuties(this.channels.get(id));
+    }));
   }
 
   // myDuty returns my duty to acknowledge message index on channel ch, if any.
@@ -269,7 +282,7 @@ export class Hotline {
       el("span", { class: "idx" }, `#${v.index}`),
       p.reply_to != null ? el("span", { class: "re" }, `re #${p.reply_to}`) : null,
       el("time", { datetime: v.received }, fmtTime(v.received)));
-    const said = p.phrase ? [phraseText(p), p.text].filter(Boolean).join(" / ") : p.text;
+    const said = messageText(p);
     const textID = `msg-text-${st.id}-${v.index}`;
     const body = el("div", { class: "msg-text", id: textID, dataset: p.phrase ? { phrase: p.phrase } : {} }, said || (p.body ? JSON.stringify(p.body) : ""));
     const dutyRows = duties.map((d) => {
@@ -337,6 +350,7 @@ export class Hotline {
   // message index: on its Acknowledge button when it awaits me, else on
   // the message itself.
   async goToMessage(ch, index) {
+    await this.flushDuties();
     await this.onSelect(ch);
     if (!this.scrollTo(ch, index)) this.announce(`Message #${index} on ${ch} is not shown.`);
   }
@@ -344,6 +358,7 @@ export class Hotline {
   // goToAwaiting is the GO_TO_AWAITING shortcut: the most urgent message
   // awaiting my acknowledgement, FLASH first.
   async goToAwaiting() {
+    await this.flushDuties();
     const list = this.awaiting();
     if (!list.length) { this.announce("Nothing awaits your acknowledgement."); return; }
     const first = list[0];
@@ -462,6 +477,11 @@ export function phraseLang() {
 }
 export async function loadPhrases() {
   try { phraseTable = new Map((await api.phrases()).map((p) => [p.code, p])); } catch (_) { phraseTable = new Map(); }
+}
+// messageText is what the officer reads of a payload: its standard
+// phrase in my language, then the sender's free text.
+export function messageText(p) {
+  return p.phrase ? [phraseText(p), p.text].filter(Boolean).join(" / ") : p.text;
 }
 function phraseText(p) {
   const ph = phraseTable && phraseTable.get(p.phrase);

@@ -138,9 +138,17 @@ export class Replay {
       ctx.beginPath(); ctx.arc(x, y, 8, 0, 2 * Math.PI);
       ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fill();
       ctx.strokeStyle = color; ctx.lineWidth = 3; ctx.stroke();
-      ctx.font = "600 11px system-ui, sans-serif";
-      ctx.fillStyle = "#111";
-      ctx.fillText(`${tr.label || tr.id} ${fmtTime(this.t)}`, x + 11, y + 18);
+      // the label: placed with the map's own labels (map.js's label and
+      // markers), so that none covers another; else beside the ring
+      const name = tr.label || tr.id, when = `replay ${fmtTime(this.t)}`;
+      if (typeof view.label === "function" && Array.isArray(view.markers)) {
+        view.markers.push([x, y, 9]);
+        view.label("track", `replay:${tr.id}`, 1000, x, y, color, [[name, true], [when, false]]);
+      } else {
+        ctx.font = "600 11px system-ui, sans-serif";
+        ctx.fillStyle = "#111";
+        ctx.fillText(`${name} ${when}`, x + 11, y + 18);
+      }
     }
     ctx.restore();
   }

@@ -1,7 +1,8 @@
 // trails.js: track trails on the map. Each track's positions of the last
-// minutes come from the node's history ring (GET /v1/picture?trail=MIN,
-// points at least 30 s apart), read again every few seconds; the trail
-// ends at the track's live position. Drawn under the tracks as a line in
+// minutes come from the node's history ring (GET
+// /v1/picture?trail=MIN&bbox=..., points at least 30 s apart, for the
+// area around the view), read again every few seconds and when the view
+// leaves that area; the trail ends at the track's live position. Drawn under the tracks as a line in
 // the party's colour, fading with age; a button in the map's controls
 // turns them off and on, a choice gives the minutes.
 
@@ -40,10 +41,36 @@ export class Trails {
     this.map.draw();
   }
 
+  // viewBox returns the area shown, widened by half its size each way
+  // (so that a short pan needs no new request), as [W, S, E, N] degrees;
+  // null when it spans the world.
+  viewBox() {
+    const m = this.map, w = m.canvas.clientWidth, h = m.canvas.clientHeight;
+    if (!m.screenToLatLon || !w || !h) return null;
+    const [n, wl] = m.screenToLatLon(-w / 2, -h / 2), [s, e] = m.screenToLatLon(1.5 * w, 1.5 * h);
+    if (e - wl >= 360) return null;
+    const lon = (x) => ((x + 540) % 360) - 180;
+    return [lon(wl), Math.max(-90, s), lon(e), Math.min(90, n)];
+  }
+
+  // covers reports whether the trails fetched last cover the view.
+  covers() {
+    const b = this.fetched, v = this.viewBox();
+    if (b === undefined) return false;
+    if (b === null) return true;
+    if (!v) return false;
+    const inLon = (x) => (b[0] <= b[2] ? x >= b[0] && x <= b[2] : x >= b[0] || x <= b[2]);
+    const m = this.map, w = m.canvas.clientWidth, h = m.canvas.clientHeight;
+    const [n, wl] = m.screenToLatLon(0, 0), [s, e] = m.screenToLatLon(w, h);
+    return s >= b[1] && n <= b[3] && inLon(((wl + 540) % 360) - 180) && inLon(((e + 540) % 360) - 180);
+  }
+
   async refresh() {
     if (!this.on) return;
+    const box = this.viewBox();
+    this.fetched = box; // a view moved meanwhile asks again (render)
     try {
-      const pic = await api.get(`/v1/picture?trail=${this.minutes}`);
+      const pic = await api.get(`/v1/picture?trail=${this.minutes}${box ? `&bbox=${box.map((x) => x.toFixed(4)).join(",")}` : ""}`);
       this.trails = new Map((pic.tracks || []).filter((t) => t.trail?.length).map((t) => [t.id, t.trail]));
       this.map.draw();
     } catch (_) { /* the picture's status line tells when the node is away */ }
@@ -63,6 +90,10 @@ export class Trails {
   render(view, ctx) {
     this.drawn = new Map();
     if (!this.on) return;
+    // the view left the area fetched: ask again soon (once per pan)
+    if (!this.covers() && !this.pending) {
+      this.pending = setTimeout(() => { this.pending = null; this.refresh(); }, 300);
+    }
     ctx.save();
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
