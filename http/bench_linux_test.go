@@ -77,8 +77,11 @@ func BenchmarkWatchLatencySplit(b *testing.B) {
 				b.Fatal(err)
 			}
 			nodeBefore, clientBefore := childCPU(b, cmd.Process.Pid), processCPU()
+			commitsBefore := metric(b, op, "deconflict_append_batches_total")
 			st := watchLatency(b, addr, keys["RU"], keys["US"])
 			nodeCPU, clientCPU := childCPU(b, cmd.Process.Pid)-nodeBefore, processCPU()-clientBefore
+			// Every commit wakes every watcher: the fan-out's cost follows it.
+			b.ReportMetric((metric(b, op, "deconflict_append_batches_total")-commitsBefore)/float64(st.sent), "commits/send")
 			st.report(b)
 			b.ReportMetric(nodeCPU.Seconds()/st.wall.Seconds(), "node-cores")
 			b.ReportMetric(clientCPU.Seconds()/st.wall.Seconds(), "client-cores")
@@ -118,4 +121,24 @@ func childCPU(b *testing.B, pid int) time.Duration {
 		b.Fatalf("/proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
 	}
 	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// metric returns the value of the node's metric name (without labels).
+func metric(b *testing.B, op *dhttp.Client, name string) float64 {
+	b.Helper()
+	raw, err := op.Get(context.Background(), "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatalf("metric %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	b.Fatalf("no metric %s", name)
+	return 0
 }

@@ -8,3 +8,11 @@ func SetRingSize(n int64) (restore func()) {
 	ringSize = n
 	return func() { ringSize = old }
 }
+
+// SetSeenQueueSize sets the seen writer's queue size of nodes made from
+// now on, and returns a function restoring the default.
+func SetSeenQueueSize(n int) (restore func()) {
+	old := seenQueueSize
+	seenQueueSize = n
+	return func() { seenQueueSize = old }
+}

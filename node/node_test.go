@@ -28,12 +28,20 @@ type faultyStore struct {
 	deconflict.Store
 	failAppend atomic.Bool
 	hide       atomic.Int64 // 1 + the index hidden from FindEnvelopes; 0 for none
-	// ackGate, when set, holds every AckStatus call until it is closed.
+	// ackGate, when set, holds every AckStatus call until it is closed;
+	// each held call first sends on ackHeld, if set, when it can.
 	ackGate atomic.Pointer[chan struct{}]
+	ackHeld atomic.Pointer[chan struct{}]
 }
 
 func (s *faultyStore) AckStatus(ctx context.Context, channel string, index int64) ([]deconflict.PendingAck, error) {
 	if g := s.ackGate.Load(); g != nil {
+		if h := s.ackHeld.Load(); h != nil {
+			select {
+			case *h <- struct{}{}:
+			default:
+			}
+		}
 		<-*g
 	}
 	return s.Store.AckStatus(ctx, channel, index)

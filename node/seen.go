@@ -20,8 +20,9 @@ type seenKey struct {
 
 // seenQueueSize bounds the fetches waiting for the seen writer. A fetch
 // that finds the queue full leaves its seen record to a later fetch
-// rather than wait: the record must never delay a delivery.
-const seenQueueSize = 8192
+// rather than wait: the record must never delay a delivery. (A variable
+// only so that tests can fill it quickly.)
+var seenQueueSize = 8192
 
 // seenSet is what a channel's seen envelopes say: when each party first
 // fetched each envelope it owes an acknowledgement. It follows the log

@@ -283,3 +283,38 @@ func TestSeenQueuedAtClose(t *testing.T) {
 		t.Fatalf("seen records after Close and a restart %v, want %v", got, want)
 	}
 }
+
+// TestSeenQueueFull: while the seen writer is held in the store, fetches
+// beyond its queue are delivered at once and their records left to a
+// later fetch, which logs them: every message ends with one record.
+func TestSeenQueueFull(t *testing.T) {
+	defer node.SetSeenQueueSize(4)()
+	fx := newFixture(t, nil)
+	var want []string
+	record := func(r *deconflict.Receipt) { want = append(want, fmt.Sprintf("%d:RU", r.Index)) }
+	record(fx.send("US", deconflict.Routine, "message 0"))
+	gate, held := make(chan struct{}), make(chan struct{}, 1)
+	fx.store.ackHeld.Store(&held)
+	fx.store.ackGate.Store(&gate)
+	followAll(t, fx, 1)
+	<-held // the writer checks message 0's duties, and waits
+	for i := 1; i <= 8; i++ {
+		record(fx.send("US", deconflict.Routine, fmt.Sprint("message ", i)))
+	}
+	slices.Sort(want)
+	followAll(t, fx, 9)
+	if got := fx.n.Metrics().SeenDropped.Load(); got != 4 {
+		t.Fatalf("SeenDropped=%d with 8 first fetches and a queue of 4, want 4", got)
+	}
+	close(gate)
+	// The first fetch may find the queue still full; it returns once the
+	// queued records are logged, and the next fetch queues the rest.
+	for range 2 {
+		if _, err := fx.n.Envelopes(context.Background(), "RU", "ru-us", 0, 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := seenIn(t, fx.envelopes()); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("seen records %v, want %v", got, want)
+	}
+}

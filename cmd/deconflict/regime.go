@@ -531,16 +531,18 @@ func (m *Main) loadExplainer(path string) (func(detect.Row) []string, error) {
 	}, nil
 }
 
-// loadSeparations reads a scan --measures file: one measure's terms a
-// line (blank lines skipped), taken as binding in file order; it returns
-// their separations (other kinds are read and checked, not applied).
-func (m *Main) loadSeparations(path string) ([]regime.SeparationRule, error) {
+// loadMeasures reads a scan --measures file: one measure's terms a
+// line (blank lines skipped), taken as binding in file order, each
+// labelled by its line; it returns the rules they put in force
+// (separations, zones, relevance are applied by scan; other kinds are
+// read and checked).
+func (m *Main) loadMeasures(path string) (*regime.Rules, error) {
 	rc, err := m.openInput(path)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	var out []regime.SeparationRule
+	out := &regime.Rules{Index: -1}
 	sc := bufio.NewScanner(rc)
 	sc.Buffer(make([]byte, 0, 64<<10), deconflict.MaxEnvelopeBytes)
 	for line := 1; sc.Scan(); line++ {
@@ -552,8 +554,13 @@ func (m *Main) loadSeparations(path string) ([]regime.SeparationRule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: line %d: %s", path, line, deconflict.ErrorMessage(err))
 		}
-		if ms.Separation != nil {
-			out = append(out, regime.SeparationRule{Measure: int64(line), Separation: *ms.Separation})
+		switch {
+		case ms.Separation != nil:
+			out.Separations = append(out.Separations, regime.SeparationRule{Measure: int64(line), Separation: *ms.Separation})
+		case ms.Zone != nil:
+			out.Zones = append(out.Zones, regime.ZoneRule{Measure: int64(line), MeasureZone: *ms.Zone})
+		case ms.Relevance != nil:
+			out.Relevance = append(out.Relevance, regime.RelevanceRule{Measure: int64(line), Relevance: *ms.Relevance})
 		}
 	}
 	return out, sc.Err()

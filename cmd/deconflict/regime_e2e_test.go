@@ -263,3 +263,36 @@ func TestScanMeasures(t *testing.T) {
 		t.Errorf("bad measures file: %q", e)
 	}
 }
+
+// TestScanRelevanceMeasure: two merchant ships of RU's and NATO's flags
+// (no party column: civilian tracks) meeting head-on make no encounter
+// for scan; with a relevance measure whose area holds them, one critical
+// encounter, as the live node alerts (http TestRelevanceMeasureLive);
+// with the area elsewhere, none.
+func TestScanRelevanceMeasure(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, dir: dir}
+	var csv strings.Builder
+	csv.WriteString("time,id,party,domain,lat,lon,alt_m,speed_ms,course_deg,climb_ms\n")
+	t0 := time.Date(2027, 9, 11, 12, 0, 0, 0, time.UTC)
+	for s := 0; s <= 600; s += 20 {
+		d := float64(s) * 10 / (111320 * 0.5664)
+		at := t0.Add(time.Duration(s) * time.Second).Format(time.RFC3339)
+		csv.WriteString(at + ",mmsi:273000001,,sea,55.5," + strconvF(19.0+d) + ",,10,90,\n")
+		csv.WriteString(at + ",mmsi:211234560,,sea,55.5," + strconvF(19.0+6000/(111320*0.5664)-d) + ",,10,270,\n")
+	}
+	os.WriteFile(filepath.Join(dir, "merchants.csv"), []byte(csv.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "here.jsonl"), []byte(`{"kind":"relevance","area":{"circle":{"lat":55.5,"lon":19.05,"radius_m":20000}},"civilian":true}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "elsewhere.jsonl"), []byte(`{"kind":"relevance","area":{"circle":{"lat":57.5,"lon":19.05,"radius_m":20000}},"civilian":true}`+"\n"), 0o644)
+	rows := func(out string) []string { return strings.Split(strings.TrimSpace(out), "\n")[1:] }
+	if got := rows(c.run(false, "scan", "--format", "csv", "merchants.csv")); len(got) != 0 {
+		t.Errorf("defaults: %q, want no encounter (two civilian tracks)", got)
+	}
+	if got := rows(c.run(false, "scan", "--format", "csv", "merchants.csv", "--measures", "elsewhere.jsonl")); len(got) != 0 {
+		t.Errorf("area elsewhere: %q, want no encounter", got)
+	}
+	got := rows(c.run(false, "scan", "--format", "csv", "merchants.csv", "--measures", "here.jsonl"))
+	if len(got) != 1 || !strings.HasPrefix(got[0], "mmsi:211234560,mmsi:273000001,NATO,RU,sea,critical,") {
+		t.Errorf("with the measure: %q, want one critical encounter of the merchants", got)
+	}
+}

@@ -58,7 +58,9 @@ explained_by: the notifications (FILE:LINE, ';'-separated) whose area
 and window hold, at the closest approach, the track of the party that
 notified them. --measures FILE reads binding measures, one measure's
 terms a line (as 'measure propose' takes them): their separations set
-the tiers, as a live node does for a channel where they bind. Files may be
+the tiers and their relevance measures widen the pairs watched (two
+civilian tracks of different parties inside the area), as a live node
+does for a channel where they bind. Files may be
 gzip-compressed; "-" is standard input. A progress bar is drawn on a
 terminal; a summary goes to standard error.
 
@@ -161,11 +163,13 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	}
 	cfg := detect.Config{Thresholds: detect.DefaultThresholds()}
 	if *measuresFile != "" {
-		seps, err := m.loadSeparations(*measuresFile)
+		rules, err := m.loadMeasures(*measuresFile)
 		if err != nil {
 			return fmt.Errorf("scan: --measures: %w", err)
 		}
-		cfg.Thresholds = live.ApplySeparations(cfg.Thresholds, seps)
+		if err := live.ApplyRules(&cfg, rules); err != nil {
+			return fmt.Errorf("scan: --measures: %s: %w", *measuresFile, err)
+		}
 	}
 	if *all {
 		th := cfg.Thresholds

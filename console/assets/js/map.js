@@ -712,7 +712,7 @@ export class MapView {
     const fl = best.domain === "air" ? flightLevel(best.alt_m) : "";
     const lines = [
       [best.callsign || best.name || best.id, "strong"],
-      [`${best.party || "unattributed"}${best.asset ? " asset" : best.party ? " (civilian, flag)" : " civilian"} · ${best.domain} · ${best.id}`],
+      [`${best.asset ? `${best.party} asset` : best.party ? `civilian (flag: ${best.party})` : "civilian, unattributed"} · ${best.domain} · ${best.id}`],
       [`${best.speed_ms == null ? "?" : Math.round(best.speed_ms * 1.94384)} kn · ${best.course_deg == null ? "?" : String(Math.round(best.course_deg)).padStart(3, "0")}°` +
         (fl ? ` · ${fl} (${Math.round(best.alt_m / M_PER_FT).toLocaleString("en")} ft)` : "")],
     ];
