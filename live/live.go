@@ -81,9 +81,11 @@ type Picture struct {
 	// reports of all, so each one's engine sees the same picture.
 	Bus ReportBus
 	// Leading, when set, tells whether this replica posts the alerts
-	// (holds the detector lease): the others' engines raise the same
-	// events and leave them to it, and only it queues alerts in the
-	// shared outbox and posts them, so an alert is posted once.
+	// (holds the detector lease). Every replica's engine raises the same
+	// events and queues their alerts in the shared outbox under the same
+	// key (the outbox keeps the first); only the lease holder posts
+	// them, so an alert is posted once and none is lost while the lease
+	// changes hands.
 	Leading func() bool
 	// AlertQueue is how many alerts wait in memory for the poster
 	// (DefaultAlertQueue when 0); when it is full the engine writes an
@@ -104,7 +106,6 @@ type Picture struct {
 	ops        chan func(*detect.Engine) // work on the engine, run by the run goroutine
 	alerts     chan detect.Event
 	wakeAlerts chan struct{}
-	epoch      string // distinguishes incident ids across restarts
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
@@ -145,8 +146,9 @@ type Stats struct {
 	AlertsOverflow int64 `json:"alerts_overflow"`
 	AlertsPending  int64 `json:"alerts_pending"`
 	AlertsLost     int64 `json:"alerts_lost"`
-	// AlertsLeft counts alerts this replica's engine raised and left to
-	// the replica holding the detector lease.
+	// AlertsLeft counts alerts this replica's engine raised that another
+	// replica's had queued already (the outbox took the alert's key
+	// once); the replica holding the detector lease posts them.
 	AlertsLeft int64 `json:"alerts_left_to_leader,omitempty"`
 }
 
@@ -166,7 +168,7 @@ const maxClosedKept = 500
 // New returns a picture that posts alerts to log and keeps zones and
 // assets in store. Set Now and Logger (the node's) before Open.
 func New(log ChannelLog, store Store) *Picture {
-	return &Picture{log: log, store: store, Now: time.Now, Logger: slog.Default()}
+	return &Picture{log: log, store: store, Now: time.Now, Logger: slog.Default(), wakeAlerts: make(chan struct{}, 1)}
 }
 
 // Open starts the picture with the parties file base (nil: the default
@@ -181,8 +183,6 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 		l.AlertQueue = DefaultAlertQueue
 	}
 	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, l.AlertQueue)
-	l.wakeAlerts = make(chan struct{}, 1)
-	l.epoch = l.Now().UTC().Format("20060102T150405")
 	l.zones, l.open, l.subs = map[string]detect.Zone{}, map[uint64]detect.Encounter{}, map[chan Event]struct{}{}
 	l.derived = map[string]detect.Zone{}
 	if err := l.loadAssets(ctx); err != nil {
@@ -240,6 +240,17 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	return nil
 }
 
+// WakeAlerts makes the alert poster read the outbox now rather than on
+// its next tick: the node calls it when this replica takes the detector
+// lease, so that the alerts queued while no replica held it are posted
+// at once.
+func (l *Picture) WakeAlerts() {
+	select {
+	case l.wakeAlerts <- struct{}{}:
+	default:
+	}
+}
+
 // Close stops the picture's goroutines.
 func (l *Picture) Close() error {
 	if l.cancel != nil {
@@ -268,9 +279,16 @@ func (l *Picture) Ingest(ctx context.Context, caller string, rs []deconflict.Rep
 			}
 		}
 	}
+	now := l.Now().UTC()
 	for i := range rs {
 		if err := checkReport(&rs[i]); err != nil {
 			return deconflict.Errorf(deconflict.EINVALID, "report %d (%s): %s", i, rs[i].ID, err)
+		}
+		// A report without a time is stamped here, once, so that every
+		// replica's engine takes it at the same time (incident ids and
+		// alert keys are made of the reports' times).
+		if rs[i].Time.IsZero() {
+			rs[i].Time = now
 		}
 	}
 	if l.Bus != nil {

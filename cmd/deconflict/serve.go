@@ -238,6 +238,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 		// Replicas share reports; the detector lease's holder posts alerts.
 		pic.Bus = bus
 		pic.Leading = func() bool { return n.Leading(node.LeaseDetector) }
+		n.OnLease(node.LeaseDetector, pic.WakeAlerts)
 	}
 	if err := pic.Open(ctx, base, detect.Config{}); err != nil {
 		n.Close()
