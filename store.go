@@ -46,6 +46,11 @@ type AlertJob struct {
 	PartyA, PartyB string    // the encounter's parties
 	Payload        []byte    // JSON of the deconflict.Payload to post; its channel, id and time are set per channel
 	Created        time.Time // when the alert was raised; the posted envelopes' time
+	// Key, when not empty, names the alert whatever replica raised it
+	// (derived from the encounter, never from a replica's own counters or
+	// clock): the outbox takes one alert per key, so replicas that raise
+	// the same alert queue it once.
+	Key string `json:"key,omitempty"`
 }
 
 // Batch is everything one append changes in a channel, written in one
@@ -136,7 +141,9 @@ type Store interface {
 	// UpdateWebhook records an attempt's outcome.
 	UpdateWebhook(ctx context.Context, j *WebhookJob) error
 
-	// QueueAlert writes an alert to the outbox and sets j.ID.
+	// QueueAlert writes an alert to the outbox and sets j.ID. ECONFLICT,
+	// writing nothing, if the outbox already holds (or has posted) an
+	// alert with j's non-empty Key.
 	QueueAlert(ctx context.Context, j *AlertJob) error
 	// DueAlerts returns up to limit alerts not yet posted, oldest first.
 	DueAlerts(ctx context.Context, limit int) ([]AlertJob, error)

@@ -223,7 +223,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	// 3 minutes: under -race on a loaded machine the walk-through has taken over 90 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()

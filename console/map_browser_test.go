@@ -5,14 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -598,7 +598,9 @@ func docScreenshot(t *testing.T, b *browser, path string) {
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j] })
+	sort.Slice(keys, func(i, j int) bool {
+		return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j]
+	})
 	rgb := func(k int) [3]int { return [3]int{(k >> 10 & 31) << 3, (k >> 5 & 31) << 3, (k & 31) << 3} }
 	// the most frequent colours, skipping those close to one already
 	// taken, so that small areas of their own colour (status dots, party

@@ -36,8 +36,17 @@ type Config struct {
 	Pair func(partyA, partyB string) (Thresholds, bool)
 	// Civilian also watches pairs of two civilian tracks (reports whose
 	// Asset is false), which DESIGN.md's "Relevance" excludes by default:
-	// `scan --all`, or a channel's measure widening relevance.
+	// `scan --all`.
 	Civilian bool
+	// Widen returns the areas (none: nil) inside which pairs of two
+	// civilian tracks of partyA and partyB (partyA < partyB, both
+	// non-empty) are watched too, with the thresholds Pair gives the two
+	// parties (a pair Pair does not watch stays unwatched): a channel's
+	// relevance measure ("merchant traffic of the members inside a
+	// declared area"). A pair is inside while either track's position is
+	// in one of the areas; outside, an open encounter closes (NotShared).
+	// Answers are cached with Pair's (SetPair forgets them).
+	Widen func(partyA, partyB string) []geo.Area
 	// Envelope bounds the thresholds Pair may return; the spatial index is
 	// sized for it (zero: Thresholds). The node gives the widest of the
 	// thresholds its channels agree (Thresholds.Widest): a wider envelope

@@ -159,6 +159,9 @@ func (e *Engine) pair(i, j int32, now int64) {
 	if kind == sea && (th != nil && a.label != b.label || len(e.shadows) > 0) {
 		e.shadow(i, j, key, now, th != nil, ma, mb)
 	}
+	if th == nil && e.cfg.Widen != nil {
+		th = e.widened(a.label, b.label, ma.P, mb.P)
+	}
 	if th == nil {
 		if en != nil {
 			e.close(en, now, NotShared)

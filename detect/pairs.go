@@ -10,6 +10,8 @@ package detect
 // grow with the number of parties, as a table of every pair did (10,000
 // party labels, one per aircraft, ran `scan` out of memory).
 
+import "github.com/deconflict/deconflict/geo"
+
 // pairSlots is the number of answers the cache keeps (a power of two):
 // 16,384 slots of 8 bytes, 128 KiB, in pairs (two ways). A pair whose
 // slots other pairs took is asked again, which costs the hook's call and
@@ -33,12 +35,22 @@ type pairCache struct {
 	slots []pairSlot
 	ths   []Thresholds
 	thIdx map[Thresholds]int32
+	// wide caches Config.Widen's answers per pair of civilian labels.
+	wide map[uint32]*widening
 }
 
 func (c *pairCache) reset() {
 	c.slots = nil
 	c.ths = c.ths[:0]
 	clear(c.thIdx)
+	clear(c.wide)
+}
+
+// widening is a pair of civilian labels' Config.Widen answer: the areas
+// inside which the pair is watched, with these thresholds.
+type widening struct {
+	areas []geo.Area
+	th    Thresholds
 }
 
 // MaxParties bounds the labels an engine tells apart (16 bits): a label
@@ -151,5 +163,66 @@ func (e *Engine) pairInfo(pa, pb uint16) *Thresholds {
 	return &e.pc.ths[k]
 }
 
-// watched reports whether tracks of labels pa and pb are watched.
-func (e *Engine) watched(pa, pb uint16) bool { return e.pairTh(pa, pb) >= 0 }
+// watched reports whether tracks of labels pa and pb are watched
+// (somewhere: a widened pair of civilian labels is only inside its areas).
+func (e *Engine) watched(pa, pb uint16) bool {
+	return e.pairTh(pa, pb) >= 0 || e.widening(pa, pb) != nil
+}
+
+// widening returns Config.Widen's answer for two civilian labels of
+// different, non-empty parties, or nil (not civilian, no hook, no area,
+// or the parties share no channel: Pair says no).
+func (e *Engine) widening(pa, pb uint16) *widening {
+	if e.cfg.Widen == nil || e.cfg.Civilian {
+		return nil
+	}
+	la, lb := &e.labels[pa], &e.labels[pb]
+	if la.asset || lb.asset || la.party == lb.party || la.party == "" || lb.party == "" {
+		return nil
+	}
+	if pa > pb {
+		pa, pb = pb, pa
+	}
+	key := uint32(pa)<<16 | uint32(pb)
+	c := &e.pc
+	if w, ok := c.wide[key]; ok {
+		return w
+	}
+	if c.wide == nil || len(c.wide) >= pairSlots {
+		c.wide = map[uint32]*widening{} // bounded as the slots are
+	}
+	a, b := la.party, lb.party
+	if a > b {
+		a, b = b, a
+	}
+	var w *widening
+	if areas := e.cfg.Widen(a, b); len(areas) > 0 {
+		th, ok := e.cfg.Thresholds, true
+		if e.cfg.Pair != nil {
+			var pth Thresholds
+			if pth, ok = e.cfg.Pair(a, b); ok && pth != (Thresholds{}) && pth.Validate() == nil {
+				th = pth
+			}
+		}
+		if ok {
+			w = &widening{areas: areas, th: clamp(th, e.cfg.Envelope)}
+		}
+	}
+	c.wide[key] = w
+	return w
+}
+
+// widened returns the thresholds of a widened pair of civilian labels
+// when one of its areas holds p or q (the two tracks' positions), else nil.
+func (e *Engine) widened(pa, pb uint16, p, q geo.Vec3) *Thresholds {
+	w := e.widening(pa, pb)
+	if w == nil {
+		return nil
+	}
+	for _, a := range w.areas {
+		if a.Contains(p) || a.Contains(q) {
+			return &w.th
+		}
+	}
+	return nil
+}

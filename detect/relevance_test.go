@@ -65,6 +65,68 @@ func TestCivilianPairs(t *testing.T) {
 	}
 }
 
+// TestWidenedCivilianPairs: Config.Widen (a channel's relevance measure)
+// makes two merchant ships of different parties an encounter while one
+// of them is inside the widened area, and nowhere else; the recording's
+// replay (scan) gives the same encounter, or none.
+func TestWidenedCivilianPairs(t *testing.T) {
+	start := geo.LatLon{Lat: 56, Lon: 19}
+	rs := merge(
+		mover("mmsi:273000001", "RU", deconflict.Sea, start, 0, 5, 0, 0, 10, 600),
+		mover("mmsi:219000001", "NATO", deconflict.Sea, geo.Destination(start, 0, 5000), 0, 5, 180, 0, 10, 600),
+	)
+	for i := range rs {
+		rs[i].Asset = false // merchant ships: civilian tracks of their flags' parties
+	}
+	circle := func(c geo.LatLon, r float64) geo.Area {
+		a, err := geo.NewCircle(c, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	here := circle(geo.Destination(start, 0, 2500), 10000)
+	elsewhere := circle(geo.LatLon{Lat: 58, Lon: 19}, 10000)
+	for _, tc := range []struct {
+		name  string
+		widen func(a, b string) []geo.Area
+		want  string
+	}{
+		{"NoMeasure", nil, ""},
+		{"AreaHoldsThem", func(a, b string) []geo.Area { return []geo.Area{here} }, "opened mmsi:219000001/mmsi:273000001 critical ;"},
+		{"AreaElsewhere", func(a, b string) []geo.Area { return []geo.Area{elsewhere} }, ""},
+		{"OtherParties", func(a, b string) []geo.Area {
+			if a == "FR" || b == "FR" {
+				return []geo.Area{here}
+			}
+			return nil
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			evs := run(MustEngine(t, detect.Config{Widen: tc.widen}), rs)
+			got := ""
+			for _, ev := range evs {
+				if ev.Type == detect.Opened {
+					got += summary([]detect.Event{ev})
+				}
+			}
+			if got != tc.want {
+				t.Fatalf("openings %q, want %q", got, tc.want)
+			}
+			rows, _, err := detect.Replay(rs, detect.Config{Widen: tc.widen}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (len(rows) == 1) != (tc.want != "") || len(rows) > 1 {
+				t.Fatalf("replay: %d rows %+v, want %v", len(rows), rows, tc.want != "")
+			}
+			if len(rows) == 1 && (rows[0].Severity != detect.Critical || rows[0].FirstAlert.IsZero()) {
+				t.Fatalf("replay row %+v, want critical and alerted", rows[0])
+			}
+		})
+	}
+}
+
 // TestMooredWarships: two state ships of different parties moored 26 m
 // apart (the Kiel pair of issue 12, as warships) raise nothing, whether
 // they report status moored or a speed under 0.5 kn; when one of them

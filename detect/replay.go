@@ -203,12 +203,21 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 			continue
 		}
 		th := e.pairInfo(pa, pb)
+		var wide *widening
+		if th == nil {
+			if wide = e.widening(pa, pb); wide != nil {
+				th = &wide.th
+			}
+		}
 		if th == nil {
 			continue
 		}
 		for _, o := range observe(a, b, th, e.margin, e.lost, base) {
 			if a.still(at(base, o.start), at(base, o.end)) && b.still(at(base, o.start), at(base, o.end)) {
 				continue // a stationary pair is no encounter (DESIGN.md "Relevance")
+			}
+			if wide != nil && !wide.holds(a, at(base, o.start), at(base, o.end)) && !wide.holds(b, at(base, o.start), at(base, o.end)) {
+				continue // a widened civilian pair counts only inside its areas (Config.Widen)
 			}
 			dom := a.Domain
 			if a.Domain != b.Domain {
@@ -234,6 +243,22 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 	}
 	SortRows(rows)
 	return rows, stats, nil
+}
+
+// holds reports whether a sample of t in [from, to] is inside one of the
+// widening's areas (as the live engine asks at each report).
+func (w *widening) holds(t *RecordedTrack, from, to time.Time) bool {
+	for _, s := range t.Samples {
+		if s.Time.Before(from) || s.Time.After(to) {
+			continue
+		}
+		for _, a := range w.areas {
+			if a.Contains(s.P) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // SortRows orders rows by closest time, then A, then B.

@@ -110,10 +110,14 @@ func TestTrackHistory(t *testing.T) {
 			t.Fatalf("US sees %d tracks, want 2", len(pic.Tracks))
 		}
 		for _, tr := range pic.Tracks {
-			if got, want := len(tr.Trail), 11; got != want {
+			var trail [][3]float64
+			if err := json.Unmarshal(tr.Trail, &trail); err != nil {
+				t.Fatalf("%s: trail %s: %v", tr.ID, tr.Trail, err)
+			}
+			if got, want := len(trail), 11; got != want {
 				t.Fatalf("%s: trail of %d points, want %d (the last 10 minutes)", tr.ID, got, want)
 			}
-			if last := tr.Trail[len(tr.Trail)-1]; last[2] != float64(now.Unix()) || last[0] != *tr.Lat || last[1] != *tr.Lon {
+			if last := trail[len(trail)-1]; last[2] != float64(now.Unix()) || math.Abs(last[0]-*tr.Lat) > 1e-5 || math.Abs(last[1]-*tr.Lon) > 1e-5 {
 				t.Fatalf("%s: trail ends at %v, want the track's position %v, %v at %d", tr.ID, last, *tr.Lat, *tr.Lon, now.Unix())
 			}
 		}

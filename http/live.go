@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,8 +43,10 @@ type TrackView struct {
 	Stale bool `json:"stale"`
 	// Trail is the track's stored positions of the last minutes
 	// (GET /v1/picture?trail=MINUTES), oldest first, as [lat, lon, Unix
-	// seconds]; absent unless asked for.
-	Trail []trailPoint `json:"trail,omitempty"`
+	// seconds], the position to 1e-5 degree (about a metre) and the time
+	// to the second, what a trail on a map needs; absent unless asked for.
+	// Written by trailOf as one JSON array, not a value per point.
+	Trail json.RawMessage `json:"trail,omitempty"`
 }
 
 // NewTrackView returns the API view of t.
@@ -103,10 +106,6 @@ type IncidentTrackView struct {
 	Label  string            `json:"label,omitempty"`
 	Points []HistoryView     `json:"points"`
 }
-
-// trailPoint is a stored position in the compact form of /v1/picture's
-// trails: [lat, lon, Unix seconds].
-type trailPoint [3]float64
 
 // ReportView is a position report as POST /v1/reports takes it.
 type ReportView struct {
@@ -210,21 +209,35 @@ func parseTrail(r *http.Request) (time.Duration, error) {
 }
 
 // trailOf returns the stored positions of track id within d of its
-// latest, in the compact trail form. The caller has checked that the
-// track is visible.
-func trailOf(l *live.Picture, id string, d time.Duration) []trailPoint {
+// latest, in the compact trail form (TrackView.Trail); nil when it has
+// none. The caller has checked that the track is visible.
+func trailOf(l *live.Picture, id string, d time.Duration) json.RawMessage {
 	tr, h, err := l.Table.History(id)
 	if err != nil {
 		return nil // removed meanwhile
 	}
 	from := tr.Time.Add(-d)
-	var out []trailPoint
+	b := make([]byte, 0, 28*len(h)+2)
+	b = append(b, '[')
 	for _, p := range h {
-		if !p.Time.Before(from) {
-			out = append(out, trailPoint{p.Lat, p.Lon, float64(p.Time.UnixMilli()) / 1000})
+		if p.Time.Before(from) {
+			continue
 		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendFloat(b, math.Round(p.Lat*1e5)/1e5, 'f', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, math.Round(p.Lon*1e5)/1e5, 'f', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, p.Time.Unix(), 10)
+		b = append(b, ']')
 	}
-	return out
+	if len(b) == 1 {
+		return nil
+	}
+	return append(b, ']')
 }
 
 func (s *Server) liveRoutes() {
@@ -410,6 +423,12 @@ func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
+	release, err := s.streamSlot(r, caller)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	defer release()
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{r.Host}})
 	if err != nil {
 		return

@@ -314,7 +314,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "# HELP deconflict_alerts_overflow_total Alerts the engine wrote to the outbox itself because the memory queue was full.\n# TYPE deconflict_alerts_overflow_total counter\ndeconflict_alerts_overflow_total %d\n", st.AlertsOverflow)
 		fmt.Fprintf(w, "# HELP deconflict_alerts_pending Alerts raised and not yet posted (memory queue and outbox).\n# TYPE deconflict_alerts_pending gauge\ndeconflict_alerts_pending %d\n", st.AlertsPending)
 		fmt.Fprintf(w, "# HELP deconflict_alerts_lost_total Alerts the store refused to take into the outbox (logged).\n# TYPE deconflict_alerts_lost_total counter\ndeconflict_alerts_lost_total %d\n", st.AlertsLost)
-		fmt.Fprintf(w, "# HELP deconflict_alerts_left_total Alerts this replica's engine raised and left to the replica holding the detector lease.\n# TYPE deconflict_alerts_left_total counter\ndeconflict_alerts_left_total %d\n", st.AlertsLeft)
+		fmt.Fprintf(w, "# HELP deconflict_alerts_left_total Alerts this replica's engine raised that another replica's had queued already.\n# TYPE deconflict_alerts_left_total counter\ndeconflict_alerts_left_total %d\n", st.AlertsLeft)
 	}
 	fmt.Fprintf(w, "# HELP deconflict_lease_held Whether this replica holds the lease (always 1 for a node alone on its store).\n# TYPE deconflict_lease_held gauge\n")
 	for _, lease := range []string{node.LeaseTimers, node.LeaseDetector} {
@@ -332,6 +332,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(w, "# HELP deconflict_witnesses_failing Witnesses (per channel) that refused or could not be reached at the last attempt (which ones: /healthz, signed by the operator).\n# TYPE deconflict_witnesses_failing gauge\ndeconflict_witnesses_failing %d\n", nf)
 	s.writeLinkMetrics(r.Context(), w)
+	s.writeLimitMetrics(w)
 	fmt.Fprintf(w, "# HELP deconflict_webhook_calls_total Escalation webhook calls by outcome.\n# TYPE deconflict_webhook_calls_total counter\ndeconflict_webhook_calls_total{outcome=\"ok\"} %d\ndeconflict_webhook_calls_total{outcome=\"error\"} %d\n", m.WebhookOK.Load(), m.WebhookFail.Load())
 }
 
@@ -554,6 +555,12 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
+	release, err := s.streamSlot(r, caller)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	defer release()
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{r.Host}})
 	if err != nil {
 		return

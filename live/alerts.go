@@ -14,9 +14,34 @@ import (
 	"github.com/deconflict/deconflict/detect"
 )
 
-// IncidentID names the incident of an encounter.
-func (l *Picture) IncidentID(enc *detect.Encounter) string {
-	return fmt.Sprintf("inc-%s-%d", l.epoch, enc.ID)
+// IncidentID names the incident of an encounter (see IncidentID).
+func (l *Picture) IncidentID(enc *detect.Encounter) string { return IncidentID(enc) }
+
+// IncidentID names the incident of an encounter by what every replica's
+// engine sees alike, never by a replica's own counters or clock: its
+// kind, its two tracks (or its track and zone) and when it opened, by
+// the time of the report that opened it. A replica that takes the
+// detector lease over so continues the incident its predecessor began.
+// The form is inc-<opened, UTC, to the second>-<12 hex digits>.
+func IncidentID(enc *detect.Encounter) string {
+	a, b := enc.A, enc.B
+	if b != "" && b < a {
+		a, b = b, a
+	}
+	h := sha256.Sum256([]byte(fmt.Sprintf("deconflict-incident\x00%s\x00%s\x00%s\x00%s\x00%d", enc.Kind, a, b, enc.Zone, enc.Opened.UnixNano())))
+	return "inc-" + enc.Opened.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(h[:6])
+}
+
+// alertKey is the outbox key of the alert event ev raises: its incident,
+// its event and the tier it reports. An encounter opens and closes once
+// and escalates once to each tier (above every tier it alerted for), so
+// every replica's engine gives one alert one key.
+func alertKey(ev detect.Event) string {
+	k := IncidentID(&ev.Encounter) + "/" + ev.Type.String()
+	if ev.Type != detect.Closed {
+		k += "/" + ev.Encounter.Severity.String()
+	}
+	return k
 }
 
 // alertPolicy returns the precedence of an alert and whether both parties
@@ -41,7 +66,7 @@ func alertPolicy(ev detect.EventType, s detect.Severity) (deconflict.Precedence,
 // own explanation of the encounter (its notifications).
 func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.AlertJob, error) {
 	enc := ev.Encounter
-	j := deconflict.AlertJob{PartyA: enc.PartyA, PartyB: enc.PartyB, Created: l.Now().UTC()}
+	j := deconflict.AlertJob{PartyA: enc.PartyA, PartyB: enc.PartyB, Created: l.Now().UTC(), Key: alertKey(ev)}
 	chans, err := l.sharedChannels(ctx, enc.PartyA, enc.PartyB)
 	if err != nil {
 		return j, fmt.Errorf("alert channels: %w", err)
@@ -124,14 +149,13 @@ func (l *Picture) Explained(ctx context.Context, caller string, enc *detect.Enco
 // overflowAlert writes an alert to the outbox from the engine's goroutine,
 // when the memory queue is full, and wakes the poster.
 func (l *Picture) overflowAlert(ev detect.Event) {
-	if l.leftToLeader() {
-		return
-	}
 	ctx := context.Background()
-	l.saveIncidentTracks(ctx, ev)
 	j, err := l.alertJob(ctx, ev)
 	if err == nil {
 		err = l.store.QueueAlert(ctx, &j)
+	}
+	if l.queuedElsewhere(err) {
+		return
 	}
 	l.mu.Lock()
 	if err != nil {
@@ -145,6 +169,7 @@ func (l *Picture) overflowAlert(ev detect.Event) {
 		l.Logger.Error("alert outbox refused an alert; it is lost", "encounter", ev.Encounter.ID, "err", err)
 		return
 	}
+	l.saveIncidentTracks(ctx, ev)
 	select {
 	case l.wakeAlerts <- struct{}{}:
 	default:
@@ -182,10 +207,11 @@ func (l *Picture) postAlerts(ctx context.Context) {
 	}
 }
 
-// leftToLeader reports (and counts) that another replica holds the
-// detector lease and so queues and posts the alerts.
-func (l *Picture) leftToLeader() bool {
-	if l.Leading == nil || l.Leading() {
+// queuedElsewhere reports (and counts) that err is the outbox's refusal
+// of an alert another replica's engine raised and queued first: it is
+// that replica's alert, posted by whichever holds the detector lease.
+func (l *Picture) queuedElsewhere(err error) bool {
+	if deconflict.ErrorCode(err) != deconflict.ECONFLICT {
 		return false
 	}
 	l.mu.Lock()
@@ -194,11 +220,13 @@ func (l *Picture) leftToLeader() bool {
 	return true
 }
 
+// queueAlert writes the alert ev raises to the outbox. Every replica's
+// engine raises it and queues it, whether or not it holds the detector
+// lease, under the same key: the first is kept, the others are refused,
+// and the lease holder posts it, so that an alert raised while no
+// replica holds the lease (during a takeover) waits in the outbox
+// rather than being lost.
 func (l *Picture) queueAlert(ctx context.Context, ev detect.Event) {
-	if l.leftToLeader() {
-		return
-	}
-	l.saveIncidentTracks(ctx, ev)
 	j, err := l.alertJob(ctx, ev)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -210,11 +238,15 @@ func (l *Picture) queueAlert(ctx context.Context, ev detect.Event) {
 		return
 	}
 	err = l.store.QueueAlert(ctx, &j)
+	if l.queuedElsewhere(err) {
+		return
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return
 		}
-		// Not durable, but not dropped: post it now.
+		// Not durable, but not dropped: post it now (its envelopes' ids
+		// come from its key, so a replica posting it too is refused).
 		l.Logger.Error("alert outbox", "err", err)
 		l.postAlert(ctx, j)
 		return
@@ -222,6 +254,7 @@ func (l *Picture) queueAlert(ctx context.Context, ev detect.Event) {
 	l.mu.Lock()
 	l.stats.AlertsQueued++
 	l.mu.Unlock()
+	l.saveIncidentTracks(ctx, ev)
 }
 
 // postDue posts the outbox's alerts until it is empty or a post must be
@@ -274,11 +307,11 @@ func (l *Picture) postAlert(ctx context.Context, j deconflict.AlertJob) bool {
 	for _, p := range ps {
 		ch := p.Channel
 		p.Time = l.Now().UTC()
-		if j.ID != 0 {
+		if j.ID != 0 || j.Key != "" {
 			p.ID = alertEnvelopeID(j, ch)
 		}
 		if _, err := l.log.SubmitNode(ctx, &p); err != nil {
-			if j.ID != 0 && deconflict.ErrorCode(err) == deconflict.ECONFLICT {
+			if p.ID != "" && deconflict.ErrorCode(err) == deconflict.ECONFLICT {
 				continue // posted before the restart
 			}
 			if ctx.Err() != nil || deconflict.ErrorCode(err) == deconflict.EINTERNAL {
@@ -295,8 +328,14 @@ func (l *Picture) postAlert(ctx context.Context, j deconflict.AlertJob) bool {
 	return true
 }
 
-// alertEnvelopeID is the envelope id of outbox alert j on channel ch.
+// alertEnvelopeID is the envelope id of outbox alert j on channel ch:
+// from its key (the same on every replica), or for an alert without one
+// (queued before keys) from its outbox id.
 func alertEnvelopeID(j deconflict.AlertJob, ch string) string {
+	if j.Key != "" {
+		h := sha256.Sum256([]byte("deconflict-alert-key\x00" + j.Key + "\x00" + ch))
+		return hex.EncodeToString(h[:16])
+	}
 	h := sha256.Sum256([]byte(fmt.Sprintf("deconflict-alert\x00%d\x00%d\x00%s", j.ID, j.Created.UnixNano(), ch)))
 	return hex.EncodeToString(h[:16])
 }

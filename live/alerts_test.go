@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,8 @@ func (b *blockingLog) count() int {
 	return len(b.posted)
 }
 
+var t0 = time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC)
+
 // TestAlertsNotDroppedWhenQueueFull: with the poster stuck and a memory
 // queue of one, fifty alerts are raised; each reaches the log once the
 // poster moves again (the outbox took what the queue could not).
@@ -69,7 +72,7 @@ func TestAlertsNotDroppedWhenQueueFull(t *testing.T) {
 	const n = 50
 	var evs []detect.Event
 	for i := 0; i < n; i++ {
-		evs = append(evs, detect.Event{Type: detect.Opened, Alert: true, Encounter: detect.Encounter{ID: uint64(i + 1), A: "a", B: "b", PartyA: "RU", PartyB: "US", Severity: detect.Critical}})
+		evs = append(evs, detect.Event{Type: detect.Opened, Alert: true, Encounter: detect.Encounter{ID: uint64(i + 1), A: "a", B: "b", PartyA: "RU", PartyB: "US", Severity: detect.Critical, Opened: t0.Add(time.Duration(i) * time.Second)}})
 	}
 	l.handle(evs)
 	if got := l.Stats().AlertsOverflow; got == 0 {
@@ -86,5 +89,61 @@ func TestAlertsNotDroppedWhenQueueFull(t *testing.T) {
 	st := l.Stats()
 	if st.AlertsLost != 0 || st.AlertsQueued != n {
 		t.Fatalf("stats %+v: want %d queued, none lost", st, n)
+	}
+}
+
+// TestAlertQueuedOncePerKey: two pictures on one outbox (as two replicas
+// on one database) raise the same events, numbered differently by their
+// engines; each alert is queued once, the second counted as left, and
+// both name the incident alike.
+func TestAlertQueuedOncePerKey(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "deconflict.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bl := &blockingLog{release: make(chan struct{}), posted: map[string]bool{}}
+	var pics []*Picture
+	for i := 0; i < 2; i++ {
+		l := New(bl, db)
+		l.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		l.Leading = func() bool { return false } // neither posts: the outbox keeps what they queue
+		if err := l.Open(ctx, nil, detect.Config{}); err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		pics = append(pics, l)
+	}
+	enc := func(id uint64, sev detect.Severity, a, b string) detect.Encounter {
+		return detect.Encounter{ID: id, Kind: detect.Approach, A: a, B: b, PartyA: "RU", PartyB: "US", Severity: sev, Opened: t0}
+	}
+	// The second engine numbered the encounter 7 and saw its tracks the
+	// other way round.
+	pics[0].queueAlert(ctx, detect.Event{Type: detect.Opened, Alert: true, Encounter: enc(1, detect.Advisory, "a", "b")})
+	pics[1].queueAlert(ctx, detect.Event{Type: detect.Opened, Alert: true, Encounter: enc(7, detect.Advisory, "b", "a")})
+	pics[1].queueAlert(ctx, detect.Event{Type: detect.Escalated, Alert: true, Encounter: enc(7, detect.Critical, "b", "a")})
+	pics[0].queueAlert(ctx, detect.Event{Type: detect.Escalated, Alert: true, Encounter: enc(1, detect.Critical, "a", "b")})
+	// The same pair meeting again later is another incident.
+	later := enc(2, detect.Advisory, "a", "b")
+	later.Opened = t0.Add(time.Hour)
+	pics[0].queueAlert(ctx, detect.Event{Type: detect.Opened, Alert: true, Encounter: later})
+	due, err := db.DueAlerts(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 3 {
+		t.Fatalf("%d alerts in the outbox, want 3 (opened, escalated, the later opening): %+v", len(due), due)
+	}
+	a, b := pics[0].Stats(), pics[1].Stats()
+	if a.AlertsQueued != 2 || b.AlertsQueued != 1 || a.AlertsLeft != 1 || b.AlertsLeft != 1 {
+		t.Fatalf("queued %d and %d, left %d and %d; want 2/1 queued, 1/1 left", a.AlertsQueued, b.AlertsQueued, a.AlertsLeft, b.AlertsLeft)
+	}
+	e1, e7 := enc(1, detect.Advisory, "a", "b"), enc(7, detect.Critical, "b", "a")
+	if id1, id7, idl := IncidentID(&e1), IncidentID(&e7), IncidentID(&later); id1 != id7 || id1 == idl || !strings.HasPrefix(id1, "inc-20261202T020000-") {
+		t.Fatalf("incident ids %s, %s (the same encounter), %s (a later one)", id1, id7, idl)
+	}
+	if due[0].Key == due[1].Key || !strings.HasPrefix(due[1].Key, IncidentID(&e1)+"/") {
+		t.Fatalf("keys %q, %q", due[0].Key, due[1].Key)
 	}
 }

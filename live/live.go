@@ -19,6 +19,7 @@ import (
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/attrib"
 	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/geo"
 	"github.com/deconflict/deconflict/internal/safe"
 	"github.com/deconflict/deconflict/picture"
 )
@@ -80,9 +81,11 @@ type Picture struct {
 	// reports of all, so each one's engine sees the same picture.
 	Bus ReportBus
 	// Leading, when set, tells whether this replica posts the alerts
-	// (holds the detector lease): the others' engines raise the same
-	// events and leave them to it, and only it queues alerts in the
-	// shared outbox and posts them, so an alert is posted once.
+	// (holds the detector lease). Every replica's engine raises the same
+	// events and queues their alerts in the shared outbox under the same
+	// key (the outbox keeps the first); only the lease holder posts
+	// them, so an alert is posted once and none is lost while the lease
+	// changes hands.
 	Leading func() bool
 	// AlertQueue is how many alerts wait in memory for the poster
 	// (DefaultAlertQueue when 0); when it is full the engine writes an
@@ -103,7 +106,6 @@ type Picture struct {
 	ops        chan func(*detect.Engine) // work on the engine, run by the run goroutine
 	alerts     chan detect.Event
 	wakeAlerts chan struct{}
-	epoch      string // distinguishes incident ids across restarts
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
@@ -115,7 +117,10 @@ type Picture struct {
 	closed    []detect.Encounter              // recently closed, newest last; guarded by mu
 	subs      map[chan Event]struct{}         // guarded by mu
 	pairs     map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
-	pending   []detect.Zone                   // derived zones of the last refreshPairs, for setDerived; guarded by mu
+	// wide holds, per party pair, the areas of their channels' binding
+	// relevance measures (civilian tracks watched inside); guarded by mu.
+	wide    map[[2]string][]geo.Area
+	pending []detect.Zone // derived zones of the last refreshPairs, for setDerived; guarded by mu
 	// envelope is the widest of the defaults and every channel's
 	// thresholds (refreshPairs), which the engine's index is sized for
 	// unless Open was given an envelope (fixedEnvelope). Guarded by mu.
@@ -141,8 +146,9 @@ type Stats struct {
 	AlertsOverflow int64 `json:"alerts_overflow"`
 	AlertsPending  int64 `json:"alerts_pending"`
 	AlertsLost     int64 `json:"alerts_lost"`
-	// AlertsLeft counts alerts this replica's engine raised and left to
-	// the replica holding the detector lease.
+	// AlertsLeft counts alerts this replica's engine raised that another
+	// replica's had queued already (the outbox took the alert's key
+	// once); the replica holding the detector lease posts them.
 	AlertsLeft int64 `json:"alerts_left_to_leader,omitempty"`
 }
 
@@ -162,7 +168,7 @@ const maxClosedKept = 500
 // New returns a picture that posts alerts to log and keeps zones and
 // assets in store. Set Now and Logger (the node's) before Open.
 func New(log ChannelLog, store Store) *Picture {
-	return &Picture{log: log, store: store, Now: time.Now, Logger: slog.Default()}
+	return &Picture{log: log, store: store, Now: time.Now, Logger: slog.Default(), wakeAlerts: make(chan struct{}, 1)}
 }
 
 // Open starts the picture with the parties file base (nil: the default
@@ -177,8 +183,6 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 		l.AlertQueue = DefaultAlertQueue
 	}
 	l.in, l.ops, l.alerts = make(chan []deconflict.Report, 256), make(chan func(*detect.Engine)), make(chan detect.Event, l.AlertQueue)
-	l.wakeAlerts = make(chan struct{}, 1)
-	l.epoch = l.Now().UTC().Format("20060102T150405")
 	l.zones, l.open, l.subs = map[string]detect.Zone{}, map[uint64]detect.Encounter{}, map[chan Event]struct{}{}
 	l.derived = map[string]detect.Zone{}
 	if err := l.loadAssets(ctx); err != nil {
@@ -186,6 +190,7 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	}
 	l.Table = picture.New(picture.Options{Now: l.Now, Attribute: l.attribute})
 	cfg.Pair = l.pair
+	cfg.Widen = l.widen
 	if err := l.refreshPairs(ctx); err != nil {
 		return err
 	}
@@ -235,6 +240,17 @@ func (l *Picture) Open(ctx context.Context, base *attrib.File, cfg detect.Config
 	return nil
 }
 
+// WakeAlerts makes the alert poster read the outbox now rather than on
+// its next tick: the node calls it when this replica takes the detector
+// lease, so that the alerts queued while no replica held it are posted
+// at once.
+func (l *Picture) WakeAlerts() {
+	select {
+	case l.wakeAlerts <- struct{}{}:
+	default:
+	}
+}
+
 // Close stops the picture's goroutines.
 func (l *Picture) Close() error {
 	if l.cancel != nil {
@@ -263,9 +279,16 @@ func (l *Picture) Ingest(ctx context.Context, caller string, rs []deconflict.Rep
 			}
 		}
 	}
+	now := l.Now().UTC()
 	for i := range rs {
 		if err := checkReport(&rs[i]); err != nil {
 			return deconflict.Errorf(deconflict.EINVALID, "report %d (%s): %s", i, rs[i].ID, err)
+		}
+		// A report without a time is stamped here, once, so that every
+		// replica's engine takes it at the same time (incident ids and
+		// alert keys are made of the reports' times).
+		if rs[i].Time.IsZero() {
+			rs[i].Time = now
 		}
 	}
 	if l.Bus != nil {

@@ -84,10 +84,30 @@ func ApplySeparations(th detect.Thresholds, seps []regime.SeparationRule) detect
 	return th
 }
 
+// ApplyRules configures an engine that watches every pair of parties
+// alike (scan) with rules, as the live picture applies a channel's: the
+// separations set cfg.Thresholds and the relevance measures widen every
+// pair of two civilian tracks inside their areas (cfg.Widen).
+func ApplyRules(cfg *detect.Config, rules *regime.Rules) error {
+	cfg.Thresholds = ApplySeparations(cfg.Thresholds, rules.Separations)
+	var areas []geo.Area
+	for _, rr := range rules.Relevance {
+		a, err := areaOf(rr.Area)
+		if err != nil {
+			return fmt.Errorf("relevance measure %d: %w", rr.Measure, err)
+		}
+		areas = append(areas, a)
+	}
+	if len(areas) > 0 {
+		cfg.Widen = func(a, b string) []geo.Area { return areas }
+	}
+	return nil
+}
+
 // derivedZones returns the zones that channel c's log declares: the
 // impact and launch areas of launch notifications and the hazard areas
 // of INCSEA notices (owned by the notifying party), and the binding zone
-// measures (owned by their proposer).
+// measures (named by their proposer, binding every member).
 func derivedZones(ctx context.Context, rs RulesSource, c *deconflict.Channel, rules *regime.Rules) ([]detect.Zone, error) {
 	ns, err := rs.NotifiedAreas(ctx, c.ID)
 	if err != nil {
@@ -113,9 +133,24 @@ func derivedZones(ctx context.Context, rs RulesSource, c *deconflict.Channel, ru
 		}
 		z := zoneOf(zr.Area, fmt.Sprintf("measure:%s:%d", c.ID, zr.Measure), zr.Name, kind, proposer[zr.Measure])
 		z.From, z.Until = zr.Start, zr.End
+		// Every member signed it: it binds them all, its proposer too.
+		z.Members = slices.Clone(c.Members)
 		out = append(out, z)
 	}
 	return out, nil
+}
+
+// areaOf returns the engine's area of a measure's area (its altitude
+// band aside).
+func areaOf(a *regime.Area) (geo.Area, error) {
+	if a.Circle != nil {
+		return geo.NewCircle(geo.LatLon{Lat: a.Circle.Lat, Lon: a.Circle.Lon}, a.Circle.RadiusM)
+	}
+	var vs []geo.LatLon
+	for _, v := range a.Polygon {
+		vs = append(vs, geo.LatLon{Lat: v[0], Lon: v[1]})
+	}
+	return geo.NewPolygon(vs)
 }
 
 func zoneOf(a *regime.Area, id, name string, kind detect.ZoneKind, owner string) detect.Zone {

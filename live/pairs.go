@@ -6,6 +6,7 @@ import (
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/detect"
+	"github.com/deconflict/deconflict/geo"
 )
 
 // refreshPairs recomputes which party pairs share a channel and tells the engine.
@@ -18,6 +19,7 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 	env := detect.DefaultThresholds()
 	rs, hasRules := l.log.(RulesSource)
 	var derived []detect.Zone
+	wide := map[[2]string][]geo.Area{}
 	refused := l.log.Refused()
 	for _, c := range chans {
 		th, err := detect.PolicyThresholds(&c.Policy)
@@ -32,6 +34,20 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 			rules, err := rs.ChannelRules(ctx, c.ID)
 			if err == nil {
 				th = ApplySeparations(th, rules.Separations)
+				for _, rr := range rules.Relevance {
+					a, aerr := areaOf(rr.Area)
+					if aerr != nil {
+						l.Logger.Error("relevance measure", "channel", c.ID, "measure", rr.Measure, "err", aerr)
+						continue
+					}
+					for _, x := range c.Members {
+						for _, y := range c.Members {
+							if x < y {
+								wide[[2]string{x, y}] = append(wide[[2]string{x, y}], a)
+							}
+						}
+					}
+				}
 				var zs []detect.Zone
 				zs, err = derivedZones(ctx, rs, c, rules)
 				derived = append(derived, zs...)
@@ -57,6 +73,7 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 	l.mu.Lock()
 	l.envelope = env
 	l.pairs = pairs
+	l.wide = wide
 	l.pending = derived
 	l.mu.Unlock()
 	return nil
@@ -93,6 +110,14 @@ func (l *Picture) channelsChanged(ctx context.Context) error {
 	zs := l.pending
 	l.mu.Unlock()
 	return l.setDerived(ctx, zs)
+}
+
+// widen is the engine's Widen hook: the areas of the binding relevance
+// measures of the channels a and b (a < b) share.
+func (l *Picture) widen(a, b string) []geo.Area {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wide[[2]string{a, b}]
 }
 
 // pair is the engine's Pair hook: parties are watched when they share a

@@ -87,6 +87,7 @@ type Node struct {
 	keys        map[string]*deconflict.PartyKey // cache of FindKey by key bytes; guarded by mu
 	refused     map[string]string               // channels refused at start-up, with the reason; guarded by mu
 	leases      map[string]bool                 // leases this replica holds; guarded by mu
+	leaseTaken  map[string][]func()             // called when this replica takes a lease (OnLease); guarded by mu
 	keysChanged chan struct{}                   // closed and replaced at every key change; guarded by mu
 	frozen      map[string]string               // channels nothing is appended to (refused or served altered), with the reason; guarded by mu
 	metrics     Metrics

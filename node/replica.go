@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,7 +21,7 @@ const DefaultPollInterval = time.Second
 const LeaseTimers = "timers"
 
 // LeaseDetector is the lease of the replica that posts the live
-// picture's alerts (Leading(LeaseDetector)).
+// picture's alerts (Leading(LeaseDetector)); every replica queues them.
 const LeaseDetector = "detector"
 
 // maxAppendAttempts bounds how often a batch is validated again after the
@@ -98,11 +99,29 @@ func (n *Node) leadLoop(ctx context.Context, name string, run func(context.Conte
 
 func (n *Node) setLease(name string, held bool) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.leases == nil {
 		n.leases = map[string]bool{}
 	}
 	n.leases[name] = held
+	fs := slices.Clone(n.leaseTaken[name])
+	n.mu.Unlock()
+	if held {
+		for _, f := range fs {
+			f()
+		}
+	}
+}
+
+// OnLease registers f, called each time this replica takes the lease
+// name (never on a node alone on its store, which holds every lease from
+// the start). f must not block.
+func (n *Node) OnLease(name string, f func()) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.leaseTaken == nil {
+		n.leaseTaken = map[string][]func(){}
+	}
+	n.leaseTaken[name] = append(n.leaseTaken[name], f)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

@@ -357,7 +357,15 @@ func (db *DB) UpdateWebhook(ctx context.Context, j *deconflict.WebhookJob) error
 
 // QueueAlert implements deconflict.Store.
 func (db *DB) QueueAlert(ctx context.Context, j *deconflict.AlertJob) error {
-	if err := db.pool.QueryRow(ctx, `INSERT INTO alert_outbox (party_a, party_b, payload, created) VALUES ($1, $2, $3, $4) RETURNING id`, j.PartyA, j.PartyB, j.Payload, nanos(j.Created)).Scan(&j.ID); err != nil {
+	var key any
+	if j.Key != "" {
+		key = j.Key
+	}
+	err := db.pool.QueryRow(ctx, `INSERT INTO alert_outbox (party_a, party_b, payload, created, alert_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id`, j.PartyA, j.PartyB, j.Payload, nanos(j.Created), key).Scan(&j.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return deconflict.Errorf(deconflict.ECONFLICT, "alert %q is queued already", j.Key)
+	}
+	if err != nil {
 		return fmt.Errorf("queue alert: %w", err)
 	}
 	return nil
@@ -365,7 +373,7 @@ func (db *DB) QueueAlert(ctx context.Context, j *deconflict.AlertJob) error {
 
 // DueAlerts implements deconflict.Store.
 func (db *DB) DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, party_a, party_b, payload, created FROM alert_outbox WHERE NOT posted ORDER BY id LIMIT $1`, limit)
+	rows, err := db.pool.Query(ctx, `SELECT id, party_a, party_b, payload, created, COALESCE(alert_key, '') FROM alert_outbox WHERE NOT posted ORDER BY id LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +382,7 @@ func (db *DB) DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, 
 	for rows.Next() {
 		var j deconflict.AlertJob
 		var created int64
-		if err := rows.Scan(&j.ID, &j.PartyA, &j.PartyB, &j.Payload, &created); err != nil {
+		if err := rows.Scan(&j.ID, &j.PartyA, &j.PartyB, &j.Payload, &created, &j.Key); err != nil {
 			return nil, err
 		}
 		j.Created = fromNanos(created)

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +16,62 @@ import (
 	"github.com/deconflict/deconflict/picture"
 )
 
+// waitFor polls cond (a state reached, never the absence of one) until
+// it holds, failing with what() after 30 s.
+func waitFor(t *testing.T, cond func() bool, what func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal(what())
+		}
+	}
+}
+
+// alertsOn returns the alert bodies logged on channel ch, in log order.
+func alertsOn(t *testing.T, c *dhttp.Client, ch string) []deconflict.AlertBody {
+	t.Helper()
+	envs, err := c.Envelopes(context.Background(), ch, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []deconflict.AlertBody
+	for _, e := range envs {
+		if e.Kind != deconflict.KindAlert {
+			continue
+		}
+		var p deconflict.Payload
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		var body deconflict.AlertBody
+		if err := json.Unmarshal(p.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, body)
+	}
+	return out
+}
+
 // TestLivePictureAcrossReplicas runs two replicas of one node on one
-// database, each with its live picture. RU's ship is reported to one
-// replica, NATO's to the other: both pictures hold both tracks, the
-// encounter opens in both engines, and the replica holding the detector
-// lease alone posts its alert.
+// database, each with its live picture, and follows one encounter
+// through a takeover of the detector lease:
+//   - the test holds the lease first, so the encounter opens while no
+//     replica holds it: both engines raise the opening, the outbox keeps
+//     it once, and it is posted (once) when a replica takes the lease;
+//   - the replica holding the lease is then closed mid-encounter and the
+//     encounter escalates on the survivor, which takes the lease over
+//     and posts the escalation once, in the same incident.
+//
+// RU's ship is reported to one replica, NATO's to the other, so each
+// picture holds the other's reports only through the report bus.
 func TestLivePictureAcrossReplicas(t *testing.T) {
 	dsn := server.NewDatabase(t)
 	ctx := context.Background()
+	_, release, err := open(t, dsn).Lead(ctx, node.LeaseDetector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	a := nodetest.Start(t, nodetest.Options{Store: open(t, dsn)})
 	b := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key})
 	a.AddParties(t, "RU", "NATO")
@@ -30,22 +79,6 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 	for _, r := range []*nodetest.Node{a, b} {
 		if err := r.EnableLive(nil, detect.Config{}); err != nil {
 			t.Fatal(err)
-		}
-	}
-	// An alert raised while no replica holds the detector lease (at
-	// start-up, or while it changes hands) is posted by none: wait for
-	// the lease first.
-	leader, other := a, b
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if b.Node.Leading(node.LeaseDetector) {
-			leader, other = b, a
-			break
-		}
-		if a.Node.Leading(node.LeaseDetector) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no replica holds the detector lease")
 		}
 	}
 	// Each picture listens for the replicas' reports once its listening
@@ -61,34 +94,57 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 			t.Fatal("the pictures never took the probe report")
 		}
 	}
-	// Both pictures know the pair (b learns of the channel from a's
-	// notification, or had it when its picture opened).
+	// Two ships head on, 6 km apart, 10 m/s each, reported every 20 s.
+	// NATO's passes 1,500 m abeam (a predicted CPA under 2 NM: advisory),
+	// then turns onto RU's track, 20 m abeam (under 0.1 NM: critical).
 	const lat = 55.5
 	mPerDegLon := 111320 * 0.5664
-	t0 := time.Now().UTC().Add(-100 * time.Second)
-	for i := 0; i < 6; i++ {
+	t0 := time.Now().UTC().Add(-120 * time.Second)
+	report := func(i int, offM float64, to map[string]*nodetest.Node) {
+		t.Helper()
 		ts := t0.Add(time.Duration(i) * 20 * time.Second)
 		s := float64(i) * 20 * 10
-		ru := []dhttp.ReportView{{Time: ts, ID: "ru-frigate", Domain: deconflict.Sea, Party: "RU", Lat: f(lat), Lon: f(19.0 + s/mPerDegLon), SpeedMS: f(10), CourseDeg: f(90)}}
-		nato := []dhttp.ReportView{{Time: ts, ID: "nato-destroyer", Domain: deconflict.Sea, Party: "NATO", Lat: f(lat + 20/111320.0), Lon: f(19.0 + (6000-s)/mPerDegLon), SpeedMS: f(10), CourseDeg: f(270)}}
 		for _, p := range []struct {
 			to *nodetest.Node
 			rs []dhttp.ReportView
-		}{{a, ru}, {b, nato}} {
+		}{
+			{to["RU"], []dhttp.ReportView{{Time: ts, ID: "ru-frigate", Domain: deconflict.Sea, Party: "RU", Lat: f(lat), Lon: f(19.0 + s/mPerDegLon), SpeedMS: f(10), CourseDeg: f(90)}}},
+			{to["NATO"], []dhttp.ReportView{{Time: ts, ID: "nato-destroyer", Domain: deconflict.Sea, Party: "NATO", Lat: f(lat + offM/111320.0), Lon: f(19.0 + (6000-s)/mPerDegLon), SpeedMS: f(10), CourseDeg: f(270)}}},
+		} {
 			body, _ := json.Marshal(p.rs)
-			var raw json.RawMessage = body
-			if err := p.to.Operator().Do(ctx, "POST", "/v1/reports", raw, nil); err != nil {
+			if err := p.to.Operator().Do(ctx, "POST", "/v1/reports", json.RawMessage(body), nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if leader.Live.Stats().Alerts > 0 && other.Live.Stats().AlertsLeft > 0 {
-			break
+	for i := 0; i < 3; i++ {
+		report(i, 1500, map[string]*nodetest.Node{"RU": a, "NATO": b})
+	}
+	raised := func(r *nodetest.Node) int64 { st := r.Live.Stats(); return st.AlertsQueued + st.AlertsLeft }
+	waitFor(t, func() bool { return raised(a) >= 1 && raised(b) >= 1 }, func() string {
+		return "the opening was not raised by both engines: " + statsOf(a, b)
+	})
+	if a.Live.Stats().AlertsQueued+b.Live.Stats().AlertsQueued != 1 || a.Live.Stats().Alerts+b.Live.Stats().Alerts != 0 {
+		t.Fatalf("with the lease held by no replica: %s; want the opening queued once, posted by none", statsOf(a, b))
+	}
+	// The outbox holds it; the lease goes to a replica, which posts it.
+	release()
+	var leader, other *nodetest.Node
+	waitFor(t, func() bool {
+		for _, r := range [][2]*nodetest.Node{{a, b}, {b, a}} {
+			if r[0].Node.Leading(node.LeaseDetector) {
+				leader, other = r[0], r[1]
+				return true
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alerts posted by the leader %d, left to it by the other replica %d; want the alert raised by both engines, posted by the leader", leader.Live.Stats().Alerts, other.Live.Stats().AlertsLeft)
-		}
+		return false
+	}, func() string { return "no replica took the detector lease" })
+	waitFor(t, func() bool { return len(alertsOn(t, a.Client("RU"), "ru-nato")) >= 1 }, func() string {
+		return "the opening raised without a lease holder was never posted: " + statsOf(a, b)
+	})
+	opening := alertsOn(t, a.Client("RU"), "ru-nato")
+	if len(opening) != 1 || opening[0].Event != "opened" || opening[0].Encounter.Severity != "advisory" {
+		t.Fatalf("alerts on ru-nato %+v, want one advisory opening", opening)
 	}
 	for _, r := range []*nodetest.Node{a, b} {
 		ids := map[string]bool{}
@@ -98,29 +154,6 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 		if !ids["ru-frigate"] || !ids["nato-destroyer"] {
 			t.Fatalf("a replica's picture holds %v, want both ships", ids)
 		}
-	}
-	if n := other.Live.Stats().Alerts; n != 0 {
-		t.Fatalf("the replica without the detector lease posted %d alerts", n)
-	}
-	envs, err := a.Client("RU").Envelopes(ctx, "ru-nato", 0, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opened := 0
-	for _, e := range envs {
-		if e.Kind != deconflict.KindAlert {
-			continue
-		}
-		var p deconflict.Payload
-		json.Unmarshal(e.Payload, &p)
-		var body deconflict.AlertBody
-		json.Unmarshal(p.Body, &body)
-		if body.Event == "opened" {
-			opened++
-		}
-	}
-	if opened != 1 {
-		t.Fatalf("%d alerts of the encounter's opening on ru-nato, want 1", opened)
 	}
 	for _, r := range []struct {
 		n    *nodetest.Node
@@ -134,4 +167,50 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 			t.Fatalf("metrics do not say %s:\n%s", r.want, m)
 		}
 	}
+
+	// The lease holder goes mid-encounter; the encounter escalates on the
+	// survivor, reported to it alone, while it takes the lease over.
+	tookAt := make(chan time.Time, 1)
+	other.Node.OnLease(node.LeaseDetector, func() { tookAt <- time.Now() })
+	closed := time.Now()
+	leader.Stop()
+	stopped := time.Now()
+	for i := 3; i < 6; i++ {
+		report(i, 20, map[string]*nodetest.Node{"RU": other, "NATO": other})
+	}
+	var took time.Time
+	select {
+	case took = <-tookAt:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the survivor never took the detector lease")
+	}
+	waitFor(t, func() bool {
+		return len(alertsOn(t, dhttp.NewClient(other.Server.URL(), a.Keys["RU"]), "ru-nato")) >= 2
+	}, func() string {
+		return "the escalation was never posted: " + statsOf(other)
+	})
+	posted := time.Now()
+	got := alertsOn(t, dhttp.NewClient(other.Server.URL(), a.Keys["RU"]), "ru-nato")
+	if len(got) != 2 || got[1].Event != "escalated" || got[1].Encounter.Severity != "critical" {
+		t.Fatalf("alerts on ru-nato %+v, want the opening and one critical escalation", got)
+	}
+	if got[0].Incident != got[1].Incident || got[0].Incident == "" {
+		t.Fatalf("the escalation is in incident %q, the opening in %q: want the same", got[1].Incident, got[0].Incident)
+	}
+	if n := other.Live.Stats().Alerts; n != 1 {
+		t.Fatalf("the survivor posted %d alerts, want the escalation alone", n)
+	}
+	t.Logf("detector takeover, from the start of the holder's Stop (which took %v): the survivor held the lease after %v and had posted the escalation after %v",
+		stopped.Sub(closed).Round(time.Millisecond), took.Sub(closed).Round(time.Millisecond), posted.Sub(closed).Round(time.Millisecond))
 }
+
+func statsOf(rs ...*nodetest.Node) string {
+	var b strings.Builder
+	for _, r := range rs {
+		st := r.Live.Stats()
+		b.WriteString(" [queued " + itoa(st.AlertsQueued) + ", left " + itoa(st.AlertsLeft) + ", posted " + itoa(st.Alerts) + "]")
+	}
+	return b.String()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

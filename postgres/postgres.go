@@ -206,6 +206,8 @@ CREATE TABLE incident_tracks (
 ALTER TABLE channel_blobs ADD COLUMN attached BOOLEAN NOT NULL DEFAULT true;
 ALTER TABLE channel_blobs ALTER COLUMN attached SET DEFAULT false;
 CREATE INDEX channel_blobs_unattached ON channel_blobs(created) WHERE NOT attached;
+`, `
+ALTER TABLE alert_outbox ADD COLUMN alert_key TEXT UNIQUE;
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock

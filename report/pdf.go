@@ -3,16 +3,27 @@ package report
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/sha256"
+	_ "embed"
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf16"
 )
 
-// The PDF is written by this file alone: PDF 1.4, A4 pages, the standard
-// Type 1 fonts Helvetica and Helvetica-Bold (which every reader has, so
-// nothing is embedded) in WinAnsiEncoding, text, lines and filled paths,
-// content streams compressed with zlib (FlateDecode). No PDF library is
+// The PDF is written by this file alone: PDF 1.4, A4 pages, text, lines
+// and filled paths, content streams compressed with zlib (FlateDecode).
+// The text is in DejaVu Sans and DejaVu Sans Bold, embedded (fonts/, with
+// their licence) as Type0 fonts with a CIDFontType2 descendant in
+// Identity-H: a character is written as its glyph id (from the font's
+// cmap), each font is subset to the glyphs the report uses, /W gives the
+// widths layout measured with, and a /ToUnicode CMap maps the glyphs back
+// to the characters so that the text extracts and can be searched. So
+// Cyrillic, Greek and accented Latin print as they are. No PDF library is
 // among the project's allowed dependencies; this is the least that lays
 // out the report's Doc with page numbers and the provenance on every page.
 
@@ -25,56 +36,50 @@ const (
 	contentW     = pageW - marginL - marginR
 )
 
-// helvetica holds the Helvetica AFM widths (1/1000 em) of ASCII 32 to 126.
-var helvetica = [95]int{
-	278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, // space to /
-	556, 556, 556, 556, 556, 556, 556, 556, 556, 556, // 0-9
-	278, 278, 584, 584, 584, 556, 1015, // : to @
-	667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, // A-Z
-	278, 278, 278, 469, 556, 333, // [ to `
-	556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, // a-z
-	334, 260, 334, 584, // { to ~
+//go:embed fonts/DejaVuSans.ttf
+var dejaVuSans []byte
+
+//go:embed fonts/DejaVuSans-Bold.ttf
+var dejaVuSansBold []byte
+
+var (
+	fontsOnce sync.Once
+	fonts     [2]*ttfFont // regular, bold
+	fontsErr  error
+)
+
+// pdfFonts returns the embedded fonts, parsed once.
+func pdfFonts() ([2]*ttfFont, error) {
+	fontsOnce.Do(func() {
+		for i, b := range [][]byte{dejaVuSans, dejaVuSansBold} {
+			if fonts[i], fontsErr = parseTTF(b); fontsErr != nil {
+				fontsErr = fmt.Errorf("report: embedded font %d: %w", i, fontsErr)
+				return
+			}
+		}
+	})
+	return fonts, fontsErr
 }
 
-// winAnsi returns s in WinAnsiEncoding: Latin-1 as itself, a few
-// punctuation marks at their Windows-1252 codes, anything else as '?'.
-func winAnsi(s string) []byte {
-	out := make([]byte, 0, len(s))
-	for _, r := range s {
-		switch {
-		case r >= 32 && r < 127, r >= 0xa0 && r <= 0xff:
-			out = append(out, byte(r))
-		case r == '\u2014':
-			out = append(out, 0x97)
-		case r == '\u2013':
-			out = append(out, 0x96)
-		case r == '\u2026':
-			out = append(out, 0x85)
-		case r == '\u2019':
-			out = append(out, 0x92)
-		case r == '\t':
-			out = append(out, ' ')
-		default:
-			out = append(out, '?')
-		}
+func fontOf(bold bool) *ttfFont {
+	fs, _ := pdfFonts() // WritePDF returns the error before any layout
+	if bold {
+		return fs[1]
 	}
-	return out
+	return fs[0]
 }
 
 func textWidth(s string, size float64, bold bool) float64 {
+	f := fontOf(bold)
+	if f == nil {
+		return float64(len([]rune(s))) * 0.6 * size
+	}
 	w := 0
-	for _, c := range winAnsi(s) {
-		if c >= 32 && c < 127 {
-			w += helvetica[c-32]
-		} else {
-			w += 556
-		}
+	for _, r := range s {
+		g, _ := f.runeGlyph(r)
+		w += f.advance(g)
 	}
-	f := 1.0
-	if bold {
-		f = 1.07 // Helvetica-Bold is a little wider; an upper bound for layout
-	}
-	return float64(w) / 1000 * size * f
+	return float64(w) / 1000 * size
 }
 
 // wrap breaks s into lines no wider than width at size; a word wider
@@ -115,19 +120,15 @@ func wrap(s string, size, width float64, bold bool) []string {
 	return lines
 }
 
-func pdfString(s string) string {
+// pdfUTF16 returns s as a PDF text string (UTF-16BE with its byte order
+// mark, in hex), for the document information.
+func pdfUTF16(s string) string {
 	var b strings.Builder
-	b.WriteByte('(')
-	for _, c := range winAnsi(s) {
-		switch c {
-		case '(', ')', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		default:
-			b.WriteByte(c)
-		}
+	b.WriteString("<FEFF")
+	for _, u := range utf16.Encode([]rune(s)) {
+		fmt.Fprintf(&b, "%04X", u)
 	}
-	b.WriteByte(')')
+	b.WriteByte('>')
 	return b.String()
 }
 
@@ -140,6 +141,7 @@ type pdfLayout struct {
 	pages []*strings.Builder
 	cur   *strings.Builder
 	y     float64
+	used  [2]map[uint16]rune // per font, the glyphs shown and the character each stands for
 }
 
 func (l *pdfLayout) newPage() {
@@ -155,11 +157,23 @@ func (l *pdfLayout) room(h float64) {
 }
 
 func (l *pdfLayout) text(x, y float64, s string, size float64, bold bool, c Color) {
-	font := "F1"
+	font, k := "F1", 0
 	if bold {
-		font = "F2"
+		font, k = "F2", 1
 	}
-	fmt.Fprintf(l.cur, "BT %s rg /%s %s Tf %s %s Td %s Tj ET\n", rgb(c), font, f2(size), f2(x), f2(pageH-y), pdfString(s))
+	if l.used[k] == nil {
+		l.used[k] = map[uint16]rune{}
+	}
+	f := fontOf(bold)
+	var hex strings.Builder
+	for _, r := range s {
+		g, ch := f.runeGlyph(r)
+		if _, ok := l.used[k][g]; !ok {
+			l.used[k][g] = ch
+		}
+		fmt.Fprintf(&hex, "%04X", g)
+	}
+	fmt.Fprintf(l.cur, "BT %s rg /%s %s Tf %s %s Td <%s> Tj ET\n", rgb(c), font, f2(size), f2(x), f2(pageH-y), hex.String())
 }
 
 func (l *pdfLayout) para(s string, size float64, bold bool, c Color) {
@@ -390,6 +404,10 @@ func (l *pdfLayout) paint(sh Shape) {
 // WritePDF writes the report as a PDF made from the same Doc as the
 // HTML, with the page number and the provenance at the foot of every page.
 func (r *Report) WritePDF(w io.Writer) error {
+	fs, err := pdfFonts()
+	if err != nil {
+		return err
+	}
 	d := r.Doc()
 	l := &pdfLayout{}
 	l.newPage()
@@ -425,37 +443,81 @@ func (r *Report) WritePDF(w io.Writer) error {
 			l.text(marginL, y+9+float64(j)*8, line, 6.5, false, grey)
 		}
 	}
-	return writePDFFile(w, d.Title, l.pages)
+	return writePDFFile(w, d.Title, l.pages, fs, l.used)
 }
 
-func writePDFFile(w io.Writer, title string, pages []*strings.Builder) error {
+func writePDFFile(w io.Writer, title string, pages []*strings.Builder, fs [2]*ttfFont, used [2]map[uint16]rune) error {
 	var out bytes.Buffer
 	var offsets []int
 	obj := func(body string) {
 		offsets = append(offsets, out.Len())
 		fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", len(offsets), body)
 	}
+	stream := func(dict string, data []byte) {
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		zw.Write(data)
+		zw.Close()
+		offsets = append(offsets, out.Len())
+		fmt.Fprintf(&out, "%d 0 obj\n<< /Length %d /Filter /FlateDecode%s >>\nstream\n", len(offsets), z.Len(), dict)
+		out.Write(z.Bytes())
+		out.WriteString("\nendstream\nendobj\n")
+	}
 	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	// 1 catalog, 2 pages, 3 and 4 fonts, 5 info; then page i at 6+2i and its content at 7+2i.
+	// 1 catalog, 2 pages, 3 and 4 fonts, 5 info; then page i at 6+2i and
+	// its content at 7+2i; then each font's CIDFont, descriptor, font
+	// file and ToUnicode CMap.
 	kids := make([]string, len(pages))
 	for i := range pages {
 		kids[i] = fmt.Sprintf("%d 0 R", 6+2*i)
 	}
+	fontBase := 6 + 2*len(pages)
 	obj("<< /Type /Catalog /Pages 2 0 R >>")
 	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages)))
-	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")
-	obj(fmt.Sprintf("<< /Title %s /Producer (deconflict report) >>", pdfString(title)))
+	names := [2]string{"DejaVuSans", "DejaVuSans-Bold"}
+	tags := [2]string{}
+	glyphs := [2][]uint16{}
+	for k := range fs {
+		for g := range used[k] {
+			glyphs[k] = append(glyphs[k], g)
+		}
+		slices.Sort(glyphs[k])
+		// The subset's tag: six capitals derived from the glyphs it holds.
+		h := sha256.New()
+		fmt.Fprint(h, names[k], glyphs[k])
+		sum := h.Sum(nil)
+		t := make([]byte, 6)
+		for i := range t {
+			t[i] = 'A' + sum[i]%26
+		}
+		tags[k] = string(t) + "+" + names[k]
+		obj(fmt.Sprintf("<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", tags[k], fontBase+4*k, fontBase+4*k+3))
+	}
+	obj(fmt.Sprintf("<< /Title %s /Producer (deconflict report) >>", pdfUTF16(title)))
 	for i, p := range pages {
 		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>", f2(pageW), f2(pageH), 7+2*i))
-		var z bytes.Buffer
-		zw := zlib.NewWriter(&z)
-		zw.Write([]byte(p.String()))
-		zw.Close()
-		offsets = append(offsets, out.Len())
-		fmt.Fprintf(&out, "%d 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n", len(offsets), z.Len())
-		out.Write(z.Bytes())
-		out.WriteString("\nendstream\nendobj\n")
+		stream("", []byte(p.String()))
+	}
+	for k, f := range fs {
+		var wd strings.Builder
+		for _, g := range glyphs[k] {
+			fmt.Fprintf(&wd, "%d [%d] ", g, f.advance(g))
+		}
+		scale := func(v int) string { return strconv.Itoa(int(math.Round(float64(v) * 1000 / float64(f.unitsPerEm)))) }
+		obj(fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW %d /W [%s] /CIDToGIDMap /Identity >>",
+			tags[k], fontBase+4*k+1, f.advance(0), strings.TrimSpace(wd.String())))
+		stemV := 80
+		if k == 1 {
+			stemV = 140
+		}
+		obj(fmt.Sprintf("<< /Type /FontDescriptor /FontName /%s /Flags 32 /FontBBox [%s %s %s %s] /ItalicAngle 0 /Ascent %s /Descent %s /CapHeight %s /StemV %d /FontFile2 %d 0 R >>",
+			tags[k], scale(f.bbox[0]), scale(f.bbox[1]), scale(f.bbox[2]), scale(f.bbox[3]), scale(f.ascent), scale(f.descent), scale(f.capHeight), stemV, fontBase+4*k+2))
+		sub, err := f.subset(glyphs[k])
+		if err != nil {
+			return fmt.Errorf("report: subsetting %s: %w", names[k], err)
+		}
+		stream(fmt.Sprintf(" /Length1 %d", len(sub)), sub)
+		stream("", toUnicode(used[k], glyphs[k]))
 	}
 	xref := out.Len()
 	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", len(offsets)+1)
@@ -465,4 +527,28 @@ func writePDFFile(w io.Writer, title string, pages []*strings.Builder) error {
 	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref)
 	_, err := w.Write(out.Bytes())
 	return err
+}
+
+// toUnicode returns the CMap mapping each glyph shown to its character
+// (UTF-16BE), in blocks of at most 100 as the CMap format asks.
+func toUnicode(used map[uint16]rune, glyphs []uint16) []byte {
+	var b bytes.Buffer
+	b.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n" +
+		"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n" +
+		"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n" +
+		"1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
+	for i := 0; i < len(glyphs); i += 100 {
+		block := glyphs[i:min(i+100, len(glyphs))]
+		fmt.Fprintf(&b, "%d beginbfchar\n", len(block))
+		for _, g := range block {
+			fmt.Fprintf(&b, "<%04X> <", g)
+			for _, u := range utf16.Encode([]rune{used[g]}) {
+				fmt.Fprintf(&b, "%04X", u)
+			}
+			b.WriteString(">\n")
+		}
+		b.WriteString("endbfchar\n")
+	}
+	b.WriteString("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n")
+	return b.Bytes()
 }

@@ -330,9 +330,16 @@ func (db *DB) UpdateWebhook(ctx context.Context, j *deconflict.WebhookJob) error
 
 // QueueAlert implements deconflict.Store.
 func (db *DB) QueueAlert(ctx context.Context, j *deconflict.AlertJob) error {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO alert_outbox (party_a, party_b, payload, created) VALUES (?, ?, ?, ?)`, j.PartyA, j.PartyB, j.Payload, nanos(j.Created))
+	var key any
+	if j.Key != "" {
+		key = j.Key
+	}
+	res, err := db.w.ExecContext(ctx, `INSERT INTO alert_outbox (party_a, party_b, payload, created, alert_key) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, j.PartyA, j.PartyB, j.Payload, nanos(j.Created), key)
 	if err != nil {
 		return fmt.Errorf("queue alert: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return deconflict.Errorf(deconflict.ECONFLICT, "alert %q is queued already", j.Key)
 	}
 	j.ID, err = res.LastInsertId()
 	return err
@@ -340,7 +347,7 @@ func (db *DB) QueueAlert(ctx context.Context, j *deconflict.AlertJob) error {
 
 // DueAlerts implements deconflict.Store.
 func (db *DB) DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, party_a, party_b, payload, created FROM alert_outbox WHERE posted = 0 ORDER BY id LIMIT ?`, limit)
+	rows, err := db.r.QueryContext(ctx, `SELECT id, party_a, party_b, payload, created, COALESCE(alert_key, '') FROM alert_outbox WHERE posted = 0 ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +356,7 @@ func (db *DB) DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, 
 	for rows.Next() {
 		var j deconflict.AlertJob
 		var created int64
-		if err := rows.Scan(&j.ID, &j.PartyA, &j.PartyB, &j.Payload, &created); err != nil {
+		if err := rows.Scan(&j.ID, &j.PartyA, &j.PartyB, &j.Payload, &created, &j.Key); err != nil {
 			return nil, err
 		}
 		j.Created = fromNanos(created)

@@ -186,6 +186,9 @@ CREATE TABLE incident_tracks (
 `, `
 ALTER TABLE channel_blobs ADD COLUMN attached INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX channel_blobs_unattached ON channel_blobs(created) WHERE attached = 0;
+`, `
+ALTER TABLE alert_outbox ADD COLUMN alert_key TEXT;
+CREATE UNIQUE INDEX alert_outbox_key ON alert_outbox(alert_key);
 `}
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -399,6 +399,36 @@ func testAlertOutbox(t *testing.T, s deconflict.Store) {
 		t.Fatalf("DueAlerts(limit 1) returned %d", len(due))
 	}
 	wantCode(t, "posting an unknown alert", s.AlertPosted(ctx, 1<<40), deconflict.ENOTFOUND)
+
+	// A key is queued once, posted or not; alerts without a key are never
+	// refused as the same.
+	keyed := deconflict.AlertJob{PartyA: "RU", PartyB: "US", Payload: []byte(`{"text":"keyed"}`), Created: t0, Key: "inc-1/opened/critical"}
+	if err := s.QueueAlert(ctx, &keyed); err != nil {
+		t.Fatal(err)
+	}
+	again := keyed
+	again.ID, again.Payload = 0, []byte(`{"text":"again"}`)
+	wantCode(t, "queueing a key twice", s.QueueAlert(ctx, &again), deconflict.ECONFLICT)
+	due, err = s.DueAlerts(ctx, 10)
+	if err != nil || len(due) != 3 || due[2].ID != keyed.ID || due[2].Key != keyed.Key || string(due[2].Payload) != `{"text":"keyed"}` || due[0].Key != "" {
+		t.Fatalf("DueAlerts after a key queued twice: %+v, %v; want alerts 0, 2 and the first of the key", due, err)
+	}
+	if err := s.AlertPosted(ctx, keyed.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "queueing a posted key", s.QueueAlert(ctx, &again), deconflict.ECONFLICT)
+	other := deconflict.AlertJob{PartyA: "RU", PartyB: "US", Payload: []byte(`{}`), Created: t0, Key: "inc-1/escalated/critical"}
+	if err := s.QueueAlert(ctx, &other); err != nil {
+		t.Fatalf("another key: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := s.QueueAlert(ctx, &deconflict.AlertJob{PartyA: "RU", PartyB: "US", Payload: []byte(`{}`), Created: t0}); err != nil {
+			t.Fatalf("unkeyed alert %d: %v", i, err)
+		}
+	}
+	if due, _ := s.DueAlerts(ctx, 10); len(due) != 5 {
+		t.Fatalf("%d alerts due, want 5", len(due))
+	}
 }
 
 func testZones(t *testing.T, s deconflict.Store) {

@@ -98,6 +98,8 @@ envelopes as they arrive, reconnecting by itself, with no gap and no
 duplicate; resume later with --after set to the last index printed.
 A message carrying a standard phrase gets "phrase_text": the phrase in
 --lang (English by default), rendered here; the signed payload is as sent.
+An envelope naming an officer (who sent or acknowledged it for the
+party) gets "officer", copied from its signed payload.
 A link test that asks your party to answer, and that the node sent within
 its interval of now, is answered as it is printed (a link-answer signed
 with --key; said on stderr), so that a watching party shows as available

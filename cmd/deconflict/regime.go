@@ -531,16 +531,18 @@ func (m *Main) loadExplainer(path string) (func(detect.Row) []string, error) {
 	}, nil
 }
 
-// loadSeparations reads a scan --measures file: one measure's terms a
-// line (blank lines skipped), taken as binding in file order; it returns
-// their separations (other kinds are read and checked, not applied).
-func (m *Main) loadSeparations(path string) ([]regime.SeparationRule, error) {
+// loadMeasures reads a scan --measures file: one measure's terms a
+// line (blank lines skipped), taken as binding in file order, each
+// labelled by its line; it returns the rules they put in force
+// (separations, zones, relevance are applied by scan; other kinds are
+// read and checked).
+func (m *Main) loadMeasures(path string) (*regime.Rules, error) {
 	rc, err := m.openInput(path)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	var out []regime.SeparationRule
+	out := &regime.Rules{Index: -1}
 	sc := bufio.NewScanner(rc)
 	sc.Buffer(make([]byte, 0, 64<<10), deconflict.MaxEnvelopeBytes)
 	for line := 1; sc.Scan(); line++ {
@@ -552,9 +554,49 @@ func (m *Main) loadSeparations(path string) ([]regime.SeparationRule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: line %d: %s", path, line, deconflict.ErrorMessage(err))
 		}
-		if ms.Separation != nil {
-			out = append(out, regime.SeparationRule{Measure: int64(line), Separation: *ms.Separation})
+		switch {
+		case ms.Separation != nil:
+			out.Separations = append(out.Separations, regime.SeparationRule{Measure: int64(line), Separation: *ms.Separation})
+		case ms.Zone != nil:
+			out.Zones = append(out.Zones, regime.ZoneRule{Measure: int64(line), MeasureZone: *ms.Zone})
+		case ms.Relevance != nil:
+			out.Relevance = append(out.Relevance, regime.RelevanceRule{Measure: int64(line), Relevance: *ms.Relevance})
 		}
 	}
 	return out, sc.Err()
+}
+
+// zoneBreaches returns, when rules have a zone with a minimum separation,
+// the function giving the zone measures (base:LINE) whose separation a
+// scan row of two different parties broke: closer than it at the closest
+// approach, with either track there inside the zone, in its window
+// (regime.Rules.ZoneSeparations, as the live node's measure-breach); nil
+// otherwise.
+func zoneBreaches(rules *regime.Rules, base string) func(detect.Row) []string {
+	if !slices.ContainsFunc(rules.Zones, func(z regime.ZoneRule) bool { return z.MinSeparationM > 0 }) {
+		return nil
+	}
+	return func(r detect.Row) []string {
+		if r.PartyA == "" || r.PartyB == "" || r.PartyA == r.PartyB || r.Kind != detect.Approach {
+			return nil
+		}
+		var pos [][3]float64
+		for _, t := range []*detect.RecordedTrack{r.TrackA, r.TrackB} {
+			if t == nil {
+				continue
+			}
+			gap := deconflict.DefaultAirLost
+			if t.Domain == deconflict.Sea {
+				gap = deconflict.DefaultSeaLost
+			}
+			if p, alt, ok := t.At(r.ClosestTime, gap); ok {
+				pos = append(pos, [3]float64{p.Lat, p.Lon, alt})
+			}
+		}
+		var out []string
+		for _, z := range rules.ZoneSeparations(r.ClosestM, r.ClosestTime, pos...) {
+			out = append(out, base+":"+strconv.FormatInt(z.Measure, 10))
+		}
+		return out
+	}
 }

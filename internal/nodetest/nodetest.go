@@ -124,6 +124,7 @@ func (tn *Node) EnableLive(base *attrib.File, cfg detect.Config) error {
 	if bus, ok := tn.Node.Store.(live.ReportBus); ok && tn.Node.Replicas != nil {
 		p.Bus = bus
 		p.Leading = func() bool { return tn.Node.Leading(node.LeaseDetector) }
+		tn.Node.OnLease(node.LeaseDetector, p.WakeAlerts)
 	}
 	if err := p.Open(context.Background(), base, cfg); err != nil {
 		return err

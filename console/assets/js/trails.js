@@ -9,7 +9,7 @@
 import { api, el, partyColor } from "./api.js";
 
 export const TRAIL_MINUTES = [5, 10, 30];
-const REFRESH_MS = 5000;
+const REFRESH_MS = 15000; // stored points are 30 s apart; the live position comes with the picture stream
 
 export class Trails {
   constructor(map, controls) {
