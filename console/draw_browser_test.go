@@ -105,6 +105,19 @@ func TestBrowserDraw(t *testing.T) {
 		return a
 	}
 
+	// Escape cancels a drawing and leaves the form as it was.
+	before := ru.eval(`document.getElementById("notify-form").value`)
+	ru.click("#notify-draw")
+	ru.wait("drawing", `!!window.deconflictConsole.draw.active`, 5*time.Second)
+	v0 := view()
+	press(v0, 0.3*v0.W, 0.5*v0.H, 1)
+	press(v0, 0.5*v0.W, 0.5*v0.H, 1)
+	ru.do(chromedp.KeyEvent(kb.Escape))
+	ru.wait("the drawing cancelled", `!window.deconflictConsole.draw.active && document.getElementById("notify-draw").getAttribute("aria-pressed") === "false"`, 5*time.Second)
+	if after := ru.eval(`document.getElementById("notify-form").value`); after != before {
+		t.Fatalf("a cancelled drawing changed the form:\n%s\nto\n%s", before, after)
+	}
+
 	// A polygon: three clicks, a stray one taken back with Backspace, and
 	// a double-click on the fourth vertex.
 	ru.click("#notify-draw")
@@ -140,6 +153,10 @@ func TestBrowserDraw(t *testing.T) {
 			}
 		}
 	}
+	// The form edited by hand shows its area on the map.
+	ru.eval(`(() => { const t = document.getElementById("measure-terms"); t.value = JSON.stringify({kind: "zone", name: "X", zone_kind: "deconfliction-zone", area: {circle: {lat: 55.5, lon: 18.25, radius_m: 5000}}});
+		t.dispatchEvent(new Event("input")); return ""; })()`)
+	ru.wait("the typed area drawn", `JSON.stringify(window.deconflictConsole.draw.shape) === '{"circle":{"lat":55.5,"lon":18.25,"radius_m":5000}}'`, 5*time.Second)
 	ru.click("#notify-submit")
 	ru.wait("the intention filed", `!!document.getElementById("notification-list") && document.getElementById("notification-list").innerText.includes("TRANSIT")`, 15*time.Second)
 	api := newBrowserless(t, base)
