@@ -139,6 +139,14 @@ func Mount(s *dhttp.Server, n *node.Node, dataDir string) (*Console, error) {
 		return prev(r)
 	}
 	s.SessionWatch = c.watchSession
+	// A console session's streams count against the session (serve
+	// --max-streams-per-client), not against its party's other users.
+	s.StreamClient = func(r *http.Request) string {
+		if k, err := r.Cookie(CookieName); err == nil {
+			return k.Value
+		}
+		return ""
+	}
 	return c, nil
 }
 

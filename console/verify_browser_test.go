@@ -639,6 +639,29 @@ func TestBrowserForkBanner(t *testing.T) {
 		t.Fatalf("stored verified root %q, want %q", got, verified)
 	}
 
+	// Once reported (say the members agreed to a restore), the officer
+	// trusts the log served now, in two steps; the evidence stays.
+	us.click(`#channels button[data-channel="ru-us-syria"]`)
+	us.wait("the fork banner again", `!document.getElementById("record-banner").hidden && document.getElementById("record-banner").dataset.fault === "fork"`, 10*time.Second)
+	us.click("#record-accept")
+	us.wait("the confirmation", `!!document.getElementById("record-accept-confirm") && document.getElementById("record-accept-confirm").offsetParent !== null`, 5*time.Second)
+	us.click("#record-accept-confirm")
+	us.wait("the log served now verified", `document.getElementById("record-banner").hidden && document.getElementById("record-status").textContent === "record verified (8)"`, 10*time.Second)
+	if got := us.eval(`JSON.parse(localStorage.getItem("deconflict-record:cp:fork-node/ru-us-syria")).root`); got == verified {
+		t.Fatal("the accepted log did not replace the verified checkpoint")
+	}
+	f.send("after the accepted restore")
+	us.wait("checkpoint 9 verified", `document.getElementById("record-status").textContent === "record verified (9)"`, 15*time.Second)
+	us.click("#tab-record")
+	us.wait("the past faults in the Record tab", `document.querySelectorAll("#record-past-faults li").length === 3`, 10*time.Second)
+	if got := us.eval(`[...document.querySelectorAll("#record-past-faults summary")].map(s => s.textContent).join("; ")`); strings.Count(got, "ROLLBACK on ru-us-syria") != 1 || strings.Count(got, "FORK on ru-us-syria") != 2 {
+		t.Fatalf("past faults %q, want a rollback and two forks", got)
+	}
+	if got := us.eval(`document.querySelector("#record-past-faults textarea").value`); !strings.Contains(got, "fork-node/ru-us-syria\n7\n"+verified+"\n") {
+		t.Fatalf("the kept evidence lacks the verified checkpoint:\n%s", got)
+	}
+	us.click("#tab-hotline")
+
 	// The node comes back with another key: the banner names the change.
 	// (The page is loaded again: in this in-process restart the page's
 	// WebSocket streams to the old server stay open, as dhttp.Server.Close
@@ -651,5 +674,9 @@ func TestBrowserForkBanner(t *testing.T) {
 	if msg := us.eval(`document.getElementById("record-fault").textContent`); !strings.Contains(msg, nodeKey) || !strings.Contains(msg, deconflict.EncodeKey(f.key.Public().(ed25519.PublicKey))) {
 		t.Fatalf("key banner %q, want both keys", msg)
 	}
+	newKey := deconflict.EncodeKey(f.key.Public().(ed25519.PublicKey))
+	us.click("#record-accept")
+	us.click("#record-accept-confirm")
+	us.wait("the new key pinned", fmt.Sprintf(`JSON.parse(localStorage.getItem("deconflict-record:node")).key === %q && document.getElementById("record-banner").hidden`, newKey), 10*time.Second)
 	us.checkNoErrors()
 }

@@ -456,3 +456,43 @@ func TestZoneWindow(t *testing.T) {
 		t.Fatalf("owner's ship: %s", summary(evs))
 	}
 }
+
+// TestMembersZone: a zone of Members (a measure every member signed)
+// binds them all: its proposer's own ship triggers it (PartyB: the other
+// member), as the other member's does; a non-member's ship does not. The
+// same zone owned by its proposer alone leaves the proposer's ship out
+// (and, without a Pair hook, any other party's ship triggers it).
+func TestMembersZone(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		members []string
+		want    []string
+	}{
+		{"Members", []string{"NATO", "RU"}, []string{"mmsi:1/NATO/RU intrusion", "mmsi:2/RU/NATO intrusion"}},
+		{"OwnerOnly", nil, []string{"mmsi:2/RU/NATO intrusion", "mmsi:3/FR/NATO intrusion"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := MustEngine(t, detect.Config{})
+			z := detect.Zone{ID: "sca", Owner: "NATO", Members: tc.members, Kind: detect.SpecialCautionArea, Center: geo.LatLon{Lat: 56, Lon: 19}, RadiusM: 5000,
+				MinAltM: math.NaN(), MaxAltM: math.NaN()}
+			if _, err := e.AddZone(z, t0); err != nil {
+				t.Fatal(err)
+			}
+			evs := run(e, merge(
+				mover("mmsi:1", "NATO", deconflict.Sea, geo.LatLon{Lat: 56, Lon: 19.01}, 0, 0, 0, 0, 10, 60),
+				mover("mmsi:2", "RU", deconflict.Sea, geo.LatLon{Lat: 56, Lon: 19.02}, 0, 0, 0, 0, 10, 60),
+				mover("mmsi:3", "FR", deconflict.Sea, geo.LatLon{Lat: 56, Lon: 18.99}, 0, 0, 0, 0, 10, 60),
+			))
+			var got []string
+			for _, ev := range evs {
+				if en := ev.Encounter; ev.Type == detect.Opened && en.Zone == "sca" {
+					got = append(got, fmt.Sprintf("%s/%s/%s %s", en.A, en.PartyA, en.PartyB, en.Severity))
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("zone openings %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -28,12 +28,17 @@ const (
 // are at 0 m; aircraft of unknown altitude count as inside the band). The
 // zone is active from From until Until (zero: unbounded). Tracks of the
 // Owner's party never trigger it; other parties' tracks do when the
-// Engine's Pair hook allows the pair (Owner, track party).
+// Engine's Pair hook allows the pair (Owner, track party). A zone with
+// Members (a measure every member signed) binds them all instead: a
+// member's track triggers it when the Pair hook allows the pair of its
+// party and another member's (the encounter's PartyB, the first such in
+// Members' order); Owner then only names the zone's proposer.
 type Zone struct {
 	ID      string
 	Name    string
 	Kind    ZoneKind
 	Owner   string
+	Members []string
 	Polygon []geo.LatLon
 	Center  geo.LatLon
 	RadiusM float64
@@ -46,8 +51,9 @@ type Zone struct {
 type zone struct {
 	Zone
 	area     geo.Area
-	label    uint16 // the owner's (see intern)
-	from, to int64  // unix ns; math.MinInt64 / MaxInt64 when unbounded
+	label    uint16   // the owner's (see intern)
+	members  []uint16 // the members' (civilian, see AddZone), when Members
+	from, to int64    // unix ns; math.MinInt64 / MaxInt64 when unbounded
 	ranges   [2]geo.CellRange
 }
 
@@ -143,6 +149,13 @@ func (e *Engine) AddZone(z Zone, now time.Time) ([]Event, error) {
 		e.removeZone(i, now.UnixNano())
 	}
 	zz.label = owner
+	for _, m := range z.Members {
+		l, ok := e.intern(m, false, sea)
+		if !ok {
+			return nil, deconflict.Errorf(deconflict.EINVALID, "zone %s: member %q past the engine's %d parties", z.ID, m, MaxParties)
+		}
+		zz.members = append(zz.members, l)
+	}
 	b := zz.area.Bounds().Inflate(e.cfg.ZoneMarginM)
 	idx := int32(len(e.zones))
 	for d := range e.zgrid {
@@ -212,6 +225,32 @@ func (e *Engine) zonesFor(idx int32, now int64) {
 	}
 }
 
+// zonePair returns the thresholds under which a track of label tl is
+// watched against z, and the party on the zone's side (its owner, or the
+// member whose pair with the track's party is watched); nil when the
+// track does not trigger z.
+func (e *Engine) zonePair(tl uint16, z *zone) (*Thresholds, string) {
+	p := e.party(tl)
+	if len(z.members) == 0 {
+		if p == z.Owner {
+			return nil, ""
+		}
+		return e.pairInfo(tl, z.label), z.Owner
+	}
+	if !slices.Contains(z.Members, p) {
+		return nil, ""
+	}
+	for i, ml := range z.members {
+		if z.Members[i] == p {
+			continue
+		}
+		if th := e.pairInfo(tl, ml); th != nil {
+			return th, z.Members[i]
+		}
+	}
+	return nil, ""
+}
+
 // zone evaluates track idx against zone zi at now.
 func (e *Engine) zone(idx, zi int32, now int64) {
 	t := &e.tracks[idx]
@@ -224,8 +263,8 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 	if len(t.encs) > 0 {
 		en = e.open[key]
 	}
-	th := e.pairInfo(t.label, z.label)
-	if th == nil || e.party(t.label) == z.Owner {
+	th, partyB := e.zonePair(t.label, z)
+	if th == nil {
 		if en != nil {
 			e.close(en, now, NotShared)
 		}
@@ -295,7 +334,7 @@ func (e *Engine) zone(idx, zi int32, now int64) {
 	}
 	if en == nil {
 		en = &encounter{key: key, a: idx, b: -1 - zi, pub: Encounter{
-			A: t.id, PartyA: e.party(t.label), PartyB: z.Owner,
+			A: t.id, PartyA: e.party(t.label), PartyB: partyB,
 			Kind: ZoneEntry, Domain: domainName(t.domain), Zone: z.ID, ZoneKind: z.Kind,
 		}}
 		e.openEnc(en, pred(true), now)

@@ -423,6 +423,12 @@ func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
+	release, err := s.streamSlot(r, caller)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	defer release()
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{r.Host}})
 	if err != nil {
 		return

@@ -279,3 +279,92 @@ func TestRelevanceMeasureLive(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneMeasureBindsEveryMember: a zone measure NATO proposed and RU
+// signed binds NATO too: NATO's own destroyer inside it without notice is
+// alerted on the channel (a zone entry, NATO and RU) and raises the
+// zone-entry-notice breach by NATO.
+func TestZoneMeasureBindsEveryMember(t *testing.T) {
+	tn := nodetest.Start(t, nodetest.Options{})
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	tn.AddParties(t, "RU", "NATO")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	ru, nato := tn.Client("RU"), tn.Client("NATO")
+	prop := submit(t, nato, "NATO", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindMeasure,
+		Body: json.RawMessage(`{"kind":"zone","name":"SCA-1","zone_kind":"special-caution-area","area":{"circle":{"lat":55.5,"lon":19.0,"radius_m":2000}},"entry_notice_s":3600}`)})
+	submit(t, ru, "RU", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindSign, Body: regime.Ref{Index: prop.Index, LeafHash: prop.LeafHash}.Marshal()})
+	// Only NATO's destroyer, which starts inside the area.
+	var rs []dhttp.ReportView
+	for _, r := range shipsMeeting(time.Now().UTC().Add(-60*time.Second), 0, 4, 55.5, "nato-destroyer", "NATO", "ru-frigate", "RU") {
+		if r.Party == "NATO" {
+			rs = append(rs, r)
+		}
+	}
+	body, _ := json.Marshal(rs)
+	if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+		t.Fatal(err)
+	}
+	var bodies []deconflict.AlertBody
+	waitFor(t, "the destroyer's zone alert", func() bool { bodies, _ = alertsOf(t, ru, "ru-nato"); return len(bodies) > 0 })
+	if e := bodies[0].Encounter; e.A != "nato-destroyer" || e.PartyA != "NATO" || e.PartyB != "RU" || e.Zone != "measure:ru-nato:"+itoa(prop.Index) {
+		t.Fatalf("alert %+v, want NATO's destroyer in the measure's zone", e)
+	}
+	var fs []regime.Finding
+	waitFor(t, "a zone-entry measure-breach", func() bool {
+		got, err := ru.Findings(context.Background(), "ru-nato")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = fs[:0]
+		for _, f := range got {
+			fs = append(fs, f.Finding)
+		}
+		return len(fs) > 0
+	})
+	if len(fs) != 1 || fs[0].Rule != "zone-entry-notice" || fs[0].About[1] != prop.Index || fs[0].State != "NATO" {
+		t.Fatalf("findings %+v, want one zone-entry-notice breach by NATO citing %d", fs, prop.Index)
+	}
+}
+
+// TestZoneMinSeparationLive: inside a binding deconfliction zone with a
+// 3 km minimum separation, RU's frigate and NATO's destroyer predicted to
+// pass 1.5 km apart (an advisory under the defaults) raise a
+// measure-breach finding citing the zone measure, once.
+func TestZoneMinSeparationLive(t *testing.T) {
+	tn := nodetest.Start(t, nodetest.Options{})
+	if err := tn.EnableLive(nil, detectConfig()); err != nil {
+		t.Fatal(err)
+	}
+	tn.AddParties(t, "RU", "NATO")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	ru, nato := tn.Client("RU"), tn.Client("NATO")
+	prop := submit(t, nato, "NATO", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindMeasure,
+		Body: json.RawMessage(`{"kind":"zone","name":"DZ-1","zone_kind":"deconfliction-zone","area":{"circle":{"lat":55.5,"lon":19.05,"radius_m":20000}},"min_separation_m":3000}`)})
+	submit(t, ru, "RU", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindSign, Body: regime.Ref{Index: prop.Index, LeafHash: prop.LeafHash}.Marshal()})
+	body, _ := json.Marshal(passing(time.Now().UTC().Add(-100*time.Second), 6, 20*time.Second, 1500))
+	if err := postJSON(tn.Operator(), "/v1/reports", body, nil); err != nil {
+		t.Fatal(err)
+	}
+	var fs []regime.Finding
+	waitFor(t, "a zone-min-separation measure-breach", func() bool {
+		got, err := ru.Findings(context.Background(), "ru-nato")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = fs[:0]
+		for _, f := range got {
+			fs = append(fs, f.Finding)
+		}
+		return len(fs) > 0
+	})
+	if len(fs) != 1 || fs[0].Code != regime.MeasureBreach || fs[0].Rule != "zone-min-separation" || fs[0].About[1] != prop.Index || fs[0].State != "NATO,RU" ||
+		!strings.Contains(fs[0].Text, "inside DZ-1, under the 3000 m minimum separation") {
+		t.Fatalf("findings %+v, want one zone-min-separation breach citing %d", fs, prop.Index)
+	}
+	bodies, _ := alertsOf(t, nato, "ru-nato")
+	if !slices.ContainsFunc(bodies, func(b deconflict.AlertBody) bool { return b.Encounter.Zone == "" && b.Encounter.Severity == "advisory" }) {
+		t.Fatalf("alerts %+v, want the ships' advisory", bodies)
+	}
+}

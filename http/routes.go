@@ -332,6 +332,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(w, "# HELP deconflict_witnesses_failing Witnesses (per channel) that refused or could not be reached at the last attempt (which ones: /healthz, signed by the operator).\n# TYPE deconflict_witnesses_failing gauge\ndeconflict_witnesses_failing %d\n", nf)
 	s.writeLinkMetrics(r.Context(), w)
+	s.writeLimitMetrics(w)
 	fmt.Fprintf(w, "# HELP deconflict_webhook_calls_total Escalation webhook calls by outcome.\n# TYPE deconflict_webhook_calls_total counter\ndeconflict_webhook_calls_total{outcome=\"ok\"} %d\ndeconflict_webhook_calls_total{outcome=\"error\"} %d\n", m.WebhookOK.Load(), m.WebhookFail.Load())
 }
 
@@ -554,6 +555,12 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
+	release, err := s.streamSlot(r, caller)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	defer release()
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{r.Host}})
 	if err != nil {
 		return

@@ -48,6 +48,18 @@ type Server struct {
 	// (WebSocket upgrades among them) have no such deadline.
 	BodyTimeout time.Duration
 
+	// MaxConns caps the open TCP connections (serve --max-conns): one over
+	// it is answered 503 and closed. MaxStreams and MaxStreamsPerClient
+	// cap the open streams in total and per key or console session (serve
+	// --max-streams, --max-streams-per-client): a stream over either is
+	// refused with 429 before its upgrade. 0 means the Default.
+	MaxConns, MaxStreams, MaxStreamsPerClient int
+	// StreamClient, when set, names the console session of a request
+	// without a signature, which its streams count against; "" when it
+	// has none (the stream then counts against its party).
+	StreamClient func(r *http.Request) string
+
+	lim   limits
 	pic   atomic.Pointer[live.Picture] // the live picture, once SetLive
 	ln    net.Listener
 	srv   *http.Server
@@ -72,6 +84,7 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return err
 	}
+	ln = &limitListener{Listener: ln, lim: &s.lim, max: int64(orDefault(s.MaxConns, DefaultMaxConns))}
 	s.ln = ln
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: IdleTimeout}
 	go s.srv.Serve(ln)

@@ -107,7 +107,7 @@ func ApplyRules(cfg *detect.Config, rules *regime.Rules) error {
 // derivedZones returns the zones that channel c's log declares: the
 // impact and launch areas of launch notifications and the hazard areas
 // of INCSEA notices (owned by the notifying party), and the binding zone
-// measures (owned by their proposer).
+// measures (named by their proposer, binding every member).
 func derivedZones(ctx context.Context, rs RulesSource, c *deconflict.Channel, rules *regime.Rules) ([]detect.Zone, error) {
 	ns, err := rs.NotifiedAreas(ctx, c.ID)
 	if err != nil {
@@ -133,6 +133,8 @@ func derivedZones(ctx context.Context, rs RulesSource, c *deconflict.Channel, ru
 		}
 		z := zoneOf(zr.Area, fmt.Sprintf("measure:%s:%d", c.ID, zr.Measure), zr.Name, kind, proposer[zr.Measure])
 		z.From, z.Until = zr.Start, zr.End
+		// Every member signed it: it binds them all, its proposer too.
+		z.Members = slices.Clone(c.Members)
 		out = append(out, z)
 	}
 	return out, nil

@@ -204,10 +204,15 @@ func (st *regimeState) checkBreach(e *deconflict.Envelope, p *deconflict.Payload
 	}
 	enc := body.Encounter
 	d := enc.Prediction.CPAM
-	if d == nil || st.breached[body.Incident] {
+	if d == nil {
 		return
 	}
-	for _, sep := range st.book.At(e.Index, e.Received).Separations {
+	rules := st.book.At(e.Index, e.Received)
+	st.checkZoneSeparation(e, &body, rules)
+	if st.breached[body.Incident] {
+		return
+	}
+	for _, sep := range rules.Separations {
 		if sep.Domain != string(enc.Domain) || *d >= sep.DistanceM {
 			continue
 		}
@@ -226,6 +231,49 @@ func (st *regimeState) checkBreach(e *deconflict.Envelope, p *deconflict.Payload
 				enc.A, enc.PartyA, enc.B, enc.PartyB, *d, sep.DistanceM, sep.Domain, sep.Tier, sep.Measure, body.Incident)})
 		return
 	}
+}
+
+// checkZoneSeparation finds in an alert of two members' tracks a
+// predicted closest approach under the minimum separation of a binding
+// zone measure whose area holds either track there (regime.ZoneSeparations).
+// Each incident raises one such breach.
+func (st *regimeState) checkZoneSeparation(e *deconflict.Envelope, body *deconflict.AlertBody, rules *regime.Rules) {
+	enc := body.Encounter
+	key := body.Incident + "|zone-min-separation"
+	if st.breached[key] || !slices.Contains(st.members, enc.PartyA) || !slices.Contains(st.members, enc.PartyB) || enc.PartyA == enc.PartyB {
+		return
+	}
+	pr := enc.Prediction
+	t := pr.Time
+	if pr.TCPAS != nil {
+		t = t.Add(time.Duration(*pr.TCPAS * float64(time.Second)))
+	}
+	var pos [][3]float64
+	for _, p := range []deconflict.PosView{pr.PosA, pr.PosB} {
+		if p.Lat == nil || p.Lon == nil {
+			continue
+		}
+		alt := math.NaN()
+		if p.AltM != nil {
+			alt = *p.AltM
+		}
+		pos = append(pos, [3]float64{*p.Lat, *p.Lon, alt})
+	}
+	zs := rules.ZoneSeparations(*pr.CPAM, t, pos...)
+	if len(zs) == 0 {
+		return
+	}
+	z := zs[0]
+	if st.breached == nil {
+		st.breached = map[string]bool{}
+	}
+	st.breached[key] = true
+	parties := []string{enc.PartyA, enc.PartyB}
+	slices.Sort(parties)
+	st.breaches = append(st.breaches, regime.Finding{Code: regime.MeasureBreach, Rule: "zone-min-separation", Regime: "measure",
+		About: []int64{e.Index, z.Measure}, State: strings.Join(parties, ","), Time: e.Received,
+		Text: fmt.Sprintf("%s (%s) and %s (%s) predicted to pass %.0f m apart inside %s, under the %.0f m minimum separation of measure %d (incident %s)",
+			enc.A, enc.PartyA, enc.B, enc.PartyB, *pr.CPAM, z.Name, z.MinSeparationM, z.Measure, body.Incident)})
 }
 
 // checkZoneEntry finds in a zone alert a track inside (intrusion) a zone

@@ -305,3 +305,23 @@ func RulesAt(members []string, entries []LogEntry, index int64) *Rules {
 	}
 	return b.At(index, t)
 }
+
+// ZoneSeparations returns the binding zones whose minimum separation
+// (min_separation_m) an approach of two members' tracks breaks: closer
+// than it (distanceM, m), at t within the zone's window, with either
+// track's position (lat, lon, altM; NaN altitude: unknown) inside its area.
+func (r *Rules) ZoneSeparations(distanceM float64, t time.Time, pos ...[3]float64) []ZoneRule {
+	var out []ZoneRule
+	for _, z := range r.Zones {
+		if z.MinSeparationM <= 0 || !(distanceM < z.MinSeparationM) {
+			continue
+		}
+		if !z.Start.IsZero() && t.Before(z.Start) || !z.End.IsZero() && !t.Before(z.End) {
+			continue
+		}
+		if slices.ContainsFunc(pos, func(p [3]float64) bool { return z.Area.Contains(p[0], p[1], p[2]) }) {
+			out = append(out, z)
+		}
+	}
+	return out
+}

@@ -219,3 +219,42 @@ func TestParseMeasureErrors(t *testing.T) {
 		t.Errorf("tanks %d, want the default %d", got, want)
 	}
 }
+
+// TestZoneSeparations: a zone's minimum separation is broken by an
+// approach closer than it, inside the area (either track), within the
+// window; not at the separation itself, outside, before the start or at
+// the end, nor by a zone without one.
+func TestZoneSeparations(t *testing.T) {
+	start := time.Date(2027, 9, 1, 0, 0, 0, 0, time.UTC)
+	zone := func(terms string) regime.ZoneRule {
+		m, err := regime.ParseMeasure([]byte(terms))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return regime.ZoneRule{Measure: 7, MeasureZone: *m.Zone}
+	}
+	r := &regime.Rules{Zones: []regime.ZoneRule{
+		zone(`{"kind":"zone","name":"DZ","zone_kind":"deconfliction-zone","area":{"circle":{"lat":55.5,"lon":19,"radius_m":10000}},"min_separation_m":3000,"start":"2027-09-01T00:00:00Z","end":"2027-09-02T00:00:00Z"}`),
+		zone(`{"kind":"zone","name":"SCA","zone_kind":"special-caution-area","area":{"circle":{"lat":55.5,"lon":19,"radius_m":10000}}}`),
+	}}
+	in, out := [3]float64{55.5, 19.05, 0}, [3]float64{56.5, 19, 0}
+	for _, tc := range []struct {
+		name string
+		d    float64
+		at   time.Time
+		pos  [][3]float64
+		want int
+	}{
+		{"Breach", 1500, start.Add(time.Hour), [][3]float64{in, out}, 1},
+		{"SecondTrackInside", 1500, start.Add(time.Hour), [][3]float64{out, in}, 1},
+		{"AtTheSeparation", 3000, start.Add(time.Hour), [][3]float64{in}, 0},
+		{"Outside", 1500, start.Add(time.Hour), [][3]float64{out, out}, 0},
+		{"BeforeStart", 1500, start.Add(-time.Second), [][3]float64{in}, 0},
+		{"AtEnd", 1500, start.Add(24 * time.Hour), [][3]float64{in}, 0},
+	} {
+		got := r.ZoneSeparations(tc.d, tc.at, tc.pos...)
+		if len(got) != tc.want || tc.want == 1 && (got[0].Name != "DZ" || got[0].Measure != 7) {
+			t.Errorf("%s: %+v, want %d (DZ, measure 7)", tc.name, got, tc.want)
+		}
+	}
+}

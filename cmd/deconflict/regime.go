@@ -565,3 +565,38 @@ func (m *Main) loadMeasures(path string) (*regime.Rules, error) {
 	}
 	return out, sc.Err()
 }
+
+// zoneBreaches returns, when rules have a zone with a minimum separation,
+// the function giving the zone measures (base:LINE) whose separation a
+// scan row of two different parties broke: closer than it at the closest
+// approach, with either track there inside the zone, in its window
+// (regime.Rules.ZoneSeparations, as the live node's measure-breach); nil
+// otherwise.
+func zoneBreaches(rules *regime.Rules, base string) func(detect.Row) []string {
+	if !slices.ContainsFunc(rules.Zones, func(z regime.ZoneRule) bool { return z.MinSeparationM > 0 }) {
+		return nil
+	}
+	return func(r detect.Row) []string {
+		if r.PartyA == "" || r.PartyB == "" || r.PartyA == r.PartyB || r.Kind != detect.Approach {
+			return nil
+		}
+		var pos [][3]float64
+		for _, t := range []*detect.RecordedTrack{r.TrackA, r.TrackB} {
+			if t == nil {
+				continue
+			}
+			gap := deconflict.DefaultAirLost
+			if t.Domain == deconflict.Sea {
+				gap = deconflict.DefaultSeaLost
+			}
+			if p, alt, ok := t.At(r.ClosestTime, gap); ok {
+				pos = append(pos, [3]float64{p.Lat, p.Lon, alt})
+			}
+		}
+		var out []string
+		for _, z := range rules.ZoneSeparations(r.ClosestM, r.ClosestTime, pos...) {
+			out = append(out, base+":"+strconv.FormatInt(z.Measure, 10))
+		}
+		return out
+	}
+}

@@ -296,3 +296,38 @@ func TestScanRelevanceMeasure(t *testing.T) {
 		t.Errorf("with the measure: %q, want one critical encounter of the merchants", got)
 	}
 }
+
+// TestScanZoneMinSeparation: warships passing 1.5 km apart inside a zone
+// measure's area with a 3 km minimum separation: scan lists the measure
+// in measure_breach (as the live node raises its measure-breach, http
+// TestZoneMinSeparationLive); with a 1 km minimum, the column is empty.
+func TestScanZoneMinSeparation(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, dir: dir}
+	var csv strings.Builder
+	csv.WriteString("time,id,party,domain,lat,lon,alt_m,speed_ms,course_deg,climb_ms\n")
+	t0 := time.Date(2027, 9, 11, 12, 0, 0, 0, time.UTC)
+	for s := 0; s <= 600; s += 20 {
+		d := float64(s) * 10 / (111320 * 0.5664)
+		at := t0.Add(time.Duration(s) * time.Second).Format(time.RFC3339)
+		csv.WriteString(at + ",ru-frigate,RU,sea,55.5," + strconvF(19.0+d) + ",,10,90,\n")
+		csv.WriteString(at + ",nato-destroyer,NATO,sea," + strconvF(55.5+1500/111320.0) + "," + strconvF(19.0+6000/(111320*0.5664)-d) + ",,10,270,\n")
+	}
+	os.WriteFile(filepath.Join(dir, "ships.csv"), []byte(csv.String()), 0o644)
+	zone := func(minM string) string {
+		return `{"kind":"ack-deadlines","flash_s":60}` + "\n" +
+			`{"kind":"zone","name":"DZ-1","zone_kind":"deconfliction-zone","area":{"circle":{"lat":55.5,"lon":19.05,"radius_m":20000}},"min_separation_m":` + minM + "}\n"
+	}
+	os.WriteFile(filepath.Join(dir, "z3.jsonl"), []byte(zone("3000")), 0o644)
+	os.WriteFile(filepath.Join(dir, "z1.jsonl"), []byte(zone("1000")), 0o644)
+	for _, tc := range []struct{ file, want string }{{"z3.jsonl", "z3.jsonl:2"}, {"z1.jsonl", ""}} {
+		lines := strings.Split(strings.TrimSpace(c.run(false, "scan", "--format", "csv", "ships.csv", "--measures", tc.file)), "\n")
+		if len(lines) != 2 || !strings.HasSuffix(lines[0], ",measure_breach") {
+			t.Fatalf("%s: %q, want a header ending in measure_breach and one encounter", tc.file, lines)
+		}
+		cols := strings.Split(lines[1], ",")
+		if got := cols[len(cols)-1]; got != tc.want || cols[5] != "advisory" {
+			t.Errorf("%s: measure_breach %q severity %s, want %q, advisory", tc.file, got, cols[5], tc.want)
+		}
+	}
+}

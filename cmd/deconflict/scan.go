@@ -60,7 +60,9 @@ notified them. --measures FILE reads binding measures, one measure's
 terms a line (as 'measure propose' takes them): their separations set
 the tiers and their relevance measures widen the pairs watched (two
 civilian tracks of different parties inside the area), as a live node
-does for a channel where they bind. Files may be
+does for a channel where they bind; with a zone measure that has a
+min_separation_m, the column measure_breach lists the zone measures
+(FILE:LINE) whose minimum separation an encounter broke inside the zone. Files may be
 gzip-compressed; "-" is standard input. A progress bar is drawn on a
 terminal; a summary goes to standard error.
 
@@ -103,7 +105,7 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	classify := attrib.NewTracks(attributor)
 	names := map[string]string{}
 	untimed := 0 // position reports without a time, skipped
-	var explain func(detect.Row) []string
+	var explain, breach func(detect.Row) []string
 	if *notifications != "" {
 		if explain, err = m.loadExplainer(*notifications); err != nil {
 			return fmt.Errorf("scan: --notifications: %w", err)
@@ -170,6 +172,7 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 		if err := live.ApplyRules(&cfg, rules); err != nil {
 			return fmt.Errorf("scan: --measures: %s: %w", *measuresFile, err)
 		}
+		breach = zoneBreaches(rules, filepath.Base(*measuresFile))
 	}
 	if *all {
 		th := cfg.Thresholds
@@ -205,9 +208,9 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	switch kind {
 	case "csv":
-		err = writeEncountersCSV(bw, rows, explain)
+		err = writeEncountersCSV(bw, rows, explain, breach)
 	case "json":
-		err = writeEncountersJSON(bw, rows, explain)
+		err = writeEncountersJSON(bw, rows, explain, breach)
 	case "geojson":
 		err = writeEncountersGeoJSON(bw, rows)
 	}
@@ -297,11 +300,15 @@ func fmtM(v float64) string {
 }
 
 // writeEncountersCSV writes the encounters CSV; with explain (scan
-// --notifications) the last column is explained_by.
-func writeEncountersCSV(w io.Writer, rows []detect.Row, explain func(detect.Row) []string) error {
+// --notifications) a column explained_by follows, and with breach (scan
+// --measures with a zone's minimum separation) a column measure_breach.
+func writeEncountersCSV(w io.Writer, rows []detect.Row, explain, breach func(detect.Row) []string) error {
 	header := encountersHeader + ",kind,closest_lat,closest_lon,name_a,name_b"
 	if explain != nil {
 		header += ",explained_by"
+	}
+	if breach != nil {
+		header += ",measure_breach"
 	}
 	if _, err := fmt.Fprintln(w, header); err != nil {
 		return err
@@ -316,6 +323,9 @@ func writeEncountersCSV(w io.Writer, rows []detect.Row, explain func(detect.Row)
 		}
 		if err == nil && explain != nil {
 			_, err = fmt.Fprintf(w, ",%s", csvField(strings.Join(explain(r), ";")))
+		}
+		if err == nil && breach != nil {
+			_, err = fmt.Fprintf(w, ",%s", csvField(strings.Join(breach(r), ";")))
 		}
 		if err == nil {
 			_, err = fmt.Fprintln(w)
@@ -350,6 +360,9 @@ type jsonRow struct {
 	NameA       string   `json:"name_a,omitempty"`
 	NameB       string   `json:"name_b,omitempty"`
 	ExplainedBy []string `json:"explained_by,omitempty"` // scan --notifications: the notifications that explain it
+	// MeasureBreach: scan --measures, the zone measures (FILE:LINE) whose
+	// minimum separation the encounter broke inside the zone.
+	MeasureBreach []string `json:"measure_breach,omitempty"`
 }
 
 func toJSONRow(r detect.Row) jsonRow {
@@ -410,12 +423,15 @@ func fmtDeg(v float64) string {
 	return strconv.FormatFloat(v, 'f', 6, 64)
 }
 
-func writeEncountersJSON(w io.Writer, rows []detect.Row, explain func(detect.Row) []string) error {
+func writeEncountersJSON(w io.Writer, rows []detect.Row, explain, breach func(detect.Row) []string) error {
 	out := make([]jsonRow, len(rows))
 	for i, r := range rows {
 		out[i] = toJSONRow(r)
 		if explain != nil {
 			out[i].ExplainedBy = explain(r)
+		}
+		if breach != nil {
+			out[i].MeasureBreach = breach(r)
 		}
 	}
 	enc := json.NewEncoder(w)

@@ -75,6 +75,8 @@ type nodeOptions struct {
 	attachQuotaBytes            int64    // all attachments together
 	attachTypes                 string   // the media types allowed as attachments, comma-separated
 	metricsChannels             bool     // per-channel link test figures on /metrics
+	maxConns, maxStreams        int      // open connections and streams the HTTP server takes
+	maxStreamsPerClient         int      // open streams per key or console session
 	// onLinkTest, when set, is the node's OnLinkTest (the demo answers
 	// for the parties whose keys it hosts).
 	onLinkTest func(ctx context.Context, n *node.Node, channel string, index int64, parties []string)
@@ -95,6 +97,9 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 	fs.Int64Var(&o.attachQuotaBytes, "attach-quota-bytes", node.DefaultAttachQuotaBytes, "all attachments the node stores together (each file once), bytes")
 	fs.StringVar(&o.attachTypes, "attach-types", strings.Join(node.DefaultAttachTypes, ","), "the media types the node takes as attachments, comma-separated")
 	fs.DurationVar(&o.tick, "tick", 500*time.Millisecond, "how often acknowledgement deadlines and webhooks are checked")
+	fs.IntVar(&o.maxConns, "max-conns", dhttp.DefaultMaxConns, "open HTTP connections the node takes (streams included); one over it is answered 503 and closed")
+	fs.IntVar(&o.maxStreams, "max-streams", dhttp.DefaultMaxStreams, "open streams (watch, picture watch) the node takes in total; one over it is refused with 429")
+	fs.IntVar(&o.maxStreamsPerClient, "max-streams-per-client", dhttp.DefaultMaxStreamsPerClient, "open streams per key or console session; one over it is refused with 429")
 	fs.BoolVar(&o.metricsChannels, "metrics-channels", false, "add each channel's and party's link test availability to /metrics, labelled (whoever reaches /metrics then sees channel ids and members)")
 }
 
@@ -249,6 +254,7 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	srv.SetLive(pic)
 	srv.Version = buildVersion()
 	srv.MetricsChannels = o.metricsChannels
+	srv.MaxConns, srv.MaxStreams, srv.MaxStreamsPerClient = o.maxConns, o.maxStreams, o.maxStreamsPerClient
 	if _, err := console.Mount(srv, n, o.data); err != nil {
 		pic.Close()
 		n.Close()

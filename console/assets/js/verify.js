@@ -317,8 +317,10 @@ export class RecordCheck {
     try {
       st = await this.verify(ch);
     } catch (e) {
-      if (e instanceof VerifyError && e.kind !== "format") st = { fault: e.kind, message: e.message, evidence: e.evidence || "" };
-      else if (e instanceof VerifyError) st = { fault: "signature", message: e.message, evidence: e.evidence || "" };
+      if (e instanceof VerifyError) {
+        st = { fault: e.kind === "format" ? "signature" : e.kind, message: e.message, evidence: e.evidence || "", accept: e.accept || null };
+        this.remember({ fault: st.fault, channel: ch, message: e.message, evidence: st.evidence, found: new Date().toISOString() });
+      }
       else if (e.code === "not_found" || e.code === "unauthorized") st = { skipped: e.message };
       else st = { error: e.message };
     }
@@ -345,6 +347,7 @@ export class RecordCheck {
     if (pin.name !== node.name || pin.key !== node.key) {
       const e = new VerifyError("key", `the node's key changed: this browser pinned ${pin.name} key ${pin.key} (${pin.fingerprint}) on ${pin.pinned}; the node now presents ${node.name} key ${node.key} (${await fingerprint(b64decode(node.key))})`);
       e.evidence = `pinned node: ${pin.name} ${pin.key} (since ${pin.pinned})\nnode now: ${node.name} ${node.key}\n`;
+      e.accept = { node: { name: node.name, key: node.key } };
       throw e;
     }
     return { ...pin, pub: b64decode(pin.key) };
@@ -367,8 +370,7 @@ export class RecordCheck {
       const fault = (kind, msg, proof) => {
         const e = new VerifyError(kind, msg);
         e.evidence = evidence(pin, ch, msg, last, note, proof);
-        e.old = last;
-        e.now = { size: cp.size, root: cp.rootB64 };
+        e.accept = { origin, cp: { size: cp.size, root: cp.rootB64, note } };
         return e;
       };
       if (cp.size < last.size) throw fault("rollback", `rollback: the node now serves checkpoint size ${cp.size} (root ${cp.rootB64}), smaller than size ${last.size} (root ${last.root}) that this browser verified on ${last.verified}`);
@@ -420,6 +422,38 @@ export class RecordCheck {
     return "all";
   }
 
+  // remember keeps a fault in this browser's storage (the last 50), so its
+  // evidence outlives the page and an accepted log.
+  remember(f) {
+    const all = this.get("faults") || [];
+    if (all.some((g) => g.channel === f.channel && g.message === f.message)) return;
+    all.push(f);
+    this.put("faults", all.slice(-50));
+  }
+
+  // accept is the officer's decision, after reporting a fault, to check
+  // from now on against what the node serves now: the new key is pinned,
+  // or the checkpoint served now becomes the verified one.
+  accept(st) {
+    const a = st.accept;
+    this.confirming = null;
+    if (!a) return;
+    if (a.node) {
+      const pub = b64decode(a.node.key);
+      fingerprint(pub).then((fp) => {
+        this.put("node", { name: a.node.name, key: a.node.key, pinned: new Date().toISOString(), fingerprint: fp, replaced: this.get("node") });
+        for (const [ch, s] of this.states) if (s.fault === "key") { this.states.delete(ch); this.check(ch); }
+        this.render();
+      });
+      return;
+    }
+    this.put(`cp:${a.origin}`, { ...a.cp, verified: new Date().toISOString(), accepted: true });
+    this.states.delete(st.channel);
+    this.frontiers.delete(st.channel);
+    this.check(st.channel);
+    this.render();
+  }
+
   // summary appends to the Record tab what this browser checked of ch.
   summary(panel, ch) {
     panel.querySelector("#record-browser-check")?.remove();
@@ -433,6 +467,18 @@ export class RecordCheck {
     if (!box || !box.isConnected) return;
     const ch = box.dataset.channel, st = this.states.get(ch), pin = this.get("node");
     const last = pin ? this.get(`cp:${pin.name}/${ch}`) : null;
+    // the past faults are redrawn only when one is added, so that an
+    // evidence box opened stays open through later checks
+    const faults = (this.get("faults") || []).filter((f) => f.channel === ch || f.fault === "key");
+    let past = box.querySelector("#record-past-faults-box");
+    if (!past || past.dataset.count !== String(faults.length)) {
+      past = el("div", { id: "record-past-faults-box", dataset: { count: String(faults.length) } });
+      if (faults.length) {
+        past.append(el("h4", {}, "Faults this browser saw"), el("ul", { id: "record-past-faults", class: "record-past-faults" }, ...faults.map((f) =>
+          el("li", {}, el("details", {}, el("summary", {}, `${f.found}: ${f.fault.toUpperCase()} on ${f.channel}`),
+            el("p", {}, f.message), el("textarea", { readonly: true, rows: 8, "aria-label": `Evidence of the ${f.fault} found ${f.found}` }, f.evidence))))));
+      }
+    }
     box.replaceChildren(el("h4", {}, "Checked in this browser"),
       el("p", { class: "hint" }, "This browser checks every checkpoint the node serves against the node key it pinned and the last checkpoint it verified (docs/console.md, \"What the console verifies\")."),
       el("dl", { class: "checkpoint" },
@@ -440,7 +486,8 @@ export class RecordCheck {
         el("dt", {}, "Verified"), el("dd", { id: "record-browser-verified" }, last ? `size ${last.size}, root ${last.root}, on ${last.verified}` : "nothing yet"),
         el("dt", {}, "Last check"), el("dd", { id: "record-browser-last" }, !st ? "running…" : st.ok
           ? `${st.at}: size ${st.size}${st.from == null ? " (first check here)" : st.from === st.size ? ", as verified before" : ` extends size ${st.from}`}; entries checked: ${st.entries}`
-          : st.fault ? `${st.at}: ${st.fault.toUpperCase()}: ${st.message}` : `${st.at}: not checked: ${st.error || st.skipped}`)));
+          : st.fault ? `${st.at}: ${st.fault.toUpperCase()}: ${st.message}` : `${st.at}: not checked: ${st.error || st.skipped}`)),
+      past);
   }
 
   render() {
@@ -494,6 +541,17 @@ export class RecordCheck {
         box.select();
         try { await navigator.clipboard.writeText(box.value); copied.textContent = " copied"; } catch (_) { copied.textContent = document.execCommand("copy") ? " copied" : " select the text and copy it"; }
       } }, "Copy evidence"), copied);
+    if (fault.accept) {
+      const what = fault.accept.node
+        ? `pin the key the node presents now (${fault.accept.node.key}) in place of the one pinned before`
+        : `check ${fault.channel} from now on against the checkpoint the node serves now (size ${fault.accept.cp.size}, root ${fault.accept.cp.root})`;
+      // the confirmation stays open across redraws (every check redraws)
+      const confirm = el("div", { class: "record-accept-confirm", hidden: this.confirming !== fault.channel },
+        el("p", {}, `Only once this has been reported and explained (for example, a restore from backup the members agreed to): this browser will ${what}. The evidence stays in the Record tab.`),
+        el("button", { type: "button", id: "record-accept-confirm", onclick: () => this.accept(fault) }, fault.accept.node ? "Pin the new key" : "Trust the log served now"), " ",
+        el("button", { type: "button", class: "link-button", onclick: () => { this.confirming = null; confirm.hidden = true; } }, "Cancel"));
+      this.banner.append(" ", el("button", { type: "button", id: "record-accept", onclick: () => { this.confirming = fault.channel; confirm.hidden = false; } }, fault.accept.node ? "Trust the new key…" : "Trust the log served now…"), confirm);
+    }
   }
 }
 
