@@ -600,3 +600,102 @@ func zoneBreaches(rules *regime.Rules, base string) func(detect.Row) []string {
 		return out
 	}
 }
+
+// loadMeasuresLog reads a channel's log saved with 'deconflict watch
+// --channel C' (one envelope a line, as JSON) and returns the rules its
+// measures put in force at index at (at < 0: the last envelope's), as
+// regime.RulesAt replays them. The members are the parties keys names
+// (party -> its public keys). Every measure, sign and withdraw envelope
+// must be signed over its exact payload bytes by one of its author's
+// keys, its leaf hash is recomputed from the signed parts (so a
+// signature's reference is checked against the proposal's real bytes),
+// and indices must increase within one channel. The log's completeness
+// is not proved here ('deconflict verify' does that against the node's
+// signed checkpoint): a log cut short of a withdrawal gives a measure
+// still binding.
+func (m *Main) loadMeasuresLog(path string, keys map[string][]string, at int64) (*regime.Rules, error) {
+	rc, err := m.openInput(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return readMeasuresLog(rc, path, keys, at)
+}
+
+// readMeasuresLog is loadMeasuresLog's reading of r, named path in errors.
+func readMeasuresLog(rc io.Reader, path string, keys map[string][]string, at int64) (*regime.Rules, error) {
+	members := make([]string, 0, len(keys))
+	for p := range keys {
+		members = append(members, p)
+	}
+	slices.Sort(members)
+	var entries []regime.LogEntry
+	channel := ""
+	sc := bufio.NewScanner(rc)
+	sc.Buffer(make([]byte, 0, 64<<10), 4*deconflict.MaxEnvelopeBytes)
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		bad := func(format string, a ...any) error {
+			return fmt.Errorf("%s: line %d: %s", path, line, fmt.Sprintf(format, a...))
+		}
+		var v dhttp.EnvelopeView
+		if err := json.Unmarshal(b, &v); err != nil {
+			return nil, bad("not an envelope as 'watch' prints it: %v", err)
+		}
+		if channel == "" {
+			channel = v.Channel
+		} else if v.Channel != channel {
+			return nil, bad("channel %q, but the log is of %q", v.Channel, channel)
+		}
+		if n := len(entries); n > 0 && v.Index <= entries[n-1].Index {
+			return nil, bad("index %d after %d: want the log in order", v.Index, entries[n-1].Index)
+		}
+		e := regime.LogEntry{Index: v.Index, Kind: v.Kind, Author: v.Author, Received: v.Received}
+		switch v.Kind {
+		case deconflict.KindMeasure, deconflict.KindSign, deconflict.KindWithdraw:
+			s, err := v.Signed()
+			if err != nil {
+				return nil, bad("envelope %d: %v", v.Index, err)
+			}
+			if err := s.VerifySignature(); err != nil {
+				return nil, bad("envelope %d: %s", v.Index, deconflict.ErrorMessage(err))
+			}
+			p, err := deconflict.ParsePayload(s.Payload)
+			if err != nil {
+				return nil, bad("envelope %d: %s", v.Index, deconflict.ErrorMessage(err))
+			}
+			if p.Channel != channel || p.Kind != v.Kind {
+				return nil, bad("envelope %d: its signed payload is a %s of channel %s, the line says a %s of %s", v.Index, p.Kind, p.Channel, v.Kind, channel)
+			}
+			ks, member := keys[p.Author]
+			if !member {
+				return nil, bad("envelope %d: a %s by %s, who is not among the --party-key members %v", v.Index, p.Kind, p.Author, members)
+			}
+			if !slices.Contains(ks, deconflict.EncodeKey(s.Key)) {
+				return nil, bad("envelope %d: signed by key %s, not one given for %s", v.Index, deconflict.EncodeKey(s.Key), p.Author)
+			}
+			e.Author, e.Body, e.LeafHash = p.Author, p.Body, deconflict.LeafHash(s.Leaf())
+			if v.LeafHash != base64.StdEncoding.EncodeToString(e.LeafHash[:]) {
+				return nil, bad("envelope %d: leaf_hash %s, but its signed parts hash to %s", v.Index, v.LeafHash, base64.StdEncoding.EncodeToString(e.LeafHash[:]))
+			}
+		}
+		entries = append(entries, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("%s: no envelope", path)
+	}
+	last := entries[len(entries)-1].Index
+	if at < 0 {
+		at = last
+	}
+	if at > last {
+		return nil, fmt.Errorf("%s: no envelope at index %d (the log ends at %d)", path, at, last)
+	}
+	return regime.RulesAt(members, entries, at), nil
+}

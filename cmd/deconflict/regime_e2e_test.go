@@ -1,6 +1,8 @@
 package main_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -329,5 +331,88 @@ func TestScanZoneMinSeparation(t *testing.T) {
 		if got := cols[len(cols)-1]; got != tc.want || cols[5] != "advisory" {
 			t.Errorf("%s: measure_breach %q severity %s, want %q, advisory", tc.file, got, cols[5], tc.want)
 		}
+	}
+}
+
+// TestScanMeasuresFromLog: the rules scan applies can come from a
+// channel's log saved with 'watch': a 2 km dangerous separation NATO
+// proposed makes the ships' passing 1.5 km apart dangerous only at the
+// index of RU's signature and after (advisory at the proposal's index).
+// The signatures are checked against the members' keys: a wrong key, a
+// non-member's envelope or an altered payload is refused, naming the
+// envelope.
+func TestScanMeasuresFromLog(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "data")
+	startServe(t, dir, data, addr)
+	c := &cli{t: t, dir: dir, env: []string{"DECONFLICT_NODE=http://" + addr}}
+	pubs := map[string]string{}
+	for _, p := range []string{"RU", "NATO", "US"} {
+		pubs[p] = strings.TrimSpace(c.run(false, "keygen", "--out", strings.ToLower(p)+".key"))
+		c.run(false, "party", "add", p, "--pubkey", pubs[p], "--data", data)
+	}
+	c.run(false, "channel", "create", "ru-nato", "--members", "RU,NATO", "--data", data)
+	os.WriteFile(filepath.Join(dir, "sep.json"), []byte(`{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":2000}`), 0o644)
+	c.run(false, "measure", "propose", "--channel", "ru-nato", "sep.json", "--key", "nato.key") // index 0
+	c.run(false, "send", "--channel", "ru-nato", "--key", "ru.key", "received, studying")       // index 1
+	c.run(false, "measure", "sign", "--channel", "ru-nato", "0", "--key", "ru.key")             // index 2
+	log := c.run(false, "watch", "--channel", "ru-nato", "--key", "nato.key")
+	os.WriteFile(filepath.Join(dir, "ru-nato.log"), []byte(log), 0o644)
+
+	var csv strings.Builder
+	csv.WriteString("time,id,party,domain,lat,lon,alt_m,speed_ms,course_deg,climb_ms\n")
+	t0 := time.Date(2027, 9, 11, 12, 0, 0, 0, time.UTC)
+	for s := 0; s <= 1200; s += 20 {
+		d := float64(s) * 5 / (111320 * 0.5807)
+		at := t0.Add(time.Duration(s) * time.Second).Format(time.RFC3339)
+		csv.WriteString(at + ",RU-1,RU,sea,54.5," + strconvF(21.4+d) + ",,5,90,\n")
+		csv.WriteString(at + ",NATO-1,NATO,sea,54.5135," + strconvF(21.6-d) + ",,5,270,\n")
+	}
+	os.WriteFile(filepath.Join(dir, "ships.csv"), []byte(csv.String()), 0o644)
+	keys := []string{"--party-key", "RU=" + pubs["RU"], "--party-key", "NATO=" + pubs["NATO"]}
+	severity := func(extra ...string) string {
+		t.Helper()
+		out := c.run(false, append(append([]string{"scan", "--format", "csv", "ships.csv", "--measures-from", "ru-nato.log"}, keys...), extra...)...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("scan: %q, want one encounter", out)
+		}
+		return strings.Split(lines[1], ",")[5]
+	}
+	for _, tc := range []struct{ at, want string }{{"0", "advisory"}, {"1", "advisory"}, {"2", "dangerous"}} {
+		if got := severity("--at", tc.at); got != tc.want {
+			t.Errorf("rules at %s: %s, want %s", tc.at, got, tc.want)
+		}
+	}
+	if got := severity(); got != "dangerous" {
+		t.Errorf("rules at the log's end: %s, want dangerous", got)
+	}
+
+	scanErr := func(logFile string, keys ...string) string {
+		t.Helper()
+		return c.run(true, append([]string{"scan", "--format", "csv", "ships.csv", "--measures-from", logFile}, keys...)...)
+	}
+	if e := scanErr("ru-nato.log", "--party-key", "RU="+pubs["US"], "--party-key", "NATO="+pubs["NATO"]); !strings.Contains(e, "line 3: envelope 2: signed by key "+pubs["RU"]+", not one given for RU") {
+		t.Errorf("wrong key for RU: %q", e)
+	}
+	if e := scanErr("ru-nato.log", "--party-key", "NATO="+pubs["NATO"], "--party-key", "US="+pubs["US"]); !strings.Contains(e, "envelope 2: a sign by RU, who is not among the --party-key members [NATO US]") {
+		t.Errorf("RU not a member: %q", e)
+	}
+	if e := scanErr("ru-nato.log"); !strings.Contains(e, "--measures-from needs the members' keys") {
+		t.Errorf("no keys: %q", e)
+	}
+	// The proposal's payload altered (2000 m made 9000 m, payload_b64 too):
+	// its signature no longer verifies.
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	var v map[string]any
+	json.Unmarshal([]byte(lines[0]), &v)
+	raw, _ := base64.StdEncoding.DecodeString(v["payload_b64"].(string))
+	v["payload_b64"] = base64.StdEncoding.EncodeToString(bytes.Replace(raw, []byte("2000"), []byte("9000"), 1))
+	b, _ := json.Marshal(v)
+	lines[0] = string(b)
+	os.WriteFile(filepath.Join(dir, "altered.log"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	if e := scanErr("altered.log", keys...); !strings.Contains(e, "line 1: envelope 0: envelope signature does not verify") {
+		t.Errorf("altered proposal: %q", e)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -29,7 +30,7 @@ func init() {
 	register("scan", &command{
 		Summary: "find close encounters in recorded or simulated traffic",
 		Usage: `
-usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--parties FILE] [--all] [--notifications FILE] [--measures FILE]
+usage: deconflict scan --format ais|sbs|aircraft-json|trace|csv FILE... [--out FILE.csv|.geojson|.json] [--parties FILE] [--all] [--notifications FILE] [--measures FILE | --measures-from LOG --party-key ID=PUB... [--at N]]
 
 Replays the recordings in time order through the encounter engine, as a
 live node would have seen them, and writes the encounters actually reached
@@ -62,7 +63,16 @@ the tiers and their relevance measures widen the pairs watched (two
 civilian tracks of different parties inside the area), as a live node
 does for a channel where they bind; with a zone measure that has a
 min_separation_m, the column measure_breach lists the zone measures
-(FILE:LINE) whose minimum separation an encounter broke inside the zone. Files may be
+(FILE:LINE) whose minimum separation an encounter broke inside the zone.
+--measures-from LOG takes the measures from a channel's log saved with
+'deconflict watch --channel C > LOG' instead: the rules in force at index
+N (--at, default the log's last) as the node computes them, with a
+measure binding once every member signed it. The members are the parties
+given with --party-key ID=PUB (one per member, repeatable for a party's
+several keys); every measure, sign and withdraw envelope must verify
+under one of its author's keys, its leaf hash is recomputed, and a zone
+measure's min_separation_m is reported as LOG:INDEX. Completeness of the
+log is not checked here: run 'deconflict verify' on the channel first. Files may be
 gzip-compressed; "-" is standard input. A progress bar is drawn on a
 terminal; a summary goes to standard error.
 
@@ -82,6 +92,21 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 	all := fs.Bool("all", false, "report every pair, whatever the parties")
 	measuresFile := fs.String("measures", "", "binding measures (JSON lines, one measure's terms a line) whose separations set the tiers")
 	notifications := fs.String("notifications", "", "notification forms (JSON lines, each with its submission \"time\") that explain encounters")
+	measuresLog := fs.String("measures-from", "", "a channel's log saved with 'watch --channel C': the rules its measures put in force (members: the --party-key parties)")
+	measuresAt := fs.Int64("at", -1, "with --measures-from: the rules in force at this index (default: the log's last)")
+	partyKeys := map[string][]string{}
+	fs.Func("party-key", "with --measures-from: ID=PUB, a member and one of its keys (repeatable)", func(v string) error {
+		id, pub, ok := strings.Cut(v, "=")
+		if !ok || id == "" {
+			return fmt.Errorf("want ID=PUB")
+		}
+		k, err := deconflict.DecodeKey(pub)
+		if err != nil {
+			return errors.New(deconflict.ErrorMessage(err))
+		}
+		partyKeys[id] = append(partyKeys[id], deconflict.EncodeKey(k))
+		return nil
+	})
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -164,6 +189,22 @@ func runScan(ctx context.Context, m *Main, args []string) error {
 		}
 	}
 	cfg := detect.Config{Thresholds: detect.DefaultThresholds()}
+	if *measuresFile != "" && *measuresLog != "" {
+		return usagef("scan: --measures and --measures-from: give one")
+	}
+	if *measuresLog != "" && len(partyKeys) == 0 {
+		return usagef("scan: --measures-from needs the members' keys (--party-key ID=PUB for each)")
+	}
+	if *measuresLog != "" {
+		rules, err := m.loadMeasuresLog(*measuresLog, partyKeys, *measuresAt)
+		if err != nil {
+			return fmt.Errorf("scan: --measures-from: %w", err)
+		}
+		if err := live.ApplyRules(&cfg, rules); err != nil {
+			return fmt.Errorf("scan: --measures-from: %s: %w", *measuresLog, err)
+		}
+		breach = zoneBreaches(rules, filepath.Base(*measuresLog))
+	}
 	if *measuresFile != "" {
 		rules, err := m.loadMeasures(*measuresFile)
 		if err != nil {

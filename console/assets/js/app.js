@@ -9,6 +9,7 @@ import { Notices } from "./notices.js";
 import { Trails } from "./trails.js";
 import { TargetPanel } from "./target.js";
 import { Replay } from "./replay.js";
+import { Draw } from "./draw.js";
 import { Basemaps } from "./basemap.js";
 import { RecordCheck } from "./verify.js";
 import { LinkTests } from "./linktest.js";
@@ -93,7 +94,8 @@ function start(me) {
   const replay = new Replay(map);
   incidents.onReplay = (ch, inc) => replay.controls(ch, inc);
   const record = new Record($("panel-record"), me);
-  const notices = new Notices($("panel-notices"), me);
+  const draw = new Draw(map); // areas drawn on the map for the Notices forms
+  const notices = new Notices($("panel-notices"), me, draw);
   consoleMe = me;
   const links = new Map();
   const linkTests = new LinkTests(document.querySelector("aside.side"), me); // link tests: answered while signed in
@@ -190,7 +192,7 @@ function start(me) {
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
   window.deconflictConsole = { map, hotline, incidents, record, recordCheck }; // for tests and the curious
-  Object.assign(window.deconflictConsole, { trails, target, replay, linkTests, basemaps });
+  Object.assign(window.deconflictConsole, { trails, target, replay, linkTests, basemaps, draw });
 }
 
 function flashAlert(ch, v) {

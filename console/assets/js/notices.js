@@ -21,10 +21,22 @@ function templates(party) {
   };
 }
 
+// keepDraft restores a form's draft (its kind and text) or fills it anew,
+// and keeps the draft as the officer changes it.
+function keepDraft(drafts, name, sel, text, fill) {
+  const d = drafts[name];
+  if (d) { sel.value = d.kind; fill(); text.value = d.text; } else fill();
+  const save = () => { drafts[name] = { kind: sel.value, text: text.value }; };
+  sel.addEventListener("change", save);
+  text.addEventListener("input", save);
+}
+
 export class Notices {
-  constructor(root, me) {
+  constructor(root, me, draw = null) {
     this.root = root;
     this.me = me;
+    this.draw = draw;     // draw.js: areas drawn on the map for the forms
+    this.drafts = {};     // form -> {kind, text}: what the officer chose, typed or drew, kept across reloads of the panel
     this.channel = null;
     this.signing = false; // a signature is being confirmed: live updates wait
     this.seq = 0;         // bumped by each user step; a reload begun before one is dropped
@@ -32,6 +44,7 @@ export class Notices {
   }
 
   async show(channel) {
+    if (channel !== this.channel) this.drafts = {};
     this.channel = channel;
     this.signing = false;
     await this.refresh(true);
@@ -43,7 +56,7 @@ export class Notices {
     const ch = this.channel;
     if (!ch) return;
     const a = document.activeElement;
-    if (!force && (this.signing || (a && this.root.contains(a) && a.tagName === "TEXTAREA"))) return;
+    if (!force && (this.signing || this.draw?.active || (a && this.root.contains(a) && a.tagName === "TEXTAREA"))) return;
     const seq = this.seq;
     let ns, fs, rules;
     try {
@@ -53,12 +66,47 @@ export class Notices {
       this.root.replaceChildren(el("p", { class: "error-box", role: "alert" }, e.message));
       return;
     }
-    if (ch !== this.channel || seq !== this.seq) return;
+    if (ch !== this.channel || seq !== this.seq || this.draw?.active) return; // an area being drawn keeps its form
     this.root.replaceChildren(
       el("h3", {}, `Notifications on ${ch}`), this.notifications(ns || []),
       el("h3", {}, "Findings"), this.findings(fs || []),
       el("h3", {}, "Measures"), this.measures(rules?.measures || []),
       this.fileForm(), this.proposeForm());
+  }
+
+  // drawButton is the "Draw area on map" button of a form's textarea: the
+  // area drawn replaces the polygon or circle of the field that field()
+  // names (keeping its other terms, such as alt_m) in the JSON, which
+  // stays editable by hand; prepare(form) may first change the form.
+  drawButton(id, text, err, field, prepare = (f) => f) {
+    const b = el("button", { type: "button", id, class: "draw-area", "aria-pressed": "false" }, "Draw area on map");
+    if (!this.draw) b.hidden = true;
+    const reset = () => { b.setAttribute("aria-pressed", "false"); b.textContent = "Draw area on map"; };
+    b.addEventListener("click", () => {
+      if (this.draw.active) { this.draw.active.cancel(); return; }
+      let form;
+      try { form = JSON.parse(text.value); } catch (e) { err.textContent = `not JSON: ${e.message}`; return; }
+      err.textContent = "";
+      this.seq++; // a reload begun before keeps away from the form being drawn into
+      b.setAttribute("aria-pressed", "true");
+      b.textContent = "Drawing… (Escape cancels)";
+      this.draw.start((area) => {
+        reset();
+        const f = prepare(form), k = field(f);
+        const old = f[k] && typeof f[k] === "object" ? { ...f[k] } : {};
+        delete old.polygon; delete old.circle;
+        f[k] = { ...area, ...old };
+        text.value = JSON.stringify(f, null, 1);
+        text.dispatchEvent(new Event("input"));
+        text.focus();
+      }, reset);
+    });
+    // a form edited by hand shows its area
+    text.addEventListener("input", () => {
+      if (!this.draw || this.draw.active) return;
+      try { const f = JSON.parse(text.value); this.draw.show(f[field(f)]); } catch (_) { /* still being typed */ }
+    });
+    return b;
   }
 
   notifications(ns) {
@@ -130,37 +178,60 @@ export class Notices {
     const sel = el("select", { id: "notify-regime", "aria-label": "Regime" }, ...Object.keys(t).map((r) => el("option", { value: r }, r)));
     const text = el("textarea", { id: "notify-form", rows: "8", "aria-label": "Notification form (JSON)", class: "mono small" });
     const err = el("div", { class: "form-error", role: "alert", id: "notify-error" });
-    const fill = () => { text.value = JSON.stringify(t[sel.value], null, 1); };
-    sel.addEventListener("change", fill);
-    fill();
+    // the area field drawn into: the one the regime has, or the one chosen
+    const fields = el("select", { id: "notify-draw-field", "aria-label": "Area to draw" });
+    const areaField = () => fields.value || "area";
+    const fill = (show) => {
+      text.value = JSON.stringify(t[sel.value], null, 1);
+      const ks = ["area", "launch_area", "impact_area"].filter((k) => k in t[sel.value]);
+      fields.replaceChildren(...ks.map((k) => el("option", { value: k }, k)));
+      fields.hidden = ks.length < 2;
+      if (show) this.draw?.show(t[sel.value][areaField()]);
+    };
+    sel.addEventListener("change", () => fill(true));
+    keepDraft(this.drafts, "notify", sel, text, () => fill(false));
     const submit = async () => {
       err.textContent = "";
       let form;
       try { form = JSON.parse(text.value); } catch (e) { err.textContent = `not JSON: ${e.message}`; return; }
       try {
         await api.post("/v1/console/notify", { channel: this.channel, form });
+        delete this.drafts.notify;
         await this.refresh(true);
       } catch (e) { err.textContent = e.message; }
     };
     return el("details", { class: "notify-form" }, el("summary", {}, "File a notification"),
       el("p", { class: "hint" }, "Areas are {\"polygon\": [[lat, lon], ...]} or {\"circle\": {\"lat\", \"lon\", \"radius_m\"}}; the node derives from the numbers whether an activity is notifiable or observable."),
-      sel, text, el("button", { type: "button", class: "primary", id: "notify-submit", onclick: submit }, "File"), err);
+      sel, text, el("div", { class: "draw-row" }, this.drawButton("notify-draw", text, err, areaField), fields),
+      el("button", { type: "button", class: "primary", id: "notify-submit", onclick: submit }, "File"), err);
   }
 
   proposeForm() {
+    const kinds = {
+      separation: { kind: "separation", domain: "sea", tier: "dangerous", distance_m: 2000 },
+      zone: { kind: "zone", name: "SPECIAL CAUTION AREA", zone_kind: "special-caution-area", area: { polygon: [[55.0, 18.0], [55.0, 19.5], [55.8, 19.5], [55.8, 18.0]] }, entry_notice_s: 3600, min_separation_m: 1000 },
+      "ack-deadlines": { kind: "ack-deadlines", flash_s: 300, immediate_s: 1800 },
+      relevance: { kind: "relevance", area: { circle: { lat: 55.5, lon: 18.5, radius_m: 30000 } }, civilian: true },
+    };
+    const sel = el("select", { id: "measure-kind", "aria-label": "Measure kind" }, ...Object.keys(kinds).map((k) => el("option", { value: k }, k)));
     const text = el("textarea", { id: "measure-terms", rows: "4", class: "mono small", "aria-label": "Measure terms (JSON)" });
-    text.value = JSON.stringify({ kind: "separation", domain: "sea", tier: "dangerous", distance_m: 2000 });
-    const err = el("div", { class: "form-error", role: "alert" });
+    sel.addEventListener("change", () => { text.value = JSON.stringify(kinds[sel.value], null, 1); this.draw?.show(kinds[sel.value].area); });
+    keepDraft(this.drafts, "measure", sel, text, () => { text.value = JSON.stringify(kinds.separation); });
+    const err = el("div", { class: "form-error", role: "alert", id: "measure-error" });
+    // drawing into a measure without an area makes it a zone
+    const toZone = (f) => (f.kind === "zone" || f.kind === "relevance" ? f : (sel.value = "zone", { ...kinds.zone }));
     const submit = async () => {
       err.textContent = "";
       try {
         await api.post("/v1/console/measure", { channel: this.channel, terms: JSON.parse(text.value) });
+        delete this.drafts.measure;
         await this.refresh(true);
       } catch (e) { err.textContent = e.message; }
     };
     return el("details", { class: "notify-form" }, el("summary", {}, "Propose a measure"),
       el("p", { class: "hint" }, "Kinds: separation, zone, notification-threshold, ack-deadlines, relevance. It binds once every member has signed it."),
-      text, el("button", { type: "button", class: "primary", onclick: submit }, "Propose"), err);
+      sel, text, el("div", { class: "draw-row" }, this.drawButton("measure-draw", text, err, () => "area", toZone)),
+      el("button", { type: "button", class: "primary", id: "measure-submit", onclick: submit }, "Propose"), err);
   }
 
   async act(f) {
