@@ -53,6 +53,12 @@ type AlertJob struct {
 	Key string `json:"key,omitempty"`
 }
 
+// MaxIncidentOpen is how long an incident recorded open (OpenIncident)
+// is held against a new one for the same encounter: past it the record
+// is taken as left over by replicas that stopped before the encounter
+// closed.
+const MaxIncidentOpen = 12 * time.Hour
+
 // Batch is everything one append changes in a channel, written in one
 // transaction: envelopes, their log hashes, the new checkpoint and the
 // acknowledgement book-keeping they imply.
@@ -149,6 +155,18 @@ type Store interface {
 	DueAlerts(ctx context.Context, limit int) ([]AlertJob, error)
 	// AlertPosted marks an alert posted. ENOTFOUND if there is no such alert.
 	AlertPosted(ctx context.Context, id int64) error
+
+	// OpenIncident records incident as the incident open for the
+	// encounter named encounter (its kind and tracks, never its time),
+	// unless one is recorded open for it already, opened less than
+	// MaxIncidentOpen before opened: it returns the incident open for the
+	// encounter, incident or the one recorded before. Replicas whose
+	// engines opened one encounter at different reports so agree on its
+	// incident.
+	OpenIncident(ctx context.Context, encounter, incident string, opened time.Time) (string, error)
+	// CloseIncident ends the record of incident as open for encounter;
+	// nothing (and no error) if it is not the one recorded.
+	CloseIncident(ctx context.Context, encounter, incident string) error
 
 	// SaveIncidentTrack stores a track of an incident, replacing what was
 	// stored for the same incident and track. EINVALID if it has more than

@@ -14,8 +14,74 @@ import (
 	"github.com/deconflict/deconflict/detect"
 )
 
-// IncidentID names the incident of an encounter (see IncidentID).
-func (l *Picture) IncidentID(enc *detect.Encounter) string { return IncidentID(enc) }
+// IncidentID names the incident of an encounter: the one its opening
+// joined when another replica's engine had opened the same encounter
+// first (claimIncident), else IncidentID(enc).
+func (l *Picture) IncidentID(enc *detect.Encounter) string {
+	l.mu.Lock()
+	inc, ok := l.incidents[enc.ID]
+	l.mu.Unlock()
+	if ok {
+		return inc
+	}
+	return IncidentID(enc)
+}
+
+// encounterName names an encounter by its kind and tracks (or track and
+// zone), not its time: what OpenIncident keys open incidents by (hex of
+// a hash, whatever bytes the track ids hold).
+func encounterName(enc *detect.Encounter) string {
+	a, b := enc.A, enc.B
+	if b != "" && b < a {
+		a, b = b, a
+	}
+	h := sha256.Sum256([]byte(fmt.Sprintf("deconflict-encounter\x00%s\x00%s\x00%s\x00%s", enc.Kind, a, b, enc.Zone)))
+	return hex.EncodeToString(h[:16])
+}
+
+// claimIncident records the incident of an encounter whose opening is
+// to alert, and reports whether another replica's engine had opened the
+// same encounter first, at an earlier report (this replica's picture
+// started, or lost its report feed, while the encounter was open): then
+// this engine's encounter joins that incident, and its opening, alerted
+// already, is not alerted again. A closing ends the record.
+func (l *Picture) claimIncident(ctx context.Context, ev detect.Event) (joined bool) {
+	enc := &ev.Encounter
+	switch ev.Type {
+	case detect.Opened:
+		own := IncidentID(enc)
+		got, err := l.store.OpenIncident(ctx, encounterName(enc), own, enc.Opened)
+		if err != nil {
+			l.Logger.Error("recording an open incident", "incident", own, "err", err)
+			return false
+		}
+		if got == own {
+			return false
+		}
+		l.mu.Lock()
+		if l.incidents == nil {
+			l.incidents = map[uint64]string{}
+		}
+		l.incidents[enc.ID] = got
+		l.mu.Unlock()
+		return true
+	case detect.Closed:
+		if err := l.store.CloseIncident(ctx, encounterName(enc), l.IncidentID(enc)); err != nil {
+			l.Logger.Error("recording an incident closed", "incident", l.IncidentID(enc), "err", err)
+		}
+	}
+	return false
+}
+
+// forgetIncident drops what claimIncident kept of a closed encounter.
+func (l *Picture) forgetIncident(ev detect.Event) {
+	if ev.Type != detect.Closed {
+		return
+	}
+	l.mu.Lock()
+	delete(l.incidents, ev.Encounter.ID)
+	l.mu.Unlock()
+}
 
 // IncidentID names the incident of an encounter by what every replica's
 // engine sees alike, never by a replica's own counters or clock: its
@@ -36,8 +102,8 @@ func IncidentID(enc *detect.Encounter) string {
 // its event and the tier it reports. An encounter opens and closes once
 // and escalates once to each tier (above every tier it alerted for), so
 // every replica's engine gives one alert one key.
-func alertKey(ev detect.Event) string {
-	k := IncidentID(&ev.Encounter) + "/" + ev.Type.String()
+func (l *Picture) alertKey(ev detect.Event) string {
+	k := l.IncidentID(&ev.Encounter) + "/" + ev.Type.String()
 	if ev.Type != detect.Closed {
 		k += "/" + ev.Encounter.Severity.String()
 	}
@@ -66,7 +132,7 @@ func alertPolicy(ev detect.EventType, s detect.Severity) (deconflict.Precedence,
 // own explanation of the encounter (its notifications).
 func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.AlertJob, error) {
 	enc := ev.Encounter
-	j := deconflict.AlertJob{PartyA: enc.PartyA, PartyB: enc.PartyB, Created: l.Now().UTC(), Key: alertKey(ev)}
+	j := deconflict.AlertJob{PartyA: enc.PartyA, PartyB: enc.PartyB, Created: l.Now().UTC(), Key: l.alertKey(ev)}
 	chans, err := l.sharedChannels(ctx, enc.PartyA, enc.PartyB)
 	if err != nil {
 		return j, fmt.Errorf("alert channels: %w", err)
@@ -162,6 +228,11 @@ func (l *Picture) Explained(ctx context.Context, caller string, enc *detect.Enco
 // when the memory queue is full, and wakes the poster.
 func (l *Picture) overflowAlert(ev detect.Event) {
 	ctx := context.Background()
+	defer l.forgetIncident(ev)
+	if l.claimIncident(ctx, ev) {
+		l.queuedElsewhere(deconflict.Errorf(deconflict.ECONFLICT, "opened by another replica"))
+		return
+	}
 	j, err := l.alertJob(ctx, ev)
 	if err == nil {
 		err = l.store.QueueAlert(ctx, &j)
@@ -239,6 +310,11 @@ func (l *Picture) queuedElsewhere(err error) bool {
 // replica holds the lease (during a takeover) waits in the outbox
 // rather than being lost.
 func (l *Picture) queueAlert(ctx context.Context, ev detect.Event) {
+	defer l.forgetIncident(ev)
+	if l.claimIncident(ctx, ev) {
+		l.queuedElsewhere(deconflict.Errorf(deconflict.ECONFLICT, "opened by another replica"))
+		return
+	}
 	j, err := l.alertJob(ctx, ev)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -5,6 +5,7 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -72,7 +73,7 @@ func TestAlertsNotDroppedWhenQueueFull(t *testing.T) {
 	const n = 50
 	var evs []detect.Event
 	for i := 0; i < n; i++ {
-		evs = append(evs, detect.Event{Type: detect.Opened, Alert: true, Encounter: detect.Encounter{ID: uint64(i + 1), A: "a", B: "b", PartyA: "RU", PartyB: "US", Severity: detect.Critical, Opened: t0.Add(time.Duration(i) * time.Second)}})
+		evs = append(evs, detect.Event{Type: detect.Opened, Alert: true, Encounter: detect.Encounter{ID: uint64(i + 1), A: fmt.Sprint("a", i), B: "b", PartyA: "RU", PartyB: "US", Severity: detect.Critical, Opened: t0.Add(time.Duration(i) * time.Second)}})
 	}
 	l.handle(evs)
 	if got := l.Stats().AlertsOverflow; got == 0 {
@@ -124,26 +125,90 @@ func TestAlertQueuedOncePerKey(t *testing.T) {
 	pics[1].queueAlert(ctx, detect.Event{Type: detect.Opened, Alert: true, Encounter: enc(7, detect.Advisory, "b", "a")})
 	pics[1].queueAlert(ctx, detect.Event{Type: detect.Escalated, Alert: true, Encounter: enc(7, detect.Critical, "b", "a")})
 	pics[0].queueAlert(ctx, detect.Event{Type: detect.Escalated, Alert: true, Encounter: enc(1, detect.Critical, "a", "b")})
-	// The same pair meeting again later is another incident.
-	later := enc(2, detect.Advisory, "a", "b")
-	later.Opened = t0.Add(time.Hour)
-	pics[0].queueAlert(ctx, detect.Event{Type: detect.Opened, Alert: true, Encounter: later})
 	due, err := db.DueAlerts(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(due) != 3 {
-		t.Fatalf("%d alerts in the outbox, want 3 (opened, escalated, the later opening): %+v", len(due), due)
+	if len(due) != 2 {
+		t.Fatalf("%d alerts in the outbox, want 2 (opened, escalated)", len(due))
 	}
 	a, b := pics[0].Stats(), pics[1].Stats()
-	if a.AlertsQueued != 2 || b.AlertsQueued != 1 || a.AlertsLeft != 1 || b.AlertsLeft != 1 {
-		t.Fatalf("queued %d and %d, left %d and %d; want 2/1 queued, 1/1 left", a.AlertsQueued, b.AlertsQueued, a.AlertsLeft, b.AlertsLeft)
+	if a.AlertsQueued != 1 || b.AlertsQueued != 1 || a.AlertsLeft != 1 || b.AlertsLeft != 1 {
+		t.Fatalf("queued %d and %d, left %d and %d; want 1/1 queued, 1/1 left", a.AlertsQueued, b.AlertsQueued, a.AlertsLeft, b.AlertsLeft)
 	}
-	e1, e7 := enc(1, detect.Advisory, "a", "b"), enc(7, detect.Critical, "b", "a")
+	// The same pair meeting at another time is another incident.
+	e1, e7, later := enc(1, detect.Advisory, "a", "b"), enc(7, detect.Critical, "b", "a"), enc(2, detect.Advisory, "a", "b")
+	later.Opened = t0.Add(time.Hour)
 	if id1, id7, idl := IncidentID(&e1), IncidentID(&e7), IncidentID(&later); id1 != id7 || id1 == idl || !strings.HasPrefix(id1, "inc-20261202T020000-") {
 		t.Fatalf("incident ids %s, %s (the same encounter), %s (a later one)", id1, id7, idl)
 	}
 	if due[0].Key == due[1].Key || !strings.HasPrefix(due[1].Key, IncidentID(&e1)+"/") {
 		t.Fatalf("keys %q, %q", due[0].Key, due[1].Key)
+	}
+}
+
+// TestLateEngineJoinsIncident: a picture that started while an encounter
+// was open opens it at a later report; its opening joins the incident
+// the first picture opened (not alerted again), its escalation has the
+// same key as the first's, and once the encounter closed the same pair
+// meeting again opens a new incident.
+func TestLateEngineJoinsIncident(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "deconflict.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bl := &blockingLog{release: make(chan struct{}), posted: map[string]bool{}}
+	var pics []*Picture
+	for i := 0; i < 2; i++ {
+		l := New(bl, db)
+		l.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		l.Leading = func() bool { return false }
+		if err := l.Open(ctx, nil, detect.Config{}); err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		pics = append(pics, l)
+	}
+	first := detect.Encounter{ID: 1, Kind: detect.Approach, A: "a", B: "b", PartyA: "RU", PartyB: "US", Severity: detect.Advisory, Opened: t0}
+	late := first
+	late.ID, late.Opened = 3, t0.Add(2*time.Minute)
+	pics[0].queueAlert(ctx, detect.Event{Type: detect.Opened, Alert: true, Encounter: first})
+	pics[1].queueAlert(ctx, detect.Event{Type: detect.Opened, Alert: true, Encounter: late})
+	if got, want := pics[1].IncidentID(&late), IncidentID(&first); got != want || IncidentID(&late) == want {
+		t.Fatalf("the late engine's encounter is in incident %s, want the first's %s", got, want)
+	}
+	first.Severity, late.Severity = detect.Critical, detect.Critical
+	pics[1].queueAlert(ctx, detect.Event{Type: detect.Escalated, Alert: true, Encounter: late})
+	pics[0].queueAlert(ctx, detect.Event{Type: detect.Escalated, Alert: true, Encounter: first})
+	pics[0].queueAlert(ctx, detect.Event{Type: detect.Closed, Alert: true, Encounter: first})
+	pics[1].queueAlert(ctx, detect.Event{Type: detect.Closed, Alert: true, Encounter: late})
+	due, err := db.DueAlerts(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, j := range due {
+		keys = append(keys, j.Key)
+	}
+	inc := IncidentID(&first)
+	want := []string{inc + "/opened/advisory", inc + "/escalated/critical", inc + "/closed"}
+	if strings.Join(keys, " ") != strings.Join(want, " ") {
+		t.Fatalf("outbox keys %q, want %q", keys, want)
+	}
+	// The late picture queued the escalation first; the first picture the
+	// opening and the closing.
+	if a, b := pics[0].Stats(), pics[1].Stats(); a.AlertsQueued != 2 || a.AlertsLeft != 1 || b.AlertsQueued != 1 || b.AlertsLeft != 2 {
+		t.Fatalf("queued %d and %d, left %d and %d; want 2/1 queued, 1/2 left", a.AlertsQueued, b.AlertsQueued, a.AlertsLeft, b.AlertsLeft)
+	}
+	again := first
+	again.ID, again.Opened, again.Severity = 9, t0.Add(time.Hour), detect.Advisory
+	pics[1].queueAlert(ctx, detect.Event{Type: detect.Opened, Alert: true, Encounter: again})
+	if got := pics[1].IncidentID(&again); got != IncidentID(&again) || got == inc {
+		t.Fatalf("the pair meeting again after the close is in incident %s", got)
+	}
+	if st := pics[1].Stats(); st.AlertsQueued != 2 {
+		t.Fatalf("the new meeting was not queued: %+v", st)
 	}
 }

@@ -52,6 +52,9 @@ type Store interface {
 	QueueAlert(ctx context.Context, j *deconflict.AlertJob) error
 	DueAlerts(ctx context.Context, limit int) ([]deconflict.AlertJob, error)
 	AlertPosted(ctx context.Context, id int64) error
+	// The incidents open (see deconflict.Store).
+	OpenIncident(ctx context.Context, encounter, incident string, opened time.Time) (string, error)
+	CloseIncident(ctx context.Context, encounter, incident string) error
 	// The tracks of incidents (see deconflict.Store).
 	SaveIncidentTrack(ctx context.Context, t *deconflict.IncidentTrack) error
 	FindIncidentTracks(ctx context.Context, incident string) ([]deconflict.IncidentTrack, error)
@@ -112,6 +115,7 @@ type Picture struct {
 	mu        sync.Mutex
 	zones     map[string]detect.Zone          // declared zones, stored; guarded by mu
 	explained map[uint64][]string             // what explains each open encounter, from its last alert; guarded by mu
+	incidents map[uint64]string               // incidents open encounters joined (claimIncident); guarded by mu
 	derived   map[string]detect.Zone          // zones the channels' logs declare (notified hazard areas, zone measures); guarded by mu
 	open      map[uint64]detect.Encounter     // open encounters; guarded by mu
 	closed    []detect.Encounter              // recently closed, newest last; guarded by mu
@@ -413,6 +417,9 @@ func (l *Picture) handle(evs []detect.Event) {
 		switch ev.Type {
 		case detect.Closed:
 			delete(l.open, enc.ID)
+			if !ev.Alert {
+				delete(l.incidents, enc.ID) // no alert to name it: claimIncident is done with it
+			}
 			l.closed = append(l.closed, enc)
 			if len(l.closed) > maxClosedKept {
 				l.closed = l.closed[len(l.closed)-maxClosedKept:]

@@ -403,6 +403,30 @@ func (db *DB) AlertPosted(ctx context.Context, id int64) error {
 	return nil
 }
 
+// OpenIncident implements deconflict.Store.
+func (db *DB) OpenIncident(ctx context.Context, encounter, incident string, opened time.Time) (string, error) {
+	if _, err := db.pool.Exec(ctx, `INSERT INTO open_incidents (encounter, incident, opened) VALUES ($1, $2, $3)
+		ON CONFLICT (encounter) DO UPDATE SET incident = excluded.incident, opened = excluded.opened WHERE open_incidents.opened < $4`,
+		encounter, incident, nanos(opened), nanos(opened.Add(-deconflict.MaxIncidentOpen))); err != nil {
+		return "", fmt.Errorf("open incident: %w", err)
+	}
+	var got string
+	err := db.pool.QueryRow(ctx, `SELECT incident FROM open_incidents WHERE encounter = $1`, encounter).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return incident, nil // closed meanwhile
+	}
+	if err != nil {
+		return "", fmt.Errorf("open incident: %w", err)
+	}
+	return got, nil
+}
+
+// CloseIncident implements deconflict.Store.
+func (db *DB) CloseIncident(ctx context.Context, encounter, incident string) error {
+	_, err := db.pool.Exec(ctx, `DELETE FROM open_incidents WHERE encounter = $1 AND incident = $2`, encounter, incident)
+	return err
+}
+
 // SaveIncidentTrack implements deconflict.Store.
 func (db *DB) SaveIncidentTrack(ctx context.Context, t *deconflict.IncidentTrack) error {
 	if err := t.Check(); err != nil {

@@ -175,8 +175,25 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 	closed := time.Now()
 	leader.Stop()
 	stopped := time.Now()
-	for i := 3; i < 6; i++ {
-		report(i, 20, map[string]*nodetest.Node{"RU": other, "NATO": other})
+	// A third replica starts mid-encounter: its engine opens the
+	// encounter at a later report than the others did, joins the incident
+	// they opened (no second opening) and raises the same escalation.
+	late := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key})
+	if err := late.EnableLive(nil, detect.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); late.Live.Stats().Reports == 0; time.Sleep(50 * time.Millisecond) {
+		raw, _ := json.Marshal([]dhttp.ReportView{{Time: time.Now().UTC(), ID: "probe", Domain: deconflict.Sea, Lat: f(-40), Lon: f(-100), SpeedMS: f(1), CourseDeg: f(0)}})
+		if err := other.Operator().Do(ctx, "POST", "/v1/reports", json.RawMessage(raw), nil); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the late replica's picture never took the probe report")
+		}
+	}
+	report(3, 1500, map[string]*nodetest.Node{"RU": late, "NATO": other})
+	for i := 4; i < 6; i++ {
+		report(i, 20, map[string]*nodetest.Node{"RU": other, "NATO": late})
 	}
 	var took time.Time
 	select {
@@ -190,6 +207,12 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 		return "the escalation was never posted: " + statsOf(other)
 	})
 	posted := time.Now()
+	waitFor(t, func() bool { return raised(late) >= 2 }, func() string {
+		return "the late replica's engine did not raise the opening and the escalation: " + statsOf(late)
+	})
+	if st := late.Live.Stats(); st.AlertsQueued+st.Alerts != 0 {
+		t.Fatalf("the late replica queued or posted alerts of an encounter the others alerted: %s", statsOf(late))
+	}
 	got := alertsOn(t, dhttp.NewClient(other.Server.URL(), a.Keys["RU"]), "ru-nato")
 	if len(got) != 2 || got[1].Event != "escalated" || got[1].Encounter.Severity != "critical" {
 		t.Fatalf("alerts on ru-nato %+v, want the opening and one critical escalation", got)

@@ -208,6 +208,8 @@ ALTER TABLE channel_blobs ALTER COLUMN attached SET DEFAULT false;
 CREATE INDEX channel_blobs_unattached ON channel_blobs(created) WHERE NOT attached;
 `, `
 ALTER TABLE alert_outbox ADD COLUMN alert_key TEXT UNIQUE;
+`, `
+CREATE TABLE open_incidents (encounter TEXT PRIMARY KEY, incident TEXT NOT NULL, opened BIGINT NOT NULL);
 `}
 
 // migrate applies the migrations not yet applied. A session advisory lock

@@ -189,6 +189,8 @@ CREATE INDEX channel_blobs_unattached ON channel_blobs(created) WHERE attached =
 `, `
 ALTER TABLE alert_outbox ADD COLUMN alert_key TEXT;
 CREATE UNIQUE INDEX alert_outbox_key ON alert_outbox(alert_key);
+`, `
+CREATE TABLE open_incidents (encounter TEXT PRIMARY KEY, incident TEXT NOT NULL, opened INTEGER NOT NULL);
 `}
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) deconflict.Store) {
 	t.Run("AppendPolicy", func(t *testing.T) { testAppendPolicy(t, open(t)) })
 	t.Run("KeyLog", func(t *testing.T) { testKeyLog(t, open(t)) })
 	t.Run("AlertOutbox", func(t *testing.T) { testAlertOutbox(t, open(t)) })
+	t.Run("OpenIncidents", func(t *testing.T) { testOpenIncidents(t, open(t)) })
 	t.Run("Blobs", func(t *testing.T) { testBlobs(t, open(t)) })
 	t.Run("BlobsConcurrent", func(t *testing.T) { testBlobsConcurrent(t, open(t)) })
 	t.Run("BlobsForget", func(t *testing.T) { testBlobsForget(t, open(t)) })
@@ -429,6 +430,35 @@ func testAlertOutbox(t *testing.T, s deconflict.Store) {
 	if due, _ := s.DueAlerts(ctx, 10); len(due) != 5 {
 		t.Fatalf("%d alerts due, want 5", len(due))
 	}
+}
+
+func testOpenIncidents(t *testing.T, s deconflict.Store) {
+	ctx := context.Background()
+	open := func(enc, inc string, at time.Time, want string) {
+		t.Helper()
+		got, err := s.OpenIncident(ctx, enc, inc, at)
+		if err != nil || got != want {
+			t.Fatalf("OpenIncident(%s, %s) = %q, %v; want %q", enc, inc, got, err, want)
+		}
+	}
+	open("approach/a/b", "inc-1", t0, "inc-1")
+	open("approach/a/b", "inc-2", t0.Add(time.Minute), "inc-1") // a later engine's opening of the same encounter
+	open("approach/a/c", "inc-3", t0, "inc-3")
+	if err := s.CloseIncident(ctx, "approach/a/b", "inc-2"); err != nil {
+		t.Fatal(err)
+	}
+	open("approach/a/b", "inc-4", t0.Add(2*time.Minute), "inc-1") // closing another incident left inc-1 open
+	if err := s.CloseIncident(ctx, "approach/a/b", "inc-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CloseIncident(ctx, "approach/a/b", "inc-1"); err != nil {
+		t.Fatalf("closing a closed incident: %v", err)
+	}
+	open("approach/a/b", "inc-5", t0.Add(3*time.Minute), "inc-5")
+	// A record older than MaxIncidentOpen is left over: a new opening replaces it.
+	open("approach/a/c", "inc-6", t0.Add(deconflict.MaxIncidentOpen-time.Second), "inc-3")
+	open("approach/a/c", "inc-7", t0.Add(deconflict.MaxIncidentOpen+time.Second), "inc-7")
+	open("approach/a/c", "inc-8", t0.Add(deconflict.MaxIncidentOpen+time.Minute), "inc-7")
 }
 
 func testZones(t *testing.T, s deconflict.Store) {
