@@ -159,8 +159,10 @@ func (e *Engine) pair(i, j int32, now int64) {
 	if kind == sea && (th != nil && a.label != b.label || len(e.shadows) > 0) {
 		e.shadow(i, j, key, now, th != nil, ma, mb)
 	}
+	widened := false
 	if th == nil && e.cfg.Widen != nil {
 		th = e.widened(a.label, b.label, ma.P, mb.P)
+		widened = th != nil
 	}
 	if th == nil {
 		if en != nil {
@@ -270,7 +272,7 @@ func (e *Engine) pair(i, j int32, now int64) {
 	if en == nil {
 		en = &encounter{key: key, a: i, b: j, pub: Encounter{
 			Kind: Approach, A: a.id, B: b.id, PartyA: e.party(a.label), PartyB: e.party(b.label),
-			Domain: domainName(kind),
+			Domain: domainName(kind), Widened: widened,
 		}}
 		if a.id > b.id {
 			en.pub.A, en.pub.B, en.pub.PartyA, en.pub.PartyB = b.id, a.id, en.pub.PartyB, en.pub.PartyA

@@ -102,6 +102,9 @@ type Encounter struct {
 	ClosestAt  time.Time
 	Prediction Prediction
 	Reason     CloseReason // set on Closed
+	// Widened: two civilian tracks, watched only inside the areas of
+	// Config.Widen (a channel's relevance measure).
+	Widened bool
 }
 
 // Kind is what an encounter is (the encounters CSV's kind column).

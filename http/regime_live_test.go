@@ -242,6 +242,7 @@ func TestRelevanceMeasureLive(t *testing.T) {
 	}
 	tn.AddParties(t, "RU", "NATO")
 	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	tn.AddChannel(t, "ru-nato-navies", []string{"RU", "NATO"}, nil) // no relevance measure
 	ru, nato := tn.Client("RU"), tn.Client("NATO")
 	prop := submit(t, nato, "NATO", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindMeasure,
 		Body: json.RawMessage(`{"kind":"relevance","area":{"circle":{"lat":55.5,"lon":19.05,"radius_m":20000}},"civilian":true}`)})
@@ -276,6 +277,18 @@ func TestRelevanceMeasureLive(t *testing.T) {
 	for _, b := range bodies {
 		if b.Encounter.A == "mmsi:211234560" && (b.Encounter.PartyA != "NATO" || b.Encounter.PartyB != "RU" || b.Encounter.Severity != "critical") {
 			t.Fatalf("merchants' alert %+v, want NATO and RU, critical", b.Encounter)
+		}
+	}
+	// The other channel the two share has no such measure: a second
+	// warships' pass, posted after, reaches it; the merchants never do.
+	post(shipsMeeting(t0, 3, 6, 58.5, "ru-corvette", "RU", "nato-frigate", "NATO"))
+	waitFor(t, "the second warships' alert on ru-nato-navies", func() bool {
+		bodies, _ = alertsOf(t, nato, "ru-nato-navies")
+		return slices.ContainsFunc(bodies, func(b deconflict.AlertBody) bool { return b.Encounter.B == "ru-corvette" })
+	})
+	for _, b := range bodies {
+		if strings.HasPrefix(b.Encounter.A, "mmsi:") {
+			t.Fatalf("merchants alerted on a channel without the measure: %+v", b.Encounter)
 		}
 	}
 }

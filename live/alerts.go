@@ -137,6 +137,18 @@ func (l *Picture) alertJob(ctx context.Context, ev detect.Event) (deconflict.Ale
 	if err != nil {
 		return j, fmt.Errorf("alert channels: %w", err)
 	}
+	if enc.Widened {
+		// Two civilian tracks: alerted only on the channels whose
+		// relevance measure widened the pair.
+		k := [2]string{enc.PartyA, enc.PartyB}
+		if k[1] < k[0] {
+			k[0], k[1] = k[1], k[0]
+		}
+		l.mu.Lock()
+		wc := l.wideChans[k]
+		l.mu.Unlock()
+		chans = slices.DeleteFunc(chans, func(c string) bool { return !slices.Contains(wc, c) })
+	}
 	prec, ack := alertPolicy(ev.Type, enc.Severity)
 	ps := []*deconflict.Payload{}
 	var explained []string

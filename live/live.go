@@ -123,8 +123,11 @@ type Picture struct {
 	pairs     map[[2]string]detect.Thresholds // party pairs that share a channel, with their tiers; guarded by mu
 	// wide holds, per party pair, the areas of their channels' binding
 	// relevance measures (civilian tracks watched inside); guarded by mu.
-	wide    map[[2]string][]geo.Area
-	pending []detect.Zone // derived zones of the last refreshPairs, for setDerived; guarded by mu
+	wide map[[2]string][]geo.Area
+	// wideChans names, per party pair, the channels whose relevance
+	// measures widen it: a widened encounter is alerted there only.
+	wideChans map[[2]string][]string
+	pending   []detect.Zone // derived zones of the last refreshPairs, for setDerived; guarded by mu
 	// envelope is the widest of the defaults and every channel's
 	// thresholds (refreshPairs), which the engine's index is sized for
 	// unless Open was given an envelope (fixedEnvelope). Guarded by mu.

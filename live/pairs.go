@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/detect"
@@ -20,6 +21,7 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 	rs, hasRules := l.log.(RulesSource)
 	var derived []detect.Zone
 	wide := map[[2]string][]geo.Area{}
+	wideChans := map[[2]string][]string{}
 	refused := l.log.Refused()
 	for _, c := range chans {
 		th, err := detect.PolicyThresholds(&c.Policy)
@@ -42,8 +44,11 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 					}
 					for _, x := range c.Members {
 						for _, y := range c.Members {
-							if x < y {
-								wide[[2]string{x, y}] = append(wide[[2]string{x, y}], a)
+							if k := [2]string{x, y}; x < y {
+								wide[k] = append(wide[k], a)
+								if !slices.Contains(wideChans[k], c.ID) {
+									wideChans[k] = append(wideChans[k], c.ID)
+								}
 							}
 						}
 					}
@@ -73,7 +78,7 @@ func (l *Picture) refreshPairs(ctx context.Context) error {
 	l.mu.Lock()
 	l.envelope = env
 	l.pairs = pairs
-	l.wide = wide
+	l.wide, l.wideChans = wide, wideChans
 	l.pending = derived
 	l.mu.Unlock()
 	return nil
