@@ -64,6 +64,8 @@ type Server struct {
 	ln    net.Listener
 	srv   *http.Server
 	views viewCache
+	// streams are the open WebSocket streams, which Close ends.
+	streams streams
 	// blobSlots bounds the blob requests in flight (MaxBlobRequests).
 	blobSlots chan struct{}
 }
@@ -97,8 +99,14 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL returns the base URL of the server.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
-// Close stops the server, ending live streams.
+// Close stops the server, ending live streams: each WebSocket stream is
+// closed with status 1001 (going away, "node shutting down"), which
+// clients take as the cue to reconnect, and Close waits (up to 5 s in
+// all) for the streams' handlers to end.
 func (s *Server) Close() error {
+	// Shutdown does not end hijacked connections, so streams are ended
+	// first and on their own.
+	ended := s.streams.shut()
 	if s.srv == nil {
 		return nil
 	}
@@ -107,6 +115,13 @@ func (s *Server) Close() error {
 	err := s.srv.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return s.srv.Close()
+	}
+	select {
+	case <-ended:
+	case <-ctx.Done():
+		// A stream's handler is stuck (a write to a peer that reads
+		// nothing ends at its own 30 s deadline); its connection is
+		// closed anyway once its close handshake times out.
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
@@ -15,14 +16,67 @@ import (
 // ends. ended is nil when the request carries no session.
 type SessionWatch func(r *http.Request) (ended <-chan struct{}, release func())
 
+// streams tracks a server's open streams, so that Close can end them:
+// http.Server.Shutdown does not end hijacked (WebSocket) connections.
+type streams struct {
+	mu      sync.Mutex
+	closing chan struct{} // closed when Close begins; made on first use
+	closed  bool
+	open    sync.WaitGroup // one per stream between streamContext and its stop
+}
+
+// done returns the channel closed when the server's Close begins.
+func (st *streams) done() chan struct{} {
+	if st.closing == nil {
+		st.closing = make(chan struct{})
+	}
+	return st.closing
+}
+
+// begin counts a new stream; false once Close has begun.
+func (st *streams) begin() (closing <-chan struct{}, ok bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		return nil, false
+	}
+	st.open.Add(1)
+	return st.done(), true
+}
+
+// shut ends every stream (their contexts are cancelled and their
+// WebSockets closed with 1001) and returns a channel closed once all of
+// them have ended.
+func (st *streams) shut() <-chan struct{} {
+	st.mu.Lock()
+	if !st.closed {
+		st.closed = true
+		close(st.done())
+	}
+	st.mu.Unlock()
+	ended := make(chan struct{})
+	go func() { st.open.Wait(); close(ended) }()
+	return ended
+}
+
+// Going-away close of a stream when its node shuts down: clients
+// reconnect, to this node once it is back or to another.
+const shutdownReason = "node shutting down"
+
 // streamContext returns ctx, ended early, with the WebSocket c closed
 // with a reason, when the credentials the stream r was opened with end:
 // its key's revocation (a signed request), or its console session's end
-// (SessionWatch). What a revoked key or an ended session may no longer
-// read, its open stream does not go on reading. Call stop when the
-// stream ends.
+// (SessionWatch), and when the server closes (status 1001, going away).
+// What a revoked key or an ended session may no longer read, its open
+// stream does not go on reading. Call stop when the stream ends.
 func (s *Server) streamContext(ctx context.Context, r *http.Request, c *websocket.Conn) (_ context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
+	closing, ok := s.streams.begin()
+	if !ok {
+		c.Close(websocket.StatusGoingAway, shutdownReason)
+		cancel()
+		return ctx, func() {}
+	}
 	var ended <-chan struct{}
 	reason, release := "", func() {}
 	if pub, err := deconflict.DecodeKey(r.Header.Get(HeaderKey)); err == nil {
@@ -31,18 +85,22 @@ func (s *Server) streamContext(ctx context.Context, r *http.Request, c *websocke
 		ended, release = s.SessionWatch(r)
 		reason = "console session ended; sign in again"
 	}
-	if ended == nil {
-		return ctx, func() { cancel(); release() }
-	}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		select {
-		case <-ended:
+		case <-ended: // nil, and never ready, without credentials to watch
 			if ctx.Err() == nil {
 				c.Close(websocket.StatusPolicyViolation, reason)
+			}
+			cancel()
+		case <-closing:
+			if ctx.Err() == nil {
+				c.Close(websocket.StatusGoingAway, shutdownReason)
 			}
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, func() { cancel(); release() }
+	return ctx, func() { cancel(); <-done; release(); s.streams.open.Done() }
 }
