@@ -335,16 +335,27 @@ func TestBrowserVerifyJS(t *testing.T) {
 				else res.mutants.bad.push(e.name + " " + e.message + ": " + JSON.stringify(m));
 			}
 		}
+		// The node's signature with the unused bits of its last base64
+		// character set decodes to the same bytes: it must be refused all
+		// the same (one text per checkpoint).
+		{
+			const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+			const at = nodeLine.lastIndexOf("=") - 1, c = B64.indexOf(nodeLine[at]);
+			const line = nodeLine.slice(0, at) + B64[c ^ 1] + nodeLine.slice(at + 1);
+			try { await v.openCheckpoint(base.note.replace(nodeLine, line), base.origin, d(base.key)); res.noncanonical = "accepted"; }
+			catch (e) { res.noncanonical = e instanceof v.VerifyError ? "refused" : "exception: " + e.message; }
+		}
 		return JSON.stringify(res);
 	})()`)
 	var res struct {
-		Proofs    []bool
-		Roots     []string
-		Notes     []string
-		Envelopes []string
-		Payloads  [][]bool
-		Frontier  [][2]any
-		Mutants   struct {
+		Noncanonical string
+		Proofs       []bool
+		Roots        []string
+		Notes        []string
+		Envelopes    []string
+		Payloads     [][]bool
+		Frontier     [][2]any
+		Mutants      struct {
 			Refused, Accepted int
 			Bad               []string
 		}
@@ -397,6 +408,9 @@ func TestBrowserVerifyJS(t *testing.T) {
 		if len(p) != 3 || !p[0] || p[1] || p[2] {
 			t.Errorf("envelope %d: samePayload of the signed, a changed and a malformed payload: %v, want [true false false]", i, p)
 		}
+	}
+	if res.Noncanonical != "refused" {
+		t.Errorf("a node signature in non-canonical base64 (same bytes): %s, want refused", res.Noncanonical)
 	}
 	for _, bad := range res.Mutants.Bad {
 		t.Errorf("changed checkpoint: %s", bad)

@@ -7,6 +7,7 @@ import { Hotline, loadPhrases, GO_TO_AWAITING, messageText } from "./hotline.js"
 import { Incidents, Record } from "./incidents.js";
 import { Notices } from "./notices.js";
 import { Trails } from "./trails.js";
+import { Notified } from "./notified.js";
 import { TargetPanel } from "./target.js";
 import { Replay } from "./replay.js";
 import { Draw } from "./draw.js";
@@ -84,6 +85,7 @@ function start(me) {
     el("span", { class: "legend-item" }, el("i", { style: "background:#fff;border:1.5px solid #555" }), "civilian (hollow: flag's alliance)"));
   const basemaps = new Basemaps(map); // 1:10m coastline when zoomed in
   const trails = new Trails(map, document.querySelector(".map-controls"));
+  const notified = new Notified(map, document.querySelector(".map-controls")); // the channel's notified areas
   const target = new TargetPanel(map, document.querySelector(".map-pane"));
   map.onChange = () => renderEncounterList(map);
   setInterval(() => { renderEncounterList(map); map.draw(); }, 1000);
@@ -108,6 +110,7 @@ function start(me) {
       linkTests.seen(ch, v);
       if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
       if (["notification", "response", "finding", "measure", "sign", "withdraw", "ack"].includes(v.kind) && ch === hotline.selected && tab === "notices") notices.refresh();
+      if (v.kind === "notification" && ch === hotline.selected) notified.refresh();
       if ((v.kind === "message" || v.kind === "alert") && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
       if (v.kind === "renotify" && (v.payload?.ack_from || []).includes(me.party)) {
         const d = hotline.myDuty(ch, v.payload.ack);
@@ -192,7 +195,7 @@ function start(me) {
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
   window.deconflictConsole = { map, hotline, incidents, record, recordCheck }; // for tests and the curious
-  Object.assign(window.deconflictConsole, { trails, target, replay, linkTests, basemaps, draw });
+  Object.assign(window.deconflictConsole, { trails, notified, target, replay, linkTests, basemaps, draw });
 }
 
 function flashAlert(ch, v) {

@@ -54,6 +54,10 @@ export const nodeHash = (l, r) => sha256(Uint8Array.of(1), l, r);
 export function b64decode(s) {
   if (typeof s !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) throw new Error(`not standard base64: ${JSON.stringify(String(s).slice(0, 40))}`);
   const bin = atob(s);
+  // One encoding per byte string: the unused bits of the last character
+  // must be zero, or a signature line changed in those bits would still
+  // verify and two different checkpoint texts would both pass.
+  if (btoa(bin) !== s) throw new Error(`not canonical base64 (unused bits set): ${JSON.stringify(s.slice(0, 40))}`);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
