@@ -89,7 +89,24 @@ func TestBrowserTracks(t *testing.T) {
 	// (The map shows the channel's home view once the hotline opened a
 	// channel: wait for it, so that the view chosen here stays.)
 	ru.wait("channel's home view", `!!window.deconflictConsole.map.channel`, 10*time.Second)
+	// Trails are read when asked (here, by the test), when the view leaves
+	// the area read last, and every 15 s: the test stops that timer, so
+	// that each read it waits for is one it caused.
+	ru.eval(`clearInterval(window.deconflictConsole.trails.timer), ""`)
 	ru.eval(`window.deconflictConsole.map.fitBounds(55.0, 18.9, 55.8, 19.9), ""`)
+	// Zoomed in, the view is still within the area read for the home
+	// view; asked, the trails are read for the area around the view only.
+	ru.eval(`window.deconflictConsole.trails.refresh(), ""`)
+	readFor := func(what string, w, s, e, n float64) {
+		ru.wait(what, fmt.Sprintf(`(() => { const tr = window.deconflictConsole.trails, b = tr.fetched;
+			return !!b && b[0] <= %v && b[2] >= %v && b[1] <= %v && b[3] >= %v && b[2] - b[0] < 10 && tr.covers(); })()`, w, e, s, n), 10*time.Second)
+	}
+	readFor("trails read for the view", 18.9, 55.0, 19.9, 55.8)
+	// The view leaving that area makes the next read, for the new view.
+	ru.eval(`window.deconflictConsole.map.fitBounds(60.0, 25.0, 60.8, 26.0), ""`)
+	readFor("trails read again once the view left the area", 25.0, 60.0, 26.0, 60.8)
+	ru.eval(`window.deconflictConsole.map.fitBounds(55.0, 18.9, 55.8, 19.9), ""`)
+	readFor("trails read again back on the frigate", 18.9, 55.0, 19.9, 55.8)
 
 	// The trail: the frigate's stored positions of the last 10 minutes
 	// (the default), as the API gives them, drawn on the canvas.
@@ -115,10 +132,6 @@ func TestBrowserTracks(t *testing.T) {
 		t.Fatalf("the API's history has %d points in the last 10 minutes, want 11", len(want))
 	}
 	ru.wait("trail drawn", `(window.deconflictConsole.trails.drawn.get("RU:frigate-1") || []).length === 11`, 15*time.Second)
-	// Trails are read for the area around the view only (once the view
-	// moved away from the first one read, the next read is for it).
-	ru.wait("trails read for the view", `(() => { const b = window.deconflictConsole.trails.fetched;
-		return !!b && b[0] <= 18.9 && b[2] >= 19.9 && b[1] <= 55.0 && b[3] >= 55.8 && b[2] - b[0] < 10; })()`, 10*time.Second)
 	wantJSON, _ := json.Marshal(want)
 	if got := ru.eval(fmt.Sprintf(`(() => {
 		const m = window.deconflictConsole.map, drawn = window.deconflictConsole.trails.drawn.get("RU:frigate-1");

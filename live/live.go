@@ -357,27 +357,29 @@ func (l *Picture) run(ctx context.Context) {
 		case rs := <-l.in:
 			now := l.Now().UTC()
 			for i := range rs {
-				r := &rs[i]
-				if r.Time.IsZero() {
-					r.Time = now
+				if rs[i].Time.IsZero() {
+					rs[i].Time = now
 				}
-				// The table attributes the track (declared assets, callsign
-				// patterns, the source's party, the flag) and keeps how.
-				res := l.Table.Update(r)
+			}
+			// The table attributes each track (declared assets, callsign
+			// patterns, the source's party, the flag) and keeps how; the
+			// whole batch under one lock, so that no sweep removes a track
+			// between two of its reports (UpdateEach).
+			ers := make([]deconflict.Report, 0, len(rs))
+			l.Table.UpdateEach(rs, func(i int, res picture.Result, tr *picture.Track) {
 				if res != picture.Created && res != picture.Updated {
-					continue // old, invalid, or another receiver's copy
+					return // old, invalid, or another receiver's copy
 				}
-				if !r.HasPosition() {
-					continue
+				if !rs[i].HasPosition() {
+					return
 				}
-				tr, err := l.Table.Get(r.ID)
-				if err != nil {
-					continue
-				}
-				er := *r
+				er := rs[i]
 				er.Party = tr.Party
 				er.Military = tr.Military // remembered from static reports
 				er.Asset = tr.Party != "" && attrib.IsAsset(tr.ID, tr.How, tr.Military)
+				ers = append(ers, er)
+			})
+			for _, er := range ers {
 				l.handle(l.engine.Update(er))
 			}
 			l.mu.Lock()

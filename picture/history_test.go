@@ -214,3 +214,55 @@ func TestTable_Destination(t *testing.T) {
 		t.Fatalf("track %q bound for %q, want EVER DIADEM bound for NEW YORK", got.Name, got.Destination)
 	}
 }
+
+// TestUpdateEachBacklog: a backlog whose first reports are older than the
+// removal time keeps its track and whole history ring however a
+// concurrent sweep falls, as the live picture applies its batches (with
+// Update per report, a sweep between two of them removes the track and
+// the ring starts again from a later report).
+func TestUpdateEachBacklog(t *testing.T) {
+	end := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	tb := picture.New(picture.Options{Now: func() time.Time { return end }, History: picture.HistoryOptions{Points: 1000, Interval: time.Second, Age: time.Hour}})
+	const n = 600 // a report every 2 s for 20 minutes, the first half past the sea removal time (10 min)
+	var rs []deconflict.Report
+	for i := range n {
+		rs = append(rs, deconflict.Report{ID: "ship", Domain: deconflict.Sea, Time: end.Add(time.Duration(i-n+1) * 2 * time.Second),
+			Lat: 55, Lon: 19 + float64(i)*1e-4, AltM: deconflict.Unknown, SpeedMS: 5, CourseDeg: 90, ClimbMS: deconflict.Unknown})
+	}
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		removed := 0
+		for {
+			select {
+			case <-stop:
+				done <- removed
+				return
+			default:
+				_, r := tb.Sweep()
+				removed += r
+			}
+		}
+	}()
+	var results []picture.Result
+	tb.UpdateEach(rs, func(i int, res picture.Result, tr *picture.Track) {
+		if tr == nil || !tr.Time.Equal(rs[i].Time) {
+			t.Errorf("report %d: track %v, want the one it moved to %s", i, tr, rs[i].Time)
+		}
+		results = append(results, res)
+	})
+	close(stop)
+	if removed := <-done; removed != 0 {
+		t.Errorf("sweeps removed %d tracks during and after the backlog, want none", removed)
+	}
+	if results[0] != picture.Created || results[n-1] != picture.Updated {
+		t.Errorf("results %v ... %v, want Created first and Updated after", results[0], results[n-1])
+	}
+	_, h, err := tb.History("ship")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != n || !h[0].Time.Equal(rs[0].Time) {
+		t.Fatalf("history has %d points from %v, want all %d from %v", len(h), h[0].Time, n, rs[0].Time)
+	}
+}

@@ -176,6 +176,25 @@ func (t *Table) UpdateBatch(rs []deconflict.Report) (changed int) {
 	return changed
 }
 
+// UpdateEach applies reports in order under one lock, as UpdateBatch
+// does, and calls fn with each one's result and its track as that report
+// left it (nil when the report made no track: Invalid). Under one lock,
+// no Sweep falls between two reports of a batch: a backlog whose first
+// reports are older than the removal time keeps its track and history
+// ring, whenever the sweep runs. fn must not call the table.
+func (t *Table) UpdateEach(rs []deconflict.Report, fn func(i int, res Result, tr *Track)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range rs {
+		res := t.update(&rs[i])
+		var tr *Track
+		if j, ok := t.index[rs[i].ID]; ok && res != Invalid {
+			tr = &t.tracks[j]
+		}
+		fn(i, res, tr)
+	}
+}
+
 func domainIndex(d deconflict.Domain) int {
 	switch d {
 	case deconflict.Sea:

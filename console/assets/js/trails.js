@@ -69,8 +69,10 @@ export class Trails {
     if (!this.on) return;
     const box = this.viewBox();
     this.fetched = box; // a view moved meanwhile asks again (render)
+    const seq = this.seq = (this.seq || 0) + 1;
     try {
       const pic = await api.get(`/v1/picture?trail=${this.minutes}${box ? `&bbox=${box.map((x) => x.toFixed(4)).join(",")}` : ""}`);
+      if (seq !== this.seq) return; // a later read (another view, or newer) answers instead
       this.trails = new Map((pic.tracks || []).filter((t) => t.trail?.length).map((t) => [t.id, t.trail]));
       this.map.draw();
     } catch (_) { /* the picture's status line tells when the node is away */ }
