@@ -125,6 +125,10 @@ func BenchmarkWatchLatency(b *testing.B) {
 	tn := nodetest.Start(b, nodetest.Options{Tick: 500 * time.Millisecond})
 	tn.AddParties(b, "RU", "US")
 	tn.AddChannel(b, "ru-us", []string{"RU", "US"}, nil)
+	// The 100 watchers share RU's key, where a deployment has one key or
+	// console session per officer: lift the per-client cap (serve
+	// --max-streams-per-client) so that the node serves them all.
+	tn.Server.MaxStreamsPerClient = benchWatchers
 	before := processCPU()
 	st := watchLatency(b, tn.Server.Addr(), tn.Keys["RU"], tn.Keys["US"])
 	st.report(b)
@@ -176,6 +180,7 @@ func runBenchNode(seed, dir string) error {
 	}
 	defer n.Close()
 	s := dhttp.NewServer(n)
+	s.MaxStreamsPerClient = benchWatchers // as in BenchmarkWatchLatency
 	if err := s.Listen("127.0.0.1:0"); err != nil {
 		return err
 	}
@@ -216,7 +221,7 @@ func (st *latencyStats) report(b *testing.B) {
 // addr, whose channel ru-us has members RU and US: 100 watchers of RU,
 // and max(b.N, 2000) messages from US at 1,000 per second.
 func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *latencyStats {
-	const watchers, rate = 100, 1000
+	const watchers, rate = benchWatchers, 1000
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := dhttp.NewClient("http://"+addr, usKey)
@@ -303,3 +308,6 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 	}
 	return &latencyStats{lat: lat, sent: n, offered: offered, wall: wall}
 }
+
+// benchWatchers is how many watchers the watch-latency benchmarks open.
+const benchWatchers = 100
