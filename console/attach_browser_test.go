@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -48,19 +47,8 @@ func TestBrowserAttachment(t *testing.T) {
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath()), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true))
-	defer cancelAlloc()
-	root, cancelRoot := chromedp.NewContext(allocCtx)
-	defer cancelRoot()
-	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath(), err)
-	}
+	root := chromium(t, 90*time.Second)
+	ctx := root
 	us := newBrowser(t, root, "US", base)
 	ru := newBrowser(t, root, "RU", base)
 	for _, b := range []*browser{us, ru} {

@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -37,21 +36,7 @@ func TestBrowserDraw(t *testing.T) {
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath()), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	root, cancelRoot := chromedp.NewContext(allocCtx)
-	defer cancelRoot()
-	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath(), err)
-	}
+	root := chromium(t, 90*time.Second)
 	ru := newBrowser(t, root, "RU", base)
 	if err := ru.login("RU"); err != nil {
 		t.Fatal(err)

@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/console"
 	"github.com/deconflict/deconflict/custody"
@@ -191,4 +193,36 @@ func (b *browserless) login(party string) {
 	if me.Party != party {
 		b.tb.Fatalf("login party %q, want %q", me.Party, party)
 	}
+}
+
+// chromium starts headless Chromium for one test, under a deadline of d,
+// and returns its root context; extra options (a window size, a flag)
+// override the defaults.
+func chromium(t *testing.T, d time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return chromiumUnder(t, ctx, extra...)
+}
+
+// chromiumUnder is chromium under the test's own context ctx.
+func chromiumUnder(t *testing.T, ctx context.Context, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		t.Fatalf("browser tests need Chromium at %s (apt-get install -y chromium): %v", chromiumPath(), err)
+	}
+	opts := append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath()), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
+	}, extra...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	root, cancelRoot := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelRoot)
+	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start %s: %v", chromiumPath(), err)
+	}
+	return root
 }

@@ -124,20 +124,7 @@ func TestBrowserMap(t *testing.T) {
 	}()
 	defer func() { stopFeed(); <-feedDone }()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath()), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1440, 900),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("hide-scrollbars", true),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	root, cancelRoot := chromedp.NewContext(allocCtx)
-	defer cancelRoot()
-	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath(), err)
-	}
+	root := chromiumUnder(t, ctx, chromedp.WindowSize(1440, 900), chromedp.Flag("hide-scrollbars", true))
 	ru := newBrowser(t, root, "RU", base)
 	if err := ru.login("RU"); err != nil {
 		t.Fatal(err)

@@ -30,31 +30,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// chromium starts headless Chromium for one test and returns its root
-// context.
-func chromium(t *testing.T, d time.Duration) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath()), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	root, cancelRoot := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelRoot)
-	if err := chromedp.Do(root, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath(), err)
-	}
-	return root
-}
-
 // memHashes is a tlog hash storage in memory.
 type memHashes []tlog.Hash
 
