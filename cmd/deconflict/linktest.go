@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -62,6 +63,25 @@ example:
 // periodFlags reads --from, --to and --since (as report reads dates):
 // a bound not given is the API's default (to: now; from: 24 hours before
 // to), which a zero time asks for.
+// periodFlagSet is a command's --from, --to and --since.
+type periodFlagSet struct {
+	from, to *string
+	since    *time.Duration
+}
+
+func addPeriodFlags(fs *flag.FlagSet) periodFlagSet {
+	return periodFlagSet{
+		from:  fs.String("from", "", "start of the period: YYYY-MM-DD (00:00 UTC) or RFC 3339"),
+		to:    fs.String("to", "", "end of the period: YYYY-MM-DD (the end of that day) or RFC 3339 (default now)"),
+		since: fs.Duration("since", 0, "the period is this long before now, e.g. 168h"),
+	}
+}
+
+// period is the period the flags give for command cmd at now.
+func (p periodFlagSet) period(cmd string, now time.Time) (from, to time.Time, err error) {
+	return periodFlags(cmd, *p.from, *p.to, *p.since, now)
+}
+
 func periodFlags(cmd, fromS, toS string, since time.Duration, now time.Time) (from, to time.Time, err error) {
 	switch {
 	case since < 0:
@@ -105,9 +125,7 @@ func runAvailability(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("availability")
 	cf := m.addPartyOrOperatorFlags(fs)
 	channel := fs.String("channel", "", "channel id")
-	fromS := fs.String("from", "", "start of the period: YYYY-MM-DD (00:00 UTC) or RFC 3339")
-	toS := fs.String("to", "", "end of the period: YYYY-MM-DD (the end of that day) or RFC 3339 (default now)")
-	since := fs.Duration("since", 0, "the period is this long before now, e.g. 168h")
+	period := addPeriodFlags(fs)
 	asJSON := addJSONFlag(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -119,7 +137,7 @@ func runAvailability(ctx context.Context, m *Main, args []string) error {
 	if len(pos) != 0 {
 		return usagef("availability: unexpected argument %q", pos[0])
 	}
-	from, to, err := periodFlags("availability", *fromS, *toS, *since, time.Now())
+	from, to, err := period.period("availability", time.Now())
 	if err != nil {
 		return err
 	}
@@ -169,9 +187,7 @@ func runLinkTest(ctx context.Context, m *Main, args []string) error {
 	cf := m.addClientFlags(fs, false)
 	channel := fs.String("channel", "", "channel id")
 	answer := fs.Bool("answer", false, "answer every test of the period your party has not answered")
-	fromS := fs.String("from", "", "start of the period: YYYY-MM-DD (00:00 UTC) or RFC 3339")
-	toS := fs.String("to", "", "end of the period: YYYY-MM-DD (the end of that day) or RFC 3339 (default now)")
-	since := fs.Duration("since", 0, "the period is this long before now, e.g. 168h")
+	period := addPeriodFlags(fs)
 	asJSON := addJSONFlag(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -183,7 +199,7 @@ func runLinkTest(ctx context.Context, m *Main, args []string) error {
 	if len(pos) != 0 {
 		return usagef("linktest: unexpected argument %q", pos[0])
 	}
-	from, to, err := periodFlags("linktest", *fromS, *toS, *since, time.Now())
+	from, to, err := period.period("linktest", time.Now())
 	if err != nil {
 		return err
 	}
