@@ -39,6 +39,18 @@ type Blob struct {
 // Hex returns the blob's SHA-256 in hex, as attachments name it.
 func (b *Blob) Hex() string { return hex.EncodeToString(b.SHA256[:]) }
 
+// Check reports (EINVALID) whether b's bytes disagree with its hash or
+// its size: what a store refuses before it keeps a blob.
+func (b *Blob) Check() error {
+	if sha256.Sum256(b.Data) != b.SHA256 {
+		return Errorf(EINVALID, "blob %s: the bytes do not hash to it", b.Hex())
+	}
+	if b.Size != int64(len(b.Data)) {
+		return Errorf(EINVALID, "blob %s: size %d, but %d bytes", b.Hex(), b.Size, len(b.Data))
+	}
+	return nil
+}
+
 // ParseSHA256 reads a SHA-256 in its one spelling: 64 lowercase hex
 // digits. EINVALID otherwise.
 func ParseSHA256(s string) ([32]byte, error) {

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -15,11 +14,8 @@ import (
 // once both succeed: the second insert waits for the first and does
 // nothing, then both read the one row.
 func (db *DB) PutBlob(ctx context.Context, channel string, b *deconflict.Blob) error {
-	if sha256.Sum256(b.Data) != b.SHA256 {
-		return deconflict.Errorf(deconflict.EINVALID, "blob %s: the bytes do not hash to it", b.Hex())
-	}
-	if b.Size != int64(len(b.Data)) {
-		return deconflict.Errorf(deconflict.EINVALID, "blob %s: size %d, but %d bytes", b.Hex(), b.Size, len(b.Data))
+	if err := b.Check(); err != nil {
+		return err
 	}
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var exists bool

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -13,11 +12,8 @@ import (
 
 // PutBlob implements deconflict.Store.
 func (db *DB) PutBlob(ctx context.Context, channel string, b *deconflict.Blob) error {
-	if sha256.Sum256(b.Data) != b.SHA256 {
-		return deconflict.Errorf(deconflict.EINVALID, "blob %s: the bytes do not hash to it", b.Hex())
-	}
-	if b.Size != int64(len(b.Data)) {
-		return deconflict.Errorf(deconflict.EINVALID, "blob %s: size %d, but %d bytes", b.Hex(), b.Size, len(b.Data))
+	if err := b.Check(); err != nil {
+		return err
 	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
