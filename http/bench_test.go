@@ -129,6 +129,7 @@ func BenchmarkWatchLatency(b *testing.B) {
 	// console session per officer: lift the per-client cap (serve
 	// --max-streams-per-client) so that the node serves them all.
 	tn.Server.MaxStreamsPerClient = benchWatchers
+	tn.Server.WatchLinger = benchLinger(b)
 	before := processCPU()
 	st := watchLatency(b, tn.Server.Addr(), tn.Keys["RU"], tn.Keys["US"])
 	st.report(b)
@@ -143,7 +144,25 @@ const (
 	// DECONFLICT_BENCH_NODE_PROFILE, when set in the benchmark's
 	// environment, is where the node process writes its CPU profile.
 	benchNodeProfileEnv = "DECONFLICT_BENCH_NODE_PROFILE"
+	// DECONFLICT_BENCH_WATCH_LINGER, when set (a Go duration; "-1ns" for
+	// none), is the watch-latency node's Server.WatchLinger instead of the
+	// default.
+	benchLingerEnv = "DECONFLICT_BENCH_WATCH_LINGER"
 )
+
+// benchLinger is the WatchLinger of the watch-latency benchmarks' node: 0
+// (the default) unless DECONFLICT_BENCH_WATCH_LINGER says otherwise.
+func benchLinger(b *testing.B) time.Duration {
+	v := os.Getenv(benchLingerEnv)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil && b != nil {
+		b.Fatalf("%s: %v", benchLingerEnv, err)
+	}
+	return d
+}
 
 // TestMain runs the test binary as BenchmarkWatchLatencySplit's node when
 // asked to, and the tests otherwise.
@@ -181,6 +200,7 @@ func runBenchNode(seed, dir string) error {
 	defer n.Close()
 	s := dhttp.NewServer(n)
 	s.MaxStreamsPerClient = benchWatchers // as in BenchmarkWatchLatency
+	s.WatchLinger = benchLinger(nil)
 	if err := s.Listen("127.0.0.1:0"); err != nil {
 		return err
 	}
@@ -205,6 +225,7 @@ func runBenchNode(seed, dir string) error {
 type latencyStats struct {
 	lat     []time.Duration // sorted
 	sent    int
+	msgs    int     // WebSocket messages the watchers read
 	offered float64 // sends started per second
 	wall    time.Duration
 }
@@ -213,6 +234,7 @@ func (st *latencyStats) report(b *testing.B) {
 	b.ReportMetric(float64(st.lat[len(st.lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(st.lat[len(st.lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(len(st.lat)), "deliveries")
+	b.ReportMetric(float64(len(st.lat))/float64(st.msgs), "envelopes/message")
 	b.ReportMetric(st.offered, "offered/s")
 	b.ReportMetric(float64(st.sent)/st.wall.Seconds(), "sent/s")
 }
@@ -230,6 +252,7 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 	}
 	n := max(b.N, 2000)
 	var mu sync.Mutex
+	msgs := 0
 	lat := make([]time.Duration, 0, n*watchers)
 	var wg, ready sync.WaitGroup
 	marker := []byte(`"text":"`)
@@ -253,7 +276,9 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 			defer conn.CloseNow()
 			conn.SetReadLimit(2 * dhttp.MaxWatchMessageBytes)
 			local := make([]time.Duration, 0, n)
+			reads := 0
 			for len(local) < n {
+				reads++
 				_, data, err := conn.Read(ctx)
 				if err != nil {
 					b.Errorf("watcher: %v", err)
@@ -274,6 +299,7 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 			}
 			mu.Lock()
 			lat = append(lat, local...)
+			msgs += reads
 			mu.Unlock()
 		}()
 	}
@@ -306,7 +332,7 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 	if len(lat) == 0 {
 		b.Fatal("no latencies")
 	}
-	return &latencyStats{lat: lat, sent: n, offered: offered, wall: wall}
+	return &latencyStats{lat: lat, sent: n, msgs: msgs, offered: offered, wall: wall}
 }
 
 // benchWatchers is how many watchers the watch-latency benchmarks open.

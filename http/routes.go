@@ -573,9 +573,18 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	// ready together, which saves a frame and a write per envelope for
 	// watchers that keep up with busy channels.
 	batch := r.URL.Query().Get("batch") == "1"
-	err = s.Node.FollowBatches(ctx, caller, ch, after+1, func(envs []*deconflict.Envelope) error {
+	// A batched stream lingers (WatchLinger) before a write that would
+	// follow its last one closely, so that a busy channel's commits go
+	// out several to a message.
+	var settle func(context.Context) error
+	lg := s.newLinger()
+	if batch && lg.gap > 0 {
+		settle = lg.settle
+	}
+	err = s.Node.FollowPaced(ctx, caller, ch, after+1, settle, func(envs []*deconflict.Envelope) error {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
+		defer lg.wrote()
 		if !batch {
 			for _, e := range envs {
 				b, err := s.views.encode(e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
@@ -103,4 +104,58 @@ func (s *Server) streamContext(ctx context.Context, r *http.Request, c *websocke
 		}
 	}()
 	return ctx, func() { cancel(); <-done; release(); s.streams.open.Done() }
+}
+
+// DefaultWatchLinger is Server.WatchLinger's default: at 1,000 messages a
+// second to 100 watchers it cuts the node's writes (and the watchers'
+// reads) several times, well within a latency budget of tens of
+// milliseconds (docs/benchmarks.md, "Hotline").
+const DefaultWatchLinger = 2 * time.Millisecond
+
+// lingerClock is what a linger reads the time from and waits on.
+type lingerClock struct {
+	now   func() time.Time
+	after func(time.Duration) <-chan time.Time
+}
+
+// linger paces one watch stream's writes: settle, called when new
+// envelopes are ready, waits until gap has passed since the last write
+// (wrote), and returns at once when it already has.
+type linger struct {
+	gap   time.Duration
+	clock lingerClock
+	last  time.Time // the last write's end; zero before the first
+}
+
+func (s *Server) newLinger() *linger {
+	g := s.WatchLinger
+	if g == 0 {
+		g = DefaultWatchLinger
+	}
+	c := s.clock
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.after == nil {
+		c.after = time.After
+	}
+	return &linger{gap: g, clock: c}
+}
+
+func (l *linger) wrote() { l.last = l.clock.now() }
+
+func (l *linger) settle(ctx context.Context) error {
+	if l.last.IsZero() {
+		return nil
+	}
+	d := l.gap - l.clock.now().Sub(l.last)
+	if d <= 0 {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.clock.after(d):
+		return nil
+	}
 }
