@@ -148,6 +148,11 @@ const (
 	// none), is the watch-latency node's Server.WatchLinger instead of the
 	// default.
 	benchLingerEnv = "DECONFLICT_BENCH_WATCH_LINGER"
+	// DECONFLICT_BENCH_WATCH_RATE, when set, is the sends per second the
+	// watch-latency benchmarks offer instead of 1,000 (to compare the
+	// node's CPU per send where a loaded machine leaves it too little
+	// CPU for 1,000).
+	benchRateEnv = "DECONFLICT_BENCH_WATCH_RATE"
 )
 
 // benchLinger is the WatchLinger of the watch-latency benchmarks' node: 0
@@ -243,7 +248,15 @@ func (st *latencyStats) report(b *testing.B) {
 // addr, whose channel ru-us has members RU and US: 100 watchers of RU,
 // and max(b.N, 2000) messages from US at 1,000 per second.
 func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *latencyStats {
-	const watchers, rate = benchWatchers, 1000
+	const watchers = benchWatchers
+	rate := 1000
+	if v := os.Getenv(benchRateEnv); v != "" {
+		r, err := strconv.Atoi(v)
+		if err != nil || r <= 0 {
+			b.Fatalf("%s=%q: want a positive number of sends per second", benchRateEnv, v)
+		}
+		rate = r
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := dhttp.NewClient("http://"+addr, usKey)
@@ -309,7 +322,7 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 	start := time.Now()
 	var sw sync.WaitGroup
 	for i := 0; i < n; i++ {
-		if d := time.Until(start.Add(time.Duration(i) * time.Second / rate)); d > 0 {
+		if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
 			time.Sleep(d)
 		}
 		sw.Add(1)

@@ -102,14 +102,15 @@ func TestWatchLinger(t *testing.T) {
 	if got := next(); len(got) != 1 || got[0] != "a" {
 		t.Fatalf("first message %q, want [a]", got)
 	}
-	// One right after it (the clock has not moved) waits the linger, and
-	// what is committed meanwhile goes with it.
+	// One right after it (the clock has not moved) waits for the
+	// linger's next tick (t0 is on one: a full WatchLinger), and what is
+	// committed meanwhile goes with it.
 	clk.set(t0, true)
 	send("b")
 	select {
 	case d := <-clk.waiting:
 		if d != time.Hour {
-			t.Fatalf("lingered %v right after a write, want the full WatchLinger (1h)", d)
+			t.Fatalf("lingered %v right after a write on a tick, want a full WatchLinger (1h)", d)
 		}
 	case <-ctx.Done():
 		t.Fatal("the stream did not linger before a message that followed its last write at once")

@@ -119,8 +119,11 @@ type lingerClock struct {
 }
 
 // linger paces one watch stream's writes: settle, called when new
-// envelopes are ready, waits until gap has passed since the last write
-// (wrote), and returns at once when it already has.
+// envelopes are ready, returns at once when gap or more has passed since
+// the last write (wrote), and otherwise waits for the next tick of a grid
+// of period gap that every stream shares (multiples of gap since the Unix
+// epoch): at most gap, and the streams woken by the same commits then
+// write together the same batch, whose encoding they share (viewCache).
 type linger struct {
 	gap   time.Duration
 	clock lingerClock
@@ -148,10 +151,11 @@ func (l *linger) settle(ctx context.Context) error {
 	if l.last.IsZero() {
 		return nil
 	}
-	d := l.gap - l.clock.now().Sub(l.last)
-	if d <= 0 {
+	now := l.clock.now()
+	if now.Sub(l.last) >= l.gap {
 		return nil
 	}
+	d := l.gap - time.Duration(now.UnixNano()%int64(l.gap))
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

@@ -111,7 +111,7 @@ func (n *Node) FollowPaced(ctx context.Context, caller, channel string, from int
 					return fmt.Errorf("channel %s: envelope %d is missing from the store (log size %d)", channel, next, size)
 				}
 			}
-			batch := envs[:0:0]
+			batch := envs[:0] // filtered in place
 			for _, e := range envs {
 				if e.Index != next {
 					continue
