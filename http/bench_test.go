@@ -294,7 +294,9 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 				reads++
 				_, data, err := conn.Read(ctx)
 				if err != nil {
-					b.Errorf("watcher: %v", err)
+					if ctx.Err() == nil {
+						b.Errorf("watcher: %v", err)
+					}
 					break
 				}
 				now := time.Now().UnixNano()
@@ -321,6 +323,7 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 	b.ResetTimer()
 	start := time.Now()
 	var sw sync.WaitGroup
+	var failed atomic.Int64
 	for i := 0; i < n; i++ {
 		if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
 			time.Sleep(d)
@@ -332,12 +335,18 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 			// and sending, so the latency includes both.
 			s, _ := deconflict.SignPayload(usKey, &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: "ru-us", Author: "US", Time: time.Now().UTC(), Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: strconv.FormatInt(time.Now().UnixNano(), 10)})
 			if _, err := c.Submit(ctx, "ru-us", s); err != nil {
+				failed.Add(1)
 				b.Error(err)
 			}
 		}()
 	}
 	offered := float64(n) / time.Since(start).Seconds()
 	sw.Wait()
+	if k := failed.Load(); k > 0 {
+		// The watchers wait for every message: end them.
+		b.Errorf("%d of %d sends failed", k, n)
+		cancel()
+	}
 	wg.Wait()
 	wall := time.Since(start)
 	b.StopTimer()
