@@ -111,8 +111,8 @@ type bulkState struct {
 //     that the ID table, the track indices and the cell numbers are those
 //     Update would leave;
 //  2. each cell the run reaches is written once, with its new entries
-//     among the old, sorted by party then track as Update's insertions
-//     leave them; and copied, for step 3 only, ordered by altitude band
+//     among the old, sorted by party then track, with their runs, as
+//     Update's insertions leave them; and copied, for step 3 only, ordered by altitude band
 //     and by position in the run;
 //  3. each new track reads, in its cells, only the entries of tracks that
 //     Update would have found there (known before, or before it in the
@@ -245,7 +245,7 @@ func (e *Engine) bulkCells(dom uint8, t *track, dst []int32) []int32 {
 
 // bulkWrite writes the run's entries in the cells they reach (step 2 of
 // bulk): each such cell once, its old entries and the new merged by party
-// then track, with their runs and bands, as insertEntry leaves them; and
+// then track, with their runs and bands, as insert leaves them; and
 // copies them ordered by band and position in the run (bulkCell).
 func (e *Engine) bulkWrite(b *bulkState) {
 	for g := range 2 {
@@ -322,10 +322,8 @@ func (e *Engine) bulkWrite(b *bulkState) {
 				es = append(es, *ref)
 			}
 			es = append(es, x.es[i:]...)
-			for k := 0; k < len(es); {
-				k = setRun(es, k)
-			}
 			x.es = es
+			x.setRuns()
 			if g == air {
 				bands := make([]uint16, len(es))
 				for k := range es {
