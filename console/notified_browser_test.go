@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -128,20 +129,22 @@ func TestBrowserNotified(t *testing.T) {
 		total += len(nf.areas)
 	}
 
-	root := chromiumUnder(t, ctx, chromedp.WindowSize(1440, 900))
+	root := chromiumUnder(t, ctx, chromedp.WindowSize(1440, 900), chromedp.Flag("hide-scrollbars", true))
 	ru := newBrowser(t, root, "RU", base)
 	if err := ru.login("RU"); err != nil {
 		t.Fatal(err)
 	}
+	ru.do(chromedp.EmulateViewport(1440, 900))
 	ru.do(chromedp.Navigate(base + "/#ru-nato/hotline"))
 	ru.wait("the notified areas drawn", fmt.Sprintf(`(() => { const n = window.deconflictConsole?.notified; return !!n && n.channel === "ru-nato" && n.drawn.length === %d &&
 		n.map.zones.filter((z) => String(z.id).startsWith("notified:ru-nato:")).length === 3; })()`, total), 15*time.Second)
 	// frame the Baltic so that every area is on screen
 	ru.eval(`(() => { const m = window.deconflictConsole.map; m.moved(); m.fitPoints([[53.5, 14.2], [59.9, 24.4]], { margin: 0.05 }); m.render(); return ""; })()`)
 
+	ru.do(chromedp.Sleep(300 * time.Millisecond)) // a frame or two
 	ru.screenshot(artifactsDir(t), "notified-ru-nato.png")
 	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
-		ru.screenshot(dir, "notified-areas-1440x900.png")
+		docScreenshot(t, ru, filepath.Join(dir, "notified-areas-1440x900.png"))
 	}
 
 	type drawnArea struct {

@@ -26,6 +26,20 @@ export function templates(party, other = "") {
   };
 }
 
+// headline names a notification: its designation, else what it is
+// ("annual calendar 2027, 3 entries", "request to NATO", "icbm launch").
+function headline(n) {
+  const f = n.form || {};
+  if (f.designation) return f.designation;
+  switch (n.regime) {
+    case "vd11-calendar": { const k = Array.isArray(f.entries) ? f.entries.length : 0; return `annual calendar ${f.year}, ${k} ${k === 1 ? "entry" : "entries"}`; }
+    case "vd11-explanation": return `request for explanation to ${f.to}`;
+    case "vd11-hazard": return `hazardous incident report to ${f.to}`;
+    case "launch-1988": return `${f.missile || "missile"} launch`;
+    default: return n.regime;
+  }
+}
+
 // keepDraft restores a form's draft (its kind and text) or fills it anew,
 // and keeps the draft as the officer changes it.
 function keepDraft(drafts, name, sel, text, fill) {
@@ -131,7 +145,7 @@ export class Notices {
           onclick: () => this.act(() => api.post("/v1/console/respond", { channel: this.channel, index: n.index, response: r })) }, r)),
       ];
       return el("li", { class: n.findings.length ? "notice has-finding" : "notice", dataset: { index: String(n.index) } },
-        el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, n.form?.designation || n.regime), ` by ${n.state} (#${n.index})`),
+        el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, headline(n)), ` by ${n.state} (#${n.index})`),
         el("div", { class: "small due" }, `received ${fmtDateTime(n.received)}`, dueText,
           n.notifiable ? " · notifiable" : "", n.observable ? " · observable" : ""),
         el("div", { class: "small" }, `acknowledged by: ${n.acks.join(", ") || "awaiting"}`,
@@ -182,11 +196,25 @@ export class Notices {
         withdraw ? "Confirm withdrawal" : "Confirm signature"));
   }
 
+  // errorBox is a form's error line; what it says (say) is kept with the
+  // drafts and written into the line on the page now, so that a live
+  // update redrawing the tab while the node answers does not lose the
+  // node's refusal.
+  errorBox(id) {
+    const box = el("div", { class: "form-error", role: "alert", id }, this.drafts[id] || "");
+    box.say = (text) => {
+      if (text) this.drafts[id] = text; else delete this.drafts[id];
+      const shown = [...this.root.querySelectorAll(".form-error")].find((n) => n.id === id);
+      (shown || box).textContent = text;
+    };
+    return box;
+  }
+
   fileForm() {
     const t = templates(this.me.party, this.other);
     const sel = el("select", { id: "notify-regime", "aria-label": "Regime" }, ...Object.keys(t).map((r) => el("option", { value: r }, r)));
     const text = el("textarea", { id: "notify-form", rows: "8", "aria-label": "Notification form (JSON)", class: "mono small" });
-    const err = el("div", { class: "form-error", role: "alert", id: "notify-error" });
+    const err = this.errorBox("notify-error");
     // the area field drawn into: the one the regime has, or the one chosen
     const fields = el("select", { id: "notify-draw-field", "aria-label": "Area to draw" });
     const areaField = () => fields.value || "area";
@@ -197,17 +225,17 @@ export class Notices {
       fields.hidden = ks.length < 2;
       if (show) this.draw?.show(t[sel.value][areaField()]);
     };
-    sel.addEventListener("change", () => fill(true));
+    sel.addEventListener("change", () => { err.say(""); fill(true); });
     keepDraft(this.drafts, "notify", sel, text, () => fill(false));
     const submit = async () => {
-      err.textContent = "";
+      err.say("");
       let form;
-      try { form = JSON.parse(text.value); } catch (e) { err.textContent = `not JSON: ${e.message}`; return; }
+      try { form = JSON.parse(text.value); } catch (e) { err.say(`not JSON: ${e.message}`); return; }
       try {
         await api.post("/v1/console/notify", { channel: this.channel, form });
         delete this.drafts.notify;
         await this.refresh(true);
-      } catch (e) { err.textContent = e.code ? `${e.code}: ${e.message}` : e.message; } // the node's code and reason, naming the field
+      } catch (e) { err.say(e.code ? `${e.code}: ${e.message}` : e.message); } // the node's code and reason, naming the field
     };
     return el("details", { class: "notify-form" }, el("summary", {}, "File a notification"),
       el("p", { class: "hint" }, "Areas are {\"polygon\": [[lat, lon], ...]} or {\"circle\": {\"lat\", \"lon\", \"radius_m\"}}; the node derives from the numbers whether an activity is notifiable or observable."),
@@ -226,16 +254,16 @@ export class Notices {
     const text = el("textarea", { id: "measure-terms", rows: "4", class: "mono small", "aria-label": "Measure terms (JSON)" });
     sel.addEventListener("change", () => { text.value = JSON.stringify(kinds[sel.value], null, 1); this.draw?.show(kinds[sel.value].area); });
     keepDraft(this.drafts, "measure", sel, text, () => { text.value = JSON.stringify(kinds.separation); });
-    const err = el("div", { class: "form-error", role: "alert", id: "measure-error" });
+    const err = this.errorBox("measure-error");
     // drawing into a measure without an area makes it a zone
     const toZone = (f) => (f.kind === "zone" || f.kind === "relevance" ? f : (sel.value = "zone", { ...kinds.zone }));
     const submit = async () => {
-      err.textContent = "";
+      err.say("");
       try {
         await api.post("/v1/console/measure", { channel: this.channel, terms: JSON.parse(text.value) });
         delete this.drafts.measure;
         await this.refresh(true);
-      } catch (e) { err.textContent = e.message; }
+      } catch (e) { err.say(e.code ? `${e.code}: ${e.message}` : e.message); }
     };
     return el("details", { class: "notify-form" }, el("summary", {}, "Propose a measure"),
       el("p", { class: "hint" }, "Kinds: separation, zone, notification-threshold, ack-deadlines, relevance. It binds once every member has signed it."),

@@ -36,8 +36,9 @@ export const ZONE_REGIMES = ["launch-1988", "incsea-notice"];
 const LAUNCH_WINDOW = 24 * 3600e3;
 
 // notifiedAreas returns the areas of a notification view
-// ({index, regime, state, form}) as [{key, index, state, designation,
-// regime, area, from, until, zone}]; from and until are the form's times
+// ({index, regime, state, form}) as [{key, index, state, name (the
+// notification's designation), designation (the area's), regime, area,
+// from, until, zone}]; from and until are the form's times
 // as written (RFC 3339 or a date); zone says the node makes the area a
 // zone. Requests for explanation and hazard reports notify no area (an
 // area they carry is the one asked about).
@@ -46,7 +47,7 @@ export function notifiedAreas(n) {
   if (n.regime === "vd11-explanation" || n.regime === "vd11-hazard") return out;
   const zone = ZONE_REGIMES.includes(n.regime);
   const add = (key, designation, regime, area, from, until) => {
-    if (area && ((area.polygon && area.polygon.length) || area.circle)) out.push({ key: `${n.index}:${key}`, index: n.index, state: n.state, designation, regime, area, from, until, zone });
+    if (area && ((area.polygon && area.polygon.length) || area.circle)) out.push({ key: `${n.index}:${key}`, index: n.index, state: n.state, name, designation, regime, area, from, until, zone });
   };
   const regime = f.alert ? `${n.regime} alert` : n.regime;
   const name = f.designation || n.regime;
@@ -109,6 +110,16 @@ export class Notified {
     this.areas = (ns || []).flatMap(notifiedAreas).map((a) => ({ ...a, window: fmtWindow(a.from, a.until) }));
     this.indexes = new Set(this.areas.map((a) => a.index));
     if (zs) this.map.setZones(zs); else this.map.draw();
+  }
+
+  // explains names, for an encounter's explained_by label
+  // ("ru-nato:14"), the notification of the channel held: "notified
+  // TRANSIT (RU intention), ru-nato:14"; the label alone for another
+  // channel's.
+  explains(label) {
+    const i = label.lastIndexOf(":"), ch = label.slice(0, i), index = Number(label.slice(i + 1));
+    const a = ch === this.channel ? this.areas.find((x) => x.index === index) : null;
+    return a ? `notified ${a.name} (${a.state} ${a.regime}), ${label}` : label;
   }
 
   // zonesOf returns the map's zones that the node made of notification
