@@ -94,10 +94,9 @@ func TestBrowserNotifyEachRegime(t *testing.T) {
 			f["start"], f["end"] = now.Add(-time.Hour).Format(time.RFC3339), now.Add(48*time.Hour).Format(time.RFC3339)
 		}, ""},
 	}
-	// A calendar for next year filed after 15 November of this year is late.
-	if now.After(time.Date(now.Year(), 11, 15, 23, 59, 59, 0, time.UTC)) {
-		cases[1].finding = "calendar-late"
-	}
+	// Next year's calendar raises nothing: before 15 November it is on
+	// time, after it the channel (created by this test) did not exist when
+	// it was due, so it may have gone through another channel.
 	index := map[string]int64{}
 	for n, c := range cases {
 		if got := ru.eval(fmt.Sprintf(`(() => { const s = document.getElementById("notify-regime"); s.value = %q; s.dispatchEvent(new Event("change")); return document.getElementById("notify-form").value; })()`, c.regime)); got == "" {
@@ -218,12 +217,8 @@ func TestBrowserNotifyEachRegime(t *testing.T) {
 	if err := json.Unmarshal([]byte(nato.eval(`JSON.stringify([...document.querySelectorAll("#finding-list .badge.finding")].map((b) => b.textContent))`)), &findings); err != nil {
 		t.Fatal(err)
 	}
-	wantList := []string{"late"}
-	if cases[1].finding != "" {
-		wantList = append(wantList, cases[1].finding)
-	}
-	if !slices.Equal(findings, wantList) {
-		t.Errorf("NATO's findings list %v, want %v", findings, wantList)
+	if !slices.Equal(findings, []string{"late"}) {
+		t.Errorf("NATO's findings list %v, want [late]", findings)
 	}
 	nato.screenshot(artifactsDir(t), "notices-nato.png")
 	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
