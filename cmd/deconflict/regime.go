@@ -197,7 +197,11 @@ func runNotify(ctx context.Context, m *Main, args []string) error {
 		if n.Index != rec.Index {
 			continue
 		}
-		fmt.Fprintf(m.Stdout, "regime %s: notifiable %v, observable %v\n", n.Regime, n.Notifiable, n.Observable)
+		if n.Regime == regime.VD11Prior {
+			fmt.Fprintf(m.Stdout, "regime %s: notifiable %v, observable %v\n", n.Regime, n.Notifiable, n.Observable)
+		} else {
+			fmt.Fprintf(m.Stdout, "regime %s\n", n.Regime) // notifiable and observable are Vienna Document thresholds
+		}
 		if n.Deadline != nil {
 			fmt.Fprintf(m.Stdout, "deadline: %s\n", n.Deadline.Format(time.RFC3339))
 		}
