@@ -28,6 +28,11 @@ const (
 	RuleSimultaneous13000 = "simultaneous-13000"
 )
 
+// RuleNoCalendar is the rule of a not-in-calendar finding raised because
+// the state filed no annual calendar on the channel by its deadline (the
+// other way, a calendar without the activity, has no rule).
+const RuleNoCalendar = "no-calendar"
+
 // Finding is a compliance fact: what became true, when, under which rule,
 // about which envelopes (channel indexes, the one concerned first).
 type Finding struct {
@@ -290,7 +295,7 @@ func (l *Ledger) notInCalendar(n Notice, now time.Time) (Finding, bool) {
 		if now.Before(t0) || !l.existedAt(due) {
 			return Finding{}, false
 		}
-		return Finding{Code: NotInCalendar, Regime: VD11Prior, About: []int64{n.Index}, State: f.State, Time: t0,
+		return Finding{Code: NotInCalendar, Rule: RuleNoCalendar, Regime: VD11Prior, About: []int64{n.Index}, State: f.State, Time: t0,
 			Text: fmt.Sprintf("%s activity %s (entry %q) is in no annual calendar: %s filed no calendar for %d on the channel by 15 November %d (VD11 para 61)",
 				f.State, label(n), entry, f.State, year, year-1)}, true
 	}
