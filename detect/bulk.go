@@ -70,10 +70,10 @@ func (e *Engine) freshRun(rs []deconflict.Report) int {
 type bulkTrack struct {
 	idx    int32
 	now    int64
-	latest int64 // Engine.latest when Update would have evaluated the track
+	latest int64   // Engine.latest when Update would have evaluated the track
 	ref    entry   // the track's reference entry (t.ref), which its cells hold
 	reach  float32 // the report's own reach: the report's entry (Update's me) is ref with it
-	cands  int32 // its candidates: bulkState.cands[cands:cands+nc]
+	cands  int32   // its candidates: bulkState.cands[cands:cands+nc]
 	nc     int32
 }
 
