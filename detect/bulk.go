@@ -77,24 +77,18 @@ type bulkTrack struct {
 	nc     int32
 }
 
-// bulkCell is a cell the run reaches, its entries (the track's reference
-// entries, as in the cell) copied in bulkState.ents[start:start+n] with
-// their positions in the run (bulkState.pos, -1 for tracks known before)
-// in this order: band 0 (n0 of them), then the bands from minB up (air
-// grid; the sea grid keeps no bands), band minB+i starting at
-// bulkState.offs[off+i] (from start); in each band by position in the
-// run, those known before first.
+// bulkCell is a cell the run reaches, for step 3: room for all its
+// entries (the tracks' reference entries, as in the cell) in
+// bulkState.ents[start:start+n], in segments, the first for band 0 and
+// then one per band from minB up (nb of them; the sea grid keeps no bands:
+// one segment), segment i starting at bulkState.offs[off+i] (from start)
+// and holding, up to bulkState.fill[off+i], the entries of tracks known
+// before the run and then of the run's tracks scanned so far, which are
+// those Update would find there.
 type bulkCell struct {
-	start, n, n0 int32
-	off, nb      int32
-	minB         uint16
-}
-
-// bulkEntry is an entry as bulkCell copies it, with its track's position
-// in the run (-1: known before).
-type bulkEntry struct {
-	entry
-	pos int32
+	start, n int32
+	off, nb  int32
+	minB     uint16
 }
 
 // bulkState is bulk's scratch.
@@ -102,7 +96,8 @@ type bulkState struct {
 	run    []bulkTrack
 	cellAt [2][]int32 // per grid, per cell: its bulkCell, -1 if the run reaches it not
 	cells  []bulkCell
-	ents   []bulkEntry
+	ents   []entry
+	fill   []int32
 	offs   []int32
 	cands  []int32 // the run's candidates, track by track (bulkTrack.cands)
 	seen   []int32
@@ -338,7 +333,7 @@ func (e *Engine) bulkWrite(b *bulkState) {
 				x.bands = bands
 			}
 			at[c] = int32(len(b.cells))
-			b.cells = append(b.cells, e.bulkCopy(b, uint8(g), x, oldEs, nw))
+			b.cells = append(b.cells, e.bulkCopy(b, uint8(g), x, oldEs))
 		}
 	}
 }
@@ -355,114 +350,84 @@ func (e *Engine) listIn(t *track, g uint8) []int32 {
 	return nil
 }
 
-// bulkCopy copies cell x's entries for step 3 (see bulkCell): its old
-// ones (those it had before the run) and the run's nw, in run order.
-func (e *Engine) bulkCopy(b *bulkState, g uint8, x *cell, old []entry, nw []int32) bulkCell {
-	bc := bulkCell{start: int32(len(b.ents)), n: int32(len(x.es))}
+// bulkCopy makes room for cell x's entries for step 3 (see bulkCell)
+// and copies its old ones (those it had before the run) in their
+// segments.
+func (e *Engine) bulkCopy(b *bulkState, g uint8, x *cell, old []entry) bulkCell {
 	n := len(x.es)
+	bc := bulkCell{start: int32(len(b.ents)), n: int32(n), off: int32(len(b.offs))}
 	b.ents = slices.Grow(b.ents, n)[:int(bc.start)+n]
-	ents := b.ents[bc.start:]
-	each := func(f func(x *entry, p int32)) {
-		for k := range old {
-			f(&old[k], -1)
+	if g == air {
+		lo, hi := uint16(math.MaxUint16), uint16(0)
+		for _, bd := range x.bands {
+			if bd != 0 {
+				lo, hi = min(lo, bd), max(hi, bd)
+			}
 		}
-		for _, p := range nw {
-			f(&b.run[p].ref, p)
-		}
-	}
-	if g != air {
-		z := 0
-		each(func(x *entry, p int32) {
-			ents[z] = bulkEntry{*x, p}
-			z++
-		})
-		bc.n0 = int32(n)
-		return bc
-	}
-	lo, hi := uint16(math.MaxUint16), uint16(0)
-	for k := range x.bands {
-		if bd := x.bands[k]; bd != 0 {
-			lo, hi = min(lo, bd), max(hi, bd)
+		if lo <= hi {
+			bc.minB, bc.nb = lo, int32(hi-lo)+1
 		}
 	}
-	if lo > hi {
-		lo, hi = 1, 0
-	}
-	nb := int(hi) - int(lo) + 1
-	bc.minB, bc.off, bc.nb = lo, int32(len(b.offs)), int32(nb)
-	for range nb + 1 {
+	ns := int(bc.nb) + 1
+	for range ns + 1 {
 		b.offs = append(b.offs, 0)
 	}
 	offs := b.offs[bc.off:]
-	for _, bd := range x.bands {
-		if bd == 0 {
-			bc.n0++
-		} else {
-			offs[bd-lo+1]++
+	if bc.nb == 0 {
+		offs[1] = int32(n)
+	} else {
+		for _, bd := range x.bands {
+			offs[bc.seg(bd)+1]++
+		}
+		for i := 1; i <= ns; i++ {
+			offs[i] += offs[i-1]
 		}
 	}
-	offs[0] = bc.n0
-	for i := 1; i <= nb; i++ {
-		offs[i] += offs[i-1]
+	b.fill = append(b.fill, offs[:ns+1]...) // (one more, to keep fill aligned with offs)
+	fill, ents := b.fill[bc.off:], b.ents[bc.start:]
+	for k := range old {
+		i := bc.seg(old[k].levelBand())
+		ents[fill[i]] = old[k]
+		fill[i]++
 	}
-	fill := slices.Clone(offs[:nb])
-	z := int32(0)
-	each(func(x *entry, p int32) {
-		var k int32
-		if bd := x.levelBand(); bd == 0 {
-			k = z
-			z++
-		} else {
-			k = fill[bd-lo]
-			fill[bd-lo]++
-		}
-		ents[k] = bulkEntry{*x, p}
-	})
 	return bc
 }
 
-// bulkCandidates finds each new track's candidates (step 3 of bulk),
-// track by track in the order of their first cells, so that the tracks
-// sharing cells are read one after the other.
+// seg returns the segment of band bd in c (see bulkCell).
+func (c *bulkCell) seg(bd uint16) int {
+	if bd == 0 || c.nb == 0 {
+		return 0
+	}
+	return 1 + int(bd-c.minB)
+}
+
+// bulkCandidates finds each new track's candidates (step 3 of bulk), in
+// run order: a track's entries join its cells' segments once it is
+// scanned.
 func (e *Engine) bulkCandidates(b *bulkState) {
-	// Counting sort of the run by first cell, grid by grid.
-	n0 := len(e.cells[sea])
-	start := make([]int32, n0+len(e.cells[air])+1)
-	first := func(p int) int {
-		t := &e.tracks[b.run[p].idx]
-		if len(t.cells) == 0 {
-			return 0
-		}
-		if t.domain == air {
-			return n0 + int(t.cells[0])
-		}
-		return int(t.cells[0])
-	}
-	for p := range b.run {
-		start[first(p)+1]++
-	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	order := make([]int32, len(b.run))
-	for p := range b.run {
-		f := first(p)
-		order[start[f]] = int32(p)
-		start[f]++
-	}
 	b.cands = b.cands[:0]
 	saved := e.latest
-	for _, p := range order {
+	for p := range b.run {
 		bt := &b.run[p]
 		bt.cands = int32(len(b.cands))
 		t := &e.tracks[bt.idx]
 		b.seen = b.seen[:0]
 		e.latest = bt.latest
-		e.bulkScan(b, p, t.domain, t.cells, false)
+		e.bulkScan(b, int32(p), t.domain, t.cells, false)
 		if t.domain == air && len(t.cells2) > 0 {
-			e.bulkScan(b, p, sea, t.cells2, true)
+			e.bulkScan(b, int32(p), sea, t.cells2, true)
 		}
 		bt.nc = int32(len(b.cands)) - bt.cands
+		bd := bt.ref.levelBand()
+		for g := range 2 {
+			at := b.cellAt[g]
+			for _, c := range e.listIn(t, uint8(g)) {
+				bc := &b.cells[at[c]]
+				i := int(bc.off) + bc.seg(bd)
+				b.ents[int(bc.start)+int(b.fill[i])] = bt.ref
+				b.fill[i]++
+			}
+		}
 	}
 	e.latest = saved
 }
@@ -492,31 +457,25 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 	mv0, mv1, mv2 := float64(me.v[0]), float64(me.v[1]), float64(me.v[2])
 	known := me.alt == me.alt
 	pass := b.pass[:0]
-	var segs [2][2]int32
 	for _, c := range list {
 		bc := &b.cells[b.cellAt[g][c]]
 		ents := b.ents[bc.start : bc.start+bc.n]
+		offs, fill := b.offs[bc.off:], b.fill[bc.off:]
 		pass = pass[:0]
-		// The entries to read: band 0, and the bands within reach, in
-		// one stretch (those later in the run are skipped as they come).
-		segs[0], segs[1] = [2]int32{0, bc.n0}, [2]int32{}
-		if nb := int(bc.nb); nb > 0 {
-			lo, hi := 0, nb-1
-			if banded {
-				lo = max(int(bandLo), int(bc.minB)) - int(bc.minB)
-				hi = min(int(bandHi), int(bc.minB)+nb-1) - int(bc.minB)
-			}
-			if lo <= hi {
-				segs[1] = [2]int32{b.offs[int(bc.off)+lo], b.offs[int(bc.off)+hi+1]}
-			}
+		// The segments to read: band 0, and the bands within reach.
+		lo, hi := 0, int(bc.nb)-1
+		if banded && bc.nb > 0 {
+			lo = max(int(bandLo), int(bc.minB)) - int(bc.minB)
+			hi = min(int(bandHi), int(bc.minB)+int(bc.nb)-1) - int(bc.minB)
 		}
-		for _, sg := range segs {
-			for i := sg[0]; i < sg[1]; i++ {
-				if ents[i].pos >= p {
-					continue // later in the run, or the track itself
-				}
+		for t, nt := 0, 1+max(0, hi-lo+1); t < nt; t++ {
+			sg := 0 // band 0, then the bands lo to hi
+			if t > 0 {
+				sg = lo + t
+			}
+			for i := offs[sg]; i < fill[sg]; i++ {
 				n++
-				o := &ents[i].entry
+				o := &ents[i]
 				if pl := o.label; !asked || pl != lastP {
 					lastP, lastW, asked = pl, e.watched(me.label, pl), true
 					lastLook = e.look[dom]
@@ -562,7 +521,7 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 		// an earlier cell (or grid) is not evaluated again.
 		if len(pass) > 1 {
 			slices.SortFunc(pass, func(x, y int32) int {
-				a, c := &ents[x].entry, &ents[y].entry
+				a, c := &ents[x], &ents[y]
 				if a.label != c.label {
 					return int(a.label) - int(c.label)
 				}
