@@ -28,9 +28,9 @@ var (
 // names, as BenchmarkTrafficBox does on the same traffic in memory, and
 // writes its pairs in conflict; with -box.other it compares them with
 // another detector's (BlueSky's, written by bench-bluesky.py --pairs) and
-// logs each pair found by one side only with its CPA, time to CPA, the
-// interval of predicted loss of 5 NM and the vertical separation, as the
-// engine computes them (geo.StateBased on the engine's geometry). Skipped
+// logs each pair found by one side only with its distance now, CPA, time
+// to CPA, the interval of predicted loss of separation and the vertical
+// separation, as the engine computes them (geo.StateBased on the engine's geometry). Skipped
 // without -box.snapshot.
 func TestBoxSnapshotPairs(t *testing.T) {
 	if *boxSnapshot == "" {
@@ -101,7 +101,7 @@ func TestBoxSnapshotPairs(t *testing.T) {
 		if c.CPAM < rpz {
 			in = fmt.Sprintf("%.1f..%.1f", c.InS, c.OutS)
 		}
-		t.Logf("%s only: %s,%s cpa_m=%.0f tcpa_s=%.1f in_s=%s dalt_m=%.0f", side, p[0], p[1], c.CPAM, c.TCPAS, in, b.AltM-a.AltM)
+		t.Logf("%s only: %s,%s dist_m=%.0f cpa_m=%.0f tcpa_s=%.1f in_s=%s dalt_m=%.2f", side, p[0], p[1], geo.ClosestApproach(a, b).DistanceM, c.CPAM, c.TCPAS, in, b.AltM-a.AltM)
 	}
 	for _, p := range sorted {
 		if theirs[p] {
