@@ -47,8 +47,9 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 
 // scan is the candidate loop, the engine's hottest code: in each of the
 // cells (of grid g) of track idx it rewrites the track's own entry (when
-// rewrite), then reads in sequence the runs of entries of labels watched
-// with the track's, skipping level aircraft outside the altitude bands it
+// rewrite), then goes through the cell's runs (their labels and ends, not
+// the entries) and reads in sequence the entries of the runs of labels
+// watched with the track's, skipping level aircraft outside the altitude bands it
 // can meet (by the cell's band list, before reading their entries: see
 // vertWindow) and those lost or that cannot come within reach
 // (apartEntry): no encounter can open with those; one already open is run
@@ -78,24 +79,20 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 		}
 	}
 	for _, c := range cellList {
-		es, bands := cells[c].es, cells[c].bands
+		x := &cells[c]
+		es, bands := x.es, x.bands
 		if rewrite {
-			if k, ok := find(es, me.label, idx); ok {
-				run := es[k].run
+			if k, ok := x.find(me.label, idx); ok {
 				es[k] = tracks[idx].ref
-				es[k].run = run
 				if g == air {
 					bands[k] = es[k].levelBand()
 				}
 			}
 		}
-		for k := 0; k < len(es); {
-			end := k + int(es[k].run)
-			if end == k || end-k == math.MaxUint16 {
-				end = runEnd(es, k)
-			}
-			p := es[k].label
-			if !asked || p != lastP {
+		k := 0
+		for _, r := range x.runs {
+			end := int(r.end)
+			if p := r.label; !asked || p != lastP {
 				lastP, lastW, asked = p, e.watched(me.label, p), true
 				lastLook = e.look[dom]
 				if od := e.labels[p].dom; od != dom {

@@ -96,6 +96,9 @@ func (n *Node) regimeState(ctx context.Context, channel string) (*regimeState, e
 	st := n.regimes[channel]
 	if st == nil {
 		st = &regimeState{members: slices.Clone(ch.Members), ledger: regime.NewLedger(), book: regime.NewBook(ch.Members), notices: map[int64]*noticeRecord{}}
+		// A calendar due before the channel existed is neither late nor
+		// missing on it.
+		st.ledger.SetSince(ch.Created)
 		n.regimes[channel] = st
 	}
 	n.mu.Unlock()

@@ -88,12 +88,23 @@ type Ledger struct {
 	responses []Response
 	byIndex   map[int64]int
 	raised    map[string]bool
+	since     time.Time // the channel's creation; zero: unknown (as if always)
 }
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
 	return &Ledger{byIndex: map[int64]int{}, raised: map[string]bool{}}
 }
+
+// SetSince records when the channel was created. An annual calendar due
+// before then cannot have been filed on the channel: it is neither
+// calendar-late nor missing there (it may have gone through another
+// channel). The zero time (the default) means the channel is taken to have
+// existed always.
+func (l *Ledger) SetSince(t time.Time) { l.since = t }
+
+// existedAt reports whether the channel existed at t.
+func (l *Ledger) existedAt(t time.Time) bool { return l.since.IsZero() || !l.since.After(t) }
 
 // AddNotice records a notification. Indexes must increase.
 func (l *Ledger) AddNotice(n Notice) error {
@@ -209,7 +220,7 @@ func (l *Ledger) receiptFindings(n Notice) []Finding {
 	at := func(code, text string) {
 		out = append(out, Finding{Code: code, Regime: f.Regime, About: []int64{n.Index}, State: f.State, Text: text, Time: n.Received})
 	}
-	if a.Late {
+	if a.Late && (f.Regime != VD11Calendar || l.existedAt(a.Deadline)) {
 		code, what := Late, "notice"
 		if f.Regime == VD11Calendar {
 			code, what = CalendarLate, "annual calendar"
@@ -224,14 +235,25 @@ func (l *Ledger) receiptFindings(n Notice) []Finding {
 	return out
 }
 
-// notInCalendar: a notifiable, non-alert prior notification whose state's
-// annual calendar for the year of its start, filed on the channel, lacks
-// its entry; true from the later of the notice's and the calendar's
-// receipt. A channel where the state filed no calendar for that year raises
-// nothing: the node cannot know of a calendar sent elsewhere.
+// notInCalendar: a non-alert prior notification of an activity notifiable
+// under NotificationThresholds, starting in year Y, that its state's annual calendar for Y lacks.
+// Two ways, each true from a moment on and never undone:
+//   - the state filed on the channel a calendar for Y by the time it was due
+//     (or before the notice, when it was due earlier) whose entries, and
+//     those of its other calendars for Y, lack the activity's entry (its
+//     calendar, else its designation): true from the later of the notice's
+//     and the first calendar's receipt;
+//   - the state had filed no calendar for Y on the channel when it was due
+//     (the end of 15 November of Y-1, VD11 para 61) nor by the notice's
+//     receipt: true from the later of the notice's receipt and the
+//     deadline's end, unless the channel was created after that deadline
+//     (the calendar may have gone through another channel then).
 func (l *Ledger) notInCalendar(n Notice, now time.Time) (Finding, bool) {
 	f := n.Form
-	if f.Regime != VD11Prior || f.Alert || !Assess(f, n.Received, thresholds(n)).Notifiable {
+	// The calendar lists the activities subject to prior notification
+	// under the Vienna Document's own thresholds: lower ones agreed by a
+	// measure (VD Plus) oblige notice, not a calendar entry.
+	if f.Regime != VD11Prior || f.Alert || len(NotificationThresholds.Met(f.Forces)) == 0 {
 		return Finding{}, false
 	}
 	year := int64(f.Start.Year())
@@ -239,22 +261,38 @@ func (l *Ledger) notInCalendar(n Notice, now time.Time) (Finding, bool) {
 	if entry == "" {
 		entry = f.Designation
 	}
+	due := CalendarDeadline(year)
+	t0 := due.Add(time.Second) // the deadline has passed
+	if n.Received.After(t0) {
+		t0 = n.Received
+	}
 	var first *Notice
+	filedByT0 := false
 	for i, c := range l.notices {
 		if c.Form.Regime != VD11Calendar || c.Form.State != f.State || c.Form.Year != year || c.Received.After(now) {
 			continue
 		}
-		for _, e := range c.Form.Entries {
-			if e.Designation == entry {
-				return Finding{}, false
-			}
-		}
 		if first == nil {
 			first = &l.notices[i]
 		}
+		if !c.Received.After(t0) {
+			filedByT0 = true
+		}
+		if filedByT0 {
+			for _, e := range c.Form.Entries {
+				if e.Designation == entry {
+					return Finding{}, false
+				}
+			}
+		}
 	}
-	if first == nil {
-		return Finding{}, false
+	if !filedByT0 {
+		if now.Before(t0) || !l.existedAt(due) {
+			return Finding{}, false
+		}
+		return Finding{Code: NotInCalendar, Regime: VD11Prior, About: []int64{n.Index}, State: f.State, Time: t0,
+			Text: fmt.Sprintf("%s activity %s (entry %q) is in no annual calendar: %s filed no calendar for %d on the channel by 15 November %d (VD11 para 61)",
+				f.State, label(n), entry, f.State, year, year-1)}, true
 	}
 	t := n.Received
 	if first.Received.After(t) {
