@@ -20,12 +20,14 @@ import (
 var (
 	boxSnapshot = flag.String("box.snapshot", "", "TestBoxSnapshotPairs: positions CSV of a traffic box snapshot (deconflict simulate --scenario box --snapshot 0s)")
 	boxPairs    = flag.String("box.pairs", "", "TestBoxSnapshotPairs: write the engine's pairs in conflict (a,b with a < b, sorted) to this file")
+	boxBatch    = flag.Bool("box.batch", false, "TestBoxSnapshotPairs: load the snapshot with UpdateBatch instead of Update on each report")
 	boxOther    = flag.String("box.other", "", "TestBoxSnapshotPairs: pairs found by another detector (a,b per line, further columns ignored): log the pairs only one side has, with the engine's geometry of each")
 )
 
 // TestBoxSnapshotPairs runs the engine (every pair watched, the default
 // thresholds: 5 NM, 1,000 ft, 300 s) on the snapshot that -box.snapshot
-// names, as BenchmarkTrafficBox does on the same traffic in memory, and
+// names (Update on each report, or UpdateBatch with -box.batch), as
+// BenchmarkTrafficBox does on the same traffic in memory, and
 // writes its pairs in conflict; with -box.other it compares them with
 // another detector's (BlueSky's, written by bench-bluesky.py --pairs) and
 // logs each pair found by one side only with its distance now, CPA, time
@@ -49,7 +51,14 @@ func TestBoxSnapshotPairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	every := func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }
-	e := fill(t, rs, detect.Config{Pair: every, Civilian: true, Tracks: len(rs)})
+	cfg := detect.Config{Pair: every, Civilian: true, Tracks: len(rs)}
+	var e *detect.Engine
+	if *boxBatch {
+		e = MustEngine(t, cfg)
+		e.UpdateBatch(rs)
+	} else {
+		e = fill(t, rs, cfg)
+	}
 	ours := map[[2]string]bool{}
 	for _, en := range e.Open() {
 		if en.Kind == detect.Approach {
