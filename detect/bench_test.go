@@ -331,8 +331,10 @@ func naiveGrid(rs []deconflict.Report) int {
 }
 
 // BenchmarkTrafficBox: a full pass over BlueSky's traffic box with every
-// pair watched, the engine against the naive grid with altitude bands in
-// the same process (issue 18). conflict_pairs: the engine's open
+// pair watched, the engine (engine-batch: the snapshot handed to
+// UpdateBatch, as the node and scan hand it a batch; engine: Update on
+// each report) against the naive grid with altitude bands in the same
+// process (issue 18). conflict_pairs: the engine's open
 // encounters and the grid's pairs in conflict, which agree away from the
 // boundary (the grid's flat cells are only an index; both evaluate pairs
 // with geo.StateBased).
@@ -345,6 +347,20 @@ func BenchmarkTrafficBox(b *testing.B) {
 			cpu := cpuTime()
 			for i := 0; i < b.N; i++ {
 				e := fill(b, rs, detect.Config{Pair: every, Civilian: true, Tracks: n})
+				st = e.Stats()
+			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/pass")
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/pass")
+			b.ReportMetric(float64(st.Open), "conflict_pairs")
+			b.ReportMetric(float64(st.Pairs)/float64(n), "pairs/track")
+			b.ReportMetric(float64(st.Candidate)/float64(n), "entries/track")
+		})
+		b.Run(fmt.Sprintf("engine-batch/N=%d", n), func(b *testing.B) {
+			var st detect.Stats
+			cpu := cpuTime()
+			for i := 0; i < b.N; i++ {
+				e := MustEngine(b, detect.Config{Pair: every, Civilian: true, Tracks: n})
+				e.UpdateBatch(rs)
 				st = e.Stats()
 			}
 			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/pass")

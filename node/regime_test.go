@@ -301,7 +301,7 @@ func TestNoCalendarFiled(t *testing.T) {
 	clk.Set(time.Date(y-1, 11, 16, 0, 0, 30, 0, time.UTC))
 	fs := check("on 16 November", 1)
 	f := fs[0]
-	if f.Code != regime.NotInCalendar || f.About[0] != wi || f.State != "RU" || !f.Time.Equal(time.Date(y-1, 11, 16, 0, 0, 0, 0, time.UTC)) ||
+	if f.Code != regime.NotInCalendar || f.Rule != regime.RuleNoCalendar || f.About[0] != wi || f.State != "RU" || !f.Time.Equal(time.Date(y-1, 11, 16, 0, 0, 0, 0, time.UTC)) ||
 		!strings.Contains(f.Text, fmt.Sprintf("filed no calendar for %d", y)) {
 		t.Fatalf("finding %+v, want not-in-calendar about %d at 16 November %d saying no calendar was filed", f, wi, y-1)
 	}

@@ -119,3 +119,48 @@ func TestConformanceDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestFigureCases: every figure of docs/regimes.md's "Where each figure
+// comes from" table names, in its last column, conformance cases that
+// exist.
+func TestFigureCases(t *testing.T) {
+	doc, err := os.ReadFile(docsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, c := range conformance {
+		names[c.name] = true
+	}
+	_, rest, ok := strings.Cut(string(doc), "| figure | value in the code |")
+	if !ok {
+		t.Fatalf("%s: no table of figures", docsPath)
+	}
+	rows := 0
+	for _, l := range strings.Split(rest, "\n")[2:] {
+		if !strings.HasPrefix(l, "|") {
+			break
+		}
+		cells := strings.Split(strings.Trim(l, "|"), "|")
+		last := strings.TrimSpace(cells[len(cells)-1])
+		var cases []string
+		for _, part := range strings.Split(last, ",") {
+			name, _, _ := strings.Cut(strings.TrimSpace(part), " ")
+			if name != "" && name[0] >= 'A' && name[0] <= 'Z' {
+				cases = append(cases, name)
+			}
+		}
+		if len(cases) == 0 {
+			t.Errorf("figure %q: no conformance case named", strings.TrimSpace(cells[0]))
+		}
+		for _, c := range cases {
+			if !names[c] {
+				t.Errorf("figure %q: no conformance case %q", strings.TrimSpace(cells[0]), c)
+			}
+		}
+		rows++
+	}
+	if rows < 24 {
+		t.Errorf("%d figures in the table, want at least 24", rows)
+	}
+}

@@ -163,12 +163,31 @@ var conformance = []struct {
 		at: "2027-09-20T00:00:00Z", notifiable: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"not-in-calendar@1"},
 	},
 	{
+		name: "CalendarAmendedBefore", clause: "VD11 Ch. VII: a second calendar of the year, filed before the notice, has the activity: no finding",
+		forms: []notice{
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"OTHER","purpose":"p","start":["2027-05-01","2027-05-10"],"end":"2027-05-20","troops":9500,` + area + `}]}`, "2026-11-01T00:00:00Z"},
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"ZAPAD-2027","purpose":"exercise","start":["2027-09-01","2027-09-14"],"end":"2027-09-20","troops":12800,` + area + `}]}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12800,` + area + `}`, "2027-07-20T09:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"calendar-late@1"},
+	},
+	{
+		name: "CalendarAmendedAfter", clause: "VD11 Ch. VII: notified while absent from the calendar; a calendar with it filed afterwards does not undo the finding",
+		forms: []notice{
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"OTHER","purpose":"p","start":["2027-05-01","2027-05-10"],"end":"2027-05-20","troops":9500,` + area + `}]}`, "2026-11-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12800,` + area + `}`, "2027-07-20T09:00:00Z"},
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"ZAPAD-2027","purpose":"exercise","start":["2027-09-01","2027-09-14"],"end":"2027-09-20","troops":12800,` + area + `}]}`, "2027-07-21T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", late: true, deadline: "2026-11-15T23:59:59Z", findings: []string{"not-in-calendar@1", "calendar-late@2"},
+		times: []string{"2027-07-20T09:00:00Z", "2027-07-21T00:00:00Z"},
+	},
+	{
 		name: "LateCalendarWithout", clause: "VD11 Ch. VII and para 61: notified first, then a late calendar without the activity",
 		forms: []notice{
 			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":9000,` + area + `}`, "2026-10-01T00:00:00Z"},
 			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"OTHER","purpose":"p","start":["2027-05-01","2027-05-10"],"end":"2027-05-20","troops":9500,` + area + `}]}`, "2026-11-20T00:00:00Z"},
 		},
-		at: "2026-11-21T00:00:00Z", late: true, deadline: "2026-11-15T23:59:59Z", findings: []string{"not-in-calendar@0", "calendar-late@1"},
+		at: "2026-11-21T00:00:00Z", late: true, deadline: "2026-11-15T23:59:59Z", findings: []string{"not-in-calendar/no-calendar@0", "calendar-late@1"},
 		times: []string{"2026-11-16T00:00:00Z", "2026-11-20T00:00:00Z"},
 	},
 	{
@@ -177,7 +196,7 @@ var conformance = []struct {
 			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":9000,` + area + `}`, "2026-10-01T00:00:00Z"},
 			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"WINTER","purpose":"p","start":["2027-01-15","2027-01-25"],"end":"2027-01-30","troops":9000,` + area + `}]}`, "2026-11-20T00:00:00Z"},
 		},
-		at: "2026-11-21T00:00:00Z", late: true, deadline: "2026-11-15T23:59:59Z", findings: []string{"not-in-calendar@0", "calendar-late@1"},
+		at: "2026-11-21T00:00:00Z", late: true, deadline: "2026-11-15T23:59:59Z", findings: []string{"not-in-calendar/no-calendar@0", "calendar-late@1"},
 		times: []string{"2026-11-16T00:00:00Z", "2026-11-20T00:00:00Z"},
 	},
 	{
@@ -189,14 +208,14 @@ var conformance = []struct {
 		name: "NoCalendarFiled", clause: "VD11 para 61: no calendar filed on the channel by 15 November of the year before: not-in-calendar when it has passed",
 		forms: []notice{{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":9000,` + area + `}`, "2026-10-01T00:00:00Z"}},
 		at:    "2026-11-16T00:00:00Z", notifiable: true, deadline: "2026-12-09T00:00:00Z",
-		findings: []string{"not-in-calendar@0"}, times: []string{"2026-11-16T00:00:00Z"},
+		findings: []string{"not-in-calendar/no-calendar@0"}, times: []string{"2026-11-16T00:00:00Z"},
 	},
 	{
 		name: "NoCalendarNotifiedAfter", clause: "VD11 para 61: notified after 15 November with no calendar filed: not-in-calendar at receipt",
 		since: "2026-11-01T00:00:00Z",
 		forms: []notice{{`{"regime":"vd11-prior","state":"RU","designation":"SPRING","purpose":"p","start":"2027-05-01","end":"2027-05-10","troops":9000,` + area + `}`, "2027-03-01T00:00:00Z"}},
 		at:    "2027-03-01T00:00:00Z", notifiable: true, deadline: "2027-03-20T00:00:00Z",
-		findings: []string{"not-in-calendar@0"}, times: []string{"2027-03-01T00:00:00Z"},
+		findings: []string{"not-in-calendar/no-calendar@0"}, times: []string{"2027-03-01T00:00:00Z"},
 	},
 	{
 		name: "NoCalendarChannelNewer", clause: "VD11 para 61: the channel was created after the calendar was due: nothing (it may have gone elsewhere)",
@@ -222,7 +241,7 @@ var conformance = []struct {
 			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","tanks":901,` + area + `}`, "2027-06-01T00:00:00Z"},
 		},
 		at: "2027-06-02T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
-		findings: []string{"observation-required@0", "observation-required@1", "not-in-calendar@1", "constraint-exceeded/three-years-40000@1"},
+		findings: []string{"observation-required@0", "observation-required@1", "not-in-calendar/no-calendar@1", "constraint-exceeded/three-years-40000@1"},
 	},
 	{
 		name: "ThreeYears40000Apart", clause: "VD11 para 67.1: three calendar years apart is allowed",
@@ -231,7 +250,7 @@ var conformance = []struct {
 			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":40001,` + area + `}`, "2027-06-01T00:00:00Z"},
 		},
 		at: "2027-06-02T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
-		findings: []string{"observation-required@0", "observation-required@1", "not-in-calendar@1"},
+		findings: []string{"observation-required@0", "observation-required@1", "not-in-calendar/no-calendar@1"},
 	},
 	{
 		name: "ThreeYears40000Exactly", clause: "VD11 para 67.1: \"more than 40,000 troops or 900 battle tanks\": exactly 40,000 and 900 are not counted",

@@ -28,6 +28,11 @@ const (
 	RuleSimultaneous13000 = "simultaneous-13000"
 )
 
+// RuleNoCalendar is the rule of a not-in-calendar finding raised because
+// the state filed no annual calendar on the channel by its deadline (the
+// other way, a calendar without the activity, has no rule).
+const RuleNoCalendar = "no-calendar"
+
 // Finding is a compliance fact: what became true, when, under which rule,
 // about which envelopes (channel indexes, the one concerned first).
 type Finding struct {
@@ -239,10 +244,10 @@ func (l *Ledger) receiptFindings(n Notice) []Finding {
 // under NotificationThresholds, starting in year Y, that its state's annual calendar for Y lacks.
 // Two ways, each true from a moment on and never undone:
 //   - the state filed on the channel a calendar for Y by the time it was due
-//     (or before the notice, when it was due earlier) whose entries, and
-//     those of its other calendars for Y, lack the activity's entry (its
-//     calendar, else its designation): true from the later of the notice's
-//     and the first calendar's receipt;
+//     (or by the notice, when that came later), and none of its calendars
+//     for Y filed by the later of the notice's and the first calendar's
+//     receipt has the activity's entry (its calendar, else its
+//     designation): true from then;
 //   - the state had filed no calendar for Y on the channel when it was due
 //     (the end of 15 November of Y-1, VD11 para 61) nor by the notice's
 //     receipt: true from the later of the notice's receipt and the
@@ -266,37 +271,39 @@ func (l *Ledger) notInCalendar(n Notice, now time.Time) (Finding, bool) {
 	if n.Received.After(t0) {
 		t0 = n.Received
 	}
-	var first *Notice
-	filedByT0 := false
+	// S's calendars for the year, received by now, in log order.
+	var cals []*Notice
 	for i, c := range l.notices {
-		if c.Form.Regime != VD11Calendar || c.Form.State != f.State || c.Form.Year != year || c.Received.After(now) {
-			continue
-		}
-		if first == nil {
-			first = &l.notices[i]
-		}
-		if !c.Received.After(t0) {
-			filedByT0 = true
-		}
-		if filedByT0 {
-			for _, e := range c.Form.Entries {
-				if e.Designation == entry {
-					return Finding{}, false
-				}
-			}
+		if c.Form.Regime == VD11Calendar && c.Form.State == f.State && c.Form.Year == year && !c.Received.After(now) {
+			cals = append(cals, &l.notices[i])
 		}
 	}
-	if !filedByT0 {
+	if len(cals) == 0 || cals[0].Received.After(t0) {
+		// No calendar when it was due, nor by the notice.
 		if now.Before(t0) || !l.existedAt(due) {
 			return Finding{}, false
 		}
-		return Finding{Code: NotInCalendar, Regime: VD11Prior, About: []int64{n.Index}, State: f.State, Time: t0,
+		return Finding{Code: NotInCalendar, Rule: RuleNoCalendar, Regime: VD11Prior, About: []int64{n.Index}, State: f.State, Time: t0,
 			Text: fmt.Sprintf("%s activity %s (entry %q) is in no annual calendar: %s filed no calendar for %d on the channel by 15 November %d (VD11 para 61)",
 				f.State, label(n), entry, f.State, year, year-1)}, true
 	}
+	// The fact is settled at t, the later of the notice's and the first
+	// calendar's receipt, by the calendars filed by then: a later one
+	// does not undo it.
+	first := cals[0]
 	t := n.Received
 	if first.Received.After(t) {
 		t = first.Received
+	}
+	for _, c := range cals {
+		if c.Received.After(t) {
+			break
+		}
+		for _, e := range c.Form.Entries {
+			if e.Designation == entry {
+				return Finding{}, false
+			}
+		}
 	}
 	return Finding{Code: NotInCalendar, Regime: VD11Prior, About: []int64{n.Index, first.Index}, State: f.State, Time: t,
 		Text: fmt.Sprintf("%s activity %s (entry %q) is not in %s's annual calendar for %d, %s", f.State, label(n), entry, f.State, year, label(*first))}, true
