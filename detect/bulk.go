@@ -70,9 +70,11 @@ func (e *Engine) freshRun(rs []deconflict.Report) int {
 type bulkTrack struct {
 	idx    int32
 	now    int64
-	latest int64 // Engine.latest when Update would have evaluated the track
-	me     entry // the report's entry, as Update's
-	cands  int32 // its candidates: bulkState.cands[cands:next's]
+	latest int64   // Engine.latest when Update would have evaluated the track
+	ref    entry   // the track's reference entry (t.ref), which its cells hold
+	reach  float32 // the report's own reach: the report's entry (Update's me) is ref with it
+	cands  int32   // its candidates: bulkState.cands[cands:cands+nc]
+	nc     int32
 }
 
 // bulkCell is a cell the run reaches, its entries (the track's reference
@@ -88,13 +90,19 @@ type bulkCell struct {
 	minB         uint16
 }
 
+// bulkEntry is an entry as bulkCell copies it, with its track's position
+// in the run (-1: known before).
+type bulkEntry struct {
+	entry
+	pos int32
+}
+
 // bulkState is bulk's scratch.
 type bulkState struct {
 	run    []bulkTrack
 	cellAt [2][]int32 // per grid, per cell: its bulkCell, -1 if the run reaches it not
 	cells  []bulkCell
-	ents   []entry
-	pos    []int32
+	ents   []bulkEntry
 	offs   []int32
 	cands  []int32 // the run's candidates, track by track (bulkTrack.cands)
 	seen   []int32
@@ -199,7 +207,7 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 				t.cells2 = e.bulkCells(sea, t, t.cells2)
 			}
 		}
-		b.run = append(b.run, bulkTrack{idx: idx, now: now, latest: e.latest, me: me})
+		b.run = append(b.run, bulkTrack{idx: idx, now: now, latest: e.latest, ref: t.ref, reach: me.reach})
 		taken++
 	}
 	if len(b.run) == 0 {
@@ -211,14 +219,13 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 	if e.events == nil {
 		e.events = make([]Event, 0, len(b.cands)+16)
 	}
+	if len(e.open) == 0 {
+		e.open = make(map[uint64]*encounter, len(b.cands)/2)
+	}
 	for p := range b.run {
 		bt := &b.run[p]
-		end := int32(len(b.cands))
-		if p+1 < len(b.run) {
-			end = b.run[p+1].cands
-		}
 		e.latest = bt.latest
-		for _, j := range b.cands[bt.cands:end] {
+		for _, j := range b.cands[bt.cands : bt.cands+bt.nc] {
 			e.pair(bt.idx, j, bt.now)
 		}
 		e.zonesFor(bt.idx, bt.now)
@@ -287,7 +294,6 @@ func (e *Engine) bulkWrite(b *bulkState) {
 			}
 		}
 		b.ents = slices.Grow(b.ents, room)
-		b.pos = slices.Grow(b.pos, room)
 		var sorted []int32
 		for c := range e.cells[g] {
 			nw := news[count[c]:count[c+1]]
@@ -301,7 +307,7 @@ func (e *Engine) bulkWrite(b *bulkState) {
 			// engine's load).
 			sorted = append(sorted[:0], nw...)
 			byEntry := func(p, q int32) int {
-				a, c := &e.tracks[b.run[p].idx].ref, &e.tracks[b.run[q].idx].ref
+				a, c := &b.run[p].ref, &b.run[q].ref
 				if a.label != c.label {
 					return int(a.label) - int(c.label)
 				}
@@ -314,7 +320,7 @@ func (e *Engine) bulkWrite(b *bulkState) {
 			es := make([]entry, 0, old+len(nw))
 			i := 0
 			for _, p := range sorted {
-				ref := &e.tracks[b.run[p].idx].ref
+				ref := &b.run[p].ref
 				for i < old && (x.es[i].label < ref.label || x.es[i].label == ref.label && x.es[i].id < ref.id) {
 					es = append(es, x.es[i])
 					i++
@@ -355,20 +361,19 @@ func (e *Engine) bulkCopy(b *bulkState, g uint8, x *cell, old []entry, nw []int3
 	bc := bulkCell{start: int32(len(b.ents)), n: int32(len(x.es))}
 	n := len(x.es)
 	b.ents = slices.Grow(b.ents, n)[:int(bc.start)+n]
-	b.pos = slices.Grow(b.pos, n)[:int(bc.start)+n]
-	ents, pos := b.ents[bc.start:], b.pos[bc.start:]
+	ents := b.ents[bc.start:]
 	each := func(f func(x *entry, p int32)) {
 		for k := range old {
 			f(&old[k], -1)
 		}
 		for _, p := range nw {
-			f(&e.tracks[b.run[p].idx].ref, p)
+			f(&b.run[p].ref, p)
 		}
 	}
 	if g != air {
 		z := 0
 		each(func(x *entry, p int32) {
-			ents[z], pos[z] = *x, p
+			ents[z] = bulkEntry{*x, p}
 			z++
 		})
 		bc.n0 = int32(n)
@@ -411,25 +416,53 @@ func (e *Engine) bulkCopy(b *bulkState, g uint8, x *cell, old []entry, nw []int3
 			k = fill[bd-lo]
 			fill[bd-lo]++
 		}
-		ents[k], pos[k] = *x, p
+		ents[k] = bulkEntry{*x, p}
 	})
 	return bc
 }
 
-// bulkCandidates finds each new track's candidates (step 3 of bulk).
+// bulkCandidates finds each new track's candidates (step 3 of bulk),
+// track by track in the order of their first cells, so that the tracks
+// sharing cells are read one after the other.
 func (e *Engine) bulkCandidates(b *bulkState) {
+	// Counting sort of the run by first cell, grid by grid.
+	n0 := len(e.cells[sea])
+	start := make([]int32, n0+len(e.cells[air])+1)
+	first := func(p int) int {
+		t := &e.tracks[b.run[p].idx]
+		if len(t.cells) == 0 {
+			return 0
+		}
+		if t.domain == air {
+			return n0 + int(t.cells[0])
+		}
+		return int(t.cells[0])
+	}
+	for p := range b.run {
+		start[first(p)+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	order := make([]int32, len(b.run))
+	for p := range b.run {
+		f := first(p)
+		order[start[f]] = int32(p)
+		start[f]++
+	}
 	b.cands = b.cands[:0]
 	saved := e.latest
-	for p := range b.run {
+	for _, p := range order {
 		bt := &b.run[p]
 		bt.cands = int32(len(b.cands))
 		t := &e.tracks[bt.idx]
 		b.seen = b.seen[:0]
 		e.latest = bt.latest
-		e.bulkScan(b, int32(p), t.domain, t.cells, false)
+		e.bulkScan(b, p, t.domain, t.cells, false)
 		if t.domain == air && len(t.cells2) > 0 {
-			e.bulkScan(b, int32(p), sea, t.cells2, true)
+			e.bulkScan(b, p, sea, t.cells2, true)
 		}
+		bt.nc = int32(len(b.cands)) - bt.cands
 	}
 	e.latest = saved
 }
@@ -441,7 +474,9 @@ func (e *Engine) bulkCandidates(b *bulkState) {
 // vertical reach.
 func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bool) {
 	bt := &b.run[p]
-	me, now := &bt.me, bt.now
+	mine := bt.ref
+	mine.reach = bt.reach
+	me, now := &mine, bt.now
 	tracks := e.tracks
 	dom := tracks[bt.idx].domain
 	vert := e.vert + vskinM
@@ -453,15 +488,18 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 		bandLo, bandHi, banded = e.vertWindow(me, now, e.vlook, vert)
 	}
 	meAlt, meMS := float64(me.alt), me.ms
+	mp0, mp1, mp2 := float64(me.p[0]), float64(me.p[1]), float64(me.p[2])
+	mv0, mv1, mv2 := float64(me.v[0]), float64(me.v[1]), float64(me.v[2])
 	known := me.alt == me.alt
 	pass := b.pass[:0]
-	var segs [2][]int32
+	var segs [2][2]int32
 	for _, c := range list {
 		bc := &b.cells[b.cellAt[g][c]]
-		ents, pos := b.ents[bc.start:bc.start+bc.n], b.pos[bc.start:bc.start+bc.n]
+		ents := b.ents[bc.start : bc.start+bc.n]
 		pass = pass[:0]
-		// The segments to read: band 0, and the bands within reach.
-		segs[0], segs[1] = []int32{0, bc.n0}, nil
+		// The entries to read: band 0, and the bands within reach, in
+		// one stretch (those later in the run are skipped as they come).
+		segs[0], segs[1] = [2]int32{0, bc.n0}, [2]int32{}
 		if nb := int(bc.nb); nb > 0 {
 			lo, hi := 0, nb-1
 			if banded {
@@ -469,52 +507,62 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 				hi = min(int(bandHi), int(bc.minB)+nb-1) - int(bc.minB)
 			}
 			if lo <= hi {
-				segs[1] = b.offs[int(bc.off)+lo : int(bc.off)+hi+2]
+				segs[1] = [2]int32{b.offs[int(bc.off)+lo], b.offs[int(bc.off)+hi+1]}
 			}
 		}
-		for sg, offs := range segs {
-			for k := 0; k+1 < len(offs); k++ {
-				for i := offs[k]; i < offs[k+1]; i++ {
-					if pos[i] >= p {
-						break // later in the run, or the track itself
-					}
-					n++
-					o := &ents[i]
-					if pl := o.label; !asked || pl != lastP {
-						lastP, lastW, asked = pl, e.watched(me.label, pl), true
-						lastLook = e.look[dom]
-						if od := e.labels[pl].dom; od != dom {
-							lastLook = e.lookAS
-						} else if cross {
-							lastW = false
-						}
-					}
-					if !lastW {
-						continue
-					}
-					if sg == 1 && known {
-						// apartEntry's vertical test, first and inline
-						// (a level entry's altitude is known).
-						tb := float64(meMS-o.ms) / 1e3
-						z0 := float64(o.alt) + float64(o.climb)*(tb+1e-3) - meAlt
-						z1 := z0 + (float64(o.climb-me.climb))*lastLook
-						h := vert + math.Abs(float64(o.climb))*1e-3
-						if z0 >= h && z1 >= h || z0 <= -h && z1 <= -h {
-							continue
-						}
-					}
-					if apartEntry(me, o, lastLook, vert) {
-						continue
-					}
-					pass = append(pass, i)
+		for _, sg := range segs {
+			for i := sg[0]; i < sg[1]; i++ {
+				if ents[i].pos >= p {
+					continue // later in the run, or the track itself
 				}
+				n++
+				o := &ents[i].entry
+				if pl := o.label; !asked || pl != lastP {
+					lastP, lastW, asked = pl, e.watched(me.label, pl), true
+					lastLook = e.look[dom]
+					if od := e.labels[pl].dom; od != dom {
+						lastLook = e.lookAS
+					} else if cross {
+						lastW = false
+					}
+				}
+				if !lastW {
+					continue
+				}
+				// apartEntry(me, o, lastLook, vert), inline, with me's
+				// coordinates converted once.
+				tb := float64(meMS-o.ms) / 1e3
+				if known && o.alt == o.alt {
+					z0 := float64(o.alt) + float64(o.climb)*(tb+1e-3) - meAlt
+					z1 := z0 + float64(o.climb-me.climb)*lastLook
+					h := vert + math.Abs(float64(o.climb))*1e-3
+					if z0 >= h && z1 >= h || z0 <= -h && z1 <= -h {
+						continue
+					}
+				}
+				dpx := float64(o.p[0]) - mp0 + float64(o.v[0])*tb
+				dpy := float64(o.p[1]) - mp1 + float64(o.v[1])*tb
+				dpz := float64(o.p[2]) - mp2 + float64(o.v[2])*tb
+				dvx := float64(o.v[0]) - mv0
+				dvy := float64(o.v[1]) - mv1
+				dvz := float64(o.v[2]) - mv2
+				t := 0.0
+				if v2 := dvx*dvx + dvy*dvy + dvz*dvz; v2 > 0 {
+					t = max(0, min(lastLook, -(dpx*dvx+dpy*dvy+dpz*dvz)/v2)) // as math.Max and math.Min
+				}
+				mx, my, mz := dpx+dvx*t, dpy+dvy*t, dpz+dvz*t
+				r := float64(me.reach+o.reach) + 3 + 1e-4*lastLook
+				if mx*mx+my*my+mz*mz > r*r {
+					continue
+				}
+				pass = append(pass, i)
 			}
 		}
 		// scan's order: by party then track in the cell; a track met in
 		// an earlier cell (or grid) is not evaluated again.
 		if len(pass) > 1 {
 			slices.SortFunc(pass, func(x, y int32) int {
-				a, c := &ents[x], &ents[y]
+				a, c := &ents[x].entry, &ents[y].entry
 				if a.label != c.label {
 					return int(a.label) - int(c.label)
 				}

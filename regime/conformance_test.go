@@ -163,6 +163,25 @@ var conformance = []struct {
 		at: "2027-09-20T00:00:00Z", notifiable: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"not-in-calendar@1"},
 	},
 	{
+		name: "CalendarAmendedBefore", clause: "VD11 Ch. VII: a second calendar of the year, filed before the notice, has the activity: no finding",
+		forms: []notice{
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"OTHER","purpose":"p","start":["2027-05-01","2027-05-10"],"end":"2027-05-20","troops":9500,` + area + `}]}`, "2026-11-01T00:00:00Z"},
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"ZAPAD-2027","purpose":"exercise","start":["2027-09-01","2027-09-14"],"end":"2027-09-20","troops":12800,` + area + `}]}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12800,` + area + `}`, "2027-07-20T09:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"calendar-late@1"},
+	},
+	{
+		name: "CalendarAmendedAfter", clause: "VD11 Ch. VII: notified while absent from the calendar; a calendar with it filed afterwards does not undo the finding",
+		forms: []notice{
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"OTHER","purpose":"p","start":["2027-05-01","2027-05-10"],"end":"2027-05-20","troops":9500,` + area + `}]}`, "2026-11-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12800,` + area + `}`, "2027-07-20T09:00:00Z"},
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"ZAPAD-2027","purpose":"exercise","start":["2027-09-01","2027-09-14"],"end":"2027-09-20","troops":12800,` + area + `}]}`, "2027-07-21T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", late: true, deadline: "2026-11-15T23:59:59Z", findings: []string{"not-in-calendar@1", "calendar-late@2"},
+		times: []string{"2027-07-20T09:00:00Z", "2027-07-21T00:00:00Z"},
+	},
+	{
 		name: "LateCalendarWithout", clause: "VD11 Ch. VII and para 61: notified first, then a late calendar without the activity",
 		forms: []notice{
 			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":9000,` + area + `}`, "2026-10-01T00:00:00Z"},
@@ -280,6 +299,28 @@ var conformance = []struct {
 		},
 		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
 		findings: []string{"observation-required@0", "observation-required@1"},
+	},
+	{
+		name: "AmendmentAboveLine", clause: "VD11 Ch. VIII: an amendment of an activity that already crossed a line does not raise it again",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2025-09-01","end":"2025-09-10","troops":41000,` + area + `}`, "2025-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":41000,` + area + `}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":42000,` + area + `}`, "2027-06-02T00:00:00Z"},
+		},
+		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
+		findings: []string{"observation-required@0", "observation-required@1", "constraint-exceeded/three-years-40000@1", "observation-required@2"},
+	},
+	{
+		name: "AmendmentCrossesLine", clause: "VD11 Ch. VIII: an amendment that takes an activity over a line raises the rule about the amendment",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2025-09-01","end":"2025-09-10","troops":41000,` + area + `}`, "2025-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":30000,` + area + `}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":41000,` + area + `}`, "2027-06-02T00:00:00Z"},
+		},
+		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
+		findings: []string{"observation-required@0", "observation-required@1", "observation-required@2", "constraint-exceeded/three-years-40000@2"},
 	},
 	{
 		name: "ExplanationAnswered", clause: "VD11 para 16.1.1: the answer of the state asked, 1 s before 48 h, is in time",

@@ -77,6 +77,11 @@ usage: deconflict findings --channel C [--json]
 One finding a line: index, code, rule, the notification it is about, the
 state concerned, time and text, tab-separated. --json prints one JSON
 object per line: index, code, rule, regime, about, state, text, time.
+Codes (docs/regimes.md): late, calendar-late, observation-required,
+not-in-calendar (rule no-calendar when the state filed no annual calendar
+on the channel by 15 November), constraint-exceeded (rules
+three-years-40000, year-13000, year-25000, simultaneous-13000),
+reply-overdue, measure-breach. Each is signed by the node and raised once.
 
 example:
   deconflict findings --channel ru-nato`,
