@@ -135,7 +135,7 @@ func TestBrowserNotified(t *testing.T) {
 		t.Fatal(err)
 	}
 	ru.do(chromedp.EmulateViewport(1440, 900))
-	ru.do(chromedp.Navigate(base + "/#ru-nato/hotline"))
+	ru.do(chromedp.Navigate(base + "/#ru-nato/notices")) // the Notices tab beside the map, as an officer filing would see it
 	ru.wait("the notified areas drawn", fmt.Sprintf(`(() => { const n = window.deconflictConsole?.notified; return !!n && n.channel === "ru-nato" && n.drawn.length === %d &&
 		n.map.zones.filter((z) => String(z.id).startsWith("notified:ru-nato:")).length === 3; })()`, total), 15*time.Second)
 	// frame the Baltic so that every area is on screen

@@ -221,10 +221,6 @@ func TestBrowserNotifyEachRegime(t *testing.T) {
 		t.Errorf("NATO's findings list %v, want [late]", findings)
 	}
 	nato.screenshot(artifactsDir(t), "notices-nato.png")
-	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
-		nato.eval(`(() => { document.querySelector('#notification-list li[data-index="` + fmt.Sprint(index[regime.VD11Prior]) + `"]').scrollIntoView(); return ""; })()`)
-		docScreenshot(t, nato, filepath.Join(dir, "notices-nato-1280x800.png"))
-	}
 
 	// RU's frigate meets NATO's destroyer inside the intention's area:
 	// explained, on NATO's side too.
@@ -237,6 +233,12 @@ func TestBrowserNotifyEachRegime(t *testing.T) {
 		t.Errorf("%s ask buttons on an explained encounter, want none", got)
 	}
 	nato.screenshot(artifactsDir(t), "notices-nato-explained.png")
+	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
+		nato.do(chromedp.EmulateViewport(1440, 900))
+		nato.wait("resized", `window.innerWidth === 1440 && window.innerHeight === 900`, 5*time.Second)
+		nato.do(chromedp.Sleep(300 * time.Millisecond)) // a frame or two
+		docScreenshot(t, nato, filepath.Join(dir, "notices-nato-1440x900.png"))
+	}
 	ru.checkNoErrors()
 	nato.checkNoErrors()
 }

@@ -16,10 +16,19 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 	dom := t.domain
 	// Its own domain's grid: pairs of the domain, and for a ship the
 	// aircraft registered there (low ones): air-sea pairs. A low
-	// aircraft then looks for ships in the sea grid.
-	e.scan(idx, now, me, rewrite, dom, t.cells, false)
-	if dom == air && len(t.cells2) > 0 {
-		e.scan(idx, now, me, rewrite, sea, t.cells2, true)
+	// aircraft then looks for ships in the sea grid. A track of a label
+	// watched with none would find no run watched: it only rewrites its
+	// entries.
+	if e.isAlone(t.label) {
+		if rewrite {
+			e.rewrite(idx, dom, t.cells)
+			e.rewrite(idx, sea, t.cells2)
+		}
+	} else {
+		e.scan(idx, now, me, rewrite, dom, t.cells, false)
+		if dom == air && len(t.cells2) > 0 {
+			e.scan(idx, now, me, rewrite, sea, t.cells2, true)
+		}
 	}
 	// Open encounters not run above (the other track is not among the
 	// candidates, or was skipped as not watched or out of reach), unless
@@ -82,12 +91,7 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 		x := &cells[c]
 		es, bands := x.es, x.bands
 		if rewrite {
-			if k, ok := x.find(me.label, idx); ok {
-				es[k] = tracks[idx].ref
-				if g == air {
-					bands[k] = es[k].levelBand()
-				}
-			}
+			x.rewrite(&tracks[idx].ref, g)
 		}
 		k := 0
 		for _, r := range x.runs {
@@ -133,6 +137,25 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 		}
 	}
 	e.stats.Candidate += n
+}
+
+// rewrite writes track idx's entry (its reference) in its cells of grid
+// g.
+func (e *Engine) rewrite(idx int32, g uint8, cellList []int32) {
+	ref := &e.tracks[idx].ref
+	for _, c := range cellList {
+		e.cells[g][c].rewrite(ref, g)
+	}
+}
+
+// rewrite writes ref over its track's entry in c, of grid g.
+func (c *cell) rewrite(ref *entry, g uint8) {
+	if k, ok := c.find(ref.label, ref.id); ok {
+		c.es[k] = *ref
+		if g == air {
+			c.bands[k] = ref.levelBand()
+		}
+	}
 }
 
 // pair evaluates tracks i and j at now and runs the lifecycle.

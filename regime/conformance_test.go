@@ -301,6 +301,28 @@ var conformance = []struct {
 		findings: []string{"observation-required@0", "observation-required@1"},
 	},
 	{
+		name: "AmendmentAboveLine", clause: "VD11 Ch. VIII: an amendment of an activity that already crossed a line does not raise it again",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2025-09-01","end":"2025-09-10","troops":41000,` + area + `}`, "2025-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":41000,` + area + `}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":42000,` + area + `}`, "2027-06-02T00:00:00Z"},
+		},
+		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
+		findings: []string{"observation-required@0", "observation-required@1", "constraint-exceeded/three-years-40000@1", "observation-required@2"},
+	},
+	{
+		name: "AmendmentCrossesLine", clause: "VD11 Ch. VIII: an amendment that takes an activity over a line raises the rule about the amendment",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2025-09-01","end":"2025-09-10","troops":41000,` + area + `}`, "2025-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":30000,` + area + `}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":41000,` + area + `}`, "2027-06-02T00:00:00Z"},
+		},
+		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
+		findings: []string{"observation-required@0", "observation-required@1", "observation-required@2", "constraint-exceeded/three-years-40000@2"},
+	},
+	{
 		name: "ExplanationAnswered", clause: "VD11 para 16.1.1: the answer of the state asked, 1 s before 48 h, is in time",
 		forms: []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","encounter":"e1","meeting":true}`, "2027-03-01T00:00:00Z"}},
 		at:    "2027-03-04T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", obligation: "meeting requested: to be convened within 48 h",

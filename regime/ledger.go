@@ -329,90 +329,95 @@ func (l *Ledger) replyOverdue(n Notice, now time.Time) (Finding, bool) {
 		Text: fmt.Sprintf("%s has not answered %s's %s within 48 h (due %s)", f.To, f.State, label(n), due.Format(time.RFC3339))}, true
 }
 
-// activity is the latest notice of one (state, designation): a later
-// notice of the same designation amends the earlier one.
+// activity is a notice of one (state, designation), with its forces: a
+// later notice of the same designation amends the earlier one.
 type activity struct {
 	Notice
 	forces Forces
 }
 
-func (l *Ledger) activities(now time.Time) map[string][]activity {
-	latest := map[string]int{}
-	var acts []activity
-	for _, n := range l.notices {
-		if n.Form.Regime != VD11Prior || n.Received.After(now) || !Assess(n.Form, n.Received, thresholds(n)).Notifiable {
-			continue
-		}
-		k := n.Form.State + "\x00" + n.Form.Designation
-		if i, ok := latest[k]; ok {
-			acts[i] = activity{n, n.Form.Forces}
-			continue
-		}
-		latest[k] = len(acts)
-		acts = append(acts, activity{n, n.Form.Forces})
-	}
-	by := map[string][]activity{}
-	for _, a := range acts {
-		by[a.Form.State] = append(by[a.Form.State], a)
-	}
-	return by
-}
-
-// constraints evaluates Ch. VIII for each state: each notification that
-// takes a count over its limit raises the rule, about it and the others
-// counted.
+// constraints evaluates Ch. VIII by replaying the log: each notifiable
+// prior notification is checked against the state's other activities as
+// they stood at its receipt (their latest notices by then), and the one
+// that takes a count over its limit raises the rule, about it and the
+// others counted, at its receipt. A fact so found depends on the log up to
+// that notification only, so it stays true; an amendment of an activity
+// that had already crossed a rule's line does not raise it again.
 func (l *Ledger) constraints(now time.Time) []Finding {
 	var out []Finding
-	for state, acts := range l.activities(now) {
-		sort.Slice(acts, func(i, j int) bool { return acts[i].Index < acts[j].Index })
-		for i, a := range acts {
-			prior := acts[:i]
-			year := a.Form.Start.Year()
-			raise := func(rule, text string, others []activity) {
-				about := []int64{a.Index}
-				for _, o := range others {
-					about = append(about, o.Index)
-				}
-				out = append(out, Finding{Code: ConstraintExceeded, Rule: rule, Regime: VD11Prior, About: about, State: state, Time: a.Received,
-					Text: fmt.Sprintf("%s activity %s: %s (VD11 Ch. VIII)", state, label(a.Notice), text)})
+	latest := map[string]map[string]activity{} // state -> designation -> its latest notice so far
+	order := map[string][]string{}             // state -> designations in order of first notice
+	crossed := map[string]bool{}               // state, designation, rule already raised
+	for _, n := range l.notices {
+		f := n.Form
+		if f.Regime != VD11Prior || n.Received.After(now) || !Assess(f, n.Received, thresholds(n)).Notifiable {
+			continue
+		}
+		state, d := f.State, f.Designation
+		a := activity{n, f.Forces}
+		var prior []activity
+		for _, od := range order[state] {
+			if od != d {
+				prior = append(prior, latest[state][od])
 			}
-			if above(a.forces, 40000, 900) {
-				var same []activity
-				for _, p := range prior {
-					if above(p.forces, 40000, 900) && abs(p.Form.Start.Year()-year) <= 2 {
-						same = append(same, p)
-					}
-				}
-				if len(same) >= 1 {
-					raise(RuleThreeYears40000, "more than one activity above 40,000 troops or 900 battle tanks within three calendar years", same)
-				}
+		}
+		if latest[state] == nil {
+			latest[state] = map[string]activity{}
+		}
+		if _, ok := latest[state][d]; !ok {
+			order[state] = append(order[state], d)
+		}
+		latest[state][d] = a
+		year := f.Start.Year()
+		raise := func(rule, text string, others []activity) {
+			k := state + "\x00" + d + "\x00" + rule
+			if crossed[k] {
+				return
 			}
-			if above(a.forces, 13000, 300) && !above(a.forces, 40000, 900) {
-				var same []activity
-				for _, p := range prior {
-					if above(p.forces, 13000, 300) && !above(p.forces, 40000, 900) && p.Form.Start.Year() == year {
-						same = append(same, p)
-					}
-				}
-				if len(same) >= 6 {
-					raise(RuleYear13000, fmt.Sprintf("activity %d in %d above 13,000 troops or 300 battle tanks, at most six", len(same)+1, year), same)
-				}
-				if above(a.forces, 25000, 400) {
-					var big []activity
-					for _, p := range same {
-						if above(p.forces, 25000, 400) {
-							big = append(big, p)
-						}
-					}
-					if len(big) >= 3 {
-						raise(RuleYear25000, fmt.Sprintf("activity %d in %d above 25,000 troops or 400 battle tanks, at most three", len(big)+1, year), big)
-					}
+			crossed[k] = true
+			about := []int64{a.Index}
+			for _, o := range others {
+				about = append(about, o.Index)
+			}
+			out = append(out, Finding{Code: ConstraintExceeded, Rule: rule, Regime: VD11Prior, About: about, State: state, Time: a.Received,
+				Text: fmt.Sprintf("%s activity %s: %s (VD11 Ch. VIII)", state, label(a.Notice), text)})
+		}
+		if above(a.forces, 40000, 900) {
+			var same []activity
+			for _, p := range prior {
+				if above(p.forces, 40000, 900) && abs(p.Form.Start.Year()-year) <= 2 {
+					same = append(same, p)
 				}
 			}
-			if above(a.forces, 13000, 300) {
-				if at := overlapping(a, prior); len(at) >= 3 {
-					raise(RuleSimultaneous13000, fmt.Sprintf("%d activities at once above 13,000 troops or 300 battle tanks, at most three", len(at)+1), at)
+			if len(same) >= 1 {
+				raise(RuleThreeYears40000, "more than one activity above 40,000 troops or 900 battle tanks within three calendar years", same)
+			}
+		}
+		if above(a.forces, 13000, 300) && !above(a.forces, 40000, 900) {
+			var same []activity
+			for _, p := range prior {
+				if above(p.forces, 13000, 300) && !above(p.forces, 40000, 900) && p.Form.Start.Year() == year {
+					same = append(same, p)
 				}
+			}
+			if len(same) >= 6 {
+				raise(RuleYear13000, fmt.Sprintf("activity %d in %d above 13,000 troops or 300 battle tanks, at most six", len(same)+1, year), same)
+			}
+			if above(a.forces, 25000, 400) {
+				var big []activity
+				for _, p := range same {
+					if above(p.forces, 25000, 400) {
+						big = append(big, p)
+					}
+				}
+				if len(big) >= 3 {
+					raise(RuleYear25000, fmt.Sprintf("activity %d in %d above 25,000 troops or 400 battle tanks, at most three", len(big)+1, year), big)
+				}
+			}
+		}
+		if above(a.forces, 13000, 300) {
+			if at := overlapping(a, prior); len(at) >= 3 {
+				raise(RuleSimultaneous13000, fmt.Sprintf("%d activities at once above 13,000 troops or 300 battle tanks, at most three", len(at)+1), at)
 			}
 		}
 	}

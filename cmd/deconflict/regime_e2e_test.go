@@ -91,6 +91,12 @@ func TestRegimesEndToEnd(t *testing.T) {
 	if out := c.run(false, "findings", "--channel", "ru-nato", "--key", "ru.key"); !strings.Contains(out, "late") || !strings.Contains(out, "LADOGA") {
 		t.Fatalf("findings: %q", out)
 	}
+	// The finding's receipt, checked offline against the node key: the
+	// node signed it, at its index of the log.
+	c.run(false, "receipt", "--channel", "ru-nato", "2", "--out", "late.tlog-proof", "--key", "nato.key")
+	if out := c.run(false, "verify", "--receipt", "late.tlog-proof", "--node-key", pubOf(t, filepath.Join(data, "node.key"))); !strings.Contains(out, "OK") || !strings.Contains(out, "by node (finding") || !strings.Contains(out, "at index 2 of") {
+		t.Fatalf("verify the finding's receipt: %q", out)
+	}
 
 	// A measure: proposed by NATO (index 5), binding once RU signs (index 6).
 	write("sep.json", `{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":3000}`)

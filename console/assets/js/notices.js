@@ -2,6 +2,7 @@
 // a form to file each regime's notification, responses, and the Sign
 // button that shows exactly what is signed.
 import { api, el, fmtDateTime, fmtDuration } from "./api.js";
+import { fmtWindow } from "./map.js";
 
 const enc = encodeURIComponent;
 
@@ -146,6 +147,7 @@ export class Notices {
       ];
       return el("li", { class: n.findings.length ? "notice has-finding" : "notice", dataset: { index: String(n.index) } },
         el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, headline(n)), ` by ${n.state} (#${n.index})`),
+        n.form?.start && !Array.isArray(n.form.start) ? el("div", { class: "small window" }, `window ${fmtWindow(n.form.start, n.form.end)}`) : null,
         el("div", { class: "small due" }, `received ${fmtDateTime(n.received)}`, dueText,
           n.notifiable ? " · notifiable" : "", n.observable ? " · observable" : ""),
         el("div", { class: "small" }, `acknowledged by: ${n.acks.join(", ") || "awaiting"}`,
