@@ -171,11 +171,17 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 				break // Update rebases
 			}
 		}
-		label, ok := e.intern(r.Party, r.Asset, dom)
-		if !ok {
-			e.stats.Ignored++
-			taken++
-			continue
+		// Most of a run's reports share their label with the one before.
+		var label uint16
+		if len(b.run) > 0 && e.tracks[b.run[len(b.run)-1].idx].domain == dom && e.sameLabel(b.run[len(b.run)-1].ref.label, r.Party, r.Asset) {
+			label = b.run[len(b.run)-1].ref.label
+		} else {
+			var ok bool
+			if label, ok = e.intern(r.Party, r.Asset, dom); !ok {
+				e.stats.Ignored++
+				taken++
+				continue
+			}
 		}
 		idx := int32(len(e.tracks))
 		if n := len(e.free); n > 0 {
@@ -201,10 +207,11 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 			alt = math.NaN()
 		}
 		t.m = geo.NewMotion(r.Lat, r.Lon, alt, r.SpeedMS, r.CourseDeg, r.ClimbMS)
+		reach := e.reach(t)
 		me := entry{
 			p:     [3]float32{float32(t.m.P.X), float32(t.m.P.Y), float32(t.m.P.Z)},
 			v:     [3]float32{float32(t.m.V.X), float32(t.m.V.Y), float32(t.m.V.Z)},
-			reach: float32(e.reach(t)), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
+			reach: float32(reach), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
 			ms: e.ms(now), id: idx, label: label,
 		}
 		t.ref = me
@@ -213,7 +220,7 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 		// register's capsule and cells, the entries written in step 2.
 		h := e.horizon[dom]
 		t.reg0, t.reg1 = t.m.P, t.m.P.Add(t.m.V.Scale(h*1.25))
-		t.regR = e.reach(t) + e.slack[dom]
+		t.regR = reach + e.slack[dom]
 		t.cells = e.bulkCells(b, dom, t, t.cells)
 		if dom == air {
 			if t.low = e.lowNow(t); t.low {

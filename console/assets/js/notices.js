@@ -41,6 +41,33 @@ function headline(n) {
   }
 }
 
+// areaFields lists the areas of a form that can be drawn: its own (area,
+// launch_area, impact_area) and its phases' and calendar entries'
+// ("phases[0].area", "entries[1].area"), as paths.
+export function areaFields(f) {
+  const out = ["area", "launch_area", "impact_area"].filter((k) => k in f);
+  for (const list of ["entries", "phases"]) {
+    if (Array.isArray(f[list])) f[list].forEach((_, i) => out.push(`${list}[${i}].area`));
+  }
+  return out;
+}
+
+// getPath and setPath read and write a form's field by its path
+// ("area", "entries[0].area").
+function pathKeys(path) { return path.replace(/\[(\d+)\]/g, ".$1").split("."); }
+function getPath(f, path) {
+  return pathKeys(path).reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), f);
+}
+function setPath(f, path, v) {
+  const ks = pathKeys(path);
+  let o = f;
+  for (const k of ks.slice(0, -1)) {
+    if (!o[k] || typeof o[k] !== "object") o[k] = {};
+    o = o[k];
+  }
+  o[ks[ks.length - 1]] = v;
+}
+
 // keepDraft restores a form's draft (its kind and text) or fills it anew,
 // and keeps the draft as the officer changes it.
 function keepDraft(drafts, name, sel, text, fill) {
@@ -100,7 +127,7 @@ export class Notices {
 
   // drawButton is the "Draw area on map" button of a form's textarea: the
   // area drawn replaces the polygon or circle of the field that field()
-  // names (keeping its other terms, such as alt_m) in the JSON, which
+  // names ("area", "impact_area", "entries[0].area": a path) (keeping its other terms, such as alt_m) in the JSON, which
   // stays editable by hand; prepare(form) may first change the form.
   drawButton(id, text, err, field, prepare = (f) => f) {
     const b = el("button", { type: "button", id, class: "draw-area", "aria-pressed": "false" }, "Draw area on map");
@@ -116,10 +143,10 @@ export class Notices {
       b.textContent = "Drawing… (Escape cancels)";
       this.draw.start((area) => {
         reset();
-        const f = prepare(form), k = field(f);
-        const old = f[k] && typeof f[k] === "object" ? { ...f[k] } : {};
+        const f = prepare(form), k = field(f), cur = getPath(f, k);
+        const old = cur && typeof cur === "object" ? { ...cur } : {};
         delete old.polygon; delete old.circle;
-        f[k] = { ...area, ...old };
+        setPath(f, k, { ...area, ...old });
         text.value = JSON.stringify(f, null, 1);
         text.dispatchEvent(new Event("input"));
         text.focus();
@@ -128,7 +155,7 @@ export class Notices {
     // a form edited by hand shows its area
     text.addEventListener("input", () => {
       if (!this.draw || this.draw.active) return;
-      try { const f = JSON.parse(text.value); this.draw.show(f[field(f)]); } catch (_) { /* still being typed */ }
+      try { const f = JSON.parse(text.value); this.draw.show(getPath(f, field(f))); } catch (_) { /* still being typed */ }
     });
     return b;
   }
@@ -220,15 +247,24 @@ export class Notices {
     // the area field drawn into: the one the regime has, or the one chosen
     const fields = el("select", { id: "notify-draw-field", "aria-label": "Area to draw" });
     const areaField = () => fields.value || "area";
+    // the areas offered: those of the form as it stands (an entry or a
+    // phase added by hand is offered too)
+    const offer = (f) => {
+      const ks = areaFields(f), was = fields.value;
+      if (ks.join() === [...fields.options].map((o) => o.value).join()) return;
+      fields.replaceChildren(...ks.map((k) => el("option", { value: k }, k)));
+      if (ks.includes(was)) fields.value = was;
+      fields.hidden = ks.length < 2;
+    };
     const fill = (show) => {
       text.value = JSON.stringify(t[sel.value], null, 1);
-      const ks = ["area", "launch_area", "impact_area"].filter((k) => k in t[sel.value]);
-      fields.replaceChildren(...ks.map((k) => el("option", { value: k }, k)));
-      fields.hidden = ks.length < 2;
-      if (show) this.draw?.show(t[sel.value][areaField()]);
+      offer(t[sel.value]);
+      if (show) this.draw?.show(getPath(t[sel.value], areaField()));
     };
     sel.addEventListener("change", () => { err.say(""); fill(true); });
     keepDraft(this.drafts, "notify", sel, text, () => fill(false));
+    text.addEventListener("input", () => { try { offer(JSON.parse(text.value)); } catch (_) { /* still being typed */ } });
+    if (this.drafts.notify) { try { offer(JSON.parse(text.value)); } catch (_) { /* a draft not JSON */ } }
     const submit = async () => {
       err.say("");
       let form;
