@@ -55,7 +55,8 @@ type notifiedWant struct {
 // the map's zones) which the map does not draw again, so every
 // notification has exactly as many outlines on the map as it has areas;
 // and that the toggle in the map's controls hides the layer (the zones
-// then drawn by the map, once) and is remembered.
+// then drawn by the map, once) and is remembered; a notice filed while the
+// map is open comes with its zone, drawn once.
 func TestBrowserNotified(t *testing.T) {
 	if _, err := os.Stat(chromiumPath()); err != nil {
 		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
@@ -302,5 +303,23 @@ func TestBrowserNotified(t *testing.T) {
 	ru.click("#notified-toggle")
 	ru.wait("the layer back", fmt.Sprintf(`(() => { const n = window.deconflictConsole.notified; n.map.render(); return n.on && n.drawn.length === %d &&
 		!n.map.drawnZones.some((id) => id.startsWith("notified:ru-nato:")); })()`, total), 5*time.Second)
+
+	// A notice filed while the map is open: its area comes live, and the
+	// zone the node makes of it too, drawn once.
+	p := &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: "ru-nato", Author: "NATO", Time: tn.Now().UTC(), Kind: deconflict.KindNotification,
+		Body: json.RawMessage(`{"regime":"incsea-notice","state":"NATO","designation":"Gunnery","start":"` + rfc(at(100*time.Hour)) + `","end":"` + rfc(at(110*time.Hour)) + `","area":{"circle":{"lat":56.0,"lon":16.0,"radius_m":8000}}}`)}
+	signed, err := deconflict.SignPayload(tn.Keys["NATO"], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := tn.Submit(ctx, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru.wait("the new notice's area and zone", fmt.Sprintf(`(() => { const n = window.deconflictConsole.notified; n.map.render();
+		const mine = n.drawn.filter((d) => d.index === %d);
+		return n.drawn.length === %d && mine.length === 1 && mine[0].zone && mine[0].second === "NATO · ru-nato:%d · alerting as a zone" &&
+			n.map.zones.some((z) => String(z.id).startsWith("notified:ru-nato:%d:")) && !n.map.drawnZones.some((id) => id.startsWith("notified:ru-nato:")); })()`,
+		rec.Index, total+1, rec.Index, rec.Index), 15*time.Second)
 	ru.checkNoErrors()
 }

@@ -110,6 +110,24 @@ export class Notified {
     this.areas = (ns || []).flatMap(notifiedAreas).map((a) => ({ ...a, window: fmtWindow(a.from, a.until) }));
     this.indexes = new Set(this.areas.map((a) => a.index));
     if (zs) this.map.setZones(zs); else this.map.draw();
+    if (zs) this.awaitZones(ch, seq, 3);
+  }
+
+  // awaitZones reads the zones again, a second later, while a launch or
+  // INCSEA notice of the channel has none yet: the node tells its live
+  // picture after the notification is logged, so the first read can come
+  // before the zone exists.
+  awaitZones(ch, seq, tries) {
+    const missing = this.areas.some((a) => a.zone && !this.zonesOf(a.index).length);
+    if (!missing || tries <= 0) return;
+    setTimeout(async () => {
+      if (seq !== this.seq || ch !== this.channel) return;
+      let zs;
+      try { zs = await api.zones(); } catch (_) { return; }
+      if (seq !== this.seq || ch !== this.channel) return;
+      this.map.setZones(zs);
+      this.awaitZones(ch, seq, tries - 1);
+    }, 1000);
   }
 
   // explains names, for an encounter's explained_by label
