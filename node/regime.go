@@ -416,11 +416,15 @@ func (n *Node) RaiseFindings(ctx context.Context, channel string) error {
 		about := f.About[0]
 		p := &deconflict.Payload{Channel: channel, Kind: deconflict.KindFinding, ReplyTo: &about, Text: f.Text, Body: body}
 		if _, err := n.SubmitNode(ctx, p); err != nil {
+			if deconflict.ErrorCode(err) == deconflict.ECONFLICT {
+				continue // another replica raised it first: read below
+			}
 			return fmt.Errorf("finding %s about %s/%d: %w", f.Code, channel, about, err)
 		}
 	}
 	// Reading the findings back from the log marks them raised (st.mu is
-	// held throughout, so no other caller raises them meanwhile).
+	// held throughout, so no other caller of this replica raises them
+	// meanwhile; another replica's are refused by the appender).
 	return n.catchUp(ctx, channel, st)
 }
 
