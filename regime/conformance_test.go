@@ -292,13 +292,13 @@ var conformance = []struct {
 		findings: []string{"observation-required@0", "observation-required@1", "observation-required@2"},
 	},
 	{
-		name: "Amendment", clause: "VD11 Ch. V: a second notice of the same designation amends the first, it is not a second activity",
+		name: "Amendment", clause: "VD11 Ch. V: a second notice of the same designation amends the first, it is not a second activity: observation-required once",
 		forms: []notice{
 			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":40001,` + area + `}`, "2027-06-01T00:00:00Z"},
 			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":41000,` + area + `}`, "2027-06-02T00:00:00Z"},
 		},
 		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
-		findings: []string{"observation-required@0", "observation-required@1"},
+		findings: []string{"observation-required@0"},
 	},
 	{
 		name: "AmendmentAboveLine", clause: "VD11 Ch. VIII: an amendment of an activity that already crossed a line does not raise it again",
@@ -309,7 +309,7 @@ var conformance = []struct {
 			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":42000,` + area + `}`, "2027-06-02T00:00:00Z"},
 		},
 		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
-		findings: []string{"observation-required@0", "observation-required@1", "constraint-exceeded/three-years-40000@1", "observation-required@2"},
+		findings: []string{"observation-required@0", "observation-required@1", "constraint-exceeded/three-years-40000@1"},
 	},
 	{
 		name: "AmendmentCrossesLine", clause: "VD11 Ch. VIII: an amendment that takes an activity over a line raises the rule about the amendment",
@@ -320,7 +320,64 @@ var conformance = []struct {
 			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":41000,` + area + `}`, "2027-06-02T00:00:00Z"},
 		},
 		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
-		findings: []string{"observation-required@0", "observation-required@1", "observation-required@2", "constraint-exceeded/three-years-40000@2"},
+		findings: []string{"observation-required@0", "observation-required@1", "constraint-exceeded/three-years-40000@2"},
+	},
+	{
+		name: "AmendmentObservable", clause: "VD11 Ch. V and para 47.4: an amendment that takes an activity to 13,000 troops raises observation-required about the amendment",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":12000,` + area + `}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":14000,` + area + `}`, "2027-06-02T00:00:00Z"},
+		},
+		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
+		findings: []string{"observation-required@1"}, times: []string{"2027-06-02T00:00:00Z"},
+	},
+	{
+		name: "AmendmentNotInCalendarOnce", clause: "VD11 Ch. VII: an activity absent from the calendar, then amended: not-in-calendar once, about the first notice",
+		forms: []notice{
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"OTHER","purpose":"p","start":["2027-05-01","2027-05-10"],"end":"2027-05-20","troops":9500,` + area + `}]}`, "2026-11-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12800,` + area + `}`, "2027-07-20T09:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12900,` + area + `}`, "2027-07-25T09:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"not-in-calendar@1"},
+	},
+	{
+		name: "AmendmentNewlyNotifiable", clause: "VD11 para 38, 40.1 and Ch. VII: a voluntary notice amended above the thresholds after the deadline: late and not-in-calendar about the amendment",
+		forms: []notice{
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"OTHER","purpose":"p","start":["2027-05-01","2027-05-10"],"end":"2027-05-20","troops":9500,` + area + `}]}`, "2026-11-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"SMALL","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":8000,` + area + `}`, "2027-07-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"SMALL","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9500,` + area + `}`, "2027-08-05T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, late: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"late@2", "not-in-calendar@2"},
+		times: []string{"2027-08-05T00:00:00Z", "2027-08-05T00:00:00Z"},
+	},
+	{
+		name: "AmendmentAfterDeadline", clause: "VD11 para 38: an activity notified on time, amended after its deadline (the amendment alone would be late): no late finding",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9500,` + area + `}`, "2027-07-20T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-18","troops":9600,` + area + `}`, "2027-08-05T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, late: true, deadline: "2027-07-30T00:00:00Z",
+	},
+	{
+		name: "AmendmentStartEarlier", clause: "VD11 para 38: an amendment moving the start earlier, so that the first notice came less than 42 days before it: late about the amendment",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9500,` + area + `}`, "2027-07-20T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-08-25","end":"2027-09-01","troops":9500,` + area + `}`, "2027-07-25T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, late: true, deadline: "2027-07-14T00:00:00Z", findings: []string{"late@1"},
+		times: []string{"2027-07-25T00:00:00Z"},
+	},
+	{
+		name: "AmendmentLateOnce", clause: "VD11 para 38: a late notice, then amended: late once, about the first",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9500,` + area + `}`, "2027-08-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9700,` + area + `}`, "2027-08-05T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, late: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"late@0"},
 	},
 	{
 		name: "ExplanationAnswered", clause: "VD11 para 16.1.1: the answer of the state asked, 1 s before 48 h, is in time",

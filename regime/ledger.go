@@ -184,14 +184,14 @@ func (l *Ledger) Findings(now time.Time) []Finding {
 		if n.Received.After(now) {
 			continue
 		}
-		out = append(out, l.receiptFindings(n)...)
-		if f, ok := l.notInCalendar(n, now); ok {
-			out = append(out, f)
+		if n.Form.Regime != VD11Prior {
+			out = append(out, l.receiptFindings(n)...)
 		}
 		if f, ok := l.replyOverdue(n, now); ok {
 			out = append(out, f)
 		}
 	}
+	out = append(out, l.activities(now)...)
 	out = append(out, l.constraints(now)...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Time.Equal(out[j].Time) {
@@ -236,6 +236,98 @@ func (l *Ledger) receiptFindings(n Notice) []Finding {
 	if a.ObservationRequired {
 		at(ObservationRequired, fmt.Sprintf("%s activity %s is observable (%s): observers to be invited",
 			f.State, label(n), strings.Join(ObservationThresholds.Met(f.Forces), ", ")))
+	}
+	return out
+}
+
+// chainKey names the activity a prior notification is of: a later notice
+// of the same state and designation amends the earlier one.
+func chainKey(f *Form) string { return f.State + "\x00" + f.Designation }
+
+// activities derives the findings of the vd11-prior activities, once per
+// activity (a notice and its amendments), replaying the log: each is
+// raised about the notice that first makes it true, at the time it became
+// true, and never again for that activity (an amendment that changes
+// nothing of it raises nothing; one that makes it newly true raises it
+// about the amendment):
+//   - late: the activity, notifiable under the thresholds in force at a
+//     notice, was first notified as notifiable (its first notice that was)
+//     after the deadline of the activity as that notice describes it (an
+//     amendment moving the start earlier can make it late);
+//   - observation-required: the first notice by which the activity is
+//     observable;
+//   - not-in-calendar: of the notices of the activity, those for which
+//     notInCalendar holds and that were not yet amended when it became
+//     true; the earliest (then the first in log order).
+func (l *Ledger) activities(now time.Time) []Finding {
+	type chain struct {
+		first     *Notice // the first notice notifiable under its thresholds
+		late, obs bool    // raised
+		notices   []int   // positions in l.notices
+	}
+	var out []Finding
+	chains := map[string]*chain{}
+	var order []string
+	for i := range l.notices {
+		n := &l.notices[i]
+		f := n.Form
+		if f.Regime != VD11Prior || n.Received.After(now) {
+			continue
+		}
+		k := chainKey(f)
+		c := chains[k]
+		if c == nil {
+			c = &chain{}
+			chains[k] = c
+			order = append(order, k)
+		}
+		c.notices = append(c.notices, i)
+		th := thresholds(*n)
+		a := Assess(f, n.Received, th)
+		at := func(code, text string) {
+			out = append(out, Finding{Code: code, Regime: f.Regime, About: []int64{n.Index}, State: f.State, Text: text, Time: n.Received})
+		}
+		if a.Notifiable && c.first == nil {
+			c.first = n
+		}
+		if a.Notifiable && !c.late {
+			if d := Assess(f, c.first.Received, th); d.Late {
+				c.late = true
+				if c.first == n {
+					at(Late, fmt.Sprintf("%s notice %s received %s, after its deadline %s", f.State, label(*n),
+						n.Received.Format(time.RFC3339), d.Deadline.Format(time.RFC3339)))
+				} else {
+					at(Late, fmt.Sprintf("%s activity %s, first notified as notifiable by #%d received %s, is after its deadline %s as amended",
+						f.State, label(*n), c.first.Index, c.first.Received.Format(time.RFC3339), d.Deadline.Format(time.RFC3339)))
+				}
+			}
+		}
+		if a.ObservationRequired && !c.obs {
+			c.obs = true
+			at(ObservationRequired, fmt.Sprintf("%s activity %s is observable (%s): observers to be invited",
+				f.State, label(*n), strings.Join(ObservationThresholds.Met(f.Forces), ", ")))
+		}
+	}
+	for _, k := range order {
+		c := chains[k]
+		var best *Finding
+		for j, i := range c.notices {
+			f, ok := l.notInCalendar(l.notices[i], now)
+			if !ok {
+				continue
+			}
+			// Amended by the time the fact became true: the amendment's
+			// form is what the activity was then.
+			if slices.ContainsFunc(c.notices[j+1:], func(m int) bool { return !l.notices[m].Received.After(f.Time) }) {
+				continue
+			}
+			if best == nil || f.Time.Before(best.Time) {
+				best = &f
+			}
+		}
+		if best != nil {
+			out = append(out, *best)
+		}
 	}
 	return out
 }
