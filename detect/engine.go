@@ -172,6 +172,10 @@ type Engine struct {
 	labels   []label // see intern
 	labelIdx map[label]uint16
 	pc       pairCache
+	// alone[l]: label l is watched with no label (see aloneMax); good
+	// while aloneOK.
+	alone   []bool
+	aloneOK bool
 
 	zones   []*zone
 	zoneIdx map[string]int32
@@ -319,7 +323,7 @@ func (e *Engine) SetEnvelope(env Thresholds) error {
 	e.cfg.Envelope = env
 	e.cfg.Thresholds = clamp(e.cfg.Thresholds, env)
 	e.sized(env)
-	e.pc.reset()
+	e.resetPairs()
 	for i := range e.tracks {
 		t := &e.tracks[i]
 		if !t.live {
@@ -346,7 +350,7 @@ func (e *Engine) Envelope() Thresholds { return e.cfg.Envelope }
 // at their next evaluation.
 func (e *Engine) SetPair(fn func(partyA, partyB string) (Thresholds, bool)) {
 	e.cfg.Pair = fn
-	e.pc.reset()
+	e.resetPairs()
 }
 
 // Stats returns the engine's counters.

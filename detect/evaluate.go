@@ -16,10 +16,19 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 	dom := t.domain
 	// Its own domain's grid: pairs of the domain, and for a ship the
 	// aircraft registered there (low ones): air-sea pairs. A low
-	// aircraft then looks for ships in the sea grid.
-	e.scan(idx, now, me, rewrite, dom, t.cells, false)
-	if dom == air && len(t.cells2) > 0 {
-		e.scan(idx, now, me, rewrite, sea, t.cells2, true)
+	// aircraft then looks for ships in the sea grid. A track of a label
+	// watched with none would find no run watched: it only rewrites its
+	// entries.
+	if e.isAlone(t.label) {
+		if rewrite {
+			e.rewrite(idx, dom, t.cells)
+			e.rewrite(idx, sea, t.cells2)
+		}
+	} else {
+		e.scan(idx, now, me, rewrite, dom, t.cells, false)
+		if dom == air && len(t.cells2) > 0 {
+			e.scan(idx, now, me, rewrite, sea, t.cells2, true)
+		}
 	}
 	// Open encounters not run above (the other track is not among the
 	// candidates, or was skipped as not watched or out of reach), unless
@@ -47,8 +56,9 @@ func (e *Engine) evaluate(idx int32, now int64, me *entry, rewrite bool) {
 
 // scan is the candidate loop, the engine's hottest code: in each of the
 // cells (of grid g) of track idx it rewrites the track's own entry (when
-// rewrite), then reads in sequence the runs of entries of labels watched
-// with the track's, skipping level aircraft outside the altitude bands it
+// rewrite), then goes through the cell's runs (their labels and ends, not
+// the entries) and reads in sequence the entries of the runs of labels
+// watched with the track's, skipping level aircraft outside the altitude bands it
 // can meet (by the cell's band list, before reading their entries: see
 // vertWindow) and those lost or that cannot come within reach
 // (apartEntry): no encounter can open with those; one already open is run
@@ -78,24 +88,15 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 		}
 	}
 	for _, c := range cellList {
-		es, bands := cells[c].es, cells[c].bands
+		x := &cells[c]
+		es, bands := x.es, x.bands
 		if rewrite {
-			if k, ok := find(es, me.label, idx); ok {
-				run := es[k].run
-				es[k] = tracks[idx].ref
-				es[k].run = run
-				if g == air {
-					bands[k] = es[k].levelBand()
-				}
-			}
+			x.rewrite(&tracks[idx].ref, g)
 		}
-		for k := 0; k < len(es); {
-			end := k + int(es[k].run)
-			if end == k || end-k == math.MaxUint16 {
-				end = runEnd(es, k)
-			}
-			p := es[k].label
-			if !asked || p != lastP {
+		k := 0
+		for _, r := range x.runs {
+			end := int(r.end)
+			if p := r.label; !asked || p != lastP {
 				lastP, lastW, asked = p, e.watched(me.label, p), true
 				lastLook = e.look[dom]
 				if od := e.labels[p].dom; od != dom {
@@ -136,6 +137,25 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 		}
 	}
 	e.stats.Candidate += n
+}
+
+// rewrite writes track idx's entry (its reference) in its cells of grid
+// g.
+func (e *Engine) rewrite(idx int32, g uint8, cellList []int32) {
+	ref := &e.tracks[idx].ref
+	for _, c := range cellList {
+		e.cells[g][c].rewrite(ref, g)
+	}
+}
+
+// rewrite writes ref over its track's entry in c, of grid g.
+func (c *cell) rewrite(ref *entry, g uint8) {
+	if k, ok := c.find(ref.label, ref.id); ok {
+		c.es[k] = *ref
+		if g == air {
+			c.bands[k] = ref.levelBand()
+		}
+	}
 }
 
 // pair evaluates tracks i and j at now and runs the lifecycle.

@@ -31,3 +31,11 @@ func (l *Lifecycle) Due(now time.Time) bool { return l.l.due(now.UnixNano(), l.r
 
 // Highest returns the highest tier reached.
 func (l *Lifecycle) Highest() Severity { return l.l.highest }
+
+// Alone reports whether the tracks of party (asset or civilian) in domain
+// d are watched with no label the engine knows, so that their updates
+// skip the candidate loop; false for a label not known.
+func (e *Engine) Alone(party string, asset bool, d int) bool {
+	l, ok := e.labelIdx[label{party, asset, uint8(d)}]
+	return ok && e.isAlone(l)
+}

@@ -27,8 +27,8 @@ const (
 
 // entry is a track's packed copy in a cell of the index: what the
 // candidate loop reads, in sequence, for a quick rejection (apartEntry)
-// without touching the track. Each report rewrites it in every cell of the
-// track (the loop passes over them all anyway).
+// without touching the track. A report that moves the track's path by
+// more than the skin rewrites it in every cell of the track.
 type entry struct {
 	p, v  [3]float32 // as track.m.P, track.m.V
 	reach float32    // track's reach (m), see Engine.reach
@@ -37,16 +37,26 @@ type entry struct {
 	ms    int32  // time of the report, ms since Engine.epoch, rounded down
 	id    int32  // track index
 	label uint16 // as track.label
-	run   uint16 // first of a party's run in a cell: its length (65535: that or more); else 0
 }
 
-// A cell of the index: its entries, sorted by party then track, and (in
-// the air grid) their altitude bands (levelBand) in the same order, which
-// the candidate loop reads first (two bytes an entry instead of 48) to
-// skip aircraft at other levels.
+// A cell of the index: its entries, sorted by label then track; the
+// cell's runs, one per label in the same order, each with its label and
+// where it ends, so that the candidate loop skips the runs of labels not
+// watched without reading their entries; and (in the air grid) the
+// entries' altitude bands (levelBand) in the same order, which the
+// candidate loop reads first (two bytes an entry instead of 48) to skip
+// aircraft at other levels.
 type cell struct {
 	es    []entry
+	runs  []run
 	bands []uint16
+}
+
+// run is a label's run of entries in a cell: es[start:end], where start
+// is the previous run's end (0 for the first).
+type run struct {
+	label uint16
+	end   int32
 }
 
 // Altitude bands. Band 0 is for the entries the candidate loop must
@@ -246,8 +256,7 @@ func (e *Engine) place(dom uint8, idx int32, me *entry, old []int32, in bool) []
 			i++
 		case i == len(old) || cells[j] < old[i]:
 			c := &e.cells[dom][cells[j]]
-			var k int
-			c.es, k = insertEntry(c.es, *me)
+			k := c.insert(*me)
 			if dom == air {
 				c.bands = slices.Insert(c.bands, k, me.levelBand())
 			}
@@ -293,105 +302,98 @@ func (e *Engine) unindexAll(idx int32) {
 // unindex removes track idx's entry from cell c of domain dom.
 func (e *Engine) unindex(dom uint8, c, idx int32) {
 	x := &e.cells[dom][c]
-	var k int
-	if x.es, k = deleteEntry(x.es, e.tracks[idx].label, idx); k >= 0 && dom == air {
+	if k := x.delete(e.tracks[idx].label, idx); k >= 0 && dom == air {
 		x.bands = slices.Delete(x.bands, k, k+1)
 	}
 }
 
-// deleteEntry removes the entry of track id of party from es (sorted by
-// party, then track) and keeps the run lengths. It returns where the entry
-// was (-1: not there).
-func deleteEntry(es []entry, party uint16, id int32) ([]entry, int) {
-	s, _ := find(es, party, math.MinInt32) // the run's start
-	k, ok := find(es[s:], party, id)
-	if !ok {
-		return es, -1
-	}
-	k += s
-	n := int(es[s].run) // the run's length, unless saturated
-	es = slices.Delete(es, k, k+1)
-	switch {
-	case n >= math.MaxUint16:
-		fixRun(es, party)
-	case n > 1:
-		es[s].run = uint16(n - 1) // a removed first hands the length on
-	}
-	return es, k
-}
-
-// insertEntry inserts x into es (sorted by party, then track) and keeps
-// the run lengths. It returns where x went.
-func insertEntry(es []entry, x entry) ([]entry, int) {
-	s, _ := find(es, x.label, math.MinInt32) // the run's start
-	k, _ := find(es[s:], x.label, x.id)
-	k += s
-	n := 0
-	if s < len(es) && es[s].label == x.label {
-		n = int(es[s].run)
-	}
-	x.run = 0
-	es = slices.Insert(es, k, x)
-	if n >= math.MaxUint16-1 {
-		fixRun(es, x.label)
-		return es, k
-	}
-	if k == s && n > 0 {
-		es[s+1].run = 0 // the old first, moved up: x goes first
-	}
-	es[s].run = uint16(n + 1)
-	return es, k
-}
-
-// fixRun sets the run lengths of party's entries in es.
-func fixRun(es []entry, party uint16) {
-	k, _ := find(es, party, math.MinInt32)
-	if k == len(es) || es[k].label != party {
-		return
-	}
-	setRun(es, k)
-}
-
-// setRun sets the run lengths of the run that starts at k and returns its
-// end.
-func setRun(es []entry, k int) int {
-	end := runEnd(es, k)
-	for i := k; i < end; i++ {
-		es[i].run = 0
-	}
-	es[k].run = uint16(min(end-k, math.MaxUint16))
-	return end
-}
-
-// find returns where the entry of track id of party lies in es (sorted by
-// party, then track), or should be inserted, and whether it is there.
-func find(es []entry, party uint16, id int32) (int, bool) {
-	lo, hi := 0, len(es)
+// span returns the run of label in c (r: its index in c.runs, or where it
+// would go) and its entries' bounds, es[start:end] (start = end when the
+// cell holds no entry of label).
+func (c *cell) span(label uint16) (r, start, end int) {
+	lo, hi := 0, len(c.runs)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if o := &es[m]; o.label < party || o.label == party && o.id < id {
+		if c.runs[m].label < label {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(es) && es[lo].label == party && es[lo].id == id
+	if lo > 0 {
+		start = int(c.runs[lo-1].end)
+	}
+	if lo < len(c.runs) && c.runs[lo].label == label {
+		return lo, start, int(c.runs[lo].end)
+	}
+	return lo, start, start
 }
 
-// runEnd returns the end of the run of entries of es[k]'s party that
-// starts at k.
-func runEnd(es []entry, k int) int {
-	p := es[k].label
-	lo, hi := k+1, len(es)
+// find returns where the entry of track id of label lies in c (sorted by
+// label, then track), or should be inserted, and whether it is there.
+func (c *cell) find(label uint16, id int32) (int, bool) {
+	_, lo, end := c.span(label)
+	k := lo + findID(c.es[lo:end], id)
+	return k, k < end && c.es[k].id == id
+}
+
+// findID returns where the entry of track id lies in es (one label's
+// run, sorted by track) or should be inserted.
+func findID(es []entry, id int32) int {
+	lo, hi := 0, len(es)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if es[m].label <= p {
+		if es[m].id < id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
 	return lo
+}
+
+// insert inserts x into c, keeping the entries sorted and the runs, and
+// returns where x went. x's track must not be in c under x's label.
+func (c *cell) insert(x entry) int {
+	r, start, end := c.span(x.label)
+	if start == end {
+		c.runs = slices.Insert(c.runs, r, run{label: x.label, end: int32(start)})
+	}
+	k := start + findID(c.es[start:end], x.id)
+	c.es = slices.Insert(c.es, k, x)
+	for i := r; i < len(c.runs); i++ {
+		c.runs[i].end++
+	}
+	return k
+}
+
+// delete removes the entry of track id of label from c, keeping the runs,
+// and returns where it was (-1: not there).
+func (c *cell) delete(label uint16, id int32) int {
+	r, start, end := c.span(label)
+	k := start + findID(c.es[start:end], id)
+	if k == end || c.es[k].id != id {
+		return -1
+	}
+	c.es = slices.Delete(c.es, k, k+1)
+	for i := r; i < len(c.runs); i++ {
+		c.runs[i].end--
+	}
+	if end-start == 1 {
+		c.runs = slices.Delete(c.runs, r, r+1)
+	}
+	return k
+}
+
+// setRuns sets c's runs from its entries (sorted by label, then track).
+func (c *cell) setRuns() {
+	c.runs = c.runs[:0]
+	for k, x := range c.es {
+		if n := len(c.runs); n == 0 || c.runs[n-1].label != x.label {
+			c.runs = append(c.runs, run{label: x.label})
+		}
+		c.runs[len(c.runs)-1].end = int32(k + 1)
+	}
 }
 
 // segDist returns the distance (m) from p to the segment a-b.
@@ -435,14 +437,13 @@ func (e *Engine) Compact() {
 	e.byID.remap(remap)
 	for d := range e.cells {
 		for c := range e.cells[d] {
-			es, bands := e.cells[d][c].es, e.cells[d][c].bands
+			x := &e.cells[d][c]
+			es, bands := x.es, x.bands
 			for k := range es {
 				es[k].id = remap[es[k].id]
 			}
 			slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.label, b.label), cmp.Compare(a.id, b.id)) })
-			for k := 0; k < len(es); {
-				k = setRun(es, k)
-			}
+			x.setRuns()
 			for k := range bands {
 				bands[k] = es[k].levelBand()
 			}

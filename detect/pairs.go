@@ -81,7 +81,56 @@ func (e *Engine) intern(party string, asset bool, dom uint8) (uint16, bool) {
 	i := uint16(len(e.labels))
 	e.labels = append(e.labels, l)
 	e.labelIdx[l] = i
+	if e.aloneOK && len(e.labels) <= aloneMax {
+		e.alone = append(e.alone, true)
+		for m := range e.labels {
+			if (e.alone[m] || e.alone[i]) && e.watched(uint16(m), i) {
+				e.alone[m], e.alone[i] = false, false
+			}
+		}
+	}
 	return i, true
+}
+
+// aloneMax bounds the labels for which the engine keeps whether each is
+// alone: watched with no label known (with itself neither), so that its
+// tracks' updates skip the candidate loop, which would find no run
+// watched (sim.Load's unattributed half, DESIGN.md's civilian tracks
+// without a party). Keeping it asks the pair cache (and the hooks) for
+// every pair of labels, as labels come: beyond aloneMax labels (a party
+// per track, say) no label is taken as alone, and every track runs the
+// loop.
+const aloneMax = 128
+
+// isAlone reports whether label l is alone (see aloneMax), working it out
+// for every label afresh after the hooks changed (resetPairs).
+func (e *Engine) isAlone(l uint16) bool {
+	if len(e.labels) > aloneMax {
+		return false
+	}
+	if !e.aloneOK {
+		n := len(e.labels)
+		e.alone = e.alone[:0]
+		for range n {
+			e.alone = append(e.alone, true)
+		}
+		for a := range n {
+			for b := a; b < n; b++ {
+				if (e.alone[a] || e.alone[b]) && e.watched(uint16(a), uint16(b)) {
+					e.alone[a], e.alone[b] = false, false
+				}
+			}
+		}
+		e.aloneOK = true
+	}
+	return e.alone[l]
+}
+
+// resetPairs forgets the pair cache's answers and which labels are
+// alone: the hooks or the envelope changed.
+func (e *Engine) resetPairs() {
+	e.pc.reset()
+	e.aloneOK = false
 }
 
 // sameLabel reports whether label i stands for party and asset (in its

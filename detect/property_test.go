@@ -639,3 +639,73 @@ func TestManyPartiesMatchesReference(t *testing.T) {
 	sameEvents(t, got, want, len(rs))
 	t.Logf("%d parties, %d calls of the hook by the engine", len(seen), engineCalls)
 }
+
+// TestAloneLabels: the tracks of a label watched with no label known skip
+// the candidate loop (Engine.isAlone) and give the all-pairs reference's
+// events all the same, when a new label makes an alone one watched (party
+// C, alone until some of its tracks become party D, watched with C) and
+// when SetPair changes the hook mid-run (the unattributed civilians, alone
+// until then, become watched with A, and C with A): the entries of alone
+// tracks are kept current, and which labels are alone is worked out again.
+func TestAloneLabels(t *testing.T) {
+	s := denseScenario(geo.LatLon{Lat: 56, Lon: 19}, 2)
+	rs := slices.Clone(s.All())
+	third, twoThirds := s.Start.Add(s.Duration/3), s.Start.Add(2*s.Duration/3)
+	for i := range rs {
+		if r := &rs[i]; r.Party == "C" && !r.Time.Before(third) && r.ID[len(r.ID)-1]%2 == 0 {
+			r.Party = "D"
+		}
+	}
+	late := false
+	pair := func(a, b string) (detect.Thresholds, bool) {
+		switch [2]string{a, b} {
+		case [2]string{"A", "B"}, [2]string{"C", "D"}:
+			return detect.Thresholds{}, true
+		case [2]string{"", "A"}, [2]string{"A", "C"}:
+			return detect.Thresholds{}, late
+		}
+		return detect.Thresholds{}, false
+	}
+	e := MustEngine(t, detect.Config{Pair: pair})
+	ref := newAllPairs()
+	ref.pair = pair
+	var got, want []detect.Event
+	var next time.Time
+	aloneC, aloneCivil, switched := false, false, false
+	for _, r := range rs {
+		if !late && !r.Time.Before(twoThirds) {
+			late = true
+			e.SetPair(pair)
+			switched = true
+		}
+		if next.IsZero() {
+			next = r.Time.Truncate(time.Second).Add(time.Second)
+		}
+		for !r.Time.Before(next) {
+			got = append(got, e.Tick(next)...)
+			want = append(want, ref.Tick(next)...)
+			next = next.Add(time.Second)
+		}
+		got = append(got, e.Update(r)...)
+		want = append(want, ref.Update(r)...)
+		if r.Time.Before(third) {
+			aloneC = aloneC || e.Alone("C", true, 0)
+		} else if e.Alone("C", true, 0) {
+			t.Fatalf("%s: party C alone after D appeared", r.Time.Format(time.TimeOnly))
+		}
+		if !late {
+			aloneCivil = aloneCivil || e.Alone("", false, 0)
+		} else if e.Alone("", false, 0) || e.Alone("", false, 1) {
+			t.Fatalf("%s: the unattributed civilians alone after SetPair watched them", r.Time.Format(time.TimeOnly))
+		}
+	}
+	if !aloneC || !aloneCivil || !switched {
+		t.Fatalf("party C alone early: %v; civilians alone before SetPair: %v; switched: %v", aloneC, aloneCivil, switched)
+	}
+	sameEvents(t, got, pairEvents(want), len(rs))
+	if !slices.ContainsFunc(got, func(ev detect.Event) bool {
+		return ev.Type == detect.Opened && (ev.Encounter.PartyA == "" || ev.Encounter.PartyB == "")
+	}) {
+		t.Fatal("no encounter with an unattributed track after SetPair: the test tests nothing")
+	}
+}

@@ -123,7 +123,8 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 		}
 	}
 	var next time.Time
-	for i, r := range rs {
+	for i := 0; i < len(rs); {
+		r := rs[i]
 		if next.IsZero() {
 			next = r.Time.Truncate(time.Second).Add(time.Second)
 		}
@@ -137,10 +138,18 @@ func Replay(reports []deconflict.Report, cfg Config, progress func(done int)) ([
 			record(e.Tick(next))
 			next = next.Add(time.Second)
 		}
-		record(e.Update(r))
-		if progress != nil && i%4096 == 0 {
-			progress(i)
+		// The reports up to the next tick in one batch: UpdateBatch gives
+		// Update's events, loading a run of new tracks (the recording's
+		// first second) in bulk.
+		j := i + 1
+		for j < len(rs) && rs[j].Time.Before(next) {
+			j++
 		}
+		record(e.UpdateBatch(rs[i:j]))
+		if progress != nil && (i == 0 || i/4096 != j/4096) {
+			progress(j)
+		}
+		i = j
 	}
 	if progress != nil {
 		progress(len(rs))

@@ -379,9 +379,12 @@ func (l *Picture) run(ctx context.Context) {
 				er.Asset = tr.Party != "" && attrib.IsAsset(tr.ID, tr.How, tr.Military)
 				ers = append(ers, er)
 			})
-			for _, er := range ers {
-				l.handle(l.engine.Update(er))
-			}
+			// The batch in one call: the engine's events are Update's on
+			// each report in turn, and a run of tracks it does not know
+			// yet (start-up, a feed connecting or reconnecting after its
+			// tracks were lost), of at least 256 and a quarter of the
+			// tracks it holds, is loaded in bulk (detect.UpdateBatch).
+			l.handle(l.engine.UpdateBatch(ers))
 			l.mu.Lock()
 			l.stats.Reports += int64(len(rs))
 			l.mu.Unlock()

@@ -43,8 +43,9 @@ type channelLog struct {
 	writtenSize int64                  // its size; guarded by mu
 	stopped     bool
 
-	seen  seenSet // who has fetched which message, from the channel's seen envelopes
-	links linkSet // the channel's link tests and their answers (linktest.go)
+	seen     seenSet    // who has fetched which message, from the channel's seen envelopes
+	links    linkSet    // the channel's link tests and their answers (linktest.go)
+	findings findingSet // the keys of the node's findings in the log (findings.go)
 }
 
 type appendReq struct {
@@ -439,6 +440,9 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	}
 	if p.Kind == deconflict.KindLinkAnswer {
 		return l.checkLinkAnswer(ctx, p, b, find)
+	}
+	if p.Kind == deconflict.KindFinding {
+		return l.checkFindingOnce(ctx, p, b)
 	}
 	if p.Kind != deconflict.KindAck {
 		return nil

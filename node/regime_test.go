@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/deconflict/deconflict"
 	dhttp "github.com/deconflict/deconflict/http"
 	"github.com/deconflict/deconflict/internal/nodetest"
+	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/regime"
 )
 
@@ -252,5 +254,171 @@ func TestMeasuresBindOnLastSignature(t *testing.T) {
 	}
 	if _, err := ru.Measures(ctx, "ru-us", 999); deconflict.ErrorCode(err) != deconflict.ENOTFOUND {
 		t.Errorf("at beyond the log: %v", err)
+	}
+}
+
+// TestNoCalendarFiled: RU notifies in October an activity of next year and
+// files no annual calendar for that year on the channel. Once 15 November
+// has passed, the deadline loop raises not-in-calendar about the
+// notification, node-signed, once, also after a restart; a late calendar
+// filed afterwards raises calendar-late and does not undo it.
+func TestNoCalendarFiled(t *testing.T) {
+	ctx := context.Background()
+	// The operator sets up on the wall clock, before the calendar for the
+	// year after next (y) is due; then the test's time starts.
+	clk := &clock{t: time.Now()}
+	y := clk.Now().Year() + 2
+	dir := t.TempDir()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	tn := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn.AddParties(t, "RU", "NATO")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	clk.Set(time.Date(y-1, 10, 1, 8, 0, 0, 0, time.UTC))
+	ru, nato := client(tn, "RU", clk), client(tn, "NATO", clk)
+	winter := fmt.Sprintf(`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"exercise","start":"%d-01-20","end":"%d-01-30","troops":9000,`, y, y) + baltic + `}`
+	r, err := file(t, ru, "RU", "ru-nato", deconflict.KindNotification, winter, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wi := r.Index
+	check := func(when string, want int) []node.FindingView {
+		t.Helper()
+		if err := tn.CheckFindings(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fs, err := nato.Findings(ctx, "ru-nato")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != want {
+			t.Fatalf("%s: findings %+v, want %d", when, fs, want)
+		}
+		return fs
+	}
+	check("at receipt", 0)
+	clk.Set(time.Date(y-1, 11, 15, 23, 59, 59, 0, time.UTC))
+	check("on 15 November", 0)
+	clk.Set(time.Date(y-1, 11, 16, 0, 0, 30, 0, time.UTC))
+	fs := check("on 16 November", 1)
+	f := fs[0]
+	if f.Code != regime.NotInCalendar || f.Rule != regime.RuleNoCalendar || f.About[0] != wi || f.State != "RU" || !f.Time.Equal(time.Date(y-1, 11, 16, 0, 0, 0, 0, time.UTC)) ||
+		!strings.Contains(f.Text, fmt.Sprintf("filed no calendar for %d", y)) {
+		t.Fatalf("finding %+v, want not-in-calendar about %d at 16 November %d saying no calendar was filed", f, wi, y-1)
+	}
+	e, err := tn.Store.FindEnvelope(ctx, "ru-nato", f.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
+		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
+	}
+	clk.Add(time.Hour)
+	check("an hour later", 1)
+
+	// A late calendar with the activity: calendar-late, and the finding stays.
+	clk.Set(time.Date(y-1, 11, 20, 9, 0, 0, 0, time.UTC))
+	cal := fmt.Sprintf(`{"regime":"vd11-calendar","state":"RU","year":%d,"entries":[{"designation":"WINTER","purpose":"exercise","start":["%d-01-15","%d-01-25"],"end":"%d-01-30","troops":9000,`, y, y, y, y) + baltic + `}]}`
+	if _, err := file(t, ru, "RU", "ru-nato", deconflict.KindNotification, cal, nil); err != nil {
+		t.Fatal(err)
+	}
+	fs = check("after the late calendar", 2)
+	if fs[1].Code != regime.CalendarLate {
+		t.Fatalf("findings %+v, want not-in-calendar then calendar-late", fs)
+	}
+
+	// After a restart nothing is raised again.
+	tn.Stop()
+	tn2 := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn2.Keys = tn.Keys
+	clk.Add(24 * time.Hour)
+	if err := tn2.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs2, err := client(tn2, "NATO", clk).Findings(ctx, "ru-nato")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs2) != 2 {
+		t.Fatalf("after restart: %d findings, want 2 (raised once)", len(fs2))
+	}
+}
+
+// TestMeetingOverdue: a request for explanation asking for a meeting
+// (VD11 para 16.2) is answered; either of its two states records the
+// meeting with a meeting response, within 48 h of the answer, or the
+// deadline loop raises meeting-overdue about the request, once, on the
+// node's clock.
+func TestMeetingOverdue(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Now()}
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
+	tn.AddParties(t, "RU", "NATO", "BY")
+	tn.AddChannel(t, "c", []string{"RU", "NATO", "BY"}, nil)
+	clk.Set(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	ru, nato, by := client(tn, "RU", clk), client(tn, "NATO", clk), client(tn, "BY", clk)
+	request := func(meeting bool) int64 {
+		r, err := file(t, nato, "NATO", "c", deconflict.KindNotification, fmt.Sprintf(`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","meeting":%v}`, meeting), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Index
+	}
+	respond := func(c *dhttp.Client, party string, to int64, kind string) error {
+		_, err := file(t, c, party, "c", deconflict.KindResponse, fmt.Sprintf(`{"response":%q}`, kind), &to)
+		return err
+	}
+	plain, held, missed := request(false), request(true), request(true)
+	for _, q := range []int64{plain, held, missed} {
+		if err := respond(ru, "RU", q, regime.Answer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := respond(ru, "RU", plain, regime.Meeting); deconflict.ErrorCode(err) != deconflict.EINVALID {
+		t.Errorf("meeting on a request that asked for none: %v, want invalid", err)
+	}
+	if err := respond(by, "BY", held, regime.Meeting); deconflict.ErrorCode(err) != deconflict.EFORBIDDEN {
+		t.Errorf("meeting recorded by a third state: %v, want forbidden", err)
+	}
+	clk.Add(47 * time.Hour)
+	// The requester records it.
+	if err := respond(nato, "NATO", held, regime.Meeting); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Hour)
+	if err := tn.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fs, _ := nato.Findings(ctx, "c"); len(fs) != 0 {
+		t.Fatalf("48 h after the answers: findings %+v, want none yet", fs)
+	}
+	clk.Add(time.Second)
+	for range 2 {
+		if err := tn.CheckFindings(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs, err := nato.Findings(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].Code != regime.MeetingOverdue || fs[0].About[0] != missed || fs[0].State != "RU" {
+		t.Fatalf("findings %+v, want one meeting-overdue about %d", fs, missed)
+	}
+	e, err := tn.Store.FindEnvelope(ctx, "c", fs[0].Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
+		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
+	}
+	// A meeting recorded late does not undo it.
+	if err := respond(ru, "RU", missed, regime.Meeting); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fs, _ := nato.Findings(ctx, "c"); len(fs) != 1 {
+		t.Fatalf("after a late meeting: findings %+v, want the one", fs)
 	}
 }

@@ -20,8 +20,9 @@ type Thresholds struct {
 }
 
 // NotificationThresholds are the Vienna Document 2011's Ch. V para 40.1
-// thresholds of prior notification. Neither these figures nor their paragraph
-// numbers have been checked against the text of FSC.DOC/1/11 yet (docs/regimes.md,
+// thresholds of prior notification. The text of FSC.DOC/1/11 could not be
+// read yet: troops, tanks, ACVs and artillery agree with a secondary source,
+// the others and every paragraph number are unchecked (docs/regimes.md,
 // "Where each figure comes from").
 var NotificationThresholds = Thresholds{
 	Troops: 9000, Tanks: 250, ACV: 500, Artillery: 250, // para 40.1.1
@@ -31,7 +32,8 @@ var NotificationThresholds = Thresholds{
 }
 
 // ObservationThresholds are the Vienna Document 2011's Ch. VI para 47.4
-// and 47.5 thresholds of observation (not yet checked against the text either).
+// and 47.5 thresholds of observation (not checked against the text either;
+// the 13,000 troops agree with secondary sources).
 var ObservationThresholds = Thresholds{
 	Troops: 13000, Tanks: 300, ACV: 500, Artillery: 250, // para 47.4
 	AmphibiousTroops: 3500, AirborneTroops: 3500, // para 47.5
@@ -125,7 +127,7 @@ func Assess(f *Form, received time.Time, notify Thresholds) Assessment {
 		a.ReplyDue = received.Add(ReplyWithin)
 		a.Obligations = append(a.Obligations, f.To+" to reply within 48 h (VD11 para 16.1)")
 		if f.Meeting {
-			a.Obligations = append(a.Obligations, "meeting requested: to be convened within 48 h of the reply (VD11 para 16.2)")
+			a.Obligations = append(a.Obligations, "meeting requested: to be convened within 48 h of the reply (VD11 para 16.2), recorded with a meeting response")
 		}
 	case VD11Hazard:
 		a.ReplyDue = received.Add(ReplyWithin)

@@ -86,6 +86,7 @@ function start(me) {
   const basemaps = new Basemaps(map); // 1:10m coastline when zoomed in
   const trails = new Trails(map, document.querySelector(".map-controls"));
   const notified = new Notified(map, document.querySelector(".map-controls")); // the channel's notified areas
+  consoleNotified = notified; // the encounter list names the notifications that explain an encounter
   const target = new TargetPanel(map, document.querySelector(".map-pane"));
   map.onChange = () => renderEncounterList(map);
   setInterval(() => { renderEncounterList(map); map.draw(); }, 1000);
@@ -316,7 +317,7 @@ function startPicture(map, onEncounter) {
 // askButton offers, on an unexplained encounter with another party's
 // track, to file a vd11-explanation request citing it on a channel both
 // parties share.
-let consoleMe = null, consoleHotline = null;
+let consoleMe = null, consoleHotline = null, consoleNotified = null;
 const asked = new Map(); // encounter id -> what the request became
 function askButton(e) {
   const me = consoleMe?.party;
@@ -360,7 +361,7 @@ function renderEncounterList(map) {
           ? (p.severity === "intrusion" ? "inside the zone" : at == null ? "near the zone" : `enters the zone ${fmtIn(at - now)} (${fmtUTC(at)})`)
           : `CPA ${fmtCPA(p)}${at == null ? "" : at > now ? ` at ${fmtUTC(at)}, ${fmtIn(at - now)}` : " now"}`)),
       el("span", { class: `explained${e.explained_by?.length ? "" : " unexplained"}`, dataset: { explained: e.id } },
-        e.explained_by?.length ? `explained by ${e.explained_by.join(", ")}` : "unexplained"),
+        e.explained_by?.length ? `explained by ${e.explained_by.map((l) => consoleNotified?.explains(l) || l).join("; ")}` : "unexplained"),
       askButton(e));
   });
   box.replaceChildren(...(items.length ? items : [el("li", { class: "empty" }, "No open encounters")]));

@@ -275,6 +275,7 @@ export class MapView {
     this.tracks = new Map();     // id -> track
     this.encounters = new Map(); // id -> encounter
     this.zones = [];
+    this.drawnZones = [];        // ids of the zones drawn in the last frame
     this.center = [0.5, 0.5];
     this.zoom = 5;
     this.hover = null;
@@ -867,11 +868,17 @@ export class MapView {
     this.labels.push({ kind, key, prio, ax, ay, color, lines, w: Math.ceil(tw) + 2 * LABEL_PAD_X + 2 * LABEL_BORDER + 2, h: lines.length * lh + 2 * LABEL_PAD_Y + 2 * LABEL_BORDER });
   }
 
+  // renderZones draws the zones, but those a layer draws itself (the
+  // notified areas that are zones: notified.js) so that none is drawn
+  // twice; drawnZones keeps the ids drawn (for tests).
   renderZones(w, h) {
     const ctx = this.ctx, now = Date.now();
+    this.drawnZones = [];
     for (const z of this.zones) {
+      if (this.layers.some((l) => l.coversZone?.(z))) continue;
       const pts = this.zonePoints(z);
       if (!pts.length) continue;
+      this.drawnZones.push(z.id);
       const from = Date.parse(z.from), until = Date.parse(z.until);
       const unbounded = (t) => isNaN(t) || new Date(t).getUTCFullYear() < 1971;
       const active = (unbounded(from) || now >= from) && (unbounded(until) || now <= until);

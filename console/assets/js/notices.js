@@ -2,23 +2,70 @@
 // a form to file each regime's notification, responses, and the Sign
 // button that shows exactly what is signed.
 import { api, el, fmtDateTime, fmtDuration } from "./api.js";
+import { fmtWindow } from "./map.js";
 
 const enc = encodeURIComponent;
 
-// templates gives a starting form per regime for the signed-in party.
-function templates(party) {
+// templates gives a starting form per regime (every regime of the node:
+// regime.Regimes) for the signed-in party; other is the channel's other
+// member, the one asked in requests.
+export function templates(party, other = "") {
   const day = (d) => new Date(Date.now() + d * 86400e3).toISOString().slice(0, 10);
   const at = (h) => new Date(Date.now() + h * 3600e3).toISOString().slice(0, 19) + "Z";
   const area = { polygon: [[54.4, 19.9], [54.4, 22.8], [55.3, 22.8], [55.3, 19.9]] };
+  const year = new Date().getUTCFullYear() + 1; // next year's calendar (due 15 November)
   return {
     "vd11-prior": { regime: "vd11-prior", state: party, designation: "EXERCISE", purpose: "exercise", start: day(60), end: day(66), troops: 12800, area },
-    "vd11-explanation": { regime: "vd11-explanation", state: party, to: "", text: "Request for explanation of unusual military activity", meeting: false },
-    "vd11-hazard": { regime: "vd11-hazard", state: party, to: "", text: "Hazardous incident of a military nature" },
+    "vd11-calendar": { regime: "vd11-calendar", state: party, year, entries: [
+      { designation: "EXERCISE", purpose: "exercise", start: [`${year}-03-01`, `${year}-03-14`], end: `${year}-03-20`, troops: 14000, area }] },
+    "vd11-explanation": { regime: "vd11-explanation", state: party, to: other, text: "Request for explanation of unusual military activity", meeting: false },
+    "vd11-hazard": { regime: "vd11-hazard", state: party, to: other, text: "Hazardous incident of a military nature" },
     "launch-1988": { regime: "launch-1988", state: party, missile: "icbm", start: at(48), end: at(72),
       launch_area: { circle: { lat: 62.93, lon: 40.45, radius_m: 30000 } }, impact_area: { circle: { lat: 56.9, lon: 160.3, radius_m: 60000 } } },
     "incsea-notice": { regime: "incsea-notice", state: party, designation: "LIVE FIRING", start: day(4), end: day(5), area: { circle: { lat: 55.2, lon: 15.2, radius_m: 15000 }, alt_m: [0, 12000] } },
     "intention": { regime: "intention", state: party, designation: "TRANSIT", purpose: "transit", start: at(1), end: at(48), area },
   };
+}
+
+// headline names a notification: its designation, else what it is
+// ("annual calendar 2027, 3 entries", "request to NATO", "icbm launch").
+function headline(n) {
+  const f = n.form || {};
+  if (f.designation) return f.designation;
+  switch (n.regime) {
+    case "vd11-calendar": { const k = Array.isArray(f.entries) ? f.entries.length : 0; return `annual calendar ${f.year}, ${k} ${k === 1 ? "entry" : "entries"}`; }
+    case "vd11-explanation": return `request for explanation to ${f.to}`;
+    case "vd11-hazard": return `hazardous incident report to ${f.to}`;
+    case "launch-1988": return `${f.missile || "missile"} launch`;
+    default: return n.regime;
+  }
+}
+
+// areaFields lists the areas of a form that can be drawn: its own (area,
+// launch_area, impact_area) and its phases' and calendar entries'
+// ("phases[0].area", "entries[1].area"), as paths.
+export function areaFields(f) {
+  const out = ["area", "launch_area", "impact_area"].filter((k) => k in f);
+  for (const list of ["entries", "phases"]) {
+    if (Array.isArray(f[list])) f[list].forEach((_, i) => out.push(`${list}[${i}].area`));
+  }
+  return out;
+}
+
+// getPath and setPath read and write a form's field by its path
+// ("area", "entries[0].area").
+function pathKeys(path) { return path.replace(/\[(\d+)\]/g, ".$1").split("."); }
+function getPath(f, path) {
+  return pathKeys(path).reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), f);
+}
+function setPath(f, path, v) {
+  const ks = pathKeys(path);
+  let o = f;
+  for (const k of ks.slice(0, -1)) {
+    if (!o[k] || typeof o[k] !== "object") o[k] = {};
+    o = o[k];
+  }
+  o[ks[ks.length - 1]] = v;
 }
 
 // keepDraft restores a form's draft (its kind and text) or fills it anew,
@@ -58,15 +105,19 @@ export class Notices {
     const a = document.activeElement;
     if (!force && (this.signing || this.draw?.active || (a && this.root.contains(a) && a.tagName === "TEXTAREA"))) return;
     const seq = this.seq;
-    let ns, fs, rules;
+    let ns, fs, rules, chv;
     try {
-      [ns, fs, rules] = await Promise.all([
-        api.get(`/v1/channels/${enc(ch)}/notifications`), api.get(`/v1/channels/${enc(ch)}/findings`), api.get(`/v1/channels/${enc(ch)}/measures`)]);
+      [ns, fs, rules, chv] = await Promise.all([
+        api.get(`/v1/channels/${enc(ch)}/notifications`), api.get(`/v1/channels/${enc(ch)}/findings`), api.get(`/v1/channels/${enc(ch)}/measures`),
+        api.get(`/v1/channels/${enc(ch)}`)]);
     } catch (e) {
       this.root.replaceChildren(el("p", { class: "error-box", role: "alert" }, e.message));
       return;
     }
     if (ch !== this.channel || seq !== this.seq || this.draw?.active) return; // an area being drawn keeps its form
+    // the member asked in a request: the channel's other member, when there is one
+    const others = (chv?.members || []).filter((m) => m !== this.me.party);
+    this.other = others.length === 1 ? others[0] : "";
     this.root.replaceChildren(
       el("h3", {}, `Notifications on ${ch}`), this.notifications(ns || []),
       el("h3", {}, "Findings"), this.findings(fs || []),
@@ -76,7 +127,7 @@ export class Notices {
 
   // drawButton is the "Draw area on map" button of a form's textarea: the
   // area drawn replaces the polygon or circle of the field that field()
-  // names (keeping its other terms, such as alt_m) in the JSON, which
+  // names ("area", "impact_area", "entries[0].area": a path) (keeping its other terms, such as alt_m) in the JSON, which
   // stays editable by hand; prepare(form) may first change the form.
   drawButton(id, text, err, field, prepare = (f) => f) {
     const b = el("button", { type: "button", id, class: "draw-area", "aria-pressed": "false" }, "Draw area on map");
@@ -92,10 +143,10 @@ export class Notices {
       b.textContent = "Drawing… (Escape cancels)";
       this.draw.start((area) => {
         reset();
-        const f = prepare(form), k = field(f);
-        const old = f[k] && typeof f[k] === "object" ? { ...f[k] } : {};
+        const f = prepare(form), k = field(f), cur = getPath(f, k);
+        const old = cur && typeof cur === "object" ? { ...cur } : {};
         delete old.polygon; delete old.circle;
-        f[k] = { ...area, ...old };
+        setPath(f, k, { ...area, ...old });
         text.value = JSON.stringify(f, null, 1);
         text.dispatchEvent(new Event("input"));
         text.focus();
@@ -104,7 +155,7 @@ export class Notices {
     // a form edited by hand shows its area
     text.addEventListener("input", () => {
       if (!this.draw || this.draw.active) return;
-      try { const f = JSON.parse(text.value); this.draw.show(f[field(f)]); } catch (_) { /* still being typed */ }
+      try { const f = JSON.parse(text.value); this.draw.show(getPath(f, field(f))); } catch (_) { /* still being typed */ }
     });
     return b;
   }
@@ -114,16 +165,17 @@ export class Notices {
     return el("ul", { class: "notices", id: "notification-list" }, ...ns.map((n) => {
       const due = n.deadline || n.reply_due;
       const left = due ? new Date(due) - Date.now() : null;
+      const dueText = due ? ` · ${n.deadline ? "deadline" : "reply due"} ${fmtDateTime(due)} (${left > 0 ? `${fmtDuration(left)} left` : "passed"})` : " · no deadline";
       const mine = n.state === this.me.party;
       const actions = mine ? [] : [
         n.acks.includes(this.me.party) ? null : el("button", { type: "button", onclick: () => this.act(() => api.ack(this.channel, n.index)) }, "Acknowledge"),
         ...["accept", "question", "object", "answer"].map((r) => el("button", { type: "button", dataset: { respond: r, index: String(n.index) },
           onclick: () => this.act(() => api.post("/v1/console/respond", { channel: this.channel, index: n.index, response: r })) }, r)),
       ];
-      return el("li", { class: "notice", dataset: { index: String(n.index) } },
-        el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, n.form?.designation || n.regime), ` by ${n.state} (#${n.index})`),
-        el("div", { class: "small" }, `received ${fmtDateTime(n.received)}`,
-          due ? ` · ${n.deadline ? "deadline" : "reply due"} ${fmtDateTime(due)}${left > 0 ? ` (${fmtDuration(left)} left)` : ""}` : " · no deadline",
+      return el("li", { class: n.findings.length ? "notice has-finding" : "notice", dataset: { index: String(n.index) } },
+        el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, headline(n)), ` by ${n.state} (#${n.index})`),
+        n.form?.start && !Array.isArray(n.form.start) ? el("div", { class: "small window" }, `window ${fmtWindow(n.form.start, n.form.end)}`) : null,
+        el("div", { class: "small due" }, `received ${fmtDateTime(n.received)}`, dueText,
           n.notifiable ? " · notifiable" : "", n.observable ? " · observable" : ""),
         el("div", { class: "small" }, `acknowledged by: ${n.acks.join(", ") || "awaiting"}`,
           n.responses.length ? ` · responses: ${n.responses.map((r) => `${r.author}${r.officer ? ` (${r.officer})` : ""} ${r.response}`).join(", ")}` : ""),
@@ -173,32 +225,55 @@ export class Notices {
         withdraw ? "Confirm withdrawal" : "Confirm signature"));
   }
 
+  // errorBox is a form's error line; what it says (say) is kept with the
+  // drafts and written into the line on the page now, so that a live
+  // update redrawing the tab while the node answers does not lose the
+  // node's refusal.
+  errorBox(id) {
+    const box = el("div", { class: "form-error", role: "alert", id }, this.drafts[id] || "");
+    box.say = (text) => {
+      if (text) this.drafts[id] = text; else delete this.drafts[id];
+      const shown = [...this.root.querySelectorAll(".form-error")].find((n) => n.id === id);
+      (shown || box).textContent = text;
+    };
+    return box;
+  }
+
   fileForm() {
-    const t = templates(this.me.party);
+    const t = templates(this.me.party, this.other);
     const sel = el("select", { id: "notify-regime", "aria-label": "Regime" }, ...Object.keys(t).map((r) => el("option", { value: r }, r)));
     const text = el("textarea", { id: "notify-form", rows: "8", "aria-label": "Notification form (JSON)", class: "mono small" });
-    const err = el("div", { class: "form-error", role: "alert", id: "notify-error" });
+    const err = this.errorBox("notify-error");
     // the area field drawn into: the one the regime has, or the one chosen
     const fields = el("select", { id: "notify-draw-field", "aria-label": "Area to draw" });
     const areaField = () => fields.value || "area";
+    // the areas offered: those of the form as it stands (an entry or a
+    // phase added by hand is offered too)
+    const offer = (f) => {
+      const ks = areaFields(f), was = fields.value;
+      if (ks.join() === [...fields.options].map((o) => o.value).join()) return;
+      fields.replaceChildren(...ks.map((k) => el("option", { value: k }, k)));
+      if (ks.includes(was)) fields.value = was;
+      fields.hidden = ks.length < 2;
+    };
     const fill = (show) => {
       text.value = JSON.stringify(t[sel.value], null, 1);
-      const ks = ["area", "launch_area", "impact_area"].filter((k) => k in t[sel.value]);
-      fields.replaceChildren(...ks.map((k) => el("option", { value: k }, k)));
-      fields.hidden = ks.length < 2;
-      if (show) this.draw?.show(t[sel.value][areaField()]);
+      offer(t[sel.value]);
+      if (show) this.draw?.show(getPath(t[sel.value], areaField()));
     };
-    sel.addEventListener("change", () => fill(true));
+    sel.addEventListener("change", () => { err.say(""); fill(true); });
     keepDraft(this.drafts, "notify", sel, text, () => fill(false));
+    text.addEventListener("input", () => { try { offer(JSON.parse(text.value)); } catch (_) { /* still being typed */ } });
+    if (this.drafts.notify) { try { offer(JSON.parse(text.value)); } catch (_) { /* a draft not JSON */ } }
     const submit = async () => {
-      err.textContent = "";
+      err.say("");
       let form;
-      try { form = JSON.parse(text.value); } catch (e) { err.textContent = `not JSON: ${e.message}`; return; }
+      try { form = JSON.parse(text.value); } catch (e) { err.say(`not JSON: ${e.message}`); return; }
       try {
         await api.post("/v1/console/notify", { channel: this.channel, form });
         delete this.drafts.notify;
         await this.refresh(true);
-      } catch (e) { err.textContent = e.message; }
+      } catch (e) { err.say(e.code ? `${e.code}: ${e.message}` : e.message); } // the node's code and reason, naming the field
     };
     return el("details", { class: "notify-form" }, el("summary", {}, "File a notification"),
       el("p", { class: "hint" }, "Areas are {\"polygon\": [[lat, lon], ...]} or {\"circle\": {\"lat\", \"lon\", \"radius_m\"}}; the node derives from the numbers whether an activity is notifiable or observable."),
@@ -217,16 +292,16 @@ export class Notices {
     const text = el("textarea", { id: "measure-terms", rows: "4", class: "mono small", "aria-label": "Measure terms (JSON)" });
     sel.addEventListener("change", () => { text.value = JSON.stringify(kinds[sel.value], null, 1); this.draw?.show(kinds[sel.value].area); });
     keepDraft(this.drafts, "measure", sel, text, () => { text.value = JSON.stringify(kinds.separation); });
-    const err = el("div", { class: "form-error", role: "alert", id: "measure-error" });
+    const err = this.errorBox("measure-error");
     // drawing into a measure without an area makes it a zone
     const toZone = (f) => (f.kind === "zone" || f.kind === "relevance" ? f : (sel.value = "zone", { ...kinds.zone }));
     const submit = async () => {
-      err.textContent = "";
+      err.say("");
       try {
         await api.post("/v1/console/measure", { channel: this.channel, terms: JSON.parse(text.value) });
         delete this.drafts.measure;
         await this.refresh(true);
-      } catch (e) { err.textContent = e.message; }
+      } catch (e) { err.say(e.code ? `${e.code}: ${e.message}` : e.message); }
     };
     return el("details", { class: "notify-form" }, el("summary", {}, "Propose a measure"),
       el("p", { class: "hint" }, "Kinds: separation, zone, notification-threshold, ack-deadlines, relevance. It binds once every member has signed it."),

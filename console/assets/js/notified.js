@@ -4,12 +4,19 @@
 // Vienna Document activity's area and its phases' areas, an annual
 // calendar's entries, an alert activity, a launch's launch and impact
 // areas, an INCSEA notice's area, a voluntary intention's area. Each is
-// drawn as a dashed, lightly hatched outline in the notifying party's
-// colour with the label "DESIGNATION · regime · window" (placed with the
-// map's other labels); areas active now are drawn stronger than future
-// or past ones. A button in the map's controls turns them off and on
-// (remembered in localStorage). They are read again when the map shows
-// another channel and when a notification arrives (refresh).
+// drawn once, as a hatched outline in the notifying party's colour with
+// the label "DESIGNATION · regime · window" (the window on a line of its
+// own) and a line naming the notifying party and the notification
+// ("RU · ru-nato:12"). The areas the
+// node also makes zones (a launch's areas and an INCSEA hazard area: other
+// parties' assets predicted to enter are alerted) have a solid outline and
+// say "alerting as a zone"; the map does not draw those zones again
+// (coversZone). The others are dashed. Areas active now are drawn stronger
+// than future or past ones. A button in the map's controls turns the layer
+// off and on (remembered in localStorage); while it is off the zones are
+// drawn by the map as any zone. The notifications (and the zones) are read
+// again when the map shows another channel and when a notification
+// arrives (refresh).
 
 import { api, el, partyColor } from "./api.js";
 import { fmtWindow } from "./map.js";
@@ -20,20 +27,35 @@ function store() {
   try { const s = window.localStorage; s.getItem("x"); return s; } catch (_) { return { getItem: () => null, setItem: () => {} }; }
 }
 
+// ZONE_REGIMES are the regimes whose areas the node makes zones owned by
+// the notifying party (docs/regimes.md, "In the live picture").
+export const ZONE_REGIMES = ["launch-1988", "incsea-notice"];
+
+// LAUNCH_WINDOW is the window of a launch notification without an end:
+// the node's too (regime.LaunchWindow), 24 hours from the planned launch.
+const LAUNCH_WINDOW = 24 * 3600e3;
+
 // notifiedAreas returns the areas of a notification view
-// ({index, regime, state, form}) as [{key, index, state, designation,
-// regime, area, from, until}]; from and until are the form's times as
-// written (RFC 3339 or a date).
+// ({index, regime, state, form}) as [{key, index, state, name (the
+// notification's designation), designation (the area's), regime, area,
+// from, until, zone}]; from and until are the form's times
+// as written (RFC 3339 or a date); zone says the node makes the area a
+// zone. Requests for explanation and hazard reports notify no area (an
+// area they carry is the one asked about).
 export function notifiedAreas(n) {
   const f = n.form || {}, out = [];
+  if (n.regime === "vd11-explanation" || n.regime === "vd11-hazard") return out;
+  const zone = ZONE_REGIMES.includes(n.regime);
   const add = (key, designation, regime, area, from, until) => {
-    if (area && ((area.polygon && area.polygon.length) || area.circle)) out.push({ key: `${n.index}:${key}`, index: n.index, state: n.state, designation, regime, area, from, until });
+    if (area && ((area.polygon && area.polygon.length) || area.circle)) out.push({ key: `${n.index}:${key}`, index: n.index, state: n.state, name, designation, regime, area, from, until, zone });
   };
   const regime = f.alert ? `${n.regime} alert` : n.regime;
   const name = f.designation || n.regime;
-  add("area", name, regime, f.area, f.start, f.end);
-  add("launch_area", `${name} launch area`, regime, f.launch_area, f.start, f.end);
-  add("impact_area", `${name} impact area`, regime, f.impact_area, f.start, f.end);
+  let end = f.end;
+  if (!end && n.regime === "launch-1988" && !isNaN(Date.parse(f.start))) end = new Date(Date.parse(f.start) + LAUNCH_WINDOW).toISOString();
+  add("area", name, regime, f.area, f.start, end);
+  add("launch_area", `${name} launch area`, regime, f.launch_area, f.start, end);
+  add("impact_area", `${name} impact area`, regime, f.impact_area, f.start, end);
   (Array.isArray(f.phases) ? f.phases : []).forEach((p, i) => add(`phase${i}`, `${name} ${p.kind || "phase"}`, regime, p.area, p.start, p.end));
   // a calendar entry's start is a window [from, to]: the activity may begin from its first day
   (Array.isArray(f.entries) ? f.entries : []).forEach((e, i) =>
@@ -56,7 +78,8 @@ export class Notified {
     this.on = this.storage.getItem(KEY) !== "off";
     this.channel = null; // the channel whose notifications are held
     this.areas = [];     // notifiedAreas of its notifications, each with its window text
-    this.drawn = [];     // {key, screen: [[x, y]...], label} of the last render (for tests)
+    this.indexes = new Set(); // the indexes of the notifications whose areas are held
+    this.drawn = [];     // {key, index, window, when, label, second, lines, zone, points, screen} of the last render (for tests)
     this.seq = 0;
     this.patterns = new Map(); // colour -> hatch pattern
     this.button = el("button", {
@@ -74,15 +97,78 @@ export class Notified {
     this.map.draw();
   }
 
-  // refresh reads the channel's notifications again.
+  // refresh reads the channel's notifications again, and the node's
+  // zones (a new launch or INCSEA notice is a new zone).
   async refresh() {
     const ch = this.channel, seq = ++this.seq;
     if (!ch) return;
-    let ns;
-    try { ns = await api.get(`/v1/channels/${encodeURIComponent(ch)}/notifications`); } catch (_) { return; /* the Notices tab tells */ }
+    let ns, zs;
+    try {
+      [ns, zs] = await Promise.all([api.get(`/v1/channels/${encodeURIComponent(ch)}/notifications`), api.zones().catch(() => null)]);
+    } catch (_) { return; /* the Notices tab tells */ }
     if (seq !== this.seq || ch !== this.channel) return;
     this.areas = (ns || []).flatMap(notifiedAreas).map((a) => ({ ...a, window: fmtWindow(a.from, a.until) }));
-    this.map.draw();
+    this.indexes = new Set(this.areas.map((a) => a.index));
+    if (zs) this.map.setZones(zs); else this.map.draw();
+    if (zs) this.awaitZones(ch, seq, 3);
+  }
+
+  // awaitZones reads the zones again, a second later, while a launch or
+  // INCSEA notice of the channel has none yet: the node tells its live
+  // picture after the notification is logged, so the first read can come
+  // before the zone exists.
+  awaitZones(ch, seq, tries) {
+    const missing = this.areas.some((a) => a.zone && !this.zonesOf(a.index).length);
+    if (!missing || tries <= 0) return;
+    setTimeout(async () => {
+      if (seq !== this.seq || ch !== this.channel) return;
+      let zs;
+      try { zs = await api.zones(); } catch (_) { return; }
+      if (seq !== this.seq || ch !== this.channel) return;
+      this.map.setZones(zs);
+      this.awaitZones(ch, seq, tries - 1);
+    }, 1000);
+  }
+
+  // explains names, for an encounter's explained_by label
+  // ("ru-nato:14"), the notification of the channel held: "notified
+  // TRANSIT (RU intention), ru-nato:14"; the label alone for another
+  // channel's.
+  explains(label) {
+    const i = label.lastIndexOf(":"), ch = label.slice(0, i), index = Number(label.slice(i + 1));
+    const a = ch === this.channel ? this.areas.find((x) => x.index === index) : null;
+    return a ? `notified ${a.name} (${a.state} ${a.regime}), ${label}` : label;
+  }
+
+  // zonesOf returns the map's zones that the node made of notification
+  // index of the channel held ("notified:CHANNEL:INDEX:N").
+  zonesOf(index) {
+    const p = `notified:${this.channel}:${index}:`;
+    return this.map.zones.filter((z) => typeof z.id === "string" && z.id.startsWith(p));
+  }
+
+  // coversZone says whether the layer draws zone z itself: a zone made of
+  // a notification of the channel held, while the layer is on. The map
+  // then leaves it out, so that each area is drawn once.
+  coversZone(z) {
+    if (!this.on || !this.channel || typeof z.id !== "string") return false;
+    const p = `notified:${this.channel}:`;
+    if (!z.id.startsWith(p)) return false;
+    return this.indexes.has(Number(z.id.slice(p.length).split(":")[0]));
+  }
+
+  // outlineMarkers adds points every 24 px along the outline screen (on
+  // the map) to the map's markers.
+  outlineMarkers(view, screen, w, h) {
+    if (!view.markers) return;
+    for (let i = 0; i < screen.length; i++) {
+      const [x0, y0] = screen[i], [x1, y1] = screen[(i + 1) % screen.length];
+      const n = Math.min(200, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 24));
+      for (let k = 0; k < n; k++) {
+        const x = x0 + (x1 - x0) * k / n, y = y0 + (y1 - y0) * k / n;
+        if (x >= 0 && x <= w && y >= 0 && y <= h) view.markers.push([x, y, 6]);
+      }
+    }
   }
 
   pattern(ctx, color) {
@@ -101,7 +187,7 @@ export class Notified {
 
   render(view, ctx, w, h) {
     const id = view.channel?.id || null;
-    if (id !== this.channel) { this.channel = id; this.areas = []; this.refresh(); }
+    if (id !== this.channel) { this.channel = id; this.areas = []; this.indexes = new Set(); this.refresh(); }
     this.drawn = [];
     if (!this.on) return;
     const now = Date.now();
@@ -112,6 +198,7 @@ export class Notified {
       if (!pts.length) continue;
       const screen = pts.map(([lat, lon]) => view.latLonToScreen(lat, lon));
       const when = phase(a.from, a.until, now), active = when === "active";
+      const zone = a.zone || this.zonesOf(a.index).length > 0;
       const color = partyColor(a.state);
       ctx.beginPath();
       screen.forEach(([x, y], i) => { if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y); });
@@ -119,17 +206,28 @@ export class Notified {
       ctx.globalAlpha = active ? 0.35 : 0.14;
       ctx.fillStyle = this.pattern(ctx, color);
       ctx.fill();
-      ctx.globalAlpha = active ? 0.95 : 0.5;
-      ctx.strokeStyle = color; ctx.lineWidth = active ? 2 : 1.25; ctx.setLineDash(active ? [8, 4] : [4, 4]);
+      ctx.globalAlpha = active ? 0.95 : 0.55;
+      ctx.strokeStyle = color;
+      // an area that alerts as a zone: a solid outline; the others dashed
+      ctx.lineWidth = (active ? 2 : 1.25) + (zone ? 0.75 : 0);
+      ctx.setLineDash(zone ? [] : active ? [8, 4] : [4, 4]);
       ctx.stroke();
       ctx.setLineDash([]);
-      const label = `${a.designation} · ${a.regime} · ${a.window}${active ? "" : ` (${when})`}`;
-      this.drawn.push({ key: a.key, index: a.index, window: a.window, when, label, points: pts, screen });
+      // "DESIGNATION · regime · window", shown on two lines to keep the
+      // label narrow, then who notified it, where, and whether it alerts
+      const head = `${a.designation} · ${a.regime}`, win = `${a.window}${active ? "" : ` (${when})`}`;
+      const label = `${head} · ${win}`;
+      const second = `${a.state} · ${this.channel}:${a.index}${zone ? " · alerting as a zone" : ""}`;
+      const lines = [[head, true], [win, active], [second, false]];
+      this.drawn.push({ key: a.key, index: a.index, window: a.window, when, label, second, lines, zone, points: pts, screen });
+      // labels prefer not to cover an area's outline: points along it
+      // are markers for the map's label placement
+      this.outlineMarkers(view, screen, w, h);
       // the label at the northernmost point on screen
       const on = screen.filter(([x, y]) => x >= 0 && x <= w && y >= 0 && y <= h);
       if (!on.length) continue;
       const [ax, ay] = on.reduce((p, q) => (q[1] < p[1] ? q : p));
-      view.label("zone", `notified:${a.key}`, active ? 450 : 350, ax, ay, color, [[label, active]]);
+      view.label("zone", `notified:${a.key}`, (active ? 450 : 350) + (zone ? 40 : 0), ax, ay, color, lines);
     }
     ctx.restore();
   }
