@@ -106,11 +106,11 @@ func (s *Server) streamContext(ctx context.Context, r *http.Request, c *websocke
 	return ctx, func() { cancel(); <-done; release(); s.streams.open.Done() }
 }
 
-// DefaultWatchLinger is Server.WatchLinger's default: at 1,000 messages a
-// second to 100 watchers it cuts the node's writes (and the watchers'
-// reads) several times, well within a latency budget of tens of
-// milliseconds (docs/benchmarks.md, "Hotline").
-const DefaultWatchLinger = 2 * time.Millisecond
+// DefaultWatchLinger is Server.WatchLinger's default. It is longer than a
+// durable commit (about 3 ms of fsync here), so that a watcher of a busy
+// channel takes two commits or more per write, and adds at most 5 ms to
+// a message that follows another closely (docs/benchmarks.md, "Hotline").
+const DefaultWatchLinger = 5 * time.Millisecond
 
 // lingerClock is what a linger reads the time from and waits on.
 type lingerClock struct {
