@@ -210,6 +210,12 @@ func TestBrowserNotifyEachRegime(t *testing.T) {
 	if c := notice(regime.VD11Calendar); !strings.Contains(c.Text, fmt.Sprintf("annual calendar %d, 1 entry by RU", now.Year()+1)) {
 		t.Errorf("the calendar on NATO's side: %q, want it named by its year and entries", c.Text)
 	}
+	// The time left stays current: with the deadline moved 90 minutes
+	// ahead of now in the page, the next tick says so.
+	if got := nato.eval(fmt.Sprintf(`(() => { const s = document.querySelector('#notification-list li[data-index="%d"] .due span.left');
+		s.dataset.due = new Date(Date.now() + 90 * 60e3 + 30e3).toISOString(); window.deconflictConsole.notices.tick(); return s.textContent; })()`, index[regime.Launch1988])); got != "1 h 30 min left" {
+		t.Errorf("the launch's time left after a tick: %q, want \"1 h 30 min left\"", got)
+	}
 	if in := notice(regime.Intention); !strings.Contains(in.Due, "no deadline") {
 		t.Errorf("the intention on NATO's side: %q, want no deadline", in.Due)
 	}
