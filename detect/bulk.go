@@ -120,6 +120,25 @@ type bulkState struct {
 	seen   []int32
 	pass   []int32
 	slab   []int32 // storage for the tracks' cell lists (bulkCells)
+	lonely []int8  // per label: 1 alone, -1 not, 0 not asked yet (alone)
+}
+
+// alone reports whether label l is watched with no label known
+// (Engine.isAlone), once all the run's labels are known: then no track can
+// find its entries as candidates, nor find any, and Update, whose answer
+// can only have been alone too when it evaluated the track (a label stops
+// being alone as labels come), skips its scan.
+func (b *bulkState) alone(e *Engine, l uint16) bool {
+	for int(l) >= len(b.lonely) {
+		b.lonely = append(b.lonely, 0)
+	}
+	if b.lonely[l] == 0 {
+		b.lonely[l] = -1
+		if e.isAlone(l) {
+			b.lonely[l] = 1
+		}
+	}
+	return b.lonely[l] > 0
 }
 
 // bulk loads a run of reports of new tracks (freshRun) and returns how
@@ -429,6 +448,9 @@ func (e *Engine) bulkCopy(b *bulkState, g uint8, x *cell, old []entry) bulkCell 
 	}
 	ents := b.ents[bc.start:]
 	for k := range old {
+		if b.alone(e, old[k].label) {
+			continue // no track can have it as a candidate
+		}
 		i := b.runOf(&bc, old[k].label)
 		r := &b.runs[i]
 		f := int(r.off) + r.seg(old[k].levelBand())
@@ -465,11 +487,18 @@ func (e *Engine) bulkCandidates(b *bulkState) {
 		t := &e.tracks[bt.idx]
 		b.seen = b.seen[:0]
 		e.latest = bt.latest
-		e.bulkScan(b, int32(p), t.domain, t.cells, false)
-		if t.domain == air && len(t.cells2) > 0 {
-			e.bulkScan(b, int32(p), sea, t.cells2, true)
+		// A track of a label watched with none (isAlone: Update's
+		// evaluate skips its scan) has no candidate.
+		if !b.alone(e, bt.ref.label) {
+			e.bulkScan(b, int32(p), t.domain, t.cells, false)
+			if t.domain == air && len(t.cells2) > 0 {
+				e.bulkScan(b, int32(p), sea, t.cells2, true)
+			}
 		}
 		bt.nc = int32(len(b.cands)) - bt.cands
+		if b.alone(e, bt.ref.label) {
+			continue // no track can have it as a candidate
+		}
 		bd := bt.ref.levelBand()
 		for g := range 2 {
 			at := b.cellAt[g]

@@ -14,7 +14,7 @@ import (
 
 // snapshot returns n reports at one instant (the external tests have sim's
 // scenarios; sim imports detect): with mixed, ships and aircraft of three
-// parties, assets and civilian, aircraft low and high, level, climbing and
+// parties and unattributed, assets and civilian, aircraft low and high, level, climbing and
 // descending, over 300 x 300 km; else BlueSky's traffic box, aircraft
 // level at 1,000-12,000 m over 1,000 x 1,000 km.
 func snapshot(n int, seed uint64, mixed bool) []deconflict.Report {
@@ -31,7 +31,7 @@ func snapshot(n int, seed uint64, mixed bool) []deconflict.Report {
 		r := deconflict.Report{Time: at, ID: fmt.Sprintf("icao:%06x", i), Domain: deconflict.Air, Lat: p.Lat, Lon: p.Lon,
 			AltM: 1000 + rng.Float64()*11000, SpeedMS: 100 + rng.Float64()*150, CourseDeg: rng.Float64() * 360}
 		if mixed {
-			r.Party = []string{"RU", "NATO", "SE"}[rng.IntN(3)]
+			r.Party = []string{"RU", "NATO", "SE", ""}[rng.IntN(4)] // "": unattributed, alone without a Pair hook
 			r.Asset = rng.IntN(3) == 0
 			switch rng.IntN(4) {
 			case 0:
