@@ -188,10 +188,13 @@ export class Notices {
       // the time left is kept current by tick()
       const dueText = due ? [` · ${n.deadline ? "deadline" : "reply due"} ${fmtDateTime(due)} (`, el("span", { class: "left", dataset: { due } }, leftText(left)), ")"] : " · no deadline";
       const mine = n.state === this.me.party;
-      const actions = mine ? [] : [
+      const respond = (r, label = r) => el("button", { type: "button", dataset: { respond: r, index: String(n.index) },
+        onclick: () => this.act(() => api.post("/v1/console/respond", { channel: this.channel, index: n.index, response: r })) }, label);
+      // the meeting a request for explanation asked for is recorded by either of its two states
+      const meeting = n.regime === "vd11-explanation" && n.form?.meeting && (mine || n.form.to === this.me.party) ? respond("meeting", "meeting held") : null;
+      const actions = mine ? [meeting] : [
         n.acks.includes(this.me.party) ? null : el("button", { type: "button", onclick: () => this.act(() => api.ack(this.channel, n.index)) }, "Acknowledge"),
-        ...["accept", "question", "object", "answer"].map((r) => el("button", { type: "button", dataset: { respond: r, index: String(n.index) },
-          onclick: () => this.act(() => api.post("/v1/console/respond", { channel: this.channel, index: n.index, response: r })) }, r)),
+        ...["accept", "question", "object", "answer"].map((r) => respond(r)), meeting,
       ];
       return el("li", { class: n.findings.length ? "notice has-finding" : "notice", dataset: { index: String(n.index) } },
         el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, headline(n)), ` by ${n.state} (#${n.index})`),
@@ -201,7 +204,7 @@ export class Notices {
         el("div", { class: "small" }, `acknowledged by: ${n.acks.join(", ") || "awaiting"}`,
           n.responses.length ? ` · responses: ${n.responses.map((r) => `${r.author}${r.officer ? ` (${r.officer})` : ""} ${r.response}`).join(", ")}` : ""),
         n.findings.length ? el("div", {}, ...n.findings.map((f) => el("span", { class: "badge finding" }, f))) : null,
-        actions.length ? el("div", { class: "actions" }, ...actions) : null);
+        actions.some(Boolean) ? el("div", { class: "actions" }, ...actions) : null);
     }));
   }
 
