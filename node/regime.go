@@ -49,7 +49,7 @@ type ResponseView struct {
 	Index    int64     `json:"index"`
 	Author   string    `json:"author"`
 	Officer  string    `json:"officer,omitempty"` // the author's officer the response names
-	Response string    `json:"response"`          // accept, question, object, answer
+	Response string    `json:"response"`          // accept, question, object, answer, meeting
 	Text     string    `json:"text,omitempty"`
 	Received time.Time `json:"received"`
 }
@@ -380,6 +380,18 @@ func (n *Node) checkRegime(ctx context.Context, ch *deconflict.Channel, p *decon
 		r := st.notices[*p.ReplyTo]
 		if r == nil {
 			return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: not a notification of channel %s", *p.ReplyTo, ch.ID)
+		}
+		if b.Response == regime.Meeting {
+			// The meeting a request for explanation asked for is recorded
+			// by either state of it, the requester included.
+			no, _ := st.ledger.Notice(*p.ReplyTo)
+			if no.Form.Regime != regime.VD11Explanation || !no.Form.Meeting {
+				return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: a meeting is recorded on a request for explanation that asked for one (meeting: true)", *p.ReplyTo)
+			}
+			if p.Author != no.Form.State && p.Author != no.Form.To {
+				return deconflict.Errorf(deconflict.EFORBIDDEN, "reply_to %d: the meeting is recorded by %s or %s, not %s", *p.ReplyTo, no.Form.State, no.Form.To, p.Author)
+			}
+			break
 		}
 		if r.env.Author == p.Author {
 			return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: a party does not respond to its own notification", *p.ReplyTo)

@@ -27,15 +27,25 @@ type notice struct {
 	received string
 }
 
+// response is a response of a conformance case to the form at index to;
+// it is logged after the forms.
+type response struct {
+	to       int64
+	author   string
+	kind     string
+	received string
+}
+
 // The conformance table: one case per clause. Each case is the forms a
 // channel receives (in log order) and, at the time "at", the obligations
 // of the last form and every finding true then.
 var conformance = []struct {
-	name   string
-	clause string
-	forms  []notice
-	at     string
-	since  string // the channel's creation ("": unknown, as if always)
+	name      string
+	clause    string
+	forms     []notice
+	responses []response
+	at        string
+	since     string // the channel's creation ("": unknown, as if always)
 	// of the last form:
 	notifiable, observable, obsRequired, late bool
 	deadline, replyDue                        string
@@ -381,8 +391,38 @@ var conformance = []struct {
 	},
 	{
 		name: "ExplanationAnswered", clause: "VD11 para 16.1.1: the answer of the state asked, 1 s before 48 h, is in time",
-		forms: []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","encounter":"e1","meeting":true}`, "2027-03-01T00:00:00Z"}},
-		at:    "2027-03-04T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", obligation: "meeting requested: to be convened within 48 h",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","encounter":"e1"}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "RU", "answer", "2027-03-02T23:59:59Z"}},
+		at:        "2027-03-04T00:00:00Z", replyDue: "2027-03-03T00:00:00Z",
+	},
+	{
+		name: "ExplanationAnsweredByOther", clause: "VD11 para 16.1.1: an answer from a state other than the one asked does not count",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?"}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "BY", "answer", "2027-03-02T00:00:00Z"}},
+		at:        "2027-03-04T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", findings: []string{"reply-overdue@0"}, times: []string{"2027-03-03T00:00:00Z"},
+	},
+	{
+		name: "MeetingHeld", clause: "VD11 para 16.2: a meeting asked for, recorded by the state asked 47 h after its answer: in time",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","encounter":"e1","meeting":true}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "RU", "answer", "2027-03-02T00:00:00Z"}, {0, "RU", "meeting", "2027-03-03T23:00:00Z"}},
+		at:        "2027-03-10T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", obligation: "meeting requested: to be convened within 48 h",
+	},
+	{
+		name: "MeetingOverdue", clause: "VD11 para 16.2: a meeting asked for and not recorded by either state within 48 h of the answer: meeting-overdue",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","meeting":true}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "RU", "answer", "2027-03-02T00:00:00Z"}, {0, "NATO", "meeting", "2027-03-04T00:00:01Z"}},
+		at:        "2027-03-10T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", findings: []string{"meeting-overdue@0"}, times: []string{"2027-03-04T00:00:00Z"},
+	},
+	{
+		name: "MeetingNotAsked", clause: "VD11 para 16.2: no meeting asked for: none due",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?"}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "RU", "answer", "2027-03-02T00:00:00Z"}},
+		at:        "2027-03-10T00:00:00Z", replyDue: "2027-03-03T00:00:00Z",
+	},
+	{
+		name: "MeetingUnanswered", clause: "VD11 para 16.2: a meeting asked for but no answer: reply-overdue only (the meeting's 48 h run from the answer)",
+		forms: []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","meeting":true}`, "2027-03-01T00:00:00Z"}},
+		at:    "2027-03-10T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", findings: []string{"reply-overdue@0"},
 	},
 	{
 		name: "HazardUnanswered", clause: "VD11 para 17: no clarification within 48 h is reply-overdue",
@@ -456,8 +496,8 @@ func TestConformance(t *testing.T) {
 				}
 				last = regime.Assess(f, rec, regime.NotificationThresholds)
 			}
-			if c.name == "ExplanationAnswered" {
-				if err := l.AddResponse(regime.Response{Index: 1, To: 0, Author: "RU", Kind: regime.Answer, Received: mustTime(t, "2027-03-02T23:59:59Z")}); err != nil {
+			for k, r := range c.responses {
+				if err := l.AddResponse(regime.Response{Index: int64(len(c.forms) + k), To: r.to, Author: r.author, Kind: r.kind, Received: mustTime(t, r.received)}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -17,6 +17,7 @@ const (
 	CalendarLate        = "calendar-late"
 	ConstraintExceeded  = "constraint-exceeded"
 	ReplyOverdue        = "reply-overdue"
+	MeetingOverdue      = "meeting-overdue"
 	MeasureBreach       = "measure-breach"
 )
 
@@ -65,16 +66,20 @@ type Notice struct {
 	Notify   *Thresholds
 }
 
-// Response kinds (respond --accept|--question|--object|--answer).
+// Response kinds (respond --accept|--question|--object|--answer|--meeting).
+// Meeting records that the meeting a request for explanation asked for was
+// held (VD11 para 16.2); the requesting state or the state asked records
+// it, and the other may object.
 const (
 	Accept   = "accept"
 	Question = "question"
 	Object   = "object"
 	Answer   = "answer"
+	Meeting  = "meeting"
 )
 
 // ResponseKinds lists every response kind.
-var ResponseKinds = []string{Accept, Question, Object, Answer}
+var ResponseKinds = []string{Accept, Question, Object, Answer, Meeting}
 
 // Response is a member's response to a notification or request.
 type Response struct {
@@ -188,6 +193,9 @@ func (l *Ledger) Findings(now time.Time) []Finding {
 			out = append(out, l.receiptFindings(n)...)
 		}
 		if f, ok := l.replyOverdue(n, now); ok {
+			out = append(out, f)
+		}
+		if f, ok := l.meetingOverdue(n, now); ok {
 			out = append(out, f)
 		}
 	}
@@ -419,6 +427,39 @@ func (l *Ledger) replyOverdue(n Notice, now time.Time) (Finding, bool) {
 	}
 	return Finding{Code: ReplyOverdue, Regime: f.Regime, About: []int64{n.Index}, State: f.To, Time: due,
 		Text: fmt.Sprintf("%s has not answered %s's %s within 48 h (due %s)", f.To, f.State, label(n), due.Format(time.RFC3339))}, true
+}
+
+// meetingOverdue: a request for explanation that asked for a meeting
+// (meeting: true), answered by the state asked, and no meeting response
+// of either state recorded within 48 h of the first answer. Without an
+// answer the meeting's time does not start (the request is reply-overdue).
+func (l *Ledger) meetingOverdue(n Notice, now time.Time) (Finding, bool) {
+	f := n.Form
+	if f.Regime != VD11Explanation || !f.Meeting {
+		return Finding{}, false
+	}
+	var answer *Response
+	for i, r := range l.responses {
+		if r.To == n.Index && r.Author == f.To && r.Kind == Answer && !r.Received.After(now) {
+			answer = &l.responses[i]
+			break
+		}
+	}
+	if answer == nil {
+		return Finding{}, false
+	}
+	due := answer.Received.Add(MeetingWithin)
+	if !now.After(due) {
+		return Finding{}, false
+	}
+	for _, r := range l.responses {
+		if r.To == n.Index && r.Kind == Meeting && (r.Author == f.State || r.Author == f.To) && !r.Received.After(due) {
+			return Finding{}, false
+		}
+	}
+	return Finding{Code: MeetingOverdue, Regime: f.Regime, About: []int64{n.Index, answer.Index}, State: f.To, Time: due,
+		Text: fmt.Sprintf("no meeting of %s and %s recorded within 48 h of %s's answer #%d to %s (due %s; VD11 para 16.2)",
+			f.State, f.To, f.To, answer.Index, label(n), due.Format(time.RFC3339))}, true
 }
 
 // activity is a notice of one (state, designation), with its forces: a

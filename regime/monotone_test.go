@@ -75,6 +75,13 @@ func TestFindingsMonotoneConformance(t *testing.T) {
 				times = append(times, d, d.Add(time.Second))
 			}
 		}
+		for k, r := range c.responses {
+			rec := mustTime(t, r.received)
+			if err := l.AddResponse(regime.Response{Index: int64(len(c.forms) + k), To: r.to, Author: r.author, Kind: r.kind, Received: rec}); err != nil {
+				t.Fatal(err)
+			}
+			times = append(times, rec, rec.Add(regime.MeetingWithin), rec.Add(regime.MeetingWithin+time.Second))
+		}
 		at := mustTime(t, c.at)
 		times = append(times, at, at.AddDate(1, 0, 0))
 		checkMonotone(t, l, slices.DeleteFunc(times, time.Time.IsZero), c.name)
@@ -126,7 +133,11 @@ func TestFindingsMonotoneRandom(t *testing.T) {
 				}
 				form = fmt.Sprintf(`{"regime":"vd11-calendar","state":%q,"year":%d,"entries":[%s]}`, state, year, joinComma(entries))
 			default:
-				form = fmt.Sprintf(`{"regime":"vd11-explanation","state":%q,"to":%q,"text":"why?"}`, state, other)
+				meeting := ""
+				if r.IntN(2) == 0 {
+					meeting = `,"meeting":true`
+				}
+				form = fmt.Sprintf(`{"regime":"vd11-explanation","state":%q,"to":%q,"text":"why?"%s}`, state, other, meeting)
 			}
 			f, err := regime.ParseForm([]byte(form))
 			if err != nil {
@@ -142,7 +153,16 @@ func TestFindingsMonotoneRandom(t *testing.T) {
 				if err := l.AddResponse(regime.Response{Index: int64(2*i + 1), To: int64(2 * i), Author: f.To, Kind: regime.Answer, Received: ans}); err != nil {
 					t.Fatal(err)
 				}
-				times = append(times, ans)
+				times = append(times, ans, ans.Add(regime.MeetingWithin), ans.Add(regime.MeetingWithin+time.Second))
+				if f.Meeting && r.IntN(2) == 0 {
+					// The meeting recorded by either state, in time or not
+					// (index 1000+: after the log's other envelopes).
+					met := ans.Add(time.Duration(r.IntN(96)) * time.Hour)
+					if err := l.AddResponse(regime.Response{Index: int64(1000 + i), To: int64(2 * i), Author: []string{f.State, f.To}[r.IntN(2)], Kind: regime.Meeting, Received: met}); err != nil {
+						t.Fatal(err)
+					}
+					times = append(times, met)
+				}
 			}
 		}
 		times = append(times, rec.AddDate(2, 0, 0))
