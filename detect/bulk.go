@@ -10,6 +10,7 @@ package detect
 import (
 	"math"
 	"slices"
+	"time"
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/geo"
@@ -121,6 +122,14 @@ type bulkState struct {
 	pass   []int32
 	slab   []int32 // storage for the tracks' cell lists (bulkCells)
 	lonely []int8  // per label: 1 alone, -1 not, 0 not asked yet (alone)
+	// msMin is the entry time of the run's earliest report; short, that
+	// the run spans less than the shorter lost time, less 2 ms (an
+	// entry's time is rounded to the ms towards the epoch, so an entry at
+	// msMin or later is of a report less than 2 ms before the earliest):
+	// then a track whose entry is at msMin or later is not lost at any
+	// report of the run.
+	msMin int32
+	short bool
 }
 
 // alone reports whether label l is watched with no label known
@@ -252,6 +261,12 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 	if len(b.run) == 0 {
 		return taken
 	}
+	lo, hi := b.run[0].now, b.run[0].now
+	for _, bt := range b.run {
+		lo, hi = min(lo, bt.now), max(hi, bt.now)
+	}
+	b.msMin = int32((lo - e.epoch) / 1e6)
+	b.short = hi-lo+2*int64(time.Millisecond) < min(e.lost[sea], e.lost[air])
 	e.bulkWrite(b)
 	e.bulkCandidates(b)
 	latest := e.latest
@@ -623,8 +638,11 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 				continue
 			}
 			b.seen = append(b.seen, j)
-			// (A track of the run has its report's time already.)
-			if now-tracks[j].t > e.lost[tracks[j].domain] {
+			// Lost? Not when its entry is of the run's time span and the
+			// span is shorter than any lost time (a snapshot): no need
+			// to read the track. (A track of the run has its report's
+			// time already.)
+			if (ents[i].ms < b.msMin || !b.short) && now-tracks[j].t > e.lost[tracks[j].domain] {
 				continue
 			}
 			b.cands = append(b.cands, j)

@@ -427,6 +427,20 @@ func (n *Node) RaiseFindings(ctx context.Context, channel string) error {
 			pending = append(pending, f)
 		}
 	}
+	if len(pending) > 0 {
+		// Read the log's findings before the appender needs them, so that
+		// it reads only the latest under the channel's lock.
+		l, err := n.channelLog(ctx, channel)
+		if err != nil {
+			return err
+		}
+		l.findings.mu.Lock()
+		err = l.findings.catchUp(ctx, l)
+		l.findings.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
 	for _, f := range pending {
 		body, err := json.Marshal(f)
 		if err != nil {

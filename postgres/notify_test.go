@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/postgres"
 	"github.com/deconflict/deconflict/regime"
+	"github.com/jackc/pgx/v5"
 )
 
 // testClock is a clock the replicas and the clients share.
@@ -55,6 +57,32 @@ func loggedFindings(t *testing.T, db *postgres.DB, channel string) map[string]in
 	return out
 }
 
+// endLeaseSession ends the database session holding the lease name (as
+// when its holder's machine vanishes), so that the lease expires.
+func endLeaseSession(t *testing.T, dsn, name string) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	// The advisory lock key of the lease, as postgres.DB.Lead computes it;
+	// a bigint key is listed as classid (high 32 bits), objid (low 32 bits).
+	h := fnv.New64a()
+	h.Write([]byte("deconflict lease " + name))
+	key := h.Sum64()
+	var pid int
+	err = admin.QueryRow(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 1
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, int64(key>>32), int64(key&0xffffffff)).Scan(&pid)
+	if err != nil {
+		t.Fatalf("the session holding lease %s: %v", name, err)
+	}
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend($1)`, pid); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestFindingsOnceAcrossReplicas: two replicas of one node share a
 // PostgreSQL database and a test clock (issue 13: findings are node-signed,
 // raised once when the fact becomes true; deadline checks run on the
@@ -66,6 +94,8 @@ func loggedFindings(t *testing.T, db *postgres.DB, channel string) map[string]in
 //     once (both deadline loops, and both replicas' checks called
 //     together, as in a lease hand-over when the old holder's tick is
 //     still running).
+//   - The lease holder's database session ends (its lease expires) before
+//     a reply is due, both replicas running: the other raises it, once.
 //   - The replica holding the timers lease stops before a reply is due:
 //     the other takes the lease and raises the reply-overdue, once; a
 //     replica started again on the database raises nothing again.
@@ -152,17 +182,34 @@ func TestFindingsOnceAcrossReplicas(t *testing.T) {
 		t.Fatalf("request %d unanswered for 48 h: %d reply-overdue findings in the log, want 1", q1, n)
 	}
 
+	// The lease holder's database session ends (its lease expires) while
+	// both replicas run: the other takes the lease and raises the next
+	// reply-overdue, once; the old holder, still running, waits for the
+	// lease again.
+	q2 := explain(leader, "low pass over our ship")
+	endLeaseSession(t, dsn, node.LeaseTimers)
+	for deadline := time.Now().Add(30 * time.Second); !other.Leading(node.LeaseTimers) || leader.Leading(node.LeaseTimers); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after the lease holder's session ended: the other leads %v, the old holder %v", other.Leading(node.LeaseTimers), leader.Leading(node.LeaseTimers))
+		}
+	}
+	clk.Add(48*time.Hour + time.Second)
+	if n := waitCount(fmt.Sprintf("reply-overdue@%d", q2))[fmt.Sprintf("reply-overdue@%d", q2)]; n != 1 {
+		t.Fatalf("request %d, its lease holder's lease expired before the reply was due: %d reply-overdue findings in the log, want 1", q2, n)
+	}
+	leader, other = other, leader
+
 	// The lease holder stops before the next reply is due: the other
 	// replica takes the lease and raises the finding, once.
-	q2 := explain(leader, "low pass over our ship")
+	q3 := explain(leader, "close approach of a frigate")
 	leader.Stop()
 	if got := waitLease(other); got != other {
 		t.Fatal("the remaining replica does not hold the lease")
 	}
 	clk.Add(48*time.Hour + time.Second)
-	fs := waitCount(fmt.Sprintf("reply-overdue@%d", q2))
-	if n := fs[fmt.Sprintf("reply-overdue@%d", q2)]; n != 1 {
-		t.Fatalf("request %d, its lease holder stopped before the reply was due: %d reply-overdue findings in the log, want 1 (log: %v)", q2, n, fs)
+	fs := waitCount(fmt.Sprintf("reply-overdue@%d", q3))
+	if n := fs[fmt.Sprintf("reply-overdue@%d", q3)]; n != 1 {
+		t.Fatalf("request %d, its lease holder stopped before the reply was due: %d reply-overdue findings in the log, want 1 (log: %v)", q3, n, fs)
 	}
 	// A replica started again on the database raises nothing again.
 	c := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key, Now: clk.Now})
@@ -175,8 +222,8 @@ func TestFindingsOnceAcrossReplicas(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	fs = loggedFindings(t, db, "ru-nato")
-	if len(fs) != 4 {
-		t.Errorf("after a replica started again: findings %v, want the 4 already raised", fs)
+	if len(fs) != 5 {
+		t.Errorf("after a replica started again: findings %v, want the 5 already raised", fs)
 	}
 	for k, n := range fs {
 		if n != 1 {
@@ -188,7 +235,7 @@ func TestFindingsOnceAcrossReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(views) != 4 {
-		t.Errorf("findings listed %+v, want 4 (two late, two reply-overdue)", views)
+	if len(views) != 5 {
+		t.Errorf("findings listed %+v, want 5 (two late, three reply-overdue)", views)
 	}
 }
