@@ -24,18 +24,21 @@ type refNotice struct {
 
 // refActivityFindings is a reference for late, observation-required and
 // not-in-calendar, written apart from the ledger from the figures of
-// VD11 (para 38, 40.1, 41, 47.4, 58, 61) for logs where every calendar for
-// 2027 came on time (before the notices) and every notice came after
-// 15 November 2026: each finding is raised once per activity (state and
-// designation), about the first notice that makes it true.
-func refActivityFindings(ns []refNotice, calendars map[string][]string, now time.Time) []string {
+// VD11 (para 38, 40.1, 41, 47.4, 58, 61), for logs where every calendar
+// for 2027 came on time (calendars maps a state to its entries and the
+// calendar's receipt) and the channel existed before it was due: each
+// finding is raised once per activity (state and designation), about the
+// notice that first makes it true.
+func refActivityFindings(ns []refNotice, calendars map[string]refCalendar, now time.Time) []string {
 	type chain struct {
-		firstNotifiable          time.Time
-		late, obs, notInCalendar bool
+		firstNotifiable time.Time
+		late, obs       bool
+		notices         []int // positions in ns
 	}
 	chains := map[string]*chain{}
+	var order []string
 	var out []string
-	for _, n := range ns {
+	for i, n := range ns {
 		if n.received.After(now) {
 			continue
 		}
@@ -44,7 +47,9 @@ func refActivityFindings(ns []refNotice, calendars map[string][]string, now time
 		if c == nil {
 			c = &chain{}
 			chains[k] = c
+			order = append(order, k)
 		}
+		c.notices = append(c.notices, i)
 		notifiable := n.troops >= 9000 || n.tanks >= 250
 		observable := n.troops >= 13000 || n.tanks >= 300
 		if n.alert && n.end.Sub(n.start) <= 72*time.Hour {
@@ -66,20 +71,62 @@ func refActivityFindings(ns []refNotice, calendars map[string][]string, now time
 			c.obs = true
 			out = append(out, "observation-required"+at)
 		}
-		if notifiable && !n.alert && !c.notInCalendar {
-			cal, filed := calendars[n.state]
-			switch {
-			case !filed:
-				c.notInCalendar = true
-				out = append(out, "not-in-calendar/no-calendar"+at)
-			case !slices.Contains(cal, n.entry):
-				c.notInCalendar = true
-				out = append(out, "not-in-calendar"+at)
+	}
+	// not-in-calendar: true for a notice from when both it and the
+	// calendar are in (or, without a calendar, from the end of 15 November
+	// 2026); a notice amended before then does not count; the earliest of
+	// the others (then the first) is raised.
+	noCalendarFrom := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
+	for _, k := range order {
+		c := chains[k]
+		best, bestAt, rule := -1, time.Time{}, ""
+		for j, i := range c.notices {
+			n := ns[i]
+			if n.alert || (n.troops < 9000 && n.tanks < 250) {
+				continue
 			}
+			cal, filed := calendars[n.state]
+			from, r := maxTime(n.received, noCalendarFrom), "/no-calendar"
+			if filed {
+				if slices.Contains(cal.entries, n.entry) {
+					continue
+				}
+				from, r = maxTime(n.received, cal.received), ""
+			}
+			if from.After(now) {
+				continue
+			}
+			amended := false
+			for _, m := range c.notices[j+1:] {
+				if !ns[m].received.After(from) {
+					amended = true
+				}
+			}
+			if amended {
+				continue
+			}
+			if best < 0 || from.Before(bestAt) {
+				best, bestAt, rule = i, from, r
+			}
+		}
+		if best >= 0 {
+			out = append(out, fmt.Sprintf("not-in-calendar%s@%d %s", rule, ns[best].index, bestAt.Format(time.RFC3339)))
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+type refCalendar struct {
+	entries  []string
+	received time.Time
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // TestFindingsOncePerActivity: random logs of activities of two states,
@@ -99,7 +146,7 @@ func TestFindingsOncePerActivity(t *testing.T) {
 		l := regime.NewLedger()
 		l.SetSince(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
 		idx := int64(0)
-		calendars := map[string][]string{}
+		calendars := map[string]refCalendar{}
 		for _, state := range []string{"RU", "NATO"} {
 			if r.IntN(3) == 0 {
 				continue // no calendar for 2027
@@ -118,16 +165,19 @@ func TestFindingsOncePerActivity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := l.AddNotice(regime.Notice{Index: idx, Received: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(idx) * time.Hour), Form: f}); err != nil {
+			// On time (by 15 November 2026), before some notices and
+			// after others.
+			received := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(45*24)) * time.Hour)
+			if err := l.AddNotice(regime.Notice{Index: idx, Received: received, Form: f}); err != nil {
 				t.Fatal(err)
 			}
-			calendars[state] = es
+			calendars[state] = refCalendar{es, received}
 			idx++
 		}
 		var ns []refNotice
-		rec := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+		rec := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 		for range 2 + r.IntN(10) {
-			rec = rec.Add(time.Duration(1+r.IntN(20*24)) * time.Hour)
+			rec = rec.Add(time.Duration(1+r.IntN(15*24)) * time.Hour)
 			n := refNotice{index: idx, state: []string{"RU", "NATO"}[r.IntN(2)], desig: string(rune('A' + r.IntN(3))), received: rec,
 				troops: troops[r.IntN(len(troops))], tanks: tanks[r.IntN(len(tanks))], alert: r.IntN(6) == 0}
 			n.entry = n.desig
@@ -143,7 +193,7 @@ func TestFindingsOncePerActivity(t *testing.T) {
 				n.end = n.start.Add(time.Duration(1+r.IntN(6*24)) * time.Hour)
 				calendar = "" // an alert activity is in no calendar
 			} else {
-				n.start = rec.Add(time.Duration(r.IntN(100*24)) * time.Hour)
+				n.start = rec.Add(time.Duration(r.IntN(150*24)) * time.Hour)
 				n.end = n.start.Add(time.Duration(1+r.IntN(20*24)) * time.Hour)
 			}
 			if n.start.Year() != 2027 || n.end.Year() != 2027 {
@@ -161,9 +211,12 @@ func TestFindingsOncePerActivity(t *testing.T) {
 			ns = append(ns, n)
 			idx++
 		}
-		var times []time.Time
+		times := []time.Time{time.Date(2026, 11, 15, 23, 59, 59, 0, time.UTC), time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)}
 		for _, n := range ns {
 			times = append(times, n.received, n.received.Add(time.Second))
+		}
+		for _, c := range calendars {
+			times = append(times, c.received)
 		}
 		times = append(times, rec.AddDate(1, 0, 0))
 		for _, at := range times {

@@ -381,6 +381,23 @@ var conformance = []struct {
 		times: []string{"2027-07-25T00:00:00Z"},
 	},
 	{
+		name: "AmendmentBelowBeforeDue", clause: "VD11 para 61: notified, no calendar, amended below the thresholds before 15 November passed: no not-in-calendar (the activity as it then stood needs no entry)",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":9000,` + area + `}`, "2026-10-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":8000,` + area + `}`, "2026-10-05T00:00:00Z"},
+		},
+		at: "2026-11-20T00:00:00Z",
+	},
+	{
+		name: "AmendmentBeforeDue", clause: "VD11 para 61: notified, no calendar, amended before 15 November passed: not-in-calendar once, about the amendment",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":9000,` + area + `}`, "2026-10-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-22","end":"2027-01-30","troops":9100,` + area + `}`, "2026-10-05T00:00:00Z"},
+		},
+		at: "2026-11-20T00:00:00Z", notifiable: true, deadline: "2026-12-11T00:00:00Z",
+		findings: []string{"not-in-calendar/no-calendar@1"}, times: []string{"2026-11-16T00:00:00Z"},
+	},
+	{
 		name: "AmendmentLateOnce", clause: "VD11 para 38: a late notice, then amended: late once, about the first",
 		since: "2027-01-01T00:00:00Z",
 		forms: []notice{
