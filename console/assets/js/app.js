@@ -105,6 +105,7 @@ function start(me) {
   const hotline = new Hotline($("panel-hotline"), me, {
     onChange: () => renderChannels(),
     onSelect: (ch) => select(ch, "hotline"), // the hotline's keyboard shortcut and links switch the tab too
+    onNotices: async (ch, id) => { await select(ch, "notices"); notices.reveal(id); }, // a summary's link to its Notices entry
     onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); if (s === "live") recordCheck.soon(ch); },
     onEnvelope: (ch, v) => {
       recordCheck.soon(ch); // every new entry: verify the new checkpoint
