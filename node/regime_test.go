@@ -422,3 +422,43 @@ func TestMeetingOverdue(t *testing.T) {
 		t.Fatalf("after a late meeting: findings %+v, want the one", fs)
 	}
 }
+
+// TestAmendmentRaisesOnce: an observable activity notified late, then
+// amended twice (the last amendment raising it above 40,000 troops): the
+// node raises late and observation-required once, about the first
+// notice, and nothing about the amendments.
+func TestAmendmentRaisesOnce(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Now()}
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
+	tn.AddParties(t, "RU", "NATO")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	clk.Set(time.Date(2027, 8, 1, 0, 0, 0, 0, time.UTC))
+	ru, nato := client(tn, "RU", clk), client(tn, "NATO", clk)
+	var first int64
+	for i, troops := range []int{14000, 15000, 41000} {
+		form := fmt.Sprintf(`{"regime":"vd11-prior","state":"RU","designation":"LADOGA","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":%d,`, troops) + baltic + `}`
+		r, err := file(t, ru, "RU", "ru-nato", deconflict.KindNotification, form, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = r.Index
+		}
+		clk.Add(time.Hour)
+	}
+	if err := tn.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := nato.Findings(ctx, "ru-nato")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fs {
+		got = append(got, fmt.Sprintf("%s@%d", f.Code, f.About[0]))
+	}
+	if want := []string{fmt.Sprintf("late@%d", first), fmt.Sprintf("observation-required@%d", first)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("findings %v, want %v", got, want)
+	}
+}
