@@ -269,6 +269,12 @@ func TestBrowserNotified(t *testing.T) {
 			t.Errorf("launch zone %s: %v – %v, want %v – %v", z.ID, z.From, z.Until, launch, launch.Add(24*time.Hour))
 		}
 	}
+	// The Notices tab beside gives the launch the same window.
+	wantLaunch := "window " + refWhen(launch) + " – " + refWhen(launch.Add(24*time.Hour)) + " (no end given: 24 h)"
+	ru.wait("the launch in the Notices tab", fmt.Sprintf(`!!document.querySelector('#notification-list li[data-index="%d"] .window')`, idx[4]), 10*time.Second)
+	if got := ru.eval(fmt.Sprintf(`document.querySelector('#notification-list li[data-index="%d"] .window').textContent`, idx[4])); got != wantLaunch {
+		t.Errorf("the launch's window in the Notices tab: %q, want %q", got, wantLaunch)
+	}
 	if len(model.ZoneLabels) != 0 {
 		t.Errorf("the map labels zones made of notifications too: %v", model.ZoneLabels)
 	}

@@ -75,6 +75,14 @@ type appendResp struct {
 	proofs tlog.HashReader
 }
 
+// runningLog returns the appender of a channel if it runs, nil if not
+// (starting none).
+func (n *Node) runningLog(id string) *channelLog {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.logs[id]
+}
+
 // channelLog returns the appender of a channel, starting it on first use.
 func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 	n.mu.Lock()

@@ -107,10 +107,17 @@ func (n *Node) regimeState(ctx context.Context, channel string) (*regimeState, e
 
 // catchUp reads the envelopes logged since the last call. Call with st.mu held.
 func (n *Node) catchUp(ctx context.Context, channel string, st *regimeState) error {
+	l := n.runningLog(channel)
 	for {
-		envs, err := n.Store.FindEnvelopes(ctx, channel, st.next, 1000)
-		if err != nil {
-			return err
+		var envs []*deconflict.Envelope
+		if l != nil {
+			envs = l.recent(st.next, 1000) // the appender's ring: no store read
+		}
+		if envs == nil {
+			var err error
+			if envs, err = n.Store.FindEnvelopes(ctx, channel, st.next, 1000); err != nil {
+				return err
+			}
 		}
 		for _, e := range envs {
 			// A store altered under the node may miss rows (served only

@@ -27,6 +27,19 @@ export function templates(party, other = "") {
   };
 }
 
+// leftText says how long is left until a deadline, ms ahead.
+function leftText(left) { return left > 0 ? `${fmtDuration(left)} left` : "passed"; }
+
+// windowOf gives a notification's window; a launch without an end is
+// the node's 24 h from its planned start (regime.LaunchWindow).
+function windowOf(n) {
+  const f = n.form;
+  if (n.regime === "launch-1988" && !f.end && !isNaN(Date.parse(f.start))) {
+    return `${fmtWindow(f.start, new Date(Date.parse(f.start) + 24 * 3600e3).toISOString())} (no end given: 24 h)`;
+  }
+  return fmtWindow(f.start, f.end);
+}
+
 // headline names a notification: its designation, else what it is
 // ("annual calendar 2027, 3 entries", "request to NATO", "icbm launch").
 function headline(n) {
@@ -88,6 +101,13 @@ export class Notices {
     this.signing = false; // a signature is being confirmed: live updates wait
     this.seq = 0;         // bumped by each user step; a reload begun before one is dropped
     this.root.replaceChildren(el("p", { class: "empty" }, "Choose a channel."));
+    setInterval(() => this.tick(), 15000);
+  }
+
+  // tick keeps the time left to each deadline shown current.
+  tick() {
+    const now = Date.now();
+    for (const s of this.root.querySelectorAll("span.left[data-due]")) s.textContent = leftText(new Date(s.dataset.due) - now);
   }
 
   async show(channel) {
@@ -165,22 +185,26 @@ export class Notices {
     return el("ul", { class: "notices", id: "notification-list" }, ...ns.map((n) => {
       const due = n.deadline || n.reply_due;
       const left = due ? new Date(due) - Date.now() : null;
-      const dueText = due ? ` · ${n.deadline ? "deadline" : "reply due"} ${fmtDateTime(due)} (${left > 0 ? `${fmtDuration(left)} left` : "passed"})` : " · no deadline";
+      // the time left is kept current by tick()
+      const dueText = due ? [` · ${n.deadline ? "deadline" : "reply due"} ${fmtDateTime(due)} (`, el("span", { class: "left", dataset: { due } }, leftText(left)), ")"] : " · no deadline";
       const mine = n.state === this.me.party;
-      const actions = mine ? [] : [
+      const respond = (r, label = r) => el("button", { type: "button", dataset: { respond: r, index: String(n.index) },
+        onclick: () => this.act(() => api.post("/v1/console/respond", { channel: this.channel, index: n.index, response: r })) }, label);
+      // the meeting a request for explanation asked for is recorded by either of its two states
+      const meeting = n.regime === "vd11-explanation" && n.form?.meeting && (mine || n.form.to === this.me.party) ? respond("meeting", "meeting held") : null;
+      const actions = mine ? [meeting] : [
         n.acks.includes(this.me.party) ? null : el("button", { type: "button", onclick: () => this.act(() => api.ack(this.channel, n.index)) }, "Acknowledge"),
-        ...["accept", "question", "object", "answer"].map((r) => el("button", { type: "button", dataset: { respond: r, index: String(n.index) },
-          onclick: () => this.act(() => api.post("/v1/console/respond", { channel: this.channel, index: n.index, response: r })) }, r)),
+        ...["accept", "question", "object", "answer"].map((r) => respond(r)), meeting,
       ];
       return el("li", { class: n.findings.length ? "notice has-finding" : "notice", dataset: { index: String(n.index) } },
         el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, headline(n)), ` by ${n.state} (#${n.index})`),
-        n.form?.start && !Array.isArray(n.form.start) ? el("div", { class: "small window" }, `window ${fmtWindow(n.form.start, n.form.end)}`) : null,
+        n.form?.start && !Array.isArray(n.form.start) ? el("div", { class: "small window" }, `window ${windowOf(n)}`) : null,
         el("div", { class: "small due" }, `received ${fmtDateTime(n.received)}`, dueText,
           n.notifiable ? " · notifiable" : "", n.observable ? " · observable" : ""),
         el("div", { class: "small" }, `acknowledged by: ${n.acks.join(", ") || "awaiting"}`,
           n.responses.length ? ` · responses: ${n.responses.map((r) => `${r.author}${r.officer ? ` (${r.officer})` : ""} ${r.response}`).join(", ")}` : ""),
         n.findings.length ? el("div", {}, ...n.findings.map((f) => el("span", { class: "badge finding" }, f))) : null,
-        actions.length ? el("div", { class: "actions" }, ...actions) : null);
+        actions.some(Boolean) ? el("div", { class: "actions" }, ...actions) : null);
     }));
   }
 
