@@ -31,7 +31,7 @@ const (
 
 	// Notifications and measures (package regime reads their bodies).
 	KindNotification = "notification" // a form under a regime: body is the form
-	KindResponse     = "response"     // accept, question, object or answer a notification (reply_to; body {"response": ...})
+	KindResponse     = "response"     // accept, question, object or answer a notification, or record a meeting (reply_to; body {"response": ...})
 	KindFinding      = "finding"      // node-signed: a compliance fact (body: the finding)
 	KindMeasure      = "measure"      // a proposed measure: body is its terms
 	KindSign         = "sign"         // a member signs a proposal: body {"index", "leaf_hash"}

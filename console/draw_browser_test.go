@@ -26,7 +26,8 @@ type drawnArea struct {
 // TestBrowserDraw draws areas on the map with real mouse events in
 // Chromium: a polygon for an intention notice (clicks, a stray vertex
 // removed with Backspace, a double-click closing it) and a circle for a
-// zone measure (a drag). The forms' JSON must hold the points that the
+// zone measure (a drag), and a circle for an annual calendar's entry (its
+// entries[0].area). The forms' JSON must hold the points that the
 // map's view gives for those pixels, computed here with an inverse Web
 // Mercator of our own, and the node must accept both with those areas.
 func TestBrowserDraw(t *testing.T) {
@@ -209,5 +210,49 @@ func TestBrowserDraw(t *testing.T) {
 		t.Fatalf("the node holds the zone %s (%v), want the circle drawn %+v", rules.Measures[0].Terms, err, *z.Circle)
 	}
 	ru.screenshot(artifactsDir(t), "draw-circle.png")
+
+	// A calendar's area is its entry's: drawn into entries[0].area, and
+	// the calendar is filed with it.
+	ru.eval(`(() => { document.querySelectorAll("details.notify-form").forEach((d) => d.open = true);
+		const s = document.getElementById("notify-regime"); s.value = "vd11-calendar"; s.dispatchEvent(new Event("change")); return ""; })()`)
+	if got := ru.eval(`document.getElementById("notify-draw-field").value`); got != "entries[0].area" {
+		t.Fatalf("a calendar draws into %q, want entries[0].area", got)
+	}
+	ru.click("#notify-draw")
+	ru.wait("drawing", `!!window.deconflictConsole.draw.active`, 5*time.Second)
+	v = view()
+	c, e = [2]float64{0.4 * v.W, 0.45 * v.H}, [2]float64{0.4*v.W + 60, 0.45*v.H + 40}
+	ru.do(chromedp.MouseEvent(chromedp.MouseMoved, v.Left+c[0], v.Top+c[1]),
+		chromedp.MouseEvent(chromedp.MousePressed, v.Left+c[0], v.Top+c[1], chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	for i := 1; i <= 4; i++ {
+		f := float64(i) / 4
+		ru.do(chromedp.MouseEvent(chromedp.MouseMoved, v.Left+c[0]+f*(e[0]-c[0]), v.Top+c[1]+f*(e[1]-c[1]), chromedp.ButtonLeft))
+	}
+	ru.do(chromedp.MouseEvent(chromedp.MouseReleased, v.Left+e[0], v.Top+e[1], chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	ru.wait("the entry's circle drawn", `!window.deconflictConsole.draw.active && document.getElementById("notify-form").value.includes("circle")`, 5*time.Second)
+	var cal struct {
+		Area    json.RawMessage
+		Entries []struct{ Area drawnArea }
+	}
+	if err := json.Unmarshal([]byte(ru.eval(`document.getElementById("notify-form").value`)), &cal); err != nil || cal.Area != nil || len(cal.Entries) != 1 || cal.Entries[0].Area.Circle == nil {
+		t.Fatalf("the calendar form after drawing: %+v (%v), want the circle in its entry and no area of its own", cal, err)
+	}
+	ec := *cal.Entries[0].Area.Circle
+	clat, clon = v.latLon(c[0], c[1])
+	elat, elon = v.latLon(e[0], e[1])
+	near("entry centre lat", ec.Lat, clat, 2e-4)
+	near("entry centre lon", ec.Lon, clon, 2e-4)
+	r = refHaversine(clat, clon, elat, elon)
+	near("entry radius", ec.RadiusM, r, 0.002*r+1)
+	ru.click("#notify-submit")
+	ru.wait("the calendar filed", `!!document.getElementById("notification-list") && document.getElementById("notification-list").innerText.includes("annual calendar")`, 15*time.Second)
+	if st, code := api.do("GET", "/v1/channels/ru-nato/notifications", nil, &ns); code != "" {
+		t.Fatalf("notifications: %d %s", st, code)
+	}
+	var filedCal struct{ Entries []struct{ Area drawnArea } }
+	if len(ns) != 2 || ns[1].Regime != "vd11-calendar" || json.Unmarshal(ns[1].Form, &filedCal) != nil || len(filedCal.Entries) != 1 ||
+		filedCal.Entries[0].Area.Circle == nil || *filedCal.Entries[0].Area.Circle != ec {
+		t.Fatalf("notifications %+v, want the calendar with the circle drawn %+v in its entry", ns, ec)
+	}
 	ru.checkNoErrors()
 }

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -88,6 +89,14 @@ func TestBrowserNotices(t *testing.T) {
 	ru.do(chromedp.Navigate(base + "/#ru-nato/notices"))
 	ru.wait("the request on RU's side", `!!document.getElementById("notification-list") && document.getElementById("notification-list").innerText.includes("vd11-explanation") && document.getElementById("notification-list").innerText.includes("reply due")`, 15*time.Second)
 	ru.screenshot(artifactsDir(t), "notices-ru.png")
+	// nothing in the tab (a measure's terms, a finding's text) is wider than it
+	if got := ru.eval(`(() => { const p = document.getElementById("panel-notices"); return p.scrollWidth + " " + p.clientWidth; })()`); func() bool {
+		var sw, cw int
+		fmt.Sscan(got, &sw, &cw)
+		return sw > cw
+	}() {
+		t.Errorf("the Notices tab scrolls sideways (scroll width, width: %s)", got)
+	}
 	ru.checkNoErrors()
 	nato.checkNoErrors()
 	// The encounter passes 300 m apart, under the 2 km separation RU signed.

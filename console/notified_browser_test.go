@@ -55,7 +55,8 @@ type notifiedWant struct {
 // the map's zones) which the map does not draw again, so every
 // notification has exactly as many outlines on the map as it has areas;
 // and that the toggle in the map's controls hides the layer (the zones
-// then drawn by the map, once) and is remembered.
+// then drawn by the map, once) and is remembered; a notice filed while the
+// map is open comes with its zone, drawn once.
 func TestBrowserNotified(t *testing.T) {
 	if _, err := os.Stat(chromiumPath()); err != nil {
 		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
@@ -135,7 +136,7 @@ func TestBrowserNotified(t *testing.T) {
 		t.Fatal(err)
 	}
 	ru.do(chromedp.EmulateViewport(1440, 900))
-	ru.do(chromedp.Navigate(base + "/#ru-nato/hotline"))
+	ru.do(chromedp.Navigate(base + "/#ru-nato/notices")) // the Notices tab beside the map, as an officer filing would see it
 	ru.wait("the notified areas drawn", fmt.Sprintf(`(() => { const n = window.deconflictConsole?.notified; return !!n && n.channel === "ru-nato" && n.drawn.length === %d &&
 		n.map.zones.filter((z) => String(z.id).startsWith("notified:ru-nato:")).length === 3; })()`, total), 15*time.Second)
 	// frame the Baltic so that every area is on screen
@@ -268,6 +269,12 @@ func TestBrowserNotified(t *testing.T) {
 			t.Errorf("launch zone %s: %v – %v, want %v – %v", z.ID, z.From, z.Until, launch, launch.Add(24*time.Hour))
 		}
 	}
+	// The Notices tab beside gives the launch the same window.
+	wantLaunch := "window " + refWhen(launch) + " – " + refWhen(launch.Add(24*time.Hour)) + " (no end given: 24 h)"
+	ru.wait("the launch in the Notices tab", fmt.Sprintf(`!!document.querySelector('#notification-list li[data-index="%d"] .window')`, idx[4]), 10*time.Second)
+	if got := ru.eval(fmt.Sprintf(`document.querySelector('#notification-list li[data-index="%d"] .window').textContent`, idx[4])); got != wantLaunch {
+		t.Errorf("the launch's window in the Notices tab: %q, want %q", got, wantLaunch)
+	}
 	if len(model.ZoneLabels) != 0 {
 		t.Errorf("the map labels zones made of notifications too: %v", model.ZoneLabels)
 	}
@@ -302,5 +309,23 @@ func TestBrowserNotified(t *testing.T) {
 	ru.click("#notified-toggle")
 	ru.wait("the layer back", fmt.Sprintf(`(() => { const n = window.deconflictConsole.notified; n.map.render(); return n.on && n.drawn.length === %d &&
 		!n.map.drawnZones.some((id) => id.startsWith("notified:ru-nato:")); })()`, total), 5*time.Second)
+
+	// A notice filed while the map is open: its area comes live, and the
+	// zone the node makes of it too, drawn once.
+	p := &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: "ru-nato", Author: "NATO", Time: tn.Now().UTC(), Kind: deconflict.KindNotification,
+		Body: json.RawMessage(`{"regime":"incsea-notice","state":"NATO","designation":"Gunnery","start":"` + rfc(at(100*time.Hour)) + `","end":"` + rfc(at(110*time.Hour)) + `","area":{"circle":{"lat":56.0,"lon":16.0,"radius_m":8000}}}`)}
+	signed, err := deconflict.SignPayload(tn.Keys["NATO"], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := tn.Submit(ctx, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru.wait("the new notice's area and zone", fmt.Sprintf(`(() => { const n = window.deconflictConsole.notified; n.map.render();
+		const mine = n.drawn.filter((d) => d.index === %d);
+		return n.drawn.length === %d && mine.length === 1 && mine[0].zone && mine[0].second === "NATO · ru-nato:%d · alerting as a zone" &&
+			n.map.zones.some((z) => String(z.id).startsWith("notified:ru-nato:%d:")) && !n.map.drawnZones.some((id) => id.startsWith("notified:ru-nato:")); })()`,
+		rec.Index, total+1, rec.Index, rec.Index), 15*time.Second)
 	ru.checkNoErrors()
 }

@@ -30,7 +30,8 @@ import (
 // request for explanation asking NATO with its reply due 48 h after the
 // node received it and the time left, the launch's deadline 24 h before
 // it; the expected texts are written here from the node's times, not by
-// the page's formatter. A head-on encounter of RU's frigate inside the
+// the page's formatter. NATO answers the request and records the meeting
+// it asked for from its buttons. A head-on encounter of RU's frigate inside the
 // intention's area is then labelled "explained by ru-nato:N" (the
 // intention's index, named: "notified TRANSIT (RU intention)") in
 // NATO's encounter list, with no "Ask for explanation".
@@ -85,7 +86,7 @@ func TestBrowserNotifyEachRegime(t *testing.T) {
 			f["start"], f["end"] = lateStart.Format(time.DateOnly), lateStart.AddDate(0, 0, 2).Format(time.DateOnly)
 		}, "late"},
 		{regime.VD11Calendar, "entries", nil, ""},
-		{regime.VD11Explanation, "to", nil, ""},
+		{regime.VD11Explanation, "to", func(f map[string]any) { f["meeting"] = true }, ""},
 		{regime.VD11Hazard, "text", nil, ""},
 		{regime.Launch1988, "impact_area", nil, ""},
 		{regime.INCSEANotice, "end", nil, ""},
@@ -210,6 +211,12 @@ func TestBrowserNotifyEachRegime(t *testing.T) {
 	if c := notice(regime.VD11Calendar); !strings.Contains(c.Text, fmt.Sprintf("annual calendar %d, 1 entry by RU", now.Year()+1)) {
 		t.Errorf("the calendar on NATO's side: %q, want it named by its year and entries", c.Text)
 	}
+	// The time left stays current: with the deadline moved 90 minutes
+	// ahead of now in the page, the next tick says so.
+	if got := nato.eval(fmt.Sprintf(`(() => { const s = document.querySelector('#notification-list li[data-index="%d"] .due span.left');
+		s.dataset.due = new Date(Date.now() + 90 * 60e3 + 30e3).toISOString(); window.deconflictConsole.notices.tick(); return s.textContent; })()`, index[regime.Launch1988])); got != "1 h 30 min left" {
+		t.Errorf("the launch's time left after a tick: %q, want \"1 h 30 min left\"", got)
+	}
 	if in := notice(regime.Intention); !strings.Contains(in.Due, "no deadline") {
 		t.Errorf("the intention on NATO's side: %q, want no deadline", in.Due)
 	}
@@ -221,9 +228,32 @@ func TestBrowserNotifyEachRegime(t *testing.T) {
 		t.Errorf("NATO's findings list %v, want [late]", findings)
 	}
 	nato.screenshot(artifactsDir(t), "notices-nato.png")
-	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
-		nato.eval(`(() => { document.querySelector('#notification-list li[data-index="` + fmt.Sprint(index[regime.VD11Prior]) + `"]').scrollIntoView(); return ""; })()`)
-		docScreenshot(t, nato, filepath.Join(dir, "notices-nato-1280x800.png"))
+
+	// NATO answers the request and records the meeting it asked for; RU,
+	// which asked, may record it too (its only action on its own request).
+	sel := func(r string) string {
+		return fmt.Sprintf(`#notification-list button[data-respond=%q][data-index="%d"]`, r, index[regime.VD11Explanation])
+	}
+	nato.click(sel("answer"))
+	nato.wait("the answer", fmt.Sprintf(`!!document.querySelector(%q) && document.querySelector('#notification-list li[data-index="%d"]').innerText.includes("responses: NATO (nato-officer) answer")`, sel("meeting"), index[regime.VD11Explanation]), 15*time.Second)
+	nato.click(sel("meeting"))
+	nato.wait("the meeting recorded", fmt.Sprintf(`document.querySelector('#notification-list li[data-index="%d"]').innerText.includes("NATO (nato-officer) meeting")`, index[regime.VD11Explanation]), 15*time.Second)
+	ru.wait("RU's own request offering only the meeting", fmt.Sprintf(`(() => { const li = document.querySelector('#notification-list li[data-index="%d"]');
+		return !!li && [...li.querySelectorAll(".actions button")].map((b) => b.dataset.respond).join() === "meeting"; })()`, index[regime.VD11Explanation]), 15*time.Second)
+	ns, err = tn.Notifications(ctx, deconflict.NodeAuthor, "ru-nato")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.Index == index[regime.VD11Explanation] {
+			var got []string
+			for _, r := range n.Responses {
+				got = append(got, r.Author+" "+r.Response)
+			}
+			if !slices.Equal(got, []string{"NATO answer", "NATO meeting"}) {
+				t.Errorf("the request's responses at the node: %v, want NATO's answer and meeting", got)
+			}
+		}
 	}
 
 	// RU's frigate meets NATO's destroyer inside the intention's area:
@@ -237,6 +267,12 @@ func TestBrowserNotifyEachRegime(t *testing.T) {
 		t.Errorf("%s ask buttons on an explained encounter, want none", got)
 	}
 	nato.screenshot(artifactsDir(t), "notices-nato-explained.png")
+	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
+		nato.do(chromedp.EmulateViewport(1440, 900))
+		nato.wait("resized", `window.innerWidth === 1440 && window.innerHeight === 900`, 5*time.Second)
+		nato.do(chromedp.Sleep(300 * time.Millisecond)) // a frame or two
+		docScreenshot(t, nato, filepath.Join(dir, "notices-nato-1440x900.png"))
+	}
 	ru.checkNoErrors()
 	nato.checkNoErrors()
 }

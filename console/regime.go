@@ -22,7 +22,7 @@ type NotifyRequest struct {
 type RespondRequest struct {
 	Channel  string `json:"channel"`
 	Index    *int64 `json:"index"`
-	Response string `json:"response"` // accept, question, object, answer
+	Response string `json:"response"` // accept, question, object, answer, meeting
 	Text     string `json:"text,omitempty"`
 	Officer  string `json:"officer,omitempty"` // as in SendRequest
 }

@@ -86,16 +86,36 @@ func fill(tb testing.TB, rs []deconflict.Report, cfg detect.Config) *detect.Engi
 
 // BenchmarkFullPass: N tracks (sim.Load, realistic density) inserted into
 // an empty engine, each compared with its candidates: every pair within
-// reach evaluated once.
+// reach evaluated once; by Update on each report (N=...) and by
+// UpdateBatch on them all (batch/N=..., as the node hands it a feed's
+// first batch).
 func BenchmarkFullPass(b *testing.B) {
-	for _, n := range []int{10_000, 50_000, 200_000} {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+	for _, batch := range []bool{false, true} {
+		for _, n := range []int{10_000, 50_000, 200_000} {
+			name := fmt.Sprintf("N=%d", n)
+			if batch {
+				name = "batch/" + name
+			}
+			b.Run(name, func(b *testing.B) { fullPass(b, n, batch) })
+		}
+	}
+}
+
+func fullPass(b *testing.B, n int, batch bool) {
+	{
+		{
 			first := firstReports(n)
 			b.ResetTimer()
 			var st detect.Stats
 			cpu := cpuTime()
 			for i := 0; i < b.N; i++ {
-				e := fill(b, first, detect.Config{Tracks: n})
+				var e *detect.Engine
+				if batch {
+					e = MustEngine(b, detect.Config{Tracks: n})
+					e.UpdateBatch(first)
+				} else {
+					e = fill(b, first, detect.Config{Tracks: n})
+				}
 				st = e.Stats()
 			}
 			sec := b.Elapsed().Seconds() / float64(b.N)
@@ -105,7 +125,7 @@ func BenchmarkFullPass(b *testing.B) {
 			b.ReportMetric(float64(st.Pairs)/float64(n), "pairs/track")
 			b.ReportMetric(float64(st.Candidate)/float64(n), "entries/track")
 			b.ReportMetric(float64(st.Open), "encounters")
-		})
+		}
 	}
 }
 

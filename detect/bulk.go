@@ -10,6 +10,7 @@ package detect
 import (
 	"math"
 	"slices"
+	"time"
 
 	"github.com/deconflict/deconflict"
 	"github.com/deconflict/deconflict/geo"
@@ -77,24 +78,34 @@ type bulkTrack struct {
 	nc     int32
 }
 
-// bulkCell is a cell the run reaches, its entries (the track's reference
-// entries, as in the cell) copied in bulkState.ents[start:start+n] with
-// their positions in the run (bulkState.pos, -1 for tracks known before)
-// in this order: band 0 (n0 of them), then the bands from minB up (air
-// grid; the sea grid keeps no bands), band minB+i starting at
-// bulkState.offs[off+i] (from start); in each band by position in the
-// run, those known before first.
+// bulkCell is a cell the run reaches, for step 3: room for all its
+// entries (the tracks' reference entries, as in the cell) in
+// bulkState.ents[start:start+n], by label (its runs, bulkState.runs[r0:
+// r0+nr], in the cell's order) and in each label by band (see bulkRun).
 type bulkCell struct {
-	start, n, n0 int32
-	off, nb      int32
-	minB         uint16
+	start, n int32
+	r0, nr   int32
 }
 
-// bulkEntry is an entry as bulkCell copies it, with its track's position
-// in the run (-1: known before).
-type bulkEntry struct {
-	entry
-	pos int32
+// bulkRun is a label's run in a bulkCell, in segments: the first for band
+// 0, then one per band from minB up (nb of them; the sea grid keeps no
+// bands: one segment), segment i starting at bulkState.offs[off+i] (from
+// the cell's start) and holding, up to bulkState.fill[off+i], the entries
+// of tracks known before the run and then of the run's tracks scanned so
+// far: those Update would find there.
+type bulkRun struct {
+	label uint16
+	minB  uint16
+	nb    int32
+	off   int32
+}
+
+// seg returns the segment of band bd in r.
+func (r *bulkRun) seg(bd uint16) int {
+	if bd == 0 || r.nb == 0 {
+		return 0
+	}
+	return 1 + int(bd-r.minB)
 }
 
 // bulkState is bulk's scratch.
@@ -102,11 +113,41 @@ type bulkState struct {
 	run    []bulkTrack
 	cellAt [2][]int32 // per grid, per cell: its bulkCell, -1 if the run reaches it not
 	cells  []bulkCell
-	ents   []bulkEntry
+	runs   []bulkRun
+	ents   []entry
+	fill   []int32
 	offs   []int32
 	cands  []int32 // the run's candidates, track by track (bulkTrack.cands)
 	seen   []int32
 	pass   []int32
+	slab   []int32 // storage for the tracks' cell lists (bulkCells)
+	lonely []int8  // per label: 1 alone, -1 not, 0 not asked yet (alone)
+	// msMin is the entry time of the run's earliest report; short, that
+	// the run spans less than the shorter lost time, less 2 ms (an
+	// entry's time is rounded to the ms towards the epoch, so an entry at
+	// msMin or later is of a report less than 2 ms before the earliest):
+	// then a track whose entry is at msMin or later is not lost at any
+	// report of the run.
+	msMin int32
+	short bool
+}
+
+// alone reports whether label l is watched with no label known
+// (Engine.isAlone), once all the run's labels are known: then no track can
+// find its entries as candidates, nor find any, and Update, whose answer
+// can only have been alone too when it evaluated the track (a label stops
+// being alone as labels come), skips its scan.
+func (b *bulkState) alone(e *Engine, l uint16) bool {
+	for int(l) >= len(b.lonely) {
+		b.lonely = append(b.lonely, 0)
+	}
+	if b.lonely[l] == 0 {
+		b.lonely[l] = -1
+		if e.isAlone(l) {
+			b.lonely[l] = 1
+		}
+	}
+	return b.lonely[l] > 0
 }
 
 // bulk loads a run of reports of new tracks (freshRun) and returns how
@@ -158,11 +199,17 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 				break // Update rebases
 			}
 		}
-		label, ok := e.intern(r.Party, r.Asset, dom)
-		if !ok {
-			e.stats.Ignored++
-			taken++
-			continue
+		// Most of a run's reports share their label with the one before.
+		var label uint16
+		if len(b.run) > 0 && e.tracks[b.run[len(b.run)-1].idx].domain == dom && e.sameLabel(b.run[len(b.run)-1].ref.label, r.Party, r.Asset) {
+			label = b.run[len(b.run)-1].ref.label
+		} else {
+			var ok bool
+			if label, ok = e.intern(r.Party, r.Asset, dom); !ok {
+				e.stats.Ignored++
+				taken++
+				continue
+			}
 		}
 		idx := int32(len(e.tracks))
 		if n := len(e.free); n > 0 {
@@ -188,10 +235,11 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 			alt = math.NaN()
 		}
 		t.m = geo.NewMotion(r.Lat, r.Lon, alt, r.SpeedMS, r.CourseDeg, r.ClimbMS)
+		reach := e.reach(t)
 		me := entry{
 			p:     [3]float32{float32(t.m.P.X), float32(t.m.P.Y), float32(t.m.P.Z)},
 			v:     [3]float32{float32(t.m.V.X), float32(t.m.V.Y), float32(t.m.V.Z)},
-			reach: float32(e.reach(t)), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
+			reach: float32(reach), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
 			ms: e.ms(now), id: idx, label: label,
 		}
 		t.ref = me
@@ -200,11 +248,11 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 		// register's capsule and cells, the entries written in step 2.
 		h := e.horizon[dom]
 		t.reg0, t.reg1 = t.m.P, t.m.P.Add(t.m.V.Scale(h*1.25))
-		t.regR = e.reach(t) + e.slack[dom]
-		t.cells = e.bulkCells(dom, t, t.cells)
+		t.regR = reach + e.slack[dom]
+		t.cells = e.bulkCells(b, dom, t, t.cells)
 		if dom == air {
 			if t.low = e.lowNow(t); t.low {
-				t.cells2 = e.bulkCells(sea, t, t.cells2)
+				t.cells2 = e.bulkCells(b, sea, t, t.cells2)
 			}
 		}
 		b.run = append(b.run, bulkTrack{idx: idx, now: now, latest: e.latest, ref: t.ref, reach: me.reach})
@@ -213,6 +261,12 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 	if len(b.run) == 0 {
 		return taken
 	}
+	lo, hi := b.run[0].now, b.run[0].now
+	for _, bt := range b.run {
+		lo, hi = min(lo, bt.now), max(hi, bt.now)
+	}
+	b.msMin = int32((lo - e.epoch) / 1e6)
+	b.short = hi-lo+2*int64(time.Millisecond) < min(e.lost[sea], e.lost[air])
 	e.bulkWrite(b)
 	e.bulkCandidates(b)
 	latest := e.latest
@@ -234,11 +288,21 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 	return taken
 }
 
-// bulkCells returns (in dst's storage) the cells of grid dom that track
-// t's registered capsule covers, sorted, as place lists them.
-func (e *Engine) bulkCells(dom uint8, t *track, dst []int32) []int32 {
+// bulkCells returns the cells of grid dom that track t's registered
+// capsule covers, sorted, as place lists them: in dst's storage when it
+// has room, else carved from a slab shared by the run's tracks (capped,
+// so that a later append moves it out).
+func (e *Engine) bulkCells(b *bulkState, dom uint8, t *track, dst []int32) []int32 {
 	g := e.grid[dom]
 	e.keys = g.CapsuleKeys(e.keys[:0], t.reg0, t.reg1, t.regR)
+	if n := len(e.keys); cap(dst) < n {
+		if len(b.slab)+n > cap(b.slab) {
+			b.slab = make([]int32, 0, max(4096, n))
+		}
+		k := len(b.slab)
+		b.slab = b.slab[:k+n]
+		dst = b.slab[k : k : k+n]
+	}
 	dst = dst[:0]
 	for _, k := range e.keys {
 		dst = append(dst, g.Cell(k, true))
@@ -338,7 +402,7 @@ func (e *Engine) bulkWrite(b *bulkState) {
 				x.bands = bands
 			}
 			at[c] = int32(len(b.cells))
-			b.cells = append(b.cells, e.bulkCopy(b, uint8(g), x, oldEs, nw))
+			b.cells = append(b.cells, e.bulkCopy(b, uint8(g), x, oldEs))
 		}
 	}
 }
@@ -355,114 +419,112 @@ func (e *Engine) listIn(t *track, g uint8) []int32 {
 	return nil
 }
 
-// bulkCopy copies cell x's entries for step 3 (see bulkCell): its old
-// ones (those it had before the run) and the run's nw, in run order.
-func (e *Engine) bulkCopy(b *bulkState, g uint8, x *cell, old []entry, nw []int32) bulkCell {
-	bc := bulkCell{start: int32(len(b.ents)), n: int32(len(x.es))}
+// bulkCopy makes room for cell x's entries for step 3 (see bulkCell)
+// and copies its old ones (those it had before the run) in their
+// segments.
+func (e *Engine) bulkCopy(b *bulkState, g uint8, x *cell, old []entry) bulkCell {
 	n := len(x.es)
+	bc := bulkCell{start: int32(len(b.ents)), n: int32(n), r0: int32(len(b.runs)), nr: int32(len(x.runs))}
 	b.ents = slices.Grow(b.ents, n)[:int(bc.start)+n]
+	from := 0
+	for _, xr := range x.runs {
+		to := int(xr.end)
+		r := bulkRun{label: xr.label, off: int32(len(b.offs))}
+		if g == air {
+			lo, hi := uint16(math.MaxUint16), uint16(0)
+			for _, bd := range x.bands[from:to] {
+				if bd != 0 {
+					lo, hi = min(lo, bd), max(hi, bd)
+				}
+			}
+			if lo <= hi {
+				r.minB, r.nb = lo, int32(hi-lo)+1
+			}
+		}
+		ns := int(r.nb) + 1
+		for range ns + 1 {
+			b.offs = append(b.offs, 0)
+		}
+		offs := b.offs[r.off:]
+		offs[0] = int32(from)
+		if r.nb == 0 {
+			offs[1] = int32(to - from)
+		} else {
+			for _, bd := range x.bands[from:to] {
+				offs[r.seg(bd)+1]++
+			}
+		}
+		for i := 1; i <= ns; i++ {
+			offs[i] += offs[i-1]
+		}
+		b.fill = append(b.fill, offs[:ns+1]...) // (one more, to keep fill aligned with offs)
+		b.runs = append(b.runs, r)
+		from = to
+	}
 	ents := b.ents[bc.start:]
-	each := func(f func(x *entry, p int32)) {
-		for k := range old {
-			f(&old[k], -1)
+	for k := range old {
+		if b.alone(e, old[k].label) {
+			continue // no track can have it as a candidate
 		}
-		for _, p := range nw {
-			f(&b.run[p].ref, p)
-		}
+		i := b.runOf(&bc, old[k].label)
+		r := &b.runs[i]
+		f := int(r.off) + r.seg(old[k].levelBand())
+		ents[b.fill[f]] = old[k]
+		b.fill[f]++
 	}
-	if g != air {
-		z := 0
-		each(func(x *entry, p int32) {
-			ents[z] = bulkEntry{*x, p}
-			z++
-		})
-		bc.n0 = int32(n)
-		return bc
-	}
-	lo, hi := uint16(math.MaxUint16), uint16(0)
-	for k := range x.bands {
-		if bd := x.bands[k]; bd != 0 {
-			lo, hi = min(lo, bd), max(hi, bd)
-		}
-	}
-	if lo > hi {
-		lo, hi = 1, 0
-	}
-	nb := int(hi) - int(lo) + 1
-	bc.minB, bc.off, bc.nb = lo, int32(len(b.offs)), int32(nb)
-	for range nb + 1 {
-		b.offs = append(b.offs, 0)
-	}
-	offs := b.offs[bc.off:]
-	for _, bd := range x.bands {
-		if bd == 0 {
-			bc.n0++
-		} else {
-			offs[bd-lo+1]++
-		}
-	}
-	offs[0] = bc.n0
-	for i := 1; i <= nb; i++ {
-		offs[i] += offs[i-1]
-	}
-	fill := slices.Clone(offs[:nb])
-	z := int32(0)
-	each(func(x *entry, p int32) {
-		var k int32
-		if bd := x.levelBand(); bd == 0 {
-			k = z
-			z++
-		} else {
-			k = fill[bd-lo]
-			fill[bd-lo]++
-		}
-		ents[k] = bulkEntry{*x, p}
-	})
 	return bc
 }
 
-// bulkCandidates finds each new track's candidates (step 3 of bulk),
-// track by track in the order of their first cells, so that the tracks
-// sharing cells are read one after the other.
+// runOf returns the index in b.runs of label's run in c (which has one).
+func (b *bulkState) runOf(c *bulkCell, label uint16) int {
+	rs := b.runs[c.r0 : c.r0+c.nr]
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if rs[m].label < label {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return int(c.r0) + lo
+}
+
+// bulkCandidates finds each new track's candidates (step 3 of bulk), in
+// run order: a track's entries join its cells' segments once it is
+// scanned.
 func (e *Engine) bulkCandidates(b *bulkState) {
-	// Counting sort of the run by first cell, grid by grid.
-	n0 := len(e.cells[sea])
-	start := make([]int32, n0+len(e.cells[air])+1)
-	first := func(p int) int {
-		t := &e.tracks[b.run[p].idx]
-		if len(t.cells) == 0 {
-			return 0
-		}
-		if t.domain == air {
-			return n0 + int(t.cells[0])
-		}
-		return int(t.cells[0])
-	}
-	for p := range b.run {
-		start[first(p)+1]++
-	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	order := make([]int32, len(b.run))
-	for p := range b.run {
-		f := first(p)
-		order[start[f]] = int32(p)
-		start[f]++
-	}
 	b.cands = b.cands[:0]
 	saved := e.latest
-	for _, p := range order {
+	for p := range b.run {
 		bt := &b.run[p]
 		bt.cands = int32(len(b.cands))
 		t := &e.tracks[bt.idx]
 		b.seen = b.seen[:0]
 		e.latest = bt.latest
-		e.bulkScan(b, p, t.domain, t.cells, false)
-		if t.domain == air && len(t.cells2) > 0 {
-			e.bulkScan(b, p, sea, t.cells2, true)
+		// A track of a label watched with none (isAlone: Update's
+		// evaluate skips its scan) has no candidate.
+		if !b.alone(e, bt.ref.label) {
+			e.bulkScan(b, int32(p), t.domain, t.cells, false)
+			if t.domain == air && len(t.cells2) > 0 {
+				e.bulkScan(b, int32(p), sea, t.cells2, true)
+			}
 		}
 		bt.nc = int32(len(b.cands)) - bt.cands
+		if b.alone(e, bt.ref.label) {
+			continue // no track can have it as a candidate
+		}
+		bd := bt.ref.levelBand()
+		for g := range 2 {
+			at := b.cellAt[g]
+			for _, c := range e.listIn(t, uint8(g)) {
+				bc := &b.cells[at[c]]
+				r := &b.runs[b.runOf(bc, bt.ref.label)]
+				i := int(r.off) + r.seg(bd)
+				b.ents[int(bc.start)+int(b.fill[i])] = bt.ref
+				b.fill[i]++
+			}
+		}
 	}
 	e.latest = saved
 }
@@ -492,77 +554,78 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 	mv0, mv1, mv2 := float64(me.v[0]), float64(me.v[1]), float64(me.v[2])
 	known := me.alt == me.alt
 	pass := b.pass[:0]
-	var segs [2][2]int32
 	for _, c := range list {
 		bc := &b.cells[b.cellAt[g][c]]
 		ents := b.ents[bc.start : bc.start+bc.n]
 		pass = pass[:0]
-		// The entries to read: band 0, and the bands within reach, in
-		// one stretch (those later in the run are skipped as they come).
-		segs[0], segs[1] = [2]int32{0, bc.n0}, [2]int32{}
-		if nb := int(bc.nb); nb > 0 {
-			lo, hi := 0, nb-1
-			if banded {
-				lo = max(int(bandLo), int(bc.minB)) - int(bc.minB)
-				hi = min(int(bandHi), int(bc.minB)+nb-1) - int(bc.minB)
-			}
-			if lo <= hi {
-				segs[1] = [2]int32{b.offs[int(bc.off)+lo], b.offs[int(bc.off)+hi+1]}
-			}
-		}
-		for _, sg := range segs {
-			for i := sg[0]; i < sg[1]; i++ {
-				if ents[i].pos >= p {
-					continue // later in the run, or the track itself
+		for _, r := range b.runs[bc.r0 : bc.r0+bc.nr] {
+			if pl := r.label; !asked || pl != lastP {
+				lastP, lastW, asked = pl, e.watched(me.label, pl), true
+				lastLook = e.look[dom]
+				if od := e.labels[pl].dom; od != dom {
+					lastLook = e.lookAS
+				} else if cross {
+					lastW = false
 				}
-				n++
-				o := &ents[i].entry
-				if pl := o.label; !asked || pl != lastP {
-					lastP, lastW, asked = pl, e.watched(me.label, pl), true
-					lastLook = e.look[dom]
-					if od := e.labels[pl].dom; od != dom {
-						lastLook = e.lookAS
-					} else if cross {
-						lastW = false
+			}
+			if !lastW {
+				continue
+			}
+			offs, fill := b.offs[r.off:], b.fill[r.off:]
+			// The segments to read: band 0, and the bands within reach.
+			lo, hi := 0, int(r.nb)-1
+			if banded && r.nb > 0 {
+				lo = max(int(bandLo), int(r.minB)) - int(r.minB)
+				hi = min(int(bandHi), int(r.minB)+int(r.nb)-1) - int(r.minB)
+			}
+			for t, nt := 0, 1+max(0, hi-lo+1); t < nt; t++ {
+				sg := 0 // band 0, then the bands lo to hi
+				if t > 0 {
+					sg = lo + t
+				}
+				for i := offs[sg]; i < fill[sg]; i++ {
+					n++
+					o := &ents[i]
+					// apartEntry(me, o, lastLook, vert), inline, with me's
+					// coordinates converted once.
+					tb := float64(meMS-o.ms) / 1e3
+					if known && o.alt == o.alt {
+						z0 := float64(o.alt) + float64(o.climb)*(tb+1e-3) - meAlt
+						z1 := z0 + float64(o.climb-me.climb)*lastLook
+						h := vert + math.Abs(float64(o.climb))*1e-3
+						if z0 >= h && z1 >= h || z0 <= -h && z1 <= -h {
+							continue
+						}
 					}
-				}
-				if !lastW {
-					continue
-				}
-				// apartEntry(me, o, lastLook, vert), inline, with me's
-				// coordinates converted once.
-				tb := float64(meMS-o.ms) / 1e3
-				if known && o.alt == o.alt {
-					z0 := float64(o.alt) + float64(o.climb)*(tb+1e-3) - meAlt
-					z1 := z0 + float64(o.climb-me.climb)*lastLook
-					h := vert + math.Abs(float64(o.climb))*1e-3
-					if z0 >= h && z1 >= h || z0 <= -h && z1 <= -h {
+					dpx := float64(o.p[0]) - mp0 + float64(o.v[0])*tb
+					dpy := float64(o.p[1]) - mp1 + float64(o.v[1])*tb
+					dpz := float64(o.p[2]) - mp2 + float64(o.v[2])*tb
+					dvx := float64(o.v[0]) - mv0
+					dvy := float64(o.v[1]) - mv1
+					dvz := float64(o.v[2]) - mv2
+					t := 0.0
+					if v2 := dvx*dvx + dvy*dvy + dvz*dvz; v2 > 0 {
+						// max(0, min(look, -dot/v2)) as apartEntry has it
+						// (the builtins are math.Max and math.Min), without
+						// the division when it gives 0: diverging.
+						if dot := dpx*dvx + dpy*dvy + dpz*dvz; !(dot >= 0) {
+							t = max(0, min(lastLook, -dot/v2))
+						}
+					}
+					mx, my, mz := dpx+dvx*t, dpy+dvy*t, dpz+dvz*t
+					rr := float64(me.reach+o.reach) + 3 + 1e-4*lastLook
+					if mx*mx+my*my+mz*mz > rr*rr {
 						continue
 					}
+					pass = append(pass, i)
 				}
-				dpx := float64(o.p[0]) - mp0 + float64(o.v[0])*tb
-				dpy := float64(o.p[1]) - mp1 + float64(o.v[1])*tb
-				dpz := float64(o.p[2]) - mp2 + float64(o.v[2])*tb
-				dvx := float64(o.v[0]) - mv0
-				dvy := float64(o.v[1]) - mv1
-				dvz := float64(o.v[2]) - mv2
-				t := 0.0
-				if v2 := dvx*dvx + dvy*dvy + dvz*dvz; v2 > 0 {
-					t = max(0, min(lastLook, -(dpx*dvx+dpy*dvy+dpz*dvz)/v2)) // as math.Max and math.Min
-				}
-				mx, my, mz := dpx+dvx*t, dpy+dvy*t, dpz+dvz*t
-				r := float64(me.reach+o.reach) + 3 + 1e-4*lastLook
-				if mx*mx+my*my+mz*mz > r*r {
-					continue
-				}
-				pass = append(pass, i)
 			}
 		}
 		// scan's order: by party then track in the cell; a track met in
 		// an earlier cell (or grid) is not evaluated again.
 		if len(pass) > 1 {
 			slices.SortFunc(pass, func(x, y int32) int {
-				a, c := &ents[x].entry, &ents[y].entry
+				a, c := &ents[x], &ents[y]
 				if a.label != c.label {
 					return int(a.label) - int(c.label)
 				}
@@ -575,8 +638,11 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 				continue
 			}
 			b.seen = append(b.seen, j)
-			// (A track of the run has its report's time already.)
-			if now-tracks[j].t > e.lost[tracks[j].domain] {
+			// Lost? Not when its entry is of the run's time span and the
+			// span is shorter than any lost time (a snapshot): no need
+			// to read the track. (A track of the run has its report's
+			// time already.)
+			if (ents[i].ms < b.msMin || !b.short) && now-tracks[j].t > e.lost[tracks[j].domain] {
 				continue
 			}
 			b.cands = append(b.cands, j)

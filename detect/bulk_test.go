@@ -3,6 +3,7 @@ package detect_test
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -203,5 +204,59 @@ func TestBatchMatchesReference(t *testing.T) {
 			ref.pair, ref.civilian = every, true
 			sameEvents(t, got, runRef(ref, rs), len(rs))
 		})
+	}
+}
+
+// TestBatchOddReports: batches mixing new tracks with reports Update
+// ignores (no ID, no position, latitude out of range, unknown domain, no
+// time), IDs repeated within the batch, reports older than their track's
+// last, tracks changing domain and long IDs give Update's events and
+// counters, with runs loaded in bulk between them.
+func TestBatchOddReports(t *testing.T) {
+	defer detect.SetBulkRun(8, 1<<20)()
+	every := func(a, b string) (detect.Thresholds, bool) { return detect.Thresholds{}, true }
+	base := trafficBox(600, 3)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var batches [][]deconflict.Report
+	for round := range 4 {
+		var b []deconflict.Report
+		for i, r := range base {
+			r.Time = r.Time.Add(time.Duration(round) * 5 * time.Second)
+			switch k := rng.IntN(40); {
+			case k == 0:
+				r.ID = ""
+			case k == 1:
+				r.Lat = math.NaN()
+			case k == 2:
+				r.Lat = 95
+			case k == 3:
+				r.Domain = "space"
+			case k == 4:
+				r.Time = time.Time{}
+			case k == 5:
+				r.Domain = deconflict.Sea // changes domain
+			case k == 6:
+				r.ID = fmt.Sprintf("a-callsign-longer-than-fifteen-bytes-%d", i)
+			case k == 7 && len(b) > 0:
+				b = append(b, b[rng.IntN(len(b))]) // repeated in the batch
+			case k == 8:
+				r.Time = r.Time.Add(-20 * time.Second) // older than its last
+			}
+			b = append(b, r)
+		}
+		batches = append(batches, b)
+	}
+	cfg := detect.Config{Pair: every, Civilian: true}
+	seq, bat := MustEngine(t, cfg), MustEngine(t, cfg)
+	var a, b []detect.Event
+	for _, rs := range batches {
+		for _, r := range rs {
+			a = append(a, seq.Update(r)...)
+		}
+		b = append(b, bat.UpdateBatch(rs)...)
+	}
+	identical(t, "odd", seq, bat, a, b)
+	if st := seq.Stats(); st.Ignored == 0 || st.Open < 5 {
+		t.Fatalf("%+v: the batches test too little", st)
 	}
 }

@@ -129,6 +129,7 @@ func BenchmarkWatchLatency(b *testing.B) {
 	// console session per officer: lift the per-client cap (serve
 	// --max-streams-per-client) so that the node serves them all.
 	tn.Server.MaxStreamsPerClient = benchWatchers
+	tn.Server.WatchLinger = benchLinger(b)
 	before := processCPU()
 	st := watchLatency(b, tn.Server.Addr(), tn.Keys["RU"], tn.Keys["US"])
 	st.report(b)
@@ -143,7 +144,30 @@ const (
 	// DECONFLICT_BENCH_NODE_PROFILE, when set in the benchmark's
 	// environment, is where the node process writes its CPU profile.
 	benchNodeProfileEnv = "DECONFLICT_BENCH_NODE_PROFILE"
+	// DECONFLICT_BENCH_WATCH_LINGER, when set (a Go duration; "-1ns" for
+	// none), is the watch-latency node's Server.WatchLinger instead of the
+	// default.
+	benchLingerEnv = "DECONFLICT_BENCH_WATCH_LINGER"
+	// DECONFLICT_BENCH_WATCH_RATE, when set, is the sends per second the
+	// watch-latency benchmarks offer instead of 1,000 (to compare the
+	// node's CPU per send where a loaded machine leaves it too little
+	// CPU for 1,000).
+	benchRateEnv = "DECONFLICT_BENCH_WATCH_RATE"
 )
+
+// benchLinger is the WatchLinger of the watch-latency benchmarks' node: 0
+// (the default) unless DECONFLICT_BENCH_WATCH_LINGER says otherwise.
+func benchLinger(b *testing.B) time.Duration {
+	v := os.Getenv(benchLingerEnv)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil && b != nil {
+		b.Fatalf("%s: %v", benchLingerEnv, err)
+	}
+	return d
+}
 
 // TestMain runs the test binary as BenchmarkWatchLatencySplit's node when
 // asked to, and the tests otherwise.
@@ -181,6 +205,7 @@ func runBenchNode(seed, dir string) error {
 	defer n.Close()
 	s := dhttp.NewServer(n)
 	s.MaxStreamsPerClient = benchWatchers // as in BenchmarkWatchLatency
+	s.WatchLinger = benchLinger(nil)
 	if err := s.Listen("127.0.0.1:0"); err != nil {
 		return err
 	}
@@ -205,6 +230,7 @@ func runBenchNode(seed, dir string) error {
 type latencyStats struct {
 	lat     []time.Duration // sorted
 	sent    int
+	msgs    int     // WebSocket messages the watchers read
 	offered float64 // sends started per second
 	wall    time.Duration
 }
@@ -213,6 +239,7 @@ func (st *latencyStats) report(b *testing.B) {
 	b.ReportMetric(float64(st.lat[len(st.lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(st.lat[len(st.lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(len(st.lat)), "deliveries")
+	b.ReportMetric(float64(len(st.lat))/float64(st.msgs), "envelopes/message")
 	b.ReportMetric(st.offered, "offered/s")
 	b.ReportMetric(float64(st.sent)/st.wall.Seconds(), "sent/s")
 }
@@ -221,7 +248,15 @@ func (st *latencyStats) report(b *testing.B) {
 // addr, whose channel ru-us has members RU and US: 100 watchers of RU,
 // and max(b.N, 2000) messages from US at 1,000 per second.
 func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *latencyStats {
-	const watchers, rate = benchWatchers, 1000
+	const watchers = benchWatchers
+	rate := 1000
+	if v := os.Getenv(benchRateEnv); v != "" {
+		r, err := strconv.Atoi(v)
+		if err != nil || r <= 0 {
+			b.Fatalf("%s=%q: want a positive number of sends per second", benchRateEnv, v)
+		}
+		rate = r
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := dhttp.NewClient("http://"+addr, usKey)
@@ -230,6 +265,7 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 	}
 	n := max(b.N, 2000)
 	var mu sync.Mutex
+	msgs := 0
 	lat := make([]time.Duration, 0, n*watchers)
 	var wg, ready sync.WaitGroup
 	marker := []byte(`"text":"`)
@@ -253,13 +289,23 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 			defer conn.CloseNow()
 			conn.SetReadLimit(2 * dhttp.MaxWatchMessageBytes)
 			local := make([]time.Duration, 0, n)
+			reads := 0
+			var buf bytes.Buffer // reused: a lean reader allocates nothing per message
 			for len(local) < n {
-				_, data, err := conn.Read(ctx)
+				reads++
+				_, r, err := conn.Reader(ctx)
+				if err == nil {
+					buf.Reset()
+					_, err = buf.ReadFrom(r)
+				}
 				if err != nil {
-					b.Errorf("watcher: %v", err)
+					if ctx.Err() == nil {
+						b.Errorf("watcher: %v", err)
+					}
 					break
 				}
 				now := time.Now().UnixNano()
+				data := buf.Bytes()
 				for {
 					i := bytes.Index(data, marker)
 					if i < 0 {
@@ -274,6 +320,7 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 			}
 			mu.Lock()
 			lat = append(lat, local...)
+			msgs += reads
 			mu.Unlock()
 		}()
 	}
@@ -282,8 +329,9 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 	b.ResetTimer()
 	start := time.Now()
 	var sw sync.WaitGroup
+	var failed atomic.Int64
 	for i := 0; i < n; i++ {
-		if d := time.Until(start.Add(time.Duration(i) * time.Second / rate)); d > 0 {
+		if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
 			time.Sleep(d)
 		}
 		sw.Add(1)
@@ -293,12 +341,18 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 			// and sending, so the latency includes both.
 			s, _ := deconflict.SignPayload(usKey, &deconflict.Payload{V: 1, ID: deconflict.NewEnvelopeID(), Channel: "ru-us", Author: "US", Time: time.Now().UTC(), Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: strconv.FormatInt(time.Now().UnixNano(), 10)})
 			if _, err := c.Submit(ctx, "ru-us", s); err != nil {
+				failed.Add(1)
 				b.Error(err)
 			}
 		}()
 	}
 	offered := float64(n) / time.Since(start).Seconds()
 	sw.Wait()
+	if k := failed.Load(); k > 0 {
+		// The watchers wait for every message: end them.
+		b.Errorf("%d of %d sends failed", k, n)
+		cancel()
+	}
 	wg.Wait()
 	wall := time.Since(start)
 	b.StopTimer()
@@ -306,7 +360,7 @@ func watchLatency(b *testing.B, addr string, ruKey, usKey ed25519.PrivateKey) *l
 	if len(lat) == 0 {
 		b.Fatal("no latencies")
 	}
-	return &latencyStats{lat: lat, sent: n, offered: offered, wall: wall}
+	return &latencyStats{lat: lat, sent: n, msgs: msgs, offered: offered, wall: wall}
 }
 
 // benchWatchers is how many watchers the watch-latency benchmarks open.

@@ -573,9 +573,18 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	// ready together, which saves a frame and a write per envelope for
 	// watchers that keep up with busy channels.
 	batch := r.URL.Query().Get("batch") == "1"
-	err = s.Node.FollowBatches(ctx, caller, ch, after+1, func(envs []*deconflict.Envelope) error {
+	// A batched stream lingers (WatchLinger) before a write that would
+	// follow its last one closely, so that a busy channel's commits go
+	// out several to a message.
+	var settle func(context.Context) error
+	lg := s.newLinger()
+	if batch && lg.gap > 0 {
+		settle = lg.settle
+	}
+	err = s.Node.FollowPaced(ctx, caller, ch, after+1, settle, func(envs []*deconflict.Envelope) error {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
+		defer lg.wrote()
 		if !batch {
 			for _, e := range envs {
 				b, err := s.views.encode(e)
@@ -597,36 +606,14 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 			}
 			return c.Write(wctx, websocket.MessageText, b)
 		}
-		// Messages stay under MaxWatchMessageBytes: a full one is sent and
-		// the next begun. Each is allocated at its size: a hundred
-		// watchers each copying into a large buffer cost more than the
-		// encoding.
-		views := make([][]byte, len(envs))
-		for i, e := range envs {
-			var err error
-			if views[i], err = s.views.encode(e); err != nil {
-				return err
-			}
+		msgs, err := s.views.encodeBatch(envs)
+		if err != nil {
+			return err
 		}
-		for len(views) > 0 {
-			k, size := 1, len(views[0])+2
-			for k < len(views) && size+len(views[k])+1 <= MaxWatchMessageBytes {
-				size += len(views[k]) + 1
-				k++
-			}
-			buf := make([]byte, 0, size)
-			for i, b := range views[:k] {
-				if i == 0 {
-					buf = append(buf, '[')
-				} else {
-					buf = append(buf, ',')
-				}
-				buf = append(buf, b...)
-			}
-			if err := c.Write(wctx, websocket.MessageText, append(buf, ']')); err != nil {
+		for _, b := range msgs {
+			if err := c.Write(wctx, websocket.MessageText, b); err != nil {
 				return err
 			}
-			views = views[k:]
 		}
 		return nil
 	})
@@ -641,9 +628,88 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 const MaxWatchMessageBytes = 1 << 20
 
 // viewCache keeps the JSON of recent envelopes, so that an envelope sent
-// to a hundred watchers is encoded once.
+// to a hundred watchers is encoded once, and of the last few batches, so
+// that watchers handed the same envelopes together (woken by the same
+// commits, on the same linger tick) share their messages too.
 type viewCache struct {
 	m sync.Map // viewKey -> []byte
+
+	mu      sync.Mutex
+	batches [batchCacheSize]cachedBatch // guarded by mu
+	slot    int                         // the next to replace; guarded by mu
+}
+
+// batchCacheSize is how many recent batches viewCache keeps, and
+// batchCacheBytes the largest it keeps (a watcher catching up reads
+// batches of its own, which no other shares).
+const (
+	batchCacheSize  = 8
+	batchCacheBytes = 256 << 10
+)
+
+type cachedBatch struct {
+	key  batchKey
+	msgs [][]byte
+}
+
+// batchKey names a batch: its channel, first index, length, and last leaf
+// hash.
+type batchKey struct {
+	channel string
+	from    int64
+	n       int
+	last    [32]byte
+}
+
+// encodeBatch returns the watch messages of envs (batch=1): JSON arrays of
+// their views, each under MaxWatchMessageBytes (a full one is ended and
+// the next begun), encoded once for all watchers handed the same batch.
+func (c *viewCache) encodeBatch(envs []*deconflict.Envelope) ([][]byte, error) {
+	key := batchKey{channel: envs[0].Channel, from: envs[0].Index, n: len(envs), last: envs[len(envs)-1].LeafHash}
+	c.mu.Lock()
+	for _, b := range c.batches {
+		if b.msgs != nil && b.key == key {
+			c.mu.Unlock()
+			return b.msgs, nil
+		}
+	}
+	c.mu.Unlock()
+	views := make([][]byte, len(envs))
+	total := 0
+	for i, e := range envs {
+		var err error
+		if views[i], err = c.encode(e); err != nil {
+			return nil, err
+		}
+		total += len(views[i]) + 1
+	}
+	var msgs [][]byte
+	// Each message is allocated at its size.
+	for len(views) > 0 {
+		k, size := 1, len(views[0])+2
+		for k < len(views) && size+len(views[k])+1 <= MaxWatchMessageBytes {
+			size += len(views[k]) + 1
+			k++
+		}
+		buf := make([]byte, 0, size)
+		for i, b := range views[:k] {
+			if i == 0 {
+				buf = append(buf, '[')
+			} else {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, b...)
+		}
+		msgs = append(msgs, append(buf, ']'))
+		views = views[k:]
+	}
+	if total <= batchCacheBytes {
+		c.mu.Lock()
+		c.batches[c.slot] = cachedBatch{key: key, msgs: msgs}
+		c.slot = (c.slot + 1) % batchCacheSize
+		c.mu.Unlock()
+	}
+	return msgs, nil
 }
 
 type viewKey struct {

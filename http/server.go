@@ -58,6 +58,17 @@ type Server struct {
 	// without a signature, which its streams count against; "" when it
 	// has none (the stream then counts against its party).
 	StreamClient func(r *http.Request) string
+	// WatchLinger is how long a batched watch stream (batch=1) holds back
+	// a write that would follow its previous write by less than that, so
+	// that what is committed meanwhile goes out in the same message: on a
+	// busy channel, one write to each watcher for several commits instead
+	// of one per commit. A message after a quiet spell (WatchLinger or
+	// more since the stream's last write) goes out at once; none waits
+	// more than WatchLinger. 0 means DefaultWatchLinger; negative, none.
+	WatchLinger time.Duration
+
+	// clock is the linger's clock; tests inject one (zero: the real one).
+	clock lingerClock
 
 	lim   limits
 	pic   atomic.Pointer[live.Picture] // the live picture, once SetLive

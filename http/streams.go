@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/deconflict/deconflict"
@@ -103,4 +104,62 @@ func (s *Server) streamContext(ctx context.Context, r *http.Request, c *websocke
 		}
 	}()
 	return ctx, func() { cancel(); <-done; release(); s.streams.open.Done() }
+}
+
+// DefaultWatchLinger is Server.WatchLinger's default. It is longer than a
+// durable commit (about 3 ms of fsync here), so that a watcher of a busy
+// channel takes two commits or more per write, and adds at most 5 ms to
+// a message that follows another closely (docs/benchmarks.md, "Hotline").
+const DefaultWatchLinger = 5 * time.Millisecond
+
+// lingerClock is what a linger reads the time from and waits on.
+type lingerClock struct {
+	now   func() time.Time
+	after func(time.Duration) <-chan time.Time
+}
+
+// linger paces one watch stream's writes: settle, called when new
+// envelopes are ready, returns at once when gap or more has passed since
+// the last write (wrote), and otherwise waits for the next tick of a grid
+// of period gap that every stream shares (multiples of gap since the Unix
+// epoch): at most gap, and the streams woken by the same commits then
+// write together the same batch, whose encoding they share (viewCache).
+type linger struct {
+	gap   time.Duration
+	clock lingerClock
+	last  time.Time // the last write's end; zero before the first
+}
+
+func (s *Server) newLinger() *linger {
+	g := s.WatchLinger
+	if g == 0 {
+		g = DefaultWatchLinger
+	}
+	c := s.clock
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.after == nil {
+		c.after = time.After
+	}
+	return &linger{gap: g, clock: c}
+}
+
+func (l *linger) wrote() { l.last = l.clock.now() }
+
+func (l *linger) settle(ctx context.Context) error {
+	if l.last.IsZero() {
+		return nil
+	}
+	now := l.clock.now()
+	if now.Sub(l.last) >= l.gap {
+		return nil
+	}
+	d := l.gap - time.Duration(now.UnixNano()%int64(l.gap))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.clock.after(d):
+		return nil
+	}
 }

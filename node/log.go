@@ -43,8 +43,9 @@ type channelLog struct {
 	writtenSize int64                  // its size; guarded by mu
 	stopped     bool
 
-	seen  seenSet // who has fetched which message, from the channel's seen envelopes
-	links linkSet // the channel's link tests and their answers (linktest.go)
+	seen     seenSet    // who has fetched which message, from the channel's seen envelopes
+	links    linkSet    // the channel's link tests and their answers (linktest.go)
+	findings findingSet // the keys of the node's findings in the log (findings.go)
 }
 
 type appendReq struct {
@@ -72,6 +73,14 @@ type appendResp struct {
 	// appended batch, falling back to the store), so receipts need no
 	// database round trip.
 	proofs tlog.HashReader
+}
+
+// runningLog returns the appender of a channel if it runs, nil if not
+// (starting none).
+func (n *Node) runningLog(id string) *channelLog {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.logs[id]
 }
 
 // channelLog returns the appender of a channel, starting it on first use.
@@ -431,6 +440,9 @@ func (l *channelLog) checkState(ctx context.Context, ch *deconflict.Channel, r *
 	}
 	if p.Kind == deconflict.KindLinkAnswer {
 		return l.checkLinkAnswer(ctx, p, b, find)
+	}
+	if p.Kind == deconflict.KindFinding {
+		return l.checkFindingOnce(ctx, p, b)
 	}
 	if p.Kind != deconflict.KindAck {
 		return nil

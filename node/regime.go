@@ -49,7 +49,7 @@ type ResponseView struct {
 	Index    int64     `json:"index"`
 	Author   string    `json:"author"`
 	Officer  string    `json:"officer,omitempty"` // the author's officer the response names
-	Response string    `json:"response"`          // accept, question, object, answer
+	Response string    `json:"response"`          // accept, question, object, answer, meeting
 	Text     string    `json:"text,omitempty"`
 	Received time.Time `json:"received"`
 }
@@ -107,10 +107,17 @@ func (n *Node) regimeState(ctx context.Context, channel string) (*regimeState, e
 
 // catchUp reads the envelopes logged since the last call. Call with st.mu held.
 func (n *Node) catchUp(ctx context.Context, channel string, st *regimeState) error {
+	l := n.runningLog(channel)
 	for {
-		envs, err := n.Store.FindEnvelopes(ctx, channel, st.next, 1000)
-		if err != nil {
-			return err
+		var envs []*deconflict.Envelope
+		if l != nil {
+			envs = l.recent(st.next, 1000) // the appender's ring: no store read
+		}
+		if envs == nil {
+			var err error
+			if envs, err = n.Store.FindEnvelopes(ctx, channel, st.next, 1000); err != nil {
+				return err
+			}
 		}
 		for _, e := range envs {
 			// A store altered under the node may miss rows (served only
@@ -381,6 +388,18 @@ func (n *Node) checkRegime(ctx context.Context, ch *deconflict.Channel, p *decon
 		if r == nil {
 			return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: not a notification of channel %s", *p.ReplyTo, ch.ID)
 		}
+		if b.Response == regime.Meeting {
+			// The meeting a request for explanation asked for is recorded
+			// by either state of it, the requester included.
+			no, _ := st.ledger.Notice(*p.ReplyTo)
+			if no.Form.Regime != regime.VD11Explanation || !no.Form.Meeting {
+				return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: a meeting is recorded on a request for explanation that asked for one (meeting: true)", *p.ReplyTo)
+			}
+			if p.Author != no.Form.State && p.Author != no.Form.To {
+				return deconflict.Errorf(deconflict.EFORBIDDEN, "reply_to %d: the meeting is recorded by %s or %s, not %s", *p.ReplyTo, no.Form.State, no.Form.To, p.Author)
+			}
+			break
+		}
 		if r.env.Author == p.Author {
 			return deconflict.Errorf(deconflict.EINVALID, "reply_to %d: a party does not respond to its own notification", *p.ReplyTo)
 		}
@@ -408,6 +427,20 @@ func (n *Node) RaiseFindings(ctx context.Context, channel string) error {
 			pending = append(pending, f)
 		}
 	}
+	if len(pending) > 0 {
+		// Read the log's findings before the appender needs them, so that
+		// it reads only the latest under the channel's lock.
+		l, err := n.channelLog(ctx, channel)
+		if err != nil {
+			return err
+		}
+		l.findings.mu.Lock()
+		err = l.findings.catchUp(ctx, l)
+		l.findings.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
 	for _, f := range pending {
 		body, err := json.Marshal(f)
 		if err != nil {
@@ -416,11 +449,15 @@ func (n *Node) RaiseFindings(ctx context.Context, channel string) error {
 		about := f.About[0]
 		p := &deconflict.Payload{Channel: channel, Kind: deconflict.KindFinding, ReplyTo: &about, Text: f.Text, Body: body}
 		if _, err := n.SubmitNode(ctx, p); err != nil {
+			if deconflict.ErrorCode(err) == deconflict.ECONFLICT {
+				continue // another replica raised it first: read below
+			}
 			return fmt.Errorf("finding %s about %s/%d: %w", f.Code, channel, about, err)
 		}
 	}
 	// Reading the findings back from the log marks them raised (st.mu is
-	// held throughout, so no other caller raises them meanwhile).
+	// held throughout, so no other caller of this replica raises them
+	// meanwhile; another replica's are refused by the appender).
 	return n.catchUp(ctx, channel, st)
 }
 

@@ -342,3 +342,123 @@ func TestNoCalendarFiled(t *testing.T) {
 		t.Fatalf("after restart: %d findings, want 2 (raised once)", len(fs2))
 	}
 }
+
+// TestMeetingOverdue: a request for explanation asking for a meeting
+// (VD11 para 16.2) is answered; either of its two states records the
+// meeting with a meeting response, within 48 h of the answer, or the
+// deadline loop raises meeting-overdue about the request, once, on the
+// node's clock.
+func TestMeetingOverdue(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Now()}
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
+	tn.AddParties(t, "RU", "NATO", "BY")
+	tn.AddChannel(t, "c", []string{"RU", "NATO", "BY"}, nil)
+	clk.Set(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	ru, nato, by := client(tn, "RU", clk), client(tn, "NATO", clk), client(tn, "BY", clk)
+	request := func(meeting bool) int64 {
+		r, err := file(t, nato, "NATO", "c", deconflict.KindNotification, fmt.Sprintf(`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","meeting":%v}`, meeting), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Index
+	}
+	respond := func(c *dhttp.Client, party string, to int64, kind string) error {
+		_, err := file(t, c, party, "c", deconflict.KindResponse, fmt.Sprintf(`{"response":%q}`, kind), &to)
+		return err
+	}
+	plain, held, missed := request(false), request(true), request(true)
+	for _, q := range []int64{plain, held, missed} {
+		if err := respond(ru, "RU", q, regime.Answer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := respond(ru, "RU", plain, regime.Meeting); deconflict.ErrorCode(err) != deconflict.EINVALID {
+		t.Errorf("meeting on a request that asked for none: %v, want invalid", err)
+	}
+	if err := respond(by, "BY", held, regime.Meeting); deconflict.ErrorCode(err) != deconflict.EFORBIDDEN {
+		t.Errorf("meeting recorded by a third state: %v, want forbidden", err)
+	}
+	clk.Add(47 * time.Hour)
+	// The requester records it.
+	if err := respond(nato, "NATO", held, regime.Meeting); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Hour)
+	if err := tn.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fs, _ := nato.Findings(ctx, "c"); len(fs) != 0 {
+		t.Fatalf("48 h after the answers: findings %+v, want none yet", fs)
+	}
+	clk.Add(time.Second)
+	for range 2 {
+		if err := tn.CheckFindings(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs, err := nato.Findings(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].Code != regime.MeetingOverdue || fs[0].About[0] != missed || fs[0].State != "RU" {
+		t.Fatalf("findings %+v, want one meeting-overdue about %d", fs, missed)
+	}
+	e, err := tn.Store.FindEnvelope(ctx, "c", fs[0].Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
+		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
+	}
+	// A meeting recorded late does not undo it.
+	if err := respond(ru, "RU", missed, regime.Meeting); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fs, _ := nato.Findings(ctx, "c"); len(fs) != 1 {
+		t.Fatalf("after a late meeting: findings %+v, want the one", fs)
+	}
+}
+
+// TestAmendmentRaisesOnce: an observable activity notified late, then
+// amended twice (the last amendment raising it above 40,000 troops): the
+// node raises late and observation-required once, about the first
+// notice, and nothing about the amendments.
+func TestAmendmentRaisesOnce(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Now()}
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
+	tn.AddParties(t, "RU", "NATO")
+	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
+	clk.Set(time.Date(2027, 8, 1, 0, 0, 0, 0, time.UTC))
+	ru, nato := client(tn, "RU", clk), client(tn, "NATO", clk)
+	var first int64
+	for i, troops := range []int{14000, 15000, 41000} {
+		form := fmt.Sprintf(`{"regime":"vd11-prior","state":"RU","designation":"LADOGA","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":%d,`, troops) + baltic + `}`
+		r, err := file(t, ru, "RU", "ru-nato", deconflict.KindNotification, form, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = r.Index
+		}
+		clk.Add(time.Hour)
+	}
+	if err := tn.CheckFindings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := nato.Findings(ctx, "ru-nato")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fs {
+		got = append(got, fmt.Sprintf("%s@%d", f.Code, f.About[0]))
+	}
+	if want := []string{fmt.Sprintf("late@%d", first), fmt.Sprintf("observation-required@%d", first)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("findings %v, want %v", got, want)
+	}
+}

@@ -64,12 +64,8 @@ func (n *Node) submitChecked(ctx context.Context, r *appendReq) (*deconflict.Rec
 	switch r.payload.Kind {
 	case deconflict.KindNotification, deconflict.KindResponse:
 		// Findings true at receipt are in the log before the receipt is
-		// returned, so the submitter sees them. Among replicas only the
-		// timers lease holder raises findings (within a tick), so that two
-		// replicas never raise the same one.
-		if !n.Leading(LeaseTimers) {
-			break
-		}
+		// returned, so the submitter sees them, whichever replica took
+		// it: the appender logs each finding once (checkFindingOnce).
 		if err := n.RaiseFindings(ctx, r.payload.Channel); err != nil {
 			n.Logger.Error("findings", "channel", r.payload.Channel, "err", err)
 		}

@@ -74,6 +74,16 @@ func (n *Node) Follow(ctx context.Context, caller, channel string, from int64, f
 // FollowBatches is Follow handing over, at each wake-up, every envelope
 // then available (up to 512 at once), so a watcher can send them together.
 func (n *Node) FollowBatches(ctx context.Context, caller, channel string, from int64, fn func([]*deconflict.Envelope) error) error {
+	return n.FollowPaced(ctx, caller, channel, from, nil, fn)
+}
+
+// FollowPaced is FollowBatches calling settle, when it is not nil, each
+// time new envelopes are committed after it has handed over all it had,
+// before it reads them: a watcher that waits there a short while after
+// its last write (a bounded linger) gets whatever is committed meanwhile
+// in the same batch, and so writes to its client once for several
+// commits. An error from settle (its context ended) ends the follow.
+func (n *Node) FollowPaced(ctx context.Context, caller, channel string, from int64, settle func(context.Context) error, fn func([]*deconflict.Envelope) error) error {
 	if _, err := n.authorise(ctx, caller, channel); err != nil {
 		return err
 	}
@@ -101,7 +111,7 @@ func (n *Node) FollowBatches(ctx context.Context, caller, channel string, from i
 					return fmt.Errorf("channel %s: envelope %d is missing from the store (log size %d)", channel, next, size)
 				}
 			}
-			batch := envs[:0:0]
+			batch := envs[:0] // filtered in place
 			for _, e := range envs {
 				if e.Index != next {
 					continue
@@ -120,6 +130,11 @@ func (n *Node) FollowBatches(ctx context.Context, caller, channel string, from i
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-changed:
+		}
+		if settle != nil {
+			if err := settle(ctx); err != nil {
+				return err
+			}
 		}
 	}
 }

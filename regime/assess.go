@@ -127,7 +127,7 @@ func Assess(f *Form, received time.Time, notify Thresholds) Assessment {
 		a.ReplyDue = received.Add(ReplyWithin)
 		a.Obligations = append(a.Obligations, f.To+" to reply within 48 h (VD11 para 16.1)")
 		if f.Meeting {
-			a.Obligations = append(a.Obligations, "meeting requested: to be convened within 48 h of the reply (VD11 para 16.2)")
+			a.Obligations = append(a.Obligations, "meeting requested: to be convened within 48 h of the reply (VD11 para 16.2), recorded with a meeting response")
 		}
 	case VD11Hazard:
 		a.ReplyDue = received.Add(ReplyWithin)

@@ -27,6 +27,9 @@ func conformanceTable() string {
 		for _, n := range c.forms {
 			forms = append(forms, fmt.Sprintf("%s at %s", formRegime(n.form), n.received))
 		}
+		for _, r := range c.responses {
+			forms = append(forms, fmt.Sprintf("%s by %s to #%d at %s", r.kind, r.author, r.to, r.received))
+		}
 		if c.since != "" {
 			forms = append(forms, "channel created "+c.since)
 		}

@@ -27,15 +27,25 @@ type notice struct {
 	received string
 }
 
+// response is a response of a conformance case to the form at index to;
+// it is logged after the forms.
+type response struct {
+	to       int64
+	author   string
+	kind     string
+	received string
+}
+
 // The conformance table: one case per clause. Each case is the forms a
 // channel receives (in log order) and, at the time "at", the obligations
 // of the last form and every finding true then.
 var conformance = []struct {
-	name   string
-	clause string
-	forms  []notice
-	at     string
-	since  string // the channel's creation ("": unknown, as if always)
+	name      string
+	clause    string
+	forms     []notice
+	responses []response
+	at        string
+	since     string // the channel's creation ("": unknown, as if always)
 	// of the last form:
 	notifiable, observable, obsRequired, late bool
 	deadline, replyDue                        string
@@ -292,18 +302,144 @@ var conformance = []struct {
 		findings: []string{"observation-required@0", "observation-required@1", "observation-required@2"},
 	},
 	{
-		name: "Amendment", clause: "VD11 Ch. V: a second notice of the same designation amends the first, it is not a second activity",
+		name: "Amendment", clause: "VD11 Ch. V: a second notice of the same designation amends the first, it is not a second activity: observation-required once",
 		forms: []notice{
 			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":40001,` + area + `}`, "2027-06-01T00:00:00Z"},
 			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":41000,` + area + `}`, "2027-06-02T00:00:00Z"},
 		},
 		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
-		findings: []string{"observation-required@0", "observation-required@1"},
+		findings: []string{"observation-required@0"},
+	},
+	{
+		name: "AmendmentAboveLine", clause: "VD11 Ch. VIII: an amendment of an activity that already crossed a line does not raise it again",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2025-09-01","end":"2025-09-10","troops":41000,` + area + `}`, "2025-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":41000,` + area + `}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":42000,` + area + `}`, "2027-06-02T00:00:00Z"},
+		},
+		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
+		findings: []string{"observation-required@0", "observation-required@1", "constraint-exceeded/three-years-40000@1"},
+	},
+	{
+		name: "AmendmentCrossesLine", clause: "VD11 Ch. VIII: an amendment that takes an activity over a line raises the rule about the amendment",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2025-09-01","end":"2025-09-10","troops":41000,` + area + `}`, "2025-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":30000,` + area + `}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"B","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":41000,` + area + `}`, "2027-06-02T00:00:00Z"},
+		},
+		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
+		findings: []string{"observation-required@0", "observation-required@1", "constraint-exceeded/three-years-40000@2"},
+	},
+	{
+		name: "AmendmentObservable", clause: "VD11 Ch. V and para 47.4: an amendment that takes an activity to 13,000 troops raises observation-required about the amendment",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":12000,` + area + `}`, "2027-06-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-01","end":"2027-09-10","troops":14000,` + area + `}`, "2027-06-02T00:00:00Z"},
+		},
+		at: "2027-06-03T00:00:00Z", notifiable: true, observable: true, obsRequired: true, deadline: "2027-07-21T00:00:00Z",
+		findings: []string{"observation-required@1"}, times: []string{"2027-06-02T00:00:00Z"},
+	},
+	{
+		name: "AmendmentNotInCalendarOnce", clause: "VD11 Ch. VII: an activity absent from the calendar, then amended: not-in-calendar once, about the first notice",
+		forms: []notice{
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"OTHER","purpose":"p","start":["2027-05-01","2027-05-10"],"end":"2027-05-20","troops":9500,` + area + `}]}`, "2026-11-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12800,` + area + `}`, "2027-07-20T09:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"ZAPAD-2027","purpose":"exercise","start":"2027-09-10","end":"2027-09-16","troops":12900,` + area + `}`, "2027-07-25T09:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"not-in-calendar@1"},
+	},
+	{
+		name: "AmendmentNewlyNotifiable", clause: "VD11 para 38, 40.1 and Ch. VII: a voluntary notice amended above the thresholds after the deadline: late and not-in-calendar about the amendment",
+		forms: []notice{
+			{`{"regime":"vd11-calendar","state":"RU","year":2027,"entries":[{"designation":"OTHER","purpose":"p","start":["2027-05-01","2027-05-10"],"end":"2027-05-20","troops":9500,` + area + `}]}`, "2026-11-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"SMALL","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":8000,` + area + `}`, "2027-07-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"SMALL","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9500,` + area + `}`, "2027-08-05T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, late: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"late@2", "not-in-calendar@2"},
+		times: []string{"2027-08-05T00:00:00Z", "2027-08-05T00:00:00Z"},
+	},
+	{
+		name: "AmendmentAfterDeadline", clause: "VD11 para 38: an activity notified on time, amended after its deadline (the amendment alone would be late): no late finding",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9500,` + area + `}`, "2027-07-20T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-18","troops":9600,` + area + `}`, "2027-08-05T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, late: true, deadline: "2027-07-30T00:00:00Z",
+	},
+	{
+		name: "AmendmentStartEarlier", clause: "VD11 para 38: an amendment moving the start earlier, so that the first notice came less than 42 days before it: late about the amendment",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9500,` + area + `}`, "2027-07-20T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-08-25","end":"2027-09-01","troops":9500,` + area + `}`, "2027-07-25T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, late: true, deadline: "2027-07-14T00:00:00Z", findings: []string{"late@1"},
+		times: []string{"2027-07-25T00:00:00Z"},
+	},
+	{
+		name: "AmendmentBelowBeforeDue", clause: "VD11 para 61: notified, no calendar, amended below the thresholds before 15 November passed: no not-in-calendar (the activity as it then stood needs no entry)",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":9000,` + area + `}`, "2026-10-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":8000,` + area + `}`, "2026-10-05T00:00:00Z"},
+		},
+		at: "2026-11-20T00:00:00Z",
+	},
+	{
+		name: "AmendmentBeforeDue", clause: "VD11 para 61: notified, no calendar, amended before 15 November passed: not-in-calendar once, about the amendment",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-20","end":"2027-01-30","troops":9000,` + area + `}`, "2026-10-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"WINTER","purpose":"p","start":"2027-01-22","end":"2027-01-30","troops":9100,` + area + `}`, "2026-10-05T00:00:00Z"},
+		},
+		at: "2026-11-20T00:00:00Z", notifiable: true, deadline: "2026-12-11T00:00:00Z",
+		findings: []string{"not-in-calendar/no-calendar@1"}, times: []string{"2026-11-16T00:00:00Z"},
+	},
+	{
+		name: "AmendmentLateOnce", clause: "VD11 para 38: a late notice, then amended: late once, about the first",
+		since: "2027-01-01T00:00:00Z",
+		forms: []notice{
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9500,` + area + `}`, "2027-08-01T00:00:00Z"},
+			{`{"regime":"vd11-prior","state":"RU","designation":"A","purpose":"p","start":"2027-09-10","end":"2027-09-16","troops":9700,` + area + `}`, "2027-08-05T00:00:00Z"},
+		},
+		at: "2027-09-20T00:00:00Z", notifiable: true, late: true, deadline: "2027-07-30T00:00:00Z", findings: []string{"late@0"},
 	},
 	{
 		name: "ExplanationAnswered", clause: "VD11 para 16.1.1: the answer of the state asked, 1 s before 48 h, is in time",
-		forms: []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","encounter":"e1","meeting":true}`, "2027-03-01T00:00:00Z"}},
-		at:    "2027-03-04T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", obligation: "meeting requested: to be convened within 48 h",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","encounter":"e1"}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "RU", "answer", "2027-03-02T23:59:59Z"}},
+		at:        "2027-03-04T00:00:00Z", replyDue: "2027-03-03T00:00:00Z",
+	},
+	{
+		name: "ExplanationAnsweredByOther", clause: "VD11 para 16.1.1: an answer from a state other than the one asked does not count",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?"}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "BY", "answer", "2027-03-02T00:00:00Z"}},
+		at:        "2027-03-04T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", findings: []string{"reply-overdue@0"}, times: []string{"2027-03-03T00:00:00Z"},
+	},
+	{
+		name: "MeetingHeld", clause: "VD11 para 16.2: a meeting asked for, recorded by the state asked 47 h after its answer: in time",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","encounter":"e1","meeting":true}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "RU", "answer", "2027-03-02T00:00:00Z"}, {0, "RU", "meeting", "2027-03-03T23:00:00Z"}},
+		at:        "2027-03-10T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", obligation: "meeting requested: to be convened within 48 h",
+	},
+	{
+		name: "MeetingOverdue", clause: "VD11 para 16.2: a meeting asked for and not recorded by either state within 48 h of the answer: meeting-overdue",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","meeting":true}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "RU", "answer", "2027-03-02T00:00:00Z"}, {0, "NATO", "meeting", "2027-03-04T00:00:01Z"}},
+		at:        "2027-03-10T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", findings: []string{"meeting-overdue@0"}, times: []string{"2027-03-04T00:00:00Z"},
+	},
+	{
+		name: "MeetingNotAsked", clause: "VD11 para 16.2: no meeting asked for: none due",
+		forms:     []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?"}`, "2027-03-01T00:00:00Z"}},
+		responses: []response{{0, "RU", "answer", "2027-03-02T00:00:00Z"}},
+		at:        "2027-03-10T00:00:00Z", replyDue: "2027-03-03T00:00:00Z",
+	},
+	{
+		name: "MeetingUnanswered", clause: "VD11 para 16.2: a meeting asked for but no answer: reply-overdue only (the meeting's 48 h run from the answer)",
+		forms: []notice{{`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"why?","meeting":true}`, "2027-03-01T00:00:00Z"}},
+		at:    "2027-03-10T00:00:00Z", replyDue: "2027-03-03T00:00:00Z", findings: []string{"reply-overdue@0"},
 	},
 	{
 		name: "HazardUnanswered", clause: "VD11 para 17: no clarification within 48 h is reply-overdue",
@@ -377,8 +513,8 @@ func TestConformance(t *testing.T) {
 				}
 				last = regime.Assess(f, rec, regime.NotificationThresholds)
 			}
-			if c.name == "ExplanationAnswered" {
-				if err := l.AddResponse(regime.Response{Index: 1, To: 0, Author: "RU", Kind: regime.Answer, Received: mustTime(t, "2027-03-02T23:59:59Z")}); err != nil {
+			for k, r := range c.responses {
+				if err := l.AddResponse(regime.Response{Index: int64(len(c.forms) + k), To: r.to, Author: r.author, Kind: r.kind, Received: mustTime(t, r.received)}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -17,6 +17,7 @@ const (
 	CalendarLate        = "calendar-late"
 	ConstraintExceeded  = "constraint-exceeded"
 	ReplyOverdue        = "reply-overdue"
+	MeetingOverdue      = "meeting-overdue"
 	MeasureBreach       = "measure-breach"
 )
 
@@ -65,16 +66,20 @@ type Notice struct {
 	Notify   *Thresholds
 }
 
-// Response kinds (respond --accept|--question|--object|--answer).
+// Response kinds (respond --accept|--question|--object|--answer|--meeting).
+// Meeting records that the meeting a request for explanation asked for was
+// held (VD11 para 16.2); the requesting state or the state asked records
+// it, and the other may object.
 const (
 	Accept   = "accept"
 	Question = "question"
 	Object   = "object"
 	Answer   = "answer"
+	Meeting  = "meeting"
 )
 
 // ResponseKinds lists every response kind.
-var ResponseKinds = []string{Accept, Question, Object, Answer}
+var ResponseKinds = []string{Accept, Question, Object, Answer, Meeting}
 
 // Response is a member's response to a notification or request.
 type Response struct {
@@ -184,14 +189,17 @@ func (l *Ledger) Findings(now time.Time) []Finding {
 		if n.Received.After(now) {
 			continue
 		}
-		out = append(out, l.receiptFindings(n)...)
-		if f, ok := l.notInCalendar(n, now); ok {
-			out = append(out, f)
+		if n.Form.Regime != VD11Prior {
+			out = append(out, l.receiptFindings(n)...)
 		}
 		if f, ok := l.replyOverdue(n, now); ok {
 			out = append(out, f)
 		}
+		if f, ok := l.meetingOverdue(n, now); ok {
+			out = append(out, f)
+		}
 	}
+	out = append(out, l.activities(now)...)
 	out = append(out, l.constraints(now)...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Time.Equal(out[j].Time) {
@@ -236,6 +244,98 @@ func (l *Ledger) receiptFindings(n Notice) []Finding {
 	if a.ObservationRequired {
 		at(ObservationRequired, fmt.Sprintf("%s activity %s is observable (%s): observers to be invited",
 			f.State, label(n), strings.Join(ObservationThresholds.Met(f.Forces), ", ")))
+	}
+	return out
+}
+
+// chainKey names the activity a prior notification is of: a later notice
+// of the same state and designation amends the earlier one.
+func chainKey(f *Form) string { return f.State + "\x00" + f.Designation }
+
+// activities derives the findings of the vd11-prior activities, once per
+// activity (a notice and its amendments), replaying the log: each is
+// raised about the notice that first makes it true, at the time it became
+// true, and never again for that activity (an amendment that changes
+// nothing of it raises nothing; one that makes it newly true raises it
+// about the amendment):
+//   - late: the activity, notifiable under the thresholds in force at a
+//     notice, was first notified as notifiable (its first notice that was)
+//     after the deadline of the activity as that notice describes it (an
+//     amendment moving the start earlier can make it late);
+//   - observation-required: the first notice by which the activity is
+//     observable;
+//   - not-in-calendar: of the notices of the activity, those for which
+//     notInCalendar holds and that were not yet amended when it became
+//     true; the earliest (then the first in log order).
+func (l *Ledger) activities(now time.Time) []Finding {
+	type chain struct {
+		first     *Notice // the first notice notifiable under its thresholds
+		late, obs bool    // raised
+		notices   []int   // positions in l.notices
+	}
+	var out []Finding
+	chains := map[string]*chain{}
+	var order []string
+	for i := range l.notices {
+		n := &l.notices[i]
+		f := n.Form
+		if f.Regime != VD11Prior || n.Received.After(now) {
+			continue
+		}
+		k := chainKey(f)
+		c := chains[k]
+		if c == nil {
+			c = &chain{}
+			chains[k] = c
+			order = append(order, k)
+		}
+		c.notices = append(c.notices, i)
+		th := thresholds(*n)
+		a := Assess(f, n.Received, th)
+		at := func(code, text string) {
+			out = append(out, Finding{Code: code, Regime: f.Regime, About: []int64{n.Index}, State: f.State, Text: text, Time: n.Received})
+		}
+		if a.Notifiable && c.first == nil {
+			c.first = n
+		}
+		if a.Notifiable && !c.late {
+			if d := Assess(f, c.first.Received, th); d.Late {
+				c.late = true
+				if c.first == n {
+					at(Late, fmt.Sprintf("%s notice %s received %s, after its deadline %s", f.State, label(*n),
+						n.Received.Format(time.RFC3339), d.Deadline.Format(time.RFC3339)))
+				} else {
+					at(Late, fmt.Sprintf("%s activity %s, first notified as notifiable by #%d received %s, is after its deadline %s as amended",
+						f.State, label(*n), c.first.Index, c.first.Received.Format(time.RFC3339), d.Deadline.Format(time.RFC3339)))
+				}
+			}
+		}
+		if a.ObservationRequired && !c.obs {
+			c.obs = true
+			at(ObservationRequired, fmt.Sprintf("%s activity %s is observable (%s): observers to be invited",
+				f.State, label(*n), strings.Join(ObservationThresholds.Met(f.Forces), ", ")))
+		}
+	}
+	for _, k := range order {
+		c := chains[k]
+		var best *Finding
+		for j, i := range c.notices {
+			f, ok := l.notInCalendar(l.notices[i], now)
+			if !ok {
+				continue
+			}
+			// Amended by the time the fact became true: the amendment's
+			// form is what the activity was then.
+			if slices.ContainsFunc(c.notices[j+1:], func(m int) bool { return !l.notices[m].Received.After(f.Time) }) {
+				continue
+			}
+			if best == nil || f.Time.Before(best.Time) {
+				best = &f
+			}
+		}
+		if best != nil {
+			out = append(out, *best)
+		}
 	}
 	return out
 }
@@ -329,90 +429,128 @@ func (l *Ledger) replyOverdue(n Notice, now time.Time) (Finding, bool) {
 		Text: fmt.Sprintf("%s has not answered %s's %s within 48 h (due %s)", f.To, f.State, label(n), due.Format(time.RFC3339))}, true
 }
 
-// activity is the latest notice of one (state, designation): a later
-// notice of the same designation amends the earlier one.
+// meetingOverdue: a request for explanation that asked for a meeting
+// (meeting: true), answered by the state asked, and no meeting response
+// of either state recorded within 48 h of the first answer. Without an
+// answer the meeting's time does not start (the request is reply-overdue).
+func (l *Ledger) meetingOverdue(n Notice, now time.Time) (Finding, bool) {
+	f := n.Form
+	if f.Regime != VD11Explanation || !f.Meeting {
+		return Finding{}, false
+	}
+	var answer *Response
+	for i, r := range l.responses {
+		if r.To == n.Index && r.Author == f.To && r.Kind == Answer && !r.Received.After(now) {
+			answer = &l.responses[i]
+			break
+		}
+	}
+	if answer == nil {
+		return Finding{}, false
+	}
+	due := answer.Received.Add(MeetingWithin)
+	if !now.After(due) {
+		return Finding{}, false
+	}
+	for _, r := range l.responses {
+		if r.To == n.Index && r.Kind == Meeting && (r.Author == f.State || r.Author == f.To) && !r.Received.After(due) {
+			return Finding{}, false
+		}
+	}
+	return Finding{Code: MeetingOverdue, Regime: f.Regime, About: []int64{n.Index, answer.Index}, State: f.To, Time: due,
+		Text: fmt.Sprintf("no meeting of %s and %s recorded within 48 h of %s's answer #%d to %s (due %s; VD11 para 16.2)",
+			f.State, f.To, f.To, answer.Index, label(n), due.Format(time.RFC3339))}, true
+}
+
+// activity is a notice of one (state, designation), with its forces: a
+// later notice of the same designation amends the earlier one.
 type activity struct {
 	Notice
 	forces Forces
 }
 
-func (l *Ledger) activities(now time.Time) map[string][]activity {
-	latest := map[string]int{}
-	var acts []activity
-	for _, n := range l.notices {
-		if n.Form.Regime != VD11Prior || n.Received.After(now) || !Assess(n.Form, n.Received, thresholds(n)).Notifiable {
-			continue
-		}
-		k := n.Form.State + "\x00" + n.Form.Designation
-		if i, ok := latest[k]; ok {
-			acts[i] = activity{n, n.Form.Forces}
-			continue
-		}
-		latest[k] = len(acts)
-		acts = append(acts, activity{n, n.Form.Forces})
-	}
-	by := map[string][]activity{}
-	for _, a := range acts {
-		by[a.Form.State] = append(by[a.Form.State], a)
-	}
-	return by
-}
-
-// constraints evaluates Ch. VIII for each state: each notification that
-// takes a count over its limit raises the rule, about it and the others
-// counted.
+// constraints evaluates Ch. VIII by replaying the log: each notifiable
+// prior notification is checked against the state's other activities as
+// they stood at its receipt (their latest notices by then), and the one
+// that takes a count over its limit raises the rule, about it and the
+// others counted, at its receipt. A fact so found depends on the log up to
+// that notification only, so it stays true; an amendment of an activity
+// that had already crossed a rule's line does not raise it again.
 func (l *Ledger) constraints(now time.Time) []Finding {
 	var out []Finding
-	for state, acts := range l.activities(now) {
-		sort.Slice(acts, func(i, j int) bool { return acts[i].Index < acts[j].Index })
-		for i, a := range acts {
-			prior := acts[:i]
-			year := a.Form.Start.Year()
-			raise := func(rule, text string, others []activity) {
-				about := []int64{a.Index}
-				for _, o := range others {
-					about = append(about, o.Index)
-				}
-				out = append(out, Finding{Code: ConstraintExceeded, Rule: rule, Regime: VD11Prior, About: about, State: state, Time: a.Received,
-					Text: fmt.Sprintf("%s activity %s: %s (VD11 Ch. VIII)", state, label(a.Notice), text)})
+	latest := map[string]map[string]activity{} // state -> designation -> its latest notice so far
+	order := map[string][]string{}             // state -> designations in order of first notice
+	crossed := map[string]bool{}               // state, designation, rule already raised
+	for _, n := range l.notices {
+		f := n.Form
+		if f.Regime != VD11Prior || n.Received.After(now) || !Assess(f, n.Received, thresholds(n)).Notifiable {
+			continue
+		}
+		state, d := f.State, f.Designation
+		a := activity{n, f.Forces}
+		var prior []activity
+		for _, od := range order[state] {
+			if od != d {
+				prior = append(prior, latest[state][od])
 			}
-			if above(a.forces, 40000, 900) {
-				var same []activity
-				for _, p := range prior {
-					if above(p.forces, 40000, 900) && abs(p.Form.Start.Year()-year) <= 2 {
-						same = append(same, p)
-					}
-				}
-				if len(same) >= 1 {
-					raise(RuleThreeYears40000, "more than one activity above 40,000 troops or 900 battle tanks within three calendar years", same)
-				}
+		}
+		if latest[state] == nil {
+			latest[state] = map[string]activity{}
+		}
+		if _, ok := latest[state][d]; !ok {
+			order[state] = append(order[state], d)
+		}
+		latest[state][d] = a
+		year := f.Start.Year()
+		raise := func(rule, text string, others []activity) {
+			k := state + "\x00" + d + "\x00" + rule
+			if crossed[k] {
+				return
 			}
-			if above(a.forces, 13000, 300) && !above(a.forces, 40000, 900) {
-				var same []activity
-				for _, p := range prior {
-					if above(p.forces, 13000, 300) && !above(p.forces, 40000, 900) && p.Form.Start.Year() == year {
-						same = append(same, p)
-					}
-				}
-				if len(same) >= 6 {
-					raise(RuleYear13000, fmt.Sprintf("activity %d in %d above 13,000 troops or 300 battle tanks, at most six", len(same)+1, year), same)
-				}
-				if above(a.forces, 25000, 400) {
-					var big []activity
-					for _, p := range same {
-						if above(p.forces, 25000, 400) {
-							big = append(big, p)
-						}
-					}
-					if len(big) >= 3 {
-						raise(RuleYear25000, fmt.Sprintf("activity %d in %d above 25,000 troops or 400 battle tanks, at most three", len(big)+1, year), big)
-					}
+			crossed[k] = true
+			about := []int64{a.Index}
+			for _, o := range others {
+				about = append(about, o.Index)
+			}
+			out = append(out, Finding{Code: ConstraintExceeded, Rule: rule, Regime: VD11Prior, About: about, State: state, Time: a.Received,
+				Text: fmt.Sprintf("%s activity %s: %s (VD11 Ch. VIII)", state, label(a.Notice), text)})
+		}
+		if above(a.forces, 40000, 900) {
+			var same []activity
+			for _, p := range prior {
+				if above(p.forces, 40000, 900) && abs(p.Form.Start.Year()-year) <= 2 {
+					same = append(same, p)
 				}
 			}
-			if above(a.forces, 13000, 300) {
-				if at := overlapping(a, prior); len(at) >= 3 {
-					raise(RuleSimultaneous13000, fmt.Sprintf("%d activities at once above 13,000 troops or 300 battle tanks, at most three", len(at)+1), at)
+			if len(same) >= 1 {
+				raise(RuleThreeYears40000, "more than one activity above 40,000 troops or 900 battle tanks within three calendar years", same)
+			}
+		}
+		if above(a.forces, 13000, 300) && !above(a.forces, 40000, 900) {
+			var same []activity
+			for _, p := range prior {
+				if above(p.forces, 13000, 300) && !above(p.forces, 40000, 900) && p.Form.Start.Year() == year {
+					same = append(same, p)
 				}
+			}
+			if len(same) >= 6 {
+				raise(RuleYear13000, fmt.Sprintf("activity %d in %d above 13,000 troops or 300 battle tanks, at most six", len(same)+1, year), same)
+			}
+			if above(a.forces, 25000, 400) {
+				var big []activity
+				for _, p := range same {
+					if above(p.forces, 25000, 400) {
+						big = append(big, p)
+					}
+				}
+				if len(big) >= 3 {
+					raise(RuleYear25000, fmt.Sprintf("activity %d in %d above 25,000 troops or 400 battle tanks, at most three", len(big)+1, year), big)
+				}
+			}
+		}
+		if above(a.forces, 13000, 300) {
+			if at := overlapping(a, prior); len(at) >= 3 {
+				raise(RuleSimultaneous13000, fmt.Sprintf("%d activities at once above 13,000 troops or 300 battle tanks, at most three", len(at)+1), at)
 			}
 		}
 	}

@@ -57,13 +57,15 @@ example:
 		Run: runNotifications,
 	})
 	register("respond", &command{
-		Summary: "respond to a notification or request: accept, question, object, answer",
+		Summary: "respond to a notification or request: accept, question, object, answer, meeting",
 		Usage: `
-usage: deconflict respond --channel C [--officer NAME] INDEX --accept|--question|--object|--answer [TEXT]
+usage: deconflict respond --channel C [--officer NAME] INDEX --accept|--question|--object|--answer|--meeting [TEXT]
 
 Signs a response to the notification at INDEX. Acknowledging receipt is
 'deconflict ack' (receipt is not acceptance); a request for explanation
-is answered with --answer within 48 hours.
+is answered with --answer within 48 hours. When the request asked for a
+meeting ("meeting": true), either of its two states records with
+--meeting that the meeting was held, within 48 hours of the answer.
 
 example:
   deconflict respond --channel ru-nato 3 --answer "Scheduled readiness check, ends 18:00 UTC"`,
@@ -287,7 +289,11 @@ func runRespond(ctx context.Context, m *Main, args []string) error {
 	channel := fs.String("channel", "", "channel id")
 	kinds := map[string]*bool{}
 	for _, k := range regime.ResponseKinds {
-		kinds[k] = fs.Bool(k, false, k+" the notification")
+		help := k + " the notification"
+		if k == regime.Meeting {
+			help = "record that the meeting a request for explanation asked for was held"
+		}
+		kinds[k] = fs.Bool(k, false, help)
 	}
 	receiptFile := fs.String("receipt", "", "write the full receipt (JSON) to this file")
 	pos, err := parseInterspersed(fs, args)
@@ -295,7 +301,7 @@ func runRespond(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if *channel == "" || len(pos) < 1 {
-		return usagef("respond: want --channel C, INDEX and one of --accept, --question, --object, --answer")
+		return usagef("respond: want --channel C, INDEX and one of --accept, --question, --object, --answer, --meeting")
 	}
 	idx, err := strconv.ParseInt(pos[0], 10, 64)
 	if err != nil || idx < 0 {
@@ -311,7 +317,7 @@ func runRespond(ctx context.Context, m *Main, args []string) error {
 		}
 	}
 	if kind == "" {
-		return usagef("respond: want one of --accept, --question, --object, --answer")
+		return usagef("respond: want one of --accept, --question, --object, --answer, --meeting")
 	}
 	c, party, err := cf.partyClient(ctx)
 	if err != nil {

@@ -91,6 +91,12 @@ func TestRegimesEndToEnd(t *testing.T) {
 	if out := c.run(false, "findings", "--channel", "ru-nato", "--key", "ru.key"); !strings.Contains(out, "late") || !strings.Contains(out, "LADOGA") {
 		t.Fatalf("findings: %q", out)
 	}
+	// The finding's receipt, checked offline against the node key: the
+	// node signed it, at its index of the log.
+	c.run(false, "receipt", "--channel", "ru-nato", "2", "--out", "late.tlog-proof", "--key", "nato.key")
+	if out := c.run(false, "verify", "--receipt", "late.tlog-proof", "--node-key", pubOf(t, filepath.Join(data, "node.key"))); !strings.Contains(out, "OK") || !strings.Contains(out, "by node (finding") || !strings.Contains(out, "at index 2 of") {
+		t.Fatalf("verify the finding's receipt: %q", out)
+	}
 
 	// A measure: proposed by NATO (index 5), binding once RU signs (index 6).
 	write("sep.json", `{"kind":"separation","domain":"sea","tier":"dangerous","distance_m":3000}`)
@@ -124,15 +130,17 @@ func TestRegimesEndToEnd(t *testing.T) {
 	if e := c.run(true, "measure", "propose", "--channel", "ru-nato", "zapad.json", "--key", "nato.key"); !strings.Contains(e, `missing required field "kind"`) {
 		t.Fatalf("propose a form: %q", e)
 	}
-	// A request for explanation: its reply deadline, no Vienna Document
-	// thresholds printed; RU answers it.
-	write("ask.json", `{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"unusual activity near Kaliningrad"}`)
+	// A request for explanation and a meeting: its reply deadline, no
+	// Vienna Document thresholds printed; RU answers it, NATO records the
+	// meeting.
+	write("ask.json", `{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"unusual activity near Kaliningrad","meeting":true}`)
 	out = c.run(false, "notify", "--channel", "ru-nato", "ask.json", "--key", "nato.key")
 	if !strings.Contains(out, "index 7") || !strings.Contains(out, "regime vd11-explanation\n") || strings.Contains(out, "notifiable") || !strings.Contains(out, "reply due: ") {
 		t.Fatalf("notify explanation request: %q", out)
 	}
 	c.run(false, "respond", "--channel", "ru-nato", "7", "--answer", "--key", "ru.key", "a scheduled drill")
-	if out := c.run(false, "notifications", "--channel", "ru-nato", "--key", "nato.key"); !strings.Contains(out, "vd11-explanation\tNATO") || !strings.Contains(out, "RU:answer") {
+	c.run(false, "respond", "--channel", "ru-nato", "7", "--meeting", "--key", "nato.key", "met at the CPC")
+	if out := c.run(false, "notifications", "--channel", "ru-nato", "--key", "nato.key"); !strings.Contains(out, "vd11-explanation\tNATO") || !strings.Contains(out, "RU:answer") || !strings.Contains(out, "NATO:meeting") {
 		t.Fatalf("notifications with the answered request: %q", out)
 	}
 	// Help for the verbs, and the whole channel verifies.

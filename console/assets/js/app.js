@@ -196,7 +196,7 @@ function start(me) {
     if (ch && (ch !== hotline.selected || (t && t !== tab))) select(ch, tabs.includes(t) ? t : tab);
   });
   window.deconflictConsole = { map, hotline, incidents, record, recordCheck }; // for tests and the curious
-  Object.assign(window.deconflictConsole, { trails, notified, target, replay, linkTests, basemaps, draw });
+  Object.assign(window.deconflictConsole, { trails, notified, notices, target, replay, linkTests, basemaps, draw });
 }
 
 function flashAlert(ch, v) {

@@ -2,6 +2,7 @@
 // a form to file each regime's notification, responses, and the Sign
 // button that shows exactly what is signed.
 import { api, el, fmtDateTime, fmtDuration } from "./api.js";
+import { fmtWindow } from "./map.js";
 
 const enc = encodeURIComponent;
 
@@ -26,6 +27,19 @@ export function templates(party, other = "") {
   };
 }
 
+// leftText says how long is left until a deadline, ms ahead.
+function leftText(left) { return left > 0 ? `${fmtDuration(left)} left` : "passed"; }
+
+// windowOf gives a notification's window; a launch without an end is
+// the node's 24 h from its planned start (regime.LaunchWindow).
+function windowOf(n) {
+  const f = n.form;
+  if (n.regime === "launch-1988" && !f.end && !isNaN(Date.parse(f.start))) {
+    return `${fmtWindow(f.start, new Date(Date.parse(f.start) + 24 * 3600e3).toISOString())} (no end given: 24 h)`;
+  }
+  return fmtWindow(f.start, f.end);
+}
+
 // headline names a notification: its designation, else what it is
 // ("annual calendar 2027, 3 entries", "request to NATO", "icbm launch").
 function headline(n) {
@@ -38,6 +52,33 @@ function headline(n) {
     case "launch-1988": return `${f.missile || "missile"} launch`;
     default: return n.regime;
   }
+}
+
+// areaFields lists the areas of a form that can be drawn: its own (area,
+// launch_area, impact_area) and its phases' and calendar entries'
+// ("phases[0].area", "entries[1].area"), as paths.
+export function areaFields(f) {
+  const out = ["area", "launch_area", "impact_area"].filter((k) => k in f);
+  for (const list of ["entries", "phases"]) {
+    if (Array.isArray(f[list])) f[list].forEach((_, i) => out.push(`${list}[${i}].area`));
+  }
+  return out;
+}
+
+// getPath and setPath read and write a form's field by its path
+// ("area", "entries[0].area").
+function pathKeys(path) { return path.replace(/\[(\d+)\]/g, ".$1").split("."); }
+function getPath(f, path) {
+  return pathKeys(path).reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), f);
+}
+function setPath(f, path, v) {
+  const ks = pathKeys(path);
+  let o = f;
+  for (const k of ks.slice(0, -1)) {
+    if (!o[k] || typeof o[k] !== "object") o[k] = {};
+    o = o[k];
+  }
+  o[ks[ks.length - 1]] = v;
 }
 
 // keepDraft restores a form's draft (its kind and text) or fills it anew,
@@ -60,6 +101,13 @@ export class Notices {
     this.signing = false; // a signature is being confirmed: live updates wait
     this.seq = 0;         // bumped by each user step; a reload begun before one is dropped
     this.root.replaceChildren(el("p", { class: "empty" }, "Choose a channel."));
+    setInterval(() => this.tick(), 15000);
+  }
+
+  // tick keeps the time left to each deadline shown current.
+  tick() {
+    const now = Date.now();
+    for (const s of this.root.querySelectorAll("span.left[data-due]")) s.textContent = leftText(new Date(s.dataset.due) - now);
   }
 
   async show(channel) {
@@ -99,7 +147,7 @@ export class Notices {
 
   // drawButton is the "Draw area on map" button of a form's textarea: the
   // area drawn replaces the polygon or circle of the field that field()
-  // names (keeping its other terms, such as alt_m) in the JSON, which
+  // names ("area", "impact_area", "entries[0].area": a path) (keeping its other terms, such as alt_m) in the JSON, which
   // stays editable by hand; prepare(form) may first change the form.
   drawButton(id, text, err, field, prepare = (f) => f) {
     const b = el("button", { type: "button", id, class: "draw-area", "aria-pressed": "false" }, "Draw area on map");
@@ -115,10 +163,10 @@ export class Notices {
       b.textContent = "Drawing… (Escape cancels)";
       this.draw.start((area) => {
         reset();
-        const f = prepare(form), k = field(f);
-        const old = f[k] && typeof f[k] === "object" ? { ...f[k] } : {};
+        const f = prepare(form), k = field(f), cur = getPath(f, k);
+        const old = cur && typeof cur === "object" ? { ...cur } : {};
         delete old.polygon; delete old.circle;
-        f[k] = { ...area, ...old };
+        setPath(f, k, { ...area, ...old });
         text.value = JSON.stringify(f, null, 1);
         text.dispatchEvent(new Event("input"));
         text.focus();
@@ -127,7 +175,7 @@ export class Notices {
     // a form edited by hand shows its area
     text.addEventListener("input", () => {
       if (!this.draw || this.draw.active) return;
-      try { const f = JSON.parse(text.value); this.draw.show(f[field(f)]); } catch (_) { /* still being typed */ }
+      try { const f = JSON.parse(text.value); this.draw.show(getPath(f, field(f))); } catch (_) { /* still being typed */ }
     });
     return b;
   }
@@ -137,21 +185,26 @@ export class Notices {
     return el("ul", { class: "notices", id: "notification-list" }, ...ns.map((n) => {
       const due = n.deadline || n.reply_due;
       const left = due ? new Date(due) - Date.now() : null;
-      const dueText = due ? ` · ${n.deadline ? "deadline" : "reply due"} ${fmtDateTime(due)} (${left > 0 ? `${fmtDuration(left)} left` : "passed"})` : " · no deadline";
+      // the time left is kept current by tick()
+      const dueText = due ? [` · ${n.deadline ? "deadline" : "reply due"} ${fmtDateTime(due)} (`, el("span", { class: "left", dataset: { due } }, leftText(left)), ")"] : " · no deadline";
       const mine = n.state === this.me.party;
-      const actions = mine ? [] : [
+      const respond = (r, label = r) => el("button", { type: "button", dataset: { respond: r, index: String(n.index) },
+        onclick: () => this.act(() => api.post("/v1/console/respond", { channel: this.channel, index: n.index, response: r })) }, label);
+      // the meeting a request for explanation asked for is recorded by either of its two states
+      const meeting = n.regime === "vd11-explanation" && n.form?.meeting && (mine || n.form.to === this.me.party) ? respond("meeting", "meeting held") : null;
+      const actions = mine ? [meeting] : [
         n.acks.includes(this.me.party) ? null : el("button", { type: "button", onclick: () => this.act(() => api.ack(this.channel, n.index)) }, "Acknowledge"),
-        ...["accept", "question", "object", "answer"].map((r) => el("button", { type: "button", dataset: { respond: r, index: String(n.index) },
-          onclick: () => this.act(() => api.post("/v1/console/respond", { channel: this.channel, index: n.index, response: r })) }, r)),
+        ...["accept", "question", "object", "answer"].map((r) => respond(r)), meeting,
       ];
       return el("li", { class: n.findings.length ? "notice has-finding" : "notice", dataset: { index: String(n.index) } },
         el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, headline(n)), ` by ${n.state} (#${n.index})`),
+        n.form?.start && !Array.isArray(n.form.start) ? el("div", { class: "small window" }, `window ${windowOf(n)}`) : null,
         el("div", { class: "small due" }, `received ${fmtDateTime(n.received)}`, dueText,
           n.notifiable ? " · notifiable" : "", n.observable ? " · observable" : ""),
         el("div", { class: "small" }, `acknowledged by: ${n.acks.join(", ") || "awaiting"}`,
           n.responses.length ? ` · responses: ${n.responses.map((r) => `${r.author}${r.officer ? ` (${r.officer})` : ""} ${r.response}`).join(", ")}` : ""),
         n.findings.length ? el("div", {}, ...n.findings.map((f) => el("span", { class: "badge finding" }, f))) : null,
-        actions.length ? el("div", { class: "actions" }, ...actions) : null);
+        actions.some(Boolean) ? el("div", { class: "actions" }, ...actions) : null);
     }));
   }
 
@@ -218,15 +271,24 @@ export class Notices {
     // the area field drawn into: the one the regime has, or the one chosen
     const fields = el("select", { id: "notify-draw-field", "aria-label": "Area to draw" });
     const areaField = () => fields.value || "area";
+    // the areas offered: those of the form as it stands (an entry or a
+    // phase added by hand is offered too)
+    const offer = (f) => {
+      const ks = areaFields(f), was = fields.value;
+      if (ks.join() === [...fields.options].map((o) => o.value).join()) return;
+      fields.replaceChildren(...ks.map((k) => el("option", { value: k }, k)));
+      if (ks.includes(was)) fields.value = was;
+      fields.hidden = ks.length < 2;
+    };
     const fill = (show) => {
       text.value = JSON.stringify(t[sel.value], null, 1);
-      const ks = ["area", "launch_area", "impact_area"].filter((k) => k in t[sel.value]);
-      fields.replaceChildren(...ks.map((k) => el("option", { value: k }, k)));
-      fields.hidden = ks.length < 2;
-      if (show) this.draw?.show(t[sel.value][areaField()]);
+      offer(t[sel.value]);
+      if (show) this.draw?.show(getPath(t[sel.value], areaField()));
     };
     sel.addEventListener("change", () => { err.say(""); fill(true); });
     keepDraft(this.drafts, "notify", sel, text, () => fill(false));
+    text.addEventListener("input", () => { try { offer(JSON.parse(text.value)); } catch (_) { /* still being typed */ } });
+    if (this.drafts.notify) { try { offer(JSON.parse(text.value)); } catch (_) { /* a draft not JSON */ } }
     const submit = async () => {
       err.say("");
       let form;

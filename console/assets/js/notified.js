@@ -110,6 +110,24 @@ export class Notified {
     this.areas = (ns || []).flatMap(notifiedAreas).map((a) => ({ ...a, window: fmtWindow(a.from, a.until) }));
     this.indexes = new Set(this.areas.map((a) => a.index));
     if (zs) this.map.setZones(zs); else this.map.draw();
+    if (zs) this.awaitZones(ch, seq, 3);
+  }
+
+  // awaitZones reads the zones again, a second later, while a launch or
+  // INCSEA notice of the channel has none yet: the node tells its live
+  // picture after the notification is logged, so the first read can come
+  // before the zone exists.
+  awaitZones(ch, seq, tries) {
+    const missing = this.areas.some((a) => a.zone && !this.zonesOf(a.index).length);
+    if (!missing || tries <= 0) return;
+    setTimeout(async () => {
+      if (seq !== this.seq || ch !== this.channel) return;
+      let zs;
+      try { zs = await api.zones(); } catch (_) { return; }
+      if (seq !== this.seq || ch !== this.channel) return;
+      this.map.setZones(zs);
+      this.awaitZones(ch, seq, tries - 1);
+    }, 1000);
   }
 
   // explains names, for an encounter's explained_by label
@@ -137,6 +155,20 @@ export class Notified {
     const p = `notified:${this.channel}:`;
     if (!z.id.startsWith(p)) return false;
     return this.indexes.has(Number(z.id.slice(p.length).split(":")[0]));
+  }
+
+  // outlineMarkers adds points every 24 px along the outline screen (on
+  // the map) to the map's markers.
+  outlineMarkers(view, screen, w, h) {
+    if (!view.markers) return;
+    for (let i = 0; i < screen.length; i++) {
+      const [x0, y0] = screen[i], [x1, y1] = screen[(i + 1) % screen.length];
+      const n = Math.min(200, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 24));
+      for (let k = 0; k < n; k++) {
+        const x = x0 + (x1 - x0) * k / n, y = y0 + (y1 - y0) * k / n;
+        if (x >= 0 && x <= w && y >= 0 && y <= h) view.markers.push([x, y, 6]);
+      }
+    }
   }
 
   pattern(ctx, color) {
@@ -188,6 +220,9 @@ export class Notified {
       const second = `${a.state} · ${this.channel}:${a.index}${zone ? " · alerting as a zone" : ""}`;
       const lines = [[head, true], [win, active], [second, false]];
       this.drawn.push({ key: a.key, index: a.index, window: a.window, when, label, second, lines, zone, points: pts, screen });
+      // labels prefer not to cover an area's outline: points along it
+      // are markers for the map's label placement
+      this.outlineMarkers(view, screen, w, h);
       // the label at the northernmost point on screen
       const on = screen.filter(([x, y]) => x >= 0 && x <= w && y >= 0 && y <= h);
       if (!on.length) continue;
