@@ -191,6 +191,7 @@ type Engine struct {
 	compacted int64
 	events    []Event
 	stats     Stats
+	touched   int32 // what scan reads ahead
 }
 
 // Stats are counters for monitoring and benchmarks.
