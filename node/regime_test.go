@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,19 +17,9 @@ import (
 	"github.com/deconflict/deconflict/regime"
 )
 
-// clock is a test clock the node and the clients share.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 const baltic = `"area":{"polygon":[[54.0,20.0],[54.0,23.0],[55.5,23.0],[55.5,20.0]]}`
 
-func client(tn *nodetest.Node, party string, clk *clock) *dhttp.Client {
+func client(tn *nodetest.Node, party string, clk *nodetest.Clock) *dhttp.Client {
 	c := tn.Client(party)
 	c.Now = clk.Now
 	return c
@@ -52,7 +41,7 @@ func codes(fs []regime.Finding) []string {
 func TestNotificationsAndFindings(t *testing.T) {
 	ctx := context.Background()
 	// The operator sets up on the wall clock, then the test's time starts.
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	dir := t.TempDir()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	// A long tick: the test calls CheckFindings itself, so that nothing
@@ -179,7 +168,7 @@ func TestNotificationsAndFindings(t *testing.T) {
 
 func TestMeasuresBindOnLastSignature(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "US")
 	tn.AddChannel(t, "ru-us", []string{"RU", "US"}, nil)
@@ -266,7 +255,7 @@ func TestNoCalendarFiled(t *testing.T) {
 	ctx := context.Background()
 	// The operator sets up on the wall clock, before the calendar for the
 	// year after next (y) is due; then the test's time starts.
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	y := clk.Now().Year() + 2
 	dir := t.TempDir()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
@@ -350,7 +339,7 @@ func TestNoCalendarFiled(t *testing.T) {
 // node's clock.
 func TestMeetingOverdue(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "NATO", "BY")
 	tn.AddChannel(t, "c", []string{"RU", "NATO", "BY"}, nil)
@@ -429,7 +418,7 @@ func TestMeetingOverdue(t *testing.T) {
 // notice, and nothing about the amendments.
 func TestAmendmentRaisesOnce(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "NATO")
 	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)

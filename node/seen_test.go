@@ -51,7 +51,7 @@ func seenOf(t *testing.T, tn *nodetest.Node, channel string) []string {
 // seen envelope.
 func TestSeen(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	dir := t.TempDir()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	tn := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
