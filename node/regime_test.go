@@ -2,8 +2,6 @@ package node_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -30,6 +28,38 @@ func file(t *testing.T, c *dhttp.Client, party, channel, kind string, body strin
 	return c.Send(context.Background(), party, &deconflict.Payload{Channel: channel, Kind: kind, Body: json.RawMessage(body), ReplyTo: replyTo})
 }
 
+// nodeSignedFinding fails the test unless the envelope at index of
+// channel is a node-signed finding.
+func nodeSignedFinding(t *testing.T, tn *nodetest.Node, channel string, index int64) {
+	t.Helper()
+	e, err := tn.Store.FindEnvelope(context.Background(), channel, index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
+		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
+	}
+}
+
+// noneRaisedAfterRestart restarts tn, moves clk by d, has the node check
+// its findings, and fails the test unless party reads want findings on
+// channel (those raised before the restart, none again).
+func noneRaisedAfterRestart(t *testing.T, tn *nodetest.Node, clk *nodetest.Clock, d time.Duration, party, channel string, want int) {
+	t.Helper()
+	tn2 := tn.Restart(t)
+	clk.Add(d)
+	if err := tn2.CheckFindings(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := client(tn2, party, clk).Findings(context.Background(), channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != want {
+		t.Fatalf("after restart: %d findings, want %d (raised once)", len(fs), want)
+	}
+}
+
 func codes(fs []regime.Finding) []string {
 	var out []string
 	for _, f := range fs {
@@ -42,11 +72,9 @@ func TestNotificationsAndFindings(t *testing.T) {
 	ctx := context.Background()
 	// The operator sets up on the wall clock, then the test's time starts.
 	clk := nodetest.NewClock(time.Now())
-	dir := t.TempDir()
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	// A long tick: the test calls CheckFindings itself, so that nothing
 	// depends on the loop's timing.
-	tn := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "NATO")
 	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
 	clk.Set(time.Date(2027, 7, 20, 9, 0, 0, 0, time.UTC))
@@ -72,13 +100,7 @@ func TestNotificationsAndFindings(t *testing.T) {
 	if len(fs) != 1 || fs[0].Code != regime.Late || fs[0].About[0] != li || fs[0].State != "RU" {
 		t.Fatalf("findings %+v, want one late about %d", fs, li)
 	}
-	e, err := tn.Store.FindEnvelope(ctx, "ru-nato", fs[0].Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
-		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
-	}
+	nodeSignedFinding(t, tn, "ru-nato", fs[0].Index)
 
 	// NATO acknowledges receipt and accepts: separate envelopes.
 	if _, err := nato.Send(ctx, "NATO", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindAck, Ack: &zi}); err != nil {
@@ -150,20 +172,7 @@ func TestNotificationsAndFindings(t *testing.T) {
 	}
 
 	// After a restart the same findings are not raised again.
-	tn.Stop()
-	tn2 := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
-	tn2.Keys = tn.Keys
-	clk.Add(time.Hour)
-	if err := tn2.CheckFindings(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fs2, err := client(tn2, "RU", clk).Findings(ctx, "ru-nato")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs2) != 2 {
-		t.Fatalf("after restart: %d findings, want 2 (raised once)", len(fs2))
-	}
+	noneRaisedAfterRestart(t, tn, clk, time.Hour, "RU", "ru-nato", 2)
 }
 
 func TestMeasuresBindOnLastSignature(t *testing.T) {
@@ -257,9 +266,7 @@ func TestNoCalendarFiled(t *testing.T) {
 	// year after next (y) is due; then the test's time starts.
 	clk := nodetest.NewClock(time.Now())
 	y := clk.Now().Year() + 2
-	dir := t.TempDir()
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	tn := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "NATO")
 	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
 	clk.Set(time.Date(y-1, 10, 1, 8, 0, 0, 0, time.UTC))
@@ -294,13 +301,7 @@ func TestNoCalendarFiled(t *testing.T) {
 		!strings.Contains(f.Text, fmt.Sprintf("filed no calendar for %d", y)) {
 		t.Fatalf("finding %+v, want not-in-calendar about %d at 16 November %d saying no calendar was filed", f, wi, y-1)
 	}
-	e, err := tn.Store.FindEnvelope(ctx, "ru-nato", f.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
-		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
-	}
+	nodeSignedFinding(t, tn, "ru-nato", f.Index)
 	clk.Add(time.Hour)
 	check("an hour later", 1)
 
@@ -316,20 +317,7 @@ func TestNoCalendarFiled(t *testing.T) {
 	}
 
 	// After a restart nothing is raised again.
-	tn.Stop()
-	tn2 := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
-	tn2.Keys = tn.Keys
-	clk.Add(24 * time.Hour)
-	if err := tn2.CheckFindings(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fs2, err := client(tn2, "NATO", clk).Findings(ctx, "ru-nato")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs2) != 2 {
-		t.Fatalf("after restart: %d findings, want 2 (raised once)", len(fs2))
-	}
+	noneRaisedAfterRestart(t, tn, clk, 24*time.Hour, "NATO", "ru-nato", 2)
 }
 
 // TestMeetingOverdue: a request for explanation asking for a meeting
@@ -393,13 +381,7 @@ func TestMeetingOverdue(t *testing.T) {
 	if len(fs) != 1 || fs[0].Code != regime.MeetingOverdue || fs[0].About[0] != missed || fs[0].State != "RU" {
 		t.Fatalf("findings %+v, want one meeting-overdue about %d", fs, missed)
 	}
-	e, err := tn.Store.FindEnvelope(ctx, "c", fs[0].Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
-		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
-	}
+	nodeSignedFinding(t, tn, "c", fs[0].Index)
 	// A meeting recorded late does not undo it.
 	if err := respond(ru, "RU", missed, regime.Meeting); err != nil {
 		t.Fatal(err)

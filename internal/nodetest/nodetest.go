@@ -30,6 +30,7 @@ type Node struct {
 	Server *dhttp.Server
 	Dir    string
 	Keys   map[string]ed25519.PrivateKey // party -> key
+	opts   Options                       // as started, Dir and Key filled in
 }
 
 // Clock is a clock that a test moves by hand, safe to share between
@@ -115,9 +116,20 @@ func Start(tb testing.TB, o Options) *Node {
 	if err := s.Listen("127.0.0.1:0"); err != nil {
 		tb.Fatal(err)
 	}
-	tn := &Node{Node: n, DB: db, Server: s, Dir: o.Dir, Keys: map[string]ed25519.PrivateKey{}}
+	tn := &Node{Node: n, DB: db, Server: s, Dir: o.Dir, Keys: map[string]ed25519.PrivateKey{}, opts: o}
 	tb.Cleanup(tn.Stop)
 	return tn
+}
+
+// Restart stops tn and starts a node again with its options (its
+// directory, key and store), knowing the same parties' keys; tn is not
+// to be used after.
+func (tn *Node) Restart(tb testing.TB) *Node {
+	tb.Helper()
+	tn.Stop()
+	tn2 := Start(tb, tn.opts)
+	tn2.Keys = tn.Keys
+	return tn2
 }
 
 // Stop stops the server, the node and the store (idempotent).
