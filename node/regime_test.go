@@ -41,6 +41,22 @@ func nodeSignedFinding(t *testing.T, tn *nodetest.Node, channel string, index in
 	}
 }
 
+// oneFinding fails the test unless channel's findings, as c reads them,
+// are one of code about the envelope at about, raised on state, and the
+// node signed it.
+func oneFinding(t *testing.T, tn *nodetest.Node, c *dhttp.Client, channel, code string, about int64, state string) node.FindingView {
+	t.Helper()
+	fs, err := c.Findings(context.Background(), channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].Code != code || fs[0].About[0] != about || fs[0].State != state {
+		t.Fatalf("findings %+v, want one %s about %d on %s", fs, code, about, state)
+	}
+	nodeSignedFinding(t, tn, channel, fs[0].Index)
+	return fs[0]
+}
+
 // noneRaisedAfterRestart restarts tn, moves clk by d, has the node check
 // its findings, and fails the test unless party reads want findings on
 // channel (those raised before the restart, none again).
@@ -93,14 +109,7 @@ func TestNotificationsAndFindings(t *testing.T) {
 	}
 	li := r.Index
 	// The late finding is in the log when the receipt returns.
-	fs, err := nato.Findings(ctx, "ru-nato")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs) != 1 || fs[0].Code != regime.Late || fs[0].About[0] != li || fs[0].State != "RU" {
-		t.Fatalf("findings %+v, want one late about %d", fs, li)
-	}
-	nodeSignedFinding(t, tn, "ru-nato", fs[0].Index)
+	lf := oneFinding(t, tn, nato, "ru-nato", regime.Late, li, "RU")
 
 	// NATO acknowledges receipt and accepts: separate envelopes.
 	if _, err := nato.Send(ctx, "NATO", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindAck, Ack: &zi}); err != nil {
@@ -133,7 +142,7 @@ func TestNotificationsAndFindings(t *testing.T) {
 		{"OthersActivity", deconflict.KindNotification, strings.Replace(zapad, `"state":"RU"`, `"state":"NATO"`, 1), nil, deconflict.EFORBIDDEN, "notifies its own"},
 		{"MissingArea", deconflict.KindNotification, strings.Replace(zapad, ","+baltic, "", 1), nil, deconflict.EINVALID, `missing required field "area"`},
 		{"Finding", deconflict.KindFinding, `{"code":"late"}`, nil, deconflict.EFORBIDDEN, "only the node"},
-		{"ResponseToMessage", deconflict.KindResponse, `{"response":"accept"}`, &fs[0].Index, deconflict.EINVALID, "not a notification"},
+		{"ResponseToMessage", deconflict.KindResponse, `{"response":"accept"}`, &lf.Index, deconflict.EINVALID, "not a notification"},
 		{"BadResponse", deconflict.KindResponse, `{"response":"agree"}`, &zi, deconflict.EINVALID, `response "agree"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -166,7 +175,7 @@ func TestNotificationsAndFindings(t *testing.T) {
 	if err := tn.CheckFindings(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fs, _ = nato.Findings(ctx, "ru-nato")
+	fs, _ := nato.Findings(ctx, "ru-nato")
 	if len(fs) != 2 || fs[1].Code != regime.ReplyOverdue || fs[1].About[0] != qi || fs[1].State != "RU" {
 		t.Fatalf("findings %+v, want reply-overdue about %d", fs, qi)
 	}
@@ -374,14 +383,7 @@ func TestMeetingOverdue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fs, err := nato.Findings(ctx, "c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs) != 1 || fs[0].Code != regime.MeetingOverdue || fs[0].About[0] != missed || fs[0].State != "RU" {
-		t.Fatalf("findings %+v, want one meeting-overdue about %d", fs, missed)
-	}
-	nodeSignedFinding(t, tn, "c", fs[0].Index)
+	oneFinding(t, tn, nato, "c", regime.MeetingOverdue, missed, "RU")
 	// A meeting recorded late does not undo it.
 	if err := respond(ru, "RU", missed, regime.Meeting); err != nil {
 		t.Fatal(err)

@@ -121,6 +121,18 @@ func Start(tb testing.TB, o Options) *Node {
 	return tn
 }
 
+// Replica starts another node with tn's key and options on store (one
+// that coordinates replicas, such as PostgreSQL, sharing tn's database),
+// in a directory of its own, knowing the same parties' keys (one map).
+func (tn *Node) Replica(tb testing.TB, store deconflict.Store) *Node {
+	tb.Helper()
+	o := tn.opts
+	o.Dir, o.Store = "", store
+	r := Start(tb, o)
+	r.Keys = tn.Keys
+	return r
+}
+
 // Restart stops tn and starts a node again with its options (its
 // directory, key and store), knowing the same parties' keys; tn is not
 // to be used after.
