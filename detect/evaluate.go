@@ -87,9 +87,23 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 			bandLo, bandHi = lo, hi
 		}
 	}
+	// Read every cell's list of runs first: the cache misses of the
+	// cells and their lists then overlap instead of following one
+	// another.
+	touch := int32(0)
+	for _, c := range cellList {
+		if rs := cells[c].runs; len(rs) > 0 {
+			touch += rs[0].end
+		}
+	}
+	e.touched = touch
 	for _, c := range cellList {
 		x := &cells[c]
-		es, bands := x.es, x.bands
+		es := x.es
+		var bands []uint16 // as long as es, in the air grid only
+		if g == air {
+			bands = x.bands[:len(es):len(es)]
+		}
 		if rewrite {
 			x.rewrite(&tracks[idx].ref, g)
 		}
@@ -112,7 +126,7 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 			// Band 0 and the bands within reach (b-bandLo wraps around
 			// below bandLo).
 			for ; k < end; k++ {
-				if g == air {
+				if bands != nil {
 					if b := bands[k]; b != 0 && b-bandLo > bandHi-bandLo {
 						continue
 					}
@@ -290,7 +304,8 @@ func (e *Engine) pair(i, j int32, now int64) {
 		return p
 	}
 	if en == nil {
-		en = &encounter{key: key, a: i, b: j, pub: Encounter{
+		en = e.newEncounter()
+		*en = encounter{key: key, a: i, b: j, pub: Encounter{
 			Kind: Approach, A: a.id, B: b.id, PartyA: e.party(a.label), PartyB: e.party(b.label),
 			Domain: domainName(kind), Widened: widened,
 		}}

@@ -122,10 +122,12 @@ func (e *Engine) ms(now int64) int32 {
 	if e.epoch == 0 {
 		e.epoch = now
 	}
-	if d := (now - e.epoch) / 1e6; d < -1<<30 || d > 1<<30 {
+	d := (now - e.epoch) / 1e6
+	if d < -1<<30 || d > 1<<30 {
 		e.rebase(now)
+		d = (now - e.epoch) / 1e6
 	}
-	return int32((now - e.epoch) / 1e6)
+	return int32(d)
 }
 
 // rebase moves the epoch to now and every entry's time with it (every
@@ -508,7 +510,7 @@ func apartEntry(a, b *entry, look, vert float64) bool {
 	dvz := float64(b.v[2]) - float64(a.v[2])
 	s := 0.0
 	if v2 := dvx*dvx + dvy*dvy + dvz*dvz; v2 > 0 {
-		s = math.Max(0, math.Min(look, -(dpx*dvx+dpy*dvy+dpz*dvz)/v2))
+		s = max(0, min(look, -(dpx*dvx+dpy*dvy+dpz*dvz)/v2))
 	}
 	mx, my, mz := dpx+dvx*s, dpy+dvy*s, dpz+dvz*s
 	// float32 positions are good to 0.5 m, velocities to 1e-5 m/s.

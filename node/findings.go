@@ -33,44 +33,55 @@ func findingKey(p *deconflict.Payload) (string, bool) {
 	return f.Key(), true
 }
 
-// catchUp reads the findings logged since the last call, from the
-// appender's ring where it can, else the store. The caller holds s.mu.
+// catchUp reads the findings logged since the last call. The caller
+// holds s.mu.
 func (s *findingSet) catchUp(ctx context.Context, l *channelLog) error {
 	if s.keys == nil {
 		s.keys = map[string]int64{}
 	}
+	return l.readSince(ctx, &s.next, "findings", func(e *deconflict.Envelope) {
+		if e.Kind != deconflict.KindFinding || e.Author != deconflict.NodeAuthor {
+			return
+		}
+		p, err := deconflict.ParsePayload(e.Payload)
+		if err != nil {
+			return
+		}
+		if k, ok := findingKey(p); ok {
+			if _, dup := s.keys[k]; !dup {
+				s.keys[k] = e.Index
+			}
+		}
+	})
+}
+
+// readSince calls apply on each envelope of the log from *next up to its
+// committed size, in order, from the appender's ring where it can, else
+// the store, and moves *next past each; what names the envelopes read in
+// an error. A store altered under the node may miss rows: those are
+// skipped. The caller holds the lock guarding *next.
+func (l *channelLog) readSince(ctx context.Context, next *int64, what string, apply func(*deconflict.Envelope)) error {
 	for {
 		size, _ := l.Size()
-		if s.next >= size {
+		if *next >= size {
 			return nil
 		}
-		envs := l.recent(s.next, 1000)
+		envs := l.recent(*next, 1000)
 		if envs == nil {
 			var err error
-			if envs, err = l.n.Store.FindEnvelopes(ctx, l.id, s.next, 1000); err != nil {
-				return fmt.Errorf("read findings of %s: %w", l.id, err)
+			if envs, err = l.n.Store.FindEnvelopes(ctx, l.id, *next, 1000); err != nil {
+				return fmt.Errorf("read %s of %s: %w", what, l.id, err)
 			}
 			if len(envs) == 0 {
 				return nil // a store altered under the node may miss rows
 			}
 		}
 		for _, e := range envs {
-			if e.Index < s.next {
+			if e.Index < *next {
 				continue
 			}
-			s.next = e.Index + 1
-			if e.Kind != deconflict.KindFinding || e.Author != deconflict.NodeAuthor {
-				continue
-			}
-			p, err := deconflict.ParsePayload(e.Payload)
-			if err != nil {
-				continue
-			}
-			if k, ok := findingKey(p); ok {
-				if _, dup := s.keys[k]; !dup {
-					s.keys[k] = e.Index
-				}
-			}
+			*next = e.Index + 1
+			apply(e)
 		}
 	}
 }

@@ -60,36 +60,13 @@ func (t *linkTest) inTime(a linkAnswer) bool {
 	return !a.at.After(t.deadline()) && (t.result == nil || a.index < *t.result)
 }
 
-// catchUp reads what the channel's log gained since the last call, from
-// the appender's ring of recent envelopes where it can, else the store.
-// The caller holds s.mu.
-func (s *linkSet) catchUp(ctx context.Context, n *Node, l *channelLog) error {
+// catchUp reads what the channel's log gained since the last call. The
+// caller holds s.mu.
+func (s *linkSet) catchUp(ctx context.Context, l *channelLog) error {
 	if s.byIndex == nil {
 		s.byIndex = map[int64]*linkTest{}
 	}
-	for {
-		size, _ := l.Size()
-		if s.next >= size {
-			return nil
-		}
-		envs := l.recent(s.next, 1000)
-		if envs == nil {
-			var err error
-			if envs, err = n.Store.FindEnvelopes(ctx, l.id, s.next, 1000); err != nil {
-				return fmt.Errorf("read link tests of %s: %w", l.id, err)
-			}
-			if len(envs) == 0 {
-				return nil // a store altered under the node may miss rows
-			}
-		}
-		for _, e := range envs {
-			if e.Index < s.next {
-				continue
-			}
-			s.apply(e)
-			s.next = e.Index + 1
-		}
-	}
+	return l.readSince(ctx, &s.next, "link tests", s.apply)
 }
 
 // apply reads one logged envelope; envelopes of other kinds, and those
@@ -140,7 +117,7 @@ func (n *Node) links(ctx context.Context, channel string) (*linkSet, error) {
 		return nil, err
 	}
 	l.links.mu.Lock()
-	if err := l.links.catchUp(ctx, n, l); err != nil {
+	if err := l.links.catchUp(ctx, l); err != nil {
 		l.links.mu.Unlock()
 		return nil, err
 	}
@@ -233,7 +210,7 @@ func (n *Node) logLinkResult(ctx context.Context, channel string, index int64) e
 	r.finish = func(ctx context.Context, now time.Time) error {
 		l.links.mu.Lock()
 		defer l.links.mu.Unlock()
-		if err := l.links.catchUp(ctx, n, l); err != nil {
+		if err := l.links.catchUp(ctx, l); err != nil {
 			return err
 		}
 		t := l.links.byIndex[index]
@@ -310,7 +287,7 @@ func (l *channelLog) checkLinkAnswer(ctx context.Context, p *deconflict.Payload,
 	}
 	l.links.mu.Lock()
 	defer l.links.mu.Unlock()
-	if err := l.links.catchUp(ctx, l.n, l); err != nil {
+	if err := l.links.catchUp(ctx, l); err != nil {
 		return err
 	}
 	if t := l.links.byIndex[*p.Ack]; t != nil {

@@ -18,16 +18,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// testClock is a clock the replicas and the clients share.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func (c *testClock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 // loggedFindings counts the node-signed findings in channel's log by
 // code and the index they are about ("code@index").
 func loggedFindings(t *testing.T, db *postgres.DB, channel string) map[string]int {
@@ -104,11 +94,10 @@ func TestFindingsOnceAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	db := open(t, dsn)
 	// The operator sets up on the wall clock, then the test's time starts.
-	clk := &testClock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	a := nodetest.Start(t, nodetest.Options{Store: db, Now: clk.Now})
-	b := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key, Now: clk.Now})
+	b := a.Replica(t, open(t, dsn))
 	a.AddParties(t, "RU", "NATO")
-	b.Keys = a.Keys
 	a.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
 	clk.Set(time.Date(2027, 7, 20, 9, 0, 0, 0, time.UTC))
 	client := func(r *nodetest.Node, party string) *dhttp.Client {
@@ -167,18 +156,21 @@ func TestFindingsOnceAcrossReplicas(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitCount := func(key string) map[string]int {
+	// waitCount waits for the lease holder's deadline loop to log the
+	// finding key, then has every live replica check again (nothing more
+	// may come), and counts the log's findings.
+	waitCount := func(key string, live ...*nodetest.Node) map[string]int {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			fs := loggedFindings(t, db, "ru-nato")
-			if fs[key] > 0 || time.Now().After(deadline) {
-				// Let the loops run a few more ticks: nothing more comes.
-				time.Sleep(200 * time.Millisecond)
-				return loggedFindings(t, db, "ru-nato")
+		for deadline := time.Now().Add(30 * time.Second); loggedFindings(t, db, "ru-nato")[key] == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		}
+		for _, r := range live {
+			if err := r.CheckFindings(ctx); err != nil {
+				t.Fatal(err)
 			}
 		}
+		return loggedFindings(t, db, "ru-nato")
 	}
-	if n := waitCount(fmt.Sprintf("reply-overdue@%d", q1))[fmt.Sprintf("reply-overdue@%d", q1)]; n != 1 {
+	if n := waitCount(fmt.Sprintf("reply-overdue@%d", q1), a, b)[fmt.Sprintf("reply-overdue@%d", q1)]; n != 1 {
 		t.Fatalf("request %d unanswered for 48 h: %d reply-overdue findings in the log, want 1", q1, n)
 	}
 
@@ -194,7 +186,7 @@ func TestFindingsOnceAcrossReplicas(t *testing.T) {
 		}
 	}
 	clk.Add(48*time.Hour + time.Second)
-	if n := waitCount(fmt.Sprintf("reply-overdue@%d", q2))[fmt.Sprintf("reply-overdue@%d", q2)]; n != 1 {
+	if n := waitCount(fmt.Sprintf("reply-overdue@%d", q2), a, b)[fmt.Sprintf("reply-overdue@%d", q2)]; n != 1 {
 		t.Fatalf("request %d, its lease holder's lease expired before the reply was due: %d reply-overdue findings in the log, want 1", q2, n)
 	}
 	leader, other = other, leader
@@ -207,20 +199,18 @@ func TestFindingsOnceAcrossReplicas(t *testing.T) {
 		t.Fatal("the remaining replica does not hold the lease")
 	}
 	clk.Add(48*time.Hour + time.Second)
-	fs := waitCount(fmt.Sprintf("reply-overdue@%d", q3))
+	fs := waitCount(fmt.Sprintf("reply-overdue@%d", q3), other)
 	if n := fs[fmt.Sprintf("reply-overdue@%d", q3)]; n != 1 {
 		t.Fatalf("request %d, its lease holder stopped before the reply was due: %d reply-overdue findings in the log, want 1 (log: %v)", q3, n, fs)
 	}
 	// A replica started again on the database raises nothing again.
-	c := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key, Now: clk.Now})
-	c.Keys = a.Keys
+	c := a.Replica(t, open(t, dsn))
 	clk.Add(time.Hour)
 	for _, r := range []*nodetest.Node{c, other} {
 		if err := r.CheckFindings(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(200 * time.Millisecond)
 	fs = loggedFindings(t, db, "ru-nato")
 	if len(fs) != 5 {
 		t.Errorf("after a replica started again: findings %v, want the 5 already raised", fs)
