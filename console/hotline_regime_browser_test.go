@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -144,8 +145,10 @@ func TestBrowserHotlineRegime(t *testing.T) {
 		// the doc's picture: the summaries with one signed text open
 		b.eval(`(() => { for (const d of document.querySelectorAll("#panel-hotline details.signed-text[open]")) d.open = false; return "ok"; })()`)
 		b.click(fmt.Sprintf(`#msg-ru-nato-%d details.signed-text summary`, resp.Index))
-		b.eval(`(() => { document.querySelector("#panel-hotline .thread").scrollTop = 0; return "ok"; })()`)
-		docScreenshot(t, b, dir+"/hotline-regime-1440x900.png")
+		// (the first-use notice of the node key dismissed, for room)
+		b.eval(fmt.Sprintf(`(() => { for (const x of document.querySelectorAll("aside.side button, aside.side a")) if (x.textContent === "Dismiss") x.click(); document.getElementById("msg-ru-nato-%d").scrollIntoView({ block: "start" }); return "ok"; })()`, resp.Index))
+		b.do(chromedp.Sleep(300 * time.Millisecond)) // a frame or two
+		docScreenshot(t, b, filepath.Join(dir, "hotline-regime-1440x900.png"))
 	}
 
 	// The links go to the entry in the Notices tab.
