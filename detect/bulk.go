@@ -593,7 +593,10 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 					o := &ents[i]
 					// apartEntry(me, o, lastLook, vert), inline, with me's
 					// coordinates converted once.
-					tb := float64(meMS-o.ms) / 1e3
+					tb := 0.0 // float64(meMS-o.ms) / 1e3, without the division in a snapshot
+					if o.ms != meMS {
+						tb = float64(meMS-o.ms) / 1e3
+					}
 					if known && o.alt == o.alt {
 						z0 := float64(o.alt) + float64(o.climb)*(tb+1e-3) - meAlt
 						z1 := z0 + float64(o.climb-me.climb)*lastLook
