@@ -270,12 +270,16 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 	e.bulkWrite(b)
 	e.bulkCandidates(b)
 	latest := e.latest
+	// Each candidate opens at most one encounter (the run's tracks are
+	// new), about half of them in BlueSky's box: room for half, in the
+	// events and in slabs of encounters (newEncounter).
 	if e.events == nil {
-		e.events = make([]Event, 0, len(b.cands)+16)
+		e.events = make([]Event, 0, len(b.cands)/2+16)
 	}
 	if len(e.open) == 0 {
 		e.open = make(map[uint64]*encounter, len(b.cands)/2)
 	}
+	e.encChunk = max(64, len(b.cands)/8)
 	for p := range b.run {
 		bt := &b.run[p]
 		e.latest = bt.latest
@@ -284,6 +288,7 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 		}
 		e.zonesFor(bt.idx, bt.now)
 	}
+	e.encSlab, e.encChunk = nil, 0
 	e.latest = latest
 	return taken
 }
@@ -588,7 +593,10 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 					o := &ents[i]
 					// apartEntry(me, o, lastLook, vert), inline, with me's
 					// coordinates converted once.
-					tb := float64(meMS-o.ms) / 1e3
+					tb := 0.0 // float64(meMS-o.ms) / 1e3, without the division in a snapshot
+					if o.ms != meMS {
+						tb = float64(meMS-o.ms) / 1e3
+					}
 					if known && o.alt == o.alt {
 						z0 := float64(o.alt) + float64(o.climb)*(tb+1e-3) - meAlt
 						z1 := z0 + float64(o.climb-me.climb)*lastLook
@@ -676,4 +684,21 @@ func (m *idMap) add(id string, v int32) bool {
 			return true
 		}
 	}
+}
+
+// newEncounter returns storage for a new pair encounter: during a bulk
+// load (encChunk > 0), carved from slabs of encChunk encounters, one
+// allocation for many (a slab stays allocated while any of its
+// encounters is referenced: at most the bulk load's encounters, which
+// were opened together); otherwise its own allocation.
+func (e *Engine) newEncounter() *encounter {
+	if e.encChunk == 0 {
+		return new(encounter)
+	}
+	if len(e.encSlab) == 0 {
+		e.encSlab = make([]encounter, e.encChunk)
+	}
+	en := &e.encSlab[0]
+	e.encSlab = e.encSlab[1:]
+	return en
 }

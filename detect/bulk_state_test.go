@@ -150,6 +150,18 @@ func sameState(t *testing.T, x, y *Engine) {
 			t.Fatalf("encounter %x differs", k)
 		}
 	}
+	// The bulk load's encounters come from slabs (newEncounter): each its
+	// own storage, and no slab left for the Updates that follow.
+	distinct := map[*encounter]bool{}
+	for _, en := range y.open {
+		if distinct[en] {
+			t.Fatalf("encounter %d shares its storage", en.pub.ID)
+		}
+		distinct[en] = true
+	}
+	if y.encSlab != nil || y.encChunk != 0 {
+		t.Fatalf("a slab of %d encounters (chunk %d) left after the bulk load", len(y.encSlab), y.encChunk)
+	}
 	sx, sy := x.Stats(), y.Stats()
 	sx.Candidate, sy.Candidate = 0, 0
 	if sx != sy || x.latest != y.latest || x.epoch != y.epoch || x.nextID != y.nextID || len(x.labels) != len(y.labels) {

@@ -190,6 +190,8 @@ type Engine struct {
 	// compacted is the engine time (unix ns) of the last Compact by Tick.
 	compacted int64
 	events    []Event
+	encSlab   []encounter // bulk: storage for the encounters it opens (newEncounter)
+	encChunk  int         // bulk: the slabs' size; 0: not in a bulk load
 	stats     Stats
 	touched   int32 // what scan reads ahead
 }

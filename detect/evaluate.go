@@ -304,7 +304,8 @@ func (e *Engine) pair(i, j int32, now int64) {
 		return p
 	}
 	if en == nil {
-		en = &encounter{key: key, a: i, b: j, pub: Encounter{
+		en = e.newEncounter()
+		*en = encounter{key: key, a: i, b: j, pub: Encounter{
 			Kind: Approach, A: a.id, B: b.id, PartyA: e.party(a.label), PartyB: e.party(b.label),
 			Domain: domainName(kind), Widened: widened,
 		}}

@@ -99,9 +99,14 @@ type Conflict struct {
 // horizontal intrusion interval tcpa ± sqrt(rpz² - dcpa²)/|dv| intersected
 // with the interval in which |Δalt + Δvs·t| < hpz must be non-empty, end
 // after now and begin before the lookahead. As in BlueSky, a relative
-// speed² under 1e-6 is raised to 1e-6 and a relative vertical speed under
-// 1e-6 m/s to 1e-6. When either altitude is unknown the vertical interval
-// is unbounded (a conservative choice BlueSky does not need).
+// speed² under 1e-6 is raised to 1e-6. Two tracks whose relative vertical
+// speed is under 1e-6 m/s are level relative to each other: inside the
+// vertical zone at every time when |Δalt| < hpz, at none otherwise.
+// (BlueSky divides by zero there: the same for |Δalt| ≠ hpz, and 0/0, no
+// conflict, at exactly hpz. This function once raised the speed to
+// 1e-6 m/s, which put one of the two orders of a pair at exactly hpz in
+// conflict and not the other.) When either altitude is unknown the
+// vertical interval is unbounded (a conservative choice BlueSky does not need).
 func StateBased(a, b Motion, rpzM, hpzM, lookaheadS float64) (Conflict, bool) {
 	dp, dv := relative(a, b)
 	dv2 := dv.Dot(dv)
@@ -123,12 +128,18 @@ func StateBased(a, b Motion, rpzM, hpzM, lookaheadS float64) (Conflict, bool) {
 		dalt := b.AltM - a.AltM
 		dvs := b.ClimbMS - a.ClimbMS
 		if math.Abs(dvs) < 1e-6 {
-			dvs = 1e-6
+			// Level relative to each other: inside the vertical zone
+			// at every time or at none (strictly, as below).
+			if !(math.Abs(dalt) < hpzM) {
+				c.InS, c.OutS = tin, tout
+				return c, false
+			}
+		} else {
+			hi := (dalt + hpzM) / -dvs
+			lo := (dalt - hpzM) / -dvs
+			tin = math.Max(tin, math.Min(hi, lo))
+			tout = math.Min(tout, math.Max(hi, lo))
 		}
-		hi := (dalt + hpzM) / -dvs
-		lo := (dalt - hpzM) / -dvs
-		tin = math.Max(tin, math.Min(hi, lo))
-		tout = math.Min(tout, math.Max(hi, lo))
 	}
 	c.InS, c.OutS = tin, tout
 	return c, tin <= tout && tout > 0 && tin < lookaheadS

@@ -164,3 +164,24 @@ func TestStateBased(t *testing.T) {
 		})
 	}
 }
+
+// Two level aircraft converging head-on, their vertical separation exactly
+// the zone's half height: not in conflict (|Δalt| < hpz is strict), in
+// both orders of the pair; a millimetre closer, in conflict in both.
+// Raising the relative vertical speed to 1e-6 m/s, as this function once
+// did, put one order in conflict and not the other.
+func TestStateBasedLevelAtTheBoundary(t *testing.T) {
+	a := geo.NewMotion(55, 20, 3000, 200, 90, 0)
+	b := geo.NewMotion(55, 20.5, 3304.8, 200, 270, 0)
+	hpz := b.AltM - a.AltM
+	for _, c := range []struct {
+		hpz  float64
+		want bool
+	}{{hpz, false}, {hpz + 0.001, true}} {
+		_, ab := geo.StateBased(a, b, 9260, c.hpz, 300)
+		_, ba := geo.StateBased(b, a, 9260, c.hpz, 300)
+		if ab != c.want || ba != c.want {
+			t.Errorf("hpz %.4f m (Δalt %.4f m): in conflict a,b %v, b,a %v, want %v in both", c.hpz, hpz, ab, ba, c.want)
+		}
+	}
+}

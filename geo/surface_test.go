@@ -123,3 +123,39 @@ func TestKeyTable(t *testing.T) {
 		t.Fatalf("absent key: %d, cells %d", g.Cell(1, false), g.Cells())
 	}
 }
+
+// TestSurfaceIndex: along a face axis, index(u) is the cell whose bounds
+// hold u (the first cell below the first bound, the last beyond the
+// last), whatever its guess, and it is the arctangent's cell,
+// floor((atan(u)·4/π + 1)·n/2), except within 1e-12 of a bound.
+func TestSurfaceIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 5))
+	for _, cellM := range []float64{1000, 7777, 30e3, 90e3, 2000e3, 1e9} {
+		g := geo.NewSurface(cellM)
+		n := g.PerSide()
+		us := []float64{-1, 1, 0, -0.0, math.Nextafter(1, 2), -1.5, 2, math.Inf(1), math.Inf(-1)}
+		for i := 0; i <= n; i++ {
+			b := g.Bound(i)
+			us = append(us, b, math.Nextafter(b, 2), math.Nextafter(b, -2))
+		}
+		for range 20_000 {
+			us = append(us, rng.Float64()*2-1)
+		}
+		for _, u := range us {
+			i := g.Index(u)
+			if i < 0 || i >= n {
+				t.Fatalf("cell %g m: index(%g) = %d, out of 0..%d", cellM, u, i, n-1)
+			}
+			if i > 0 && g.Bound(i) > u || i < n-1 && g.Bound(i+1) <= u {
+				t.Fatalf("cell %g m: index(%g) = %d, bounds %g..%g", cellM, u, i, g.Bound(i), g.Bound(i+1))
+			}
+			want := min(max(int((math.Atan(u)*4/math.Pi+1)*float64(n)/2), 0), n-1)
+			if i != want && math.Abs(u-g.Bound(max(i, want))) > 1e-12 {
+				t.Fatalf("cell %g m: index(%g) = %d, the arctangent's %d", cellM, u, i, want)
+			}
+		}
+		if i := g.Index(math.NaN()); i != 0 {
+			t.Fatalf("index(NaN) = %d", i)
+		}
+	}
+}

@@ -411,7 +411,11 @@ func (s *Server) liveRoutes() {
 // pictureWatch streams track changes and encounter events the caller may
 // see over a WebSocket: {"type":"track","track":{...}},
 // {"type":"removed","id":"..."}, {"type":"encounter","event":"opened",
-// "encounter":{...}}. It starts with the current picture.
+// "encounter":{...}}, and {"type":"zone","event":"added"|"removed",
+// "id":"..."} when a zone the caller may see (GET /v1/zones) is declared,
+// withdrawn, or comes or goes with a channel's log (a binding zone
+// measure, a launch or INCSEA notice), once GET /v1/zones has it. It
+// starts with the current picture.
 func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 	caller, err := s.authenticate(r, nil)
 	if err != nil {
@@ -483,6 +487,11 @@ func (s *Server) pictureWatch(w http.ResponseWriter, r *http.Request) {
 			v.Incident = l.IncidentID(ev.Encounter)
 			v.ExplainedBy = l.Explained(ctx, caller, ev.Encounter)
 			msg = map[string]any{"type": "encounter", "event": ev.Event, "encounter": v}
+		case "zone":
+			if ev.Zone == nil || !l.VisibleZone(ctx, caller, ev.Zone) {
+				continue
+			}
+			msg = map[string]any{"type": "zone", "event": ev.Event, "id": ev.ID}
 		default:
 			if ev.Track != nil && !l.VisibleTrack(ctx, caller, ev.Track) {
 				continue

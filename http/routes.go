@@ -584,7 +584,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	err = s.Node.FollowPaced(ctx, caller, ch, after+1, settle, func(envs []*deconflict.Envelope) error {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		defer lg.wrote()
+		lg.writing()
 		if !batch {
 			for _, e := range envs {
 				b, err := s.views.encode(e)

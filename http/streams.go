@@ -120,14 +120,16 @@ type lingerClock struct {
 
 // linger paces one watch stream's writes: settle, called when new
 // envelopes are ready, returns at once when gap or more has passed since
-// the last write (wrote), and otherwise waits for the next tick of a grid
-// of period gap that every stream shares (multiples of gap since the Unix
-// epoch): at most gap, and the streams woken by the same commits then
-// write together the same batch, whose encoding they share (viewCache).
+// the last write began (writing), and otherwise waits for the next tick
+// of a grid of period gap that every stream shares (multiples of gap since
+// the Unix epoch): at most gap, and the streams woken by the same commits
+// then write together the same batch, whose encoding they share
+// (viewCache). Counted from the start of the write, a stream whose writes
+// take longer than gap (a loaded node, a slow client) never lingers.
 type linger struct {
 	gap   time.Duration
 	clock lingerClock
-	last  time.Time // the last write's end; zero before the first
+	last  time.Time // when the last write began; zero before the first
 }
 
 func (s *Server) newLinger() *linger {
@@ -145,7 +147,7 @@ func (s *Server) newLinger() *linger {
 	return &linger{gap: g, clock: c}
 }
 
-func (l *linger) wrote() { l.last = l.clock.now() }
+func (l *linger) writing() { l.last = l.clock.now() }
 
 func (l *linger) settle(ctx context.Context) error {
 	if l.last.IsZero() {

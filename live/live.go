@@ -162,8 +162,9 @@ type Stats struct {
 // Event is what picture watchers receive: a track change or an
 // encounter event.
 type Event struct {
-	Type      string            `json:"type"` // "track", "removed", "encounter"
+	Type      string            `json:"type"` // "track", "removed", "encounter", "zone"
 	Track     *picture.Track    `json:"-"`
+	Zone      *detect.Zone      `json:"-"`               // a zone added or removed (Event "added", "removed"; ID its id)
 	Event     string            `json:"event,omitempty"` // opened, escalated, updated, closed
 	Encounter *detect.Encounter `json:"-"`
 	ID        string            `json:"id,omitempty"`

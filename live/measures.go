@@ -182,6 +182,7 @@ func (l *Picture) setDerived(ctx context.Context, zs []detect.Zone) error {
 		old := l.derived
 		l.mu.Unlock()
 		next := map[string]detect.Zone{}
+		var changed []Event
 		for id := range old {
 			if _, keep := want[id]; keep {
 				next[id] = old[id]
@@ -192,6 +193,8 @@ func (l *Picture) setDerived(ctx context.Context, zs []detect.Zone) error {
 				errs = append(errs, err.Error())
 			}
 			l.handle(evs)
+			z := old[id]
+			changed = append(changed, Event{Type: "zone", Event: "removed", ID: id, Zone: &z})
 		}
 		for id, z := range want {
 			if _, have := old[id]; have {
@@ -204,10 +207,15 @@ func (l *Picture) setDerived(ctx context.Context, zs []detect.Zone) error {
 			}
 			next[id] = z
 			l.handle(evs)
+			changed = append(changed, Event{Type: "zone", Event: "added", ID: id, Zone: &z})
 		}
 		l.mu.Lock()
 		l.derived = next
 		l.mu.Unlock()
+		// after Zones() has them: a watcher re-reads the zones on these
+		for _, ev := range changed {
+			l.publish(ev)
+		}
 		if len(errs) > 0 {
 			done <- fmt.Errorf("derived zones: %s", strings.Join(errs, "; "))
 			return

@@ -141,11 +141,16 @@ func (l *Picture) VisibleZones(ctx context.Context, caller string) []detect.Zone
 	all := l.Zones()
 	out := all[:0]
 	for _, z := range all {
-		if z.Owner == "" || l.sharesChannel(ctx, caller, z.Owner) {
+		if l.VisibleZone(ctx, caller, &z) {
 			out = append(out, z)
 		}
 	}
 	return out
+}
+
+// VisibleZone says whether caller may see zone z (as VisibleZones).
+func (l *Picture) VisibleZone(ctx context.Context, caller string, z *detect.Zone) bool {
+	return z.Owner == "" || l.sharesChannel(ctx, caller, z.Owner)
 }
 
 // VisibleAssets returns the declared assets caller may see, by party: all

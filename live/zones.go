@@ -58,6 +58,7 @@ func (l *Picture) AddZone(ctx context.Context, caller string, z detect.Zone) err
 			l.zones[z.ID] = z
 			l.mu.Unlock()
 			l.handle(evs)
+			l.publish(Event{Type: "zone", Event: "added", ID: z.ID, Zone: &z})
 		}
 		done <- err
 	}
@@ -103,6 +104,7 @@ func (l *Picture) RemoveZone(ctx context.Context, caller, id string) error {
 			delete(l.zones, id)
 			l.mu.Unlock()
 			l.handle(evs)
+			l.publish(Event{Type: "zone", Event: "removed", ID: id, Zone: &z})
 		}
 		done <- err
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/deconflict/deconflict"
+	"github.com/deconflict/deconflict/internal/nodetest"
 	"github.com/deconflict/deconflict/node"
 	"github.com/deconflict/deconflict/sqlite"
 )
@@ -74,7 +75,7 @@ func (s *faultyStore) FindEnvelopes(ctx context.Context, channel string, from in
 // (CheckDeadlines, DeliverWebhooks) itself, at the times it chooses.
 type fixture struct {
 	t     *testing.T
-	clk   *clock
+	clk   *nodetest.Clock
 	store *faultyStore
 	n     *node.Node
 	keys  map[string]ed25519.PrivateKey
@@ -91,7 +92,7 @@ func newFixture(t *testing.T, p *deconflict.Policy) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	_, nodeKey, _ := ed25519.GenerateKey(rand.Reader)
-	fx := &fixture{t: t, clk: &clock{t: t0}, store: &faultyStore{Store: db}, keys: map[string]ed25519.PrivateKey{}}
+	fx := &fixture{t: t, clk: nodetest.NewClock(t0), store: &faultyStore{Store: db}, keys: map[string]ed25519.PrivateKey{}}
 	fx.n = node.New(fx.store, nodeKey, "node-test")
 	fx.n.Now = fx.clk.Now
 	fx.n.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -2,12 +2,9 @@ package node_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,19 +15,9 @@ import (
 	"github.com/deconflict/deconflict/regime"
 )
 
-// clock is a test clock the node and the clients share.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 const baltic = `"area":{"polygon":[[54.0,20.0],[54.0,23.0],[55.5,23.0],[55.5,20.0]]}`
 
-func client(tn *nodetest.Node, party string, clk *clock) *dhttp.Client {
+func client(tn *nodetest.Node, party string, clk *nodetest.Clock) *dhttp.Client {
 	c := tn.Client(party)
 	c.Now = clk.Now
 	return c
@@ -39,6 +26,54 @@ func client(tn *nodetest.Node, party string, clk *clock) *dhttp.Client {
 func file(t *testing.T, c *dhttp.Client, party, channel, kind string, body string, replyTo *int64) (*deconflict.Receipt, error) {
 	t.Helper()
 	return c.Send(context.Background(), party, &deconflict.Payload{Channel: channel, Kind: kind, Body: json.RawMessage(body), ReplyTo: replyTo})
+}
+
+// nodeSignedFinding fails the test unless the envelope at index of
+// channel is a node-signed finding.
+func nodeSignedFinding(t *testing.T, tn *nodetest.Node, channel string, index int64) {
+	t.Helper()
+	e, err := tn.Store.FindEnvelope(context.Background(), channel, index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
+		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
+	}
+}
+
+// oneFinding fails the test unless channel's findings, as c reads them,
+// are one of code about the envelope at about, raised on state, and the
+// node signed it.
+func oneFinding(t *testing.T, tn *nodetest.Node, c *dhttp.Client, channel, code string, about int64, state string) node.FindingView {
+	t.Helper()
+	fs, err := c.Findings(context.Background(), channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].Code != code || fs[0].About[0] != about || fs[0].State != state {
+		t.Fatalf("findings %+v, want one %s about %d on %s", fs, code, about, state)
+	}
+	nodeSignedFinding(t, tn, channel, fs[0].Index)
+	return fs[0]
+}
+
+// noneRaisedAfterRestart restarts tn, moves clk by d, has the node check
+// its findings, and fails the test unless party reads want findings on
+// channel (those raised before the restart, none again).
+func noneRaisedAfterRestart(t *testing.T, tn *nodetest.Node, clk *nodetest.Clock, d time.Duration, party, channel string, want int) {
+	t.Helper()
+	tn2 := tn.Restart(t)
+	clk.Add(d)
+	if err := tn2.CheckFindings(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := client(tn2, party, clk).Findings(context.Background(), channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != want {
+		t.Fatalf("after restart: %d findings, want %d (raised once)", len(fs), want)
+	}
 }
 
 func codes(fs []regime.Finding) []string {
@@ -52,12 +87,10 @@ func codes(fs []regime.Finding) []string {
 func TestNotificationsAndFindings(t *testing.T) {
 	ctx := context.Background()
 	// The operator sets up on the wall clock, then the test's time starts.
-	clk := &clock{t: time.Now()}
-	dir := t.TempDir()
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	clk := nodetest.NewClock(time.Now())
 	// A long tick: the test calls CheckFindings itself, so that nothing
 	// depends on the loop's timing.
-	tn := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "NATO")
 	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
 	clk.Set(time.Date(2027, 7, 20, 9, 0, 0, 0, time.UTC))
@@ -76,20 +109,7 @@ func TestNotificationsAndFindings(t *testing.T) {
 	}
 	li := r.Index
 	// The late finding is in the log when the receipt returns.
-	fs, err := nato.Findings(ctx, "ru-nato")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs) != 1 || fs[0].Code != regime.Late || fs[0].About[0] != li || fs[0].State != "RU" {
-		t.Fatalf("findings %+v, want one late about %d", fs, li)
-	}
-	e, err := tn.Store.FindEnvelope(ctx, "ru-nato", fs[0].Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
-		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
-	}
+	lf := oneFinding(t, tn, nato, "ru-nato", regime.Late, li, "RU")
 
 	// NATO acknowledges receipt and accepts: separate envelopes.
 	if _, err := nato.Send(ctx, "NATO", &deconflict.Payload{Channel: "ru-nato", Kind: deconflict.KindAck, Ack: &zi}); err != nil {
@@ -122,7 +142,7 @@ func TestNotificationsAndFindings(t *testing.T) {
 		{"OthersActivity", deconflict.KindNotification, strings.Replace(zapad, `"state":"RU"`, `"state":"NATO"`, 1), nil, deconflict.EFORBIDDEN, "notifies its own"},
 		{"MissingArea", deconflict.KindNotification, strings.Replace(zapad, ","+baltic, "", 1), nil, deconflict.EINVALID, `missing required field "area"`},
 		{"Finding", deconflict.KindFinding, `{"code":"late"}`, nil, deconflict.EFORBIDDEN, "only the node"},
-		{"ResponseToMessage", deconflict.KindResponse, `{"response":"accept"}`, &fs[0].Index, deconflict.EINVALID, "not a notification"},
+		{"ResponseToMessage", deconflict.KindResponse, `{"response":"accept"}`, &lf.Index, deconflict.EINVALID, "not a notification"},
 		{"BadResponse", deconflict.KindResponse, `{"response":"agree"}`, &zi, deconflict.EINVALID, `response "agree"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -155,31 +175,18 @@ func TestNotificationsAndFindings(t *testing.T) {
 	if err := tn.CheckFindings(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fs, _ = nato.Findings(ctx, "ru-nato")
+	fs, _ := nato.Findings(ctx, "ru-nato")
 	if len(fs) != 2 || fs[1].Code != regime.ReplyOverdue || fs[1].About[0] != qi || fs[1].State != "RU" {
 		t.Fatalf("findings %+v, want reply-overdue about %d", fs, qi)
 	}
 
 	// After a restart the same findings are not raised again.
-	tn.Stop()
-	tn2 := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
-	tn2.Keys = tn.Keys
-	clk.Add(time.Hour)
-	if err := tn2.CheckFindings(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fs2, err := client(tn2, "RU", clk).Findings(ctx, "ru-nato")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs2) != 2 {
-		t.Fatalf("after restart: %d findings, want 2 (raised once)", len(fs2))
-	}
+	noneRaisedAfterRestart(t, tn, clk, time.Hour, "RU", "ru-nato", 2)
 }
 
 func TestMeasuresBindOnLastSignature(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "US")
 	tn.AddChannel(t, "ru-us", []string{"RU", "US"}, nil)
@@ -266,11 +273,9 @@ func TestNoCalendarFiled(t *testing.T) {
 	ctx := context.Background()
 	// The operator sets up on the wall clock, before the calendar for the
 	// year after next (y) is due; then the test's time starts.
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	y := clk.Now().Year() + 2
-	dir := t.TempDir()
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	tn := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "NATO")
 	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
 	clk.Set(time.Date(y-1, 10, 1, 8, 0, 0, 0, time.UTC))
@@ -305,13 +310,7 @@ func TestNoCalendarFiled(t *testing.T) {
 		!strings.Contains(f.Text, fmt.Sprintf("filed no calendar for %d", y)) {
 		t.Fatalf("finding %+v, want not-in-calendar about %d at 16 November %d saying no calendar was filed", f, wi, y-1)
 	}
-	e, err := tn.Store.FindEnvelope(ctx, "ru-nato", f.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
-		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
-	}
+	nodeSignedFinding(t, tn, "ru-nato", f.Index)
 	clk.Add(time.Hour)
 	check("an hour later", 1)
 
@@ -327,20 +326,7 @@ func TestNoCalendarFiled(t *testing.T) {
 	}
 
 	// After a restart nothing is raised again.
-	tn.Stop()
-	tn2 := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
-	tn2.Keys = tn.Keys
-	clk.Add(24 * time.Hour)
-	if err := tn2.CheckFindings(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fs2, err := client(tn2, "NATO", clk).Findings(ctx, "ru-nato")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs2) != 2 {
-		t.Fatalf("after restart: %d findings, want 2 (raised once)", len(fs2))
-	}
+	noneRaisedAfterRestart(t, tn, clk, 24*time.Hour, "NATO", "ru-nato", 2)
 }
 
 // TestMeetingOverdue: a request for explanation asking for a meeting
@@ -350,7 +336,7 @@ func TestNoCalendarFiled(t *testing.T) {
 // node's clock.
 func TestMeetingOverdue(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "NATO", "BY")
 	tn.AddChannel(t, "c", []string{"RU", "NATO", "BY"}, nil)
@@ -397,20 +383,7 @@ func TestMeetingOverdue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fs, err := nato.Findings(ctx, "c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs) != 1 || fs[0].Code != regime.MeetingOverdue || fs[0].About[0] != missed || fs[0].State != "RU" {
-		t.Fatalf("findings %+v, want one meeting-overdue about %d", fs, missed)
-	}
-	e, err := tn.Store.FindEnvelope(ctx, "c", fs[0].Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Author != deconflict.NodeAuthor || e.Kind != deconflict.KindFinding {
-		t.Fatalf("finding envelope by %s of kind %s, want node-signed finding", e.Author, e.Kind)
-	}
+	oneFinding(t, tn, nato, "c", regime.MeetingOverdue, missed, "RU")
 	// A meeting recorded late does not undo it.
 	if err := respond(ru, "RU", missed, regime.Meeting); err != nil {
 		t.Fatal(err)
@@ -429,7 +402,7 @@ func TestMeetingOverdue(t *testing.T) {
 // notice, and nothing about the amendments.
 func TestAmendmentRaisesOnce(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "RU", "NATO")
 	tn.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)

@@ -2,8 +2,6 @@ package node_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -51,10 +49,8 @@ func seenOf(t *testing.T, tn *nodetest.Node, channel string) []string {
 // seen envelope.
 func TestSeen(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Now()}
-	dir := t.TempDir()
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	tn := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
+	clk := nodetest.NewClock(time.Now())
+	tn := nodetest.Start(t, nodetest.Options{Now: clk.Now, Tick: time.Hour})
 	tn.AddParties(t, "US", "RU", "FR")
 	pol := deconflict.DefaultPolicy()
 	pol.AckDeadlines[deconflict.Flash] = deconflict.Duration(2 * time.Minute)
@@ -160,9 +156,7 @@ func TestSeen(t *testing.T) {
 	}
 
 	// A restarted node reads who saw what from its log.
-	tn.Stop()
-	tn2 := nodetest.Start(t, nodetest.Options{Dir: dir, Key: key, Now: clk.Now, Tick: time.Hour})
-	tn2.Keys = tn.Keys
+	tn2 := tn.Restart(t)
 	ru2 := client(tn2, "RU", clk)
 	if _, err := ru2.Envelopes(ctx, "hot", 0, 100); err != nil {
 		t.Fatal(err)

@@ -17,10 +17,9 @@ func TestAttachmentAcrossReplicas(t *testing.T) {
 	dsn := server.NewDatabase(t)
 	ctx := context.Background()
 	a := nodetest.Start(t, nodetest.Options{Store: open(t, dsn)})
-	b := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key})
+	b := a.Replica(t, open(t, dsn))
 	a.AddParties(t, "RU", "US")
 	a.AddChannel(t, "ru-us", []string{"RU", "US"}, nil)
-	b.Keys = a.Keys
 	chart := bytes.Repeat([]byte("%PDF-1.4 chart of the Black Sea "), 200)
 	v, err := a.Client("US").PutBlob(ctx, "ru-us", "application/pdf", chart)
 	if err != nil {

@@ -151,7 +151,7 @@ func BenchmarkWatchAcrossReplicas(b *testing.B) {
 				return db
 			}
 			a := nodetest.Start(b, nodetest.Options{Store: open()})
-			rb := nodetest.Start(b, nodetest.Options{Store: open(), Key: a.Node.Key})
+			rb := a.Replica(b, open())
 			a.AddParties(b, "RU", "US")
 			a.AddChannel(b, "ru-us", []string{"RU", "US"}, nil)
 			watchAt := a

@@ -23,7 +23,7 @@ func TestLinkTestsAcrossReplicas(t *testing.T) {
 	dsn := server.NewDatabase(t)
 	ctx := context.Background()
 	a := nodetest.Start(t, nodetest.Options{Store: open(t, dsn)})
-	b := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key})
+	b := a.Replica(t, open(t, dsn))
 	a.AddParties(t, "RU", "US", "FR")
 	every := deconflict.Duration(5 * time.Second)
 	a.AddChannel(t, "c", []string{"RU", "US", "FR"}, &deconflict.Policy{LinkTest: &every, LinkTestWithin: &every})

@@ -73,7 +73,7 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 	}
 	defer release()
 	a := nodetest.Start(t, nodetest.Options{Store: open(t, dsn)})
-	b := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key})
+	b := a.Replica(t, open(t, dsn))
 	a.AddParties(t, "RU", "NATO")
 	a.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
 	for _, r := range []*nodetest.Node{a, b} {
@@ -178,7 +178,7 @@ func TestLivePictureAcrossReplicas(t *testing.T) {
 	// A third replica starts mid-encounter: its engine opens the
 	// encounter at a later report than the others did, joins the incident
 	// they opened (no second opening) and raises the same escalation.
-	late := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key})
+	late := a.Replica(t, open(t, dsn))
 	if err := late.EnableLive(nil, detect.Config{}); err != nil {
 		t.Fatal(err)
 	}

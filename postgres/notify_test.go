@@ -18,16 +18,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// testClock is a clock the replicas and the clients share.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func (c *testClock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 // loggedFindings counts the node-signed findings in channel's log by
 // code and the index they are about ("code@index").
 func loggedFindings(t *testing.T, db *postgres.DB, channel string) map[string]int {
@@ -104,11 +94,10 @@ func TestFindingsOnceAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	db := open(t, dsn)
 	// The operator sets up on the wall clock, then the test's time starts.
-	clk := &testClock{t: time.Now()}
+	clk := nodetest.NewClock(time.Now())
 	a := nodetest.Start(t, nodetest.Options{Store: db, Now: clk.Now})
-	b := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key, Now: clk.Now})
+	b := a.Replica(t, open(t, dsn))
 	a.AddParties(t, "RU", "NATO")
-	b.Keys = a.Keys
 	a.AddChannel(t, "ru-nato", []string{"RU", "NATO"}, nil)
 	clk.Set(time.Date(2027, 7, 20, 9, 0, 0, 0, time.UTC))
 	client := func(r *nodetest.Node, party string) *dhttp.Client {
@@ -215,8 +204,7 @@ func TestFindingsOnceAcrossReplicas(t *testing.T) {
 		t.Fatalf("request %d, its lease holder stopped before the reply was due: %d reply-overdue findings in the log, want 1 (log: %v)", q3, n, fs)
 	}
 	// A replica started again on the database raises nothing again.
-	c := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key, Now: clk.Now})
-	c.Keys = a.Keys
+	c := a.Replica(t, open(t, dsn))
 	clk.Add(time.Hour)
 	for _, r := range []*nodetest.Node{c, other} {
 		if err := r.CheckFindings(ctx); err != nil {

@@ -22,7 +22,7 @@ func TestDatabaseRestart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a := nodetest.Start(t, nodetest.Options{Store: open(t, dsn)})
-	b := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key})
+	b := a.Replica(t, open(t, dsn))
 	a.AddParties(t, "RU", "US")
 	p := deconflict.DefaultPolicy()
 	p.AckDeadlines[deconflict.Flash] = deconflict.Duration(time.Second)

@@ -20,10 +20,9 @@ func TestSeenOnceAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	db := open(t, dsn)
 	a := nodetest.Start(t, nodetest.Options{Store: db})
-	b := nodetest.Start(t, nodetest.Options{Store: open(t, dsn), Key: a.Node.Key})
+	b := a.Replica(t, open(t, dsn))
 	a.AddParties(t, "RU", "US")
 	a.AddChannel(t, "ru-us", []string{"RU", "US"}, nil)
-	b.Keys = a.Keys
 	send := func(text string) int64 {
 		r, err := a.Client("US").Send(ctx, "US", &deconflict.Payload{Channel: "ru-us", Kind: deconflict.KindMessage, Precedence: deconflict.Routine, Text: text})
 		if err != nil {

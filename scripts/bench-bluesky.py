@@ -11,10 +11,12 @@ the number of aircraft, the time of the best of --repeat runs (wall clock
 and CPU, and the CPU of every run), the peak resident memory and the
 number of pairs in conflict (--pairs writes them). Only BlueSky's detect
 and the geometry it calls are run; the rest of the simulator is replaced
-by the few names those modules import. The engine's pairs on the same
-CSV, and the pairs only one side finds: detect's TestBoxSnapshotPairs
-(go test ./detect -run TestBoxSnapshotPairs -v -box.snapshot SNAPSHOT.csv
--box.other FILE). See docs/benchmarks.md.
+by the few names those modules import. The comparison of the engine's
+pairs with these is a test, detect's TestBlueSkyPairs, on the snapshots
+and CStateBased pairs committed in detect/testdata/bluesky (see its
+README.md); another snapshot: go test ./detect -run TestBlueSkyPairs -v
+-bluesky.snapshot SNAPSHOT.csv -bluesky.pairs FILE [-bluesky.write DIR,
+the engine's pairs]. See docs/benchmarks.md.
 
 --cpp builds the extension, when --build does not hold it yet, with
 setuptools' build_ext from the checkout's sources, as BlueSky's own

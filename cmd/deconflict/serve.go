@@ -77,6 +77,7 @@ type nodeOptions struct {
 	metricsChannels             bool     // per-channel link test figures on /metrics
 	maxConns, maxStreams        int      // open connections and streams the HTTP server takes
 	maxStreamsPerClient         int      // open streams per key or console session
+	watchLinger                 time.Duration
 	// onLinkTest, when set, is the node's OnLinkTest (the demo answers
 	// for the parties whose keys it hosts).
 	onLinkTest func(ctx context.Context, n *node.Node, channel string, index int64, parties []string)
@@ -100,6 +101,7 @@ func (m *Main) addNodeFlags(fs *flag.FlagSet, o *nodeOptions, defAddr string) {
 	fs.IntVar(&o.maxConns, "max-conns", dhttp.DefaultMaxConns, "open HTTP connections the node takes (streams included); one over it is answered 503 and closed")
 	fs.IntVar(&o.maxStreams, "max-streams", dhttp.DefaultMaxStreams, "open streams (watch, picture watch) the node takes in total; one over it is refused with 429")
 	fs.IntVar(&o.maxStreamsPerClient, "max-streams-per-client", dhttp.DefaultMaxStreamsPerClient, "open streams per key or console session; one over it is refused with 429")
+	fs.DurationVar(&o.watchLinger, "watch-linger", dhttp.DefaultWatchLinger, "how long a batched watch stream holds a write that closely follows its last one, to send what is committed meanwhile with it (0: none)")
 	fs.BoolVar(&o.metricsChannels, "metrics-channels", false, "add each channel's and party's link test availability to /metrics, labelled (whoever reaches /metrics then sees channel ids and members)")
 }
 
@@ -255,6 +257,10 @@ func (m *Main) startNode(ctx context.Context, o *nodeOptions) (_ *running, err e
 	srv.Version = buildVersion()
 	srv.MetricsChannels = o.metricsChannels
 	srv.MaxConns, srv.MaxStreams, srv.MaxStreamsPerClient = o.maxConns, o.maxStreams, o.maxStreamsPerClient
+	srv.WatchLinger = o.watchLinger
+	if o.watchLinger <= 0 {
+		srv.WatchLinger = -1 // none (the Server's 0 is the default)
+	}
 	if _, err := console.Mount(srv, n, o.data); err != nil {
 		pic.Close()
 		n.Close()

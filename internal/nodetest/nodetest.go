@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,27 @@ type Node struct {
 	Server *dhttp.Server
 	Dir    string
 	Keys   map[string]ed25519.PrivateKey // party -> key
+	opts   Options                       // as started, Dir and Key filled in
 }
+
+// Clock is a clock that a test moves by hand, safe to share between
+// nodes (Options.Now: c.Now) and their clients.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock that says t until moved.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Add moves the clock by d (back if d is negative).
+func (c *Clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// Set sets the clock to t.
+func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // Options adjust a test node.
 type Options struct {
@@ -95,9 +116,32 @@ func Start(tb testing.TB, o Options) *Node {
 	if err := s.Listen("127.0.0.1:0"); err != nil {
 		tb.Fatal(err)
 	}
-	tn := &Node{Node: n, DB: db, Server: s, Dir: o.Dir, Keys: map[string]ed25519.PrivateKey{}}
+	tn := &Node{Node: n, DB: db, Server: s, Dir: o.Dir, Keys: map[string]ed25519.PrivateKey{}, opts: o}
 	tb.Cleanup(tn.Stop)
 	return tn
+}
+
+// Replica starts another node with tn's key and options on store (one
+// that coordinates replicas, such as PostgreSQL, sharing tn's database),
+// in a directory of its own, knowing the same parties' keys (one map).
+func (tn *Node) Replica(tb testing.TB, store deconflict.Store) *Node {
+	tb.Helper()
+	o := tn.opts
+	o.Dir, o.Store = "", store
+	r := Start(tb, o)
+	r.Keys = tn.Keys
+	return r
+}
+
+// Restart stops tn and starts a node again with its options (its
+// directory, key and store), knowing the same parties' keys; tn is not
+// to be used after.
+func (tn *Node) Restart(tb testing.TB) *Node {
+	tb.Helper()
+	tn.Stop()
+	tn2 := Start(tb, tn.opts)
+	tn2.Keys = tn.Keys
+	return tn2
 }
 
 // Stop stops the server, the node and the store (idempotent).

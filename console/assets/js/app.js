@@ -105,6 +105,7 @@ function start(me) {
   const hotline = new Hotline($("panel-hotline"), me, {
     onChange: () => renderChannels(),
     onSelect: (ch) => select(ch, "hotline"), // the hotline's keyboard shortcut and links switch the tab too
+    onNotices: async (ch, id) => { await select(ch, "notices"); notices.reveal(id); }, // a summary's link to its Notices entry
     onStatus: (ch, s) => { links.set(ch, s); renderLinks(links); if (s === "live") recordCheck.soon(ch); },
     onEnvelope: (ch, v) => {
       recordCheck.soon(ch); // every new entry: verify the new checkpoint
@@ -112,6 +113,7 @@ function start(me) {
       if (["alert", "ack", "missed-ack", "note"].includes(v.kind) && ch === hotline.selected) incidents.refreshSoon();
       if (["notification", "response", "finding", "measure", "sign", "withdraw", "ack"].includes(v.kind) && ch === hotline.selected && tab === "notices") notices.refresh();
       if (v.kind === "notification" && ch === hotline.selected) notified.refresh();
+      if (v.kind === "sign" || v.kind === "withdraw") map.reloadZones(); // a zone measure binds or is withdrawn (the picture's zone event follows)
       if ((v.kind === "message" || v.kind === "alert") && v.payload?.precedence === "flash" && v.author !== me.party) flashAlert(ch, v);
       if (v.kind === "renotify" && (v.payload?.ack_from || []).includes(me.party)) {
         const d = hotline.myDuty(ch, v.payload.ack);
@@ -300,6 +302,7 @@ function startPicture(map, onEncounter) {
     new Stream(() => "/v1/picture/watch", (m) => {
       if (m.type === "track") map.upsertTrack(m.track);
       else if (m.type === "removed") map.removeTrack(m.id);
+      else if (m.type === "zone") map.reloadZones(); // added or removed, and GET /v1/zones has it
       else if (m.type === "encounter") {
         map.upsertEncounter(m.encounter, m.event);
         if (m.event !== "updated") onEncounter(); // incidents change with alerts, not with each prediction

@@ -3,6 +3,8 @@
 
 import { api, Stream, el, fmtTime, fmtDuration, partyColor } from "./api.js";
 import { AttachPicker, attachmentList } from "./attach.js";
+import { fmtWhen } from "./map.js";
+import { headline, windowOf } from "./notices.js";
 
 const PRECEDENCES = ["flash", "immediate", "priority", "routine"];
 const MAX_THREADS = 300;
@@ -34,13 +36,17 @@ export class Hotline {
   // root: the panel element; me: {party, username, can_sign}; onChange is
   // called when something the rest of the page shows changes; onSelect
   // shows a channel's hotline (the page's tabs: app.js).
-  constructor(root, me, { onChange = () => {}, onStatus = () => {}, onEnvelope = () => {}, onSelect = null } = {}) {
+  // onNotices(channel, id) shows an entry of the Notices tab ("notice-12",
+  // "finding-13", "measure-5").
+  constructor(root, me, { onChange = () => {}, onStatus = () => {}, onEnvelope = () => {}, onSelect = null, onNotices = null } = {}) {
     this.root = root;
     this.me = me;
     this.onChange = onChange;
     this.onStatus = onStatus;
     this.onEnvelope = onEnvelope;
     this.onSelect = onSelect || ((ch) => this.open(ch));
+    this.onNotices = onNotices;
+    this.signedOpen = new Set(); // "channel:index" of the cards whose signed text is shown
     this.focusAfter = null; // the card to focus once its acknowledgement is shown
     this.onKey = (e) => { if (isGoToAwaiting(e)) { e.preventDefault(); this.goToAwaiting(); } };
     document.addEventListener("keydown", this.onKey);
@@ -275,7 +281,7 @@ export class Hotline {
       (states.includes("missed") || missed.length) && "missed"].filter(Boolean).join(" ");
     const badge = v.kind === "message" || v.kind === "alert"
       ? el("span", { class: `badge prec-${prec}` }, v.kind === "alert" ? `ALERT ${prec.toUpperCase()}` : prec.toUpperCase())
-      : el("span", { class: "badge kind" }, v.kind.toUpperCase());
+      : el("span", { class: v.kind === "finding" ? "badge finding" : "badge kind" }, v.kind.toUpperCase());
     const head = el("div", { class: "msg-head" }, badge,
       el("span", { class: "author", style: `--party:${partyColor(v.author)}` }, v.author),
       p.officer ? el("span", { class: "officer", title: "the officer who signed it for the party" }, p.officer) : null,
@@ -284,7 +290,17 @@ export class Hotline {
       el("time", { datetime: v.received }, fmtTime(v.received)));
     const said = messageText(p);
     const textID = `msg-text-${st.id}-${v.index}`;
-    const body = el("div", { class: "msg-text", id: textID, dataset: p.phrase ? { phrase: p.phrase } : {} }, said || (p.body ? JSON.stringify(p.body) : ""));
+    // notifications, responses, findings and measures: one line as an
+    // officer reads it, a link to the Notices tab and the signed text
+    const sum = REGIME_KINDS.includes(v.kind) ? summarize(v, st.envs, st.id) : null;
+    const body = sum
+      ? el("div", { class: "msg-text summary", id: textID }, el("span", { class: "summary-text" }, sum.text),
+        sum.target && this.onNotices ? [" ", el("button", {
+          type: "button", class: "link-button notices-link", dataset: { target: sum.target },
+          "aria-label": `Show ${sum.target.replace("-", " ")} in the Notices tab`, onclick: () => this.onNotices(st.id, sum.target),
+        }, "in Notices ›")] : null)
+      : el("div", { class: "msg-text", id: textID, dataset: p.phrase ? { phrase: p.phrase } : {} }, said || (p.body ? JSON.stringify(p.body) : ""));
+    const signed = sum ? this.signedText(st, v) : null;
     const dutyRows = duties.map((d) => {
       const row = el("li", { class: "duty", dataset: { deadline: d.deadline, party: d.party, index: String(d.index), acked: d.ack_index != null ? "1" : "", missed: d.missed ? "1" : "" } },
         el("span", { class: "duty-party", style: `--party:${partyColor(d.party)}` }, d.party),
@@ -310,7 +326,19 @@ export class Hotline {
         onclick: () => { this.replyTo = v.index; this.renderReplyChip(); this.text.focus(); },
       }, "Reply") : null);
     return el("article", { class: cls, id: `msg-${st.id}-${v.index}`, tabindex: "-1", dataset: { index: String(v.index), kind: v.kind }, "aria-label": `${prec || v.kind} message ${v.index} from ${v.author}`, "aria-describedby": textID },
-      head, body, attachmentList(st.id, p.attachments), dutyRows.length ? el("ul", { class: "duties", "aria-label": "Acknowledgements" }, dutyRows) : null, missedRows, actions);
+      head, body, signed, attachmentList(st.id, p.attachments), dutyRows.length ? el("ul", { class: "duties", "aria-label": "Acknowledgements" }, dutyRows) : null, missedRows, actions);
+  }
+
+  // signedText is the toggle that shows the exact bytes the envelope's
+  // author signed (the API's payload_b64, read as UTF-8): the summary is
+  // the console's reading of them, never a replacement.
+  signedText(st, v) {
+    const key = `${st.id}:${v.index}`;
+    const d = el("details", { class: "signed-text", open: this.signedOpen.has(key) },
+      el("summary", { "aria-label": `Signed text of #${v.index}` }, "signed text"),
+      el("pre", { class: "mono small signed-bytes" }, signedBytes(v)));
+    d.addEventListener("toggle", () => { if (d.open) this.signedOpen.add(key); else this.signedOpen.delete(key); });
+    return d;
   }
 
   renderReplyChip() {
@@ -489,4 +517,155 @@ function phraseText(p) {
   let t = ph.text[phraseLang()] || ph.text.en;
   for (const [k, v] of Object.entries(p.params || {})) t = t.split(`{${k}}`).join(v);
   return t;
+}
+
+// The envelope kinds of the regimes (docs/regimes.md), shown summarized.
+const REGIME_KINDS = ["notification", "response", "finding", "measure", "sign", "withdraw"];
+
+// signedBytes returns the signed payload of an envelope view as text.
+export function signedBytes(v) {
+  if (!v.payload_b64) return JSON.stringify(v.payload);
+  const bin = atob(v.payload_b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new TextDecoder().decode(bytes);
+}
+
+const num = (n) => Number(n).toLocaleString("en");
+const RESPONSE_VERBS = { accept: "accepted", question: "questioned", object: "objected to", answer: "answered", meeting: "recorded the meeting on" };
+const FORCES = [["troops", "troops"], ["tanks", "tanks"], ["acv", "ACVs"], ["artillery", "artillery pieces"], ["sorties", "sorties"],
+  ["amphibious_troops", "amphibious troops"], ["airborne_troops", "airborne troops"]];
+const CONSTRAINTS = {
+  "three-years-40000": "more than one activity above 40,000 troops or 900 tanks in three calendar years",
+  "year-13000": "more than six activities above 13,000 troops or 300 tanks in a calendar year",
+  "year-25000": "more than three activities above 25,000 troops or 400 tanks in a calendar year",
+  "simultaneous-13000": "more than three activities above 13,000 troops or 300 tanks at once",
+};
+const BREACHES = { separation: "the separation", "zone-min-separation": "the zone's minimum separation", "zone-entry-notice": "the zone's entry notice" };
+
+// noticeOf returns the notification logged at index as the Notices tab
+// names it ({index, regime, state, form}), or null when not held.
+function noticeOf(envs, index) {
+  const v = envs.get(index);
+  if (!v || v.kind !== "notification") return null;
+  const f = v.payload?.body || {};
+  return { index, regime: f.regime, state: f.state || v.author, form: f };
+}
+
+// deadlineSource is where a late notification's deadline comes from.
+function deadlineSource(n) {
+  switch (n?.regime) {
+    case "vd11-prior": return n.form.alert ? "VD11 para 41" : "VD11 para 38";
+    case "launch-1988": return "1988 agreement Art. I";
+    case "incsea-notice": return "INCSEA 1972 Art. VI";
+    default: return "";
+  }
+}
+
+// measureText says what a measure's terms agree.
+function measureText(t) {
+  if (!t || typeof t !== "object") return "measure";
+  const s = (k) => (t[k] ? `${num(t[k])} s` : "");
+  switch (t.kind) {
+    case "separation":
+      return `${t.domain || ""} separation ${t.tier || ""} ${num(t.distance_m)} m`.replace(/ +/g, " ").trim() + (t.vertical_m ? ` / ${num(t.vertical_m)} m vertical` : "");
+    case "zone":
+      return [`zone ${t.name || ""} (${t.zone_kind || "zone"})`, t.start || t.end ? fmtWindowText(t.start, t.end) : "",
+        t.entry_notice_s ? `entry notice ${s("entry_notice_s")}` : "", t.min_separation_m ? `minimum separation ${num(t.min_separation_m)} m` : ""].filter(Boolean).join(", ");
+    case "ack-deadlines":
+      return "acknowledgement deadlines " + Object.keys(t).filter((k) => k.endsWith("_s")).map((k) => `${k.slice(0, -2).toUpperCase()} ${s(k)}`).join(", ");
+    case "relevance":
+      return `relevance area${t.civilian ? ", civilian traffic" : ""}`;
+    default:
+      return t.kind || "measure";
+  }
+}
+
+function fmtWindowText(from, until) {
+  const f = fmtWhen(from), u = fmtWhen(until);
+  return f && u ? `${f} – ${u}` : f ? `from ${f}` : u ? `until ${u}` : "";
+}
+
+// summarize gives the one line an officer reads of a notification,
+// response, finding or measure envelope v of channel ch (envs: the
+// channel's envelopes held, for what it refers to), and the Notices tab
+// entry it belongs to: {text, target}. The fixed words are English: the
+// console translates standard phrases only (docs/phrases.md).
+export function summarize(v, envs, ch) {
+  const p = v.payload || {}, b = p.body || {};
+  const ref = (i) => `${ch}:${i}`;
+  const whose = (n, i) => (n ? `${n.state}'s ${headline(n)} (${ref(i)})` : `notification ${ref(i)}`);
+  switch (v.kind) {
+    case "notification": {
+      const n = { index: v.index, regime: b.regime, state: b.state || v.author, form: b };
+      let text;
+      if (b.regime === "vd11-explanation") {
+        text = `${n.state} asked ${b.to} for an explanation (vd11-explanation)${b.encounter ? ` of encounter ${b.encounter}` : ""}${b.meeting ? ", a meeting requested" : ""}${b.text ? `: ${b.text}` : ""}`;
+      } else if (b.regime === "vd11-hazard") {
+        text = `${n.state} reported a hazardous incident to ${b.to} (vd11-hazard)${b.text ? `: ${b.text}` : ""}`;
+      } else {
+        const parts = [`${n.state} notified ${b.regime}${b.alert ? " alert" : ""} ${headline(n)}`];
+        const forces = FORCES.filter(([k]) => Number(b[k]) > 0).map(([k, w]) => `${num(b[k])} ${w}`);
+        if (forces.length) parts.push(forces.join(", "));
+        if (b.start && !Array.isArray(b.start)) parts.push(windowOf(n));
+        text = parts.join(" · ");
+      }
+      return { text, target: `notice-${v.index}` };
+    }
+    case "response": {
+      const n = noticeOf(envs, p.reply_to);
+      const verb = RESPONSE_VERBS[b.response] || b.response;
+      return { text: `${v.author} ${verb} ${whose(n, p.reply_to)}${p.text ? `: ${p.text}` : ""}`, target: `notice-${p.reply_to}` };
+    }
+    case "finding": {
+      const about = b.about || [];
+      const n = noticeOf(envs, about[0]);
+      const at = fmtWhen(b.time);
+      let what;
+      switch (b.code) {
+        case "late": {
+          const src = deadlineSource(n);
+          what = `${whose(n, about[0])} was received ${at}, after its deadline${src ? ` (${src})` : ""}`;
+          break;
+        }
+        case "calendar-late":
+          what = `${whose(n, about[0])} was received ${at}, after 15 November of the year before (VD11 para 61)`;
+          break;
+        case "observation-required":
+          what = `${whose(n, about[0])} is observable: observers to be invited (VD11 Ch. VI)`;
+          break;
+        case "not-in-calendar":
+          what = b.rule === "no-calendar"
+            ? `${b.state} filed no annual calendar on ${ch} for ${whose(n, about[0])} (VD11 para 61)`
+            : `${whose(n, about[0])} is not in ${b.state}'s annual calendar (VD11 Ch. VII)`;
+          break;
+        case "constraint-exceeded":
+          what = `${whose(n, about[0])}: ${CONSTRAINTS[b.rule] || b.rule} (VD11 Ch. VIII)`;
+          break;
+        case "reply-overdue": {
+          const hazard = n?.regime === "vd11-hazard";
+          what = `${b.state} did not answer ${n ? `${n.state}'s ` : ""}${hazard ? "hazard report" : "request"} ${ref(about[0])} by ${at} (${hazard ? "VD11 para 17" : "VD11 para 16.1"})`;
+          break;
+        }
+        case "meeting-overdue":
+          what = `no meeting of ${n ? n.state : "the requester"} and ${b.state} recorded by ${at} after ${b.state}'s answer ${ref(about[1])} to request ${ref(about[0])} (VD11 para 16.2)`;
+          break;
+        case "measure-breach":
+          what = `${BREACHES[b.rule] || b.rule} of measure ${ref(about[1])} broken (${b.state}; alert ${ref(about[0])})`;
+          break;
+        default:
+          what = p.text || b.text || "";
+      }
+      return { text: `Finding: ${b.code} — ${what}`, target: `finding-${v.index}` };
+    }
+    case "measure":
+      return { text: `${v.author} proposed a measure: ${measureText(b)}`, target: `measure-${v.index}` };
+    case "sign":
+    case "withdraw": {
+      const m = envs.get(b.index);
+      const terms = m && m.kind === "measure" ? ` (${measureText(m.payload?.body)})` : "";
+      return { text: `${v.author} ${v.kind === "sign" ? "signed" : "withdrew from"} measure ${ref(b.index)}${terms}`, target: `measure-${b.index}` };
+    }
+  }
+  return null;
 }

@@ -7,7 +7,7 @@
 // canvas; a scale bar, range rings, a bearing and range measure tool; a
 // home view per channel; day and night themes.
 
-import { partyColor, severityColor, unattributedColor, fmtDuration, SEVERITY_RANK } from "./api.js";
+import { api, partyColor, severityColor, unattributedColor, fmtDuration, SEVERITY_RANK } from "./api.js";
 
 const TILE = 256; // pixels per world unit at zoom 0
 const MIN_ZOOM = 1, MAX_ZOOM = 16;
@@ -746,7 +746,26 @@ export class MapView {
     else this.encounters.set(String(e.id), e);
     this.changed();
   }
-  setZones(list) { this.zones = list || []; this.refitHome(); this.changed(); }
+  setZones(list) { this.zoneSeq = (this.zoneSeq || 0) + 1; this.zones = list || []; this.refitHome(); this.changed(); }
+  // reloadZones reads the zones again (GET /v1/zones): on the picture
+  // stream's zone events (a zone measure binding or lapsing, a launch or
+  // INCSEA notice's zone: app.js) and on a measure signed or withdrawn.
+  // Calls while a read is under way make one more read after it; an
+  // answer that comes after the zones were set otherwise is dropped.
+  async reloadZones() {
+    if (this.zoneRead) { this.zoneAgain = true; return this.zoneRead; }
+    this.zoneRead = (async () => {
+      do {
+        this.zoneAgain = false;
+        const seq = this.zoneSeq;
+        let zs;
+        try { zs = await api.zones(); } catch (_) { break; }
+        if (seq === this.zoneSeq) this.setZones(zs);
+      } while (this.zoneAgain);
+      this.zoneReads = (this.zoneReads || 0) + 1; // for tests
+    })();
+    try { await this.zoneRead; } finally { this.zoneRead = null; }
+  }
   // trackLabel names a track by callsign or name when the picture has it.
   trackLabel(id) {
     const t = this.tracks.get(id);

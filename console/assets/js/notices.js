@@ -32,7 +32,7 @@ function leftText(left) { return left > 0 ? `${fmtDuration(left)} left` : "passe
 
 // windowOf gives a notification's window; a launch without an end is
 // the node's 24 h from its planned start (regime.LaunchWindow).
-function windowOf(n) {
+export function windowOf(n) {
   const f = n.form;
   if (n.regime === "launch-1988" && !f.end && !isNaN(Date.parse(f.start))) {
     return `${fmtWindow(f.start, new Date(Date.parse(f.start) + 24 * 3600e3).toISOString())} (no end given: 24 h)`;
@@ -42,7 +42,7 @@ function windowOf(n) {
 
 // headline names a notification: its designation, else what it is
 // ("annual calendar 2027, 3 entries", "request to NATO", "icbm launch").
-function headline(n) {
+export function headline(n) {
   const f = n.form || {};
   if (f.designation) return f.designation;
   switch (n.regime) {
@@ -111,7 +111,7 @@ export class Notices {
   }
 
   async show(channel) {
-    if (channel !== this.channel) this.drafts = {};
+    if (channel !== this.channel) { this.drafts = {}; this.revealed = null; }
     this.channel = channel;
     this.signing = false;
     await this.refresh(true);
@@ -143,6 +143,23 @@ export class Notices {
       el("h3", {}, "Findings"), this.findings(fs || []),
       el("h3", {}, "Measures"), this.measures(rules?.measures || []),
       this.fileForm(), this.proposeForm());
+    this.showRevealed();
+  }
+
+  // reveal scrolls to and marks an entry of the tab: "notice-12",
+  // "finding-13", "measure-5" (the hotline's links to the tab); it stays
+  // marked across live redraws until another channel is shown.
+  reveal(id) {
+    this.revealed = id;
+    this.showRevealed(true);
+  }
+
+  showRevealed(focus = false) {
+    for (const n of this.root.querySelectorAll(".revealed")) n.classList.remove("revealed");
+    const n = this.revealed && document.getElementById(this.revealed);
+    if (!n || !this.root.contains(n)) return;
+    n.classList.add("revealed");
+    if (focus) { n.scrollIntoView({ block: "center" }); n.focus({ preventScroll: true }); }
   }
 
   // drawButton is the "Draw area on map" button of a form's textarea: the
@@ -196,7 +213,7 @@ export class Notices {
         n.acks.includes(this.me.party) ? null : el("button", { type: "button", onclick: () => this.act(() => api.ack(this.channel, n.index)) }, "Acknowledge"),
         ...["accept", "question", "object", "answer"].map((r) => respond(r)), meeting,
       ];
-      return el("li", { class: n.findings.length ? "notice has-finding" : "notice", dataset: { index: String(n.index) } },
+      return el("li", { class: n.findings.length ? "notice has-finding" : "notice", id: `notice-${n.index}`, tabindex: "-1", dataset: { index: String(n.index) } },
         el("div", {}, el("span", { class: "badge kind" }, n.regime), " ", el("b", {}, headline(n)), ` by ${n.state} (#${n.index})`),
         n.form?.start && !Array.isArray(n.form.start) ? el("div", { class: "small window" }, `window ${windowOf(n)}`) : null,
         el("div", { class: "small due" }, `received ${fmtDateTime(n.received)}`, dueText,
@@ -211,7 +228,7 @@ export class Notices {
   findings(fs) {
     if (!fs.length) return el("p", { class: "empty" }, "No findings.");
     return el("ul", { class: "findings", id: "finding-list" }, ...fs.map((f) =>
-      el("li", { class: "finding-item" }, el("span", { class: "badge finding" }, f.code + (f.rule ? ` ${f.rule}` : "")), ` #${f.index} `, f.text)));
+      el("li", { class: "finding-item", id: `finding-${f.index}`, tabindex: "-1", dataset: { index: String(f.index) } }, el("span", { class: "badge finding" }, f.code + (f.rule ? ` ${f.rule}` : "")), ` #${f.index} `, f.text)));
   }
 
   measures(ms) {
@@ -221,7 +238,7 @@ export class Notices {
       const box = el("div", { class: "sign-box" });
       const sign = awaitingMe ? el("button", { type: "button", class: "primary", dataset: { sign: String(m.index) }, onclick: () => this.confirmSign(m, box, false) }, "Sign…") : null;
       const withdraw = m.state === "binding" && !m.withdrawn_by ? el("button", { type: "button", onclick: () => this.confirmSign(m, box, true) }, "Withdraw…") : null;
-      return el("li", { class: `measure measure-${m.state}` },
+      return el("li", { class: `measure measure-${m.state}`, id: `measure-${m.index}`, tabindex: "-1", dataset: { index: String(m.index) } },
         el("div", {}, el("span", { class: "badge kind" }, m.kind), ` #${m.index} `, el("b", {}, m.state),
           m.binding_since != null ? ` since #${m.binding_since}` : "", m.withdrawn_by ? ` · withdrawn by ${m.withdrawn_by}, lapses ${fmtDateTime(m.lapses)}` : ""),
         el("div", { class: "small" }, `signed by ${(m.signed_by || []).join(", ")}`, m.awaiting?.length ? ` · awaiting ${m.awaiting.join(", ")}` : ""),

@@ -16,7 +16,7 @@
 // off and on (remembered in localStorage); while it is off the zones are
 // drawn by the map as any zone. The notifications (and the zones) are read
 // again when the map shows another channel and when a notification
-// arrives (refresh).
+// arrives (refresh), the zones also on the picture stream's zone events.
 
 import { api, el, partyColor } from "./api.js";
 import { fmtWindow } from "./map.js";
@@ -102,32 +102,18 @@ export class Notified {
   async refresh() {
     const ch = this.channel, seq = ++this.seq;
     if (!ch) return;
-    let ns, zs;
+    let ns;
     try {
-      [ns, zs] = await Promise.all([api.get(`/v1/channels/${encodeURIComponent(ch)}/notifications`), api.zones().catch(() => null)]);
+      ns = await api.get(`/v1/channels/${encodeURIComponent(ch)}/notifications`);
     } catch (_) { return; /* the Notices tab tells */ }
     if (seq !== this.seq || ch !== this.channel) return;
     this.areas = (ns || []).flatMap(notifiedAreas).map((a) => ({ ...a, window: fmtWindow(a.from, a.until) }));
     this.indexes = new Set(this.areas.map((a) => a.index));
-    if (zs) this.map.setZones(zs); else this.map.draw();
-    if (zs) this.awaitZones(ch, seq, 3);
-  }
-
-  // awaitZones reads the zones again, a second later, while a launch or
-  // INCSEA notice of the channel has none yet: the node tells its live
-  // picture after the notification is logged, so the first read can come
-  // before the zone exists.
-  awaitZones(ch, seq, tries) {
-    const missing = this.areas.some((a) => a.zone && !this.zonesOf(a.index).length);
-    if (!missing || tries <= 0) return;
-    setTimeout(async () => {
-      if (seq !== this.seq || ch !== this.channel) return;
-      let zs;
-      try { zs = await api.zones(); } catch (_) { return; }
-      if (seq !== this.seq || ch !== this.channel) return;
-      this.map.setZones(zs);
-      this.awaitZones(ch, seq, tries - 1);
-    }, 1000);
+    this.map.draw();
+    // The zones too; a launch or INCSEA notice's zone may come after
+    // this read (the node tells its picture after logging the notice):
+    // the picture stream's zone event then reads them again (app.js).
+    this.map.reloadZones();
   }
 
   // explains names, for an encounter's explained_by label
