@@ -143,7 +143,7 @@ func TestBrowserHotlineRegime(t *testing.T) {
 	b.screenshot(artifactsDir(t), "hotline-regime-nato.png")
 	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
 		// the doc's picture: the summaries with one signed text open
-		b.eval(`(() => { for (const d of document.querySelectorAll("#panel-hotline details.signed-text[open]")) d.open = false; return "ok"; })()`)
+		b.eval(`(() => { for (const d of document.querySelectorAll("#panel-hotline details.signed-text[open]")) d.querySelector("summary").click(); return "ok"; })()`)
 		b.click(fmt.Sprintf(`#msg-ru-nato-%d details.signed-text summary`, resp.Index))
 		// (the first-use notice of the node key dismissed, for room)
 		b.eval(fmt.Sprintf(`(() => { for (const x of document.querySelectorAll("aside.side button, aside.side a")) if (x.textContent === "Dismiss") x.click(); document.getElementById("msg-ru-nato-%d").scrollIntoView({ block: "start" }); return "ok"; })()`, resp.Index))
