@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,10 @@ type testNode struct {
 
 	nodeKey ed25519.PrivateKey
 	db      *sqlite.DB
+	// ahead moves the node's clock (and its live picture's) forward by
+	// that many nanoseconds: deadlines pass without waiting for them.
+	// The console's own clock (sessions) stays.
+	ahead atomic.Int64
 }
 
 var testParties = []string{"RU", "US", "FR", "NATO"}
@@ -74,6 +79,7 @@ func (tn *testNode) open(tb testing.TB, first bool, addr string) {
 	n := node.New(db, tn.nodeKey, "test-node")
 	n.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	n.TickInterval = 50 * time.Millisecond
+	n.Now = func() time.Time { return time.Now().Add(time.Duration(tn.ahead.Load())) }
 	if err := n.Open(ctx); err != nil {
 		db.Close()
 		tb.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -142,10 +143,12 @@ func TestBrowserHotlineRegime(t *testing.T) {
 	b.screenshot(artifactsDir(t), "hotline-regime-nato.png")
 	if dir := os.Getenv("DECONFLICT_DOCS_SHOTS"); dir != "" {
 		// the doc's picture: the summaries with one signed text open
-		b.eval(`(() => { for (const d of document.querySelectorAll("#panel-hotline details.signed-text[open]")) d.open = false; return "ok"; })()`)
+		b.eval(`(() => { for (const d of document.querySelectorAll("#panel-hotline details.signed-text[open]")) d.querySelector("summary").click(); return "ok"; })()`)
 		b.click(fmt.Sprintf(`#msg-ru-nato-%d details.signed-text summary`, resp.Index))
-		b.eval(`(() => { document.querySelector("#panel-hotline .thread").scrollTop = 0; return "ok"; })()`)
-		docScreenshot(t, b, dir+"/hotline-regime-1440x900.png")
+		// (the first-use notice of the node key dismissed, for room)
+		b.eval(fmt.Sprintf(`(() => { for (const x of document.querySelectorAll("aside.side button, aside.side a")) if (x.textContent === "Dismiss") x.click(); document.getElementById("msg-ru-nato-%d").scrollIntoView({ block: "start" }); return "ok"; })()`, resp.Index))
+		b.do(chromedp.Sleep(300 * time.Millisecond)) // a frame or two
+		docScreenshot(t, b, filepath.Join(dir, "hotline-regime-1440x900.png"))
 	}
 
 	// The links go to the entry in the Notices tab.
@@ -164,5 +167,34 @@ func TestBrowserHotlineRegime(t *testing.T) {
 	if got := b.eval(`location.hash`); got != "#ru-nato/notices" {
 		t.Errorf("hash %q after the link, want #ru-nato/notices", got)
 	}
+
+	// NATO asks RU for an explanation; RU does not answer within 48 h
+	// (the node's clock moved on): the node's reply-overdue finding comes
+	// live.
+	b.do(chromedp.Navigate(base + "/#ru-nato/hotline"))
+	var req deconflict.Receipt
+	if st, code := nato.do("POST", "/v1/console/notify", console.NotifyRequest{Channel: "ru-nato", Form: json.RawMessage(`{"regime":"vd11-explanation","state":"NATO","to":"RU","text":"Explain the LADOGA build-up"}`)}, &req); code != "" {
+		t.Fatalf("request: %d %s", st, code)
+	}
+	want[req.Index] = "NATO asked RU for an explanation (vd11-explanation): Explain the LADOGA build-up"
+	b.wait("the request", fmt.Sprintf(`!!document.querySelector('#msg-ru-nato-%d .summary-text')`, req.Index), 15*time.Second)
+	tn.ahead.Store(int64(49 * time.Hour))
+	// (the page shows it as it comes: the node's deadline loop runs every 50 ms)
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.querySelectorAll('#panel-hotline article[data-kind="finding"]').length === 3`, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		fs, ferr := tn.Findings(ctx, deconflict.NodeAuthor, "ru-nato")
+		t.Fatalf("waiting for a third finding in the page: %v; the node's findings: %+v (%v); the page's: %s", err, fs, ferr,
+			b.eval(`[...document.querySelectorAll('#panel-hotline article.msg')].map((n) => n.dataset.kind + " " + n.dataset.index).join(", ") + " / hotline " + document.getElementById("hotline-status").textContent`))
+	}
+	fs, err = tn.Findings(ctx, deconflict.NodeAuthor, "ru-nato")
+	if err != nil || len(fs) != 3 || fs[2].Code != "reply-overdue" || fs[2].About[0] != req.Index || fs[2].State != "RU" {
+		t.Fatalf("findings %+v (%v), want RU's reply-overdue last", fs, err)
+	}
+	overdue := fs[2]
+	due := req.Received.Add(48 * time.Hour)
+	if !overdue.Time.Equal(due) {
+		t.Errorf("reply-overdue at %v, want %v", overdue.Time, due)
+	}
+	want[overdue.Index] = fmt.Sprintf("Finding: reply-overdue — RU did not answer NATO's request ru-nato:%d by %s (VD11 para 16.1)", req.Index, refWhen(due))
+	check()
 	b.checkNoErrors()
 }

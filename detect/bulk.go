@@ -288,7 +288,7 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 		}
 		e.zonesFor(bt.idx, bt.now)
 	}
-	e.encSlab, e.encChunk = nil, 0
+	e.encSlab, e.encChunk, e.encPtrs = nil, 0, nil
 	e.latest = latest
 	return taken
 }
@@ -701,4 +701,20 @@ func (e *Engine) newEncounter() *encounter {
 	en := &e.encSlab[0]
 	e.encSlab = e.encSlab[1:]
 	return en
+}
+
+// addEnc adds en to track i's open encounters. During a bulk load, a
+// track's first list (room for two) is carved from a slab shared by the
+// run's tracks (capped, so that a third encounter moves it out).
+func (e *Engine) addEnc(i int32, en *encounter) {
+	t := &e.tracks[i]
+	if cap(t.encs) == 0 && e.encChunk > 0 {
+		if len(e.encPtrs)+2 > cap(e.encPtrs) {
+			e.encPtrs = make([]*encounter, 0, 2*e.encChunk)
+		}
+		k := len(e.encPtrs)
+		e.encPtrs = e.encPtrs[:k+2]
+		t.encs = e.encPtrs[k : k : k+2]
+	}
+	t.encs = append(t.encs, en)
 }

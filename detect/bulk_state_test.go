@@ -159,8 +159,8 @@ func sameState(t *testing.T, x, y *Engine) {
 		}
 		distinct[en] = true
 	}
-	if y.encSlab != nil || y.encChunk != 0 {
-		t.Fatalf("a slab of %d encounters (chunk %d) left after the bulk load", len(y.encSlab), y.encChunk)
+	if y.encSlab != nil || y.encChunk != 0 || y.encPtrs != nil {
+		t.Fatalf("a slab of %d encounters (chunk %d, %d lists) left after the bulk load", len(y.encSlab), y.encChunk, len(y.encPtrs))
 	}
 	sx, sy := x.Stats(), y.Stats()
 	sx.Candidate, sy.Candidate = 0, 0

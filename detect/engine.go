@@ -85,33 +85,30 @@ const (
 	airSea = 2
 )
 
-// track is a track's state, 320 bytes: five cache lines, aligned as the
-// tracks' array is. What scan and a pair's evaluation read of a candidate
-// (the first fields, to the motion) lies in the first two lines; what an
-// update reads of its own track, in the first four.
+// track is a track's state. The fields an evaluation of a pair reads come
+// first, within two cache lines.
 type track struct {
 	t      int64  // unix ns of the last report
 	label  uint16 // party, asset or civilian, domain: see intern
 	domain uint8
 	live   bool
-	refReg bool // ref was set when the track was last registered (see Update)
-	still  bool // stationary (see still): a pair of stationary tracks opens nothing
+	refReg bool         // ref was set when the track was last registered (see Update)
+	still  bool         // stationary (see still): a pair of stationary tracks opens nothing
+	stamp  uint32       // evaluate: seen as a candidate
+	paired uint32       // evaluate: pair run
+	encs   []*encounter // open encounters involving the track
+	ref    entry        // the track's entries in the index (reach grown by skinM); id < 0: none
+	m      geo.Motion
+	id     string
+	cells  []int32 // index cells the track is registered in (sorted)
 	// low: an aircraft that can be under the air-sea height within its
 	// horizon, registered in the sea grid too (in cells2, sorted), where
 	// ships find it and it finds ships.
 	low    bool
-	stamp  uint32       // evaluate: seen as a candidate
-	paired uint32       // evaluate: pair run
-	encs   []*encounter // open encounters involving the track
-	m      geo.Motion
-	ref    entry   // the track's entries in the index (reach grown by skinM); id < 0: none
-	cells  []int32 // index cells the track is registered in (sorted)
 	cells2 []int32
-	id     string
 	reg0   geo.Vec3 // the registered capsule: segment reg0-reg1 (ECEF, m)
 	reg1   geo.Vec3
 	regR   float64 // and radius (m)
-	_      [40]byte
 }
 
 type encounter struct {
@@ -193,8 +190,9 @@ type Engine struct {
 	// compacted is the engine time (unix ns) of the last Compact by Tick.
 	compacted int64
 	events    []Event
-	encSlab   []encounter // bulk: storage for the encounters it opens (newEncounter)
-	encChunk  int         // bulk: the slabs' size; 0: not in a bulk load
+	encSlab   []encounter  // bulk: storage for the encounters it opens (newEncounter)
+	encChunk  int          // bulk: the slabs' size; 0: not in a bulk load
+	encPtrs   []*encounter // bulk: storage for the tracks' first encounter lists (addEnc)
 	stats     Stats
 	touched   int32 // what scan reads ahead
 }

@@ -128,9 +128,9 @@ func (e *Engine) openEnc(en *encounter, p Prediction, now int64) {
 	en.pub.Prediction = p
 	en.life.open(p)
 	e.open[en.key] = en
-	e.tracks[en.a].encs = append(e.tracks[en.a].encs, en)
+	e.addEnc(en.a, en)
 	if en.b >= 0 {
-		e.tracks[en.b].encs = append(e.tracks[en.b].encs, en)
+		e.addEnc(en.b, en)
 	}
 	en.alerted, en.alertedAny = p.Severity, true
 	if c, ok := e.closed[en.name()]; ok && now < c.until && p.Severity <= c.sev {

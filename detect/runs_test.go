@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-	"unsafe"
 )
 
 // TestRuns: inserting and removing entries keeps every cell sorted by
@@ -55,17 +54,5 @@ func TestRuns(t *testing.T) {
 		if _, ok := c.find(6, 0); ok {
 			t.Fatalf("step %d: found an entry of a label never inserted", step)
 		}
-	}
-}
-
-// TestTrackLayout: a track is a whole number of cache lines, and the
-// fields a candidate's evaluation reads lie in its first two (see track).
-func TestTrackLayout(t *testing.T) {
-	var x track
-	if n := unsafe.Sizeof(x); n%64 != 0 {
-		t.Errorf("a track is %d bytes, not a whole number of 64-byte lines", n)
-	}
-	if end := unsafe.Offsetof(x.m) + unsafe.Sizeof(x.m); end > 128 {
-		t.Errorf("a track's motion ends at byte %d, past its first two lines", end)
 	}
 }

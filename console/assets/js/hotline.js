@@ -334,10 +334,11 @@ export class Hotline {
   // the console's reading of them, never a replacement.
   signedText(st, v) {
     const key = `${st.id}:${v.index}`;
+    // The state is kept at the click (before the toggle, whose event comes
+    // later), so that a live redraw in between keeps what was asked.
     const d = el("details", { class: "signed-text", open: this.signedOpen.has(key) },
-      el("summary", { "aria-label": `Signed text of #${v.index}` }, "signed text"),
+      el("summary", { "aria-label": `Signed text of #${v.index}`, onclick: () => { if (d.open) this.signedOpen.delete(key); else this.signedOpen.add(key); } }, "signed text"),
       el("pre", { class: "mono small signed-bytes" }, signedBytes(v)));
-    d.addEventListener("toggle", () => { if (d.open) this.signedOpen.add(key); else this.signedOpen.delete(key); });
     return d;
   }
 
