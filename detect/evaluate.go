@@ -96,7 +96,31 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 			touch += rs[0].end
 		}
 	}
+	// Then read the first entry of each cell's first watched run, for
+	// the same reason: the loop below would otherwise wait for the first
+	// cell's entries before it reads the next cell's. (Reading every
+	// watched run's first entry was slower.)
+	for _, c := range cellList {
+		x := &cells[c]
+		k := int32(0)
+		for _, r := range x.runs {
+			if p := r.label; !asked || p != lastP {
+				lastP, lastW, asked = p, e.watched(me.label, p), true
+				if cross && e.labels[p].dom == dom {
+					lastW = false
+				}
+			}
+			if lastW {
+				if k < r.end && int(k) < len(x.es) {
+					touch += x.es[k].id
+				}
+				break
+			}
+			k = r.end
+		}
+	}
 	e.touched = touch
+	asked = false
 	for _, c := range cellList {
 		x := &cells[c]
 		es := x.es
