@@ -12,6 +12,15 @@ import (
 	"github.com/deconflict/deconflict"
 )
 
+// Append's statements, prepared once when the store opens.
+const (
+	selectLogSize    = `SELECT COALESCE(MAX(idx)+1, 0) FROM envelopes WHERE channel = ?`
+	upsertCheckpoint = `INSERT INTO checkpoints (channel, size, text) VALUES (?, ?, ?) ON CONFLICT(channel) DO UPDATE SET size = excluded.size, text = excluded.text`
+	insertAck        = `INSERT INTO acks (channel, idx, party, deadline) VALUES (?, ?, ?, ?)`
+	insertEnvelope   = `INSERT INTO envelopes (channel, idx, id, author, kind, received, payload, key, sig, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertHash       = `INSERT INTO log_hashes (channel, n, hash) VALUES (?, ?, ?)`
+)
+
 // Append implements deconflict.Store: one transaction for the envelopes,
 // their log hashes, the checkpoint and the acknowledgement book-keeping.
 func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
@@ -21,14 +30,20 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 	}
 	defer tx.Rollback()
 	var size int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(idx)+1, 0) FROM envelopes WHERE channel = ?`, b.Channel).Scan(&size); err != nil {
+	st, err := db.ws.txStmt(ctx, tx, selectLogSize)
+	if err != nil {
+		return err
+	}
+	err = st.QueryRowContext(ctx, b.Channel).Scan(&size)
+	st.Close()
+	if err != nil {
 		return err
 	}
 	if len(b.Envelopes) > 0 && b.Envelopes[0].Index != size {
 		return deconflict.Errorf(deconflict.ECONFLICT, "channel %s: append at index %d, log size is %d", b.Channel, b.Envelopes[0].Index, size)
 	}
 	if len(b.Envelopes) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO envelopes (channel, idx, id, author, kind, received, payload, key, sig, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := db.ws.txStmt(ctx, tx, insertEnvelope)
 		if err != nil {
 			return err
 		}
@@ -48,7 +63,7 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 		st.Close()
 	}
 	if len(b.Hashes) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO log_hashes (channel, n, hash) VALUES (?, ?, ?)`)
+		st, err := db.ws.txStmt(ctx, tx, insertHash)
 		if err != nil {
 			return err
 		}
@@ -61,14 +76,28 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 		st.Close()
 	}
 	if b.Checkpoint != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (channel, size, text) VALUES (?, ?, ?) ON CONFLICT(channel) DO UPDATE SET size = excluded.size, text = excluded.text`, b.Channel, b.TreeSize, b.Checkpoint); err != nil {
+		st, err := db.ws.txStmt(ctx, tx, upsertCheckpoint)
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, b.Channel, b.TreeSize, b.Checkpoint)
+		st.Close()
+		if err != nil {
 			return fmt.Errorf("store checkpoint: %w", err)
 		}
 	}
-	for _, p := range b.Pending {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO acks (channel, idx, party, deadline) VALUES (?, ?, ?, ?)`, b.Channel, p.Index, p.Party, nanos(p.Deadline)); err != nil {
-			return fmt.Errorf("insert ack duty %d/%s: %w", p.Index, p.Party, err)
+	if len(b.Pending) > 0 {
+		st, err := db.ws.txStmt(ctx, tx, insertAck)
+		if err != nil {
+			return err
 		}
+		for _, p := range b.Pending {
+			if _, err := st.ExecContext(ctx, b.Channel, p.Index, p.Party, nanos(p.Deadline)); err != nil {
+				st.Close()
+				return fmt.Errorf("insert ack duty %d/%s: %w", p.Index, p.Party, err)
+			}
+		}
+		st.Close()
 	}
 	for _, a := range b.Acked {
 		if _, err := tx.ExecContext(ctx, `UPDATE acks SET ack_idx = ? WHERE channel = ? AND idx = ? AND party = ? AND ack_idx IS NULL`, a.AckIndex, b.Channel, a.Index, a.Party); err != nil {
@@ -115,7 +144,7 @@ func (db *DB) Append(ctx context.Context, b *deconflict.Batch) error {
 // LogSize implements deconflict.Store.
 func (db *DB) LogSize(ctx context.Context, channel string) (int64, error) {
 	var n sql.NullInt64
-	err := db.r.QueryRowContext(ctx, `SELECT MAX(idx) FROM envelopes WHERE channel = ?`, channel).Scan(&n)
+	err := db.rs.queryRow(ctx, `SELECT MAX(idx) FROM envelopes WHERE channel = ?`, channel).Scan(&n)
 	if !n.Valid {
 		return 0, err
 	}
@@ -138,7 +167,7 @@ func scanEnvelope(s interface{ Scan(...any) error }) (*deconflict.Envelope, erro
 }
 
 func (db *DB) findOne(ctx context.Context, what, where string, args ...any) (*deconflict.Envelope, error) {
-	e, err := scanEnvelope(db.r.QueryRowContext(ctx, `SELECT `+envCols+` FROM envelopes WHERE `+where, args...))
+	e, err := scanEnvelope(db.rs.queryRow(ctx, `SELECT `+envCols+` FROM envelopes WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, deconflict.Errorf(deconflict.ENOTFOUND, "channel %s: no envelope %s", args[0], what)
 	}
@@ -159,7 +188,7 @@ func (db *DB) FindEnvelopesByID(ctx context.Context, channel string, ids []strin
 		for _, id := range part {
 			args = append(args, id)
 		}
-		rows, err := db.r.QueryContext(ctx, `SELECT `+envCols+` FROM envelopes WHERE channel = ? AND id IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
+		rows, err := db.rs.queryIn(ctx, len(part), `SELECT `+envCols+` FROM envelopes WHERE channel = ? AND id IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +215,7 @@ func (db *DB) FindEnvelopeByLeafHash(ctx context.Context, channel string, h [32]
 
 // FindEnvelopes implements deconflict.Store.
 func (db *DB) FindEnvelopes(ctx context.Context, channel string, from int64, limit int) ([]*deconflict.Envelope, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+envCols+` FROM envelopes WHERE channel = ? AND idx >= ? ORDER BY idx LIMIT ?`, channel, from, limit)
+	rows, err := db.rs.query(ctx, `SELECT `+envCols+` FROM envelopes WHERE channel = ? AND idx >= ? ORDER BY idx LIMIT ?`, channel, from, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +242,7 @@ func (db *DB) ReadHashes(ctx context.Context, channel string, indexes []int64) (
 	for _, i := range indexes {
 		args = append(args, i)
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT n, hash FROM log_hashes WHERE channel = ? AND n IN (?`+strings.Repeat(",?", len(indexes)-1)+`)`, args...)
+	rows, err := db.rs.queryIn(ctx, len(indexes), `SELECT n, hash FROM log_hashes WHERE channel = ? AND n IN (?`+strings.Repeat(",?", len(indexes)-1)+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +275,7 @@ func (db *DB) ReadHashes(ctx context.Context, channel string, indexes []int64) (
 func (db *DB) Checkpoint(ctx context.Context, channel string) ([]byte, int64, error) {
 	var text []byte
 	var size int64
-	err := db.r.QueryRowContext(ctx, `SELECT text, size FROM checkpoints WHERE channel = ?`, channel).Scan(&text, &size)
+	err := db.rs.queryRow(ctx, `SELECT text, size FROM checkpoints WHERE channel = ?`, channel).Scan(&text, &size)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, nil
 	}
@@ -277,7 +306,7 @@ const ackCols = `channel, idx, party, deadline, ack_idx, missed`
 
 // PendingAcks implements deconflict.Store.
 func (db *DB) PendingAcks(ctx context.Context, channel, party string, open bool) ([]deconflict.PendingAck, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+ackCols+` FROM acks WHERE channel = ? AND (? = '' OR party = ?) AND (? = 0 OR ack_idx IS NULL) ORDER BY idx, party`, channel, party, party, open)
+	rows, err := db.rs.query(ctx, `SELECT `+ackCols+` FROM acks WHERE channel = ? AND (? = '' OR party = ?) AND (? = 0 OR ack_idx IS NULL) ORDER BY idx, party`, channel, party, party, open)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +315,7 @@ func (db *DB) PendingAcks(ctx context.Context, channel, party string, open bool)
 
 // AckStatus implements deconflict.Store.
 func (db *DB) AckStatus(ctx context.Context, channel string, index int64) ([]deconflict.PendingAck, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+ackCols+` FROM acks WHERE channel = ? AND idx = ? ORDER BY party`, channel, index)
+	rows, err := db.rs.query(ctx, `SELECT `+ackCols+` FROM acks WHERE channel = ? AND idx = ? ORDER BY party`, channel, index)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +324,7 @@ func (db *DB) AckStatus(ctx context.Context, channel string, index int64) ([]dec
 
 // DueAcks implements deconflict.Store.
 func (db *DB) DueAcks(ctx context.Context, now time.Time) ([]deconflict.PendingAck, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+ackCols+` FROM acks WHERE ack_idx IS NULL AND missed = 0 AND deadline <= ? ORDER BY channel, idx, party`, nanos(now))
+	rows, err := db.rs.query(ctx, `SELECT `+ackCols+` FROM acks WHERE ack_idx IS NULL AND missed = 0 AND deadline <= ? ORDER BY channel, idx, party`, nanos(now))
 	if err != nil {
 		return nil, err
 	}

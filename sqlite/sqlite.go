@@ -26,6 +26,8 @@ type DB struct {
 	Path string
 	w    *sql.DB // one connection, BEGIN IMMEDIATE
 	r    *sql.DB // readers
+	// rs and ws are the hot queries' statements, prepared once on r and w.
+	rs, ws stmtCache
 }
 
 // Open opens (creating if needed) the database file at path and migrates it.
@@ -46,7 +48,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
-	db := &DB{Path: path, w: w, r: r}
+	db := &DB{Path: path, w: w, r: r, rs: stmtCache{pool: r}, ws: stmtCache{pool: w}}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -55,11 +57,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	if err := db.ws.prepare(ctx, selectLogSize, insertEnvelope, insertHash, upsertCheckpoint, insertAck); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	return db, nil
 }
 
 // Close closes both connection pools.
 func (db *DB) Close() error {
+	db.rs.close()
+	db.ws.close()
 	return errors.Join(db.w.Close(), db.r.Close())
 }
 
