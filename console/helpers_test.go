@@ -44,7 +44,7 @@ type testNode struct {
 	db      *sqlite.DB
 	// ahead moves the node's clock (and its live picture's) forward by
 	// that many nanoseconds: deadlines pass without waiting for them.
-	// The console's own clock (sessions) stays.
+	// The console's own clock (sessions, Console.Now) stays.
 	ahead atomic.Int64
 }
 
@@ -117,6 +117,7 @@ func (tn *testNode) open(tb testing.TB, first bool, addr string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	c.Now = time.Now // sessions keep real time when the node's clock moves (ahead)
 	if err := s.Listen(addr); err != nil {
 		tb.Fatal(err)
 	}

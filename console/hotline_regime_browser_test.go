@@ -179,6 +179,10 @@ func TestBrowserHotlineRegime(t *testing.T) {
 	want[req.Index] = "NATO asked RU for an explanation (vd11-explanation): Explain the LADOGA build-up"
 	b.wait("the request", fmt.Sprintf(`!!document.querySelector('#msg-ru-nato-%d .summary-text')`, req.Index), 15*time.Second)
 	tn.ahead.Store(int64(49 * time.Hour))
+	// (the sessions keep the console's clock: signed in still)
+	if st, code := nato.do("GET", "/console/me", nil, nil); code != "" {
+		t.Fatalf("NATO's session after the node's clock moved: %d %s", st, code)
+	}
 	// (the page shows it as it comes: the node's deadline loop runs every 50 ms)
 	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.querySelectorAll('#panel-hotline article[data-kind="finding"]').length === 3`, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 		fs, ferr := tn.Findings(ctx, deconflict.NodeAuthor, "ru-nato")

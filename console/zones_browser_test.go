@@ -18,7 +18,8 @@ import (
 
 // TestBrowserZoneMeasure: a zone measure NATO proposes and RU signs at
 // the API, while RU's map is open, appears on the map without a reload;
-// withdrawn, it goes. The map reads the zones again on the picture
+// withdrawn, it goes (one with a notice period when the notice ends, on
+// the node's clock). The map reads the zones again on the picture
 // stream's zone events, which reach the members who may see the zone
 // (RU) and no one else (US shares no channel with NATO, the zone's
 // owner).
@@ -107,6 +108,32 @@ func TestBrowserZoneMeasure(t *testing.T) {
 	}
 	zoneEvents(ruPic, id, "removed")
 	b.wait("the zone gone from the map", "!"+has("zones")+" && !"+has("drawnZones")+" && window.notReloaded === true", 15*time.Second)
+
+	// A zone measure with a notice period: withdrawn, it stays until the
+	// notice ends (on the node's clock), then goes.
+	terms = `{"kind":"zone","name":"CAUTION BRAVO","zone_kind":"special-caution-area","area":{"circle":{"lat":55.5,"lon":17.0,"radius_m":20000}},"notice_period_s":3600}`
+	if st, code := nato.do("POST", "/v1/console/measure", console.MeasureRequest{Channel: "ru-nato", Terms: json.RawMessage(terms)}, &prop); code != "" {
+		t.Fatalf("propose: %d %s", st, code)
+	}
+	id = fmt.Sprintf("measure:ru-nato:%d", prop.Index)
+	if st, code := ru.do("POST", "/v1/console/measure", console.MeasureRequest{Channel: "ru-nato", Index: &prop.Index}, nil); code != "" {
+		t.Fatalf("sign: %d %s", st, code)
+	}
+	zoneEvents(ruPic, id, "added")
+	b.wait("the second zone on the map", has("zones")+" && "+has("drawnZones"), 15*time.Second)
+	reads := b.eval(`String(window.deconflictConsole.map.zoneReads)`)
+	var withdraw deconflict.Receipt
+	if st, code := nato.do("POST", "/v1/console/measure", console.MeasureRequest{Channel: "ru-nato", Index: &prop.Index, Withdraw: true}, &withdraw); code != "" {
+		t.Fatalf("withdraw: %d %s", st, code)
+	}
+	// the withdrawal's envelope makes the map read the zones: still there
+	b.wait("the zones read after the withdrawal", fmt.Sprintf(`window.deconflictConsole.hotline.channels.get("ru-nato").envs.has(%d) && String(window.deconflictConsole.map.zoneReads) !== %q`, withdraw.Index, reads), 15*time.Second)
+	if got := b.eval(has("zones") + ` && ` + has("drawnZones") + ` ? "drawn" : "gone"`); got != "drawn" {
+		t.Errorf("the zone withdrawn with an hour's notice is %s at once, want drawn until the notice ends", got)
+	}
+	tn.ahead.Store(int64(61 * time.Minute))
+	zoneEvents(ruPic, id, "removed")
+	b.wait("the second zone gone once its notice ended", "!"+has("zones")+" && !"+has("drawnZones")+" && window.notReloaded === true", 15*time.Second)
 
 	// US may not see NATO's zone: its stream's first zone event is the one
 	// US declares now (events reach a watcher in order).
