@@ -220,11 +220,15 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 		}
 		if n := len(e.free); n > 0 {
 			e.free = e.free[:n-1]
+			old := &e.tracks[idx]
+			e.tracks[idx] = track{id: r.ID, domain: dom, live: true, label: label, encs: old.encs[:0], cells: old.cells[:0], cells2: old.cells2[:0], ref: entry{id: -1}}
 		} else {
+			// The same, in place: the new slot is zero (a composite
+			// literal would be built aside and copied).
 			e.tracks = append(e.tracks, track{})
+			t := &e.tracks[idx]
+			t.id, t.domain, t.live, t.label, t.ref.id = r.ID, dom, true, label, -1
 		}
-		old := &e.tracks[idx]
-		e.tracks[idx] = track{id: r.ID, domain: dom, live: true, label: label, encs: old.encs[:0], cells: old.cells[:0], cells2: old.cells2[:0], ref: entry{id: -1}}
 		e.stats.Reports++
 		e.latest = max(e.latest, now)
 		t := &e.tracks[idx]

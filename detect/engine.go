@@ -485,7 +485,17 @@ func (e *Engine) flush() []Event {
 }
 
 func (e *Engine) emit(typ EventType, now int64, en *encounter, alert bool) {
-	e.events = append(e.events, Event{Type: typ, Time: nsToTime(now), Encounter: en.pub, Alert: alert})
+	// Written in place (every field): a composite literal would be
+	// built aside and copied.
+	n := len(e.events)
+	if n < cap(e.events) {
+		e.events = e.events[:n+1]
+	} else {
+		e.events = append(e.events, Event{})
+	}
+	ev := &e.events[n]
+	ev.Type, ev.Time, ev.Alert = typ, nsToTime(now), alert
+	ev.Encounter = en.pub
 }
 
 // Remove drops the track id (closing its encounters with reason TrackLost

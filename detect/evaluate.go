@@ -328,13 +328,16 @@ func (e *Engine) pair(i, j int32, now int64) {
 		return p
 	}
 	if en == nil {
+		// newEncounter's is zero: the fields are set in place (a
+		// composite literal is built aside and copied, 552 bytes).
 		en = e.newEncounter()
-		*en = encounter{key: key, a: i, b: j, pub: Encounter{
-			Kind: Approach, A: a.id, B: b.id, PartyA: e.party(a.label), PartyB: e.party(b.label),
-			Domain: domainName(kind), Widened: widened,
-		}}
+		en.key, en.a, en.b = key, i, j
+		pub := &en.pub
+		pub.Kind, pub.Domain, pub.Widened = Approach, domainName(kind), widened
 		if a.id > b.id {
-			en.pub.A, en.pub.B, en.pub.PartyA, en.pub.PartyB = b.id, a.id, en.pub.PartyB, en.pub.PartyA
+			pub.A, pub.B, pub.PartyA, pub.PartyB = b.id, a.id, e.party(b.label), e.party(a.label)
+		} else {
+			pub.A, pub.B, pub.PartyA, pub.PartyB = a.id, b.id, e.party(a.label), e.party(b.label)
 		}
 		e.openEnc(en, pred(true), now)
 		return

@@ -50,7 +50,7 @@ func (e *Engine) rulesFor(th *Thresholds, kind uint8, zone bool) lifeRules {
 // open starts the lifecycle with the first prediction (at or above
 // Advisory).
 func (l *lifecycle) open(p Prediction) {
-	*l = lifecycle{highest: p.Severity, emitted: p}
+	l.highest, l.clearSince, l.emitted = p.Severity, 0, p
 }
 
 // step runs the lifecycle of an open encounter at now given the tier
