@@ -664,32 +664,6 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 	e.stats.Candidate += n
 }
 
-// add maps id to v unless id is there already (false: nothing changed):
-// set with get's answer, for one probe sequence.
-func (m *idMap) add(id string, v int32) bool {
-	k, ok := shortKey(id)
-	if !ok {
-		if _, found := m.long[id]; found {
-			return false
-		}
-		m.long[id] = v
-		return true
-	}
-	mask := len(m.slots) - 1
-	for i := m.home(k); ; i = (i + 1) & mask {
-		switch s := &m.slots[i]; s.k {
-		case k:
-			return false
-		case [2]uint64{}:
-			s.k, s.v = k, v
-			if m.n++; 2*m.n > len(m.slots) {
-				m.grow()
-			}
-			return true
-		}
-	}
-}
-
 // newEncounter returns storage for a new pair encounter: during a bulk
 // load (encChunk > 0), carved from slabs of encChunk encounters, one
 // allocation for many (a slab stays allocated while any of its

@@ -4,27 +4,42 @@ import "encoding/binary"
 
 // idMap maps track IDs to track indices. IDs of up to 15 bytes (MMSIs,
 // ICAO addresses, most callsigns) are kept as two words in an
-// open-addressing table, key and index side by side, so that a lookup
-// reads one place in memory: on a large picture, where every lookup
-// misses the cache, that is a third of the cost of a Go map, which reads
-// its table, a control word and the key's bytes. Longer IDs go to a map.
+// open-addressing table of buckets, each one cache line (64 bytes) of
+// three keys and their indices, so that a lookup nearly always reads one
+// line: on a large picture, where every lookup misses the cache, that is
+// a third of the cost of a Go map, which reads its table, a control word
+// and the key's bytes. Longer IDs go to a map.
+//
+// A key lives in its home bucket or, when that is full, in the next one
+// with room (linear probing by bucket). A bucket that an insertion had to
+// pass is marked as overflowed, and stays so until the table is rebuilt
+// (grow): a lookup goes on to the next bucket only past an overflowed one.
 type idMap struct {
-	slots []idSlot // linear probing; len a power of two, at most half full
-	n     int
-	long  map[string]int32
+	b    []idBucket // len a power of two; at most idPerBucket keys per bucket on average
+	n    int
+	long map[string]int32
 }
 
-type idSlot struct {
-	k [2]uint64 // the ID's bytes and length (see shortKey); zero: empty
-	v int32
+const (
+	idSlots     = 3 // keys per bucket
+	idPerBucket = 2 // average load at which the table grows
+)
+
+// idBucket is 64 bytes; the table is allocated aligned (its size is a
+// power of two of at least 4 KiB: a size class or whole pages), so a
+// bucket is one cache line.
+type idBucket struct {
+	k    [idSlots][2]uint64 // the IDs' bytes and length (see shortKey); zero: empty
+	v    [idSlots]int32
+	over uint32 // nonzero: an insertion passed this bucket full
 }
 
 func newIDMap(n int) idMap {
 	size := 64
-	for size < 2*n {
+	for size*idPerBucket < n {
 		size *= 2
 	}
-	return idMap{slots: make([]idSlot, size), long: map[string]int32{}}
+	return idMap{b: make([]idBucket, size), long: map[string]int32{}}
 }
 
 // shortKey packs an ID of up to 15 bytes with its length: never zero.
@@ -40,7 +55,23 @@ func shortKey(id string) ([2]uint64, bool) {
 
 func (m *idMap) home(k [2]uint64) int {
 	h := (k[0]*0x9e3779b97f4a7c15 ^ k[1]*0xc2b2ae3d27d4eb4f) * 0x165667b19e3779f9
-	return int(h>>32) & (len(m.slots) - 1)
+	return int(h>>32) & (len(m.b) - 1)
+}
+
+// find returns the bucket and slot of k, or -1.
+func (m *idMap) find(k [2]uint64) (int, int) {
+	mask := len(m.b) - 1
+	for i := m.home(k); ; i = (i + 1) & mask {
+		b := &m.b[i]
+		for j := range b.k {
+			if b.k[j] == k {
+				return i, j
+			}
+		}
+		if b.over == 0 {
+			return -1, -1
+		}
+	}
 }
 
 func (m *idMap) get(id string) (int32, bool) {
@@ -49,52 +80,69 @@ func (m *idMap) get(id string) (int32, bool) {
 		v, found := m.long[id]
 		return v, found
 	}
-	mask := len(m.slots) - 1
-	for i := m.home(k); ; i = (i + 1) & mask {
-		switch s := &m.slots[i]; s.k {
-		case k:
-			return s.v, true
-		case [2]uint64{}:
-			return 0, false
-		}
+	if i, j := m.find(k); i >= 0 {
+		return m.b[i].v[j], true
 	}
+	return 0, false
 }
 
 func (m *idMap) set(id string, v int32) {
+	m.put(id, v, true)
+}
+
+// add maps id to v unless id is there already (false: nothing changed).
+func (m *idMap) add(id string, v int32) bool {
+	return m.put(id, v, false)
+}
+
+// put maps id to v, or when id is there already sets it if replace; it
+// tells whether id was new.
+func (m *idMap) put(id string, v int32, replace bool) bool {
 	k, ok := shortKey(id)
 	if !ok {
-		m.long[id] = v
-		return
-	}
-	mask := len(m.slots) - 1
-	for i := m.home(k); ; i = (i + 1) & mask {
-		switch s := &m.slots[i]; s.k {
-		case k:
-			s.v = v
-			return
-		case [2]uint64{}:
-			s.k, s.v = k, v
-			if m.n++; 2*m.n > len(m.slots) {
-				m.grow()
-			}
-			return
+		_, found := m.long[id]
+		if !found || replace {
+			m.long[id] = v
 		}
+		return !found
+	}
+	if i, j := m.find(k); i >= 0 {
+		if replace {
+			m.b[i].v[j] = v
+		}
+		return false
+	}
+	m.insert(k, v)
+	if m.n++; m.n > idPerBucket*len(m.b) {
+		m.grow()
+	}
+	return true
+}
+
+// insert puts k, known to be absent, in the first bucket with room.
+func (m *idMap) insert(k [2]uint64, v int32) {
+	mask := len(m.b) - 1
+	for i := m.home(k); ; i = (i + 1) & mask {
+		b := &m.b[i]
+		for j := range b.k {
+			if b.k[j] == ([2]uint64{}) {
+				b.k[j], b.v[j] = k, v
+				return
+			}
+		}
+		b.over = 1
 	}
 }
 
 func (m *idMap) grow() {
-	old := m.slots
-	m.slots = make([]idSlot, 2*len(old))
-	mask := len(m.slots) - 1
-	for _, s := range old {
-		if s.k == ([2]uint64{}) {
-			continue
+	old := m.b
+	m.b = make([]idBucket, 2*len(old))
+	for i := range old {
+		for j, k := range old[i].k {
+			if k != ([2]uint64{}) {
+				m.insert(k, old[i].v[j])
+			}
 		}
-		i := m.home(s.k)
-		for m.slots[i].k != ([2]uint64{}) {
-			i = (i + 1) & mask
-		}
-		m.slots[i] = s
 	}
 }
 
@@ -104,24 +152,9 @@ func (m *idMap) del(id string) {
 		delete(m.long, id)
 		return
 	}
-	mask := len(m.slots) - 1
-	i := m.home(k)
-	for m.slots[i].k != k {
-		if m.slots[i].k == ([2]uint64{}) {
-			return
-		}
-		i = (i + 1) & mask
-	}
-	// Backward shift: move up every later entry of the cluster whose home
-	// is not between the hole and it.
-	m.slots[i] = idSlot{}
-	m.n--
-	for j := (i + 1) & mask; m.slots[j].k != ([2]uint64{}); j = (j + 1) & mask {
-		h := m.home(m.slots[j].k)
-		if (j-h)&mask >= (j-i)&mask {
-			m.slots[i], m.slots[j] = m.slots[j], idSlot{}
-			i = j
-		}
+	if i, j := m.find(k); i >= 0 {
+		m.b[i].k[j], m.b[i].v[j] = [2]uint64{}, 0
+		m.n--
 	}
 }
 
@@ -129,9 +162,11 @@ func (m *idMap) len() int { return m.n + len(m.long) }
 
 // remap replaces every index v by r[v].
 func (m *idMap) remap(r []int32) {
-	for i := range m.slots {
-		if m.slots[i].k != ([2]uint64{}) {
-			m.slots[i].v = r[m.slots[i].v]
+	for i := range m.b {
+		for j, k := range m.b[i].k {
+			if k != ([2]uint64{}) {
+				m.b[i].v[j] = r[m.b[i].v[j]]
+			}
 		}
 	}
 	for k, v := range m.long {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestIDMap: random sets, gets and deletes agree with a Go map, across
+// TestIDMap: random sets, adds, gets and deletes agree with a Go map, across
 // growth and with long IDs.
 func TestIDMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -24,11 +24,20 @@ func TestIDMap(t *testing.T) {
 	}
 	for step := 0; step < 200000; step++ {
 		id := ids[rng.IntN(len(ids))]
-		switch rng.IntN(3) {
+		switch rng.IntN(4) {
 		case 0:
 			v := int32(rng.IntN(1 << 20))
 			m.set(id, v)
 			ref[id] = v
+		case 3:
+			v := int32(rng.IntN(1 << 20))
+			_, had := ref[id]
+			if m.add(id, v) == had {
+				t.Fatalf("step %d: add(%q) with it there: %v, got new", step, id, had)
+			}
+			if !had {
+				ref[id] = v
+			}
 		case 1:
 			m.del(id)
 			delete(ref, id)
@@ -45,6 +54,66 @@ func TestIDMap(t *testing.T) {
 	for id, want := range ref {
 		if got, ok := m.get(id); !ok || got != want {
 			t.Fatalf("get(%q) = %d, %v; want %d", id, got, ok, want)
+		}
+	}
+}
+
+// TestIDMapChains: many IDs of one home bucket, so that they spill over
+// several buckets (and wrap around the table's end), set, deleted, added
+// again and looked up, against a Go map; add keeps an index already there.
+func TestIDMapChains(t *testing.T) {
+	m := newIDMap(0)
+	last := len(m.b) - 1
+	var ids []string
+	for i := 0; len(ids) < 40; i++ {
+		id := fmt.Sprintf("mmsi:%09d", i)
+		if k, _ := shortKey(id); m.home(k) == last {
+			ids = append(ids, id)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	ref := map[string]int32{}
+	for step := 0; step < 20000; step++ {
+		id := ids[rng.IntN(len(ids))]
+		v := int32(rng.IntN(1 << 20))
+		switch rng.IntN(4) {
+		case 0:
+			m.set(id, v)
+			ref[id] = v
+		case 1:
+			_, had := ref[id]
+			if m.add(id, v) == had {
+				t.Fatalf("step %d: add(%q) = %v with %q there: %v", step, id, !had, id, had)
+			}
+			if !had {
+				ref[id] = v
+			}
+		case 2:
+			m.del(id)
+			delete(ref, id)
+		}
+		if len(m.b) != 64 {
+			t.Fatalf("step %d: table grew to %d buckets with %d IDs", step, len(m.b), m.len())
+		}
+		for _, id := range ids {
+			got, ok := m.get(id)
+			want, wok := ref[id]
+			if ok != wok || got != want {
+				t.Fatalf("step %d: get(%q) = %d, %v; want %d, %v", step, id, got, ok, want, wok)
+			}
+		}
+		if m.len() != len(ref) {
+			t.Fatalf("step %d: len %d, want %d", step, m.len(), len(ref))
+		}
+	}
+	r := make([]int32, 1<<20)
+	for i := range r {
+		r[i] = int32(len(r) - 1 - i)
+	}
+	m.remap(r)
+	for id, want := range ref {
+		if got, ok := m.get(id); !ok || got != r[want] {
+			t.Fatalf("after remap: get(%q) = %d, %v; want %d", id, got, ok, r[want])
 		}
 	}
 }
