@@ -1,5 +1,7 @@
 package node
 
+import "time"
+
 // SetRingSize sets how many recent envelopes channel logs opened from now
 // on keep in memory, and returns a function restoring the default: a
 // test wraps the ring with a few envelopes instead of thousands.
@@ -15,4 +17,12 @@ func SetSeenQueueSize(n int) (restore func()) {
 	old := seenQueueSize
 	seenQueueSize = n
 	return func() { seenQueueSize = old }
+}
+
+// SetLazyDelay sets how long appenders hold a seen record for a message
+// to commit with, and returns a function restoring the default.
+func SetLazyDelay(d time.Duration) (restore func()) {
+	old := lazyDelay
+	lazyDelay = d
+	return func() { lazyDelay = old }
 }

@@ -17,6 +17,13 @@ import (
 // maxBatch bounds how many envelopes one append transaction takes.
 const maxBatch = 1024
 
+// lazyDelay bounds how long the appender holds a lazy request (a seen
+// record) waiting for a regular one to commit with: on a busy channel
+// seen records then ride along in the messages' commits instead of
+// taking commits (an fsync each) of their own. It delays only those
+// records, never a regular request. (A variable only for tests.)
+var lazyDelay = 10 * time.Millisecond
+
 // ringSize is how many recent envelopes each channel keeps in memory for
 // watchers, so live fan-out rarely reads the store.
 var ringSize = int64(8192) // a variable only so that tests can wrap it quickly
@@ -28,6 +35,9 @@ type channelLog struct {
 	n    *Node
 	id   string
 	reqs chan *appendReq
+	// lazy takes requests that may wait up to lazyDelay for a regular
+	// request to share its commit (seen records).
+	lazy chan *appendReq
 	done chan struct{}
 	// exited is closed once run has returned, after answering every
 	// request queued before it stopped: a request queued later is never
@@ -55,6 +65,10 @@ type appendReq struct {
 	hooks    []deconflict.WebhookJob // missed-ack: webhook calls to queue
 	policy   *deconflict.Policy      // policy: the channel's policy from this envelope on
 	backfill bool                    // key log: records a key registered before the key log; changes no table
+	// fresh: the node drew the envelope's ID just now (NewEnvelopeID), so
+	// no stored envelope can have it and commit does not look it up (the
+	// store's unique index would still refuse a duplicate).
+	fresh bool
 	// finish, when set, completes a node envelope in the appender, just
 	// before it is checked and appended at the commit's time now (after
 	// everything logged before it): it sets the request's payload and
@@ -103,7 +117,7 @@ func (n *Node) channelLog(ctx context.Context, id string) (*channelLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), exited: make(chan struct{}), size: size, ringLow: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
+	l := &channelLog{n: n, id: id, reqs: make(chan *appendReq, 4*maxBatch), lazy: make(chan *appendReq, 4*maxBatch), done: make(chan struct{}), exited: make(chan struct{}), size: size, ringLow: size, changed: make(chan struct{}), ring: make([]*deconflict.Envelope, ringSize)}
 	n.logs[id] = l
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); defer close(l.exited); l.run() }()
@@ -154,19 +168,42 @@ func (l *channelLog) recent(from int64, limit int) []*deconflict.Envelope {
 }
 
 func (l *channelLog) run() {
+	var (
+		held  []*appendReq // lazy requests waiting for a regular one
+		due   <-chan time.Time
+		timer *time.Timer
+	)
 	for {
 		var batch []*appendReq
+		lazy := l.lazy
+		if held != nil {
+			lazy = nil // they wait in the channel until the batch is taken
+		}
 		select {
 		case <-l.done:
-			l.failQueued()
+			l.failQueued(held)
 			return
 		case r := <-l.reqs:
-			batch = append(batch, r)
+			batch = append(held, r)
+		case r := <-lazy:
+			held = []*appendReq{r}
+			timer = time.NewTimer(lazyDelay)
+			due = timer.C
+			continue
+		case <-due:
+			batch = held
+		}
+		held, due = nil, nil
+		if timer != nil {
+			timer.Stop()
+			timer = nil
 		}
 	drain:
 		for len(batch) < maxBatch {
 			select {
 			case r := <-l.reqs:
+				batch = append(batch, r)
+			case r := <-l.lazy:
 				batch = append(batch, r)
 			default:
 				break drain
@@ -216,11 +253,17 @@ func (l *channelLog) commitRecovered(reqs []*appendReq) {
 	}
 }
 
-func (l *channelLog) failQueued() {
+func (l *channelLog) failQueued(held []*appendReq) {
+	stopping := appendResp{err: deconflict.Errorf(deconflict.EUNAVAILABLE, "node is shutting down")}
+	for _, r := range held {
+		r.resp <- stopping
+	}
 	for {
 		select {
 		case r := <-l.reqs:
-			r.resp <- appendResp{err: deconflict.Errorf(deconflict.EUNAVAILABLE, "node is shutting down")}
+			r.resp <- stopping
+		case r := <-l.lazy:
+			r.resp <- stopping
 		default:
 			return
 		}
@@ -270,11 +313,16 @@ func (l *channelLog) commit(reqs []*appendReq, attempt int) (again bool) {
 	inBatch := map[string]int{}           // id -> position in b.Envelopes
 	var acked map[[2]any]bool
 	kb := &keyBatch{parties: map[string]bool{}, added: map[string]*deconflict.PartyKey{}, revoked: map[string]bool{}}
-	ids := make([]string, len(reqs))
-	for i, r := range reqs {
-		ids[i] = r.payload.ID
+	ids := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		if !r.fresh {
+			ids = append(ids, r.payload.ID)
+		}
 	}
-	existing, err := n.Store.FindEnvelopesByID(ctx, l.id, ids)
+	existing := map[string]*deconflict.Envelope{}
+	if len(ids) > 0 {
+		existing, err = n.Store.FindEnvelopesByID(ctx, l.id, ids)
+	}
 	if err != nil {
 		for _, r := range reqs {
 			r.resp <- appendResp{err: err}

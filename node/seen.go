@@ -323,7 +323,7 @@ func (n *Node) writeSeenChannel(l *channelLog, reqs []seenReq) error {
 		idx := r.index
 		p := &deconflict.Payload{Channel: l.id, Kind: deconflict.KindSeen, Ack: &idx, AckFrom: []string{r.party},
 			Time: n.Now().UTC(), Text: fmt.Sprintf("%s fetched envelope %d", r.party, idx)}
-		ar, err := n.nodeReq(p, &appendReq{})
+		ar, err := n.nodeReq(p, &appendReq{fresh: true})
 		if err != nil {
 			return err
 		}
@@ -333,7 +333,7 @@ func (n *Node) writeSeenChannel(l *channelLog, reqs []seenReq) error {
 	for k, ar := range queued {
 		ar.resp = make(chan appendResp, 1)
 		select {
-		case l.reqs <- ar:
+		case l.lazy <- ar: // it may wait for a message to commit with
 		case <-l.done:
 			queued[k] = nil
 		}

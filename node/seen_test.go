@@ -312,3 +312,41 @@ func TestSeenQueueFull(t *testing.T) {
 		t.Fatalf("seen records %v, want %v", got, want)
 	}
 }
+
+// TestSeenRidesWithMessages: a seen record waits in the appender for a
+// message to share its commit (here for as long as the test runs), so a
+// read that waits for its record returns once another message is sent,
+// and the record took no commit of its own.
+func TestSeenRidesWithMessages(t *testing.T) {
+	defer node.SetLazyDelay(time.Hour)()
+	fx := newFixture(t, nil)
+	first := fx.send("US", deconflict.Routine, "message 0")
+	read := make(chan error, 1)
+	go func() {
+		_, err := fx.n.Envelopes(context.Background(), "RU", "ru-us", 0, 1000) // waits for RU's seen record of message 0
+		read <- err
+	}()
+	batches := fx.n.Metrics().Batches.Load()
+	sent := 0
+	for done := false; !done; {
+		select {
+		case err := <-read:
+			if err != nil {
+				t.Fatal(err)
+			}
+			done = true
+		default:
+			if sent == 10000 {
+				t.Fatal("the read still waits for its seen record after 10,000 messages")
+			}
+			fx.send("US", deconflict.Routine, fmt.Sprint("message ", sent+1))
+			sent++
+		}
+	}
+	if got := seenIn(t, fx.envelopes()); fmt.Sprint(got) != fmt.Sprint([]string{fmt.Sprintf("%d:RU", first.Index)}) {
+		t.Fatalf("seen records %v, want only RU's of message 0 (index %d)", got, first.Index)
+	}
+	if got := fx.n.Metrics().Batches.Load() - batches; got != int64(sent) {
+		t.Fatalf("%d commits for %d messages and a seen record, want %d: the record took its own", got, sent, sent)
+	}
+}
