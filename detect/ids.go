@@ -1,7 +1,5 @@
 package detect
 
-import "encoding/binary"
-
 // idMap maps track IDs to track indices. IDs of up to 15 bytes (MMSIs,
 // ICAO addresses, most callsigns) are kept as two words in an
 // open-addressing table of buckets, each one cache line (64 bytes) of
@@ -13,11 +11,16 @@ import "encoding/binary"
 // A key lives in its home bucket or, when that is full, in the next one
 // with room (linear probing by bucket). A bucket that an insertion had to
 // pass is marked as overflowed, and stays so until the table is rebuilt
-// (grow): a lookup goes on to the next bucket only past an overflowed one.
+// (when it grows, or when the marks have grown by an eighth of the
+// buckets, as deletions and insertions over time would mark them all): a
+// lookup goes on to the next bucket only past an overflowed one. Three
+// quarters of the buckets at most are marked, so a lookup ends.
 type idMap struct {
-	b    []idBucket // len a power of two; at most idPerBucket keys per bucket on average
-	n    int
-	long map[string]int32
+	b     []idBucket // len a power of two; at most idPerBucket keys per bucket on average
+	n     int
+	marks int // buckets marked overflowed
+	limit int // rebuild above that many marks
+	long  map[string]int32
 }
 
 const (
@@ -39,7 +42,7 @@ func newIDMap(n int) idMap {
 	for size*idPerBucket < n {
 		size *= 2
 	}
-	return idMap{b: make([]idBucket, size), long: map[string]int32{}}
+	return idMap{b: make([]idBucket, size), limit: size / 8, long: map[string]int32{}}
 }
 
 // shortKey packs an ID of up to 15 bytes with its length: never zero.
@@ -47,10 +50,19 @@ func shortKey(id string) ([2]uint64, bool) {
 	if len(id) > 15 {
 		return [2]uint64{}, false
 	}
-	var b [16]byte
-	copy(b[:], id)
-	b[15] = byte(len(id)) | 0x80
-	return [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}, true
+	// The bytes as copy and binary.LittleEndian would pack them, without
+	// the call to memmove.
+	k := [2]uint64{0, uint64(len(id)|0x80) << 56}
+	i := 0
+	if len(id) >= 8 {
+		k[0] = uint64(id[0]) | uint64(id[1])<<8 | uint64(id[2])<<16 | uint64(id[3])<<24 |
+			uint64(id[4])<<32 | uint64(id[5])<<40 | uint64(id[6])<<48 | uint64(id[7])<<56
+		i = 8
+	}
+	for ; i < len(id); i++ {
+		k[i>>3] |= uint64(id[i]) << (8 * (i & 7))
+	}
+	return k, true
 }
 
 func (m *idMap) home(k [2]uint64) int {
@@ -58,7 +70,8 @@ func (m *idMap) home(k [2]uint64) int {
 	return int(h>>32) & (len(m.b) - 1)
 }
 
-// find returns the bucket and slot of k, or -1.
+// find returns the bucket and slot of k, or -1. (A table has unmarked
+// buckets: see rebuild.)
 func (m *idMap) find(k [2]uint64) (int, int) {
 	mask := len(m.b) - 1
 	for i := m.home(k); ; i = (i + 1) & mask {
@@ -114,7 +127,9 @@ func (m *idMap) put(id string, v int32, replace bool) bool {
 	}
 	m.insert(k, v)
 	if m.n++; m.n > idPerBucket*len(m.b) {
-		m.grow()
+		m.rebuild(2 * len(m.b))
+	} else if m.marks > m.limit {
+		m.rebuild(len(m.b))
 	}
 	return true
 }
@@ -130,13 +145,17 @@ func (m *idMap) insert(k [2]uint64, v int32) {
 				return
 			}
 		}
-		b.over = 1
+		if b.over == 0 {
+			b.over = 1
+			m.marks++
+		}
 	}
 }
 
-func (m *idMap) grow() {
+// rebuild puts every key in a new table of size buckets, unmarked.
+func (m *idMap) rebuild(size int) {
 	old := m.b
-	m.b = make([]idBucket, 2*len(old))
+	m.b, m.marks = make([]idBucket, size), 0
 	for i := range old {
 		for j, k := range old[i].k {
 			if k != ([2]uint64{}) {
@@ -144,6 +163,9 @@ func (m *idMap) grow() {
 			}
 		}
 	}
+	// At most two thirds are marked now: a marked bucket was full, and
+	// there are two keys per bucket at most.
+	m.limit = min(2*m.marks+size/8, size*3/4)
 }
 
 func (m *idMap) del(id string) {

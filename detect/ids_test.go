@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -114,6 +115,85 @@ func TestIDMapChains(t *testing.T) {
 	for id, want := range ref {
 		if got, ok := m.get(id); !ok || got != r[want] {
 			t.Fatalf("after remap: get(%q) = %d, %v; want %d", id, got, ok, r[want])
+		}
+	}
+}
+
+// TestIDMapChurn: at a steady number of IDs, tracks that go and come
+// (new IDs) would in time mark every bucket overflowed, and a lookup of
+// an absent ID would never end: the table is rebuilt first (not at every
+// insertion), and lookups stay right.
+func TestIDMapChurn(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := newIDMap(0)
+	ref := map[string]int32{}
+	var live []string
+	next, rebuilds := 0, 0
+	for step := 0; step < 100000; step++ {
+		if len(live) < 120 {
+			id := fmt.Sprintf("icao:%06x", next)
+			next++
+			before := m.b
+			m.set(id, int32(next))
+			if &m.b[0] != &before[0] {
+				rebuilds++
+			}
+			ref[id] = int32(next)
+			live = append(live, id)
+		} else {
+			i := rng.IntN(len(live))
+			m.del(live[i])
+			delete(ref, live[i])
+			live[i] = live[len(live)-1]
+			live = live[:len(live)-1]
+		}
+		if m.marks > m.limit || 4*m.marks > 3*len(m.b) {
+			t.Fatalf("step %d: %d of %d buckets marked, limit %d", step, m.marks, len(m.b), m.limit)
+		}
+		marked := 0
+		for i := range m.b {
+			if m.b[i].over != 0 {
+				marked++
+			}
+		}
+		if marked != m.marks {
+			t.Fatalf("step %d: %d buckets marked, counted %d", step, marked, m.marks)
+		}
+		if _, ok := m.get(fmt.Sprintf("absent-%d", step%100)); ok {
+			t.Fatalf("step %d: absent ID found", step)
+		}
+	}
+	if len(m.b) != 64 {
+		t.Fatalf("%d buckets for %d IDs", len(m.b), m.len())
+	}
+	if rebuilds == 0 || rebuilds > 50000/8 {
+		t.Fatalf("%d rebuilds in 50,000 insertions (want some, not many)", rebuilds)
+	}
+	for id, want := range ref {
+		if got, ok := m.get(id); !ok || got != want {
+			t.Fatalf("get(%q) = %d, %v; want %d", id, got, ok, want)
+		}
+	}
+}
+
+// TestShortKey: the key is the ID's bytes, then zeros, then its length
+// with the top bit, read as two little-endian words.
+func TestShortKey(t *testing.T) {
+	for n := 0; n <= 16; n++ {
+		id := "abcdefghijklmnop"[:n]
+		k, ok := shortKey(id)
+		if ok != (n <= 15) {
+			t.Fatalf("%q: ok %v", id, ok)
+		}
+		if !ok {
+			continue
+		}
+		var b [16]byte
+		copy(b[:], id)
+		b[15] = byte(n) | 0x80
+		want := [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}
+		if k != want {
+			t.Fatalf("%q: key %x, want %x", id, k, want)
 		}
 	}
 }

@@ -59,6 +59,9 @@ type seenReq struct {
 	index int64
 	party string
 	mark  *seenMark
+	// urgent: a read waits for the record, so it does not wait for a
+	// message to share its commit (the appender's lazy queue).
+	urgent bool
 }
 
 // sync brings the set up to the channel's committed log, reading the seen
@@ -171,7 +174,7 @@ func (n *Node) markSeen(ctx context.Context, caller, channel string, envs []*dec
 		if !ok {
 			m = &seenMark{done: make(chan struct{})}
 			select {
-			case n.seenQ <- seenReq{l: l, index: e.Index, party: caller, mark: m}:
+			case n.seenQ <- seenReq{l: l, index: e.Index, party: caller, mark: m, urgent: wait}:
 				l.seen.at[k] = m // queued: a concurrent fetch finds it
 			default:
 				dropped++ // a later fetch queues it again
@@ -329,11 +332,17 @@ func (n *Node) writeSeenChannel(l *channelLog, reqs []seenReq) error {
 		}
 		queued, pos = append(queued, ar), append(pos, i)
 	}
-	// Queue them all before waiting, so that the appender takes them in one batch.
+	// Queue them all before waiting, so that the appender takes them in
+	// one batch: to the lazy queue, to wait for a message to commit with,
+	// unless a read waits for one of them.
+	q := l.lazy
+	if slices.ContainsFunc(reqs, func(r seenReq) bool { return r.urgent }) {
+		q = l.reqs
+	}
 	for k, ar := range queued {
 		ar.resp = make(chan appendResp, 1)
 		select {
-		case l.lazy <- ar: // it may wait for a message to commit with
+		case q <- ar:
 		case <-l.done:
 			queued[k] = nil
 		}
