@@ -1,7 +1,5 @@
 package detect
 
-import "encoding/binary"
-
 // idMap maps track IDs to track indices. IDs of up to 15 bytes (MMSIs,
 // ICAO addresses, most callsigns) are kept as two words in an
 // open-addressing table of buckets, each one cache line (64 bytes) of
@@ -52,10 +50,19 @@ func shortKey(id string) ([2]uint64, bool) {
 	if len(id) > 15 {
 		return [2]uint64{}, false
 	}
-	var b [16]byte
-	copy(b[:], id)
-	b[15] = byte(len(id)) | 0x80
-	return [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}, true
+	// The bytes as copy and binary.LittleEndian would pack them, without
+	// the call to memmove.
+	k := [2]uint64{0, uint64(len(id)|0x80) << 56}
+	i := 0
+	if len(id) >= 8 {
+		k[0] = uint64(id[0]) | uint64(id[1])<<8 | uint64(id[2])<<16 | uint64(id[3])<<24 |
+			uint64(id[4])<<32 | uint64(id[5])<<40 | uint64(id[6])<<48 | uint64(id[7])<<56
+		i = 8
+	}
+	for ; i < len(id); i++ {
+		k[i>>3] |= uint64(id[i]) << (8 * (i & 7))
+	}
+	return k, true
 }
 
 func (m *idMap) home(k [2]uint64) int {

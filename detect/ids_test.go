@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -171,6 +172,28 @@ func TestIDMapChurn(t *testing.T) {
 	for id, want := range ref {
 		if got, ok := m.get(id); !ok || got != want {
 			t.Fatalf("get(%q) = %d, %v; want %d", id, got, ok, want)
+		}
+	}
+}
+
+// TestShortKey: the key is the ID's bytes, then zeros, then its length
+// with the top bit, read as two little-endian words.
+func TestShortKey(t *testing.T) {
+	for n := 0; n <= 16; n++ {
+		id := "abcdefghijklmnop"[:n]
+		k, ok := shortKey(id)
+		if ok != (n <= 15) {
+			t.Fatalf("%q: ok %v", id, ok)
+		}
+		if !ok {
+			continue
+		}
+		var b [16]byte
+		copy(b[:], id)
+		b[15] = byte(n) | 0x80
+		want := [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}
+		if k != want {
+			t.Fatalf("%q: key %x, want %x", id, k, want)
 		}
 	}
 }
