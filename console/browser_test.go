@@ -122,6 +122,24 @@ func (b *browser) checkNoErrors() {
 	}
 }
 
+// loginAll signs each browser in as its own party's officer, all at
+// once, and fails the test if any sign-in fails.
+func loginAll(t *testing.T, bs ...*browser) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(bs))
+	for i, b := range bs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = b.login(b.name) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // login signs in as party's officer. It returns an error rather than
 // failing, so that browsers can sign in concurrently.
 func (b *browser) login(party string) error {
@@ -196,9 +214,6 @@ func (b *browser) cookie() *http.Cookie {
 // with its cookie); a scripted RU-NATO encounter appears on the map and
 // in ru-nato's incidents. It writes screenshots of the main views.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s (apt-get install -y chromium; scripts/test installs it): %v", chromiumPath(), err)
-	}
 	start := time.Now()
 	testStart = start
 	tn := startNode(t)
@@ -254,18 +269,7 @@ func TestBrowser(t *testing.T) {
 	us := newBrowser(t, root, "US", base)
 	ru := newBrowser(t, root, "RU", base)
 	fr := newBrowser(t, root, "FR", base)
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i, b := range []*browser{us, ru, fr} {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = b.login(b.name) }()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	loginAll(t, us, ru, fr)
 	t.Logf("signed in at %s", time.Since(start).Round(100*time.Millisecond))
 	us.wait("ru-us-syria open", `!!document.querySelector('#channels button[data-channel="ru-us-syria"].selected') && !!document.querySelector('#send-text')`, 10*time.Second)
 	ru.wait("ru-us-syria listed", `!!document.querySelector('#channels button[data-channel="ru-us-syria"]')`, 10*time.Second)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -31,9 +30,6 @@ type drawnArea struct {
 // map's view gives for those pixels, computed here with an inverse Web
 // Mercator of our own, and the node must accept both with those areas.
 func TestBrowserDraw(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
-	}
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()

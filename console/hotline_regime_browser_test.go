@@ -23,9 +23,6 @@ import (
 // entry in the Notices tab and a "signed text" toggle whose bytes are the
 // API's payload_b64, kept open across live redraws.
 func TestBrowserHotlineRegime(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
-	}
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()

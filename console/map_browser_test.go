@@ -42,9 +42,6 @@ const mapScenarioAt = 5 * time.Minute
 // remembered. Screenshots go to the artifacts directory, and to
 // $DECONFLICT_DOCS_SHOTS when set (docs/console/).
 func TestBrowserMap(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
-	}
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()

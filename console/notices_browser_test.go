@@ -3,8 +3,6 @@ package console_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,27 +20,13 @@ import (
 // list, and RU sees the request with its reply deadline; the encounter,
 // 300 m apart, breaches the separation.
 func TestBrowserNotices(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
-	}
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()
 	root := chromium(t, 90*time.Second)
 	ctx := root
 	ru, nato := newBrowser(t, root, "RU", base), newBrowser(t, root, "NATO", base)
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, b := range []*browser{ru, nato} {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = b.login(b.name) }()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	loginAll(t, ru, nato)
 	for _, b := range []*browser{ru, nato} {
 		b.do(chromedp.Navigate(base + "/#ru-nato/notices"))
 		b.wait("the notices tab", `!!document.getElementById("notify-form")`, 15*time.Second)

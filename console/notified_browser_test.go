@@ -58,9 +58,6 @@ type notifiedWant struct {
 // then drawn by the map, once) and is remembered; a notice filed while the
 // map is open comes with its zone, drawn once.
 func TestBrowserNotified(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
-	}
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,27 +35,13 @@ import (
 // intention's index, named: "notified TRANSIT (RU intention)") in
 // NATO's encounter list, with no "Ask for explanation".
 func TestBrowserNotifyEachRegime(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
-	}
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()
 	root := chromium(t, 150*time.Second)
 	ctx := root
 	ru, nato := newBrowser(t, root, "RU", base), newBrowser(t, root, "NATO", base)
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, b := range []*browser{ru, nato} {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = b.login(b.name) }()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	loginAll(t, ru, nato)
 	for _, b := range []*browser{ru, nato} {
 		b.do(chromedp.Navigate(base + "/#ru-nato/notices"))
 		b.wait("the notices tab", `!!document.getElementById("notify-form") && !document.getElementById("notification-list")`, 15*time.Second)

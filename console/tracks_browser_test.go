@@ -54,9 +54,6 @@ func trackScenario(now time.Time) []deconflict.Report {
 // a click on a track opens the target panel with what the picture's API
 // says of it.
 func TestBrowserTracks(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
-	}
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +23,6 @@ import (
 // (RU) and no one else (US shares no channel with NATO, the zone's
 // owner).
 func TestBrowserZoneMeasure(t *testing.T) {
-	if _, err := os.Stat(chromiumPath()); err != nil {
-		t.Fatalf("browser tests need Chromium at %s: %v", chromiumPath(), err)
-	}
 	testStart = time.Now()
 	tn := startNode(t)
 	base := tn.Server.URL()
