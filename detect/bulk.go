@@ -177,18 +177,8 @@ func (e *Engine) bulk(run []deconflict.Report) int {
 	taken := 0
 	for m := range run {
 		r := &run[m]
-		var dom uint8
-		switch r.Domain {
-		case deconflict.Sea:
-			dom = sea
-		case deconflict.Air:
-			dom = air
-		default:
-			e.stats.Ignored++
-			taken++
-			continue
-		}
-		if r.ID == "" || !r.HasPosition() || r.Lat < -90 || r.Lat > 90 || r.Time.IsZero() {
+		dom, ok := usable(r)
+		if !ok {
 			e.stats.Ignored++
 			taken++
 			continue
@@ -569,13 +559,8 @@ func (e *Engine) bulkScan(b *bulkState, p int32, g uint8, list []int32, cross bo
 		pass = pass[:0]
 		for _, r := range b.runs[bc.r0 : bc.r0+bc.nr] {
 			if pl := r.label; !asked || pl != lastP {
-				lastP, lastW, asked = pl, e.watched(me.label, pl), true
-				lastLook = e.look[dom]
-				if od := e.labels[pl].dom; od != dom {
-					lastLook = e.lookAS
-				} else if cross {
-					lastW = false
-				}
+				lastP, asked = pl, true
+				lastW, lastLook = e.runLook(me.label, pl, dom, cross)
 			}
 			if !lastW {
 				continue

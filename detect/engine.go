@@ -375,17 +375,8 @@ func nsToTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 // at rest; unknown climb as level; an aircraft of unknown altitude is
 // treated as co-altitude with everything (conservative).
 func (e *Engine) Update(r deconflict.Report) []Event {
-	var dom uint8
-	switch r.Domain {
-	case deconflict.Sea:
-		dom = sea
-	case deconflict.Air:
-		dom = air
-	default:
-		e.stats.Ignored++
-		return nil
-	}
-	if r.ID == "" || !r.HasPosition() || r.Lat < -90 || r.Lat > 90 || r.Time.IsZero() {
+	dom, ok := usable(&r)
+	if !ok {
 		e.stats.Ignored++
 		return nil
 	}
@@ -606,4 +597,23 @@ func domainName(d uint8) deconflict.Domain {
 func position(m geo.Motion) Position {
 	ll := geo.ToLatLon(m.P)
 	return Position{ll.Lat, ll.Lon, m.AltM}
+}
+
+// usable returns a report's domain (sea or air) and whether the engine
+// takes the report at all: an ID, a known domain, a position with a
+// valid latitude, a time.
+func usable(r *deconflict.Report) (uint8, bool) {
+	var dom uint8
+	switch r.Domain {
+	case deconflict.Sea:
+		dom = sea
+	case deconflict.Air:
+		dom = air
+	default:
+		return 0, false
+	}
+	if r.ID == "" || !r.HasPosition() || r.Lat < -90 || r.Lat > 90 || r.Time.IsZero() {
+		return 0, false
+	}
+	return dom, true
 }

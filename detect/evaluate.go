@@ -105,10 +105,8 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 		k := int32(0)
 		for _, r := range x.runs {
 			if p := r.label; !asked || p != lastP {
-				lastP, lastW, asked = p, e.watched(me.label, p), true
-				if cross && e.labels[p].dom == dom {
-					lastW = false
-				}
+				lastP, asked = p, true
+				lastW, _ = e.runLook(me.label, p, dom, cross)
 			}
 			if lastW {
 				if k < r.end && int(k) < len(x.es) {
@@ -135,13 +133,8 @@ func (e *Engine) scan(idx int32, now int64, me *entry, rewrite bool, g uint8, ce
 		for _, r := range x.runs {
 			end := int(r.end)
 			if p := r.label; !asked || p != lastP {
-				lastP, lastW, asked = p, e.watched(me.label, p), true
-				lastLook = e.look[dom]
-				if od := e.labels[p].dom; od != dom {
-					lastLook = e.lookAS
-				} else if cross {
-					lastW = false
-				}
+				lastP, asked = p, true
+				lastW, lastLook = e.runLook(me.label, p, dom, cross)
 			}
 			if !lastW {
 				k = end
@@ -343,4 +336,16 @@ func (e *Engine) pair(i, j int32, now int64) {
 		return
 	}
 	e.judge(en, sev, stay, now, e.rulesFor(th, kind, false), pred)
+}
+
+// runLook says whether a track of label me in domain dom evaluates the
+// run of label p (watched, and in a cross scan of another domain only)
+// and with what lookahead: the domain's, or the air-sea one across
+// domains.
+func (e *Engine) runLook(me, p uint16, dom uint8, cross bool) (bool, float64) {
+	w := e.watched(me, p)
+	if e.labels[p].dom != dom {
+		return w, e.lookAS
+	}
+	return w && !cross, e.look[dom]
 }
