@@ -430,13 +430,18 @@ func (e *Engine) Update(r deconflict.Report) []Event {
 	if dom == sea {
 		alt = math.NaN()
 	}
-	t.m = geo.NewMotion(r.Lat, r.Lon, alt, r.SpeedMS, r.CourseDeg, r.ClimbMS)
-	me := entry{
-		p:     [3]float32{float32(t.m.P.X), float32(t.m.P.Y), float32(t.m.P.Z)},
-		v:     [3]float32{float32(t.m.V.X), float32(t.m.V.Y), float32(t.m.V.Z)},
-		reach: float32(e.reach(t)), alt: float32(t.m.AltM), climb: float32(t.m.ClimbMS),
-		ms: e.ms(now), id: idx, label: label,
-	}
+	m := geo.NewMotion(r.Lat, r.Lon, alt, r.SpeedMS, r.CourseDeg, r.ClimbMS)
+	t.m = m
+	// me is written field by field from m, not from t.m nor as a
+	// composite literal: the literal is built aside in narrow stores and
+	// copied in wide loads, which cannot be forwarded and so wait for the
+	// stores before them, t.m's, whose cache line is usually missing.
+	var me entry
+	me.p = [3]float32{float32(m.P.X), float32(m.P.Y), float32(m.P.Z)}
+	me.v = [3]float32{float32(m.V.X), float32(m.V.Y), float32(m.V.Z)}
+	me.reach = float32(e.reachV(dom, m.V))
+	me.alt, me.climb = float32(m.AltM), float32(m.ClimbMS)
+	me.ms, me.id, me.label = e.ms(now), idx, label
 	// A steady track whose entries were written when it was registered
 	// needs no registration check for a quarter of its horizon: its path
 	// stays within skinM of the one registered, whose capsule is a quarter

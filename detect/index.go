@@ -183,10 +183,13 @@ func (e *Engine) steady(t *track, me *entry) bool {
 // must cover: half the grown advisory radius plus the bound on how far the
 // tangent-plane measure can fall short of the straight ECEF distance (see
 // docs/detection.md).
-func (e *Engine) reach(t *track) float64 {
-	h := e.horizon[t.domain]
-	r := e.radius[t.domain]
-	c := t.m.V.Norm()*h + r
+func (e *Engine) reach(t *track) float64 { return e.reachV(t.domain, t.m.V) }
+
+// reachV is reach for a track of domain dom moving at v.
+func (e *Engine) reachV(dom uint8, v geo.Vec3) float64 {
+	h := e.horizon[dom&1]
+	r := e.radius[dom&1]
+	c := v.Norm()*h + r
 	return r + c*c/geo.WGS84B + 100
 }
 
