@@ -47,37 +47,57 @@ func newIDMap(n int) idMap {
 
 // shortKey packs an ID of up to 15 bytes with its length: never zero.
 func shortKey(id string) ([2]uint64, bool) {
+	lo, hi, ok := shortWords(id)
+	return [2]uint64{lo, hi}, ok
+}
+
+// shortWords is shortKey as two words, which are passed in registers (an
+// array is not): the key's bytes are gathered in registers and never
+// stored in narrow pieces then read back wide, which the store buffer
+// cannot forward.
+func shortWords(id string) (lo, hi uint64, ok bool) {
 	if len(id) > 15 {
-		return [2]uint64{}, false
+		return 0, 0, false
 	}
 	// The bytes as copy and binary.LittleEndian would pack them, without
 	// the call to memmove.
-	k := [2]uint64{0, uint64(len(id)|0x80) << 56}
+	hi = uint64(len(id)|0x80) << 56
 	i := 0
 	if len(id) >= 8 {
-		k[0] = uint64(id[0]) | uint64(id[1])<<8 | uint64(id[2])<<16 | uint64(id[3])<<24 |
+		lo = uint64(id[0]) | uint64(id[1])<<8 | uint64(id[2])<<16 | uint64(id[3])<<24 |
 			uint64(id[4])<<32 | uint64(id[5])<<40 | uint64(id[6])<<48 | uint64(id[7])<<56
 		i = 8
 	}
-	for ; i < len(id); i++ {
-		k[i>>3] |= uint64(id[i]) << (8 * (i & 7))
+	var w uint64
+	for j := i; j < len(id); j++ {
+		w |= uint64(id[j]) << (8 * (j & 7))
 	}
-	return k, true
+	if i == 8 {
+		hi |= w
+	} else {
+		lo = w
+	}
+	return lo, hi, true
 }
 
-func (m *idMap) home(k [2]uint64) int {
-	h := (k[0]*0x9e3779b97f4a7c15 ^ k[1]*0xc2b2ae3d27d4eb4f) * 0x165667b19e3779f9
+func (m *idMap) home(k [2]uint64) int { return m.homeWords(k[0], k[1]) }
+
+func (m *idMap) homeWords(lo, hi uint64) int {
+	h := (lo*0x9e3779b97f4a7c15 ^ hi*0xc2b2ae3d27d4eb4f) * 0x165667b19e3779f9
 	return int(h>>32) & (len(m.b) - 1)
 }
 
 // find returns the bucket and slot of k, or -1. (A table has unmarked
 // buckets: see rebuild.)
-func (m *idMap) find(k [2]uint64) (int, int) {
+func (m *idMap) find(k [2]uint64) (int, int) { return m.findWords(k[0], k[1]) }
+
+// findWords is find of the key lo, hi (see shortWords).
+func (m *idMap) findWords(lo, hi uint64) (int, int) {
 	mask := len(m.b) - 1
-	for i := m.home(k); ; i = (i + 1) & mask {
+	for i := m.homeWords(lo, hi); ; i = (i + 1) & mask {
 		b := &m.b[i]
 		for j := range b.k {
-			if b.k[j] == k {
+			if b.k[j][0] == lo && b.k[j][1] == hi {
 				return i, j
 			}
 		}
@@ -88,12 +108,12 @@ func (m *idMap) find(k [2]uint64) (int, int) {
 }
 
 func (m *idMap) get(id string) (int32, bool) {
-	k, ok := shortKey(id)
+	lo, hi, ok := shortWords(id)
 	if !ok {
 		v, found := m.long[id]
 		return v, found
 	}
-	if i, j := m.find(k); i >= 0 {
+	if i, j := m.findWords(lo, hi); i >= 0 {
 		return m.b[i].v[j], true
 	}
 	return 0, false
